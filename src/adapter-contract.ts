@@ -1,0 +1,125 @@
+/**
+ * The contract every adapter implements. ADAPTERS.md is its normative prose:
+ * DO NOT CHANGE THIS INTERFACE WITHOUT UPDATING ADAPTERS.md.
+ *
+ * Adapters may import only from src/model.ts, src/errors.ts, src/adapter-contract.ts
+ * and src/http/* helpers. The core reaches an adapter only through its index.ts.
+ */
+import type { z } from 'zod';
+import type { Logger } from 'pino';
+import type {
+  EntityModel, JobModel, PipelineModel, ProjectModel, ProviderKind, RunnerModel, CiStatus,
+} from './model.ts';
+
+/** What a backend can do; exposed as Backend.capabilities. */
+export interface Capabilities {
+  readonly webhooks: boolean;
+  readonly polling: boolean;
+  readonly runners: boolean;
+  readonly steps: boolean;
+}
+
+/** Rate-limit and success/failure signals an adapter reports to the core. */
+export interface HealthReporter {
+  success(): void;
+  failure(error: unknown): void;
+  rateLimit(remaining: number | null, resetAt: Date | null): void;
+}
+
+/** Services the core injects; adapters own no globals and read no env. */
+export interface AdapterContext {
+  /** Backend instance name (config `backends[].name`). */
+  readonly name: string;
+  readonly log: Logger;
+  readonly health: HealthReporter;
+  /** Injected clock, so tests and simulators can control time. */
+  readonly now: () => Date;
+  /** Resolves a secret reference (`{ env: NAME }`) to its value. */
+  readonly secret: (ref: SecretRef | undefined) => string | undefined;
+}
+
+export type SecretRef = { readonly env: string } | { readonly value: string };
+
+/**
+ * DataLoader batch functions. Same length and order as the keys; a missing
+ * entity is `null` and a failure for one key is an `Error` in its slot, never
+ * a throw for the whole batch (see dataloader's batch-function contract).
+ */
+export interface BatchFunctions {
+  projects(nativeIds: readonly string[]): Promise<ReadonlyArray<ProjectModel | null | Error>>;
+  pipelines(nativeIds: readonly string[]): Promise<ReadonlyArray<PipelineModel | null | Error>>;
+  jobs(nativeIds: readonly string[]): Promise<ReadonlyArray<JobModel | null | Error>>;
+  /** All jobs of each pipeline (latest attempt). */
+  jobsOfPipelines(pipelineNativeIds: readonly string[]): Promise<ReadonlyArray<readonly JobModel[] | Error>>;
+  runners(nativeIds: readonly string[]): Promise<ReadonlyArray<RunnerModel | null | Error>>;
+}
+
+export interface PipelineQuery {
+  /** Restrict to these projects (native ids); all configured projects when absent. */
+  readonly projectNativeIds?: readonly string[];
+  readonly branch?: string;
+  readonly status?: readonly CiStatus[];
+  readonly createdAfter?: Date;
+  readonly createdBefore?: Date;
+  /** How many newest pipelines to return at most. */
+  readonly limit: number;
+}
+
+/** A raw webhook delivery as received by the gateway. */
+export interface WebhookRequest {
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly rawBody: Buffer;
+}
+
+export type VerifyResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: string };
+
+export interface WebhookHandler {
+  /** Authenticates the delivery over the exact raw bytes (timing-safe). */
+  verify(request: WebhookRequest): VerifyResult;
+  /** Stable id of the delivery, for deduplication across retries. */
+  deliveryId(request: WebhookRequest): string | undefined;
+  /**
+   * Pure: turns a verified, parsed payload into entity snapshots.
+   * Unknown or unused events return [] (and are answered 2xx, never 5xx).
+   */
+  normalize(request: WebhookRequest, payload: unknown): readonly EntityModel[];
+}
+
+export interface PollResult {
+  /** Current snapshots; the core keeps only those newer than what it has. */
+  readonly entities: readonly EntityModel[];
+  /** Wait at least this long before the next poll (e.g. rate limit reset). */
+  readonly nextPollAfterMs?: number;
+}
+
+export interface BackendAdapter {
+  readonly name: string;
+  readonly provider: ProviderKind;
+  /** Base URL of the upstream API. */
+  readonly url: string;
+  readonly capabilities: Capabilities;
+  readonly batch: BatchFunctions;
+  listProjects(): Promise<readonly ProjectModel[]>;
+  /** Newest first (by createdAt), at most `limit`. */
+  listPipelines(query: PipelineQuery): Promise<readonly PipelineModel[]>;
+  listRunners(): Promise<readonly RunnerModel[]>;
+  /** Present when webhooks are configured for this backend. */
+  readonly webhook?: WebhookHandler;
+  /**
+   * One poll cycle; the core owns timers, backoff and jitter. Stateless apart
+   * from what the adapter keeps to make polls cheap (ETags).
+   */
+  poll?(): Promise<PollResult>;
+  dispose(): Promise<void>;
+}
+
+/** What adapters/<provider>/index.ts exports by default. */
+export interface AdapterFactory<Config = unknown> {
+  readonly provider: ProviderKind;
+  /** zod schema of one `backends[]` entry (beyond `name` and `provider`). */
+  readonly configSchema: z.ZodType<Config>;
+  create(config: Config, context: AdapterContext): BackendAdapter;
+}
