@@ -113,6 +113,8 @@ export interface BackendAdapter {
    * from what the adapter keeps to make polls cheap (ETags).
    */
   poll?(): Promise<PollResult>;
+  /** Normal interval between polls, in ms; the core adds jitter and backoff. */
+  readonly pollIntervalMs?: number;
   dispose(): Promise<void>;
 }
 

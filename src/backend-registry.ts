@@ -1,0 +1,63 @@
+import type { Logger } from 'pino';
+import type { BackendAdapter } from './adapter-contract.ts';
+import type { AdapterFactories, GatewayConfig } from './config/load-config.ts';
+import { createSecretResolver } from './config/secret.ts';
+import { BackendHealth } from './health.ts';
+import { toGlobalId } from './ids.ts';
+
+/** A configured backend as the core sees it: its adapter plus core-owned health. */
+export interface BackendEntry {
+  readonly id: string;
+  readonly name: string;
+  readonly adapter: BackendAdapter;
+  readonly health: BackendHealth;
+}
+
+export class BackendRegistry {
+  private readonly byName = new Map<string, BackendEntry>();
+
+  constructor(entries: readonly BackendEntry[]) {
+    for (const e of entries) this.byName.set(e.name, e);
+  }
+
+  get(name: string): BackendEntry | undefined {
+    return this.byName.get(name);
+  }
+
+  all(): readonly BackendEntry[] {
+    return [...this.byName.values()];
+  }
+
+  /** Backends selected by a filter's `backends` list (all when absent). */
+  select(names: readonly string[] | null | undefined): readonly BackendEntry[] {
+    if (!names) return this.all();
+    const wanted = new Set(names);
+    return this.all().filter((b) => wanted.has(b.name));
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.allSettled(this.all().map((b) => b.adapter.dispose()));
+  }
+}
+
+export function createBackendRegistry(
+  config: GatewayConfig,
+  factories: AdapterFactories,
+  deps: { log: Logger; env: NodeJS.ProcessEnv; now: () => Date },
+): BackendRegistry {
+  const secret = createSecretResolver(deps.env);
+  const entries = config.backends.map((b): BackendEntry => {
+    const factory = factories[b.provider];
+    if (!factory) throw new Error(`No adapter for provider "${b.provider}"`);
+    const health = new BackendHealth(deps.now);
+    const adapter = factory.create(b.options, {
+      name: b.name,
+      log: deps.log.child({ backend: b.name }),
+      health,
+      now: deps.now,
+      secret,
+    });
+    return { id: toGlobalId('Backend', b.name, b.name), name: b.name, adapter, health };
+  });
+  return new BackendRegistry(entries);
+}

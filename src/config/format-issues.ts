@@ -1,0 +1,63 @@
+import type { z } from 'zod';
+
+const SECRET_KEY = /(token|secret|password|key|value)$/i;
+
+/** `backends[0].token` style path. */
+export function formatPath(path: readonly (string | number)[]): string {
+  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+}
+
+function lookup(root: unknown, path: readonly (string | number)[]): unknown {
+  let cur: unknown = root;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[p];
+  }
+  return cur;
+}
+
+/** Describes a received value without ever printing something that may be a secret. */
+function describeReceived(value: unknown, path: readonly (string | number)[]): string {
+  if (value === undefined) return 'nothing (the key is missing)';
+  if (value === null) return 'null';
+  const last = path[path.length - 1];
+  const secretish = path.some((p) => typeof p === 'string' && SECRET_KEY.test(p)) || (typeof last === 'string' && SECRET_KEY.test(last));
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  if (secretish) return `a ${typeof value} (value hidden)`;
+  const text = JSON.stringify(value);
+  return `${typeof value} ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
+}
+
+/** One line per issue: which key, what was expected, what was received. */
+export function formatZodIssues(error: z.ZodError, root: unknown, prefix: readonly (string | number)[] = []): string[] {
+  return error.issues.map((issue) => {
+    const path = [...prefix, ...issue.path];
+    const key = formatPath(path) || '(root)';
+    if (issue.code === 'unrecognized_keys') {
+      return `${key}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected only the documented keys`;
+    }
+    if (issue.code === 'invalid_union') {
+      return `${key}: expected { env: NAME } or { value: "..." }, received ${describeReceived(lookup(root, path), path)}`;
+    }
+    const received = describeReceived(lookup(root, path), path);
+    return `${key}: expected ${expectation(issue)}, received ${received}`;
+  });
+}
+
+function expectation(issue: z.ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.expected;
+    case 'invalid_enum_value':
+      return `one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`;
+    case 'too_small':
+      return `${issue.type === 'array' ? 'at least' : '>='} ${String(issue.minimum)}${issue.type === 'array' ? ' item(s)' : ''}`;
+    case 'too_big':
+      return `${issue.type === 'array' ? 'at most' : '<='} ${String(issue.maximum)}${issue.type === 'array' ? ' item(s)' : ''}`;
+    case 'invalid_string':
+      return issue.message && issue.message !== 'Invalid' ? issue.message : `a valid ${String(issue.validation)}`;
+    default:
+      return issue.message;
+  }
+}

@@ -1,0 +1,64 @@
+import type { HealthReporter } from './adapter-contract.ts';
+import { isUpstreamError } from './errors.ts';
+
+export type HealthStateName = 'OK' | 'DEGRADED' | 'DOWN' | 'UNKNOWN';
+
+export interface HealthSnapshot {
+  readonly state: HealthStateName;
+  readonly lastSuccessAt: Date | null;
+  readonly lastErrorAt: Date | null;
+  readonly lastErrorCode: string | null;
+  readonly lastErrorMessage: string | null;
+  readonly lastWebhookAt: Date | null;
+  readonly lastPollAt: Date | null;
+  readonly rateLimitRemaining: number | null;
+  readonly rateLimitResetAt: Date | null;
+}
+
+/**
+ * Tracks one backend's health from what its adapter and the ingestion report.
+ * DOWN after 3 failures in a row with no success in between, DEGRADED after one.
+ */
+export class BackendHealth implements HealthReporter {
+  private consecutiveFailures = 0;
+  private snapshot: HealthSnapshot = {
+    state: 'UNKNOWN', lastSuccessAt: null, lastErrorAt: null, lastErrorCode: null, lastErrorMessage: null,
+    lastWebhookAt: null, lastPollAt: null, rateLimitRemaining: null, rateLimitResetAt: null,
+  };
+
+  constructor(private readonly now: () => Date) {}
+
+  get current(): HealthSnapshot {
+    return this.snapshot;
+  }
+
+  success(): void {
+    this.consecutiveFailures = 0;
+    this.snapshot = { ...this.snapshot, state: 'OK', lastSuccessAt: this.now() };
+  }
+
+  failure(error: unknown): void {
+    this.consecutiveFailures++;
+    const code = isUpstreamError(error) ? error.code : 'UPSTREAM_UNAVAILABLE';
+    const message = error instanceof Error ? error.message : String(error);
+    this.snapshot = {
+      ...this.snapshot,
+      state: this.consecutiveFailures >= 3 ? 'DOWN' : 'DEGRADED',
+      lastErrorAt: this.now(),
+      lastErrorCode: code,
+      lastErrorMessage: message.slice(0, 300),
+    };
+  }
+
+  rateLimit(remaining: number | null, resetAt: Date | null): void {
+    this.snapshot = { ...this.snapshot, rateLimitRemaining: remaining, rateLimitResetAt: resetAt };
+  }
+
+  webhookReceived(): void {
+    this.snapshot = { ...this.snapshot, lastWebhookAt: this.now() };
+  }
+
+  polled(): void {
+    this.snapshot = { ...this.snapshot, lastPollAt: this.now() };
+  }
+}

@@ -1,0 +1,97 @@
+import type { Logger } from 'pino';
+import type { BackendRegistry } from '../backend-registry.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import type { ChangeEvent, EventSource } from '../events/event-types.ts';
+import type { EntityModel, JobModel } from '../model.ts';
+import type { LiveState } from '../state/live-state.ts';
+import { overlayRunnerFromJob } from './runner-overlay.ts';
+
+export interface IngestOptions {
+  readonly source: EventSource;
+  /**
+   * Publish entities seen for the first time. True for webhooks and polls (a
+   * new run is news); false for query results (a first read is not an update).
+   */
+  readonly publishNew: boolean;
+}
+
+/**
+ * The one path by which state enters the gateway: apply to the live state,
+ * publish real changes on the bus, and derive runner busy/idle from jobs.
+ */
+export class Ingestor {
+  private sequence = 0;
+
+  constructor(
+    private readonly state: LiveState,
+    private readonly bus: EventBus,
+    private readonly registry: BackendRegistry,
+    private readonly log: Logger,
+    private readonly now: () => Date,
+  ) {}
+
+  ingest(entities: readonly EntityModel[], options: IngestOptions): number {
+    let published = 0;
+    for (const entity of entities) published += this.ingestOne(entity, options);
+    return published;
+  }
+
+  private ingestOne(entity: EntityModel, options: IngestOptions): number {
+    const at = this.now();
+    const result = this.state.apply(entity, at.getTime());
+    if (result.kind === 'stale' || result.kind === 'unchanged') return 0;
+    if (result.kind === 'created' && !options.publishNew) return 0;
+    const previous = result.kind === 'changed' ? result.previous : null;
+    this.publish(entity, previous, options.source, at);
+    let count = 1;
+    if (entity.type === 'Job') count += this.overlayRunner(entity, options);
+    return count;
+  }
+
+  private publish(entity: EntityModel, previous: EntityModel | null, source: EventSource, at: Date): void {
+    const base = { sequence: ++this.sequence, source, receivedAt: at.toISOString() };
+    let event: ChangeEvent | null = null;
+    switch (entity.type) {
+      case 'Job':
+        event = { ...base, type: 'Job', job: entity, previousStatus: previous?.type === 'Job' ? previous.status : null };
+        break;
+      case 'Pipeline':
+        event = { ...base, type: 'Pipeline', pipeline: entity, previousStatus: previous?.type === 'Pipeline' ? previous.status : null };
+        break;
+      case 'Runner':
+        event = { ...base, type: 'Runner', runner: entity, previousState: previous?.type === 'Runner' ? previous.state : null };
+        break;
+      case 'Project':
+        return;
+    }
+    this.bus.publish(event);
+  }
+
+  private overlayRunner(job: JobModel, options: IngestOptions): number {
+    if (!job.runnerNativeId) return 0;
+    const runner = this.state.get('Runner', job.backend, job.runnerNativeId);
+    if (!runner) {
+      // Unknown runner (e.g. GitHub-hosted, or not listed yet): learn it, then overlay.
+      void this.fetchRunnerThenOverlay(job, options);
+      return 0;
+    }
+    const updated = overlayRunnerFromJob(runner, job, this.now().getTime());
+    if (!updated) return 0;
+    return this.ingestOne(updated, { ...options, source: 'DERIVED' });
+  }
+
+  private async fetchRunnerThenOverlay(job: JobModel, options: IngestOptions): Promise<void> {
+    const backend = this.registry.get(job.backend);
+    if (!backend || !job.runnerNativeId) return;
+    try {
+      const [runner] = await backend.adapter.batch.runners([job.runnerNativeId]);
+      if (!runner || runner instanceof Error) return;
+      this.state.apply(runner, this.now().getTime());
+      const current = this.state.get('Job', job.backend, job.nativeId) ?? job;
+      const updated = overlayRunnerFromJob(runner, current, this.now().getTime());
+      if (updated) this.ingestOne(updated, { ...options, source: 'DERIVED' });
+    } catch (error) {
+      this.log.debug({ err: error, runner: job.runnerNativeId }, 'could not load runner named by a job event');
+    }
+  }
+}

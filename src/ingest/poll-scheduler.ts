@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import type { BackendEntry } from '../backend-registry.ts';
+import type { Ingestor } from './ingestor.ts';
+
+const MAX_BACKOFF_MS = 5 * 60_000;
+const DEFAULT_INTERVAL_MS = 30_000;
+
+/** ±20% so many gateways (or backends) do not poll in lockstep. */
+function jitter(ms: number): number {
+  return Math.round(ms * (0.8 + Math.random() * 0.4));
+}
+
+/**
+ * Owns every poll timer: adapters only implement one poll cycle. Polls each
+ * backend at its interval, backs off exponentially on errors, honours the
+ * adapter's `nextPollAfterMs` (rate-limit resets), and never overlaps cycles.
+ */
+export class PollScheduler {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly failures = new Map<string, number>();
+  private stopped = false;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly backends: readonly BackendEntry[],
+    private readonly ingestor: Ingestor,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    for (const backend of this.backends) {
+      if (backend.adapter.poll) this.schedule(backend, 0);
+    }
+  }
+
+  /** Runs one cycle for a backend now; resolves when its result is ingested. */
+  async pollNow(name: string): Promise<void> {
+    const backend = this.backends.find((b) => b.name === name);
+    if (backend) await this.cycle(backend);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private schedule(backend: BackendEntry, delayMs: number): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(backend.name);
+      const run = this.cycle(backend).then((nextMs) => this.schedule(backend, nextMs));
+      this.inFlight.add(run);
+      void run.finally(() => this.inFlight.delete(run));
+    }, delayMs);
+    timer.unref();
+    this.timers.set(backend.name, timer);
+  }
+
+  private async cycle(backend: BackendEntry): Promise<number> {
+    const interval = backend.adapter.pollIntervalMs ?? DEFAULT_INTERVAL_MS;
+    try {
+      const result = await backend.adapter.poll!();
+      backend.health.polled();
+      this.failures.set(backend.name, 0);
+      const published = this.ingestor.ingest(result.entities, { source: 'POLL', publishNew: true });
+      if (published > 0) this.log.debug({ backend: backend.name, published }, 'poll found changes');
+      return Math.max(jitter(interval), result.nextPollAfterMs ?? 0);
+    } catch (error) {
+      const n = (this.failures.get(backend.name) ?? 0) + 1;
+      this.failures.set(backend.name, n);
+      backend.health.failure(error);
+      const retryAfter = (error as { details?: { retryAfterMs?: number } }).details?.retryAfterMs ?? 0;
+      const delay = Math.max(retryAfter, jitter(Math.min(MAX_BACKOFF_MS, interval * 2 ** Math.min(n, 10))));
+      this.log.warn({ backend: backend.name, err: error instanceof Error ? error.message : String(error), retryInMs: delay }, 'poll failed');
+      return delay;
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import type { JobModel, RunnerModel } from '../model.ts';
+
+/**
+ * Neither GitHub nor GitLab sends runner events, so a job event that names its
+ * runner is the freshest busy/idle signal there is: RUNNING makes the runner
+ * BUSY with that job; a job that leaves RUNNING frees the runner it held.
+ * Returns the runner as it should now be, or null when nothing changes.
+ * Offline runners stay offline: a job event does not prove the runner is online.
+ */
+export function overlayRunnerFromJob(runner: RunnerModel, job: JobModel, observedAtMs: number): RunnerModel | null {
+  if (runner.state === 'OFFLINE' || runner.state === 'STALE') return null;
+  const revision = [Math.max(observedAtMs, (runner.revision[0] ?? 0) + 1)];
+  if (job.status === 'RUNNING') {
+    if (runner.state === 'BUSY' && runner.currentJobNativeId === job.nativeId) return null;
+    return { ...runner, state: 'BUSY', currentJobNativeId: job.nativeId, revision };
+  }
+  const releases = runner.currentJobNativeId === job.nativeId || (runner.currentJobNativeId === null && runner.state === 'BUSY');
+  if (!releases || runner.state === 'IDLE') return null;
+  return { ...runner, state: 'IDLE', currentJobNativeId: null, revision };
+}

@@ -1,0 +1,95 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { WebhookRequest } from '../adapter-contract.ts';
+import type { BackendRegistry } from '../backend-registry.ts';
+import { DeliveryDedupe } from './delivery-dedupe.ts';
+import type { Ingestor } from './ingestor.ts';
+import { BodyTooLargeError, readBody } from './read-body.ts';
+
+export const WEBHOOK_PATH_PREFIX = '/webhooks/';
+
+interface WebhookRouteOptions {
+  readonly registry: BackendRegistry;
+  readonly ingestor: Ingestor;
+  readonly log: Logger;
+  readonly bodyLimitBytes: number;
+  readonly now: () => Date;
+}
+
+function send(res: ServerResponse, status: number, body: Record<string, unknown>): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function lowerCaseHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/**
+ * POST /webhooks/<backend-name>: authenticate over the raw bytes, parse,
+ * deduplicate by delivery id, normalize, ingest. Answers in milliseconds
+ * (GitHub allows 10 s) and never 5xx for a payload it merely does not use,
+ * since GitLab disables hooks after repeated failures.
+ */
+export function createWebhookRoute(options: WebhookRouteOptions) {
+  const dedupe = new DeliveryDedupe(72 * 3600_000, 100_000, () => options.now().getTime());
+  return async function handleWebhook(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    const name = decodeURIComponent(pathname.slice(WEBHOOK_PATH_PREFIX.length));
+    const backend = options.registry.get(name);
+    const log = options.log.child({ webhook: name });
+    if (!backend) return send(res, 404, { error: 'unknown backend', backend: name });
+    const handler = backend.adapter.webhook;
+    if (!handler) return send(res, 404, { error: 'webhooks are not configured for this backend', backend: name });
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      return send(res, 405, { error: 'method not allowed' });
+    }
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (contentType !== 'application/json') {
+      return send(res, 415, { error: 'expected content-type application/json' });
+    }
+    let rawBody: Buffer;
+    try {
+      rawBody = await readBody(req, options.bodyLimitBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        log.warn({ limit: error.limit }, 'webhook body too large');
+        res.setHeader('connection', 'close');
+        return send(res, 413, { error: `body larger than ${error.limit} bytes` });
+      }
+      return send(res, 400, { error: 'could not read body' });
+    }
+    const request: WebhookRequest = { headers: lowerCaseHeaders(req), rawBody };
+    const verdict = handler.verify(request);
+    if (!verdict.ok) {
+      // Logged without the body: an unverified body is untrusted input.
+      log.warn({ reason: verdict.reason, bytes: rawBody.length }, 'webhook rejected: verification failed');
+      return send(res, 401, { error: 'signature verification failed' });
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      return send(res, 400, { error: 'malformed JSON' });
+    }
+    backend.health.webhookReceived();
+    const deliveryId = handler.deliveryId(request);
+    if (deliveryId && !dedupe.firstSeen(`${name}\u0000${deliveryId}`)) {
+      log.debug({ deliveryId }, 'duplicate delivery ignored');
+      return send(res, 200, { status: 'duplicate', deliveryId });
+    }
+    let entities;
+    try {
+      entities = handler.normalize(request, payload);
+    } catch (error) {
+      log.warn({ err: error, deliveryId }, 'webhook payload could not be normalized');
+      return send(res, 202, { status: 'ignored', reason: 'unusable payload' });
+    }
+    if (entities.length === 0) return send(res, 202, { status: 'ignored', deliveryId });
+    const published = options.ingestor.ingest(entities, { source: 'WEBHOOK', publishNew: true });
+    return send(res, 202, { status: 'accepted', deliveryId, entities: entities.length, published });
+  };
+}

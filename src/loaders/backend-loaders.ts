@@ -1,0 +1,120 @@
+import DataLoader from 'dataloader';
+import type { BackendEntry } from '../backend-registry.ts';
+import type { Ingestor } from '../ingest/ingestor.ts';
+import { isTerminal, type EntityByType, type EntityModel, type JobModel } from '../model.ts';
+import type { LiveState } from '../state/live-state.ts';
+import { withDeadline } from './with-deadline.ts';
+
+export interface LoaderSettings {
+  readonly state: LiveState;
+  readonly ingestor: Ingestor;
+  /** How long delivered state is served without asking upstream. */
+  readonly freshnessMs: number;
+  readonly timeoutMs: number;
+  readonly now: () => Date;
+}
+
+export interface BackendLoaders {
+  readonly project: DataLoader<string, EntityByType['Project'] | null>;
+  readonly pipeline: DataLoader<string, EntityByType['Pipeline'] | null>;
+  readonly job: DataLoader<string, EntityByType['Job'] | null>;
+  readonly jobsOfPipeline: DataLoader<string, readonly JobModel[]>;
+  readonly runner: DataLoader<string, EntityByType['Runner'] | null>;
+}
+
+type SingleType = 'Project' | 'Pipeline' | 'Job' | 'Runner';
+const BATCH_NAME = { Project: 'projects', Pipeline: 'pipelines', Job: 'jobs', Runner: 'runners' } as const;
+
+/**
+ * Finished pipelines and jobs rarely change (a re-run is a new attempt and
+ * arrives as an event), so they stay fresh this many times longer.
+ */
+const TERMINAL_FRESHNESS_FACTOR = 20;
+
+function isFinished(entity: EntityModel): boolean {
+  return (entity.type === 'Pipeline' || entity.type === 'Job') && isTerminal(entity.status);
+}
+
+/**
+ * DataLoaders for one backend, created per request: identical keys in one
+ * query cost one upstream lookup, and state that webhooks or polls delivered
+ * recently is served from the live state with no upstream call at all.
+ */
+export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings): BackendLoaders {
+  const { adapter } = backend;
+
+  function single<K extends SingleType>(type: K): DataLoader<string, EntityByType[K] | null> {
+    return new DataLoader<string, EntityByType[K] | null>(async (ids) => {
+      const now = s.now().getTime();
+      const out: (EntityByType[K] | null | Error)[] = new Array(ids.length).fill(null);
+      const misses: number[] = [];
+      ids.forEach((id, i) => {
+        const known = s.state.get(type, backend.name, id);
+        const maxAge = known && isFinished(known) ? s.freshnessMs * TERMINAL_FRESHNESS_FACTOR : s.freshnessMs;
+        const fresh = s.state.getFresh(type, backend.name, id, now, maxAge);
+        if (fresh) out[i] = fresh;
+        else misses.push(i);
+      });
+      if (misses.length === 0) return out;
+      const batchFn = adapter.batch[BATCH_NAME[type]] as (ids: readonly string[]) => Promise<ReadonlyArray<EntityModel | null | Error>>;
+      try {
+        const fetched = await withDeadline(batchFn(misses.map((i) => ids[i]!)), s.timeoutMs, backend.name, `loading ${type.toLowerCase()}s`);
+        misses.forEach((slot, j) => {
+          const value = fetched[j];
+          if (value instanceof Error) out[slot] = value;
+          else if (value) {
+            s.ingestor.ingest([value], { source: 'POLL', publishNew: false });
+            // Serve the newest known state: a webhook may be ahead of the REST read.
+            out[slot] = (s.state.get(type, backend.name, value.nativeId) ?? value) as EntityByType[K];
+          }
+        });
+      } catch (error) {
+        backend.health.failure(error);
+        for (const slot of misses) out[slot] = error instanceof Error ? error : new Error(String(error));
+      }
+      return out;
+    });
+  }
+
+  const jobsOfPipeline = new DataLoader<string, readonly JobModel[]>(async (pipelineIds) => {
+    const now = s.now().getTime();
+    const out: (readonly JobModel[] | Error)[] = new Array(pipelineIds.length);
+    const misses: number[] = [];
+    pipelineIds.forEach((id, i) => {
+      const pipeline = s.state.get('Pipeline', backend.name, id);
+      const maxAge = pipeline && isFinished(pipeline) ? s.freshnessMs * TERMINAL_FRESHNESS_FACTOR : s.freshnessMs;
+      const fresh = s.state.getFreshPipelineJobs(backend.name, id, now, maxAge);
+      if (fresh) out[i] = fresh;
+      else misses.push(i);
+    });
+    if (misses.length === 0) return out;
+    try {
+      const fetched = await withDeadline(
+        adapter.batch.jobsOfPipelines(misses.map((i) => pipelineIds[i]!)),
+        s.timeoutMs, backend.name, 'loading jobs',
+      );
+      misses.forEach((slot, j) => {
+        const value = fetched[j];
+        if (value instanceof Error || value === undefined) {
+          out[slot] = value ?? new Error('missing result');
+          return;
+        }
+        s.ingestor.ingest(value, { source: 'POLL', publishNew: false });
+        s.state.setPipelineJobs(backend.name, pipelineIds[slot]!, value, s.now().getTime());
+        out[slot] = value.map((j) => s.state.get('Job', backend.name, j.nativeId) ?? j);
+      });
+    } catch (error) {
+      backend.health.failure(error);
+      for (const slot of misses) out[slot] = error instanceof Error ? error : new Error(String(error));
+    }
+    return out;
+  });
+
+  return {
+    project: single('Project'),
+    pipeline: single('Pipeline'),
+    job: single('Job'),
+    jobsOfPipeline,
+    runner: single('Runner'),
+  };
+}

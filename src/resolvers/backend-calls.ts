@@ -1,0 +1,80 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import { responsePathAsArray } from 'graphql';
+import type { PipelineQuery } from '../adapter-contract.ts';
+import type { BackendEntry } from '../backend-registry.ts';
+import type { GatewayContext } from '../context.ts';
+import { toBackendGraphQLError } from '../errors.ts';
+import { withDeadline } from '../loaders/with-deadline.ts';
+import type { EntityModel, PipelineModel, ProjectModel, RunnerModel } from '../model.ts';
+
+/**
+ * Runs `call` for every backend in parallel. A backend that fails or misses
+ * the deadline contributes nothing to the data and one error (with
+ * `extensions.backend` and a code) to the response; the others still answer.
+ */
+export async function fromEachBackend<T>(
+  ctx: GatewayContext,
+  backends: readonly BackendEntry[],
+  info: GraphQLResolveInfo,
+  call: (backend: BackendEntry) => Promise<readonly T[]>,
+): Promise<T[]> {
+  const timeoutMs = ctx.loaderSettings.timeoutMs;
+  const results = await Promise.all(
+    backends.map(async (backend) => {
+      try {
+        return await withDeadline(call(backend), timeoutMs, backend.name, `${info.fieldName} from ${backend.name}`);
+      } catch (error) {
+        reportBackendFailure(ctx, backend, error, info);
+        return [];
+      }
+    }),
+  );
+  return results.flat();
+}
+
+export function reportBackendFailure(ctx: GatewayContext, backend: BackendEntry, error: unknown, info: GraphQLResolveInfo): void {
+  backend.health.failure(error);
+  if (ctx.failedBackends.has(backend.name)) return;
+  ctx.failedBackends.add(backend.name);
+  ctx.partialErrors.push(toBackendGraphQLError(backend.name, error, responsePathAsArray(info.path)));
+}
+
+/** Applies query results to the live state (without publishing first sightings) and returns the newest known versions. */
+function overlay<T extends EntityModel>(ctx: GatewayContext, items: readonly T[]): T[] {
+  ctx.ingestor.ingest(items, { source: 'POLL', publishNew: false });
+  return items.map((item) => (ctx.state.get(item.type, item.backend, item.nativeId) as T | undefined) ?? item);
+}
+
+function cacheKey(backend: string, what: string, args: unknown): string {
+  return `${backend}\u0000${what}\u0000${JSON.stringify(args)}`;
+}
+
+/**
+ * Pipelines of one backend: the (cached) upstream list, plus any pipelines the
+ * live state knows that match and are at least as new as the list's oldest
+ * entry (so a run announced by webhook shows up before the cache expires).
+ */
+export async function listPipelines(
+  ctx: GatewayContext,
+  backend: BackendEntry,
+  query: PipelineQuery,
+  matches: (p: PipelineModel) => boolean,
+): Promise<PipelineModel[]> {
+  const key = cacheKey(backend.name, 'pipelines', { ...query, createdAfter: query.createdAfter?.toISOString(), createdBefore: query.createdBefore?.toISOString() });
+  const listed = overlay(ctx, await ctx.listCache.get(key, () => backend.adapter.listPipelines(query)));
+  const oldest = listed.length >= query.limit ? Math.min(...listed.map((p) => Date.parse(p.createdAt))) : -Infinity;
+  const byId = new Map(listed.filter(matches).map((p) => [p.nativeId, p]));
+  for (const p of ctx.state.all('Pipeline', backend.name)) {
+    if (!byId.has(p.nativeId) && matches(p) && Date.parse(p.createdAt) >= oldest) byId.set(p.nativeId, p);
+  }
+  return [...byId.values()];
+}
+
+export async function listRunners(ctx: GatewayContext, backend: BackendEntry): Promise<RunnerModel[]> {
+  if (!backend.adapter.capabilities.runners) return [];
+  return overlay(ctx, await ctx.listCache.get(cacheKey(backend.name, 'runners', null), () => backend.adapter.listRunners()));
+}
+
+export async function listProjects(ctx: GatewayContext, backend: BackendEntry): Promise<ProjectModel[]> {
+  return overlay(ctx, await ctx.listCache.get(cacheKey(backend.name, 'projects', null), () => backend.adapter.listProjects()));
+}

@@ -1,0 +1,47 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import type { PipelineFilter } from '../__generated__/resolvers-types.ts';
+import type { GatewayContext } from '../context.ts';
+import type { PipelineModel } from '../model.ts';
+import { fromEachBackend, listPipelines } from './backend-calls.ts';
+import { decodeCursor, pageSize, paginate, type Connection } from './connection.ts';
+import { compilePipelineFilter, newestFirstPosition } from './filters.ts';
+import { loadNodes, ofType } from './load-nodes.ts';
+
+export const MAX_PAGE = 100;
+
+/** Pipelines across backends, newest first, one page. */
+export async function resolvePipelines(
+  ctx: GatewayContext,
+  args: { first?: number | null; after?: string | null; filter?: PipelineFilter | null },
+  info: GraphQLResolveInfo,
+): Promise<Connection<PipelineModel>> {
+  const first = pageSize(args.first, 20, MAX_PAGE);
+  const after = decodeCursor(args.after);
+  const filter = compilePipelineFilter(args.filter);
+  const position = newestFirstPosition;
+  if (filter.ids) {
+    const found = ofType(await loadNodes(ctx, filter.ids, info), 'Pipeline');
+    return paginate(found.filter(filter.matches), position, { first, after, ascending: false });
+  }
+  let backends = ctx.registry.select(args.filter?.backends);
+  const projectsByBackend = new Map<string, string[]>();
+  if (filter.projects) {
+    for (const p of filter.projects) projectsByBackend.set(p.backend, [...(projectsByBackend.get(p.backend) ?? []), p.nativeId]);
+    backends = backends.filter((b) => projectsByBackend.has(b.name));
+  }
+  // Everything older than the cursor is what the next page needs from upstream.
+  const cursorTime = after && typeof after.key === 'number' ? new Date(after.key) : undefined;
+  const requestedBefore = args.filter?.createdBefore ? new Date(args.filter.createdBefore) : undefined;
+  const createdBefore = cursorTime && (!requestedBefore || cursorTime < requestedBefore) ? cursorTime : requestedBefore;
+  const items = await fromEachBackend(ctx, backends, info, (backend) =>
+    listPipelines(ctx, backend, {
+      limit: first + 1,
+      ...(projectsByBackend.get(backend.name) ? { projectNativeIds: projectsByBackend.get(backend.name)! } : {}),
+      ...(args.filter?.branch ? { branch: args.filter.branch } : {}),
+      ...(args.filter?.status ? { status: args.filter.status } : {}),
+      ...(args.filter?.createdAfter ? { createdAfter: new Date(args.filter.createdAfter) } : {}),
+      ...(createdBefore ? { createdBefore } : {}),
+    }, filter.matches),
+  );
+  return paginate(items, position, { first, after, ascending: false });
+}

@@ -1,0 +1,103 @@
+import type { Resolvers } from '../__generated__/resolvers-types.ts';
+import { entityGlobalId } from '../ids.ts';
+import { isTerminal } from '../model.ts';
+import { backendOf, loadRelated, providerEnum, secondsBetween } from './field-helpers.ts';
+import { jobsOfPipelines } from './query-jobs.ts';
+import { resolvePipelines } from './query-pipelines.ts';
+import { compileJobFilter } from './filters.ts';
+import { paginate } from './connection.ts';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export const typeResolvers: Resolvers = {
+  Node: {
+    __resolveType(node) {
+      return 'adapter' in node ? 'Backend' : node.type;
+    },
+  },
+  Backend: {
+    provider: (b) => providerEnum(b.adapter.provider),
+    url: (b) => b.adapter.url,
+    capabilities: (b) => b.adapter.capabilities,
+    health: (b) => {
+      const h = b.health.current;
+      return {
+        state: h.state,
+        lastSuccessAt: iso(h.lastSuccessAt),
+        lastErrorAt: iso(h.lastErrorAt),
+        lastErrorCode: h.lastErrorCode,
+        lastErrorMessage: h.lastErrorMessage,
+        lastWebhookAt: iso(h.lastWebhookAt),
+        lastPollAt: iso(h.lastPollAt),
+        rateLimitRemaining: h.rateLimitRemaining,
+        rateLimitResetAt: iso(h.rateLimitResetAt),
+      };
+    },
+  },
+  NativeStatus: {
+    provider: (n) => providerEnum(n.provider),
+  },
+  Project: {
+    id: (p) => entityGlobalId(p),
+    backend: (p, _, ctx) => backendOf(ctx, p.backend),
+    pipelines: (p, args, ctx, info) =>
+      resolvePipelines(ctx, { ...args, filter: { ...args.filter, projects: [entityGlobalId(p)] } }, info),
+  },
+  Pipeline: {
+    id: (p) => entityGlobalId(p),
+    backend: (p, _, ctx) => backendOf(ctx, p.backend),
+    project: async (p, _, ctx, info) => {
+      const backend = backendOf(ctx, p.backend);
+      const project = await loadRelated(backend, () => ctx.loaders(backend).project.load(p.projectNativeId), info);
+      if (project) return project;
+      // The project may be gone or unreadable; still answer with what the pipeline says.
+      const name = p.projectNativeId.split('/').at(-1) ?? p.projectNativeId;
+      return { type: 'Project', backend: p.backend, nativeId: p.projectNativeId, revision: [0], name, fullName: p.projectNativeId, url: null, defaultBranch: null };
+    },
+    duration: (p, _, ctx) => secondsBetween(p.startedAt, p.finishedAt, ctx.now(), !isTerminal(p.status)),
+    queueTime: (p, _, ctx) => secondsBetween(p.queuedAt, p.startedAt, ctx.now(), p.status === 'QUEUED' || p.status === 'PENDING'),
+    jobs: async (p, args, ctx, info) => {
+      const filter = compileJobFilter(args.filter);
+      const jobs = (await jobsOfPipelines(ctx, [p], info)).filter(filter.matches);
+      const first = Math.min(Math.max(args.first ?? 100, 1), 500);
+      // Jobs in the order the pipeline runs them.
+      return paginate(jobs, (j) => ({ key: j.createdAt ? Date.parse(j.createdAt) : 0, id: entityGlobalId(j) }), { first, after: null, ascending: true });
+    },
+  },
+  Job: {
+    id: (j) => entityGlobalId(j),
+    backend: (j, _, ctx) => backendOf(ctx, j.backend),
+    pipeline: async (j, _, ctx, info) => {
+      const backend = backendOf(ctx, j.backend);
+      const pipeline = await loadRelated(backend, () => ctx.loaders(backend).pipeline.load(j.pipelineNativeId), info);
+      if (!pipeline) throw new Error(`pipeline ${j.pipelineNativeId} of job ${j.nativeId} was not found on ${j.backend}`);
+      return pipeline;
+    },
+    project: async (j, _, ctx, info) => {
+      const backend = backendOf(ctx, j.backend);
+      const project = await loadRelated(backend, () => ctx.loaders(backend).project.load(j.projectNativeId), info);
+      if (project) return project;
+      const name = j.projectNativeId.split('/').at(-1) ?? j.projectNativeId;
+      return { type: 'Project', backend: j.backend, nativeId: j.projectNativeId, revision: [0], name, fullName: j.projectNativeId, url: null, defaultBranch: null };
+    },
+    runner: async (j, _, ctx, info) => {
+      if (!j.runnerNativeId) return null;
+      const backend = backendOf(ctx, j.backend);
+      return loadRelated(backend, () => ctx.loaders(backend).runner.load(j.runnerNativeId!), info);
+    },
+    duration: (j, _, ctx) => secondsBetween(j.startedAt, j.finishedAt, ctx.now(), !isTerminal(j.status)),
+    queueTime: (j, _, ctx) => secondsBetween(j.queuedAt, j.startedAt, ctx.now(), j.status === 'QUEUED' || j.status === 'PENDING'),
+  },
+  Step: {
+    duration: (s, _, ctx) => secondsBetween(s.startedAt, s.finishedAt, ctx.now(), s.status === 'RUNNING'),
+  },
+  Runner: {
+    id: (r) => entityGlobalId(r),
+    backend: (r, _, ctx) => backendOf(ctx, r.backend),
+    currentJob: async (r, _, ctx, info) => {
+      if (!r.currentJobNativeId || r.state !== 'BUSY') return null;
+      const backend = backendOf(ctx, r.backend);
+      return loadRelated(backend, () => ctx.loaders(backend).job.load(r.currentJobNativeId!), info);
+    },
+  },
+};

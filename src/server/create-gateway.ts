@@ -1,0 +1,167 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { createBackendRegistry, type BackendRegistry } from '../backend-registry.ts';
+import type { AdapterFactories, GatewayConfig } from '../config/load-config.ts';
+import { createRequestContext, type GatewayContext, type GatewayServices } from '../context.ts';
+import { EventBus } from '../events/event-bus.ts';
+import { Ingestor } from '../ingest/ingestor.ts';
+import { PollScheduler } from '../ingest/poll-scheduler.ts';
+import { BodyTooLargeError, readBody } from '../ingest/read-body.ts';
+import { createWebhookRoute, WEBHOOK_PATH_PREFIX } from '../ingest/webhook-route.ts';
+import { ListCache } from '../loaders/list-cache.ts';
+import { createLogger } from '../logger.ts';
+import { usePartialResults } from '../plugins/use-partial-results.ts';
+import { LiveState } from '../state/live-state.ts';
+import { createGraphiQLRenderer } from './graphiql.ts';
+import { attachGraphQLWs } from './graphql-ws.ts';
+import { createSchema } from './load-schema.ts';
+import { sendFetchResponse } from './send-fetch-response.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export interface GatewayOptions {
+  readonly config: GatewayConfig;
+  readonly factories: AdapterFactories;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly log?: Logger;
+  readonly now?: () => Date;
+  /** Start the poll scheduler on listen (default true). */
+  readonly polling?: boolean;
+}
+
+export interface Gateway {
+  readonly server: Server;
+  readonly yoga: YogaServerInstance<Record<string, unknown>, GatewayContext>;
+  readonly services: GatewayServices;
+  readonly registry: BackendRegistry;
+  readonly scheduler: PollScheduler;
+  readonly log: Logger;
+  listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  close(): Promise<void>;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Assembles the gateway: services, GraphQL over HTTP/SSE/WS, webhooks, health, polling. */
+export function createGateway(options: GatewayOptions): Gateway {
+  const { config } = options;
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? createLogger(config.logLevel);
+  const registry = createBackendRegistry(config, options.factories, { log, env: options.env ?? process.env, now });
+  const state = new LiveState();
+  const bus = new EventBus(config.subscriptionQueueLimit);
+  const ingestor = new Ingestor(state, bus, registry, log, now);
+  const freshnessMs = config.freshnessSeconds * 1000;
+  const services: GatewayServices = {
+    registry, state, bus, ingestor, now,
+    listCache: new ListCache(freshnessMs, () => now().getTime()),
+    loaderSettings: { state, ingestor, freshnessMs, timeoutMs: config.backendTimeoutMs, now },
+  };
+  const scheduler = new PollScheduler(registry.all(), ingestor, log);
+
+  const yoga = createYoga<Record<string, unknown>, GatewayContext>({
+    schema: createSchema(),
+    graphqlEndpoint: GRAPHQL_PATH,
+    context: () => createRequestContext(services),
+    graphiql: config.server.graphiql,
+    renderGraphiQL: createGraphiQLRenderer(),
+    landingPage: false,
+    plugins: [usePartialResults()],
+    logging: {
+      debug: (...a: unknown[]) => log.debug(a.map(String).join(' ')),
+      info: (...a: unknown[]) => log.info(a.map(String).join(' ')),
+      warn: (...a: unknown[]) => log.warn(a.map(String).join(' ')),
+      error: (...a: unknown[]) => log.error(a.map((x) => (x instanceof Error ? x.message : String(x))).join(' ')),
+    },
+  });
+
+  const handleWebhook = createWebhookRoute({ registry, ingestor, log, bodyLimitBytes: config.server.bodyLimitBytes, now });
+  let ready = false;
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    let body: Buffer | undefined;
+    if (req.method === 'POST') {
+      try {
+        body = await readBody(req, config.server.bodyLimitBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) {
+          res.setHeader('connection', 'close');
+          return json(res, 413, { errors: [{ message: `Request body larger than ${error.limit} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+        }
+        return json(res, 400, { errors: [{ message: 'Could not read the request body' }] });
+      }
+    }
+    const controller = new AbortController();
+    res.on('close', () => controller.abort());
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    const response = await yoga.fetch(url.toString(), {
+      method: req.method ?? 'GET',
+      headers,
+      ...(body ? { body } : {}),
+      signal: controller.signal,
+    });
+    await sendFetchResponse(response, res);
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    const done = (p: Promise<void>) =>
+      p.catch((error: unknown) => {
+        log.error({ err: error, path: url.pathname }, 'request failed');
+        if (!res.headersSent) json(res, 500, { error: 'internal error' });
+        else res.destroy();
+      });
+    if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') {
+      const backends = Object.fromEntries(registry.all().map((b) => [b.name, b.health.current.state]));
+      return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', backends });
+    }
+    if (url.pathname.startsWith(WEBHOOK_PATH_PREFIX)) return void done(handleWebhook(req, res, url.pathname));
+    if (url.pathname === GRAPHQL_PATH) return void done(handleGraphQL(req, res, url));
+    if (url.pathname === '/') {
+      res.writeHead(302, { location: GRAPHQL_PATH });
+      return void res.end();
+    }
+    json(res, 404, { error: 'not found' });
+  });
+  // Slowloris protection; SSE and WebSocket streams are not affected once headers are in.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  const graphqlWs = attachGraphQLWs(server, yoga, { path: GRAPHQL_PATH, maxPayloadBytes: 64 * 1024 });
+
+  return {
+    server, yoga, services, registry, scheduler, log,
+    async listen(port = config.server.port, host = config.server.host) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const address = server.address() as AddressInfo;
+      if (options.polling !== false) scheduler.start();
+      ready = true;
+      const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+      return { port: address.port, url: `http://${shownHost}:${address.port}${GRAPHQL_PATH}` };
+    },
+    async close() {
+      ready = false;
+      await scheduler.stop();
+      await graphqlWs.dispose();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await registry.dispose();
+    },
+  };
+}
