@@ -118,10 +118,24 @@ export interface BackendAdapter {
   dispose(): Promise<void>;
 }
 
+/**
+ * A simulated backend for demo mode: a real server on loopback speaking the
+ * provider's API, sending signed webhooks once told where.
+ */
+export interface DemoBackend {
+  /** The `backends[]` entry (without name and provider) pointing at the simulator. */
+  readonly options: Record<string, unknown>;
+  /** Starts the steady flow of activity, delivering webhooks to `webhookUrl`. */
+  start(webhookUrl: string): void;
+  stop(): Promise<void>;
+}
+
 /** What adapters/<provider>/index.ts exports by default. */
 export interface AdapterFactory<Config = unknown> {
   readonly provider: ProviderKind;
   /** zod schema of one `backends[]` entry (beyond `name` and `provider`). */
-  readonly configSchema: z.ZodType<Config>;
+  readonly configSchema: z.ZodType<Config, z.ZodTypeDef, unknown>;
   create(config: Config, context: AdapterContext): BackendAdapter;
+  /** Starts this provider's simulator for demo mode (`npm start` with no config). */
+  createDemo?(settings: { readonly seed?: number }): Promise<DemoBackend>;
 }

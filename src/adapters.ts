@@ -1,0 +1,11 @@
+/**
+ * The only place the core imports adapters, and only their index.ts.
+ * Adding a provider = one line here plus adapters/<provider>/.
+ */
+import githubAdapter from '../adapters/github/index.ts';
+import type { AdapterFactory } from './adapter-contract.ts';
+import type { AdapterFactories } from './config/load-config.ts';
+
+export const adapterFactories: AdapterFactories = {
+  github: githubAdapter as AdapterFactory<unknown>,
+};

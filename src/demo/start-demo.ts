@@ -1,0 +1,55 @@
+import type { Logger } from 'pino';
+import type { DemoBackend } from '../adapter-contract.ts';
+import type { AdapterFactories } from '../config/load-config.ts';
+import { validateConfig } from '../config/load-config.ts';
+import type { ProviderKind } from '../model.ts';
+import { createGateway, type Gateway } from '../server/create-gateway.ts';
+
+export interface Demo {
+  readonly gateway: Gateway;
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Demo mode, the embedded default: every provider that ships a simulator gets
+ * one on loopback, the gateway is configured to read from them, and the
+ * simulators start a steady flow of signed webhooks into it.
+ */
+export async function startDemo(options: {
+  factories: AdapterFactories;
+  port: number;
+  host?: string;
+  log?: Logger;
+  seed?: number;
+  logLevel?: 'info' | 'warn' | 'silent' | 'debug';
+}): Promise<Demo> {
+  const demos: { name: string; provider: ProviderKind; demo: DemoBackend }[] = [];
+  for (const [provider, factory] of Object.entries(options.factories) as [ProviderKind, NonNullable<AdapterFactories[ProviderKind]>][]) {
+    if (!factory.createDemo) continue;
+    const demo = await factory.createDemo(options.seed === undefined ? {} : { seed: options.seed });
+    demos.push({ name: `${provider}-demo`, provider, demo });
+  }
+  const config = validateConfig(
+    {
+      // Demo data changes every few seconds; keep caches short so GraphiQL feels live.
+      freshnessSeconds: 5,
+      logLevel: options.logLevel ?? 'info',
+      server: { port: options.port, host: options.host ?? '0.0.0.0' },
+      backends: demos.map((d) => ({ name: d.name, provider: d.provider, ...d.demo.options })),
+    },
+    options.factories,
+    'demo mode',
+  );
+  const gateway = createGateway({ config, factories: options.factories, ...(options.log ? { log: options.log } : {}) });
+  const { port, url } = await gateway.listen();
+  for (const d of demos) d.demo.start(`http://127.0.0.1:${port}/webhooks/${d.name}`);
+  return {
+    gateway, url, port,
+    async close() {
+      await Promise.allSettled(demos.map((d) => d.demo.stop()));
+      await gateway.close();
+    },
+  };
+}

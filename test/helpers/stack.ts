@@ -1,0 +1,131 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { pino } from 'pino';
+import { createGithubSimulator, type GithubSimulator, type GithubSimulatorOptions } from '../../adapters/github/simulator/index.ts';
+import { adapterFactories } from '../../src/adapters.ts';
+import { validateConfig } from '../../src/config/load-config.ts';
+import { createGateway, type Gateway } from '../../src/server/create-gateway.ts';
+
+export const WEBHOOK_SECRET = 'test-webhook-secret';
+export const GITHUB_TOKEN = 'ghp_test_token';
+
+export interface Stack {
+  readonly gateway: Gateway;
+  readonly sim: GithubSimulator;
+  /** http://127.0.0.1:PORT */
+  readonly base: string;
+  readonly graphqlUrl: string;
+  query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] }>;
+  wsClient(): Client;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  readonly sim?: Omit<GithubSimulatorOptions, 'webhook' | 'token'>;
+  /** Extra backends[] entries besides the simulated GitHub (e.g. a broken one). */
+  readonly extraBackends?: Record<string, unknown>[];
+  readonly backend?: Record<string, unknown>;
+  readonly config?: Record<string, unknown>;
+  readonly webhooks?: boolean;
+  readonly polling?: boolean;
+}
+
+/** A real gateway on an ephemeral loopback port, reading from a real GitHub simulator. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const sim = createGithubSimulator({ token: GITHUB_TOKEN, seed: 7, ...options.sim });
+  await sim.start();
+  const config = validateConfig(
+    {
+      logLevel: 'silent',
+      server: { port: 0, host: '127.0.0.1' },
+      ...options.config,
+      backends: [
+        {
+          name: 'gh',
+          provider: 'github',
+          url: sim.url,
+          token: { value: GITHUB_TOKEN },
+          ...(options.webhooks === false ? {} : { webhookSecret: { value: WEBHOOK_SECRET } }),
+          organizations: ['octo-org'],
+          runners: { organizations: ['octo-org'] },
+          ...options.backend,
+        },
+        ...(options.extraBackends ?? []),
+      ],
+    },
+    adapterFactories,
+    'test',
+  );
+  const gateway = createGateway({ config, factories: adapterFactories, log: pino({ level: 'silent' }), polling: options.polling ?? false });
+  const { port } = await gateway.listen(0, '127.0.0.1');
+  const base = `http://127.0.0.1:${port}`;
+  sim.setWebhook({ url: `${base}/webhooks/gh`, secret: WEBHOOK_SECRET });
+  const clients: Client[] = [];
+  return {
+    gateway, sim, base,
+    graphqlUrl: `${base}/graphql`,
+    async query(query, variables) {
+      const res = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as never;
+    },
+    wsClient() {
+      const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      await Promise.allSettled(clients.map((c) => c.dispose()));
+      await gateway.close();
+      await sim.stop();
+    },
+  };
+}
+
+/** Collects `next` payloads of one subscription until `until` says stop (or a timeout). */
+export function collect<T>(client: Client, query: string, variables: Record<string, unknown> | undefined, until: (items: T[]) => boolean, timeoutMs = 10_000): { done: Promise<T[]>; items: T[] } {
+  const items: T[] = [];
+  const done = new Promise<T[]>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`timed out after ${timeoutMs} ms with ${items.length} events: ${JSON.stringify(items).slice(0, 2000)}`));
+    }, timeoutMs);
+    const unsubscribe = client.subscribe<T>({ query, variables }, {
+      next: (value) => {
+        if (value.errors) {
+          clearTimeout(timer);
+          reject(new Error(JSON.stringify(value.errors)));
+          return;
+        }
+        items.push(value.data as T);
+        if (until(items)) {
+          clearTimeout(timer);
+          unsubscribe();
+          resolve(items);
+        }
+      },
+      error: (error) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
+      },
+      complete: () => undefined,
+    });
+  });
+  return { done, items };
+}
+
+/** graphql-ws acknowledges connections, not subscriptions: wait until the bus has the listeners. */
+export function waitForSubscribers(stack: Stack, count: number): Promise<void> {
+  return waitFor(() => stack.gateway.services.bus.subscriberCount >= count, 5000, `${count} subscribers`);
+}
+
+export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!(await predicate())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,65 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { adapterFactories } from '../../src/adapters.ts';
+import { configPathFrom, loadConfigFile, validateConfig } from '../../src/config/load-config.ts';
+import { ConfigError } from '../../src/errors.ts';
+
+function issues(raw: unknown): string {
+  try {
+    validateConfig(raw, adapterFactories, 'switchyard.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const gh = { name: 'gh', provider: 'github', token: { env: 'GITHUB_TOKEN' }, repositories: ['octo-org/api'] };
+
+describe('config validation', () => {
+  it('should accept a minimal GitHub config and apply defaults', () => {
+    const config = validateConfig({ backends: [gh] }, adapterFactories);
+    expect(config.server.port).toBe(4000);
+    expect(config.backends[0]).toMatchObject({ name: 'gh', provider: 'github' });
+  });
+
+  it('should name the key, what was expected and what was received', () => {
+    expect(issues({ backends: [{ ...gh, name: 'Bad Name' }] })).toMatch(/backends\[0\]\.name: expected lower-case letters.*received string "Bad Name"/);
+    expect(issues({ backends: [] })).toMatch(/backends: expected at least 1 item\(s\), received an array of 0/);
+    expect(issues({ backends: [{ ...gh, provider: 'circleci' }] })).toMatch(/backends\[0\]\.provider: expected one of "github", "gitlab", "jenkins", received string "circleci"/);
+    expect(issues({ server: { port: 'eighty' }, backends: [gh] })).toMatch(/server\.port: expected number, received string "eighty"/);
+    expect(issues({ backends: [gh], extra: 1 })).toMatch(/\(root\): unknown key\(s\) "extra"/);
+    expect(issues({ backends: [gh, gh] })).toMatch(/backends\[1\]\.name: expected a unique name, received "gh" a second time/);
+  });
+
+  it('should validate adapter-specific keys with the backend path prefixed', () => {
+    expect(issues({ backends: [{ ...gh, pollIntervalSeconds: 'soon' }] })).toMatch(/backends\[0\]\.pollIntervalSeconds: expected number, received string "soon"/);
+    expect(issues({ backends: [{ ...gh, colour: 'blue' }] })).toMatch(/backends\[0\]: unknown key\(s\) "colour"/);
+  });
+
+  it('should never print a secret it was given inline in the wrong shape', () => {
+    const message = issues({ backends: [{ ...gh, token: 'ghp_supersecretvalue123' }] });
+    expect(message).toMatch(/backends\[0\]\.token/);
+    expect(message).not.toContain('ghp_supersecretvalue123');
+  });
+
+  it('should read YAML files and report YAML syntax errors with the file name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-'));
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, 'backends:\n  - name: gh\n    provider: github\n    token: { env: GITHUB_TOKEN }\n    repositories: [octo-org/api]\n');
+    expect(loadConfigFile(good, adapterFactories).backends).toHaveLength(1);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'backends: [\n');
+    expect(() => loadConfigFile(bad, adapterFactories)).toThrow(/bad\.yaml.*not valid YAML/s);
+    expect(() => loadConfigFile(join(dir, 'missing.yaml'), adapterFactories)).toThrow(/missing\.yaml.*ENOENT/s);
+  });
+
+  it('should take --config, --config=, then SWITCHYARD_CONFIG', () => {
+    expect(configPathFrom(['--config', 'a.yaml'], {})).toBe('a.yaml');
+    expect(configPathFrom(['--config=b.yaml'], { SWITCHYARD_CONFIG: 'c.yaml' })).toBe('b.yaml');
+    expect(configPathFrom([], { SWITCHYARD_CONFIG: 'c.yaml' })).toBe('c.yaml');
+    expect(configPathFrom([], {})).toBeUndefined();
+  });
+});

@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { overlayRunnerFromJob } from '../../src/ingest/runner-overlay.ts';
+import type { CiStatus, JobModel, RunnerModel } from '../../src/model.ts';
+import { LiveState } from '../../src/state/live-state.ts';
+
+const job = (status: CiStatus, revision: number[], runner: string | null = null): JobModel => ({
+  type: 'Job', backend: 'gh', nativeId: 'o/r/jobs/1', revision, projectNativeId: 'o/r', pipelineNativeId: 'o/r/runs/1',
+  name: 'build', status, waitReason: null, native: { provider: 'github', status: status.toLowerCase(), conclusion: null, failureReason: null },
+  attempt: 1, url: null, labels: [], runnerNativeId: runner, runnerName: null, branch: 'main',
+  createdAt: null, queuedAt: null, startedAt: null, finishedAt: null, steps: [],
+});
+
+const runner = (state: RunnerModel['state'], currentJobNativeId: string | null = null): RunnerModel => ({
+  type: 'Runner', backend: 'gh', nativeId: '7', revision: [1], name: 'r7', state, paused: false, labels: [], os: null,
+  scope: 'ORGANIZATION', ephemeral: false, version: null, currentJobNativeId,
+  native: { provider: 'github', status: 'online', conclusion: null, failureReason: null },
+});
+
+describe('LiveState', () => {
+  it('should never move an entity back to an older revision, whatever the arrival order', () => {
+    const observations = [job('QUEUED', [1, 100]), job('RUNNING', [2, 200]), job('SUCCESS', [3, 300])];
+    fc.assert(
+      fc.property(fc.shuffledSubarray(observations, { minLength: 3, maxLength: 3 }), (order) => {
+        const state = new LiveState();
+        for (const o of order) state.apply(o, 0);
+        expect(state.get('Job', 'gh', 'o/r/jobs/1')?.status).toBe('SUCCESS');
+      }),
+    );
+  });
+
+  it('should report created, changed with the previous value, unchanged and stale', () => {
+    const state = new LiveState();
+    expect(state.apply(job('QUEUED', [1]), 0).kind).toBe('created');
+    const changed = state.apply(job('RUNNING', [2]), 0);
+    expect(changed.kind).toBe('changed');
+    expect(changed.kind === 'changed' && changed.previous.status).toBe('QUEUED');
+    expect(state.apply(job('RUNNING', [2]), 0).kind).toBe('unchanged');
+    expect(state.apply(job('QUEUED', [1]), 0).kind).toBe('stale');
+  });
+
+  it('should evict the least recently updated entries past its bound', () => {
+    const state = new LiveState(100);
+    for (let i = 0; i < 1000; i++) state.apply({ ...job('QUEUED', [1]), nativeId: `o/r/jobs/${i}` }, 0);
+    expect(state.size).toBe(100);
+    expect(state.get('Job', 'gh', 'o/r/jobs/999')).toBeDefined();
+    expect(state.get('Job', 'gh', 'o/r/jobs/0')).toBeUndefined();
+  });
+
+  it('should serve fresh entries only within the freshness window', () => {
+    const state = new LiveState();
+    state.apply(job('RUNNING', [1]), 1000);
+    expect(state.getFresh('Job', 'gh', 'o/r/jobs/1', 5000, 10_000)).toBeDefined();
+    expect(state.getFresh('Job', 'gh', 'o/r/jobs/1', 20_000, 10_000)).toBeUndefined();
+  });
+});
+
+describe('overlayRunnerFromJob', () => {
+  it('should make an idle runner BUSY with the running job, then IDLE when that job ends', () => {
+    const busy = overlayRunnerFromJob(runner('IDLE'), job('RUNNING', [2], '7'), 10);
+    expect(busy).toMatchObject({ state: 'BUSY', currentJobNativeId: 'o/r/jobs/1' });
+    const idle = overlayRunnerFromJob(busy!, job('SUCCESS', [3], '7'), 20);
+    expect(idle).toMatchObject({ state: 'IDLE', currentJobNativeId: null });
+  });
+
+  it('should not free a runner that moved on to another job, nor touch offline runners', () => {
+    expect(overlayRunnerFromJob(runner('BUSY', 'o/r/jobs/2'), job('SUCCESS', [3], '7'), 10)).toBeNull();
+    expect(overlayRunnerFromJob(runner('OFFLINE'), job('RUNNING', [2], '7'), 10)).toBeNull();
+  });
+});
