@@ -1,0 +1,241 @@
+import { Octokit } from '@octokit/rest';
+import type { HealthReporter } from '../../src/adapter-contract.ts';
+import { UpstreamError } from '../../src/errors.ts';
+import { toUpstreamError } from './errors.ts';
+
+/**
+ * The only place that talks HTTP to GitHub. Every request:
+ * - pins the REST version and times out (AbortSignal.timeout);
+ * - is conditional when we hold an ETag for the same route+params, so an
+ *   unchanged resource costs a 304 that GitHub does not count against the
+ *   primary rate limit (Octokit throws a RequestError(304); we serve the cache);
+ * - reports health and x-ratelimit-* to the core;
+ * - fails only with UpstreamError (no token, no query strings in messages).
+ * Identical GETs in flight at the same time share one request.
+ */
+export const GITHUB_API_VERSION = '2022-11-28';
+
+export type Params = Readonly<Record<string, string | number | boolean | undefined>>;
+
+export interface GithubResponse<T> {
+  readonly data: T;
+  readonly notModified: boolean;
+  /** rel="next" was present. */
+  readonly hasNextPage: boolean;
+}
+
+export interface ClientStats {
+  requests: number;
+  notModified: number;
+  errors: number;
+}
+
+export interface GithubClientOptions {
+  readonly backend: string;
+  readonly baseUrl: string;
+  readonly token: string | undefined;
+  readonly timeoutMs: number;
+  readonly health: HealthReporter;
+  readonly now: () => Date;
+  readonly log?: { warn(obj: object, msg?: string): void; debug(obj: object, msg?: string): void };
+  /** Max concurrent requests (GitHub's secondary limit is 100 shared). */
+  readonly concurrency?: number;
+  /** Max ETag cache entries (least recently used are dropped). */
+  readonly cacheEntries?: number;
+  /** For tests and simulators. */
+  readonly fetch?: typeof fetch;
+}
+
+interface CacheEntry {
+  readonly etag: string;
+  readonly data: unknown;
+  readonly hasNextPage: boolean;
+}
+
+interface OctokitLikeError {
+  status?: number;
+  message?: string;
+  response?: { status: number; headers: Record<string, string | number | undefined>; data?: unknown };
+  cause?: unknown;
+}
+
+const noop = () => {};
+
+export class GithubClient {
+  readonly stats: ClientStats = { requests: 0, notModified: 0, errors: 0 };
+  /** Last seen primary rate-limit window (null until GitHub tells us). */
+  rateLimit: { remaining: number | null; resetAt: Date | null } = { remaining: null, resetAt: null };
+
+  private readonly octokit: Octokit;
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly inFlight = new Map<string, Promise<GithubResponse<unknown>>>();
+  private readonly disposed = new AbortController();
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly opts: GithubClientOptions) {
+    this.octokit = new Octokit({
+      baseUrl: opts.baseUrl,
+      ...(opts.token ? { auth: opts.token } : {}),
+      userAgent: 'switchyard',
+      // Octokit's own logging would duplicate ours; errors surface as UpstreamError.
+      log: { debug: noop, info: noop, warn: noop, error: noop },
+      request: opts.fetch ? { fetch: opts.fetch } : {},
+    });
+  }
+
+  /** GET `route` (an Octokit route such as `GET /repos/{owner}/{repo}`). */
+  get<T>(route: string, params: Params = {}): Promise<GithubResponse<T>> {
+    const key = cacheKey(route, params);
+    const shared = this.inFlight.get(key);
+    if (shared) return shared as Promise<GithubResponse<T>>;
+    const p = this.limited(() => this.send(route, params, key)).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, p);
+    return p as Promise<GithubResponse<T>>;
+  }
+
+  /**
+   * All pages of a list endpoint (per_page=100), each page conditional.
+   * `notModified` is true when every page was a 304.
+   */
+  async getAllPages<Item>(
+    route: string,
+    params: Params,
+    pick: (page: unknown) => readonly Item[],
+    maxPages = 10,
+  ): Promise<{ items: Item[]; notModified: boolean }> {
+    const items: Item[] = [];
+    let notModified = true;
+    for (let page = 1; page <= maxPages; page++) {
+      const res = await this.get<unknown>(route, { per_page: 100, ...params, page });
+      items.push(...pick(res.data));
+      notModified &&= res.notModified;
+      if (!res.hasNextPage) break;
+      if (page === maxPages) this.opts.log?.warn({ route, maxPages }, 'GitHub list truncated at the page limit');
+    }
+    return { items, notModified };
+  }
+
+  dispose(): void {
+    this.disposed.abort();
+    this.cache.clear();
+  }
+
+  private async send(route: string, params: Params, key: string): Promise<GithubResponse<unknown>> {
+    const [method = 'GET', template = route] = route.split(' ', 2);
+    const path = expandPath(template, params);
+    const cached = this.cache.get(key);
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+    this.stats.requests++;
+    try {
+      const res = await this.octokit.request(route, {
+        ...params,
+        headers: {
+          'x-github-api-version': GITHUB_API_VERSION,
+          ...(cached ? { 'if-none-match': cached.etag } : {}),
+        },
+        request: { signal: AbortSignal.any([timeout, this.disposed.signal]) },
+      });
+      const headers = res.headers as Record<string, string | number | undefined>;
+      this.observeRateLimit(headers);
+      this.opts.health.success();
+      const hasNextPage = /rel="next"/.test(String(headers.link ?? ''));
+      const etag = headers.etag;
+      if (typeof etag === 'string' && etag) this.remember(key, { etag, data: res.data, hasNextPage });
+      else this.cache.delete(key);
+      return { data: res.data, notModified: false, hasNextPage };
+    } catch (raw) {
+      const e = raw as OctokitLikeError;
+      const status = e.response?.status;
+      const headers = e.response?.headers ?? {};
+      this.observeRateLimit(headers);
+      if (status === 304 && cached) {
+        this.stats.notModified++;
+        this.touch(key, cached);
+        this.opts.health.success();
+        return { data: cached.data, notModified: true, hasNextPage: cached.hasNextPage };
+      }
+      const error = toUpstreamError({
+        backend: this.opts.backend,
+        method,
+        path,
+        status,
+        headers,
+        reason: reasonOf(e),
+        timedOut: timeout.aborted,
+        nowMs: this.opts.now().getTime(),
+      });
+      this.stats.errors++;
+      // A 404 is an answer (the entity is gone), not a sick backend.
+      if (status === 404) this.opts.health.success();
+      else this.opts.health.failure(error);
+      this.opts.log?.debug({ method, path, status, code: error.code }, 'GitHub request failed');
+      throw error;
+    }
+  }
+
+  private observeRateLimit(headers: Readonly<Record<string, string | number | undefined>>): void {
+    const remaining = headers['x-ratelimit-remaining'];
+    const reset = headers['x-ratelimit-reset'];
+    if (remaining === undefined && reset === undefined) return;
+    const r = Number(remaining);
+    const t = Number(reset);
+    this.rateLimit = {
+      remaining: remaining !== undefined && Number.isFinite(r) ? r : null,
+      resetAt: reset !== undefined && Number.isFinite(t) ? new Date(t * 1000) : null,
+    };
+    this.opts.health.rateLimit(this.rateLimit.remaining, this.rateLimit.resetAt);
+  }
+
+  private remember(key: string, entry: CacheEntry): void {
+    this.cache.delete(key);
+    this.cache.set(key, entry);
+    const max = this.opts.cacheEntries ?? 5000;
+    while (this.cache.size > max) {
+      const oldest = this.cache.keys().next();
+      if (oldest.done) break;
+      this.cache.delete(oldest.value);
+    }
+  }
+
+  private touch(key: string, entry: CacheEntry): void {
+    this.cache.delete(key);
+    this.cache.set(key, entry);
+  }
+
+  private async limited<T>(task: () => Promise<T>): Promise<T> {
+    const max = this.opts.concurrency ?? 8;
+    if (this.active >= max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+function cacheKey(route: string, params: Params): string {
+  const entries = Object.entries(params).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `${route} ${JSON.stringify(entries)}`;
+}
+
+/** `/repos/{owner}/{repo}` → `/repos/o/r`: for messages; never includes the query. */
+function expandPath(template: string, params: Params): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(params[name] ?? `{${name}}`)));
+}
+
+function reasonOf(e: OctokitLikeError): string {
+  const data = e.response?.data;
+  if (data && typeof data === 'object' && 'message' in data && typeof data.message === 'string') return data.message;
+  if (e.response) return `HTTP ${e.response.status}`;
+  // Transport failure: Octokit puts the fetch error in `cause`.
+  const cause = e.cause instanceof Error ? e.cause : undefined;
+  const inner = cause?.cause instanceof Error ? cause.cause : undefined;
+  return (inner ?? cause)?.message ?? e.message ?? 'request failed';
+}
+
+export function isUpstreamRateLimited(error: unknown): error is UpstreamError {
+  return error instanceof UpstreamError && error.code === 'UPSTREAM_RATE_LIMITED';
+}

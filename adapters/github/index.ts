@@ -1,0 +1,74 @@
+import type { AdapterContext, AdapterFactory, BackendAdapter, SecretRef } from '../../src/adapter-contract.ts';
+import { GithubClient } from './client.ts';
+import { githubConfigSchema, runnerScopesOf, type GithubConfig } from './config.ts';
+import { listAllRunners, listPipelines } from './list.ts';
+import { createBatchFunctions } from './loaders.ts';
+import { Poller } from './poller.ts';
+import { ProjectDirectory } from './projects.ts';
+import { runnerSources } from './runners.ts';
+import { createWebhookHandler } from './webhooks.ts';
+
+export type { GithubConfig } from './config.ts';
+
+/** The adapter also exposes its client's counters (requests, 304s) for benchmarks. */
+export interface GithubAdapter extends BackendAdapter {
+  readonly stats: GithubClient['stats'];
+}
+
+function describeRef(ref: SecretRef): string {
+  return 'env' in ref ? `environment variable ${ref.env}` : 'inline value';
+}
+
+/** Resolves a configured secret or fails start-up naming where it was expected (never its value). */
+function requireSecret(ctx: AdapterContext, ref: SecretRef, what: string): string {
+  const value = ctx.secret(ref);
+  if (value === undefined || value === '') throw new Error(`[${ctx.name}] ${what} is not set (${describeRef(ref)})`);
+  return value;
+}
+
+function create(config: GithubConfig, ctx: AdapterContext): GithubAdapter {
+  const token = config.token ? requireSecret(ctx, config.token, 'GitHub token') : undefined;
+  if (!token) ctx.log.warn('no GitHub token configured: only public repositories, 60 requests/hour');
+  const webhookSecrets = config.webhookSecret
+    ? [config.webhookSecret, ...config.additionalWebhookSecrets].map((ref) => requireSecret(ctx, ref, 'GitHub webhook secret'))
+    : [];
+
+  const client = new GithubClient({
+    backend: ctx.name,
+    baseUrl: config.url,
+    token,
+    timeoutMs: config.requestTimeoutMs,
+    health: ctx.health,
+    now: ctx.now,
+    log: ctx.log,
+  });
+  const projects = new ProjectDirectory(client, ctx.name, config.repositories, config.organizations, ctx.now);
+  const sources = runnerSources(runnerScopesOf(config));
+  const poller = new Poller({ backend: ctx.name, client, projects, runnerSources: sources, now: ctx.now, log: ctx.log });
+
+  return {
+    name: ctx.name,
+    provider: 'github',
+    url: config.url,
+    capabilities: { webhooks: webhookSecrets.length > 0, polling: true, runners: true, steps: true },
+    stats: client.stats,
+    batch: createBatchFunctions({ backend: ctx.name, client, projects, runnerSources: sources, now: ctx.now }),
+    listProjects: () => projects.list(),
+    listPipelines: (query) => listPipelines({ backend: ctx.name, client, projects, log: ctx.log }, query),
+    listRunners: () => listAllRunners({ backend: ctx.name, client, runnerSources: sources, now: ctx.now }),
+    ...(webhookSecrets.length > 0
+      ? { webhook: createWebhookHandler({ backend: ctx.name, secrets: webhookSecrets, covers: (id) => projects.covers(id) }) }
+      : {}),
+    poll: () => poller.poll(),
+    pollIntervalMs: config.pollIntervalSeconds * 1000,
+    dispose: async () => client.dispose(),
+  };
+}
+
+const githubAdapter = {
+  provider: 'github',
+  configSchema: githubConfigSchema,
+  create,
+} satisfies AdapterFactory<GithubConfig>;
+
+export default githubAdapter;

@@ -1,0 +1,122 @@
+import type { PipelineQuery } from '../../src/adapter-contract.ts';
+import type { CiStatus, PipelineModel, RunnerModel } from '../../src/model.ts';
+import type { GithubClient, Params } from './client.ts';
+import { isNotFound } from './errors.ts';
+import { asRecord } from './fields.ts';
+import { formatProjectId, parseProjectId } from './native-ids.ts';
+import { toPipeline } from './normalize.ts';
+import type { ProjectDirectory } from './projects.ts';
+import { listRunnerSource, type RunnerSource } from './runners.ts';
+import { RUN_FILTER_VALUES } from './status-map.ts';
+import type { RunPayload } from './upstream-types.ts';
+
+/**
+ * The GitHub `status` filter takes one value. Returns that value when the
+ * requested unified statuses are exactly one GitHub value, `null` when none
+ * of them can exist on GitHub (answer [] without a call), and undefined when
+ * we must list unfiltered and filter locally.
+ */
+export function githubStatusFilter(statuses: readonly CiStatus[] | undefined): string | null | undefined {
+  if (!statuses || statuses.length === 0) return undefined;
+  const values = new Set<string>();
+  for (const s of statuses) {
+    const v = RUN_FILTER_VALUES[s];
+    if (v === undefined) return undefined;
+    for (const x of v) values.add(x);
+  }
+  if (values.size === 0) return null;
+  return values.size === 1 ? [...values][0] : undefined;
+}
+
+/** GitHub search date syntax for `created`. */
+export function createdFilter(after: Date | undefined, before: Date | undefined): string | undefined {
+  const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (after && before) return `${iso(after)}..${iso(before)}`;
+  if (after) return `>=${iso(after)}`;
+  if (before) return `<=${iso(before)}`;
+  return undefined;
+}
+
+export function matchesQuery(p: PipelineModel, q: PipelineQuery): boolean {
+  if (q.status && q.status.length > 0 && !q.status.includes(p.status)) return false;
+  if (q.branch !== undefined && p.branch !== q.branch) return false;
+  const created = Date.parse(p.createdAt);
+  if (q.createdAfter && created < q.createdAfter.getTime()) return false;
+  if (q.createdBefore && created > q.createdBefore.getTime()) return false;
+  return true;
+}
+
+/** Newest first by createdAt; id as a stable tie-break. */
+export function newestFirst(a: PipelineModel, b: PipelineModel): number {
+  const d = Date.parse(b.createdAt) - Date.parse(a.createdAt);
+  return d !== 0 ? d : a.nativeId < b.nativeId ? 1 : a.nativeId > b.nativeId ? -1 : 0;
+}
+
+/**
+ * Upstream calls: per project ceil(limit/100) pages when GitHub can filter
+ * everything, plus up to 2 extra pages when some filtering is local.
+ */
+export async function listPipelines(
+  deps: { backend: string; client: GithubClient; projects: ProjectDirectory; log?: { warn(o: object, m?: string): void } },
+  query: PipelineQuery,
+): Promise<PipelineModel[]> {
+  const limit = Math.max(0, Math.floor(query.limit));
+  if (limit === 0) return [];
+  const status = githubStatusFilter(query.status);
+  if (status === null) return [];
+  const projectIds = query.projectNativeIds
+    ? [...new Set(query.projectNativeIds.map((id) => formatProjectId(id)))].filter((id) => deps.projects.covers(id))
+    : await deps.projects.ids();
+  const perPage = Math.min(limit, 100);
+  const localFiltering = query.status !== undefined && query.status.length > 0 && status === undefined;
+  const maxPages = Math.ceil(limit / perPage) + (localFiltering ? 2 : 0);
+  const params: Params = {
+    per_page: perPage,
+    branch: query.branch,
+    status,
+    created: createdFilter(query.createdAfter, query.createdBefore),
+  };
+
+  const perProject = await Promise.all(
+    projectIds.map(async (projectId) => {
+      const ref = parseProjectId(projectId);
+      if (!ref) return [];
+      const found: PipelineModel[] = [];
+      for (let page = 1; page <= maxPages && found.length < limit; page++) {
+        let res;
+        try {
+          res = await deps.client.get<unknown>('GET /repos/{owner}/{repo}/actions/runs', { ...params, owner: ref.owner, repo: ref.repo, page });
+        } catch (error) {
+          // A configured repo that is gone or invisible should not hide the others.
+          if (isNotFound(error)) {
+            deps.log?.warn({ project: projectId }, 'GitHub repository not found; skipped');
+            return [];
+          }
+          throw error;
+        }
+        const runs = asRecord(res.data)?.workflow_runs;
+        for (const run of Array.isArray(runs) ? (runs as RunPayload[]) : []) {
+          try {
+            const p = toPipeline(deps.backend, run, projectId);
+            if (matchesQuery(p, query)) found.push(p);
+          } catch {
+            // Runs without an id cannot be addressed.
+          }
+        }
+        if (!res.hasNextPage) break;
+      }
+      return found;
+    }),
+  );
+  return perProject.flat().sort(newestFirst).slice(0, limit);
+}
+
+export async function listAllRunners(
+  deps: { backend: string; client: GithubClient; runnerSources: readonly RunnerSource[]; now: () => Date },
+): Promise<RunnerModel[]> {
+  const observedAtMs = deps.now().getTime();
+  const listings = await Promise.all(deps.runnerSources.map((s) => listRunnerSource(deps.client, deps.backend, s, observedAtMs)));
+  const byId = new Map<string, RunnerModel>();
+  for (const l of listings) for (const r of l.runners) byId.set(r.nativeId, r);
+  return [...byId.values()];
+}

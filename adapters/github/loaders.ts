@@ -1,0 +1,135 @@
+import type { BatchFunctions } from '../../src/adapter-contract.ts';
+import type { JobModel, PipelineModel, RunnerModel } from '../../src/model.ts';
+import type { GithubClient } from './client.ts';
+import { isNotFound } from './errors.ts';
+import { asRecord } from './fields.ts';
+import { parseJobId, parsePipelineId, parseRunnerId, projectIdOf } from './native-ids.ts';
+import { toJob, toPipeline } from './normalize.ts';
+import type { ProjectDirectory } from './projects.ts';
+import { listRunnerSource, type RunnerSource } from './runners.ts';
+import type { JobPayload, RunPayload } from './upstream-types.ts';
+
+/**
+ * DataLoader batch functions. Every slot gets a model, null (unknown id or
+ * 404) or an Error; a batch never rejects as a whole. Identical ids in one
+ * batch cost one request, and all requests are ETag-conditional.
+ *
+ * Upstream calls per batch: pipelines/jobs/projects = distinct ids;
+ * jobsOfPipelines = distinct runs × pages (100 jobs per page);
+ * runners = configured runner sources × pages, regardless of how many ids.
+ */
+export interface LoaderDeps {
+  readonly backend: string;
+  readonly client: GithubClient;
+  readonly projects: ProjectDirectory;
+  readonly runnerSources: readonly RunnerSource[];
+  readonly now: () => Date;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Runs `load` once per distinct key and fans results back out in key order. */
+async function perDistinctKey<T>(keys: readonly string[], load: (key: string) => Promise<T>): Promise<Array<T | Error>> {
+  const distinct = new Map<string, Promise<T | Error>>();
+  for (const k of keys) {
+    if (!distinct.has(k)) distinct.set(k, load(k).catch(asError));
+  }
+  return Promise.all(keys.map((k) => distinct.get(k)!));
+}
+
+async function nullOn404<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
+  const { backend, client } = deps;
+
+  return {
+    projects: (ids) => perDistinctKey(ids, (id) => deps.projects.get(id)),
+
+    pipelines: (ids) =>
+      perDistinctKey(ids, async (id): Promise<PipelineModel | null> => {
+        const ref = parsePipelineId(id);
+        if (!ref) return null;
+        const res = await nullOn404(
+          client.get<RunPayload>('GET /repos/{owner}/{repo}/actions/runs/{run_id}', { owner: ref.owner, repo: ref.repo, run_id: ref.runId }),
+        );
+        return res ? toPipeline(backend, res.data, projectIdOf(ref)) : null;
+      }),
+
+    jobs: (ids) =>
+      perDistinctKey(ids, async (id): Promise<JobModel | null> => {
+        const ref = parseJobId(id);
+        if (!ref) return null;
+        const res = await nullOn404(
+          client.get<JobPayload>('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner: ref.owner, repo: ref.repo, job_id: ref.jobId }),
+        );
+        return res ? toJob(backend, res.data, projectIdOf(ref)) : null;
+      }),
+
+    jobsOfPipelines: (ids) =>
+      perDistinctKey(ids, (id) => loadJobsOfRun(client, backend, id)),
+
+    runners: async (ids) => {
+      const wanted = ids.map((id) => parseRunnerId(id));
+      if (wanted.every((w) => w === null)) return ids.map(() => null);
+      // One listing per source serves every id in the batch.
+      const observedAtMs = deps.now().getTime();
+      const listings = await Promise.allSettled(deps.runnerSources.map((s) => listRunnerSource(client, backend, s, observedAtMs)));
+      const byId = new Map<string, RunnerModel>();
+      let failure: Error | null = null;
+      for (const l of listings) {
+        if (l.status === 'fulfilled') for (const r of l.value.runners) byId.set(r.nativeId, r);
+        else failure ??= asError(l.reason);
+      }
+      // Not found anywhere: null if every source answered, else the error (it may be in the failed one).
+      return wanted.map((id) => (id === null ? null : byId.get(id) ?? failure));
+    },
+  };
+}
+
+/** Jobs of the latest attempt of one run (`filter=latest`, GitHub's default). */
+export async function loadJobsOfRun(client: GithubClient, backend: string, pipelineId: string): Promise<JobModel[]> {
+  return (await fetchJobsOfRun(client, backend, pipelineId)).jobs;
+}
+
+/** As loadJobsOfRun, also telling whether every page was a 304 (for the poller). */
+export async function fetchJobsOfRun(
+  client: GithubClient,
+  backend: string,
+  pipelineId: string,
+): Promise<{ jobs: JobModel[]; notModified: boolean }> {
+  const ref = parsePipelineId(pipelineId);
+  if (!ref) return { jobs: [], notModified: true };
+  const project = projectIdOf(ref);
+  let res: { items: JobPayload[]; notModified: boolean };
+  try {
+    res = await client.getAllPages(
+      'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs',
+      { owner: ref.owner, repo: ref.repo, run_id: ref.runId },
+      (page) => {
+        const jobs = asRecord(page)?.jobs;
+        return Array.isArray(jobs) ? (jobs as JobPayload[]) : [];
+      },
+    );
+  } catch (error) {
+    if (isNotFound(error)) return { jobs: [], notModified: false };
+    throw error;
+  }
+  const jobs: JobModel[] = [];
+  for (const j of res.items) {
+    try {
+      jobs.push(toJob(backend, j, project));
+    } catch {
+      // A job without an id cannot be addressed; skip it.
+    }
+  }
+  return { jobs, notModified: res.notModified };
+}

@@ -1,0 +1,83 @@
+import type { ProjectModel } from '../../src/model.ts';
+import type { GithubClient } from './client.ts';
+import { isNotFound } from './errors.ts';
+import { asRecord } from './fields.ts';
+import { formatProjectId, parseProjectId } from './native-ids.ts';
+import { toProject } from './normalize.ts';
+import type { RepoPayload } from './upstream-types.ts';
+
+/**
+ * The configured repositories plus every repository of the configured
+ * organizations. Org listings are conditional requests and are remembered for
+ * `ttlMs`, so listing pipelines or polling does not re-list orgs every time.
+ */
+export class ProjectDirectory {
+  private orgRepos: { atMs: number; repos: Map<string, RepoPayload> } | null = null;
+
+  constructor(
+    private readonly client: GithubClient,
+    private readonly backend: string,
+    private readonly repositories: readonly string[],
+    private readonly organizations: readonly string[],
+    private readonly now: () => Date,
+    private readonly ttlMs = 60_000,
+  ) {}
+
+  /** Native ids of all projects (deduplicated, lower-case). */
+  async ids(): Promise<string[]> {
+    const ids = new Set(this.repositories.map(formatProjectId));
+    for (const id of (await this.listOrgRepos()).keys()) ids.add(id);
+    return [...ids].sort();
+  }
+
+  /** True when the id is configured directly or belongs to a configured org. */
+  covers(projectId: string): boolean {
+    const ref = parseProjectId(projectId);
+    if (!ref) return false;
+    const id = formatProjectId(projectId);
+    return this.repositories.some((r) => formatProjectId(r) === id) || this.organizations.some((o) => o.toLowerCase() === ref.owner);
+  }
+
+  async list(): Promise<ProjectModel[]> {
+    const orgRepos = await this.listOrgRepos();
+    const out = new Map<string, ProjectModel>();
+    for (const [id, repo] of orgRepos) out.set(id, toProject(this.backend, repo));
+    // Configured repos outside the orgs need their own GET (ETag-cached).
+    const missing = this.repositories.map(formatProjectId).filter((id) => !out.has(id));
+    const fetched = await Promise.all(missing.map((id) => this.get(id)));
+    for (const p of fetched) if (p) out.set(p.nativeId, p);
+    return [...out.values()].sort((a, b) => a.nativeId.localeCompare(b.nativeId));
+  }
+
+  /** One repository; null when GitHub answers 404 (gone or no access). */
+  async get(projectId: string): Promise<ProjectModel | null> {
+    const ref = parseProjectId(projectId);
+    if (!ref) return null;
+    try {
+      const res = await this.client.get<RepoPayload>('GET /repos/{owner}/{repo}', { owner: ref.owner, repo: ref.repo });
+      return toProject(this.backend, res.data);
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  private async listOrgRepos(): Promise<Map<string, RepoPayload>> {
+    const nowMs = this.now().getTime();
+    if (this.orgRepos && nowMs - this.orgRepos.atMs < this.ttlMs) return this.orgRepos.repos;
+    const repos = new Map<string, RepoPayload>();
+    const pages = await Promise.all(
+      this.organizations.map((org) =>
+        this.client.getAllPages('GET /orgs/{org}/repos', { org, type: 'all' }, (page) => (Array.isArray(page) ? (page as RepoPayload[]) : []), 50),
+      ),
+    );
+    for (const { items } of pages) {
+      for (const repo of items) {
+        const full = asRecord(repo)?.full_name;
+        if (typeof full === 'string' && parseProjectId(full)) repos.set(formatProjectId(full), repo);
+      }
+    }
+    this.orgRepos = { atMs: nowMs, repos };
+    return repos;
+  }
+}
