@@ -37,8 +37,7 @@ export function validateConfig(raw: unknown, factories: AdapterFactories, source
     }
     const parsed = factory.configSchema.safeParse(rest);
     if (!parsed.success) {
-      const rawEntry = (raw as { backends: unknown[] }).backends[i];
-      issues.push(...formatZodIssues(parsed.error, rawEntry, []).map((line) => `backends[${i}].${line}`));
+      issues.push(...formatZodIssues(parsed.error, raw, ['backends', i]));
       return;
     }
     backends.push({ name, provider, options: parsed.data });
