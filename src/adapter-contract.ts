@@ -5,7 +5,7 @@
  * Adapters may import only from src/model.ts, src/errors.ts, src/adapter-contract.ts
  * and src/http/* helpers. The core reaches an adapter only through its index.ts.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Logger } from 'pino';
 import type {
   EntityModel, JobModel, PipelineModel, ProjectModel, ProviderKind, RunnerModel, CiStatus,
@@ -39,6 +39,16 @@ export interface AdapterContext {
 }
 
 export type SecretRef = { readonly env: string } | { readonly value: string };
+
+/**
+ * A secret is referenced, never written inline in production configs:
+ * `{ env: GITHUB_TOKEN }` reads the environment at start-up; `{ value: ... }`
+ * exists for demo mode and tests. Adapters use this in their config schemas.
+ */
+export const secretRefSchema: z.ZodType<SecretRef> = z.union([
+  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }).strict(),
+  z.object({ value: z.string().min(1) }).strict(),
+]);
 
 /**
  * DataLoader batch functions. Same length and order as the keys; a missing

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SecretRef } from '../../src/adapter-contract.ts';
+import { secretRefSchema } from '../../src/adapter-contract.ts';
 import { isRepoFullName } from './native-ids.ts';
 
 /**
@@ -8,12 +8,7 @@ import { isRepoFullName } from './native-ids.ts';
  * `ctx.secret(ref)`; the resolved values never appear in config errors or logs.
  */
 
-// Kept local (not imported from src/config) because adapters may import only
-// the contract, model and errors. Same shape as the core's secretRefSchema.
-const secretRef: z.ZodType<SecretRef> = z.union([
-  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }).strict(),
-  z.object({ value: z.string().min(1) }).strict(),
-]);
+const secretRef = secretRefSchema;
 
 const repoName = z.string().refine(isRepoFullName, { message: 'expected "owner/repo"' });
 const orgName = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, 'expected a GitHub organization login');
