@@ -2,6 +2,7 @@ import type { AdapterContext, AdapterFactory, BackendAdapter, SecretRef } from '
 import { GithubClient } from './client.ts';
 import { githubConfigSchema, runnerScopesOf, type GithubConfig } from './config.ts';
 import { listAllRunners, listPipelines } from './list.ts';
+import { createGithubDemo } from './demo.ts';
 import { createBatchFunctions } from './loaders.ts';
 import { Poller } from './poller.ts';
 import { ProjectDirectory } from './projects.ts';
@@ -69,6 +70,7 @@ const githubAdapter = {
   provider: 'github',
   configSchema: githubConfigSchema,
   create,
+  createDemo: createGithubDemo,
 } satisfies AdapterFactory<GithubConfig>;
 
 export default githubAdapter;

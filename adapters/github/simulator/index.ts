@@ -1,0 +1,257 @@
+/**
+ * A simulated GitHub Actions backend: a real HTTP server speaking the GitHub
+ * REST API for runs, jobs and runners, plus signed `workflow_run` /
+ * `workflow_job` webhooks. Demo mode uses autoplay(); integration tests use
+ * the deterministic controls (triggerRun, step, faults, request log).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as P from './payloads.ts';
+import { createRandom } from './random.ts';
+import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
+import { Autoplay, randomRunSpec } from './scenario.ts';
+import { WebhookSender, type Delivery } from './webhook-sender.ts';
+import {
+  DEFAULT_RUNNERS, World,
+  type JobOutcome, type RunnerSpec, type SimJob, type SimRun, type SimRunner, type WorldEvent,
+} from './world.ts';
+
+export type { Delivery } from './webhook-sender.ts';
+export type { Fault, RequestRecord } from './rest.ts';
+export type { JobOutcome, SimJob, SimRun, SimRunner } from './world.ts';
+export { signature } from './webhook-sender.ts';
+
+export interface GithubSimulatorOptions {
+  /** Default 0 (ephemeral). */
+  port?: number;
+  /** When set, requests need `Authorization: token X` or `Bearer X`, else 401 Bad credentials. */
+  token?: string;
+  /** Where to POST signed webhooks; none are sent without it. */
+  webhook?: { url: string; secret: string };
+  /** Seed for the deterministic RNG (ids, shas, autoplay choices). */
+  seed?: number;
+  /** Default 'octo-org'. */
+  org?: string;
+  /** Repo names under org, default ['api','web','infra']. */
+  repositories?: string[];
+  /** Default: three online Linux org runners (x64, x64, arm64) and one offline macOS runner. */
+  runners?: RunnerSpec[];
+  /** Completed runs pre-created per repo at start (default 5). */
+  history?: number;
+  now?: () => Date;
+  /** Base for html_url fields; default https://github.com. */
+  htmlUrl?: string;
+}
+
+export interface TriggerRunInput {
+  repo: string;
+  workflow?: string;
+  branch?: string;
+  event?: string;
+  jobs: { name: string; labels?: string[]; outcome?: JobOutcome; steps?: string[] }[];
+}
+
+export interface SimulatorWorldView {
+  /** Runs, newest first (optionally one repo). Live objects: do not mutate. */
+  runs(repo?: string): readonly SimRun[];
+  /** Jobs, oldest first (optionally one run). */
+  jobs(runId?: number): readonly SimJob[];
+  runners(): readonly SimRunner[];
+  readonly org: string;
+  readonly orgId: number;
+}
+
+export interface GithubSimulator {
+  /** e.g. http://127.0.0.1:PORT, usable as Octokit baseUrl. Valid after start(). */
+  readonly url: string;
+  start(): Promise<void>;
+  /** Stops autoplay, waits for in-flight webhook sends, releases hung requests, closes the server. */
+  stop(): Promise<void>;
+  autoplay(opts?: { intervalMs?: number }): void;
+  stopAutoplay(): void;
+  triggerRun(input: TriggerRunInput): Promise<{ runId: number; jobIds: number[] }>;
+  /** One transition (start a job, or advance one job by a step); false if nothing can move. */
+  step(): Promise<boolean>;
+  runUntilIdle(maxSteps?: number): Promise<void>;
+  /** Takes a runner online/offline (an offline runner takes no jobs; only idle runners can go offline). */
+  setRunnerStatus(name: string, status: 'online' | 'offline'): void;
+  readonly deliveries: ReadonlyArray<Delivery>;
+  /** Resends the same body with the same X-GitHub-Delivery; resolves with the HTTP status, rejects if it could not connect. */
+  redeliver(deliveryId: string): Promise<number>;
+  /** Every REST request (path includes the query); hung requests are recorded with status 0. */
+  readonly requests: ReadonlyArray<RequestRecord>;
+  resetRequests(): void;
+  setFault(fault: Fault | null): void;
+  readonly world: SimulatorWorldView;
+  /** Where to send webhooks from now on (null: stop sending). Demo mode learns the gateway's port after start. */
+  setWebhook(target: { url: string; secret: string } | null): void;
+}
+
+export function createGithubSimulator(options: GithubSimulatorOptions = {}): GithubSimulator {
+  const now = options.now ?? (() => new Date());
+  const seed = options.seed ?? Date.now();
+  const random = createRandom(seed);
+  // Delivery ids come from their own stream so configuring a webhook never changes the world.
+  const deliveryIds = createRandom(seed ^ 0x5bd1e995);
+  const world = new World({
+    org: options.org ?? 'octo-org',
+    repositories: options.repositories ?? ['api', 'web', 'infra'],
+    runners: options.runners ?? DEFAULT_RUNNERS,
+    now,
+    random,
+  });
+  world.seedHistory(options.history ?? 5, (repo) => randomRunSpec(random, repo, { allowMacos: false }));
+
+  const htmlBase = options.htmlUrl ?? 'https://github.com';
+  let port = options.port ?? 0;
+  let apiUrl = `http://127.0.0.1:${port}`;
+  const base = (): P.UrlBase => ({ api: apiUrl, html: htmlBase });
+
+  // The hook id derives from the seed, not the world's RNG, so when (or whether)
+  // a webhook is configured never changes the simulated world.
+  const hookId = 480_000_000 + (Math.abs(seed) % 10_000_000);
+  let sender: WebhookSender | undefined;
+  const setWebhook = (target: { url: string; secret: string } | null) => {
+    sender = target ? new WebhookSender({ target, hookId, installationTargetId: world.orgId }) : undefined;
+  };
+  if (options.webhook) setWebhook(options.webhook);
+
+  const requests: RequestRecord[] = [];
+  let fault: Fault | null = null;
+  const hung = new Set<http.ServerResponse>();
+  const handler = createRestHandler({
+    world,
+    base,
+    token: options.token,
+    now,
+    fault: () => fault,
+    record: (r) => requests.push(r),
+    hung,
+  });
+  const server = http.createServer((req, res) => {
+    try {
+      handler(req, res);
+    } catch (err) {
+      requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', status: 500 });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ message: `Simulator error: ${String(err)}`, documentation_url: 'https://docs.github.com/rest', status: '500' }));
+    }
+  });
+
+  /** Builds every body now (a snapshot of this transition), then delivers in order. */
+  const emit = async (events: readonly WorldEvent[]): Promise<void> => {
+    const target = sender;
+    if (!target) return;
+    const sends = events.map((ev) => {
+      const { body } = P.webhookBody(base(), world, ev);
+      return target.enqueue(deliveryIds.uuid(), ev.event, ev.action, JSON.stringify(body));
+    });
+    await Promise.all(sends);
+  };
+
+  const autoplay = new Autoplay({
+    world,
+    random,
+    emit,
+    onError: (err) => process.emitWarning(`github simulator autoplay: ${String(err)}`),
+  });
+
+  const step = async (): Promise<boolean> => {
+    const start = world.startable()[0];
+    if (start) {
+      await emit(world.startJob(start.job, start.runner));
+      return true;
+    }
+    const job = world.advanceable()[0];
+    if (job) {
+      await emit(world.advanceJob(job));
+      return true;
+    }
+    return false;
+  };
+
+  let started = false;
+
+  return {
+    get url() {
+      return apiUrl;
+    },
+    async start() {
+      if (started) return;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      port = (server.address() as AddressInfo).port;
+      apiUrl = `http://127.0.0.1:${port}`;
+      started = true;
+    },
+    async stop() {
+      autoplay.stop();
+      await sender?.drain();
+      for (const res of hung) res.destroy();
+      hung.clear();
+      if (!started) return;
+      started = false;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // close() waits for keep-alive sockets; drop them so nothing keeps the process alive.
+      server.closeAllConnections();
+      await closed;
+    },
+    autoplay(opts) {
+      autoplay.start(opts?.intervalMs ?? 1000);
+    },
+    stopAutoplay() {
+      autoplay.stop();
+    },
+    async triggerRun(input) {
+      const { run, events } = world.createRun(input);
+      await emit(events);
+      return { runId: run.id, jobIds: [...run.jobIds] };
+    },
+    step,
+    async runUntilIdle(maxSteps = 10_000) {
+      for (let i = 0; i < maxSteps; i++) {
+        if (!(await step())) return;
+      }
+    },
+    setWebhook,
+    setRunnerStatus(name, status) {
+      const r = world.runners.find((x) => x.name === name);
+      if (!r) throw new Error(`unknown runner ${name}`);
+      world.setRunnerStatus(r, status);
+    },
+    get deliveries() {
+      return sender?.deliveries ?? [];
+    },
+    async redeliver(deliveryId) {
+      if (!sender) throw new Error('no webhook configured');
+      const status = await sender.redeliver(deliveryId);
+      if (status === 'error') throw new Error(`redelivery of ${deliveryId} failed to connect`);
+      return status;
+    },
+    get requests() {
+      return requests;
+    },
+    resetRequests() {
+      requests.length = 0;
+    },
+    setFault(f) {
+      fault = f;
+    },
+    world: {
+      runs: (repo) => (repo ? world.runsOf(repo) : [...world.runs.values()].sort((a, b) => b.id - a.id)),
+      jobs: (runId) => (runId === undefined ? [...world.jobs.values()].sort((a, b) => a.id - b.id) : world.jobsOf(runId)),
+      runners: () => world.runners,
+      get org() {
+        return world.org;
+      },
+      get orgId() {
+        return world.orgId;
+      },
+    },
+  };
+}
