@@ -53,6 +53,9 @@ export class ProjectDirectory {
   async get(projectId: string): Promise<ProjectModel | null> {
     const ref = parseProjectId(projectId);
     if (!ref) return null;
+    // A fresh org listing already holds the full repository object: no extra call.
+    const listed = this.freshOrgRepos()?.get(formatProjectId(projectId));
+    if (listed) return toProject(this.backend, listed);
     try {
       const res = await this.client.get<RepoPayload>('GET /repos/{owner}/{repo}', { owner: ref.owner, repo: ref.repo });
       return toProject(this.backend, res.data);
@@ -62,9 +65,15 @@ export class ProjectDirectory {
     }
   }
 
-  private async listOrgRepos(): Promise<Map<string, RepoPayload>> {
+  private freshOrgRepos(): Map<string, RepoPayload> | null {
     const nowMs = this.now().getTime();
-    if (this.orgRepos && nowMs - this.orgRepos.atMs < this.ttlMs) return this.orgRepos.repos;
+    return this.orgRepos && nowMs - this.orgRepos.atMs < this.ttlMs ? this.orgRepos.repos : null;
+  }
+
+  private async listOrgRepos(): Promise<Map<string, RepoPayload>> {
+    const fresh = this.freshOrgRepos();
+    if (fresh) return fresh;
+    const nowMs = this.now().getTime();
     const repos = new Map<string, RepoPayload>();
     const pages = await Promise.all(
       this.organizations.map((org) =>
