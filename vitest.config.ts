@@ -1,6 +1,16 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships CJS (index.js) and ESM (index.mjs) without an exports map. Node
+    // (and graphql-yoga) load index.js; Vite would pick index.mjs through the "module"
+    // field, giving two GraphQLError classes and breaking instanceof checks (error
+    // masking). Pin the one Node uses.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
