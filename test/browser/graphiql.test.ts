@@ -72,6 +72,12 @@ describe('GraphiQL in a browser (demo mode, closed network)', () => {
     const typed = (await editor.locator('.view-lines').innerText()).replace(/\s+/g, ' ').trim();
     expect(typed).toBe(QUERY);
 
+    // GraphiQL re-parses the editor on a debounce and keeps the operation name in
+    // the active tab; running before that lands sends the old "RecentPipelines"
+    // name with the new anonymous query. Wait until the tab shows it is anonymous.
+    const activeTab = page.getByRole('tab', { selected: true });
+    await expect.poll(() => activeTab.innerText()).toBe('<untitled>');
+
     await page.getByRole('button', { name: 'Execute query (Ctrl-Enter)' }).click();
 
     const result = page.locator('section[aria-label="Result Window"] .view-lines');

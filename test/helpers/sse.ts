@@ -25,7 +25,12 @@ export function readSse(url: string, query: string, variables?: Record<string, u
       },
     });
     const decoder = new TextDecoder();
-    for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.feed(decoder.decode(value, { stream: true }));
+    }
   })().catch((error: unknown) => {
     if ((error as Error).name !== 'AbortError') throw error;
   });

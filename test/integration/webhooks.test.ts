@@ -36,7 +36,7 @@ describe('webhook ingress', () => {
     const [delivery] = await captureDeliveries();
     const before = published.length;
     const forgedBody = delivery!.body.replace('"captured"', '"forged"');
-    const headers = { ...delivery!.headers, 'X-GitHub-Delivery': randomUUID() };
+    const headers: Record<string, string> = { ...delivery!.headers, 'X-GitHub-Delivery': randomUUID() };
     // Body changed, signature kept.
     expect((await post(forgedBody, headers)).status).toBe(401);
     // Signed with another secret.
