@@ -39,6 +39,9 @@ let hooks: Ajv;
 function newAjv(): Ajv {
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
+  // GitHub's noreply addresses for bots look like 49699333+dependabot[bot]@users.noreply.github.com:
+  // real, but outside ajv-formats' conservative email pattern.
+  ajv.addFormat('email', /^[^\s@]+@[^\s@]+\.[^\s@]+$/);
   return ajv;
 }
 
