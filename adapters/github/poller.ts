@@ -20,13 +20,14 @@ import type { RunPayload } from './upstream-types.ts';
  * - active runs that fell off the first page are fetched directly, so a busy
  *   repository cannot hide a run that is still going;
  * - runner lists per source, conditional; an unchanged list emits nothing.
- * State kept: the last seen `updated_at`+status per recent run (bounded).
+ * State kept: the last seen attempt/status/conclusion/`updated_at` per recent run (bounded).
  */
 const RUNS_PER_POLL = 20;
 const MAX_TRACKED_RUNS = 2000;
 
 interface SeenRun {
-  readonly updatedAt: string | null;
+  /** attempt, status, conclusion and updated_at: updated_at alone has one-second granularity. */
+  readonly state: string;
   readonly terminal: boolean;
   /** Ids+revisions of the jobs last emitted, so unchanged job lists emit nothing. */
   readonly jobsFingerprint: string | null;
@@ -144,7 +145,9 @@ export class Poller {
   private async emitIfChanged(p: PipelineModel, out: EntityModel[]): Promise<void> {
     const before = this.seen.get(p.nativeId);
     const terminal = isTerminal(p.status);
-    const changed = !before || before.updatedAt !== p.updatedAt;
+    // A run can start and finish within one second of updated_at: compare the status too.
+    const state = `${p.attempt}|${p.native.status}|${p.native.conclusion}|${p.updatedAt}`;
+    const changed = !before || before.state !== state;
     if (changed) out.push(p);
     let jobsFingerprint = before?.jobsFingerprint ?? null;
     if (changed || !terminal) {
@@ -157,7 +160,7 @@ export class Poller {
     }
     // Remember only after the jobs were read, so a failure retries next poll.
     this.seen.delete(p.nativeId);
-    this.seen.set(p.nativeId, { updatedAt: p.updatedAt, terminal, jobsFingerprint });
+    this.seen.set(p.nativeId, { state, terminal, jobsFingerprint });
   }
 
   private prune(): void {

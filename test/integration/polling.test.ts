@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect, startStack, waitForSubscribers, type Stack } from '../helpers/stack.ts';
+
+interface JobEventData {
+  jobUpdated: { previousStatus: string | null; source: string; job: { name: string; status: string } };
+}
+
+describe('polling where no webhook is configured', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      webhooks: false,
+      sim: { repositories: ['api'], history: 2, runners: [{ name: 'solo', labels: ['self-hosted'], scope: 'org' }] },
+    });
+    // First cycle learns the current state (and the ETags).
+    await stack.gateway.scheduler.pollNow('gh');
+  });
+  afterAll(() => stack.close());
+
+  it('should publish each state change it observes, with source POLL', async () => {
+    const client = stack.wsClient();
+    const events = collect<JobEventData>(
+      client,
+      'subscription { jobUpdated { previousStatus source job { name status } } }',
+      undefined,
+      (items) => items.some((e) => e.jobUpdated.job.status === 'SUCCESS'),
+    );
+    await waitForSubscribers(stack, 1);
+    await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'polled', labels: ['self-hosted'] }] });
+    await stack.gateway.scheduler.pollNow('gh');
+    await stack.sim.step(); // the job starts on the runner
+    await stack.gateway.scheduler.pollNow('gh');
+    await stack.sim.runUntilIdle();
+    await stack.gateway.scheduler.pollNow('gh');
+    const got = (await events.done).map((e) => e.jobUpdated);
+    const polled = got.filter((e) => e.job.name === 'polled');
+    expect(polled.map((e) => e.job.status)).toEqual(['QUEUED', 'RUNNING', 'SUCCESS']);
+    expect(polled.map((e) => e.previousStatus)).toEqual([null, 'QUEUED', 'RUNNING']);
+    expect(new Set(polled.map((e) => e.source))).toEqual(new Set(['POLL']));
+  });
+
+  it('should spend only free conditional requests (304) when nothing changed', async () => {
+    await stack.gateway.scheduler.pollNow('gh');
+    stack.sim.resetRequests();
+    await stack.gateway.scheduler.pollNow('gh');
+    const statuses = stack.sim.requests.map((r) => r.status);
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 304), JSON.stringify(stack.sim.requests)).toBe(true);
+  });
+
+  it('should report the last poll in Backend.health and say webhooks are off', async () => {
+    const res = await stack.query<{ backends: { capabilities: { webhooks: boolean; polling: boolean }; health: { lastPollAt: string | null; rateLimitRemaining: number | null } }[] }>(
+      '{ backends { capabilities { webhooks polling } health { lastPollAt rateLimitRemaining } } }',
+    );
+    const b = res.data!.backends[0]!;
+    expect(b.capabilities).toEqual({ webhooks: false, polling: true });
+    expect(b.health.lastPollAt).not.toBeNull();
+    expect(b.health.rateLimitRemaining).toBeGreaterThan(0);
+  });
+});
