@@ -28,6 +28,8 @@ export interface StackOptions {
   readonly config?: Record<string, unknown>;
   readonly webhooks?: boolean;
   readonly polling?: boolean;
+  /** Receives every log line (JSON) at trace level, for tests that inspect logs. */
+  readonly logSink?: (line: string) => void;
 }
 
 /** A real gateway on an ephemeral loopback port, reading from a real GitHub simulator. */
@@ -56,7 +58,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     adapterFactories,
     'test',
   );
-  const gateway = createGateway({ config, factories: adapterFactories, log: pino({ level: 'silent' }), polling: options.polling ?? false });
+  const gateway = createGateway({ config, factories: adapterFactories, log: options.logSink ? pino({ level: 'trace' }, { write: options.logSink }) : pino({ level: 'silent' }), polling: options.polling ?? false });
   const { port } = await gateway.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${port}`;
   sim.setWebhook({ url: `${base}/webhooks/gh`, secret: WEBHOOK_SECRET });
