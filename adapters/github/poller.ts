@@ -19,7 +19,7 @@ import type { RunPayload } from './upstream-types.ts';
  *   (also conditional);
  * - active runs that fell off the first page are fetched directly, so a busy
  *   repository cannot hide a run that is still going;
- * - runner lists per source, conditional; an unchanged list emits nothing.
+ * - runner lists per source, conditional; the core drops unchanged runners.
  * State kept: the last seen attempt/status/conclusion/`updated_at` per recent run (bounded).
  */
 const RUNS_PER_POLL = 20;
@@ -39,7 +39,6 @@ function fingerprint(jobs: readonly JobModel[]): string {
 
 export class Poller {
   private readonly seen = new Map<string, SeenRun>();
-  private readonly runnerFingerprints = new Map<string, string>();
 
   constructor(
     private readonly deps: {
@@ -81,11 +80,9 @@ export class Poller {
       this.deps.runnerSources.map((source) =>
         attempt(async () => {
           const listing = await listRunnerSource(this.deps.client, this.deps.backend, source, observedAtMs);
-          // Compare content, not the 304 flag: a query may have refreshed the cache since.
-          const key = `${source.scope}:${source.name}`;
-          const fp = JSON.stringify(listing.runners.map(({ revision: _r, ...rest }) => rest));
-          if (this.runnerFingerprints.get(key) !== fp) entities.push(...listing.runners);
-          this.runnerFingerprints.set(key, fp);
+          // Always report: the core drops unchanged runners, and an observation it
+          // once found older than a job-derived state must be able to win next time.
+          entities.push(...listing.runners);
         }),
       ),
     );

@@ -19,8 +19,13 @@ export interface IngestOptions {
  * The one path by which state enters the gateway: apply to the live state,
  * publish real changes on the bus, and derive runner busy/idle from jobs.
  */
+/** How long a runner id the backend does not list (e.g. GitHub-hosted) is not looked up again. */
+const UNKNOWN_RUNNER_TTL_MS = 10 * 60_000;
+const MAX_UNKNOWN_RUNNERS = 10_000;
+
 export class Ingestor {
   private sequence = 0;
+  private readonly unknownRunners = new Map<string, number>();
 
   constructor(
     private readonly state: LiveState,
@@ -32,7 +37,10 @@ export class Ingestor {
 
   ingest(entities: readonly EntityModel[], options: IngestOptions): number {
     let published = 0;
-    for (const entity of entities) published += this.ingestOne(entity, options);
+    // Runner listings first: a batch is one observation, and job events in it may
+    // refine a runner (busy with which job) but must not hide that it went offline.
+    for (const entity of entities) if (entity.type === 'Runner') published += this.ingestOne(entity, options);
+    for (const entity of entities) if (entity.type !== 'Runner') published += this.ingestOne(entity, options);
     return published;
   }
 
@@ -83,15 +91,30 @@ export class Ingestor {
   private async fetchRunnerThenOverlay(job: JobModel, options: IngestOptions): Promise<void> {
     const backend = this.registry.get(job.backend);
     if (!backend || !job.runnerNativeId) return;
+    const key = `${job.backend}\u0000${job.runnerNativeId}`;
+    const missedAt = this.unknownRunners.get(key);
+    if (missedAt !== undefined && this.now().getTime() - missedAt < UNKNOWN_RUNNER_TTL_MS) return;
     try {
       const [runner] = await backend.adapter.batch.runners([job.runnerNativeId]);
-      if (!runner || runner instanceof Error) return;
+      if (!runner || runner instanceof Error) {
+        if (runner === null) this.rememberUnknownRunner(key);
+        return;
+      }
       this.state.apply(runner, this.now().getTime());
       const current = this.state.get('Job', job.backend, job.nativeId) ?? job;
       const updated = overlayRunnerFromJob(runner, current, this.now().getTime());
       if (updated) this.ingestOne(updated, { ...options, source: 'DERIVED' });
     } catch (error) {
       this.log.debug({ err: error, runner: job.runnerNativeId }, 'could not load runner named by a job event');
+    }
+  }
+
+  private rememberUnknownRunner(key: string): void {
+    this.unknownRunners.delete(key);
+    this.unknownRunners.set(key, this.now().getTime());
+    if (this.unknownRunners.size > MAX_UNKNOWN_RUNNERS) {
+      const oldest = this.unknownRunners.keys().next();
+      if (!oldest.done) this.unknownRunners.delete(oldest.value);
     }
   }
 }

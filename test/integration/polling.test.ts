@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, startStack, waitForSubscribers, type Stack } from '../helpers/stack.ts';
 
 interface JobEventData {
@@ -16,6 +16,8 @@ describe('polling where no webhook is configured', () => {
     await stack.gateway.scheduler.pollNow('gh');
   });
   afterAll(() => stack.close());
+  // Each test starts with no subscription left over from the one before.
+  afterEach(() => waitForSubscribers(stack, 0));
 
   it('should publish each state change it observes, with source POLL', async () => {
     const client = stack.wsClient();
@@ -37,6 +39,26 @@ describe('polling where no webhook is configured', () => {
     expect(polled.map((e) => e.job.status)).toEqual(['QUEUED', 'RUNNING', 'SUCCESS']);
     expect(polled.map((e) => e.previousStatus)).toEqual([null, 'QUEUED', 'RUNNING']);
     expect(new Set(polled.map((e) => e.source))).toEqual(new Set(['POLL']));
+  });
+
+  it('should show a runner going offline and back from runner polls', async () => {
+    const client = stack.wsClient();
+    const events = collect<{ runnerUpdated: { previousState: string | null; source: string; runner: { name: string; state: string } } }>(
+      client,
+      'subscription { runnerUpdated { previousState source runner { name state } } }',
+      undefined,
+      (items) => items.length >= 2,
+    );
+    await waitForSubscribers(stack, 1);
+    stack.sim.setRunnerStatus('solo', 'offline');
+    await stack.gateway.scheduler.pollNow('gh');
+    stack.sim.setRunnerStatus('solo', 'online');
+    await stack.gateway.scheduler.pollNow('gh');
+    const got = (await events.done).map((e) => e.runnerUpdated);
+    expect(got.map((e) => [e.previousState, e.runner.state, e.source])).toEqual([
+      ['IDLE', 'OFFLINE', 'POLL'],
+      ['OFFLINE', 'IDLE', 'POLL'],
+    ]);
   });
 
   it('should spend only free conditional requests (304) when nothing changed', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, startStack, waitForSubscribers, type Stack } from '../helpers/stack.ts';
 import { readSse } from '../helpers/sse.ts';
 
@@ -23,6 +23,8 @@ describe('live subscriptions from signed GitHub webhooks', () => {
     expect(runners.data?.runners.nodes).toEqual([{ name: 'solo', state: 'IDLE' }]);
   });
   afterAll(() => stack.close());
+  // Each test starts with no subscription left over from the one before.
+  afterEach(() => waitForSubscribers(stack, 0));
 
   it('should show one job go QUEUED → RUNNING → SUCCESS and its runner IDLE → BUSY → IDLE over graphql-ws', async () => {
     const client = stack.wsClient();

@@ -265,7 +265,8 @@ describe('github adapter', () => {
     requests.length = 0;
     const before = { ...a.stats };
     const second = await a.poll!();
-    expect(second.entities).toEqual([]);
+    // Runners are always reported (the core drops unchanged ones); runs and jobs are not.
+    expect(second.entities.filter((e) => e.type !== 'Runner')).toEqual([]);
     // 3 run lists + jobs of the 2 active runs + 2 runner lists, all 304 (org repo list still cached).
     expect(requests).toHaveLength(7);
     expect(a.stats.notModified - before.notModified).toBe(7);
@@ -274,7 +275,8 @@ describe('github adapter', () => {
     state.jobs['103']![1] = job('octo-org/api', 1032, 103, 'in_progress', 8);
     state.orgRunners['octo-org']![1] = runner(8, true);
     const third = await a.poll!();
-    expect(kinds(third.entities)).toEqual(['Job:octo-org/api/jobs/1031', 'Job:octo-org/api/jobs/1032', 'Runner:7', 'Runner:8', 'Runner:9']);
+    expect(kinds(third.entities.filter((e) => e.type !== 'Runner'))).toEqual(['Job:octo-org/api/jobs/1031', 'Job:octo-org/api/jobs/1032']);
+    expect(third.entities.find((e) => e.type === 'Runner' && e.nativeId === '8')).toMatchObject({ state: 'BUSY' });
   });
 
   it('poll: waits for the rate-limit reset instead of calling GitHub', async () => {
