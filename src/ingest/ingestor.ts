@@ -4,7 +4,7 @@ import type { EventBus } from '../events/event-bus.ts';
 import type { ChangeEvent, EventSource } from '../events/event-types.ts';
 import type { EntityModel, JobModel } from '../model.ts';
 import type { LiveState } from '../state/live-state.ts';
-import { overlayRunnerFromJob } from './runner-overlay.ts';
+import { keepKnownCurrentJob, overlayRunnerFromJob } from './runner-overlay.ts';
 
 export interface IngestOptions {
   readonly source: EventSource;
@@ -44,8 +44,13 @@ export class Ingestor {
     return published;
   }
 
-  private ingestOne(entity: EntityModel, options: IngestOptions): number {
+  private ingestOne(observed: EntityModel, options: IngestOptions): number {
     const at = this.now();
+    const entity =
+      observed.type === 'Runner'
+        ? keepKnownCurrentJob(observed, this.state.get('Runner', observed.backend, observed.nativeId), (jobId) =>
+            this.state.get('Job', observed.backend, jobId)?.status === 'RUNNING')
+        : observed;
     const result = this.state.apply(entity, at.getTime());
     if (result.kind === 'stale' || result.kind === 'unchanged') return 0;
     if (result.kind === 'created' && !options.publishNew) return 0;

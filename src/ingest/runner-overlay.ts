@@ -18,3 +18,14 @@ export function overlayRunnerFromJob(runner: RunnerModel, job: JobModel, observe
   if (!releases || runner.state === 'IDLE') return null;
   return { ...runner, state: 'IDLE', currentJobNativeId: null, revision };
 }
+
+/**
+ * Runner listings say a runner is busy but not with what (GitHub's `busy`);
+ * keep the job that job events told us about while that job still runs, so
+ * every poll does not flap `currentJob` to null and back.
+ */
+export function keepKnownCurrentJob(incoming: RunnerModel, existing: RunnerModel | undefined, isRunning: (jobNativeId: string) => boolean): RunnerModel {
+  if (incoming.state !== 'BUSY' || incoming.currentJobNativeId !== null) return incoming;
+  const known = existing?.currentJobNativeId;
+  return known && isRunning(known) ? { ...incoming, currentJobNativeId: known } : incoming;
+}

@@ -68,3 +68,14 @@ describe('overlayRunnerFromJob', () => {
     expect(overlayRunnerFromJob(runner('OFFLINE'), job('RUNNING', [2], '7'), 10)).toBeNull();
   });
 });
+
+describe('keepKnownCurrentJob', () => {
+  it('should keep the job a listing cannot name while that job still runs', async () => {
+    const { keepKnownCurrentJob } = await import('../../src/ingest/runner-overlay.ts');
+    const listed = runner('BUSY');
+    const known = runner('BUSY', 'o/r/jobs/1');
+    expect(keepKnownCurrentJob(listed, known, () => true).currentJobNativeId).toBe('o/r/jobs/1');
+    expect(keepKnownCurrentJob(listed, known, () => false).currentJobNativeId).toBeNull();
+    expect(keepKnownCurrentJob(runner('IDLE'), known, () => true).currentJobNativeId).toBeNull();
+  });
+});
