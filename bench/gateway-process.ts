@@ -1,0 +1,70 @@
+/**
+ * Benchmark child: one gateway, configured like test/helpers/stack.ts against a
+ * GitHub simulator that lives in the parent (load) process, with polling off
+ * and logging silent. Prints one JSON line `{"port":N,"pid":N}` on stdout once
+ * it listens. Exits on SIGTERM/SIGINT or when its stdin closes (the parent
+ * died), so it never outlives the benchmark.
+ *
+ * Input: env BENCH_GATEWAY = JSON { simUrl, token, webhookSecret, config? }.
+ */
+import { pino } from 'pino';
+import { adapterFactories } from '../src/adapters.ts';
+import { validateConfig } from '../src/config/load-config.ts';
+import { createGateway } from '../src/server/create-gateway.ts';
+
+interface ChildInput {
+  simUrl: string;
+  token: string;
+  webhookSecret: string;
+  config?: Record<string, unknown>;
+}
+
+const input = JSON.parse(process.env.BENCH_GATEWAY ?? 'null') as ChildInput | null;
+if (!input) {
+  process.stderr.write('BENCH_GATEWAY is not set\n');
+  process.exit(2);
+}
+
+const config = validateConfig(
+  {
+    logLevel: 'silent',
+    server: { port: 0, host: '127.0.0.1' },
+    ...input.config,
+    backends: [
+      {
+        name: 'gh',
+        provider: 'github',
+        url: input.simUrl,
+        token: { value: input.token },
+        webhookSecret: { value: input.webhookSecret },
+        organizations: ['octo-org'],
+        runners: { organizations: ['octo-org'] },
+      },
+    ],
+  },
+  adapterFactories,
+  'bench',
+);
+const gateway = createGateway({ config, factories: adapterFactories, log: pino({ level: 'silent' }), polling: false });
+
+let closing = false;
+async function shutdown(code: number): Promise<void> {
+  if (closing) return;
+  closing = true;
+  const force = setTimeout(() => process.exit(code), 3000);
+  force.unref();
+  try {
+    await gateway.close();
+  } finally {
+    process.exit(code);
+  }
+}
+process.on('SIGTERM', () => void shutdown(0));
+process.on('SIGINT', () => void shutdown(0));
+// The parent holds our stdin open; when it goes away (even by SIGKILL), so do we.
+process.stdin.on('end', () => void shutdown(0));
+process.stdin.on('error', () => void shutdown(0));
+process.stdin.resume();
+
+const { port } = await gateway.listen(0, '127.0.0.1');
+process.stdout.write(`${JSON.stringify({ port, pid: process.pid })}\n`);

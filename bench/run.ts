@@ -1,0 +1,191 @@
+/**
+ * Switchyard benchmarks. `npm run bench -- --quick` (< 1 min) or `npm run bench`
+ * (full, < 10 min). Prints markdown tables and writes bench/results/latest.json.
+ * See bench/README.md for how each figure is made.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { createGithubSimulator, type GithubSimulator } from '../adapters/github/simulator/index.ts';
+import { HAS_TASKSET, killAllChildren } from './lib/gateway-child.ts';
+import { round } from './lib/stats.ts';
+import { captureJobTemplates } from './lib/webhook-templates.ts';
+import { NESTED_QUERY, runNestedQueryRep, type NestedRepResult } from './scenarios/nested-query.ts';
+import { runLatencyCell, SUBSCRIPTION, type LatencyCellResult } from './scenarios/webhook-latency.ts';
+
+const TOKEN = 'ghp_bench_token';
+const SECRET = 'bench-webhook-secret';
+const GATEWAY_CPU = 0;
+const LOAD_CPU = 1;
+
+const quick = process.argv.includes('--quick');
+const plan = quick
+  ? { subscribers: [1, 100], rates: [50, 200], durationSec: 3, warmupSec: 1, drainMs: 5000, nestedReps: 2, budgetMs: 120_000 }
+  : { subscribers: [1, 100, 1000], rates: [50, 200], durationSec: 15, warmupSec: 2, drainMs: 15_000, nestedReps: 5, budgetMs: 600_000 };
+
+// ---- cleanup: children never outlive us ----------------------------------------
+const sims: GithubSimulator[] = [];
+let exiting = false;
+function abort(reason: string, code = 1): never {
+  if (!exiting) {
+    exiting = true;
+    process.stderr.write(`bench: ${reason}\n`);
+  }
+  killAllChildren();
+  process.exit(code);
+}
+process.on('exit', () => killAllChildren());
+process.on('SIGINT', () => abort('interrupted', 130));
+process.on('SIGTERM', () => abort('terminated', 143));
+process.on('uncaughtException', (error) => abort(`uncaught: ${error.stack ?? String(error)}`));
+process.on('unhandledRejection', (error) => abort(`unhandled rejection: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
+const watchdog = setTimeout(() => abort(`time budget of ${plan.budgetMs / 1000} s exceeded`), plan.budgetMs);
+watchdog.unref();
+
+// ---- pin the load generator (this process, all threads) -------------------------
+const cpuCount = os.availableParallelism(); // before pinning narrows it to 1
+const loadAvgAtStart = os.loadavg();
+let pinned = false;
+if (HAS_TASKSET && cpuCount > Math.max(GATEWAY_CPU, LOAD_CPU)) {
+  try {
+    execFileSync('taskset', ['-a', '-cp', String(LOAD_CPU), String(process.pid)], { stdio: 'ignore' });
+    pinned = true;
+  } catch {
+    pinned = false;
+  }
+}
+const gatewayCpu = pinned ? GATEWAY_CPU : undefined;
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '–' : String(v));
+
+function latencyTable(rows: LatencyCellResult[]): string {
+  const head = '| subs | rate/s | webhooks | failed | expected | delivered | lost | dup | p50 ms | p99 ms | max ms | events/s | gw RSS MB (before→subscribed→after) | gw CPU % | load CPU % |';
+  const sep = '|' + head.split('|').slice(1, -1).map(() => '---').join('|') + '|';
+  const lines = rows.map((r) =>
+    `| ${r.subscribers} | ${r.ratePerSec} | ${r.webhooksSent} | ${r.webhookErrors} | ${r.expected} | ${r.delivered} | ${r.lost} | ${r.duplicates} | ` +
+    `${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.latencyMs.max)} | ${fmt(r.eventsPerSec)} | ` +
+    `${fmt(r.gatewayRssMb.before)}→${fmt(r.gatewayRssMb.subscribed)}→${fmt(r.gatewayRssMb.after)} | ${fmt(r.gatewayCpuPct)} | ${fmt(r.loadCpuPct)} |`,
+  );
+  return [head, sep, ...lines].join('\n');
+}
+
+function nestedTable(reps: NestedRepResult[]): string {
+  const head = '| rep | cold calls | cold ms | warm calls | warm ms | pipelines | jobs | jobs with runner | errors |';
+  const sep = '|---|---|---|---|---|---|---|---|---|';
+  const lines = reps.map((r, i) =>
+    `| ${i + 1} | ${r.cold.calls} | ${r.cold.latencyMs} | ${r.warm.calls} | ${r.warm.latencyMs} | ${r.cold.pipelines} | ${r.cold.jobs} | ${r.cold.runnersNamed} | ${r.cold.errors + r.warm.errors} |`,
+  );
+  return [head, sep, ...lines].join('\n');
+}
+
+const median = (xs: number[]): number | null => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const began = performance.now();
+  console.log(`# Switchyard bench (${quick ? 'quick' : 'full'})`);
+  console.log(`node ${process.version}, ${cpuCount} CPUs, load average ${loadAvgAtStart.map((x) => x.toFixed(2)).join(' ')}, ${pinned ? `gateway pinned to CPU ${GATEWAY_CPU}, load to CPU ${LOAD_CPU}` : 'not pinned (no taskset or < 2 CPUs)'}\n`);
+
+  // ---- scenario 1 --------------------------------------------------------------
+  const latencySim = createGithubSimulator({ token: TOKEN, seed: 7 });
+  sims.push(latencySim);
+  await latencySim.start();
+  const templates = await captureJobTemplates(latencySim, SECRET);
+  const latency: LatencyCellResult[] = [];
+  let cell = 0;
+  for (const subscribers of plan.subscribers) {
+    for (const ratePerSec of plan.rates) {
+      process.stderr.write(`webhook latency: ${subscribers} subscribers, ${ratePerSec}/s for ${plan.durationSec} s ... `);
+      const t = performance.now();
+      const r = await runLatencyCell({
+        sim: latencySim, token: TOKEN, secret: SECRET, templates,
+        subscribers, ratePerSec, durationSec: plan.durationSec, warmupSec: plan.warmupSec, drainMs: plan.drainMs,
+        gatewayCpu, cellIndex: cell++,
+      });
+      process.stderr.write(`done in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+      latency.push(r);
+    }
+  }
+
+  // ---- scenario 2 --------------------------------------------------------------
+  // 3 repositories × 8 finished runs = 24 completed runs, so a page of 20 spans every repository.
+  const nestedSim = createGithubSimulator({ token: TOKEN, seed: 7, history: 8 });
+  sims.push(nestedSim);
+  await nestedSim.start();
+  const completedRuns = nestedSim.world.runs().filter((r) => r.status === 'completed').length;
+  const reps: NestedRepResult[] = [];
+  for (let i = 0; i < plan.nestedReps; i++) {
+    process.stderr.write(`nested query: rep ${i + 1}/${plan.nestedReps}\n`);
+    reps.push(await runNestedQueryRep({ sim: nestedSim, token: TOKEN, secret: SECRET, gatewayCpu }));
+  }
+
+  await Promise.allSettled(sims.map((s) => s.stop()));
+
+  console.log('## Webhook → subscriber latency\n');
+  console.log(`Subscription: \`${SUBSCRIPTION}\`; each row: ${plan.durationSec} s of signed workflow_job webhooks at a fixed rate, latency from each webhook's scheduled send time to receipt at each subscriber.\n`);
+  console.log(latencyTable(latency));
+  for (const r of latency) {
+    const notes = [
+      r.webhookErrors ? `failed webhooks ${JSON.stringify(r.webhookErrorReasons)}` : '',
+      r.wrongTransition ? `${r.wrongTransition} events with an unexpected previousStatus` : '',
+      r.subscriberErrors ? `${r.subscriberErrors} subscriptions ended with an error, e.g. ${JSON.stringify(r.subscriberErrorSamples[0])}` : '',
+    ].filter(Boolean);
+    if (notes.length) console.log(`- ${r.subscribers} subs @ ${r.ratePerSec}/s: ${notes.join('; ')}`);
+  }
+  console.log('\n## Nested query upstream cost\n');
+  console.log(`Query: \`${NESTED_QUERY}\` against a simulator with ${completedRuns} completed runs; cold = first query on a fresh gateway, warm = the same query right after.\n`);
+  console.log(nestedTable(reps));
+  const summary = {
+    coldCallsMedian: median(reps.map((r) => r.cold.calls)),
+    warmCallsMedian: median(reps.map((r) => r.warm.calls)),
+    coldLatencyMsMedian: round(median(reps.map((r) => r.cold.latencyMs))),
+    warmLatencyMsMedian: round(median(reps.map((r) => r.warm.latencyMs))),
+  };
+  console.log(`\nmedian: cold ${summary.coldCallsMedian} calls / ${summary.coldLatencyMsMedian} ms, warm ${summary.warmCallsMedian} calls / ${summary.warmLatencyMsMedian} ms`);
+  console.log(`cold calls by route (rep 1): ${JSON.stringify(reps[0]?.cold.byRoute ?? {})}`);
+
+  const results = {
+    meta: {
+      mode: quick ? 'quick' : 'full',
+      finishedAt: new Date().toISOString(),
+      elapsedSec: round((performance.now() - began) / 1000, 1),
+      commit: gitCommit(),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      cpus: cpuCount,
+      // Other work on the machine skews every figure; compare runs only at similar load.
+      loadAvg: { start: loadAvgAtStart.map((x) => round(x)), end: os.loadavg().map((x) => round(x)) },
+      cpuModel: os.cpus()[0]?.model ?? null,
+      pinned: pinned ? { gateway: GATEWAY_CPU, load: LOAD_CPU } : null,
+      plan,
+    },
+    webhookLatency: { subscription: SUBSCRIPTION, cells: latency },
+    nestedQuery: { query: NESTED_QUERY, completedRuns, reps, summary },
+  };
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}latest.json`, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwrote bench/results/latest.json (${results.meta.elapsedSec} s)`);
+}
+
+main().then(
+  () => {
+    killAllChildren();
+    process.exit(0);
+  },
+  (error: unknown) => abort(error instanceof Error ? (error.stack ?? error.message) : String(error)),
+);
