@@ -96,6 +96,13 @@ export interface WebhookHandler {
    * Unknown or unused events return [] (and are answered 2xx, never 5xx).
    */
   normalize(request: WebhookRequest, payload: unknown): readonly EntityModel[];
+  /**
+   * For pushes that are only hints (unsigned Jenkins Notification plugin posts):
+   * called after the delivery was answered 202; fetches the authoritative state
+   * upstream and returns it. Only what it returns is published; what `normalize`
+   * returned is ignored when `confirm` exists.
+   */
+  confirm?(request: WebhookRequest, payload: unknown): Promise<readonly EntityModel[]>;
 }
 
 export interface PollResult {

@@ -81,6 +81,18 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
       log.debug({ deliveryId }, 'duplicate delivery ignored');
       return send(res, 200, { status: 'duplicate', deliveryId });
     }
+    if (handler.confirm) {
+      // A hint: answer now, publish only what the backend's API confirms.
+      const confirm = handler.confirm;
+      void confirm(request, payload).then(
+        (confirmed) => options.ingestor.ingest(confirmed, { source: 'WEBHOOK', publishNew: true }),
+        (error: unknown) => {
+          if (deliveryId) dedupe.forget(`${name}\u0000${deliveryId}`);
+          log.warn({ err: error instanceof Error ? error.message : String(error), deliveryId }, 'webhook hint could not be confirmed');
+        },
+      );
+      return send(res, 202, { status: 'accepted', deliveryId, confirmation: 'pending' });
+    }
     let entities;
     try {
       entities = handler.normalize(request, payload);
