@@ -108,7 +108,10 @@ export interface WebhookHandler {
 export interface PollResult {
   /** Current snapshots; the core keeps only those newer than what it has. */
   readonly entities: readonly EntityModel[];
-  /** Wait at least this long before the next poll (e.g. rate limit reset). */
+  /**
+   * When to poll next, overriding the normal interval: later until a rate-limit
+   * reset, or sooner while builds run (adaptive polling).
+   */
   readonly nextPollAfterMs?: number;
 }
 

@@ -66,7 +66,8 @@ export class PollScheduler {
       this.failures.set(backend.name, 0);
       const published = this.ingestor.ingest(result.entities, { source: 'POLL', publishNew: true });
       if (published > 0) this.log.debug({ backend: backend.name, published }, 'poll found changes');
-      return Math.max(jitter(interval), result.nextPollAfterMs ?? 0);
+      // The adapter may ask for sooner (builds running) or later (rate-limit reset).
+      return result.nextPollAfterMs ?? jitter(interval);
     } catch (error) {
       const n = (this.failures.get(backend.name) ?? 0) + 1;
       this.failures.set(backend.name, n);
