@@ -80,6 +80,11 @@ export interface WebhookRequest {
   /** Lower-cased header names. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly rawBody: Buffer;
+  /**
+   * Query parameters of the webhook URL, for providers that can only
+   * authenticate with a URL token (Jenkins Notification plugin). Never logged.
+   */
+  readonly query?: Readonly<Record<string, string>>;
 }
 
 export type VerifyResult =

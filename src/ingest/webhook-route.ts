@@ -36,7 +36,8 @@ function lowerCaseHeaders(req: IncomingMessage): Record<string, string | undefin
  */
 export function createWebhookRoute(options: WebhookRouteOptions) {
   const dedupe = new DeliveryDedupe(72 * 3600_000, 100_000, () => options.now().getTime());
-  return async function handleWebhook(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+  return async function handleWebhook(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const pathname = url.pathname;
     const name = decodeURIComponent(pathname.slice(WEBHOOK_PATH_PREFIX.length));
     const backend = options.registry.get(name);
     const log = options.log.child({ webhook: name });
@@ -62,7 +63,7 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
       }
       return send(res, 400, { error: 'could not read body' });
     }
-    const request: WebhookRequest = { headers: lowerCaseHeaders(req), rawBody };
+    const request: WebhookRequest = { headers: lowerCaseHeaders(req), rawBody, query: Object.fromEntries(url.searchParams) };
     const verdict = handler.verify(request);
     if (!verdict.ok) {
       // Logged without the body: an unverified body is untrusted input.

@@ -123,7 +123,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const backends = Object.fromEntries(registry.all().map((b) => [b.name, b.health.current.state]));
       return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', backends });
     }
-    if (url.pathname.startsWith(WEBHOOK_PATH_PREFIX)) return void done(handleWebhook(req, res, url.pathname));
+    if (url.pathname.startsWith(WEBHOOK_PATH_PREFIX)) return void done(handleWebhook(req, res, url));
     if (url.pathname === GRAPHQL_PATH) return void done(handleGraphQL(req, res, url));
     if (url.pathname === '/') {
       res.writeHead(302, { location: GRAPHQL_PATH });
