@@ -17,8 +17,17 @@ export interface GatewayServices {
   readonly now: () => Date;
 }
 
+/** Who is calling; rate limits and audit records are keyed by `id`. */
+export interface RequestIdentity {
+  readonly id: string;
+  readonly kind: 'api-key' | 'jwt' | 'anonymous';
+}
+
+export const ANONYMOUS: RequestIdentity = { id: 'anonymous', kind: 'anonymous' };
+
 /** Per-request context: services, lazily built per-backend loaders, and partial-result errors. */
 export interface GatewayContext extends GatewayServices {
+  readonly identity: RequestIdentity;
   loaders(backend: BackendEntry): BackendLoaders;
   /** Drops cached loaders; subscriptions call it per event so each event reads current state. */
   resetLoaders(): void;
@@ -28,10 +37,11 @@ export interface GatewayContext extends GatewayServices {
   readonly failedBackends: Set<string>;
 }
 
-export function createRequestContext(services: GatewayServices): GatewayContext {
+export function createRequestContext(services: GatewayServices, identity: RequestIdentity = ANONYMOUS): GatewayContext {
   const perBackend = new Map<string, BackendLoaders>();
   return {
     ...services,
+    identity,
     partialErrors: [],
     failedBackends: new Set(),
     resetLoaders() {

@@ -643,6 +643,18 @@ export type ResolversParentTypes = {
   Subscription: {};
 };
 
+export type RateLimitDirectiveArgs = {
+  arrayLengthField?: Maybe<Scalars['String']['input']>;
+  identityArgs?: Maybe<ReadonlyArray<Maybe<Scalars['String']['input']>>>;
+  max?: Maybe<Scalars['Int']['input']>;
+  message?: Maybe<Scalars['String']['input']>;
+  readOnly?: Maybe<Scalars['Boolean']['input']>;
+  uncountRejected?: Maybe<Scalars['Boolean']['input']>;
+  window?: Maybe<Scalars['String']['input']>;
+};
+
+export type RateLimitDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = RateLimitDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type ActorResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Actor'] = ResolversParentTypes['Actor']> = {
   avatarUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   login?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -914,3 +926,6 @@ export type Resolvers<ContextType = GatewayContext> = {
   Subscription?: SubscriptionResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = GatewayContext> = {
+  rateLimit?: RateLimitDirectiveResolver<any, any, ContextType>;
+};

@@ -20,6 +20,34 @@ export const gatewayConfigSchema = z
     /** Events buffered per subscription before the subscriber is told it is too slow. */
     subscriptionQueueLimit: z.number().int().min(16).max(100_000).default(1000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Operation limits, the same over HTTP, SSE and WebSocket. */
+    limits: z
+      .object({
+        maxDepth: z.number().int().min(1).max(100).default(12),
+        maxAliases: z.number().int().min(0).max(1000).default(15),
+        maxCost: z.number().int().min(1).default(10_000),
+        maxTokens: z.number().int().min(10).default(1000),
+        maxDirectives: z.number().int().min(0).default(50),
+        /** Largest accepted GraphQL document, in characters. */
+        maxDocumentLength: z.number().int().min(100).default(15_000),
+        maxConnectionsPerIdentity: z.number().int().min(1).default(50),
+        maxSubscriptionsPerConnection: z.number().int().min(1).default(100),
+        introspection: z.boolean().default(true),
+        /** Masked errors hide internal messages (always on unless NODE_ENV=development). */
+        csrfPrevention: z.boolean().default(true),
+      })
+      .strict()
+      .default({}),
+    rateLimit: z
+      .object({
+        /** Where rate-limit counters live: per process, or shared by all instances. */
+        store: z.enum(['memory', 'redis']).default('memory'),
+        redisUrl: z.string().default('redis://127.0.0.1:6379'),
+        /** Overrides of the schema's @rateLimit directives, e.g. { "Query.pipelines": { max: 10, window: "1m" } }. */
+        fields: z.record(z.string().regex(/^[A-Z][A-Za-z]*\.[a-z][A-Za-z]*$/, 'Type.field'), z.object({ max: z.number().int().min(1), window: z.string().regex(/^\d+\s*(ms|s|m|h)$/, 'a duration like 30s, 1m, 1h') }).strict()).default({}),
+      })
+      .strict()
+      .default({}),
     backends: z
       .array(
         z

@@ -12,7 +12,12 @@ import { BodyTooLargeError, readBody } from '../ingest/read-body.ts';
 import { createWebhookRoute, WEBHOOK_PATH_PREFIX } from '../ingest/webhook-route.ts';
 import { ListCache } from '../loaders/list-cache.ts';
 import { createLogger } from '../logger.ts';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { Redis } from 'ioredis';
+import { operationLimitPlugins } from '../plugins/use-operation-limits.ts';
 import { usePartialResults } from '../plugins/use-partial-results.ts';
+import { ReservingMemoryStore, ReservingRedisStore } from '../rate-limit/reserving-stores.ts';
+import { applyRateLimitOverrides, longestWindowMs, useRateLimits } from '../rate-limit/use-rate-limits.ts';
 import { LiveState } from '../state/live-state.ts';
 import { createGraphiQLRenderer } from './graphiql.ts';
 import { attachGraphQLWs } from './graphql-ws.ts';
@@ -65,14 +70,25 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   const scheduler = new PollScheduler(registry.all(), ingestor, log);
 
+  const schema = applyRateLimitOverrides(createSchema(), config.rateLimit.fields);
+  const windowMs = longestWindowMs(schema, config.rateLimit.fields);
+  const redis = config.rateLimit.store === 'redis' ? new Redis(config.rateLimit.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
+  redis?.on('error', (error: Error) => log.warn({ err: error.message }, 'rate-limit Redis error'));
+  const rateLimitStore = redis ? new ReservingRedisStore(redis, windowMs) : new ReservingMemoryStore(windowMs);
+
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
-    schema: createSchema(),
+    schema,
     graphqlEndpoint: GRAPHQL_PATH,
     context: () => createRequestContext(services),
     graphiql: config.server.graphiql,
     renderGraphiQL: createGraphiQLRenderer(),
     landingPage: false,
-    plugins: [usePartialResults()],
+    plugins: [
+      ...operationLimitPlugins(config.limits),
+      ...(config.limits.csrfPrevention ? [useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-switchyard-client'] })] : []),
+      useRateLimits({ store: rateLimitStore, identify: (ctx) => (ctx as GatewayContext).identity.id }),
+      usePartialResults(),
+    ],
     logging: {
       debug: (...a: unknown[]) => log.debug(a.map(String).join(' ')),
       info: (...a: unknown[]) => log.info(a.map(String).join(' ')),
@@ -162,6 +178,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         server.closeAllConnections();
       });
       await registry.dispose();
+      redis?.disconnect();
     },
   };
 }

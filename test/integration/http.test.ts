@@ -17,7 +17,11 @@ describe('HTTP surface', () => {
 
   it('should serve queries over GET and POST', async () => {
     const query = '{ backends { name provider url capabilities { webhooks polling runners steps } } }';
-    const get = await (await fetch(`${stack.base}/graphql?query=${encodeURIComponent(query)}`)).json();
+    const url = `${stack.base}/graphql?query=${encodeURIComponent(query)}`;
+    // CSRF prevention: a request a browser could send cross-site without a preflight needs a custom header.
+    const refused = await fetch(url);
+    expect(refused.status).toBe(403);
+    const get = await (await fetch(url, { headers: { 'x-switchyard-client': 'test' } })).json();
     const post = await stack.query(query);
     expect(get).toEqual(post);
     expect(post.data).toEqual({

@@ -1,0 +1,62 @@
+import { EnvelopArmor } from '@escape.tech/graphql-armor';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+export interface OperationLimits {
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  readonly maxCost: number;
+  readonly maxTokens: number;
+  readonly maxDirectives: number;
+  readonly maxDocumentLength: number;
+  readonly introspection: boolean;
+}
+
+/**
+ * Rejects documents longer than the limit before they are parsed. A parse hook
+ * runs on every transport (yoga's onParams does not run over graphql-ws).
+ */
+function useDocumentLength(max: number): Plugin {
+  return {
+    onParse({ params }) {
+      const source = params.source;
+      const length = typeof source === 'string' ? source.length : source.body.length;
+      if (length > max) {
+        throw new GraphQLError(`Document of ${length} characters is over the limit of ${max}`, {
+          extensions: { code: 'DOCUMENT_TOO_LARGE', http: { status: 400 } },
+        });
+      }
+    },
+  };
+}
+
+/** Introspection off: schema queries are validation errors (and field suggestions are masked by armor). */
+function useNoIntrospection(): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
+}
+
+/**
+ * graphql-armor's depth, alias, cost, token and directive limits plus a
+ * document-length limit. They run in parse and validate, so HTTP, SSE and
+ * graphql-ws get the same limits (the WebSocket binding turns a rejection
+ * into an `error` message for that operation; see server/graphql-ws.ts).
+ */
+export function operationLimitPlugins(limits: OperationLimits): Plugin[] {
+  const armor = new EnvelopArmor({
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true },
+    maxAliases: { n: limits.maxAliases },
+    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true },
+    maxTokens: { n: limits.maxTokens },
+    maxDirectives: { n: limits.maxDirectives },
+    blockFieldSuggestion: { enabled: !limits.introspection },
+  });
+  return [
+    useDocumentLength(limits.maxDocumentLength),
+    ...(armor.protect().plugins as Plugin[]),
+    ...(limits.introspection ? [] : [useNoIntrospection()]),
+  ];
+}

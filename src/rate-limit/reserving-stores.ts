@@ -1,0 +1,87 @@
+import { Store } from '@envelop/rate-limiter';
+import type { Redis } from 'ioredis';
+
+type Identity = { readonly contextIdentity: string; readonly fieldIdentity: string };
+
+/**
+ * Stores for @envelop/rate-limiter that make the limit hold under concurrency.
+ *
+ * The limiter reads an identity's call timestamps, decides, then writes them
+ * back: two concurrent requests can both read "9 calls" and both pass (the
+ * race that lets parallel requests through graphql-rate-limit 3.3 and the
+ * stock RedisStore). These stores close the race by *reserving* in the read:
+ * `getForIdentity` atomically records the new call and returns the calls
+ * before it, so every caller sees a distinct count; `setForIdentity` is then a
+ * no-op. Rejected calls are counted, as with the limiter's default
+ * (`uncountRejected: false`); `readOnly` and `uncountRejected` are not supported.
+ */
+export class ReservingMemoryStore extends Store {
+  private readonly calls = new Map<string, number[]>();
+
+  constructor(
+    private readonly maxWindowMs: number,
+    private readonly maxIdentities = 100_000,
+  ) {
+    super();
+  }
+
+  getForIdentity(identity: Identity): readonly number[] {
+    const key = `${identity.contextIdentity}\u0000${identity.fieldIdentity}`;
+    const now = Date.now();
+    const previous = (this.calls.get(key) ?? []).filter((t) => t + this.maxWindowMs > now);
+    this.calls.delete(key);
+    this.calls.set(key, [...previous, now]);
+    if (this.calls.size > this.maxIdentities) {
+      const oldest = this.calls.keys().next();
+      if (!oldest.done) this.calls.delete(oldest.value);
+    }
+    return previous;
+  }
+
+  setForIdentity(): void {
+    // Recorded atomically in getForIdentity.
+  }
+}
+
+/**
+ * One Lua script per call: drop entries older than the longest window, read
+ * the rest, add this call, set the expiry. Redis runs scripts atomically, so
+ * the limit holds across every gateway instance sharing the Redis.
+ */
+const RESERVE = `
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local previous = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+redis.call('ZADD', key, now, ARGV[3])
+redis.call('ZREMRANGEBYRANK', key, 0, -10001)
+redis.call('PEXPIRE', key, window)
+return previous
+`;
+
+export class ReservingRedisStore extends Store {
+  private counter = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly maxWindowMs: number,
+    private readonly prefix = 'switchyard:ratelimit:',
+  ) {
+    super();
+  }
+
+  async getForIdentity(identity: Identity): Promise<readonly number[]> {
+    const now = Date.now();
+    const member = `${now}:${process.pid}:${++this.counter}:${Math.random().toString(36).slice(2, 8)}`;
+    const key = `${this.prefix}${identity.contextIdentity}:${identity.fieldIdentity}`;
+    const reply = (await this.redis.eval(RESERVE, 1, key, now, this.maxWindowMs, member)) as string[];
+    const timestamps: number[] = [];
+    for (let i = 1; i < reply.length; i += 2) timestamps.push(Number(reply[i]));
+    return timestamps;
+  }
+
+  async setForIdentity(): Promise<void> {
+    // Recorded atomically in getForIdentity.
+  }
+}
