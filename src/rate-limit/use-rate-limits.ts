@@ -1,9 +1,9 @@
-import { InMemoryStore, useRateLimiter } from '@envelop/rate-limiter';
+import { useRateLimiter } from '@envelop/rate-limiter';
 import type { Plugin } from 'graphql-yoga';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { getDirectiveExtensions, mapSchema, MapperKind } from '@graphql-tools/utils';
 import { isObjectType, Kind, type ConstDirectiveNode } from 'graphql';
-import type { Store } from '@envelop/rate-limiter';
+import type { Store , InMemoryStore} from '@envelop/rate-limiter';
 
 export interface RateLimitOverrides {
   readonly [typeDotField: string]: { readonly max: number; readonly window: string };
