@@ -43,6 +43,8 @@ export const gatewayConfigSchema = z
         /** Where rate-limit counters live: per process, or shared by all instances. */
         store: z.enum(['memory', 'redis']).default('memory'),
         redisUrl: z.string().default('redis://127.0.0.1:6379'),
+        /** Namespace of the counters in Redis (instances that share limits share it). */
+        redisKeyPrefix: z.string().min(1).default('switchyard:ratelimit:'),
         /** Overrides of the schema's @rateLimit directives, e.g. { "Query.pipelines": { max: 10, window: "1m" } }. */
         fields: z.record(z.string().regex(/^[A-Z][A-Za-z]*\.[a-z][A-Za-z]*$/, 'Type.field'), z.object({ max: z.number().int().min(1), window: z.string().regex(/^\d+\s*(ms|s|m|h)$/, 'a duration like 30s, 1m, 1h') }).strict()).default({}),
       })

@@ -74,7 +74,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const windowMs = longestWindowMs(schema, config.rateLimit.fields);
   const redis = config.rateLimit.store === 'redis' ? new Redis(config.rateLimit.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
   redis?.on('error', (error: Error) => log.warn({ err: error.message }, 'rate-limit Redis error'));
-  const rateLimitStore = redis ? new ReservingRedisStore(redis, windowMs) : new ReservingMemoryStore(windowMs);
+  const rateLimitStore = redis ? new ReservingRedisStore(redis, windowMs, config.rateLimit.redisKeyPrefix) : new ReservingMemoryStore(windowMs);
 
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,

@@ -1,0 +1,18 @@
+/**
+ * A gateway in its own process, for tests that need several instances (shared
+ * Redis state). Config comes as JSON in SWITCHYARD_TEST_CONFIG; prints
+ * {"port": N} when listening; exits on SIGTERM or when stdin closes.
+ */
+import { pino } from 'pino';
+import { adapterFactories } from '../../src/adapters.ts';
+import { validateConfig } from '../../src/config/load-config.ts';
+import { createGateway } from '../../src/server/create-gateway.ts';
+
+const config = validateConfig(JSON.parse(process.env.SWITCHYARD_TEST_CONFIG ?? '{}'), adapterFactories, 'SWITCHYARD_TEST_CONFIG');
+const gateway = createGateway({ config, factories: adapterFactories, log: pino({ level: 'silent' }), polling: false });
+const { port } = await gateway.listen(0, '127.0.0.1');
+process.stdout.write(`${JSON.stringify({ port })}\n`);
+const stop = () => void gateway.close().finally(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.stdin.on('end', stop);
+process.stdin.resume();
