@@ -4,7 +4,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createBackendRegistry, type BackendRegistry } from '../backend-registry.ts';
 import type { AdapterFactories, GatewayConfig } from '../config/load-config.ts';
-import { createRequestContext, type GatewayContext, type GatewayServices } from '../context.ts';
+import { ANONYMOUS, createRequestContext, type GatewayContext, type GatewayServices, type RequestIdentity } from '../context.ts';
 import { EventBus } from '../events/event-bus.ts';
 import { Ingestor } from '../ingest/ingestor.ts';
 import { PollScheduler } from '../ingest/poll-scheduler.ts';
@@ -79,7 +79,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    context: () => createRequestContext(services),
+    context: (initial) => createRequestContext(services, (initial as { identity?: RequestIdentity }).identity ?? ANONYMOUS),
     graphiql: config.server.graphiql,
     renderGraphiQL: createGraphiQLRenderer(),
     landingPage: false,
@@ -151,7 +151,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
 
-  const graphqlWs = attachGraphQLWs(server, yoga, { path: GRAPHQL_PATH, maxPayloadBytes: 64 * 1024 });
+  const graphqlWs = attachGraphQLWs(server, yoga, {
+    path: GRAPHQL_PATH,
+    maxPayloadBytes: 64 * 1024,
+    maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
+    maxConnectionsPerIdentity: config.limits.maxConnectionsPerIdentity,
+    identify: async () => ANONYMOUS,
+  });
 
   return {
     server, yoga, services, registry, scheduler, log,

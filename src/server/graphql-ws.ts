@@ -2,19 +2,37 @@ import type { Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
-import type { GatewayContext } from '../context.ts';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { GatewayContext, RequestIdentity } from '../context.ts';
 
 export interface GraphQLWsOptions {
   readonly path: string;
   readonly maxPayloadBytes: number;
+  readonly maxSubscriptionsPerConnection: number;
+  readonly maxConnectionsPerIdentity: number;
+  /**
+   * Authenticates `connection_init` (its payload and the upgrade request);
+   * null refuses the connection (closed with 4403 Forbidden).
+   */
+  readonly identify: (input: { connectionParams: Readonly<Record<string, unknown>> | undefined; headers: Readonly<Record<string, string | string[] | undefined>> }) => Promise<RequestIdentity | null>;
+  /** Called when an identity's credentials stop being valid; returns a stop function. */
+  readonly onConnected?: (identity: RequestIdentity, close: (code: number, reason: string) => void) => () => void;
 }
+
+interface ConnectionState {
+  identity: RequestIdentity;
+  active: Set<string>;
+  release: () => void;
+}
+
+const limitError = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
 
 /**
  * graphql-ws (subprotocol graphql-transport-ws) on the same path as HTTP.
- * Operations run through yoga's envelop so plugins apply on both transports.
- * Parse and validation failures become an `error` message for that operation
- * only; the socket and the client's other subscriptions stay open (never 4500).
+ * Operations run through yoga's envelop so plugins (limits, rate limits) apply
+ * on both transports. A rejected operation (parse, validation, limits) gets an
+ * `error` message for that operation only; the socket and the client's other
+ * subscriptions stay open (never 4500).
  */
 export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<string, unknown>, GatewayContext>, options: GraphQLWsOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
@@ -27,21 +45,57 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
+  const connections = new WeakMap<WebSocket, ConnectionState>();
+  const perIdentity = new Map<string, number>();
+
   const disposable = useServer(
     {
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
-      onSubscribe: async (ctx, _id, payload) => {
+      onConnect: async (ctx) => {
+        const identity = await options.identify({ connectionParams: ctx.connectionParams, headers: ctx.extra.request.headers });
+        if (!identity) return false;
+        const count = perIdentity.get(identity.id) ?? 0;
+        if (count >= options.maxConnectionsPerIdentity) {
+          ctx.extra.socket.close(4429, `Too many connections for this identity (limit ${options.maxConnectionsPerIdentity})`);
+          return false;
+        }
+        perIdentity.set(identity.id, count + 1);
+        const stopWatching = options.onConnected?.(identity, (code, reason) => ctx.extra.socket.close(code, reason)) ?? (() => undefined);
+        connections.set(ctx.extra.socket, {
+          identity,
+          active: new Set(),
+          release: () => {
+            stopWatching();
+            const n = (perIdentity.get(identity.id) ?? 1) - 1;
+            if (n <= 0) perIdentity.delete(identity.id);
+            else perIdentity.set(identity.id, n);
+          },
+        });
+        return true;
+      },
+      onClose: (ctx) => {
+        connections.get(ctx.extra.socket)?.release();
+        connections.delete(ctx.extra.socket);
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const connection = connections.get(ctx.extra.socket);
+        if (!connection) return limitError('Not authenticated', 'UNAUTHENTICATED');
+        if (connection.active.size >= options.maxSubscriptionsPerConnection) {
+          return limitError(`Too many operations on this connection (limit ${options.maxSubscriptionsPerConnection})`, 'SUBSCRIPTION_LIMIT');
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
+          identity: connection.identity,
         });
         try {
           const document = parse(payload.query);
           const errors = validate(schema, document);
           if (errors.length > 0) return errors;
+          connection.active.add(id);
           return {
             schema,
             operationName: payload.operationName ?? null,
@@ -53,6 +107,12 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
         } catch (error) {
           return [error instanceof GraphQLError ? error : new GraphQLError('Invalid operation', { extensions: { code: 'BAD_REQUEST' } })];
         }
+      },
+      onComplete: (ctx, id) => {
+        connections.get(ctx.extra.socket)?.active.delete(id);
+      },
+      onError: (ctx, id) => {
+        connections.get(ctx.extra.socket)?.active.delete(id);
       },
     },
     wss,

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startStack, type Stack } from '../helpers/stack.ts';
+
+/** A raw graphql-transport-ws client, to send exactly the frames a test needs. */
+async function rawSocket(url: string) {
+  const ws = new WebSocket(url, 'graphql-transport-ws');
+  const messages: Record<string, unknown>[] = [];
+  let closed: { code: number; reason: string } | null = null;
+  ws.on('message', (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));
+  ws.on('close', (code, reason) => (closed = { code, reason: String(reason) }));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const waitFor = async (predicate: () => boolean, ms = 3000) => {
+    const end = Date.now() + ms;
+    while (!predicate()) {
+      if (Date.now() > end) throw new Error(`timed out; messages: ${JSON.stringify(messages).slice(0, 500)}; closed: ${JSON.stringify(closed)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return {
+    ws, messages,
+    get closed() {
+      return closed;
+    },
+    send: (m: unknown) => ws.send(typeof m === 'string' ? m : JSON.stringify(m)),
+    waitFor,
+    async init() {
+      ws.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+      await waitFor(() => messages.some((m) => m.type === 'connection_ack'));
+    },
+  };
+}
+
+describe('operation limits over WebSocket keep the socket open', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ sim: { repositories: ['api'], history: 1 }, config: { limits: { maxSubscriptionsPerConnection: 3, maxDepth: 8 } } });
+  });
+  afterAll(() => stack.close());
+
+  it('should answer each rejected operation with an error message, never close 4500, and keep serving', async () => {
+    const c = await rawSocket(`${stack.base.replace('http', 'ws')}/graphql`);
+    await c.init();
+    c.send({ id: 'live', type: 'subscribe', payload: { query: 'subscription { jobUpdated { job { name status } } }' } });
+    const deep = 'subscription { jobUpdated { job { pipeline { project { pipelines { nodes { jobs { nodes { pipeline { name } } } } } } } } } }';
+    const aliases = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: backends { name }`).join(' ')} }`;
+    const huge = `{ backends { name } } # ${'x'.repeat(20_000)}`;
+    const rejected = [
+      ['deep', deep],
+      ['aliases', aliases],
+      ['huge', huge],
+      ['syntax', '{ backends { name '],
+      ['unknown', '{ nope }'],
+    ] as const;
+    for (const [id, query] of rejected) c.send({ id, type: 'subscribe', payload: { query } });
+    await c.waitFor(() => rejected.every(([id]) => c.messages.some((m) => m.id === id && m.type === 'error')));
+    const errorOf = (id: string) => JSON.stringify(c.messages.find((m) => m.id === id && m.type === 'error'));
+    expect(errorOf('deep')).toMatch(/depth limit of 8/i);
+    expect(errorOf('aliases')).toMatch(/aliases/i);
+    expect(errorOf('huge')).toMatch(/over the limit/);
+    expect(c.closed).toBeNull();
+    // The live subscription still delivers.
+    await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'still-alive', labels: ['self-hosted'] }] });
+    await c.waitFor(() => c.messages.some((m) => m.id === 'live' && m.type === 'next' && JSON.stringify(m).includes('still-alive')));
+    await stack.sim.runUntilIdle();
+    c.ws.close();
+  });
+
+  it('should refuse operations past the per-connection limit with an error, not a close', async () => {
+    const c = await rawSocket(`${stack.base.replace('http', 'ws')}/graphql`);
+    await c.init();
+    for (let i = 0; i < 4; i++) c.send({ id: `s${i}`, type: 'subscribe', payload: { query: 'subscription { runnerUpdated { runner { name } } }' } });
+    await c.waitFor(() => c.messages.some((m) => m.id === 's3' && m.type === 'error'));
+    expect(JSON.stringify(c.messages.find((m) => m.id === 's3'))).toMatch(/SUBSCRIPTION_LIMIT/);
+    // Completing one frees a slot.
+    c.send({ id: 's0', type: 'complete' });
+    await new Promise((r) => setTimeout(r, 50));
+    c.send({ id: 's4', type: 'subscribe', payload: { query: 'subscription { runnerUpdated { runner { name } } }' } });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.messages.some((m) => m.id === 's4' && m.type === 'error')).toBe(false);
+    expect(c.closed).toBeNull();
+    c.ws.close();
+  });
+
+  it('should close malformed frames with protocol codes only (4400), never 4500', async () => {
+    const codes: number[] = [];
+    for (const frame of ['not json', '{"type":"nope"}', '{"type":"subscribe","id":1}', '[]', '{}']) {
+      const c = await rawSocket(`${stack.base.replace('http', 'ws')}/graphql`);
+      await c.init();
+      c.send(frame);
+      await c.waitFor(() => c.closed !== null);
+      codes.push(c.closed!.code);
+    }
+    expect(codes).toEqual([4400, 4400, 4400, 4400, 4400]);
+    // A subscribe before connection_init is 4401; the server stays up for others.
+    const early = await rawSocket(`${stack.base.replace('http', 'ws')}/graphql`);
+    early.send({ id: 'x', type: 'subscribe', payload: { query: '{ backends { name } }' } });
+    await early.waitFor(() => early.closed !== null);
+    expect(early.closed!.code).toBe(4401);
+    expect((await stack.query<{ backends: unknown[] }>('{ backends { name } }')).data?.backends).toHaveLength(1);
+  });
+});
