@@ -1,0 +1,289 @@
+/**
+ * A simulated GitLab CI backend: a real HTTP server speaking GitLab's REST v4
+ * API for projects, pipelines, jobs, bridges and runners, plus Pipeline Hook /
+ * Job Hook webhooks (secret token, optional Standard Webhooks signature).
+ * Demo mode uses autoplay(); tests use the deterministic controls
+ * (triggerPipeline, step, playJob, retryJob, cancelJob, faults, request log).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as P from './payloads.ts';
+import { createRandom } from './random.ts';
+import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
+import { Autoplay, randomPipelineSpec } from './scenario.ts';
+import { WebhookSender, type Delivery, type WebhookTarget } from './webhook-sender.ts';
+import {
+  DEFAULT_RUNNERS, World,
+  type JobOutcome, type PipelineSpec, type RunnerSpec, type SimJob, type SimPipeline, type SimProject, type SimRunner, type WorldEvent,
+} from './world.ts';
+
+export type { Delivery, WebhookTarget } from './webhook-sender.ts';
+export type { Fault, RequestRecord } from './rest.ts';
+export type {
+  JobOutcome, JobSpec, JobWhen, PipelineSpec, RunnerSpec, RunnerType, SimJob, SimPipeline, SimProject, SimRunner, Status,
+} from './world.ts';
+export { STATUSES, compositeStatus } from './world.ts';
+export { standardWebhookSignature, GITLAB_VERSION } from './webhook-sender.ts';
+
+export interface GitlabSimulatorOptions {
+  /** Default 0 (ephemeral). */
+  port?: number;
+  /** When set, requests need `PRIVATE-TOKEN: X` or `Authorization: Bearer X`, else 401 {"message":"401 Unauthorized"}. */
+  token?: string;
+  /** Where to POST webhooks; none are sent without it. */
+  webhook?: WebhookTarget;
+  /** Seed for the deterministic RNG (ids, shas, autoplay choices, delivery UUIDs). */
+  seed?: number;
+  /** Default 'platform'. */
+  group?: string;
+  /** Project paths in the group, default ['backend','frontend','deploy']. */
+  projects?: string[];
+  /** Default: two online instance runners, a group arm64 runner, an offline project gpu runner, a never-contacted macOS runner. */
+  runners?: RunnerSpec[];
+  /** Finished pipelines per project at start (default 5). */
+  history?: number;
+  now?: () => Date;
+}
+
+export interface TriggerPipelineInput extends PipelineSpec {
+  project: string;
+}
+
+export interface GitlabSimulatorWorldView {
+  /** Pipelines, newest first (optionally one project path); children included. Live objects: do not mutate. */
+  pipelines(project?: string): readonly SimPipeline[];
+  /** Jobs and bridges, oldest first (optionally one pipeline), retried ones included. */
+  jobs(pipelineId?: number): readonly SimJob[];
+  runners(): readonly SimRunner[];
+  projects(): readonly SimProject[];
+  readonly group: string;
+  readonly groupId: number;
+}
+
+export interface GitlabSimulator {
+  /** API base, e.g. http://127.0.0.1:PORT/api/v4. Valid after start(). */
+  readonly url: string;
+  /** Web base (same host), e.g. http://127.0.0.1:PORT. */
+  readonly webUrl: string;
+  start(): Promise<void>;
+  /** Stops autoplay, waits for in-flight webhooks, releases hung requests, closes the server. */
+  stop(): Promise<void>;
+  autoplay(opts?: { intervalMs?: number }): void;
+  stopAutoplay(): void;
+  /** Where to send webhooks from now on (null: stop sending). */
+  setWebhook(target: WebhookTarget | null): void;
+  /** Creates a pipeline (status `created`, its builds `created`); step() processes it. */
+  triggerPipeline(input: TriggerPipelineInput): Promise<{ pipelineId: number; jobIds: number[] }>;
+  /** Starts a manual job. */
+  playJob(jobId: number): Promise<void>;
+  /** Retries a finished job: a new job id, the old one is `retried`. The new attempt ends with `outcome` (default success). */
+  retryJob(jobId: number, opts?: { outcome?: JobOutcome }): Promise<{ jobId: number }>;
+  /** Cancels a job: a running one goes `canceling` (then `canceled` on a step), others `canceled`. */
+  cancelJob(jobId: number): Promise<void>;
+  /** Cancels every unfinished job of a pipeline. */
+  cancelPipeline(pipelineId: number): Promise<void>;
+  /** One transition; false if nothing can move without a human (manual jobs) or a runner. */
+  step(): Promise<boolean>;
+  runUntilIdle(maxSteps?: number): Promise<void>;
+  /** Online/offline and pause flips by runner description (a busy runner cannot go offline). */
+  setRunnerStatus(description: string, s: { online?: boolean; paused?: boolean }): void;
+  readonly deliveries: ReadonlyArray<Delivery>;
+  /** Resends with the same body and Idempotency-Key (new X-Gitlab-Webhook-UUID); resolves with the HTTP status. */
+  redeliver(id: string): Promise<number>;
+  /** Every REST request (path with query); hung ones recorded with status 0. */
+  readonly requests: ReadonlyArray<RequestRecord>;
+  resetRequests(): void;
+  setFault(fault: Fault | null): void;
+  readonly world: GitlabSimulatorWorldView;
+}
+
+export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): GitlabSimulator {
+  const now = options.now ?? (() => new Date());
+  const seed = options.seed ?? Date.now();
+  const random = createRandom(seed);
+  // Delivery UUIDs come from their own stream so configuring a webhook never changes the world.
+  const deliveryIds = createRandom(seed ^ 0x5bd1e995);
+  // Per-attempt UUIDs are drawn when a send starts; their own stream keeps the other ids independent of network timing.
+  const attemptIds = createRandom(seed ^ 0x2545f491);
+  const world = new World({
+    group: options.group ?? 'platform',
+    projects: options.projects ?? ['backend', 'frontend', 'deploy'],
+    runners: options.runners ?? DEFAULT_RUNNERS,
+    now,
+    random,
+  });
+  world.seedHistory(options.history ?? 5, (project) => randomPipelineSpec(random, project, { history: true }));
+
+  let port = options.port ?? 0;
+  let origin = `http://127.0.0.1:${port}`;
+  const base = (): P.UrlBase => ({ api: `${origin}/api/v4`, web: origin });
+
+  let sender: WebhookSender | undefined;
+  const setWebhook = (target: WebhookTarget | null) => {
+    sender = target
+      ? new WebhookSender({ target, instance: () => origin, now, uuid: () => attemptIds.uuid() })
+      : undefined;
+  };
+  if (options.webhook) setWebhook(options.webhook);
+
+  const requests: RequestRecord[] = [];
+  let fault: Fault | null = null;
+  const hung = new Set<http.ServerResponse>();
+  const handler = createRestHandler({
+    world, base, token: options.token, now, fault: () => fault, record: (r) => requests.push(r), hung,
+  });
+  const server = http.createServer((req, res) => {
+    try {
+      handler(req, res);
+    } catch (err) {
+      requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', status: 500 });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: `500 Internal Server Error: ${String(err)}` }));
+    }
+  });
+
+  /** Builds every body now (a snapshot of this transition), then delivers them in order. */
+  const emit = async (events: readonly WorldEvent[]): Promise<void> => {
+    const target = sender;
+    if (!target) return;
+    const sends = events.flatMap((ev) => {
+      if (ev.kind === 'job') {
+        const job = world.jobs.get(ev.jobId);
+        if (!job || job.kind !== 'build') return [];
+        const key = deliveryIds.uuid();
+        return [target.enqueue(key, deliveryIds.uuid(), 'Job Hook', JSON.stringify(P.jobHook(base(), world, job)))];
+      }
+      const p = world.pipelines.get(ev.pipelineId);
+      if (!p) return [];
+      const key = deliveryIds.uuid();
+      return [target.enqueue(key, deliveryIds.uuid(), 'Pipeline Hook', JSON.stringify(P.pipelineHook(base(), world, p)))];
+    });
+    await Promise.all(sends);
+  };
+
+  const autoplay = new Autoplay({
+    world, random, emit,
+    onError: (err) => process.emitWarning(`gitlab simulator autoplay: ${String(err)}`),
+  });
+
+  const step = async (): Promise<boolean> => {
+    const t = world.transitions()[0];
+    if (!t) return false;
+    await emit(world.apply(t));
+    return true;
+  };
+
+  const job = (id: number): SimJob => {
+    const j = world.jobs.get(id);
+    if (!j) throw new Error(`unknown job ${id}`);
+    return j;
+  };
+
+  let started = false;
+
+  return {
+    get url() {
+      return `${origin}/api/v4`;
+    },
+    get webUrl() {
+      return origin;
+    },
+    async start() {
+      if (started) return;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      port = (server.address() as AddressInfo).port;
+      origin = `http://127.0.0.1:${port}`;
+      started = true;
+    },
+    async stop() {
+      autoplay.stop();
+      await sender?.drain();
+      for (const res of hung) res.destroy();
+      hung.clear();
+      if (!started) return;
+      started = false;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+    autoplay(opts) {
+      autoplay.start(opts?.intervalMs ?? 1000);
+    },
+    stopAutoplay() {
+      autoplay.stop();
+    },
+    setWebhook,
+    async triggerPipeline(input) {
+      const { pipeline, events } = world.createPipeline(input);
+      await emit(events);
+      return { pipelineId: pipeline.id, jobIds: [...pipeline.jobIds] };
+    },
+    async playJob(jobId) {
+      await emit(world.playJob(job(jobId)));
+    },
+    async retryJob(jobId, opts) {
+      const { job: clone, events } = world.retryJob(job(jobId), opts?.outcome);
+      await emit(events);
+      return { jobId: clone.id };
+    },
+    async cancelJob(jobId) {
+      await emit(world.cancelJob(job(jobId)));
+    },
+    async cancelPipeline(pipelineId) {
+      const p = world.pipelines.get(pipelineId);
+      if (!p) throw new Error(`unknown pipeline ${pipelineId}`);
+      await emit(world.cancelPipeline(p));
+    },
+    step,
+    async runUntilIdle(maxSteps = 10_000) {
+      for (let i = 0; i < maxSteps; i++) {
+        if (!(await step())) return;
+      }
+    },
+    setRunnerStatus(description, s) {
+      const r = world.runners.find((x) => x.description === description);
+      if (!r) throw new Error(`unknown runner ${description}`);
+      world.setRunnerStatus(r, s);
+    },
+    get deliveries() {
+      return sender?.deliveries ?? [];
+    },
+    async redeliver(id) {
+      if (!sender) throw new Error('no webhook configured');
+      const status = await sender.redeliver(id);
+      if (status === 'error') throw new Error(`redelivery of ${id} failed to connect`);
+      return status;
+    },
+    get requests() {
+      return requests;
+    },
+    resetRequests() {
+      requests.length = 0;
+    },
+    setFault(f) {
+      fault = f;
+    },
+    world: {
+      pipelines: (project) => {
+        if (project === undefined) return [...world.pipelines.values()].sort((a, b) => b.id - a.id);
+        const p = world.projectByPath(project);
+        return p ? world.pipelinesOf(p.id) : [];
+      },
+      jobs: (pipelineId) => (pipelineId === undefined ? [...world.jobs.values()].sort((a, b) => a.id - b.id) : world.jobsOf(pipelineId)),
+      runners: () => world.runners,
+      projects: () => world.projects,
+      get group() {
+        return world.group;
+      },
+      get groupId() {
+        return world.groupId;
+      },
+    },
+  };
+}
