@@ -3,9 +3,11 @@
  * Adding a provider = one line here plus adapters/<provider>/.
  */
 import githubAdapter from '../adapters/github/index.ts';
+import jenkinsAdapter from '../adapters/jenkins/index.ts';
 import type { AdapterFactory } from './adapter-contract.ts';
 import type { AdapterFactories } from './config/load-config.ts';
 
 export const adapterFactories: AdapterFactories = {
   github: githubAdapter as AdapterFactory<unknown>,
+  jenkins: jenkinsAdapter as AdapterFactory<unknown>,
 };

@@ -1,5 +1,6 @@
 import type { GraphQLError } from 'graphql';
-import type { BackendEntry, BackendRegistry } from './backend-registry.ts';
+import { BackendRegistry, type BackendEntry } from './backend-registry.ts';
+import type { EntityModel } from './model.ts';
 import type { EventBus } from './events/event-bus.ts';
 import type { Ingestor } from './ingest/ingestor.ts';
 import { createBackendLoaders, type BackendLoaders, type LoaderSettings } from './loaders/backend-loaders.ts';
@@ -17,13 +18,31 @@ export interface GatewayServices {
   readonly now: () => Date;
 }
 
+/** What an identity may see; every resolver and subscription filters through it. */
+export interface AccessScope {
+  allowsBackend(name: string): boolean;
+  allowsEntity(entity: EntityModel): boolean;
+}
+
+export const FULL_ACCESS: AccessScope = { allowsBackend: () => true, allowsEntity: () => true };
+
 /** Who is calling; rate limits and audit records are keyed by `id`. */
 export interface RequestIdentity {
   readonly id: string;
   readonly kind: 'api-key' | 'jwt' | 'anonymous';
+  readonly subject?: string;
+  /** When the credential stops being valid; live subscriptions end then. */
+  readonly expiresAt: Date | null;
+  readonly scope: AccessScope;
 }
 
-export const ANONYMOUS: RequestIdentity = { id: 'anonymous', kind: 'anonymous' };
+export const ANONYMOUS: RequestIdentity = { id: 'anonymous', kind: 'anonymous', expiresAt: null, scope: FULL_ACCESS };
+
+/** The registry as one identity sees it: backends outside its scope do not exist. */
+function scopedRegistry(registry: BackendRegistry, scope: AccessScope): BackendRegistry {
+  if (scope === FULL_ACCESS) return registry;
+  return new BackendRegistry(registry.all().filter((b) => scope.allowsBackend(b.name)));
+}
 
 /** Per-request context: services, lazily built per-backend loaders, and partial-result errors. */
 export interface GatewayContext extends GatewayServices {
@@ -41,6 +60,7 @@ export function createRequestContext(services: GatewayServices, identity: Reques
   const perBackend = new Map<string, BackendLoaders>();
   return {
     ...services,
+    registry: scopedRegistry(services.registry, identity.scope),
     identity,
     partialErrors: [],
     failedBackends: new Set(),

@@ -77,6 +77,12 @@ export class BoundedQueueIterator<T> implements AsyncIterableIterator<T> {
     return this;
   }
 
+  /** Ends the subscriber with an error (e.g. its credentials expired); a waiting next() rejects. */
+  end(error: Error): void {
+    if (this.done || this.failure) return;
+    this.fail(error);
+  }
+
   private fail(error: Error): void {
     // Drop what is buffered: the subscriber is told it fell behind and must refetch.
     this.queue.length = 0;

@@ -37,7 +37,7 @@ export class EventBus {
     }
   }
 
-  subscribe<K extends EventType>(type: K, accept: (event: ChangeEventByType[K]) => boolean): AsyncIterableIterator<ChangeEventByType[K]> {
+  subscribe<K extends EventType>(type: K, accept: (event: ChangeEventByType[K]) => boolean): BoundedQueueIterator<ChangeEventByType[K]> {
     const set = this.listeners[type] as Set<Listener<ChangeEventByType[K]>>;
     const listener: Listener<ChangeEventByType[K]> = {
       accept,

@@ -12,7 +12,7 @@ import type { EntityModel, PipelineModel, ProjectModel, RunnerModel } from '../m
  * the deadline contributes nothing to the data and one error (with
  * `extensions.backend` and a code) to the response; the others still answer.
  */
-export async function fromEachBackend<T>(
+export async function fromEachBackend<T extends EntityModel>(
   ctx: GatewayContext,
   backends: readonly BackendEntry[],
   info: GraphQLResolveInfo,
@@ -29,7 +29,8 @@ export async function fromEachBackend<T>(
       }
     }),
   );
-  return results.flat();
+  // Entities outside the caller's scope (e.g. other projects of an allowed backend) do not exist for it.
+  return results.flat().filter((e) => ctx.identity.scope.allowsEntity(e));
 }
 
 export function reportBackendFailure(ctx: GatewayContext, backend: BackendEntry, error: unknown, info: GraphQLResolveInfo): void {

@@ -19,16 +19,17 @@ export async function loadNodes(ctx: GatewayContext, ids: readonly GlobalIdParts
       if (!backend) return null;
       if (parts.type === 'Backend') return parts.nativeId === backend.name ? backend : null;
       const loaders = ctx.loaders(backend);
+      const visible = (e: EntityModel | null) => (e && ctx.identity.scope.allowsEntity(e) ? e : null);
       try {
         switch (parts.type) {
           case 'Project':
-            return await loaders.project.load(parts.nativeId);
+            return visible(await loaders.project.load(parts.nativeId));
           case 'Pipeline':
-            return await loaders.pipeline.load(parts.nativeId);
+            return visible(await loaders.pipeline.load(parts.nativeId));
           case 'Job':
-            return await loaders.job.load(parts.nativeId);
+            return visible(await loaders.job.load(parts.nativeId));
           case 'Runner':
-            return await loaders.runner.load(parts.nativeId);
+            return visible(await loaders.runner.load(parts.nativeId));
         }
       } catch (error) {
         reportBackendFailure(ctx, backend, error, info);

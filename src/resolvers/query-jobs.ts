@@ -22,7 +22,7 @@ export async function jobsOfPipelines(ctx: GatewayContext, pipelines: readonly P
       }
     }),
   );
-  return lists.flat();
+  return lists.flat().filter((j) => ctx.identity.scope.allowsEntity(j));
 }
 
 /** Jobs newest first: of the filtered pipelines, or of the most recent pipelines. */

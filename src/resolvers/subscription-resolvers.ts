@@ -1,6 +1,9 @@
 import type { SubscriptionResolvers } from '../__generated__/resolvers-types.ts';
 import type { GatewayContext } from '../context.ts';
+import { GraphQLError } from 'graphql';
 import type { ChangeEvent } from '../events/event-types.ts';
+import type { BoundedQueueIterator } from '../events/bounded-queue-iterator.ts';
+import type { EntityModel } from '../model.ts';
 import { compileJobFilter, compilePipelineFilter, compileRunnerFilter } from './filters.ts';
 
 /**
@@ -13,25 +16,55 @@ function resolveEvent<T extends ChangeEvent>(event: T, _args: unknown, ctx: Gate
   return event;
 }
 
+/** In scope, and the credential still valid: nothing is delivered after it expires. */
+function visible(ctx: GatewayContext, entity: EntityModel): boolean {
+  const expiresAt = ctx.identity.expiresAt;
+  if (expiresAt && ctx.now() >= expiresAt) return false;
+  return ctx.identity.scope.allowsEntity(entity);
+}
+
+/**
+ * Ends the subscription when the credential expires (on every transport; the
+ * WebSocket binding also closes the socket with 4403).
+ */
+function guard<T>(ctx: GatewayContext, iterator: BoundedQueueIterator<T>): BoundedQueueIterator<T> {
+  const expiresAt = ctx.identity.expiresAt;
+  if (!expiresAt) return iterator;
+  const expired = () => new GraphQLError('Credentials expired', { extensions: { code: 'UNAUTHENTICATED' } });
+  const ms = expiresAt.getTime() - ctx.now().getTime();
+  if (ms <= 0) {
+    void iterator.return();
+    throw expired();
+  }
+  const timer = setTimeout(() => iterator.end(expired()), ms);
+  timer.unref();
+  const originalReturn = iterator.return.bind(iterator);
+  iterator.return = () => {
+    clearTimeout(timer);
+    return originalReturn();
+  };
+  return iterator;
+}
+
 export const subscriptionResolvers: SubscriptionResolvers = {
   jobUpdated: {
     subscribe: (_, { filter }, ctx) => {
       const f = compileJobFilter(filter);
-      return ctx.bus.subscribe('Job', (e) => f.matches(e.job));
+      return guard(ctx, ctx.bus.subscribe('Job', (e) => f.matches(e.job) && visible(ctx, e.job)));
     },
     resolve: resolveEvent,
   },
   pipelineUpdated: {
     subscribe: (_, { filter }, ctx) => {
       const f = compilePipelineFilter(filter);
-      return ctx.bus.subscribe('Pipeline', (e) => f.matches(e.pipeline));
+      return guard(ctx, ctx.bus.subscribe('Pipeline', (e) => f.matches(e.pipeline) && visible(ctx, e.pipeline)));
     },
     resolve: resolveEvent,
   },
   runnerUpdated: {
     subscribe: (_, { filter }, ctx) => {
       const f = compileRunnerFilter(filter);
-      return ctx.bus.subscribe('Runner', (e) => f.matches(e.runner));
+      return guard(ctx, ctx.bus.subscribe('Runner', (e) => f.matches(e.runner) && visible(ctx, e.runner)));
     },
     resolve: resolveEvent,
   },

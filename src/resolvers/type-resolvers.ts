@@ -83,7 +83,8 @@ export const typeResolvers: Resolvers = {
     runner: async (j, _, ctx, info) => {
       if (!j.runnerNativeId) return null;
       const backend = backendOf(ctx, j.backend);
-      return loadRelated(backend, () => ctx.loaders(backend).runner.load(j.runnerNativeId!), info);
+      const runner = await loadRelated(backend, () => ctx.loaders(backend).runner.load(j.runnerNativeId!), info);
+      return runner && ctx.identity.scope.allowsEntity(runner) ? runner : null;
     },
     duration: (j, _, ctx) => secondsBetween(j.startedAt, j.finishedAt, ctx.now(), !isTerminal(j.status)),
     queueTime: (j, _, ctx) => secondsBetween(j.queuedAt, j.startedAt, ctx.now(), j.status === 'QUEUED' || j.status === 'PENDING'),
@@ -97,7 +98,8 @@ export const typeResolvers: Resolvers = {
     currentJob: async (r, _, ctx, info) => {
       if (!r.currentJobNativeId || r.state !== 'BUSY') return null;
       const backend = backendOf(ctx, r.backend);
-      return loadRelated(backend, () => ctx.loaders(backend).job.load(r.currentJobNativeId!), info);
+      const job = await loadRelated(backend, () => ctx.loaders(backend).job.load(r.currentJobNativeId!), info);
+      return job && ctx.identity.scope.allowsEntity(job) ? job : null;
     },
   },
 };
