@@ -1,0 +1,395 @@
+/**
+ * The HTTP surface: routing over Jenkins' URL space (`/job/a/job/b/5/…`),
+ * HTTP Basic API-token auth, the CSRF crumb, `tree=`/`depth=` on every
+ * `api/json`, the wfapi endpoints, Jetty-style error pages, `X-Jenkins`
+ * headers, fault injection and a precise request log.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as X from './exports.ts';
+import { byDepth, byTree, ExportNode, parseTree, serialize, TreeSyntaxError, type Pruner } from './tree.ts';
+import {
+  buildUrl, isJob, type PhaseEvent, type SimBuild, type SimContainer, type SimItem, type SimJob, type World,
+} from './world.ts';
+
+export type Fault =
+  | { status: number; body?: unknown; match?: RegExp; retryAfterSeconds?: number; headers?: Record<string, string> }
+  | { hang: true; match?: RegExp };
+
+export interface RequestRecord {
+  readonly method: string;
+  /** Path including the query string, exactly as requested. */
+  readonly path: string;
+  readonly status: number;
+}
+
+export interface HttpContext {
+  readonly world: World;
+  /** Jenkins root URL with trailing slash. */
+  readonly root: () => string;
+  readonly user: string | undefined;
+  readonly apiToken: string | undefined;
+  /** true: POSTs without API-token auth need a crumb; 'always': even token-authenticated ones (Jenkins < 2.96). */
+  readonly requireCrumb: boolean | 'always';
+  readonly sessionId: string;
+  readonly fault: () => Fault | null;
+  readonly record: (r: RequestRecord) => void;
+  readonly hung: Set<ServerResponse>;
+  /** A build transition caused over HTTP (stop, input abort); the host sends its notifications. */
+  readonly emit: (events: readonly PhaseEvent[]) => void;
+}
+
+interface Reply {
+  status: number;
+  body: string;
+  type?: string;
+  headers?: Record<string, string>;
+}
+
+const JSON_TYPE = 'application/json;charset=utf-8';
+const HTML_TYPE = 'text/html;charset=utf-8';
+const PERMALINKS = new Set([
+  'lastBuild', 'lastCompletedBuild', 'lastFailedBuild', 'lastStableBuild', 'lastSuccessfulBuild',
+  'lastUnstableBuild', 'lastUnsuccessfulBuild', 'firstBuild',
+]);
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+/** Jetty's error page, which is what Jenkins answers for unknown URLs. */
+export function errorPage(status: number, uri: string, message: string): string {
+  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return `<html>\n<head>\n<meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>\n<title>Error ${status} ${esc(message)}</title>\n</head>\n<body>\n<h2>HTTP ERROR ${status} ${esc(message)}</h2>\n<table>\n<tr><th>URI:</th><td>${esc(uri)}</td></tr>\n<tr><th>STATUS:</th><td>${status}</td></tr>\n<tr><th>MESSAGE:</th><td>${esc(message)}</td></tr>\n<tr><th>SERVLET:</th><td>Stapler</td></tr>\n</table>\n<hr/><a href="https://jetty.org/">Powered by Jetty:// 12.0.16</a><hr/>\n\n</body>\n</html>\n`;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function crumbFor(sessionId: string, session: string): string {
+  return createHash('sha256').update(`${sessionId}:${session}`).digest('hex');
+}
+
+export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
+  let sessions = 0;
+  const cookieName = `JSESSIONID.${ctx.sessionId}`;
+  const baseHeaders = (): Record<string, string> => ({
+    'x-jenkins': X.JENKINS_VERSION,
+    'x-jenkins-session': ctx.sessionId,
+    'x-hudson': '1.395',
+    'x-content-type-options': 'nosniff',
+  });
+
+  return (req, res) => {
+    const method = req.method ?? 'GET';
+    const path = req.url ?? '/';
+    const send = (r: Reply): void => {
+      ctx.record({ method, path, status: r.status });
+      res.writeHead(r.status, {
+        ...baseHeaders(),
+        'content-type': r.type ?? JSON_TYPE,
+        'content-length': String(Buffer.byteLength(r.body)),
+        ...(r.headers ?? {}),
+      });
+      res.end(method === 'HEAD' ? undefined : r.body);
+    };
+    req.resume();
+
+    const fault = ctx.fault();
+    if (fault && (!fault.match || fault.match.test(path))) {
+      if ('hang' in fault) {
+        ctx.record({ method, path, status: 0 });
+        ctx.hung.add(res);
+        res.on('close', () => ctx.hung.delete(res));
+        return;
+      }
+      const headers: Record<string, string> = { ...(fault.headers ?? {}) };
+      if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+      const body = fault.body === undefined ? errorPage(fault.status, path, defaultMessage(fault.status))
+        : typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
+      send({ status: fault.status, body, type: typeof fault.body === 'object' ? JSON_TYPE : HTML_TYPE, headers });
+      return;
+    }
+
+    const url = new URL(path, 'http://sim.invalid');
+    try {
+      // ---- authentication (HTTP Basic with an API token) ----
+      let tokenAuth = false;
+      if (ctx.apiToken !== undefined) {
+        const auth = req.headers.authorization ?? '';
+        const m = /^Basic\s+(\S+)$/i.exec(auth);
+        if (!m) {
+          // Anonymous lacks Overall/Read: Jenkins answers 403, not 401.
+          throw new HttpError(403, 'Forbidden', {
+            'x-you-are-authenticated-as': 'anonymous',
+            'x-you-are-in-group-disabled': 'JENKINS-39402: use -Dhudson.security.AccessDeniedException2.REPORT_GROUP_HEADERS=true or use /whoAmI to diagnose',
+            'x-required-permission': 'hudson.model.Hudson.Read',
+            'x-permission-implied-by': 'hudson.model.Hudson.Administer',
+          });
+        }
+        const decoded = Buffer.from(m[1] ?? '', 'base64').toString('utf8');
+        const colon = decoded.indexOf(':');
+        const user = colon >= 0 ? decoded.slice(0, colon) : decoded;
+        const token = colon >= 0 ? decoded.slice(colon + 1) : '';
+        if (!safeEqual(user, ctx.user ?? user) || !safeEqual(token, ctx.apiToken)) {
+          throw new HttpError(401, `Invalid password/token for user: ${user}`, { 'www-authenticate': 'Basic realm="Jenkins"' });
+        }
+        tokenAuth = true;
+      }
+
+      // ---- CSRF crumb (session-bound, like DefaultCrumbIssuer) ----
+      const cookies = parseCookies(req.headers.cookie);
+      let session = cookies[cookieName];
+      const setCookie: Record<string, string> = {};
+      const ensureSession = (): string => {
+        if (!session) {
+          session = `node0${createHash('sha1').update(`${ctx.sessionId}:${++sessions}`).digest('hex').slice(0, 24)}${sessions}`;
+          setCookie['set-cookie'] = `${cookieName}=${session}; Path=/; HttpOnly`;
+        }
+        return session;
+      };
+      if (method === 'POST' && ctx.requireCrumb && (!tokenAuth || ctx.requireCrumb === 'always')) {
+        const sent = headerValue(req.headers['jenkins-crumb']) ?? url.searchParams.get('.crumb') ?? '';
+        if (!session || !safeEqual(sent, crumbFor(ctx.sessionId, session))) {
+          throw new HttpError(403, 'No valid crumb was included in the request');
+        }
+      }
+
+      const reply = route(ctx, method, url, ensureSession);
+      send({ ...reply, headers: { ...(reply.headers ?? {}), ...setCookie } });
+    } catch (err) {
+      if (err instanceof HttpError) {
+        send({ status: err.status, body: errorPage(err.status, url.pathname, err.message), type: HTML_TYPE, headers: err.headers });
+        return;
+      }
+      if (err instanceof TreeSyntaxError) {
+        send({ status: 400, body: errorPage(400, url.pathname, err.message), type: HTML_TYPE });
+        return;
+      }
+      throw err;
+    }
+  };
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+function defaultMessage(status: number): string {
+  switch (status) {
+    case 500: return 'Server Error';
+    case 502: return 'Bad Gateway';
+    case 503: return 'Service Unavailable';
+    case 504: return 'Gateway Timeout';
+    case 429: return 'Too Many Requests';
+    default: return 'Error';
+  }
+}
+
+const notFound = (): never => {
+  throw new HttpError(404, 'Not Found');
+};
+
+function api(node: ExportNode, q: URLSearchParams): Reply {
+  const tree = q.get('tree');
+  let pruner: Pruner;
+  if (tree !== null) pruner = byTree(parseTree(tree));
+  else {
+    const depth = Number(q.get('depth') ?? 0);
+    pruner = byDepth(Number.isInteger(depth) && depth >= 0 ? depth : 0);
+  }
+  const body = serialize(node, pruner);
+  return json(body, q);
+}
+
+function json(body: unknown, q: URLSearchParams): Reply {
+  const pretty = q.get('pretty') === 'true';
+  return { status: 200, body: pretty ? JSON.stringify(body, null, 2) : JSON.stringify(body) };
+}
+
+function html(title: string): Reply {
+  return { status: 200, type: HTML_TYPE, body: `<!DOCTYPE html><html><head><title>${title} [Jenkins]</title></head><body></body></html>` };
+}
+
+function route(ctx: HttpContext, method: string, url: URL, ensureSession: () => string): Reply {
+  const { world } = ctx;
+  const xctx: X.Ctx = { root: ctx.root(), world };
+  const q = url.searchParams;
+  // Jetty rejects an encoded '/' inside a path segment.
+  if (/%2f/i.test(url.pathname.replace(/%25/gi, ''))) throw new HttpError(400, 'Ambiguous URI path separator');
+  let segs: string[];
+  try {
+    segs = url.pathname.split('/').slice(1).map(decodeURIComponent);
+  } catch {
+    throw new HttpError(400, 'Bad Request');
+  }
+  if (segs[segs.length - 1] === '') segs.pop();
+  const get = method === 'GET' || method === 'HEAD';
+  const post = method === 'POST';
+  const is = (...want: string[]): boolean => segs.length === want.length && want.every((w, i) => w === segs[i]);
+  world.refreshQueue();
+
+  if (segs.length === 0 && get) return html('Dashboard');
+  if (is('api', 'json') && get) return api(X.rootNode(xctx), q);
+  if (is('crumbIssuer', 'api', 'json') && get) {
+    const session = ensureSession();
+    return api(
+      new ExportNode('hudson.security.csrf.DefaultCrumbIssuer')
+        .set('crumb', crumbFor(ctx.sessionId, session))
+        .set('crumbRequestField', 'Jenkins-Crumb'),
+      q,
+    );
+  }
+  if (is('queue', 'api', 'json') && get) return api(X.queueNode(xctx), q);
+  if (segs[0] === 'queue' && segs[1] === 'item' && segs.length === 5 && segs[3] === 'api' && segs[4] === 'json' && get) {
+    const item = /^\d+$/.test(segs[2] ?? '') ? world.queue.get(Number(segs[2])) : undefined;
+    return item ? api(X.queueItem(xctx, item), q) : notFound();
+  }
+  if (is('queue', 'cancelItem') && post) {
+    const id = Number(q.get('id'));
+    if (!world.cancel(id)) notFound();
+    return { status: 204, body: '', type: HTML_TYPE };
+  }
+  if (is('computer', 'api', 'json') && get) return api(X.computerSet(xctx), q);
+  if (segs[0] === 'computer' && segs.length === 4 && segs[2] === 'api' && segs[3] === 'json' && get) {
+    const c = world.computers.find((x) => X.computerUrlName(x) === segs[1]);
+    return c ? api(X.computer(xctx, c), q) : notFound();
+  }
+  if (segs[0] !== 'job') return notFound();
+
+  // ---- /job/a/job/b/... ----
+  let container: SimContainer = world.root;
+  let target: SimItem | undefined;
+  let i = 0;
+  while (segs[i] === 'job' && segs[i + 1] !== undefined && (target === undefined || !isJob(target))) {
+    const child: SimItem | undefined = container.children.get(segs[i + 1] ?? '');
+    if (!child) return notFound();
+    target = child;
+    if (!isJob(child)) container = child;
+    i += 2;
+  }
+  if (!target) return notFound();
+  const rest = segs.slice(i);
+  const restIs = (...want: string[]): boolean => rest.length === want.length && want.every((w, k) => w === rest[k]);
+  if (rest.length === 0 && get) return html(target.displayName);
+  if (restIs('api', 'json') && get) return api(X.item(xctx, target), q);
+  if (!isJob(target)) return notFound();
+  const job = target;
+  const pipeline = job.kind === 'pipeline';
+
+  if ((restIs('build') || restIs('buildWithParameters'))) {
+    if (!post) throw new HttpError(405, 'Method Not Allowed');
+    // An identical item already waiting absorbs the request (Queue.schedule2 deduplication).
+    const existing = world.waiting().find((w) => w.job === job);
+    const cause = ctx.user !== undefined
+      ? { cls: 'hudson.model.Cause$UserIdCause', shortDescription: `Started by user ${ctx.user}`, userId: ctx.user, userName: ctx.user }
+      : { cls: 'hudson.model.Cause$UserIdCause', shortDescription: 'Started by anonymous user', userName: 'anonymous' };
+    const item = existing ?? world.enqueue(job, { causes: [cause] });
+    return { status: 201, body: '', type: HTML_TYPE, headers: { location: `${ctx.root()}queue/item/${item.id}/` } };
+  }
+  if (pipeline && (restIs('wfapi') || restIs('wfapi', 'describe')) && get) return json(X.jobWfapi(job), q);
+  if (pipeline && restIs('wfapi', 'runs') && get) return json(wfRuns(xctx, job, q.get('since')), q);
+
+  const [sel, ...tail] = rest;
+  if (sel === undefined) return notFound();
+  const build = selectBuild(job, sel);
+  if (!build) return notFound();
+  const tailIs = (...want: string[]): boolean => tail.length === want.length && want.every((w, k) => w === tail[k]);
+  if (tail.length === 0 && get) return html(`${job.displayName} #${build.number}`);
+  if (tailIs('api', 'json') && get) return api(X.build(xctx, build), q);
+  if (tailIs('consoleText') && get) return { status: 200, type: 'text/plain;charset=utf-8', body: consoleText(build) };
+  if (tailIs('stop') && post) {
+    ctx.emit(world.stop(build));
+    return { status: 302, body: '', type: HTML_TYPE, headers: { location: `${ctx.root()}${buildUrl(build)}` } };
+  }
+  if (!pipeline) return notFound();
+  if ((tailIs('wfapi') || tailIs('wfapi', 'describe')) && get) return json(X.runJson(xctx, build), q);
+  if (tailIs('wfapi', 'pendingInputActions') && get) return json(X.pendingInputs(build), q);
+  if (tailIs('wfapi', 'nextPendingInputAction') && get) return json(X.pendingInputs(build)[0] ?? null, q);
+  const inputId = (): string | null => build.stages.find((s) => s.status === 'PAUSED_PENDING_INPUT')?.inputId ?? null;
+  if (tailIs('wfapi', 'inputSubmit') && post) {
+    if (!inputId() || q.get('inputId') !== inputId()) return notFound();
+    world.approve(build);
+    return { status: 200, body: '', type: HTML_TYPE };
+  }
+  if (tail[0] === 'input' && tail.length === 3 && post) {
+    if (!inputId() || tail[1] !== inputId()) return notFound();
+    if (tail[2] === 'proceedEmpty') world.approve(build);
+    else if (tail[2] === 'abort') ctx.emit(world.abortInput(build));
+    else return notFound();
+    return { status: 302, body: '', type: HTML_TYPE, headers: { location: `${ctx.root()}${buildUrl(build)}` } };
+  }
+  if (tail[0] === 'execution' && tail[1] === 'node' && tail.length === 5 && tail[3] === 'wfapi' && tail[4] === 'describe' && get) {
+    const id = tail[2];
+    const stage = build.stages.find((s) => s.id === id);
+    if (stage) return json(X.stageJson(xctx, build, stage, true), q);
+    for (const s of build.stages) {
+      const node = s.steps.find((n) => n.id === id);
+      if (node) {
+        const describe = X.stageJson(xctx, build, s, true);
+        const flow = (describe.stageFlowNodes as Record<string, unknown>[]).find((n) => n.id === id);
+        return json(flow, q);
+      }
+    }
+    return notFound();
+  }
+  return notFound();
+}
+
+function selectBuild(job: SimJob, sel: string): SimBuild | undefined {
+  if (/^\d+$/.test(sel)) return job.builds.find((b) => b.number === Number(sel));
+  if (!PERMALINKS.has(sel)) return undefined;
+  const newest = [...job.builds].reverse();
+  const done = (b: SimBuild): boolean => !b.building;
+  switch (sel) {
+    case 'lastBuild': return newest[0];
+    case 'firstBuild': return job.builds[0];
+    case 'lastCompletedBuild': return newest.find(done);
+    case 'lastFailedBuild': return newest.find((b) => done(b) && b.result === 'FAILURE');
+    case 'lastStableBuild': return newest.find((b) => done(b) && b.result === 'SUCCESS');
+    case 'lastSuccessfulBuild': return newest.find((b) => done(b) && (b.result === 'SUCCESS' || b.result === 'UNSTABLE'));
+    case 'lastUnstableBuild': return newest.find((b) => done(b) && b.result === 'UNSTABLE');
+    default: return newest.find((b) => done(b) && b.result !== 'SUCCESS');
+  }
+}
+
+/**
+ * JobAPI.doRuns: newest first; the plugin stops once the list is longer than
+ * MAX_RUNS_PER_JOB (10), so up to 11 come back; `since=#N` stops at that run (inclusive).
+ */
+function wfRuns(ctx: X.Ctx, job: SimJob, since: string | null): unknown[] {
+  const out: unknown[] = [];
+  const stop = since?.trim() || null;
+  for (const b of [...job.builds].reverse()) {
+    out.push(X.runJson(ctx, b));
+    if (stop !== null && `#${b.number}` === stop) break;
+    if (out.length > 10) break;
+  }
+  return out;
+}
+
+function consoleText(b: SimBuild): string {
+  const lines = [b.causes[0]?.shortDescription ?? 'Started', `Running on ${b.computer.builtIn ? 'Jenkins' : b.computer.name} in /var/jenkins/workspace/${b.job.name}`];
+  for (const s of b.stages) {
+    lines.push(`[Pipeline] stage`, `[Pipeline] { (${s.name})`);
+    if (s.status === 'NOT_EXECUTED') lines.push(`Stage "${s.name}" skipped due to when conditional`);
+    for (const n of s.steps) lines.push(`[Pipeline] ${n.name}`);
+    lines.push('[Pipeline] }');
+  }
+  if (!b.building) lines.push(`Finished: ${b.result ?? 'NOT_BUILT'}`);
+  return `${lines.join('\n')}\n`;
+}

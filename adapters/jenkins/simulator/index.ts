@@ -1,0 +1,265 @@
+/**
+ * A simulated Jenkins controller: a real HTTP server speaking Jenkins' JSON
+ * API (`…/api/json` with `tree=`/`depth=`, queue, computers, crumb issuer),
+ * the Pipeline stage view REST API (`wfapi`), and Notification-plugin pushes.
+ * Demo mode uses autoplay(); tests use the deterministic controls
+ * (triggerBuild, step, approveInput, faults, request log).
+ */
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHttpHandler, type Fault, type RequestRecord } from './http.ts';
+import { Notifier, type NotifyTarget, type Push } from './notify.ts';
+import { createRandom } from './random.ts';
+import { Autoplay } from './scenario.ts';
+import {
+  DEFAULT_AGENTS, fullName, World,
+  type AgentSpec, type BuildResult, type PhaseEvent, type SimBuild, type SimComputer, type SimJob, type SimQueueItem,
+  type StageOutcome,
+} from './world.ts';
+
+export type { Fault, RequestRecord } from './http.ts';
+export type { NotifyTarget, Push } from './notify.ts';
+export type {
+  AgentSpec, BuildResult, Phase, SimBuild, SimComputer, SimJob, SimQueueItem, SimStage, StageOutcome, WfStatus,
+} from './world.ts';
+export { parseTree, type TreeSpec } from './tree.ts';
+export { JENKINS_VERSION } from './exports.ts';
+
+export interface JenkinsSimulatorOptions {
+  /** Default 0 (ephemeral). */
+  port?: number;
+  /** User name for HTTP Basic (default 'admin'); only checked when apiToken is set. */
+  user?: string;
+  /** When set, requests need HTTP Basic user:apiToken: none → 403 (anonymous), wrong → 401. */
+  apiToken?: string;
+  /**
+   * POSTs need a `Jenkins-Crumb` from /crumbIssuer/api/json (bound to its session cookie).
+   * As in Jenkins ≥ 2.96, API-token requests are exempt; 'always' also demands it of them.
+   */
+  requireCrumb?: boolean | 'always';
+  /** Seed for the deterministic RNG (shas, input ids, history, autoplay). */
+  seed?: number;
+  /** 'default': a realistic tree of folders, multibranch and jobs; N: N top-level jobs (freestyle and Pipeline alternating). */
+  jobs?: 'default' | number;
+  /** Nodes; a `built-in` entry is the controller. Default: built-in (1), linux-1 [linux docker] (2), linux-2 [linux] (2), mac-1 offline. */
+  agents?: AgentSpec[];
+  /** Completed builds pre-created per job (default 3). */
+  history?: number;
+  /** Where to send Notification-plugin pushes. */
+  notify?: NotifyTarget;
+  now?: () => Date;
+}
+
+export interface TriggerStage {
+  name: string;
+  outcome?: StageOutcome;
+  /** Pauses at an `input` step (PAUSED_PENDING_INPUT) until approveInput. */
+  input?: boolean;
+  steps?: string[];
+  /** `when` condition result; false skips the stage (NOT_EXECUTED). Default true. */
+  when?: boolean;
+}
+
+export interface TriggerBuildInput {
+  /** Full name: 'team-a/service', 'monorepo/main', 'monorepo/feature%2Fx'. */
+  job: string;
+  /** Pipeline stages (default: the job's own stages). Ignored for freestyle jobs. */
+  stages?: TriggerStage[];
+  /** Forces the build result (otherwise derived from the stages). */
+  result?: BuildResult;
+  /** Label expression overriding the job's. */
+  label?: string;
+}
+
+export interface JenkinsWorldView {
+  /** Every job, depth first. Live objects: do not mutate. */
+  jobs(): readonly SimJob[];
+  job(fullName: string): SimJob | undefined;
+  /** Builds newest first (optionally of one job). */
+  builds(job?: string): readonly SimBuild[];
+  /** Items waiting in the queue, oldest first. */
+  queue(): readonly SimQueueItem[];
+  computers(): readonly SimComputer[];
+  /** The simulator's current time (epoch ms). */
+  time(): number;
+}
+
+export interface JenkinsSimulator {
+  /** Jenkins root URL with the trailing slash, e.g. http://127.0.0.1:PORT/. Valid after start(). */
+  readonly url: string;
+  start(): Promise<void>;
+  /** Stops autoplay, waits for in-flight pushes, releases hung requests, closes the server. */
+  stop(): Promise<void>;
+  autoplay(opts?: { intervalMs?: number }): void;
+  stopAutoplay(): void;
+  setNotify(target: NotifyTarget | null): void;
+  /** Puts a build in the queue; it starts on a later step() when an executor is free. */
+  triggerBuild(input: TriggerBuildInput): Promise<{ queueId: number }>;
+  /** Proceeds the pending input of a build (as POST …/input/<id>/proceedEmpty). */
+  approveInput(job: string, buildNumber: number): Promise<void>;
+  /** One transition (start a queued build, or advance one build by a stage/step); false if nothing can move. */
+  step(): Promise<boolean>;
+  runUntilIdle(maxSteps?: number): Promise<void>;
+  setAgent(name: string, s: { offline?: boolean; temporarilyOffline?: boolean }): void;
+  /** Every HTTP request (path includes the query); hung requests are recorded with status 0. */
+  readonly requests: ReadonlyArray<RequestRecord>;
+  resetRequests(): void;
+  setFault(fault: Fault | null): void;
+  /** Notification pushes sent, in order. */
+  readonly pushes: ReadonlyArray<Push>;
+  readonly world: JenkinsWorldView;
+}
+
+export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): JenkinsSimulator {
+  const now = options.now ?? (() => new Date());
+  const seed = options.seed ?? Date.now();
+  const random = createRandom(seed);
+  const world = new World({ now, random, agents: options.agents ?? DEFAULT_AGENTS, jobs: options.jobs ?? 'default' });
+  world.seedHistory(options.history ?? 3);
+
+  let port = options.port ?? 0;
+  let root = `http://127.0.0.1:${port}/`;
+  const notifier = new Notifier(options.notify ?? null);
+  const sessionId = createHash('sha1').update(`jenkins-sim-${seed}`).digest('hex').slice(0, 8);
+
+  const emit = (events: readonly PhaseEvent[]): Promise<void> =>
+    notifier.send(root, (ev) => fullName(ev.build.job), events);
+
+  const requests: RequestRecord[] = [];
+  let fault: Fault | null = null;
+  const hung = new Set<http.ServerResponse>();
+  const handler = createHttpHandler({
+    world,
+    root: () => root,
+    user: options.apiToken !== undefined ? (options.user ?? 'admin') : options.user,
+    apiToken: options.apiToken,
+    requireCrumb: options.requireCrumb ?? false,
+    sessionId,
+    fault: () => fault,
+    record: (r) => requests.push(r),
+    hung,
+    emit: (events) => void emit(events),
+  });
+  const server = http.createServer((req, res) => {
+    try {
+      handler(req, res);
+    } catch (err) {
+      requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', status: 500 });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/html;charset=utf-8' });
+      res.end(`Simulator error: ${String(err)}`);
+    }
+  });
+
+  const autoplay = new Autoplay({
+    world,
+    random,
+    emit,
+    onError: (err) => process.emitWarning(`jenkins simulator autoplay: ${String(err)}`),
+  });
+
+  const step = async (): Promise<boolean> => {
+    world.refreshQueue();
+    const started = world.startNext();
+    if (started.length > 0) {
+      await emit(started);
+      return true;
+    }
+    const build = world.advanceable()[0];
+    if (build) {
+      await emit(world.advance(build));
+      return true;
+    }
+    return false;
+  };
+
+  let started = false;
+  return {
+    get url() {
+      return root;
+    },
+    async start() {
+      if (started) return;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      port = (server.address() as AddressInfo).port;
+      root = `http://127.0.0.1:${port}/`;
+      started = true;
+    },
+    async stop() {
+      autoplay.stop();
+      await notifier.drain();
+      for (const res of hung) res.destroy();
+      hung.clear();
+      if (!started) return;
+      started = false;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+    autoplay(opts) {
+      autoplay.start(opts?.intervalMs ?? 1000);
+    },
+    stopAutoplay() {
+      autoplay.stop();
+    },
+    setNotify(target) {
+      notifier.setTarget(target);
+    },
+    async triggerBuild(input) {
+      const job = world.findJob(input.job);
+      const item = world.enqueue(job, {
+        ...(input.stages && job.kind === 'pipeline' ? { stages: input.stages.map((s) => ({ ...s })) } : {}),
+        ...(input.result ? { result: input.result } : {}),
+        ...(input.label ? { label: input.label } : {}),
+      });
+      return { queueId: item.id };
+    },
+    async approveInput(jobName, buildNumber) {
+      const job = world.findJob(jobName);
+      const build = job.builds.find((b) => b.number === buildNumber);
+      if (!build) throw new Error(`no build ${jobName} #${buildNumber}`);
+      if (!world.approve(build)) throw new Error(`${jobName} #${buildNumber} is not waiting for input`);
+    },
+    step,
+    async runUntilIdle(maxSteps = 10_000) {
+      for (let i = 0; i < maxSteps; i++) {
+        if (!(await step())) return;
+      }
+    },
+    setAgent(name, s) {
+      world.setAgent(name, s);
+    },
+    get requests() {
+      return requests;
+    },
+    resetRequests() {
+      requests.length = 0;
+    },
+    setFault(f) {
+      fault = f;
+    },
+    get pushes() {
+      return notifier.pushes;
+    },
+    world: {
+      jobs: () => world.allJobs(),
+      job: (name) => {
+        const item = world.find(name);
+        return item && (item.kind === 'freestyle' || item.kind === 'pipeline') ? item : undefined;
+      },
+      builds: (name) => {
+        const jobs = name === undefined ? world.allJobs() : [world.findJob(name)];
+        return jobs.flatMap((j) => j.builds).sort((a, b) => b.timestamp - a.timestamp || b.queueId - a.queueId);
+      },
+      queue: () => world.waiting(),
+      computers: () => world.computers,
+      time: () => world.time(),
+    },
+  };
+}

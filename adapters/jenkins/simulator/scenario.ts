@@ -1,0 +1,108 @@
+/**
+ * Realistic traffic for demo mode: builds triggered by SCM changes, timers and
+ * users; stages that pass, fail, go unstable or wait for approval; a queue
+ * that backs up while agents are busy; an agent that drops off and comes back.
+ */
+import type { Random } from './random.ts';
+import {
+  BRANCH_CAUSE, historySpec, SCM_CAUSE, TIMER_CAUSE, userCause,
+  type BuildSpec, type PhaseEvent, type SimJob, type World,
+} from './world.ts';
+
+export interface AutoplayHost {
+  readonly world: World;
+  readonly random: Random;
+  emit(events: readonly PhaseEvent[]): Promise<void>;
+  onError(err: unknown): void;
+}
+
+export function randomBuildSpec(random: Random, job: SimJob): BuildSpec {
+  const spec = historySpec(random, job);
+  const causes = job.parent.kind === 'multibranch'
+    ? [BRANCH_CAUSE]
+    : [random.pick([SCM_CAUSE, SCM_CAUSE, TIMER_CAUSE, userCause(random.pick(['alice', 'bob', 'carol']))])];
+  if (spec.stages && random.chance(0.05)) {
+    const last = spec.stages[spec.stages.length - 1];
+    if (last && !last.input) last.outcome = 'ABORTED';
+  }
+  return { ...spec, causes };
+}
+
+export class Autoplay {
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+
+  constructor(private readonly host: AutoplayHost) {}
+
+  start(intervalMs: number): void {
+    this.stop();
+    this.timer = setInterval(() => void this.tick(), intervalMs);
+    this.timer.unref();
+    void this.tick();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const events = this.choose();
+      if (events.length > 0) await this.host.emit(events);
+    } catch (err) {
+      this.host.onError(err);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private choose(): PhaseEvent[] {
+    const { world, random } = this.host;
+    world.refreshQueue();
+    const active = world.running().length + world.waiting().length;
+    if (active < 2 || (active < 7 && random.chance(0.12))) return this.trigger();
+    if (random.chance(0.03) && this.flipAgent()) return [];
+    const paused = world.running().filter((b) => b.stages.some((s) => s.status === 'PAUSED_PENDING_INPUT'));
+    const first = paused[0];
+    if (first && random.chance(0.25)) {
+      world.approve(first);
+      return [];
+    }
+    const start = world.startNext();
+    if (start.length > 0) return start;
+    const moving = world.advanceable();
+    if (moving.length === 0) return this.trigger();
+    return world.advance(random.pick(moving));
+  }
+
+  private trigger(): PhaseEvent[] {
+    const { world, random } = this.host;
+    world.prune(30);
+    const jobs = world.allJobs();
+    // The macOS job only now and then: it waits for an agent that is usually offline.
+    const pool = random.chance(0.05) ? jobs : jobs.filter((j) => j.label === null || !j.label.includes('mac'));
+    const job = random.pick(pool.length > 0 ? pool : jobs);
+    world.enqueue(job, randomBuildSpec(random, job));
+    return [];
+  }
+
+  /** Brings back an offline agent something waits for, or takes an idle one offline for a while. */
+  private flipAgent(): boolean {
+    const { world, random } = this.host;
+    const offline = world.computers.filter((c) => !c.builtIn && (c.channelDown || c.temporarilyOffline));
+    if (offline.length > 0 && random.chance(0.6)) {
+      const c = random.pick(offline);
+      world.setAgent(c.name, { offline: false, temporarilyOffline: false });
+      return true;
+    }
+    const idle = world.computers.filter((c) => !c.builtIn && !c.channelDown && !c.temporarilyOffline && c.executors.every((e) => e === null));
+    if (idle.length > 1) {
+      world.setAgent(random.pick(idle).name, { temporarilyOffline: true });
+      return true;
+    }
+    return false;
+  }
+}
