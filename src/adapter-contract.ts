@@ -17,6 +17,12 @@ export interface Capabilities {
   readonly polling: boolean;
   readonly runners: boolean;
   readonly steps: boolean;
+  /**
+   * Derive runner busy/idle from job events that name a runner (default true).
+   * False where runner listings are authoritative and one runner runs several
+   * jobs at once (Jenkins executors), so a finished stage does not free an agent.
+   */
+  readonly runnerStateFromJobs?: boolean;
 }
 
 /** Rate-limit and success/failure signals an adapter reports to the core. */

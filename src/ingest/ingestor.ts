@@ -82,6 +82,7 @@ export class Ingestor {
 
   private overlayRunner(job: JobModel, options: IngestOptions): number {
     if (!job.runnerNativeId) return 0;
+    if (this.registry.get(job.backend)?.adapter.capabilities.runnerStateFromJobs === false) return 0;
     const runner = this.state.get('Runner', job.backend, job.runnerNativeId);
     if (!runner) {
       // Unknown runner (e.g. GitHub-hosted, or not listed yet): learn it, then overlay.
