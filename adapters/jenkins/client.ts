@@ -1,0 +1,226 @@
+import type { HealthReporter } from '../../src/adapter-contract.ts';
+import { UpstreamError, type UpstreamErrorCode } from '../../src/errors.ts';
+import { RequestBudget } from './budget.ts';
+import { asRecord, str } from './fields.ts';
+
+/**
+ * The only place that talks HTTP to Jenkins. Every request:
+ * - authenticates with HTTP Basic `user:apiToken` (a token, not a password);
+ * - times out (AbortSignal.timeout) and is cancelled on dispose;
+ * - takes a token from the backend's request budget;
+ * - fails only with UpstreamError, whose message names the method and the path
+ *   (never the query string, the host's userinfo or the credentials).
+ *
+ * CSRF: Jenkins ≥ 2.96 exempts API-token requests from the crumb
+ * (ApiCrumbExclusion), so none is sent up front. Only when Jenkins answers 403
+ * with a crumb complaint does the client fetch `/crumbIssuer/api/json`, keep
+ * the crumb and the session cookie it is bound to, and retry once.
+ * Identical GETs in flight at the same time share one request.
+ */
+export interface ClientStats {
+  requests: number;
+  errors: number;
+  crumbFetches: number;
+}
+
+export interface JenkinsClientOptions {
+  readonly backend: string;
+  /** Jenkins root, without a trailing slash. */
+  readonly baseUrl: string;
+  readonly user: string;
+  readonly apiToken: string;
+  readonly timeoutMs: number;
+  readonly requestsPerMinute: number;
+  readonly health: HealthReporter;
+  readonly now: () => Date;
+  readonly log?: { debug(obj: object, msg?: string): void };
+  readonly concurrency?: number;
+  /** For tests. */
+  readonly fetch?: typeof fetch;
+}
+
+interface Crumb {
+  readonly field: string;
+  readonly value: string;
+  readonly cookie: string | null;
+}
+
+const CRUMB_COMPLAINT = /crumb/i;
+
+export class JenkinsClient {
+  readonly stats: ClientStats = { requests: 0, errors: 0, crumbFetches: 0 };
+  readonly budget: RequestBudget;
+  private readonly authorization: string;
+  private crumb: Crumb | null = null;
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly disposed = new AbortController();
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly opts: JenkinsClientOptions) {
+    this.authorization = `Basic ${Buffer.from(`${opts.user}:${opts.apiToken}`, 'utf8').toString('base64')}`;
+    this.budget = new RequestBudget(opts.requestsPerMinute, opts.now);
+  }
+
+  get baseUrl(): string {
+    return this.opts.baseUrl;
+  }
+
+  /**
+   * GET `<root><path>` as JSON. `path` is like `/job/a/job/b/api/json`; `tree`
+   * is a `tree=` expression (see tree.ts).
+   */
+  getJson<T = unknown>(path: string, tree?: string): Promise<T> {
+    const query = tree ? `tree=${encodeURIComponent(tree)}` : '';
+    const key = `${path}?${query}`;
+    const shared = this.inFlight.get(key);
+    if (shared) return shared as Promise<T>;
+    const p = this.limited(() => this.send('GET', path, query)).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, p);
+    return p as Promise<T>;
+  }
+
+  /** POST (no body); sends a crumb only if Jenkins asks for one. */
+  post<T = unknown>(path: string): Promise<T> {
+    return this.limited(() => this.send('POST', path, '')) as Promise<T>;
+  }
+
+  dispose(): void {
+    this.disposed.abort();
+    this.crumb = null;
+  }
+
+  private async send(method: 'GET' | 'POST', path: string, query: string, retried = false): Promise<unknown> {
+    const url = `${this.opts.baseUrl}${path}${query ? `?${query}` : ''}`;
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+    const headers: Record<string, string> = { authorization: this.authorization, accept: 'application/json' };
+    if (this.crumb) {
+      headers[this.crumb.field.toLowerCase()] = this.crumb.value;
+      if (this.crumb.cookie) headers.cookie = this.crumb.cookie;
+    }
+    this.stats.requests++;
+    this.budget.take();
+    let res: Response;
+    try {
+      res = await (this.opts.fetch ?? fetch)(url, { method, headers, signal: AbortSignal.any([timeout, this.disposed.signal]) });
+    } catch (error) {
+      throw this.fail(method, path, undefined, timeout.aborted ? 'timed out' : transportReason(error), timeout.aborted);
+    }
+    if (res.status === 403 && !retried) {
+      const body = await res.text().catch(() => '');
+      if (CRUMB_COMPLAINT.test(body)) {
+        await this.fetchCrumb();
+        return this.send(method, path, query, true);
+      }
+      throw this.fail(method, path, 403, firstLine(body));
+    }
+    if (!res.ok) {
+      const body = await res.text().catch(() => '');
+      throw this.fail(method, path, res.status, firstLine(body) || `HTTP ${res.status}`);
+    }
+    const text = await res.text().catch(() => null);
+    if (text === null) throw this.fail(method, path, res.status, 'body could not be read');
+    if (text.length === 0) {
+      this.opts.health.success();
+      return null;
+    }
+    try {
+      const data: unknown = JSON.parse(text);
+      this.opts.health.success();
+      return data;
+    } catch {
+      const error = new UpstreamError(this.opts.backend, 'UPSTREAM_BAD_RESPONSE', `${method} ${path} answered non-JSON`, { status: res.status, method, path });
+      this.stats.errors++;
+      this.opts.health.failure(error);
+      throw error;
+    }
+  }
+
+  private async fetchCrumb(): Promise<void> {
+    this.stats.crumbFetches++;
+    this.crumb = null;
+    const path = '/crumbIssuer/api/json';
+    this.stats.requests++;
+    this.budget.take();
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+    let res: Response;
+    try {
+      res = await (this.opts.fetch ?? fetch)(`${this.opts.baseUrl}${path}`, {
+        headers: { authorization: this.authorization, accept: 'application/json' },
+        signal: AbortSignal.any([timeout, this.disposed.signal]),
+      });
+    } catch (error) {
+      throw this.fail('GET', path, undefined, timeout.aborted ? 'timed out' : transportReason(error), timeout.aborted);
+    }
+    if (!res.ok) throw this.fail('GET', path, res.status, `HTTP ${res.status}`);
+    const body = asRecord(await res.json().catch(() => null));
+    const value = str(body?.crumb);
+    if (!value) throw this.fail('GET', path, res.status, 'no crumb in the answer');
+    // The default crumb is bound to the HTTP session: keep its cookie.
+    const setCookie = res.headers.get('set-cookie');
+    const cookie = setCookie ? setCookie.split(/,(?=\s*[A-Za-z0-9_.-]+=)/).map((c) => c.split(';')[0]!.trim()).join('; ') : null;
+    this.crumb = { field: str(body?.crumbRequestField) ?? 'Jenkins-Crumb', value, cookie };
+  }
+
+  private fail(method: string, path: string, status: number | undefined, reason: string, timedOut = false): UpstreamError {
+    const error = toUpstreamError(this.opts.backend, method, path, status, reason, timedOut);
+    this.stats.errors++;
+    // A 404 is an answer (the build or job is gone), not a sick backend.
+    if (status === 404) this.opts.health.success();
+    else this.opts.health.failure(error);
+    this.opts.log?.debug({ method, path, status, code: error.code }, 'Jenkins request failed');
+    return error;
+  }
+
+  private async limited<T>(task: () => Promise<T>): Promise<T> {
+    const max = this.opts.concurrency ?? 8;
+    if (this.active >= max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+function firstLine(text: string): string {
+  // Jenkins error pages are HTML; keep a short, tag-free hint.
+  const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return plain.length > 160 ? `${plain.slice(0, 157)}...` : plain;
+}
+
+function transportReason(error: unknown): string {
+  const e = error instanceof Error ? error : null;
+  const inner = e?.cause instanceof Error ? e.cause : null;
+  const code = (inner as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : (inner ?? e)?.message ?? 'request failed';
+}
+
+/** Maps a failed request; messages carry the method and path only. */
+export function toUpstreamError(backend: string, method: string, path: string, status: number | undefined, reason: string, timedOut: boolean): UpstreamError {
+  const where = `${method} ${path}`;
+  const details = { status, method, path };
+  const make = (code: UpstreamErrorCode, message: string) => new UpstreamError(backend, code, message, details);
+  if (timedOut) return make('UPSTREAM_TIMEOUT', `${where} timed out`);
+  if (status === undefined) return make('UPSTREAM_UNAVAILABLE', `${where} failed: ${reason}`);
+  if (status === 401) return make('UPSTREAM_UNAUTHORIZED', `${where} rejected the credentials (401)`);
+  if (status === 403) return make('UPSTREAM_UNAUTHORIZED', `${where} forbidden (403)${reason ? `: ${reason}` : ''}`);
+  if (status === 429) return new UpstreamError(backend, 'UPSTREAM_RATE_LIMITED', `${where} rate limited (429)`, { ...details, retryAfterMs: 60_000 });
+  if (status >= 500) return make('UPSTREAM_UNAVAILABLE', `${where} answered ${status}`);
+  return make('UPSTREAM_BAD_RESPONSE', `${where} answered ${status}`);
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof UpstreamError && error.details.status === 404;
+}
+
+export async function nullOn404<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}

@@ -1,0 +1,97 @@
+import type { AdapterContext, AdapterFactory, BackendAdapter, SecretRef } from '../../src/adapter-contract.ts';
+import { BuildReader } from './builds.ts';
+import { JenkinsClient } from './client.ts';
+import { listComputers } from './computers.ts';
+import { jenkinsConfigSchema, type JenkinsConfig } from './config.ts';
+import { createJenkinsDemo } from './demo.ts';
+import { int } from './fields.ts';
+import { listPipelines } from './list.ts';
+import { createBatchFunctions, loadBuild } from './loaders.ts';
+import { Poller } from './poller.ts';
+import { JobDirectory } from './projects.ts';
+import { createWebhookHandler } from './webhooks.ts';
+
+export type { JenkinsConfig } from './config.ts';
+
+/** The adapter also exposes its client's counters and the poller's last cycle, for tests and benchmarks. */
+export interface JenkinsAdapter extends BackendAdapter {
+  readonly stats: JenkinsClient['stats'];
+  readonly lastPollCycle: () => Poller['lastCycle'];
+}
+
+function describeRef(ref: SecretRef): string {
+  return 'env' in ref ? `environment variable ${ref.env}` : 'inline value';
+}
+
+function requireSecret(ctx: AdapterContext, ref: SecretRef, what: string): string {
+  const value = ctx.secret(ref);
+  if (value === undefined || value === '') throw new Error(`[${ctx.name}] ${what} is not set (${describeRef(ref)})`);
+  return value;
+}
+
+function create(config: JenkinsConfig, ctx: AdapterContext): JenkinsAdapter {
+  const apiToken = requireSecret(ctx, config.apiToken, 'Jenkins API token');
+  const notifySecret = config.notifySecret ? requireSecret(ctx, config.notifySecret, 'Jenkins notify secret') : undefined;
+  const client = new JenkinsClient({
+    backend: ctx.name,
+    baseUrl: config.url,
+    user: config.user,
+    apiToken,
+    timeoutMs: config.requestTimeoutMs,
+    requestsPerMinute: config.requestsPerMinute,
+    health: ctx.health,
+    now: ctx.now,
+    log: ctx.log,
+  });
+  const jobs = new JobDirectory(client, ctx.name, config.jobs, config.folderDepth, ctx.now);
+  const reader = new BuildReader(client, ctx.name);
+  const deps = { backend: ctx.name, client, jobs, reader, now: ctx.now };
+  const pollIntervalMs = config.pollIntervalSeconds * 1000;
+  const poller = new Poller({
+    ...deps,
+    pollIntervalMs,
+    idlePollIntervalMs: config.idlePollIntervalSeconds * 1000,
+    log: ctx.log,
+  });
+
+  return {
+    name: ctx.name,
+    provider: 'jenkins',
+    url: config.url,
+    // Agents have several executors and Pipeline nodes span stages: runner
+    // busy/idle comes from /computer/api/json, never from job events.
+    capabilities: { webhooks: notifySecret !== undefined, polling: true, runners: true, steps: true, runnerStateFromJobs: false },
+    stats: client.stats,
+    lastPollCycle: () => poller.lastCycle,
+    batch: createBatchFunctions(deps),
+    listProjects: () => jobs.list(),
+    listPipelines: (query) => listPipelines({ ...deps, depth: config.folderDepth, roots: config.jobs }, query),
+    listRunners: () => listComputers(client, ctx.name, jobs, ctx.now().getTime()),
+    ...(notifySecret !== undefined
+      ? {
+          webhook: createWebhookHandler({
+            secret: notifySecret,
+            source: {
+              covers: (fullName) => jobs.covers(fullName),
+              load: async (fullName, number) => {
+                const state = await loadBuild(deps, fullName, number);
+                return state ? { entities: [state.pipeline, ...state.jobs], queueId: int(state.raw.queueId) } : null;
+              },
+            },
+          }),
+        }
+      : {}),
+    poll: () => poller.poll(),
+    pollIntervalMs,
+    dispose: async () => client.dispose(),
+  };
+}
+
+const jenkinsAdapter = {
+  provider: 'jenkins',
+  configSchema: jenkinsConfigSchema,
+  create,
+  createDemo: createJenkinsDemo,
+} satisfies AdapterFactory<JenkinsConfig>;
+
+export default jenkinsAdapter;

@@ -1,0 +1,82 @@
+import type { PipelineQuery } from '../../src/adapter-contract.ts';
+import type { PipelineModel } from '../../src/model.ts';
+import { nullOn404, type JenkinsClient } from './client.ts';
+import { loose, records } from './fields.ts';
+import { jobPath } from './native-ids.ts';
+import { toPipeline } from './normalize.ts';
+import { flattenJobs, type JobDirectory } from './projects.ts';
+import { buildsOfAllJobsTree, jobBuildsTree, QUEUE_TREE } from './queries.ts';
+import { queuedBuilds } from './queue.ts';
+
+export function matchesQuery(p: PipelineModel, q: PipelineQuery): boolean {
+  if (q.status && q.status.length > 0 && !q.status.includes(p.status)) return false;
+  if (q.branch !== undefined && p.branch !== q.branch) return false;
+  const created = Date.parse(p.createdAt);
+  if (q.createdAfter && created < q.createdAfter.getTime()) return false;
+  if (q.createdBefore && created > q.createdBefore.getTime()) return false;
+  return true;
+}
+
+export function newestFirst(a: PipelineModel, b: PipelineModel): number {
+  const d = Date.parse(b.createdAt) - Date.parse(a.createdAt);
+  return d !== 0 ? d : a.nativeId < b.nativeId ? 1 : a.nativeId > b.nativeId ? -1 : 0;
+}
+
+const QUEUE_STATUSES = new Set(['QUEUED', 'WAITING']);
+
+/**
+ * Newest builds first. Without a project filter this is ONE request: the job
+ * tree with every job's newest `limit` builds nested (`jobs[...,builds[...]{0,N}]`),
+ * plus one queue read when queued builds can match. With a project filter:
+ * one `builds[...]{0,N}` read per project. Filtering is local (Jenkins has none).
+ */
+export async function listPipelines(
+  deps: { backend: string; client: JenkinsClient; jobs: JobDirectory; depth: number; roots: readonly string[] | undefined },
+  query: PipelineQuery,
+): Promise<PipelineModel[]> {
+  const limit = Math.max(0, Math.floor(query.limit));
+  if (limit === 0) return [];
+  const perJob = Math.min(100, limit + (query.status?.length || query.branch !== undefined ? 20 : 0));
+  const found: PipelineModel[] = [];
+  const wantedProjects = query.projectNativeIds ? new Set(query.projectNativeIds.filter((id) => deps.jobs.covers(id))) : null;
+
+  const addBuilds = (fullName: string, branch: string | null, builds: unknown) => {
+    for (const b of records(builds)) {
+      try {
+        const p = toPipeline(deps.backend, fullName, b, { branch });
+        if (matchesQuery(p, query)) found.push(p);
+      } catch {
+        // A build without a number cannot be addressed.
+      }
+    }
+  };
+
+  const reads: Promise<void>[] = [];
+  if (wantedProjects === null) {
+    reads.push(
+      deps.client.getJson('/api/json', buildsOfAllJobsTree(deps.depth, perJob)).then((answer) => {
+        for (const j of flattenJobs(answer, deps.roots)) addBuilds(j.fullName, j.branch, j.raw.builds);
+      }),
+    );
+  } else {
+    for (const fullName of wantedProjects) {
+      reads.push(
+        nullOn404(deps.client.getJson(`${jobPath(fullName)}/api/json`, jobBuildsTree(perJob))).then((answer) => {
+          if (answer !== null) addBuilds(fullName, deps.jobs.branchOf(fullName), loose(answer).builds);
+        }),
+      );
+    }
+  }
+  const queueCanMatch = !query.status || query.status.length === 0 || query.status.some((s) => QUEUE_STATUSES.has(s));
+  if (queueCanMatch && query.branch === undefined) {
+    reads.push(
+      deps.client.getJson('/queue/api/json', QUEUE_TREE).then((answer) => {
+        for (const item of queuedBuilds(deps.backend, answer, (n) => deps.jobs.covers(n) && (wantedProjects === null || wantedProjects.has(n)))) {
+          if (matchesQuery(item.model, query)) found.push(item.model);
+        }
+      }),
+    );
+  }
+  await Promise.all(reads);
+  return found.sort(newestFirst).slice(0, limit);
+}

@@ -1,0 +1,359 @@
+import type {
+  ActorModel, CiStatus, JobModel, NativeStatus, PipelineModel, ProjectModel, RunnerModel, StatusMapping, StepModel,
+} from '../../src/model.ts';
+import { isTerminal } from '../../src/model.ts';
+import { asRecord, bool, int, JenkinsPayloadError, loose, ms, msToIso, nonEmpty, records, shortClass, str, type Loose } from './fields.ts';
+import {
+  decodeBranchName, formatBuildJobId, formatPipelineId, formatQueueId, formatStageJobId, isFullName,
+} from './native-ids.ts';
+import { mapBuildStatus, mapComputerState, mapQueueItem, mapStageStatus, queueKindOf } from './status-map.ts';
+
+/**
+ * Pure Jenkins → unified model functions, total over noisy input: wrong types
+ * and missing fields read as null; only a missing name or number (nothing to
+ * address the entity by) throws JenkinsPayloadError.
+ *
+ * Revisions (ADAPTERS.md §4), all from upstream facts:
+ *   build    [phase, end-or-start ms]   phase 0 queued, 1 building, 2 completed
+ *   stage    [phase, start+duration ms, step progress]
+ *   runner   [observation time]
+ * A completed build's [2, timestamp+duration] beats every building
+ * observation, so a confirmed result never regresses.
+ */
+
+const MULTIBRANCH = /WorkflowMultiBranchProject|OrganizationFolder|MultiBranchProject/;
+const FOLDER = /Folder$|WorkflowMultiBranchProject|MultiBranchProject|OrganizationFolder/;
+
+function native(status: string | null, conclusion: string | null, failureReason: string | null = null): NativeStatus {
+  return { provider: 'jenkins', status, conclusion, failureReason };
+}
+
+export function isFolderClass(cls: unknown): boolean {
+  return typeof cls === 'string' && FOLDER.test(cls);
+}
+
+export function isMultibranchClass(cls: unknown): boolean {
+  return typeof cls === 'string' && MULTIBRANCH.test(cls);
+}
+
+/** Pipeline (workflow) jobs and runs have stages; anything else is one Job per build. */
+export function isWorkflowClass(cls: unknown): boolean {
+  return typeof cls === 'string' && /WorkflowJob|WorkflowRun/.test(cls);
+}
+
+/** A job as a Project. `parentClass` is its container's `_class` (multibranch children are branches). */
+export function toProject(backend: string, job: unknown, parentClass: string | null): ProjectModel {
+  const j = loose(job);
+  const fullName = nonEmpty(j.fullName);
+  if (!fullName || !isFullName(fullName)) throw new JenkinsPayloadError('job', 'fullName');
+  const rawName = nonEmpty(j.name) ?? fullName.slice(fullName.lastIndexOf('/') + 1);
+  const isBranch = isMultibranchClass(parentClass);
+  const branchName = isBranch ? decodeBranchName(rawName) : null;
+  return {
+    type: 'Project',
+    backend,
+    nativeId: fullName,
+    revision: [0],
+    name: branchName ?? nonEmpty(j.displayName) ?? rawName,
+    fullName,
+    url: str(j.url),
+    defaultBranch: branchName,
+  };
+}
+
+const CAUSE_EVENTS: Readonly<Record<string, string>> = {
+  UserIdCause: 'manual',
+  UserCause: 'manual',
+  SCMTriggerCause: 'scm',
+  TimerTriggerCause: 'timer',
+  UpstreamCause: 'upstream',
+  RemoteCause: 'remote',
+  BranchIndexingCause: 'branch-indexing',
+  BranchEventCause: 'branch-event',
+  ReplayCause: 'replay',
+  RebuildCause: 'rebuild',
+  GitHubPushCause: 'push',
+  GitLabWebHookCause: 'push',
+  GenericCause: 'generic-webhook',
+};
+
+function causesOf(item: Loose): Loose[] {
+  const out: Loose[] = [];
+  for (const action of records(item.actions)) out.push(...records(action.causes));
+  return out;
+}
+
+/** `event` and `actor` from the first cause that names them (§3.2 actions[].causes). */
+export function triggerOf(item: Loose): { event: string | null; actor: ActorModel | null } {
+  const causes = causesOf(item);
+  let event: string | null = null;
+  let actor: ActorModel | null = null;
+  for (const c of causes) {
+    const cls = shortClass(c._class);
+    event ??= cls ? (CAUSE_EVENTS[cls] ?? cls) : null;
+    const login = nonEmpty(c.userId) ?? nonEmpty(c.userName);
+    if (!actor && login) actor = { login, url: null, avatarUrl: null };
+  }
+  return { event, actor };
+}
+
+/** Git plugin `BuildData.lastBuiltRevision`: the SHA-1 and branch (`origin/main` → `main`). */
+export function revisionOf(build: Loose): { sha: string | null; branch: string | null } {
+  for (const action of records(build.actions)) {
+    const rev = asRecord(action.lastBuiltRevision);
+    if (!rev) continue;
+    const sha = nonEmpty(rev.SHA1);
+    const first = records(rev.branch)[0];
+    const name = first ? nonEmpty(first.name) : null;
+    return { sha, branch: name ? name.replace(/^refs\/remotes\/[^/]+\//, '').replace(/^refs\/heads\//, '').replace(/^origin\//, '') : null };
+  }
+  return { sha: null, branch: null };
+}
+
+function buildPhase(status: CiStatus): number {
+  if (status === 'QUEUED' || status === 'PENDING') return 0;
+  return isTerminal(status) ? 2 : 1;
+}
+
+export interface BuildContext {
+  /** The wfapi run `status`, when read: PAUSED_PENDING_INPUT lifts a building run to WAITING/INPUT. */
+  readonly wfapiStatus?: unknown;
+  /** Decoded branch name of a multibranch child job. */
+  readonly branch?: string | null;
+}
+
+export function buildStatusOf(build: Loose, ctx: BuildContext = {}): StatusMapping {
+  const mapped = mapBuildStatus(build.result, build.building);
+  if (mapped.status === 'RUNNING' && ctx.wfapiStatus === 'PAUSED_PENDING_INPUT') return { status: 'WAITING', waitReason: 'INPUT' };
+  return mapped;
+}
+
+/** A build (Run) of job `fullName`. */
+export function toPipeline(backend: string, fullName: string, build: unknown, ctx: BuildContext = {}): PipelineModel {
+  const b = loose(build);
+  const number = int(b.number);
+  if (number === null || number <= 0) throw new JenkinsPayloadError('build', 'number');
+  const { status, waitReason } = buildStatusOf(b, ctx);
+  const startMs = ms(b.timestamp);
+  const endMs = isTerminal(status) && startMs > 0 ? startMs + ms(b.duration) : 0;
+  const startedAt = msToIso(startMs);
+  const finishedAt = msToIso(endMs);
+  const building = bool(b.building);
+  const { event, actor } = triggerOf(b);
+  const scm = revisionOf(b);
+  const branch = ctx.branch ?? scm.branch;
+  return {
+    type: 'Pipeline',
+    backend,
+    nativeId: formatPipelineId(fullName, number),
+    revision: [buildPhase(status), endMs || startMs],
+    projectNativeId: fullName,
+    number,
+    name: nonEmpty(b.displayName) ?? `#${number}`,
+    status,
+    waitReason,
+    native: native(
+      status === 'WAITING' ? 'PAUSED_PENDING_INPUT' : building === true ? 'BUILDING' : building === false ? 'COMPLETED' : null,
+      str(b.result),
+    ),
+    attempt: 1,
+    url: str(b.url),
+    branch,
+    ref: branch ? `refs/heads/${branch}` : null,
+    commitSha: scm.sha,
+    event,
+    actor,
+    createdAt: startedAt ?? new Date(0).toISOString(),
+    queuedAt: null,
+    startedAt,
+    finishedAt,
+    updatedAt: finishedAt ?? startedAt,
+  };
+}
+
+/** A queue item waiting to become a build of `fullName`. */
+export function toQueuedPipeline(backend: string, fullName: string, item: unknown): PipelineModel {
+  const q = loose(item);
+  const id = int(q.id);
+  if (id === null || id <= 0) throw new JenkinsPayloadError('queue item', 'id');
+  const kind = queueKindOf(shortClass(q._class), q.blocked, q.buildable);
+  const why = nonEmpty(q.why);
+  const { status, waitReason } = mapQueueItem(kind, why);
+  const since = ms(q.inQueueSince);
+  const queuedAt = msToIso(since);
+  const { event, actor } = triggerOf(q);
+  const stuck = q.stuck === true;
+  return {
+    type: 'Pipeline',
+    backend,
+    nativeId: formatQueueId(fullName, id),
+    revision: [0, since],
+    projectNativeId: fullName,
+    number: null,
+    name: null,
+    status,
+    waitReason,
+    native: native(kind, null, why ? (stuck ? `${why} (stuck)` : why) : stuck ? 'stuck' : null),
+    attempt: 1,
+    url: null,
+    branch: null,
+    ref: null,
+    commitSha: null,
+    event,
+    actor,
+    createdAt: queuedAt ?? new Date(0).toISOString(),
+    queuedAt,
+    startedAt: null,
+    finishedAt: null,
+    updatedAt: queuedAt,
+  };
+}
+
+/**
+ * The queued entity once its build started: it follows the build (same
+ * status, number and url) under its own stable id, so a subscriber watching
+ * the queued item sees it start and finish.
+ */
+export function linkQueuedToBuild(queueNativeId: string, queued: PipelineModel | null, build: PipelineModel): PipelineModel {
+  return { ...build, nativeId: queueNativeId, queuedAt: queued?.queuedAt ?? build.queuedAt, createdAt: queued?.createdAt ?? build.createdAt };
+}
+
+export function toStep(node: unknown, index: number): StepModel {
+  const n = loose(node);
+  const { status } = mapStageStatus(n.status);
+  const start = ms(n.startTimeMillis);
+  const name = nonEmpty(n.name) ?? `step ${index + 1}`;
+  const param = nonEmpty(n.parameterDescription);
+  return {
+    number: index + 1,
+    name: param ? `${name}: ${param}` : name,
+    status,
+    native: native(str(n.status), null, nonEmpty(asRecord(n.error)?.message)),
+    startedAt: msToIso(start),
+    finishedAt: isTerminal(status) && start > 0 ? msToIso(start + ms(n.durationMillis)) : null,
+  };
+}
+
+function stepProgress(steps: readonly StepModel[]): number {
+  let n = 0;
+  for (const s of steps) n += isTerminal(s.status) ? 2 : s.status === 'RUNNING' ? 1 : 0;
+  return n;
+}
+
+export interface StageContext {
+  readonly fullName: string;
+  readonly number: number;
+  readonly buildUrl: string | null;
+  readonly branch: string | null;
+}
+
+/** A wfapi stage (`wfapi/describe` `stages[]`) as a Job. */
+export function toStageJob(backend: string, ctx: StageContext, stage: unknown, steps: readonly StepModel[] = []): JobModel {
+  const st = loose(stage);
+  const id = str(st.id) ?? (int(st.id) !== null ? String(st.id) : null);
+  if (!id || !/^[A-Za-z0-9_-]{1,40}$/.test(id)) throw new JenkinsPayloadError('stage', 'id');
+  const { status, waitReason } = mapStageStatus(st.status);
+  const start = ms(st.startTimeMillis);
+  const end = isTerminal(status) && start > 0 ? start + ms(st.durationMillis) : 0;
+  const execNode = nonEmpty(st.execNode);
+  return {
+    type: 'Job',
+    backend,
+    nativeId: formatStageJobId(ctx.fullName, ctx.number, id),
+    revision: [buildPhase(status), end || start + ms(st.durationMillis), stepProgress(steps)],
+    projectNativeId: ctx.fullName,
+    pipelineNativeId: formatPipelineId(ctx.fullName, ctx.number),
+    name: nonEmpty(st.name) ?? `stage ${id}`,
+    status,
+    waitReason,
+    native: native(str(st.status), null, nonEmpty(asRecord(st.error)?.message)),
+    attempt: 1,
+    url: ctx.buildUrl,
+    labels: [],
+    // The agent the stage ran on, once it started. Agents run several stages and
+    // builds at once, so the adapter opts out of job-derived runner state
+    // (capabilities.runnerStateFromJobs = false): computers are polled instead.
+    runnerNativeId: status === 'RUNNING' || status === 'WAITING' || isTerminal(status) ? execNode : null,
+    runnerName: status === 'RUNNING' || status === 'WAITING' || isTerminal(status) ? execNode : null,
+    branch: ctx.branch,
+    createdAt: msToIso(start),
+    queuedAt: null,
+    startedAt: msToIso(start),
+    finishedAt: msToIso(end),
+    steps,
+  };
+}
+
+/** A freestyle (or any non-Pipeline) build as its single Job. */
+export function toBuildJob(backend: string, fullName: string, build: unknown, ctx: BuildContext = {}): JobModel {
+  const p = toPipeline(backend, fullName, build, ctx);
+  const b = loose(build);
+  const builtOn = str(b.builtOn);
+  const node = builtOn === null ? null : builtOn === '' ? BUILT_IN_NODE : builtOn;
+  const runs = p.status === 'RUNNING' || isTerminal(p.status);
+  return {
+    type: 'Job',
+    backend,
+    nativeId: formatBuildJobId(fullName, p.number!),
+    revision: p.revision,
+    projectNativeId: fullName,
+    pipelineNativeId: p.nativeId,
+    name: fullName.slice(fullName.lastIndexOf('/') + 1),
+    status: p.status,
+    waitReason: p.waitReason,
+    native: p.native,
+    attempt: 1,
+    url: p.url,
+    labels: [],
+    runnerNativeId: runs ? node : null,
+    runnerName: runs ? node : null,
+    branch: p.branch,
+    createdAt: p.createdAt,
+    queuedAt: null,
+    startedAt: p.startedAt,
+    finishedAt: p.finishedAt,
+    steps: [],
+  };
+}
+
+/** The built-in node's computer displayName (`builtOn` is "" for it). */
+export const BUILT_IN_NODE = 'Built-In Node';
+
+/** Busy and total regular executors (one-off flyweight executors of Pipeline runs are not capacity). */
+export function executorCounts(computer: Loose): { busy: number; total: number } {
+  const executors = records(computer.executors);
+  if (executors.length > 0) return { busy: executors.filter((e) => e.idle === false).length, total: executors.length };
+  const total = int(computer.numExecutors) ?? 0;
+  return { busy: computer.idle === false ? Math.max(1, total) : 0, total };
+}
+
+/** A computer (`/computer/api/json` `computer[]`) as a Runner. */
+export function toRunner(backend: string, computer: unknown, observedAtMs: number, currentJobNativeId: string | null = null): RunnerModel {
+  const c = loose(computer);
+  const name = nonEmpty(c.displayName);
+  if (!name) throw new JenkinsPayloadError('computer', 'displayName');
+  const { busy, total } = executorCounts(c);
+  const state = mapComputerState(c.offline, c.temporarilyOffline, busy);
+  const paused = c.temporarilyOffline === true;
+  const labels = records(c.assignedLabels).map((l) => nonEmpty(l.name)).filter((l): l is string => l !== null);
+  return {
+    type: 'Runner',
+    backend,
+    nativeId: name,
+    revision: [Number.isFinite(observedAtMs) ? observedAtMs : 0],
+    name,
+    state,
+    paused,
+    labels,
+    os: null,
+    scope: 'INSTANCE',
+    ephemeral: null,
+    version: null,
+    currentJobNativeId: state === 'BUSY' ? currentJobNativeId : null,
+    native: native(
+      paused ? 'temporarilyOffline' : c.offline === true ? 'offline' : c.offline === false ? 'online' : null,
+      `${busy}/${total} executors busy`,
+      nonEmpty(c.offlineCauseReason),
+    ),
+  };
+}

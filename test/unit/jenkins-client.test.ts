@@ -1,0 +1,129 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isNotFound, JenkinsClient } from '../../adapters/jenkins/client.ts';
+import { RequestBudget } from '../../adapters/jenkins/budget.ts';
+import { UpstreamError } from '../../src/errors.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+let server: Server;
+let baseUrl: string;
+let handler: Handler = (_req, res) => res.end();
+const seen: { method: string; url: string; headers: IncomingMessage['headers'] }[] = [];
+const health = { ok: 0, failed: 0 };
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+beforeEach(() => {
+  seen.length = 0;
+  health.ok = 0;
+  health.failed = 0;
+});
+
+const TOKEN = 'secret-api-token-123';
+
+function client(overrides: Partial<ConstructorParameters<typeof JenkinsClient>[0]> = {}) {
+  return new JenkinsClient({
+    backend: 'jk', baseUrl, user: 'bot', apiToken: TOKEN, timeoutMs: 2000, requestsPerMinute: 60,
+    health: { success: () => health.ok++, failure: () => health.failed++, rateLimit: () => undefined },
+    now: () => new Date(),
+    ...overrides,
+  });
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+describe('jenkins client', () => {
+  it('sends HTTP Basic auth and the tree= query, and no crumb unless asked', async () => {
+    handler = (_req, res) => json(res, 200, { jobs: [] });
+    const data = await client().getJson('/api/json', 'jobs[name]');
+    expect(data).toEqual({ jobs: [] });
+    expect(seen[0]!.url).toBe('/api/json?tree=jobs%5Bname%5D');
+    expect(seen[0]!.headers.authorization).toBe(`Basic ${Buffer.from(`bot:${TOKEN}`).toString('base64')}`);
+    expect(seen[0]!.headers['jenkins-crumb']).toBeUndefined();
+    expect(health.ok).toBe(1);
+  });
+
+  it('fetches a crumb only when Jenkins demands one, keeps its session cookie, and caches it', async () => {
+    handler = (req, res) => {
+      if (req.url === '/crumbIssuer/api/json') return json(res, 200, { crumb: 'c-1', crumbRequestField: 'Jenkins-Crumb' }, { 'set-cookie': 'JSESSIONID.abc=s1; Path=/; HttpOnly' });
+      if (req.headers['jenkins-crumb'] !== 'c-1') {
+        res.writeHead(403, { 'content-type': 'text/html' });
+        return res.end('<html><body>HTTP ERROR 403 No valid crumb was included in the request</body></html>');
+      }
+      return json(res, 200, { ok: true });
+    };
+    const c = client();
+    await expect(c.post('/job/x/build')).resolves.toEqual({ ok: true });
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual(['POST /job/x/build', 'GET /crumbIssuer/api/json', 'POST /job/x/build']);
+    expect(seen[2]!.headers.cookie).toBe('JSESSIONID.abc=s1');
+    await c.post('/job/x/build');
+    expect(c.stats.crumbFetches).toBe(1);
+  });
+
+  it.each([
+    [401, 'UPSTREAM_UNAUTHORIZED'],
+    [403, 'UPSTREAM_UNAUTHORIZED'],
+    [404, 'UPSTREAM_BAD_RESPONSE'],
+    [500, 'UPSTREAM_UNAVAILABLE'],
+    [503, 'UPSTREAM_UNAVAILABLE'],
+  ])('maps HTTP %s to %s without credentials in the message', async (status, code) => {
+    handler = (_req, res) => json(res, status, { message: 'nope' });
+    const error = (await client().getJson('/job/a/api/json', 'name').catch((e: unknown) => e)) as UpstreamError;
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error.code).toBe(code);
+    expect(error.message).toContain('GET /job/a/api/json');
+    expect(error.message).not.toContain(TOKEN);
+    expect(error.message).not.toContain('tree=');
+    expect(isNotFound(error)).toBe(status === 404);
+    expect(status === 404 ? health.ok : health.failed).toBe(1);
+  });
+
+  it('maps a timeout to UPSTREAM_TIMEOUT and a refused connection to UPSTREAM_UNAVAILABLE', async () => {
+    handler = () => undefined; // never answers
+    const slow = await client({ timeoutMs: 100 }).getJson('/api/json').catch((e: unknown) => e);
+    expect((slow as UpstreamError).code).toBe('UPSTREAM_TIMEOUT');
+    const refused = await client({ baseUrl: 'http://127.0.0.1:1' }).getJson('/api/json').catch((e: unknown) => e);
+    expect((refused as UpstreamError).code).toBe('UPSTREAM_UNAVAILABLE');
+    expect((refused as UpstreamError).message).not.toContain(TOKEN);
+  });
+
+  it('maps non-JSON to UPSTREAM_BAD_RESPONSE and shares identical GETs in flight', async () => {
+    handler = (_req, res) => res.end('<html>login</html>');
+    expect(((await client().getJson('/api/json').catch((e: unknown) => e)) as UpstreamError).code).toBe('UPSTREAM_BAD_RESPONSE');
+    seen.length = 0;
+    handler = (_req, res) => setTimeout(() => json(res, 200, { n: 1 }), 30);
+    const c = client();
+    await Promise.all([c.getJson('/api/json', 'a'), c.getJson('/api/json', 'a')]);
+    expect(seen).toHaveLength(1);
+  });
+});
+
+describe('jenkins request budget', () => {
+  it('refills continuously and tells how long until tokens are back', () => {
+    let t = 0;
+    const b = new RequestBudget(60, () => new Date(t));
+    expect(b.available()).toBe(60);
+    for (let i = 0; i < 60; i++) b.take();
+    expect(b.available()).toBe(0);
+    expect(b.tryTake()).toBe(false);
+    expect(b.msUntil(2)).toBe(2000);
+    t += 1000;
+    expect(b.tryTake()).toBe(true);
+    b.take(200);
+    expect(b.available()).toBe(-60);
+  });
+});
