@@ -34,6 +34,8 @@ export interface RequestIdentity {
   /** When the credential stops being valid; live subscriptions end then. */
   readonly expiresAt: Date | null;
   readonly scope: AccessScope;
+  /** True once the credential was revoked (config reload); long-lived streams re-check it. */
+  readonly isRevoked?: () => boolean;
 }
 
 export const ANONYMOUS: RequestIdentity = { id: 'anonymous', kind: 'anonymous', expiresAt: null, scope: FULL_ACCESS };

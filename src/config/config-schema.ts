@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authConfigSchema } from '../auth/auth-config.ts';
 
 /** Top-level config. Each backend entry is further validated by its adapter's own schema. */
 export const gatewayConfigSchema = z
@@ -50,6 +51,8 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .default({}),
+    /** Who may call, and what each caller sees. Required unless `mode: open` is set explicitly. */
+    auth: authConfigSchema.default({}),
     backends: z
       .array(
         z
@@ -63,7 +66,17 @@ export const gatewayConfigSchema = z
       )
       .min(1, 'at least one backend'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.auth.mode === 'required' && c.auth.apiKeys.every((k) => k.revoked) && !c.auth.jwt) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['auth'],
+        message:
+          'API keys (create one with `npx switchyard keys create <id>`) or a jwt section; or `mode: open` to run without authentication (demo and local use only)',
+      });
+    }
+  });
 
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 export type GatewayConfigBase = z.output<typeof gatewayConfigSchema>;

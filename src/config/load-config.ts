@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { AdapterFactory } from '../adapter-contract.ts';
+import { unknownScopeBackends } from '../auth/auth-config.ts';
 import { ConfigError } from '../errors.ts';
 import type { ProviderKind } from '../model.ts';
 import { gatewayConfigSchema, type GatewayConfigBase } from './config-schema.ts';
@@ -42,6 +43,7 @@ export function validateConfig(raw: unknown, factories: AdapterFactories, source
     }
     backends.push({ name, provider, options: parsed.data });
   });
+  issues.push(...unknownScopeBackends(base.data.auth, backends.map((b) => b.name)));
   if (issues.length > 0) throw new ConfigError(issues, source);
   return { ...base.data, backends };
 }

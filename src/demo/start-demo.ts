@@ -37,6 +37,8 @@ export async function startDemo(options: {
       freshnessSeconds: 5,
       logLevel: options.logLevel ?? 'info',
       server: { port: options.port, host: options.host ?? '0.0.0.0' },
+      // Demo mode runs open (and says so loudly at start-up): it serves only simulated data.
+      auth: { mode: 'open' },
       backends: demos.map((d) => ({ name: d.name, provider: d.provider, ...d.demo.options })),
     },
     options.factories,

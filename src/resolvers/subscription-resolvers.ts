@@ -16,10 +16,11 @@ function resolveEvent<T extends ChangeEvent>(event: T, _args: unknown, ctx: Gate
   return event;
 }
 
-/** In scope, and the credential still valid: nothing is delivered after it expires. */
+/** In scope, and the credential still valid: nothing is delivered after it expires or is revoked. */
 function visible(ctx: GatewayContext, entity: EntityModel): boolean {
   const expiresAt = ctx.identity.expiresAt;
   if (expiresAt && ctx.now() >= expiresAt) return false;
+  if (ctx.identity.isRevoked?.()) return false;
   return ctx.identity.scope.allowsEntity(entity);
 }
 
@@ -28,19 +29,22 @@ function visible(ctx: GatewayContext, entity: EntityModel): boolean {
  * WebSocket binding also closes the socket with 4403).
  */
 function guard<T>(ctx: GatewayContext, iterator: BoundedQueueIterator<T>): BoundedQueueIterator<T> {
-  const expiresAt = ctx.identity.expiresAt;
-  if (!expiresAt) return iterator;
-  const expired = () => new GraphQLError('Credentials expired', { extensions: { code: 'UNAUTHENTICATED' } });
-  const ms = expiresAt.getTime() - ctx.now().getTime();
-  if (ms <= 0) {
+  const { expiresAt, isRevoked } = ctx.identity;
+  if (!expiresAt && !isRevoked) return iterator;
+  const ended = (why: string) => new GraphQLError(`Credentials ${why}`, { extensions: { code: 'UNAUTHENTICATED' } });
+  if (expiresAt && expiresAt <= ctx.now()) {
     void iterator.return();
-    throw expired();
+    throw ended('expired');
   }
-  const timer = setTimeout(() => iterator.end(expired()), ms);
-  timer.unref();
+  const expiry = expiresAt ? setTimeout(() => iterator.end(ended('expired')), expiresAt.getTime() - ctx.now().getTime()) : undefined;
+  // A revoked API key (config reload) ends its streams within a second.
+  const revocation = isRevoked ? setInterval(() => isRevoked() && iterator.end(ended('revoked')), 500) : undefined;
+  expiry?.unref();
+  revocation?.unref();
   const originalReturn = iterator.return.bind(iterator);
   iterator.return = () => {
-    clearTimeout(timer);
+    clearTimeout(expiry);
+    clearInterval(revocation);
     return originalReturn();
   };
   return iterator;

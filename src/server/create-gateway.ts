@@ -2,7 +2,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { describeAuthPosture } from '../auth/auth-config.ts';
+import { createAuthenticator, type Authenticator } from '../auth/authenticate.ts';
+import { isAuthError } from '../auth/types.ts';
 import { createBackendRegistry, type BackendRegistry } from '../backend-registry.ts';
+import { createSecretResolver } from '../config/secret.ts';
 import type { AdapterFactories, GatewayConfig } from '../config/load-config.ts';
 import { ANONYMOUS, createRequestContext, type GatewayContext, type GatewayServices, type RequestIdentity } from '../context.ts';
 import { EventBus } from '../events/event-bus.ts';
@@ -44,8 +48,11 @@ export interface Gateway {
   readonly scheduler: PollScheduler;
   readonly log: Logger;
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']): Promise<void>;
   close(): Promise<void>;
 }
+
+const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -97,6 +104,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   });
 
+  // Built asynchronously (a static JWT key is imported once); listen() waits for it, so a bad key fails start-up.
+  const authenticator: Promise<Authenticator> = createAuthenticator(config.auth, { secret: createSecretResolver(options.env ?? process.env), now });
+  authenticator.catch(() => undefined);
+
+  /** Authenticates one request or connection; never throws, never logs the credential. */
+  async function identify(credential: { authorization?: string | undefined; apiKeyHeader?: string | undefined }) {
+    const result = await (await authenticator).authenticate(credential);
+    if (isAuthError(result)) log.info({ code: result.code }, 'authentication failed');
+    return result;
+  }
+
   const handleWebhook = createWebhookRoute({ registry, ingestor, log, bodyLimitBytes: config.server.bodyLimitBytes, now });
   let ready = false;
 
@@ -113,6 +131,17 @@ export function createGateway(options: GatewayOptions): Gateway {
         return json(res, 400, { errors: [{ message: 'Could not read the request body' }] });
       }
     }
+    // GraphiQL's page is static and holds no data; everything it queries is authenticated.
+    const wantsGraphiQL = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+    let identity: RequestIdentity = ANONYMOUS;
+    if (!wantsGraphiQL) {
+      const result = await identify({ authorization: req.headers.authorization, apiKeyHeader: header(req.headers['x-api-key']) });
+      if (isAuthError(result)) {
+        res.setHeader('www-authenticate', 'Bearer realm="switchyard"');
+        return json(res, result.status, { errors: [{ message: result.message, extensions: { code: result.status === 503 ? 'AUTH_UNAVAILABLE' : 'UNAUTHENTICATED' } }] });
+      }
+      identity = result;
+    }
     const controller = new AbortController();
     res.on('close', () => controller.abort());
     const headers = new Headers();
@@ -122,7 +151,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       headers,
       ...(body ? { body } : {}),
       signal: controller.signal,
-    });
+    }, { identity });
     await sendFetchResponse(response, res);
   }
 
@@ -156,12 +185,41 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxPayloadBytes: 64 * 1024,
     maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
     maxConnectionsPerIdentity: config.limits.maxConnectionsPerIdentity,
-    identify: async () => ANONYMOUS,
+    identify: async ({ connectionParams, headers }) => {
+      const param = (k: string) => (typeof connectionParams?.[k] === 'string' ? (connectionParams[k] as string) : undefined);
+      const result = await identify({
+        authorization: param('authorization') ?? param('Authorization') ?? header(headers.authorization),
+        apiKeyHeader: param('apiKey') ?? param('x-api-key') ?? header(headers['x-api-key']),
+      });
+      return isAuthError(result) ? null : result;
+    },
+    // Credentials that expire or are revoked end the connection within a second (4403).
+    onConnected: (identity, close) => {
+      const check = () => {
+        if (identity.expiresAt && now() >= identity.expiresAt) close(4403, 'Credentials expired');
+        else if (identity.isRevoked?.()) close(4403, 'Credentials revoked');
+      };
+      const expiry = identity.expiresAt ? setTimeout(check, Math.max(0, identity.expiresAt.getTime() - now().getTime())) : undefined;
+      const revocation = identity.kind === 'api-key' ? setInterval(check, 500) : undefined;
+      expiry?.unref();
+      revocation?.unref();
+      return () => {
+        clearTimeout(expiry);
+        clearInterval(revocation);
+      };
+    },
   });
 
   return {
     server, yoga, services, registry, scheduler, log,
+    /** Applies a reloaded `auth.apiKeys`: revoked or removed keys are refused, their live streams end. */
+    async reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']) {
+      (await authenticator).updateApiKeys(apiKeys);
+    },
     async listen(port = config.server.port, host = config.server.host) {
+      await authenticator;
+      const posture = describeAuthPosture(config.auth);
+      for (const line of posture.lines) log[posture.level](line);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {

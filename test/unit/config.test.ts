@@ -6,9 +6,10 @@ import { adapterFactories } from '../../src/adapters.ts';
 import { configPathFrom, loadConfigFile, validateConfig } from '../../src/config/load-config.ts';
 import { ConfigError } from '../../src/errors.ts';
 
-function issues(raw: unknown): string {
+/** Validation messages for a config (auth opted out unless the test sets it). */
+function issues(raw: Record<string, unknown>, { withAuth = true } = {}): string {
   try {
-    validateConfig(raw, adapterFactories, 'switchyard.yaml');
+    validateConfig(withAuth ? { auth: { mode: 'open' }, ...raw } : raw, adapterFactories, 'switchyard.yaml');
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message;
@@ -17,15 +18,17 @@ function issues(raw: unknown): string {
 }
 
 const gh = { name: 'gh', provider: 'github', token: { env: 'GITHUB_TOKEN' }, repositories: ['octo-org/api'] };
+const open = { mode: 'open' };
 
 describe('config validation', () => {
   it('should accept a minimal GitHub config and apply defaults', () => {
-    const config = validateConfig({ backends: [gh] }, adapterFactories);
+    const config = validateConfig({ auth: open, backends: [gh] }, adapterFactories);
     expect(config.server.port).toBe(4000);
     expect(config.backends[0]).toMatchObject({ name: 'gh', provider: 'github' });
   });
 
   it('should name the key, what was expected and what was received', () => {
+    expect(issues({ backends: [gh] }, { withAuth: false })).toMatch(/auth: expected API keys \(create one with `npx switchyard keys create <id>`\) or a jwt section; or `mode: open`/);
     expect(issues({ backends: [{ ...gh, name: 'Bad Name' }] })).toMatch(/backends\[0\]\.name: expected lower-case letters.*received string "Bad Name"/);
     expect(issues({ backends: [] })).toMatch(/backends: expected at least 1 item\(s\), received an array of 0/);
     expect(issues({ backends: [{ ...gh, provider: 'circleci' }] })).toMatch(/backends\[0\]\.provider: expected one of "github", "gitlab", "jenkins", received string "circleci"/);
@@ -48,7 +51,7 @@ describe('config validation', () => {
   it('should read YAML files and report YAML syntax errors with the file name', () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-'));
     const good = join(dir, 'good.yaml');
-    writeFileSync(good, 'backends:\n  - name: gh\n    provider: github\n    token: { env: GITHUB_TOKEN }\n    repositories: [octo-org/api]\n');
+    writeFileSync(good, 'auth: { mode: open }\nbackends:\n  - name: gh\n    provider: github\n    token: { env: GITHUB_TOKEN }\n    repositories: [octo-org/api]\n');
     expect(loadConfigFile(good, adapterFactories).backends).toHaveLength(1);
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'backends: [\n');
