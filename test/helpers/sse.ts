@@ -4,14 +4,14 @@ import { createParser } from 'eventsource-parser';
  * A GraphQL-over-SSE subscription with fetch (distinct-connections mode): each
  * `next` event's data is collected until `until` is satisfied.
  */
-export function readSse(url: string, query: string, variables?: Record<string, unknown>) {
+export function readSse(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) {
   const controller = new AbortController();
   const items: unknown[] = [];
   let notify: () => void = () => undefined;
   const done = (async () => {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
       body: JSON.stringify({ query, variables }),
       signal: controller.signal,
     });
