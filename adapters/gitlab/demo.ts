@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import type { DemoBackend } from '../../src/adapter-contract.ts';
+import { createGitlabSimulator } from './simulator/index.ts';
+
+/**
+ * Demo mode for GitLab: a simulated group with a few projects and runners on
+ * loopback, producing pipelines (stages, manual jobs, retries, a downstream
+ * pipeline) and signed Pipeline/Job Hooks. Fresh random credentials per start.
+ */
+export async function createGitlabDemo(settings: { readonly seed?: number }): Promise<DemoBackend> {
+  const token = `glpat-demo${randomBytes(10).toString('hex')}`;
+  const webhookToken = randomBytes(24).toString('base64url');
+  const signingToken = `whsec_${randomBytes(32).toString('base64')}`;
+  const sim = createGitlabSimulator({ token, history: 6, ...(settings.seed === undefined ? {} : { seed: settings.seed }) });
+  await sim.start();
+  return {
+    options: {
+      url: sim.url,
+      token: { value: token },
+      webhookToken: { value: webhookToken },
+      webhookSigningToken: { value: signingToken },
+      groups: [sim.world.group],
+      runners: { scope: 'groups' },
+      // Hooks carry jobs and pipelines; polling keeps runners' online/offline state current.
+      pollIntervalSeconds: 10,
+    },
+    start(webhookUrl) {
+      sim.setWebhook({ url: webhookUrl, token: webhookToken, signingToken });
+      sim.autoplay({ intervalMs: 900 });
+    },
+    stop: () => sim.stop(),
+  };
+}

@@ -1,0 +1,85 @@
+import type { AdapterContext, AdapterFactory, BackendAdapter, SecretRef } from '../../src/adapter-contract.ts';
+import { GitlabClient } from './client.ts';
+import { gitlabConfigSchema, runnerScopeOf, type GitlabConfig } from './config.ts';
+import { createGitlabDemo } from './demo.ts';
+import { listPipelines } from './list.ts';
+import { createBatchFunctions, type LoaderDeps } from './loaders.ts';
+import { Poller } from './poller.ts';
+import { ProjectDirectory } from './projects.ts';
+import { RunnerSet } from './runners.ts';
+import { createWebhookHandler } from './webhooks.ts';
+
+export type { GitlabConfig } from './config.ts';
+
+/** The adapter also exposes its client's counters for benchmarks. */
+export interface GitlabAdapter extends BackendAdapter {
+  readonly stats: GitlabClient['stats'];
+}
+
+function describeRef(ref: SecretRef): string {
+  return 'env' in ref ? `environment variable ${ref.env}` : 'inline value';
+}
+
+function requireSecret(ctx: AdapterContext, ref: SecretRef, what: string): string {
+  const value = ctx.secret(ref);
+  if (value === undefined || value === '') throw new Error(`[${ctx.name}] ${what} is not set (${describeRef(ref)})`);
+  return value;
+}
+
+function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
+  const token = config.token ? requireSecret(ctx, config.token, 'GitLab token') : undefined;
+  if (!token) ctx.log.warn('no GitLab token configured: only public projects are visible');
+  const webhookToken = config.webhookToken ? requireSecret(ctx, config.webhookToken, 'GitLab webhook token') : undefined;
+  const signingToken = config.webhookSigningToken ? requireSecret(ctx, config.webhookSigningToken, 'GitLab webhook signing token') : undefined;
+
+  const client = new GitlabClient({
+    backend: ctx.name,
+    baseUrl: config.url,
+    token,
+    timeoutMs: config.requestTimeoutMs,
+    health: ctx.health,
+    now: ctx.now,
+    log: ctx.log,
+  });
+  const projects = new ProjectDirectory(client, ctx.name, config.projects, config.groups, ctx.now);
+  const runners = new RunnerSet({ backend: ctx.name, client, scope: runnerScopeOf(config), groups: config.groups, projects, now: ctx.now });
+  const loader: LoaderDeps = { backend: ctx.name, client, projects, runners, bridges: config.bridges };
+  const poller = new Poller({ loader, client, projects, runners, now: ctx.now, log: ctx.log });
+  const webhooks = webhookToken !== undefined;
+
+  return {
+    name: ctx.name,
+    provider: 'gitlab',
+    url: config.url,
+    capabilities: { webhooks, polling: true, runners: runnerScopeOf(config) !== 'none', steps: false },
+    stats: client.stats,
+    batch: createBatchFunctions(loader),
+    listProjects: () => projects.list(),
+    listPipelines: (query) => listPipelines({ backend: ctx.name, client, projects, log: ctx.log }, query),
+    listRunners: () => runners.list(),
+    ...(webhooks
+      ? {
+          webhook: createWebhookHandler({
+            backend: ctx.name,
+            token: webhookToken,
+            ...(signingToken !== undefined ? { signingToken } : {}),
+            now: ctx.now,
+            covers: (id, path) => projects.covers(id, path),
+            onForeignProject: (info) => ctx.log.info(info, 'GitLab webhook for a project outside this backend ignored'),
+          }),
+        }
+      : {}),
+    poll: () => poller.poll(),
+    pollIntervalMs: config.pollIntervalSeconds * 1000,
+    dispose: async () => client.dispose(),
+  };
+}
+
+const gitlabAdapter = {
+  provider: 'gitlab',
+  configSchema: gitlabConfigSchema,
+  create,
+  createDemo: createGitlabDemo,
+} satisfies AdapterFactory<GitlabConfig>;
+
+export default gitlabAdapter;

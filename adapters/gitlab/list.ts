@@ -1,0 +1,101 @@
+import type { PipelineQuery } from '../../src/adapter-contract.ts';
+import type { CiStatus, PipelineModel } from '../../src/model.ts';
+import { seg, type GitlabClient, type Params } from './client.ts';
+import { isNotFound } from './errors.ts';
+import { parseProjectId } from './native-ids.ts';
+import { toPipeline } from './normalize.ts';
+import type { ProjectDirectory } from './projects.ts';
+import { PIPELINE_FILTER_VALUES } from './status-map.ts';
+
+/**
+ * GitLab's `status` filter takes one value: returns it when the requested
+ * unified statuses are exactly one GitLab status, null when no GitLab pipeline
+ * can have any of them (answer [] without a call), undefined when we list
+ * unfiltered and filter locally.
+ */
+export function gitlabStatusFilter(statuses: readonly CiStatus[] | undefined): string | null | undefined {
+  if (!statuses || statuses.length === 0) return undefined;
+  const values = new Set<string>();
+  for (const s of statuses) {
+    const v = PIPELINE_FILTER_VALUES[s];
+    if (v === undefined) return undefined;
+    for (const x of v) values.add(x);
+  }
+  if (values.size === 0) return null;
+  return values.size === 1 ? [...values][0] : undefined;
+}
+
+export function matchesQuery(p: PipelineModel, q: PipelineQuery): boolean {
+  if (q.status && q.status.length > 0 && !q.status.includes(p.status)) return false;
+  if (q.branch !== undefined && p.branch !== q.branch) return false;
+  const created = Date.parse(p.createdAt);
+  if (q.createdAfter && created < q.createdAfter.getTime()) return false;
+  if (q.createdBefore && created > q.createdBefore.getTime()) return false;
+  return true;
+}
+
+export function newestFirst(a: PipelineModel, b: PipelineModel): number {
+  const d = Date.parse(b.createdAt) - Date.parse(a.createdAt);
+  return d !== 0 ? d : a.nativeId < b.nativeId ? 1 : a.nativeId > b.nativeId ? -1 : 0;
+}
+
+/**
+ * `GET /projects/:id/pipelines?order_by=id&sort=desc` per project, filtered
+ * upstream by `ref`, a single `status`, `created_after`/`created_before`.
+ * Upstream calls: per project ceil(limit/100) pages, + up to 2 pages when
+ * some status filtering is local. List items lack `detailed_status`, so a
+ * "passed with warnings" pipeline lists as SUCCESS until a hook or a single
+ * read says UNSTABLE (the live state keeps the more precise observation).
+ */
+export async function listPipelines(
+  deps: { backend: string; client: GitlabClient; projects: ProjectDirectory; log?: { warn(o: object, m?: string): void } },
+  query: PipelineQuery,
+): Promise<PipelineModel[]> {
+  const limit = Math.max(0, Math.floor(query.limit));
+  if (limit === 0) return [];
+  const status = gitlabStatusFilter(query.status);
+  if (status === null) return [];
+  const all = await deps.projects.ids();
+  const projectIds = query.projectNativeIds ? [...new Set(query.projectNativeIds)].filter((id) => all.includes(id)) : all;
+  const perPage = Math.min(limit, 100);
+  const localFiltering = query.status !== undefined && query.status.length > 0 && status === undefined;
+  const maxPages = Math.ceil(limit / perPage) + (localFiltering ? 2 : 0);
+  const params: Params = {
+    order_by: 'id',
+    sort: 'desc',
+    per_page: perPage,
+    ref: query.branch,
+    status,
+    created_after: query.createdAfter?.toISOString(),
+    created_before: query.createdBefore?.toISOString(),
+  };
+  const perProject = await Promise.all(
+    projectIds.map(async (projectId) => {
+      if (!parseProjectId(projectId)) return [];
+      const found: PipelineModel[] = [];
+      for (let page = 1; page <= maxPages && found.length < limit; page++) {
+        let res;
+        try {
+          res = await deps.client.get<unknown>(`/projects/${seg(projectId)}/pipelines`, { ...params, page });
+        } catch (error) {
+          if (isNotFound(error)) {
+            deps.log?.warn({ project: projectId }, 'GitLab project not found; skipped');
+            return [];
+          }
+          throw error;
+        }
+        for (const raw of Array.isArray(res.data) ? res.data : []) {
+          try {
+            const p = toPipeline(deps.backend, raw, projectId);
+            if (matchesQuery(p, query)) found.push(p);
+          } catch {
+            // unaddressable entry
+          }
+        }
+        if (res.nextPage === null) break;
+      }
+      return found;
+    }),
+  );
+  return perProject.flat().sort(newestFirst).slice(0, limit);
+}

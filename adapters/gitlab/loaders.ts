@@ -1,0 +1,206 @@
+import type { BatchFunctions } from '../../src/adapter-contract.ts';
+import type { JobModel, PipelineModel } from '../../src/model.ts';
+import { seg, type GitlabClient } from './client.ts';
+import { isNotFound } from './errors.ts';
+import { asRecord, idString, loose, parseTimeMs } from './fields.ts';
+import { parseJobId, parsePipelineId } from './native-ids.ts';
+import { toJob, toPipeline } from './normalize.ts';
+import type { ProjectDirectory } from './projects.ts';
+import type { RunnerSet } from './runners.ts';
+
+/**
+ * DataLoader batch functions. Every slot gets a model, null (unknown id or 404)
+ * or an Error; a batch never rejects as a whole. Identical ids cost one request.
+ *
+ * Upstream calls per batch:
+ * - projects / pipelines / jobs: one per distinct id (projects: 0 while the
+ *   directory listing is fresh);
+ * - runners: one listing per runner source (pages of 100) + one detail per
+ *   distinct runner not seen within the detail TTL (10 min), never one list per id;
+ * - jobsOfPipelines, per project with k requested pipelines:
+ *     k = 1: pages(jobs of the pipeline / 100), normally 1;
+ *     k ≥ 2: keyset pages of `GET /projects/:id/jobs` (100 jobs each, newest
+ *            first) until every requested pipeline is covered, capped at k
+ *            pages, + one per-pipeline call for each pipeline the cap left
+ *            uncovered; normally ceil(jobs since the oldest requested pipeline / 100);
+ *   plus, with `bridges: true`, one `GET .../pipelines/:id/bridges` per pipeline.
+ */
+export interface LoaderDeps {
+  readonly backend: string;
+  readonly client: GitlabClient;
+  readonly projects: ProjectDirectory;
+  readonly runners: RunnerSet;
+  readonly bridges: boolean;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+async function perDistinctKey<T>(keys: readonly string[], load: (key: string) => Promise<T>): Promise<Array<T | Error>> {
+  const distinct = new Map<string, Promise<T | Error>>();
+  for (const k of keys) if (!distinct.has(k)) distinct.set(k, load(k).catch(asError));
+  return Promise.all(keys.map((k) => distinct.get(k)!));
+}
+
+async function nullOn404<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
+  const { backend, client } = deps;
+  return {
+    projects: (ids) => perDistinctKey(ids, (id) => deps.projects.get(id)),
+
+    pipelines: (ids) =>
+      perDistinctKey(ids, async (id): Promise<PipelineModel | null> => {
+        const ref = parsePipelineId(id);
+        if (!ref) return null;
+        const res = await nullOn404(client.get<unknown>(`/projects/${seg(ref.projectId)}/pipelines/${seg(ref.pipelineId)}`));
+        return res ? toPipeline(backend, res.data, ref.projectId) : null;
+      }),
+
+    jobs: (ids) =>
+      perDistinctKey(ids, async (id): Promise<JobModel | null> => {
+        const ref = parseJobId(id);
+        if (!ref) return null;
+        const res = await nullOn404(client.get<unknown>(`/projects/${seg(ref.projectId)}/jobs/${seg(ref.jobId)}`));
+        return res ? toJob(backend, res.data, ref.projectId) : null;
+      }),
+
+    jobsOfPipelines: (ids) => loadJobsOfPipelines(deps, ids),
+
+    runners: (ids) => deps.runners.byIds(ids),
+  };
+}
+
+/** Keeps the newest job per name: the latest attempt (retries get new, higher ids). */
+export function latestAttempts(jobs: readonly JobModel[]): JobModel[] {
+  const byName = new Map<string, JobModel>();
+  const idOf = (j: JobModel) => Number(j.nativeId.slice(j.nativeId.lastIndexOf('/') + 1));
+  for (const j of jobs) {
+    const seen = byName.get(j.name);
+    if (!seen || idOf(j) > idOf(seen)) byName.set(j.name, j);
+  }
+  return [...byName.values()].sort((a, b) => idOf(a) - idOf(b));
+}
+
+function toJobs(backend: string, items: readonly unknown[], projectId: string): JobModel[] {
+  const out: JobModel[] = [];
+  for (const raw of items) {
+    try {
+      out.push(toJob(backend, raw, projectId));
+    } catch {
+      // A job without an id cannot be addressed; skip it.
+    }
+  }
+  return out;
+}
+
+export async function loadJobsOfPipelines(deps: LoaderDeps, ids: readonly string[]): Promise<Array<readonly JobModel[] | Error>> {
+  const byProject = new Map<string, Set<string>>();
+  for (const id of ids) {
+    const ref = parsePipelineId(id);
+    if (!ref) continue;
+    let set = byProject.get(ref.projectId);
+    if (!set) byProject.set(ref.projectId, (set = new Set()));
+    set.add(ref.pipelineId);
+  }
+  const results = new Map<string, JobModel[] | Error>();
+  await Promise.all(
+    [...byProject].map(async ([projectId, pipelineIds]) => {
+      let builds: Map<string, JobModel[] | Error>;
+      try {
+        builds = pipelineIds.size === 1
+          ? new Map([[[...pipelineIds][0]!, await perPipelineJobs(deps, projectId, [...pipelineIds][0]!).catch(asError)]])
+          : await projectJobsKeyset(deps, projectId, [...pipelineIds]);
+      } catch (error) {
+        builds = new Map([...pipelineIds].map((p) => [p, asError(error)]));
+      }
+      await Promise.all(
+        [...pipelineIds].map(async (pipelineId) => {
+          const key = `${projectId}/pipelines/${pipelineId}`;
+          const jobs = builds.get(pipelineId) ?? [];
+          if (jobs instanceof Error || !deps.bridges) {
+            results.set(key, jobs);
+            return;
+          }
+          try {
+            const bridges = await deps.client.getAllPages<unknown>(`/projects/${seg(projectId)}/pipelines/${seg(pipelineId)}/bridges`, {}, 5);
+            results.set(key, [...jobs, ...latestAttempts(toJobs(deps.backend, bridges, projectId))]);
+          } catch (error) {
+            results.set(key, isNotFound(error) ? jobs : asError(error));
+          }
+        }),
+      );
+    }),
+  );
+  return ids.map((id) => (parsePipelineId(id) ? results.get(id) ?? [] : []));
+}
+
+/** `GET /projects/:id/pipelines/:pipeline_id/jobs` (latest attempts only: include_retried defaults to false). */
+async function perPipelineJobs(deps: LoaderDeps, projectId: string, pipelineId: string): Promise<JobModel[]> {
+  try {
+    const items = await deps.client.getAllPages<unknown>(`/projects/${seg(projectId)}/pipelines/${seg(pipelineId)}/jobs`, {}, 10);
+    return latestAttempts(toJobs(deps.backend, items, projectId));
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
+}
+
+/**
+ * Jobs of several pipelines of one project from the project-level listing
+ * (`pagination=keyset&order_by=id&sort=desc`). Job ids grow with creation
+ * time and a pipeline's jobs are created with it (retries later, with higher
+ * ids), so pipeline P is complete once the listing reaches a job created
+ * before P (P's `created_at` comes with its jobs' embedded `pipeline`). Stops
+ * when all are complete, at the end of the listing, or after k pages; what the
+ * cap leaves uncovered is read per pipeline.
+ */
+async function projectJobsKeyset(deps: LoaderDeps, projectId: string, pipelineIds: readonly string[]): Promise<Map<string, JobModel[] | Error>> {
+  const wanted = new Set(pipelineIds);
+  const raw = new Map<string, unknown[]>(pipelineIds.map((p) => [p, []]));
+  const createdAt = new Map<string, number>();
+  let oldestSeenMs = Infinity;
+  const covered = (p: string) => {
+    const c = createdAt.get(p);
+    return c !== undefined && oldestSeenMs < c;
+  };
+  let exhausted = false;
+  let res = await deps.client.get<unknown>(`/projects/${seg(projectId)}/jobs`, { pagination: 'keyset', order_by: 'id', sort: 'desc', per_page: 100 });
+  for (let page = 1; ; page++) {
+    const items = Array.isArray(res.data) ? res.data : [];
+    for (const item of items) {
+      const j = loose(item);
+      const pipeline = asRecord(j.pipeline);
+      const pid = idString(pipeline?.id);
+      const t = parseTimeMs(j.created_at);
+      if (t !== null) oldestSeenMs = Math.min(oldestSeenMs, t);
+      if (pid && wanted.has(pid)) {
+        raw.get(pid)!.push(item);
+        const pc = parseTimeMs(pipeline?.created_at);
+        if (pc !== null) createdAt.set(pid, pc);
+      }
+    }
+    if (!res.nextLink || items.length === 0) {
+      exhausted = true;
+      break;
+    }
+    if (pipelineIds.every(covered) || page >= pipelineIds.length) break;
+    res = await deps.client.getLink<unknown>(res.nextLink, `/projects/${projectId}/jobs`);
+  }
+  const out = new Map<string, JobModel[] | Error>();
+  await Promise.all(
+    pipelineIds.map(async (p) => {
+      if (exhausted || covered(p)) out.set(p, latestAttempts(toJobs(deps.backend, raw.get(p)!, projectId)));
+      else out.set(p, await perPipelineJobs(deps, projectId, p).catch(asError));
+    }),
+  );
+  return out;
+}

@@ -1,0 +1,116 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { pino } from 'pino';
+import { createGitlabSimulator, type GitlabSimulator, type GitlabSimulatorOptions } from '../../adapters/gitlab/simulator/index.ts';
+import { createGithubSimulator, type GithubSimulator, type GithubSimulatorOptions } from '../../adapters/github/simulator/index.ts';
+import { adapterFactories } from '../../src/adapters.ts';
+import { validateConfig } from '../../src/config/load-config.ts';
+import { createGateway, type Gateway } from '../../src/server/create-gateway.ts';
+
+export const GITLAB_TOKEN = 'glpat-test-token-0123456789';
+export const GITLAB_WEBHOOK_TOKEN = 'gitlab-hook-secret';
+export const GITLAB_SIGNING_TOKEN = `whsec_${Buffer.from('switchyard-test-signing-key-32by').toString('base64')}`;
+const GITHUB_TOKEN = 'ghp_test_token';
+const GITHUB_WEBHOOK_SECRET = 'test-webhook-secret';
+
+export interface GitlabStack {
+  readonly gateway: Gateway;
+  readonly sim: GitlabSimulator;
+  readonly github: GithubSimulator | null;
+  readonly base: string;
+  query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
+  wsClient(): Client;
+  /** POSTs a raw webhook delivery to /webhooks/gl. */
+  post(body: string, headers: Record<string, string>): Promise<{ status: number; body: unknown }>;
+  close(): Promise<void>;
+}
+
+export interface GitlabStackOptions {
+  readonly sim?: Omit<GitlabSimulatorOptions, 'webhook' | 'token'>;
+  readonly backend?: Record<string, unknown>;
+  /** Also run a GitHub simulator as backend `gh` (webhooks on). */
+  readonly github?: Omit<GithubSimulatorOptions, 'webhook' | 'token'>;
+  readonly signing?: boolean;
+  readonly logSink?: (line: string) => void;
+}
+
+/** A real gateway on loopback with a GitLab simulator as backend `gl` (signed hooks by default). */
+export async function startGitlabStack(options: GitlabStackOptions = {}): Promise<GitlabStack> {
+  const sim = createGitlabSimulator({ token: GITLAB_TOKEN, seed: 11, ...options.sim });
+  await sim.start();
+  const github = options.github ? createGithubSimulator({ token: GITHUB_TOKEN, seed: 7, ...options.github }) : null;
+  await github?.start();
+  const signing = options.signing ?? true;
+  const config = validateConfig(
+    {
+      logLevel: 'silent',
+      server: { port: 0, host: '127.0.0.1' },
+      auth: { mode: 'open' },
+      backends: [
+        {
+          name: 'gl',
+          provider: 'gitlab',
+          url: sim.url,
+          token: { value: GITLAB_TOKEN },
+          webhookToken: { value: GITLAB_WEBHOOK_TOKEN },
+          ...(signing ? { webhookSigningToken: { value: GITLAB_SIGNING_TOKEN } } : {}),
+          groups: [sim.world.group],
+          runners: { scope: 'groups' },
+          ...options.backend,
+        },
+        ...(github
+          ? [{
+              name: 'gh', provider: 'github', url: github.url, token: { value: GITHUB_TOKEN },
+              webhookSecret: { value: GITHUB_WEBHOOK_SECRET }, organizations: ['octo-org'], runners: { organizations: ['octo-org'] },
+            }]
+          : []),
+      ],
+    },
+    adapterFactories,
+    'test',
+  );
+  const gateway = createGateway({
+    config,
+    factories: adapterFactories,
+    log: options.logSink ? pino({ level: 'trace' }, { write: options.logSink }) : pino({ level: 'silent' }),
+    polling: false,
+  });
+  const { port } = await gateway.listen(0, '127.0.0.1');
+  const base = `http://127.0.0.1:${port}`;
+  sim.setWebhook({ url: `${base}/webhooks/gl`, token: GITLAB_WEBHOOK_TOKEN, ...(signing ? { signingToken: GITLAB_SIGNING_TOKEN } : {}) });
+  github?.setWebhook({ url: `${base}/webhooks/gh`, secret: GITHUB_WEBHOOK_SECRET });
+  const clients: Client[] = [];
+  return {
+    gateway, sim, github, base,
+    async query(query, variables) {
+      const res = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as never;
+    },
+    wsClient() {
+      const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+      clients.push(client);
+      return client;
+    },
+    async post(body, headers) {
+      const res = await fetch(`${base}/webhooks/gl`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON
+      }
+      return { status: res.status, body: parsed };
+    },
+    async close() {
+      await Promise.allSettled(clients.map((c) => c.dispose()));
+      await gateway.close();
+      await sim.stop();
+      await github?.stop();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import gitlabAdapter from '../../adapters/gitlab/index.ts';
+import { createGitlabSimulator, type GitlabSimulator } from '../../adapters/gitlab/simulator/index.ts';
+import type { BackendAdapter } from '../../src/adapter-contract.ts';
+
+describe('GitLab adapter polling and batching against the simulator', () => {
+  let sim: GitlabSimulator;
+  let adapter: BackendAdapter;
+  beforeAll(async () => {
+    sim = createGitlabSimulator({ token: 't0k', seed: 3, history: 2 });
+    await sim.start();
+    const config = gitlabAdapter.configSchema.parse({ url: sim.url, token: { value: 't0k' }, groups: ['platform'], pollIntervalSeconds: 1 });
+    adapter = gitlabAdapter.create(config, {
+      name: 'gl', log: pino({ level: 'silent' }), now: () => new Date(),
+      health: { success() {}, failure() {}, rateLimit() {} },
+      secret: (ref) => (ref && 'value' in ref ? ref.value : undefined),
+    });
+  });
+  afterAll(async () => {
+    await adapter.dispose();
+    await sim.stop();
+  });
+
+  it('should poll everything once, then cost one pipelines call per idle project plus the runner listing', async () => {
+    const first = await adapter.poll!();
+    expect(first.entities.some((e) => e.type === 'Pipeline')).toBe(true);
+    expect(first.entities.some((e) => e.type === 'Job')).toBe(true);
+    expect(first.entities.some((e) => e.type === 'Runner')).toBe(true);
+    sim.resetRequests();
+    const idle = await adapter.poll!();
+    expect(idle.entities.filter((e) => e.type !== 'Runner')).toEqual([]);
+    const paths = sim.requests.map((r) => r.path.split('?')[0]);
+    expect(paths.filter((p) => p?.endsWith('/pipelines'))).toHaveLength(3);
+    expect(sim.requests.every((r) => /\/pipelines\?|\/runners(\?|$)/.test(r.path)), JSON.stringify(paths)).toBe(true);
+  });
+
+  it('should pick up a new pipeline and its jobs on the next poll', async () => {
+    await sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'compile', stage: 'build' }] });
+    await sim.runUntilIdle();
+    const res = await adapter.poll!();
+    expect(res.entities.some((e) => e.type === 'Job' && e.name === 'compile' && e.status === 'SUCCESS')).toBe(true);
+  });
+
+  it('should map a retried job to its latest attempt in jobsOfPipelines', async () => {
+    const { pipelineId, jobIds } = await sim.triggerPipeline({ project: 'frontend', jobs: [{ name: 'e2e', stage: 'test', outcome: 'failed' }] });
+    await sim.runUntilIdle();
+    const { jobId } = await sim.retryJob(jobIds[0]!);
+    await sim.runUntilIdle();
+    const projectId = sim.world.projects().find((p) => p.path === 'frontend')!.id;
+    const older = sim.world.pipelines('frontend').find((p) => p.id !== pipelineId)!;
+    const [jobs, olderJobs] = await adapter.batch.jobsOfPipelines([`${projectId}/pipelines/${pipelineId}`, `${projectId}/pipelines/${older.id}`]);
+    expect(jobs).not.toBeInstanceOf(Error);
+    const e2e = (jobs as readonly { name: string; nativeId: string; status: string }[]).filter((j) => j.name === 'e2e');
+    expect(e2e).toEqual([expect.objectContaining({ nativeId: `${projectId}/jobs/${jobId}`, status: 'SUCCESS' })]);
+    expect((olderJobs as unknown[]).length).toBeGreaterThan(0);
+  });
+
+  it('should return nextPollAfterMs and send nothing while rate limited', async () => {
+    sim.setFault({ status: 429, retryAfterSeconds: 40, body: 'Retry later' });
+    expect(await adapter.poll!()).toEqual({ entities: [], nextPollAfterMs: 40_000 });
+    sim.setFault(null);
+    sim.resetRequests();
+    const res = await adapter.poll!();
+    expect(res.entities).toEqual([]);
+    expect(res.nextPollAfterMs).toBeGreaterThan(30_000);
+    expect(sim.requests).toEqual([]);
+  });
+});
