@@ -58,7 +58,11 @@ describe('GitLab adapter polling and batching against the simulator', () => {
 
   it('should return nextPollAfterMs and send nothing while rate limited', async () => {
     sim.setFault({ status: 429, retryAfterSeconds: 40, body: 'Retry later' });
-    expect(await adapter.poll!()).toEqual({ entities: [], nextPollAfterMs: 40_000 });
+    const limited = await adapter.poll!();
+    expect(limited.entities).toEqual([]);
+    // Retry-After: 40 s, measured from when the 429 arrived (a millisecond may have passed).
+    expect(limited.nextPollAfterMs).toBeGreaterThan(39_000);
+    expect(limited.nextPollAfterMs).toBeLessThanOrEqual(40_000);
     sim.setFault(null);
     sim.resetRequests();
     const res = await adapter.poll!();
