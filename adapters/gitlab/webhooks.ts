@@ -53,8 +53,12 @@ export function verifyStandardSignature(secret: string, request: WebhookRequest,
   const expected = Buffer.from(standardSignature(secret, id, ts.trim(), request.rawBody).slice(3), 'base64');
   let ok = false;
   for (const entry of sig.split(' ')) {
-    const [version, value] = entry.split(',', 2);
-    if (version !== 'v1' || !value) continue;
+    const comma = entry.indexOf(',');
+    const version = entry.slice(0, comma);
+    const value = entry.slice(comma + 1);
+    if (comma < 0 || version !== 'v1') continue;
+    // Node's base64 decoder skips characters it does not know: accept only canonical base64.
+    if (!/^[A-Za-z0-9+/]{43}=$/.test(value)) continue;
     const given = Buffer.from(value, 'base64');
     // Check every entry (no early exit).
     if (given.length === expected.length && timingSafeEqual(given, expected)) ok = true;
