@@ -34,6 +34,8 @@ export const gatewayConfigSchema = z
         maxConnectionsPerIdentity: z.number().int().min(1).default(50),
         maxSubscriptionsPerConnection: z.number().int().min(1).default(100),
         introspection: z.boolean().default(true),
+        /** Trusted documents: a JSON file of sha256 → document; when set, only these operations run (HTTP and WebSocket). */
+        persistedOperationsFile: z.string().min(1).optional(),
         /** Masked errors hide internal messages (always on unless NODE_ENV=development). */
         csrfPrevention: z.boolean().default(true),
       })

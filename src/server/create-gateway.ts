@@ -19,6 +19,7 @@ import { createLogger } from '../logger.ts';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { Redis } from 'ioredis';
 import { operationLimitPlugins } from '../plugins/use-operation-limits.ts';
+import { loadPersistedOperations } from '../plugins/persisted-operations.ts';
 import { usePartialResults } from '../plugins/use-partial-results.ts';
 import { ReservingMemoryStore, ReservingRedisStore } from '../rate-limit/reserving-stores.ts';
 import { applyRateLimitOverrides, longestWindowMs, useRateLimits } from '../rate-limit/use-rate-limits.ts';
@@ -83,6 +84,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   redis?.on('error', (error: Error) => log.warn({ err: error.message }, 'rate-limit Redis error'));
   const rateLimitStore = redis ? new ReservingRedisStore(redis, windowMs, config.rateLimit.redisKeyPrefix) : new ReservingMemoryStore(windowMs);
 
+  const persisted = config.limits.persistedOperationsFile ? loadPersistedOperations(config.limits.persistedOperationsFile) : null;
+
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -91,6 +94,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     renderGraphiQL: createGraphiQLRenderer(),
     landingPage: false,
     plugins: [
+      ...(persisted ? [persisted.plugin] : []),
       ...operationLimitPlugins(config.limits),
       ...(config.limits.csrfPrevention ? [useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-switchyard-client'] })] : []),
       useRateLimits({ store: rateLimitStore, identify: (ctx) => (ctx as GatewayContext).identity.id }),
@@ -185,6 +189,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxPayloadBytes: 64 * 1024,
     maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
     maxConnectionsPerIdentity: config.limits.maxConnectionsPerIdentity,
+    ...(persisted ? { resolveDocument: persisted.resolve } : {}),
     identify: async ({ connectionParams, headers }) => {
       const param = (k: string) => (typeof connectionParams?.[k] === 'string' ? (connectionParams[k] as string) : undefined);
       const result = await identify({

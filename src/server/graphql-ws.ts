@@ -15,6 +15,8 @@ export interface GraphQLWsOptions {
    * null refuses the connection (closed with 4403 Forbidden).
    */
   readonly identify: (input: { connectionParams: Readonly<Record<string, unknown>> | undefined; headers: Readonly<Record<string, string | string[] | undefined>> }) => Promise<RequestIdentity | null>;
+  /** Trusted-documents mode: maps a subscribe payload to the document it may run, or an error. */
+  readonly resolveDocument?: (payload: { query?: string | null; extensions?: Record<string, unknown> | null }) => string | GraphQLError;
   /** Called when an identity's credentials stop being valid; returns a stop function. */
   readonly onConnected?: (identity: RequestIdentity, close: (code: number, reason: string) => void) => () => void;
 }
@@ -91,8 +93,10 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
           params: payload,
           identity: connection.identity,
         });
+        const source = options.resolveDocument ? options.resolveDocument(payload) : payload.query;
+        if (source instanceof GraphQLError) return [source];
         try {
-          const document = parse(payload.query);
+          const document = parse(source);
           const errors = validate(schema, document);
           if (errors.length > 0) return errors;
           connection.active.add(id);
