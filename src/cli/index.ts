@@ -1,0 +1,29 @@
+import { runAuditCli } from './audit.ts';
+import { runKeysCli } from './keys.ts';
+
+const USAGE = `Usage: switchyard <command>
+
+  start [--config file.yaml]     run the gateway (demo mode without a config)
+  keys create <id> [options]     create an API key (printed once) and its config entry
+  audit verify <file>            check an audit log's hash chain for tampering
+
+Run a command with --help for its options.`;
+
+/** The `switchyard` command: dispatches to the gateway or a tool. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t) };
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'keys':
+      return runKeysCli(rest, io);
+    case 'audit':
+      return runAuditCli(rest, io);
+    case undefined:
+    case 'start':
+      await import('../main.ts');
+      return -1; // the gateway keeps running
+    default:
+      io.stderr(`${USAGE}\n`);
+      return command === '--help' || command === 'help' ? 0 : 2;
+  }
+}
