@@ -30,6 +30,7 @@ const config = validateConfig(
     logLevel: 'silent',
     server: { port: 0, host: '127.0.0.1' },
     auth: { mode: 'open' },
+    audit: { file: null },
     ...input.config,
     backends: [
       {

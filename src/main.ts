@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { adapterFactories } from './adapters.ts';
 import { configPathFrom, loadConfigFile } from './config/load-config.ts';
 import { startDemo } from './demo/start-demo.ts';
@@ -21,6 +23,23 @@ async function main(): Promise<void> {
   if (configPath) {
     const config = loadConfigFile(configPath, adapterFactories);
     const gateway = createGateway({ config, factories: adapterFactories });
+    gateway.audit.append({
+      kind: 'config-load',
+      source: configPath,
+      backends: config.backends.map((b) => b.name),
+      configSha256: createHash('sha256').update(readFileSync(configPath)).digest('hex'),
+      demo: false,
+    });
+    // SIGHUP re-reads the config's API keys: revoked or removed keys stop working and their live streams end.
+    process.on('SIGHUP', () => {
+      try {
+        const reloaded = loadConfigFile(configPath, adapterFactories);
+        void gateway.reloadApiKeys(reloaded.auth.apiKeys);
+        gateway.log.info('API keys reloaded');
+      } catch (error) {
+        gateway.log.error({ err: error instanceof Error ? error.message : String(error) }, 'config reload failed; keeping the current keys');
+      }
+    });
     const { url } = await gateway.listen(portFromEnv(config.server.port));
     gateway.log.info({ url, backends: config.backends.map((b) => b.name) }, `Switchyard ready: ${url}`);
     close = () => gateway.close();

@@ -53,6 +53,11 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .default({}),
+    /** Append-only, hash-chained JSON-lines audit trail (`switchyard audit verify <file>`); null turns it off. */
+    audit: z
+      .object({ file: z.string().min(1).nullable().default('switchyard-audit.jsonl'), fsync: z.boolean().default(false) })
+      .strict()
+      .default({}),
     /** Who may call, and what each caller sees. Required unless `mode: open` is set explicitly. */
     auth: authConfigSchema.default({}),
     backends: z

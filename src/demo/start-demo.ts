@@ -39,6 +39,7 @@ export async function startDemo(options: {
       server: { port: options.port, host: options.host ?? '0.0.0.0' },
       // Demo mode runs open (and says so loudly at start-up): it serves only simulated data.
       auth: { mode: 'open' },
+      audit: { file: null },
       backends: demos.map((d) => ({ name: d.name, provider: d.provider, ...d.demo.options })),
     },
     options.factories,

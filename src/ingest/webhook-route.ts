@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { WebhookRequest } from '../adapter-contract.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { WebhookAuditEntry } from '../audit/audit-record.ts';
 import type { BackendRegistry } from '../backend-registry.ts';
 import { DeliveryDedupe } from './delivery-dedupe.ts';
 import type { Ingestor } from './ingestor.ts';
@@ -9,6 +11,7 @@ import { BodyTooLargeError, readBody } from './read-body.ts';
 export const WEBHOOK_PATH_PREFIX = '/webhooks/';
 
 interface WebhookRouteOptions {
+  readonly audit: AuditLog;
   readonly registry: BackendRegistry;
   readonly ingestor: Ingestor;
   readonly log: Logger;
@@ -38,19 +41,30 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
   const dedupe = new DeliveryDedupe(72 * 3600_000, 100_000, () => options.now().getTime());
   return async function handleWebhook(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const pathname = url.pathname;
-    const name = decodeURIComponent(pathname.slice(WEBHOOK_PATH_PREFIX.length));
+    let name = pathname.slice(WEBHOOK_PATH_PREFIX.length);
+    try {
+      name = decodeURIComponent(name);
+    } catch {
+      // keep the raw name; it matches no backend
+    }
     const backend = options.registry.get(name);
     const log = options.log.child({ webhook: name });
-    if (!backend) return send(res, 404, { error: 'unknown backend', backend: name });
+    /** Every delivery leaves one audit record, never with its body or signature. */
+    const audited = (entry: Omit<WebhookAuditEntry, 'kind' | 'backend'>) => options.audit.append({ kind: 'webhook', backend: name, ...entry });
+    const reject = (status: number, body: Record<string, unknown>, reason: string, verified = false) => {
+      audited({ deliveryId: null, verified, reason, effect: 'rejected', entities: 0 });
+      send(res, status, body);
+    };
+    if (!backend) return reject(404, { error: 'unknown backend', backend: name }, 'unknown backend');
     const handler = backend.adapter.webhook;
-    if (!handler) return send(res, 404, { error: 'webhooks are not configured for this backend', backend: name });
+    if (!handler) return reject(404, { error: 'webhooks are not configured for this backend', backend: name }, 'webhooks not configured');
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
-      return send(res, 405, { error: 'method not allowed' });
+      return reject(405, { error: 'method not allowed' }, 'method not allowed');
     }
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (contentType !== 'application/json') {
-      return send(res, 415, { error: 'expected content-type application/json' });
+      return reject(415, { error: 'expected content-type application/json' }, 'unsupported content type');
     }
     let rawBody: Buffer;
     try {
@@ -59,27 +73,28 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
       if (error instanceof BodyTooLargeError) {
         log.warn({ limit: error.limit }, 'webhook body too large');
         res.setHeader('connection', 'close');
-        return send(res, 413, { error: `body larger than ${error.limit} bytes` });
+        return reject(413, { error: `body larger than ${error.limit} bytes` }, 'body too large');
       }
-      return send(res, 400, { error: 'could not read body' });
+      return reject(400, { error: 'could not read body' }, 'unreadable body');
     }
     const request: WebhookRequest = { headers: lowerCaseHeaders(req), rawBody, query: Object.fromEntries(url.searchParams) };
     const verdict = handler.verify(request);
     if (!verdict.ok) {
       // Logged without the body: an unverified body is untrusted input.
       log.warn({ reason: verdict.reason, bytes: rawBody.length }, 'webhook rejected: verification failed');
-      return send(res, 401, { error: 'signature verification failed' });
+      return reject(401, { error: 'signature verification failed' }, verdict.reason);
     }
     let payload: unknown;
     try {
       payload = JSON.parse(rawBody.toString('utf8'));
     } catch {
-      return send(res, 400, { error: 'malformed JSON' });
+      return reject(400, { error: 'malformed JSON' }, 'malformed JSON', true);
     }
     backend.health.webhookReceived();
     const deliveryId = handler.deliveryId(request);
     if (deliveryId && !dedupe.firstSeen(`${name}\u0000${deliveryId}`)) {
       log.debug({ deliveryId }, 'duplicate delivery ignored');
+      audited({ deliveryId, verified: true, effect: 'duplicate', entities: 0 });
       return send(res, 200, { status: 'duplicate', deliveryId });
     }
     if (handler.confirm) {
@@ -92,17 +107,23 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
           log.warn({ err: error instanceof Error ? error.message : String(error), deliveryId }, 'webhook hint could not be confirmed');
         },
       );
+      audited({ deliveryId: deliveryId ?? null, verified: true, effect: 'pending', entities: 0 });
       return send(res, 202, { status: 'accepted', deliveryId, confirmation: 'pending' });
     }
     let entities;
     try {
       entities = handler.normalize(request, payload);
     } catch (error) {
-      log.warn({ err: error, deliveryId }, 'webhook payload could not be normalized');
+      log.warn({ err: error instanceof Error ? error.message : String(error), deliveryId }, 'webhook payload could not be normalized');
+      audited({ deliveryId: deliveryId ?? null, verified: true, reason: 'unusable payload', effect: 'ignored', entities: 0 });
       return send(res, 202, { status: 'ignored', reason: 'unusable payload' });
     }
-    if (entities.length === 0) return send(res, 202, { status: 'ignored', deliveryId });
+    if (entities.length === 0) {
+      audited({ deliveryId: deliveryId ?? null, verified: true, effect: 'ignored', entities: 0 });
+      return send(res, 202, { status: 'ignored', deliveryId });
+    }
     const published = options.ingestor.ingest(entities, { source: 'WEBHOOK', publishNew: true });
+    audited({ deliveryId: deliveryId ?? null, verified: true, effect: published > 0 ? 'published' : 'ignored', entities: entities.length });
     return send(res, 202, { status: 'accepted', deliveryId, entities: entities.length, published });
   };
 }

@@ -18,6 +18,8 @@ import { ListCache } from '../loaders/list-cache.ts';
 import { createLogger } from '../logger.ts';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { Redis } from 'ioredis';
+import { createFileAuditLog, createNullAuditLog, type AuditLog } from '../audit/audit-log.ts';
+import { createOperationAuditor, useAudit } from '../plugins/use-audit.ts';
 import { operationLimitPlugins } from '../plugins/use-operation-limits.ts';
 import { loadPersistedOperations } from '../plugins/persisted-operations.ts';
 import { usePartialResults } from '../plugins/use-partial-results.ts';
@@ -39,6 +41,8 @@ export interface GatewayOptions {
   readonly now?: () => Date;
   /** Start the poll scheduler on listen (default true). */
   readonly polling?: boolean;
+  /** Audit trail; default: the file in `config.audit.file` (none when null). */
+  readonly audit?: AuditLog;
 }
 
 export interface Gateway {
@@ -48,6 +52,7 @@ export interface Gateway {
   readonly registry: BackendRegistry;
   readonly scheduler: PollScheduler;
   readonly log: Logger;
+  readonly audit: AuditLog;
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']): Promise<void>;
   close(): Promise<void>;
@@ -77,6 +82,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     loaderSettings: { state, ingestor, freshnessMs, timeoutMs: config.backendTimeoutMs, now },
   };
   const scheduler = new PollScheduler(registry.all(), ingestor, log);
+  const audit =
+    options.audit ??
+    (config.audit.file
+      ? createFileAuditLog(config.audit.file, { now, fsync: config.audit.fsync, onError: (e) => log.error({ err: e.message }, 'audit log write failed') })
+      : createNullAuditLog());
 
   const schema = applyRateLimitOverrides(createSchema(), config.rateLimit.fields);
   const windowMs = longestWindowMs(schema, config.rateLimit.fields);
@@ -94,6 +104,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     renderGraphiQL: createGraphiQLRenderer(),
     landingPage: false,
     plugins: [
+      useAudit(audit),
       ...(persisted ? [persisted.plugin] : []),
       ...operationLimitPlugins(config.limits),
       ...(config.limits.csrfPrevention ? [useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-switchyard-client'] })] : []),
@@ -113,13 +124,21 @@ export function createGateway(options: GatewayOptions): Gateway {
   authenticator.catch(() => undefined);
 
   /** Authenticates one request or connection; never throws, never logs the credential. */
-  async function identify(credential: { authorization?: string | undefined; apiKeyHeader?: string | undefined }) {
+  async function identify(
+    credential: { authorization?: string | undefined; apiKeyHeader?: string | undefined },
+    where: { transport: 'http' | 'sse' | 'ws'; remoteAddress: string | null },
+  ) {
     const result = await (await authenticator).authenticate(credential);
-    if (isAuthError(result)) log.info({ code: result.code }, 'authentication failed');
+    if (isAuthError(result)) {
+      log.info({ code: result.code, transport: where.transport }, 'authentication failed');
+      const presented = credential.apiKeyHeader ?? credential.authorization ?? '';
+      const credentialKind = presented === '' ? 'none' : /sy_/.test(presented) ? 'api-key' : /^Bearer\s+ey/i.test(presented) ? 'jwt' : 'unknown';
+      audit.append({ kind: 'auth-failure', transport: where.transport, reason: result.code, remoteAddress: where.remoteAddress, credentialKind });
+    }
     return result;
   }
 
-  const handleWebhook = createWebhookRoute({ registry, ingestor, log, bodyLimitBytes: config.server.bodyLimitBytes, now });
+  const handleWebhook = createWebhookRoute({ registry, ingestor, log, audit, bodyLimitBytes: config.server.bodyLimitBytes, now });
   let ready = false;
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -139,7 +158,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     const wantsGraphiQL = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
     let identity: RequestIdentity = ANONYMOUS;
     if (!wantsGraphiQL) {
-      const result = await identify({ authorization: req.headers.authorization, apiKeyHeader: header(req.headers['x-api-key']) });
+      const transport = (req.headers.accept ?? '').includes('text/event-stream') ? 'sse' : 'http';
+      const result = await identify({ authorization: req.headers.authorization, apiKeyHeader: header(req.headers['x-api-key']) }, { transport, remoteAddress: req.socket.remoteAddress ?? null });
       if (isAuthError(result)) {
         res.setHeader('www-authenticate', 'Bearer realm="switchyard"');
         return json(res, result.status, { errors: [{ message: result.message, extensions: { code: result.status === 503 ? 'AUTH_UNAVAILABLE' : 'UNAUTHENTICATED' } }] });
@@ -190,12 +210,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
     maxConnectionsPerIdentity: config.limits.maxConnectionsPerIdentity,
     ...(persisted ? { resolveDocument: persisted.resolve } : {}),
+    auditOperation: createOperationAuditor(audit),
     identify: async ({ connectionParams, headers }) => {
       const param = (k: string) => (typeof connectionParams?.[k] === 'string' ? (connectionParams[k] as string) : undefined);
       const result = await identify({
         authorization: param('authorization') ?? param('Authorization') ?? header(headers.authorization),
         apiKeyHeader: param('apiKey') ?? param('x-api-key') ?? header(headers['x-api-key']),
-      });
+      }, { transport: 'ws', remoteAddress: null });
       return isAuthError(result) ? null : result;
     },
     // Credentials that expire or are revoked end the connection within a second (4403).
@@ -216,7 +237,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
 
   return {
-    server, yoga, services, registry, scheduler, log,
+    server, yoga, services, registry, scheduler, log, audit,
     /** Applies a reloaded `auth.apiKeys`: revoked or removed keys are refused, their live streams end. */
     async reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']) {
       (await authenticator).updateApiKeys(apiKeys);
@@ -248,6 +269,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       await registry.dispose();
       redis?.disconnect();
+      await audit.close();
     },
   };
 }

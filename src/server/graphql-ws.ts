@@ -4,6 +4,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { GatewayContext, RequestIdentity } from '../context.ts';
+import type { OperationRecord } from '../plugins/use-audit.ts';
 
 export interface GraphQLWsOptions {
   readonly path: string;
@@ -15,6 +16,8 @@ export interface GraphQLWsOptions {
    * null refuses the connection (closed with 4403 Forbidden).
    */
   readonly identify: (input: { connectionParams: Readonly<Record<string, unknown>> | undefined; headers: Readonly<Record<string, string | string[] | undefined>> }) => Promise<RequestIdentity | null>;
+  /** Records one audit entry per operation. */
+  readonly auditOperation?: (record: OperationRecord) => void;
   /** Trusted-documents mode: maps a subscribe payload to the document it may run, or an error. */
   readonly resolveDocument?: (payload: { query?: string | null; extensions?: Record<string, unknown> | null }) => string | GraphQLError;
   /** Called when an identity's credentials stop being valid; returns a stop function. */
@@ -81,10 +84,18 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
         connections.delete(ctx.extra.socket);
       },
       onSubscribe: async (ctx, id, payload) => {
+        const startedAt = Date.now();
         const connection = connections.get(ctx.extra.socket);
-        if (!connection) return limitError('Not authenticated', 'UNAUTHENTICATED');
+        const denied = (errors: readonly GraphQLError[]) => {
+          options.auditOperation?.({
+            identity: connection?.identity ?? { id: 'unauthenticated', kind: 'anonymous', expiresAt: null, scope: { allowsBackend: () => false, allowsEntity: () => false } },
+            transport: 'ws', query: payload.query, operationName: payload.operationName, variables: payload.variables, errors, executed: false, startedAt,
+          });
+          return errors;
+        };
+        if (!connection) return denied(limitError('Not authenticated', 'UNAUTHENTICATED'));
         if (connection.active.size >= options.maxSubscriptionsPerConnection) {
-          return limitError(`Too many operations on this connection (limit ${options.maxSubscriptionsPerConnection})`, 'SUBSCRIPTION_LIMIT');
+          return denied(limitError(`Too many operations on this connection (limit ${options.maxSubscriptionsPerConnection})`, 'SUBSCRIPTION_LIMIT'));
         }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
@@ -94,11 +105,11 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
           identity: connection.identity,
         });
         const source = options.resolveDocument ? options.resolveDocument(payload) : payload.query;
-        if (source instanceof GraphQLError) return [source];
+        if (source instanceof GraphQLError) return denied([source]);
         try {
           const document = parse(source);
           const errors = validate(schema, document);
-          if (errors.length > 0) return errors;
+          if (errors.length > 0) return denied(errors);
           connection.active.add(id);
           return {
             schema,
@@ -109,8 +120,17 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
             rootValue: { execute, subscribe },
           } satisfies ExecutionArgs;
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('Invalid operation', { extensions: { code: 'BAD_REQUEST' } })];
+          return denied([error instanceof GraphQLError ? error : new GraphQLError('Invalid operation', { extensions: { code: 'BAD_REQUEST' } })]);
         }
+      },
+      onOperation: (ctx, _id, payload, _args, result) => {
+        const connection = connections.get(ctx.extra.socket);
+        if (!connection || !options.auditOperation) return;
+        const errors = Symbol.asyncIterator in result ? undefined : (result as { errors?: readonly GraphQLError[] }).errors;
+        options.auditOperation({
+          identity: connection.identity, transport: 'ws', query: payload.query, operationName: payload.operationName,
+          variables: payload.variables, errors, executed: true, startedAt: Date.now(),
+        });
       },
       onComplete: (ctx, id) => {
         connections.get(ctx.extra.socket)?.active.delete(id);

@@ -46,6 +46,7 @@ export async function startGitlabStack(options: GitlabStackOptions = {}): Promis
       logLevel: 'silent',
       server: { port: 0, host: '127.0.0.1' },
       auth: { mode: 'open' },
+      audit: { file: null },
       backends: [
         {
           name: 'gl',

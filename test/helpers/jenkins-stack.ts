@@ -38,6 +38,7 @@ export async function startJenkinsStack(options: JenkinsStackOptions = {}): Prom
       logLevel: 'silent',
       server: { port: 0, host: '127.0.0.1' },
       auth: { mode: 'open' },
+      audit: { file: null },
       backends: [
         {
           name: 'jk',

@@ -41,6 +41,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       logLevel: 'silent',
       server: { port: 0, host: '127.0.0.1' },
       auth: { mode: 'open' },
+      audit: { file: null },
       ...options.config,
       backends: [
         {

@@ -13,6 +13,7 @@ function configFor(store: 'memory' | 'redis', prefix: string) {
     logLevel: 'silent',
     server: { port: 0, host: '127.0.0.1' },
     auth: { mode: 'open' },
+    audit: { file: null },
     limits: { maxAliases: 200, maxCost: 1_000_000, maxTokens: 5000 },
     rateLimit: { store, redisKeyPrefix: prefix, fields: { 'Query.backends': { max: MAX, window: '1m' } } },
     // No upstream is called by `backends`; the URL is never contacted.

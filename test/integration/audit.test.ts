@@ -1,0 +1,65 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { AuditRecord } from '../../src/audit/audit-record.ts';
+import { verifyAuditLog } from '../../src/audit/verify.ts';
+import { createApiKey } from '../../src/auth/api-keys.ts';
+import { GITHUB_TOKEN, startStack, WEBHOOK_SECRET } from '../helpers/stack.ts';
+
+describe('audit trail of a running gateway', () => {
+  it('should record operations, auth failures and webhooks in a verifiable chain with no secrets', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'switchyard-audit-')), 'audit.jsonl');
+    const { key, hash } = await createApiKey('auditor');
+    const stack = await startStack({
+      sim: { repositories: ['api'], history: 1 },
+      config: {
+        audit: { file },
+        auth: { mode: 'required', apiKeys: [{ id: 'auditor', hash, scopes: [{ backends: ['*'] }] }] },
+        limits: { maxDepth: 6 },
+        rateLimit: { fields: { 'Query.backends': { max: 1, window: '1m' } } },
+      },
+    });
+    const post = (query: string, variables: Record<string, unknown> = {}, auth = true) =>
+      fetch(`${stack.base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${key}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+    try {
+      await post('query Ok($token: ID!, $note: String) { backends { name } node(id: $token) { id } projects(filter: { search: $note }) { nodes { id } } }', { token: 'ghp_leakedsecret0123456789abcdef', note: 'hello' });
+      await post('query Limited { backends { name } }');
+      await post('{ pipelines { nodes { jobs { nodes { pipeline { jobs { nodes { name } } } } } } } }');
+      await post('{ backends { name } }', {}, false);
+      await fetch(`${stack.base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sy_wrong_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, body: '{"query":"{ backends { name } }"}' });
+      const body = JSON.stringify({ zen: 'hi' });
+      const sig = (secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+      for (const s of [WEBHOOK_SECRET, 'forged']) {
+        await fetch(`${stack.base}/webhooks/gh`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': sig(s) }, body });
+      }
+    } finally {
+      await stack.close();
+    }
+    const text = readFileSync(file, 'utf8');
+    const records = text.trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+    const graphql = records.filter((r) => r.kind === 'graphql');
+    expect(graphql.map((r) => (r.kind === 'graphql' ? [r.operationName, r.outcome] : null))).toEqual([
+      ['Ok', 'ok'],
+      ['Limited', 'limited'],
+      [null, 'denied'],
+    ]);
+    const ok = graphql[0]!;
+    expect(ok.kind === 'graphql' && ok.identity).toMatchObject({ id: 'key:auditor', kind: 'api-key' });
+    expect(ok.kind === 'graphql' && ok.variables).toEqual({ token: '[redacted]', note: 'hello' });
+    expect(records.filter((r) => r.kind === 'auth-failure').map((r) => (r.kind === 'auth-failure' ? r.credentialKind : null))).toEqual(['none', 'api-key']);
+    expect(records.filter((r) => r.kind === 'webhook').map((r) => (r.kind === 'webhook' ? [r.verified, r.effect] : null))).toEqual([
+      [true, 'ignored'],
+      [false, 'rejected'],
+    ]);
+    const verdict = await verifyAuditLog(file);
+    expect(verdict.ok).toBe(true);
+    expect(verdict.records).toBe(records.length);
+    for (const secret of [key, GITHUB_TOKEN, WEBHOOK_SECRET, 'ghp_leakedsecret0123456789abcdef', hash]) expect(text).not.toContain(secret);
+  });
+});
