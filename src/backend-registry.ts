@@ -4,6 +4,7 @@ import type { AdapterFactories, GatewayConfig } from './config/load-config.ts';
 import { createSecretResolver } from './config/secret.ts';
 import { BackendHealth } from './health.ts';
 import { toGlobalId } from './ids.ts';
+import { createBackendPolicy, type BackendPolicy } from './resilience/backend-policy.ts';
 
 /** A configured backend as the core sees it: its adapter plus core-owned health. */
 export interface BackendEntry {
@@ -11,6 +12,8 @@ export interface BackendEntry {
   readonly name: string;
   readonly adapter: BackendAdapter;
   readonly health: BackendHealth;
+  /** Retries, circuit breaker and rate-limit wait around every upstream read. */
+  readonly policy: BackendPolicy;
 }
 
 export class BackendRegistry {
@@ -57,7 +60,7 @@ export function createBackendRegistry(
       now: deps.now,
       secret,
     });
-    return { id: toGlobalId('Backend', b.name, b.name), name: b.name, adapter, health };
+    return { id: toGlobalId('Backend', b.name, b.name), name: b.name, adapter, health, policy: createBackendPolicy(b.name, { now: () => deps.now().getTime() }) };
   });
   return new BackendRegistry(entries);
 }

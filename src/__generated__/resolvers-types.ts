@@ -57,6 +57,8 @@ export type BackendCapabilities = {
 
 export type BackendHealth = {
   readonly __typename?: 'BackendHealth';
+  /** The circuit breaker in front of this backend. */
+  readonly circuit: CircuitState;
   readonly lastErrorAt?: Maybe<Scalars['DateTime']['output']>;
   /** A short error code, e.g. UPSTREAM_TIMEOUT or UPSTREAM_UNAVAILABLE. */
   readonly lastErrorCode?: Maybe<Scalars['String']['output']>;
@@ -67,6 +69,8 @@ export type BackendHealth = {
   /** Requests left in the current upstream rate-limit window, when the backend reports it. */
   readonly rateLimitRemaining?: Maybe<Scalars['Int']['output']>;
   readonly rateLimitResetAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Set while the gateway waits out an upstream rate limit; no request is sent before. */
+  readonly rateLimitedUntil?: Maybe<Scalars['DateTime']['output']>;
   readonly state: HealthState;
 };
 
@@ -95,6 +99,14 @@ export type CiStatus =
   | 'UNSTABLE'
   /** Held by something other than capacity; see waitReason. */
   | 'WAITING';
+
+export type CircuitState =
+  /** Calls go through. */
+  | 'CLOSED'
+  /** One probe call is allowed to test recovery. */
+  | 'HALF_OPEN'
+  /** Repeated failures: calls are refused without contacting the backend. */
+  | 'OPEN';
 
 /** How the gateway learned of a change. */
 export type EventSource =
@@ -566,6 +578,7 @@ export type ResolversTypes = {
   BackendHealth: ResolverTypeWrapper<BackendHealth>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CiStatus: CiStatus;
+  CircuitState: CircuitState;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EventSource: EventSource;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -681,6 +694,7 @@ export type BackendCapabilitiesResolvers<ContextType = GatewayContext, ParentTyp
 };
 
 export type BackendHealthResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['BackendHealth'] = ResolversParentTypes['BackendHealth']> = {
+  circuit?: Resolver<ResolversTypes['CircuitState'], ParentType, ContextType>;
   lastErrorAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   lastErrorCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastErrorMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -689,6 +703,7 @@ export type BackendHealthResolvers<ContextType = GatewayContext, ParentType exte
   lastWebhookAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   rateLimitRemaining?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   rateLimitResetAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  rateLimitedUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['HealthState'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };

@@ -61,7 +61,8 @@ export class PollScheduler {
   private async cycle(backend: BackendEntry): Promise<number> {
     const interval = backend.adapter.pollIntervalMs ?? DEFAULT_INTERVAL_MS;
     try {
-      const result = await backend.adapter.poll!();
+      const poll = backend.adapter.poll!.bind(backend.adapter);
+      const result = await backend.policy.execute(() => poll());
       backend.health.polled();
       this.failures.set(backend.name, 0);
       const published = this.ingestor.ingest(result.entities, { source: 'POLL', publishNew: true });

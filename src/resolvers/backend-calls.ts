@@ -62,7 +62,7 @@ export async function listPipelines(
   matches: (p: PipelineModel) => boolean,
 ): Promise<PipelineModel[]> {
   const key = cacheKey(backend.name, 'pipelines', { ...query, createdAfter: query.createdAfter?.toISOString(), createdBefore: query.createdBefore?.toISOString() });
-  const listed = overlay(ctx, await ctx.listCache.get(key, () => backend.adapter.listPipelines(query)));
+  const listed = overlay(ctx, await ctx.listCache.get(key, () => backend.policy.execute(() => backend.adapter.listPipelines(query))));
   const oldest = listed.length >= query.limit ? Math.min(...listed.map((p) => Date.parse(p.createdAt))) : -Infinity;
   const byId = new Map(listed.filter(matches).map((p) => [p.nativeId, p]));
   for (const p of ctx.state.all('Pipeline', backend.name)) {
@@ -73,9 +73,9 @@ export async function listPipelines(
 
 export async function listRunners(ctx: GatewayContext, backend: BackendEntry): Promise<RunnerModel[]> {
   if (!backend.adapter.capabilities.runners) return [];
-  return overlay(ctx, await ctx.listCache.get(cacheKey(backend.name, 'runners', null), () => backend.adapter.listRunners()));
+  return overlay(ctx, await ctx.listCache.get(cacheKey(backend.name, 'runners', null), () => backend.policy.execute(() => backend.adapter.listRunners())));
 }
 
 export async function listProjects(ctx: GatewayContext, backend: BackendEntry): Promise<ProjectModel[]> {
-  return overlay(ctx, await ctx.listCache.get(cacheKey(backend.name, 'projects', null), () => backend.adapter.listProjects()));
+  return overlay(ctx, await ctx.listCache.get(cacheKey(backend.name, 'projects', null), () => backend.policy.execute(() => backend.adapter.listProjects())));
 }

@@ -31,6 +31,8 @@ export const typeResolvers: Resolvers = {
         lastPollAt: iso(h.lastPollAt),
         rateLimitRemaining: h.rateLimitRemaining,
         rateLimitResetAt: iso(h.rateLimitResetAt),
+        circuit: b.policy.circuit(),
+        rateLimitedUntil: b.policy.blockedUntil() > Date.now() ? new Date(b.policy.blockedUntil()).toISOString() : null,
       };
     },
   },

@@ -96,3 +96,33 @@ describe('partial results when one backend fails', () => {
     expect(time.errors?.[0]?.message).toMatch(/DateTime must be an ISO-8601 timestamp/);
   });
 });
+
+describe('upstream rate limits are waited out exactly', () => {
+  it('should send no request to a backend while its Retry-After runs, and show it in health', async () => {
+    const sim = createGithubSimulator({ token: GITHUB_TOKEN, org: 'rl-org', repositories: ['svc'], history: 1, seed: 5 });
+    await sim.start();
+    const stack = await startStack({
+      sim: { repositories: ['api'], history: 1 },
+      config: { freshnessSeconds: 0 },
+      extraBackends: [{ name: 'limited', provider: 'github', url: sim.url, token: { value: GITHUB_TOKEN }, organizations: ['rl-org'] }],
+    });
+    try {
+      sim.setFault({ status: 429, retryAfterSeconds: 30, body: { message: 'API rate limit exceeded' } });
+      const first = await stack.query<{ runners: unknown }>('{ runners { nodes { name } } }');
+      expect(first.errors?.[0]).toMatchObject({ extensions: { backend: 'limited', code: 'UPSTREAM_RATE_LIMITED' } });
+      sim.setFault(null);
+      sim.resetRequests();
+      stack.gateway.services.listCache.clear();
+      const second = await stack.query<{ backends: { name: string; health: { rateLimitedUntil: string | null } }[] }>(
+        '{ runners { nodes { name } } backends { name health { rateLimitedUntil circuit } } }',
+      );
+      expect(second.errors?.[0]).toMatchObject({ extensions: { backend: 'limited', code: 'UPSTREAM_RATE_LIMITED' } });
+      expect(sim.requests).toEqual([]);
+      const until = second.data!.backends.find((b) => b.name === 'limited')!.health.rateLimitedUntil;
+      expect(Date.parse(until!) - Date.now()).toBeGreaterThan(25_000);
+    } finally {
+      await stack.close();
+      await sim.stop();
+    }
+  });
+});

@@ -1,0 +1,72 @@
+import {
+  BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, wrap, CircuitState,
+} from 'cockatiel';
+import { isUpstreamError, UpstreamError } from '../errors.ts';
+
+export type CircuitStateName = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+
+export interface BackendPolicyOptions {
+  /** Attempts of one idempotent read, the first included. */
+  readonly attempts?: number;
+  /** Consecutive failures that open the circuit. */
+  readonly breakerThreshold?: number;
+  /** How long an open circuit refuses calls before one probe is let through. */
+  readonly halfOpenAfterMs?: number;
+  readonly now?: () => number;
+}
+
+export interface BackendPolicy {
+  /** Runs one idempotent upstream read under retry, circuit breaker and rate-limit wait. */
+  execute<T>(read: () => Promise<T>): Promise<T>;
+  readonly circuit: () => CircuitStateName;
+  /** When the backend's rate-limit wait ends (ms since epoch), or 0. */
+  readonly blockedUntil: () => number;
+}
+
+const TRANSIENT = new Set(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT']);
+const isTransient = (e: Error) => isUpstreamError(e) && TRANSIENT.has(e.code);
+
+/**
+ * The core's resilience policy for one backend, around every adapter read
+ * (loaders, lists, polls):
+ * - retries transient failures (5xx, network, timeout) of idempotent reads with
+ *   jittered exponential backoff; never 4xx, never rate limits;
+ * - a circuit breaker (cockatiel) opens after consecutive failures and refuses
+ *   calls without touching the backend until a half-open probe succeeds;
+ * - a rate-limit answer with Retry-After (or a reset time) blocks every call to
+ *   that backend until then: no request is sent during the wait.
+ */
+export function createBackendPolicy(backend: string, options: BackendPolicyOptions = {}): BackendPolicy {
+  const now = options.now ?? Date.now;
+  let blockedUntil = 0;
+  const retrying = retry(handleWhen(isTransient), {
+    maxAttempts: Math.max(0, (options.attempts ?? 3) - 1),
+    backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }),
+  });
+  const breaker = circuitBreaker(handleWhen(isTransient), {
+    halfOpenAfter: options.halfOpenAfterMs ?? 30_000,
+    breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
+  });
+  const policy = wrap(breaker, retrying);
+  return {
+    async execute(read) {
+      const wait = blockedUntil - now();
+      if (wait > 0) {
+        throw new UpstreamError(backend, 'UPSTREAM_RATE_LIMITED', `rate limited upstream; next request allowed in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
+      }
+      try {
+        return await policy.execute(() => read());
+      } catch (error) {
+        if (error instanceof BrokenCircuitError) {
+          throw new UpstreamError(backend, 'UPSTREAM_UNAVAILABLE', 'circuit open after repeated failures; not calling the backend until a probe succeeds');
+        }
+        if (isUpstreamError(error) && error.code === 'UPSTREAM_RATE_LIMITED' && error.details.retryAfterMs) {
+          blockedUntil = Math.max(blockedUntil, now() + error.details.retryAfterMs);
+        }
+        throw error;
+      }
+    },
+    circuit: () => (breaker.state === CircuitState.Open || breaker.state === CircuitState.Isolated ? 'OPEN' : breaker.state === CircuitState.HalfOpen ? 'HALF_OPEN' : 'CLOSED'),
+    blockedUntil: () => blockedUntil,
+  };
+}
