@@ -55,7 +55,7 @@ export interface Gateway {
   readonly audit: AuditLog;
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']): Promise<void>;
-  close(): Promise<void>;
+  close(graceMs?: number): Promise<void>;
 }
 
 const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
@@ -140,6 +140,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const handleWebhook = createWebhookRoute({ registry, ingestor, log, audit, bodyLimitBytes: config.server.bodyLimitBytes, now });
   let ready = false;
+  /** Open SSE streams, ended on shutdown so their clients reconnect elsewhere. */
+  const streams = new Set<ServerResponse>();
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     let body: Buffer | undefined;
@@ -176,6 +178,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       ...(body ? { body } : {}),
       signal: controller.signal,
     }, { identity });
+    const streaming = (response.headers.get('content-type') ?? '').includes('text/event-stream');
+    if (streaming) {
+      streams.add(res);
+      res.once('close', () => streams.delete(res));
+    }
     await sendFetchResponse(response, res);
   }
 
@@ -259,13 +266,20 @@ export function createGateway(options: GatewayOptions): Gateway {
       const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
       return { port: address.port, url: `http://${shownHost}:${address.port}${GRAPHQL_PATH}` };
     },
-    async close() {
+    /**
+     * Graceful shutdown: readiness goes false, no new connections, WebSockets
+     * close with 1001 and SSE streams end (clients reconnect elsewhere and
+     * resume), in-flight requests get `graceMs` to finish.
+     */
+    async close(graceMs = 5000) {
       ready = false;
       await scheduler.stop();
       await graphqlWs.dispose();
+      for (const res of streams) res.end();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), graceMs).unref();
       });
       await registry.dispose();
       redis?.disconnect();
