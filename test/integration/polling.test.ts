@@ -80,3 +80,25 @@ describe('polling where no webhook is configured', () => {
     expect(b.health.rateLimitRemaining).toBeGreaterThan(0);
   });
 });
+
+describe('reconciliation after a webhook outage', () => {
+  it('should catch up by polling on what webhooks never delivered', async () => {
+    const stack = await startStack({ sim: { repositories: ['api'], history: 1, runners: [{ name: 'solo', labels: ['self-hosted'], scope: 'org' }] } });
+    try {
+      await stack.gateway.scheduler.pollNow('gh');
+      const client = stack.wsClient();
+      const events = collect<JobEventData>(client, 'subscription { jobUpdated { source job { name status } } }', undefined, (items) =>
+        items.some((e) => e.jobUpdated.job.name === 'missed' && e.jobUpdated.job.status === 'SUCCESS'),
+      );
+      await waitForSubscribers(stack, 1);
+      stack.sim.setWebhook(null); // the outage: GitHub's deliveries fail, and it does not retry them
+      await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'missed', labels: ['self-hosted'] }] });
+      await stack.sim.runUntilIdle();
+      await stack.gateway.scheduler.pollNow('gh');
+      const got = (await events.done).map((e) => e.jobUpdated).filter((e) => e.job.name === 'missed');
+      expect(got.at(-1)).toEqual({ source: 'POLL', job: { name: 'missed', status: 'SUCCESS' } });
+    } finally {
+      await stack.close();
+    }
+  });
+});
