@@ -161,6 +161,11 @@ export type JobEdge = {
 
 export type JobEvent = {
   readonly __typename?: 'JobEvent';
+  /**
+   * Opaque resume position: pass it as `after` to a new subscription to receive
+   * what was missed since this event, then live events.
+   */
+  readonly cursor: Scalars['String']['output'];
   /** The whole job as it is now; select nested fields freely. */
   readonly job: Job;
   readonly previousStatus?: Maybe<CiStatus>;
@@ -262,6 +267,11 @@ export type PipelineEdge = {
 
 export type PipelineEvent = {
   readonly __typename?: 'PipelineEvent';
+  /**
+   * Opaque resume position: pass it as `after` to a new subscription to receive
+   * what was missed since this event, then live events.
+   */
+  readonly cursor: Scalars['String']['output'];
   readonly pipeline: Pipeline;
   readonly previousStatus?: Maybe<CiStatus>;
   readonly receivedAt: Scalars['DateTime']['output'];
@@ -415,6 +425,11 @@ export type RunnerEdge = {
 
 export type RunnerEvent = {
   readonly __typename?: 'RunnerEvent';
+  /**
+   * Opaque resume position: pass it as `after` to a new subscription to receive
+   * what was missed since this event, then live events.
+   */
+  readonly cursor: Scalars['String']['output'];
   readonly previousState?: Maybe<RunnerState>;
   readonly receivedAt: Scalars['DateTime']['output'];
   readonly runner: Runner;
@@ -466,16 +481,19 @@ export type Subscription = {
 
 
 export type SubscriptionJobUpdatedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<JobFilter>;
 };
 
 
 export type SubscriptionPipelineUpdatedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<PipelineFilter>;
 };
 
 
 export type SubscriptionRunnerUpdatedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<RunnerFilter>;
 };
 
@@ -750,6 +768,7 @@ export type JobEdgeResolvers<ContextType = GatewayContext, ParentType extends Re
 };
 
 export type JobEventResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobEvent'] = ResolversParentTypes['JobEvent']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   job?: Resolver<ResolversTypes['Job'], ParentType, ContextType>;
   previousStatus?: Resolver<Maybe<ResolversTypes['CiStatus']>, ParentType, ContextType>;
   receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -817,6 +836,7 @@ export type PipelineEdgeResolvers<ContextType = GatewayContext, ParentType exten
 };
 
 export type PipelineEventResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PipelineEvent'] = ResolversParentTypes['PipelineEvent']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   pipeline?: Resolver<ResolversTypes['Pipeline'], ParentType, ContextType>;
   previousStatus?: Resolver<Maybe<ResolversTypes['CiStatus']>, ParentType, ContextType>;
   receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -888,6 +908,7 @@ export type RunnerEdgeResolvers<ContextType = GatewayContext, ParentType extends
 };
 
 export type RunnerEventResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RunnerEvent'] = ResolversParentTypes['RunnerEvent']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   previousState?: Resolver<Maybe<ResolversTypes['RunnerState']>, ParentType, ContextType>;
   receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   runner?: Resolver<ResolversTypes['Runner'], ParentType, ContextType>;

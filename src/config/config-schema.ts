@@ -53,6 +53,24 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * Where subscription events go and how much history is kept for resuming (`after: <cursor>`):
+     * per process (`memory`, the default), or Redis Streams shared by all instances, so a webhook
+     * received by one instance reaches the subscribers of every instance.
+     */
+    events: z
+      .object({
+        store: z.enum(['memory', 'redis']).default('memory'),
+        redisUrl: z.string().default('redis://127.0.0.1:6379'),
+        /** Namespace of the streams in Redis (instances that share events share it). */
+        streamPrefix: z.string().min(1).default('switchyard:events:'),
+        /** Retained events per event type (Job, Pipeline, Runner). */
+        historyMaxEvents: z.number().int().min(1).max(10_000_000).default(10_000),
+        /** Retained events are at most this old. */
+        historyMaxAgeSeconds: z.number().int().min(1).max(30 * 86_400).default(3600),
+      })
+      .strict()
+      .default({}),
     /** Append-only, hash-chained JSON-lines audit trail (`switchyard audit verify <file>`); null turns it off. */
     audit: z
       .object({ file: z.string().min(1).nullable().default('switchyard-audit.jsonl'), fsync: z.boolean().default(false) })

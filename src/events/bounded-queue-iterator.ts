@@ -12,6 +12,7 @@ export class BoundedQueueIterator<T> implements AsyncIterableIterator<T> {
   private rejectWaiting: ((error: unknown) => void) | null = null;
   private failure: unknown = null;
   private done = false;
+  private spaceWaiter: (() => void) | null = null;
 
   constructor(
     private readonly limit: number,
@@ -41,6 +42,37 @@ export class BoundedQueueIterator<T> implements AsyncIterableIterator<T> {
     return this.queue.length - this.head;
   }
 
+  /** True once the subscriber has been ended (closed, failed or overflowed). */
+  get closed(): boolean {
+    return this.done || this.failure !== null;
+  }
+
+  /** True when push() would overflow. */
+  get full(): boolean {
+    return this.size >= this.limit;
+  }
+
+  /**
+   * Resolves when the queue is at most half full, or the subscriber is gone:
+   * lets a producer with a backlog (history replay) feed at the reader's pace.
+   */
+  waitForSpace(): Promise<void> {
+    if (this.closed || this.size * 2 <= this.limit) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.spaceWaiter;
+      this.spaceWaiter = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  private wakeProducer(): void {
+    const waiter = this.spaceWaiter;
+    this.spaceWaiter = null;
+    waiter?.();
+  }
+
   next(): Promise<IteratorResult<T>> {
     if (this.head < this.queue.length) {
       const value = this.queue[this.head++] as T;
@@ -48,6 +80,7 @@ export class BoundedQueueIterator<T> implements AsyncIterableIterator<T> {
         this.queue.splice(0, this.head);
         this.head = 0;
       }
+      if (this.spaceWaiter && this.size * 2 <= this.limit) this.wakeProducer();
       return Promise.resolve({ value, done: false });
     }
     if (this.failure) {
@@ -88,6 +121,7 @@ export class BoundedQueueIterator<T> implements AsyncIterableIterator<T> {
     this.queue.length = 0;
     this.head = 0;
     this.onClose();
+    this.wakeProducer();
     if (this.rejectWaiting) {
       const reject = this.rejectWaiting;
       this.waiting = null;
@@ -105,6 +139,7 @@ export class BoundedQueueIterator<T> implements AsyncIterableIterator<T> {
     this.queue.length = 0;
     this.head = 0;
     this.onClose();
+    this.wakeProducer();
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = null;

@@ -9,6 +9,11 @@ interface EventBase {
   readonly source: EventSource;
   /** ISO time the gateway received the change. */
   readonly receivedAt: string;
+  /**
+   * Opaque resume position, assigned by the event bus when it publishes the
+   * event (publishers leave it out). Every event a subscriber receives has one.
+   */
+  readonly cursor?: string;
 }
 
 export interface JobEvent extends EventBase {
@@ -31,3 +36,6 @@ export interface RunnerEvent extends EventBase {
 
 export type ChangeEvent = JobEvent | PipelineEvent | RunnerEvent;
 export type ChangeEventByType = { Job: JobEvent; Pipeline: PipelineEvent; Runner: RunnerEvent };
+export type EventType = ChangeEvent['type'];
+/** An event as the bus delivers it: with its cursor. */
+export type WithCursor<T extends ChangeEvent> = T & { readonly cursor: string };

@@ -52,23 +52,23 @@ function guard<T>(ctx: GatewayContext, iterator: BoundedQueueIterator<T>): Bound
 
 export const subscriptionResolvers: SubscriptionResolvers = {
   jobUpdated: {
-    subscribe: (_, { filter }, ctx) => {
+    subscribe: (_, { filter, after }, ctx) => {
       const f = compileJobFilter(filter);
-      return guard(ctx, ctx.bus.subscribe('Job', (e) => f.matches(e.job) && visible(ctx, e.job)));
+      return guard(ctx, ctx.bus.subscribe('Job', (e) => f.matches(e.job) && visible(ctx, e.job), after));
     },
     resolve: resolveEvent,
   },
   pipelineUpdated: {
-    subscribe: (_, { filter }, ctx) => {
+    subscribe: (_, { filter, after }, ctx) => {
       const f = compilePipelineFilter(filter);
-      return guard(ctx, ctx.bus.subscribe('Pipeline', (e) => f.matches(e.pipeline) && visible(ctx, e.pipeline)));
+      return guard(ctx, ctx.bus.subscribe('Pipeline', (e) => f.matches(e.pipeline) && visible(ctx, e.pipeline), after));
     },
     resolve: resolveEvent,
   },
   runnerUpdated: {
-    subscribe: (_, { filter }, ctx) => {
+    subscribe: (_, { filter, after }, ctx) => {
       const f = compileRunnerFilter(filter);
-      return guard(ctx, ctx.bus.subscribe('Runner', (e) => f.matches(e.runner) && visible(ctx, e.runner)));
+      return guard(ctx, ctx.bus.subscribe('Runner', (e) => f.matches(e.runner) && visible(ctx, e.runner), after));
     },
     resolve: resolveEvent,
   },

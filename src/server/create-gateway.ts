@@ -10,6 +10,7 @@ import { createSecretResolver } from '../config/secret.ts';
 import type { AdapterFactories, GatewayConfig } from '../config/load-config.ts';
 import { ANONYMOUS, createRequestContext, type GatewayContext, type GatewayServices, type RequestIdentity } from '../context.ts';
 import { EventBus } from '../events/event-bus.ts';
+import { eventStoreFactory } from '../events/create-event-store.ts';
 import { Ingestor } from '../ingest/ingestor.ts';
 import { PollScheduler } from '../ingest/poll-scheduler.ts';
 import { BodyTooLargeError, readBody } from '../ingest/read-body.ts';
@@ -73,7 +74,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const log = options.log ?? createLogger(config.logLevel);
   const registry = createBackendRegistry(config, options.factories, { log, env: options.env ?? process.env, now });
   const state = new LiveState();
-  const bus = new EventBus(config.subscriptionQueueLimit);
+  const bus = new EventBus(config.subscriptionQueueLimit, eventStoreFactory(config.events, log));
   const ingestor = new Ingestor(state, bus, registry, log, now);
   const freshnessMs = config.freshnessSeconds * 1000;
   const services: GatewayServices = {
@@ -283,6 +284,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       await registry.dispose();
       redis?.disconnect();
+      await bus.close();
       await audit.close();
     },
   };

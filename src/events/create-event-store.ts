@@ -1,0 +1,19 @@
+import type { Logger } from 'pino';
+import type { EventStoreFactory } from './event-store.ts';
+import { MemoryEventStore } from './memory-event-store.ts';
+import { RedisEventStore } from './redis-event-store.ts';
+
+export interface EventsConfig {
+  readonly store: 'memory' | 'redis';
+  readonly redisUrl: string;
+  readonly streamPrefix: string;
+  readonly historyMaxEvents: number;
+  readonly historyMaxAgeSeconds: number;
+}
+
+/** The configured event store: embedded by default, Redis Streams when instances share events. */
+export function eventStoreFactory(config: EventsConfig, log: Logger): EventStoreFactory {
+  const limits = { maxEvents: config.historyMaxEvents, maxAgeSeconds: config.historyMaxAgeSeconds };
+  if (config.store === 'redis') return (deliver) => new RedisEventStore(deliver, { redisUrl: config.redisUrl, streamPrefix: config.streamPrefix, limits, log });
+  return (deliver) => new MemoryEventStore(deliver, limits);
+}

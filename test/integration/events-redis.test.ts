@@ -1,0 +1,209 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createClient, type Client } from 'graphql-ws';
+import { Redis } from 'ioredis';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGithubSimulator, type GithubSimulator } from '../../adapters/github/simulator/index.ts';
+import { GITHUB_TOKEN, WEBHOOK_SECRET, waitFor } from '../helpers/stack.ts';
+
+interface Received {
+  readonly cursor: string;
+  readonly id: string;
+  readonly name: string;
+  readonly status: string;
+}
+
+const JOBS = 'subscription($after: String) { jobUpdated(after: $after) { cursor job { id name status } } }';
+/** The Redis Stream entry id inside a cursor (`r1.<epoch>.<id>`). */
+const entryId = (cursor: string) => cursor.slice(cursor.lastIndexOf('.') + 1);
+
+/** A subscription that records what it receives, and how it ended. */
+function subscribe(client: Client, after?: string) {
+  const items: Received[] = [];
+  const errors: unknown[] = [];
+  const unsubscribe = client.subscribe<{ jobUpdated: { cursor: string; job: { id: string; name: string; status: string } } }>(
+    { query: JOBS, variables: after ? { after } : {} },
+    {
+      next: (value) => {
+        if (value.errors) errors.push(...value.errors);
+        else if (value.data) items.push({ cursor: value.data.jobUpdated.cursor, ...value.data.jobUpdated.job });
+      },
+      error: (error) => errors.push(error),
+      complete: () => undefined,
+    },
+  );
+  return { items, errors, unsubscribe };
+}
+
+function spawnGateway(config: unknown): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/gateway-child.ts'], {
+    env: { ...process.env, SWITCHYARD_TEST_CONFIG: JSON.stringify(config) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /"port":(\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`gateway process exited ${code}`)));
+  });
+}
+
+describe('events shared through Redis Streams by two gateway processes', () => {
+  const prefix = `switchyard:test:events:${randomUUID()}:`;
+  const redis = new Redis('redis://127.0.0.1:6379');
+  const children: ChildProcess[] = [];
+  const clients: Client[] = [];
+  let sim: GithubSimulator;
+  let wsA: string;
+  let wsB: string;
+
+  const client = (url: string) => {
+    const c = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
+    clients.push(c);
+    return c;
+  };
+  /** What was published: the Job stream itself. */
+  const stream = async () => (await redis.xrange(`${prefix}Job`, '-', '+')).map(([id]) => id);
+
+  beforeAll(async () => {
+    sim = createGithubSimulator({ token: GITHUB_TOKEN, seed: 11, repositories: ['api'], history: 1, runners: [{ name: 'solo', labels: ['self-hosted', 'linux'], scope: 'org' }] });
+    await sim.start();
+    const config = {
+      logLevel: 'silent',
+      server: { port: 0, host: '127.0.0.1' },
+      auth: { mode: 'open' },
+      audit: { file: null },
+      events: { store: 'redis', streamPrefix: prefix },
+      backends: [
+        {
+          name: 'gh', provider: 'github', url: sim.url, token: { value: GITHUB_TOKEN }, webhookSecret: { value: WEBHOOK_SECRET },
+          organizations: ['octo-org'], runners: { organizations: ['octo-org'] },
+        },
+      ],
+    };
+    const started = Date.now();
+    const [a, b] = await Promise.all([spawnGateway(config), spawnGateway(config)]);
+    children.push(a.child, b.child);
+    console.info(`two gateway processes up in ${Date.now() - started} ms`);
+    wsA = `ws://127.0.0.1:${a.port}/graphql`;
+    wsB = `ws://127.0.0.1:${b.port}/graphql`;
+    // Webhooks (signed by the simulator) go to gateway A only.
+    sim.setWebhook({ url: `http://127.0.0.1:${a.port}/webhooks/gh`, secret: WEBHOOK_SECRET });
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.dispose()));
+    for (const c of children) c.kill('SIGTERM');
+    await sim?.stop();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('should deliver every event to every subscriber on both instances exactly once, in order per entity', async () => {
+    const subs = [subscribe(client(wsA)), subscribe(client(wsA)), subscribe(client(wsB)), subscribe(client(wsB))];
+    // graphql-ws does not acknowledge subscriptions: warm up until every subscriber has seen an event.
+    for (let i = 0; !subs.every((s) => s.items.length > 0); i++) {
+      expect(i).toBeLessThan(20);
+      await sim.triggerRun({ repo: 'api', jobs: [{ name: `warmup-${i}`, labels: ['self-hosted'], outcome: 'success' }] });
+      await sim.runUntilIdle();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const mark = (await stream()).at(-1)!;
+
+    const started = Date.now();
+    for (let run = 0; run < 3; run++) {
+      await sim.triggerRun({
+        repo: 'api',
+        jobs: [
+          { name: `build-${run}`, labels: ['self-hosted'], outcome: 'success' },
+          { name: `test-${run}`, labels: ['self-hosted'], outcome: run === 1 ? 'failure' : 'success' },
+        ],
+      });
+    }
+    await sim.runUntilIdle();
+    const after = (id: string) => {
+      const [ms, seq] = id.split('-').map(BigInt) as [bigint, bigint];
+      const [mms, mseq] = mark.split('-').map(BigInt) as [bigint, bigint];
+      return ms > mms || (ms === mms && seq > mseq);
+    };
+    const expectedIds = async () => (await redis.xrange(`${prefix}Job`, '-', '+')).map(([id]) => id).filter(after);
+    // Everything published has reached every subscriber (then wait a little for stray duplicates).
+    await waitFor(async () => {
+      const ids = await expectedIds();
+      return ids.length > 0 && subs.every((s) => s.items.filter((e) => after(entryId(e.cursor))).length >= ids.length);
+    }, 15_000, 'all events on all subscribers');
+    await new Promise((r) => setTimeout(r, 500));
+    const ids = await expectedIds();
+    const truth = (await redis.xrange(`${prefix}Job`, '-', '+'))
+      .filter(([id]) => after(id))
+      .map(([id, fields]) => {
+        const e = JSON.parse(fields[fields.indexOf('e') + 1]!) as { job: { name: string; status: string } };
+        return { id, name: e.job.name, status: e.job.status };
+      });
+    expect(truth.map((t) => t.name)).toEqual(expect.arrayContaining(['build-0', 'test-1', 'build-2']));
+    for (const s of subs) {
+      const got = s.items.filter((e) => after(entryId(e.cursor)));
+      // Exactly the published sequence: none lost, none duplicated, same order (hence in order per entity).
+      expect(got.map((e) => entryId(e.cursor))).toEqual(ids);
+      expect(got.map((e) => ({ name: e.name, status: e.status }))).toEqual(truth.map(({ name, status }) => ({ name, status })));
+      expect(s.errors).toEqual([]);
+      const perJob = new Map<string, string[]>();
+      for (const e of got) perJob.set(e.id, [...(perJob.get(e.id) ?? []), e.status]);
+      for (const statuses of perJob.values()) expect(statuses.at(-1)).toMatch(/SUCCESS|FAILURE/);
+    }
+    console.info(`redis events: ${ids.length} job events × ${subs.length} subscribers on 2 processes, delivered in ${Date.now() - started} ms`);
+    for (const s of subs) s.unsubscribe();
+  }, 60_000);
+
+  it('should resume on the other instance after a disconnect: exactly the missed events, then live ones', async () => {
+    const cA = client(wsA);
+    const first = subscribe(client(wsB));
+    for (let i = 0; first.items.length === 0; i++) {
+      expect(i).toBeLessThan(20);
+      await sim.triggerRun({ repo: 'api', jobs: [{ name: `before-${i}`, labels: ['self-hosted'], outcome: 'success' }] });
+      await sim.runUntilIdle();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    first.unsubscribe();
+    const last = first.items.at(-1)!.cursor;
+
+    await sim.triggerRun({ repo: 'api', jobs: [{ name: 'missed', labels: ['self-hosted'], outcome: 'success' }] });
+    await sim.runUntilIdle();
+    await new Promise((r) => setTimeout(r, 300));
+    const missed = (await redis.xrange(`${prefix}Job`, `(${entryId(last)}`, '+')).map(([id]) => id);
+    expect(missed.length).toBeGreaterThanOrEqual(3); // QUEUED, RUNNING, SUCCESS at least
+
+    const resumed = subscribe(cA, last);
+    await waitFor(() => resumed.items.length >= missed.length, 10_000, 'replay');
+    await sim.triggerRun({ repo: 'api', jobs: [{ name: 'live', labels: ['self-hosted'], outcome: 'success' }] });
+    await sim.runUntilIdle();
+    await waitFor(() => resumed.items.some((e) => e.name === 'live' && e.status === 'SUCCESS'), 10_000, 'live events');
+    await new Promise((r) => setTimeout(r, 300));
+    const all = (await redis.xrange(`${prefix}Job`, `(${entryId(last)}`, '+')).map(([id]) => id);
+    expect(resumed.items.map((e) => entryId(e.cursor))).toEqual(all);
+    expect(resumed.items.slice(0, missed.length).every((e) => e.name === 'missed')).toBe(true);
+    expect(resumed.errors).toEqual([]);
+    resumed.unsubscribe();
+  }, 60_000);
+
+  it('should end a subscription whose cursor is not in the history with HISTORY_LOST', async () => {
+    const [oldest] = await stream();
+    // An id just before the oldest retained entry: whatever followed it may be gone.
+    const [ms] = oldest!.split('-');
+    const epoch = (await redis.get(`${prefix}epoch`))!;
+    for (const cursor of [`r1.${epoch}.${Number(ms) - 1}-0`, `r1.0123456789abcdef.${oldest}`]) {
+      const sub = subscribe(client(wsB), cursor);
+      await waitFor(() => sub.errors.length > 0, 5000, 'HISTORY_LOST');
+      expect(JSON.stringify(sub.errors)).toContain('HISTORY_LOST');
+      expect(JSON.stringify(sub.errors)).toMatch(/[Rr]efetch/);
+      expect(sub.items).toEqual([]);
+    }
+  });
+});
