@@ -1,9 +1,19 @@
+import type { Redis } from 'ioredis';
+
 /**
- * Remembers delivery ids for `ttlMs` (bounded by `maxEntries`) so a redelivered
- * or replayed webhook has no second effect. GitHub redeliveries keep the same
- * X-GitHub-Delivery; GitLab retries keep Idempotency-Key.
+ * Remembers webhook delivery ids so a redelivered or replayed webhook has no
+ * second effect. GitHub redeliveries keep X-GitHub-Delivery; GitLab retries
+ * keep Idempotency-Key.
  */
-export class DeliveryDedupe {
+export interface DeliveryDedupe {
+  /** True the first time a key is seen within the TTL; records it. */
+  firstSeen(key: string): Promise<boolean>;
+  /** Forget a key, so a delivery that failed to apply can be retried. */
+  forget(key: string): Promise<void>;
+}
+
+/** In-process, bounded by count and age. */
+export class MemoryDeliveryDedupe implements DeliveryDedupe {
   private readonly seen = new Map<string, number>();
 
   constructor(
@@ -12,8 +22,7 @@ export class DeliveryDedupe {
     private readonly now: () => number,
   ) {}
 
-  /** True the first time a key is seen within the TTL; records it. */
-  firstSeen(key: string): boolean {
+  async firstSeen(key: string): Promise<boolean> {
     const now = this.now();
     const at = this.seen.get(key);
     if (at !== undefined && now - at < this.ttlMs) return false;
@@ -23,8 +32,7 @@ export class DeliveryDedupe {
     return true;
   }
 
-  /** Forget a key, so a delivery that failed to apply can be retried. */
-  forget(key: string): void {
+  async forget(key: string): Promise<void> {
     this.seen.delete(key);
   }
 
@@ -33,5 +41,25 @@ export class DeliveryDedupe {
       if (this.seen.size <= this.maxEntries && now - at < this.ttlMs) break;
       this.seen.delete(k);
     }
+  }
+}
+
+/**
+ * Shared by every instance on one Redis (`SET key NX PX ttl` is atomic), so a
+ * delivery retried to another instance behind a load balancer is still a duplicate.
+ */
+export class RedisDeliveryDedupe implements DeliveryDedupe {
+  constructor(
+    private readonly redis: Redis,
+    private readonly ttlMs: number,
+    private readonly prefix = 'switchyard:deliveries:',
+  ) {}
+
+  async firstSeen(key: string): Promise<boolean> {
+    return (await this.redis.set(`${this.prefix}${key}`, '1', 'PX', this.ttlMs, 'NX')) === 'OK';
+  }
+
+  async forget(key: string): Promise<void> {
+    await this.redis.del(`${this.prefix}${key}`);
   }
 }

@@ -4,7 +4,7 @@ import type { WebhookRequest } from '../adapter-contract.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { WebhookAuditEntry } from '../audit/audit-record.ts';
 import type { BackendRegistry } from '../backend-registry.ts';
-import { DeliveryDedupe } from './delivery-dedupe.ts';
+import { MemoryDeliveryDedupe, type DeliveryDedupe } from './delivery-dedupe.ts';
 import type { Ingestor } from './ingestor.ts';
 import { BodyTooLargeError, readBody } from './read-body.ts';
 
@@ -17,6 +17,8 @@ interface WebhookRouteOptions {
   readonly log: Logger;
   readonly bodyLimitBytes: number;
   readonly now: () => Date;
+  /** Where delivery ids are remembered; default in-process for 72 hours. */
+  readonly dedupe?: DeliveryDedupe;
 }
 
 function send(res: ServerResponse, status: number, body: Record<string, unknown>): void {
@@ -38,7 +40,7 @@ function lowerCaseHeaders(req: IncomingMessage): Record<string, string | undefin
  * since GitLab disables hooks after repeated failures.
  */
 export function createWebhookRoute(options: WebhookRouteOptions) {
-  const dedupe = new DeliveryDedupe(72 * 3600_000, 100_000, () => options.now().getTime());
+  const dedupe = options.dedupe ?? new MemoryDeliveryDedupe(72 * 3600_000, 100_000, () => options.now().getTime());
   return async function handleWebhook(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const pathname = url.pathname;
     let name = pathname.slice(WEBHOOK_PATH_PREFIX.length);
@@ -92,7 +94,7 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
     }
     backend.health.webhookReceived();
     const deliveryId = handler.deliveryId(request);
-    if (deliveryId && !dedupe.firstSeen(`${name}\u0000${deliveryId}`)) {
+    if (deliveryId && !(await dedupe.firstSeen(`${name}\u0000${deliveryId}`))) {
       log.debug({ deliveryId }, 'duplicate delivery ignored');
       audited({ deliveryId, verified: true, effect: 'duplicate', entities: 0 });
       return send(res, 200, { status: 'duplicate', deliveryId });
@@ -103,7 +105,7 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
       void confirm(request, payload).then(
         (confirmed) => options.ingestor.ingest(confirmed, { source: 'WEBHOOK', publishNew: true }),
         (error: unknown) => {
-          if (deliveryId) dedupe.forget(`${name}\u0000${deliveryId}`);
+          if (deliveryId) void dedupe.forget(`${name}\u0000${deliveryId}`).catch(() => undefined);
           log.warn({ err: error instanceof Error ? error.message : String(error), deliveryId }, 'webhook hint could not be confirmed');
         },
       );

@@ -14,6 +14,7 @@ import { eventStoreFactory } from '../events/create-event-store.ts';
 import { Ingestor } from '../ingest/ingestor.ts';
 import { PollScheduler } from '../ingest/poll-scheduler.ts';
 import { BodyTooLargeError, readBody } from '../ingest/read-body.ts';
+import { RedisDeliveryDedupe } from '../ingest/delivery-dedupe.ts';
 import { createWebhookRoute, WEBHOOK_PATH_PREFIX } from '../ingest/webhook-route.ts';
 import { ListCache } from '../loaders/list-cache.ts';
 import { createLogger } from '../logger.ts';
@@ -139,7 +140,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     return result;
   }
 
-  const handleWebhook = createWebhookRoute({ registry, ingestor, log, audit, bodyLimitBytes: config.server.bodyLimitBytes, now });
+  // With the Redis event bus, delivery ids are shared too: a retry to another instance stays a duplicate.
+  const dedupeRedis = config.events.store === 'redis' ? new Redis(config.events.redisUrl, { maxRetriesPerRequest: 2 }) : null;
+  dedupeRedis?.on('error', (error: Error) => log.warn({ err: error.message }, 'webhook dedupe Redis error'));
+  const handleWebhook = createWebhookRoute({
+    registry, ingestor, log, audit, bodyLimitBytes: config.server.bodyLimitBytes, now,
+    ...(dedupeRedis ? { dedupe: new RedisDeliveryDedupe(dedupeRedis, 72 * 3600_000, `${config.events.streamPrefix}deliveries:`) } : {}),
+  });
   let ready = false;
   /** Open SSE streams, ended on shutdown so their clients reconnect elsewhere. */
   const streams = new Set<ServerResponse>();
@@ -284,6 +291,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       await registry.dispose();
       redis?.disconnect();
+      dedupeRedis?.disconnect();
       await bus.close();
       await audit.close();
     },
