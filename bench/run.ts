@@ -14,6 +14,7 @@ import { round } from './lib/stats.ts';
 import { captureJobTemplates } from './lib/webhook-templates.ts';
 import { NESTED_QUERY, runNestedQueryRep, type NestedRepResult } from './scenarios/nested-query.ts';
 import { runLatencyCell, SUBSCRIPTION, type LatencyCellResult } from './scenarios/webhook-latency.ts';
+import { FANOUT_DISTINCT, FANOUT_IDENTICAL, lastCpuProfile, runFanoutCell, summarizeCpuProfile, type FanoutCellResult, type ProfileSummary, type ServerKind, type Variant } from './scenarios/fanout.ts';
 
 const TOKEN = 'ghp_bench_token';
 const SECRET = 'bench-webhook-secret';
@@ -21,9 +22,26 @@ const GATEWAY_CPU = 0;
 const LOAD_CPU = 1;
 
 const quick = process.argv.includes('--quick');
+// `--only=latency,fanout,nested` runs a subset (for development); `--profile` writes a V8 CPU
+// profile of the gateway in the largest identical-operation fan-out cell and prints its top functions.
+const onlyArg = process.argv.find((a) => a.startsWith('--only='));
+const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : null;
+const runs = (name: string) => !only || only.has(name);
+const profile = process.argv.includes('--profile');
 const plan = quick
-  ? { subscribers: [1, 100], rates: [50, 200], durationSec: 3, warmupSec: 1, drainMs: 5000, nestedReps: 2, budgetMs: 120_000 }
-  : { subscribers: [1, 100, 1000], rates: [50, 200], durationSec: 15, warmupSec: 2, drainMs: 15_000, nestedReps: 5, budgetMs: 600_000 };
+  ? { subscribers: [100], rates: [50, 200], durationSec: 2, warmupSec: 1, drainMs: 4000, nestedReps: 2, budgetMs: 120_000,
+    fanout: { subscribers: [100, 500], distinctAt: [500], clientProcesses: 2, ratePerSec: 25, durationSec: 1.5, warmupEvents: 5, drainMs: 3000 } }
+  : { subscribers: [1, 100, 1000], rates: [50, 200], durationSec: 15, warmupSec: 2, drainMs: 15_000, nestedReps: 5, budgetMs: 600_000,
+    fanout: { subscribers: [1000, 5000, 10_000], distinctAt: [1000, 5000, 10_000], clientProcesses: 4, ratePerSec: 25, durationSec: 6, warmupEvents: 10, drainMs: 8000 } };
+// `--fanout-subs=1000,5000` replaces the fan-out sizes (for development and profiling).
+const subsArg = process.argv.find((a) => a.startsWith('--fanout-subs='));
+if (subsArg) {
+  const sizes = subsArg.slice('--fanout-subs='.length).split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0 && n <= 20_000);
+  plan.fanout.subscribers = sizes;
+  plan.fanout.distinctAt = sizes;
+}
+/** Fan-out cells start only while this much of the budget (ms) is left, so the run ends inside it. */
+const FANOUT_RESERVE_MS = quick ? 20_000 : 90_000;
 
 // ---- cleanup: children never outlive us ----------------------------------------
 const sims: GithubSimulator[] = [];
@@ -88,6 +106,41 @@ function nestedTable(reps: NestedRepResult[]): string {
   return [head, sep, ...lines].join('\n');
 }
 
+function fanoutTable(rows: FanoutCellResult[]): string {
+  const head = '| server | ops | subs | events | expected | delivered | lost | dup | p50 ms | p99 ms | max ms | deliveries/s | RSS MB (before→subscribed) | KB/sub | server CPU % | load CPU % |';
+  const sep = '|' + head.split('|').slice(1, -1).map(() => '---').join('|') + '|';
+  const lines = rows.map((r) =>
+    `| ${r.server} | ${r.variant} | ${r.subscribers} | ${r.events} | ${r.expected} | ${r.delivered} | ${r.lost} | ${r.duplicates} | ` +
+    `${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.latencyMs.max)} | ${fmt(r.eventsPerSec)} | ` +
+    `${fmt(r.serverRssMb.before)}→${fmt(r.serverRssMb.subscribed)} | ${fmt(r.rssPerSubscriberKb)} | ${fmt(r.serverCpuPct)} | ${fmt(r.loadCpuPct)} |`,
+  );
+  return [head, sep, ...lines].join('\n');
+}
+
+/** Gateway ÷ baseline for each (ops, subs) pair that has both. */
+function fanoutRatios(rows: FanoutCellResult[]) {
+  const out: Array<{ variant: Variant; subscribers: number; deliveriesPerSec: number | null; p99: number | null; kbPerSub: number | null; cpu: number | null; cpuPerDelivery: number | null }> = [];
+  const ratio = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null || b === 0 ? null : round(a / b, 2));
+  for (const g of rows.filter((r) => r.server === 'gateway')) {
+    const b = rows.find((r) => r.server === 'baseline' && r.variant === g.variant && r.subscribers === g.subscribers);
+    if (!b) continue;
+    const perDelivery = (r: FanoutCellResult) => (r.serverCpuPct == null || !r.eventsPerSec ? null : r.serverCpuPct / r.eventsPerSec);
+    out.push({
+      variant: g.variant, subscribers: g.subscribers,
+      deliveriesPerSec: ratio(g.eventsPerSec, b.eventsPerSec), p99: ratio(g.latencyMs.p99, b.latencyMs.p99),
+      kbPerSub: ratio(g.rssPerSubscriberKb, b.rssPerSubscriberKb), cpu: ratio(g.serverCpuPct, b.serverCpuPct),
+      cpuPerDelivery: ratio(perDelivery(g), perDelivery(b)),
+    });
+  }
+  return out;
+}
+
+function fanoutRatioTable(ratios: ReturnType<typeof fanoutRatios>): string {
+  const head = '| ops | subs | deliveries/s | p99 | KB/sub | server CPU | CPU per delivery |';
+  const lines = ratios.map((r) => `| ${r.variant} | ${r.subscribers} | ${fmt(r.deliveriesPerSec)} | ${fmt(r.p99)} | ${fmt(r.kbPerSub)} | ${fmt(r.cpu)} | ${fmt(r.cpuPerDelivery)} |`);
+  return [head, '|---|---|---|---|---|---|---|', ...lines].join('\n');
+}
+
 const median = (xs: number[]): number | null => {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
@@ -107,7 +160,7 @@ async function main(): Promise<void> {
   const templates = await captureJobTemplates(latencySim, SECRET);
   const latency: LatencyCellResult[] = [];
   let cell = 0;
-  for (const subscribers of plan.subscribers) {
+  for (const subscribers of runs('latency') ? plan.subscribers : []) {
     for (const ratePerSec of plan.rates) {
       process.stderr.write(`webhook latency: ${subscribers} subscribers, ${ratePerSec}/s for ${plan.durationSec} s ... `);
       const t = performance.now();
@@ -121,6 +174,44 @@ async function main(): Promise<void> {
     }
   }
 
+  // ---- scenario 3: fan-out, gateway vs baseline ---------------------------------
+  const fanout: FanoutCellResult[] = [];
+  const fanoutSkipped: string[] = [];
+  let profileTop: ProfileSummary | null = null;
+  let profileFile: string | null = null;
+  const fp = plan.fanout;
+  const profDir = fileURLToPath(new URL('./results/profiles/', import.meta.url));
+  const biggest = fp.subscribers[fp.subscribers.length - 1];
+  for (const subscribers of runs('fanout') ? fp.subscribers : []) {
+    for (const variant of (fp.distinctAt.includes(subscribers) ? ['identical', 'distinct'] : ['identical']) as Variant[]) {
+      for (const server of ['gateway', 'baseline'] as ServerKind[]) {
+        const label = `${server} ${variant} ${subscribers} subscribers`;
+        const left = plan.budgetMs - (performance.now() - began);
+        if (left < FANOUT_RESERVE_MS) {
+          fanoutSkipped.push(label);
+          continue;
+        }
+        process.stderr.write(`fan-out: ${label}, ${fp.ratePerSec}/s for ${fp.durationSec} s ... `);
+        const t = performance.now();
+        const profiled = profile && server === 'gateway' && variant === 'identical' && subscribers === biggest;
+        const r = await runFanoutCell({
+          server, variant, sim: latencySim, token: TOKEN, secret: SECRET, templates, subscribers,
+          clientProcesses: subscribers >= 5000 ? fp.clientProcesses : 2, ratePerSec: fp.ratePerSec, durationSec: fp.durationSec,
+          warmupEvents: fp.warmupEvents, drainMs: fp.drainMs, serverCpu: gatewayCpu, loadCpu: pinned ? LOAD_CPU : undefined,
+          cpuProfDir: profiled ? profDir : undefined,
+        });
+        if (profiled && lastCpuProfile()) {
+          profileFile = `${profDir}${lastCpuProfile()}`;
+          r.cpuProfile = profileFile;
+          profileTop = summarizeCpuProfile(profileFile, r.windowMonoUs);
+        }
+        process.stderr.write(`done in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+        fanout.push(r);
+      }
+    }
+  }
+  const ratios = fanoutRatios(fanout);
+
   // ---- scenario 2 --------------------------------------------------------------
   // 3 repositories × 8 finished runs = 24 completed runs, so a page of 20 spans every repository.
   const nestedSim = createGithubSimulator({ token: TOKEN, seed: 7, history: 8 });
@@ -128,7 +219,7 @@ async function main(): Promise<void> {
   await nestedSim.start();
   const completedRuns = nestedSim.world.runs().filter((r) => r.status === 'completed').length;
   const reps: NestedRepResult[] = [];
-  for (let i = 0; i < plan.nestedReps; i++) {
+  for (let i = 0; i < (runs('nested') ? plan.nestedReps : 0); i++) {
     process.stderr.write(`nested query: rep ${i + 1}/${plan.nestedReps}\n`);
     reps.push(await runNestedQueryRep({ sim: nestedSim, token: TOKEN, secret: SECRET, gatewayCpu }));
   }
@@ -145,6 +236,30 @@ async function main(): Promise<void> {
       r.subscriberErrors ? `${r.subscriberErrors} subscriptions ended with an error, e.g. ${JSON.stringify(r.subscriberErrorSamples[0])}` : '',
     ].filter(Boolean);
     if (notes.length) console.log(`- ${r.subscribers} subs @ ${r.ratePerSec}/s: ${notes.join('; ')}`);
+  }
+  if (fanout.length) {
+    console.log('\n## Subscription fan-out: gateway vs stock yoga baseline\n');
+    console.log(`Identical: every subscriber runs \`${FANOUT_IDENTICAL}\`. Distinct: \`${FANOUT_DISTINCT}\` with its own \`$f = { backends: ["gh", "x<i>"] }\`. ` +
+      `${fp.ratePerSec} events/s for ${fp.durationSec} s per row (gateway: signed workflow_job webhooks; baseline: POST /publish); latency from each event's intended send time to receipt.\n`);
+    console.log(fanoutTable(fanout));
+    for (const r of fanout) {
+      const notes = [
+        r.failedSends ? `failed sends ${JSON.stringify(r.failedSendReasons)}` : '',
+        r.wrongTransition ? `${r.wrongTransition} events with an unexpected previousStatus` : '',
+        r.subscriberErrors ? `${r.subscriberErrors} subscriber errors, e.g. ${JSON.stringify(r.subscriberErrorSamples[0])}` : '',
+        r.serverExited ? `server exited: ${r.serverExited.slice(0, 200)}` : '',
+      ].filter(Boolean);
+      if (notes.length) console.log(`- ${r.server} ${r.variant} ${r.subscribers}: ${notes.join('; ')}`);
+    }
+    if (fanoutSkipped.length) console.log(`- skipped (time budget): ${fanoutSkipped.join(', ')}`);
+    console.log('\nRatios gateway ÷ baseline (deliveries/s: higher is better; the rest: lower is better):\n');
+    console.log(fanoutRatioTable(ratios));
+    if (profileTop) {
+      console.log(`\nGateway CPU profile (identical, ${biggest} subscribers, ${profileTop.samples} samples in the measured window; ${profileFile}). Self time by package, then by function:\n`);
+      console.log(['| self % | package / area |', '|---|---|', ...profileTop.groups.map((p) => `| ${p.selfPct} | ${p.group} |`)].join('\n'));
+      console.log('');
+      console.log(['| self % | function |', '|---|---|', ...profileTop.functions.map((p) => `| ${p.selfPct} | \`${p.fn}\` |`)].join('\n'));
+    }
   }
   console.log('\n## Nested query upstream cost\n');
   console.log(`Query: \`${NESTED_QUERY}\` against a simulator with ${completedRuns} completed runs; cold = first query on a fresh gateway, warm = the same query right after.\n`);
@@ -175,6 +290,7 @@ async function main(): Promise<void> {
     },
     webhookLatency: { subscription: SUBSCRIPTION, cells: latency },
     nestedQuery: { query: NESTED_QUERY, completedRuns, reps, summary },
+    fanout: { identical: FANOUT_IDENTICAL, distinct: FANOUT_DISTINCT, cells: fanout, skipped: fanoutSkipped, ratios, profile: profileTop ? { file: profileFile, top: profileTop } : null },
   };
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });

@@ -24,6 +24,12 @@ export interface GatewayChild {
 
 const live = new Set<ChildProcess>();
 
+/** Registers another child process (e.g. a fan-out client) so killAllChildren ends it too. */
+export function trackChild(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
 /** Kills every child still running (SIGKILL); for exit paths that cannot wait. */
 export function killAllChildren(): void {
   for (const child of live) {
@@ -68,8 +74,12 @@ export async function startGatewayChild(input: {
   config?: Record<string, unknown>;
   cpu?: number;
   startTimeoutMs?: number;
+  /** Script to run instead of bench/gateway-process.ts (e.g. the baseline server); same stdout/stdin protocol. */
+  entry?: string;
+  /** Extra node flags placed before the script (e.g. `--cpu-prof`). */
+  nodeFlags?: string[];
 }): Promise<GatewayChild> {
-  const nodeArgs = ['--import', 'tsx', ENTRY];
+  const nodeArgs = [...(input.nodeFlags ?? []), '--import', 'tsx', input.entry ?? ENTRY];
   const pin = input.cpu !== undefined && HAS_TASKSET;
   const command = pin ? 'taskset' : process.execPath;
   const args = pin ? ['-c', String(input.cpu), process.execPath, ...nodeArgs] : nodeArgs;

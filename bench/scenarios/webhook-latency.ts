@@ -73,7 +73,7 @@ export interface LatencyCellResult {
   phaseMs: Record<string, number>;
 }
 
-interface JsonResponse {
+export interface JsonResponse {
   status: number;
   published: number;
   /** Network error code/message when status is 0. */
@@ -89,16 +89,16 @@ interface JsonResponse {
 /** GitHub records a delivery as failed when it is not answered within 10 s. */
 const DELIVERY_TIMEOUT_MS = 10_000;
 
-async function post(agent: http.Agent, base: string, signed: Signed, deliveryId: string, intended = performance.now()): Promise<JsonResponse> {
+export async function post(agent: http.Agent, base: string, signed: Signed, deliveryId: string, intended = performance.now(), path = '/webhooks/gh'): Promise<JsonResponse> {
   const deadline = intended + DELIVERY_TIMEOUT_MS;
-  const first = await postOnce(agent, base, signed, deliveryId, deadline);
-  return first.retryable ? { ...(await postOnce(agent, base, signed, deliveryId, deadline)), retried: true } : first;
+  const first = await postOnce(agent, base, signed, deliveryId, deadline, path);
+  return first.retryable ? { ...(await postOnce(agent, base, signed, deliveryId, deadline, path)), retried: true } : first;
 }
 
 /** One attempt, abandoned at `deadline` (performance.now() ms) counting time queued for a socket. */
-function postOnce(agent: http.Agent, base: string, signed: Signed, deliveryId: string, deadline: number): Promise<JsonResponse & { retryable?: boolean }> {
+function postOnce(agent: http.Agent, base: string, signed: Signed, deliveryId: string, deadline: number, path: string): Promise<JsonResponse & { retryable?: boolean }> {
   const { body } = signed;
-  const url = new URL('/webhooks/gh', base);
+  const url = new URL(path, base);
   const payload = Buffer.from(body);
   return new Promise((resolveOuter) => {
     // Declared below the request; only called once the request is under way.
@@ -139,7 +139,7 @@ function postOnce(agent: http.Agent, base: string, signed: Signed, deliveryId: s
   });
 }
 
-interface Schedule {
+export interface Schedule {
   /** Prefix of job names for this batch: `bench-<tag>-<seq>`. */
   tag: string;
   count: number;
@@ -147,17 +147,17 @@ interface Schedule {
   firstJobId: number;
 }
 
-interface Signed {
+export interface Signed {
   body: string;
   signature: string;
 }
 
-const sign = (secret: string, body: string): Signed => ({ body, signature: signature(secret, body) });
+export const sign = (secret: string, body: string): Signed => ({ body, signature: signature(secret, body) });
 
 /**
  * Sequence number → (job, phase). With J jobs, the first J webhooks queue jobs
  * 0..J-1, the next J start them, the last J complete them; J = ceil(N/3), so
- * the three webhooks of one job are a third of the run apart (1 s in quick
+ * the three webhooks of one job are a third of the run apart (0.67 s in quick
  * mode, 5 s in full). Concurrent POSTs can overtake each other, and a
  * late-arriving older state is rightly dropped by the gateway as stale, so
  * the spacing keeps that out of the figures unless the gateway is
@@ -171,7 +171,7 @@ export function slot(seq: number, J: number): { job: number; phase: number; firs
 }
 
 /** Bodies are built and signed before the clock starts, so the sender does no JSON or HMAC work on schedule. */
-function buildBodies(t: JobTemplates, s: Schedule, wallStart: number, secret: string): Signed[] {
+export function buildBodies(t: JobTemplates, s: Schedule, wallStart: number, secret: string): Signed[] {
   const bodies: Signed[] = [];
   const gap = 1000 / s.ratePerSec;
   const J = jobsInFlight(s.count);
@@ -183,10 +183,10 @@ function buildBodies(t: JobTemplates, s: Schedule, wallStart: number, secret: st
   return bodies;
 }
 
-const jobsInFlight = (webhooks: number) => Math.max(1, Math.ceil(webhooks / 3));
+export const jobsInFlight = (webhooks: number) => Math.max(1, Math.ceil(webhooks / 3));
 
 /** Open-loop sender: webhook k is due at t0 + k/R; overdue ones go out at once. */
-async function sendOnSchedule(
+export async function sendOnSchedule(
   bodies: Signed[], ratePerSec: number, t0: number, send: (k: number, body: Signed, intended: number) => void, deadline: number,
 ): Promise<void> {
   const gap = 1000 / ratePerSec;
@@ -218,6 +218,8 @@ export async function runLatencyCell(o: LatencyCellOptions): Promise<LatencyCell
   };
   const gw: GatewayChild = await startGatewayChild({
     simUrl: o.sim.url, token: o.token, webhookSecret: o.secret, cpu: o.gatewayCpu,
+    // All bench subscribers are one anonymous identity; lift the per-identity connection cap (default 50).
+    config: { limits: { maxConnectionsPerIdentity: 1_000_000 } },
   });
   const newAgent = () => new http.Agent({ keepAlive: true, maxSockets: 256 });
   let agent = newAgent();
@@ -304,7 +306,7 @@ export async function runLatencyCell(o: LatencyCellOptions): Promise<LatencyCell
                   subscriberErrors++;
                   if (subscriberErrorSamples.length < 3) subscriberErrorSamples.push(describe(error));
                   clearTimeout(timer);
-                  reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
+                  reject(error instanceof Error ? error : new Error(describe(error)));
                 },
                 complete: () => undefined,
               },
