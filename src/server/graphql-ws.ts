@@ -60,21 +60,23 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
       onConnect: async (ctx) => {
         const identity = await options.identify({ connectionParams: ctx.connectionParams, headers: ctx.extra.request.headers });
         if (!identity) return false;
-        const count = perIdentity.get(identity.id) ?? 0;
+        // Anonymous callers (open mode) are told apart by address, so one busy client cannot lock out the rest.
+        const limitKey = identity.kind === 'anonymous' ? `anonymous@${ctx.extra.request.socket.remoteAddress ?? '?'}` : identity.id;
+        const count = perIdentity.get(limitKey) ?? 0;
         if (count >= options.maxConnectionsPerIdentity) {
           ctx.extra.socket.close(4429, `Too many connections for this identity (limit ${options.maxConnectionsPerIdentity})`);
           return false;
         }
-        perIdentity.set(identity.id, count + 1);
+        perIdentity.set(limitKey, count + 1);
         const stopWatching = options.onConnected?.(identity, (code, reason) => ctx.extra.socket.close(code, reason)) ?? (() => undefined);
         connections.set(ctx.extra.socket, {
           identity,
           active: new Set(),
           release: () => {
             stopWatching();
-            const n = (perIdentity.get(identity.id) ?? 1) - 1;
-            if (n <= 0) perIdentity.delete(identity.id);
-            else perIdentity.set(identity.id, n);
+            const n = (perIdentity.get(limitKey) ?? 1) - 1;
+            if (n <= 0) perIdentity.delete(limitKey);
+            else perIdentity.set(limitKey, n);
           },
         });
         return true;

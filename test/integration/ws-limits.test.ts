@@ -103,3 +103,30 @@ describe('operation limits over WebSocket keep the socket open', () => {
     expect((await stack.query<{ backends: unknown[] }>('{ backends { name } }')).data?.backends).toHaveLength(1);
   });
 });
+
+describe('connections per identity', () => {
+  it('should refuse connections past the per-identity limit with 4429 and accept them again once others close', async () => {
+    const stack = await startStack({ sim: { repositories: ['api'], history: 1 }, config: { limits: { maxConnectionsPerIdentity: 2 } } });
+    try {
+      const url = `${stack.base.replace('http', 'ws')}/graphql`;
+      const a = await rawSocket(url);
+      await a.init();
+      const b = await rawSocket(url);
+      await b.init();
+      const c = await rawSocket(url);
+      c.send({ type: 'connection_init', payload: {} });
+      await c.waitFor(() => c.closed !== null);
+      expect(c.closed!.code).toBe(4429);
+      a.ws.close();
+      await a.waitFor(() => a.closed !== null);
+      await new Promise((r) => setTimeout(r, 50));
+      const d = await rawSocket(url);
+      await d.init();
+      expect(d.closed).toBeNull();
+      b.ws.close();
+      d.ws.close();
+    } finally {
+      await stack.close();
+    }
+  });
+});
