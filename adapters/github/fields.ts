@@ -2,27 +2,7 @@
  * Defensive readers for upstream JSON. Normalizers are total: a wrong type or
  * a missing optional field becomes null, never an exception.
  */
-export type Loose = Readonly<Record<string, unknown>>;
-
-export function asRecord(value: unknown): Loose | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Loose) : null;
-}
-
-export function str(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
-}
-
-export function nonEmpty(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 ? value : null;
-}
-
-export function int(value: unknown): number | null {
-  return typeof value === 'number' && Number.isSafeInteger(value) ? value : null;
-}
-
-export function bool(value: unknown): boolean | null {
-  return typeof value === 'boolean' ? value : null;
-}
+export { asRecord, str, nonEmpty, int, bool, type Loose } from '../../src/adapter-kit/fields.ts';
 
 /** A GitHub numeric id (number, bigint or digit string) as a canonical string. */
 export function idString(value: unknown): string | null {

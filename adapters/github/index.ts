@@ -1,4 +1,5 @@
-import type { AdapterContext, AdapterFactory, BackendAdapter, SecretRef } from '../../src/adapter-contract.ts';
+import { requireSecret } from '../../src/adapter-kit/require-secret.ts';
+import type { AdapterContext, AdapterFactory, BackendAdapter } from '../../src/adapter-contract.ts';
 import { GithubClient } from './client.ts';
 import { githubConfigSchema, runnerScopesOf, type GithubConfig } from './config.ts';
 import { listAllRunners, listPipelines } from './list.ts';
@@ -16,16 +17,7 @@ export interface GithubAdapter extends BackendAdapter {
   readonly stats: GithubClient['stats'];
 }
 
-function describeRef(ref: SecretRef): string {
-  return 'env' in ref ? `environment variable ${ref.env}` : 'inline value';
-}
 
-/** Resolves a configured secret or fails start-up naming where it was expected (never its value). */
-function requireSecret(ctx: AdapterContext, ref: SecretRef, what: string): string {
-  const value = ctx.secret(ref);
-  if (value === undefined || value === '') throw new Error(`[${ctx.name}] ${what} is not set (${describeRef(ref)})`);
-  return value;
-}
 
 function create(config: GithubConfig, ctx: AdapterContext): GithubAdapter {
   const token = config.token ? requireSecret(ctx, config.token, 'GitHub token') : undefined;

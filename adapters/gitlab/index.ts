@@ -1,4 +1,5 @@
-import type { AdapterContext, AdapterFactory, BackendAdapter, SecretRef } from '../../src/adapter-contract.ts';
+import { requireSecret } from '../../src/adapter-kit/require-secret.ts';
+import type { AdapterContext, AdapterFactory, BackendAdapter } from '../../src/adapter-contract.ts';
 import { GitlabClient } from './client.ts';
 import { gitlabConfigSchema, runnerScopeOf, type GitlabConfig } from './config.ts';
 import { createGitlabDemo } from './demo.ts';
@@ -16,15 +17,7 @@ export interface GitlabAdapter extends BackendAdapter {
   readonly stats: GitlabClient['stats'];
 }
 
-function describeRef(ref: SecretRef): string {
-  return 'env' in ref ? `environment variable ${ref.env}` : 'inline value';
-}
 
-function requireSecret(ctx: AdapterContext, ref: SecretRef, what: string): string {
-  const value = ctx.secret(ref);
-  if (value === undefined || value === '') throw new Error(`[${ctx.name}] ${what} is not set (${describeRef(ref)})`);
-  return value;
-}
 
 function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
   const token = config.token ? requireSecret(ctx, config.token, 'GitLab token') : undefined;

@@ -3,34 +3,11 @@
  * missing optional field becomes null, never an exception. (The Notification
  * plugin omits null fields, and `tree=` leaves out whatever was not asked for.)
  */
-export type Loose = Readonly<Record<string, unknown>>;
-
-export function asRecord(value: unknown): Loose | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Loose) : null;
-}
-
-export function loose(value: unknown): Loose {
-  return asRecord(value) ?? {};
-}
+import { asRecord, str, type Loose } from '../../src/adapter-kit/fields.ts';
+export { asRecord, loose, str, nonEmpty, int, bool, type Loose } from '../../src/adapter-kit/fields.ts';
 
 export function records(value: unknown): Loose[] {
   return Array.isArray(value) ? value.map(asRecord).filter((r): r is Loose => r !== null) : [];
-}
-
-export function str(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
-}
-
-export function nonEmpty(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 ? value : null;
-}
-
-export function int(value: unknown): number | null {
-  return typeof value === 'number' && Number.isSafeInteger(value) ? value : null;
-}
-
-export function bool(value: unknown): boolean | null {
-  return typeof value === 'boolean' ? value : null;
 }
 
 /** Jenkins times are epoch milliseconds; 0 and negatives mean "not known". */

@@ -1,4 +1,5 @@
-import type { AdapterContext, AdapterFactory, BackendAdapter, SecretRef } from '../../src/adapter-contract.ts';
+import { requireSecret } from '../../src/adapter-kit/require-secret.ts';
+import type { AdapterContext, AdapterFactory, BackendAdapter } from '../../src/adapter-contract.ts';
 import { BuildReader } from './builds.ts';
 import { JenkinsClient } from './client.ts';
 import { listComputers } from './computers.ts';
@@ -19,15 +20,7 @@ export interface JenkinsAdapter extends BackendAdapter {
   readonly lastPollCycle: () => Poller['lastCycle'];
 }
 
-function describeRef(ref: SecretRef): string {
-  return 'env' in ref ? `environment variable ${ref.env}` : 'inline value';
-}
 
-function requireSecret(ctx: AdapterContext, ref: SecretRef, what: string): string {
-  const value = ctx.secret(ref);
-  if (value === undefined || value === '') throw new Error(`[${ctx.name}] ${what} is not set (${describeRef(ref)})`);
-  return value;
-}
 
 function create(config: JenkinsConfig, ctx: AdapterContext): JenkinsAdapter {
   const apiToken = requireSecret(ctx, config.apiToken, 'Jenkins API token');

@@ -1,3 +1,4 @@
+import { asError, perDistinctKey } from '../../src/adapter-kit/per-distinct-key.ts';
 import type { BatchFunctions } from '../../src/adapter-contract.ts';
 import type { JobModel, PipelineModel, RunnerModel } from '../../src/model.ts';
 import type { BuildReader } from './builds.ts';
@@ -29,15 +30,7 @@ export interface LoaderDeps {
   readonly now: () => Date;
 }
 
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
 
-async function perDistinctKey<T>(keys: readonly string[], load: (key: string) => Promise<T>): Promise<Array<T | Error>> {
-  const distinct = new Map<string, Promise<T | Error>>();
-  for (const k of keys) if (!distinct.has(k)) distinct.set(k, load(k).catch(asError));
-  return Promise.all(keys.map((k) => distinct.get(k)!));
-}
 
 /** Pipeline and Jobs of one build, or null. */
 export async function loadBuild(deps: LoaderDeps, fullName: string, number: number) {

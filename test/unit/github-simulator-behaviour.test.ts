@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGithubSimulator, type GithubSimulator, type GithubSimulatorOptions } from '../../adapters/github/simulator/index.ts';
-import { startReceiver, type Receiver } from '../fixtures/github/sim-receiver.ts';
+import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
 
 const FIXED_NOW = new Date('2026-11-24T15:00:00Z');
 let cleanup: (() => Promise<void>)[] = [];

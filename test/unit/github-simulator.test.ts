@@ -10,7 +10,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { default as addFormatsCjs } from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGithubSimulator, type GithubSimulator } from '../../adapters/github/simulator/index.ts';
-import { startReceiver, type Receiver } from '../fixtures/github/sim-receiver.ts';
+import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
 
 const require = createRequire(import.meta.url);
 // ajv-formats is CJS (`exports.default = plugin`): under NodeNext the default import is the module object.

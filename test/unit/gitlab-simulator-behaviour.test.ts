@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGitlabSimulator, type GitlabSimulator, type GitlabSimulatorOptions } from '../../adapters/gitlab/simulator/index.ts';
 import * as S from '../fixtures/gitlab/schemas.ts';
-import { startReceiver, type Receiver } from '../fixtures/gitlab/sim-receiver.ts';
+import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
 
 const FIXED_NOW = new Date('2026-11-24T15:00:00Z');
 const TOKEN = 'glpat-x';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { createGitlabSimulator, standardWebhookSignature, type GitlabSimulator } from '../../adapters/gitlab/simulator/index.ts';
 import * as S from '../fixtures/gitlab/schemas.ts';
-import { startReceiver, type Receiver } from '../fixtures/gitlab/sim-receiver.ts';
+import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
 
 const TOKEN = 'glpat-simulated';
 const HOOK_TOKEN = 'hook-secret';

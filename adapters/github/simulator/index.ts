@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as P from './payloads.ts';
-import { createRandom } from './random.ts';
+import { createRandom } from '../../../src/adapter-kit/seeded-random.ts';
 import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomRunSpec } from './scenario.ts';
 import { WebhookSender, type Delivery } from './webhook-sender.ts';

@@ -4,7 +4,7 @@
  * odd failure or cancellation, and runners that occasionally drop off and
  * come back. One transition per tick so a viewer can follow along.
  */
-import type { Random } from './random.ts';
+import type { Random } from '../../../src/adapter-kit/seeded-random.ts';
 import type { JobOutcome, JobSpec, RunSpec, World, WorldEvent } from './world.ts';
 
 const LINUX = ['self-hosted', 'Linux'];

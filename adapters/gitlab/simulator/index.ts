@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as P from './payloads.ts';
-import { createRandom } from './random.ts';
+import { createRandom } from '../../../src/adapter-kit/seeded-random.ts';
 import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomPipelineSpec } from './scenario.ts';
 import { WebhookSender, type Delivery, type WebhookTarget } from './webhook-sender.ts';

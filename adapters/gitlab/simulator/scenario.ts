@@ -4,7 +4,7 @@
  * deploys behind a resource group, the odd child pipeline, retries of failed
  * jobs, and runners that pause or drop off now and then. One transition per tick.
  */
-import type { Random } from './random.ts';
+import type { Random } from '../../../src/adapter-kit/seeded-random.ts';
 import { COMPLETED, type JobOutcome, type JobSpec, type PipelineSpec, type World, type WorldEvent } from './world.ts';
 
 function outcome(random: Random): JobOutcome {

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpHandler, type Fault, type RequestRecord } from './http.ts';
 import { Notifier, type NotifyTarget, type Push } from './notify.ts';
-import { createRandom } from './random.ts';
+import { createRandom } from '../../../src/adapter-kit/seeded-random.ts';
 import { Autoplay } from './scenario.ts';
 import {
   DEFAULT_AGENTS, fullName, World,
