@@ -89,6 +89,13 @@ export interface PipelineModel extends EntityBase {
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly updatedAt: string | null;
+  /**
+   * Set on a stand-in that has become another pipeline (a Jenkins queue item
+   * once its build started): that pipeline's native id. A stand-in is watched
+   * and fetched by id only; lists and unfiltered subscriptions show the
+   * pipeline it became, so nothing appears twice.
+   */
+  readonly aliasOf?: string;
 }
 
 export interface StepModel {

@@ -215,7 +215,7 @@ export function toQueuedPipeline(backend: string, fullName: string, item: unknow
  * the queued item sees it start and finish.
  */
 export function linkQueuedToBuild(queueNativeId: string, queued: PipelineModel | null, build: PipelineModel): PipelineModel {
-  return { ...build, nativeId: queueNativeId, queuedAt: queued?.queuedAt ?? build.queuedAt, createdAt: queued?.createdAt ?? build.createdAt };
+  return { ...build, nativeId: queueNativeId, aliasOf: build.nativeId, queuedAt: queued?.queuedAt ?? build.queuedAt, createdAt: queued?.createdAt ?? build.createdAt };
 }
 
 export function toStep(node: unknown, index: number): StepModel {

@@ -46,7 +46,7 @@ export function compilePipelineFilter(filter: PipelineFilter | null | undefined)
     ids,
     matches: (p) =>
       (!backends || backends.has(p.backend)) &&
-      (!idSet || idSet.has(keyOf(p.backend, p.nativeId))) &&
+      (idSet ? idSet.has(keyOf(p.backend, p.nativeId)) : p.aliasOf === undefined) &&
       (!projectSet || projectSet.has(keyOf(p.backend, p.projectNativeId))) &&
       (!statuses || statuses.has(p.status)) &&
       (!filter?.branch || p.branch === filter.branch) &&

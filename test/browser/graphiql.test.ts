@@ -88,13 +88,14 @@ describe('GraphiQL in a browser (demo mode, closed network)', () => {
     await page.getByRole('button', { name: 'Execute query (Ctrl-Enter)' }).click();
 
     const result = page.locator('section[aria-label="Result Window"] .view-lines');
-    await result.filter({ hasText: '"octo-org/' }).waitFor({ timeout: 15_000 }).catch(async (error: unknown) => {
+    // Any backend's pipelines may be the newest five: wait for a project name.
+    await result.filter({ hasText: '"fullName": "' }).waitFor({ timeout: 15_000 }).catch(async (error: unknown) => {
       await page.screenshot({ path: SCREENSHOT });
       throw new Error(`no demo data in the result pane (screenshot: ${SCREENSHOT}):\n${await result.innerText()}`, { cause: error });
     });
     const text = (await result.innerText()).replace(/\u00a0/g, ' ');
     expect(text).toContain('"pipelines"');
-    expect(text).toContain('"fullName": "octo-org/');
+    expect(text).toMatch(/"fullName": "[^"]+"/);
     expect(text).toMatch(STATUS);
     expect(text).toContain('"runners"');
     expect(text).toMatch(/"state": "(IDLE|BUSY|OFFLINE|STALE|NEVER_CONTACTED|UNKNOWN)"/);

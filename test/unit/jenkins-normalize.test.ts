@@ -6,6 +6,8 @@ import { flattenJobs } from '../../adapters/jenkins/projects.ts';
 import { queuedBuilds } from '../../adapters/jenkins/queue.ts';
 import { parseJobId, parsePipelineId, refFromUrl, jobPath } from '../../adapters/jenkins/native-ids.ts';
 import { compareRevisions } from '../../src/model.ts';
+import { entityGlobalId } from '../../src/ids.ts';
+import { compilePipelineFilter } from '../../src/resolvers/filters.ts';
 
 /*
  * Fixtures, hand-built (no canonical sample set exists for core /api/json, see
@@ -181,6 +183,18 @@ describe('jenkins normalize: queue', () => {
     const linked = linkQueuedToBuild(queued.nativeId, queued, toPipeline('jk', 'team-a/lint', freestyleBuild));
     expect(linked).toMatchObject({ nativeId: 'team-a/lint#queue-310', number: 41, status: 'UNSTABLE', queuedAt: queued.queuedAt });
     expect(compareRevisions(linked.revision, queued.revision)).toBeGreaterThan(0);
+  });
+
+  it('marks the started queue item as a stand-in: watched by id, never listed next to its build', () => {
+    const queued = toQueuedPipeline('jk', 'team-a/lint', queue.items[0]);
+    const build = toPipeline('jk', 'team-a/lint', freestyleBuild);
+    const linked = linkQueuedToBuild(queued.nativeId, queued, build);
+    expect(linked.aliasOf).toBe(build.nativeId);
+    const unfiltered = compilePipelineFilter(null);
+    expect([queued, linked, build].filter(unfiltered.matches).map((p) => p.nativeId)).toEqual([queued.nativeId, build.nativeId]);
+    const byId = compilePipelineFilter({ ids: [entityGlobalId(linked)] });
+    expect(byId.matches(linked)).toBe(true);
+    expect(byId.matches(build)).toBe(false);
   });
 });
 
