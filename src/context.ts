@@ -22,6 +22,8 @@ export interface GatewayServices {
 export interface AccessScope {
   allowsBackend(name: string): boolean;
   allowsEntity(entity: EntityModel): boolean;
+  /** Canonical form of what it allows: scopes with equal keys see the same entities (subscriptions share work by it). */
+  readonly key?: string;
 }
 
 export const FULL_ACCESS: AccessScope = { allowsBackend: () => true, allowsEntity: () => true };

@@ -67,6 +67,8 @@ export interface CompiledScope {
   projectPatterns(backend: string): readonly string[] | null;
   /** One-line summary, e.g. `github-main:[octo-org/*] jenkins:*`. */
   describe(): string;
+  /** Canonical form of the grants and options: scopes with equal keys allow exactly the same entities. */
+  readonly key: string;
 }
 
 export interface ScopeOptions {
@@ -254,7 +256,9 @@ export function compileScope(grants: ScopeGrant | readonly ScopeGrant[], options
       .map((g) => `${g.backends.join(',')}:${g.projects && g.projects.length > 0 ? `[${g.projects.join(',')}]` : '*'}${g.runners === undefined ? '' : g.runners ? '+runners' : '-runners'}`)
       .join(' ') || '(nothing)';
 
-  return Object.freeze({ unrestricted, grants: list, allowsBackend, allowsProject, allowsRunners, allowsEntity, projectPatterns, describe });
+  const key = JSON.stringify({ caseSensitive, grants: list.map((g) => [g.backends, g.projects ?? null, g.runners ?? null]) });
+
+  return Object.freeze({ unrestricted, grants: list, allowsBackend, allowsProject, allowsRunners, allowsEntity, projectPatterns, describe, key });
 }
 
 /** Everything: open mode's anonymous identity. */

@@ -20,6 +20,8 @@ export const gatewayConfigSchema = z
     backendTimeoutMs: z.number().int().min(100).max(120_000).default(8000),
     /** Events buffered per subscription before the subscriber is told it is too slow. */
     subscriptionQueueLimit: z.number().int().min(16).max(100_000).default(1000),
+    /** Bytes a WebSocket subscriber may have waiting to be written before it is told it is too slow. */
+    subscriptionQueueBytes: z.number().int().min(65_536).max(268_435_456).default(4_194_304),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Operation limits, the same over HTTP, SSE and WebSocket. */
     limits: z

@@ -11,6 +11,7 @@ import type { AdapterFactories, GatewayConfig } from '../config/load-config.ts';
 import { ANONYMOUS, createRequestContext, type GatewayContext, type GatewayServices, type RequestIdentity } from '../context.ts';
 import { EventBus } from '../events/event-bus.ts';
 import { eventStoreFactory } from '../events/create-event-store.ts';
+import type { ChangeEvent } from '../events/event-types.ts';
 import { Ingestor } from '../ingest/ingestor.ts';
 import { PollScheduler } from '../ingest/poll-scheduler.ts';
 import { BodyTooLargeError, readBody } from '../ingest/read-body.ts';
@@ -27,6 +28,7 @@ import { loadPersistedOperations } from '../plugins/persisted-operations.ts';
 import { usePartialResults } from '../plugins/use-partial-results.ts';
 import { ReservingMemoryStore, ReservingRedisStore } from '../rate-limit/reserving-stores.ts';
 import { applyRateLimitOverrides, longestWindowMs, useRateLimits } from '../rate-limit/use-rate-limits.ts';
+import { applySharedEvent } from '../state/apply-shared-event.ts';
 import { LiveState } from '../state/live-state.ts';
 import { createGraphiQLRenderer } from './graphiql.ts';
 import { attachGraphQLWs } from './graphql-ws.ts';
@@ -55,6 +57,8 @@ export interface Gateway {
   readonly scheduler: PollScheduler;
   readonly log: Logger;
   readonly audit: AuditLog;
+  /** Live subscriptions on every transport (a multiplexed group of identical ones counts each member). */
+  readonly subscriptionCount: number;
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']): Promise<void>;
   close(graceMs?: number): Promise<void>;
@@ -75,7 +79,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const log = options.log ?? createLogger(config.logLevel);
   const registry = createBackendRegistry(config, options.factories, { log, env: options.env ?? process.env, now });
   const state = new LiveState();
-  const bus = new EventBus(config.subscriptionQueueLimit, eventStoreFactory(config.events, log));
+  // With a shared (Redis) store, events published by other instances update this instance's state too.
+  const storeHooks = { shared: (event: ChangeEvent) => applySharedEvent(state, event, now().getTime()) };
+  const bus = new EventBus(config.subscriptionQueueLimit, eventStoreFactory(config.events, log, storeHooks));
   const ingestor = new Ingestor(state, bus, registry, log, now);
   const freshnessMs = config.freshnessSeconds * 1000;
   const services: GatewayServices = {
@@ -224,6 +230,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxPayloadBytes: 64 * 1024,
     maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
     maxConnectionsPerIdentity: config.limits.maxConnectionsPerIdentity,
+    queueLimit: config.subscriptionQueueLimit,
+    queueBytes: config.subscriptionQueueBytes,
+    now: () => now().getTime(),
     ...(persisted ? { resolveDocument: persisted.resolve } : {}),
     auditOperation: createOperationAuditor(audit),
     identify: async ({ connectionParams, headers }) => {
@@ -253,6 +262,11 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     server, yoga, services, registry, scheduler, log, audit,
+    /** Live subscriptions on every transport: each multiplexed group holds one bus listener for all its members. */
+    get subscriptionCount(): number {
+      const { groups, members } = graphqlWs.multiplexed;
+      return bus.subscriberCount - groups + members;
+    },
     /** Applies a reloaded `auth.apiKeys`: revoked or removed keys are refused, their live streams end. */
     async reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']) {
       (await authenticator).updateApiKeys(apiKeys);

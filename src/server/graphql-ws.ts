@@ -5,6 +5,8 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { GatewayContext, RequestIdentity } from '../context.ts';
 import type { OperationRecord } from '../plugins/use-audit.ts';
+import { multiplexKey } from './multiplex-key.ts';
+import { SubscriptionMultiplexer, type GroupStart } from './subscription-multiplexer.ts';
 
 export interface GraphQLWsOptions {
   readonly path: string;
@@ -22,6 +24,18 @@ export interface GraphQLWsOptions {
   readonly resolveDocument?: (payload: { query?: string | null; extensions?: Record<string, unknown> | null }) => string | GraphQLError;
   /** Called when an identity's credentials stop being valid; returns a stop function. */
   readonly onConnected?: (identity: RequestIdentity, close: (code: number, reason: string) => void) => () => void;
+  /** Identical subscriptions share one execution per event (see subscription-multiplexer.ts); false runs each alone. */
+  readonly multiplex?: boolean;
+  /** Per-subscriber bounds on what waits to be written: frames and bytes. */
+  readonly queueLimit: number;
+  readonly queueBytes: number;
+  /** The gateway's clock, epoch ms. */
+  readonly now?: () => number;
+}
+
+/** Root value of a multiplexed subscription: what `subscribe` needs to join its group. */
+interface MultiplexedRoot {
+  readonly multiplexed: { readonly key: string; readonly start: GroupStart; readonly id: string; readonly socket: WebSocket; readonly identity: RequestIdentity };
 }
 
 interface ConnectionState {
@@ -52,11 +66,21 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
 
   const connections = new WeakMap<WebSocket, ConnectionState>();
   const perIdentity = new Map<string, number>();
+  const now = options.now ?? Date.now;
+  const multiplexer = options.multiplex === false ? null : new SubscriptionMultiplexer({ queueLimit: options.queueLimit, queueBytes: options.queueBytes, now });
 
   const disposable = useServer(
     {
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
-      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      subscribe: (args) => {
+        const root = args.rootValue as Partial<MultiplexedRoot> & { subscribe?: (a: ExecutionArgs) => unknown };
+        if (multiplexer && root.multiplexed) {
+          const { key, start, id, socket, identity } = root.multiplexed;
+          const stillValid = (at: number) => !(identity.expiresAt && at >= identity.expiresAt.getTime()) && !identity.isRevoked?.();
+          return multiplexer.join(key, start, { id, socket, stillValid }) as never;
+        }
+        return root.subscribe!(args) as never;
+      },
       onConnect: async (ctx) => {
         const identity = await options.identify({ connectionParams: ctx.connectionParams, headers: ctx.extra.request.headers });
         if (!identity) return false;
@@ -113,6 +137,24 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
           const errors = validate(schema, document);
           if (errors.length > 0) return denied(errors);
           connection.active.add(id);
+          const key = multiplexer ? multiplexKey({ document, source, operationName: payload.operationName, variables: payload.variables, scope: connection.identity.scope }) : null;
+          if (key) {
+            const { identity } = connection;
+            // The group runs under the scope alone: expiry and revocation are checked per member.
+            const start: GroupStart = async () => {
+              const group = yoga.getEnveloped({ params: payload, identity: { ...identity, expiresAt: null, isRevoked: undefined } });
+              const args = {
+                schema: group.schema,
+                operationName: payload.operationName ?? null,
+                document,
+                variableValues: payload.variables ?? null,
+                contextValue: await group.contextFactory(),
+              } satisfies ExecutionArgs;
+              return (await group.subscribe(args)) as Awaited<ReturnType<GroupStart>>;
+            };
+            const rootValue: MultiplexedRoot = { multiplexed: { key, start, id, socket: ctx.extra.socket, identity } };
+            return { schema, operationName: payload.operationName ?? null, document, variableValues: payload.variables ?? null, contextValue: null, rootValue } satisfies ExecutionArgs;
+          }
           return {
             schema,
             operationName: payload.operationName ?? null,
@@ -146,6 +188,10 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
 
   return {
     wss,
+    /** Multiplexed subscriptions: groups (one bus listener each) and their members. */
+    get multiplexed(): { groups: number; members: number } {
+      return multiplexer?.size ?? { groups: 0, members: 0 };
+    },
     /** Closes every socket with 1001 (going away) so clients reconnect elsewhere. */
     async dispose(): Promise<void> {
       await disposable.dispose();

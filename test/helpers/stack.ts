@@ -126,7 +126,7 @@ export function collect<T>(client: Client, query: string, variables: Record<stri
  * exactly `count` listeners (earlier tests' subscriptions are gone, new ones are in).
  */
 export function waitForSubscribers(stack: Stack, count: number): Promise<void> {
-  return waitFor(() => stack.gateway.services.bus.subscriberCount === count, 5000, `${count} subscribers`);
+  return waitFor(() => stack.gateway.subscriptionCount === count, 5000, `${count} subscribers`);
 }
 
 export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {

@@ -119,7 +119,7 @@ describe('authentication and scopes on every transport', () => {
       { query: 'subscription { jobUpdated { job { name project { fullName } } } }' },
       { next: (v) => seen.push(v.data!.jobUpdated.job.name), error: () => undefined, complete: () => undefined },
     );
-    await waitFor(() => stack.gateway.services.bus.subscriberCount === 1);
+    await waitFor(() => stack.gateway.subscriptionCount === 1);
     await stack.sim.triggerRun({ repo: 'web', jobs: [{ name: 'web-secret', labels: ['self-hosted'] }] });
     await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'api-visible', labels: ['self-hosted'] }] });
     await stack.sim.runUntilIdle();
@@ -141,7 +141,7 @@ describe('authentication and scopes on every transport', () => {
       closeCode = (e as { code: number }).code;
     });
     client.subscribe({ query: 'subscription { jobUpdated { job { name } } }' }, { next: () => received.push(Date.now()), error: () => undefined, complete: () => undefined });
-    await waitFor(() => stack.gateway.services.bus.subscriberCount === 1);
+    await waitFor(() => stack.gateway.subscriptionCount === 1);
     await waitFor(() => closedAt > 0, 5000, 'close after expiry');
     expect(closeCode).toBe(4403);
     expect(closedAt - exp * 1000).toBeLessThan(1000);
@@ -156,10 +156,10 @@ describe('authentication and scopes on every transport', () => {
     client.on('closed', (e) => (closeCode = (e as { code: number }).code));
     client.subscribe({ query: 'subscription { runnerUpdated { runner { name } } }' }, { next: () => undefined, error: () => undefined, complete: () => undefined });
     const sse = readSse(`${stack.base}/graphql`, 'subscription { runnerUpdated { runner { name } } }', undefined, { authorization: `Bearer ${toRevoke}` });
-    await waitFor(() => stack.gateway.services.bus.subscriberCount === 2);
+    await waitFor(() => stack.gateway.subscriptionCount === 2);
     const revokedAt = Date.now();
     await stack.gateway.reloadApiKeys(apiKeys.map((k) => (k.id === 'to-revoke' ? { ...k, revoked: true } : k)) as never);
-    await waitFor(() => closeCode !== 0 && stack.gateway.services.bus.subscriberCount === 0, 2000, 'revoked streams to end');
+    await waitFor(() => closeCode !== 0 && stack.gateway.subscriptionCount === 0, 2000, 'revoked streams to end');
     expect(Date.now() - revokedAt).toBeLessThan(1500);
     expect(closeCode).toBe(4403);
     expect((await post('{ backends { name } }', bearer(toRevoke))).status).toBe(401);

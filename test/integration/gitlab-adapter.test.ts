@@ -5,7 +5,7 @@ import { GITLAB_SIGNING_TOKEN, GITLAB_WEBHOOK_TOKEN, startGitlabStack, type Gitl
 
 const dedupe = <T>(xs: T[]) => xs.filter((x, i) => i === 0 || x !== xs[i - 1]);
 const subscribers = (stack: GitlabStack, n: number) =>
-  waitFor(() => stack.gateway.services.bus.subscriberCount === n, 5000, `${n} subscribers`);
+  waitFor(() => stack.gateway.subscriptionCount === n, 5000, `${n} subscribers`);
 
 interface JobEvent { jobUpdated: { job: { id: string; name: string; status: string; waitReason: string | null; native: { failureReason: string | null } } } }
 interface RunnerEvent { runnerUpdated: { previousState: string | null; runner: { name: string; state: string; currentJob: { name: string } | null } } }

@@ -31,7 +31,7 @@ describe('jenkins: live state by polling alone (no pushes)', () => {
     const runners = collect<RunnerEv>(client, 'subscription { runnerUpdated(filter: { backends: ["jk"] }) { source previousState runner { name state } } }', undefined, () => false, 60_000);
     jobs.done.catch(() => undefined);
     runners.done.catch(() => undefined);
-    await waitFor(() => stack.gateway.services.bus.subscriberCount === 2, 5000, 'subscribers');
+    await waitFor(() => stack.gateway.subscriptionCount === 2, 5000, 'subscribers');
 
     await stack.sim.triggerBuild({ job: 'team-a/service', label: 'solo', stages: [{ name: 'Compile', steps: ['Shell Script'] }, { name: 'Verify', steps: ['Shell Script', 'Shell Script'] }] });
     const build = () => stack.sim.world.builds('team-a/service')[0]!;

@@ -14,17 +14,18 @@ describe('lifecycle: teardown and graceful shutdown', () => {
     const client = createClient({ url: `${stack.base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
     try {
       await new Promise<void>((resolve) => client.on('connected', () => resolve()));
-      const before = { timers: timers(), listeners: stack.gateway.services.bus.subscriberCount };
+      const before = { timers: timers(), listeners: stack.gateway.subscriptionCount };
       const BATCH = 500;
       for (let done = 0; done < 10_000; done += BATCH) {
         const unsubscribes = Array.from({ length: BATCH }, () =>
           client.subscribe({ query: 'subscription { jobUpdated { job { name } } }' }, { next: () => undefined, error: () => undefined, complete: () => undefined }),
         );
-        await waitFor(() => stack.gateway.services.bus.subscriberCount >= Math.min(BATCH, 100), 10_000, 'subscriptions to register');
+        await waitFor(() => stack.gateway.subscriptionCount >= Math.min(BATCH, 100), 10_000, 'subscriptions to register');
         for (const u of unsubscribes) u();
-        await waitFor(() => stack.gateway.services.bus.subscriberCount === 0, 10_000, 'subscriptions to be released');
+        await waitFor(() => stack.gateway.subscriptionCount === 0, 10_000, 'subscriptions to be released');
       }
-      expect(stack.gateway.services.bus.subscriberCount).toBe(before.listeners);
+      expect(stack.gateway.subscriptionCount).toBe(before.listeners);
+      expect(stack.gateway.services.bus.subscriberCount).toBe(0);
       // Timers come and go (keep-alive, pollers); what matters is that none accumulated per subscription.
       expect(timers()).toBeLessThanOrEqual(before.timers + 5);
     } finally {

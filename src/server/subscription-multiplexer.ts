@@ -1,0 +1,258 @@
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import { ErrorCode } from '../errors.ts';
+
+/**
+ * Subscription multiplexing. Subscribers whose operation, variables and scope
+ * are identical form a group that holds ONE subscription on the event bus:
+ * each event is executed once and serialized once for the whole group, and the
+ * same payload is written to every member's socket inside a graphql-ws `next`
+ * frame that differs only by the member's operation id.
+ *
+ * Each member keeps its own bound (frames and bytes not yet handed to the
+ * kernel), so one client that stops reading is ended with
+ * SUBSCRIPTION_OVERFLOW without slowing the group or the others. Credentials
+ * are checked per member on every event: a member whose token expired or was
+ * revoked receives nothing more.
+ */
+
+/** The part of a `ws` WebSocket a member writes to. */
+export interface FrameSocket {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string): void;
+}
+
+export interface MemberOptions {
+  readonly id: string;
+  readonly socket: FrameSocket;
+  /** False once the member's credentials stopped being valid. */
+  readonly stillValid: (now: number) => boolean;
+}
+
+export interface MultiplexerOptions {
+  /** Frames a member may have waiting in user space before it is ended. */
+  readonly queueLimit: number;
+  /** Bytes a member may have waiting in user space before it is ended. */
+  readonly queueBytes: number;
+  readonly now?: () => number;
+}
+
+/** What starting a group's subscription gives: a stream, or a result (errors) for the subscriber. */
+export type GroupStart = () => Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
+
+const OPEN = 1;
+
+export class SubscriptionMultiplexer {
+  private readonly groups = new Map<string, Promise<Group | ExecutionResult>>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: MultiplexerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Adds a subscriber to the group for `key`, starting the group's one
+   * subscription with `start` if there is none. Returns the member's own stream
+   * (for graphql-ws to track; it yields only a final error) or, when the
+   * subscription could not start, the result to send instead.
+   */
+  async join(key: string, start: GroupStart, member: MemberOptions): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+    let pending = this.groups.get(key);
+    if (!pending) {
+      pending = this.startGroup(key, start);
+      this.groups.set(key, pending);
+    }
+    const group = await pending;
+    if (!(group instanceof Group)) return group;
+    if (group.closed) return this.join(key, start, member);
+    return group.add(member);
+  }
+
+  private memberCount = 0;
+
+  /** Groups and members, for metrics and leak tests. */
+  get size(): { groups: number; members: number } {
+    return { groups: this.groups.size, members: this.memberCount };
+  }
+
+  private async startGroup(key: string, start: GroupStart): Promise<Group | ExecutionResult> {
+    let stream: AsyncIterable<ExecutionResult> | ExecutionResult;
+    try {
+      stream = await start();
+    } catch (error) {
+      this.groups.delete(key);
+      throw error;
+    }
+    if (!(Symbol.asyncIterator in stream)) {
+      this.groups.delete(key);
+      return stream;
+    }
+    return new Group(stream[Symbol.asyncIterator](), this.options, this.now, {
+      joined: () => this.memberCount++,
+      left: () => this.memberCount--,
+      closed: () => {
+        this.groups.delete(key);
+      },
+    });
+  }
+}
+
+interface GroupHooks {
+  joined(): void;
+  left(): void;
+  closed(): void;
+}
+
+class Group {
+  private readonly members = new Set<Member>();
+  closed = false;
+
+  constructor(
+    private readonly source: AsyncIterator<ExecutionResult>,
+    private readonly options: MultiplexerOptions,
+    private readonly now: () => number,
+    private readonly hooks: GroupHooks,
+  ) {
+    void this.pump();
+  }
+
+  add(options: MemberOptions): Member {
+    const member = new Member(options, (m) => this.remove(m));
+    this.members.add(member);
+    this.hooks.joined();
+    return member;
+  }
+
+  private remove(member: Member): void {
+    if (!this.members.delete(member)) return;
+    this.hooks.left();
+    if (this.members.size === 0) this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.hooks.closed();
+    void this.source.return?.();
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      for (;;) {
+        const next = await this.source.next();
+        if (next.done) break;
+        this.broadcast(next.value);
+      }
+      this.endAll(null);
+    } catch (error) {
+      this.endAll(error instanceof GraphQLError ? error : new GraphQLError('Unexpected error.'));
+    }
+  }
+
+  /** One serialization per event; per member only the frame prefix differs. */
+  private broadcast(result: ExecutionResult): void {
+    if (this.members.size === 0) return;
+    const payload = JSON.stringify(result);
+    const now = this.now();
+    const { queueLimit, queueBytes } = this.options;
+    for (const member of this.members) {
+      const { socket } = member;
+      if (socket.readyState !== OPEN) continue;
+      if (!member.stillValid(now)) {
+        member.end(new GraphQLError('Credentials expired or revoked', { extensions: { code: 'UNAUTHENTICATED' } }));
+        continue;
+      }
+      const buffered = socket.bufferedAmount;
+      // Nothing waiting in user space: every earlier frame reached the kernel.
+      if (buffered === 0) member.waiting = 0;
+      if (member.waiting >= queueLimit || buffered > queueBytes) {
+        member.end(overflowError(queueLimit, queueBytes));
+        continue;
+      }
+      member.waiting++;
+      socket.send(member.prefix + payload + '}');
+    }
+  }
+
+  private endAll(error: GraphQLError | null): void {
+    this.close();
+    for (const member of [...this.members]) member.end(error);
+  }
+}
+
+function overflowError(limit: number, bytes: number): GraphQLError {
+  return new GraphQLError(`Subscription ended: more than ${limit} events or ${bytes} bytes were waiting for this client. Resume from your last cursor, or refetch and subscribe again.`, {
+    extensions: { code: ErrorCode.SubscriptionOverflow, limit, bytes },
+  });
+}
+
+/**
+ * One subscriber in a group, as graphql-ws sees it: an async iterator that
+ * yields nothing (frames are written directly) and ends when the client
+ * completes, the socket closes, or the group ends it (with an error, which
+ * graphql-ws sends as this operation's `error` message).
+ */
+class Member implements AsyncIterableIterator<ExecutionResult> {
+  readonly socket: FrameSocket;
+  readonly prefix: string;
+  readonly stillValid: (now: number) => boolean;
+  /** Frames sent since user-space buffering was last seen empty. */
+  waiting = 0;
+  private settle: ((result: IteratorResult<ExecutionResult>) => void) | null = null;
+  private fail: ((error: unknown) => void) | null = null;
+  private outcome: { error: GraphQLError | null } | null = null;
+
+  constructor(options: MemberOptions, private readonly leave: (member: Member) => void) {
+    this.socket = options.socket;
+    this.stillValid = options.stillValid;
+    this.prefix = `{"id":${JSON.stringify(options.id)},"type":"next","payload":`;
+  }
+
+  /** Ends this member: `error` is sent as the operation's `error` message, null completes it. */
+  end(error: GraphQLError | null): void {
+    if (this.outcome) return;
+    this.outcome = { error };
+    this.leave(this);
+    this.flush();
+  }
+
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.outcome) return this.finish();
+    return new Promise((resolve, reject) => {
+      this.settle = resolve;
+      this.fail = reject;
+    });
+  }
+
+  return(): Promise<IteratorResult<ExecutionResult>> {
+    const leaving = !this.outcome;
+    this.outcome = { error: null };
+    if (leaving) this.leave(this);
+    this.flush();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    void this.return();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private flush(): void {
+    if (!this.settle) return;
+    const settle = this.settle;
+    const fail = this.fail!;
+    this.settle = null;
+    this.fail = null;
+    void this.finish().then(settle, fail);
+  }
+
+  private finish(): Promise<IteratorResult<ExecutionResult>> {
+    const error = this.outcome?.error ?? null;
+    if (this.outcome) this.outcome = { error: null };
+    return error ? Promise.reject(error) : Promise.resolve({ value: undefined, done: true });
+  }
+}

@@ -1,0 +1,221 @@
+import { GraphQLError, parse, type ExecutionResult } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { FULL_ACCESS } from '../../src/context.ts';
+import { compileScope } from '../../src/auth/scope.ts';
+import { multiplexKey } from '../../src/server/multiplex-key.ts';
+import { SubscriptionMultiplexer, type FrameSocket } from '../../src/server/subscription-multiplexer.ts';
+
+/** A socket that records frames; `stalled` frames stay "in user space" (bufferedAmount). */
+class FakeSocket implements FrameSocket {
+  readyState = 1;
+  frames: string[] = [];
+  stalled = false;
+  bufferedAmount = 0;
+  send(data: string): void {
+    this.frames.push(data);
+    if (this.stalled) this.bufferedAmount += data.length;
+  }
+  payloads(): unknown[] {
+    return this.frames.map((f) => (JSON.parse(f) as { payload: unknown }).payload);
+  }
+}
+
+/** A source stream the test pushes results into, counting how often it is read. */
+function source() {
+  const queue: ExecutionResult[] = [];
+  let wake: (() => void) | null = null;
+  let ended: unknown = undefined;
+  let returned = 0;
+  const iterator: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      while (queue.length === 0 && ended === undefined) await new Promise<void>((r) => (wake = r));
+      if (queue.length > 0) return { value: queue.shift()!, done: false };
+      if (ended instanceof Error) throw ended;
+      return { value: undefined, done: true };
+    },
+    async return() {
+      returned++;
+      ended = null;
+      wake?.();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return {
+    iterator,
+    push(result: ExecutionResult) {
+      queue.push(result);
+      wake?.();
+    },
+    fail(error: Error) {
+      ended = error;
+      wake?.();
+    },
+    get returned() {
+      return returned;
+    },
+  };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+const always = () => true;
+
+describe('SubscriptionMultiplexer', () => {
+  it('starts one subscription per group and writes each result, serialized once, to every member', async () => {
+    const mux = new SubscriptionMultiplexer({ queueLimit: 10, queueBytes: 1 << 20 });
+    const s = source();
+    let starts = 0;
+    const start = async () => {
+      starts++;
+      return s.iterator;
+    };
+    const sockets = Array.from({ length: 5 }, () => new FakeSocket());
+    await Promise.all(sockets.map((socket, i) => mux.join('k', start, { id: `op-${i}`, socket, stillValid: always })));
+    expect(starts).toBe(1);
+    expect(mux.size).toEqual({ groups: 1, members: 5 });
+
+    const result = { data: { jobUpdated: { job: { name: 'build' } } } };
+    let stringified = 0;
+    const toJSON = () => {
+      stringified++;
+      return result.data;
+    };
+    s.push({ data: { toJSON } } as unknown as ExecutionResult);
+    await tick();
+    expect(stringified).toBe(1);
+    sockets.forEach((socket, i) => {
+      expect(socket.frames).toHaveLength(1);
+      expect(JSON.parse(socket.frames[0]!)).toEqual({ id: `op-${i}`, type: 'next', payload: { data: result.data } });
+    });
+  });
+
+  it('ends only a member that stops reading (by frames or bytes) with SUBSCRIPTION_OVERFLOW', async () => {
+    const mux = new SubscriptionMultiplexer({ queueLimit: 3, queueBytes: 1 << 20 });
+    const s = source();
+    const slow = new FakeSocket();
+    const fast = new FakeSocket();
+    slow.stalled = true;
+    const slowStream = (await mux.join('k', async () => s.iterator, { id: 'slow', socket: slow, stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
+    await mux.join('k', async () => s.iterator, { id: 'fast', socket: fast, stillValid: always });
+    const told = slowStream.next().catch((e: unknown) => e);
+    for (let i = 0; i < 10; i++) s.push({ data: { n: i } });
+    await tick();
+    expect(fast.payloads()).toEqual(Array.from({ length: 10 }, (_, i) => ({ data: { n: i } })));
+    expect(slow.frames).toHaveLength(3);
+    expect(await told).toMatchObject({ extensions: { code: 'SUBSCRIPTION_OVERFLOW' } });
+    expect(mux.size).toEqual({ groups: 1, members: 1 });
+
+    // Bytes: a member whose unsent bytes exceed the bound is ended at the next event.
+    const bytes = new SubscriptionMultiplexer({ queueLimit: 1000, queueBytes: 100 });
+    const t = source();
+    const big = new FakeSocket();
+    big.stalled = true;
+    const bigStream = (await bytes.join('k', async () => t.iterator, { id: 'big', socket: big, stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
+    const bigTold = bigStream.next().catch((e: unknown) => e);
+    t.push({ data: { text: 'x'.repeat(150) } });
+    t.push({ data: { text: 'y' } });
+    await tick();
+    expect(big.frames).toHaveLength(1);
+    expect(await bigTold).toMatchObject({ extensions: { code: 'SUBSCRIPTION_OVERFLOW' } });
+  });
+
+  it('counts frames only while they wait: a reader that keeps up is never ended', async () => {
+    const mux = new SubscriptionMultiplexer({ queueLimit: 2, queueBytes: 1 << 20 });
+    const s = source();
+    const socket = new FakeSocket();
+    await mux.join('k', async () => s.iterator, { id: 'a', socket, stillValid: always });
+    for (let i = 0; i < 50; i++) s.push({ data: { n: i } });
+    await tick();
+    expect(socket.frames).toHaveLength(50);
+  });
+
+  it('delivers nothing to a member whose credentials stopped being valid, and ends it', async () => {
+    let clock = 0;
+    const mux = new SubscriptionMultiplexer({ queueLimit: 10, queueBytes: 1 << 20, now: () => clock });
+    const s = source();
+    const expiring = new FakeSocket();
+    const other = new FakeSocket();
+    const stream = (await mux.join('k', async () => s.iterator, { id: 'e', socket: expiring, stillValid: (now) => now < 100 })) as AsyncIterableIterator<ExecutionResult>;
+    await mux.join('k', async () => s.iterator, { id: 'o', socket: other, stillValid: always });
+    const ended = stream.next().catch((e: unknown) => e);
+    s.push({ data: { n: 1 } });
+    await tick();
+    clock = 100;
+    s.push({ data: { n: 2 } });
+    await tick();
+    expect(expiring.payloads()).toEqual([{ data: { n: 1 } }]);
+    expect(other.payloads()).toEqual([{ data: { n: 1 } }, { data: { n: 2 } }]);
+    expect(await ended).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it('releases the group when its last member leaves, and starts a fresh one for the next', async () => {
+    const mux = new SubscriptionMultiplexer({ queueLimit: 10, queueBytes: 1 << 20 });
+    const first = source();
+    const a = (await mux.join('k', async () => first.iterator, { id: 'a', socket: new FakeSocket(), stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
+    const b = (await mux.join('k', async () => first.iterator, { id: 'b', socket: new FakeSocket(), stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
+    await a.return!();
+    expect(first.returned).toBe(0);
+    await b.return!();
+    expect(first.returned).toBe(1);
+    expect(mux.size).toEqual({ groups: 0, members: 0 });
+    const second = source();
+    let started = false;
+    await mux.join('k', async () => {
+      started = true;
+      return second.iterator;
+    }, { id: 'c', socket: new FakeSocket(), stillValid: always });
+    expect(started).toBe(true);
+  });
+
+  it('ends every member with the error when the group stream fails, masking unexpected errors', async () => {
+    for (const [error, expected] of [
+      [new GraphQLError('History lost', { extensions: { code: 'HISTORY_LOST' } }), { message: 'History lost', extensions: { code: 'HISTORY_LOST' } }],
+      [new Error('secret upstream detail http://token@host'), { message: 'Unexpected error.' }],
+    ] as const) {
+      const mux = new SubscriptionMultiplexer({ queueLimit: 10, queueBytes: 1 << 20 });
+      const s = source();
+      const streams = await Promise.all(['a', 'b'].map((id) => mux.join('k', async () => s.iterator, { id, socket: new FakeSocket(), stillValid: always }))) as AsyncIterableIterator<ExecutionResult>[];
+      const outcomes = streams.map((st) => st.next().then(() => 'completed', (e: GraphQLError) => ({ message: e.message, ...(e.extensions && Object.keys(e.extensions).length ? { extensions: e.extensions } : {}) })));
+      s.fail(error);
+      expect(await Promise.all(outcomes)).toEqual([expected, expected]);
+      expect(mux.size).toEqual({ groups: 0, members: 0 });
+    }
+  });
+
+  it('gives every joiner the start result when the subscription cannot start', async () => {
+    const mux = new SubscriptionMultiplexer({ queueLimit: 10, queueBytes: 1 << 20 });
+    const failure: ExecutionResult = { errors: [new GraphQLError('bad filter')] };
+    const results = await Promise.all([1, 2].map((i) => mux.join('k', async () => failure, { id: String(i), socket: new FakeSocket(), stillValid: always })));
+    expect(results).toEqual([failure, failure]);
+    expect(mux.size).toEqual({ groups: 0, members: 0 });
+  });
+});
+
+describe('multiplexKey', () => {
+  const key = (source: string, variables: Record<string, unknown> | null = null, scope = FULL_ACCESS as Parameters<typeof multiplexKey>[0]['scope']) =>
+    multiplexKey({ document: parse(source), source, operationName: null, variables, scope });
+
+  it('groups equal subscriptions by text, variables and scope', () => {
+    const op = 'subscription ($f: JobFilter) { jobUpdated(filter: $f) { job { id } } }';
+    expect(key(op, { f: { backends: ['a'] } })).toBe(key(op, { f: { backends: ['a'] } }));
+    expect(key(op, { f: { backends: ['a'] } })).not.toBe(key(op, { f: { backends: ['b'] } }));
+    const a = compileScope({ backends: ['gh'], projects: ['octo-org/*'] });
+    const sameAsA = compileScope({ backends: ['gh'], projects: ['octo-org/*'] });
+    const b = compileScope({ backends: ['gh'], projects: ['other/*'] });
+    expect(key(op, null, a)).toBe(key(op, null, sameAsA));
+    expect(key(op, null, a)).not.toBe(key(op, null, b));
+    expect(key(op, null, a)).not.toBe(key(op, null, FULL_ACCESS));
+  });
+
+  it('runs resumes (`after`), queries and root fragments on their own', () => {
+    expect(key('subscription { jobUpdated(after: "c1") { cursor } }')).toBeNull();
+    expect(key('subscription ($a: String) { jobUpdated(after: $a) { cursor } }', { a: 'c1' })).toBeNull();
+    expect(key('subscription ($a: String = "c1") { jobUpdated(after: $a) { cursor } }')).toBeNull();
+    expect(key('subscription ($a: String) { jobUpdated(after: $a) { cursor } }', { a: null })).not.toBeNull();
+    expect(key('subscription { jobUpdated(after: null) { cursor } }')).not.toBeNull();
+    expect(key('query { backends { name } }')).toBeNull();
+    expect(key('subscription { ... on Subscription { jobUpdated { cursor } } }')).toBeNull();
+  });
+});
