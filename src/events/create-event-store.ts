@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { EventStoreFactory } from './event-store.ts';
+import type { EventStoreFactory, EventStoreHooks } from './event-store.ts';
 import { MemoryEventStore } from './memory-event-store.ts';
 import { RedisEventStore } from './redis-event-store.ts';
 
@@ -12,8 +12,8 @@ export interface EventsConfig {
 }
 
 /** The configured event store: embedded by default, Redis Streams when instances share events. */
-export function eventStoreFactory(config: EventsConfig, log: Logger): EventStoreFactory {
+export function eventStoreFactory(config: EventsConfig, log: Logger, hooks: EventStoreHooks = {}): EventStoreFactory {
   const limits = { maxEvents: config.historyMaxEvents, maxAgeSeconds: config.historyMaxAgeSeconds };
-  if (config.store === 'redis') return (deliver) => new RedisEventStore(deliver, { redisUrl: config.redisUrl, streamPrefix: config.streamPrefix, limits, log });
+  if (config.store === 'redis') return (deliver) => new RedisEventStore(deliver, { redisUrl: config.redisUrl, streamPrefix: config.streamPrefix, limits, log, hooks });
   return (deliver) => new MemoryEventStore(deliver, limits);
 }

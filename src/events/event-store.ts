@@ -19,6 +19,16 @@ export interface EventStore {
 }
 
 export type Deliver = (event: WithCursor<ChangeEvent>) => void;
+
+/** What an instance hears from its store besides deliveries to subscribers. */
+export interface EventStoreHooks {
+  /**
+   * Every event read back from a store shared by several instances, whichever
+   * instance published it, before it is delivered here: lets each instance
+   * bring its own live state up to date. Never called by the embedded store.
+   */
+  readonly shared?: (event: WithCursor<ChangeEvent>) => void;
+}
 export type EventStoreFactory = (deliver: Deliver) => EventStore;
 
 export interface HistoryLimits {

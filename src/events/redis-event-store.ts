@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { formatCursor, newEpoch, parseCursor } from './event-cursor.ts';
-import type { Deliver, EventStore, HistoryLimits, HistoryRead } from './event-store.ts';
+import type { Deliver, EventStore, EventStoreHooks, HistoryLimits, HistoryRead } from './event-store.ts';
 import type { ChangeEvent, ChangeEventByType, EventType, WithCursor } from './event-types.ts';
 
 export interface RedisEventStoreOptions {
@@ -11,6 +11,7 @@ export interface RedisEventStoreOptions {
   readonly limits: HistoryLimits;
   readonly log: Pick<Logger, 'warn' | 'error'>;
   readonly now?: () => number;
+  readonly hooks?: EventStoreHooks;
 }
 
 const TYPES: readonly EventType[] = ['Job', 'Pipeline', 'Runner'];
@@ -120,6 +121,15 @@ export class RedisEventStore implements EventStore {
     }
   }
 
+  /** Hands a stream event to the instance's own state first, so subscribers and queries agree. */
+  private share(event: WithCursor<ChangeEvent>): void {
+    try {
+      this.options.hooks?.shared?.(event);
+    } catch (error) {
+      this.options.log.error({ err: (error as Error).message, type: event.type }, 'shared event could not be applied to the live state');
+    }
+  }
+
   private async run(): Promise<void> {
     while (!this.closed) {
       try {
@@ -140,7 +150,9 @@ export class RedisEventStore implements EventStore {
           for (const [id, fields] of entries) {
             lastIds[type] = id;
             const event = this.decode(id, fields, this.epoch);
-            if (event) this.deliver(event);
+            if (!event) continue;
+            this.share(event);
+            this.deliver(event);
           }
         }
       } catch (error) {

@@ -1,0 +1,50 @@
+/**
+ * Starts test/helpers/gateway-child.ts in its own process (for tests that need
+ * several instances sharing Redis) and stops it gracefully or with SIGKILL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface GatewayProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly base: string;
+  readonly wsUrl: string;
+  /** Resolves when the process has exited (for whatever reason). */
+  readonly exited: Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function spawnGatewayProcess(config: unknown, startTimeoutMs = 30_000): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/gateway-child.ts'], {
+    env: { ...process.env, SWITCHYARD_TEST_CONFIG: JSON.stringify(config) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gateway process did not start within ${startTimeoutMs} ms`));
+    }, startTimeoutMs);
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /"port":(\d+)/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      const port = Number(m[1]);
+      resolve({
+        child, port, exited,
+        base: `http://127.0.0.1:${port}`,
+        wsUrl: `ws://127.0.0.1:${port}/graphql`,
+        async stop(signal = 'SIGTERM') {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+          await exited;
+        },
+      });
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway process exited before listening (${code ?? signal})`));
+    });
+  });
+}
