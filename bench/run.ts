@@ -14,6 +14,9 @@ import { round } from './lib/stats.ts';
 import { captureJobTemplates } from './lib/webhook-templates.ts';
 import { NESTED_QUERY, runNestedQueryRep, type NestedRepResult } from './scenarios/nested-query.ts';
 import { runLatencyCell, SUBSCRIPTION, type LatencyCellResult } from './scenarios/webhook-latency.ts';
+import { runQueryLoad, type QueryLoadResult } from './scenarios/query-load.ts';
+import { runUpstreamEconomy, type EconomyResult } from './scenarios/upstream-economy.ts';
+import { DASHBOARD_QUERY } from './lib/ci-sims.ts';
 import { FANOUT_DISTINCT, FANOUT_IDENTICAL, lastCpuProfile, runFanoutCell, summarizeCpuProfile, type FanoutCellResult, type ProfileSummary, type ServerKind, type Variant } from './scenarios/fanout.ts';
 
 const TOKEN = 'ghp_bench_token';
@@ -30,9 +33,13 @@ const runs = (name: string) => !only || only.has(name);
 const profile = process.argv.includes('--profile');
 const plan = quick
   ? { subscribers: [100], rates: [50, 200], durationSec: 2, warmupSec: 1, drainMs: 4000, nestedReps: 2, budgetMs: 120_000,
-    fanout: { subscribers: [100, 500], distinctAt: [500], clientProcesses: 2, ratePerSec: 25, durationSec: 1.5, warmupEvents: 5, drainMs: 3000 } }
+    fanout: { subscribers: [100, 500], distinctAt: [500], clientProcesses: 2, ratePerSec: 25, durationSec: 1.5, warmupEvents: 5, drainMs: 3000 },
+    queries: { connections: 10, durationSec: 3, coldReps: 2 },
+    economy: { dashboards: 50, periodSec: 10, warmupSec: 3, windowSec: 10 } }
   : { subscribers: [1, 100, 1000], rates: [50, 200], durationSec: 15, warmupSec: 2, drainMs: 15_000, nestedReps: 5, budgetMs: 600_000,
-    fanout: { subscribers: [1000, 5000, 10_000], distinctAt: [1000, 5000, 10_000], clientProcesses: 4, ratePerSec: 25, durationSec: 6, warmupEvents: 10, drainMs: 8000 } };
+    fanout: { subscribers: [1000, 5000, 10_000], distinctAt: [1000, 5000, 10_000], clientProcesses: 4, ratePerSec: 25, durationSec: 6, warmupEvents: 10, drainMs: 8000 },
+    queries: { connections: 10, durationSec: 10, coldReps: 3 },
+    economy: { dashboards: 50, periodSec: 10, warmupSec: 4, windowSec: 60 } };
 // `--fanout-subs=1000,5000` replaces the fan-out sizes (for development and profiling).
 const subsArg = process.argv.find((a) => a.startsWith('--fanout-subs='));
 if (subsArg) {
@@ -40,8 +47,11 @@ if (subsArg) {
   plan.fanout.subscribers = sizes;
   plan.fanout.distinctAt = sizes;
 }
+/** Wall time (ms) the query-load and upstream-economy scenarios need, kept free of the fan-out cells when they run. */
+const QUERIES_RESERVE_MS = runs('queries') ? (quick ? 12_000 : 40_000) : 0;
+const ECONOMY_RESERVE_MS = runs('economy') ? (quick ? 16_000 : 70_000) : 0;
 /** Fan-out cells start only while this much of the budget (ms) is left, so the run ends inside it. */
-const FANOUT_RESERVE_MS = quick ? 20_000 : 90_000;
+const FANOUT_RESERVE_MS = (quick ? 20_000 : 90_000) + QUERIES_RESERVE_MS + ECONOMY_RESERVE_MS;
 
 // ---- cleanup: children never outlive us ----------------------------------------
 const sims: GithubSimulator[] = [];
@@ -141,6 +151,25 @@ function fanoutRatioTable(ratios: ReturnType<typeof fanoutRatios>): string {
   return [head, '|---|---|---|---|---|---|---|', ...lines].join('\n');
 }
 
+function queryTable(q: QueryLoadResult): string {
+  const head = '| server | conns | queries | req/s | p50 ms | p99 ms | max ms | upstream req/query | upstream 304s | answer: pipelines / jobs / runners | errors | server CPU % | load CPU % |';
+  const sep = '|' + head.split('|').slice(1, -1).map(() => '---').join('|') + '|';
+  const lines = q.rows.map((r) =>
+    `| ${r.server} | ${fmt(r.connections)} | ${r.queries} | ${fmt(r.requestsPerSec)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.latencyMs.max)} | ` +
+    `${fmt(r.upstreamPerQuery)} | ${r.upstream.notModified} | ${r.check.pipelines} / ${r.check.jobs} / ${r.check.runners} | ${r.check.errors + r.non2xx + r.transportErrors} | ${fmt(r.serverCpuPct)} | ${fmt(r.loadCpuPct)} |`,
+  );
+  return [head, sep, ...lines].join('\n');
+}
+
+function economyTable(e: EconomyResult): string {
+  const head = '| side | requests in window | requests/hour | 304s | 304 share | rate-limited requests/hour | refreshes in window | failed refreshes |';
+  const sep = '|' + head.split('|').slice(1, -1).map(() => '---').join('|') + '|';
+  const lines = e.sides.map((s) =>
+    `| ${s.side} | ${s.upstream.total} | ${s.requestsPerHour} | ${s.upstream.notModified} | ${fmt(s.notModifiedShare)} | ${s.rateLimitedPerHour} | ${s.refreshes} | ${s.failedRefreshes} |`,
+  );
+  return [head, sep, ...lines].join('\n');
+}
+
 const median = (xs: number[]): number | null => {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
@@ -224,6 +253,22 @@ async function main(): Promise<void> {
     reps.push(await runNestedQueryRep({ sim: nestedSim, token: TOKEN, secret: SECRET, gatewayCpu }));
   }
 
+  // ---- scenario 4: dashboard query under load, gateway vs baseline ------------------
+  const budgetSkipped: string[] = [];
+  const left = () => plan.budgetMs - (performance.now() - began);
+  let queries: QueryLoadResult | null = null;
+  if (runs('queries')) {
+    if (left() < QUERIES_RESERVE_MS + ECONOMY_RESERVE_MS + 5000) budgetSkipped.push('queries');
+    else queries = await runQueryLoad({ ...plan.queries, serverCpu: gatewayCpu, log: (line) => process.stderr.write(`${line}\n`) });
+  }
+
+  // ---- scenario 5: upstream economy ------------------------------------------------
+  let economy: EconomyResult | null = null;
+  if (runs('economy')) {
+    if (left() < ECONOMY_RESERVE_MS + 5000) budgetSkipped.push('economy');
+    else economy = await runUpstreamEconomy({ ...plan.economy, gatewayCpu, log: (line) => process.stderr.write(`${line}\n`) });
+  }
+
   await Promise.allSettled(sims.map((s) => s.stop()));
 
   console.log('## Webhook → subscriber latency\n');
@@ -273,6 +318,25 @@ async function main(): Promise<void> {
   console.log(`\nmedian: cold ${summary.coldCallsMedian} calls / ${summary.coldLatencyMsMedian} ms, warm ${summary.warmCallsMedian} calls / ${summary.warmLatencyMsMedian} ms`);
   console.log(`cold calls by route (rep 1): ${JSON.stringify(reps[0]?.cold.byRoute ?? {})}`);
 
+  if (queries) {
+    console.log('\n## Dashboard query under load: gateway vs stock yoga baseline\n');
+    console.log(`Query: \`${DASHBOARD_QUERY}\` over GitHub (3 repositories) and GitLab (3 projects) simulators, 8 finished pipelines each. ` +
+      `gateway-live and baseline: autocannon, ${plan.queries.connections} connections for ${plan.queries.durationSec} s; gateway-cold: the first query on ${plan.queries.coldReps} fresh gateway processes.\n`);
+    console.log(queryTable(queries));
+    console.log(`\ngateway-live ÷ baseline requests/s: ${fmt(queries.liveOverBaselineRps)}`);
+    console.log(`cold upstream requests by route (rep 1): ${JSON.stringify(queries.coldByRoute)}`);
+  }
+  if (economy) {
+    console.log('\n## Upstream economy: Switchyard against dashboards polling the REST APIs\n');
+    console.log(`${economy.dashboards} dashboards per side, each wanting state no older than ${economy.periodSec} s; simulators change once per ${economy.autoplayIntervalMs / 1000} s each. ` +
+      `Counted over a ${economy.windowSec} s window after ${economy.warmupSec} s of warm-up and **extrapolated** ×${round(3600 / economy.windowSec, 1)} to one hour.\n`);
+    console.log(economyTable(economy));
+    console.log(`\ndirect ÷ Switchyard requests/hour: ${fmt(economy.ratio)} (plain), ${fmt(economy.ratioEtag)} (dashboards with ETags); counting only requests that cost rate limit: ${fmt(economy.rateLimitedRatio)}`);
+    console.log(`webhooks pushed to Switchyard in the window: GitHub ${economy.webhooksInWindow.github}, GitLab ${economy.webhooksInWindow.gitlab}`);
+    console.log(`Switchyard requests by route: ${JSON.stringify(economy.sides[0]?.upstream.byRoute ?? {})}`);
+  }
+  if (budgetSkipped.length) console.log(`\nskipped (time budget): ${budgetSkipped.join(', ')}`);
+
   const results = {
     meta: {
       mode: quick ? 'quick' : 'full',
@@ -290,6 +354,9 @@ async function main(): Promise<void> {
     },
     webhookLatency: { subscription: SUBSCRIPTION, cells: latency },
     nestedQuery: { query: NESTED_QUERY, completedRuns, reps, summary },
+    queryLoad: queries ? { query: DASHBOARD_QUERY, ...queries } : null,
+    economy,
+    budgetSkipped,
     fanout: { identical: FANOUT_IDENTICAL, distinct: FANOUT_DISTINCT, cells: fanout, skipped: fanoutSkipped, ratios, profile: profileTop ? { file: profileFile, top: profileTop } : null },
   };
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
