@@ -6,7 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { GatewayContext, RequestIdentity } from '../context.ts';
 import type { OperationRecord } from '../plugins/use-audit.ts';
 import { multiplexKey } from './multiplex-key.ts';
-import { SubscriptionMultiplexer, type GroupStart } from './subscription-multiplexer.ts';
+import { SubscriptionMultiplexer, type FrameSocket, type GroupStart } from './subscription-multiplexer.ts';
 
 export interface GraphQLWsOptions {
   readonly path: string;
@@ -44,6 +44,25 @@ interface ConnectionState {
   release: () => void;
 }
 
+/**
+ * A member's view of its WebSocket. cork/uncork reach the TCP socket under
+ * `ws` (its `_socket`, stable since ws 1.x) so a batch of frames is one write.
+ */
+function frameSocket(ws: WebSocket): FrameSocket {
+  const tcp = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+  return {
+    get readyState() {
+      return ws.readyState;
+    },
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    send: (data) => ws.send(data),
+    cork: () => tcp?.cork(),
+    uncork: () => tcp?.uncork(),
+  };
+}
+
 const limitError = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
 
 /**
@@ -77,7 +96,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
         if (multiplexer && root.multiplexed) {
           const { key, start, id, socket, identity } = root.multiplexed;
           const stillValid = (at: number) => !(identity.expiresAt && at >= identity.expiresAt.getTime()) && !identity.isRevoked?.();
-          return multiplexer.join(key, start, { id, socket, stillValid }) as never;
+          return multiplexer.join(key, start, { id, socket: frameSocket(socket), stillValid }) as never;
         }
         return root.subscribe!(args) as never;
       },

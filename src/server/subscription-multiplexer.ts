@@ -8,6 +8,12 @@ import { ErrorCode } from '../errors.ts';
  * same payload is written to every member's socket inside a graphql-ws `next`
  * frame that differs only by the member's operation id.
  *
+ * Writes are batched per turn of the event loop: events that were executed
+ * back to back (because they arrived together, or because the gateway is
+ * behind) reach each socket in one system call. Idle, a frame leaves on the
+ * next turn; under load, batches grow and the per-frame cost falls, which is
+ * where one core's fan-out ceiling is (the write system calls).
+ *
  * Each member keeps its own bound (frames and bytes not yet handed to the
  * kernel), so one client that stops reading is ended with
  * SUBSCRIPTION_OVERFLOW without slowing the group or the others. Credentials
@@ -20,6 +26,9 @@ export interface FrameSocket {
   readonly readyState: number;
   readonly bufferedAmount: number;
   send(data: string): void;
+  /** Hold writes between cork and uncork in user space, so several frames leave in one system call. */
+  cork?(): void;
+  uncork?(): void;
 }
 
 export interface MemberOptions {
@@ -105,6 +114,9 @@ interface GroupHooks {
 
 class Group {
   private readonly members = new Set<Member>();
+  /** Payloads executed since the last flush, in order. */
+  private batch: string[] = [];
+  private flushScheduled = false;
   closed = false;
 
   constructor(
@@ -118,6 +130,8 @@ class Group {
 
   add(options: MemberOptions): Member {
     const member = new Member(options, (m) => this.remove(m));
+    // It receives what is executed from now on, not the batch already waiting.
+    member.from = this.batch.length;
     this.members.add(member);
     this.hooks.joined();
     return member;
@@ -152,12 +166,25 @@ class Group {
   /** One serialization per event; per member only the frame prefix differs. */
   private broadcast(result: ExecutionResult): void {
     if (this.members.size === 0) return;
-    const payload = JSON.stringify(result);
+    this.batch.push(JSON.stringify(result));
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.batch;
+    this.batch = [];
+    if (batch.length === 0) return;
     const now = this.now();
     const { queueLimit, queueBytes } = this.options;
     for (const member of this.members) {
+      const from = member.from;
+      member.from = 0;
+      const count = batch.length - from;
       const { socket } = member;
-      if (socket.readyState !== OPEN) continue;
+      if (count <= 0 || socket.readyState !== OPEN) continue;
       if (!member.stillValid(now)) {
         member.end(new GraphQLError('Credentials expired or revoked', { extensions: { code: 'UNAUTHENTICATED' } }));
         continue;
@@ -165,16 +192,26 @@ class Group {
       const buffered = socket.bufferedAmount;
       // Nothing waiting in user space: every earlier frame reached the kernel.
       if (buffered === 0) member.waiting = 0;
+      // The bound applies to what still waits from earlier writes: one batch may
+      // exceed it (a batch is at most the group's own queue, so the total stays bounded).
       if (member.waiting >= queueLimit || buffered > queueBytes) {
         member.end(overflowError(queueLimit, queueBytes));
         continue;
       }
-      member.waiting++;
-      socket.send(member.prefix + payload + '}');
+      member.waiting += count;
+      if (count === 1) {
+        socket.send(member.prefix + batch[from] + '}');
+        continue;
+      }
+      socket.cork?.();
+      for (let i = from; i < batch.length; i++) socket.send(member.prefix + batch[i] + '}');
+      socket.uncork?.();
     }
   }
 
   private endAll(error: GraphQLError | null): void {
+    // What was executed before the end is still delivered, before the end itself.
+    this.flush();
     this.close();
     for (const member of [...this.members]) member.end(error);
   }
@@ -198,6 +235,8 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
   readonly stillValid: (now: number) => boolean;
   /** Frames sent since user-space buffering was last seen empty. */
   waiting = 0;
+  /** Index in the group's pending batch from which this member receives. */
+  from = 0;
   private settle: ((result: IteratorResult<ExecutionResult>) => void) | null = null;
   private fail: ((error: unknown) => void) | null = null;
   private outcome: { error: GraphQLError | null } | null = null;

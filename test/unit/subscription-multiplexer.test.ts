@@ -11,6 +11,8 @@ class FakeSocket implements FrameSocket {
   frames: string[] = [];
   stalled = false;
   bufferedAmount = 0;
+  cork?: () => void;
+  uncork?: () => void;
   send(data: string): void {
     this.frames.push(data);
     if (this.stalled) this.bufferedAmount += data.length;
@@ -59,7 +61,10 @@ function source() {
   };
 }
 
-const tick = () => new Promise((r) => setImmediate(r));
+/** Lets the group execute what was pushed and flush its batch (on the next turn of the event loop). */
+const tick = async () => {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+};
 const always = () => true;
 
 describe('SubscriptionMultiplexer', () => {
@@ -100,8 +105,10 @@ describe('SubscriptionMultiplexer', () => {
     const slowStream = (await mux.join('k', async () => s.iterator, { id: 'slow', socket: slow, stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
     await mux.join('k', async () => s.iterator, { id: 'fast', socket: fast, stillValid: always });
     const told = slowStream.next().catch((e: unknown) => e);
-    for (let i = 0; i < 10; i++) s.push({ data: { n: i } });
-    await tick();
+    for (let i = 0; i < 10; i++) {
+      s.push({ data: { n: i } });
+      await tick();
+    }
     expect(fast.payloads()).toEqual(Array.from({ length: 10 }, (_, i) => ({ data: { n: i } })));
     expect(slow.frames).toHaveLength(3);
     expect(await told).toMatchObject({ extensions: { code: 'SUBSCRIPTION_OVERFLOW' } });
@@ -115,6 +122,7 @@ describe('SubscriptionMultiplexer', () => {
     const bigStream = (await bytes.join('k', async () => t.iterator, { id: 'big', socket: big, stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
     const bigTold = bigStream.next().catch((e: unknown) => e);
     t.push({ data: { text: 'x'.repeat(150) } });
+    await tick();
     t.push({ data: { text: 'y' } });
     await tick();
     expect(big.frames).toHaveLength(1);
@@ -126,9 +134,49 @@ describe('SubscriptionMultiplexer', () => {
     const s = source();
     const socket = new FakeSocket();
     await mux.join('k', async () => s.iterator, { id: 'a', socket, stillValid: always });
-    for (let i = 0; i < 50; i++) s.push({ data: { n: i } });
+    for (let i = 0; i < 50; i++) {
+      s.push({ data: { n: i } });
+      if (i % 5 === 0) await tick();
+    }
     await tick();
-    expect(socket.frames).toHaveLength(50);
+    expect(socket.payloads()).toEqual(Array.from({ length: 50 }, (_, i) => ({ data: { n: i } })));
+  });
+
+  it('writes events executed back to back as one corked batch per socket, in order', async () => {
+    const mux = new SubscriptionMultiplexer({ queueLimit: 100, queueBytes: 1 << 20 });
+    const s = source();
+    const calls: string[] = [];
+    const socket = new FakeSocket();
+    socket.cork = () => calls.push('cork');
+    socket.uncork = () => calls.push('uncork');
+    const send = socket.send.bind(socket);
+    socket.send = (data) => {
+      calls.push('send');
+      send(data);
+    };
+    await mux.join('k', async () => s.iterator, { id: 'a', socket, stillValid: always });
+    for (let i = 0; i < 3; i++) s.push({ data: { n: i } });
+    await tick();
+    s.push({ data: { n: 3 } });
+    await tick();
+    expect(calls).toEqual(['cork', 'send', 'send', 'send', 'uncork', 'send']);
+    expect(socket.payloads()).toEqual([0, 1, 2, 3].map((n) => ({ data: { n } })));
+  });
+
+  it('gives a member that joins mid-batch only what is executed after it joined', async () => {
+    const mux = new SubscriptionMultiplexer({ queueLimit: 100, queueBytes: 1 << 20 });
+    const s = source();
+    const early = new FakeSocket();
+    await mux.join('k', async () => s.iterator, { id: 'early', socket: early, stillValid: always });
+    s.push({ data: { n: 0 } });
+    await Promise.resolve();
+    await Promise.resolve();
+    const late = new FakeSocket();
+    await mux.join('k', async () => s.iterator, { id: 'late', socket: late, stillValid: always });
+    s.push({ data: { n: 1 } });
+    await tick();
+    expect(early.payloads()).toEqual([{ data: { n: 0 } }, { data: { n: 1 } }]);
+    expect(late.payloads()).toEqual([{ data: { n: 1 } }]);
   });
 
   it('delivers nothing to a member whose credentials stopped being valid, and ends it', async () => {
