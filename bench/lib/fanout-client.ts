@@ -15,8 +15,16 @@ import { performance } from 'node:perf_hooks';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
+/**
+ * `graphql-ws`: the library's `createClient`, one per subscriber. `lean`: the same
+ * graphql-transport-ws protocol spoken directly over `ws` (connection_init, ack,
+ * subscribe, next/error/complete, ping/pong), without the library's per-message
+ * validation and bookkeeping, so one load core can receive more than the gateway sends.
+ */
+export type ClientKind = 'graphql-ws' | 'lean';
+
 export type ToClient =
-  | { cmd: 'start'; url: string; count: number; firstIndex: number; query: string; distinct: boolean }
+  | { cmd: 'start'; url: string; count: number; firstIndex: number; query: string; distinct: boolean; client: ClientKind }
   | { cmd: 'status' }
   | { cmd: 'measure'; N: number; t0: number; gapMs: number; J: number }
   | { cmd: 'report' }
@@ -52,7 +60,7 @@ const EXPECTED_PREVIOUS = [null, 'QUEUED', 'RUNNING'] as const;
 const now = () => performance.timeOrigin + performance.now();
 
 const send = (m: FromClient) => process.send?.(m);
-const clients: Client[] = [];
+const clients: { dispose(): unknown }[] = [];
 let connected = 0;
 let count = 0;
 let probesSeen = new Uint8Array(0);
@@ -116,6 +124,50 @@ function noteError(error: unknown): void {
   if (errorSamples.length < 3) errorSamples.push(describe(error));
 }
 
+interface Handlers {
+  next: (data: EventData) => void;
+  error: (error: unknown) => void;
+  connected: () => void;
+}
+
+function subscribeWithLibrary(url: string, query: string, variables: Record<string, unknown> | undefined, on: Handlers): Client {
+  const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, on: { connected: on.connected } });
+  client.subscribe({ query, variables }, {
+    next: (value) => on.next(value.data as EventData),
+    error: on.error,
+    complete: () => undefined,
+  });
+  return client;
+}
+
+type ServerMessage = { type: string; id?: string; payload?: { data?: EventData } | unknown[] };
+
+function subscribeLean(url: string, query: string, variables: Record<string, unknown> | undefined, on: Handlers): { dispose(): void } {
+  const ws = new WebSocket(url, 'graphql-transport-ws');
+  ws.on('open', () => ws.send('{"type":"connection_init"}'));
+  ws.on('message', (raw: Buffer) => {
+    const message = JSON.parse(raw.toString()) as ServerMessage;
+    switch (message.type) {
+      case 'next':
+        on.next((message.payload as { data?: EventData }).data);
+        break;
+      case 'connection_ack':
+        ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }));
+        on.connected();
+        break;
+      case 'ping':
+        ws.send('{"type":"pong"}');
+        break;
+      case 'error':
+        on.error(message.payload);
+        break;
+    }
+  });
+  ws.on('error', on.error);
+  ws.on('close', (code, reason) => code !== 1000 && on.error({ code, reason: reason.toString() }));
+  return { dispose: () => ws.close(1000) };
+}
+
 async function start(m: Extract<ToClient, { cmd: 'start' }>): Promise<void> {
   count = m.count;
   probesSeen = new Uint8Array(count);
@@ -126,40 +178,28 @@ async function start(m: Extract<ToClient, { cmd: 'start' }>): Promise<void> {
       batch.push(
         new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error(`subscriber ${m.firstIndex + i} did not connect in 20 s`)), 20_000);
-          const client = createClient({
-            url: m.url,
-            webSocketImpl: WebSocket,
-            retryAttempts: 0,
-            lazy: true,
-            on: {
-              connected: () => {
-                clearTimeout(timer);
-                connected++;
-                resolve();
-              },
-            },
-          });
-          clients.push(client);
           // Distinct operations: each subscriber's own variable value, so no two operations are equal.
           const variables = m.distinct ? { f: { backends: ['gh', `x${m.firstIndex + i}`] } } : undefined;
-          client.subscribe(
-            { query: m.query, variables },
-            {
-              next: (value) => {
-                try {
-                  onEvent(i, value.data as EventData);
-                } catch (error) {
-                  noteError(error);
-                }
-              },
-              error: (error) => {
-                noteError(error);
-                clearTimeout(timer);
-                reject(error instanceof Error ? error : new Error(describe(error)));
-              },
-              complete: () => undefined,
+          const subscribe = m.client === 'lean' ? subscribeLean : subscribeWithLibrary;
+          clients.push(subscribe(m.url, m.query, variables, {
+            connected: () => {
+              clearTimeout(timer);
+              connected++;
+              resolve();
             },
-          );
+            next: (data) => {
+              try {
+                onEvent(i, data);
+              } catch (error) {
+                noteError(error);
+              }
+            },
+            error: (error) => {
+              noteError(error);
+              clearTimeout(timer);
+              reject(error instanceof Error ? error : new Error(describe(error)));
+            },
+          }));
         }),
       );
     }
@@ -198,7 +238,7 @@ process.on('message', (raw) => {
       break;
     }
     case 'close':
-      void Promise.race([Promise.allSettled(clients.map((c) => c.dispose())), new Promise((r) => setTimeout(r, 3000))]).then(() => process.exit(0));
+      void Promise.race([Promise.allSettled(clients.map(async (c) => c.dispose())), new Promise((r) => setTimeout(r, 3000))]).then(() => process.exit(0));
       break;
   }
 });

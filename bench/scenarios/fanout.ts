@@ -16,7 +16,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { GithubSimulator } from '../../adapters/github/simulator/index.ts';
-import type { ClientReport, ClientStatus, FromClient, ToClient } from '../lib/fanout-client.ts';
+import type { ClientKind, ClientReport, ClientStatus, FromClient, ToClient } from '../lib/fanout-client.ts';
 import { HAS_TASKSET, startGatewayChild, trackChild, type GatewayChild } from '../lib/gateway-child.ts';
 import { mb, round, sleep, summarize, type Summary } from '../lib/stats.ts';
 import { jobBody, type JobTemplates } from '../lib/webhook-templates.ts';
@@ -48,6 +48,8 @@ export interface FanoutCellOptions {
   drainMs: number;
   serverCpu?: number;
   loadCpu?: number;
+  /** How subscribers speak graphql-transport-ws (see bench/lib/fanout-client.ts); default lean. */
+  client?: ClientKind;
   /** When set, the server runs with `node --cpu-prof --cpu-prof-dir=<dir>`. */
   cpuProfDir?: string;
 }
@@ -57,6 +59,7 @@ export interface FanoutCellResult {
   variant: Variant;
   subscribers: number;
   clientProcesses: number;
+  client: ClientKind;
   ratePerSec: number;
   durationSec: number;
   events: number;
@@ -213,7 +216,7 @@ export async function runFanoutCell(o: FanoutCellOptions): Promise<FanoutCellRes
     const per = Math.ceil(S / P);
     const ready = clients.map((c, k) => {
       const count = Math.max(0, Math.min(per, S - k * per));
-      c.send({ cmd: 'start', url, count, firstIndex: k * per, query, distinct: o.variant === 'distinct' });
+      c.send({ cmd: 'start', url, count, firstIndex: k * per, query, distinct: o.variant === 'distinct', client: o.client ?? 'lean' });
       return c.next('ready', 60_000);
     });
     await Promise.all(ready);
@@ -326,6 +329,7 @@ export async function runFanoutCell(o: FanoutCellOptions): Promise<FanoutCellRes
       variant: o.variant,
       subscribers: S,
       clientProcesses: P,
+      client: o.client ?? 'lean',
       ratePerSec: o.ratePerSec,
       durationSec: o.durationSec,
       events: N,
