@@ -47,6 +47,12 @@ if (subsArg) {
   plan.fanout.subscribers = sizes;
   plan.fanout.distinctAt = sizes;
 }
+// `--query-connections=N` replaces the autocannon connection count of the query-load scenario (for development).
+const connArg = process.argv.find((a) => a.startsWith('--query-connections='));
+if (connArg) {
+  const n = Number(connArg.slice('--query-connections='.length));
+  if (Number.isInteger(n) && n > 0 && n <= 1000) plan.queries.connections = n;
+}
 /** Wall time (ms) the query-load and upstream-economy scenarios need, kept free of the fan-out cells when they run. */
 const QUERIES_RESERVE_MS = runs('queries') ? (quick ? 12_000 : 40_000) : 0;
 const ECONOMY_RESERVE_MS = runs('economy') ? (quick ? 16_000 : 70_000) : 0;
@@ -152,11 +158,11 @@ function fanoutRatioTable(ratios: ReturnType<typeof fanoutRatios>): string {
 }
 
 function queryTable(q: QueryLoadResult): string {
-  const head = '| server | conns | queries | req/s | p50 ms | p99 ms | max ms | upstream req/query | upstream 304s | answer: pipelines / jobs / runners | errors | server CPU % | load CPU % |';
+  const head = '| server | conns | queries | req/s | p50 ms | p99 ms | max ms | upstream req/query (one query) | upstream req/query (under load) | upstream 304s | answer: pipelines / jobs / runners | errors | server CPU % | load CPU % |';
   const sep = '|' + head.split('|').slice(1, -1).map(() => '---').join('|') + '|';
   const lines = q.rows.map((r) =>
     `| ${r.server} | ${fmt(r.connections)} | ${r.queries} | ${fmt(r.requestsPerSec)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.latencyMs.max)} | ` +
-    `${fmt(r.upstreamPerQuery)} | ${r.upstream.notModified} | ${r.check.pipelines} / ${r.check.jobs} / ${r.check.runners} | ${r.check.errors + r.non2xx + r.transportErrors} | ${fmt(r.serverCpuPct)} | ${fmt(r.loadCpuPct)} |`,
+    `${r.upstreamOneQuery} | ${fmt(r.upstreamPerQuery)} | ${r.upstream.notModified} | ${r.check.pipelines} / ${r.check.jobs} / ${r.check.runners} | ${r.check.errors + r.non2xx + r.transportErrors} | ${fmt(r.serverCpuPct)} | ${fmt(r.loadCpuPct)} |`,
   );
   return [head, sep, ...lines].join('\n');
 }
@@ -324,6 +330,7 @@ async function main(): Promise<void> {
       `gateway-live and baseline: autocannon, ${plan.queries.connections} connections for ${plan.queries.durationSec} s; gateway-cold: the first query on ${plan.queries.coldReps} fresh gateway processes.\n`);
     console.log(queryTable(queries));
     console.log(`\ngateway-live ÷ baseline requests/s: ${fmt(queries.liveOverBaselineRps)}`);
+    console.log(`gateway-cold reps (ms / upstream requests): ${queries.coldReps.map((c) => `${c.latencyMs} / ${c.upstream}`).join(', ')}`);
     console.log(`cold upstream requests by route (rep 1): ${JSON.stringify(queries.coldByRoute)}`);
   }
   if (economy) {

@@ -46,8 +46,15 @@ export interface QueryLoadRow {
   non2xx: number;
   /** Connection errors and timeouts (autocannon). */
   transportErrors: number;
+  /** Upstream requests in the measured run (gateway-cold: over all reps). */
   upstream: UpstreamCounts;
+  /**
+   * upstream.total ÷ queries. Under load this also counts requests made for
+   * queries still in flight when autocannon stopped, so it can overstate a little.
+   */
   upstreamPerQuery: number | null;
+  /** Upstream requests caused by the single check query made alone just before the measured run. */
+  upstreamOneQuery: number;
   /** Answer of one query made just before the measured run (gateway-cold: of rep 1). */
   check: AnswerCheck;
   serverCpuPct: number | null;
@@ -97,8 +104,10 @@ async function load(base: string, connections: number, durationSec: number): Pro
 }
 
 async function measured(server: QueryServerKind, child: GatewayChild, pair: SimPair, connections: number, durationSec: number): Promise<QueryLoadRow> {
+  const before = logPosition(pair);
   const { check } = await queryOnce(child.base);
   await sleep(50);
+  const upstreamOneQuery = countsSince(pair, before).total;
   const from = logPosition(pair);
   const cpu0 = child.cpuMs();
   const load0 = process.cpuUsage();
@@ -120,6 +129,7 @@ async function measured(server: QueryServerKind, child: GatewayChild, pair: SimP
     transportErrors: r.errors,
     upstream,
     upstreamPerQuery: answered ? round(upstream.total / answered, 3) : null,
+    upstreamOneQuery,
     check,
     serverCpuPct: cpu0 === null || cpu1 === null ? null : round(((cpu1 - cpu0) / windowMs) * 100, 1),
     loadCpuPct: round(((loadUsed.user + loadUsed.system) / 1000 / windowMs) * 100, 1),
@@ -139,6 +149,8 @@ export interface QueryLoadResult {
   /** gateway-live ÷ baseline requests per second. */
   liveOverBaselineRps: number | null;
   coldByRoute: Record<string, number>;
+  /** Each gateway-cold rep: latency and upstream requests of the first query on a fresh gateway. */
+  coldReps: { latencyMs: number; upstream: number; notModified: number; errors: number }[];
 }
 
 export async function runQueryLoad(o: QueryLoadOptions): Promise<QueryLoadResult> {
@@ -164,13 +176,13 @@ export async function runQueryLoad(o: QueryLoadOptions): Promise<QueryLoadResult
       else await gw.stop();
     }
     const lat = summarize(cold.map((c) => c.latencyMs));
-    const coldTotal = cold.reduce((s, c) => s + c.upstream.total, 0);
     rows.push({
       server: 'gateway-cold', connections: null, durationSec: null, queries: cold.length, requestsPerSec: null,
       latencyMs: { p50: round(lat.p50), p90: round(lat.p90), p99: round(lat.p99), max: round(lat.max), mean: round(lat.mean) },
       non2xx: 0, transportErrors: 0,
       upstream: mergeCounts(cold.map((c) => c.upstream)),
-      upstreamPerQuery: cold.length ? round(coldTotal / cold.length, 2) : null,
+      upstreamPerQuery: null,
+      upstreamOneQuery: cold[0]!.upstream.total,
       check: { ...cold[0]!.check, errors: cold.reduce((s, c) => s + c.check.errors, 0) },
       serverCpuPct: null, loadCpuPct: null,
     });
@@ -202,7 +214,8 @@ export async function runQueryLoad(o: QueryLoadOptions): Promise<QueryLoadResult
     const liveRow = rows.find((r) => r.server === 'gateway-live');
     const baseRow = rows.find((r) => r.server === 'baseline');
     const ratio = liveRow?.requestsPerSec && baseRow?.requestsPerSec ? round(liveRow.requestsPerSec / baseRow.requestsPerSec, 1) : null;
-    return { rows, liveOverBaselineRps: ratio, coldByRoute };
+    const coldReps = cold.map((c) => ({ latencyMs: round(c.latencyMs)!, upstream: c.upstream.total, notModified: c.upstream.notModified, errors: c.check.errors }));
+    return { rows, liveOverBaselineRps: ratio, coldByRoute, coldReps };
   } finally {
     await gwPair.stop();
     await basePair.stop();
