@@ -338,7 +338,8 @@ async function main(): Promise<void> {
     console.log(`${economy.dashboards} dashboards per side, each wanting state no older than ${economy.periodSec} s; simulators change once per ${economy.autoplayIntervalMs / 1000} s each. ` +
       `Counted over a ${economy.windowSec} s window after ${economy.warmupSec} s of warm-up and **extrapolated** ×${round(3600 / economy.windowSec, 1)} to one hour.\n`);
     console.log(economyTable(economy));
-    console.log(`\ndirect ÷ Switchyard requests/hour: ${fmt(economy.ratio)} (plain), ${fmt(economy.ratioEtag)} (dashboards with ETags); counting only requests that cost rate limit: ${fmt(economy.rateLimitedRatio)}`);
+    console.log(`\ndirect ÷ Switchyard, all requests: ${fmt(economy.ratio)} (direct-etag: ${fmt(economy.ratioEtag)}); requests that cost rate limit (all but 304s): ${fmt(economy.rateLimitedRatio)} (direct-etag: ${fmt(economy.rateLimitedRatioEtag)})`);
+    console.log(`direct without GitLab bridges and runner details (less than the query returns): ${economy.directMinimal.requestsPerHour} requests/hour, ratio ${fmt(economy.directMinimal.ratio)}`);
     console.log(`webhooks pushed to Switchyard in the window: GitHub ${economy.webhooksInWindow.github}, GitLab ${economy.webhooksInWindow.gitlab}`);
     console.log(`Switchyard requests by route: ${JSON.stringify(economy.sides[0]?.upstream.byRoute ?? {})}`);
   }

@@ -41,11 +41,17 @@ export interface EconomyResult {
   warmupSec: number;
   windowSec: number;
   sides: EconomySide[];
-  /** direct ÷ switchyard requests per hour (and with ETags). */
+  /** direct ÷ switchyard requests per hour, and direct-etag ÷ switchyard. */
   ratio: number | null;
   ratioEtag: number | null;
-  /** Same, counting only requests that cost rate limit. */
+  /** Same, counting only requests that cost rate limit (all but 304s). */
   rateLimitedRatio: number | null;
+  rateLimitedRatioEtag: number | null;
+  /**
+   * The direct side without its GitLab bridges and runner-details requests (a
+   * dashboard that leaves out trigger jobs and runner tags), from its routes.
+   */
+  directMinimal: { requestsPerHour: number; ratio: number | null };
   /** Webhooks the switchyard side's simulators delivered in the window (pushes, not upstream requests). */
   webhooksInWindow: { github: number; gitlab: number };
   /** Autoplay transitions per simulator: one per second while running. */
@@ -110,22 +116,33 @@ class DirectDashboard {
     return this.get(`${this.pair.gl.url}${path}`, { 'private-token': GL_TOKEN });
   }
 
-  /** The same data as the dashboard query: newest pipelines of both backends, their jobs, the runner lists. */
+  /**
+   * The same data as the dashboard query's answer: the newest pipelines of both
+   * backends; the jobs of each (for GitLab also its trigger jobs, which the
+   * gateway shows as jobs and GitLab lists apart as bridges); both runner
+   * lists, and for GitLab each runner's details (list items carry no tags).
+   */
   async refresh(): Promise<void> {
     const org = this.pair.gh.world.org;
     const group = encodeURIComponent(this.pair.gl.world.group);
-    const [runs, pipelines] = await Promise.all([
+    const [runs, pipelines, , glRunners] = await Promise.all([
       Promise.all(this.dir.repos.map((repo) =>
         this.gh(`/repos/${org}/${repo}/actions/runs?per_page=${SHOWN}`).then((b) =>
-          (b as { workflow_runs: Json[] }).workflow_runs.map((r) => ({ at: String(r.created_at), jobs: `gh:/repos/${org}/${repo}/actions/runs/${String(r.id)}/jobs?per_page=100` }))))),
+          (b as { workflow_runs: Json[] }).workflow_runs.map((r) => ({ at: String(r.created_at), jobs: [`gh:/repos/${org}/${repo}/actions/runs/${String(r.id)}/jobs?per_page=100`] }))))),
       Promise.all(this.dir.projects.map((p) =>
         this.gl(`/projects/${p.id}/pipelines?per_page=${SHOWN}`).then((b) =>
-          (b as Json[]).map((x) => ({ at: String(x.created_at), jobs: `gl:/projects/${p.id}/pipelines/${String(x.id)}/jobs?per_page=100` }))))),
+          (b as Json[]).map((x) => {
+            const base = `gl:/projects/${p.id}/pipelines/${String(x.id)}`;
+            return { at: String(x.created_at), jobs: [`${base}/jobs?per_page=100`, `${base}/bridges?per_page=100`] };
+          })))),
       this.gh(`/orgs/${org}/actions/runners?per_page=100`),
       this.gl(`/groups/${group}/runners?per_page=100`),
     ]);
     const newest = [...runs.flat(), ...pipelines.flat()].sort((a, b) => Date.parse(b.at) - Date.parse(a.at)).slice(0, SHOWN);
-    await Promise.all(newest.map((p) => (p.jobs.startsWith('gh:') ? this.gh(p.jobs.slice(3)) : this.gl(p.jobs.slice(3)))));
+    await Promise.all([
+      ...newest.flatMap((p) => p.jobs).map((u) => (u.startsWith('gh:') ? this.gh(u.slice(3)) : this.gl(u.slice(3)))),
+      ...(glRunners as Json[]).map((r) => this.gl(`/runners/${String(r.id)}`)),
+    ]);
   }
 }
 
@@ -228,11 +245,16 @@ export async function runUpstreamEconomy(o: EconomyOptions): Promise<EconomyResu
     });
     const sw = sides[0]!;
     const ratio = (a: number, b: number) => (b > 0 ? round(a / b, 1) : null);
+    const directRoutes = sides[1]!.upstream.byRoute;
+    const extras = (directRoutes['gl GET /api/v4/projects/:project/pipelines/:id/bridges'] ?? 0) + (directRoutes['gl GET /api/v4/runners/:id'] ?? 0);
+    const minimalPerHour = perHour(sides[1]!.upstream.total - extras);
     return {
       dashboards: o.dashboards, periodSec: o.periodSec, warmupSec: o.warmupSec, windowSec: o.windowSec, sides,
       ratio: ratio(sides[1]!.requestsPerHour, sw.requestsPerHour),
       ratioEtag: ratio(sides[2]!.requestsPerHour, sw.requestsPerHour),
       rateLimitedRatio: ratio(sides[1]!.rateLimitedPerHour, sw.rateLimitedPerHour),
+      rateLimitedRatioEtag: ratio(sides[2]!.rateLimitedPerHour, sw.rateLimitedPerHour),
+      directMinimal: { requestsPerHour: minimalPerHour, ratio: ratio(minimalPerHour, sw.requestsPerHour) },
       webhooksInWindow,
       autoplayIntervalMs: AUTOPLAY_MS,
     };
