@@ -15,5 +15,5 @@ export interface EventsConfig {
 export function eventStoreFactory(config: EventsConfig, log: Logger, hooks: EventStoreHooks = {}): EventStoreFactory {
   const limits = { maxEvents: config.historyMaxEvents, maxAgeSeconds: config.historyMaxAgeSeconds };
   if (config.store === 'redis') return (deliver) => new RedisEventStore(deliver, { redisUrl: config.redisUrl, streamPrefix: config.streamPrefix, limits, log, hooks });
-  return (deliver) => new MemoryEventStore(deliver, limits);
+  return (deliver) => new MemoryEventStore(deliver, limits, Date.now, hooks);
 }

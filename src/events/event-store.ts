@@ -11,7 +11,10 @@ export type HistoryRead<T> =
  * publication order per event type.
  */
 export interface EventStore {
-  /** Fire-and-forget: never throws, never blocks the publisher. */
+  /**
+   * Fire-and-forget: never throws, never blocks the publisher. The outcome is
+   * reported to `EventStoreHooks.appended`, for callers that must know.
+   */
   append(event: ChangeEvent): void;
   /** The retained events of `type` strictly after `cursor`, oldest first. */
   readAfter<K extends EventType>(type: K, cursor: string): HistoryRead<WithCursor<ChangeEventByType[K]>> | Promise<HistoryRead<WithCursor<ChangeEventByType[K]>>>;
@@ -22,6 +25,12 @@ export type Deliver = (event: WithCursor<ChangeEvent>) => void;
 
 /** What an instance hears from its store besides deliveries to subscribers. */
 export interface EventStoreHooks {
+  /**
+   * Once per `append`: the event is stored and will be delivered (error null),
+   * or it could not be stored. An event the shared store already holds (the
+   * same entity at the same or a newer revision) counts as stored.
+   */
+  readonly appended?: (event: ChangeEvent, error: Error | null) => void;
   /**
    * Every event read back from a store shared by several instances, whichever
    * instance published it, before it is delivered here: lets each instance

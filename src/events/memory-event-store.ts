@@ -1,6 +1,6 @@
 import type { ChangeEvent, ChangeEventByType, EventType, WithCursor } from './event-types.ts';
 import { formatCursor, newEpoch, parseCursor } from './event-cursor.ts';
-import type { Deliver, EventStore, HistoryLimits, HistoryRead } from './event-store.ts';
+import type { Deliver, EventStore, EventStoreHooks, HistoryLimits, HistoryRead } from './event-store.ts';
 
 interface Entry {
   readonly seq: number;
@@ -67,6 +67,7 @@ export class MemoryEventStore implements EventStore {
     private readonly deliver: Deliver,
     limits: HistoryLimits,
     private readonly now: () => number = Date.now,
+    private readonly hooks: EventStoreHooks = {},
   ) {
     this.rings = { Job: new Ring(limits), Pipeline: new Ring(limits), Runner: new Ring(limits) };
   }
@@ -76,6 +77,7 @@ export class MemoryEventStore implements EventStore {
     const cursored = { ...event, cursor: formatCursor('m', this.epoch, seq) } as WithCursor<ChangeEvent>;
     this.rings[event.type].push({ seq, at: this.now(), event: cursored });
     this.deliver(cursored);
+    this.hooks.appended?.(event, null);
   }
 
   readAfter<K extends EventType>(type: K, cursor: string): HistoryRead<WithCursor<ChangeEventByType[K]>> {

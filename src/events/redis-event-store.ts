@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { formatCursor, newEpoch, parseCursor } from './event-cursor.ts';
 import type { Deliver, EventStore, EventStoreHooks, HistoryLimits, HistoryRead } from './event-store.ts';
 import type { ChangeEvent, ChangeEventByType, EventType, WithCursor } from './event-types.ts';
+import type { EntityModel } from '../model.ts';
 
 export interface RedisEventStoreOptions {
   readonly redisUrl: string;
@@ -21,6 +23,45 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type StreamEntries = [id: string, fields: string[]][];
 
 /**
+ * Appends an event unless its stream already holds the entity at a newer
+ * revision, or at the same revision with the same content. That makes
+ * publishing idempotent: a command ioredis re-sends after a reconnect, a
+ * webhook retried after an unknown outcome, or two instances reporting the
+ * same change leave one entry.
+ * KEYS: the stream, the entity's last published "revision|hash".
+ * ARGV: MAXLEN, event JSON, revision "n,n,...", content hash, memory (ms).
+ * Returns the new entry id, or false when nothing was appended.
+ */
+const APPEND_IF_NEWER = `
+local function compare(a, b)
+  local x, y = {}, {}
+  for n in string.gmatch(a, '[^,]+') do x[#x + 1] = tonumber(n) end
+  for n in string.gmatch(b, '[^,]+') do y[#y + 1] = tonumber(n) end
+  for i = 1, math.max(#x, #y) do
+    local d = (x[i] or 0) - (y[i] or 0)
+    if d ~= 0 then return d end
+  end
+  return 0
+end
+local last = redis.call('GET', KEYS[2])
+if last then
+  local sep = string.find(last, '|', 1, true)
+  local order = compare(ARGV[3], string.sub(last, 1, sep - 1))
+  if order < 0 or (order == 0 and string.sub(last, sep + 1) == ARGV[4]) then return false end
+end
+-- Append first: a script is not rolled back, and a refused XADD must not leave the revision marked.
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3] .. '|' .. ARGV[4], 'PX', ARGV[5])
+return id
+`;
+
+type AppendIfNewer = (stream: string, revisionKey: string, maxLen: string, json: string, revision: string, hash: string, ttlMs: string) => Promise<string | null>;
+
+function entityOf(event: ChangeEvent): EntityModel {
+  return event.type === 'Job' ? event.job : event.type === 'Pipeline' ? event.pipeline : event.runner;
+}
+
+/**
  * Events shared by every gateway instance through Redis Streams, one stream per
  * event type. publish = XADD (trimmed by count with MAXLEN ~ and by age with
  * MINID ~); each instance tails the streams with one XREAD BLOCK loop on a
@@ -35,6 +76,9 @@ export class RedisEventStore implements EventStore {
   private readonly lastTrim: Record<EventType, number> = { Job: 0, Pipeline: 0, Runner: 0 };
   private lastIds: Record<EventType, string> | null = null;
   private epoch: string | null = null;
+  /** Set when the reader (re)connects: a Redis that lost its data has a new epoch. */
+  private epochUnchecked = true;
+  private readonly appendIfNewer: AppendIfNewer;
   private closed = false;
   private readonly loop: Promise<void>;
 
@@ -43,22 +87,39 @@ export class RedisEventStore implements EventStore {
     private readonly options: RedisEventStoreOptions,
   ) {
     this.now = options.now ?? Date.now;
+    // Appends fail after a few reconnect attempts rather than wait: the webhook is answered
+    // 503 and redelivered, where an unbounded wait would hold it past the sender's timeout.
     this.commands = new Redis(options.redisUrl, { maxRetriesPerRequest: 2 });
+    this.commands.defineCommand('appendIfNewer', { numberOfKeys: 2, lua: APPEND_IF_NEWER });
+    this.appendIfNewer = (this.commands as unknown as { appendIfNewer: AppendIfNewer }).appendIfNewer.bind(this.commands);
     // Blocking reads need their own connection, and must wait out reconnects rather than fail.
     this.reader = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     const onError = (error: Error) => options.log.warn({ err: error.message }, 'event bus Redis error');
     this.commands.on('error', onError);
     this.reader.on('error', onError);
+    this.reader.on('ready', () => {
+      this.epochUnchecked = true;
+    });
     this.loop = this.run();
   }
 
   append(event: ChangeEvent): void {
     const { cursor: _ignored, ...plain } = event;
     const key = this.key(event.type);
+    const entity = entityOf(event);
+    const hash = createHash('sha1').update(JSON.stringify(entity)).digest('base64');
+    const revisionKey = `${this.options.streamPrefix}rev:${event.type}:${entity.backend}:${entity.nativeId}`;
     // One connection, commands in call order: entries of one stream keep publication order.
-    this.commands
-      .xadd(key, 'MAXLEN', '~', String(this.options.limits.maxEvents), '*', 'e', JSON.stringify(plain))
-      .catch((error: Error) => this.options.log.error({ err: error.message, type: event.type }, 'event could not be published to Redis'));
+    this.appendIfNewer(
+      key, revisionKey, String(this.options.limits.maxEvents), JSON.stringify(plain),
+      entity.revision.join(','), hash, String(this.options.limits.maxAgeSeconds * 1000),
+    ).then(
+      () => this.appended(event, null),
+      (error: Error) => {
+        this.options.log.error({ err: error.message, type: event.type }, 'event could not be published to Redis');
+        this.appended(event, error);
+      },
+    );
     const now = this.now();
     if (now - this.lastTrim[event.type] >= 1000) {
       this.lastTrim[event.type] = now;
@@ -121,6 +182,14 @@ export class RedisEventStore implements EventStore {
     }
   }
 
+  private appended(event: ChangeEvent, error: Error | null): void {
+    try {
+      this.options.hooks?.appended?.(event, error);
+    } catch (hookError) {
+      this.options.log.error({ err: (hookError as Error).message }, 'append outcome could not be reported');
+    }
+  }
+
   /** Hands a stream event to the instance's own state first, so subscribers and queries agree. */
   private share(event: WithCursor<ChangeEvent>): void {
     try {
@@ -144,6 +213,11 @@ export class RedisEventStore implements EventStore {
           | [key: string, entries: StreamEntries][]
           | null;
         if (!result) continue;
+        if (this.epochUnchecked) {
+          // A reconnect happened under the XREAD (ioredis re-sent it): entries read now carry the current epoch.
+          this.epochUnchecked = false;
+          this.epoch = await this.currentEpoch();
+        }
         for (const [key, entries] of result) {
           const type = TYPES.find((t) => this.key(t) === key);
           if (!type) continue;

@@ -4,6 +4,7 @@ import type { EventBus } from '../events/event-bus.ts';
 import type { ChangeEvent, EventSource } from '../events/event-types.ts';
 import type { EntityModel, JobModel } from '../model.ts';
 import type { LiveState } from '../state/live-state.ts';
+import type { PublishConfirmations } from './publish-confirmations.ts';
 import { keepKnownCurrentJob, overlayRunnerFromJob } from './runner-overlay.ts';
 
 export interface IngestOptions {
@@ -26,6 +27,8 @@ const MAX_UNKNOWN_RUNNERS = 10_000;
 export class Ingestor {
   private sequence = 0;
   private readonly unknownRunners = new Map<string, number>();
+  /** While `ingestStored` runs: the store confirmations of what it published. */
+  private collected: Promise<void>[] | null = null;
 
   constructor(
     private readonly state: LiveState,
@@ -33,6 +36,8 @@ export class Ingestor {
     private readonly registry: BackendRegistry,
     private readonly log: Logger,
     private readonly now: () => Date,
+    /** The store's append reports; without them, publishing counts as done at once. */
+    private readonly confirmations?: PublishConfirmations,
   ) {}
 
   ingest(entities: readonly EntityModel[], options: IngestOptions): number {
@@ -41,6 +46,27 @@ export class Ingestor {
     // refine a runner (busy with which job) but must not hide that it went offline.
     for (const entity of entities) if (entity.type === 'Runner') published += this.ingestOne(entity, options);
     for (const entity of entities) if (entity.type !== 'Runner') published += this.ingestOne(entity, options);
+    return published;
+  }
+
+  /**
+   * `ingest`, then wait until every event it published is stored. If one could
+   * not be, its entity's live state is reverted (so a retry of the same
+   * observation publishes it) and this rejects: the caller must not acknowledge.
+   */
+  async ingestStored(entities: readonly EntityModel[], options: IngestOptions): Promise<number> {
+    const outer = this.collected;
+    const stored: Promise<void>[] = [];
+    this.collected = stored;
+    let published: number;
+    try {
+      published = this.ingest(entities, options);
+    } finally {
+      this.collected = outer;
+    }
+    const outcomes = await Promise.allSettled(stored);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
     return published;
   }
 
@@ -77,7 +103,15 @@ export class Ingestor {
       case 'Project':
         return;
     }
+    const stored = this.confirmations?.expect(event);
     this.bus.publish(event);
+    if (!stored) return;
+    const reverted = stored.catch((error: unknown) => {
+      this.state.revert(entity, previous);
+      throw error;
+    });
+    if (this.collected) this.collected.push(reverted);
+    else reverted.catch((error: unknown) => this.log.warn({ err: error instanceof Error ? error.message : String(error), type: entity.type }, 'change not published; its state was reverted'));
   }
 
   private overlayRunner(job: JobModel, options: IngestOptions): number {

@@ -37,7 +37,9 @@ function lowerCaseHeaders(req: IncomingMessage): Record<string, string | undefin
  * POST /webhooks/<backend-name>: authenticate over the raw bytes, parse,
  * deduplicate by delivery id, normalize, ingest. Answers in milliseconds
  * (GitHub allows 10 s) and never 5xx for a payload it merely does not use,
- * since GitLab disables hooks after repeated failures.
+ * since GitLab disables hooks after repeated failures; but 503 for one whose
+ * changes it could not publish (shared event store down), so it is redelivered
+ * rather than lost.
  */
 export function createWebhookRoute(options: WebhookRouteOptions) {
   const dedupe = options.dedupe ?? new MemoryDeliveryDedupe(72 * 3600_000, 100_000, () => options.now().getTime());
@@ -94,21 +96,47 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
     }
     backend.health.webhookReceived();
     const deliveryId = handler.deliveryId(request);
-    if (deliveryId && !(await dedupe.firstSeen(`${name}\u0000${deliveryId}`))) {
-      log.debug({ deliveryId }, 'duplicate delivery ignored');
-      audited({ deliveryId, verified: true, effect: 'duplicate', entities: 0 });
-      return send(res, 200, { status: 'duplicate', deliveryId });
+    const dedupeKey = deliveryId ? `${name}\u0000${deliveryId}` : null;
+    /** Not acknowledged, to be redelivered: nothing was lost, nothing is remembered as done. */
+    const unavailable = (retryAfterSeconds: number, error: string, reason: string) => {
+      res.setHeader('retry-after', String(retryAfterSeconds));
+      audited({ deliveryId: deliveryId ?? null, verified: true, reason, effect: 'rejected', entities: 0 });
+      send(res, 503, { error, ...(deliveryId ? { deliveryId } : {}) });
+    };
+    /** Best effort: a completion or release that fails only means a later retry is processed again, harmlessly. */
+    const settle = (how: 'complete' | 'release') => {
+      if (dedupeKey) void dedupe[how](dedupeKey).catch((error: Error) => log.warn({ err: error.message, deliveryId }, `webhook delivery could not be marked (${how})`));
+    };
+    if (dedupeKey) {
+      let claim;
+      try {
+        claim = await dedupe.claim(dedupeKey);
+      } catch (error) {
+        log.warn({ err: error instanceof Error ? error.message : String(error), deliveryId }, 'webhook dedupe store unavailable');
+        return unavailable(5, 'temporarily unavailable; redeliver later', 'dedupe store unavailable');
+      }
+      if (claim === 'done') {
+        log.debug({ deliveryId }, 'duplicate delivery ignored');
+        audited({ deliveryId: deliveryId ?? null, verified: true, effect: 'duplicate', entities: 0 });
+        return send(res, 200, { status: 'duplicate', deliveryId });
+      }
+      if (claim === 'in-progress') {
+        // Another attempt holds it (or died holding it; the claim expires): acknowledging now could lose it.
+        return unavailable(10, 'this delivery is being processed; redeliver later', 'delivery in progress');
+      }
     }
     if (handler.confirm) {
       // A hint: answer now, publish only what the backend's API confirms.
       const confirm = handler.confirm;
-      void confirm(request, payload).then(
-        (confirmed) => options.ingestor.ingest(confirmed, { source: 'WEBHOOK', publishNew: true }),
-        (error: unknown) => {
-          if (deliveryId) void dedupe.forget(`${name}\u0000${deliveryId}`).catch(() => undefined);
-          log.warn({ err: error instanceof Error ? error.message : String(error), deliveryId }, 'webhook hint could not be confirmed');
-        },
-      );
+      void confirm(request, payload)
+        .then((confirmed) => options.ingestor.ingestStored(confirmed, { source: 'WEBHOOK', publishNew: true }))
+        .then(
+          () => settle('complete'),
+          (error: unknown) => {
+            settle('release');
+            log.warn({ err: error instanceof Error ? error.message : String(error), deliveryId }, 'webhook hint could not be confirmed and published');
+          },
+        );
       audited({ deliveryId: deliveryId ?? null, verified: true, effect: 'pending', entities: 0 });
       return send(res, 202, { status: 'accepted', deliveryId, confirmation: 'pending' });
     }
@@ -116,15 +144,26 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
     try {
       entities = handler.normalize(request, payload);
     } catch (error) {
+      settle('complete');
       log.warn({ err: error instanceof Error ? error.message : String(error), deliveryId }, 'webhook payload could not be normalized');
       audited({ deliveryId: deliveryId ?? null, verified: true, reason: 'unusable payload', effect: 'ignored', entities: 0 });
       return send(res, 202, { status: 'ignored', reason: 'unusable payload' });
     }
     if (entities.length === 0) {
+      settle('complete');
       audited({ deliveryId: deliveryId ?? null, verified: true, effect: 'ignored', entities: 0 });
       return send(res, 202, { status: 'ignored', deliveryId });
     }
-    const published = options.ingestor.ingest(entities, { source: 'WEBHOOK', publishNew: true });
+    let published: number;
+    try {
+      // Acknowledged only once stored: with the Redis bus, an append Redis refused is answered 503 and redelivered.
+      published = await options.ingestor.ingestStored(entities, { source: 'WEBHOOK', publishNew: true });
+    } catch (error) {
+      settle('release');
+      log.warn({ err: error instanceof Error ? error.message : String(error), deliveryId }, 'webhook changes could not be published');
+      return unavailable(5, 'the changes could not be published; redeliver later', 'publish failed');
+    }
+    settle('complete');
     audited({ deliveryId: deliveryId ?? null, verified: true, effect: published > 0 ? 'published' : 'ignored', entities: entities.length });
     return send(res, 202, { status: 'accepted', deliveryId, entities: entities.length, published });
   };

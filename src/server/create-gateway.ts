@@ -14,6 +14,7 @@ import { eventStoreFactory } from '../events/create-event-store.ts';
 import type { ChangeEvent } from '../events/event-types.ts';
 import { Ingestor } from '../ingest/ingestor.ts';
 import { PollScheduler } from '../ingest/poll-scheduler.ts';
+import { PublishConfirmations } from '../ingest/publish-confirmations.ts';
 import { BodyTooLargeError, readBody } from '../ingest/read-body.ts';
 import { RedisDeliveryDedupe } from '../ingest/delivery-dedupe.ts';
 import { createWebhookRoute, WEBHOOK_PATH_PREFIX } from '../ingest/webhook-route.ts';
@@ -80,9 +81,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   const registry = createBackendRegistry(config, options.factories, { log, env: options.env ?? process.env, now });
   const state = new LiveState();
   // With a shared (Redis) store, events published by other instances update this instance's state too.
-  const storeHooks = { shared: (event: ChangeEvent) => applySharedEvent(state, event, now().getTime()) };
+  // The store's append reports let the webhook route acknowledge only what was stored.
+  const confirmations = new PublishConfirmations();
+  const storeHooks = { shared: (event: ChangeEvent) => applySharedEvent(state, event, now().getTime()), appended: confirmations.settle };
   const bus = new EventBus(config.subscriptionQueueLimit, eventStoreFactory(config.events, log, storeHooks));
-  const ingestor = new Ingestor(state, bus, registry, log, now);
+  const ingestor = new Ingestor(state, bus, registry, log, now, confirmations);
   const freshnessMs = config.freshnessSeconds * 1000;
   const services: GatewayServices = {
     registry, state, bus, ingestor, now,

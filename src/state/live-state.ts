@@ -71,6 +71,19 @@ export class LiveState {
     return { kind: 'created', entity };
   }
 
+  /**
+   * Undoes an apply whose change could not be published, so the same
+   * observation, delivered again, is news again. Does nothing if the entry has
+   * moved on since (or was never `entity`).
+   */
+  revert<T extends EntityModel>(entity: T, previous: T | null): void {
+    const k = key(entity.type, entity.backend, entity.nativeId);
+    const entry = this.entries.get(k);
+    if (!entry || entry.entity !== entity) return;
+    if (previous) entry.entity = previous;
+    else this.entries.delete(k);
+  }
+
   /** Records that `jobs` is the complete job list of a pipeline as of `now`. */
   setPipelineJobs(backend: string, pipelineNativeId: string, jobs: readonly JobModel[], now: number): void {
     const k = key('Pipeline', backend, pipelineNativeId);
