@@ -1,7 +1,7 @@
-import type { SubscriptionResolvers } from '../__generated__/resolvers-types.ts';
+import type { JobFilter, PipelineFilter, RunnerFilter, SubscriptionResolvers } from '../__generated__/resolvers-types.ts';
 import type { GatewayContext } from '../context.ts';
 import { GraphQLError } from 'graphql';
-import type { ChangeEvent } from '../events/event-types.ts';
+import type { ChangeEvent, JobEvent, PipelineEvent, RunnerEvent } from '../events/event-types.ts';
 import type { BoundedQueueIterator } from '../events/bounded-queue-iterator.ts';
 import type { EntityModel } from '../model.ts';
 import { compileJobFilter, compilePipelineFilter, compileRunnerFilter } from './filters.ts';
@@ -13,8 +13,30 @@ import { compileJobFilter, compilePipelineFilter, compileRunnerFilter } from './
  */
 function resolveEvent<T extends ChangeEvent>(event: T, _args: unknown, ctx: GatewayContext): T {
   ctx.resetLoaders();
+  ctx.observeEvent?.(event);
   return event;
 }
+
+/**
+ * Each subscription field's filter as a predicate on its events. Subscribers
+ * whose operations differ only in the `filter` variable share one execution
+ * (src/server/subscription-multiplexer.ts) and are filtered one by one with these.
+ * Compiling throws the same GraphQLError (e.g. a malformed id) as subscribing does.
+ */
+export const subscriptionEventFilters: Record<string, (filter: unknown) => (event: unknown) => boolean> = {
+  jobUpdated: (filter) => {
+    const f = compileJobFilter(filter as JobFilter | null);
+    return (event) => (event as ChangeEvent).type === 'Job' && f.matches((event as JobEvent).job);
+  },
+  pipelineUpdated: (filter) => {
+    const f = compilePipelineFilter(filter as PipelineFilter | null);
+    return (event) => (event as ChangeEvent).type === 'Pipeline' && f.matches((event as PipelineEvent).pipeline);
+  },
+  runnerUpdated: (filter) => {
+    const f = compileRunnerFilter(filter as RunnerFilter | null);
+    return (event) => (event as ChangeEvent).type === 'Runner' && f.matches((event as RunnerEvent).runner);
+  },
+};
 
 /** In scope, and the credential still valid: nothing is delivered after it expires or is revoked. */
 function visible(ctx: GatewayContext, entity: EntityModel): boolean {

@@ -31,6 +31,7 @@ import { ReservingMemoryStore, ReservingRedisStore } from '../rate-limit/reservi
 import { applyRateLimitOverrides, longestWindowMs, useRateLimits } from '../rate-limit/use-rate-limits.ts';
 import { applySharedEvent } from '../state/apply-shared-event.ts';
 import { LiveState } from '../state/live-state.ts';
+import { subscriptionEventFilters } from '../resolvers/subscription-resolvers.ts';
 import { createGraphiQLRenderer } from './graphiql.ts';
 import { attachGraphQLWs } from './graphql-ws.ts';
 import { createSchema } from './load-schema.ts';
@@ -233,6 +234,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxPayloadBytes: 64 * 1024,
     maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
     maxConnectionsPerIdentity: config.limits.maxConnectionsPerIdentity,
+    subscriptionEventFilters,
     queueLimit: config.subscriptionQueueLimit,
     queueBytes: config.subscriptionQueueBytes,
     now: () => now().getTime(),

@@ -5,8 +5,8 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { GatewayContext, RequestIdentity } from '../context.ts';
 import type { OperationRecord } from '../plugins/use-audit.ts';
-import { multiplexKey } from './multiplex-key.ts';
-import { SubscriptionMultiplexer, type FrameSocket, type GroupStart } from './subscription-multiplexer.ts';
+import { prepareMultiplexed, type MultiplexedRoot } from './multiplexed-subscribe.ts';
+import { SubscriptionMultiplexer, type FrameSocket } from './subscription-multiplexer.ts';
 
 export interface GraphQLWsOptions {
   readonly path: string;
@@ -26,6 +26,8 @@ export interface GraphQLWsOptions {
   readonly onConnected?: (identity: RequestIdentity, close: (code: number, reason: string) => void) => () => void;
   /** Identical subscriptions share one execution per event (see subscription-multiplexer.ts); false runs each alone. */
   readonly multiplex?: boolean;
+  /** Per-field event filters, so subscribers differing only in `filter` share one execution. */
+  readonly subscriptionEventFilters?: Readonly<Record<string, (filter: unknown) => (event: unknown) => boolean>>;
   /** Per-subscriber bounds on what waits to be written: frames and bytes. */
   readonly queueLimit: number;
   readonly queueBytes: number;
@@ -33,10 +35,6 @@ export interface GraphQLWsOptions {
   readonly now?: () => number;
 }
 
-/** Root value of a multiplexed subscription: what `subscribe` needs to join its group. */
-interface MultiplexedRoot {
-  readonly multiplexed: { readonly key: string; readonly start: GroupStart; readonly id: string; readonly socket: WebSocket; readonly identity: RequestIdentity };
-}
 
 interface ConnectionState {
   identity: RequestIdentity;
@@ -94,9 +92,9 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
       subscribe: (args) => {
         const root = args.rootValue as Partial<MultiplexedRoot> & { subscribe?: (a: ExecutionArgs) => unknown };
         if (multiplexer && root.multiplexed) {
-          const { key, start, id, socket, identity } = root.multiplexed;
+          const { key, start, id, socket, identity, accepts } = root.multiplexed;
           const stillValid = (at: number) => !(identity.expiresAt && at >= identity.expiresAt.getTime()) && !identity.isRevoked?.();
-          return multiplexer.join(key, start, { id, socket: frameSocket(socket), stillValid }) as never;
+          return multiplexer.join(key, start, { id, socket: frameSocket(socket), stillValid, accepts }) as never;
         }
         return root.subscribe!(args) as never;
       },
@@ -156,24 +154,14 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
           const errors = validate(schema, document);
           if (errors.length > 0) return denied(errors);
           connection.active.add(id);
-          const key = multiplexer ? multiplexKey({ document, source, operationName: payload.operationName, variables: payload.variables, scope: connection.identity.scope }) : null;
-          if (key) {
-            const { identity } = connection;
-            // The group runs under the scope alone: expiry and revocation are checked per member.
-            const start: GroupStart = async () => {
-              const group = yoga.getEnveloped({ params: payload, identity: { ...identity, expiresAt: null, isRevoked: undefined } });
-              const args = {
-                schema: group.schema,
-                operationName: payload.operationName ?? null,
-                document,
-                variableValues: payload.variables ?? null,
-                contextValue: await group.contextFactory(),
-              } satisfies ExecutionArgs;
-              return (await group.subscribe(args)) as Awaited<ReturnType<GroupStart>>;
-            };
-            const rootValue: MultiplexedRoot = { multiplexed: { key, start, id, socket: ctx.extra.socket, identity } };
-            return { schema, operationName: payload.operationName ?? null, document, variableValues: payload.variables ?? null, contextValue: null, rootValue } satisfies ExecutionArgs;
+          const multiplexed = multiplexer
+            ? prepareMultiplexed({ yoga, schema, document, source, payload, identity: connection.identity, id, socket: ctx.extra.socket, eventFilters: options.subscriptionEventFilters ?? {} })
+            : null;
+          if (multiplexed && !('schema' in multiplexed)) {
+            connection.active.delete(id);
+            return denied(multiplexed);
           }
+          if (multiplexed) return multiplexed;
           return {
             schema,
             operationName: payload.operationName ?? null,

@@ -1,4 +1,4 @@
-import { getOperationAST, Kind, type DocumentNode, type ValueNode } from 'graphql';
+import { getOperationAST, Kind, visit, type DocumentNode, type ValueNode } from 'graphql';
 import type { AccessScope } from '../context.ts';
 import { FULL_ACCESS } from '../context.ts';
 
@@ -9,14 +9,27 @@ export interface MultiplexInput {
   readonly operationName: string | null | undefined;
   readonly variables: Readonly<Record<string, unknown>> | null | undefined;
   readonly scope: AccessScope;
+  /** Root fields whose `filter` argument can be applied per subscriber to a shared execution. */
+  readonly filterableFields?: ReadonlySet<string>;
+}
+
+export interface Multiplexing {
+  readonly key: string;
+  /**
+   * Set when the only variable is the root field's whole `filter`: the group
+   * runs with it null (every event in scope) and each member applies its own.
+   */
+  readonly memberFilter: { readonly field: string; readonly variable: string } | null;
 }
 
 /**
  * The group key under which identical subscriptions share one execution, or
  * null when this operation must run on its own: it is not a subscription, or
  * it resumes from a cursor (`after`), whose replay is the subscriber's own.
+ * Operations that differ only in the value of a `filter: $variable` share the
+ * execution too, since the selected result of an event does not depend on it.
  */
-export function multiplexKey(input: MultiplexInput): string | null {
+export function multiplexKey(input: MultiplexInput): Multiplexing | null {
   const operation = getOperationAST(input.document, input.operationName);
   if (!operation || operation.operation !== 'subscription') return null;
   const defaults = new Map<string, ValueNode | undefined>(operation.variableDefinitions?.map((d) => [d.variable.name.value, d.defaultValue]) ?? []);
@@ -26,7 +39,31 @@ export function multiplexKey(input: MultiplexInput): string | null {
     const after = selection.arguments?.find((a) => a.name.value === 'after');
     if (after && givesValue(after.value, input.variables, defaults)) return null;
   }
-  return [scopeKey(input.scope), input.operationName ?? '', input.source, JSON.stringify(input.variables ?? null)].join('\u0000');
+  const memberFilter = filterVariableOnly(input, operation.selectionSet.selections[0], operation.variableDefinitions ?? []);
+  const variablePart = memberFilter ? `filter:${memberFilter.variable}` : JSON.stringify(input.variables ?? null);
+  return { key: [scopeKey(input.scope), input.operationName ?? '', input.source, variablePart].join('\u0000'), memberFilter };
+}
+
+/** The root field and variable when the one variable (without default) is used only as that field's whole `filter`. */
+function filterVariableOnly(
+  input: MultiplexInput,
+  root: unknown,
+  definitions: readonly { variable: { name: { value: string } }; defaultValue?: unknown }[],
+): Multiplexing['memberFilter'] {
+  const field = root as { kind: Kind; name: { value: string }; arguments?: readonly { name: { value: string }; value: ValueNode }[] };
+  if (definitions.length !== 1 || definitions[0]!.defaultValue !== undefined) return null;
+  if (field.kind !== Kind.FIELD || !input.filterableFields?.has(field.name.value)) return null;
+  const variable = definitions[0]!.variable.name.value;
+  const filter = field.arguments?.find((a) => a.name.value === 'filter');
+  if (filter?.value.kind !== Kind.VARIABLE || filter.value.name.value !== variable) return null;
+  let uses = 0;
+  visit(input.document, {
+    Variable: (node, _key, parent) => {
+      // Definitions name the variable; every other occurrence is a use.
+      if ((parent as { kind?: Kind } | undefined)?.kind !== Kind.VARIABLE_DEFINITION) uses++;
+    },
+  });
+  return uses === 1 ? { field: field.name.value, variable } : null;
 }
 
 function givesValue(value: ValueNode, variables: MultiplexInput['variables'], defaults: Map<string, ValueNode | undefined>): boolean {

@@ -36,6 +36,8 @@ export interface MemberOptions {
   readonly socket: FrameSocket;
   /** False once the member's credentials stopped being valid. */
   readonly stillValid: (now: number) => boolean;
+  /** The member's own filter, for groups that share one execution across filters; absent = every event. */
+  readonly accepts?: ((event: unknown) => boolean) | undefined;
 }
 
 export interface MultiplexerOptions {
@@ -46,8 +48,12 @@ export interface MultiplexerOptions {
   readonly now?: () => number;
 }
 
-/** What starting a group's subscription gives: a stream, or a result (errors) for the subscriber. */
-export type GroupStart = () => Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
+/**
+ * Starts a group's subscription: a stream of results, or a result (errors) for
+ * the subscriber. `observe` must be told each source event as it is executed
+ * (before its result is yielded), so members with their own filter can be served.
+ */
+export type GroupStart = (observe: (event: unknown) => void) => Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
 
 const OPEN = 1;
 
@@ -86,8 +92,11 @@ export class SubscriptionMultiplexer {
 
   private async startGroup(key: string, start: GroupStart): Promise<Group | ExecutionResult> {
     let stream: AsyncIterable<ExecutionResult> | ExecutionResult;
+    const seen: { event: unknown } = { event: undefined };
     try {
-      stream = await start();
+      stream = await start((event) => {
+        seen.event = event;
+      });
     } catch (error) {
       this.groups.delete(key);
       throw error;
@@ -96,7 +105,7 @@ export class SubscriptionMultiplexer {
       this.groups.delete(key);
       return stream;
     }
-    return new Group(stream[Symbol.asyncIterator](), this.options, this.now, {
+    return new Group(stream[Symbol.asyncIterator](), seen, this.options, this.now, {
       joined: () => this.memberCount++,
       left: () => this.memberCount--,
       closed: () => {
@@ -114,13 +123,16 @@ interface GroupHooks {
 
 class Group {
   private readonly members = new Set<Member>();
-  /** Payloads executed since the last flush, in order. */
+  /** Payloads executed since the last flush, in order, and the events they came from. */
   private batch: string[] = [];
+  private batchEvents: unknown[] = [];
   private flushScheduled = false;
   closed = false;
 
   constructor(
     private readonly source: AsyncIterator<ExecutionResult>,
+    /** The event being executed, as the start function observed it. */
+    private readonly seen: { event: unknown },
     private readonly options: MultiplexerOptions,
     private readonly now: () => number,
     private readonly hooks: GroupHooks,
@@ -155,7 +167,9 @@ class Group {
       for (;;) {
         const next = await this.source.next();
         if (next.done) break;
-        this.broadcast(next.value);
+        const event = this.seen.event;
+        this.seen.event = undefined;
+        this.broadcast(next.value, event);
       }
       this.endAll(null);
     } catch (error) {
@@ -164,9 +178,10 @@ class Group {
   }
 
   /** One serialization per event; per member only the frame prefix differs. */
-  private broadcast(result: ExecutionResult): void {
+  private broadcast(result: ExecutionResult, event: unknown): void {
     if (this.members.size === 0) return;
     this.batch.push(JSON.stringify(result));
+    this.batchEvents.push(event);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
@@ -175,16 +190,25 @@ class Group {
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.batch;
+    const events = this.batchEvents;
     this.batch = [];
+    this.batchEvents = [];
     if (batch.length === 0) return;
     const now = this.now();
     const { queueLimit, queueBytes } = this.options;
     for (const member of this.members) {
       const from = member.from;
       member.from = 0;
-      const count = batch.length - from;
-      const { socket } = member;
-      if (count <= 0 || socket.readyState !== OPEN) continue;
+      const { socket, accepts } = member;
+      if (from >= batch.length || socket.readyState !== OPEN) continue;
+      // Which of the batch this member wants: all of it, or what its own filter accepts.
+      let wanted: number[] | null = null;
+      if (accepts) {
+        wanted = [];
+        for (let i = from; i < batch.length; i++) if (events[i] !== undefined && accepts(events[i])) wanted.push(i);
+        if (wanted.length === 0) continue;
+      }
+      const count = wanted ? wanted.length : batch.length - from;
       if (!member.stillValid(now)) {
         member.end(new GraphQLError('Credentials expired or revoked', { extensions: { code: 'UNAUTHENTICATED' } }));
         continue;
@@ -199,13 +223,10 @@ class Group {
         continue;
       }
       member.waiting += count;
-      if (count === 1) {
-        socket.send(member.prefix + batch[from] + '}');
-        continue;
-      }
-      socket.cork?.();
-      for (let i = from; i < batch.length; i++) socket.send(member.prefix + batch[i] + '}');
-      socket.uncork?.();
+      if (count > 1) socket.cork?.();
+      if (wanted) for (const i of wanted) socket.send(member.prefix + batch[i] + '}');
+      else for (let i = from; i < batch.length; i++) socket.send(member.prefix + batch[i] + '}');
+      if (count > 1) socket.uncork?.();
     }
   }
 
@@ -233,6 +254,7 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
   readonly socket: FrameSocket;
   readonly prefix: string;
   readonly stillValid: (now: number) => boolean;
+  readonly accepts: ((event: unknown) => boolean) | undefined;
   /** Frames sent since user-space buffering was last seen empty. */
   waiting = 0;
   /** Index in the group's pending batch from which this member receives. */
@@ -244,6 +266,7 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
   constructor(options: MemberOptions, private readonly leave: (member: Member) => void) {
     this.socket = options.socket;
     this.stillValid = options.stillValid;
+    this.accepts = options.accepts;
     this.prefix = `{"id":${JSON.stringify(options.id)},"type":"next","payload":`;
   }
 

@@ -232,6 +232,32 @@ describe('SubscriptionMultiplexer', () => {
     }
   });
 
+  it('filters per member when the group shares one execution across filters', async () => {
+    const mux = new SubscriptionMultiplexer({ queueLimit: 100, queueBytes: 1 << 20 });
+    const s = source();
+    let observe: (event: unknown) => void = () => undefined;
+    const start = async (o: (event: unknown) => void) => {
+      observe = o;
+      return s.iterator;
+    };
+    const even = new FakeSocket();
+    const all = new FakeSocket();
+    await mux.join('k', start, { id: 'even', socket: even, stillValid: always, accepts: (e) => (e as { n: number }).n % 2 === 0 });
+    await mux.join('k', start, { id: 'all', socket: all, stillValid: always });
+    // As graphql-js does: the root resolver sees the event, then the result is yielded.
+    const emit = (n: number) => {
+      const push = s.push;
+      observe({ n });
+      push({ data: { n } });
+    };
+    for (let n = 0; n < 5; n++) {
+      emit(n);
+      await tick();
+    }
+    expect(even.payloads()).toEqual([0, 2, 4].map((n) => ({ data: { n } })));
+    expect(all.payloads()).toEqual([0, 1, 2, 3, 4].map((n) => ({ data: { n } })));
+  });
+
   it('gives every joiner the start result when the subscription cannot start', async () => {
     const mux = new SubscriptionMultiplexer({ queueLimit: 10, queueBytes: 1 << 20 });
     const failure: ExecutionResult = { errors: [new GraphQLError('bad filter')] };
@@ -243,7 +269,7 @@ describe('SubscriptionMultiplexer', () => {
 
 describe('multiplexKey', () => {
   const key = (source: string, variables: Record<string, unknown> | null = null, scope = FULL_ACCESS as Parameters<typeof multiplexKey>[0]['scope']) =>
-    multiplexKey({ document: parse(source), source, operationName: null, variables, scope });
+    multiplexKey({ document: parse(source), source, operationName: null, variables, scope })?.key ?? null;
 
   it('groups equal subscriptions by text, variables and scope', () => {
     const op = 'subscription ($f: JobFilter) { jobUpdated(filter: $f) { job { id } } }';
@@ -255,6 +281,22 @@ describe('multiplexKey', () => {
     expect(key(op, null, a)).toBe(key(op, null, sameAsA));
     expect(key(op, null, a)).not.toBe(key(op, null, b));
     expect(key(op, null, a)).not.toBe(key(op, null, FULL_ACCESS));
+  });
+
+  it('shares one key across values of a `filter` variable, and only then', () => {
+    const filterable = new Set(['jobUpdated']);
+    const plan = (source: string, variables: Record<string, unknown> | null) =>
+      multiplexKey({ document: parse(source), source, operationName: null, variables, scope: FULL_ACCESS, filterableFields: filterable });
+    const op = 'subscription ($f: JobFilter) { jobUpdated(filter: $f) { job { id } } }';
+    const a = plan(op, { f: { backends: ['a'] } });
+    expect(a?.memberFilter).toEqual({ field: 'jobUpdated', variable: 'f' });
+    expect(a?.key).toBe(plan(op, { f: { backends: ['b'] } })?.key);
+    // The variable also used in the selection, a default value, or a field without a known filter: exact variables.
+    expect(plan('subscription ($f: JobFilter) { jobUpdated(filter: $f) { job { id } } x: jobUpdated(filter: $f) { cursor } }', { f: {} })?.memberFilter).toBeNull();
+    expect(plan('subscription ($f: JobFilter = {}) { jobUpdated(filter: $f) { job { id } } }', { f: {} })?.memberFilter).toBeNull();
+    expect(plan('subscription ($f: RunnerFilter) { runnerUpdated(filter: $f) { runner { id } } }', { f: {} })?.memberFilter).toBeNull();
+    expect(plan('subscription ($b: String) { jobUpdated(filter: { branch: $b }) { job { id } } }', { b: 'x' })?.key)
+      .not.toBe(plan('subscription ($b: String) { jobUpdated(filter: { branch: $b }) { job { id } } }', { b: 'y' })?.key);
   });
 
   it('runs resumes (`after`), queries and root fragments on their own', () => {
