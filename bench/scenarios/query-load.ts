@@ -160,6 +160,15 @@ export async function runQueryLoad(o: QueryLoadOptions): Promise<QueryLoadResult
   await gwPair.start();
   await basePair.start();
   const rows: QueryLoadRow[] = [];
+  // The baseline process starts now, while nothing is measured, and waits idle for its turn.
+  const baselineStart = startGatewayChild({
+    entry: BASELINE_ENTRY, simUrl: basePair.gh.url, token: GH_TOKEN, webhookSecret: '', cpu: o.serverCpu,
+    config: {
+      github: { url: basePair.gh.url, token: GH_TOKEN, org: basePair.gh.world.org },
+      gitlab: { url: basePair.gl.url, token: GL_TOKEN, group: basePair.gl.world.group },
+    },
+  });
+  baselineStart.catch(() => undefined); // awaited below; never an unhandled rejection
   try {
     // ---- gateway-cold: first query on fresh gateway processes; the last one then serves gateway-live.
     const cold: { latencyMs: number; upstream: UpstreamCounts; check: AnswerCheck }[] = [];
@@ -167,6 +176,7 @@ export async function runQueryLoad(o: QueryLoadOptions): Promise<QueryLoadResult
     for (let i = 0; i < o.coldReps; i++) {
       log(`queries: gateway-cold rep ${i + 1}/${o.coldReps}`);
       const gw = await startCiGateway(gwPair, { cpu: o.serverCpu });
+      if (i === 0) await baselineStart; // its start-up must not overlap a measurement
       gwPair.hookTo(gw.base);
       const from = logPosition(gwPair);
       const q = await queryOnce(gw.base);
@@ -196,20 +206,10 @@ export async function runQueryLoad(o: QueryLoadOptions): Promise<QueryLoadResult
       gwPair.hookTo(null);
     }
 
-    // ---- baseline
+    // ---- baseline (started at the beginning, idle until now)
     log(`queries: baseline, ${o.connections} connections for ${o.durationSec} s`);
-    const baseline = await startGatewayChild({
-      entry: BASELINE_ENTRY, simUrl: basePair.gh.url, token: GH_TOKEN, webhookSecret: '', cpu: o.serverCpu,
-      config: {
-        github: { url: basePair.gh.url, token: GH_TOKEN, org: basePair.gh.world.org },
-        gitlab: { url: basePair.gl.url, token: GL_TOKEN, group: basePair.gl.world.group },
-      },
-    });
-    try {
-      rows.push(await measured('baseline', baseline, basePair, o.connections, o.durationSec));
-    } finally {
-      await baseline.stop();
-    }
+    const baseline = await baselineStart;
+    rows.push(await measured('baseline', baseline, basePair, o.connections, o.durationSec));
     const coldByRoute = cold[0]?.upstream.byRoute ?? {};
     const liveRow = rows.find((r) => r.server === 'gateway-live');
     const baseRow = rows.find((r) => r.server === 'baseline');
@@ -217,6 +217,7 @@ export async function runQueryLoad(o: QueryLoadOptions): Promise<QueryLoadResult
     const coldReps = cold.map((c) => ({ latencyMs: round(c.latencyMs)!, upstream: c.upstream.total, notModified: c.upstream.notModified, errors: c.check.errors }));
     return { rows, liveOverBaselineRps: ratio, coldByRoute, coldReps };
   } finally {
+    await baselineStart.then((b) => b.stop(), () => undefined);
     await gwPair.stop();
     await basePair.stop();
   }
