@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -43,22 +43,40 @@ interface ConnectionState {
 }
 
 /**
- * A member's view of its WebSocket. cork/uncork reach the TCP socket under
- * `ws` (its `_socket`, stable since ws 1.x) so a batch of frames is one write.
+ * A member's view of its WebSocket (a class, so 10,000 members share its
+ * methods). cork/uncork reach the TCP socket under `ws` (its `_socket`,
+ * stable since ws 1.x) so a batch of frames is one write.
  */
-function frameSocket(ws: WebSocket): FrameSocket {
-  const tcp = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-  return {
-    get readyState() {
-      return ws.readyState;
-    },
-    get bufferedAmount() {
-      return ws.bufferedAmount;
-    },
-    send: (data) => ws.send(data),
-    cork: () => tcp?.cork(),
-    uncork: () => tcp?.uncork(),
-  };
+class WsFrameSocket implements FrameSocket {
+  private readonly tcp: { cork(): void; uncork(): void } | undefined;
+  constructor(private readonly ws: WebSocket) {
+    this.tcp = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+  }
+  get readyState(): number {
+    return this.ws.readyState;
+  }
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+  send(data: string): void {
+    this.ws.send(data);
+  }
+  cork(): void {
+    this.tcp?.cork();
+  }
+  uncork(): void {
+    this.tcp?.uncork();
+  }
+}
+
+/**
+ * graphql-ws keeps the upgrade request for the connection's life; once the
+ * connection is authenticated nothing here needs it, so keep only the address
+ * (an IncomingMessage with its headers is about 1 KB per idle subscriber).
+ */
+function releaseUpgradeRequest(extra: { request: IncomingMessage }): void {
+  const remoteAddress = extra.request.socket.remoteAddress;
+  extra.request = { headers: {}, socket: { remoteAddress } } as unknown as IncomingMessage;
 }
 
 const limitError = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
@@ -93,8 +111,10 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
         const root = args.rootValue as Partial<MultiplexedRoot> & { subscribe?: (a: ExecutionArgs) => unknown };
         if (multiplexer && root.multiplexed) {
           const { key, start, id, socket, identity, accepts } = root.multiplexed;
+          // graphql-ws keeps the execution arguments for the subscription's life: let go of what only joining needed.
+          (root as { multiplexed?: unknown }).multiplexed = undefined;
           const stillValid = (at: number) => !(identity.expiresAt && at >= identity.expiresAt.getTime()) && !identity.isRevoked?.();
-          return multiplexer.join(key, start, { id, socket: frameSocket(socket), stillValid, accepts }) as never;
+          return multiplexer.join(key, start, { id, socket: new WsFrameSocket(socket), stillValid, accepts }) as never;
         }
         return root.subscribe!(args) as never;
       },
@@ -120,6 +140,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
             else perIdentity.set(limitKey, n);
           },
         });
+        releaseUpgradeRequest(ctx.extra);
         return true;
       },
       onClose: (ctx) => {
