@@ -35,7 +35,7 @@ const plan = quick
   ? { subscribers: [100], rates: [50, 200], durationSec: 2, warmupSec: 1, drainMs: 4000, nestedReps: 2, budgetMs: 120_000,
     fanout: { subscribers: [100, 500], distinctAt: [500], clientProcesses: 2, ratePerSec: 25, durationSec: 1.5, warmupEvents: 5, drainMs: 3000 },
     queries: { connections: 10, durationSec: 1.5, coldReps: 1 },
-    economy: { dashboards: 50, periodSec: 10, warmupSec: 1, windowSec: 6 } }
+    economy: { dashboards: 50, periodSec: 10, warmupSec: 1, windowSec: 4 } }
   : { subscribers: [1, 100, 1000], rates: [50, 200], durationSec: 15, warmupSec: 2, drainMs: 15_000, nestedReps: 5, budgetMs: 600_000,
     fanout: { subscribers: [1000, 5000, 10_000], distinctAt: [1000, 5000, 10_000], clientProcesses: 4, ratePerSec: 25, durationSec: 6, warmupEvents: 10, drainMs: 8000 },
     queries: { connections: 10, durationSec: 10, coldReps: 3 },
@@ -55,7 +55,7 @@ if (connArg) {
 }
 /** Wall time (ms) the query-load and upstream-economy scenarios need, kept free of the fan-out cells when they run. */
 const QUERIES_RESERVE_MS = runs('queries') ? (quick ? 9000 : 40_000) : 0;
-const ECONOMY_RESERVE_MS = runs('economy') ? (quick ? 11_000 : 75_000) : 0;
+const ECONOMY_RESERVE_MS = runs('economy') ? (quick ? 9000 : 75_000) : 0;
 /** Fan-out cells start only while this much of the budget (ms) is left, so the run ends inside it. */
 const FANOUT_RESERVE_MS = (quick ? 20_000 : 90_000) + QUERIES_RESERVE_MS + ECONOMY_RESERVE_MS;
 
