@@ -330,6 +330,7 @@ async function main(): Promise<void> {
       `gateway-live and baseline: autocannon, ${plan.queries.connections} connections for ${plan.queries.durationSec} s; gateway-cold: the first query on ${plan.queries.coldReps} fresh gateway processes.\n`);
     console.log(queryTable(queries));
     console.log(`\ngateway-live ÷ baseline requests/s: ${fmt(queries.liveOverBaselineRps)}`);
+    console.log(`answers equal apart from ids (pipelines in order, jobs, statuses, runners): ${queries.answersMatch === null ? '–' : queries.answersMatch ? 'yes' : '**no**'}`);
     console.log(`gateway-cold reps (ms / upstream requests): ${queries.coldReps.map((c) => `${c.latencyMs} / ${c.upstream}`).join(', ')}`);
     console.log(`cold upstream requests by route (rep 1): ${JSON.stringify(queries.coldByRoute)}`);
   }

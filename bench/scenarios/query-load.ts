@@ -32,6 +32,8 @@ export interface AnswerCheck {
   runners: number;
   errors: number;
   firstError: string | null;
+  /** fingerprint() of the answer. */
+  fingerprint: string;
 }
 
 export interface QueryLoadRow {
@@ -62,8 +64,21 @@ export interface QueryLoadRow {
 }
 
 interface DashboardData {
-  pipelines?: { nodes: { jobs: { nodes: { runner: { name: string } | null }[] } }[] };
-  runners?: { nodes: unknown[] };
+  pipelines?: {
+    nodes: {
+      number: number | null; status: string; backend: { name: string }; project: { fullName: string };
+      jobs: { nodes: { name: string; status: string; runner: { name: string; state: string } | null }[] };
+    }[];
+  };
+  runners?: { nodes: { name: string; state: string; labels: string[] }[] };
+}
+
+/** The answer without ids (their format differs between the servers): pipelines in order, jobs and runners sorted. */
+function fingerprint(d: DashboardData | undefined): string {
+  const pipelines = (d?.pipelines?.nodes ?? []).map((p) =>
+    `${p.backend.name} ${p.project.fullName}#${p.number} ${p.status} [${p.jobs.nodes.map((j) => `${j.name}:${j.status}:${j.runner?.name ?? '-'}:${j.runner?.state ?? '-'}`).sort().join(',')}]`);
+  const runners = (d?.runners?.nodes ?? []).map((r) => `${r.name}:${r.state}:${[...r.labels].sort().join('+')}`).sort();
+  return JSON.stringify({ pipelines, runners });
 }
 
 async function queryOnce(base: string): Promise<{ latencyMs: number; check: AnswerCheck }> {
@@ -87,6 +102,7 @@ async function queryOnce(base: string): Promise<{ latencyMs: number; check: Answ
       runners: body.data?.runners?.nodes.length ?? 0,
       errors: body.errors?.length ?? (res.ok ? 0 : 1),
       firstError: body.errors?.[0]?.message ?? (res.ok ? null : `HTTP ${res.status}`),
+      fingerprint: fingerprint(body.data),
     },
   };
 }
@@ -149,6 +165,8 @@ export interface QueryLoadResult {
   /** gateway-live ÷ baseline requests per second. */
   liveOverBaselineRps: number | null;
   coldByRoute: Record<string, number>;
+  /** Whether the gateway's and the baseline's check answers are equal apart from ids (same pipelines in the same order, same jobs, statuses, runners). */
+  answersMatch: boolean | null;
   /** Each gateway-cold rep: latency and upstream requests of the first query on a fresh gateway. */
   coldReps: { latencyMs: number; upstream: number; notModified: number; errors: number }[];
 }
@@ -215,7 +233,8 @@ export async function runQueryLoad(o: QueryLoadOptions): Promise<QueryLoadResult
     const baseRow = rows.find((r) => r.server === 'baseline');
     const ratio = liveRow?.requestsPerSec && baseRow?.requestsPerSec ? round(liveRow.requestsPerSec / baseRow.requestsPerSec, 1) : null;
     const coldReps = cold.map((c) => ({ latencyMs: round(c.latencyMs)!, upstream: c.upstream.total, notModified: c.upstream.notModified, errors: c.check.errors }));
-    return { rows, liveOverBaselineRps: ratio, coldByRoute, coldReps };
+    const answersMatch = liveRow && baseRow ? liveRow.check.fingerprint === baseRow.check.fingerprint : null;
+    return { rows, liveOverBaselineRps: ratio, coldByRoute, coldReps, answersMatch };
   } finally {
     await baselineStart.then((b) => b.stop(), () => undefined);
     await gwPair.stop();
