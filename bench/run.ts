@@ -9,7 +9,9 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createGithubSimulator, type GithubSimulator } from '../adapters/github/simulator/index.ts';
+import type { ClientKind } from './lib/fanout-client.ts';
 import { HAS_TASKSET, killAllChildren } from './lib/gateway-child.ts';
+import { runIdleMemory, type IdleMemoryRow } from './scenarios/idle-memory.ts';
 import { round } from './lib/stats.ts';
 import { captureJobTemplates } from './lib/webhook-templates.ts';
 import { NESTED_QUERY, runNestedQueryRep, type NestedRepResult } from './scenarios/nested-query.ts';
@@ -31,8 +33,10 @@ const onlyArg = process.argv.find((a) => a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : null;
 const runs = (name: string) => !only || only.has(name);
 const profile = process.argv.includes('--profile');
+// `--client=graphql-ws` makes fan-out subscribers use graphql-ws's createClient instead of the lean protocol client.
+const fanoutClient: ClientKind = process.argv.includes('--client=graphql-ws') ? 'graphql-ws' : 'lean';
 const plan = quick
-  ? { subscribers: [100], rates: [50, 200], durationSec: 2, warmupSec: 1, drainMs: 4000, nestedReps: 2, budgetMs: 120_000,
+  ? { subscribers: [100], rates: [200], durationSec: 2, warmupSec: 1, drainMs: 4000, nestedReps: 2, budgetMs: 120_000,
     fanout: { subscribers: [100, 500], distinctAt: [500], clientProcesses: 2, ratePerSec: 25, durationSec: 1.5, warmupEvents: 5, drainMs: 3000 },
     queries: { connections: 10, durationSec: 1.5, coldReps: 1 },
     economy: { dashboards: 50, periodSec: 10, warmupSec: 1, windowSec: 4 } }
@@ -56,8 +60,11 @@ if (connArg) {
 /** Wall time (ms) the query-load and upstream-economy scenarios need, kept free of the fan-out cells when they run. */
 const QUERIES_RESERVE_MS = runs('queries') ? (quick ? 9000 : 40_000) : 0;
 const ECONOMY_RESERVE_MS = runs('economy') ? (quick ? 9000 : 75_000) : 0;
+/** Idle-subscriber memory: sizes and the wall time they need. */
+const MEMORY_SIZES = quick ? [500] : [1000, 10_000];
+const MEMORY_RESERVE_MS = runs('memory') ? (quick ? 6000 : 20_000) : 0;
 /** Fan-out cells start only while this much of the budget (ms) is left, so the run ends inside it. */
-const FANOUT_RESERVE_MS = (quick ? 20_000 : 90_000) + QUERIES_RESERVE_MS + ECONOMY_RESERVE_MS;
+const FANOUT_RESERVE_MS = (quick ? 20_000 : 90_000) + QUERIES_RESERVE_MS + ECONOMY_RESERVE_MS + MEMORY_RESERVE_MS;
 
 // ---- cleanup: children never outlive us ----------------------------------------
 const sims: GithubSimulator[] = [];
@@ -233,7 +240,7 @@ async function main(): Promise<void> {
           server, variant, sim: latencySim, token: TOKEN, secret: SECRET, templates, subscribers,
           clientProcesses: subscribers >= 5000 ? fp.clientProcesses : 2, ratePerSec: fp.ratePerSec, durationSec: fp.durationSec,
           warmupEvents: fp.warmupEvents, drainMs: fp.drainMs, serverCpu: gatewayCpu, loadCpu: pinned ? LOAD_CPU : undefined,
-          cpuProfDir: profiled ? profDir : undefined,
+          cpuProfDir: profiled ? profDir : undefined, client: fanoutClient,
         });
         if (profiled && lastCpuProfile()) {
           profileFile = `${profDir}${lastCpuProfile()}`;
@@ -264,15 +271,26 @@ async function main(): Promise<void> {
   const left = () => plan.budgetMs - (performance.now() - began);
   let queries: QueryLoadResult | null = null;
   if (runs('queries')) {
-    if (left() < QUERIES_RESERVE_MS + ECONOMY_RESERVE_MS + 5000) budgetSkipped.push('queries');
+    if (left() < QUERIES_RESERVE_MS + ECONOMY_RESERVE_MS + MEMORY_RESERVE_MS + 5000) budgetSkipped.push('queries');
     else queries = await runQueryLoad({ ...plan.queries, serverCpu: gatewayCpu, log: (line) => process.stderr.write(`${line}\n`) });
   }
 
   // ---- scenario 5: upstream economy ------------------------------------------------
   let economy: EconomyResult | null = null;
   if (runs('economy')) {
-    if (left() < ECONOMY_RESERVE_MS + 5000) budgetSkipped.push('economy');
+    if (left() < ECONOMY_RESERVE_MS + MEMORY_RESERVE_MS + 5000) budgetSkipped.push('economy');
     else economy = await runUpstreamEconomy({ ...plan.economy, gatewayCpu, log: (line) => process.stderr.write(`${line}\n`) });
+  }
+
+  // ---- scenario 6: memory per idle subscriber ---------------------------------------
+  let idleMemory: IdleMemoryRow[] | null = null;
+  if (runs('memory')) {
+    if (left() < MEMORY_RESERVE_MS) budgetSkipped.push('memory');
+    else {
+      process.stderr.write(`idle memory: ${MEMORY_SIZES.join(', ')} subscribers ... `);
+      idleMemory = await runIdleMemory(MEMORY_SIZES, MEMORY_RESERVE_MS);
+      process.stderr.write('done\n');
+    }
   }
 
   await Promise.allSettled(sims.map((s) => s.stop()));
@@ -348,6 +366,13 @@ async function main(): Promise<void> {
     console.log(`webhooks pushed to Switchyard in the window: GitHub ${economy.webhooksInWindow.github}, GitLab ${economy.webhooksInWindow.gitlab}`);
     console.log(`Switchyard requests by route: ${JSON.stringify(economy.sides[0]?.upstream.byRoute ?? {})}`);
   }
+  if (idleMemory) {
+    console.log('\n## Memory per idle subscriber\n');
+    console.log('S idle graphql-ws subscribers (one socket and one identical `jobUpdated` subscription each) held by a client process; measured inside the gateway process after the connections settled and two full garbage collections, against the same measurement with none. Goal: at most 10 KB RSS per idle subscriber at 10,000.\n');
+    console.log('| subscribers | heap KB/sub | RSS KB/sub | external KB/sub | connect s |');
+    console.log('|---|---|---|---|---|');
+    for (const r of idleMemory) console.log(`| ${r.subscribers} | ${r.heapKbPerSub} | ${r.rssKbPerSub} | ${r.externalKbPerSub} | ${r.connectSec} |`);
+  }
   if (budgetSkipped.length) console.log(`\nskipped (time budget): ${budgetSkipped.join(', ')}`);
 
   const results = {
@@ -369,6 +394,7 @@ async function main(): Promise<void> {
     nestedQuery: { query: NESTED_QUERY, completedRuns, reps, summary },
     queryLoad: queries ? { query: DASHBOARD_QUERY, ...queries } : null,
     economy,
+    idleMemory,
     budgetSkipped,
     fanout: { identical: FANOUT_IDENTICAL, distinct: FANOUT_DISTINCT, cells: fanout, skipped: fanoutSkipped, ratios, profile: profileTop ? { file: profileFile, top: profileTop } : null },
   };
