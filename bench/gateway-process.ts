@@ -3,7 +3,7 @@
  * GitHub simulator that lives in the parent (load) process, with polling off
  * and logging silent. Prints one JSON line `{"port":N,"pid":N}` on stdout once
  * it listens. Exits on SIGTERM/SIGINT or when its stdin closes (the parent
- * died), so it never outlives the benchmark.
+ * died), so it never outlives the benchmark (bench/lib/child-lifecycle.ts).
  *
  * Input: env BENCH_GATEWAY = JSON { simUrl, token, webhookSecret, config? }.
  */
@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { adapterFactories } from '../src/adapters.ts';
 import { validateConfig } from '../src/config/load-config.ts';
 import { createGateway } from '../src/server/create-gateway.ts';
+import { serveBenchChild } from './lib/child-lifecycle.ts';
 
 interface ChildInput {
   simUrl: string;
@@ -49,24 +50,7 @@ const config = validateConfig(
 );
 const gateway = createGateway({ config, factories: adapterFactories, log: pino({ level: 'silent' }), polling: false });
 
-let closing = false;
-async function shutdown(code: number): Promise<void> {
-  if (closing) return;
-  closing = true;
-  const force = setTimeout(() => process.exit(code), 3000);
-  force.unref();
-  try {
-    await gateway.close();
-  } finally {
-    process.exit(code);
-  }
-}
-process.on('SIGTERM', () => void shutdown(0));
-process.on('SIGINT', () => void shutdown(0));
-// The parent holds our stdin open; when it goes away (even by SIGKILL), so do we.
-process.stdin.on('end', () => void shutdown(0));
-process.stdin.on('error', () => void shutdown(0));
-process.stdin.resume();
-
-const { port } = await gateway.listen(0, '127.0.0.1');
-process.stdout.write(`${JSON.stringify({ port, pid: process.pid })}\n`);
+await serveBenchChild({
+  listen: async () => (await gateway.listen(0, '127.0.0.1')).port,
+  close: () => gateway.close(),
+});

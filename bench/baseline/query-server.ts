@@ -22,10 +22,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { createYoga } from 'graphql-yoga';
+import { closeHttpServer, listenHttpServer, serveBenchChild } from '../lib/child-lifecycle.ts';
 
 interface Upstreams {
   github: { url: string; token: string; org: string };
@@ -205,25 +205,7 @@ const schema = makeExecutableSchema({
 const yoga = createYoga({ schema, graphqlEndpoint: '/graphql', logging: false, graphiql: false });
 const server = createServer((req, res) => void yoga.handle(req, res));
 
-let closing = false;
-async function shutdown(code: number): Promise<void> {
-  if (closing) return;
-  closing = true;
-  const force = setTimeout(() => process.exit(code), 3000);
-  force.unref();
-  try {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  } finally {
-    process.exit(code);
-  }
-}
-process.on('SIGTERM', () => void shutdown(0));
-process.on('SIGINT', () => void shutdown(0));
-process.stdin.on('end', () => void shutdown(0));
-process.stdin.on('error', () => void shutdown(0));
-process.stdin.resume();
-
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-const { port } = server.address() as AddressInfo;
-process.stdout.write(`${JSON.stringify({ port, pid: process.pid })}\n`);
+await serveBenchChild({
+  listen: () => listenHttpServer(server),
+  close: () => closeHttpServer(server),
+});

@@ -14,13 +14,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createPubSub, createYoga, filter, pipe } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
+import { closeHttpServer, listenHttpServer, serveBenchChild } from '../lib/child-lifecycle.ts';
 
 interface BaselineJobEvent {
   previousStatus: string | null;
@@ -104,26 +104,10 @@ const wsServer = useServer(
   wss,
 );
 
-let closing = false;
-async function shutdown(code: number): Promise<void> {
-  if (closing) return;
-  closing = true;
-  const force = setTimeout(() => process.exit(code), 3000);
-  force.unref();
-  try {
+await serveBenchChild({
+  listen: () => listenHttpServer(server),
+  close: async () => {
     await wsServer.dispose();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  } finally {
-    process.exit(code);
-  }
-}
-process.on('SIGTERM', () => void shutdown(0));
-process.on('SIGINT', () => void shutdown(0));
-process.stdin.on('end', () => void shutdown(0));
-process.stdin.on('error', () => void shutdown(0));
-process.stdin.resume();
-
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-const { port } = server.address() as AddressInfo;
-process.stdout.write(`${JSON.stringify({ port, pid: process.pid })}\n`);
+    await closeHttpServer(server);
+  },
+});

@@ -15,6 +15,7 @@ import { pino } from 'pino';
 import { adapterFactories } from '../../src/adapters.ts';
 import { validateConfig } from '../../src/config/load-config.ts';
 import { createGateway } from '../../src/server/create-gateway.ts';
+import { serveBenchChild } from './child-lifecycle.ts';
 
 const input = JSON.parse(process.env.BENCH_GATEWAY ?? 'null') as { config?: Record<string, unknown> } | null;
 if (!input?.config) {
@@ -36,23 +37,7 @@ const config = validateConfig(
 );
 const gateway = createGateway({ config, factories: adapterFactories, log: pino({ level: 'silent' }), polling: benchPolling === true });
 
-let closing = false;
-async function shutdown(code: number): Promise<void> {
-  if (closing) return;
-  closing = true;
-  const force = setTimeout(() => process.exit(code), 3000);
-  force.unref();
-  try {
-    await gateway.close();
-  } finally {
-    process.exit(code);
-  }
-}
-process.on('SIGTERM', () => void shutdown(0));
-process.on('SIGINT', () => void shutdown(0));
-process.stdin.on('end', () => void shutdown(0));
-process.stdin.on('error', () => void shutdown(0));
-process.stdin.resume();
-
-const { port } = await gateway.listen(0, '127.0.0.1');
-process.stdout.write(`${JSON.stringify({ port, pid: process.pid })}\n`);
+await serveBenchChild({
+  listen: async () => (await gateway.listen(0, '127.0.0.1')).port,
+  close: () => gateway.close(),
+});

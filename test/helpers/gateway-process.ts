@@ -3,6 +3,29 @@
  * several instances sharing Redis) and stops it gracefully or with SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { GITHUB_TOKEN, WEBHOOK_SECRET } from './stack.ts';
+
+/**
+ * The config such tests give every instance: silent, open, no audit, events in
+ * the Redis Streams under `streamPrefix` (at `redisUrl`, or the default Redis),
+ * and one GitHub backend at `simUrl` (the simulator, signing with WEBHOOK_SECRET).
+ */
+export function sharedRedisGatewayConfig(options: { simUrl: string; streamPrefix: string; redisUrl?: string }): Record<string, unknown> {
+  const { simUrl, streamPrefix, redisUrl } = options;
+  return {
+    logLevel: 'silent',
+    server: { port: 0, host: '127.0.0.1' },
+    auth: { mode: 'open' },
+    audit: { file: null },
+    events: redisUrl === undefined ? { store: 'redis', streamPrefix } : { store: 'redis', redisUrl, streamPrefix },
+    backends: [
+      {
+        name: 'gh', provider: 'github', url: simUrl, token: { value: GITHUB_TOKEN }, webhookSecret: { value: WEBHOOK_SECRET },
+        organizations: ['octo-org'], runners: { organizations: ['octo-org'] },
+      },
+    ],
+  };
+}
 
 export interface GatewayProcess {
   readonly child: ChildProcess;

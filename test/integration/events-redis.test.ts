@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createClient, type Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGithubSimulator, type GithubSimulator } from '../../adapters/github/simulator/index.ts';
+import { sharedRedisGatewayConfig, spawnGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
 import { GITHUB_TOKEN, WEBHOOK_SECRET, waitFor } from '../helpers/stack.ts';
 
 interface Received {
@@ -36,26 +36,10 @@ function subscribe(client: Client, after?: string) {
   return { items, errors, unsubscribe };
 }
 
-function spawnGateway(config: unknown): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/gateway-child.ts'], {
-    env: { ...process.env, SWITCHYARD_TEST_CONFIG: JSON.stringify(config) },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /"port":(\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.on('exit', (code) => reject(new Error(`gateway process exited ${code}`)));
-  });
-}
-
 describe('events shared through Redis Streams by two gateway processes', () => {
   const prefix = `switchyard:test:events:${randomUUID()}:`;
   const redis = new Redis('redis://127.0.0.1:6379');
-  const children: ChildProcess[] = [];
+  const gateways: GatewayProcess[] = [];
   const clients: Client[] = [];
   let sim: GithubSimulator;
   let wsA: string;
@@ -72,32 +56,20 @@ describe('events shared through Redis Streams by two gateway processes', () => {
   beforeAll(async () => {
     sim = createGithubSimulator({ token: GITHUB_TOKEN, seed: 11, repositories: ['api'], history: 1, runners: [{ name: 'solo', labels: ['self-hosted', 'linux'], scope: 'org' }] });
     await sim.start();
-    const config = {
-      logLevel: 'silent',
-      server: { port: 0, host: '127.0.0.1' },
-      auth: { mode: 'open' },
-      audit: { file: null },
-      events: { store: 'redis', streamPrefix: prefix },
-      backends: [
-        {
-          name: 'gh', provider: 'github', url: sim.url, token: { value: GITHUB_TOKEN }, webhookSecret: { value: WEBHOOK_SECRET },
-          organizations: ['octo-org'], runners: { organizations: ['octo-org'] },
-        },
-      ],
-    };
+    const config = sharedRedisGatewayConfig({ simUrl: sim.url, streamPrefix: prefix });
     const started = Date.now();
-    const [a, b] = await Promise.all([spawnGateway(config), spawnGateway(config)]);
-    children.push(a.child, b.child);
+    const [a, b] = await Promise.all([spawnGatewayProcess(config), spawnGatewayProcess(config)]);
+    gateways.push(a, b);
     console.info(`two gateway processes up in ${Date.now() - started} ms`);
-    wsA = `ws://127.0.0.1:${a.port}/graphql`;
-    wsB = `ws://127.0.0.1:${b.port}/graphql`;
+    wsA = a.wsUrl;
+    wsB = b.wsUrl;
     // Webhooks (signed by the simulator) go to gateway A only.
-    sim.setWebhook({ url: `http://127.0.0.1:${a.port}/webhooks/gh`, secret: WEBHOOK_SECRET });
+    sim.setWebhook({ url: `${a.base}/webhooks/gh`, secret: WEBHOOK_SECRET });
   }, 60_000);
 
   afterAll(async () => {
     await Promise.allSettled(clients.map((c) => c.dispose()));
-    for (const c of children) c.kill('SIGTERM');
+    for (const g of gateways) void g.stop();
     await sim?.stop();
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length) await redis.del(...keys);

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGithubSimulator, type GithubSimulator } from '../../adapters/github/simulator/index.ts';
 import { countDeliveries, jobChangeOf, type SentJobChange, type SubscriberCounts } from '../helpers/delivery-checker.ts';
-import { spawnGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
+import { sharedRedisGatewayConfig, spawnGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.ts';
 import { ResumingSubscriber, type JobFilter } from '../helpers/resuming-subscriber.ts';
 import { GITHUB_TOKEN, startStack, WEBHOOK_SECRET, waitFor } from '../helpers/stack.ts';
@@ -44,19 +44,7 @@ describe('fault test: SIGKILL of a gateway and a Redis restart lose nothing', ()
     redis = await startPrivateRedis();
     sim = createGithubSimulator({ token: GITHUB_TOKEN, seed: 31, repositories: ['api', 'web'], history: 1 });
     await sim.start();
-    const config = {
-      logLevel: 'silent',
-      server: { port: 0, host: '127.0.0.1' },
-      auth: { mode: 'open' },
-      audit: { file: null },
-      events: { store: 'redis', redisUrl: redis.url, streamPrefix: 'switchyard:fault:' },
-      backends: [
-        {
-          name: 'gh', provider: 'github', url: sim.url, token: { value: GITHUB_TOKEN }, webhookSecret: { value: WEBHOOK_SECRET },
-          organizations: ['octo-org'], runners: { organizations: ['octo-org'] },
-        },
-      ],
-    };
+    const config = sharedRedisGatewayConfig({ simUrl: sim.url, streamPrefix: 'switchyard:fault:', redisUrl: redis.url });
     const live = () => gateways.filter((g): g is GatewayProcess => g !== null);
     [gateways[0], gateways[1]] = await Promise.all([spawnGatewayProcess(config), spawnGatewayProcess(config)]);
     relay = await startWebhookRelay(() => live().map((g) => `${g.base}/webhooks/gh`));

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatJobId, formatPipelineId } from '../../adapters/github/native-ids.ts';
 import { createGithubSimulator, type GithubSimulator } from '../../adapters/github/simulator/index.ts';
 import { toGlobalId } from '../../src/ids.ts';
-import { spawnGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
+import { sharedRedisGatewayConfig, spawnGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
 import { GITHUB_TOKEN, WEBHOOK_SECRET, waitFor } from '../helpers/stack.ts';
 
 const JOBS = 'subscription { jobUpdated { job { name status } } }';
@@ -21,19 +21,7 @@ describe('live state shared through the Redis event bus', () => {
   beforeAll(async () => {
     sim = createGithubSimulator({ token: GITHUB_TOKEN, seed: 23, repositories: ['api'], history: 1, runners: [{ name: 'solo', labels: ['self-hosted', 'linux'], scope: 'org' }] });
     await sim.start();
-    const config = {
-      logLevel: 'silent',
-      server: { port: 0, host: '127.0.0.1' },
-      auth: { mode: 'open' },
-      audit: { file: null },
-      events: { store: 'redis', streamPrefix: prefix },
-      backends: [
-        {
-          name: 'gh', provider: 'github', url: sim.url, token: { value: GITHUB_TOKEN }, webhookSecret: { value: WEBHOOK_SECRET },
-          organizations: ['octo-org'], runners: { organizations: ['octo-org'] },
-        },
-      ],
-    };
+    const config = sharedRedisGatewayConfig({ simUrl: sim.url, streamPrefix: prefix });
     gateways.push(...(await Promise.all([spawnGatewayProcess(config), spawnGatewayProcess(config)])));
     // Webhooks go to gateway A only; B learns of them through the Redis stream alone.
     sim.setWebhook({ url: `${gateways[0]!.base}/webhooks/gh`, secret: WEBHOOK_SECRET });
