@@ -19,7 +19,7 @@ import { runLatencyCell, SUBSCRIPTION, type LatencyCellResult } from './scenario
 import { runQueryLoad, type QueryLoadResult } from './scenarios/query-load.ts';
 import { runUpstreamEconomy, type EconomyResult } from './scenarios/upstream-economy.ts';
 import { DASHBOARD_QUERY } from './lib/ci-sims.ts';
-import { FANOUT_DISTINCT, FANOUT_IDENTICAL, lastCpuProfile, runFanoutCell, summarizeCpuProfile, type FanoutCellResult, type ProfileSummary, type ServerKind, type Variant } from './scenarios/fanout.ts';
+import { FANOUT_DISTINCT, FANOUT_IDENTICAL, FANOUT_UNIQUE, lastCpuProfile, runFanoutCell, summarizeCpuProfile, type FanoutCellResult, type ProfileSummary, type ServerKind, type Variant } from './scenarios/fanout.ts';
 
 const TOKEN = 'ghp_bench_token';
 const SECRET = 'bench-webhook-secret';
@@ -32,16 +32,18 @@ const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : null;
 const runs = (name: string) => !only || only.has(name);
-const profile = process.argv.includes('--profile');
+const profile = process.argv.includes('--profile') || process.argv.some((a) => a.startsWith('--profile='));
+// `--profile=<variant>` profiles that variant's largest gateway cell instead of the identical one.
+const profiledVariant = (process.argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length) ?? 'identical') as Variant;
 // `--client=graphql-ws` makes fan-out subscribers use graphql-ws's createClient instead of the lean protocol client.
 const fanoutClient: ClientKind = process.argv.includes('--client=graphql-ws') ? 'graphql-ws' : 'lean';
 const plan = quick
   ? { subscribers: [100], rates: [200], durationSec: 2, warmupSec: 1, drainMs: 4000, nestedReps: 2, budgetMs: 120_000,
-    fanout: { subscribers: [100, 500], distinctAt: [500], clientProcesses: 2, ratePerSec: 25, durationSec: 1.5, warmupEvents: 5, drainMs: 3000 },
+    fanout: { subscribers: [100, 500], distinctAt: [500], uniqueAt: [] as number[], clientProcesses: 2, ratePerSec: 25, durationSec: 1.5, warmupEvents: 5, drainMs: 3000 },
     queries: { connections: 10, durationSec: 1.5, coldReps: 1 },
     economy: { dashboards: 50, periodSec: 10, warmupSec: 1, windowSec: 4 } }
   : { subscribers: [1, 100, 1000], rates: [50, 200], durationSec: 15, warmupSec: 2, drainMs: 15_000, nestedReps: 5, budgetMs: 600_000,
-    fanout: { subscribers: [1000, 5000, 10_000], distinctAt: [1000, 5000, 10_000], clientProcesses: 4, ratePerSec: 25, durationSec: 6, warmupEvents: 10, drainMs: 8000 },
+    fanout: { subscribers: [1000, 5000, 10_000], distinctAt: [1000, 5000, 10_000], uniqueAt: [1000], clientProcesses: 4, ratePerSec: 25, durationSec: 6, warmupEvents: 10, drainMs: 8000 },
     queries: { connections: 10, durationSec: 10, coldReps: 3 },
     economy: { dashboards: 50, periodSec: 10, warmupSec: 4, windowSec: 60 } };
 // `--fanout-subs=1000,5000` replaces the fan-out sizes (for development and profiling).
@@ -225,7 +227,10 @@ async function main(): Promise<void> {
   const profDir = fileURLToPath(new URL('./results/profiles/', import.meta.url));
   const biggest = fp.subscribers[fp.subscribers.length - 1];
   for (const subscribers of runs('fanout') ? fp.subscribers : []) {
-    for (const variant of (fp.distinctAt.includes(subscribers) ? ['identical', 'distinct'] : ['identical']) as Variant[]) {
+    const variants: Variant[] = ['identical'];
+    if (fp.distinctAt.includes(subscribers)) variants.push('distinct');
+    if (fp.uniqueAt.includes(subscribers)) variants.push('unique');
+    for (const variant of variants) {
       for (const server of ['gateway', 'baseline'] as ServerKind[]) {
         const label = `${server} ${variant} ${subscribers} subscribers`;
         const left = plan.budgetMs - (performance.now() - began);
@@ -235,7 +240,7 @@ async function main(): Promise<void> {
         }
         process.stderr.write(`fan-out: ${label}, ${fp.ratePerSec}/s for ${fp.durationSec} s ... `);
         const t = performance.now();
-        const profiled = profile && server === 'gateway' && variant === 'identical' && subscribers === biggest;
+        const profiled = profile && server === 'gateway' && variant === profiledVariant && subscribers === biggest;
         const r = await runFanoutCell({
           server, variant, sim: latencySim, token: TOKEN, secret: SECRET, templates, subscribers,
           clientProcesses: subscribers >= 5000 ? fp.clientProcesses : 2, ratePerSec: fp.ratePerSec, durationSec: fp.durationSec,
@@ -308,7 +313,7 @@ async function main(): Promise<void> {
   }
   if (fanout.length) {
     console.log('\n## Subscription fan-out: gateway vs stock yoga baseline\n');
-    console.log(`Identical: every subscriber runs \`${FANOUT_IDENTICAL}\`. Distinct: \`${FANOUT_DISTINCT}\` with its own \`$f = { backends: ["gh", "x<i>"] }\`. ` +
+    console.log(`Identical: every subscriber runs \`${FANOUT_IDENTICAL}\`. Distinct: \`${FANOUT_DISTINCT}\` with its own \`$f = { backends: ["gh", "x<i>"] }\`. Unique: \`${FANOUT_UNIQUE.replace('__I__', '<i>')}\`, every selection different. ` +
       `${fp.ratePerSec} events/s for ${fp.durationSec} s per row (gateway: signed workflow_job webhooks; baseline: POST /publish); latency from each event's intended send time to receipt.\n`);
     console.log(fanoutTable(fanout));
     for (const r of fanout) {
@@ -324,7 +329,7 @@ async function main(): Promise<void> {
     console.log('\nRatios gateway ÷ baseline (deliveries/s: higher is better; the rest: lower is better):\n');
     console.log(fanoutRatioTable(ratios));
     if (profileTop) {
-      console.log(`\nGateway CPU profile (identical, ${biggest} subscribers, ${profileTop.samples} samples in the measured window; ${profileFile}). Self time by package, then by function:\n`);
+      console.log(`\nGateway CPU profile (${profiledVariant}, ${biggest} subscribers, ${profileTop.samples} samples in the measured window; ${profileFile}). Self time by package, then by function:\n`);
       console.log(['| self % | package / area |', '|---|---|', ...profileTop.groups.map((p) => `| ${p.selfPct} | ${p.group} |`)].join('\n'));
       console.log('');
       console.log(['| self % | function |', '|---|---|', ...profileTop.functions.map((p) => `| ${p.selfPct} | \`${p.fn}\` |`)].join('\n'));
@@ -396,7 +401,7 @@ async function main(): Promise<void> {
     economy,
     idleMemory,
     budgetSkipped,
-    fanout: { identical: FANOUT_IDENTICAL, distinct: FANOUT_DISTINCT, cells: fanout, skipped: fanoutSkipped, ratios, profile: profileTop ? { file: profileFile, top: profileTop } : null },
+    fanout: { identical: FANOUT_IDENTICAL, distinct: FANOUT_DISTINCT, unique: FANOUT_UNIQUE, cells: fanout, skipped: fanoutSkipped, ratios, profile: profileTop ? { file: profileFile, top: profileTop } : null },
   };
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });

@@ -82,11 +82,14 @@ let wrongTransition = 0;
 let lastReceipt = 0;
 let cpu0 = process.cpuUsage();
 
-type EventData = { jobUpdated?: { previousStatus?: string | null; job?: { name?: string } } } | null | undefined;
+type JobEventData = { previousStatus?: string | null; job?: { name?: string } };
+/** `jobUpdated`, or the one aliased root field of the unique variant. */
+type EventData = Record<string, JobEventData | undefined> | null | undefined;
 
 function onEvent(i: number, data: EventData): void {
   const t = now();
-  const name = data?.jobUpdated?.job?.name ?? '';
+  const root = data ? (data['jobUpdated'] ?? Object.values(data)[0]) : undefined;
+  const name = root?.job?.name ?? '';
   const dash = name.lastIndexOf('-');
   const tag = name.slice(0, dash);
   const seq = Number(name.slice(dash + 1));
@@ -100,7 +103,7 @@ function onEvent(i: number, data: EventData): void {
     latencies[delivered++] = t - (t0 + seq * gapMs);
     lastReceipt = t;
     const phase = Math.floor((seq % (3 * J)) / J);
-    if ((data?.jobUpdated?.previousStatus ?? null) !== EXPECTED_PREVIOUS[phase]) wrongTransition++;
+    if ((root?.previousStatus ?? null) !== EXPECTED_PREVIOUS[phase]) wrongTransition++;
   } else if (tag.startsWith('bench-p')) {
     if (!probesSeen[i]) {
       probesSeen[i] = 1;
@@ -180,8 +183,10 @@ async function start(m: Extract<ToClient, { cmd: 'start' }>): Promise<void> {
           const timer = setTimeout(() => reject(new Error(`subscriber ${m.firstIndex + i} did not connect in 20 s`)), 20_000);
           // Distinct operations: each subscriber's own variable value, so no two operations are equal.
           const variables = m.distinct ? { f: { backends: ['gh', `x${m.firstIndex + i}`] } } : undefined;
+          // Unique variant: the placeholder becomes this subscriber's own alias.
+          const query = m.query.replace('__I__', String(m.firstIndex + i));
           const subscribe = m.client === 'lean' ? subscribeLean : subscribeWithLibrary;
-          clients.push(subscribe(m.url, m.query, variables, {
+          clients.push(subscribe(m.url, query, variables, {
             connected: () => {
               clearTimeout(timer);
               connected++;

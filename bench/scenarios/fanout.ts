@@ -2,7 +2,7 @@
  * Scenario 3: subscription fan-out, gateway against a stock yoga baseline.
  *
  * One cell = one server (gateway or baseline, fresh child process, pinned like
- * the gateway) × S subscribers × one operation variant (identical or distinct).
+ * the gateway) × S subscribers × one operation variant (identical, distinct or unique).
  * The subscribers live in P client child processes (bench/lib/fanout-client.ts,
  * pinned to the load CPU). Events go out open-loop at a fixed rate: into the
  * gateway as signed `workflow_job` webhooks, into the baseline as
@@ -31,7 +31,10 @@ const CLIENT_ENTRY = fileURLToPath(new URL('../lib/fanout-client.ts', import.met
 const BASELINE_ENTRY = fileURLToPath(new URL('../baseline/server.ts', import.meta.url));
 
 export type ServerKind = 'gateway' | 'baseline';
-export type Variant = 'identical' | 'distinct';
+/** Each subscriber aliases the root field with its own name (`s<i>`), so every selection, and every result, differs. */
+export const FANOUT_UNIQUE = 'subscription { s__I__: jobUpdated { previousStatus job { id name status } } }';
+
+export type Variant = 'identical' | 'distinct' | 'unique';
 
 export interface FanoutCellOptions {
   server: ServerKind;
@@ -212,7 +215,7 @@ export async function runFanoutCell(o: FanoutCellOptions): Promise<FanoutCellRes
 
     // ---- subscribe ---------------------------------------------------------------
     const url = `ws://127.0.0.1:${server.port}/graphql`;
-    const query = o.variant === 'identical' ? FANOUT_IDENTICAL : FANOUT_DISTINCT;
+    const query = o.variant === 'identical' ? FANOUT_IDENTICAL : o.variant === 'distinct' ? FANOUT_DISTINCT : FANOUT_UNIQUE;
     const per = Math.ceil(S / P);
     const ready = clients.map((c, k) => {
       const count = Math.max(0, Math.min(per, S - k * per));
