@@ -11,6 +11,8 @@ export const gatewayConfigSchema = z
         /** Largest accepted HTTP body (GraphQL and webhooks), in bytes. */
         bodyLimitBytes: z.number().int().min(1024).max(26_214_400).default(1_048_576),
         graphiql: z.boolean().default(true),
+        /** WebSocket keep-alive: every socket is pinged this often, and terminated if the previous ping went unanswered. */
+        keepAliveSeconds: z.number().min(0.05).max(300).default(12),
       })
       .strict()
       .default({}),

@@ -237,6 +237,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     subscriptionEventFilters,
     queueLimit: config.subscriptionQueueLimit,
     queueBytes: config.subscriptionQueueBytes,
+    keepAliveMs: config.server.keepAliveSeconds * 1000,
     now: () => now().getTime(),
     ...(persisted ? { resolveDocument: persisted.resolve } : {}),
     auditOperation: createOperationAuditor(audit),

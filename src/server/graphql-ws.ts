@@ -5,6 +5,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { GatewayContext, RequestIdentity } from '../context.ts';
 import type { OperationRecord } from '../plugins/use-audit.ts';
+import { startHeartbeat } from './heartbeat.ts';
 import { prepareMultiplexed, type MultiplexedRoot } from './multiplexed-subscribe.ts';
 import { SubscriptionMultiplexer, type FrameSocket } from './subscription-multiplexer.ts';
 
@@ -33,6 +34,8 @@ export interface GraphQLWsOptions {
   readonly queueBytes: number;
   /** The gateway's clock, epoch ms. */
   readonly now?: () => number;
+  /** Ping interval; a socket that misses one ping is terminated at the next. */
+  readonly keepAliveMs: number;
 }
 
 
@@ -212,7 +215,10 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
       },
     },
     wss,
+    // Keep-alive is ours (heartbeat.ts): one timer for all sockets instead of one per connection.
+    0,
   );
+  const heartbeat = startHeartbeat(wss, options.keepAliveMs);
 
   return {
     wss,
@@ -222,6 +228,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
     },
     /** Closes every socket with 1001 (going away) so clients reconnect elsewhere. */
     async dispose(): Promise<void> {
+      heartbeat.stop();
       await disposable.dispose();
     },
   };
