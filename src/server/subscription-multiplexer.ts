@@ -98,8 +98,9 @@ export class SubscriptionMultiplexer {
         seen.event = event;
       });
     } catch (error) {
+      // A result, never a throw: graphql-ws would close the whole socket (4500) on a throw.
       this.groups.delete(key);
-      throw error;
+      return { errors: [error instanceof GraphQLError ? error : new GraphQLError('Unexpected error.')] };
     }
     if (!(Symbol.asyncIterator in stream)) {
       this.groups.delete(key);

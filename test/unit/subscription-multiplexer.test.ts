@@ -265,6 +265,19 @@ describe('SubscriptionMultiplexer', () => {
     expect(results).toEqual([failure, failure]);
     expect(mux.size).toEqual({ groups: 0, members: 0 });
   });
+
+  it('turns a start that throws into an error result (masked unless a GraphQLError), never a throw', async () => {
+    const mux = new SubscriptionMultiplexer({ queueLimit: 10, queueBytes: 1 << 20 });
+    const thrown = await mux.join('k', async () => {
+      throw new Error('internal detail');
+    }, { id: 'a', socket: new FakeSocket(), stillValid: always });
+    expect(thrown).toEqual({ errors: [new GraphQLError('Unexpected error.')] });
+    const limited = await mux.join('k', async () => {
+      throw new GraphQLError('Too many', { extensions: { code: 'RATE_LIMITED' } });
+    }, { id: 'b', socket: new FakeSocket(), stillValid: always });
+    expect((limited as ExecutionResult).errors?.[0]).toMatchObject({ message: 'Too many', extensions: { code: 'RATE_LIMITED' } });
+    expect(mux.size).toEqual({ groups: 0, members: 0 });
+  });
 });
 
 describe('multiplexKey', () => {
