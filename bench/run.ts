@@ -39,7 +39,7 @@ const profiledVariant = (process.argv.find((a) => a.startsWith('--profile='))?.s
 const fanoutClient: ClientKind = process.argv.includes('--client=graphql-ws') ? 'graphql-ws' : 'lean';
 const plan = quick
   ? { subscribers: [100], rates: [200], durationSec: 2, warmupSec: 1, drainMs: 4000, nestedReps: 2, budgetMs: 120_000,
-    fanout: { subscribers: [100, 500], distinctAt: [500], uniqueAt: [] as number[], clientProcesses: 2, ratePerSec: 25, durationSec: 1.5, warmupEvents: 5, drainMs: 3000 },
+    fanout: { subscribers: [500], distinctAt: [500], uniqueAt: [] as number[], clientProcesses: 2, ratePerSec: 25, durationSec: 1.5, warmupEvents: 5, drainMs: 3000 },
     queries: { connections: 10, durationSec: 1.5, coldReps: 1 },
     economy: { dashboards: 50, periodSec: 10, warmupSec: 1, windowSec: 4 } }
   : { subscribers: [1, 100, 1000], rates: [50, 200], durationSec: 15, warmupSec: 2, drainMs: 15_000, nestedReps: 5, budgetMs: 600_000,
