@@ -92,10 +92,11 @@ export class SubscriptionMultiplexer {
 
   private async startGroup(key: string, start: GroupStart): Promise<Group | ExecutionResult> {
     let stream: AsyncIterable<ExecutionResult> | ExecutionResult;
-    const seen: { event: unknown } = { event: undefined };
+    // In execution order; each source event yields exactly one result, so results take them in turn.
+    const seen: unknown[] = [];
     try {
       stream = await start((event) => {
-        seen.event = event;
+        seen.push(event);
       });
     } catch (error) {
       // A result, never a throw: graphql-ws would close the whole socket (4500) on a throw.
@@ -132,8 +133,8 @@ class Group {
 
   constructor(
     private readonly source: AsyncIterator<ExecutionResult>,
-    /** The event being executed, as the start function observed it. */
-    private readonly seen: { event: unknown },
+    /** Source events as the start function observed them executing, not yet matched to a result. */
+    private readonly seen: unknown[],
     private readonly options: MultiplexerOptions,
     private readonly now: () => number,
     private readonly hooks: GroupHooks,
@@ -168,9 +169,7 @@ class Group {
       for (;;) {
         const next = await this.source.next();
         if (next.done) break;
-        const event = this.seen.event;
-        this.seen.event = undefined;
-        this.broadcast(next.value, event);
+        this.broadcast(next.value, this.seen.shift());
       }
       this.endAll(null);
     } catch (error) {
