@@ -13,7 +13,7 @@ import type { JobModel } from '../../src/model.ts';
 import { startStack, waitFor, type Stack } from '../helpers/stack.ts';
 
 const NORMAL_CLIENTS = 200;
-const EVENTS = 150;
+const EVENTS = 250;
 /** Big events for the paused client: the kernel absorbs a few MB per socket before the gateway has to buffer. */
 const BIG_NAME_BYTES = 64 * 1024;
 const QUEUE_BYTES = 65_536;
