@@ -20,10 +20,11 @@ function resolveEvent<T extends ChangeEvent>(event: T, _args: unknown, ctx: Gate
 /**
  * Each subscription field's filter as a predicate on its events. Subscribers
  * whose operations differ only in the `filter` variable share one execution
- * (src/server/subscription-multiplexer.ts) and are filtered one by one with these.
+ * (src/server/subscription-multiplexer.ts) and are filtered one by one with these;
+ * a subscription of its own filters with the same predicate.
  * Compiling throws the same GraphQLError (e.g. a malformed id) as subscribing does.
  */
-export const subscriptionEventFilters: Record<string, (filter: unknown) => (event: unknown) => boolean> = {
+export const subscriptionEventFilters = {
   jobUpdated: (filter) => {
     const f = compileJobFilter(filter as JobFilter | null);
     return (event) => (event as ChangeEvent).type === 'Job' && f.matches((event as JobEvent).job);
@@ -36,7 +37,7 @@ export const subscriptionEventFilters: Record<string, (filter: unknown) => (even
     const f = compileRunnerFilter(filter as RunnerFilter | null);
     return (event) => (event as ChangeEvent).type === 'Runner' && f.matches((event as RunnerEvent).runner);
   },
-};
+} satisfies Record<string, (filter: unknown) => (event: unknown) => boolean>;
 
 /** In scope, and the credential still valid: nothing is delivered after it expires or is revoked. */
 function visible(ctx: GatewayContext, entity: EntityModel): boolean {
@@ -75,22 +76,22 @@ function guard<T>(ctx: GatewayContext, iterator: BoundedQueueIterator<T>): Bound
 export const subscriptionResolvers: SubscriptionResolvers = {
   jobUpdated: {
     subscribe: (_, { filter, after }, ctx) => {
-      const f = compileJobFilter(filter);
-      return guard(ctx, ctx.bus.subscribe('Job', (e) => f.matches(e.job) && visible(ctx, e.job), after));
+      const accepts = subscriptionEventFilters.jobUpdated(filter);
+      return guard(ctx, ctx.bus.subscribe('Job', (e) => accepts(e) && visible(ctx, e.job), after));
     },
     resolve: resolveEvent,
   },
   pipelineUpdated: {
     subscribe: (_, { filter, after }, ctx) => {
-      const f = compilePipelineFilter(filter);
-      return guard(ctx, ctx.bus.subscribe('Pipeline', (e) => f.matches(e.pipeline) && visible(ctx, e.pipeline), after));
+      const accepts = subscriptionEventFilters.pipelineUpdated(filter);
+      return guard(ctx, ctx.bus.subscribe('Pipeline', (e) => accepts(e) && visible(ctx, e.pipeline), after));
     },
     resolve: resolveEvent,
   },
   runnerUpdated: {
     subscribe: (_, { filter, after }, ctx) => {
-      const f = compileRunnerFilter(filter);
-      return guard(ctx, ctx.bus.subscribe('Runner', (e) => f.matches(e.runner) && visible(ctx, e.runner), after));
+      const accepts = subscriptionEventFilters.runnerUpdated(filter);
+      return guard(ctx, ctx.bus.subscribe('Runner', (e) => accepts(e) && visible(ctx, e.runner), after));
     },
     resolve: resolveEvent,
   },

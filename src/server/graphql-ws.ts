@@ -25,8 +25,6 @@ export interface GraphQLWsOptions {
   readonly resolveDocument?: (payload: { query?: string | null; extensions?: Record<string, unknown> | null }) => string | GraphQLError;
   /** Called when an identity's credentials stop being valid; returns a stop function. */
   readonly onConnected?: (identity: RequestIdentity, close: (code: number, reason: string) => void) => () => void;
-  /** Identical subscriptions share one execution per event (see subscription-multiplexer.ts); false runs each alone. */
-  readonly multiplex?: boolean;
   /** Per-field event filters, so subscribers differing only in `filter` share one execution. */
   readonly subscriptionEventFilters?: Readonly<Record<string, (filter: unknown) => (event: unknown) => boolean>>;
   /** Per-subscriber bounds on what waits to be written: frames and bytes. */
@@ -105,14 +103,16 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
   const connections = new WeakMap<WebSocket, ConnectionState>();
   const perIdentity = new Map<string, number>();
   const now = options.now ?? Date.now;
-  const multiplexer = options.multiplex === false ? null : new SubscriptionMultiplexer({ queueLimit: options.queueLimit, queueBytes: options.queueBytes, now });
+  const multiplexer = new SubscriptionMultiplexer({ queueLimit: options.queueLimit, queueBytes: options.queueBytes, now });
+  const eventFilters = options.subscriptionEventFilters ?? {};
+  const filterableFields = new Set(Object.keys(eventFilters));
 
   const disposable = useServer(
     {
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => {
         const root = args.rootValue as Partial<MultiplexedRoot> & { subscribe?: (a: ExecutionArgs) => unknown };
-        if (multiplexer && root.multiplexed) {
+        if (root.multiplexed) {
           const { key, start, id, socket, identity, accepts } = root.multiplexed;
           // graphql-ws keeps the execution arguments for the subscription's life: let go of what only joining needed.
           (root as { multiplexed?: unknown }).multiplexed = undefined;
@@ -178,9 +178,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
           const errors = validate(schema, document);
           if (errors.length > 0) return denied(errors);
           connection.active.add(id);
-          const multiplexed = multiplexer
-            ? prepareMultiplexed({ yoga, schema, document, source, payload, identity: connection.identity, id, socket: ctx.extra.socket, eventFilters: options.subscriptionEventFilters ?? {} })
-            : null;
+          const multiplexed = prepareMultiplexed({ yoga, schema, document, source, payload, identity: connection.identity, id, socket: ctx.extra.socket, eventFilters, filterableFields });
           if (multiplexed && !('schema' in multiplexed)) {
             connection.active.delete(id);
             return denied(multiplexed);
@@ -224,7 +222,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
     wss,
     /** Multiplexed subscriptions: groups (one bus listener each) and their members. */
     get multiplexed(): { groups: number; members: number } {
-      return multiplexer?.size ?? { groups: 0, members: 0 };
+      return multiplexer.size;
     },
     /** Closes every socket with 1001 (going away) so clients reconnect elsewhere. */
     async dispose(): Promise<void> {

@@ -28,6 +28,8 @@ export interface MultiplexRequest {
   readonly socket: WebSocket;
   /** Per-field event filters (src/resolvers/subscription-resolvers.ts). */
   readonly eventFilters: Readonly<Record<string, (filter: unknown) => (event: unknown) => boolean>>;
+  /** The keys of `eventFilters`, built once at start-up. */
+  readonly filterableFields: ReadonlySet<string>;
 }
 
 /**
@@ -39,7 +41,7 @@ export function prepareMultiplexed(r: MultiplexRequest): ExecutionArgs | readonl
   const { payload, identity } = r;
   const plan = multiplexKey({
     document: r.document, source: r.source, operationName: payload.operationName, variables: payload.variables,
-    scope: identity.scope, filterableFields: new Set(Object.keys(r.eventFilters)),
+    scope: identity.scope, filterableFields: r.filterableFields,
   });
   if (!plan) return null;
 
