@@ -14,6 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { subscribeLean } from './lean-subscriber.ts';
 
 /**
  * `graphql-ws`: the library's `createClient`, one per subscriber. `lean`: the same
@@ -143,34 +144,6 @@ function subscribeWithLibrary(url: string, query: string, variables: Record<stri
   return client;
 }
 
-type ServerMessage = { type: string; id?: string; payload?: { data?: EventData } | unknown[] };
-
-function subscribeLean(url: string, query: string, variables: Record<string, unknown> | undefined, on: Handlers): { dispose(): void } {
-  const ws = new WebSocket(url, 'graphql-transport-ws');
-  ws.on('open', () => ws.send('{"type":"connection_init"}'));
-  ws.on('message', (raw: Buffer) => {
-    const message = JSON.parse(raw.toString()) as ServerMessage;
-    switch (message.type) {
-      case 'next':
-        on.next((message.payload as { data?: EventData }).data);
-        break;
-      case 'connection_ack':
-        ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }));
-        on.connected();
-        break;
-      case 'ping':
-        ws.send('{"type":"pong"}');
-        break;
-      case 'error':
-        on.error(message.payload);
-        break;
-    }
-  });
-  ws.on('error', on.error);
-  ws.on('close', (code, reason) => code !== 1000 && on.error({ code, reason: reason.toString() }));
-  return { dispose: () => ws.close(1000) };
-}
-
 async function start(m: Extract<ToClient, { cmd: 'start' }>): Promise<void> {
   count = m.count;
   probesSeen = new Uint8Array(count);
@@ -185,7 +158,7 @@ async function start(m: Extract<ToClient, { cmd: 'start' }>): Promise<void> {
           const variables = m.distinct ? { f: { backends: ['gh', `x${m.firstIndex + i}`] } } : undefined;
           // Unique variant: the placeholder becomes this subscriber's own alias.
           const query = m.query.replace('__I__', String(m.firstIndex + i));
-          const subscribe = m.client === 'lean' ? subscribeLean : subscribeWithLibrary;
+          const subscribe = m.client === 'lean' ? subscribeLean<Record<string, JobEventData | undefined>> : subscribeWithLibrary;
           clients.push(subscribe(m.url, query, variables, {
             connected: () => {
               clearTimeout(timer);

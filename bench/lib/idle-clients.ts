@@ -6,29 +6,22 @@
  *
  * Usage (forked): idle-clients.ts <ws url> <count> <query>
  */
-import WebSocket from 'ws';
+import { subscribeLean } from './lean-subscriber.ts';
 
 const [url, countArg, query] = process.argv.slice(2);
 const count = Number(countArg);
-const sockets: WebSocket[] = [];
 let acknowledged = 0;
 
 for (let i = 0; i < count; i++) {
-  const ws = new WebSocket(url!, 'graphql-transport-ws');
-  sockets.push(ws);
-  ws.on('open', () => ws.send('{"type":"connection_init"}'));
-  ws.on('message', (raw: Buffer) => {
-    const message = JSON.parse(raw.toString()) as { type: string };
-    if (message.type === 'connection_ack') {
-      ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+  subscribeLean(url!, query!, undefined, {
+    next: () => undefined,
+    connected: () => {
       if (++acknowledged === count) process.send?.('ready');
-    } else if (message.type === 'ping') {
-      ws.send('{"type":"pong"}');
-    }
-  });
-  ws.on('error', (error) => {
-    process.stderr.write(`idle client ${i}: ${error.message}\n`);
-    process.exit(1);
+    },
+    error: (error) => {
+      process.stderr.write(`idle client ${i}: ${error instanceof Error ? error.message : JSON.stringify(error)}\n`);
+      process.exit(1);
+    },
   });
   // Connect in waves so the gateway's accept backlog never overflows.
   if (i % 250 === 249) await new Promise((r) => setTimeout(r, 25));
