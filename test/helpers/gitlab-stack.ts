@@ -1,11 +1,6 @@
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
-import { pino } from 'pino';
 import { createGitlabSimulator, type GitlabSimulator, type GitlabSimulatorOptions } from '../../adapters/gitlab/simulator/index.ts';
 import { createGithubSimulator, type GithubSimulator, type GithubSimulatorOptions } from '../../adapters/github/simulator/index.ts';
-import { adapterFactories } from '../../src/adapters.ts';
-import { validateConfig } from '../../src/config/load-config.ts';
-import { createGateway, type Gateway } from '../../src/server/create-gateway.ts';
+import { startGatewayStack, type GatewayStack } from './gateway-stack.ts';
 
 export const GITLAB_TOKEN = 'glpat-test-token-0123456789';
 export const GITLAB_WEBHOOK_TOKEN = 'gitlab-hook-secret';
@@ -13,16 +8,11 @@ export const GITLAB_SIGNING_TOKEN = `whsec_${Buffer.from('switchyard-test-signin
 const GITHUB_TOKEN = 'ghp_test_token';
 const GITHUB_WEBHOOK_SECRET = 'test-webhook-secret';
 
-export interface GitlabStack {
-  readonly gateway: Gateway;
+export interface GitlabStack extends GatewayStack {
   readonly sim: GitlabSimulator;
   readonly github: GithubSimulator | null;
-  readonly base: string;
-  query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
-  wsClient(): Client;
   /** POSTs a raw webhook delivery to /webhooks/gl. */
   post(body: string, headers: Record<string, string>): Promise<{ status: number; body: unknown }>;
-  close(): Promise<void>;
 }
 
 export interface GitlabStackOptions {
@@ -41,12 +31,8 @@ export async function startGitlabStack(options: GitlabStackOptions = {}): Promis
   const github = options.github ? createGithubSimulator({ token: GITHUB_TOKEN, seed: 7, ...options.github }) : null;
   await github?.start();
   const signing = options.signing ?? true;
-  const config = validateConfig(
+  const stack = await startGatewayStack(
     {
-      logLevel: 'silent',
-      server: { port: 0, host: '127.0.0.1' },
-      auth: { mode: 'open' },
-      audit: { file: null },
       backends: [
         {
           name: 'gl',
@@ -67,35 +53,21 @@ export async function startGitlabStack(options: GitlabStackOptions = {}): Promis
           : []),
       ],
     },
-    adapterFactories,
-    'test',
+    {
+      logSink: options.logSink,
+      onClose: async () => {
+        await sim.stop();
+        await github?.stop();
+      },
+    },
   );
-  const gateway = createGateway({
-    config,
-    factories: adapterFactories,
-    log: options.logSink ? pino({ level: 'trace' }, { write: options.logSink }) : pino({ level: 'silent' }),
-    polling: false,
-  });
-  const { port } = await gateway.listen(0, '127.0.0.1');
-  const base = `http://127.0.0.1:${port}`;
+  const { base } = stack;
   sim.setWebhook({ url: `${base}/webhooks/gl`, token: GITLAB_WEBHOOK_TOKEN, ...(signing ? { signingToken: GITLAB_SIGNING_TOKEN } : {}) });
   github?.setWebhook({ url: `${base}/webhooks/gh`, secret: GITHUB_WEBHOOK_SECRET });
-  const clients: Client[] = [];
   return {
-    gateway, sim, github, base,
-    async query(query, variables) {
-      const res = await fetch(`${base}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await res.json()) as never;
-    },
-    wsClient() {
-      const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
-      clients.push(client);
-      return client;
-    },
+    ...stack,
+    sim,
+    github,
     async post(body, headers) {
       const res = await fetch(`${base}/webhooks/gl`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
       const text = await res.text();
@@ -106,12 +78,6 @@ export async function startGitlabStack(options: GitlabStackOptions = {}): Promis
         // not JSON
       }
       return { status: res.status, body: parsed };
-    },
-    async close() {
-      await Promise.allSettled(clients.map((c) => c.dispose()));
-      await gateway.close();
-      await sim.stop();
-      await github?.stop();
     },
   };
 }

@@ -1,23 +1,12 @@
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
-import { pino } from 'pino';
+import type { Client } from 'graphql-ws';
 import { createGithubSimulator, type GithubSimulator, type GithubSimulatorOptions } from '../../adapters/github/simulator/index.ts';
-import { adapterFactories } from '../../src/adapters.ts';
-import { validateConfig } from '../../src/config/load-config.ts';
-import { createGateway, type Gateway } from '../../src/server/create-gateway.ts';
+import { startGatewayStack, type GatewayStack } from './gateway-stack.ts';
 
 export const WEBHOOK_SECRET = 'test-webhook-secret';
 export const GITHUB_TOKEN = 'ghp_test_token';
 
-export interface Stack {
-  readonly gateway: Gateway;
+export interface Stack extends GatewayStack {
   readonly sim: GithubSimulator;
-  /** http://127.0.0.1:PORT */
-  readonly base: string;
-  readonly graphqlUrl: string;
-  query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] }>;
-  wsClient(): Client;
-  close(): Promise<void>;
 }
 
 export interface StackOptions {
@@ -36,12 +25,8 @@ export interface StackOptions {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sim = createGithubSimulator({ token: GITHUB_TOKEN, seed: 7, ...options.sim });
   await sim.start();
-  const config = validateConfig(
+  const stack = await startGatewayStack(
     {
-      logLevel: 'silent',
-      server: { port: 0, host: '127.0.0.1' },
-      auth: { mode: 'open' },
-      audit: { file: null },
       ...options.config,
       backends: [
         {
@@ -57,36 +42,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...(options.extraBackends ?? []),
       ],
     },
-    adapterFactories,
-    'test',
+    { polling: options.polling ?? false, logSink: options.logSink, onClose: () => sim.stop() },
   );
-  const gateway = createGateway({ config, factories: adapterFactories, log: options.logSink ? pino({ level: 'trace' }, { write: options.logSink }) : pino({ level: 'silent' }), polling: options.polling ?? false });
-  const { port } = await gateway.listen(0, '127.0.0.1');
-  const base = `http://127.0.0.1:${port}`;
-  sim.setWebhook({ url: `${base}/webhooks/gh`, secret: WEBHOOK_SECRET });
-  const clients: Client[] = [];
-  return {
-    gateway, sim, base,
-    graphqlUrl: `${base}/graphql`,
-    async query(query, variables) {
-      const res = await fetch(`${base}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await res.json()) as never;
-    },
-    wsClient() {
-      const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
-      clients.push(client);
-      return client;
-    },
-    async close() {
-      await Promise.allSettled(clients.map((c) => c.dispose()));
-      await gateway.close();
-      await sim.stop();
-    },
-  };
+  sim.setWebhook({ url: `${stack.base}/webhooks/gh`, secret: WEBHOOK_SECRET });
+  return { ...stack, sim };
 }
 
 /** Collects `next` payloads of one subscription until `until` says stop (or a timeout). */
