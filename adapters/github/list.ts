@@ -1,3 +1,4 @@
+import { matchesPipelineQuery, newestPipelineFirst } from '../../src/adapter-kit/pipeline-query.ts';
 import type { PipelineQuery } from '../../src/adapter-contract.ts';
 import type { CiStatus, PipelineModel, RunnerModel } from '../../src/model.ts';
 import type { GithubClient, Params } from './client.ts';
@@ -35,21 +36,6 @@ export function createdFilter(after: Date | undefined, before: Date | undefined)
   if (after) return `>=${iso(after)}`;
   if (before) return `<=${iso(before)}`;
   return undefined;
-}
-
-export function matchesQuery(p: PipelineModel, q: PipelineQuery): boolean {
-  if (q.status && q.status.length > 0 && !q.status.includes(p.status)) return false;
-  if (q.branch !== undefined && p.branch !== q.branch) return false;
-  const created = Date.parse(p.createdAt);
-  if (q.createdAfter && created < q.createdAfter.getTime()) return false;
-  if (q.createdBefore && created > q.createdBefore.getTime()) return false;
-  return true;
-}
-
-/** Newest first by createdAt; id as a stable tie-break. */
-export function newestFirst(a: PipelineModel, b: PipelineModel): number {
-  const d = Date.parse(b.createdAt) - Date.parse(a.createdAt);
-  return d !== 0 ? d : a.nativeId < b.nativeId ? 1 : a.nativeId > b.nativeId ? -1 : 0;
 }
 
 /**
@@ -98,7 +84,7 @@ export async function listPipelines(
         for (const run of Array.isArray(runs) ? (runs as RunPayload[]) : []) {
           try {
             const p = toPipeline(deps.backend, run, projectId);
-            if (matchesQuery(p, query)) found.push(p);
+            if (matchesPipelineQuery(p, query)) found.push(p);
           } catch {
             // Runs without an id cannot be addressed.
           }
@@ -108,7 +94,7 @@ export async function listPipelines(
       return found;
     }),
   );
-  return perProject.flat().sort(newestFirst).slice(0, limit);
+  return perProject.flat().sort(newestPipelineFirst).slice(0, limit);
 }
 
 export async function listAllRunners(

@@ -1,3 +1,4 @@
+import { matchesPipelineQuery, newestPipelineFirst } from '../../src/adapter-kit/pipeline-query.ts';
 import type { PipelineQuery } from '../../src/adapter-contract.ts';
 import type { CiStatus, PipelineModel } from '../../src/model.ts';
 import { seg, type GitlabClient, type Params } from './client.ts';
@@ -23,20 +24,6 @@ export function gitlabStatusFilter(statuses: readonly CiStatus[] | undefined): s
   }
   if (values.size === 0) return null;
   return values.size === 1 ? [...values][0] : undefined;
-}
-
-export function matchesQuery(p: PipelineModel, q: PipelineQuery): boolean {
-  if (q.status && q.status.length > 0 && !q.status.includes(p.status)) return false;
-  if (q.branch !== undefined && p.branch !== q.branch) return false;
-  const created = Date.parse(p.createdAt);
-  if (q.createdAfter && created < q.createdAfter.getTime()) return false;
-  if (q.createdBefore && created > q.createdBefore.getTime()) return false;
-  return true;
-}
-
-export function newestFirst(a: PipelineModel, b: PipelineModel): number {
-  const d = Date.parse(b.createdAt) - Date.parse(a.createdAt);
-  return d !== 0 ? d : a.nativeId < b.nativeId ? 1 : a.nativeId > b.nativeId ? -1 : 0;
 }
 
 /**
@@ -87,7 +74,7 @@ export async function listPipelines(
         for (const raw of Array.isArray(res.data) ? res.data : []) {
           try {
             const p = toPipeline(deps.backend, raw, projectId);
-            if (matchesQuery(p, query)) found.push(p);
+            if (matchesPipelineQuery(p, query)) found.push(p);
           } catch {
             // unaddressable entry
           }
@@ -97,5 +84,5 @@ export async function listPipelines(
       return found;
     }),
   );
-  return perProject.flat().sort(newestFirst).slice(0, limit);
+  return perProject.flat().sort(newestPipelineFirst).slice(0, limit);
 }

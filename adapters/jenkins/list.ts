@@ -1,3 +1,4 @@
+import { matchesPipelineQuery, newestPipelineFirst } from '../../src/adapter-kit/pipeline-query.ts';
 import type { PipelineQuery } from '../../src/adapter-contract.ts';
 import type { PipelineModel } from '../../src/model.ts';
 import { nullOn404, type JenkinsClient } from './client.ts';
@@ -7,20 +8,6 @@ import { toPipeline } from './normalize.ts';
 import { flattenJobs, type JobDirectory } from './projects.ts';
 import { buildsOfAllJobsTree, jobBuildsTree, QUEUE_TREE } from './queries.ts';
 import { queuedBuilds } from './queue.ts';
-
-export function matchesQuery(p: PipelineModel, q: PipelineQuery): boolean {
-  if (q.status && q.status.length > 0 && !q.status.includes(p.status)) return false;
-  if (q.branch !== undefined && p.branch !== q.branch) return false;
-  const created = Date.parse(p.createdAt);
-  if (q.createdAfter && created < q.createdAfter.getTime()) return false;
-  if (q.createdBefore && created > q.createdBefore.getTime()) return false;
-  return true;
-}
-
-export function newestFirst(a: PipelineModel, b: PipelineModel): number {
-  const d = Date.parse(b.createdAt) - Date.parse(a.createdAt);
-  return d !== 0 ? d : a.nativeId < b.nativeId ? 1 : a.nativeId > b.nativeId ? -1 : 0;
-}
 
 const QUEUE_STATUSES = new Set(['QUEUED', 'WAITING']);
 
@@ -44,7 +31,7 @@ export async function listPipelines(
     for (const b of records(builds)) {
       try {
         const p = toPipeline(deps.backend, fullName, b, { branch });
-        if (matchesQuery(p, query)) found.push(p);
+        if (matchesPipelineQuery(p, query)) found.push(p);
       } catch {
         // A build without a number cannot be addressed.
       }
@@ -72,11 +59,11 @@ export async function listPipelines(
     reads.push(
       deps.client.getJson('/queue/api/json', QUEUE_TREE).then((answer) => {
         for (const item of queuedBuilds(deps.backend, answer, (n) => deps.jobs.covers(n) && (wantedProjects === null || wantedProjects.has(n)))) {
-          if (matchesQuery(item.model, query)) found.push(item.model);
+          if (matchesPipelineQuery(item.model, query)) found.push(item.model);
         }
       }),
     );
   }
   await Promise.all(reads);
-  return found.sort(newestFirst).slice(0, limit);
+  return found.sort(newestPipelineFirst).slice(0, limit);
 }

@@ -1,0 +1,23 @@
+import type { PipelineQuery } from '../adapter-contract.ts';
+import type { PipelineModel } from '../model.ts';
+
+/**
+ * Local filtering and ordering for `listPipelines(query)`: what an upstream
+ * API could not filter is filtered here, and every adapter answers newest first.
+ */
+
+/** Whether a pipeline satisfies the query's status, branch and creation-time filters. */
+export function matchesPipelineQuery(p: PipelineModel, q: PipelineQuery): boolean {
+  if (q.status && q.status.length > 0 && !q.status.includes(p.status)) return false;
+  if (q.branch !== undefined && p.branch !== q.branch) return false;
+  const created = Date.parse(p.createdAt);
+  if (q.createdAfter && created < q.createdAfter.getTime()) return false;
+  if (q.createdBefore && created > q.createdBefore.getTime()) return false;
+  return true;
+}
+
+/** Comparator: newest first by createdAt; nativeId (descending) as a stable tie-break. */
+export function newestPipelineFirst(a: PipelineModel, b: PipelineModel): number {
+  const d = Date.parse(b.createdAt) - Date.parse(a.createdAt);
+  return d !== 0 ? d : a.nativeId < b.nativeId ? 1 : a.nativeId > b.nativeId ? -1 : 0;
+}
