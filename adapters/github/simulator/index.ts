@@ -4,9 +4,8 @@
  * `workflow_job` webhooks. Demo mode uses autoplay(); integration tests use
  * the deterministic controls (triggerRun, step, faults, request log).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as P from './payloads.ts';
+import { LoopbackServer } from '../../../src/adapter-kit/loopback-server.ts';
 import { createRandom } from '../../../src/adapter-kit/seeded-random.ts';
 import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomRunSpec } from './scenario.ts';
@@ -103,9 +102,18 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
   world.seedHistory(options.history ?? 5, (repo) => randomRunSpec(random, repo, { allowMacos: false }));
 
   const htmlBase = options.htmlUrl ?? 'https://github.com';
-  let port = options.port ?? 0;
-  let apiUrl = `http://127.0.0.1:${port}`;
-  const base = (): P.UrlBase => ({ api: apiUrl, html: htmlBase });
+  const requests: RequestRecord[] = [];
+  let fault: Fault | null = null;
+  const loop = new LoopbackServer({
+    port: options.port,
+    handler: (req, res) => handler(req, res),
+    record: (r) => requests.push(r),
+    crashReply: (err) => ({
+      contentType: 'application/json; charset=utf-8',
+      body: JSON.stringify({ message: `Simulator error: ${String(err)}`, documentation_url: 'https://docs.github.com/rest', status: '500' }),
+    }),
+  });
+  const base = (): P.UrlBase => ({ api: loop.origin, html: htmlBase });
 
   // The hook id derives from the seed, not the world's RNG, so when (or whether)
   // a webhook is configured never changes the simulated world.
@@ -116,9 +124,6 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
   };
   if (options.webhook) setWebhook(options.webhook);
 
-  const requests: RequestRecord[] = [];
-  let fault: Fault | null = null;
-  const hung = new Set<http.ServerResponse>();
   const handler = createRestHandler({
     world,
     base,
@@ -126,16 +131,7 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
     now,
     fault: () => fault,
     record: (r) => requests.push(r),
-    hung,
-  });
-  const server = http.createServer((req, res) => {
-    try {
-      handler(req, res);
-    } catch (err) {
-      requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', status: 500 });
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ message: `Simulator error: ${String(err)}`, documentation_url: 'https://docs.github.com/rest', status: '500' }));
-    }
+    hung: loop.hung,
   });
 
   /** Builds every body now (a snapshot of this transition), then delivers in order. */
@@ -170,36 +166,15 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
     return false;
   };
 
-  let started = false;
-
   return {
     get url() {
-      return apiUrl;
+      return loop.origin;
     },
-    async start() {
-      if (started) return;
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      port = (server.address() as AddressInfo).port;
-      apiUrl = `http://127.0.0.1:${port}`;
-      started = true;
-    },
+    start: () => loop.start(),
     async stop() {
       autoplay.stop();
       await sender?.drain();
-      for (const res of hung) res.destroy();
-      hung.clear();
-      if (!started) return;
-      started = false;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // close() waits for keep-alive sockets; drop them so nothing keeps the process alive.
-      server.closeAllConnections();
-      await closed;
+      await loop.stop();
     },
     autoplay(opts) {
       autoplay.start(opts?.intervalMs ?? 1000);

@@ -5,9 +5,8 @@
  * Demo mode uses autoplay(); tests use the deterministic controls
  * (triggerPipeline, step, playJob, retryJob, cancelJob, faults, request log).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as P from './payloads.ts';
+import { LoopbackServer } from '../../../src/adapter-kit/loopback-server.ts';
 import { createRandom } from '../../../src/adapter-kit/seeded-random.ts';
 import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomPipelineSpec } from './scenario.ts';
@@ -114,32 +113,26 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
   });
   world.seedHistory(options.history ?? 5, (project) => randomPipelineSpec(random, project, { history: true }));
 
-  let port = options.port ?? 0;
-  let origin = `http://127.0.0.1:${port}`;
-  const base = (): P.UrlBase => ({ api: `${origin}/api/v4`, web: origin });
+  const requests: RequestRecord[] = [];
+  let fault: Fault | null = null;
+  const loop = new LoopbackServer({
+    port: options.port,
+    handler: (req, res) => handler(req, res),
+    record: (r) => requests.push(r),
+    crashReply: (err) => ({ contentType: 'application/json', body: JSON.stringify({ message: `500 Internal Server Error: ${String(err)}` }) }),
+  });
+  const base = (): P.UrlBase => ({ api: `${loop.origin}/api/v4`, web: loop.origin });
 
   let sender: WebhookSender | undefined;
   const setWebhook = (target: WebhookTarget | null) => {
     sender = target
-      ? new WebhookSender({ target, instance: () => origin, now, uuid: () => attemptIds.uuid() })
+      ? new WebhookSender({ target, instance: () => loop.origin, now, uuid: () => attemptIds.uuid() })
       : undefined;
   };
   if (options.webhook) setWebhook(options.webhook);
 
-  const requests: RequestRecord[] = [];
-  let fault: Fault | null = null;
-  const hung = new Set<http.ServerResponse>();
   const handler = createRestHandler({
-    world, base, token: options.token, now, fault: () => fault, record: (r) => requests.push(r), hung,
-  });
-  const server = http.createServer((req, res) => {
-    try {
-      handler(req, res);
-    } catch (err) {
-      requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', status: 500 });
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ message: `500 Internal Server Error: ${String(err)}` }));
-    }
+    world, base, token: options.token, now, fault: () => fault, record: (r) => requests.push(r), hung: loop.hung,
   });
 
   /** Builds every body now (a snapshot of this transition), then delivers them in order. */
@@ -179,38 +172,18 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
     return j;
   };
 
-  let started = false;
-
   return {
     get url() {
-      return `${origin}/api/v4`;
+      return `${loop.origin}/api/v4`;
     },
     get webUrl() {
-      return origin;
+      return loop.origin;
     },
-    async start() {
-      if (started) return;
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      port = (server.address() as AddressInfo).port;
-      origin = `http://127.0.0.1:${port}`;
-      started = true;
-    },
+    start: () => loop.start(),
     async stop() {
       autoplay.stop();
       await sender?.drain();
-      for (const res of hung) res.destroy();
-      hung.clear();
-      if (!started) return;
-      started = false;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      await loop.stop();
     },
     autoplay(opts) {
       autoplay.start(opts?.intervalMs ?? 1000);

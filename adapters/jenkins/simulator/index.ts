@@ -6,8 +6,7 @@
  * (triggerBuild, step, approveInput, faults, request log).
  */
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LoopbackServer } from '../../../src/adapter-kit/loopback-server.ts';
 import { createHttpHandler, type Fault, type RequestRecord } from './http.ts';
 import { Notifier, type NotifyTarget, type Push } from './notify.ts';
 import { createRandom } from '../../../src/adapter-kit/seeded-random.ts';
@@ -118,37 +117,33 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
   const world = new World({ now, random, agents: options.agents ?? DEFAULT_AGENTS, jobs: options.jobs ?? 'default' });
   world.seedHistory(options.history ?? 3);
 
-  let port = options.port ?? 0;
-  let root = `http://127.0.0.1:${port}/`;
+  const requests: RequestRecord[] = [];
+  let fault: Fault | null = null;
+  const loop = new LoopbackServer({
+    port: options.port,
+    handler: (req, res) => handler(req, res),
+    record: (r) => requests.push(r),
+    crashReply: (err) => ({ contentType: 'text/html;charset=utf-8', body: `Simulator error: ${String(err)}` }),
+  });
+  /** Jenkins root URL with trailing slash. */
+  const root = (): string => `${loop.origin}/`;
   const notifier = new Notifier(options.notify ?? null);
   const sessionId = createHash('sha1').update(`jenkins-sim-${seed}`).digest('hex').slice(0, 8);
 
   const emit = (events: readonly PhaseEvent[]): Promise<void> =>
-    notifier.send(root, (ev) => fullName(ev.build.job), events);
+    notifier.send(root(), (ev) => fullName(ev.build.job), events);
 
-  const requests: RequestRecord[] = [];
-  let fault: Fault | null = null;
-  const hung = new Set<http.ServerResponse>();
   const handler = createHttpHandler({
     world,
-    root: () => root,
+    root,
     user: options.apiToken !== undefined ? (options.user ?? 'admin') : options.user,
     apiToken: options.apiToken,
     requireCrumb: options.requireCrumb ?? false,
     sessionId,
     fault: () => fault,
     record: (r) => requests.push(r),
-    hung,
+    hung: loop.hung,
     emit: (events) => void emit(events),
-  });
-  const server = http.createServer((req, res) => {
-    try {
-      handler(req, res);
-    } catch (err) {
-      requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', status: 500 });
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/html;charset=utf-8' });
-      res.end(`Simulator error: ${String(err)}`);
-    }
   });
 
   const autoplay = new Autoplay({
@@ -173,34 +168,15 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
     return false;
   };
 
-  let started = false;
   return {
     get url() {
-      return root;
+      return root();
     },
-    async start() {
-      if (started) return;
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      port = (server.address() as AddressInfo).port;
-      root = `http://127.0.0.1:${port}/`;
-      started = true;
-    },
+    start: () => loop.start(),
     async stop() {
       autoplay.stop();
       await notifier.drain();
-      for (const res of hung) res.destroy();
-      hung.clear();
-      if (!started) return;
-      started = false;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      await loop.stop();
     },
     autoplay(opts) {
       autoplay.start(opts?.intervalMs ?? 1000);
