@@ -3,30 +3,14 @@
  * on: conditional requests, rate-limit accounting, runner scheduling,
  * pagination, auth, fault injection, redelivery and autoplay.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGithubSimulator, type GithubSimulator, type GithubSimulatorOptions } from '../../adapters/github/simulator/index.ts';
+import { simHarness } from '../helpers/sim-harness.ts';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
 
 const FIXED_NOW = new Date('2026-11-24T15:00:00Z');
-let cleanup: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const fn of cleanup.reverse()) await fn();
-  cleanup = [];
-});
-
-async function boot(opts: GithubSimulatorOptions = {}): Promise<GithubSimulator> {
-  const sim = createGithubSimulator({ seed: 1, ...opts });
-  await sim.start();
-  cleanup.push(() => sim.stop());
-  return sim;
-}
-
-async function receiver(): Promise<Receiver> {
-  const r = await startReceiver();
-  cleanup.push(() => r.close());
-  return r;
-}
+const { boot, closing } = simHarness((opts: GithubSimulatorOptions = {}): GithubSimulator => createGithubSimulator({ seed: 1, ...opts }));
+const receiver = (): Promise<Receiver> => closing(startReceiver());
 
 function get(sim: GithubSimulator, path: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
   return fetch(sim.url + path, { headers, ...(signal ? { signal } : {}) });

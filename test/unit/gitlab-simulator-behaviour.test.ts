@@ -4,32 +4,16 @@
  * and hangs, runner tag matching and queueing, retries, redelivery,
  * determinism by seed, autoplay and a clean stop().
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGitlabSimulator, type GitlabSimulator, type GitlabSimulatorOptions } from '../../adapters/gitlab/simulator/index.ts';
 import * as S from '../fixtures/gitlab/schemas.ts';
+import { simHarness } from '../helpers/sim-harness.ts';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
 
 const FIXED_NOW = new Date('2026-11-24T15:00:00Z');
 const TOKEN = 'glpat-x';
-let cleanup: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const fn of cleanup.reverse()) await fn();
-  cleanup = [];
-});
-
-async function boot(opts: GitlabSimulatorOptions = {}): Promise<GitlabSimulator> {
-  const sim = createGitlabSimulator({ seed: 1, ...opts });
-  await sim.start();
-  cleanup.push(() => sim.stop());
-  return sim;
-}
-
-async function receiver(): Promise<Receiver> {
-  const r = await startReceiver();
-  cleanup.push(() => r.close());
-  return r;
-}
+const { boot, closing } = simHarness((opts: GitlabSimulatorOptions = {}): GitlabSimulator => createGitlabSimulator({ seed: 1, ...opts }));
+const receiver = (): Promise<Receiver> => closing(startReceiver());
 
 function get(sim: GitlabSimulator, path: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
   return fetch(path.startsWith('http') ? path : sim.url + path, { headers, ...(signal ? { signal } : {}) });

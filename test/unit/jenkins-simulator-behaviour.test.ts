@@ -3,33 +3,19 @@
  * on: auth and crumbs, faults, request accounting, the scale world,
  * Notification-plugin pushes, determinism, autoplay and a clean stop().
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createJenkinsSimulator, type JenkinsSimulator, type JenkinsSimulatorOptions,
 } from '../../adapters/jenkins/simulator/index.ts';
 import { startPushReceiver, type PushReceiver } from '../fixtures/jenkins/receiver.ts';
+import { simHarness } from '../helpers/sim-harness.ts';
 
 type Json = Record<string, unknown>;
 const T0 = Date.parse('2026-11-24T15:00:00Z');
-let cleanup: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const fn of cleanup.reverse()) await fn();
-  cleanup = [];
-});
-
-async function boot(opts: JenkinsSimulatorOptions = {}): Promise<JenkinsSimulator> {
-  const sim = createJenkinsSimulator({ seed: 1, now: () => new Date(T0), ...opts });
-  await sim.start();
-  cleanup.push(() => sim.stop());
-  return sim;
-}
-
-async function receiver(): Promise<PushReceiver> {
-  const r = await startPushReceiver();
-  cleanup.push(() => r.close());
-  return r;
-}
+const { boot, closing } = simHarness(
+  (opts: JenkinsSimulatorOptions = {}): JenkinsSimulator => createJenkinsSimulator({ seed: 1, now: () => new Date(T0), ...opts }),
+);
+const receiver = (): Promise<PushReceiver> => closing(startPushReceiver());
 
 const basic = (user: string, token: string) => `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`;
 

@@ -3,26 +3,17 @@
  * multibranch URLs, builds, the queue, computers, wfapi stage lifecycle, and
  * Jetty-style errors, answered the way a Jenkins controller answers.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createJenkinsSimulator, parseTree, type JenkinsSimulator, type JenkinsSimulatorOptions,
 } from '../../adapters/jenkins/simulator/index.ts';
+import { simHarness } from '../helpers/sim-harness.ts';
 
 type Json = Record<string, unknown>;
 const T0 = Date.parse('2026-11-24T15:00:00Z');
-let cleanup: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const fn of cleanup.reverse()) await fn();
-  cleanup = [];
-});
-
-async function boot(opts: JenkinsSimulatorOptions = {}): Promise<JenkinsSimulator> {
-  const sim = createJenkinsSimulator({ seed: 1, now: () => new Date(T0), ...opts });
-  await sim.start();
-  cleanup.push(() => sim.stop());
-  return sim;
-}
+const { boot } = simHarness(
+  (opts: JenkinsSimulatorOptions = {}): JenkinsSimulator => createJenkinsSimulator({ seed: 1, now: () => new Date(T0), ...opts }),
+);
 
 async function get(sim: JenkinsSimulator, path: string): Promise<Response> {
   return fetch(sim.url + path);
