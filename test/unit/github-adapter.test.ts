@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import githubAdapter, { type GithubAdapter } from '../../adapters/github/index.ts';
 import type { AdapterContext, SecretRef } from '../../src/adapter-contract.ts';
 import type { EntityModel, JobModel, PipelineModel } from '../../src/model.ts';
+import { useFakeUpstream } from '../helpers/fake-upstream.ts';
 
 /**
  * A small in-memory GitHub (node:http on 127.0.0.1:0) with ETags, enough to
@@ -22,19 +21,17 @@ interface FakeState {
 }
 let state: FakeState;
 const requests: string[] = [];
-let server: Server;
-let baseUrl: string;
 
 const repo = (full: string): Json => ({ full_name: full, name: full.split('/')[1], html_url: `https://github.com/${full}`, default_branch: 'main', updated_at: '2024-01-01T00:00:00Z' });
 const run = (full: string, id: number, status: string, conclusion: string | null, created: string, branch = 'main'): Json => ({
   id, run_number: id, run_attempt: 1, name: 'CI', status, conclusion, head_branch: branch, head_sha: 'abc', event: 'push',
   created_at: created, updated_at: created, run_started_at: created, html_url: `https://github.com/${full}/actions/runs/${id}`,
-  url: `${baseUrl}/repos/${full}/actions/runs/${id}`, repository: { full_name: full }, actor: { login: 'octocat' },
+  url: `${upstream.url}/repos/${full}/actions/runs/${id}`, repository: { full_name: full }, actor: { login: 'octocat' },
 });
 const job = (full: string, id: number, runId: number, status: string, runnerId: number | null): Json => ({
   id, run_id: runId, name: `job-${id}`, status, conclusion: status === 'completed' ? 'success' : null, labels: ['self-hosted'],
   created_at: '2024-01-01T00:00:00Z', started_at: '2024-01-01T00:00:10Z', completed_at: null, runner_id: runnerId, runner_name: runnerId ? `r${runnerId}` : null,
-  url: `${baseUrl}/repos/${full}/actions/jobs/${id}`, steps: [],
+  url: `${upstream.url}/repos/${full}/actions/jobs/${id}`, steps: [],
 });
 const runner = (id: number, busy: boolean): Json => ({ id, name: `r${id}`, os: 'linux', status: 'online', busy, ephemeral: false, version: '2.0', labels: [{ name: 'self-hosted' }] });
 
@@ -65,30 +62,22 @@ function route(path: string, q: URLSearchParams): unknown {
   return undefined;
 }
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const url = new URL(req.url!, 'http://x');
-    requests.push(`${req.method} ${url.pathname}${url.search}`);
-    const rl = { 'x-ratelimit-remaining': String(state.rateLimitRemaining), 'x-ratelimit-reset': String(Date.parse('2030-01-01T01:00:00Z') / 1000) };
-    const body = route(url.pathname, url.searchParams);
-    if (body === undefined) {
-      res.writeHead(404, { 'content-type': 'application/json', ...rl }).end(JSON.stringify({ message: 'Not Found' }));
-      return;
-    }
-    const text = JSON.stringify(body);
-    const etag = `"${createHash('sha1').update(text).digest('hex')}"`;
-    if (req.headers['if-none-match'] === etag) {
-      res.writeHead(304, { etag, ...rl }).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json', etag, ...rl }).end(text);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+const upstream = useFakeUpstream((req, res) => {
+  const url = new URL(req.url!, 'http://x');
+  requests.push(`${req.method} ${url.pathname}${url.search}`);
+  const rl = { 'x-ratelimit-remaining': String(state.rateLimitRemaining), 'x-ratelimit-reset': String(Date.parse('2030-01-01T01:00:00Z') / 1000) };
+  const body = route(url.pathname, url.searchParams);
+  if (body === undefined) {
+    res.writeHead(404, { 'content-type': 'application/json', ...rl }).end(JSON.stringify({ message: 'Not Found' }));
+    return;
+  }
+  const text = JSON.stringify(body);
+  const etag = `"${createHash('sha1').update(text).digest('hex')}"`;
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, { etag, ...rl }).end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json', etag, ...rl }).end(text);
 });
 
 beforeEach(() => {
@@ -120,7 +109,7 @@ beforeEach(() => {
 
 function makeAdapter(overrides: Json = {}, env: Record<string, string> = { GH_TOKEN: 'ghp_token', GH_HOOK: 'hook-secret' }): GithubAdapter {
   const config = githubAdapter.configSchema.parse({
-    url: baseUrl,
+    url: upstream.url,
     token: { env: 'GH_TOKEN' },
     webhookSecret: { env: 'GH_HOOK' },
     repositories: ['solo/tool', 'Octo-Org/API'],
@@ -143,7 +132,7 @@ function makeAdapter(overrides: Json = {}, env: Record<string, string> = { GH_TO
 describe('github adapter', () => {
   it('describes itself', () => {
     const a = makeAdapter();
-    expect(a).toMatchObject({ name: 'gh', provider: 'github', url: baseUrl, capabilities: { webhooks: true, polling: true, runners: true, steps: true } });
+    expect(a).toMatchObject({ name: 'gh', provider: 'github', url: upstream.url, capabilities: { webhooks: true, polling: true, runners: true, steps: true } });
     expect(a.webhook).toBeDefined();
     const b = makeAdapter({ webhookSecret: undefined });
     expect(b.capabilities.webhooks).toBe(false);

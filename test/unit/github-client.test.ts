@@ -1,29 +1,20 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { GithubClient } from '../../adapters/github/client.ts';
 import { isNotFound } from '../../adapters/github/errors.ts';
 import { UpstreamError } from '../../src/errors.ts';
+import { useFakeUpstream, type UpstreamHandler } from '../helpers/fake-upstream.ts';
 
 /** A tiny HTTP server standing in for api.github.com; routes are swapped per test. */
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-let server: Server;
-let baseUrl: string;
+type Handler = UpstreamHandler;
 let handler: Handler = (_req, res) => res.end();
 const seen: IncomingMessage[] = [];
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    seen.push(req);
-    handler(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+const upstream = useFakeUpstream((req, res) => {
+  seen.push(req);
+  handler(req, res);
 });
 beforeEach(() => {
   seen.length = 0;
@@ -65,7 +56,7 @@ function makeClient(extra: { timeoutMs?: number; baseUrl?: string } = {}) {
   const health = makeHealth();
   const client = new GithubClient({
     backend: 'gh',
-    baseUrl: extra.baseUrl ?? baseUrl,
+    baseUrl: extra.baseUrl ?? upstream.url,
     token: 'ghp_supersecret',
     timeoutMs: extra.timeoutMs ?? 2000,
     health: health.reporter,
@@ -127,7 +118,7 @@ describe('GithubClient', () => {
   it('follows Link rel="next" page by page', async () => {
     handler = (req, res) => {
       const page = Number(new URL(req.url!, 'http://x').searchParams.get('page'));
-      const link: Record<string, string> = page < 3 ? { link: `<${baseUrl}/orgs/o/actions/runners?page=${page + 1}>; rel="next"` } : {};
+      const link: Record<string, string> = page < 3 ? { link: `<${upstream.url}/orgs/o/actions/runners?page=${page + 1}>; rel="next"` } : {};
       json(res, 200, { runners: [{ id: page }] }, link);
     };
     const { client } = makeClient();

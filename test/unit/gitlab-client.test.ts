@@ -1,33 +1,26 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GitlabClient } from '../../adapters/gitlab/client.ts';
 import { UpstreamError } from '../../src/errors.ts';
+import { useFakeUpstream, type UpstreamHandler } from '../helpers/fake-upstream.ts';
 
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+type Handler = UpstreamHandler;
 const TOKEN = 'glpat-secret-value';
 
 describe('GitLab client', () => {
-  let server: http.Server;
-  let base = '';
   let handler: Handler = (_q, res) => res.end('[]');
   const seen: { url: string; token: string | undefined }[] = [];
   const health = { ok: 0, fail: 0, rate: [] as [number | null, Date | null][] };
   let now = new Date('2025-01-01T00:00:00Z');
 
-  beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      seen.push({ url: req.url ?? '', token: req.headers['private-token'] as string | undefined });
-      handler(req, res);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v4`;
+  const upstream = useFakeUpstream((req, res) => {
+    seen.push({ url: req.url ?? '', token: req.headers['private-token'] as string | undefined });
+    handler(req, res);
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  const api = () => `${upstream.url}/api/v4`;
 
   const client = (timeoutMs = 2000) =>
     new GitlabClient({
-      backend: 'gl', baseUrl: base, token: TOKEN, timeoutMs, now: () => now,
+      backend: 'gl', baseUrl: api(), token: TOKEN, timeoutMs, now: () => now,
       health: { success: () => health.ok++, failure: () => health.fail++, rateLimit: (r, t) => health.rate.push([r, t]) },
     });
   const failure = async (p: Promise<unknown>): Promise<UpstreamError> => {
@@ -60,7 +53,7 @@ describe('GitLab client', () => {
       res.writeHead(200, {
         'content-type': 'application/json',
         'x-next-page': page < 3 && !u.searchParams.has('pagination') ? String(page + 1) : '',
-        ...(u.searchParams.has('pagination') && !cursor ? { link: `<${base}/projects/1/jobs?pagination=keyset&cursor=abc>; rel="next"` } : {}),
+        ...(u.searchParams.has('pagination') && !cursor ? { link: `<${api()}/projects/1/jobs?pagination=keyset&cursor=abc>; rel="next"` } : {}),
       });
       res.end(JSON.stringify([{ page, cursor }]));
     };

@@ -1,28 +1,17 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { isNotFound, JenkinsClient } from '../../adapters/jenkins/client.ts';
 import { RequestBudget } from '../../adapters/jenkins/budget.ts';
 import { UpstreamError } from '../../src/errors.ts';
+import { useFakeUpstream, type UpstreamHandler } from '../helpers/fake-upstream.ts';
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-let server: Server;
-let baseUrl: string;
-let handler: Handler = (_req, res) => res.end();
+let handler: UpstreamHandler = (_req, res) => res.end();
 const seen: { method: string; url: string; headers: IncomingMessage['headers'] }[] = [];
 const health = { ok: 0, failed: 0 };
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    handler(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+const upstream = useFakeUpstream((req, res) => {
+  seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+  handler(req, res);
 });
 beforeEach(() => {
   seen.length = 0;
@@ -34,7 +23,7 @@ const TOKEN = 'secret-api-token-123';
 
 function client(overrides: Partial<ConstructorParameters<typeof JenkinsClient>[0]> = {}) {
   return new JenkinsClient({
-    backend: 'jk', baseUrl, user: 'bot', apiToken: TOKEN, timeoutMs: 2000, requestsPerMinute: 60,
+    backend: 'jk', baseUrl: upstream.url, user: 'bot', apiToken: TOKEN, timeoutMs: 2000, requestsPerMinute: 60,
     health: { success: () => health.ok++, failure: () => health.failed++, rateLimit: () => undefined },
     now: () => new Date(),
     ...overrides,
