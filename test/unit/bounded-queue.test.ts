@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/events/event-bus.ts';
-import type { RunnerEvent } from '../../src/events/event-types.ts';
-import type { RunnerModel } from '../../src/model.ts';
-
-const runner = (name: string): RunnerModel => ({
-  type: 'Runner', backend: 'gh', nativeId: name, revision: [1], name, state: 'IDLE', paused: false, labels: [], os: null,
-  scope: 'ORGANIZATION', ephemeral: false, version: null, currentJobNativeId: null,
-  native: { provider: 'github', status: 'online', conclusion: null, failureReason: null },
-});
-const event = (name: string, sequence: number): RunnerEvent => ({
-  type: 'Runner', runner: runner(name), previousState: null, sequence, source: 'POLL', receivedAt: new Date(0).toISOString(),
-});
+import { runnerEvent as event } from '../helpers/runner-events.ts';
 
 describe('EventBus', () => {
   it('should deliver only the events a subscriber asked for, in order', async () => {

@@ -5,16 +5,8 @@ import { formatCursor, newEpoch, parseCursor } from '../../src/events/event-curs
 import type { Deliver, EventStore, HistoryRead } from '../../src/events/event-store.ts';
 import type { ChangeEvent, RunnerEvent, WithCursor } from '../../src/events/event-types.ts';
 import { MemoryEventStore } from '../../src/events/memory-event-store.ts';
-import type { RunnerModel } from '../../src/model.ts';
+import { runnerEvent as event } from '../helpers/runner-events.ts';
 
-const runner = (name: string): RunnerModel => ({
-  type: 'Runner', backend: 'gh', nativeId: name, revision: [1], name, state: 'IDLE', paused: false, labels: [], os: null,
-  scope: 'ORGANIZATION', ephemeral: false, version: null, currentJobNativeId: null,
-  native: { provider: 'github', status: 'online', conclusion: null, failureReason: null },
-});
-const event = (name: string, sequence: number): RunnerEvent => ({
-  type: 'Runner', runner: runner(name), previousState: null, sequence, source: 'POLL', receivedAt: new Date(0).toISOString(),
-});
 const tick = () => new Promise((r) => setImmediate(r));
 
 /** Everything queued in the iterator right now (never waits for more). */
