@@ -5,6 +5,7 @@
  * come back. One transition per tick so a viewer can follow along.
  */
 import type { Random } from '../../../src/adapter-kit/seeded-random.ts';
+import { SimAutoplay, type AutoplaySink } from '../../../src/adapter-kit/sim-autoplay.ts';
 import type { JobOutcome, JobSpec, RunSpec, World, WorldEvent } from './world.ts';
 
 const LINUX = ['self-hosted', 'Linux'];
@@ -56,52 +57,17 @@ export function randomRunSpec(random: Random, repo: string, opts: { allowMacos?:
   };
 }
 
-export interface AutoplayHost {
+export interface AutoplayHost extends AutoplaySink<WorldEvent> {
   readonly world: World;
   readonly random: Random;
-  /** Sends the webhooks for a transition; resolves after delivery. */
-  emit(events: readonly WorldEvent[]): Promise<void>;
-  onError(err: unknown): void;
 }
 
-export class Autoplay {
-  private timer: NodeJS.Timeout | undefined;
-  private busy = false;
-
-  constructor(private readonly host: AutoplayHost) {}
-
-  get running(): boolean {
-    return this.timer !== undefined;
+export class Autoplay extends SimAutoplay<WorldEvent> {
+  constructor(private readonly host: AutoplayHost) {
+    super(host);
   }
 
-  start(intervalMs: number): void {
-    this.stop();
-    this.timer = setInterval(() => void this.tick(), intervalMs);
-    // The HTTP server keeps the process alive; the timer alone never should.
-    this.timer.unref();
-    void this.tick();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  /** One transition; skipped while the previous tick's webhooks are still going out. */
-  async tick(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      const events = this.choose();
-      if (events.length > 0) await this.host.emit(events);
-    } catch (err) {
-      this.host.onError(err);
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  private choose(): WorldEvent[] {
+  protected choose(): WorldEvent[] {
     const { world, random } = this.host;
     const active = [...world.runs.values()].filter((r) => r.status !== 'completed').length;
     if (active < 2 || (active < 6 && random.chance(0.12))) return this.newRun();

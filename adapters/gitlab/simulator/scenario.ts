@@ -5,6 +5,7 @@
  * jobs, and runners that pause or drop off now and then. One transition per tick.
  */
 import type { Random } from '../../../src/adapter-kit/seeded-random.ts';
+import { SimAutoplay, type AutoplaySink } from '../../../src/adapter-kit/sim-autoplay.ts';
 import { COMPLETED, type JobOutcome, type JobSpec, type PipelineSpec, type World, type WorldEvent } from './world.ts';
 
 function outcome(random: Random): JobOutcome {
@@ -41,45 +42,17 @@ export function randomPipelineSpec(random: Random, project: string, opts: { hist
   return { project, ref, source, jobs, ...(downstream ? { downstream: true } : {}) };
 }
 
-export interface AutoplayHost {
+export interface AutoplayHost extends AutoplaySink<WorldEvent> {
   readonly world: World;
   readonly random: Random;
-  emit(events: readonly WorldEvent[]): Promise<void>;
-  onError(err: unknown): void;
 }
 
-export class Autoplay {
-  private timer: NodeJS.Timeout | undefined;
-  private busy = false;
-
-  constructor(private readonly host: AutoplayHost) {}
-
-  start(intervalMs: number): void {
-    this.stop();
-    this.timer = setInterval(() => void this.tick(), intervalMs);
-    this.timer.unref();
-    void this.tick();
+export class Autoplay extends SimAutoplay<WorldEvent> {
+  constructor(private readonly host: AutoplayHost) {
+    super(host);
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  async tick(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      const events = this.choose();
-      if (events.length > 0) await this.host.emit(events);
-    } catch (err) {
-      this.host.onError(err);
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  private choose(): WorldEvent[] {
+  protected choose(): WorldEvent[] {
     const { world, random } = this.host;
     const active = [...world.pipelines.values()].filter((p) => p.parent === null && !COMPLETED.has(p.status)).length;
     if (active < 2 || (active < 6 && random.chance(0.1))) return this.newPipeline();

@@ -4,16 +4,15 @@
  * that backs up while agents are busy; an agent that drops off and comes back.
  */
 import type { Random } from '../../../src/adapter-kit/seeded-random.ts';
+import { SimAutoplay, type AutoplaySink } from '../../../src/adapter-kit/sim-autoplay.ts';
 import {
   BRANCH_CAUSE, historySpec, SCM_CAUSE, TIMER_CAUSE, userCause,
   type BuildSpec, type PhaseEvent, type SimJob, type World,
 } from './world.ts';
 
-export interface AutoplayHost {
+export interface AutoplayHost extends AutoplaySink<PhaseEvent> {
   readonly world: World;
   readonly random: Random;
-  emit(events: readonly PhaseEvent[]): Promise<void>;
-  onError(err: unknown): void;
 }
 
 export function randomBuildSpec(random: Random, job: SimJob): BuildSpec {
@@ -28,38 +27,12 @@ export function randomBuildSpec(random: Random, job: SimJob): BuildSpec {
   return { ...spec, causes };
 }
 
-export class Autoplay {
-  private timer: NodeJS.Timeout | undefined;
-  private busy = false;
-
-  constructor(private readonly host: AutoplayHost) {}
-
-  start(intervalMs: number): void {
-    this.stop();
-    this.timer = setInterval(() => void this.tick(), intervalMs);
-    this.timer.unref();
-    void this.tick();
+export class Autoplay extends SimAutoplay<PhaseEvent> {
+  constructor(private readonly host: AutoplayHost) {
+    super(host);
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  async tick(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      const events = this.choose();
-      if (events.length > 0) await this.host.emit(events);
-    } catch (err) {
-      this.host.onError(err);
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  private choose(): PhaseEvent[] {
+  protected choose(): PhaseEvent[] {
     const { world, random } = this.host;
     world.refreshQueue();
     const active = world.running().length + world.waiting().length;
