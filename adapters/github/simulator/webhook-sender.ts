@@ -4,8 +4,7 @@
  * failed. Keeps a delivery log for redelivery and assertions.
  */
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
+import { postOnce, SerialQueue } from '../../../src/adapter-kit/webhook-delivery.ts';
 
 export interface Delivery {
   readonly id: string;
@@ -37,8 +36,7 @@ export function signature(secret: string, body: string): string {
 
 export class WebhookSender {
   readonly deliveries: Delivery[] = [];
-  private tail: Promise<unknown> = Promise.resolve();
-  private readonly inFlight = new Set<http.ClientRequest>();
+  private readonly queue = new SerialQueue();
 
   constructor(private readonly options: WebhookSenderOptions) {}
 
@@ -65,52 +63,18 @@ export class WebhookSender {
   }
 
   /** Resolves when every queued delivery has finished. */
-  async drain(): Promise<void> {
-    let seen: Promise<unknown> | undefined;
-    // Deliveries queued while waiting extend the tail; wait until it settles.
-    while (seen !== this.tail) {
-      seen = this.tail;
-      await seen;
-    }
+  drain(): Promise<void> {
+    return this.queue.drain();
   }
 
   private chain(
     id: string, event: string, action: string, body: string, headers: Record<string, string>, redelivery: boolean,
   ): Promise<number | 'error'> {
-    const result = this.tail.then(async () => {
-      const status = await this.post(body, headers);
+    return this.queue.run(async () => {
+      // GitHub gives receivers 10 s before it records the delivery as failed.
+      const status = await postOnce(this.options.target.url, headers, body, this.options.timeoutMs ?? 10_000);
       this.deliveries.push({ id, event, action, status, body, headers, redelivery });
       return status;
-    });
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-
-  private post(body: string, headers: Record<string, string>): Promise<number | 'error'> {
-    const url = new URL(this.options.target.url);
-    const client = url.protocol === 'https:' ? https : http;
-    const payload = Buffer.from(body);
-    return new Promise((resolve) => {
-      // agent: false so no keep-alive socket outlives the simulator.
-      const req = client.request(url, {
-        method: 'POST',
-        agent: false,
-        headers: { ...headers, 'Content-Length': String(payload.length) },
-        timeout: this.options.timeoutMs ?? 10_000,
-      });
-      this.inFlight.add(req);
-      const done = (status: number | 'error'): void => {
-        this.inFlight.delete(req);
-        resolve(status);
-      };
-      req.on('response', (res) => {
-        res.resume();
-        res.on('end', () => done(res.statusCode ?? 'error'));
-        res.on('error', () => done('error'));
-      });
-      req.on('timeout', () => req.destroy(new Error('webhook delivery timed out')));
-      req.on('error', () => done('error'));
-      req.end(payload);
     });
   }
 }

@@ -12,8 +12,7 @@
  * `webhook-signature: v1,<base64 HMAC-SHA256("<id>.<ts>.<body>")>`.
  */
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
+import { postOnce, SerialQueue } from '../../../src/adapter-kit/webhook-delivery.ts';
 
 export const GITLAB_VERSION = '18.3.0';
 
@@ -60,7 +59,7 @@ export function standardWebhookSignature(secret: string, id: string, timestamp: 
 
 export class WebhookSender {
   readonly deliveries: Delivery[] = [];
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(private readonly options: WebhookSenderOptions) {}
 
@@ -76,12 +75,8 @@ export class WebhookSender {
     return this.chain(id, original.headers['X-Gitlab-Event-UUID'] ?? id, original.event, original.body, true);
   }
 
-  async drain(): Promise<void> {
-    let seen: Promise<unknown> | undefined;
-    while (seen !== this.tail) {
-      seen = this.tail;
-      await seen;
-    }
+  drain(): Promise<void> {
+    return this.queue.drain();
   }
 
   private headers(id: string, eventUuid: string, event: string, body: string): { attemptId: string; headers: Record<string, string> } {
@@ -107,37 +102,13 @@ export class WebhookSender {
   }
 
   private chain(id: string, eventUuid: string, event: string, body: string, redelivery: boolean): Promise<number | 'error'> {
-    const result = this.tail.then(async () => {
+    return this.queue.run(async () => {
       // Headers are built at send time: the timestamp and attempt UUID belong to the attempt.
       const { attemptId, headers } = this.headers(id, eventUuid, event, body);
-      const status = await this.post(body, headers);
+      // GitLab.com gives receivers 10 s.
+      const status = await postOnce(this.options.target.url, headers, body, this.options.timeoutMs ?? 10_000);
       this.deliveries.push({ id, event, attemptId, status, body, headers, redelivery });
       return status;
-    });
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-
-  private post(body: string, headers: Record<string, string>): Promise<number | 'error'> {
-    const url = new URL(this.options.target.url);
-    const client = url.protocol === 'https:' ? https : http;
-    const payload = Buffer.from(body);
-    return new Promise((resolve) => {
-      const req = client.request(url, {
-        method: 'POST',
-        agent: false,
-        headers: { ...headers, 'Content-Length': String(payload.length) },
-        // GitLab.com gives receivers 10 s.
-        timeout: this.options.timeoutMs ?? 10_000,
-      });
-      req.on('response', (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 'error'));
-        res.on('error', () => resolve('error'));
-      });
-      req.on('timeout', () => req.destroy(new Error('webhook delivery timed out')));
-      req.on('error', () => resolve('error'));
-      req.end(payload);
     });
   }
 }

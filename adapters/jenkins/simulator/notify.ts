@@ -6,8 +6,7 @@
  * retry is made (the plugin's defaults). The secret travels as a header or a
  * `?token=` on the URL, as a gateway would configure it.
  */
-import http from 'node:http';
-import https from 'node:https';
+import { postOnce, SerialQueue } from '../../../src/adapter-kit/webhook-delivery.ts';
 import { buildUrl, itemUrl, type Phase, type PhaseEvent } from './world.ts';
 
 export interface NotifyTarget {
@@ -64,7 +63,7 @@ export function jobState(root: string, ev: PhaseEvent): Record<string, unknown> 
 
 export class Notifier {
   readonly pushes: Push[] = [];
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(private target: NotifyTarget | null, private readonly timeoutMs = 30_000) {}
 
@@ -85,43 +84,15 @@ export class Notifier {
       const headers: Record<string, string> = { 'Content-Type': 'application/json;charset=UTF-8' };
       if (target.secretHeader) headers[target.secretHeader.name] = target.secretHeader.value;
       const meta = { phase: ev.phase, job: fullJobName(ev), number: ev.build.number, url, headers, body };
-      const p = this.tail.then(async () => {
-        const status = await this.post(url, headers, body);
+      return this.queue.run(async () => {
+        const status = await postOnce(url, headers, body, this.timeoutMs);
         this.pushes.push({ ...meta, status });
       });
-      this.tail = p.catch(() => undefined);
-      return p;
     });
     return Promise.all(sends).then(() => undefined);
   }
 
-  async drain(): Promise<void> {
-    let seen: Promise<unknown> | undefined;
-    while (seen !== this.tail) {
-      seen = this.tail;
-      await seen;
-    }
-  }
-
-  private post(target: string, headers: Record<string, string>, body: string): Promise<number | 'error'> {
-    const url = new URL(target);
-    const client = url.protocol === 'https:' ? https : http;
-    const payload = Buffer.from(body);
-    return new Promise((resolve) => {
-      const req = client.request(url, {
-        method: 'POST',
-        agent: false,
-        headers: { ...headers, 'Content-Length': String(payload.length) },
-        timeout: this.timeoutMs,
-      });
-      req.on('response', (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 'error'));
-        res.on('error', () => resolve('error'));
-      });
-      req.on('timeout', () => req.destroy(new Error('notification timed out')));
-      req.on('error', () => resolve('error'));
-      req.end(payload);
-    });
+  drain(): Promise<void> {
+    return this.queue.drain();
   }
 }
