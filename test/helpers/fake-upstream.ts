@@ -36,3 +36,12 @@ export function useFakeUpstream(onRequest: UpstreamHandler): FakeUpstream {
     },
   };
 }
+
+/** The error-status → UpstreamError code mapping every client shares (for `it.each`). */
+export const HTTP_ERROR_CODES: [status: number, code: string][] = [
+  [401, 'UPSTREAM_UNAUTHORIZED'],
+  [403, 'UPSTREAM_UNAUTHORIZED'],
+  [404, 'UPSTREAM_BAD_RESPONSE'],
+  [500, 'UPSTREAM_UNAVAILABLE'],
+  [503, 'UPSTREAM_UNAVAILABLE'],
+];

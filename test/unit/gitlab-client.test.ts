@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GitlabClient } from '../../adapters/gitlab/client.ts';
 import { UpstreamError } from '../../src/errors.ts';
-import { useFakeUpstream, type UpstreamHandler } from '../helpers/fake-upstream.ts';
+import { HTTP_ERROR_CODES, useFakeUpstream, type UpstreamHandler } from '../helpers/fake-upstream.ts';
 
 type Handler = UpstreamHandler;
 const TOKEN = 'glpat-secret-value';
@@ -74,13 +74,7 @@ describe('GitLab client', () => {
     expect((await client().get('/projects/1/jobs')).nextLink).toBeNull();
   });
 
-  it.each([
-    [401, 'UPSTREAM_UNAUTHORIZED'],
-    [403, 'UPSTREAM_UNAUTHORIZED'],
-    [404, 'UPSTREAM_BAD_RESPONSE'],
-    [500, 'UPSTREAM_UNAVAILABLE'],
-    [503, 'UPSTREAM_UNAVAILABLE'],
-  ])('should map HTTP %i to %s without leaking the token', async (status, code) => {
+  it.each(HTTP_ERROR_CODES)('should map HTTP %i to %s without leaking the token', async (status, code) => {
     handler = (_q, res) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ message: `${status} token ${TOKEN} refused` }));

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { isNotFound, JenkinsClient } from '../../adapters/jenkins/client.ts';
 import { RequestBudget } from '../../adapters/jenkins/budget.ts';
 import { UpstreamError } from '../../src/errors.ts';
-import { useFakeUpstream, type UpstreamHandler } from '../helpers/fake-upstream.ts';
+import { HTTP_ERROR_CODES, useFakeUpstream, type UpstreamHandler } from '../helpers/fake-upstream.ts';
 
 let handler: UpstreamHandler = (_req, res) => res.end();
 const seen: { method: string; url: string; headers: IncomingMessage['headers'] }[] = [];
@@ -63,13 +63,7 @@ describe('jenkins client', () => {
     expect(c.stats.crumbFetches).toBe(1);
   });
 
-  it.each([
-    [401, 'UPSTREAM_UNAUTHORIZED'],
-    [403, 'UPSTREAM_UNAUTHORIZED'],
-    [404, 'UPSTREAM_BAD_RESPONSE'],
-    [500, 'UPSTREAM_UNAVAILABLE'],
-    [503, 'UPSTREAM_UNAVAILABLE'],
-  ])('maps HTTP %s to %s without credentials in the message', async (status, code) => {
+  it.each(HTTP_ERROR_CODES)('maps HTTP %s to %s without credentials in the message', async (status, code) => {
     handler = (_req, res) => json(res, status, { message: 'nope' });
     const error = (await client().getJson('/job/a/api/json', 'name').catch((e: unknown) => e)) as UpstreamError;
     expect(error).toBeInstanceOf(UpstreamError);
