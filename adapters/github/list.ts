@@ -1,4 +1,4 @@
-import { matchesPipelineQuery, newestPipelineFirst } from '../../src/adapter-kit/pipeline-query.ts';
+import { matchesPipelineQuery, newestPipelineFirst, singleUpstreamStatusFilter } from '../../src/adapter-kit/pipeline-query.ts';
 import type { PipelineQuery } from '../../src/adapter-contract.ts';
 import type { CiStatus, PipelineModel, RunnerModel } from '../../src/model.ts';
 import type { GithubClient, Params } from './client.ts';
@@ -18,15 +18,7 @@ import type { RunPayload } from './upstream-types.ts';
  * we must list unfiltered and filter locally.
  */
 export function githubStatusFilter(statuses: readonly CiStatus[] | undefined): string | null | undefined {
-  if (!statuses || statuses.length === 0) return undefined;
-  const values = new Set<string>();
-  for (const s of statuses) {
-    const v = RUN_FILTER_VALUES[s];
-    if (v === undefined) return undefined;
-    for (const x of v) values.add(x);
-  }
-  if (values.size === 0) return null;
-  return values.size === 1 ? [...values][0] : undefined;
+  return singleUpstreamStatusFilter(statuses, RUN_FILTER_VALUES);
 }
 
 /** GitHub search date syntax for `created`. */

@@ -1,4 +1,4 @@
-import { matchesPipelineQuery, newestPipelineFirst } from '../../src/adapter-kit/pipeline-query.ts';
+import { matchesPipelineQuery, newestPipelineFirst, singleUpstreamStatusFilter } from '../../src/adapter-kit/pipeline-query.ts';
 import type { PipelineQuery } from '../../src/adapter-contract.ts';
 import type { CiStatus, PipelineModel } from '../../src/model.ts';
 import { seg, type GitlabClient, type Params } from './client.ts';
@@ -15,15 +15,7 @@ import { PIPELINE_FILTER_VALUES } from './status-map.ts';
  * unfiltered and filter locally.
  */
 export function gitlabStatusFilter(statuses: readonly CiStatus[] | undefined): string | null | undefined {
-  if (!statuses || statuses.length === 0) return undefined;
-  const values = new Set<string>();
-  for (const s of statuses) {
-    const v = PIPELINE_FILTER_VALUES[s];
-    if (v === undefined) return undefined;
-    for (const x of v) values.add(x);
-  }
-  if (values.size === 0) return null;
-  return values.size === 1 ? [...values][0] : undefined;
+  return singleUpstreamStatusFilter(statuses, PIPELINE_FILTER_VALUES);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { PipelineQuery } from '../adapter-contract.ts';
-import type { PipelineModel } from '../model.ts';
+import type { CiStatus, PipelineModel } from '../model.ts';
 
 /**
  * Local filtering and ordering for `listPipelines(query)`: what an upstream
@@ -20,4 +20,26 @@ export function matchesPipelineQuery(p: PipelineModel, q: PipelineQuery): boolea
 export function newestPipelineFirst(a: PipelineModel, b: PipelineModel): number {
   const d = Date.parse(b.createdAt) - Date.parse(a.createdAt);
   return d !== 0 ? d : a.nativeId < b.nativeId ? 1 : a.nativeId > b.nativeId ? -1 : 0;
+}
+
+/**
+ * For an upstream `status` filter that takes one value. `table` lists, per
+ * unified status, the native values that map to it (undefined: not known
+ * exactly). Returns the native value when the requested statuses are exactly
+ * one, `null` when none of them can exist upstream (answer [] without a
+ * call), and undefined when the adapter must list unfiltered and filter locally.
+ */
+export function singleUpstreamStatusFilter<V extends string>(
+  statuses: readonly CiStatus[] | undefined,
+  table: Readonly<Record<CiStatus, readonly V[] | undefined>>,
+): V | null | undefined {
+  if (!statuses || statuses.length === 0) return undefined;
+  const values = new Set<V>();
+  for (const s of statuses) {
+    const v = table[s];
+    if (v === undefined) return undefined;
+    for (const x of v) values.add(x);
+  }
+  if (values.size === 0) return null;
+  return values.size === 1 ? [...values][0] : undefined;
 }
