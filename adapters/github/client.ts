@@ -1,4 +1,5 @@
 import { Octokit } from '@octokit/rest';
+import { ConcurrencyLimit } from '../../src/adapter-kit/concurrency-limit.ts';
 import type { HealthReporter } from '../../src/adapter-contract.ts';
 import { UpstreamError } from '../../src/errors.ts';
 import { toUpstreamError } from './errors.ts';
@@ -70,10 +71,11 @@ export class GithubClient {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, Promise<GithubResponse<unknown>>>();
   private readonly disposed = new AbortController();
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  /** At most `concurrency` (default 8) requests at a time. */
+  private readonly limit: ConcurrencyLimit;
 
   constructor(private readonly opts: GithubClientOptions) {
+    this.limit = new ConcurrencyLimit(opts.concurrency ?? 8);
     this.octokit = new Octokit({
       baseUrl: opts.baseUrl,
       ...(opts.token ? { auth: opts.token } : {}),
@@ -203,16 +205,8 @@ export class GithubClient {
     this.cache.set(key, entry);
   }
 
-  private async limited<T>(task: () => Promise<T>): Promise<T> {
-    const max = this.opts.concurrency ?? 8;
-    if (this.active >= max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
+  private limited<T>(task: () => Promise<T>): Promise<T> {
+    return this.limit.run(task);
   }
 }
 

@@ -1,3 +1,4 @@
+import { ConcurrencyLimit } from '../../src/adapter-kit/concurrency-limit.ts';
 import type { HealthReporter } from '../../src/adapter-contract.ts';
 import { UpstreamError } from '../../src/errors.ts';
 import { toUpstreamError, waitFromHeaders } from './errors.ts';
@@ -72,10 +73,11 @@ export class GitlabClient {
   private readonly inFlight = new Map<string, Promise<GitlabResponse<unknown>>>();
   private readonly disposed = new AbortController();
   private readonly base: URL;
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  /** At most `concurrency` (default 8) requests at a time. */
+  private readonly limit: ConcurrencyLimit;
 
   constructor(private readonly opts: GitlabClientOptions) {
+    this.limit = new ConcurrencyLimit(opts.concurrency ?? 8);
     this.base = new URL(opts.baseUrl.replace(/\/+$/, '') + '/');
   }
 
@@ -225,16 +227,8 @@ export class GitlabClient {
     this.opts.health.rateLimit(this.rateLimit.remaining, this.rateLimit.resetAt);
   }
 
-  private async limited<T>(task: () => Promise<T>): Promise<T> {
-    const max = this.opts.concurrency ?? 8;
-    if (this.active >= max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
+  private limited<T>(task: () => Promise<T>): Promise<T> {
+    return this.limit.run(task);
   }
 }
 

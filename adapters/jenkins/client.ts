@@ -1,3 +1,4 @@
+import { ConcurrencyLimit } from '../../src/adapter-kit/concurrency-limit.ts';
 import type { HealthReporter } from '../../src/adapter-contract.ts';
 import { UpstreamError, type UpstreamErrorCode } from '../../src/errors.ts';
 import { RequestBudget } from './budget.ts';
@@ -54,10 +55,11 @@ export class JenkinsClient {
   private crumb: Crumb | null = null;
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly disposed = new AbortController();
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  /** At most `concurrency` (default 8) requests at a time. */
+  private readonly limit: ConcurrencyLimit;
 
   constructor(private readonly opts: JenkinsClientOptions) {
+    this.limit = new ConcurrencyLimit(opts.concurrency ?? 8);
     this.authorization = `Basic ${Buffer.from(`${opts.user}:${opts.apiToken}`, 'utf8').toString('base64')}`;
     this.budget = new RequestBudget(opts.requestsPerMinute, opts.now);
   }
@@ -172,16 +174,8 @@ export class JenkinsClient {
     return error;
   }
 
-  private async limited<T>(task: () => Promise<T>): Promise<T> {
-    const max = this.opts.concurrency ?? 8;
-    if (this.active >= max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
+  private limited<T>(task: () => Promise<T>): Promise<T> {
+    return this.limit.run(task);
   }
 }
 
@@ -212,15 +206,5 @@ export function toUpstreamError(backend: string, method: string, path: string, s
   return make('UPSTREAM_BAD_RESPONSE', `${where} answered ${status}`);
 }
 
-export function isNotFound(error: unknown): boolean {
-  return error instanceof UpstreamError && error.details.status === 404;
-}
-
-export async function nullOn404<T>(p: Promise<T>): Promise<T | null> {
-  try {
-    return await p;
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
-  }
-}
+/** 404 handling is the kit's; re-exported for this adapter's modules. */
+export { isNotFound, nullOn404 } from '../../src/adapter-kit/upstream-errors.ts';
