@@ -1,4 +1,5 @@
 import { asError, perDistinctKey } from '../../src/adapter-kit/per-distinct-key.ts';
+import { nullOn404 } from '../../src/adapter-kit/upstream-errors.ts';
 import type { BatchFunctions } from '../../src/adapter-contract.ts';
 import type { JobModel, PipelineModel, RunnerModel } from '../../src/model.ts';
 import type { GithubClient } from './client.ts';
@@ -25,17 +26,6 @@ export interface LoaderDeps {
   readonly projects: ProjectDirectory;
   readonly runnerSources: readonly RunnerSource[];
   readonly now: () => Date;
-}
-
-
-
-async function nullOn404<T>(p: Promise<T>): Promise<T | null> {
-  try {
-    return await p;
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
-  }
 }
 
 export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {

@@ -1,4 +1,5 @@
-import { UpstreamError, type UpstreamErrorCode } from '../../src/errors.ts';
+import { httpFailureToUpstreamError } from '../../src/adapter-kit/upstream-errors.ts';
+import { UpstreamError } from '../../src/errors.ts';
 
 /**
  * Maps a failed GitLab request to an UpstreamError. Messages carry the method,
@@ -42,32 +43,14 @@ export function waitFromHeaders(headers: Headers | undefined, nowMs: number): nu
   return null;
 }
 
-function clip(text: string): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine.length > 200 ? `${oneLine.slice(0, 197)}...` : oneLine;
-}
-
 export function toUpstreamError(f: FailedRequest): UpstreamError {
-  const where = `${f.method} ${f.path}`;
-  const details = { status: f.status, method: f.method, path: f.path };
-  const make = (code: UpstreamErrorCode, message: string, extra: { retryAfterMs?: number } = {}) =>
-    new UpstreamError(f.backend, code, message, { ...details, ...extra });
-
-  if (f.timedOut) return make('UPSTREAM_TIMEOUT', `${where} timed out`);
-  if (f.status === 429) {
-    const wait = waitFromHeaders(f.headers, f.nowMs) ?? DEFAULT_RATE_LIMIT_WAIT_MS;
-    return make('UPSTREAM_RATE_LIMITED', `${where} rate limited by GitLab (retry in ${Math.ceil(wait / 1000)}s)`, { retryAfterMs: wait });
-  }
-  if (f.status === 401) return make('UPSTREAM_UNAUTHORIZED', `${where} rejected the token (401)`);
-  if (f.status === 403) return make('UPSTREAM_UNAUTHORIZED', `${where} forbidden (403): ${clip(f.reason)}`);
-  if (f.status === undefined || f.status === 0) return make('UPSTREAM_UNAVAILABLE', `${where} failed: ${clip(f.reason)}`);
-  if (f.status >= 500) return make('UPSTREAM_UNAVAILABLE', `${where} answered ${f.status}`);
-  return make('UPSTREAM_BAD_RESPONSE', `${where} answered ${f.status}: ${clip(f.reason)}`);
+  return httpFailureToUpstreamError(f, {
+    provider: 'GitLab',
+    waitMs: () => (f.status === 429 ? waitFromHeaders(f.headers, f.nowMs) ?? DEFAULT_RATE_LIMIT_WAIT_MS : null),
+  });
 }
 
-export function isNotFound(error: unknown): boolean {
-  return error instanceof UpstreamError && error.details.status === 404;
-}
+export { isNotFound } from '../../src/adapter-kit/upstream-errors.ts';
 
 export function isRateLimited(error: unknown): error is UpstreamError {
   return error instanceof UpstreamError && error.code === 'UPSTREAM_RATE_LIMITED';

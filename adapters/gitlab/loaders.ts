@@ -1,4 +1,5 @@
 import { asError, perDistinctKey } from '../../src/adapter-kit/per-distinct-key.ts';
+import { nullOn404 } from '../../src/adapter-kit/upstream-errors.ts';
 import type { BatchFunctions } from '../../src/adapter-contract.ts';
 import type { JobModel, PipelineModel } from '../../src/model.ts';
 import { seg, type GitlabClient } from './client.ts';
@@ -32,17 +33,6 @@ export interface LoaderDeps {
   readonly projects: ProjectDirectory;
   readonly runners: RunnerSet;
   readonly bridges: boolean;
-}
-
-
-
-async function nullOn404<T>(p: Promise<T>): Promise<T | null> {
-  try {
-    return await p;
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
-  }
 }
 
 export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {

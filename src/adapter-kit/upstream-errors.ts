@@ -1,0 +1,60 @@
+import { UpstreamError, type UpstreamErrorCode } from '../errors.ts';
+
+/** An upstream answer of 404: the entity is gone or invisible, not a failure of the backend. */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof UpstreamError && error.details.status === 404;
+}
+
+/** The awaited value, or null when the upstream answered 404; other failures propagate. */
+export async function nullOn404<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+/** An upstream's reason text on one line, at most 200 characters. */
+export function clipReason(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 200 ? `${oneLine.slice(0, 197)}...` : oneLine;
+}
+
+/** A failed HTTP request to a REST API that answers errors with a short JSON reason. */
+export interface HttpFailure {
+  readonly backend: string;
+  readonly method: string;
+  /** The path only: never the query string or credentials. */
+  readonly path: string;
+  readonly status: number | undefined;
+  /** The upstream's short reason or the transport error text. */
+  readonly reason: string;
+  readonly timedOut: boolean;
+}
+
+/**
+ * The HTTP status → UpstreamError code mapping shared by token-authenticated
+ * REST APIs: timeout, rate limit (when `rateLimitWaitMs()` gives a wait),
+ * 401/403 unauthorized, no status or 5xx unavailable, anything else a bad
+ * response. Messages name the method and path, never credentials.
+ */
+export function httpFailureToUpstreamError(
+  f: HttpFailure,
+  rateLimit: { readonly provider: string; readonly waitMs: () => number | null },
+): UpstreamError {
+  const where = `${f.method} ${f.path}`;
+  const details = { status: f.status, method: f.method, path: f.path };
+  const make = (code: UpstreamErrorCode, message: string, extra: { retryAfterMs?: number } = {}) =>
+    new UpstreamError(f.backend, code, message, { ...details, ...extra });
+
+  if (f.timedOut) return make('UPSTREAM_TIMEOUT', `${where} timed out`);
+  const wait = rateLimit.waitMs();
+  if (wait !== null) return make('UPSTREAM_RATE_LIMITED', `${where} rate limited by ${rateLimit.provider} (retry in ${Math.ceil(wait / 1000)}s)`, { retryAfterMs: wait });
+  if (f.status === 401) return make('UPSTREAM_UNAUTHORIZED', `${where} rejected the token (401)`);
+  // A 403 that is not a rate limit is a permission problem (e.g. runner lists need admin).
+  if (f.status === 403) return make('UPSTREAM_UNAUTHORIZED', `${where} forbidden (403): ${clipReason(f.reason)}`);
+  if (f.status === undefined || f.status === 0) return make('UPSTREAM_UNAVAILABLE', `${where} failed: ${clipReason(f.reason)}`);
+  if (f.status >= 500) return make('UPSTREAM_UNAVAILABLE', `${where} answered ${f.status}`);
+  return make('UPSTREAM_BAD_RESPONSE', `${where} answered ${f.status}: ${clipReason(f.reason)}`);
+}
