@@ -4,29 +4,20 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  faultHeaders, injectFault, type FaultScope, type SimFault as Fault, type SimRequestRecord as RequestRecord,
+} from '../../../src/adapter-kit/sim-faults.ts';
 import * as P from './payloads.ts';
 import type { UrlBase } from './payloads.ts';
 import type { SimRun, World } from './world.ts';
 
-export type Fault =
-  | { status: number; body?: unknown; match?: RegExp; retryAfterSeconds?: number; headers?: Record<string, string> }
-  | { hang: true; match?: RegExp };
+export type { Fault, RequestRecord };
 
-export interface RequestRecord {
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-}
-
-export interface RestContext {
+export interface RestContext extends FaultScope {
   readonly world: World;
   readonly base: () => UrlBase;
   readonly token: string | undefined;
   readonly now: () => Date;
-  readonly fault: () => Fault | null;
-  readonly record: (r: RequestRecord) => void;
-  /** Hung requests are kept so stop() can release them. */
-  readonly hung: Set<ServerResponse>;
 }
 
 const DOCS = 'https://docs.github.com/rest';
@@ -85,17 +76,10 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     // Drain any request body so keep-alive connections stay usable.
     req.resume();
 
-    const fault = ctx.fault();
-    if (fault && (!fault.match || fault.match.test(path))) {
-      if ('hang' in fault) {
-        ctx.record({ method, path, status: 0 });
-        ctx.hung.add(res);
-        res.on('close', () => ctx.hung.delete(res));
-        return;
-      }
-      const extra: Record<string, string> = { ...rateHeaders(), ...(fault.headers ?? {}) };
-      if (fault.retryAfterSeconds !== undefined) extra['retry-after'] = String(fault.retryAfterSeconds);
-      send(fault.status, fault.body ?? { message: defaultMessage(fault.status), documentation_url: DOCS, status: String(fault.status) }, extra);
+    const fault = injectFault(ctx, method, path, res);
+    if (fault === 'held') return;
+    if (fault) {
+      send(fault.status, fault.body ?? { message: defaultMessage(fault.status), documentation_url: DOCS, status: String(fault.status) }, faultHeaders(fault, rateHeaders()));
       return;
     }
 

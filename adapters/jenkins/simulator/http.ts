@@ -6,24 +6,18 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  faultHeaders, injectFault, type FaultScope, type SimFault as Fault, type SimRequestRecord as RequestRecord,
+} from '../../../src/adapter-kit/sim-faults.ts';
 import * as X from './exports.ts';
 import { byDepth, byTree, ExportNode, parseTree, serialize, TreeSyntaxError, type Pruner } from './tree.ts';
 import {
   buildUrl, isJob, type PhaseEvent, type SimBuild, type SimContainer, type SimItem, type SimJob, type World,
 } from './world.ts';
 
-export type Fault =
-  | { status: number; body?: unknown; match?: RegExp; retryAfterSeconds?: number; headers?: Record<string, string> }
-  | { hang: true; match?: RegExp };
+export type { Fault, RequestRecord };
 
-export interface RequestRecord {
-  readonly method: string;
-  /** Path including the query string, exactly as requested. */
-  readonly path: string;
-  readonly status: number;
-}
-
-export interface HttpContext {
+export interface HttpContext extends FaultScope {
   readonly world: World;
   /** Jenkins root URL with trailing slash. */
   readonly root: () => string;
@@ -32,9 +26,6 @@ export interface HttpContext {
   /** true: POSTs without API-token auth need a crumb; 'always': even token-authenticated ones (Jenkins < 2.96). */
   readonly requireCrumb: boolean | 'always';
   readonly sessionId: string;
-  readonly fault: () => Fault | null;
-  readonly record: (r: RequestRecord) => void;
-  readonly hung: Set<ServerResponse>;
   /** A build transition caused over HTTP (stop, input abort); the host sends its notifications. */
   readonly emit: (events: readonly PhaseEvent[]) => void;
 }
@@ -100,16 +91,10 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     };
     req.resume();
 
-    const fault = ctx.fault();
-    if (fault && (!fault.match || fault.match.test(path))) {
-      if ('hang' in fault) {
-        ctx.record({ method, path, status: 0 });
-        ctx.hung.add(res);
-        res.on('close', () => ctx.hung.delete(res));
-        return;
-      }
-      const headers: Record<string, string> = { ...(fault.headers ?? {}) };
-      if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+    const fault = injectFault(ctx, method, path, res);
+    if (fault === 'held') return;
+    if (fault) {
+      const headers = faultHeaders(fault);
       const body = fault.body === undefined ? errorPage(fault.status, path, defaultMessage(fault.status))
         : typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
       send({ status: fault.status, body, type: typeof fault.body === 'object' ? JSON_TYPE : HTML_TYPE, headers });
