@@ -23,6 +23,11 @@ export interface GatewayStack {
   close(): Promise<void>;
 }
 
+/** A gateway stack over one simulated upstream. */
+export interface SimulatorStack<S> extends GatewayStack {
+  readonly sim: S;
+}
+
 export interface GatewayStackOptions {
   /** Let the core's scheduler poll on its own (default false). */
   readonly polling?: boolean;

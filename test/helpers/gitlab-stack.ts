@@ -1,15 +1,13 @@
 import { createGitlabSimulator, type GitlabSimulator, type GitlabSimulatorOptions } from '../../adapters/gitlab/simulator/index.ts';
 import { createGithubSimulator, type GithubSimulator, type GithubSimulatorOptions } from '../../adapters/github/simulator/index.ts';
-import { startGatewayStack, type GatewayStack } from './gateway-stack.ts';
+import { startGatewayStack, type SimulatorStack } from './gateway-stack.ts';
+import { GITHUB_TOKEN, WEBHOOK_SECRET as GITHUB_WEBHOOK_SECRET } from './stack.ts';
 
 export const GITLAB_TOKEN = 'glpat-test-token-0123456789';
 export const GITLAB_WEBHOOK_TOKEN = 'gitlab-hook-secret';
 export const GITLAB_SIGNING_TOKEN = `whsec_${Buffer.from('switchyard-test-signing-key-32by').toString('base64')}`;
-const GITHUB_TOKEN = 'ghp_test_token';
-const GITHUB_WEBHOOK_SECRET = 'test-webhook-secret';
 
-export interface GitlabStack extends GatewayStack {
-  readonly sim: GitlabSimulator;
+export interface GitlabStack extends SimulatorStack<GitlabSimulator> {
   readonly github: GithubSimulator | null;
   /** POSTs a raw webhook delivery to /webhooks/gl. */
   post(body: string, headers: Record<string, string>): Promise<{ status: number; body: unknown }>;

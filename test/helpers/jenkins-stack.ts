@@ -1,13 +1,11 @@
 import { createJenkinsSimulator, type JenkinsSimulator, type JenkinsSimulatorOptions } from '../../adapters/jenkins/simulator/index.ts';
-import { startGatewayStack, type GatewayStack } from './gateway-stack.ts';
+import { startGatewayStack, type SimulatorStack } from './gateway-stack.ts';
 
 export const JENKINS_USER = 'switchyard-bot';
 export const JENKINS_TOKEN = 'jenkins-test-api-token';
 export const NOTIFY_SECRET = 'jenkins-notify-secret';
 
-export interface JenkinsStack extends GatewayStack {
-  readonly sim: JenkinsSimulator;
-}
+export type JenkinsStack = SimulatorStack<JenkinsSimulator>;
 
 export interface JenkinsStackOptions {
   readonly sim?: Omit<JenkinsSimulatorOptions, 'user' | 'apiToken'>;

@@ -1,13 +1,11 @@
 import type { Client } from 'graphql-ws';
 import { createGithubSimulator, type GithubSimulator, type GithubSimulatorOptions } from '../../adapters/github/simulator/index.ts';
-import { startGatewayStack, type GatewayStack } from './gateway-stack.ts';
+import { startGatewayStack, type SimulatorStack } from './gateway-stack.ts';
 
 export const WEBHOOK_SECRET = 'test-webhook-secret';
 export const GITHUB_TOKEN = 'ghp_test_token';
 
-export interface Stack extends GatewayStack {
-  readonly sim: GithubSimulator;
-}
+export type Stack = SimulatorStack<GithubSimulator>;
 
 export interface StackOptions {
   readonly sim?: Omit<GithubSimulatorOptions, 'webhook' | 'token'>;
