@@ -275,21 +275,9 @@ export function pipelineDetail(base: UrlBase, world: World, p: SimPipeline): Jso
   };
 }
 
+/** A job's `runner`: the same basic runner entity as the list items. */
 export function runnerInJob(world: World, r: SimRunner): Json {
-  return {
-    id: r.id,
-    description: r.description,
-    ip_address: null,
-    active: !r.paused,
-    paused: r.paused,
-    is_shared: r.type === 'instance_type',
-    runner_type: r.type,
-    name: 'gitlab-runner',
-    online: r.online,
-    created_at: r.createdAt,
-    status: world.runnerStatus(r),
-    job_execution_status: r.jobId === null ? 'idle' : 'active',
-  };
+  return runnerListItem(world, r);
 }
 
 function runnerManager(world: World, r: SimRunner): Json {
@@ -385,7 +373,7 @@ export function runnerJob(base: UrlBase, world: World, j: SimJob): Json {
   };
 }
 
-/** Runner list items (GET /runners, /runners/all, /groups/:id/runners, /projects/:id/runners). */
+/** The basic runner entity: list items (GET /runners, /runners/all, /groups/:id/runners, /projects/:id/runners) and a job's `runner`. */
 export function runnerListItem(world: World, r: SimRunner): Json {
   return {
     id: r.id,
