@@ -1,4 +1,4 @@
-import { matchesPipelineQuery, newestPipelineFirst, singleUpstreamStatusFilter } from '../../src/adapter-kit/pipeline-query.ts';
+import { listPagePlan, matchesPipelineQuery, newestPipelineFirst, singleUpstreamStatusFilter } from '../../src/adapter-kit/pipeline-query.ts';
 import type { PipelineQuery } from '../../src/adapter-contract.ts';
 import type { CiStatus, PipelineModel, RunnerModel } from '../../src/model.ts';
 import type { GithubClient, Params } from './client.ts';
@@ -45,9 +45,7 @@ export async function listPipelines(
   const projectIds = query.projectNativeIds
     ? [...new Set(query.projectNativeIds.map((id) => formatProjectId(id)))].filter((id) => deps.projects.covers(id))
     : await deps.projects.ids();
-  const perPage = Math.min(limit, 100);
-  const localFiltering = query.status !== undefined && query.status.length > 0 && status === undefined;
-  const maxPages = Math.ceil(limit / perPage) + (localFiltering ? 2 : 0);
+  const { perPage, maxPages } = listPagePlan(limit, query.status, status);
   const params: Params = {
     per_page: perPage,
     branch: query.branch,

@@ -1,4 +1,4 @@
-import { matchesPipelineQuery, newestPipelineFirst, singleUpstreamStatusFilter } from '../../src/adapter-kit/pipeline-query.ts';
+import { listPagePlan, matchesPipelineQuery, newestPipelineFirst, singleUpstreamStatusFilter } from '../../src/adapter-kit/pipeline-query.ts';
 import type { PipelineQuery } from '../../src/adapter-contract.ts';
 import type { CiStatus, PipelineModel } from '../../src/model.ts';
 import { seg, type GitlabClient, type Params } from './client.ts';
@@ -36,9 +36,7 @@ export async function listPipelines(
   if (status === null) return [];
   const all = await deps.projects.ids();
   const projectIds = query.projectNativeIds ? [...new Set(query.projectNativeIds)].filter((id) => all.includes(id)) : all;
-  const perPage = Math.min(limit, 100);
-  const localFiltering = query.status !== undefined && query.status.length > 0 && status === undefined;
-  const maxPages = Math.ceil(limit / perPage) + (localFiltering ? 2 : 0);
+  const { perPage, maxPages } = listPagePlan(limit, query.status, status);
   const params: Params = {
     order_by: 'id',
     sort: 'desc',

@@ -43,3 +43,19 @@ export function singleUpstreamStatusFilter<V extends string>(
   if (values.size === 0) return null;
   return values.size === 1 ? [...values][0] : undefined;
 }
+
+/**
+ * How many pages `listPipelines` reads per project from a paged REST listing:
+ * pages of min(limit, 100), ceil(limit / perPage) of them, plus up to 2 more
+ * when some of the requested statuses could not be filtered upstream
+ * (`upstreamStatus` undefined) and are filtered locally.
+ */
+export function listPagePlan(
+  limit: number,
+  requestedStatuses: readonly CiStatus[] | undefined,
+  upstreamStatus: string | undefined,
+): { readonly perPage: number; readonly maxPages: number } {
+  const perPage = Math.min(limit, 100);
+  const localFiltering = requestedStatuses !== undefined && requestedStatuses.length > 0 && upstreamStatus === undefined;
+  return { perPage, maxPages: Math.ceil(limit / perPage) + (localFiltering ? 2 : 0) };
+}
