@@ -1,26 +1,28 @@
 /**
  * The HTTP server of a CI-system simulator: listens on 127.0.0.1 (port 0 for
- * an ephemeral one), answers a 500 in the simulated API's dialect when the
- * handler throws, and on stop releases responses held open by a hang fault
- * and drops keep-alive connections so nothing keeps the process alive.
+ * an ephemeral one), keeps the request log and the injected fault (hand it to
+ * the handler as its FaultScope), answers a 500 in the simulated API's dialect
+ * when the handler throws, and on stop releases responses held open by a hang
+ * fault and drops keep-alive connections so nothing keeps the process alive.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SimRequestRecord } from './sim-faults.ts';
+import type { FaultScope, SimFault, SimRequestRecord } from './sim-faults.ts';
 
 export interface LoopbackServerOptions {
   /** Default 0 (ephemeral); the bound port is known after start(). */
   readonly port?: number;
   readonly handler: (req: http.IncomingMessage, res: http.ServerResponse) => void;
-  /** Logs a request; used for one the handler threw on (status 500). */
-  readonly record: (r: SimRequestRecord) => void;
   /** The 500 answered when the handler throws. */
   readonly crashReply: (err: unknown) => { readonly contentType: string; readonly body: string };
 }
 
-export class LoopbackServer {
-  /** Responses held open (hang faults); give it to the handler, stop() destroys them. */
+export class LoopbackServer implements FaultScope {
+  /** Every request (path with query) in arrival order; hung ones with status 0. */
+  readonly requests: SimRequestRecord[] = [];
+  /** Responses held open (hang faults); stop() destroys them. */
   readonly hung = new Set<http.ServerResponse>();
+  private currentFault: SimFault | null = null;
   private readonly server: http.Server;
   private port: number;
   private started = false;
@@ -31,12 +33,26 @@ export class LoopbackServer {
       try {
         options.handler(req, res);
       } catch (err) {
-        options.record({ method: req.method ?? 'GET', path: req.url ?? '/', status: 500 });
+        this.record({ method: req.method ?? 'GET', path: req.url ?? '/', status: 500 });
         const reply = options.crashReply(err);
         if (!res.headersSent) res.writeHead(500, { 'content-type': reply.contentType });
         res.end(reply.body);
       }
     });
+  }
+
+  readonly record = (r: SimRequestRecord): void => {
+    this.requests.push(r);
+  };
+
+  readonly fault = (): SimFault | null => this.currentFault;
+
+  setFault(fault: SimFault | null): void {
+    this.currentFault = fault;
+  }
+
+  resetRequests(): void {
+    this.requests.length = 0;
   }
 
   /** `http://127.0.0.1:PORT` (no trailing slash); the configured port until start() binds. */

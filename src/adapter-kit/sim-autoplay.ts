@@ -51,3 +51,10 @@ export abstract class SimAutoplay<E> {
   /** Applies one transition to the world and returns its events (none: nothing to send). */
   protected abstract choose(): E[];
 }
+
+/** The deterministic counterpart of autoplay: runs `step` until it reports that nothing can move (at most `maxSteps` times). */
+export async function runUntilIdle(step: () => Promise<boolean>, maxSteps = 10_000): Promise<void> {
+  for (let i = 0; i < maxSteps; i++) {
+    if (!(await step())) return;
+  }
+}

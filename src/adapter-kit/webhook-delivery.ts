@@ -56,3 +56,17 @@ export function postOnce(url: string, headers: Record<string, string>, body: str
     req.end(payload);
   });
 }
+
+/**
+ * A manual redelivery for a simulator's control API: resolves with the
+ * receiver's HTTP status; rejects when no webhook is configured or the
+ * receiver could not be reached.
+ */
+export async function redeliverOrThrow(
+  sender: { redeliver(id: string): Promise<number | 'error'> } | undefined, id: string,
+): Promise<number> {
+  if (!sender) throw new Error('no webhook configured');
+  const status = await sender.redeliver(id);
+  if (status === 'error') throw new Error(`redelivery of ${id} failed to connect`);
+  return status;
+}

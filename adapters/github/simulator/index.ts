@@ -6,6 +6,8 @@
  */
 import * as P from './payloads.ts';
 import { LoopbackServer } from '../../../src/adapter-kit/loopback-server.ts';
+import { runUntilIdle } from '../../../src/adapter-kit/sim-autoplay.ts';
+import { redeliverOrThrow } from '../../../src/adapter-kit/webhook-delivery.ts';
 import { createRandom } from '../../../src/adapter-kit/seeded-random.ts';
 import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomRunSpec } from './scenario.ts';
@@ -102,12 +104,9 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
   world.seedHistory(options.history ?? 5, (repo) => randomRunSpec(random, repo, { allowMacos: false }));
 
   const htmlBase = options.htmlUrl ?? 'https://github.com';
-  const requests: RequestRecord[] = [];
-  let fault: Fault | null = null;
   const loop = new LoopbackServer({
     port: options.port,
     handler: (req, res) => handler(req, res),
-    record: (r) => requests.push(r),
     crashReply: (err) => ({
       contentType: 'application/json; charset=utf-8',
       body: JSON.stringify({ message: `Simulator error: ${String(err)}`, documentation_url: 'https://docs.github.com/rest', status: '500' }),
@@ -129,8 +128,8 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
     base,
     token: options.token,
     now,
-    fault: () => fault,
-    record: (r) => requests.push(r),
+    fault: loop.fault,
+    record: loop.record,
     hung: loop.hung,
   });
 
@@ -188,11 +187,7 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
       return { runId: run.id, jobIds: [...run.jobIds] };
     },
     step,
-    async runUntilIdle(maxSteps = 10_000) {
-      for (let i = 0; i < maxSteps; i++) {
-        if (!(await step())) return;
-      }
-    },
+    runUntilIdle: (maxSteps) => runUntilIdle(step, maxSteps),
     setWebhook,
     setRunnerStatus(name, status) {
       const r = world.runners.find((x) => x.name === name);
@@ -202,21 +197,12 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
     get deliveries() {
       return sender?.deliveries ?? [];
     },
-    async redeliver(deliveryId) {
-      if (!sender) throw new Error('no webhook configured');
-      const status = await sender.redeliver(deliveryId);
-      if (status === 'error') throw new Error(`redelivery of ${deliveryId} failed to connect`);
-      return status;
-    },
+    redeliver: (deliveryId) => redeliverOrThrow(sender, deliveryId),
     get requests() {
-      return requests;
+      return loop.requests;
     },
-    resetRequests() {
-      requests.length = 0;
-    },
-    setFault(f) {
-      fault = f;
-    },
+    resetRequests: () => loop.resetRequests(),
+    setFault: (f) => loop.setFault(f),
     world: {
       runs: (repo) => (repo ? world.runsOf(repo) : [...world.runs.values()].sort((a, b) => b.id - a.id)),
       jobs: (runId) => (runId === undefined ? [...world.jobs.values()].sort((a, b) => a.id - b.id) : world.jobsOf(runId)),

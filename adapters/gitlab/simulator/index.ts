@@ -7,6 +7,8 @@
  */
 import * as P from './payloads.ts';
 import { LoopbackServer } from '../../../src/adapter-kit/loopback-server.ts';
+import { runUntilIdle } from '../../../src/adapter-kit/sim-autoplay.ts';
+import { redeliverOrThrow } from '../../../src/adapter-kit/webhook-delivery.ts';
 import { createRandom } from '../../../src/adapter-kit/seeded-random.ts';
 import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomPipelineSpec } from './scenario.ts';
@@ -113,12 +115,9 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
   });
   world.seedHistory(options.history ?? 5, (project) => randomPipelineSpec(random, project, { history: true }));
 
-  const requests: RequestRecord[] = [];
-  let fault: Fault | null = null;
   const loop = new LoopbackServer({
     port: options.port,
     handler: (req, res) => handler(req, res),
-    record: (r) => requests.push(r),
     crashReply: (err) => ({ contentType: 'application/json', body: JSON.stringify({ message: `500 Internal Server Error: ${String(err)}` }) }),
   });
   const base = (): P.UrlBase => ({ api: `${loop.origin}/api/v4`, web: loop.origin });
@@ -132,7 +131,7 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
   if (options.webhook) setWebhook(options.webhook);
 
   const handler = createRestHandler({
-    world, base, token: options.token, now, fault: () => fault, record: (r) => requests.push(r), hung: loop.hung,
+    world, base, token: options.token, now, fault: loop.fault, record: loop.record, hung: loop.hung,
   });
 
   /** Builds every body now (a snapshot of this transition), then delivers them in order. */
@@ -214,11 +213,7 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
       await emit(world.cancelPipeline(p));
     },
     step,
-    async runUntilIdle(maxSteps = 10_000) {
-      for (let i = 0; i < maxSteps; i++) {
-        if (!(await step())) return;
-      }
-    },
+    runUntilIdle: (maxSteps) => runUntilIdle(step, maxSteps),
     setRunnerStatus(description, s) {
       const r = world.runners.find((x) => x.description === description);
       if (!r) throw new Error(`unknown runner ${description}`);
@@ -227,21 +222,12 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
     get deliveries() {
       return sender?.deliveries ?? [];
     },
-    async redeliver(id) {
-      if (!sender) throw new Error('no webhook configured');
-      const status = await sender.redeliver(id);
-      if (status === 'error') throw new Error(`redelivery of ${id} failed to connect`);
-      return status;
-    },
+    redeliver: (id) => redeliverOrThrow(sender, id),
     get requests() {
-      return requests;
+      return loop.requests;
     },
-    resetRequests() {
-      requests.length = 0;
-    },
-    setFault(f) {
-      fault = f;
-    },
+    resetRequests: () => loop.resetRequests(),
+    setFault: (f) => loop.setFault(f),
     world: {
       pipelines: (project) => {
         if (project === undefined) return [...world.pipelines.values()].sort((a, b) => b.id - a.id);

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LoopbackServer } from '../../../src/adapter-kit/loopback-server.ts';
+import { runUntilIdle } from '../../../src/adapter-kit/sim-autoplay.ts';
 import { createHttpHandler, type Fault, type RequestRecord } from './http.ts';
 import { Notifier, type NotifyTarget, type Push } from './notify.ts';
 import { createRandom } from '../../../src/adapter-kit/seeded-random.ts';
@@ -117,12 +118,9 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
   const world = new World({ now, random, agents: options.agents ?? DEFAULT_AGENTS, jobs: options.jobs ?? 'default' });
   world.seedHistory(options.history ?? 3);
 
-  const requests: RequestRecord[] = [];
-  let fault: Fault | null = null;
   const loop = new LoopbackServer({
     port: options.port,
     handler: (req, res) => handler(req, res),
-    record: (r) => requests.push(r),
     crashReply: (err) => ({ contentType: 'text/html;charset=utf-8', body: `Simulator error: ${String(err)}` }),
   });
   /** Jenkins root URL with trailing slash. */
@@ -140,8 +138,8 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
     apiToken: options.apiToken,
     requireCrumb: options.requireCrumb ?? false,
     sessionId,
-    fault: () => fault,
-    record: (r) => requests.push(r),
+    fault: loop.fault,
+    record: loop.record,
     hung: loop.hung,
     emit: (events) => void emit(events),
   });
@@ -203,23 +201,15 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
       if (!world.approve(build)) throw new Error(`${jobName} #${buildNumber} is not waiting for input`);
     },
     step,
-    async runUntilIdle(maxSteps = 10_000) {
-      for (let i = 0; i < maxSteps; i++) {
-        if (!(await step())) return;
-      }
-    },
+    runUntilIdle: (maxSteps) => runUntilIdle(step, maxSteps),
     setAgent(name, s) {
       world.setAgent(name, s);
     },
     get requests() {
-      return requests;
+      return loop.requests;
     },
-    resetRequests() {
-      requests.length = 0;
-    },
-    setFault(f) {
-      fault = f;
-    },
+    resetRequests: () => loop.resetRequests(),
+    setFault: (f) => loop.setFault(f),
     get pushes() {
       return notifier.pushes;
     },
