@@ -5,19 +5,23 @@
  * it listens. Exits on SIGTERM/SIGINT or when its stdin closes (the parent
  * died), so it never outlives the benchmark (bench/lib/child-lifecycle.ts).
  *
- * Input: env BENCH_GATEWAY = JSON { simUrl, token, webhookSecret, config? }.
+ * Input: env BENCH_GATEWAY = JSON { simUrl, token, webhookSecret, config?, statsEveryMs? }.
+ * With `statsEveryMs` it also prints a `{"stats":…}` line at that interval
+ * (bench/lib/gateway-stats.ts): event-loop delay, RSS and heap, for the soak.
  */
 import { pino } from 'pino';
 import { adapterFactories } from '../src/adapters.ts';
 import { validateConfig } from '../src/config/load-config.ts';
 import { createGateway } from '../src/server/create-gateway.ts';
 import { serveBenchChild } from './lib/child-lifecycle.ts';
+import { reportGatewayStats } from './lib/gateway-stats.ts';
 
 interface ChildInput {
   simUrl: string;
   token: string;
   webhookSecret: string;
   config?: Record<string, unknown>;
+  statsEveryMs?: number;
 }
 
 const input = JSON.parse(process.env.BENCH_GATEWAY ?? 'null') as ChildInput | null;
@@ -50,6 +54,7 @@ const config = validateConfig(
 );
 const gateway = createGateway({ config, factories: adapterFactories, log: pino({ level: 'silent' }), polling: false });
 
+if (input.statsEveryMs) reportGatewayStats(input.statsEveryMs);
 await serveBenchChild({
   listen: async () => (await gateway.listen(0, '127.0.0.1')).port,
   close: () => gateway.close(),

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import type { GatewayStats } from './gateway-stats.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = fileURLToPath(new URL('../gateway-process.ts', import.meta.url));
@@ -19,6 +20,10 @@ export interface GatewayChild {
   cpuMs(): number | null;
   /** Null while running; how it ended (and the tail of its stderr) once it exited. */
   exited(): { code: number | null; signal: string | null; stderr: string } | null;
+  /** Each `{"stats":…}` line the child printed (only with `statsEveryMs`), oldest first. */
+  readonly stats: readonly GatewayStats[];
+  /** Restarts the child's since-start event-loop histogram (SIGUSR2). */
+  resetStats(): void;
   stop(): Promise<void>;
 }
 
@@ -78,6 +83,8 @@ export async function startGatewayChild(input: {
   entry?: string;
   /** Extra node flags placed before the script (e.g. `--cpu-prof`). */
   nodeFlags?: string[];
+  /** Ask the child for a stats line at this interval (bench/lib/gateway-stats.ts). */
+  statsEveryMs?: number;
 }): Promise<GatewayChild> {
   const nodeArgs = [...(input.nodeFlags ?? []), '--import', 'tsx', input.entry ?? ENTRY];
   const pin = input.cpu !== undefined && HAS_TASKSET;
@@ -87,7 +94,7 @@ export async function startGatewayChild(input: {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
-      BENCH_GATEWAY: JSON.stringify({ simUrl: input.simUrl, token: input.token, webhookSecret: input.webhookSecret, config: input.config }),
+      BENCH_GATEWAY: JSON.stringify({ simUrl: input.simUrl, token: input.token, webhookSecret: input.webhookSecret, config: input.config, statsEveryMs: input.statsEveryMs }),
     },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -128,8 +135,16 @@ export async function startGatewayChild(input: {
     child.once('exit', (code, signal) => fail(new Error(`gateway child exited early (code ${code}, signal ${signal}); stderr: ${stderr}`)));
     child.once('error', (error) => fail(error));
   });
-  // Keep draining stdout so the child never blocks on a full pipe.
-  child.stdout!.resume();
+  // Keep draining stdout so the child never blocks on a full pipe, keeping its stats lines.
+  const stats: GatewayStats[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (!line.startsWith('{"stats"')) return;
+    try {
+      stats.push((JSON.parse(line) as { stats: GatewayStats }).stats);
+    } catch {
+      // a torn line is skipped
+    }
+  });
 
   return {
     port: ready.port,
@@ -138,6 +153,8 @@ export async function startGatewayChild(input: {
     rssBytes: () => readRssBytes(ready.pid),
     cpuMs: () => readCpuMs(ready.pid),
     exited: () => (exitInfo && !stopping ? { ...exitInfo, stderr } : null),
+    stats,
+    resetStats: () => void child.kill('SIGUSR2'),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       stopping = true;

@@ -14,6 +14,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { signature, type GithubSimulator } from '../../adapters/github/simulator/index.ts';
 import { startGatewayChild, type GatewayChild } from '../lib/gateway-child.ts';
+import type { GatewayStats } from '../lib/gateway-stats.ts';
 import { mb, round, sleep, summarize, type Summary } from '../lib/stats.ts';
 import { jobBody, PHASES, type JobTemplates } from '../lib/webhook-templates.ts';
 
@@ -36,6 +37,10 @@ export interface LatencyCellOptions {
   gatewayCpu?: number;
   /** Index of this cell, used to keep job ids distinct across cells. */
   cellIndex: number;
+  /** Have the gateway report event-loop delay, RSS and heap at this interval (the soak). */
+  statsEveryMs?: number;
+  /** Called about once a second during the measured run (progress for long runs). */
+  onProgress?: (p: { elapsedSec: number; sent: number; delivered: number }) => void;
 }
 
 export interface LatencyCellResult {
@@ -71,6 +76,8 @@ export interface LatencyCellResult {
   windowMs: number;
   /** Wall time of each stage of the cell, ms. */
   phaseMs: Record<string, number>;
+  /** The gateway's stats lines from the measured run (only with `statsEveryMs`); `since` starts at t0. */
+  gatewayStats: GatewayStats[];
 }
 
 export interface JsonResponse {
@@ -217,7 +224,7 @@ export async function runLatencyCell(o: LatencyCellOptions): Promise<LatencyCell
     mark = now;
   };
   const gw: GatewayChild = await startGatewayChild({
-    simUrl: o.sim.url, token: o.token, webhookSecret: o.secret, cpu: o.gatewayCpu,
+    simUrl: o.sim.url, token: o.token, webhookSecret: o.secret, cpu: o.gatewayCpu, statsEveryMs: o.statsEveryMs,
     // All bench subscribers are one anonymous identity; lift the per-identity connection cap (default 50).
     config: { limits: { maxConnectionsPerIdentity: 1_000_000 } },
   });
@@ -370,6 +377,11 @@ export async function runLatencyCell(o: LatencyCellOptions): Promise<LatencyCell
     intendedOf = (seq) => t0 + seq * gap;
     const gwCpu0 = gw.cpuMs();
     const loadCpu0 = process.cpuUsage();
+    if (o.statsEveryMs) gw.resetStats();
+    const statsFrom = gw.stats.length;
+    const progress = o.onProgress
+      ? setInterval(() => o.onProgress!({ elapsedSec: Math.round((performance.now() - t0) / 1000), sent: sends.length, delivered }), 1000)
+      : undefined;
     await sendOnSchedule(
       bodies, o.ratePerSec, t0,
       (k, body, intended) => {
@@ -393,6 +405,8 @@ export async function runLatencyCell(o: LatencyCellOptions): Promise<LatencyCell
     // Wait for every expected event, for at most drainMs after the last scheduled send.
     const drainUntil = lastIntended + o.drainMs;
     while (delivered < S * N && performance.now() < drainUntil) await sleep(10);
+    clearInterval(progress);
+    const gatewayStats = gw.stats.slice(statsFrom);
     const gwCpu1 = gw.cpuMs();
     const loadCpu1 = process.cpuUsage(loadCpu0);
     const windowEnd = Math.max(lastReceipt, lastIntended);
@@ -436,6 +450,7 @@ export async function runLatencyCell(o: LatencyCellOptions): Promise<LatencyCell
       loadCpuPct: windowMs > 0 ? round(((loadCpu1.user + loadCpu1.system) / 1000 / windowMs) * 100, 0) : null,
       windowMs: round(windowMs, 0)!,
       phaseMs,
+      gatewayStats,
     };
   } finally {
     await Promise.race([Promise.allSettled(clients.map((c) => c.dispose())), sleep(5000)]);
