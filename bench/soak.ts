@@ -7,10 +7,14 @@
  * - row 11, soak: 500 subscribers × 10 webhooks/s for 30 min; goal RSS growth
  *   < 10 % after warm-up, event-loop delay p99 < 50 ms, 0 lost.
  *
- * Both reuse the latency cell of `npm run bench` (bench/scenarios/webhook-latency.ts):
+ * - row 9, capacity: webhooks at 50/s while subscribers are added 500 → 4,000
+ *   (20 s a step); reports the knee (last step with p99 ≤ 250 ms), shedding,
+ *   event-loop delay and RSS per step (bench/scenarios/capacity.ts).
+ *
+ * Load and soak reuse the latency cell of `npm run bench` (bench/scenarios/webhook-latency.ts):
  * a fresh gateway child pinned to CPU 0, the load pinned to CPU 1, an open-loop
  * sender, latency from each webhook's scheduled time. `--quick` runs each for
- * 1 min (a smoke check of the harness); `--only=load` or `--only=soak` runs one.
+ * 1 min (a smoke check of the harness); `--only=load,soak,capacity` picks runs.
  * Writes bench/results/soak.json.
  */
 import { execFileSync } from 'node:child_process';
@@ -22,6 +26,7 @@ import { HAS_TASKSET, killAllChildren } from './lib/gateway-child.ts';
 import type { GatewayStats } from './lib/gateway-stats.ts';
 import { round } from './lib/stats.ts';
 import { captureJobTemplates } from './lib/webhook-templates.ts';
+import { runCapacity, type CapacityResult } from './scenarios/capacity.ts';
 import { runLatencyCell, type LatencyCellResult } from './scenarios/webhook-latency.ts';
 
 const TOKEN = 'ghp_bench_token';
@@ -44,7 +49,9 @@ const ROWS: Row[] = [
   { name: 'soak', anchorRow: 11, subscribers: 500, ratePerSec: 10, durationSec: minutes(30) * 60, warmupShare: 0.1 },
 ].filter((r) => !onlyArg || onlyArg.split(',').includes(r.name)) as Row[];
 
-const budgetMs = ROWS.reduce((sum, r) => sum + r.durationSec * 1000 + 180_000, 0);
+const CAPACITY = { steps: quick ? [250, 500] : [500, 1000, 2000, 3000, 4000], stepSec: quick ? 8 : 20, ratePerSec: 50, p99BoundMs: 250 };
+const runsCapacity = !onlyArg || onlyArg.split(',').includes('capacity');
+const budgetMs = ROWS.reduce((sum, r) => sum + r.durationSec * 1000 + 180_000, 0) + (runsCapacity ? 300_000 : 0);
 function abort(reason: string, code = 1): never {
   process.stderr.write(`soak: ${reason}\n`);
   killAllChildren();
@@ -93,6 +100,11 @@ for (const [i, row] of ROWS.entries()) {
   });
   results.push({ row, cell, memory: memoryGrowth(cell.gatewayStats, row.warmupShare) });
 }
+let capacity: CapacityResult | null = null;
+if (runsCapacity) {
+  process.stderr.write(`capacity (§6 row 9): ${CAPACITY.ratePerSec}/s while subscribers step ${CAPACITY.steps.join(' → ')}, ${CAPACITY.stepSec} s a step\n`);
+  capacity = await runCapacity({ sim, token: TOKEN, secret: SECRET, templates, ...CAPACITY, gatewayCpu: pinned ? 0 : undefined, cellIndex: ROWS.length });
+}
 await sim.stop();
 
 const fmt = (v: unknown) => (v === null || v === undefined ? '–' : String(v));
@@ -105,7 +117,17 @@ for (const { row, cell: c, memory: m } of results) {
     `${fmt(c.latencyMs.p50)} / ${fmt(c.latencyMs.p99)} / ${fmt(c.latencyMs.max)} | ${fmt(m?.rssAfterWarmupMb)} → ${fmt(m?.rssEndMb)} (${fmt(m?.rssPeakMb)}) | ${fmt(m?.rssGrowthPct)} | ` +
     `${fmt(m?.heapAfterWarmupMb)} → ${fmt(m?.heapEndMb)} | ${fmt(m?.eventLoopDelayMs.p99)} / ${fmt(m?.eventLoopDelayMs.max)} | ${fmt(c.gatewayCpuPct)} |`);
 }
+if (capacity) {
+  console.log(`\n## Capacity (row 9): ${capacity.ratePerSec} webhooks/s, subscribers added step by step; knee (p99 ≤ ${CAPACITY.p99BoundMs} ms): ${fmt(capacity.kneeSubscribers)} subscribers; ` +
+    `lost by accepted, never-cut subscribers: ${capacity.lostByLive}; duplicates: ${capacity.duplicates}; webhooks not published: ${capacity.webhookFailures}; gateway ${capacity.gatewayExited ? `EXITED: ${capacity.gatewayExited}` : 'stayed up'}\n`);
+  console.log('| subscribers | live | refused | cut | p50 / p99 / max ms | event-loop delay p99 ms (worst second) | gw RSS MB | gw CPU % |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  const reasons = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${v} ${k}`).join(', ') || '0';
+  for (const s of capacity.steps) {
+    console.log(`| ${s.subscribers} | ${s.live} | ${reasons(s.refused)} | ${reasons(s.cut)} | ${fmt(s.latencyMs.p50)} / ${fmt(s.latencyMs.p99)} / ${fmt(s.latencyMs.max)} | ${fmt(s.eventLoopDelayP99Ms)} | ${fmt(s.gatewayRssMb)} | ${fmt(s.gatewayCpuPct)} |`);
+  }
+}
 const outDir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
-writeFileSync(`${outDir}soak.json`, JSON.stringify({ meta: { quick, loadAvgAtStart, loadAvgAtEnd: os.loadavg(), node: process.version }, results }, null, 2));
+writeFileSync(`${outDir}soak.json`, JSON.stringify({ meta: { quick, loadAvgAtStart, loadAvgAtEnd: os.loadavg(), node: process.version }, results, capacity }, null, 2));
 process.exit(0);
