@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { authConfigSchema } from '../auth/auth-config.ts';
 
+/** Whether `value` is a serialized origin, as browsers send it in the Origin header. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 /** Top-level config. Each backend entry is further validated by its adapter's own schema. */
 export const gatewayConfigSchema = z
   .object({
@@ -13,6 +23,18 @@ export const gatewayConfigSchema = z
         graphiql: z.boolean().default(true),
         /** WebSocket keep-alive: every socket is pinged this often, and terminated if the previous ping went unanswered. */
         keepAliveSeconds: z.number().min(0.05).max(300).default(12),
+        /** Open connections (HTTP, SSE, WebSocket) at once; more are closed on accept. Lowered at start to fit the file-descriptor limit. */
+        maxConnections: z.number().int().min(1).max(1_000_000).default(20_000),
+        /** Request bodies (GraphQL POSTs, webhooks) being read at once; more get 503 with Retry-After. */
+        maxConcurrentBodies: z.number().int().min(1).max(100_000).default(64),
+        /** Cross-origin browser access: allowed origins (exact, e.g. https://ci.example.com); none by default. Also checked on WebSocket upgrades. */
+        cors: z
+          .object({
+            origins: z.array(z.string().refine(isOrigin, 'an origin: scheme://host[:port], no path or trailing slash')).default([]),
+            maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

@@ -69,18 +69,26 @@ export function createOperationAuditor(log: AuditLog) {
  */
 export function useAudit(log: AuditLog): Plugin {
   const record = createOperationAuditor(log);
-  const pending = new WeakMap<Request, { startedAt: number; query?: string; operationName?: string | null; variables?: unknown }>();
+  const pending = new WeakMap<Request, { startedAt: number; params?: boolean; query?: string; operationName?: string | null; variables?: unknown }>();
   return {
     onRequest({ request }) {
       pending.set(request, { startedAt: Date.now() });
     },
     onParams({ request, params }) {
       const p = pending.get(request);
-      if (p) Object.assign(p, { query: params.query, operationName: params.operationName, variables: params.variables });
+      // Params are client input, not yet validated ({"query": 1} reaches here): keep only what has the right type.
+      if (p) {
+        Object.assign(p, {
+          params: true,
+          query: typeof params.query === 'string' ? params.query : undefined,
+          operationName: typeof params.operationName === 'string' ? params.operationName : null,
+          variables: params.variables,
+        });
+      }
     },
     onResultProcess({ request, result, serverContext }) {
       const p = pending.get(request);
-      if (!p || p.query === undefined) return; // GraphiQL page, health checks
+      if (!p?.params) return; // GraphiQL page: no GraphQL params were read
       pending.delete(request);
       const streaming = Symbol.asyncIterator in (result as object);
       const errors = streaming ? undefined : (Array.isArray(result) ? result.flatMap((r) => r.errors ?? []) : ((result as { errors?: ErrorLike[] }).errors ?? undefined));

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { describeAuthPosture } from '../auth/auth-config.ts';
@@ -32,9 +33,15 @@ import { applyRateLimitOverrides, longestWindowMs, useRateLimits } from '../rate
 import { applySharedEvent } from '../state/apply-shared-event.ts';
 import { LiveState } from '../state/live-state.ts';
 import { subscriptionEventFilters } from '../resolvers/subscription-resolvers.ts';
+import { formattedWithoutSuggestion, useNoSuggestions } from '../plugins/use-no-suggestions.ts';
+import { BodySlots, hasBody } from './body-slots.ts';
+import { guardConnectionCapacity, type ConnectionCapacity } from './connection-capacity.ts';
+import { createCorsPolicy } from './cors.ts';
 import { createGraphiQLRenderer } from './graphiql.ts';
 import { attachGraphQLWs } from './graphql-ws.ts';
+import { answerClientError, guardRequestListener } from './listener-guards.ts';
 import { createSchema } from './load-schema.ts';
+import { parseRequestTarget } from './request-target.ts';
 import { sendFetchResponse } from './send-fetch-response.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -115,6 +122,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     graphiql: config.server.graphiql,
     renderGraphiQL: createGraphiQLRenderer(),
     landingPage: false,
+    // yoga's CORS reflects any origin with credentials; ours (server.cors) is an allow-list.
+    cors: false,
     plugins: [
       useAudit(audit),
       ...(persisted ? [persisted.plugin] : []),
@@ -122,6 +131,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       ...(config.limits.csrfPrevention ? [useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-switchyard-client'] })] : []),
       useRateLimits({ store: rateLimitStore, identify: (ctx) => (ctx as GatewayContext).identity.id }),
       usePartialResults(),
+      ...(config.limits.introspection ? [] : [useNoSuggestions()]),
     ],
     logging: {
       debug: (...a: unknown[]) => log.debug(a.map(String).join(' ')),
@@ -161,9 +171,36 @@ export function createGateway(options: GatewayOptions): Gateway {
   /** Open SSE streams, ended on shutdown so their clients reconnect elsewhere. */
   const streams = new Set<ServerResponse>();
 
+  const cors = createCorsPolicy(config.server.cors);
+  const bodySlots = new BodySlots(config.server.maxConcurrentBodies);
+  const refuseBusy = (res: ServerResponse) => {
+    // The body is left unread: close rather than drain it.
+    res.setHeader('retry-after', '1');
+    res.setHeader('connection', 'close');
+    json(res, 503, { errors: [{ message: `Server busy: ${bodySlots.limit} request bodies are being read (server.maxConcurrentBodies); retry`, extensions: { code: 'SERVER_BUSY' } }] });
+  };
+
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    // Preflights come without credentials: answered before authentication.
+    if (cors.answerPreflight(req, res)) return;
+    cors.decorate(req, res);
+    // GraphiQL's page is static and holds no data; everything it queries is authenticated.
+    const wantsGraphiQL = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+    let identity: RequestIdentity = ANONYMOUS;
+    // Credentials travel in headers: checked before the body is read, so a client without them holds no memory.
+    if (!wantsGraphiQL) {
+      const transport = (req.headers.accept ?? '').includes('text/event-stream') ? 'sse' : 'http';
+      const result = await identify({ authorization: req.headers.authorization, apiKeyHeader: header(req.headers['x-api-key']) }, { transport, remoteAddress: req.socket.remoteAddress ?? null });
+      if (isAuthError(result)) {
+        res.setHeader('www-authenticate', 'Bearer realm="switchyard"');
+        if (hasBody(req)) res.setHeader('connection', 'close');
+        return json(res, result.status, { errors: [{ message: result.message, extensions: { code: result.status === 503 ? 'AUTH_UNAVAILABLE' : 'UNAUTHENTICATED' } }] });
+      }
+      identity = result;
+    }
     let body: Buffer | undefined;
     if (req.method === 'POST') {
+      if (!bodySlots.tryTake(req, res)) return refuseBusy(res);
       try {
         body = await readBody(req, config.server.bodyLimitBytes);
       } catch (error) {
@@ -173,18 +210,6 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
         return json(res, 400, { errors: [{ message: 'Could not read the request body' }] });
       }
-    }
-    // GraphiQL's page is static and holds no data; everything it queries is authenticated.
-    const wantsGraphiQL = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
-    let identity: RequestIdentity = ANONYMOUS;
-    if (!wantsGraphiQL) {
-      const transport = (req.headers.accept ?? '').includes('text/event-stream') ? 'sse' : 'http';
-      const result = await identify({ authorization: req.headers.authorization, apiKeyHeader: header(req.headers['x-api-key']) }, { transport, remoteAddress: req.socket.remoteAddress ?? null });
-      if (isAuthError(result)) {
-        res.setHeader('www-authenticate', 'Bearer realm="switchyard"');
-        return json(res, result.status, { errors: [{ message: result.message, extensions: { code: result.status === 503 ? 'AUTH_UNAVAILABLE' : 'UNAUTHENTICATED' } }] });
-      }
-      identity = result;
     }
     const controller = new AbortController();
     res.on('close', () => controller.abort());
@@ -204,26 +229,32 @@ export function createGateway(options: GatewayOptions): Gateway {
     await sendFetchResponse(response, res);
   }
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-    const done = (p: Promise<void>) =>
-      p.catch((error: unknown) => {
-        log.error({ err: error, path: url.pathname }, 'request failed');
-        if (!res.headersSent) json(res, 500, { error: 'internal error' });
-        else res.destroy();
-      });
+  /** Set by listen(): the connection cap and the file-descriptor watch. */
+  let capacity: ConnectionCapacity | null = null;
+
+  // Never a URL from the Host header; failures are answered, never thrown out of the listener.
+  const server = createServer(guardRequestListener(log, async (req, res) => {
+    const url = parseRequestTarget(req.url);
+    if (!url) return json(res, 400, { error: 'bad request target' });
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const backends = Object.fromEntries(registry.all().map((b) => [b.name, b.health.current.state]));
-      return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', backends });
+      return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', backends, ...(capacity ? { connections: await capacity.health() } : {}) });
     }
-    if (url.pathname.startsWith(WEBHOOK_PATH_PREFIX)) return void done(handleWebhook(req, res, url));
-    if (url.pathname === GRAPHQL_PATH) return void done(handleGraphQL(req, res, url));
+    if (url.pathname.startsWith(WEBHOOK_PATH_PREFIX)) {
+      if (!bodySlots.tryTake(req, res)) return refuseBusy(res);
+      return handleWebhook(req, res, url);
+    }
+    if (url.pathname === GRAPHQL_PATH) return handleGraphQL(req, res, url);
     if (url.pathname === '/') {
       res.writeHead(302, { location: GRAPHQL_PATH });
       return void res.end();
     }
     json(res, 404, { error: 'not found' });
+  }));
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    capacity?.noteError(error);
+    answerClientError(error, socket);
   });
   // Slowloris protection; SSE and WebSocket streams are not affected once headers are in.
   server.headersTimeout = 10_000;
@@ -238,6 +269,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     queueLimit: config.subscriptionQueueLimit,
     queueBytes: config.subscriptionQueueBytes,
     keepAliveMs: config.server.keepAliveSeconds * 1000,
+    allowUpgrade: cors.allowsUpgrade,
+    log,
+    ...(config.limits.introspection ? {} : { formatErrors: (errors: readonly GraphQLError[]) => errors.map(formattedWithoutSuggestion) }),
     now: () => now().getTime(),
     ...(persisted ? { resolveDocument: persisted.resolve } : {}),
     auditOperation: createOperationAuditor(audit),
@@ -289,6 +323,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         });
       });
       const address = server.address() as AddressInfo;
+      capacity = guardConnectionCapacity(server, { maxConnections: config.server.maxConnections, log });
+      // After listening: accept-side errors (EMFILE) are logged and served through, never thrown.
+      server.on('error', (error) => {
+        if (!capacity?.noteError(error)) log.error({ err: error.message }, 'server error');
+      });
       if (options.polling !== false) scheduler.start();
       ready = true;
       const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
@@ -301,6 +340,7 @@ export function createGateway(options: GatewayOptions): Gateway {
      */
     async close(graceMs = 5000) {
       ready = false;
+      capacity?.stop();
       await scheduler.stop();
       await graphqlWs.dispose();
       for (const res of streams) res.end();

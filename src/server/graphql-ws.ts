@@ -1,13 +1,15 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { GatewayContext, RequestIdentity } from '../context.ts';
 import type { OperationRecord } from '../plugins/use-audit.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { prepareMultiplexed, type MultiplexedRoot } from './multiplexed-subscribe.ts';
 import { SubscriptionMultiplexer, type FrameSocket } from './subscription-multiplexer.ts';
+import { upgradeGate } from './upgrade-gate.ts';
 
 export interface GraphQLWsOptions {
   readonly path: string;
@@ -34,6 +36,12 @@ export interface GraphQLWsOptions {
   readonly now?: () => number;
   /** Ping interval; a socket that misses one ping is terminated at the next. */
   readonly keepAliveMs: number;
+  /** Upgrade requests from a refused browser Origin get 403 (server.cors). */
+  readonly allowUpgrade?: (req: IncomingMessage) => boolean;
+  /** Failures of the upgrade listener (which never throws out). */
+  readonly log: Logger;
+  /** Rewrites the errors of every `error` message (suggestions stripped when introspection is off). */
+  readonly formatErrors?: (errors: readonly GraphQLError[]) => readonly GraphQLFormattedError[];
 }
 
 
@@ -91,14 +99,9 @@ const limitError = (message: string, code: string) => [new GraphQLError(message,
  */
 export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<string, unknown>, GatewayContext>, options: GraphQLWsOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
-  server.on('upgrade', (req, socket, head) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
-    if (pathname !== options.path) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-      return;
-    }
+  server.on('upgrade', upgradeGate({ path: options.path, allowUpgrade: options.allowUpgrade, log: options.log }, (req, socket, head) => {
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-  });
+  }));
 
   const connections = new WeakMap<WebSocket, ConnectionState>();
   const perIdentity = new Map<string, number>();
@@ -208,8 +211,9 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
       onComplete: (ctx, id) => {
         connections.get(ctx.extra.socket)?.active.delete(id);
       },
-      onError: (ctx, id) => {
+      onError: (ctx, id, _payload, errors) => {
         connections.get(ctx.extra.socket)?.active.delete(id);
+        return options.formatErrors?.(errors);
       },
     },
     wss,

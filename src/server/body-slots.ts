@@ -1,0 +1,47 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** Whether a request carries a body to read (a declared length above 0, or chunked). */
+export function hasBody(req: IncomingMessage): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  const length = Number(req.headers['content-length'] ?? 0);
+  return !Number.isFinite(length) || length > 0;
+}
+
+/**
+ * A cap on request bodies being read at once (GraphQL POSTs and webhooks), so
+ * slow or half-sent bodies cannot hold memory without bound: bodies × the
+ * body limit at most. A slot is held until the body has been read or the
+ * request is gone.
+ */
+export class BodySlots {
+  private reading = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Bodies being read now. */
+  get size(): number {
+    return this.reading;
+  }
+
+  /**
+   * Takes a slot for `req`'s body; false when all are taken (answer 503).
+   * Requests without a body need none. Released when the body has been read,
+   * or when the response is done or the connection gone (an unread body is
+   * then discarded by Node, not held, and `req` may never emit again).
+   */
+  tryTake(req: IncomingMessage, res: ServerResponse): boolean {
+    if (!hasBody(req)) return true;
+    if (this.reading >= this.limit) return false;
+    this.reading++;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      this.reading--;
+    };
+    req.once('end', release);
+    req.once('error', release);
+    res.once('close', release);
+    return true;
+  }
+}
