@@ -34,6 +34,7 @@ import { LiveState } from '../state/live-state.ts';
 import { subscriptionEventFilters } from '../resolvers/subscription-resolvers.ts';
 import { createGraphiQLRenderer } from './graphiql.ts';
 import { attachGraphQLWs } from './graphql-ws.ts';
+import { IdentitySlots, slotKeyOf } from './identity-slots.ts';
 import { createSchema } from './load-schema.ts';
 import { sendFetchResponse } from './send-fetch-response.ts';
 
@@ -61,6 +62,8 @@ export interface Gateway {
   readonly audit: AuditLog;
   /** Live subscriptions on every transport (a multiplexed group of identical ones counts each member). */
   readonly subscriptionCount: number;
+  /** Per-identity connection slots held by WebSocket connections and SSE streams (0 when none is open). */
+  readonly connectionSlots: number;
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']): Promise<void>;
   close(graceMs?: number): Promise<void>;
@@ -160,6 +163,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   let ready = false;
   /** Open SSE streams, ended on shutdown so their clients reconnect elsewhere. */
   const streams = new Set<ServerResponse>();
+  /** One pool for WebSockets and SSE streams: the per-identity connection limit holds on every transport. */
+  const identitySlots = new IdentitySlots(config.limits.maxConnectionsPerIdentity);
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     let body: Buffer | undefined;
@@ -185,6 +190,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         return json(res, result.status, { errors: [{ message: result.message, extensions: { code: result.status === 503 ? 'AUTH_UNAVAILABLE' : 'UNAUTHENTICATED' } }] });
       }
       identity = result;
+      const open = () => !req.socket.destroyed && !res.writableEnded;
+      if (transport === 'sse' && !identitySlots.acquire(slotKeyOf(identity, req.socket.remoteAddress), res, open)) {
+        return json(res, 429, { errors: [{ message: `Too many connections for this identity (limit ${identitySlots.max})`, extensions: { code: 'CONNECTION_LIMIT' } }] });
+      }
     }
     const controller = new AbortController();
     res.on('close', () => controller.abort());
@@ -234,6 +243,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxPayloadBytes: 64 * 1024,
     maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
     maxConnectionsPerIdentity: config.limits.maxConnectionsPerIdentity,
+    identitySlots,
+    onInternalError: (error) => log.error({ err: error }, 'WebSocket handler failed'),
     subscriptionEventFilters,
     queueLimit: config.subscriptionQueueLimit,
     queueBytes: config.subscriptionQueueBytes,
@@ -241,12 +252,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     now: () => now().getTime(),
     ...(persisted ? { resolveDocument: persisted.resolve } : {}),
     auditOperation: createOperationAuditor(audit),
-    identify: async ({ connectionParams, headers }) => {
+    identify: async ({ connectionParams, headers, remoteAddress }) => {
       const param = (k: string) => (typeof connectionParams?.[k] === 'string' ? (connectionParams[k] as string) : undefined);
       const result = await identify({
         authorization: param('authorization') ?? param('Authorization') ?? header(headers.authorization),
         apiKeyHeader: param('apiKey') ?? param('x-api-key') ?? header(headers['x-api-key']),
-      }, { transport: 'ws', remoteAddress: null });
+      }, { transport: 'ws', remoteAddress });
       return isAuthError(result) ? null : result;
     },
     // Credentials that expire or are revoked end the connection within a second (4403).
@@ -272,6 +283,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     get subscriptionCount(): number {
       const { groups, members } = graphqlWs.multiplexed;
       return bus.subscriberCount - groups + members;
+    },
+    get connectionSlots(): number {
+      return identitySlots.total;
     },
     /** Applies a reloaded `auth.apiKeys`: revoked or removed keys are refused, their live streams end. */
     async reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']) {
