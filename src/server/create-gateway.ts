@@ -287,7 +287,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     get connectionSlots(): number {
       return identitySlots.total;
     },
-    /** Applies a reloaded `auth.apiKeys`: revoked or removed keys are refused, their live streams end. */
+    /** Applies a reloaded `auth.apiKeys`: revoked or removed keys are refused; live streams of a key whose grant changed end. */
     async reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']) {
       (await authenticator).updateApiKeys(apiKeys);
     },
