@@ -213,13 +213,15 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions = {}): ApiKe
     const bad = revokedOrExpired(entry, now);
     if (bad) return bad;
 
-    const verifiedHash = entry.hash;
+    const verified = { hash: entry.hash, scopeKey: scopeOf(entry).key, expiresAt: entry.expiresAt };
     const keyId = entry.id;
     const current = options.currentKeys;
+    // A live stream keeps the grant it was opened with, so any change to that grant ends it (the client
+    // reconnects under the new one): revocation, removal, re-hashing, narrowed or widened scopes, a new expiry.
     const isRevoked = (): boolean => {
       const list = current ? current() : configuredKeys;
       const e = list.find((k) => k.id === keyId);
-      return !e || e.hash !== verifiedHash || e.revoked === true;
+      return !e || e.hash !== verified.hash || e.revoked === true || e.expiresAt !== verified.expiresAt || scopeOf(e).key !== verified.scopeKey;
     };
     return Object.freeze({
       id: `key:${entry.id}`,

@@ -21,7 +21,8 @@ export interface Identity {
   readonly fingerprint?: string;
   /**
    * Re-checked by long-lived connections: true once the credential was
-   * revoked (API key marked `revoked`, removed or re-hashed in a reloaded config).
+   * revoked or its grant changed (API key marked `revoked`, removed,
+   * re-hashed, or given other scopes or expiry in a reloaded config).
    */
   readonly isRevoked?: () => boolean;
 }

@@ -39,6 +39,7 @@ import { guardConnectionCapacity, type ConnectionCapacity } from './connection-c
 import { createCorsPolicy } from './cors.ts';
 import { createGraphiQLRenderer } from './graphiql.ts';
 import { attachGraphQLWs } from './graphql-ws.ts';
+import { IdentitySlots, slotKeyOf } from './identity-slots.ts';
 import { answerClientError, guardRequestListener } from './listener-guards.ts';
 import { createSchema } from './load-schema.ts';
 import { parseRequestTarget } from './request-target.ts';
@@ -68,6 +69,8 @@ export interface Gateway {
   readonly audit: AuditLog;
   /** Live subscriptions on every transport (a multiplexed group of identical ones counts each member). */
   readonly subscriptionCount: number;
+  /** Per-identity connection slots held by WebSocket connections and SSE streams (0 when none is open). */
+  readonly connectionSlots: number;
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']): Promise<void>;
   close(graceMs?: number): Promise<void>;
@@ -170,6 +173,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   let ready = false;
   /** Open SSE streams, ended on shutdown so their clients reconnect elsewhere. */
   const streams = new Set<ServerResponse>();
+  /** One pool for WebSockets and SSE streams: the per-identity connection limit holds on every transport. */
+  const identitySlots = new IdentitySlots(config.limits.maxConnectionsPerIdentity);
 
   const cors = createCorsPolicy(config.server.cors);
   const bodySlots = new BodySlots(config.server.maxConcurrentBodies);
@@ -197,6 +202,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         return json(res, result.status, { errors: [{ message: result.message, extensions: { code: result.status === 503 ? 'AUTH_UNAVAILABLE' : 'UNAUTHENTICATED' } }] });
       }
       identity = result;
+      const open = () => !req.socket.destroyed && !res.writableEnded;
+      if (transport === 'sse' && !identitySlots.acquire(slotKeyOf(identity, req.socket.remoteAddress), res, open)) {
+        return json(res, 429, { errors: [{ message: `Too many connections for this identity (limit ${identitySlots.max})`, extensions: { code: 'CONNECTION_LIMIT' } }] });
+      }
     }
     let body: Buffer | undefined;
     if (req.method === 'POST') {
@@ -265,6 +274,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxPayloadBytes: 64 * 1024,
     maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
     maxConnectionsPerIdentity: config.limits.maxConnectionsPerIdentity,
+    identitySlots,
+    onInternalError: (error) => log.error({ err: error }, 'WebSocket handler failed'),
     subscriptionEventFilters,
     queueLimit: config.subscriptionQueueLimit,
     queueBytes: config.subscriptionQueueBytes,
@@ -275,12 +286,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     now: () => now().getTime(),
     ...(persisted ? { resolveDocument: persisted.resolve } : {}),
     auditOperation: createOperationAuditor(audit),
-    identify: async ({ connectionParams, headers }) => {
+    identify: async ({ connectionParams, headers, remoteAddress }) => {
       const param = (k: string) => (typeof connectionParams?.[k] === 'string' ? (connectionParams[k] as string) : undefined);
       const result = await identify({
         authorization: param('authorization') ?? param('Authorization') ?? header(headers.authorization),
         apiKeyHeader: param('apiKey') ?? param('x-api-key') ?? header(headers['x-api-key']),
-      }, { transport: 'ws', remoteAddress: null });
+      }, { transport: 'ws', remoteAddress });
       return isAuthError(result) ? null : result;
     },
     // Credentials that expire or are revoked end the connection within a second (4403).
@@ -307,7 +318,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       const { groups, members } = graphqlWs.multiplexed;
       return bus.subscriberCount - groups + members;
     },
-    /** Applies a reloaded `auth.apiKeys`: revoked or removed keys are refused, their live streams end. */
+    get connectionSlots(): number {
+      return identitySlots.total;
+    },
+    /** Applies a reloaded `auth.apiKeys`: revoked or removed keys are refused; live streams of a key whose grant changed end. */
     async reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']) {
       (await authenticator).updateApiKeys(apiKeys);
     },

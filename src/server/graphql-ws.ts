@@ -1,15 +1,16 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs, type GraphQLFormattedError } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { GatewayContext, RequestIdentity } from '../context.ts';
 import type { OperationRecord } from '../plugins/use-audit.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import { IdentitySlots, slotKeyOf } from './identity-slots.ts';
 import { prepareMultiplexed, type MultiplexedRoot } from './multiplexed-subscribe.ts';
 import { SubscriptionMultiplexer, type FrameSocket } from './subscription-multiplexer.ts';
 import { upgradeGate } from './upgrade-gate.ts';
+import { serveGraphQLWs } from './ws-protocol-server.ts';
 
 export interface GraphQLWsOptions {
   readonly path: string;
@@ -18,9 +19,17 @@ export interface GraphQLWsOptions {
   readonly maxConnectionsPerIdentity: number;
   /**
    * Authenticates `connection_init` (its payload and the upgrade request);
-   * null refuses the connection (closed with 4403 Forbidden).
+   * null refuses the connection (closed with 4403 Forbidden), a refusal closes with its code.
    */
-  readonly identify: (input: { connectionParams: Readonly<Record<string, unknown>> | undefined; headers: Readonly<Record<string, string | string[] | undefined>> }) => Promise<RequestIdentity | null>;
+  readonly identify: (input: {
+    connectionParams: Readonly<Record<string, unknown>> | undefined;
+    headers: Readonly<Record<string, string | string[] | undefined>>;
+    remoteAddress: string | null;
+  }) => Promise<RequestIdentity | WsRefusal | null>;
+  /** Per-identity slots shared with other transports (SSE); default: WebSocket-only slots of `maxConnectionsPerIdentity`. */
+  readonly identitySlots?: IdentitySlots;
+  /** A fault in our own hooks (logged; the socket closes with 4500). */
+  readonly onInternalError?: (error: unknown) => void;
   /** Records one audit entry per operation. */
   readonly auditOperation?: (record: OperationRecord) => void;
   /** Trusted-documents mode: maps a subscribe payload to the document it may run, or an error. */
@@ -44,6 +53,12 @@ export interface GraphQLWsOptions {
   readonly formatErrors?: (errors: readonly GraphQLError[]) => readonly GraphQLFormattedError[];
 }
 
+
+/** Refuses a connection_init with a protocol close code (e.g. 4429 after too many failed logins). */
+export interface WsRefusal {
+  readonly closeCode: number;
+  readonly reason: string;
+}
 
 interface ConnectionState {
   identity: RequestIdentity;
@@ -104,13 +119,13 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
   }));
 
   const connections = new WeakMap<WebSocket, ConnectionState>();
-  const perIdentity = new Map<string, number>();
+  const slots = options.identitySlots ?? new IdentitySlots(options.maxConnectionsPerIdentity);
   const now = options.now ?? Date.now;
   const multiplexer = new SubscriptionMultiplexer({ queueLimit: options.queueLimit, queueBytes: options.queueBytes, now });
   const eventFilters = options.subscriptionEventFilters ?? {};
   const filterableFields = new Set(Object.keys(eventFilters));
 
-  const disposable = useServer(
+  const disposable = serveGraphQLWs(
     {
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => {
@@ -125,27 +140,22 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
         return root.subscribe!(args) as never;
       },
       onConnect: async (ctx) => {
-        const identity = await options.identify({ connectionParams: ctx.connectionParams, headers: ctx.extra.request.headers });
+        const { socket, request } = ctx.extra;
+        const remoteAddress = request.socket.remoteAddress ?? null;
+        const identity = await options.identify({ connectionParams: ctx.connectionParams, headers: request.headers, remoteAddress });
         if (!identity) return false;
-        // Anonymous callers (open mode) are told apart by address, so one busy client cannot lock out the rest.
-        const limitKey = identity.kind === 'anonymous' ? `anonymous@${ctx.extra.request.socket.remoteAddress ?? '?'}` : identity.id;
-        const count = perIdentity.get(limitKey) ?? 0;
-        if (count >= options.maxConnectionsPerIdentity) {
-          ctx.extra.socket.close(4429, `Too many connections for this identity (limit ${options.maxConnectionsPerIdentity})`);
+        if ('closeCode' in identity) {
+          socket.close(identity.closeCode, identity.reason);
           return false;
         }
-        perIdentity.set(limitKey, count + 1);
-        const stopWatching = options.onConnected?.(identity, (code, reason) => ctx.extra.socket.close(code, reason)) ?? (() => undefined);
-        connections.set(ctx.extra.socket, {
-          identity,
-          active: new Set(),
-          release: () => {
-            stopWatching();
-            const n = (perIdentity.get(limitKey) ?? 1) - 1;
-            if (n <= 0) perIdentity.delete(limitKey);
-            else perIdentity.set(limitKey, n);
-          },
-        });
+        // The socket may have closed while authentication was awaited: then it takes no slot at all.
+        const isOpen = () => socket.readyState === socket.OPEN;
+        if (!slots.acquire(slotKeyOf(identity, remoteAddress), socket, isOpen)) {
+          if (isOpen()) socket.close(4429, `Too many connections for this identity (limit ${slots.max})`);
+          return false;
+        }
+        const stopWatching = options.onConnected?.(identity, (code, reason) => socket.close(code, reason)) ?? (() => undefined);
+        connections.set(socket, { identity, active: new Set(), release: stopWatching });
         releaseUpgradeRequest(ctx.extra);
         return true;
       },
@@ -217,13 +227,14 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
       },
     },
     wss,
-    // Keep-alive is ours (heartbeat.ts): one timer for all sockets instead of one per connection.
-    0,
+    options.onInternalError ?? (() => undefined),
   );
   const heartbeat = startHeartbeat(wss, options.keepAliveMs);
 
   return {
     wss,
+    /** Per-identity slots held by WebSocket connections (and SSE streams, when shared). */
+    slots,
     /** Multiplexed subscriptions: groups (one bus listener each) and their members. */
     get multiplexed(): { groups: number; members: number } {
       return multiplexer.size;

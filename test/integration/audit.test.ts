@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
 import { verifyAuditLog } from '../../src/audit/verify.ts';
 import { createApiKey } from '../../src/auth/api-keys.ts';
+import { openRawSocket } from '../helpers/raw-ws.ts';
 import { GITHUB_TOKEN, startStack, WEBHOOK_SECRET } from '../helpers/stack.ts';
 
 describe('audit trail of a running gateway', () => {
@@ -61,5 +62,25 @@ describe('audit trail of a running gateway', () => {
     expect(verdict.ok).toBe(true);
     expect(verdict.records).toBe(records.length);
     for (const secret of [key, GITHUB_TOKEN, WEBHOOK_SECRET, 'ghp_leakedsecret0123456789abcdef', hash]) expect(text).not.toContain(secret);
+  });
+
+  it('should record the remote address of WebSocket authentication failures', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'switchyard-audit-')), 'audit.jsonl');
+    const { hash } = await createApiKey('auditor');
+    const stack = await startStack({
+      sim: { repositories: ['api'], history: 1 },
+      config: { audit: { file }, auth: { mode: 'required', apiKeys: [{ id: 'auditor', hash, scopes: [{ backends: ['*'] }] }] } },
+    });
+    try {
+      // From a second loopback address, so the record cannot be right by accident.
+      const c = await openRawSocket(`${stack.base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { localAddress: '127.0.0.2' });
+      c.send({ type: 'connection_init', payload: { authorization: 'Bearer sy_wrong_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
+      expect((await c.closing).code).toBe(4403);
+    } finally {
+      await stack.close();
+    }
+    const records = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+    const failures = records.filter((r) => r.kind === 'auth-failure');
+    expect(failures).toEqual([expect.objectContaining({ transport: 'ws', credentialKind: 'api-key', remoteAddress: '127.0.0.2' })]);
   });
 });
