@@ -58,7 +58,7 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings): 
       if (misses.length === 0) return out;
       const batchFn = adapter.batch[BATCH_NAME[type]] as (ids: readonly string[]) => Promise<ReadonlyArray<EntityModel | null | Error>>;
       try {
-        const fetched = await withDeadline(backend.policy.execute(() => batchFn(misses.map((i) => ids[i]!))), s.timeoutMs, backend.name, `loading ${type.toLowerCase()}s`);
+        const fetched = await withDeadline(backend.policy.executeBatch(() => batchFn(misses.map((i) => ids[i]!))), s.timeoutMs, backend.name, `loading ${type.toLowerCase()}s`);
         misses.forEach((slot, j) => {
           const value = fetched[j];
           if (value instanceof Error) out[slot] = value;
@@ -91,7 +91,7 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings): 
     if (misses.length === 0) return out;
     try {
       const fetched = await withDeadline(
-        backend.policy.execute(() => adapter.batch.jobsOfPipelines(misses.map((i) => pipelineIds[i]!))),
+        backend.policy.executeBatch(() => adapter.batch.jobsOfPipelines(misses.map((i) => pipelineIds[i]!))),
         s.timeoutMs, backend.name, 'loading jobs',
       );
       misses.forEach((slot, j) => {
