@@ -137,6 +137,13 @@ export interface BackendAdapter {
   /** Newest first (by createdAt), at most `limit`. */
   listPipelines(query: PipelineQuery): Promise<readonly PipelineModel[]>;
   listRunners(): Promise<readonly RunnerModel[]>;
+  /**
+   * Whether an entity lies inside this backend's configured set (repositories,
+   * organizations, groups, job roots), decided without an upstream call. Batch
+   * functions and lists already refuse ids outside the set (null, no request);
+   * the core also drops any entity this returns false for (defence in depth).
+   */
+  owns(entity: EntityModel): boolean;
   /** Present when webhooks are configured for this backend. */
   readonly webhook?: WebhookHandler;
   /**

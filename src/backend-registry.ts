@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { BackendAdapter } from './adapter-contract.ts';
+import type { BackendAdapter, WebhookRequest } from './adapter-contract.ts';
 import type { AdapterFactories, GatewayConfig } from './config/load-config.ts';
 import { createSecretResolver } from './config/secret.ts';
 import { BackendHealth } from './health.ts';
@@ -43,6 +43,20 @@ export class BackendRegistry {
   }
 }
 
+/**
+ * A webhook `confirm` reads upstream (Jenkins pushes are only hints): it runs
+ * under the backend's policy like every other read, so no confirmation goes
+ * out during a rate-limit wait or while the circuit is open.
+ */
+export function withConfirmUnderPolicy(adapter: BackendAdapter, policy: BackendPolicy): BackendAdapter {
+  const webhook = adapter.webhook;
+  const confirm = webhook?.confirm;
+  if (!webhook || !confirm) return adapter;
+  return Object.assign(Object.create(adapter) as BackendAdapter, {
+    webhook: { ...webhook, confirm: (request: WebhookRequest, payload: unknown) => policy.execute(() => confirm.call(webhook, request, payload)) },
+  });
+}
+
 export function createBackendRegistry(
   config: GatewayConfig,
   factories: AdapterFactories,
@@ -60,7 +74,8 @@ export function createBackendRegistry(
       now: deps.now,
       secret,
     });
-    return { id: toGlobalId('Backend', b.name, b.name), name: b.name, adapter, health, policy: createBackendPolicy(b.name, { now: () => deps.now().getTime() }) };
+    const policy = createBackendPolicy(b.name, { now: () => deps.now().getTime() });
+    return { id: toGlobalId('Backend', b.name, b.name), name: b.name, adapter: withConfirmUnderPolicy(adapter, policy), health, policy };
   });
   return new BackendRegistry(entries);
 }

@@ -1,3 +1,4 @@
+import { RateLimitWait } from '../../src/adapter-kit/rate-limit-wait.ts';
 import { Octokit } from '@octokit/rest';
 import { ConcurrencyLimit } from '../../src/adapter-kit/concurrency-limit.ts';
 import type { HealthReporter } from '../../src/adapter-contract.ts';
@@ -73,9 +74,12 @@ export class GithubClient {
   private readonly disposed = new AbortController();
   /** At most `concurrency` (default 8) requests at a time. */
   private readonly limit: ConcurrencyLimit;
+  /** Set by a rate-limit answer: nothing is sent until it ends. */
+  private readonly rateLimitWait: RateLimitWait;
 
   constructor(private readonly opts: GithubClientOptions) {
     this.limit = new ConcurrencyLimit(opts.concurrency ?? 8);
+    this.rateLimitWait = new RateLimitWait(opts.backend, 'GitHub', opts.now);
     this.octokit = new Octokit({
       baseUrl: opts.baseUrl,
       ...(opts.token ? { auth: opts.token } : {}),
@@ -127,6 +131,7 @@ export class GithubClient {
     const [method = 'GET', template = route] = route.split(' ', 2);
     const path = expandPath(template, params);
     const cached = this.cache.get(key);
+    this.rateLimitWait.check(method, path);
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     this.stats.requests++;
     try {
@@ -168,6 +173,7 @@ export class GithubClient {
         nowMs: this.opts.now().getTime(),
       });
       this.stats.errors++;
+      if (error.code === 'UPSTREAM_RATE_LIMITED' && error.details.retryAfterMs !== undefined) this.rateLimitWait.extend(error.details.retryAfterMs);
       // A 404 is an answer (the entity is gone), not a sick backend.
       if (status === 404) this.opts.health.success();
       else this.opts.health.failure(error);

@@ -1,4 +1,4 @@
-import { httpFailureToUpstreamError } from '../../src/adapter-kit/upstream-errors.ts';
+import { httpFailureToUpstreamError, parseRetryAfterMs } from '../../src/adapter-kit/upstream-errors.ts';
 import type { UpstreamError } from '../../src/errors.ts';
 
 /**
@@ -27,8 +27,8 @@ function header(h: FailedRequest['headers'], name: string): string | undefined {
 /** How long GitHub asks us to wait, when the response is a rate-limit answer. */
 export function rateLimitWaitMs(status: number | undefined, headers: FailedRequest['headers'], reason: string, nowMs: number): number | null {
   if (status !== 403 && status !== 429) return null;
-  const retryAfter = Number(header(headers, 'retry-after'));
-  if (header(headers, 'retry-after') !== undefined && Number.isFinite(retryAfter)) return Math.max(0, retryAfter * 1000);
+  const retryAfter = parseRetryAfterMs(header(headers, 'retry-after'), nowMs);
+  if (retryAfter !== null) return retryAfter;
   if (header(headers, 'x-ratelimit-remaining') === '0') {
     const reset = Number(header(headers, 'x-ratelimit-reset'));
     return Number.isFinite(reset) ? Math.max(0, reset * 1000 - nowMs) : DEFAULT_SECONDARY_WAIT_MS;

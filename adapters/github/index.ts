@@ -49,6 +49,7 @@ function create(config: GithubConfig, ctx: AdapterContext): GithubAdapter {
     listProjects: () => projects.list(),
     listPipelines: (query) => listPipelines({ backend: ctx.name, client, projects, log: ctx.log }, query),
     listRunners: () => listAllRunners({ backend: ctx.name, client, runnerSources: sources, now: ctx.now }),
+    owns: (entity) => projects.owns(entity),
     ...(webhookSecrets.length > 0
       ? { webhook: createWebhookHandler({ backend: ctx.name, secrets: webhookSecrets, covers: (id) => projects.covers(id) }) }
       : {}),

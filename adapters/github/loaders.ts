@@ -32,12 +32,13 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
   const { backend, client } = deps;
 
   return {
-    projects: (ids) => perDistinctKey(ids, (id) => deps.projects.get(id)),
+    // Ids outside the configured repositories and organizations read as null without a request.
+    projects: (ids) => perDistinctKey(ids, async (id) => (deps.projects.covers(id) ? deps.projects.get(id) : null)),
 
     pipelines: (ids) =>
       perDistinctKey(ids, async (id): Promise<PipelineModel | null> => {
         const ref = parsePipelineId(id);
-        if (!ref) return null;
+        if (!ref || !deps.projects.covers(projectIdOf(ref))) return null;
         const res = await nullOn404(
           client.get<RunPayload>('GET /repos/{owner}/{repo}/actions/runs/{run_id}', { owner: ref.owner, repo: ref.repo, run_id: ref.runId }),
         );
@@ -47,7 +48,7 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
     jobs: (ids) =>
       perDistinctKey(ids, async (id): Promise<JobModel | null> => {
         const ref = parseJobId(id);
-        if (!ref) return null;
+        if (!ref || !deps.projects.covers(projectIdOf(ref))) return null;
         const res = await nullOn404(
           client.get<JobPayload>('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner: ref.owner, repo: ref.repo, job_id: ref.jobId }),
         );
@@ -55,7 +56,10 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
       }),
 
     jobsOfPipelines: (ids) =>
-      perDistinctKey(ids, (id) => loadJobsOfRun(client, backend, id)),
+      perDistinctKey(ids, async (id) => {
+        const ref = parsePipelineId(id);
+        return ref && deps.projects.covers(projectIdOf(ref)) ? loadJobsOfRun(client, backend, id) : [];
+      }),
 
     runners: async (ids) => {
       const wanted = ids.map((id) => parseRunnerId(id));

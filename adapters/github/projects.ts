@@ -1,4 +1,4 @@
-import type { ProjectModel } from '../../src/model.ts';
+import type { EntityModel, ProjectModel } from '../../src/model.ts';
 import type { GithubClient } from './client.ts';
 import { isNotFound } from './errors.ts';
 import { asRecord } from './fields.ts';
@@ -36,6 +36,19 @@ export class ProjectDirectory {
     if (!ref) return false;
     const id = formatProjectId(projectId);
     return this.repositories.some((r) => formatProjectId(r) === id) || this.organizations.some((o) => o.toLowerCase() === ref.owner);
+  }
+
+  /** Whether an entity's repository is covered (runners come only from configured runner sources). */
+  owns(entity: EntityModel): boolean {
+    switch (entity.type) {
+      case 'Project':
+        return this.covers(entity.nativeId);
+      case 'Pipeline':
+      case 'Job':
+        return this.covers(entity.projectNativeId);
+      case 'Runner':
+        return true;
+    }
   }
 
   async list(): Promise<ProjectModel[]> {

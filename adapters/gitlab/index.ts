@@ -50,6 +50,7 @@ function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
     listProjects: () => projects.list(),
     listPipelines: (query) => listPipelines({ backend: ctx.name, client, projects, log: ctx.log }, query),
     listRunners: () => runners.list(),
+    owns: (entity) => projects.owns(entity),
     ...(webhooks
       ? {
           webhook: createWebhookHandler({
@@ -57,7 +58,7 @@ function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
             token: webhookToken,
             ...(signingToken !== undefined ? { signingToken } : {}),
             now: ctx.now,
-            covers: (id, path) => projects.covers(id, path),
+            covers: (id, path) => projects.admit(id, path),
             onForeignProject: (info) => ctx.log.info(info, 'GitLab webhook for a project outside this backend ignored'),
           }),
         }

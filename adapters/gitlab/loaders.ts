@@ -43,7 +43,7 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
     pipelines: (ids) =>
       perDistinctKey(ids, async (id): Promise<PipelineModel | null> => {
         const ref = parsePipelineId(id);
-        if (!ref) return null;
+        if (!ref || !(await deps.projects.includes(ref.projectId))) return null;
         const res = await nullOn404(client.get<unknown>(`/projects/${seg(ref.projectId)}/pipelines/${seg(ref.pipelineId)}`));
         return res ? toPipeline(backend, res.data, ref.projectId) : null;
       }),
@@ -51,7 +51,7 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
     jobs: (ids) =>
       perDistinctKey(ids, async (id): Promise<JobModel | null> => {
         const ref = parseJobId(id);
-        if (!ref) return null;
+        if (!ref || !(await deps.projects.includes(ref.projectId))) return null;
         const res = await nullOn404(client.get<unknown>(`/projects/${seg(ref.projectId)}/jobs/${seg(ref.jobId)}`));
         return res ? toJob(backend, res.data, ref.projectId) : null;
       }),
@@ -87,14 +87,26 @@ function toJobs(backend: string, items: readonly unknown[], projectId: string): 
 
 export async function loadJobsOfPipelines(deps: LoaderDeps, ids: readonly string[]): Promise<Array<readonly JobModel[] | Error>> {
   const byProject = new Map<string, Set<string>>();
+  /** Projects refused: not ours (false), or the listing that decides failed (its error). */
+  const refused = new Map<string, false | Error>();
+  const results = new Map<string, JobModel[] | Error>();
   for (const id of ids) {
     const ref = parsePipelineId(id);
     if (!ref) continue;
+    if (!byProject.has(ref.projectId) && !refused.has(ref.projectId)) {
+      // Pipelines of projects outside the configured set have no jobs to us: no request.
+      const ours = await deps.projects.includes(ref.projectId).catch(asError);
+      if (ours !== true) refused.set(ref.projectId, ours);
+    }
+    const refusal = refused.get(ref.projectId);
+    if (refusal !== undefined) {
+      if (refusal instanceof Error) results.set(id, refusal);
+      continue;
+    }
     let set = byProject.get(ref.projectId);
     if (!set) byProject.set(ref.projectId, (set = new Set()));
     set.add(ref.pipelineId);
   }
-  const results = new Map<string, JobModel[] | Error>();
   await Promise.all(
     [...byProject].map(async ([projectId, pipelineIds]) => {
       let builds: Map<string, JobModel[] | Error>;

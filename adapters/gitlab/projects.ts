@@ -1,4 +1,4 @@
-import type { ProjectModel } from '../../src/model.ts';
+import type { EntityModel, ProjectModel } from '../../src/model.ts';
 import { seg, type GitlabClient } from './client.ts';
 import { isNotFound } from './errors.ts';
 import { asRecord, idString, str } from './fields.ts';
@@ -50,6 +50,41 @@ export class ProjectDirectory {
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;
+    }
+  }
+
+  /**
+   * Whether a project id is one of ours, for reads by id: known from config or an
+   * earlier listing, else decided by the (cached, single-flight) listing, so
+   * forged ids cost at most one listing per `ttlMs`, never one request per id.
+   */
+  async includes(projectId: string): Promise<boolean> {
+    if (!parseProjectId(projectId)) return false;
+    if (this.covers(projectId)) return true;
+    return (await this.load()).has(projectId);
+  }
+
+  /**
+   * `covers`, remembering an id whose path lies in a configured group (a
+   * webhook for a project created after the last listing), so later reads of
+   * its entities by id are in scope too.
+   */
+  admit(projectId: string, path?: string | null): boolean {
+    const ours = this.covers(projectId, path);
+    if (ours && parseProjectId(projectId)) this.knownIds.add(projectId);
+    return ours;
+  }
+
+  /** Whether an entity belongs to this backend (sync; runners come only from configured runner scopes). */
+  owns(entity: EntityModel): boolean {
+    switch (entity.type) {
+      case 'Project':
+        return this.covers(entity.nativeId, entity.fullName);
+      case 'Pipeline':
+      case 'Job':
+        return this.covers(entity.projectNativeId);
+      case 'Runner':
+        return true;
     }
   }
 

@@ -1,4 +1,6 @@
 import { ConcurrencyLimit } from '../../src/adapter-kit/concurrency-limit.ts';
+import { RateLimitWait } from '../../src/adapter-kit/rate-limit-wait.ts';
+import { parseRetryAfterMs } from '../../src/adapter-kit/upstream-errors.ts';
 import type { HealthReporter } from '../../src/adapter-contract.ts';
 import { UpstreamError, type UpstreamErrorCode } from '../../src/errors.ts';
 import { RequestBudget } from './budget.ts';
@@ -57,9 +59,12 @@ export class JenkinsClient {
   private readonly disposed = new AbortController();
   /** At most `concurrency` (default 8) requests at a time. */
   private readonly limit: ConcurrencyLimit;
+  /** Set by a 429 (or a 503 with Retry-After): nothing is sent until it ends. */
+  private readonly rateLimitWait: RateLimitWait;
 
   constructor(private readonly opts: JenkinsClientOptions) {
     this.limit = new ConcurrencyLimit(opts.concurrency ?? 8);
+    this.rateLimitWait = new RateLimitWait(opts.backend, 'Jenkins', opts.now);
     this.authorization = `Basic ${Buffer.from(`${opts.user}:${opts.apiToken}`, 'utf8').toString('base64')}`;
     this.budget = new RequestBudget(opts.requestsPerMinute, opts.now);
   }
@@ -100,6 +105,7 @@ export class JenkinsClient {
       headers[this.crumb.field.toLowerCase()] = this.crumb.value;
       if (this.crumb.cookie) headers.cookie = this.crumb.cookie;
     }
+    this.rateLimitWait.check(method, path);
     this.stats.requests++;
     this.budget.take();
     let res: Response;
@@ -118,7 +124,10 @@ export class JenkinsClient {
     }
     if (!res.ok) {
       const body = await res.text().catch(() => '');
-      throw this.fail(method, path, res.status, firstLine(body) || `HTTP ${res.status}`);
+      const retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'), this.opts.now().getTime());
+      const error = this.fail(method, path, res.status, firstLine(body) || `HTTP ${res.status}`, false, retryAfterMs);
+      if (error.code === 'UPSTREAM_RATE_LIMITED' && error.details.retryAfterMs !== undefined) this.rateLimitWait.extend(error.details.retryAfterMs);
+      throw error;
     }
     const text = await res.text().catch(() => null);
     if (text === null) throw this.fail(method, path, res.status, 'body could not be read');
@@ -142,6 +151,7 @@ export class JenkinsClient {
     this.stats.crumbFetches++;
     this.crumb = null;
     const path = '/crumbIssuer/api/json';
+    this.rateLimitWait.check('GET', path);
     this.stats.requests++;
     this.budget.take();
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
@@ -164,8 +174,8 @@ export class JenkinsClient {
     this.crumb = { field: str(body?.crumbRequestField) ?? 'Jenkins-Crumb', value, cookie };
   }
 
-  private fail(method: string, path: string, status: number | undefined, reason: string, timedOut = false): UpstreamError {
-    const error = toUpstreamError(this.opts.backend, method, path, status, reason, timedOut);
+  private fail(method: string, path: string, status: number | undefined, reason: string, timedOut = false, retryAfterMs: number | null = null): UpstreamError {
+    const error = toUpstreamError(this.opts.backend, method, path, status, reason, timedOut, retryAfterMs);
     this.stats.errors++;
     // A 404 is an answer (the build or job is gone), not a sick backend.
     if (status === 404) this.opts.health.success();
@@ -192,8 +202,17 @@ function transportReason(error: unknown): string {
   return typeof code === 'string' ? code : (inner ?? e)?.message ?? 'request failed';
 }
 
-/** Maps a failed request; messages carry the method and path only. */
-export function toUpstreamError(backend: string, method: string, path: string, status: number | undefined, reason: string, timedOut: boolean): UpstreamError {
+/** Wait after a 429 that names none. */
+export const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
+
+/**
+ * Maps a failed request; messages carry the method and path only. A 429 waits
+ * for its Retry-After (seconds or HTTP date; else 60 s); a 503 with Retry-After
+ * (a proxy or a Jenkins quieting down) waits as asked too.
+ */
+export function toUpstreamError(
+  backend: string, method: string, path: string, status: number | undefined, reason: string, timedOut: boolean, retryAfterMs: number | null = null,
+): UpstreamError {
   const where = `${method} ${path}`;
   const details = { status, method, path };
   const make = (code: UpstreamErrorCode, message: string) => new UpstreamError(backend, code, message, details);
@@ -201,7 +220,10 @@ export function toUpstreamError(backend: string, method: string, path: string, s
   if (status === undefined) return make('UPSTREAM_UNAVAILABLE', `${where} failed: ${reason}`);
   if (status === 401) return make('UPSTREAM_UNAUTHORIZED', `${where} rejected the credentials (401)`);
   if (status === 403) return make('UPSTREAM_UNAUTHORIZED', `${where} forbidden (403)${reason ? `: ${reason}` : ''}`);
-  if (status === 429) return new UpstreamError(backend, 'UPSTREAM_RATE_LIMITED', `${where} rate limited (429)`, { ...details, retryAfterMs: 60_000 });
+  if (status === 429 || (status === 503 && retryAfterMs !== null)) {
+    const wait = retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS;
+    return new UpstreamError(backend, 'UPSTREAM_RATE_LIMITED', `${where} rate limited (${status}; retry in ${Math.ceil(wait / 1000)}s)`, { ...details, retryAfterMs: wait });
+  }
   if (status >= 500) return make('UPSTREAM_UNAVAILABLE', `${where} answered ${status}`);
   return make('UPSTREAM_BAD_RESPONSE', `${where} answered ${status}`);
 }

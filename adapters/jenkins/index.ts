@@ -60,6 +60,7 @@ function create(config: JenkinsConfig, ctx: AdapterContext): JenkinsAdapter {
     listProjects: () => jobs.list(),
     listPipelines: (query) => listPipelines({ ...deps, depth: config.folderDepth, roots: config.jobs }, query),
     listRunners: () => listComputers(client, ctx.name, jobs, ctx.now().getTime()),
+    owns: (entity) => jobs.owns(entity),
     ...(notifySecret !== undefined
       ? {
           webhook: createWebhookHandler({

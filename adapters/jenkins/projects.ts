@@ -1,4 +1,4 @@
-import type { ProjectModel } from '../../src/model.ts';
+import type { EntityModel, ProjectModel } from '../../src/model.ts';
 import type { JenkinsClient } from './client.ts';
 import { isIncluded, mayContainIncluded } from './config.ts';
 import { int, loose, nonEmpty, records, str, type Loose } from './fields.ts';
@@ -77,6 +77,12 @@ export class JobDirectory {
 
   covers(fullName: string): boolean {
     return isIncluded(this.roots, fullName);
+  }
+
+  /** Whether an entity lies under the configured roots (runners: the agents of this Jenkins). */
+  owns(entity: EntityModel): boolean {
+    if (entity.type === 'Runner') return true;
+    return this.covers(entity.type === 'Project' ? entity.nativeId : entity.projectNativeId);
   }
 
   /** The cached entry (or a fresh listing when the cache is stale). */

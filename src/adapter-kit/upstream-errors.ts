@@ -58,3 +58,15 @@ export function httpFailureToUpstreamError(
   if (f.status >= 500) return make('UPSTREAM_UNAVAILABLE', `${where} answered ${f.status}`);
   return make('UPSTREAM_BAD_RESPONSE', `${where} answered ${f.status}: ${clipReason(f.reason)}`);
 }
+
+/**
+ * A `Retry-After` value (RFC 9110: delay-seconds or an HTTP date) as
+ * milliseconds from `nowMs`; null when absent or unusable.
+ */
+export function parseRetryAfterMs(value: string | null | undefined, nowMs: number): number | null {
+  if (value === null || value === undefined || value.trim() === '') return null;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isFinite(at) ? Math.max(0, at - nowMs) : null;
+}

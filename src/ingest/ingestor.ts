@@ -135,7 +135,9 @@ export class Ingestor {
     const missedAt = this.unknownRunners.get(key);
     if (missedAt !== undefined && this.now().getTime() - missedAt < UNKNOWN_RUNNER_TTL_MS) return;
     try {
-      const [runner] = await backend.adapter.batch.runners([job.runnerNativeId]);
+      // Through the backend's policy like every upstream read: nothing goes out during a rate-limit wait or while the circuit is open.
+      const runnerId = job.runnerNativeId;
+      const [runner] = await backend.policy.executeBatch(() => backend.adapter.batch.runners([runnerId]));
       if (!runner || runner instanceof Error) {
         if (runner === null) this.rememberUnknownRunner(key);
         return;

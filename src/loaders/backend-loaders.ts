@@ -52,17 +52,18 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings): 
         const known = s.state.get(type, backend.name, id);
         const maxAge = known && isFinished(known) ? s.freshnessMs * TERMINAL_FRESHNESS_FACTOR : s.freshnessMs;
         const fresh = s.state.getFresh(type, backend.name, id, now, maxAge);
-        if (fresh) out[i] = fresh;
+        if (fresh) out[i] = adapter.owns(fresh) ? fresh : null;
         else misses.push(i);
       });
       if (misses.length === 0) return out;
       const batchFn = adapter.batch[BATCH_NAME[type]] as (ids: readonly string[]) => Promise<ReadonlyArray<EntityModel | null | Error>>;
       try {
-        const fetched = await withDeadline(backend.policy.execute(() => batchFn(misses.map((i) => ids[i]!))), s.timeoutMs, backend.name, `loading ${type.toLowerCase()}s`);
+        const fetched = await withDeadline(backend.policy.executeBatch(() => batchFn(misses.map((i) => ids[i]!))), s.timeoutMs, backend.name, `loading ${type.toLowerCase()}s`);
         misses.forEach((slot, j) => {
           const value = fetched[j];
           if (value instanceof Error) out[slot] = value;
-          else if (value) {
+          // Defence in depth: an entity outside the backend's configured set is never served or kept.
+          else if (value && adapter.owns(value)) {
             s.ingestor.ingest([value], { source: 'POLL', publishNew: false });
             // Serve the newest known state: a webhook may be ahead of the REST read.
             out[slot] = (s.state.get(type, backend.name, value.nativeId) ?? value) as EntityByType[K];
@@ -84,13 +85,13 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings): 
       const pipeline = s.state.get('Pipeline', backend.name, id);
       const maxAge = pipeline && isFinished(pipeline) ? s.freshnessMs * TERMINAL_FRESHNESS_FACTOR : s.freshnessMs;
       const fresh = s.state.getFreshPipelineJobs(backend.name, id, now, maxAge);
-      if (fresh) out[i] = fresh;
+      if (fresh) out[i] = fresh.filter((j) => adapter.owns(j));
       else misses.push(i);
     });
     if (misses.length === 0) return out;
     try {
       const fetched = await withDeadline(
-        backend.policy.execute(() => adapter.batch.jobsOfPipelines(misses.map((i) => pipelineIds[i]!))),
+        backend.policy.executeBatch(() => adapter.batch.jobsOfPipelines(misses.map((i) => pipelineIds[i]!))),
         s.timeoutMs, backend.name, 'loading jobs',
       );
       misses.forEach((slot, j) => {
@@ -99,9 +100,10 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings): 
           out[slot] = value ?? new Error('missing result');
           return;
         }
-        s.ingestor.ingest(value, { source: 'POLL', publishNew: false });
-        s.state.setPipelineJobs(backend.name, pipelineIds[slot]!, value, s.now().getTime());
-        out[slot] = value.map((j) => s.state.get('Job', backend.name, j.nativeId) ?? j);
+        const owned = value.filter((j) => adapter.owns(j));
+        s.ingestor.ingest(owned, { source: 'POLL', publishNew: false });
+        s.state.setPipelineJobs(backend.name, pipelineIds[slot]!, owned, s.now().getTime());
+        out[slot] = owned.map((j) => s.state.get('Job', backend.name, j.nativeId) ?? j);
       });
     } catch (error) {
       backend.health.failure(error);

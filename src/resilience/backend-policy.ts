@@ -18,6 +18,13 @@ export interface BackendPolicyOptions {
 export interface BackendPolicy {
   /** Runs one idempotent upstream read under retry, circuit breaker and rate-limit wait. */
   execute<T>(read: () => Promise<T>): Promise<T>;
+  /**
+   * A DataLoader batch under the same policy. Batch functions never reject for
+   * one key's failure, so the slots are inspected: a rate-limited slot starts
+   * the wait, a transient one counts as a failure for the breaker (the batch is
+   * not retried: its other keys succeeded). The slots come back as they were.
+   */
+  executeBatch<S>(read: () => Promise<ReadonlyArray<S | Error>>): Promise<ReadonlyArray<S | Error>>;
   readonly circuit: () => CircuitStateName;
   /** When the backend's rate-limit wait ends (ms since epoch), or 0. */
   readonly blockedUntil: () => number;
@@ -25,6 +32,14 @@ export interface BackendPolicy {
 
 const TRANSIENT = new Set(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT']);
 const isTransient = (e: Error) => isUpstreamError(e) && TRANSIENT.has(e.code);
+
+/** A batch whose slots hold a transient failure: a failure to the breaker, its slots still the answer. */
+class FailedSlots<S> extends Error {
+  constructor(readonly slots: ReadonlyArray<S | Error>, readonly first: UpstreamError) {
+    super(first.message);
+  }
+}
+const countsForBreaker = (e: Error) => isTransient(e) || (e instanceof FailedSlots);
 
 /**
  * The core's resilience policy for one backend, around every adapter read
@@ -43,26 +58,44 @@ export function createBackendPolicy(backend: string, options: BackendPolicyOptio
     maxAttempts: Math.max(0, (options.attempts ?? 3) - 1),
     backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }),
   });
-  const breaker = circuitBreaker(handleWhen(isTransient), {
+  const breaker = circuitBreaker(handleWhen(countsForBreaker), {
     halfOpenAfter: options.halfOpenAfterMs ?? 30_000,
     breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
   });
   const policy = wrap(breaker, retrying);
-  return {
-    async execute(read) {
-      const wait = blockedUntil - now();
-      if (wait > 0) {
-        throw new UpstreamError(backend, 'UPSTREAM_RATE_LIMITED', `rate limited upstream; next request allowed in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
+  const noteRateLimit = (error: unknown) => {
+    if (isUpstreamError(error) && error.code === 'UPSTREAM_RATE_LIMITED' && error.details.retryAfterMs) {
+      blockedUntil = Math.max(blockedUntil, now() + error.details.retryAfterMs);
+    }
+  };
+  async function run<T>(read: () => Promise<T>): Promise<T> {
+    const wait = blockedUntil - now();
+    if (wait > 0) {
+      throw new UpstreamError(backend, 'UPSTREAM_RATE_LIMITED', `rate limited upstream; next request allowed in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
+    }
+    try {
+      return await policy.execute(() => read());
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) {
+        throw new UpstreamError(backend, 'UPSTREAM_UNAVAILABLE', 'circuit open after repeated failures; not calling the backend until a probe succeeds');
       }
+      noteRateLimit(error);
+      throw error;
+    }
+  }
+  return {
+    execute: run,
+    async executeBatch(read) {
       try {
-        return await policy.execute(() => read());
+        return await run(async () => {
+          const slots = await read();
+          for (const slot of slots) if (slot instanceof Error) noteRateLimit(slot);
+          const transient = slots.find((slot): slot is UpstreamError => slot instanceof Error && isTransient(slot));
+          if (transient) throw new FailedSlots(slots, transient);
+          return slots;
+        });
       } catch (error) {
-        if (error instanceof BrokenCircuitError) {
-          throw new UpstreamError(backend, 'UPSTREAM_UNAVAILABLE', 'circuit open after repeated failures; not calling the backend until a probe succeeds');
-        }
-        if (isUpstreamError(error) && error.code === 'UPSTREAM_RATE_LIMITED' && error.details.retryAfterMs) {
-          blockedUntil = Math.max(blockedUntil, now() + error.details.retryAfterMs);
-        }
+        if (error instanceof FailedSlots) return error.slots as ReadonlyArray<never>;
         throw error;
       }
     },

@@ -22,7 +22,9 @@ export async function fromEachBackend<T extends EntityModel>(
   const results = await Promise.all(
     backends.map(async (backend) => {
       try {
-        return await withDeadline(call(backend), timeoutMs, backend.name, `${info.fieldName} from ${backend.name}`);
+        const found = await withDeadline(call(backend), timeoutMs, backend.name, `${info.fieldName} from ${backend.name}`);
+        // Defence in depth: nothing outside the backend's configured set, whatever the adapter returned.
+        return found.filter((e) => backend.adapter.owns(e));
       } catch (error) {
         reportBackendFailure(ctx, backend, error, info);
         return [];

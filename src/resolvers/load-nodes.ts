@@ -19,7 +19,8 @@ export async function loadNodes(ctx: GatewayContext, ids: readonly GlobalIdParts
       if (!backend) return null;
       if (parts.type === 'Backend') return parts.nativeId === backend.name ? backend : null;
       const loaders = ctx.loaders(backend);
-      const visible = (e: EntityModel | null) => (e && ctx.identity.scope.allowsEntity(e) ? e : null);
+      // Outside the backend's configured set or the caller's scope: does not exist for the caller.
+      const visible = (e: EntityModel | null) => (e && backend.adapter.owns(e) && ctx.identity.scope.allowsEntity(e) ? e : null);
       try {
         switch (parts.type) {
           case 'Project':

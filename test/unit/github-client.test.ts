@@ -154,9 +154,13 @@ describe('GithubClient', () => {
     const e = await failure(client.get('GET /repos/{owner}/{repo}', { owner: 'o', repo: 'r' }));
     expect(e.code).toBe('UPSTREAM_RATE_LIMITED');
     expect(e.details.retryAfterMs).toBe(30_000);
+    // During the wait the same client sends nothing at all.
+    const sent = seen.length;
+    expect((await failure(client.get('GET /repos/{owner}/{repo}', { owner: 'o', repo: 'y' }))).code).toBe('UPSTREAM_RATE_LIMITED');
+    expect(seen.length).toBe(sent);
 
     handler = (_req, res) => json(res, 403, { message: 'You have exceeded a secondary rate limit' });
-    const e2 = await failure(client.get('GET /repos/{owner}/{repo}', { owner: 'o', repo: 'x' }));
+    const e2 = await failure(makeClient().client.get('GET /repos/{owner}/{repo}', { owner: 'o', repo: 'x' }));
     expect(e2.code).toBe('UPSTREAM_RATE_LIMITED');
     expect(e2.details.retryAfterMs).toBe(60_000);
   });

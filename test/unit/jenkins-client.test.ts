@@ -109,4 +109,37 @@ describe('jenkins request budget', () => {
     b.take(200);
     expect(b.available()).toBe(-60);
   });
+
+  describe('Retry-After (issue 10 item 7: Jenkins used a fixed 60 s)', () => {
+    const start = Date.parse('2030-01-01T00:00:00Z');
+    let nowMs = start;
+    const clock = () => new Date(nowMs);
+
+    it.each([
+      ['delay-seconds', '7', 7_000],
+      ['an HTTP date', new Date(start + 12_000).toUTCString(), 12_000],
+    ])('should wait as long as a 429 asks with %s, sending nothing before', async (_form, header, waitMs) => {
+      nowMs = start;
+      handler = (_req, res) => json(res, 429, { message: 'slow down' }, { 'retry-after': header });
+      const c = client({ now: clock });
+      const first = await c.getJson('/api/json').catch((e: unknown) => e);
+      expect(first).toBeInstanceOf(UpstreamError);
+      expect(first).toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', details: { retryAfterMs: waitMs } });
+      handler = (_req, res) => json(res, 200, { jobs: [] });
+      nowMs = start + waitMs - 1;
+      await expect(c.getJson('/api/json')).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' });
+      expect(seen).toHaveLength(1);
+      nowMs = start + waitMs;
+      await expect(c.getJson('/api/json')).resolves.toEqual({ jobs: [] });
+      expect(seen).toHaveLength(2);
+    });
+
+    it('should honour Retry-After on a 503 and fall back to 60 s for a bare 429', async () => {
+      nowMs = start;
+      handler = (_req, res) => json(res, 503, {}, { 'retry-after': '5' });
+      await expect(client({ now: clock }).getJson('/api/json')).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', details: { retryAfterMs: 5_000 } });
+      handler = (_req, res) => json(res, 429, {});
+      await expect(client({ now: clock }).getJson('/api/json')).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', details: { retryAfterMs: 60_000 } });
+    });
+  });
 });
