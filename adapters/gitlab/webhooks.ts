@@ -12,8 +12,9 @@ import { fromJobHook, fromPipelineHook } from './normalize.ts';
  *   `webhook-signature: v1,<base64 HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<body>")>`
  *   (space-separated list; any v1 entry may match), `webhook-timestamp` within
  *   ±5 min of now (replay window).
- * - delivery id: `Idempotency-Key` (stable across GitLab's retries and manual
- *   resends), else `X-Gitlab-Event-UUID`, else `webhook-id`. Never
+ * - delivery id: with a signing token the signed `webhook-id` (equal to the
+ *   Idempotency-Key); else `Idempotency-Key` (stable across GitLab's retries and
+ *   manual resends), else `X-Gitlab-Event-UUID`, else `webhook-id`. Never
  *   `X-Gitlab-Webhook-UUID`, which is new on every attempt.
  *
  * normalize(): `Pipeline Hook` → the Pipeline and its builds[] as Jobs;
@@ -79,7 +80,13 @@ export function verifyGitlabWebhook(
   return opts.token !== undefined ? { ok: true } : { ok: false, reason: 'no webhook credentials configured' };
 }
 
-export function deliveryIdOf(request: WebhookRequest): string | undefined {
+/**
+ * With a signing token every accepted delivery is signed, and only `webhook-id`
+ * is covered by the signature (GitLab sets it to the Idempotency-Key): a replay
+ * must not get a fresh id by changing an unsigned header.
+ */
+export function deliveryIdOf(request: WebhookRequest, signed = false): string | undefined {
+  if (signed) return request.headers['webhook-id'] || undefined;
   return request.headers['idempotency-key'] || request.headers['x-gitlab-event-uuid'] || request.headers['webhook-id'] || undefined;
 }
 
@@ -95,7 +102,7 @@ export function createWebhookHandler(opts: {
 }): WebhookHandler {
   return {
     verify: (request) => verifyGitlabWebhook(opts, request),
-    deliveryId: deliveryIdOf,
+    deliveryId: (request) => deliveryIdOf(request, opts.signingToken !== undefined),
     normalize: (request, payload) => normalizeEvent(opts.backend, request.headers['x-gitlab-event'], payload, opts.covers, opts.onForeignProject),
   };
 }

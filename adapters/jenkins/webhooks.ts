@@ -13,9 +13,11 @@ import { isFullName, refFromUrl } from './native-ids.ts';
  *
  * The plugin signs nothing and sends no delivery id, so:
  * - `verify` requires the configured shared secret, as header
- *   `X-Switchyard-Token` or as the URL token `?token=` (the endpoint URL is a
- *   Jenkins credential in the plugin, so the token is not shown in job
- *   configs); compared in constant time over SHA-256 digests (no length leak);
+ *   `X-Switchyard-Token`, as the URL token `?token=`, or as the endpoint URL's
+ *   userinfo (`https://jenkins:<secret>@gateway/webhooks/<name>`, which the
+ *   plugin sends as `Authorization: Basic`; the endpoint URL is a Jenkins
+ *   credential in the plugin, so it is not shown in job configs); compared in
+ *   constant time over SHA-256 digests (no length leak);
  * - `deliveryId` = `<job full name>#<number>#<phase>` (the same push retried is
  *   the same delivery);
  * - `normalize` returns []: a push is only a hint;
@@ -30,9 +32,31 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
 
+/**
+ * The secret from an `Authorization: Basic` header: what the plugin sends for an
+ * endpoint URL with userinfo (`https://user:secret@gateway/...` → Basic
+ * base64("user:secret"), the userinfo as written, so still percent-encoded).
+ * The password part, or the user part when there is no password (`https://secret@...`).
+ */
+export function basicAuthSecret(authorization: string | undefined): string | undefined {
+  const m = authorization === undefined ? null : /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization);
+  if (!m) return undefined;
+  const userInfo = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = userInfo.indexOf(':');
+  const secret = colon < 0 ? userInfo : userInfo.slice(colon + 1) || userInfo.slice(0, colon);
+  try {
+    return decodeURIComponent(secret);
+  } catch {
+    return secret;
+  }
+}
+
+/** The first credential presented, in this order: header, URL token, Basic userinfo. */
 export function verifyToken(secret: string, request: WebhookRequest): VerifyResult {
-  const given = request.headers[TOKEN_HEADER] ?? request.query?.token;
-  if (given === undefined || given === '') return { ok: false, reason: 'missing shared secret (X-Switchyard-Token header or ?token=)' };
+  const given = request.headers[TOKEN_HEADER] || request.query?.token || basicAuthSecret(request.headers.authorization);
+  if (given === undefined || given === '') {
+    return { ok: false, reason: 'missing shared secret (X-Switchyard-Token header, ?token= or https://user:secret@ userinfo)' };
+  }
   return timingSafeEqual(digest(given), digest(secret)) ? { ok: true } : { ok: false, reason: 'shared secret mismatch' };
 }
 

@@ -1,69 +1,124 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
  * Remembers webhook delivery ids so a redelivered or replayed webhook has no
  * second effect. GitHub redeliveries keep X-GitHub-Delivery; GitLab retries
- * keep Idempotency-Key.
+ * keep Idempotency-Key (signed deliveries: webhook-id).
  *
  * A delivery is claimed while it is processed and completed only once its
- * changes are published; a failed one is released. A claim that is never
- * completed (the instance died) expires, so the delivery can be retried: it is
- * never remembered as done without having had its effect.
+ * changes are published; a failed one is released. While a claim is pending
+ * a redelivery is told "in progress" (answered 503 + Retry-After), never
+ * "done": acknowledging it could lose the delivery if the holder fails. A claim
+ * that is never completed (its instance died) expires after the hold, so the
+ * delivery can be retried. A delivery is only remembered as done once it had
+ * its effect.
+ *
+ * Keys are scoped by backend: two backends may use the same delivery id.
  */
-export type ClaimResult = 'claimed' | 'done' | 'in-progress';
-
-export interface DeliveryDedupe {
-  /** 'claimed': process it now; 'done': a duplicate; 'in-progress': being processed, retry later. */
-  claim(key: string): Promise<ClaimResult>;
-  /** The delivery had its effect: later ones with this key are duplicates. */
-  complete(key: string): Promise<void>;
-  /** The delivery failed: a retry may claim it at once. */
-  release(key: string): Promise<void>;
+export interface DeliveryKey {
+  readonly backend: string;
+  readonly deliveryId: string;
 }
 
-/** GitHub gives up on a delivery after 10 s: a claim older than that belongs to a dead attempt. */
-export const CLAIM_TTL_MS = 10_000;
+export type Claim =
+  /** Process it now; `token` proves ownership when releasing. */
+  | { readonly status: 'claimed'; readonly token: string }
+  /** A duplicate of a delivery that had its effect. */
+  | { readonly status: 'done' }
+  /** Being processed by another attempt; retry after the claim's remaining hold. */
+  | { readonly status: 'in-progress'; readonly retryAfterMs: number };
+
+export interface DeliveryDedupe {
+  claim(key: DeliveryKey): Promise<Claim>;
+  /** The delivery had its effect: later ones with this key are duplicates. */
+  complete(key: DeliveryKey): Promise<void>;
+  /** The delivery failed: a retry may claim it at once (only if `token` still holds the claim). */
+  release(key: DeliveryKey, token: string): Promise<void>;
+}
+
+/** GitHub and GitLab give up on a delivery after 10 s: a claim older than that belongs to a dead attempt. */
+export const CLAIM_HOLD_MS = 10_000;
+
+export interface DedupeTimes {
+  /** How long a completed delivery id is remembered. */
+  readonly doneTtlMs: number;
+  /** How long a claim holds without being completed or released (default {@link CLAIM_HOLD_MS}). */
+  readonly claimHoldMs?: number;
+}
+
+/** Backend names cannot contain ':', so `<backend>:<id>` never collides across backends. */
+function scoped(key: DeliveryKey): string {
+  return `${key.backend}:${key.deliveryId}`;
+}
 
 /** In-process, bounded by count and age. */
 export class MemoryDeliveryDedupe implements DeliveryDedupe {
-  private readonly seen = new Map<string, { at: number; done: boolean }>();
+  private readonly seen = new Map<string, { expiresAt: number; done: boolean; token: string }>();
+  private readonly doneTtlMs: number;
+  private readonly claimHoldMs: number;
 
   constructor(
-    private readonly ttlMs: number,
+    times: DedupeTimes,
     private readonly maxEntries: number,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.doneTtlMs = times.doneTtlMs;
+    this.claimHoldMs = times.claimHoldMs ?? CLAIM_HOLD_MS;
+  }
 
-  async claim(key: string): Promise<ClaimResult> {
+  async claim(key: DeliveryKey): Promise<Claim> {
     const now = this.now();
-    const entry = this.seen.get(key);
-    if (entry && now - entry.at < (entry.done ? this.ttlMs : CLAIM_TTL_MS)) return entry.done ? 'done' : 'in-progress';
-    this.remember(key, false, now);
-    return 'claimed';
+    const k = scoped(key);
+    const entry = this.seen.get(k);
+    if (entry && now < entry.expiresAt) {
+      return entry.done ? { status: 'done' } : { status: 'in-progress', retryAfterMs: entry.expiresAt - now };
+    }
+    const token = randomUUID();
+    this.remember(k, { expiresAt: now + this.claimHoldMs, done: false, token }, now);
+    return { status: 'claimed', token };
   }
 
-  async complete(key: string): Promise<void> {
-    this.remember(key, true, this.now());
+  async complete(key: DeliveryKey): Promise<void> {
+    const now = this.now();
+    this.remember(scoped(key), { expiresAt: now + this.doneTtlMs, done: true, token: '' }, now);
   }
 
-  async release(key: string): Promise<void> {
-    this.seen.delete(key);
+  async release(key: DeliveryKey, token: string): Promise<void> {
+    const k = scoped(key);
+    const entry = this.seen.get(k);
+    if (entry && !entry.done && entry.token === token) this.seen.delete(k);
   }
 
-  private remember(key: string, done: boolean, now: number): void {
-    this.seen.delete(key);
-    this.seen.set(key, { at: now, done });
-    for (const [k, entry] of this.seen) {
-      if (this.seen.size <= this.maxEntries && now - entry.at < this.ttlMs) break;
-      this.seen.delete(k);
+  private remember(k: string, entry: { expiresAt: number; done: boolean; token: string }, now: number): void {
+    this.seen.delete(k);
+    this.seen.set(k, entry);
+    // Oldest first: drop what expired, and the oldest beyond the bound.
+    for (const [key, e] of this.seen) {
+      if (this.seen.size <= this.maxEntries && now < e.expiresAt) break;
+      this.seen.delete(key);
     }
   }
 }
 
-/** SET NX of a short-lived claim; on a miss, the existing value says done or in progress. */
+/**
+ * One atomic step: take a free key (value `pending:<token>`, expiring after the
+ * hold), or say what holds it: `done`, or a pending claim and its remaining time.
+ */
 const CLAIM = `
-if redis.call('SET', KEYS[1], 'pending', 'NX', 'PX', ARGV[1]) then return 'claimed' end
-return "done"
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], 'pending:' .. ARGV[2], 'PX', ARGV[1])
+  return {'claimed'}
+end
+if v == 'done' then return {'done'} end
+return {'in-progress', redis.call('PTTL', KEYS[1])}
+`;
+
+/** Deletes the claim only if this attempt still holds it (it may have expired and been taken by another). */
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == 'pending:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 `;
 
 /**
@@ -72,23 +127,37 @@ return "done"
  * duplicate, and one being processed elsewhere is not taken twice.
  */
 export class RedisDeliveryDedupe implements DeliveryDedupe {
+  private readonly doneTtlMs: number;
+  private readonly claimHoldMs: number;
+
   constructor(
     private readonly redis: Redis,
-    private readonly ttlMs: number,
+    times: DedupeTimes,
     private readonly prefix = 'switchyard:deliveries:',
-  ) {}
-
-  async claim(key: string): Promise<ClaimResult> {
-    const value = await this.redis.eval(CLAIM, 1, `${this.prefix}${key}`, String(CLAIM_TTL_MS));
-    if (value === 'claimed') return 'claimed';
-    return value === 'pending' ? 'in-progress' : 'done';
+  ) {
+    this.doneTtlMs = times.doneTtlMs;
+    this.claimHoldMs = times.claimHoldMs ?? CLAIM_HOLD_MS;
   }
 
-  async complete(key: string): Promise<void> {
-    await this.redis.set(`${this.prefix}${key}`, 'done', 'PX', this.ttlMs);
+  async claim(key: DeliveryKey): Promise<Claim> {
+    const token = randomUUID();
+    const reply = (await this.redis.eval(CLAIM, 1, this.redisKey(key), String(this.claimHoldMs), token)) as [string, number?];
+    if (reply[0] === 'claimed') return { status: 'claimed', token };
+    if (reply[0] === 'done') return { status: 'done' };
+    // PTTL is -1 for a key without expiry (never written so by us): treat it as a full hold.
+    const remaining = typeof reply[1] === 'number' && reply[1] > 0 ? reply[1] : this.claimHoldMs;
+    return { status: 'in-progress', retryAfterMs: remaining };
   }
 
-  async release(key: string): Promise<void> {
-    await this.redis.del(`${this.prefix}${key}`);
+  async complete(key: DeliveryKey): Promise<void> {
+    await this.redis.set(this.redisKey(key), 'done', 'PX', this.doneTtlMs);
+  }
+
+  async release(key: DeliveryKey, token: string): Promise<void> {
+    await this.redis.eval(RELEASE, 1, this.redisKey(key), token);
+  }
+
+  private redisKey(key: DeliveryKey): string {
+    return `${this.prefix}${scoped(key)}`;
   }
 }

@@ -4,7 +4,7 @@ import type { WebhookRequest } from '../adapter-contract.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { WebhookAuditEntry } from '../audit/audit-record.ts';
 import type { BackendRegistry } from '../backend-registry.ts';
-import { MemoryDeliveryDedupe, type DeliveryDedupe } from './delivery-dedupe.ts';
+import { MemoryDeliveryDedupe, type DeliveryDedupe, type DeliveryKey } from './delivery-dedupe.ts';
 import type { Ingestor } from './ingestor.ts';
 import { BodyTooLargeError, readBody } from './read-body.ts';
 
@@ -42,7 +42,7 @@ function lowerCaseHeaders(req: IncomingMessage): Record<string, string | undefin
  * rather than lost.
  */
 export function createWebhookRoute(options: WebhookRouteOptions) {
-  const dedupe = options.dedupe ?? new MemoryDeliveryDedupe(72 * 3600_000, 100_000, () => options.now().getTime());
+  const dedupe = options.dedupe ?? new MemoryDeliveryDedupe({ doneTtlMs: 72 * 3600_000 }, 100_000, () => options.now().getTime());
   return async function handleWebhook(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const pathname = url.pathname;
     let name = pathname.slice(WEBHOOK_PATH_PREFIX.length);
@@ -96,7 +96,8 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
     }
     backend.health.webhookReceived();
     const deliveryId = handler.deliveryId(request);
-    const dedupeKey = deliveryId ? `${name}\u0000${deliveryId}` : null;
+    const dedupeKey: DeliveryKey | null = deliveryId ? { backend: name, deliveryId } : null;
+    let claimToken = '';
     /** Not acknowledged, to be redelivered: nothing was lost, nothing is remembered as done. */
     const unavailable = (retryAfterSeconds: number, error: string, reason: string) => {
       res.setHeader('retry-after', String(retryAfterSeconds));
@@ -105,7 +106,7 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
     };
     /** Best effort: a completion or release that fails only means a later retry is processed again, harmlessly. */
     const settle = (how: 'complete' | 'release') => {
-      if (dedupeKey) void dedupe[how](dedupeKey).catch((error: Error) => log.warn({ err: error.message, deliveryId }, `webhook delivery could not be marked (${how})`));
+      if (dedupeKey) void (how === 'complete' ? dedupe.complete(dedupeKey) : dedupe.release(dedupeKey, claimToken)).catch((error: Error) => log.warn({ err: error.message, deliveryId }, `webhook delivery could not be marked (${how})`));
     };
     if (dedupeKey) {
       let claim;
@@ -115,15 +116,16 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
         log.warn({ err: error instanceof Error ? error.message : String(error), deliveryId }, 'webhook dedupe store unavailable');
         return unavailable(5, 'temporarily unavailable; redeliver later', 'dedupe store unavailable');
       }
-      if (claim === 'done') {
+      if (claim.status === 'done') {
         log.debug({ deliveryId }, 'duplicate delivery ignored');
         audited({ deliveryId: deliveryId ?? null, verified: true, effect: 'duplicate', entities: 0 });
         return send(res, 200, { status: 'duplicate', deliveryId });
       }
-      if (claim === 'in-progress') {
+      if (claim.status === 'in-progress') {
         // Another attempt holds it (or died holding it; the claim expires): acknowledging now could lose it.
-        return unavailable(10, 'this delivery is being processed; redeliver later', 'delivery in progress');
+        return unavailable(Math.max(1, Math.ceil(claim.retryAfterMs / 1000)), 'this delivery is being processed; redeliver later', 'delivery in progress');
       }
+      claimToken = claim.token;
     }
     if (handler.confirm) {
       // A hint: answer now, publish only what the backend's API confirms.

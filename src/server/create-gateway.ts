@@ -168,7 +168,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   dedupeRedis?.on('error', (error: Error) => log.warn({ err: error.message }, 'webhook dedupe Redis error'));
   const handleWebhook = createWebhookRoute({
     registry, ingestor, log, audit, bodyLimitBytes: config.server.bodyLimitBytes, now,
-    ...(dedupeRedis ? { dedupe: new RedisDeliveryDedupe(dedupeRedis, 72 * 3600_000, `${config.events.streamPrefix}deliveries:`) } : {}),
+    ...(dedupeRedis ? { dedupe: new RedisDeliveryDedupe(dedupeRedis, { doneTtlMs: 72 * 3600_000 }, `${config.events.streamPrefix}deliveries:`) } : {}),
   });
   let ready = false;
   /** Open SSE streams, ended on shutdown so their clients reconnect elsewhere. */

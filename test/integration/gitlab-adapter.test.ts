@@ -101,6 +101,11 @@ describe('GitLab adapter end to end (simulator + gateway, signed hooks)', () => 
     const replay = await stack.post(later, signedHeaders(later, { key: 'k-good' }));
     expect(replay.status).toBe(200);
     expect(state.get('Job', 'gl', jobNativeId)?.status).toBe('RUNNING');
+    // The signed delivery replayed byte for byte with a fresh, unsigned Idempotency-Key: still the signed webhook-id.
+    const replayed = await stack.post(later, { ...signedHeaders(later, { key: 'k-good' }), 'idempotency-key': 'k-fresh', 'x-gitlab-event-uuid': 'k-fresh-event' });
+    expect(replayed.status).toBe(200);
+    expect(replayed.body).toMatchObject({ status: 'duplicate', deliveryId: 'k-good' });
+    expect(state.get('Job', 'gl', jobNativeId)?.status).toBe('RUNNING');
     // The simulator's own redelivery keeps the Idempotency-Key: a duplicate.
     expect(await stack.sim.redeliver(real.id)).toBe(200);
 

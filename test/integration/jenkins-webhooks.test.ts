@@ -75,4 +75,21 @@ describe('jenkins: Notification-plugin pushes are hints, confirmed by the API', 
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'duplicate', deliveryId: `team-a/lint#${n}#FINALIZED` });
   });
+
+  it('accepts the secret as endpoint URL userinfo (the plugin sends Authorization: Basic)', async () => {
+    const base = new URL(stack.base);
+    stack.sim.setNotify({ url: `${base.protocol}//jenkins:${encodeURIComponent(NOTIFY_SECRET)}@${base.host}/webhooks/jk` });
+    const before = published.length;
+    const pushesBefore = stack.sim.pushes.length;
+    await stack.sim.triggerBuild({ job: 'team-a/lint', result: 'FAILURE' });
+    await stack.sim.runUntilIdle();
+    const n = realBuild().number;
+    await waitFor(() => published.slice(before).some((p) => p.id === `team-a/lint#${n}` && p.status === 'FAILURE'), 5000, 'confirmed FAILURE');
+    const pushes = stack.sim.pushes.slice(pushesBefore);
+    expect(pushes.map((p) => [p.headers.Authorization?.startsWith('Basic '), p.status])).toEqual(Array(4).fill([true, 202]));
+    stack.sim.setNotify(null);
+    // The same form with a wrong password is refused.
+    const wrong = await post(pushFor(n, 'QUEUED'), { authorization: `Basic ${Buffer.from('jenkins:wrong').toString('base64')}` });
+    expect(wrong.status).toBe(401);
+  });
 });

@@ -56,6 +56,12 @@ describe('GitLab webhooks', () => {
     expect(deliveryIdOf(request({ 'x-gitlab-webhook-uuid': 'c' }))).toBeUndefined();
   });
 
+  it('should dedupe a signed delivery on its signed webhook-id, whatever unsigned Idempotency-Key comes with it', () => {
+    expect(handler.deliveryId(request(signed({ 'idempotency-key': 'fresh-unsigned' })))).toBe('idem-1');
+    expect(handler.deliveryId(request(signed({ 'x-gitlab-event-uuid': 'other' })))).toBe('idem-1');
+    expect(tokenOnly.deliveryId(request({ 'idempotency-key': 'a', 'webhook-id': 'w' }))).toBe('a');
+  });
+
   it('should normalize Job Hooks of covered projects only, and ignore other events', () => {
     const entities = handler.normalize(request(signed()), JSON.parse(body));
     expect(entities.map((e) => [e.type, e.nativeId])).toEqual([['Job', '3/jobs/5']]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createWebhookHandler, pushTarget, verifyToken } from '../../adapters/jenkins/webhooks.ts';
+import { basicAuthSecret, createWebhookHandler, pushTarget, verifyToken } from '../../adapters/jenkins/webhooks.ts';
 import type { WebhookRequest } from '../../src/adapter-contract.ts';
 import type { EntityModel } from '../../src/model.ts';
 
@@ -23,12 +23,29 @@ describe('jenkins webhooks: verify', () => {
     expect(verifyToken(SECRET, req({}, push, { token: SECRET }))).toEqual({ ok: true });
   });
 
+  /** What the Notification plugin sends for an endpoint URL with userinfo: Basic base64(userinfo as written). */
+  const basic = (userInfo: string) => ({ authorization: `Basic ${Buffer.from(userInfo).toString('base64')}` });
+
+  it('accepts the secret as URL userinfo (Authorization: Basic): the password, or the user when there is none', () => {
+    expect(verifyToken(SECRET, req(basic(`jenkins:${SECRET}`)))).toEqual({ ok: true });
+    expect(verifyToken(SECRET, req(basic(SECRET)))).toEqual({ ok: true });
+    expect(verifyToken(SECRET, req(basic(`${SECRET}:`)))).toEqual({ ok: true });
+    // percent-encoded in the URL, sent encoded by the plugin
+    expect(verifyToken('p@ss:w/rd', req(basic(`jenkins:${encodeURIComponent('p@ss:w/rd')}`)))).toEqual({ ok: true });
+    expect(basicAuthSecret('Basic %%%')).toBeUndefined();
+    expect(basicAuthSecret(`Bearer ${SECRET}`)).toBeUndefined();
+  });
+
   it.each([
     [{}, undefined, /missing/],
     [{ 'x-switchyard-token': '' }, undefined, /missing/],
     [{ 'x-switchyard-token': 'wrong' }, undefined, /mismatch/],
     [{ 'x-switchyard-token': `${SECRET}x` }, undefined, /mismatch/],
     [{}, { token: 'wrong' }, /mismatch/],
+    [{ authorization: `Basic ${Buffer.from('jenkins:wrong').toString('base64')}` }, undefined, /mismatch/],
+    [{ authorization: `Basic ${Buffer.from(`${SECRET}:wrong`).toString('base64')}` }, undefined, /mismatch/],
+    [{ authorization: `Basic ${Buffer.from('jenkins:').toString('base64')}` }, undefined, /mismatch/],
+    [{ authorization: `Bearer ${SECRET}` }, undefined, /missing/],
   ])('rejects %j %j', (headers, query, reason) => {
     const r = verifyToken(SECRET, req(headers as Record<string, string>, push, query));
     expect(r.ok).toBe(false);

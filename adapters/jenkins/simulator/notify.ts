@@ -3,8 +3,8 @@
  * one POST per phase, serialized by Gson with LOWER_CASE_WITH_UNDERSCORES
  * (so `full_url`, `queue_id`, `display_name`) and without null fields. No
  * signature and no delivery id; the response status is not checked and no
- * retry is made (the plugin's defaults). The secret travels as a header or a
- * `?token=` on the URL, as a gateway would configure it.
+ * retry is made (the plugin's defaults). The secret travels as a header, a
+ * `?token=` on the URL, or the URL's userinfo (sent as `Authorization: Basic`).
  */
 import { postOnce, SerialQueue } from '../../../src/adapter-kit/webhook-delivery.ts';
 import { buildUrl, itemUrl, type Phase, type PhaseEvent } from './world.ts';
@@ -82,6 +82,12 @@ export class Notifier {
         url += `${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(target.urlToken)}`;
       }
       const headers: Record<string, string> = { 'Content-Type': 'application/json;charset=UTF-8' };
+      // Like the plugin (Protocol.HTTP): URL userinfo, as written, becomes `Authorization: Basic`.
+      const userInfo = /^(https?:\/\/)([^/@]*)@/.exec(url);
+      if (userInfo) {
+        headers.Authorization = `Basic ${Buffer.from(userInfo[2]!).toString('base64')}`;
+        url = userInfo[1]! + url.slice(userInfo[0].length);
+      }
       if (target.secretHeader) headers[target.secretHeader.name] = target.secretHeader.value;
       const meta = { phase: ev.phase, job: fullJobName(ev), number: ev.build.number, url, headers, body };
       return this.queue.run(async () => {

@@ -1,26 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CLAIM_TTL_MS, MemoryDeliveryDedupe } from '../../src/ingest/delivery-dedupe.ts';
 import type { JobModel } from '../../src/model.ts';
 import { LiveState } from '../../src/state/live-state.ts';
-
-describe('webhook delivery claims', () => {
-  it('should say in-progress while claimed, done once completed, and free a released or expired claim', async () => {
-    let now = 0;
-    const dedupe = new MemoryDeliveryDedupe(3600_000, 100, () => now);
-    expect(await dedupe.claim('a')).toBe('claimed');
-    expect(await dedupe.claim('a')).toBe('in-progress');
-    await dedupe.complete('a');
-    expect(await dedupe.claim('a')).toBe('done');
-
-    expect(await dedupe.claim('b')).toBe('claimed');
-    await dedupe.release('b');
-    expect(await dedupe.claim('b')).toBe('claimed');
-    // The instance holding the claim died: after the TTL a retry may take it.
-    now += CLAIM_TTL_MS;
-    expect(await dedupe.claim('b')).toBe('claimed');
-    expect(await dedupe.claim('a')).toBe('done');
-  });
-});
 
 describe('LiveState.revert', () => {
   const job = (status: JobModel['status'], revision: number[]): JobModel => ({
