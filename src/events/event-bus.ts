@@ -44,6 +44,8 @@ export class EventBus {
   constructor(
     private readonly queueLimit: number,
     createStore: EventStoreFactory = (deliver) => new MemoryEventStore(deliver, DEFAULT_HISTORY),
+    /** Events per history read of a resume: with the subscriber's queue, what a resume holds in memory. */
+    private readonly historyPageSize = 256,
   ) {
     this.store = createStore((event) => this.deliver(event));
   }
@@ -87,34 +89,38 @@ export class EventBus {
   }
 
   private async replay<T extends Cursored>(type: EventType, listener: Listener<T>, after: string): Promise<void> {
-    let read;
-    try {
-      read = await this.store.readAfter(type, after);
-    } catch (error) {
-      listener.iterator.end(
-        new GraphQLError('Subscription ended: the event history could not be read. Retry later, or refetch and subscribe without `after`.', {
-          extensions: { code: 'HISTORY_UNAVAILABLE' },
-          originalError: error instanceof Error ? error : undefined,
-        }),
-      );
-      return;
-    }
-    if (!read.ok) {
-      listener.iterator.end(
-        read.reason === 'invalid'
-          ? new GraphQLError('`after` is not a cursor given by this gateway.', { extensions: { code: 'BAD_USER_INPUT' } })
-          : new GraphQLError(`History lost: ${read.detail}. Refetch the current state, then subscribe again without \`after\`.`, {
-              extensions: { code: HISTORY_LOST },
-            }),
-      );
-      return;
-    }
     listener.last = after;
-    // Fed at the reader's pace (a long history does not overflow the queue); live events
-    // keep going to the buffer until both history and buffer are through.
-    for (const event of read.events) {
-      if (!(await this.room(listener))) return;
-      this.offer(listener, event as unknown as T);
+    // Page by page, each fed at the reader's pace (a long history neither overflows the queue
+    // nor sits in memory); live events keep going to the buffer until history and buffer are through.
+    for (let cursor: string | null = after; cursor !== null; ) {
+      let read;
+      try {
+        read = await this.store.readAfter(type, cursor, this.historyPageSize);
+      } catch (error) {
+        listener.iterator.end(
+          new GraphQLError('Subscription ended: the event history could not be read. Retry later, or refetch and subscribe without `after`.', {
+            extensions: { code: 'HISTORY_UNAVAILABLE' },
+            originalError: error instanceof Error ? error : undefined,
+          }),
+        );
+        return;
+      }
+      if (!read.ok) {
+        listener.iterator.end(
+          read.reason === 'invalid'
+            ? new GraphQLError('`after` is not a cursor given by this gateway.', { extensions: { code: 'BAD_USER_INPUT' } })
+            : new GraphQLError(`History lost: ${read.detail}. Refetch the current state, then subscribe again without \`after\`.`, {
+                extensions: { code: HISTORY_LOST },
+              }),
+        );
+        return;
+      }
+      if (listener.iterator.closed) return;
+      for (const event of read.events) {
+        if (!(await this.room(listener))) return;
+        this.offer(listener, event as unknown as T);
+      }
+      cursor = read.next;
     }
     const buffer = listener.buffer ?? [];
     while (buffer.length > 0) {

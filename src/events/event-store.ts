@@ -1,8 +1,12 @@
 import type { ChangeEvent, ChangeEventByType, EventType, WithCursor } from './event-types.ts';
 
-/** What a history read found: the events after the cursor, or why they cannot be given. */
+/**
+ * What one page of a history read found: up to `limit` events after the
+ * cursor, and where the next page starts (null once the page reached the end
+ * of the history), or why they cannot be given.
+ */
 export type HistoryRead<T> =
-  | { readonly ok: true; readonly events: readonly T[] }
+  | { readonly ok: true; readonly events: readonly T[]; readonly next: string | null }
   | { readonly ok: false; readonly reason: 'lost' | 'invalid'; readonly detail: string };
 
 /**
@@ -16,8 +20,13 @@ export interface EventStore {
    * reported to `EventStoreHooks.appended`, for callers that must know.
    */
   append(event: ChangeEvent): void;
-  /** The retained events of `type` strictly after `cursor`, oldest first. */
-  readAfter<K extends EventType>(type: K, cursor: string): HistoryRead<WithCursor<ChangeEventByType[K]>> | Promise<HistoryRead<WithCursor<ChangeEventByType[K]>>>;
+  /**
+   * At most `limit` retained events of `type` strictly after `cursor`, oldest
+   * first: a resume reads the history page by page, so its memory is bounded
+   * by the page, not by the history. 'lost' when events after the cursor are
+   * no longer retained (checked on every page).
+   */
+  readAfter<K extends EventType>(type: K, cursor: string, limit: number): HistoryRead<WithCursor<ChangeEventByType[K]>> | Promise<HistoryRead<WithCursor<ChangeEventByType[K]>>>;
   close(): Promise<void>;
 }
 

@@ -32,8 +32,8 @@ class Ring {
     return this.entries.length - this.head;
   }
 
-  /** Entries with seq > after, oldest first (binary search: seqs increase). */
-  after(after: number): Entry[] {
+  /** At most `limit` entries with seq > after, oldest first (binary search: seqs increase); `more` when others follow. */
+  after(after: number, limit: number): { entries: Entry[]; more: boolean } {
     let lo = this.head;
     let hi = this.entries.length;
     while (lo < hi) {
@@ -41,7 +41,8 @@ class Ring {
       if (this.entries[mid]!.seq <= after) lo = mid + 1;
       else hi = mid;
     }
-    return this.entries.slice(lo);
+    const end = Math.min(this.entries.length, lo + limit);
+    return { entries: this.entries.slice(lo, end), more: end < this.entries.length };
   }
 
   private evict(): void {
@@ -80,7 +81,7 @@ export class MemoryEventStore implements EventStore {
     this.hooks.appended?.(event, null);
   }
 
-  readAfter<K extends EventType>(type: K, cursor: string): HistoryRead<WithCursor<ChangeEventByType[K]>> {
+  readAfter<K extends EventType>(type: K, cursor: string, limit: number): HistoryRead<WithCursor<ChangeEventByType[K]>> {
     const parsed = parseCursor(cursor);
     if (!parsed || parsed.position[1] !== 0n) return { ok: false, reason: 'invalid', detail: 'not a cursor' };
     if (parsed.store !== 'm' || parsed.epoch !== this.epoch) return { ok: false, reason: 'lost', detail: 'the cursor is from another gateway process or an earlier start' };
@@ -89,7 +90,9 @@ export class MemoryEventStore implements EventStore {
     const ring = this.rings[type];
     ring.trimAge(this.now());
     if (ring.evictedMax > position) return { ok: false, reason: 'lost', detail: 'events after the cursor are no longer retained' };
-    return { ok: true, events: ring.after(position).map((e) => e.event as WithCursor<ChangeEventByType[K]>) };
+    const page = ring.after(position, limit);
+    const events = page.entries.map((e) => e.event as WithCursor<ChangeEventByType[K]>);
+    return { ok: true, events, next: page.more && events.length > 0 ? events.at(-1)!.cursor : null };
   }
 
   close(): Promise<void> {

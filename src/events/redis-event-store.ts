@@ -129,28 +129,25 @@ export class RedisEventStore implements EventStore {
     }
   }
 
-  async readAfter<K extends EventType>(type: K, cursor: string): Promise<HistoryRead<WithCursor<ChangeEventByType[K]>>> {
+  async readAfter<K extends EventType>(type: K, cursor: string, limit: number): Promise<HistoryRead<WithCursor<ChangeEventByType[K]>>> {
     const parsed = parseCursor(cursor);
     if (!parsed) return { ok: false, reason: 'invalid', detail: 'not a cursor' };
     if (parsed.store !== 'r') return { ok: false, reason: 'lost', detail: 'the cursor is from a gateway without shared history' };
     if (parsed.epoch !== (await this.currentEpoch())) return { ok: false, reason: 'lost', detail: 'the shared history was reset since this cursor' };
-    const key = this.key(type);
     const id = `${parsed.position[0]}-${parsed.position[1]}`;
-    // Trimming removes the oldest entries: if the cursor's own entry is still there, nothing after it is gone.
-    let page: StreamEntries = await this.commands.xrange(key, id, '+', 'COUNT', PAGE);
+    // From the cursor's own entry (inclusive): trimming removes the oldest entries, so if it is
+    // still there nothing after it is gone. Checked on every page: a long resume can be overtaken.
+    const page: StreamEntries = await this.commands.xrange(this.key(type), id, '+', 'COUNT', limit + 1);
     if (page[0]?.[0] !== id) return { ok: false, reason: 'lost', detail: 'events after the cursor are no longer retained' };
     const events: WithCursor<ChangeEventByType[K]>[] = [];
-    let entries = page.slice(1);
-    for (;;) {
-      for (const [entryId, fields] of entries) {
-        const event = this.decode(entryId, fields, parsed.epoch);
-        if (event) events.push(event as WithCursor<ChangeEventByType[K]>);
-      }
-      if (page.length < PAGE) break;
-      page = await this.commands.xrange(key, `(${page.at(-1)![0]}`, '+', 'COUNT', PAGE);
-      entries = page;
+    for (let i = 1; i < page.length; i++) {
+      const [entryId, fields] = page[i]!;
+      const event = this.decode(entryId, fields, parsed.epoch);
+      if (event) events.push(event as WithCursor<ChangeEventByType[K]>);
     }
-    return { ok: true, events };
+    // The next page starts at the last entry read, even one that did not decode.
+    const next = page.length > limit ? formatCursor('r', parsed.epoch, page.at(-1)![0]) : null;
+    return { ok: true, events, next };
   }
 
   async close(): Promise<void> {

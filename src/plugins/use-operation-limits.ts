@@ -1,6 +1,7 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { useMaxDirectives } from './max-directives.ts';
 
 export interface OperationLimits {
   readonly maxDepth: number;
@@ -40,8 +41,8 @@ function useNoIntrospection(): Plugin {
 }
 
 /**
- * graphql-armor's depth, alias, cost, token and directive limits plus a
- * document-length limit. They run in parse and validate, so HTTP, SSE and
+ * graphql-armor's depth, alias, cost and token limits, our directive limit
+ * and a document-length limit. They run in parse and validate, so HTTP, SSE and
  * graphql-ws get the same limits (the WebSocket binding turns a rejection
  * into an `error` message for that operation; see server/graphql-ws.ts).
  */
@@ -51,12 +52,14 @@ export function operationLimitPlugins(limits: OperationLimits): Plugin[] {
     maxAliases: { n: limits.maxAliases },
     costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true },
     maxTokens: { n: limits.maxTokens },
-    maxDirectives: { n: limits.maxDirectives },
+    // Ours (max-directives.ts): armor's count drops the directives of repeated fragment spreads.
+    maxDirectives: { enabled: false },
     blockFieldSuggestion: { enabled: !limits.introspection },
   });
   return [
     useDocumentLength(limits.maxDocumentLength),
     ...(armor.protect().plugins as Plugin[]),
+    useMaxDirectives(limits.maxDirectives),
     ...(limits.introspection ? [] : [useNoIntrospection()]),
   ];
 }

@@ -1,5 +1,8 @@
 import { Store } from '@envelop/rate-limiter';
+import { GraphQLError } from 'graphql';
 import type { Redis } from 'ioredis';
+
+export const RATE_LIMIT_UNAVAILABLE = 'RATE_LIMIT_UNAVAILABLE';
 
 type Identity = { readonly contextIdentity: string; readonly fieldIdentity: string };
 
@@ -60,6 +63,19 @@ redis.call('PEXPIRE', key, window)
 return previous
 `;
 
+/**
+ * Fails closed: with the shared counters out of reach a limited field is
+ * refused (503, RATE_LIMIT_UNAVAILABLE), never run unmetered. Counting in
+ * memory instead would multiply every limit by the number of instances and
+ * reset it on each outage, which an audited operator cannot vouch for.
+ */
+function unavailable(): GraphQLError {
+  // No originalError: yoga would mask the error as an unexpected one.
+  return new GraphQLError('Rate limiting is unavailable (its Redis store cannot be reached), so this operation was not run. Retry later.', {
+    extensions: { code: RATE_LIMIT_UNAVAILABLE, http: { status: 503, headers: { 'retry-after': '5' } } },
+  });
+}
+
 export class ReservingRedisStore extends Store {
   private counter = 0;
 
@@ -75,7 +91,12 @@ export class ReservingRedisStore extends Store {
     const now = Date.now();
     const member = `${now}:${process.pid}:${++this.counter}:${Math.random().toString(36).slice(2, 8)}`;
     const key = `${this.prefix}${identity.contextIdentity}:${identity.fieldIdentity}`;
-    const reply = (await this.redis.eval(RESERVE, 1, key, now, this.maxWindowMs, member)) as string[];
+    let reply: string[];
+    try {
+      reply = (await this.redis.eval(RESERVE, 1, key, now, this.maxWindowMs, member)) as string[];
+    } catch {
+      throw unavailable();
+    }
     const timestamps: number[] = [];
     for (let i = 1; i < reply.length; i += 2) timestamps.push(Number(reply[i]));
     return timestamps;

@@ -103,6 +103,20 @@ function releaseUpgradeRequest(extra: { request: IncomingMessage }): void {
   extra.request = { headers: {}, socket: { remoteAddress } } as unknown as IncomingMessage;
 }
 
+/**
+ * A GraphQLError thrown while executing (a plugin refusing the operation, e.g.
+ * the rate limiter) becomes this operation's `error` result: graphql-ws would
+ * close the whole socket with 4500 on a throw.
+ */
+async function asResult(run: () => unknown): Promise<unknown> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof GraphQLError) return { errors: [error] };
+    throw error;
+  }
+}
+
 const limitError = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
 
 /**
@@ -127,7 +141,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
 
   const disposable = serveGraphQLWs(
     {
-      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      execute: (args) => asResult(() => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args)) as never,
       subscribe: (args) => {
         const root = args.rootValue as Partial<MultiplexedRoot> & { subscribe?: (a: ExecutionArgs) => unknown };
         if (root.multiplexed) {
@@ -137,7 +151,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
           const stillValid = (at: number) => !(identity.expiresAt && at >= identity.expiresAt.getTime()) && !identity.isRevoked?.();
           return multiplexer.join(key, start, { id, socket: new WsFrameSocket(socket), stillValid, accepts }) as never;
         }
-        return root.subscribe!(args) as never;
+        return asResult(() => root.subscribe!(args)) as never;
       },
       onConnect: async (ctx) => {
         const { socket, request } = ctx.extra;

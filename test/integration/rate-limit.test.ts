@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adapterFactories } from '../../src/adapters.ts';
 import { validateConfig } from '../../src/config/load-config.ts';
@@ -110,5 +113,44 @@ describe('rate limits hold under concurrency', () => {
     const aliases = await aliasAttack(base);
     expect(aliases.allowed).toBeLessThanOrEqual(MAX);
     expect(aliases.limited).toBe(1);
+  });
+});
+
+describe('rate limits with their Redis store down', () => {
+  let gateway: Gateway | undefined;
+  afterAll(() => gateway?.close());
+
+  it('should fail closed: limited fields answer RATE_LIMIT_UNAVAILABLE (503) over HTTP and WebSocket, never run unmetered', async () => {
+    // A port where nothing listens: every reservation fails.
+    const silent = createServer();
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+    const config = validateConfig({ ...configFor('redis', 'unused:'), rateLimit: { store: 'redis', redisUrl: `redis://127.0.0.1:${port}` } }, adapterFactories);
+    gateway = createGateway({ config, factories: adapterFactories, log: pino({ level: 'silent' }), polling: false });
+    const base = `http://127.0.0.1:${(await gateway.listen(0, '127.0.0.1')).port}`;
+
+    const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ backends { name } }' }) });
+    const body = (await res.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(body.data ?? null).toBeNull();
+    expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMIT_UNAVAILABLE']);
+    expect(body.errors?.[0]?.message).toMatch(/Rate limiting is unavailable/);
+
+    const client = createClient({ url: `${base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+    const closed: number[] = [];
+    client.on('closed', (event) => closed.push((event as { code: number }).code));
+    const run = (query: string) =>
+      new Promise<{ data?: unknown; errors?: { extensions?: { code?: string } }[] }>((resolve) => {
+        let value: { data?: unknown; errors?: never } = {};
+        client.subscribe({ query }, { next: (v) => (value = v as never), error: (errors) => resolve({ errors: errors as never }), complete: () => resolve(value) });
+      });
+    const overWs = await run('{ backends { name } }');
+    expect(overWs.errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMIT_UNAVAILABLE']);
+    // The socket stays open: an unlimited field still answers on it.
+    expect(await run('{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+    expect(closed).toEqual([]);
+    await client.dispose();
   });
 });

@@ -129,7 +129,7 @@ class LaggingStore implements EventStore {
   readonly epoch = newEpoch();
   readonly history: WithCursor<ChangeEvent>[] = [];
   readonly pending: WithCursor<ChangeEvent>[] = [];
-  readonly reads: { cursor: string; resolve: (r: HistoryRead<WithCursor<ChangeEvent>>) => void }[] = [];
+  readonly reads: { cursor: string; limit: number; resolve: (r: HistoryRead<WithCursor<ChangeEvent>>) => void }[] = [];
   private seq = 0;
   constructor(private readonly deliver: Deliver) {}
   append(event: ChangeEvent): void {
@@ -144,11 +144,13 @@ class LaggingStore implements EventStore {
   answerReads(): void {
     for (const read of this.reads.splice(0)) {
       const after = Number(parseCursor(read.cursor)!.position[0]);
-      read.resolve({ ok: true, events: this.history.filter((e) => Number(parseCursor(e.cursor)!.position[0]) > after) });
+      const rest = this.history.filter((e) => Number(parseCursor(e.cursor)!.position[0]) > after);
+      const events = rest.slice(0, read.limit);
+      read.resolve({ ok: true, events, next: rest.length > read.limit ? events.at(-1)!.cursor : null });
     }
   }
-  readAfter(_type: ChangeEvent['type'], cursor: string): Promise<HistoryRead<never>> {
-    return new Promise((resolve) => this.reads.push({ cursor, resolve: resolve as never }));
+  readAfter(_type: ChangeEvent['type'], cursor: string, limit: number): Promise<HistoryRead<never>> {
+    return new Promise((resolve) => this.reads.push({ cursor, limit, resolve: resolve as never }));
   }
   close(): Promise<void> {
     return Promise.resolve();
@@ -172,7 +174,8 @@ describe('resume: replay then live, under any interleaving', () => {
         fc.subarray(['a', 'b', 'c'], { minLength: 1 }),
         async (before, pick, ops, wanted) => {
           let store!: LaggingStore;
-          const bus = new EventBus(1000, (deliver) => (store = new LaggingStore(deliver)));
+          // Pages of 3: a resume takes several reads, each answered at any moment.
+          const bus = new EventBus(1000, (deliver) => (store = new LaggingStore(deliver)), 3);
           let n = 0;
           // Some history, some of it not yet delivered live when the subscriber arrives.
           for (const entity of before) bus.publish(event(entity, n++));
@@ -187,8 +190,11 @@ describe('resume: replay then live, under any interleaving', () => {
             else if (o.kind === 'answer') store.answerReads();
             else await tick();
           }
-          store.answerReads();
-          await tick();
+          // Answer the remaining pages one read at a time until the resume is through.
+          for (let i = 0; i < 30; i++) {
+            store.answerReads();
+            await tick();
+          }
           while (store.pending.length) store.deliverOne();
           const got = (await drain(sub)).map((e) => e.sequence);
           const expected = store.history
