@@ -239,7 +239,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const backends = Object.fromEntries(registry.all().map((b) => [b.name, b.health.current.state]));
-      return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', backends, ...(capacity ? { connections: await capacity.health() } : {}) });
+      const connections = capacity ? { connections: await capacity.health() } : {};
+      return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', backends, ...connections, requestBodies: { reading: bodySlots.size, limit: bodySlots.limit } });
     }
     if (url.pathname.startsWith(WEBHOOK_PATH_PREFIX)) {
       if (!bodySlots.tryTake(req, res)) return refuseBusy(res);
