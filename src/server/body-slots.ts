@@ -44,4 +44,13 @@ export class BodySlots {
     res.once('close', release);
     return true;
   }
+
+  /** The answer when no slot is free: 503 with Retry-After; the body is left unread, so the connection closes rather than drain it. */
+  refuse(res: ServerResponse): void {
+    const body = JSON.stringify({
+      errors: [{ message: `Server busy: ${this.limit} request bodies are being read (server.maxConcurrentBodies); retry`, extensions: { code: 'SERVER_BUSY' } }],
+    });
+    res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '1', connection: 'close' });
+    res.end(body);
+  }
 }

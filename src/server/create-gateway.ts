@@ -178,12 +178,6 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const cors = createCorsPolicy(config.server.cors);
   const bodySlots = new BodySlots(config.server.maxConcurrentBodies);
-  const refuseBusy = (res: ServerResponse) => {
-    // The body is left unread: close rather than drain it.
-    res.setHeader('retry-after', '1');
-    res.setHeader('connection', 'close');
-    json(res, 503, { errors: [{ message: `Server busy: ${bodySlots.limit} request bodies are being read (server.maxConcurrentBodies); retry`, extensions: { code: 'SERVER_BUSY' } }] });
-  };
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     // Preflights come without credentials: answered before authentication.
@@ -209,7 +203,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     let body: Buffer | undefined;
     if (req.method === 'POST') {
-      if (!bodySlots.tryTake(req, res)) return refuseBusy(res);
+      if (!bodySlots.tryTake(req, res)) return bodySlots.refuse(res);
       try {
         body = await readBody(req, config.server.bodyLimitBytes);
       } catch (error) {
@@ -248,10 +242,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const backends = Object.fromEntries(registry.all().map((b) => [b.name, b.health.current.state]));
-      return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', backends, ...(capacity ? { connections: await capacity.health() } : {}) });
+      const connections = capacity ? { connections: await capacity.health() } : {};
+      return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', backends, ...connections, requestBodies: { reading: bodySlots.size, limit: bodySlots.limit } });
     }
     if (url.pathname.startsWith(WEBHOOK_PATH_PREFIX)) {
-      if (!bodySlots.tryTake(req, res)) return refuseBusy(res);
+      if (!bodySlots.tryTake(req, res)) return bodySlots.refuse(res);
       return handleWebhook(req, res, url);
     }
     if (url.pathname === GRAPHQL_PATH) return handleGraphQL(req, res, url);

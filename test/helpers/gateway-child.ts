@@ -3,13 +3,15 @@
  * Redis state). Config comes as JSON in SWITCHYARD_TEST_CONFIG; prints
  * {"port": N} when listening; exits on SIGTERM or when stdin closes.
  */
-import { pino } from 'pino';
+import { destination, pino } from 'pino';
 import { adapterFactories } from '../../src/adapters.ts';
 import { validateConfig } from '../../src/config/load-config.ts';
 import { createGateway } from '../../src/server/create-gateway.ts';
 
 const config = validateConfig(JSON.parse(process.env.SWITCHYARD_TEST_CONFIG ?? '{}'), adapterFactories, 'SWITCHYARD_TEST_CONFIG');
-const gateway = createGateway({ config, factories: adapterFactories, log: pino({ level: 'silent' }), polling: false });
+// SWITCHYARD_TEST_LOGS=stderr: log at the config's level to stderr (fd 2, synchronous), for tests that read logs.
+const log = process.env.SWITCHYARD_TEST_LOGS === 'stderr' ? pino({ level: config.logLevel }, destination({ fd: 2, sync: true })) : pino({ level: 'silent' });
+const gateway = createGateway({ config, factories: adapterFactories, log, polling: false });
 const { port } = await gateway.listen(0, '127.0.0.1');
 process.stdout.write(`${JSON.stringify({ port })}\n`);
 const stop = () => void gateway.close().finally(() => process.exit(0));

@@ -37,11 +37,25 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function spawnGatewayProcess(config: unknown, startTimeoutMs = 30_000): Promise<GatewayProcess> {
+export interface SpawnOptions {
+  /** Receives each log line (JSON, at the config's logLevel) the child writes to stderr; without it logs are off. */
+  readonly onLog?: (line: string) => void;
+}
+
+export function spawnGatewayProcess(config: unknown, startTimeoutMs = 30_000, options: SpawnOptions = {}): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/gateway-child.ts'], {
-    env: { ...process.env, SWITCHYARD_TEST_CONFIG: JSON.stringify(config) },
-    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, SWITCHYARD_TEST_CONFIG: JSON.stringify(config), ...(options.onLog ? { SWITCHYARD_TEST_LOGS: 'stderr' } : {}) },
+    stdio: ['pipe', 'pipe', options.onLog ? 'pipe' : 'inherit'],
   });
+  if (options.onLog) {
+    const onLog = options.onLog;
+    let pending = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) if (line) onLog(line);
+    });
+  }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
