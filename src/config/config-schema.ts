@@ -77,7 +77,12 @@ export const gatewayConfigSchema = z
       .default({}),
     /** Append-only, hash-chained JSON-lines audit trail (`switchyard audit verify <file>`); null turns it off. */
     audit: z
-      .object({ file: z.string().min(1).nullable().default('switchyard-audit.jsonl'), fsync: z.boolean().default(false) })
+      .object({
+        file: z.string().min(1).nullable().default('switchyard-audit.jsonl'),
+        fsync: z.boolean().default(false),
+        /** Rejected webhook attempts: the first per backend + reason + address in full, then one count per this interval. */
+        rejectionSummarySeconds: z.number().min(1).max(86_400).default(60),
+      })
       .strict()
       .default({}),
     /** Who may call, and what each caller sees. Required unless `mode: open` is set explicitly. */

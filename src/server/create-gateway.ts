@@ -155,6 +155,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   dedupeRedis?.on('error', (error: Error) => log.warn({ err: error.message }, 'webhook dedupe Redis error'));
   const handleWebhook = createWebhookRoute({
     registry, ingestor, log, audit, bodyLimitBytes: config.server.bodyLimitBytes, now,
+    rejectionSummaryMs: config.audit.rejectionSummarySeconds * 1000,
     ...(dedupeRedis ? { dedupe: new RedisDeliveryDedupe(dedupeRedis, { doneTtlMs: 72 * 3600_000 }, `${config.events.streamPrefix}deliveries:`) } : {}),
   });
   let ready = false;
@@ -313,6 +314,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       redis?.disconnect();
       dedupeRedis?.disconnect();
       await bus.close();
+      handleWebhook.close();
       await audit.close();
     },
   };
