@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secretRefSchema } from '../adapter-contract.ts';
 import { authConfigSchema } from '../auth/auth-config.ts';
 
 /** Top-level config. Each backend entry is further validated by its adapter's own schema. */
@@ -82,6 +83,11 @@ export const gatewayConfigSchema = z
         fsync: z.boolean().default(false),
         /** Rejected webhook attempts: the first per backend + reason + address in full, then one count per this interval. */
         rejectionSummarySeconds: z.number().min(1).max(86_400).default(60),
+        /**
+         * Audit key, e.g. `{ env: SWITCHYARD_AUDIT_KEY }` (at least 32 characters): record hashes and the
+         * head checkpoint become HMAC-SHA256, so rebuilding the chain or rewriting the head needs the key.
+         */
+        hmacKey: secretRefSchema.optional(),
       })
       .strict()
       .default({}),

@@ -22,7 +22,7 @@ import { ListCache } from '../loaders/list-cache.ts';
 import { createLogger } from '../logger.ts';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { Redis } from 'ioredis';
-import { createFileAuditLog, createNullAuditLog, type AuditLog } from '../audit/audit-log.ts';
+import { auditKeyOption, createFileAuditLog, createNullAuditLog, type AuditLog } from '../audit/audit-log.ts';
 import { createOperationAuditor, useAudit } from '../plugins/use-audit.ts';
 import { operationLimitPlugins } from '../plugins/use-operation-limits.ts';
 import { loadPersistedOperations } from '../plugins/persisted-operations.ts';
@@ -94,10 +94,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     loaderSettings: { state, ingestor, freshnessMs, timeoutMs: config.backendTimeoutMs, now },
   };
   const scheduler = new PollScheduler(registry.all(), ingestor, log);
+  const auditIntegrity = { ok: true };
   const audit =
     options.audit ??
     (config.audit.file
-      ? createFileAuditLog(config.audit.file, { now, fsync: config.audit.fsync, onError: (e) => log.error({ err: e.message }, 'audit log write failed') })
+      ? createFileAuditLog(config.audit.file, {
+        now, fsync: config.audit.fsync, ...auditKeyOption(config.audit.hmacKey, createSecretResolver(options.env ?? process.env)),
+        onError: (e) => log.error({ err: e.message }, 'audit log write failed'),
+        // Alarm, not refuse: the API keeps serving; /readyz reports it and the log records it.
+        onIntegrityProblem: (problem) => {
+          auditIntegrity.ok = false;
+          log.error({ problem, file: config.audit.file }, 'audit log integrity alarm');
+        },
+      })
       : createNullAuditLog());
 
   const schema = applyRateLimitOverrides(createSchema(), config.rateLimit.fields);
@@ -216,7 +225,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const backends = Object.fromEntries(registry.all().map((b) => [b.name, b.health.current.state]));
-      return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', backends });
+      return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', backends, audit: auditIntegrity.ok ? 'ok' : 'integrity-alarm' });
     }
     if (url.pathname.startsWith(WEBHOOK_PATH_PREFIX)) return void done(handleWebhook(req, res, url));
     if (url.pathname === GRAPHQL_PATH) return void done(handleGraphQL(req, res, url));
@@ -280,6 +289,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     async listen(port = config.server.port, host = config.server.host) {
       await authenticator;
+      // The audit log's integrity check at open: its alarm is raised before the first request.
+      await (audit as { ready?: Promise<void> }).ready;
       const posture = describeAuthPosture(config.auth);
       for (const line of posture.lines) log[posture.level](line);
       await new Promise<void>((resolve, reject) => {
