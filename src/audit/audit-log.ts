@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { GENESIS_HASH, isHash, sealRecord, type AuditEntry, type AuditRecord } from './audit-record.ts';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { GENESIS_HASH, isHash, lineHashMatches, recordDigest, sealRecord, type AuditEntry, type AuditRecord } from './audit-record.ts';
 
 /**
  * The audit log. `append` is synchronous and cheap (it only queues); records
@@ -20,6 +21,37 @@ export interface AuditHead {
   readonly seq: number;
   readonly hash: string;
   readonly at: string;
+  /** With an audit key: HMAC of seq and hash, so the head cannot be rewritten to fit a truncated log. */
+  readonly mac?: string;
+}
+
+/** Shortest audit key accepted (config `audit.hmacKey`). */
+export const MIN_AUDIT_KEY_LENGTH = 32;
+
+/** Resolves config `audit.hmacKey` into the log's option; errors name the key. */
+export function auditKeyOption(
+  ref: { readonly env: string } | { readonly value: string } | undefined,
+  resolve: (ref: { readonly env: string } | { readonly value: string }) => string | undefined,
+): { hmacKey?: string } {
+  if (ref === undefined) return {};
+  const key = resolve(ref);
+  const where = 'env' in ref ? `environment variable ${ref.env}` : 'value';
+  if (key === undefined) throw new Error(`audit.hmacKey: ${where} is not set`);
+  if (key.length < MIN_AUDIT_KEY_LENGTH) throw new Error(`audit.hmacKey: ${where} must be at least ${MIN_AUDIT_KEY_LENGTH} characters`);
+  return { hmacKey: key };
+}
+
+/** The head's MAC under the audit key. */
+export function headMac(hmacKey: string | Uint8Array, seq: number, hash: string): string {
+  return createHmac('sha256', hmacKey).update(`switchyard-audit-head:${seq}:${hash}`).digest('hex');
+}
+
+/** Whether the head carries a valid MAC under the key (constant time). */
+export function headMacValid(hmacKey: string | Uint8Array, head: AuditHead): boolean {
+  if (head.mac === undefined) return false;
+  const expected = Buffer.from(headMac(hmacKey, head.seq, head.hash), 'hex');
+  const given = Buffer.from(head.mac, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 export function headPathFor(logPath: string): string {
@@ -32,7 +64,8 @@ export function parseHead(text: string): AuditHead | undefined {
     const v = JSON.parse(text) as Partial<AuditHead> | null;
     if (v === null || typeof v !== 'object') return undefined;
     if (typeof v.seq !== 'number' || !Number.isSafeInteger(v.seq) || v.seq < 0 || !isHash(v.hash)) return undefined;
-    return { seq: v.seq, hash: v.hash, at: typeof v.at === 'string' ? v.at : '' };
+    if (v.mac !== undefined && !isHash(v.mac)) return undefined;
+    return { seq: v.seq, hash: v.hash, at: typeof v.at === 'string' ? v.at : '', ...(v.mac !== undefined ? { mac: v.mac } : {}) };
   } catch {
     return undefined;
   }
@@ -55,6 +88,19 @@ export interface FileAuditLogOptions {
   readonly maxQueued?: number;
   /** Initial tail window when continuing an existing file (default 64 KiB; grows as needed). */
   readonly tailWindow?: number;
+  /**
+   * Audit key: each record's hash and the head become HMAC-SHA256, so a chain
+   * rebuilt after an edit, or a head rewritten to fit a truncated log, does not
+   * verify without the key.
+   */
+  readonly hmacKey?: string | Uint8Array;
+  /**
+   * Told once at open when the log disagrees with its head (truncated, head
+   * deleted, rewritten, or not written under this key). Default: `onError`.
+   * The head is then left as found, so `audit verify` keeps failing, and an
+   * `audit-integrity` record is appended.
+   */
+  readonly onIntegrityProblem?: (problem: string) => void;
 }
 
 export interface FileAuditLog extends AuditLog {
@@ -64,6 +110,8 @@ export interface FileAuditLog extends AuditLog {
   position(): { seq: number; hash: string };
   /** Records dropped because of errors, close or a full queue. */
   dropped(): number;
+  /** What the check at open found (ok until `ready` resolves). */
+  integrity(): { readonly ok: boolean; readonly problem?: string };
 }
 
 interface Pending {
@@ -74,6 +122,8 @@ interface Pending {
 interface TailState {
   seq: number;
   hash: string;
+  /** The last record's line, to check it against the audit key. */
+  line?: string;
   /** The file does not end with a newline (crash mid-write): start a fresh line. */
   partial: boolean;
 }
@@ -111,7 +161,7 @@ export async function readTail(fh: FileHandle, window = 64 * 1024, onError?: (e:
           if (i !== lines.length - 2) {
             onError?.(new Error(`audit log: the last line is not a record; continuing the chain from seq ${rec.seq}`));
           }
-          return { seq: rec.seq, hash: rec.hash, partial };
+          return { seq: rec.seq, hash: rec.hash, line, partial };
         }
       } catch {
         // not JSON: keep looking backwards
@@ -146,6 +196,8 @@ export function createFileAuditLog(path: string, options: FileAuditLogOptions = 
   const keepHead = options.head ?? true;
   const maxQueued = options.maxQueued ?? 100_000;
   const headPath = headPathFor(path);
+  const digest = recordDigest(options.hmacKey);
+  let integrityProblem: string | undefined;
 
   let fh: FileHandle | undefined;
   let seq = 0;
@@ -180,10 +232,15 @@ export function createFileAuditLog(path: string, options: FileAuditLogOptions = 
   const ready: Promise<void> = (async () => {
     try {
       const handle = await fsp.open(path, 'a+', 0o600);
-      await resync(handle);
+      const tail = await readTail(handle, options.tailWindow, report);
+      seq = tail.seq;
+      hash = tail.hash;
+      needNewline = tail.partial;
+      if (tail.partial) report(new Error('audit log: the file ends with a partial line (earlier crash?); it is kept, verify will flag it'));
       fh = handle;
       headSeq = seq;
-      if (keepHead) await checkExistingHead();
+      const problem = (keepHead ? await checkExistingHead() : undefined) ?? checkLastRecordKeyed(tail.line);
+      if (problem !== undefined) raiseIntegrityAlarm(problem);
     } catch (e) {
       failed = true;
       report(e);
@@ -191,35 +248,55 @@ export function createFileAuditLog(path: string, options: FileAuditLogOptions = 
   })();
 
   /**
-   * A head checkpoint ahead of the file (or disagreeing with its last record)
-   * means the log lost records while we were down. Overwriting the head would
-   * hide that, so it is left alone (verify keeps failing) and reported.
+   * The log must agree with its head: a head ahead of the file (or disagreeing
+   * with its last record) means the log lost records while we were down; a
+   * non-empty log without a head lost its head. Overwriting the head would hide
+   * that, so it is left as found (verify keeps failing) and reported.
    */
   let headFrozen = false;
-  async function checkExistingHead(): Promise<void> {
+  let foundHeadSeq: number | null = null;
+  async function checkExistingHead(): Promise<string | undefined> {
     let text: string;
     try {
       text = await fsp.readFile(headPath, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') report(e);
-      return;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return `${headPath} cannot be read: ${(e as Error).message}`;
+      return seq > 0 ? `${path} has records up to seq ${seq} but no head checkpoint ${headPath} (deleted?)` : undefined;
     }
     const head = parseHead(text);
-    if (head === undefined) {
-      headFrozen = true;
-      report(new Error(`audit log: ${headPath} is unreadable; leaving it untouched for investigation`));
-    } else if (head.seq > seq || (head.seq === seq && head.hash !== hash)) {
-      headFrozen = true;
-      report(new Error(
-        `audit log: ${path} ends at seq ${seq} but its head checkpoint says seq ${head.seq}: the log was truncated or edited; ` +
-        'the checkpoint is left untouched so that verify reports it',
-      ));
+    if (head === undefined) return `${headPath} is malformed`;
+    foundHeadSeq = head.seq;
+    if (head.seq > seq || (head.seq === seq && head.hash !== hash)) {
+      return `${path} ends at seq ${seq} but its head checkpoint says seq ${head.seq}: the log was truncated or edited`;
     }
+    if (options.hmacKey !== undefined && !headMacValid(options.hmacKey, head)) {
+      return `${headPath} is not authenticated by the audit key (rewritten, or written without this key)`;
+    }
+    return undefined;
+  }
+
+  function checkLastRecordKeyed(line: string | undefined): string | undefined {
+    if (options.hmacKey === undefined || line === undefined) return undefined;
+    const verdict = lineHashMatches(line, JSON.parse(line) as Record<string, unknown>, hash, digest);
+    return verdict === 'ok' ? undefined : `the last record of ${path} (seq ${seq}) is not authenticated by the audit key (rebuilt, or written without this key)`;
+  }
+
+  function raiseIntegrityAlarm(problem: string): void {
+    headFrozen = true;
+    integrityProblem = problem;
+    const message = `audit log integrity: ${problem}; the head checkpoint is left as found so that verify reports it`;
+    try {
+      if (options.onIntegrityProblem) options.onIntegrityProblem(message);
+      else report(new Error(message));
+    } catch {
+      // a throwing handler must not stop the writer
+    }
+    queue.unshift({ entry: { kind: 'audit-integrity', problem, fileSeq: seq, headSeq: foundHeadSeq }, at: now().toISOString() });
   }
 
   async function writeHead(): Promise<void> {
     if (!keepHead || headFrozen || fh === undefined || headSeq === seq) return;
-    const head: AuditHead = { seq, hash, at: now().toISOString() };
+    const head: AuditHead = { seq, hash, at: now().toISOString(), ...(options.hmacKey !== undefined ? { mac: headMac(options.hmacKey, seq, hash) } : {}) };
     const tmp = `${headPath}.${process.pid}.tmp`;
     try {
       const h = await fsp.open(tmp, 'w', 0o600);
@@ -264,7 +341,7 @@ export function createFileAuditLog(path: string, options: FileAuditLogOptions = 
         let text = needNewline ? '\n' : '';
         for (const p of batch) {
           try {
-            const { record, line } = sealRecord(p.entry, seq + 1, p.at, hash);
+            const { record, line } = sealRecord(p.entry, seq + 1, p.at, hash, digest);
             seq = record.seq;
             hash = record.hash;
             text += line + '\n';
@@ -330,6 +407,7 @@ export function createFileAuditLog(path: string, options: FileAuditLogOptions = 
     ready,
     position: () => ({ seq, hash }),
     dropped: () => droppedCount,
+    integrity: () => (integrityProblem === undefined ? { ok: true } : { ok: false, problem: integrityProblem }),
     append(entry: AuditEntry): void {
       if (closed) {
         droppedCount++;
@@ -386,8 +464,9 @@ export interface MemoryAuditLog extends AuditLog {
   head(): AuditHead | undefined;
 }
 
-export function createMemoryAuditLog(options: { now?: () => Date } = {}): MemoryAuditLog {
+export function createMemoryAuditLog(options: { now?: () => Date; hmacKey?: string | Uint8Array } = {}): MemoryAuditLog {
   const now = options.now ?? (() => new Date());
+  const digest = recordDigest(options.hmacKey);
   const records: AuditRecord[] = [];
   const lines: string[] = [];
   let prev = GENESIS_HASH;
@@ -398,11 +477,12 @@ export function createMemoryAuditLog(options: { now?: () => Date } = {}): Memory
     text: () => (lines.length === 0 ? '' : lines.join('\n') + '\n'),
     head: () => {
       const last = records[records.length - 1];
-      return last === undefined ? undefined : { seq: last.seq, hash: last.hash, at: last.at };
+      if (last === undefined) return undefined;
+      return { seq: last.seq, hash: last.hash, at: last.at, ...(options.hmacKey !== undefined ? { mac: headMac(options.hmacKey, last.seq, last.hash) } : {}) };
     },
     append(entry: AuditEntry): void {
       if (closed) return;
-      const { record, line } = sealRecord(entry, records.length + 1, now().toISOString(), prev);
+      const { record, line } = sealRecord(entry, records.length + 1, now().toISOString(), prev, digest);
       prev = record.hash;
       records.push(record);
       lines.push(line);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /**
  * Audit record types and the hash chain that makes the log tamper-evident.
@@ -55,6 +55,21 @@ export interface WebhookAuditEntry {
   readonly effect: 'published' | 'duplicate' | 'ignored' | 'rejected' | 'pending';
   /** Number of entities (runs, jobs, ...) the delivery produced. */
   readonly entities: number;
+  /** Who sent a rejected attempt. */
+  readonly remoteAddress?: string | null;
+}
+
+/** Rejected webhook attempts counted after the first of their kind was written in full (see rejection-summary.ts). */
+export interface WebhookRejectionsAuditEntry {
+  readonly kind: 'webhook-rejections';
+  readonly backend: string;
+  readonly reason: string;
+  readonly remoteAddress: string | null;
+  readonly verified: boolean;
+  /** Attempts counted between `from` and `to`, not written one by one. */
+  readonly count: number;
+  readonly from: string;
+  readonly to: string;
 }
 
 export interface AuthFailureAuditEntry {
@@ -85,17 +100,29 @@ export interface SubscriptionEndAuditEntry {
   readonly identity?: AuditIdentity;
 }
 
+/** Written by the gateway when it opens a log that disagrees with its head checkpoint (truncated, head deleted or rewritten). */
+export interface AuditIntegrityAuditEntry {
+  readonly kind: 'audit-integrity';
+  readonly problem: string;
+  /** Last seq found in the file at start. */
+  readonly fileSeq: number;
+  /** seq of the head checkpoint, null when there was none. */
+  readonly headSeq: number | null;
+}
+
 /** What callers pass to `AuditLog.append`: a record without `seq`, `at`, `prevHash`, `hash`. */
 export type AuditEntry =
   | GraphqlAuditEntry
   | WebhookAuditEntry
+  | WebhookRejectionsAuditEntry
   | AuthFailureAuditEntry
   | ConfigLoadAuditEntry
-  | SubscriptionEndAuditEntry;
+  | SubscriptionEndAuditEntry
+  | AuditIntegrityAuditEntry;
 
 export type AuditKind = AuditEntry['kind'];
 
-export const AUDIT_KINDS: readonly AuditKind[] = ['graphql', 'webhook', 'auth-failure', 'config-load', 'subscription-end'];
+export const AUDIT_KINDS: readonly AuditKind[] = ['graphql', 'webhook', 'webhook-rejections', 'auth-failure', 'config-load', 'subscription-end', 'audit-integrity'];
 
 export interface AuditChainFields {
   /** 1, 2, 3, ... without gaps. */
@@ -112,6 +139,34 @@ export type AuditRecord = AuditEntry & AuditChainFields;
 
 export function sha256Hex(text: string | Uint8Array): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * How a record's `hash` is computed from its canonical text: SHA-256, or with
+ * an audit key HMAC-SHA256, so that rebuilding the chain after an edit needs
+ * the key too.
+ */
+export type RecordDigest = (canonical: string) => string;
+
+export function recordDigest(hmacKey?: string | Uint8Array): RecordDigest {
+  if (hmacKey === undefined) return sha256Hex;
+  return (canonical) => createHmac('sha256', hmacKey).update(canonical).digest('hex');
+}
+
+/**
+ * Whether `line` (one log line) hashes to its own `hash`. Fast path: the hash
+ * covers the exact canonical text, so hashing the line minus its
+ * `,"hash":"<hash>"` member checks content and form at once.
+ */
+export function lineHashMatches(line: string, record: Record<string, unknown>, hash: string, digest: RecordDigest): 'ok' | 'mismatch' | 'not canonical' {
+  const member = `,"hash":"${hash}"`;
+  const at = line.indexOf(member);
+  if (at > 0 && line.indexOf(member, at + member.length) === -1) {
+    return digest(line.slice(0, at) + line.slice(at + member.length)) === hash ? 'ok' : 'mismatch';
+  }
+  const { full, withoutHash } = canonicalRecordParts(record);
+  if (digest(withoutHash) !== hash) return 'mismatch';
+  return full === line ? 'ok' : 'not canonical';
 }
 
 /** `operationHash` of a GraphQL record: SHA-256 of the document text as received. */
@@ -217,6 +272,7 @@ export function sealRecord(
   seq: number,
   at: string,
   prevHash: string,
+  digest: RecordDigest = sha256Hex,
 ): { record: AuditRecord; line: string } {
   const unsealed: Record<string, unknown> = { ...entry, seq, at, prevHash };
   delete unsealed['hash'];
@@ -230,7 +286,7 @@ export function sealRecord(
     members.push(JSON.stringify(k) + ':' + v);
   }
   if (hashAt < 0) hashAt = members.length;
-  const hash = sha256Hex('{' + members.join(',') + '}');
+  const hash = digest('{' + members.join(',') + '}');
   members.splice(hashAt, 0, `"hash":"${hash}"`);
   const record = { ...unsealed, hash } as unknown as AuditRecord;
   return { record, line: '{' + members.join(',') + '}' };

@@ -1,8 +1,8 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { GENESIS_HASH, canonicalRecordParts, isHash, sha256Hex } from './audit-record.ts';
-import { headPathFor, parseHead } from './audit-log.ts';
+import { GENESIS_HASH, isHash, lineHashMatches, recordDigest, type RecordDigest } from './audit-record.ts';
+import { headMacValid, headPathFor, parseHead } from './audit-log.ts';
 
 /**
  * Streaming verification of an audit log (one record per line, see
@@ -15,9 +15,15 @@ import { headPathFor, parseHead } from './audit-log.ts';
  *  - truncation at a record boundary and edits of the last records, via an
  *    anchor: `expect` or the `<log>.head` checkpoint the writer maintains
  *    (used by default when verifying a path and the file exists).
- * Not detectable from the file alone: records appended after the anchor by
- * someone who recomputes the hashes (the chain is unkeyed) - ship the head
- * checkpoint off the host to anchor it.
+ *  - a deleted head checkpoint: a non-empty log without `<log>.head` fails
+ *    (pass `headFile: false` / `--no-head` to verify the chain alone).
+ * With the audit key (`hmacKey`), every record's hash and the head are
+ * HMAC-SHA256: a chain rebuilt after an edit, records appended after the head,
+ * and a head rewritten to fit a truncated log fail too.
+ * Without the key, someone who can write the files can rebuild the chain and
+ * the head; and with or without it, a truncation back to an old head that was
+ * saved and restored is not detectable from the host: ship the head (or
+ * `--expect-seq/--expect-hash`) off the host to anchor it.
  */
 
 export interface VerifyAnchor {
@@ -29,6 +35,8 @@ export interface VerifyAnchor {
 
 export interface VerifyOptions {
   readonly expect?: VerifyAnchor;
+  /** The audit key the log was written with (config `audit.hmacKey`). */
+  readonly hmacKey?: string | Uint8Array;
   /**
    * Head checkpoint to use as the anchor when `expect` is not given. Default:
    * `<path>.head` if it exists (path input only). `false` disables.
@@ -52,7 +60,9 @@ export interface VerifyResult {
 
 export async function verifyAuditLog(input: string | Readable, options: VerifyOptions = {}): Promise<VerifyResult> {
   const started = performance.now();
+  const digest = recordDigest(options.hmacKey);
   let anchor: VerifyResult['anchor'];
+  let headMissing = false;
   let stream: Readable;
   if (typeof input === 'string') {
     if (options.expect !== undefined) {
@@ -66,10 +76,17 @@ export async function verifyAuditLog(input: string | Readable, options: VerifyOp
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || options.headFile !== undefined) {
           return fail(0, 0, `cannot read head checkpoint ${headPath}: ${(e as Error).message}`, started);
         }
+        headMissing = true;
       }
       if (text !== undefined) {
         const head = parseHead(text);
         if (head === undefined) return fail(0, 0, `head checkpoint ${headPath} is malformed`, started);
+        if (options.hmacKey !== undefined && !headMacValid(options.hmacKey, head)) {
+          return fail(0, 0, `head checkpoint ${headPath} is not authenticated by the audit key (rewritten, or written without this key)`, started);
+        }
+        if (options.hmacKey === undefined && head.mac !== undefined) {
+          return fail(0, 0, `the log is keyed (its head carries a MAC): verify it with the audit key (--key-env)`, started);
+        }
         anchor = { lastSeq: head.seq, lastHash: head.hash, source: 'head' };
       }
     }
@@ -104,7 +121,7 @@ export async function verifyAuditLog(input: string | Readable, options: VerifyOp
   try {
     for await (const line of rl) {
       lineNo++;
-      const p = checkLine(line, prevSeq, prevHash);
+      const p = checkLine(line, prevSeq, prevHash, digest);
       if (typeof p === 'string') {
         problem = p;
         badLine = lineNo;
@@ -138,6 +155,9 @@ export async function verifyAuditLog(input: string | Readable, options: VerifyOp
   if (lineNo > 0 && lastByte !== 0x0a) {
     return fail(records - 1, lineNo, 'truncated: the last line has no final newline', started, anchor, prevSeq, prevHash);
   }
+  if (headMissing && lineNo > 0) {
+    return fail(records, lineNo + 1, 'no head checkpoint for a non-empty log (deleted?); --no-head verifies the chain alone', started, anchor, prevSeq, prevHash);
+  }
   if (anchor !== undefined && !anchorSeen && (anchor.lastSeq !== undefined ? anchor.lastSeq > 0 : anchor.lastHash !== undefined)) {
     const what = anchor.source === 'head' ? 'the head checkpoint' : 'the expected anchor';
     const detail = anchor.lastSeq !== undefined
@@ -154,8 +174,10 @@ export async function verifyAuditLog(input: string | Readable, options: VerifyOp
   };
 }
 
+const DEFAULT_DIGEST = recordDigest();
+
 /** Returns the record's seq and hash, or a problem description. */
-function checkLine(line: string, prevSeq: number, prevHash: string): { seq: number; hash: string } | string {
+function checkLine(line: string, prevSeq: number, prevHash: string, digest: RecordDigest): { seq: number; hash: string } | string {
   if (line.length === 0) return 'empty line';
   let rec: unknown;
   try {
@@ -171,19 +193,9 @@ function checkLine(line: string, prevSeq: number, prevHash: string): { seq: numb
   if (!isHash(r['prevHash'])) return 'malformed record: bad prevHash';
   if (typeof r['at'] !== 'string') return 'malformed record: bad at';
   if (typeof r['kind'] !== 'string') return 'malformed record: bad kind';
-  // Fast path: the hash covers the exact canonical text, so hashing the line
-  // minus its `,"hash":"<hash>"` member checks content and form at once (a line
-  // that differs from what was hashed by even one byte cannot match, and the
-  // member's text contains the hash, so no other member can stand in for it).
-  const member = `,"hash":"${hash}"`;
-  const at = line.indexOf(member);
-  if (at > 0 && line.indexOf(member, at + member.length) === -1) {
-    if (sha256Hex(line.slice(0, at) + line.slice(at + member.length)) !== hash) return `hash mismatch at seq ${seq} (record edited)`;
-  } else {
-    const { full, withoutHash } = canonicalRecordParts(r);
-    if (sha256Hex(withoutHash) !== hash) return `hash mismatch at seq ${seq} (record edited)`;
-    if (full !== line) return `record seq ${seq} is not in canonical form (edited)`;
-  }
+  const verdict = lineHashMatches(line, r, hash, digest);
+  if (verdict === 'mismatch') return `hash mismatch at seq ${seq} (record edited${digest === DEFAULT_DIGEST ? '' : ', or written without this key'})`;
+  if (verdict === 'not canonical') return `record seq ${seq} is not in canonical form (edited)`;
   if (seq !== prevSeq + 1) {
     return seq > prevSeq + 1
       ? `seq gap: expected ${prevSeq + 1}, found ${seq} (records deleted or reordered)`

@@ -1,7 +1,7 @@
 import { verifyAuditLog, type VerifyOptions } from '../audit/verify.ts';
 
 /**
- * `switchyard audit verify <file> [--head <file> | --no-head] [--expect-seq N] [--expect-hash HEX] [--json]`
+ * `switchyard audit verify <file> [--head <file> | --no-head] [--expect-seq N] [--expect-hash HEX] [--key-env NAME] [--json]`
  *
  * Exit codes: 0 the chain is intact, 1 tampered (or unreadable), 2 usage.
  */
@@ -9,15 +9,20 @@ import { verifyAuditLog, type VerifyOptions } from '../audit/verify.ts';
 export interface AuditCliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Where --key-env reads the key (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export const AUDIT_USAGE = `Usage:
-  switchyard audit verify <file> [--head <file> | --no-head] [--expect-seq N] [--expect-hash HEX] [--json]
+  switchyard audit verify <file> [--head <file> | --no-head] [--expect-seq N] [--expect-hash HEX] [--key-env NAME] [--json]
 
   Checks the hash chain of an audit log: edited, deleted, inserted, reordered
   or truncated records are reported with the first bad line.
-  --head          head checkpoint to anchor the end of the log (default: <file>.head if present)
-  --no-head       ignore the head checkpoint
+  --head          head checkpoint to anchor the end of the log (default: <file>.head;
+                  a non-empty log without one fails)
+  --no-head       ignore the head checkpoint (verifies the chain alone)
+  --key-env       name of the environment variable holding the audit key (audit.hmacKey);
+                  required for a keyed log
   --expect-seq    the log must reach this seq (e.g. from an off-host checkpoint)
   --expect-hash   ... and the record there must have this hash
   --json          print the result as JSON
@@ -41,6 +46,7 @@ export async function runAuditCli(argv: readonly string[], io: AuditCliIo): Prom
   let expectSeq: number | undefined;
   let expectHash: string | undefined;
   let json = false;
+  let keyEnv: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -69,6 +75,12 @@ export async function runAuditCli(argv: readonly string[], io: AuditCliIo): Prom
         expectHash = v;
         break;
       }
+      case '--key-env': {
+        const v = takeValue();
+        if (v === undefined || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) return usage(io, '--key-env needs an environment variable name');
+        keyEnv = v;
+        break;
+      }
       case '--json':
         json = true;
         break;
@@ -79,9 +91,13 @@ export async function runAuditCli(argv: readonly string[], io: AuditCliIo): Prom
     }
   }
   if (file === undefined) return usage(io, 'verify needs a file');
+  // The key is read from the environment, never from the command line (visible in ps).
+  const hmacKey = keyEnv === undefined ? undefined : (io.env ?? process.env)[keyEnv];
+  if (keyEnv !== undefined && (hmacKey === undefined || hmacKey === '')) return usage(io, `--key-env: ${keyEnv} is not set`);
 
   const options: VerifyOptions = {
     ...(headFile !== undefined ? { headFile } : {}),
+    ...(hmacKey !== undefined ? { hmacKey } : {}),
     ...(expectSeq !== undefined || expectHash !== undefined
       ? { expect: { ...(expectSeq !== undefined ? { lastSeq: expectSeq } : {}), ...(expectHash !== undefined ? { lastHash: expectHash } : {}) } }
       : {}),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secretRefSchema } from '../adapter-contract.ts';
 import { authConfigSchema } from '../auth/auth-config.ts';
 
 /** Whether `value` is a serialized origin, as browsers send it in the Origin header. */
@@ -99,7 +100,17 @@ export const gatewayConfigSchema = z
       .default({}),
     /** Append-only, hash-chained JSON-lines audit trail (`switchyard audit verify <file>`); null turns it off. */
     audit: z
-      .object({ file: z.string().min(1).nullable().default('switchyard-audit.jsonl'), fsync: z.boolean().default(false) })
+      .object({
+        file: z.string().min(1).nullable().default('switchyard-audit.jsonl'),
+        fsync: z.boolean().default(false),
+        /** Rejected webhook attempts: the first per backend + reason + address in full, then one count per this interval. */
+        rejectionSummarySeconds: z.number().min(1).max(86_400).default(60),
+        /**
+         * Audit key, e.g. `{ env: SWITCHYARD_AUDIT_KEY }` (at least 32 characters): record hashes and the
+         * head checkpoint become HMAC-SHA256, so rebuilding the chain or rewriting the head needs the key.
+         */
+        hmacKey: secretRefSchema.optional(),
+      })
       .strict()
       .default({}),
     /** Who may call, and what each caller sees. Required unless `mode: open` is set explicitly. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { WebhookRequest } from '../adapter-contract.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { WebhookAuditEntry } from '../audit/audit-record.ts';
+import { clipForAudit, RejectionAuditor } from '../audit/rejection-summary.ts';
 import type { BackendRegistry } from '../backend-registry.ts';
 import { MemoryDeliveryDedupe, type DeliveryDedupe, type DeliveryKey } from './delivery-dedupe.ts';
 import type { Ingestor } from './ingestor.ts';
@@ -19,6 +20,14 @@ interface WebhookRouteOptions {
   readonly now: () => Date;
   /** Where delivery ids are remembered; default in-process for 72 hours. */
   readonly dedupe?: DeliveryDedupe;
+  /** Rejected attempts after the first of a kind are counted and summarised this often (default 60 s). */
+  readonly rejectionSummaryMs?: number;
+}
+
+export interface WebhookRoute {
+  (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+  /** Writes the pending rejection summaries; call before the audit log closes. */
+  close(): void;
 }
 
 function send(res: ServerResponse, status: number, body: Record<string, unknown>): void {
@@ -41,9 +50,10 @@ function lowerCaseHeaders(req: IncomingMessage): Record<string, string | undefin
  * changes it could not publish (shared event store down), so it is redelivered
  * rather than lost.
  */
-export function createWebhookRoute(options: WebhookRouteOptions) {
+export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
   const dedupe = options.dedupe ?? new MemoryDeliveryDedupe({ doneTtlMs: 72 * 3600_000 }, 100_000, () => options.now().getTime());
-  return async function handleWebhook(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const rejections = new RejectionAuditor(options.audit, { intervalMs: options.rejectionSummaryMs ?? 60_000, now: options.now });
+  async function handleWebhook(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const pathname = url.pathname;
     let name = pathname.slice(WEBHOOK_PATH_PREFIX.length);
     try {
@@ -52,14 +62,16 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
       // keep the raw name; it matches no backend
     }
     const backend = options.registry.get(name);
-    const log = options.log.child({ webhook: name });
-    /** Every delivery leaves one audit record, never with its body or signature. */
-    const audited = (entry: Omit<WebhookAuditEntry, 'kind' | 'backend'>) => options.audit.append({ kind: 'webhook', backend: name, ...entry });
+    const log = options.log.child({ webhook: clipForAudit(name) });
+    /** Every accepted delivery leaves one audit record, never with its body or signature. */
+    const audited = (entry: Omit<WebhookAuditEntry, 'kind' | 'backend'>) =>
+      options.audit.append({ kind: 'webhook', backend: name, ...entry, deliveryId: entry.deliveryId === null ? null : clipForAudit(entry.deliveryId) });
+    /** Rejected attempts need no credentials: audited in bounded form (the first in full, then counts). */
     const reject = (status: number, body: Record<string, unknown>, reason: string, verified = false) => {
-      audited({ deliveryId: null, verified, reason, effect: 'rejected', entities: 0 });
+      rejections.record({ backend: name, ...(backend ? {} : { groupAs: '(unknown)' }), reason, remoteAddress: req.socket.remoteAddress ?? null, verified });
       send(res, status, body);
     };
-    if (!backend) return reject(404, { error: 'unknown backend', backend: name }, 'unknown backend');
+    if (!backend) return reject(404, { error: 'unknown backend', backend: clipForAudit(name) }, 'unknown backend');
     const handler = backend.adapter.webhook;
     if (!handler) return reject(404, { error: 'webhooks are not configured for this backend', backend: name }, 'webhooks not configured');
     if (req.method !== 'POST') {
@@ -168,5 +180,6 @@ export function createWebhookRoute(options: WebhookRouteOptions) {
     settle('complete');
     audited({ deliveryId: deliveryId ?? null, verified: true, effect: published > 0 ? 'published' : 'ignored', entities: entities.length });
     return send(res, 202, { status: 'accepted', deliveryId, entities: entities.length, published });
-  };
+  }
+  return Object.assign(handleWebhook, { close: () => rejections.close() });
 }

@@ -23,7 +23,7 @@ import { ListCache } from '../loaders/list-cache.ts';
 import { createLogger } from '../logger.ts';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { Redis } from 'ioredis';
-import { createFileAuditLog, createNullAuditLog, type AuditLog } from '../audit/audit-log.ts';
+import { auditKeyOption, createFileAuditLog, createNullAuditLog, type AuditLog } from '../audit/audit-log.ts';
 import { createOperationAuditor, useAudit } from '../plugins/use-audit.ts';
 import { operationLimitPlugins } from '../plugins/use-operation-limits.ts';
 import { loadPersistedOperations } from '../plugins/persisted-operations.ts';
@@ -104,10 +104,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     loaderSettings: { state, ingestor, freshnessMs, timeoutMs: config.backendTimeoutMs, now },
   };
   const scheduler = new PollScheduler(registry.all(), ingestor, log);
+  const auditIntegrity = { ok: true };
   const audit =
     options.audit ??
     (config.audit.file
-      ? createFileAuditLog(config.audit.file, { now, fsync: config.audit.fsync, onError: (e) => log.error({ err: e.message }, 'audit log write failed') })
+      ? createFileAuditLog(config.audit.file, {
+        now, fsync: config.audit.fsync, ...auditKeyOption(config.audit.hmacKey, createSecretResolver(options.env ?? process.env)),
+        onError: (e) => log.error({ err: e.message }, 'audit log write failed'),
+        // Alarm, not refuse: the API keeps serving; /readyz reports it and the log records it.
+        onIntegrityProblem: (problem) => {
+          auditIntegrity.ok = false;
+          log.error({ problem, file: config.audit.file }, 'audit log integrity alarm');
+        },
+      })
       : createNullAuditLog());
 
   const schema = applyRateLimitOverrides(createSchema(), config.rateLimit.fields);
@@ -168,6 +177,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   dedupeRedis?.on('error', (error: Error) => log.warn({ err: error.message }, 'webhook dedupe Redis error'));
   const handleWebhook = createWebhookRoute({
     registry, ingestor, log, audit, bodyLimitBytes: config.server.bodyLimitBytes, now,
+    rejectionSummaryMs: config.audit.rejectionSummarySeconds * 1000,
     ...(dedupeRedis ? { dedupe: new RedisDeliveryDedupe(dedupeRedis, { doneTtlMs: 72 * 3600_000 }, `${config.events.streamPrefix}deliveries:`) } : {}),
   });
   let ready = false;
@@ -243,7 +253,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (url.pathname === '/readyz') {
       const backends = Object.fromEntries(registry.all().map((b) => [b.name, b.health.current.state]));
       const connections = capacity ? { connections: await capacity.health() } : {};
-      return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', backends, ...connections, requestBodies: { reading: bodySlots.size, limit: bodySlots.limit } });
+      return json(res, ready ? 200 : 503, {
+        status: ready ? 'ready' : 'not ready', backends, ...connections,
+        requestBodies: { reading: bodySlots.size, limit: bodySlots.limit }, audit: auditIntegrity.ok ? 'ok' : 'integrity-alarm',
+      });
     }
     if (url.pathname.startsWith(WEBHOOK_PATH_PREFIX)) {
       if (!bodySlots.tryTake(req, res)) return bodySlots.refuse(res);
@@ -322,6 +335,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     async listen(port = config.server.port, host = config.server.host) {
       await authenticator;
+      // The audit log's integrity check at open: its alarm is raised before the first request.
+      await (audit as { ready?: Promise<void> }).ready;
       const posture = describeAuthPosture(config.auth);
       for (const line of posture.lines) log[posture.level](line);
       await new Promise<void>((resolve, reject) => {
@@ -362,6 +377,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       redis?.disconnect();
       dedupeRedis?.disconnect();
       await bus.close();
+      handleWebhook.close();
       await audit.close();
     },
   };

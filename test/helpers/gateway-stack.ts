@@ -33,8 +33,10 @@ export interface GatewayStackOptions {
   readonly polling?: boolean;
   /** Receives every log line (JSON) at trace level, for tests that inspect logs. */
   readonly logSink?: ((line: string) => void) | undefined;
-  /** Runs after the gateway has closed (e.g. stopping simulators). */
+  /** Runs after the gateway has closed (e.g. stopping simulators), or when it failed to start. */
   readonly onClose?: () => Promise<void>;
+  /** Environment for secret references (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -53,12 +55,19 @@ export async function startGatewayStack(config: Record<string, unknown>, options
     adapterFactories,
     'test',
   );
-  const gateway = createGateway({
-    config: validated,
-    factories: adapterFactories,
-    log: options.logSink ? pino({ level: 'trace' }, { write: options.logSink }) : pino({ level: 'silent' }),
-    polling: options.polling ?? false,
-  });
+  let gateway: ReturnType<typeof createGateway>;
+  try {
+    gateway = createGateway({
+      config: validated,
+      factories: adapterFactories,
+      log: options.logSink ? pino({ level: 'trace' }, { write: options.logSink }) : pino({ level: 'silent' }),
+      polling: options.polling ?? false,
+      ...(options.env ? { env: options.env } : {}),
+    });
+  } catch (error) {
+    await options.onClose?.();
+    throw error;
+  }
   const { port } = await gateway.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${port}`;
   const clients: Client[] = [];

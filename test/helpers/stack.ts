@@ -17,6 +17,8 @@ export interface StackOptions {
   readonly polling?: boolean;
   /** Receives every log line (JSON) at trace level, for tests that inspect logs. */
   readonly logSink?: (line: string) => void;
+  /** Environment for secret references (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** A real gateway on an ephemeral loopback port, reading from a real GitHub simulator. */
@@ -40,7 +42,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...(options.extraBackends ?? []),
       ],
     },
-    { polling: options.polling ?? false, logSink: options.logSink, onClose: () => sim.stop() },
+    { polling: options.polling ?? false, logSink: options.logSink, onClose: () => sim.stop(), ...(options.env ? { env: options.env } : {}) },
   );
   sim.setWebhook({ url: `${stack.base}/webhooks/gh`, secret: WEBHOOK_SECRET });
   return { ...stack, sim };

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -82,5 +82,40 @@ describe('audit trail of a running gateway', () => {
     const records = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
     const failures = records.filter((r) => r.kind === 'auth-failure');
     expect(failures).toEqual([expect.objectContaining({ transport: 'ws', credentialKind: 'api-key', remoteAddress: '127.0.0.2' })]);
+  });
+
+  it('should raise an alarm (log error, audit record, /readyz flag) when restarted on a truncated keyed log', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'switchyard-audit-')), 'audit.jsonl');
+    const env = { SWITCHYARD_AUDIT_KEY: 'k'.repeat(40) };
+    const config = { audit: { file, hmacKey: { env: 'SWITCHYARD_AUDIT_KEY' } } };
+    const first = await startStack({ sim: { repositories: ['api'], history: 1 }, config, env });
+    try {
+      for (let i = 0; i < 5; i++) await fetch(`${first.base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ backends { name } }"}' });
+      expect(await (await fetch(`${first.base}/readyz`)).json()).toMatchObject({ audit: 'ok' });
+    } finally {
+      await first.close();
+    }
+    expect(await verifyAuditLog(file, { hmacKey: env.SWITCHYARD_AUDIT_KEY })).toMatchObject({ ok: true });
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    writeFileSync(file, lines.slice(0, -2).join('\n') + '\n');
+
+    const logs: string[] = [];
+    const second = await startStack({ sim: { repositories: ['api'], history: 1 }, config, env, logSink: (line) => logs.push(line) });
+    try {
+      expect(await (await fetch(`${second.base}/readyz`)).json()).toMatchObject({ status: 'ready', audit: 'integrity-alarm' });
+      expect(logs.some((l) => l.includes('audit log integrity alarm') && l.includes('truncated'))).toBe(true);
+    } finally {
+      await second.close();
+    }
+    const records = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+    expect(records[lines.length - 2]).toMatchObject({ kind: 'audit-integrity', fileSeq: lines.length - 2, headSeq: lines.length });
+    expect((await verifyAuditLog(file, { hmacKey: env.SWITCHYARD_AUDIT_KEY })).ok).toBe(false);
+  });
+
+  it('should refuse to start with an audit key that is unset or short, naming audit.hmacKey', async () => {
+    const config = (file: string) => ({ audit: { file, hmacKey: { env: 'SWITCHYARD_AUDIT_KEY' } } });
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-audit-'));
+    await expect(startStack({ sim: { repositories: ['api'], history: 1 }, config: config(join(dir, 'a.jsonl')), env: {} })).rejects.toThrow(/audit\.hmacKey: environment variable SWITCHYARD_AUDIT_KEY is not set/);
+    await expect(startStack({ sim: { repositories: ['api'], history: 1 }, config: config(join(dir, 'b.jsonl')), env: { SWITCHYARD_AUDIT_KEY: 'short' } })).rejects.toThrow(/audit\.hmacKey: .* at least 32/);
   });
 });
