@@ -5,17 +5,24 @@ import { compileScope } from '../../src/auth/scope.ts';
 import { multiplexKey } from '../../src/server/multiplex-key.ts';
 import { SubscriptionMultiplexer, type FrameSocket } from '../../src/server/subscription-multiplexer.ts';
 
-/** A socket that records frames; `stalled` frames stay "in user space" (bufferedAmount). */
+/** A socket that records frames; a `stalled` peer leaves them unread and owes an answer. */
 class FakeSocket implements FrameSocket {
   readyState = 1;
   frames: string[] = [];
   stalled = false;
-  bufferedAmount = 0;
+  unreadFrames = 0;
+  unreadBytes = 0;
+  get awaitingPeer(): boolean {
+    return this.unreadFrames > 0;
+  }
   cork?: () => void;
   uncork?: () => void;
   send(data: string): void {
     this.frames.push(data);
-    if (this.stalled) this.bufferedAmount += data.length;
+    if (this.stalled) {
+      this.unreadFrames++;
+      this.unreadBytes += data.length;
+    }
   }
   payloads(): unknown[] {
     return this.frames.map((f) => (JSON.parse(f) as { payload: unknown }).payload);
