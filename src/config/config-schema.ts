@@ -13,6 +13,14 @@ export const gatewayConfigSchema = z
         graphiql: z.boolean().default(true),
         /** WebSocket keep-alive: every socket is pinged this often, and terminated if the previous ping went unanswered. */
         keepAliveSeconds: z.number().min(0.05).max(300).default(12),
+        /** Load shedding: past this event-loop lag new subscriptions are refused (OVERLOADED / 503) and /readyz says so. */
+        shedding: z
+          .object({
+            eventLoopLagMs: z.number().int().min(10).max(60_000).default(200),
+            retryAfterSeconds: z.number().int().min(1).max(3600).default(5),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

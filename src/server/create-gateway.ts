@@ -35,6 +35,7 @@ import { subscriptionEventFilters } from '../resolvers/subscription-resolvers.ts
 import { createGraphiQLRenderer } from './graphiql.ts';
 import { attachGraphQLWs } from './graphql-ws.ts';
 import { createSchema } from './load-schema.ts';
+import { eventLoopLag, LoadShedder, type EventLoopLagSource } from './load-shedding.ts';
 import { sendFetchResponse } from './send-fetch-response.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -49,6 +50,8 @@ export interface GatewayOptions {
   readonly polling?: boolean;
   /** Audit trail; default: the file in `config.audit.file` (none when null). */
   readonly audit?: AuditLog;
+  /** Where load shedding reads the event-loop lag; default: this process's (perf_hooks). */
+  readonly lagSource?: EventLoopLagSource;
 }
 
 export interface Gateway {
@@ -158,10 +161,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(dedupeRedis ? { dedupe: new RedisDeliveryDedupe(dedupeRedis, 72 * 3600_000, `${config.events.streamPrefix}deliveries:`) } : {}),
   });
   let ready = false;
+  const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);
   /** Open SSE streams, ended on shutdown so their clients reconnect elsewhere. */
   const streams = new Set<ServerResponse>();
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (shedder.refuseStream(req, res)) return;
     let body: Buffer | undefined;
     if (req.method === 'POST') {
       try {
@@ -215,7 +220,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const backends = Object.fromEntries(registry.all().map((b) => [b.name, b.health.current.state]));
-      return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', backends });
+      const load = shedder.current;
+      return json(res, ready && !load.overloaded ? 200 : 503, { status: !ready ? 'not ready' : load.overloaded ? 'overloaded' : 'ready', backends, load });
     }
     if (url.pathname.startsWith(WEBHOOK_PATH_PREFIX)) return void done(handleWebhook(req, res, url));
     if (url.pathname === GRAPHQL_PATH) return void done(handleGraphQL(req, res, url));
@@ -241,6 +247,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     now: () => now().getTime(),
     ...(persisted ? { resolveDocument: persisted.resolve } : {}),
     auditOperation: createOperationAuditor(audit),
+    refuseSubscription: () => shedder.refuseSubscription(),
     identify: async ({ connectionParams, headers }) => {
       const param = (k: string) => (typeof connectionParams?.[k] === 'string' ? (connectionParams[k] as string) : undefined);
       const result = await identify({
@@ -301,6 +308,7 @@ export function createGateway(options: GatewayOptions): Gateway {
      */
     async close(graceMs = 5000) {
       ready = false;
+      shedder.stop();
       await scheduler.stop();
       await graphqlWs.dispose();
       for (const res of streams) res.end();

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -33,6 +33,8 @@ export interface GraphQLWsOptions {
   readonly queueBytes: number;
   /** The gateway's clock, epoch ms. */
   readonly now?: () => number;
+  /** Load shedding: the error that refuses a new subscription now, or null. */
+  readonly refuseSubscription?: () => GraphQLError | null;
   /** Ping interval; a socket that misses one ping is terminated at the next. */
   readonly keepAliveMs: number;
 }
@@ -208,6 +210,8 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
           const document = parse(source);
           const errors = validate(schema, document);
           if (errors.length > 0) return denied(errors);
+          const refused = getOperationAST(document, payload.operationName)?.operation === 'subscription' ? options.refuseSubscription?.() : null;
+          if (refused) return denied([refused]);
           connection.active.add(id);
           const multiplexed = prepareMultiplexed({ yoga, schema, document, source, payload, identity: connection.identity, id, socket: ctx.extra.socket, eventFilters, filterableFields });
           if (multiplexed && !('schema' in multiplexed)) {
