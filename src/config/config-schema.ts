@@ -18,6 +18,8 @@ export const gatewayConfigSchema = z
           .object({
             eventLoopLagMs: z.number().int().min(10).max(60_000).default(200),
             retryAfterSeconds: z.number().int().min(1).max(3600).default(5),
+            /** The lag must stay over the bound this long (a connection burst is not overload). */
+            sustainedMs: z.number().int().min(0).max(60_000).default(1000),
           })
           .strict()
           .default({}),

@@ -16,6 +16,8 @@ export interface SheddingConfig {
   readonly eventLoopLagMs: number;
   /** What refused clients are told to wait before retrying. */
   readonly retryAfterSeconds: number;
+  /** How long the lag must stay over the bound before shedding starts: a burst (many clients connecting at once) is not overload. */
+  readonly sustainedMs: number;
 }
 
 /** The process's own event-loop delay, from perf_hooks (p99 of the period, then reset). */
@@ -42,13 +44,17 @@ export interface LoadState {
  * Graceful shedding past the knee: while the event loop lags beyond the bound,
  * NEW subscriptions are refused (WebSocket: an `error` message OVERLOADED for
  * that operation; SSE: 503 with Retry-After) and readiness reports it, so a
- * balancer sends newcomers elsewhere; existing subscriptions go on. The state
- * leaves overload only once the lag is back under half the bound, so it does
- * not flap at the edge.
+ * balancer sends newcomers elsewhere; existing subscriptions go on. Shedding
+ * starts once the lag has stayed over the bound for `sustainedMs`, and stops
+ * once it is back under half the bound, so it neither reacts to a burst nor
+ * flaps at the edge.
  */
 export class LoadShedder {
   private state: LoadState;
   private readonly timer: NodeJS.Timeout;
+  /** Consecutive samples over the bound. */
+  private over = 0;
+  private readonly samplesToShed: number;
 
   constructor(
     private readonly config: SheddingConfig,
@@ -57,6 +63,7 @@ export class LoadShedder {
     sampleEveryMs = 250,
   ) {
     this.state = { overloaded: false, eventLoopLagMs: 0, boundMs: config.eventLoopLagMs };
+    this.samplesToShed = Math.max(1, Math.ceil(config.sustainedMs / sampleEveryMs));
     this.timer = setInterval(() => this.sample(), sampleEveryMs);
     this.timer.unref();
   }
@@ -95,7 +102,8 @@ export class LoadShedder {
   private sample(): void {
     const lag = this.source.sample();
     const bound = this.config.eventLoopLagMs;
-    const overloaded = this.state.overloaded ? lag >= bound / 2 : lag > bound;
+    this.over = lag > bound ? this.over + 1 : 0;
+    const overloaded = this.state.overloaded ? lag >= bound / 2 : this.over >= this.samplesToShed;
     if (overloaded !== this.state.overloaded) {
       if (overloaded) this.log.warn({ eventLoopLagMs: Math.round(lag), boundMs: bound }, 'overloaded: refusing new subscriptions');
       else this.log.info({ eventLoopLagMs: Math.round(lag), boundMs: bound }, 'load back to normal: accepting new subscriptions');
