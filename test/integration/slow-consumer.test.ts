@@ -69,7 +69,7 @@ describe('slow consumer: one paused client among 200', () => {
    * Pauses a client subscribed to `branch`, publishes `events` events of `nameBytes` for
    * it (and one small one for the others each time), and checks the whole story.
    */
-  async function pausedAmongOthers(branch: string, events: number, nameBytes: number) {
+  async function pausedAmongOthers(branch: string, events: number, nameBytes: number, resumingAfter?: string) {
     // Only the normal clients' group is left from earlier tests.
     await waitFor(() => stack.gateway.subscriptionCount === NORMAL_CLIENTS && stack.gateway.services.bus.subscriberCount === 1, 10_000, 'earlier subscriptions to end');
     const opened: WebSocket[] = [];
@@ -84,7 +84,8 @@ describe('slow consumer: one paused client among 200', () => {
     const before: Received['jobUpdated'][] = [];
     let receivedBytes = 0;
     const told = new Promise<{ message: string; extensions?: Record<string, unknown> }[]>((resolve) => {
-      paused.subscribe<Received>({ query: SUBSCRIPTION, variables: { f: { branch } } }, {
+      const operation = resumingAfter ? { query: RESUME, variables: { f: { branch }, after: resumingAfter } } : { query: SUBSCRIPTION, variables: { f: { branch } } };
+      paused.subscribe<Received>(operation, {
         next: (v) => {
           before.push(v.data!.jobUpdated);
           receivedBytes += v.data!.jobUpdated.job.name.length;
@@ -94,8 +95,8 @@ describe('slow consumer: one paused client among 200', () => {
       });
     });
     await waitFor(() => stack.gateway.subscriptionCount === NORMAL_CLIENTS + 1, 10_000, 'the paused subscriber');
-    // Subscribers that differ only in their filter share one execution.
-    expect(stack.gateway.services.bus.subscriberCount).toBe(1);
+    // Subscribers that differ only in their filter share one execution; a resume runs on its own.
+    expect(stack.gateway.services.bus.subscriberCount).toBe(resumingAfter ? 2 : 1);
     expect(opened).toHaveLength(1);
     const tcp = (opened[0] as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     tcp.pause();
@@ -152,5 +153,15 @@ describe('slow consumer: one paused client among 200', () => {
 
   it('cuts a paused client within 256 small events, which the kernel alone would absorb, by the bound and not keep-alive', async () => {
     await pausedAmongOthers('many', 400, 1024);
+  }, 60_000);
+
+  it('bounds a paused resuming client (a subscription of its own, paced by its reads) the same way', async () => {
+    // A cursor to resume after: the current end of the history.
+    const probe = stack.gateway.services.bus.subscribe('Job', () => true);
+    stack.gateway.services.bus.publish(event(job('start', 0, 'start'), sequence++));
+    const after = (await probe.next()).value!.cursor;
+    await probe.return();
+    // Up to 256 unread by the client, then up to 256 in its queue: 600 events overflow it.
+    await pausedAmongOthers('solo', 600, 1024, after);
   }, 60_000);
 });
