@@ -91,8 +91,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const bus = new EventBus(config.subscriptionQueueLimit, eventStoreFactory(config.events, log, storeHooks));
   const ingestor = new Ingestor(state, bus, registry, log, now, confirmations);
   const freshnessMs = config.freshnessSeconds * 1000;
+  const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);
   const services: GatewayServices = {
-    registry, state, bus, ingestor, now,
+    registry, state, bus, ingestor, now, load: () => shedder.current,
     listCache: new ListCache(freshnessMs, () => now().getTime()),
     loaderSettings: { state, ingestor, freshnessMs, timeoutMs: config.backendTimeoutMs, now },
   };
@@ -161,7 +162,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(dedupeRedis ? { dedupe: new RedisDeliveryDedupe(dedupeRedis, 72 * 3600_000, `${config.events.streamPrefix}deliveries:`) } : {}),
   });
   let ready = false;
-  const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);
   /** Open SSE streams, ended on shutdown so their clients reconnect elsewhere. */
   const streams = new Set<ServerResponse>();
 

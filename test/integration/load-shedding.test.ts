@@ -70,6 +70,8 @@ describe('load shedding on event-loop lag', () => {
     lag = 500;
     await waitFor(async () => (await readyz()).body.load.overloaded, 5000, 'overload to be reported');
     expect(await readyz()).toMatchObject({ status: 503, body: { status: 'overloaded', load: { overloaded: true, eventLoopLagMs: 500 } } });
+    const health = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ gatewayLoad { overloaded eventLoopLagMs boundMs } }' }) });
+    expect(await health.json()).toEqual({ data: { gatewayLoad: { overloaded: true, eventLoopLagMs: 500, boundMs: 200 } } });
 
     // A new subscription on the existing socket, and on a new one: OVERLOADED, sockets stay open.
     const sameSocket = subscribe(wsClient);
