@@ -149,6 +149,24 @@ describe('SubscriptionMultiplexer', () => {
     expect(socket.payloads()).toEqual(Array.from({ length: 50 }, (_, i) => ({ data: { n: i } })));
   });
 
+  it('lets a client that confirmed everything take one burst beyond the bound, then holds it to the bound', async () => {
+    const mux = new SubscriptionMultiplexer({ queueLimit: 3, queueBytes: 1 << 20 });
+    const s = source();
+    const socket = new FakeSocket();
+    socket.stalled = true;
+    const stream = (await mux.join('k', async () => s.iterator, { id: 'a', socket, stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
+    const told = stream.next().catch((e: unknown) => e);
+    // Five events executed back to back: one batch, written although it exceeds 3.
+    for (let i = 0; i < 5; i++) s.push({ data: { n: i } });
+    await tick();
+    expect(socket.frames).toHaveLength(5);
+    // The client now owes an answer and is over the bound: the next event ends it.
+    s.push({ data: { n: 5 } });
+    await tick();
+    expect(socket.frames).toHaveLength(5);
+    expect(await told).toMatchObject({ extensions: { code: 'SUBSCRIPTION_OVERFLOW' } });
+  });
+
   it('writes events executed back to back as one corked batch per socket, in order', async () => {
     const mux = new SubscriptionMultiplexer({ queueLimit: 100, queueBytes: 1 << 20 });
     const s = source();
