@@ -16,6 +16,8 @@ export interface GatewayServices {
   readonly listCache: ListCache;
   readonly loaderSettings: LoaderSettings;
   readonly now: () => Date;
+  /** This instance's load and shedding state (server/load-shedding.ts). */
+  readonly load?: () => { readonly overloaded: boolean; readonly eventLoopLagMs: number; readonly boundMs: number };
 }
 
 /** What an identity may see; every resolver and subscription filters through it. */

@@ -114,6 +114,17 @@ export type EventSource =
   | 'POLL'
   | 'WEBHOOK';
 
+/** This gateway instance's load: whether it sheds new subscriptions (see also /readyz). */
+export type GatewayLoad = {
+  readonly __typename?: 'GatewayLoad';
+  /** The configured bound, `server.shedding.eventLoopLagMs`. */
+  readonly boundMs: Scalars['Int']['output'];
+  /** Event-loop lag of the last sample period (p99), in milliseconds. */
+  readonly eventLoopLagMs: Scalars['Float']['output'];
+  /** True while new subscriptions are refused with OVERLOADED because the event loop lags past the bound. */
+  readonly overloaded: Scalars['Boolean']['output'];
+};
+
 export type HealthState =
   | 'DEGRADED'
   | 'DOWN'
@@ -341,6 +352,8 @@ export type Provider =
 export type Query = {
   readonly __typename?: 'Query';
   readonly backends: ReadonlyArray<Backend>;
+  /** The load of the instance that answers, and whether it is shedding. */
+  readonly gatewayLoad: GatewayLoad;
   /** Jobs of recent pipelines across all backends, newest first. */
   readonly jobs: JobConnection;
   /** Fetch any entity by its global ID. Unknown or malformed IDs read as null. */
@@ -600,6 +613,7 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EventSource: EventSource;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  GatewayLoad: ResolverTypeWrapper<GatewayLoad>;
   HealthState: HealthState;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -644,6 +658,7 @@ export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   DateTime: Scalars['DateTime']['output'];
   Float: Scalars['Float']['output'];
+  GatewayLoad: GatewayLoad;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   Job: JobModelModel;
@@ -729,6 +744,13 @@ export type BackendHealthResolvers<ContextType = GatewayContext, ParentType exte
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type GatewayLoadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['GatewayLoad'] = ResolversParentTypes['GatewayLoad']> = {
+  boundMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  eventLoopLagMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  overloaded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
 
 export type JobResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Job'] = ResolversParentTypes['Job']> = {
   attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -870,6 +892,7 @@ export type ProjectEdgeResolvers<ContextType = GatewayContext, ParentType extend
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   backends?: Resolver<ReadonlyArray<ResolversTypes['Backend']>, ParentType, ContextType>;
+  gatewayLoad?: Resolver<ResolversTypes['GatewayLoad'], ParentType, ContextType>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<QueryJobsArgs, 'first'>>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   nodes?: Resolver<ReadonlyArray<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids'>>;
@@ -939,6 +962,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   BackendCapabilities?: BackendCapabilitiesResolvers<ContextType>;
   BackendHealth?: BackendHealthResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  GatewayLoad?: GatewayLoadResolvers<ContextType>;
   Job?: JobResolvers<ContextType>;
   JobConnection?: JobConnectionResolvers<ContextType>;
   JobEdge?: JobEdgeResolvers<ContextType>;

@@ -36,6 +36,16 @@ export const gatewayConfigSchema = z
           })
           .strict()
           .default({}),
+        /** Load shedding: past this event-loop lag new subscriptions are refused (OVERLOADED / 503) and /readyz says so. */
+        shedding: z
+          .object({
+            eventLoopLagMs: z.number().int().min(10).max(60_000).default(200),
+            retryAfterSeconds: z.number().int().min(1).max(3600).default(5),
+            /** The lag must stay over the bound this long (a connection burst is not overload). */
+            sustainedMs: z.number().int().min(0).max(60_000).default(1000),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),
@@ -43,10 +53,10 @@ export const gatewayConfigSchema = z
     freshnessSeconds: z.number().min(0).max(3600).default(15),
     /** Deadline for one backend's part of a query; past it the backend is reported as timed out. */
     backendTimeoutMs: z.number().int().min(100).max(120_000).default(8000),
-    /** Events buffered per subscription before the subscriber is told it is too slow. */
-    subscriptionQueueLimit: z.number().int().min(16).max(100_000).default(1000),
-    /** Bytes a WebSocket subscriber may have waiting to be written before it is told it is too slow. */
-    subscriptionQueueBytes: z.number().int().min(65_536).max(268_435_456).default(4_194_304),
+    /** Events a subscriber may have unread (WebSocket: sent and not yet read by the client; otherwise queued) before it is told it is too slow. */
+    subscriptionQueueLimit: z.number().int().min(16).max(100_000).default(256),
+    /** Bytes a WebSocket client may have unread (sent, kernel buffers included) before its subscriptions are told they are too slow. */
+    subscriptionQueueBytes: z.number().int().min(65_536).max(268_435_456).default(1_048_576),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Operation limits, the same over HTTP, SSE and WebSocket. */
     limits: z

@@ -15,6 +15,7 @@ export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   Query: {
     backends: (_, __, ctx) => [...ctx.registry.all()],
+    gatewayLoad: (_, __, ctx) => ctx.load?.() ?? { overloaded: false, eventLoopLagMs: 0, boundMs: 0 },
     node: async (_, { id }, ctx, info) => {
       const parts = fromGlobalId(id);
       if (!parts) return null;

@@ -43,6 +43,7 @@ import { IdentitySlots, slotKeyOf } from './identity-slots.ts';
 import { answerClientError, guardRequestListener } from './listener-guards.ts';
 import { createSchema } from './load-schema.ts';
 import { parseRequestTarget } from './request-target.ts';
+import { eventLoopLag, LoadShedder, type EventLoopLagSource } from './load-shedding.ts';
 import { sendFetchResponse } from './send-fetch-response.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -57,6 +58,8 @@ export interface GatewayOptions {
   readonly polling?: boolean;
   /** Audit trail; default: the file in `config.audit.file` (none when null). */
   readonly audit?: AuditLog;
+  /** Where load shedding reads the event-loop lag; default: this process's (perf_hooks). */
+  readonly lagSource?: EventLoopLagSource;
 }
 
 export interface Gateway {
@@ -98,8 +101,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const bus = new EventBus(config.subscriptionQueueLimit, eventStoreFactory(config.events, log, storeHooks));
   const ingestor = new Ingestor(state, bus, registry, log, now, confirmations);
   const freshnessMs = config.freshnessSeconds * 1000;
+  const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);
   const services: GatewayServices = {
-    registry, state, bus, ingestor, now,
+    registry, state, bus, ingestor, now, load: () => shedder.current,
     listCache: new ListCache(freshnessMs, () => now().getTime()),
     loaderSettings: { state, ingestor, freshnessMs, timeoutMs: config.backendTimeoutMs, now },
   };
@@ -193,6 +197,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Preflights come without credentials: answered before authentication.
     if (cors.answerPreflight(req, res)) return;
     cors.decorate(req, res);
+    if (shedder.refuseStream(req, res)) return;
     // GraphiQL's page is static and holds no data; everything it queries is authenticated.
     const wantsGraphiQL = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
     let identity: RequestIdentity = ANONYMOUS;
@@ -252,9 +257,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const backends = Object.fromEntries(registry.all().map((b) => [b.name, b.health.current.state]));
+      const load = shedder.current;
       const connections = capacity ? { connections: await capacity.health() } : {};
-      return json(res, ready ? 200 : 503, {
-        status: ready ? 'ready' : 'not ready', backends, ...connections,
+      return json(res, ready && !load.overloaded ? 200 : 503, {
+        status: !ready ? 'not ready' : load.overloaded ? 'overloaded' : 'ready', backends, load, ...connections,
         requestBodies: { reading: bodySlots.size, limit: bodySlots.limit }, audit: auditIntegrity.ok ? 'ok' : 'integrity-alarm',
       });
     }
@@ -294,6 +300,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     now: () => now().getTime(),
     ...(persisted ? { resolveDocument: persisted.resolve } : {}),
     auditOperation: createOperationAuditor(audit),
+    refuseSubscription: () => shedder.refuseSubscription(),
     identify: async ({ connectionParams, headers, remoteAddress }) => {
       const param = (k: string) => (typeof connectionParams?.[k] === 'string' ? (connectionParams[k] as string) : undefined);
       const result = await identify({
@@ -365,6 +372,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     async close(graceMs = 5000) {
       ready = false;
       capacity?.stop();
+      shedder.stop();
       await scheduler.stop();
       await graphqlWs.dispose();
       for (const res of streams) res.end();

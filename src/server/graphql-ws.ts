@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs, type GraphQLFormattedError } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionArgs, type GraphQLFormattedError } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -8,6 +8,7 @@ import type { OperationRecord } from '../plugins/use-audit.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { IdentitySlots, slotKeyOf } from './identity-slots.ts';
 import { prepareMultiplexed, type MultiplexedRoot } from './multiplexed-subscribe.ts';
+import { pacedByPeer, SocketFlow } from './socket-flow.ts';
 import { SubscriptionMultiplexer, type FrameSocket } from './subscription-multiplexer.ts';
 import { upgradeGate } from './upgrade-gate.ts';
 import { serveGraphQLWs } from './ws-protocol-server.ts';
@@ -38,11 +39,13 @@ export interface GraphQLWsOptions {
   readonly onConnected?: (identity: RequestIdentity, close: (code: number, reason: string) => void) => () => void;
   /** Per-field event filters, so subscribers differing only in `filter` share one execution. */
   readonly subscriptionEventFilters?: Readonly<Record<string, (filter: unknown) => (event: unknown) => boolean>>;
-  /** Per-subscriber bounds on what waits to be written: frames and bytes. */
+  /** Per-subscriber bounds on what its client has not read yet: frames and bytes. */
   readonly queueLimit: number;
   readonly queueBytes: number;
   /** The gateway's clock, epoch ms. */
   readonly now?: () => number;
+  /** Load shedding: the error that refuses a new subscription now, or null. */
+  readonly refuseSubscription?: () => GraphQLError | null;
   /** Ping interval; a socket that misses one ping is terminated at the next. */
   readonly keepAliveMs: number;
   /** Upgrade requests from a refused browser Origin get 403 (server.cors). */
@@ -73,14 +76,23 @@ interface ConnectionState {
  */
 class WsFrameSocket implements FrameSocket {
   private readonly tcp: { cork(): void; uncork(): void } | undefined;
-  constructor(private readonly ws: WebSocket) {
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly flow: SocketFlow,
+  ) {
     this.tcp = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
   }
   get readyState(): number {
     return this.ws.readyState;
   }
-  get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+  get unreadFrames(): number {
+    return this.flow.unreadFrames;
+  }
+  get unreadBytes(): number {
+    return this.flow.unreadBytes;
+  }
+  get awaitingPeer(): boolean {
+    return this.flow.awaitingPeer;
   }
   send(data: string): void {
     this.ws.send(data);
@@ -136,6 +148,9 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
   const slots = options.identitySlots ?? new IdentitySlots(options.maxConnectionsPerIdentity);
   const now = options.now ?? Date.now;
   const multiplexer = new SubscriptionMultiplexer({ queueLimit: options.queueLimit, queueBytes: options.queueBytes, now });
+  const window = { frames: options.queueLimit, bytes: options.queueBytes };
+  // From the first frame on, so everything the peer has unread is counted.
+  wss.on('connection', (ws: WebSocket) => SocketFlow.of(ws, window));
   const eventFilters = options.subscriptionEventFilters ?? {};
   const filterableFields = new Set(Object.keys(eventFilters));
 
@@ -143,15 +158,19 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
     {
       execute: (args) => asResult(() => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args)) as never,
       subscribe: (args) => {
-        const root = args.rootValue as Partial<MultiplexedRoot> & { subscribe?: (a: ExecutionArgs) => unknown };
+        const root = args.rootValue as Partial<MultiplexedRoot> & { subscribe?: (a: ExecutionArgs) => unknown; socket?: WebSocket };
         if (root.multiplexed) {
           const { key, start, id, socket, identity, accepts } = root.multiplexed;
           // graphql-ws keeps the execution arguments for the subscription's life: let go of what only joining needed.
           (root as { multiplexed?: unknown }).multiplexed = undefined;
           const stillValid = (at: number) => !(identity.expiresAt && at >= identity.expiresAt.getTime()) && !identity.isRevoked?.();
-          return multiplexer.join(key, start, { id, socket: new WsFrameSocket(socket), stillValid, accepts }) as never;
+          return multiplexer.join(key, start, { id, socket: new WsFrameSocket(socket, SocketFlow.of(socket, window)), stillValid, accepts }) as never;
         }
-        return asResult(() => root.subscribe!(args)) as never;
+        const flow = SocketFlow.of(root.socket!, window);
+        return asResult(async () => {
+          const result = await root.subscribe!(args);
+          return result && typeof result === 'object' && Symbol.asyncIterator in result ? pacedByPeer(result as AsyncIterableIterator<unknown>, flow) : result;
+        }) as never;
       },
       onConnect: async (ctx) => {
         const { socket, request } = ctx.extra;
@@ -204,6 +223,8 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
           const document = parse(source);
           const errors = validate(schema, document);
           if (errors.length > 0) return denied(errors);
+          const refused = getOperationAST(document, payload.operationName)?.operation === 'subscription' ? options.refuseSubscription?.() : null;
+          if (refused) return denied([refused]);
           connection.active.add(id);
           const multiplexed = prepareMultiplexed({ yoga, schema, document, source, payload, identity: connection.identity, id, socket: ctx.extra.socket, eventFilters, filterableFields });
           if (multiplexed && !('schema' in multiplexed)) {
@@ -217,7 +238,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
             document,
             variableValues: payload.variables ?? null,
             contextValue: await contextFactory(),
-            rootValue: { execute, subscribe },
+            rootValue: { execute, subscribe, socket: ctx.extra.socket },
           } satisfies ExecutionArgs;
         } catch (error) {
           return denied([error instanceof GraphQLError ? error : new GraphQLError('Invalid operation', { extensions: { code: 'BAD_REQUEST' } })]);

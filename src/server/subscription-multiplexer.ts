@@ -14,9 +14,10 @@ import { ErrorCode } from '../errors.ts';
  * next turn; under load, batches grow and the per-frame cost falls, which is
  * where one core's fan-out ceiling is (the write system calls).
  *
- * Each member keeps its own bound (frames and bytes not yet handed to the
- * kernel), so one client that stops reading is ended with
- * SUBSCRIPTION_OVERFLOW without slowing the group or the others. Credentials
+ * Each member is bounded by what its client has not read yet (frames and
+ * bytes, kernel buffers included: see socket-flow.ts), so one client that
+ * stops reading is ended with SUBSCRIPTION_OVERFLOW without slowing the group
+ * or the others. Credentials
  * are checked per member on every event: a member whose token expired or was
  * revoked receives nothing more.
  */
@@ -24,7 +25,11 @@ import { ErrorCode } from '../errors.ts';
 /** The part of a `ws` WebSocket a member writes to. */
 export interface FrameSocket {
   readonly readyState: number;
-  readonly bufferedAmount: number;
+  /** Frames and bytes written that the peer has not confirmed reading (socket-flow.ts). */
+  readonly unreadFrames: number;
+  readonly unreadBytes: number;
+  /** True while the peer owes an answer: a client that caught up may take one burst beyond the bound. */
+  readonly awaitingPeer: boolean;
   send(data: string): void;
   /** Hold writes between cork and uncork in user space, so several frames leave in one system call. */
   cork?(): void;
@@ -41,9 +46,9 @@ export interface MemberOptions {
 }
 
 export interface MultiplexerOptions {
-  /** Frames a member may have waiting in user space before it is ended. */
+  /** Frames a member's client may have unread; one more and it is ended. */
   readonly queueLimit: number;
-  /** Bytes a member may have waiting in user space before it is ended. */
+  /** Bytes a member's client may have unread; more and it is ended. */
   readonly queueBytes: number;
   readonly now?: () => number;
 }
@@ -213,16 +218,16 @@ class Group {
         member.end(new GraphQLError('Credentials expired or revoked', { extensions: { code: 'UNAUTHENTICATED' } }));
         continue;
       }
-      const buffered = socket.bufferedAmount;
-      // Nothing waiting in user space: every earlier frame reached the kernel.
-      if (buffered === 0) member.waiting = 0;
-      // The bound applies to what still waits from earlier writes: one batch may
-      // exceed it (a batch is at most the group's own queue, so the total stays bounded).
-      if (member.waiting >= queueLimit || buffered > queueBytes) {
+      let bytes = 0;
+      if (wanted) for (const i of wanted) bytes += member.prefix.length + batch[i]!.length + 1;
+      else for (let i = from; i < batch.length; i++) bytes += member.prefix.length + batch[i]!.length + 1;
+      // Past the bound the client is ended rather than written to, so it never has more
+      // than the bound unread; only a client that had confirmed everything may take a
+      // burst beyond it (a batch is at most the group's own queue, so that stays bounded).
+      if (socket.awaitingPeer && (socket.unreadFrames + count > queueLimit || socket.unreadBytes + bytes > queueBytes)) {
         member.end(overflowError(queueLimit, queueBytes));
         continue;
       }
-      member.waiting += count;
       if (count > 1) socket.cork?.();
       if (wanted) for (const i of wanted) socket.send(member.prefix + batch[i] + '}');
       else for (let i = from; i < batch.length; i++) socket.send(member.prefix + batch[i] + '}');
@@ -239,7 +244,7 @@ class Group {
 }
 
 function overflowError(limit: number, bytes: number): GraphQLError {
-  return new GraphQLError(`Subscription ended: more than ${limit} events or ${bytes} bytes were waiting for this client. Resume from your last cursor, or refetch and subscribe again.`, {
+  return new GraphQLError(`Subscription ended: more than ${limit} events or ${bytes} bytes would have been unread by this client. Resume from your last cursor, or refetch and subscribe again.`, {
     extensions: { code: ErrorCode.SubscriptionOverflow, limit, bytes },
   });
 }
@@ -255,8 +260,6 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
   readonly prefix: string;
   readonly stillValid: (now: number) => boolean;
   readonly accepts: ((event: unknown) => boolean) | undefined;
-  /** Frames sent since user-space buffering was last seen empty. */
-  waiting = 0;
   /** Index in the group's pending batch from which this member receives. */
   from = 0;
   private settle: ((result: IteratorResult<ExecutionResult>) => void) | null = null;

@@ -53,7 +53,7 @@ describe('resume over a long history, read in pages', () => {
     })), PAGE);
     for (let i = 0; i < EVENTS; i++) bus.publish(runnerEvent(`r${i}`, i));
     await waitFor(() => appended === EVENTS, 30_000, 'every event stored');
-    const [[firstId]] = (await redis.xrange(`${prefix}Runner`, '-', '+', 'COUNT', 1)) as [string, string[]][] as [[string]];
+    const [[firstId]] = (await redis.xrange(`${prefix}Runner`, '-', '+', 'COUNT', 1)) as unknown as [[string]];
     const after = formatCursor('r', (await redis.get(`${prefix}epoch`))!, firstId);
 
     const commands = (store as unknown as { commands: Redis }).commands;

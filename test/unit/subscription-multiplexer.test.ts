@@ -5,17 +5,24 @@ import { compileScope } from '../../src/auth/scope.ts';
 import { multiplexKey } from '../../src/server/multiplex-key.ts';
 import { SubscriptionMultiplexer, type FrameSocket } from '../../src/server/subscription-multiplexer.ts';
 
-/** A socket that records frames; `stalled` frames stay "in user space" (bufferedAmount). */
+/** A socket that records frames; a `stalled` peer leaves them unread and owes an answer. */
 class FakeSocket implements FrameSocket {
   readyState = 1;
   frames: string[] = [];
   stalled = false;
-  bufferedAmount = 0;
+  unreadFrames = 0;
+  unreadBytes = 0;
+  get awaitingPeer(): boolean {
+    return this.unreadFrames > 0;
+  }
   cork?: () => void;
   uncork?: () => void;
   send(data: string): void {
     this.frames.push(data);
-    if (this.stalled) this.bufferedAmount += data.length;
+    if (this.stalled) {
+      this.unreadFrames++;
+      this.unreadBytes += data.length;
+    }
   }
   payloads(): unknown[] {
     return this.frames.map((f) => (JSON.parse(f) as { payload: unknown }).payload);
@@ -140,6 +147,24 @@ describe('SubscriptionMultiplexer', () => {
     }
     await tick();
     expect(socket.payloads()).toEqual(Array.from({ length: 50 }, (_, i) => ({ data: { n: i } })));
+  });
+
+  it('lets a client that confirmed everything take one burst beyond the bound, then holds it to the bound', async () => {
+    const mux = new SubscriptionMultiplexer({ queueLimit: 3, queueBytes: 1 << 20 });
+    const s = source();
+    const socket = new FakeSocket();
+    socket.stalled = true;
+    const stream = (await mux.join('k', async () => s.iterator, { id: 'a', socket, stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
+    const told = stream.next().catch((e: unknown) => e);
+    // Five events executed back to back: one batch, written although it exceeds 3.
+    for (let i = 0; i < 5; i++) s.push({ data: { n: i } });
+    await tick();
+    expect(socket.frames).toHaveLength(5);
+    // The client now owes an answer and is over the bound: the next event ends it.
+    s.push({ data: { n: 5 } });
+    await tick();
+    expect(socket.frames).toHaveLength(5);
+    expect(await told).toMatchObject({ extensions: { code: 'SUBSCRIPTION_OVERFLOW' } });
   });
 
   it('writes events executed back to back as one corked batch per socket, in order', async () => {
