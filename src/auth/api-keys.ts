@@ -127,7 +127,7 @@ export interface ApiKeyVerifierOptions {
   readonly cacheSize?: number;
   /** Recently failed keys kept in memory, so repeating one costs no scrypt (default 10,000). */
   readonly failedCacheSize?: number;
-  /** Caps concurrent scrypt work (default: 2 at a time, 32 waiting). */
+  /** Caps concurrent scrypt work (default: 1 at a time, 32 waiting). */
   readonly gate?: HashingGate;
   /**
    * Current configured hash of a key id, re-read by `Identity.isRevoked` so
@@ -160,7 +160,7 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions = {}): ApiKe
   const cache = new Lru<string>(options.cacheSize ?? 1000);
   /** sha256(presented key) → the configured hash (or '' for an unknown id) it failed against. */
   const failed = new Lru<string>(options.failedCacheSize ?? 10_000);
-  const gate = options.gate ?? new HashingGate(2, 32);
+  const gate = options.gate ?? new HashingGate(1, 32);
   const scopes = new WeakMap<object, CompiledScope>();
   const stats = { hits: 0, failedHits: 0, misses: 0 };
 

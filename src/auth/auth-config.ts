@@ -154,7 +154,7 @@ export const authConfigSchema = z
       .describe('Per-address limit on failed authentications (each well-formed bogus API key costs one scrypt).'),
     keyVerification: z
       .object({
-        maxConcurrent: z.number().int().min(1).max(64).default(2).describe('scrypt computations at a time (they share libuv\'s threadpool with file writes).'),
+        maxConcurrent: z.number().int().min(1).max(64).default(1).describe('scrypt computations at a time: each takes a CPU core and a libuv threadpool thread (shared with file writes) for ~50 ms; verified keys are cached, so only first uses and bogus keys need one.'),
         maxQueued: z.number().int().min(0).max(100_000).default(32).describe('Verifications waiting for a slot; past it a request gets 503 (WebSocket 4429) with Retry-After: 1.'),
         failedKeyCacheSize: z.number().int().min(1).max(1_000_000).default(10_000).describe('Recently failed API keys remembered so a repeat costs no scrypt.'),
       })
