@@ -389,7 +389,7 @@ async function main(): Promise<void> {
 
   if (authFlood) {
     console.log('\n## Authentication flood\n');
-    console.log('A valid API-key user at 100 requests/s from 127.0.0.1, idle and while 127.0.0.2 sends 200 new bogus `sy_` keys/s (each would cost one scrypt). Goal: flood p99 within 2× of idle.\n');
+    console.log('A valid API-key user (`{ __typename }`) at 100 requests/s from 127.0.0.1, idle and while 127.0.0.2 sends 200 new bogus `sy_` keys/s (each would cost one scrypt). Goal: flood p99 within 2× of idle.\n');
     console.log(authFloodTable(authFlood));
   }
   const results = {

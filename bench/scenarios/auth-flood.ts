@@ -25,7 +25,8 @@ import { killAllChildren, startGatewayChild } from '../lib/gateway-child.ts';
 import { round, sleep, summarize, type Summary } from '../lib/stats.ts';
 
 const TOKEN = 'ghp_bench_token';
-const QUERY = JSON.stringify({ query: '{ backends { name } }' });
+// No @rateLimit on it: the figure is authentication's cost, not the per-identity rate limit.
+const QUERY = JSON.stringify({ query: '{ __typename }' });
 
 export interface AuthFloodRow {
   variant: 'limits-on' | 'failure-limit-off';
@@ -37,6 +38,8 @@ export interface AuthFloodRow {
   floodStatuses: Record<string, number>;
   floodSent: number;
   validErrors: number;
+  /** The valid user's failed requests by HTTP status (0 = no answer). */
+  validErrorStatuses: Record<string, number>;
   /** limits-on: ms from the flood's start to its first 429 (the failure limit tripped). */
   tripMs: number | null;
   gatewayCpuPctIdle: number | null;
@@ -105,13 +108,17 @@ async function runVariant(variant: AuthFloodRow['variant'], o: AuthFloodOptions,
   const floodAgent = new Agent({ keepAlive: true, maxSockets: o.floodInFlight });
   try {
     let validErrors = 0;
+    const validErrorStatuses: Record<string, number> = {};
     const measureValid = async (): Promise<number[]> => {
       const latencies: number[] = [];
       await paced(o.validPerSec, o.phaseSec, 8, async () => {
         const t = performance.now();
         const status = await post(validAgent, gw.base, '127.0.0.1', `Bearer ${valid.key}`);
         if (status === 200) latencies.push(performance.now() - t);
-        else validErrors++;
+        else {
+          validErrors++;
+          validErrorStatuses[status] = (validErrorStatuses[status] ?? 0) + 1;
+        }
       });
       return latencies;
     };
@@ -154,7 +161,7 @@ async function runVariant(variant: AuthFloodRow['variant'], o: AuthFloodOptions,
     return {
       variant, idleMs, floodMs,
       p99Ratio: idleMs.p99 && floodMs.p99 ? round(floodMs.p99 / idleMs.p99) : null,
-      floodStatuses, floodSent, validErrors, tripMs,
+      floodStatuses, floodSent, validErrors, validErrorStatuses, tripMs,
       gatewayCpuPctIdle: cpuPct(cpu0, cpu1, idleWindow),
       gatewayCpuPctFlood: cpuPct(cpu2, cpu3, floodWindow),
     };
@@ -194,7 +201,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     const rows = await runAuthFlood({ phaseSec: quick ? 4 : 10, validPerSec: 100, floodPerSec: 200, floodInFlight: 64, serverCpu: 0, log: (l) => process.stderr.write(`${l}\n`) });
     console.log(authFloodTable(rows));
-    for (const r of rows) if (r.validErrors) console.log(`- ${r.variant}: ${r.validErrors} valid requests failed`);
+    for (const r of rows) if (r.validErrors) console.log(`- ${r.variant}: ${r.validErrors} valid requests failed: ${JSON.stringify(r.validErrorStatuses)}`);
   } finally {
     killAllChildren();
   }
