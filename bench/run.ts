@@ -12,6 +12,7 @@ import { createGithubSimulator, type GithubSimulator } from '../adapters/github/
 import type { ClientKind } from './lib/fanout-client.ts';
 import { HAS_TASKSET, killAllChildren } from './lib/gateway-child.ts';
 import { runIdleMemory, type IdleMemoryRow } from './scenarios/idle-memory.ts';
+import { authFloodTable, runAuthFlood, type AuthFloodRow } from './scenarios/auth-flood.ts';
 import { round } from './lib/stats.ts';
 import { captureJobTemplates } from './lib/webhook-templates.ts';
 import { NESTED_QUERY, runNestedQueryRep, type NestedRepResult } from './scenarios/nested-query.ts';
@@ -298,6 +299,12 @@ async function main(): Promise<void> {
     }
   }
 
+  // ---- scenario 7: a valid user's latency under a bogus-key flood (opt-in: --only=authflood) ----
+  let authFlood: AuthFloodRow[] | null = null;
+  if (only?.has('authflood')) {
+    authFlood = await runAuthFlood({ phaseSec: quick ? 4 : 10, validPerSec: 100, floodPerSec: 200, floodInFlight: 64, serverCpu: gatewayCpu, log: (l) => process.stderr.write(`${l}\n`) });
+  }
+
   await Promise.allSettled(sims.map((s) => s.stop()));
 
   console.log('## Webhook → subscriber latency\n');
@@ -380,6 +387,11 @@ async function main(): Promise<void> {
   }
   if (budgetSkipped.length) console.log(`\nskipped (time budget): ${budgetSkipped.join(', ')}`);
 
+  if (authFlood) {
+    console.log('\n## Authentication flood\n');
+    console.log('A valid API-key user (`{ __typename }`) at 100 requests/s from 127.0.0.1, idle and while 127.0.0.2 sends 200 new bogus `sy_` keys/s (each would cost one scrypt). Goal: flood p99 within 2× of idle.\n');
+    console.log(authFloodTable(authFlood));
+  }
   const results = {
     meta: {
       mode: quick ? 'quick' : 'full',
@@ -400,6 +412,7 @@ async function main(): Promise<void> {
     queryLoad: queries ? { query: DASHBOARD_QUERY, ...queries } : null,
     economy,
     idleMemory,
+    authFlood,
     budgetSkipped,
     fanout: { identical: FANOUT_IDENTICAL, distinct: FANOUT_DISTINCT, unique: FANOUT_UNIQUE, cells: fanout, skipped: fanoutSkipped, ratios, profile: profileTop ? { file: profileFile, top: profileTop } : null },
   };

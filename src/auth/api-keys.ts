@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import { API_KEY_ID, type ApiKeyEntry } from './auth-config.ts';
+import { HashingBusyError, HashingGate } from './hashing-gate.ts';
+import { Lru } from './lru.ts';
 import { compileScope, type CompiledScope, type ScopeGrant } from './scope.ts';
 import { authError, type AuthError, type Identity } from './types.ts';
 
@@ -18,6 +20,12 @@ import { authError, type AuthError, type Identity } from './types.ts';
  * a reloaded config takes effect immediately). Unknown ids are checked
  * against a dummy hash so a miss takes as long as a wrong secret, and the
  * final comparison uses crypto.timingSafeEqual.
+ *
+ * Failures are cheap to repeat for an attacker and costly for us, so: a
+ * bounded negative cache remembers recently failed keys (bound, like the
+ * positive one, to the hash they were checked against), so a repeated bogus
+ * key costs no scrypt; and a HashingGate caps concurrent scrypt work. The
+ * per-address failure limit lives in failure-limiter.ts.
  */
 
 export const API_KEY_PREFIX = 'sy_';
@@ -63,8 +71,12 @@ function parseHash(text: string): ParsedHash | null {
   return { params, salt, hash };
 }
 
+/** scrypt computations of this process (tests check that cached answers cost none). */
+export const scryptCounter = { runs: 0 };
+
 function scrypt(secret: string, salt: Buffer, params: ScryptParams, keyLen: number): Promise<Buffer> {
   const N = 2 ** params.ln;
+  scryptCounter.runs++;
   return new Promise((resolve, reject) => {
     crypto.scrypt(secret, salt, keyLen, { N, r: params.r, p: params.p, maxmem: 256 * N * params.r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)));
   });
@@ -103,34 +115,6 @@ export function fingerprint(credential: string): string {
   return crypto.createHash('sha256').update(credential).digest('hex').slice(0, 16);
 }
 
-/** Small insertion-ordered LRU. */
-class Lru<V> {
-  readonly #max: number;
-  readonly #map = new Map<string, V>();
-  constructor(max: number) {
-    this.#max = Math.max(1, max);
-  }
-  get(k: string): V | undefined {
-    const v = this.#map.get(k);
-    if (v !== undefined) {
-      this.#map.delete(k);
-      this.#map.set(k, v);
-    }
-    return v;
-  }
-  set(k: string, v: V): void {
-    this.#map.delete(k);
-    this.#map.set(k, v);
-    if (this.#map.size > this.#max) this.#map.delete(this.#map.keys().next().value as string);
-  }
-  get size(): number {
-    return this.#map.size;
-  }
-  clear(): void {
-    this.#map.clear();
-  }
-}
-
 /** Anything with the fields verification needs (the parsed config entry fits). */
 export type ConfiguredApiKey = Pick<ApiKeyEntry, 'id' | 'hash'> & {
   readonly scopes: ScopeGrant | readonly ScopeGrant[];
@@ -141,6 +125,10 @@ export type ConfiguredApiKey = Pick<ApiKeyEntry, 'id' | 'hash'> & {
 export interface ApiKeyVerifierOptions {
   /** Verified keys kept in memory (default 1000). */
   readonly cacheSize?: number;
+  /** Recently failed keys kept in memory, so repeating one costs no scrypt (default 10,000). */
+  readonly failedCacheSize?: number;
+  /** Caps concurrent scrypt work (default: 1 at a time, 32 waiting). */
+  readonly gate?: HashingGate;
   /**
    * Current configured hash of a key id, re-read by `Identity.isRevoked` so
    * live connections notice a revocation in a reloaded config. Default: the
@@ -151,8 +139,8 @@ export interface ApiKeyVerifierOptions {
 
 export interface ApiKeyVerifier {
   verify(presented: string, configuredKeys: readonly ConfiguredApiKey[], now?: Date): Promise<Identity | AuthError>;
-  /** Verifications that skipped scrypt thanks to the cache (for tests and metrics). */
-  readonly stats: { hits: number; misses: number };
+  /** Verifications that skipped scrypt thanks to the caches, and those that ran it (for tests and metrics). */
+  readonly stats: { hits: number; failedHits: number; misses: number };
   clearCache(): void;
 }
 
@@ -170,8 +158,11 @@ function revokedOrExpired(entry: ConfiguredApiKey, now: Date): AuthError | null 
 export function createApiKeyVerifier(options: ApiKeyVerifierOptions = {}): ApiKeyVerifier {
   /** sha256(presented key) → the configured hash string it was verified against. */
   const cache = new Lru<string>(options.cacheSize ?? 1000);
+  /** sha256(presented key) → the configured hash (or '' for an unknown id) it failed against. */
+  const failed = new Lru<string>(options.failedCacheSize ?? 10_000);
+  const gate = options.gate ?? new HashingGate(1, 32);
   const scopes = new WeakMap<object, CompiledScope>();
-  const stats = { hits: 0, misses: 0 };
+  const stats = { hits: 0, failedHits: 0, misses: 0 };
 
   const scopeOf = (entry: ConfiguredApiKey): CompiledScope => {
     const key = entry.scopes as object;
@@ -189,23 +180,31 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions = {}): ApiKe
     const entry = configuredKeys.find((k) => k.id === parsed.id);
     const digest = crypto.createHash('sha256').update(presented).digest('base64url');
 
+    const checkedAgainst = entry?.hash ?? '';
     let ok: boolean;
     if (entry && cache.get(digest) === entry.hash) {
       stats.hits++;
       ok = true;
+    } else if (failed.get(digest) === checkedAgainst) {
+      stats.failedHits++;
+      ok = false;
     } else {
-      stats.misses++;
       const target = (entry && parseHash(entry.hash)) || DUMMY_HASH;
       let computed: Buffer;
       try {
-        computed = await scrypt(presented, target.salt, target.params, target.hash.length);
-      } catch {
+        computed = await gate.run(() => {
+          stats.misses++;
+          return scrypt(presented, target.salt, target.params, target.hash.length);
+        });
+      } catch (error) {
+        if (error instanceof HashingBusyError) return authError('AUTH_BUSY', 'key verification queue full');
         computed = Buffer.alloc(target.hash.length);
       }
       // Always run the constant-time comparison, even for an unknown id.
       const equal = crypto.timingSafeEqual(computed, target.hash);
       ok = equal && entry !== undefined && target !== DUMMY_HASH;
       if (ok) cache.set(digest, entry!.hash);
+      else failed.set(digest, checkedAgainst);
     }
 
     if (!entry) return authError('INVALID_CREDENTIALS', `unknown API key id "${parsed.id}"`);
@@ -234,7 +233,14 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions = {}): ApiKe
     });
   };
 
-  return { verify, stats, clearCache: () => cache.clear() };
+  return {
+    verify,
+    stats,
+    clearCache: () => {
+      cache.clear();
+      failed.clear();
+    },
+  };
 }
 
 const defaultVerifier = createApiKeyVerifier();

@@ -144,6 +144,23 @@ export const authConfigSchema = z
       .describe('`required` (default): every request needs a valid API key or JWT. `open`: explicit opt-out, anonymous callers see everything (demo/dev only; logged loudly at start-up).'),
     apiKeys: z.array(apiKeyEntrySchema).default([]).describe('API keys, stored only as hashes.'),
     jwt: jwtConfigSchema.optional().describe('JWT bearer tokens from an OIDC provider.'),
+    failureLimit: z
+      .object({
+        maxFailures: z.number().int().min(1).max(1_000_000).default(20).describe('Failed authentications one remote address (an IPv6 /64) may make per window before it gets 429 / WebSocket 4429.'),
+        windowSeconds: z.number().int().min(1).max(86_400).default(60).describe('The window, counted from the address\'s first failure; its end is the Retry-After.'),
+      })
+      .strict()
+      .default({})
+      .describe('Per-address limit on failed authentications (each well-formed bogus API key costs one scrypt).'),
+    keyVerification: z
+      .object({
+        maxConcurrent: z.number().int().min(1).max(64).default(1).describe('scrypt computations at a time: each takes a CPU core and a libuv threadpool thread (shared with file writes) for ~50 ms; verified keys are cached, so only first uses and bogus keys need one.'),
+        maxQueued: z.number().int().min(0).max(100_000).default(32).describe('Verifications waiting for a slot; past it a request gets 503 (WebSocket 4429) with Retry-After: 1.'),
+        failedKeyCacheSize: z.number().int().min(1).max(1_000_000).default(10_000).describe('Recently failed API keys remembered so a repeat costs no scrypt.'),
+      })
+      .strict()
+      .default({})
+      .describe('Bounds on the cost of API key verification.'),
   })
   .strict()
   .superRefine((v, ctx) => {

@@ -1,6 +1,7 @@
 import type { SecretRef } from '../adapter-contract.ts';
 import { createApiKeyVerifier, looksLikeApiKey, type ApiKeyVerifier } from './api-keys.ts';
 import type { AuthConfig } from './auth-config.ts';
+import { HashingGate } from './hashing-gate.ts';
 import { createJwtVerifier, type JwtVerifier } from './jwt.ts';
 import { ALL_SCOPE } from './scope.ts';
 import { authError, type AuthError, type Identity } from './types.ts';
@@ -64,6 +65,8 @@ export async function createAuthenticator(config: AuthConfig, deps: Authenticato
   const now = deps.now ?? (() => new Date());
   const keyVerifier: ApiKeyVerifier = createApiKeyVerifier({
     ...(deps.apiKeyCacheSize !== undefined ? { cacheSize: deps.apiKeyCacheSize } : {}),
+    failedCacheSize: config.keyVerification.failedKeyCacheSize,
+    gate: new HashingGate(config.keyVerification.maxConcurrent, config.keyVerification.maxQueued),
     currentKeys: () => apiKeys,
   });
   const jwtVerifier: JwtVerifier | null = config.jwt

@@ -49,7 +49,11 @@ export type AuthErrorCode =
   /** The scopes claim is present but not understood. */
   | 'SCOPES_INVALID'
   /** The JWKS could not be fetched: a server-side problem (HTTP 503). */
-  | 'JWKS_UNAVAILABLE';
+  | 'JWKS_UNAVAILABLE'
+  /** Too many key verifications already waiting (HTTP 503, WebSocket 4429). */
+  | 'AUTH_BUSY'
+  /** The remote address failed too often recently (HTTP 429, WebSocket 4429). */
+  | 'TOO_MANY_FAILURES';
 
 /**
  * A failed authentication. `code` and `reason` are internal (logs, audit);
@@ -63,8 +67,10 @@ export interface AuthError {
   readonly reason: string;
   /** Client-facing message. */
   readonly message: string;
-  /** Suggested HTTP status (401, or 503 when the JWKS is unreachable). graphql-ws: close 4403. */
-  readonly status: 401 | 503;
+  /** Suggested HTTP status: 401; 429 for too many failures; 503 when the JWKS is unreachable or verification is saturated. graphql-ws: close 4403 (4429 for 429 and AUTH_BUSY). */
+  readonly status: 401 | 429 | 503;
+  /** With 429 and 503: when to try again (the Retry-After header). */
+  readonly retryAfterSeconds?: number;
 }
 
 export const PUBLIC_MESSAGES = {
@@ -72,7 +78,10 @@ export const PUBLIC_MESSAGES = {
   invalid: 'Invalid credentials',
   expired: 'Token expired',
   unavailable: 'Authentication temporarily unavailable',
+  tooManyFailures: 'Too many failed authentications, try again later',
 } as const;
+
+const STATUS: Partial<Record<AuthErrorCode, 429 | 503>> = { JWKS_UNAVAILABLE: 503, AUTH_BUSY: 503, TOO_MANY_FAILURES: 429 };
 
 export function authError(code: AuthErrorCode, reason: string): AuthError {
   const message =
@@ -80,9 +89,10 @@ export function authError(code: AuthErrorCode, reason: string): AuthError {
       // An expired JWT is worth telling the client (it should refresh); it reveals
       // nothing, the client can read `exp` itself. API-key states stay hidden.
       : code === 'TOKEN_EXPIRED' ? PUBLIC_MESSAGES.expired
-        : code === 'JWKS_UNAVAILABLE' ? PUBLIC_MESSAGES.unavailable
-          : PUBLIC_MESSAGES.invalid;
-  return Object.freeze({ kind: 'error', code, reason, message, status: code === 'JWKS_UNAVAILABLE' ? 503 : 401 });
+        : code === 'JWKS_UNAVAILABLE' || code === 'AUTH_BUSY' ? PUBLIC_MESSAGES.unavailable
+          : code === 'TOO_MANY_FAILURES' ? PUBLIC_MESSAGES.tooManyFailures
+            : PUBLIC_MESSAGES.invalid;
+  return Object.freeze({ kind: 'error', code, reason, message, status: STATUS[code] ?? 401, ...(code === 'AUTH_BUSY' ? { retryAfterSeconds: 1 } : {}) });
 }
 
 export function isAuthError(value: Identity | AuthError): value is AuthError {

@@ -5,6 +5,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { describeAuthPosture } from '../auth/auth-config.ts';
 import { createAuthenticator, type Authenticator } from '../auth/authenticate.ts';
+import { AuthFailureLimiter } from '../auth/failure-limiter.ts';
 import { isAuthError } from '../auth/types.ts';
 import { createBackendRegistry, type BackendRegistry } from '../backend-registry.ts';
 import { createSecretResolver } from '../config/secret.ts';
@@ -40,6 +41,7 @@ import { createCorsPolicy } from './cors.ts';
 import { createGraphiQLRenderer } from './graphiql.ts';
 import { attachGraphQLWs } from './graphql-ws.ts';
 import { IdentitySlots, slotKeyOf } from './identity-slots.ts';
+import { createCallerIdentifier, sendAuthError, wsRefusalOf } from './identify-caller.ts';
 import { answerClientError, guardRequestListener } from './listener-guards.ts';
 import { createSchema } from './load-schema.ts';
 import { parseRequestTarget } from './request-target.ts';
@@ -161,20 +163,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const authenticator: Promise<Authenticator> = createAuthenticator(config.auth, { secret: createSecretResolver(options.env ?? process.env), now });
   authenticator.catch(() => undefined);
 
-  /** Authenticates one request or connection; never throws, never logs the credential. */
-  async function identify(
-    credential: { authorization?: string | undefined; apiKeyHeader?: string | undefined },
-    where: { transport: 'http' | 'sse' | 'ws'; remoteAddress: string | null },
-  ) {
-    const result = await (await authenticator).authenticate(credential);
-    if (isAuthError(result)) {
-      log.info({ code: result.code, transport: where.transport }, 'authentication failed');
-      const presented = credential.apiKeyHeader ?? credential.authorization ?? '';
-      const credentialKind = presented === '' ? 'none' : /sy_/.test(presented) ? 'api-key' : /^Bearer\s+ey/i.test(presented) ? 'jwt' : 'unknown';
-      audit.append({ kind: 'auth-failure', transport: where.transport, reason: result.code, remoteAddress: where.remoteAddress, credentialKind });
-    }
-    return result;
-  }
+  const limiter = new AuthFailureLimiter(config.auth.failureLimit, () => now().getTime());
+  const identify = createCallerIdentifier({ authenticator, limiter, audit, log });
 
   // With the Redis event bus, delivery ids are shared too: a retry to another instance stays a duplicate.
   const dedupeRedis = config.events.store === 'redis' ? new Redis(config.events.redisUrl, { maxRetriesPerRequest: 2 }) : null;
@@ -206,9 +196,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       const transport = (req.headers.accept ?? '').includes('text/event-stream') ? 'sse' : 'http';
       const result = await identify({ authorization: req.headers.authorization, apiKeyHeader: header(req.headers['x-api-key']) }, { transport, remoteAddress: req.socket.remoteAddress ?? null });
       if (isAuthError(result)) {
-        res.setHeader('www-authenticate', 'Bearer realm="switchyard"');
+        // The body is left unread: close rather than drain it.
         if (hasBody(req)) res.setHeader('connection', 'close');
-        return json(res, result.status, { errors: [{ message: result.message, extensions: { code: result.status === 503 ? 'AUTH_UNAVAILABLE' : 'UNAUTHENTICATED' } }] });
+        return sendAuthError(res, result);
       }
       identity = result;
       const open = () => !req.socket.destroyed && !res.writableEnded;
@@ -307,7 +297,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         authorization: param('authorization') ?? param('Authorization') ?? header(headers.authorization),
         apiKeyHeader: param('apiKey') ?? param('x-api-key') ?? header(headers['x-api-key']),
       }, { transport: 'ws', remoteAddress });
-      return isAuthError(result) ? null : result;
+      return isAuthError(result) ? wsRefusalOf(result) : result;
     },
     // Credentials that expire or are revoked end the connection within a second (4403).
     onConnected: (identity, close) => {

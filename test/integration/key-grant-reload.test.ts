@@ -37,7 +37,8 @@ describe('a key whose grant is changed by a reload (SIGHUP)', () => {
 
     // Same key, same hash: only the scopes shrink to one project. A reloaded but unchanged key is rebuilt too (new objects).
     await stack.gateway.reloadApiKeys(apiKeys.map((k) => ({ ...k, scopes: k.id === 'narrowed' ? [{ backends: ['gh'], projects: ['octo-org/api'] }] : [{ backends: ['*'] }] })) as never);
-    expect((await narrowedWs.closing).code).toBe(4403);
+    await narrowedWs.waitFor(() => narrowedWs.closed !== null, 3000);
+    expect(narrowedWs.closed!.code).toBe(4403);
     await narrowedSse.done;
     await waitFor(() => stack.gateway.subscriptionCount === 2, 5000, 'the narrowed key\'s streams to end');
 

@@ -12,7 +12,7 @@ describe('graphql-transport-ws protocol errors', () => {
   let stack: Stack;
   let url: string;
   beforeAll(async () => {
-    stack = await startStack({ sim: { repositories: ['api'], history: 1 }, config: { auth: { mode: 'open' } } });
+    stack = await startStack({ sim: { repositories: ['api'], history: 1 }, config: { auth: { mode: 'open', failureLimit: { maxFailures: 100_000 } } } });
     url = `${stack.base.replace('http', 'ws')}/graphql`;
   });
   afterAll(() => stack.close());

@@ -80,7 +80,7 @@ describe('API keys', async () => {
     for (let i = 0; i < 200; i++) expect(isAuthError(await verifier.verify(bot.key, keys, NOW))).toBe(false);
     const perCall = (performance.now() - t0) / 200;
     expect(scrypt).toHaveBeenCalledTimes(1);
-    expect(verifier.stats).toEqual({ hits: 200, misses: 1 });
+    expect(verifier.stats).toEqual({ hits: 200, failedHits: 0, misses: 1 });
     expect(perCall).toBeLessThan(2);
     // Re-hashed (rotated) in config: the cached verification no longer applies.
     const rotated: ConfiguredApiKey[] = [{ ...keys[0]!, hash: await hashApiKey('sy_ci-bot_' + 'b'.repeat(43)) }];
@@ -99,12 +99,24 @@ describe('API keys', async () => {
     current = [];
     expect(id.isRevoked?.()).toBe(true);
   });
+
+  it('should end live identities whose grant changed in a reload, and only those', async () => {
+    let current: readonly ConfiguredApiKey[] = keys;
+    const verifier = createApiKeyVerifier({ currentKeys: () => current });
+    const id = (await verifier.verify(bot.key, current, NOW)) as Identity;
+    current = keys.map((k) => ({ ...k, scopes: structuredClone(k.scopes) }));
+    expect(id.isRevoked?.()).toBe(false);
+    current = [{ ...keys[0]!, scopes: [{ backends: ['gh'], projects: ['octo-org/api'] }] }];
+    expect(id.isRevoked?.()).toBe(true);
+    current = [{ ...keys[0]!, expiresAt: '2099-01-01T00:00:00Z' }];
+    expect(id.isRevoked?.()).toBe(true);
+  });
 });
 
 describe('auth config', () => {
   const hash = `scrypt$${'A'.repeat(22)}$${'B'.repeat(43)}`;
   it('should default to required mode with no keys', () => {
-    expect(authConfigSchema.parse({})).toEqual({ mode: 'required', apiKeys: [] });
+    expect(authConfigSchema.parse({})).toMatchObject({ mode: 'required', apiKeys: [] });
   });
   it('should accept single grants and lists, and normalize them to lists', () => {
     const c = authConfigSchema.parse({ apiKeys: [{ id: 'a', hash, scopes: { backends: ['gh'], projects: ['org/*'] } }, { id: 'b', hash, scopes: [{ backends: ['*'] }, { backends: ['x'], runners: true }] }] });
