@@ -22,6 +22,8 @@ export interface GatewayServices {
 export interface AccessScope {
   allowsBackend(name: string): boolean;
   allowsEntity(entity: EntityModel): boolean;
+  /** Project patterns granted on a backend; null (or absent) when every project of it is. */
+  projectPatterns?(backend: string): readonly string[] | null;
   /** Canonical form of what it allows: scopes with equal keys see the same entities (subscriptions share work by it). */
   readonly key?: string;
 }

@@ -1,5 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { responsePathAsArray } from 'graphql';
+import { GraphQLError, responsePathAsArray } from 'graphql';
+import { genericUpstreamMessage, seesUpstreamDetails } from './scoped-errors.ts';
 import type { PipelineQuery } from '../adapter-contract.ts';
 import type { BackendEntry } from '../backend-registry.ts';
 import type { GatewayContext } from '../context.ts';
@@ -39,7 +40,11 @@ export function reportBackendFailure(ctx: GatewayContext, backend: BackendEntry,
   backend.health.failure(error);
   if (ctx.failedBackends.has(backend.name)) return;
   ctx.failedBackends.add(backend.name);
-  ctx.partialErrors.push(toBackendGraphQLError(backend.name, error, responsePathAsArray(info.path)));
+  const graphqlError = toBackendGraphQLError(backend.name, error, responsePathAsArray(info.path));
+  // A project-limited key gets the code, not the message: it may name other projects' paths.
+  ctx.partialErrors.push(seesUpstreamDetails(ctx, backend.name)
+    ? graphqlError
+    : new GraphQLError(genericUpstreamMessage(backend.name, String(graphqlError.extensions.code)), { path: graphqlError.path, extensions: graphqlError.extensions }));
 }
 
 /** Applies query results to the live state (without publishing first sightings) and returns the newest known versions. */
