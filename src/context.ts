@@ -78,7 +78,7 @@ export function createRequestContext(services: GatewayServices, identity: Reques
     loaders(backend) {
       let loaders = perBackend.get(backend.name);
       if (!loaders) {
-        loaders = createBackendLoaders(backend, services.loaderSettings);
+        loaders = createBackendLoaders(backend, services.loaderSettings, identity.id);
         perBackend.set(backend.name, loaders);
       }
       return loaders;

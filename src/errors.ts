@@ -8,6 +8,8 @@ export const ErrorCode = {
   UpstreamRateLimited: 'UPSTREAM_RATE_LIMITED',
   UpstreamUnauthorized: 'UPSTREAM_UNAUTHORIZED',
   UpstreamBadResponse: 'UPSTREAM_BAD_RESPONSE',
+  /** The calling identity spent its budget of upstream reads (limits.upstreamCallsPerIdentityPerMinute). */
+  UpstreamBudgetExceeded: 'UPSTREAM_BUDGET_EXCEEDED',
   NotFound: 'NOT_FOUND',
   BadUserInput: 'BAD_USER_INPUT',
   SubscriptionOverflow: 'SUBSCRIPTION_OVERFLOW',
