@@ -24,6 +24,8 @@ export interface GatewayServices {
 export interface AccessScope {
   allowsBackend(name: string): boolean;
   allowsEntity(entity: EntityModel): boolean;
+  /** Project patterns granted on a backend; null (or absent) when every project of it is. */
+  projectPatterns?(backend: string): readonly string[] | null;
   /** Canonical form of what it allows: scopes with equal keys see the same entities (subscriptions share work by it). */
   readonly key?: string;
 }
@@ -78,7 +80,7 @@ export function createRequestContext(services: GatewayServices, identity: Reques
     loaders(backend) {
       let loaders = perBackend.get(backend.name);
       if (!loaders) {
-        loaders = createBackendLoaders(backend, services.loaderSettings);
+        loaders = createBackendLoaders(backend, services.loaderSettings, identity.id);
         perBackend.set(backend.name, loaders);
       }
       return loaders;

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { sanitizeUpstreamText } from './upstream-text.ts';
 
 /** Stable codes in `extensions.code`. */
 export const ErrorCode = {
@@ -7,6 +8,8 @@ export const ErrorCode = {
   UpstreamRateLimited: 'UPSTREAM_RATE_LIMITED',
   UpstreamUnauthorized: 'UPSTREAM_UNAUTHORIZED',
   UpstreamBadResponse: 'UPSTREAM_BAD_RESPONSE',
+  /** The calling identity spent its budget of upstream reads (limits.upstreamCallsPerIdentityPerMinute). */
+  UpstreamBudgetExceeded: 'UPSTREAM_BUDGET_EXCEEDED',
   NotFound: 'NOT_FOUND',
   BadUserInput: 'BAD_USER_INPUT',
   SubscriptionOverflow: 'SUBSCRIPTION_OVERFLOW',
@@ -17,7 +20,10 @@ export type UpstreamErrorCode = Extract<ErrorCode, `UPSTREAM_${string}`>;
 
 /**
  * A failure talking to a CI backend. Carries the backend's name and never the
- * request's credentials (URLs are stripped of userinfo and query strings).
+ * request's credentials: the message, which often quotes the upstream's own
+ * text, is sanitized here, the one place every UpstreamError message is built
+ * (tokens, URL userinfo, credential query parameters and opaque blobs redacted;
+ * one line, length capped).
  */
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
@@ -28,7 +34,7 @@ export class UpstreamError extends Error {
     readonly details: { readonly status?: number; readonly method?: string; readonly path?: string; readonly retryAfterMs?: number } = {},
     options?: { cause?: unknown },
   ) {
-    super(`[${backend}] ${message}`, options);
+    super(`[${backend}] ${sanitizeUpstreamText(message)}`, options);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { HealthReporter } from './adapter-contract.ts';
 import { isUpstreamError } from './errors.ts';
+import { sanitizeUpstreamText } from './upstream-text.ts';
 
 export type HealthStateName = 'OK' | 'DEGRADED' | 'DOWN' | 'UNKNOWN';
 
@@ -46,7 +47,8 @@ export class BackendHealth implements HealthReporter {
       state: this.consecutiveFailures >= 3 ? 'DOWN' : 'DEGRADED',
       lastErrorAt: this.now(),
       lastErrorCode: code,
-      lastErrorMessage: message.slice(0, 300),
+      // UpstreamErrors are sanitized already; anything else may quote an upstream too.
+      lastErrorMessage: sanitizeUpstreamText(message),
     };
   }
 

@@ -70,6 +70,8 @@ export const gatewayConfigSchema = z
         maxDocumentLength: z.number().int().min(100).default(15_000),
         maxConnectionsPerIdentity: z.number().int().min(1).default(50),
         maxSubscriptionsPerConnection: z.number().int().min(1).default(100),
+        /** Upstream reads one identity may cause per minute (ids sent to adapters + uncached list calls); beyond it UPSTREAM_BUDGET_EXCEEDED. */
+        upstreamCallsPerIdentityPerMinute: z.number().int().min(1).default(300),
         introspection: z.boolean().default(true),
         /** Trusted documents: a JSON file of sha256 → document; when set, only these operations run (HTTP and WebSocket). */
         persistedOperationsFile: z.string().min(1).optional(),

@@ -3,6 +3,8 @@ import type { BackendEntry } from '../backend-registry.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import { isTerminal, type EntityByType, type EntityModel, type JobModel } from '../model.ts';
 import type { LiveState } from '../state/live-state.ts';
+import type { NotFoundCache } from './not-found-cache.ts';
+import { budgetExceeded, isBudgetExceeded, type UpstreamBudget } from './upstream-budget.ts';
 import { withDeadline } from './with-deadline.ts';
 
 export interface LoaderSettings {
@@ -12,6 +14,10 @@ export interface LoaderSettings {
   readonly freshnessMs: number;
   readonly timeoutMs: number;
   readonly now: () => Date;
+  /** Ids a backend recently answered "not found" for: served as null without asking again. */
+  readonly notFound: NotFoundCache;
+  /** Each identity's upstream reads per minute. */
+  readonly budget: UpstreamBudget;
 }
 
 export interface BackendLoaders {
@@ -40,8 +46,16 @@ function isFinished(entity: EntityModel): boolean {
  * query cost one upstream lookup, and state that webhooks or polls delivered
  * recently is served from the live state with no upstream call at all.
  */
-export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings): BackendLoaders {
+export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings, identityId: string): BackendLoaders {
   const { adapter } = backend;
+  /** Charges `n` upstream reads to the caller, or throws UPSTREAM_BUDGET_EXCEEDED (nothing is sent). */
+  const charge = (n: number) => {
+    if (!s.budget.tryTake(identityId, n)) throw budgetExceeded(backend.name, s.budget.perMinute);
+  };
+  const failed = (error: unknown) => {
+    // A spent budget is the caller's, not a sick backend.
+    if (!isBudgetExceeded(error)) backend.health.failure(error);
+  };
 
   function single<K extends SingleType>(type: K): DataLoader<string, EntityByType[K] | null> {
     return new DataLoader<string, EntityByType[K] | null>(async (ids) => {
@@ -53,24 +67,27 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings): 
         const maxAge = known && isFinished(known) ? s.freshnessMs * TERMINAL_FRESHNESS_FACTOR : s.freshnessMs;
         const fresh = s.state.getFresh(type, backend.name, id, now, maxAge);
         if (fresh) out[i] = adapter.owns(fresh) ? fresh : null;
+        else if (!known && s.notFound.has(type, backend.name, id)) out[i] = null;
         else misses.push(i);
       });
       if (misses.length === 0) return out;
       const batchFn = adapter.batch[BATCH_NAME[type]] as (ids: readonly string[]) => Promise<ReadonlyArray<EntityModel | null | Error>>;
       try {
+        charge(misses.length);
         const fetched = await withDeadline(backend.policy.executeBatch(() => batchFn(misses.map((i) => ids[i]!))), s.timeoutMs, backend.name, `loading ${type.toLowerCase()}s`);
         misses.forEach((slot, j) => {
           const value = fetched[j];
           if (value instanceof Error) out[slot] = value;
-          // Defence in depth: an entity outside the backend's configured set is never served or kept.
-          else if (value && adapter.owns(value)) {
+          else if (!value || !adapter.owns(value)) s.notFound.add(type, backend.name, ids[slot]!);
+          // Defence in depth (above): an entity outside the backend's configured set is never served or kept.
+          else {
             s.ingestor.ingest([value], { source: 'POLL', publishNew: false });
             // Serve the newest known state: a webhook may be ahead of the REST read.
             out[slot] = (s.state.get(type, backend.name, value.nativeId) ?? value) as EntityByType[K];
           }
         });
       } catch (error) {
-        backend.health.failure(error);
+        failed(error);
         for (const slot of misses) out[slot] = error instanceof Error ? error : new Error(String(error));
       }
       return out;
@@ -90,6 +107,7 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings): 
     });
     if (misses.length === 0) return out;
     try {
+      charge(misses.length);
       const fetched = await withDeadline(
         backend.policy.executeBatch(() => adapter.batch.jobsOfPipelines(misses.map((i) => pipelineIds[i]!))),
         s.timeoutMs, backend.name, 'loading jobs',
@@ -106,7 +124,7 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings): 
         out[slot] = owned.map((j) => s.state.get('Job', backend.name, j.nativeId) ?? j);
       });
     } catch (error) {
-      backend.health.failure(error);
+      failed(error);
       for (const slot of misses) out[slot] = error instanceof Error ? error : new Error(String(error));
     }
     return out;

@@ -14,10 +14,24 @@ type Identity = { readonly contextIdentity: string; readonly fieldIdentity: stri
  * race that lets parallel requests through graphql-rate-limit 3.3 and the
  * stock RedisStore). These stores close the race by *reserving* in the read:
  * `getForIdentity` atomically records the new call and returns the calls
- * before it, so every caller sees a distinct count; `setForIdentity` is then a
- * no-op. Rejected calls are counted, as with the limiter's default
+ * before it, so every caller sees a distinct count. Rejected calls are counted, as with the limiter's default
  * (`uncountRejected: false`); `readOnly` and `uncountRejected` are not supported.
+ *
+ * `arrayLengthField` (a call costs one per list item, e.g. `nodes(ids)` one per
+ * id): the limiter decides with the full cost, but `getForIdentity` is not told
+ * it and reserves one; `setForIdentity` records the rest. The limiter stores
+ * `[...earlier calls, ...this request's calls]`, this call's `cost` copies of
+ * one timestamp last, so the cost is the length of that trailing run (an
+ * earlier call in the same millisecond makes it count more, never less).
  */
+export function extraCostOf(timestamps: readonly number[]): number {
+  const last = timestamps.at(-1);
+  if (last === undefined) return 0;
+  let run = 0;
+  for (let i = timestamps.length - 1; i >= 0 && timestamps[i] === last; i--) run++;
+  return run - 1;
+}
+
 export class ReservingMemoryStore extends Store {
   private readonly calls = new Map<string, number[]>();
 
@@ -41,8 +55,14 @@ export class ReservingMemoryStore extends Store {
     return previous;
   }
 
-  setForIdentity(): void {
-    // Recorded atomically in getForIdentity.
+  setForIdentity(identity: Identity, timestamps: readonly number[]): void {
+    // One call was recorded atomically in getForIdentity; add the rest of its cost.
+    const extra = extraCostOf(timestamps);
+    if (extra === 0) return;
+    const key = `${identity.contextIdentity}\u0000${identity.fieldIdentity}`;
+    const now = Date.now();
+    const calls = this.calls.get(key) ?? [];
+    this.calls.set(key, [...calls, ...new Array<number>(extra).fill(now)].slice(-10_000));
   }
 }
 
@@ -102,7 +122,14 @@ export class ReservingRedisStore extends Store {
     return timestamps;
   }
 
-  async setForIdentity(): Promise<void> {
-    // Recorded atomically in getForIdentity.
+  async setForIdentity(identity: Identity, timestamps: readonly number[]): Promise<void> {
+    // One call was recorded atomically in getForIdentity; add the rest of its cost.
+    const extra = extraCostOf(timestamps);
+    if (extra === 0) return;
+    const now = Date.now();
+    const key = `${this.prefix}${identity.contextIdentity}:${identity.fieldIdentity}`;
+    const members: (number | string)[] = [];
+    for (let i = 0; i < extra; i++) members.push(now, `${now}:${process.pid}:${++this.counter}:x${i}`);
+    await this.redis.zadd(key, ...members);
   }
 }

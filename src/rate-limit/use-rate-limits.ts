@@ -2,7 +2,7 @@ import { useRateLimiter } from '@envelop/rate-limiter';
 import type { Plugin } from 'graphql-yoga';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { getDirectiveExtensions, mapSchema, MapperKind } from '@graphql-tools/utils';
-import { isObjectType, Kind, type ConstDirectiveNode } from 'graphql';
+import { isObjectType, Kind, type ConstArgumentNode, type ConstDirectiveNode } from 'graphql';
 import type { Store , InMemoryStore} from '@envelop/rate-limiter';
 
 export interface RateLimitOverrides {
@@ -44,7 +44,7 @@ export function applyRateLimitOverrides(schema: GraphQLSchema, overrides: RateLi
       const override = overrides[`${typeName}.${fieldName}`];
       if (!override || !config.astNode) return config;
       unknown.delete(`${typeName}.${fieldName}`);
-      const directive: ConstDirectiveNode = {
+      const directive: ConstDirectiveNode & { arguments: ConstArgumentNode[] } = {
         kind: Kind.DIRECTIVE,
         name: { kind: Kind.NAME, value: 'rateLimit' },
         arguments: [
@@ -52,6 +52,10 @@ export function applyRateLimitOverrides(schema: GraphQLSchema, overrides: RateLi
           { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'window' }, value: { kind: Kind.STRING, value: override.window } },
         ],
       };
+      const existing = (config.astNode.directives ?? []).find((d) => d.name.value === 'rateLimit');
+      // Keep what the override does not set (e.g. `arrayLengthField: "ids"`: nodes costs one per id).
+      const kept = (existing?.arguments ?? []).filter((a) => a.name.value !== 'max' && a.name.value !== 'window');
+      directive.arguments.push(...kept);
       const others = (config.astNode.directives ?? []).filter((d) => d.name.value !== 'rateLimit');
       return { ...config, astNode: { ...config.astNode, directives: [...others, directive] } };
     },

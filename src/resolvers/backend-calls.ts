@@ -1,9 +1,11 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { responsePathAsArray } from 'graphql';
+import { GraphQLError, responsePathAsArray } from 'graphql';
+import { genericUpstreamMessage, seesUpstreamDetails } from './scoped-errors.ts';
 import type { PipelineQuery } from '../adapter-contract.ts';
 import type { BackendEntry } from '../backend-registry.ts';
 import type { GatewayContext } from '../context.ts';
 import { toBackendGraphQLError } from '../errors.ts';
+import { budgetExceeded, isBudgetExceeded } from '../loaders/upstream-budget.ts';
 import { withDeadline } from '../loaders/with-deadline.ts';
 import type { EntityModel, PipelineModel, ProjectModel, RunnerModel } from '../model.ts';
 
@@ -36,16 +38,28 @@ export async function fromEachBackend<T extends EntityModel>(
 }
 
 export function reportBackendFailure(ctx: GatewayContext, backend: BackendEntry, error: unknown, info: GraphQLResolveInfo): void {
-  backend.health.failure(error);
+  // A spent budget is the caller's, not a sick backend.
+  if (!isBudgetExceeded(error)) backend.health.failure(error);
   if (ctx.failedBackends.has(backend.name)) return;
   ctx.failedBackends.add(backend.name);
-  ctx.partialErrors.push(toBackendGraphQLError(backend.name, error, responsePathAsArray(info.path)));
+  const graphqlError = toBackendGraphQLError(backend.name, error, responsePathAsArray(info.path));
+  // A project-limited key gets the code, not the message: it may name other projects' paths.
+  ctx.partialErrors.push(seesUpstreamDetails(ctx, backend.name)
+    ? graphqlError
+    : new GraphQLError(genericUpstreamMessage(backend.name, String(graphqlError.extensions.code)), { path: graphqlError.path, extensions: graphqlError.extensions }));
 }
 
 /** Applies query results to the live state (without publishing first sightings) and returns the newest known versions. */
 function overlay<T extends EntityModel>(ctx: GatewayContext, items: readonly T[]): T[] {
   ctx.ingestor.ingest(items, { source: 'POLL', publishNew: false });
   return items.map((item) => (ctx.state.get(item.type, item.backend, item.nativeId) as T | undefined) ?? item);
+}
+
+/** An uncached list call: charged to the caller's upstream budget, then run under the backend's policy. */
+function listRead<T>(ctx: GatewayContext, backend: BackendEntry, read: () => Promise<T>): Promise<T> {
+  const budget = ctx.loaderSettings.budget;
+  if (!budget.tryTake(ctx.identity.id, 1)) return Promise.reject(budgetExceeded(backend.name, budget.perMinute));
+  return backend.policy.execute(read);
 }
 
 function cacheKey(backend: string, what: string, args: unknown): string {
@@ -64,7 +78,7 @@ export async function listPipelines(
   matches: (p: PipelineModel) => boolean,
 ): Promise<PipelineModel[]> {
   const key = cacheKey(backend.name, 'pipelines', { ...query, createdAfter: query.createdAfter?.toISOString(), createdBefore: query.createdBefore?.toISOString() });
-  const listed = overlay(ctx, await ctx.listCache.get(key, () => backend.policy.execute(() => backend.adapter.listPipelines(query))));
+  const listed = overlay(ctx, await ctx.listCache.get(key, () => listRead(ctx, backend, () => backend.adapter.listPipelines(query))));
   const oldest = listed.length >= query.limit ? Math.min(...listed.map((p) => Date.parse(p.createdAt))) : -Infinity;
   const byId = new Map(listed.filter(matches).map((p) => [p.nativeId, p]));
   for (const p of ctx.state.all('Pipeline', backend.name)) {
@@ -75,9 +89,9 @@ export async function listPipelines(
 
 export async function listRunners(ctx: GatewayContext, backend: BackendEntry): Promise<RunnerModel[]> {
   if (!backend.adapter.capabilities.runners) return [];
-  return overlay(ctx, await ctx.listCache.get(cacheKey(backend.name, 'runners', null), () => backend.policy.execute(() => backend.adapter.listRunners())));
+  return overlay(ctx, await ctx.listCache.get(cacheKey(backend.name, 'runners', null), () => listRead(ctx, backend, () => backend.adapter.listRunners())));
 }
 
 export async function listProjects(ctx: GatewayContext, backend: BackendEntry): Promise<ProjectModel[]> {
-  return overlay(ctx, await ctx.listCache.get(cacheKey(backend.name, 'projects', null), () => backend.policy.execute(() => backend.adapter.listProjects())));
+  return overlay(ctx, await ctx.listCache.get(cacheKey(backend.name, 'projects', null), () => listRead(ctx, backend, () => backend.adapter.listProjects())));
 }

@@ -6,6 +6,7 @@ import { jobsOfPipelines } from './query-jobs.ts';
 import { resolvePipelines } from './query-pipelines.ts';
 import { compileJobFilter } from './filters.ts';
 import { paginate } from './connection.ts';
+import { scopedErrorMessage } from './scoped-errors.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -19,14 +20,14 @@ export const typeResolvers: Resolvers = {
     provider: (b) => providerEnum(b.adapter.provider),
     url: (b) => b.adapter.url,
     capabilities: (b) => b.adapter.capabilities,
-    health: (b) => {
+    health: (b, _, ctx) => {
       const h = b.health.current;
       return {
         state: h.state,
         lastSuccessAt: iso(h.lastSuccessAt),
         lastErrorAt: iso(h.lastErrorAt),
         lastErrorCode: h.lastErrorCode,
-        lastErrorMessage: h.lastErrorMessage,
+        lastErrorMessage: scopedErrorMessage(ctx, b.name, h.lastErrorCode, h.lastErrorMessage),
         lastWebhookAt: iso(h.lastWebhookAt),
         lastPollAt: iso(h.lastPollAt),
         rateLimitRemaining: h.rateLimitRemaining,

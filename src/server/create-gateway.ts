@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { NotFoundCache } from '../loaders/not-found-cache.ts';
+import { UpstreamBudget } from '../loaders/upstream-budget.ts';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
@@ -90,6 +92,10 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** Assembles the gateway: services, GraphQL over HTTP/SSE/WS, webhooks, health, polling. */
+/** How long a "not found" answer stands for an id, and how many are remembered. */
+const NOT_FOUND_TTL_MS = 60_000;
+const NOT_FOUND_MAX_ENTRIES = 50_000;
+
 export function createGateway(options: GatewayOptions): Gateway {
   const { config } = options;
   const now = options.now ?? (() => new Date());
@@ -107,7 +113,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   const services: GatewayServices = {
     registry, state, bus, ingestor, now, load: () => shedder.current,
     listCache: new ListCache(freshnessMs, () => now().getTime()),
-    loaderSettings: { state, ingestor, freshnessMs, timeoutMs: config.backendTimeoutMs, now },
+    loaderSettings: {
+      state, ingestor, freshnessMs, timeoutMs: config.backendTimeoutMs, now,
+      notFound: new NotFoundCache(NOT_FOUND_TTL_MS, NOT_FOUND_MAX_ENTRIES, () => now().getTime()),
+      budget: new UpstreamBudget(config.limits.upstreamCallsPerIdentityPerMinute, () => now().getTime()),
+    },
   };
   const scheduler = new PollScheduler(registry.all(), ingestor, log);
   const auditIntegrity = { ok: true };

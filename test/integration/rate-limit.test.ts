@@ -154,3 +154,24 @@ describe('rate limits with their Redis store down', () => {
     await client.dispose();
   });
 });
+
+describe('nodes(ids) costs one call per id (issue 10 item 6)', () => {
+  const gateways: Gateway[] = [];
+  afterAll(async () => {
+    await Promise.all(gateways.map((g) => g.close()));
+  });
+
+  it.each(['memory', 'redis'] as const)('should stop a key after max ids, not max calls (%s store)', async (store) => {
+    const base = configFor(store, `switchyard:test:${randomUUID()}:`);
+    const config = validateConfig({ ...base, rateLimit: { ...base.rateLimit, fields: { 'Query.nodes': { max: MAX, window: '1m' } } } }, adapterFactories);
+    const gateway = createGateway({ config, factories: adapterFactories, log: pino({ level: 'silent' }), polling: false });
+    gateways.push(gateway);
+    const url = `http://127.0.0.1:${(await gateway.listen(0, '127.0.0.1')).port}`;
+    // Ids that decode to nothing: no upstream is involved, only the limiter.
+    const fourIds = '{ nodes(ids: ["a", "b", "c", "d"]) { id } }';
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await post(url, fourIds)).errors?.[0]?.extensions?.code ?? 'ok');
+    // 4 + 4 ids fit in 10; the third call's 4 would make 12.
+    expect(codes).toEqual(['ok', 'ok', 'RATE_LIMITED']);
+  });
+});

@@ -134,3 +134,17 @@ describe.each(cases)('adapter contract: reads stay inside the configured set ($p
     expect(adapter.owns({ ...project, nativeId: c.outside.project, fullName: c.outside.project })).toBe(false);
   });
 });
+
+describe('adapter contract: organization membership decides GitHub ids without a request', () => {
+  it('should read a repository of a configured organization and refuse another owner with 0 requests', async () => {
+    const sim = await github.boot();
+    const run = sim.world.runs('infra')[0]!;
+    const adapter = make(githubAdapter, 'gh', { url: sim.url, token: { value: 'ghp_scope' }, organizations: ['octo-org'], runners: { organizations: [] } });
+    sim.resetRequests();
+    expect(await adapter.batch.pipelines([`other-org/infra/runs/${run.id}`])).toEqual([null]);
+    expect(await adapter.batch.projects(['other-org/infra'])).toEqual([null]);
+    expect(sim.requests).toHaveLength(0);
+    const [inOrg] = await adapter.batch.pipelines([`octo-org/infra/runs/${run.id}`]);
+    expect(inOrg).toMatchObject({ type: 'Pipeline' });
+  });
+});

@@ -59,4 +59,34 @@ describe('backend policy', () => {
     expect(await policy.execute(async () => (calls++, 'x'))).toBe('x');
     expect(calls).toBe(2);
   });
+
+  describe('batches, whose failures sit in their slots (issue 10 item 7)', () => {
+    it('should count a transient slot failure for the breaker, return the slots unchanged, and not retry the batch', async () => {
+      const policy = createBackendPolicy('b', { attempts: 3, breakerThreshold: 2, halfOpenAfterMs: 60_000 });
+      let calls = 0;
+      const batch = async () => {
+        calls++;
+        return ['found', unavailable()];
+      };
+      const first = await policy.executeBatch(batch);
+      expect(first[0]).toBe('found');
+      expect(first[1]).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+      expect(calls).toBe(1);
+      await policy.executeBatch(batch);
+      expect(policy.circuit()).toBe('OPEN');
+      await expect(policy.executeBatch(batch)).rejects.toMatchObject({ message: expect.stringMatching(/circuit open/) });
+      expect(calls).toBe(2);
+    });
+
+    it('should start the rate-limit wait from a rate-limited slot', async () => {
+      let t = 1_000_000;
+      const policy = createBackendPolicy('b', { now: () => t });
+      let calls = 0;
+      await policy.executeBatch(async () => (calls++, [new UpstreamError('b', 'UPSTREAM_RATE_LIMITED', 'HTTP 429', { retryAfterMs: 5000 })]));
+      await expect(policy.executeBatch(async () => (calls++, ['x']))).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' });
+      expect(calls).toBe(1);
+      t += 5000;
+      expect(await policy.executeBatch(async () => (calls++, ['x']))).toEqual(['x']);
+    });
+  });
 });
