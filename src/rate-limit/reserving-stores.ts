@@ -32,11 +32,19 @@ export function extraCostOf(timestamps: readonly number[]): number {
   return run - 1;
 }
 
+/**
+ * The field of a limiter identity (`<fieldName>:<identity args>`) when it costs one per
+ * list item; other fields never record more than their reserved call, so calls in the same
+ * millisecond from other requests are not mistaken for this call's cost.
+ */
+const perItemField = (fields: ReadonlySet<string>, identity: Identity) => fields.has(identity.fieldIdentity.split(':')[0]!);
+
 export class ReservingMemoryStore extends Store {
   private readonly calls = new Map<string, number[]>();
 
   constructor(
     private readonly maxWindowMs: number,
+    private readonly perItemFields: ReadonlySet<string> = new Set(),
     private readonly maxIdentities = 100_000,
   ) {
     super();
@@ -57,6 +65,7 @@ export class ReservingMemoryStore extends Store {
 
   setForIdentity(identity: Identity, timestamps: readonly number[]): void {
     // One call was recorded atomically in getForIdentity; add the rest of its cost.
+    if (!perItemField(this.perItemFields, identity)) return;
     const extra = extraCostOf(timestamps);
     if (extra === 0) return;
     const key = `${identity.contextIdentity}\u0000${identity.fieldIdentity}`;
@@ -103,6 +112,7 @@ export class ReservingRedisStore extends Store {
     private readonly redis: Redis,
     private readonly maxWindowMs: number,
     private readonly prefix = 'switchyard:ratelimit:',
+    private readonly perItemFields: ReadonlySet<string> = new Set(),
   ) {
     super();
   }
@@ -124,6 +134,7 @@ export class ReservingRedisStore extends Store {
 
   async setForIdentity(identity: Identity, timestamps: readonly number[]): Promise<void> {
     // One call was recorded atomically in getForIdentity; add the rest of its cost.
+    if (!perItemField(this.perItemFields, identity)) return;
     const extra = extraCostOf(timestamps);
     if (extra === 0) return;
     const now = Date.now();

@@ -18,6 +18,21 @@ export function windowToMs(window: string): number {
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
+/**
+ * Names of the fields whose `@rateLimit` costs one per list item (`arrayLengthField`):
+ * the only ones whose stores record more than the one call reserved.
+ */
+export function perItemCostFields(schema: GraphQLSchema): ReadonlySet<string> {
+  const names = new Set<string>();
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      if (getDirectiveExtensions<{ rateLimit: { arrayLengthField?: string } }>(field, schema).rateLimit?.[0]?.arrayLengthField) names.add(field.name);
+    }
+  }
+  return names;
+}
+
 /** Longest window declared in the schema or config: how long stores keep call times. */
 export function longestWindowMs(schema: GraphQLSchema, overrides: RateLimitOverrides): number {
   let longest = 60_000;

@@ -32,7 +32,7 @@ import { operationLimitPlugins } from '../plugins/use-operation-limits.ts';
 import { loadPersistedOperations } from '../plugins/persisted-operations.ts';
 import { usePartialResults } from '../plugins/use-partial-results.ts';
 import { ReservingMemoryStore, ReservingRedisStore } from '../rate-limit/reserving-stores.ts';
-import { applyRateLimitOverrides, longestWindowMs, useRateLimits } from '../rate-limit/use-rate-limits.ts';
+import { applyRateLimitOverrides, longestWindowMs, perItemCostFields, useRateLimits } from '../rate-limit/use-rate-limits.ts';
 import { applySharedEvent } from '../state/apply-shared-event.ts';
 import { LiveState } from '../state/live-state.ts';
 import { subscriptionEventFilters } from '../resolvers/subscription-resolvers.ts';
@@ -139,7 +139,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const windowMs = longestWindowMs(schema, config.rateLimit.fields);
   const redis = config.rateLimit.store === 'redis' ? new Redis(config.rateLimit.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
   redis?.on('error', (error: Error) => log.warn({ err: error.message }, 'rate-limit Redis error'));
-  const rateLimitStore = redis ? new ReservingRedisStore(redis, windowMs, config.rateLimit.redisKeyPrefix) : new ReservingMemoryStore(windowMs);
+  const perItem = perItemCostFields(schema);
+  const rateLimitStore = redis ? new ReservingRedisStore(redis, windowMs, config.rateLimit.redisKeyPrefix, perItem) : new ReservingMemoryStore(windowMs, perItem);
 
   const persisted = config.limits.persistedOperationsFile ? loadPersistedOperations(config.limits.persistedOperationsFile) : null;
 
