@@ -11,10 +11,14 @@
  *   (20 s a step); reports the knee (last step with p99 ≤ 250 ms), shedding,
  *   event-loop delay and RSS per step (bench/scenarios/capacity.ts).
  *
+ * - row 15, shutdown: the real entry point with 1,000 subscribers under 50
+ *   webhooks/s gets SIGTERM; close codes and times, exit code and time
+ *   (bench/scenarios/shutdown.ts).
+ *
  * Load and soak reuse the latency cell of `npm run bench` (bench/scenarios/webhook-latency.ts):
  * a fresh gateway child pinned to CPU 0, the load pinned to CPU 1, an open-loop
  * sender, latency from each webhook's scheduled time. `--quick` runs each for
- * 1 min (a smoke check of the harness); `--only=load,soak,capacity` picks runs.
+ * 1 min (a smoke check of the harness); `--only=load,soak,capacity,shutdown` picks runs.
  * Writes bench/results/soak.json.
  */
 import { execFileSync } from 'node:child_process';
@@ -27,6 +31,7 @@ import type { GatewayStats } from './lib/gateway-stats.ts';
 import { round } from './lib/stats.ts';
 import { captureJobTemplates } from './lib/webhook-templates.ts';
 import { runCapacity, type CapacityResult } from './scenarios/capacity.ts';
+import { runShutdown, type ShutdownResult } from './scenarios/shutdown.ts';
 import { runLatencyCell, type LatencyCellResult } from './scenarios/webhook-latency.ts';
 
 const TOKEN = 'ghp_bench_token';
@@ -51,7 +56,8 @@ const ROWS: Row[] = [
 
 const CAPACITY = { steps: quick ? [250, 500] : [500, 1000, 2000, 3000, 4000], stepSec: quick ? 8 : 20, ratePerSec: 50, p99BoundMs: 250 };
 const runsCapacity = !onlyArg || onlyArg.split(',').includes('capacity');
-const budgetMs = ROWS.reduce((sum, r) => sum + r.durationSec * 1000 + 180_000, 0) + (runsCapacity ? 300_000 : 0);
+const runsShutdown = !onlyArg || onlyArg.split(',').includes('shutdown');
+const budgetMs = ROWS.reduce((sum, r) => sum + r.durationSec * 1000 + 180_000, 0) + (runsCapacity ? 300_000 : 0) + (runsShutdown ? 120_000 : 0);
 function abort(reason: string, code = 1): never {
   process.stderr.write(`soak: ${reason}\n`);
   killAllChildren();
@@ -105,6 +111,11 @@ if (runsCapacity) {
   process.stderr.write(`capacity (§6 row 9): ${CAPACITY.ratePerSec}/s while subscribers step ${CAPACITY.steps.join(' → ')}, ${CAPACITY.stepSec} s a step\n`);
   capacity = await runCapacity({ sim, token: TOKEN, secret: SECRET, templates, ...CAPACITY, gatewayCpu: pinned ? 0 : undefined, cellIndex: ROWS.length });
 }
+let shutdown: ShutdownResult | null = null;
+if (runsShutdown) {
+  process.stderr.write('shutdown (§6 row 15): SIGTERM to src/main.ts with 1,000 subscribers under 50 webhooks/s\n');
+  shutdown = await runShutdown({ sim, token: TOKEN, secret: SECRET, templates, subscribers: 1000, ratePerSec: 50, gatewayCpu: pinned ? 0 : undefined });
+}
 await sim.stop();
 
 const fmt = (v: unknown) => (v === null || v === undefined ? '–' : String(v));
@@ -127,7 +138,13 @@ if (capacity) {
     console.log(`| ${s.subscribers} | ${s.live} | ${reasons(s.refused)} | ${reasons(s.cut)} | ${fmt(s.latencyMs.p50)} / ${fmt(s.latencyMs.p99)} / ${fmt(s.latencyMs.max)} | ${fmt(s.eventLoopDelayP99Ms)} | ${fmt(s.gatewayRssMb)} | ${fmt(s.gatewayCpuPct)} |`);
   }
 }
+if (shutdown) {
+  const codes = Object.entries(shutdown.closeCodes).map(([k, v]) => `${v} × ${k}`).join(', ') || 'none';
+  console.log(`\n## Shutdown (row 15): ${shutdown.subscribers} subscribers, ${shutdown.deliveredBeforeSignal} events delivered before SIGTERM; ` +
+    `closes: ${codes}, ${shutdown.stillOpen} left open; signal → close p50 / p99 / max ${fmt(shutdown.closeMs.p50)} / ${fmt(shutdown.closeMs.p99)} / ${fmt(shutdown.closeMs.max)} ms; ` +
+    `exit code ${fmt(shutdown.exitCode)} after ${fmt(shutdown.exitMs)} ms`);
+}
 const outDir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
-writeFileSync(`${outDir}soak.json`, JSON.stringify({ meta: { quick, loadAvgAtStart, loadAvgAtEnd: os.loadavg(), node: process.version }, results, capacity }, null, 2));
+writeFileSync(`${outDir}soak.json`, JSON.stringify({ meta: { quick, loadAvgAtStart, loadAvgAtEnd: os.loadavg(), node: process.version }, results, capacity, shutdown }, null, 2));
 process.exit(0);
