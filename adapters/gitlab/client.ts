@@ -1,3 +1,4 @@
+import { RateLimitWait } from '../../src/adapter-kit/rate-limit-wait.ts';
 import { ConcurrencyLimit } from '../../src/adapter-kit/concurrency-limit.ts';
 import type { HealthReporter } from '../../src/adapter-contract.ts';
 import { UpstreamError } from '../../src/errors.ts';
@@ -68,8 +69,8 @@ export function nextLinkOf(link: string | null): string | null {
 export class GitlabClient {
   readonly stats: ClientStats = { requests: 0, errors: 0 };
   rateLimit: { remaining: number | null; resetAt: Date | null } = { remaining: null, resetAt: null };
-  /** No request before this time (epoch ms). */
-  private blockedUntilMs = 0;
+  /** The wait a 429 asked for: no request until it ends. */
+  private readonly rateLimitWait: RateLimitWait;
   private readonly inFlight = new Map<string, Promise<GitlabResponse<unknown>>>();
   private readonly disposed = new AbortController();
   private readonly base: URL;
@@ -78,6 +79,7 @@ export class GitlabClient {
 
   constructor(private readonly opts: GitlabClientOptions) {
     this.limit = new ConcurrencyLimit(opts.concurrency ?? 8);
+    this.rateLimitWait = new RateLimitWait(opts.backend, 'GitLab', opts.now);
     this.base = new URL(opts.baseUrl.replace(/\/+$/, '') + '/');
   }
 
@@ -87,11 +89,13 @@ export class GitlabClient {
 
   /** Ms until requests may be sent again (0: now). */
   waitMs(): number {
-    const nowMs = this.opts.now().getTime();
-    let wait = Math.max(0, this.blockedUntilMs - nowMs);
+    return Math.max(this.rateLimitWait.remainingMs(), this.resetWaitMs());
+  }
+
+  /** With no requests left in the window, ms until it resets (0 otherwise). */
+  private resetWaitMs(): number {
     const { remaining, resetAt } = this.rateLimit;
-    if (remaining === 0 && resetAt) wait = Math.max(wait, resetAt.getTime() - nowMs);
-    return wait;
+    return remaining === 0 && resetAt ? Math.max(0, resetAt.getTime() - this.opts.now().getTime()) : 0;
   }
 
   /** GET `path` (relative to the API base, e.g. `/projects/42/pipelines`). */
@@ -130,12 +134,7 @@ export class GitlabClient {
   private async send(rel: string, displayPath: string): Promise<GitlabResponse<unknown>> {
     const method = 'GET';
     const nowMs = this.opts.now().getTime();
-    const wait = this.waitMs();
-    if (wait > 0) {
-      throw new UpstreamError(this.opts.backend, 'UPSTREAM_RATE_LIMITED', `${method} ${displayPath} not sent: GitLab rate limit (retry in ${Math.ceil(wait / 1000)}s)`, {
-        method, path: displayPath, retryAfterMs: wait,
-      });
-    }
+    this.rateLimitWait.check(method, displayPath, this.resetWaitMs());
     const url = this.resolve(rel);
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     this.stats.requests++;
@@ -159,8 +158,7 @@ export class GitlabClient {
     }
     if (!res.ok) {
       if (res.status === 429) {
-        const waitMs = waitFromHeaders(res.headers, this.opts.now().getTime()) ?? 60_000;
-        this.blockedUntilMs = Math.max(this.blockedUntilMs, this.opts.now().getTime() + waitMs);
+        this.rateLimitWait.extend(waitFromHeaders(res.headers, this.opts.now().getTime()) ?? 60_000);
       }
       throw this.fail({ status: res.status, headers: res.headers, reason: messageOf(text) ?? `HTTP ${res.status}`, timedOut: false, displayPath, nowMs });
     }

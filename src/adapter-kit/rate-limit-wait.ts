@@ -21,9 +21,12 @@ export class RateLimitWait {
     return Math.max(0, this.untilMs - this.now().getTime());
   }
 
-  /** Throws instead of letting `method path` go out during a wait. */
-  check(method: string, path: string): void {
-    const wait = this.remainingMs();
+  /**
+   * Throws instead of letting `method path` go out during a wait; `alsoWaitMs` adds a
+   * wait the client derives itself (GitLab: remaining 0 until the window resets).
+   */
+  check(method: string, path: string, alsoWaitMs = 0): void {
+    const wait = Math.max(this.remainingMs(), alsoWaitMs);
     if (wait > 0) {
       throw new UpstreamError(this.backend, 'UPSTREAM_RATE_LIMITED', `${method} ${path} not sent: ${this.provider} rate limit (retry in ${Math.ceil(wait / 1000)}s)`, {
         method, path, retryAfterMs: wait,

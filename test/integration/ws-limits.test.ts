@@ -1,38 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { openRawSocket } from '../helpers/raw-ws.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
-
-/** A raw graphql-transport-ws client, to send exactly the frames a test needs. */
-async function rawSocket(url: string) {
-  const ws = new WebSocket(url, 'graphql-transport-ws');
-  const messages: Record<string, unknown>[] = [];
-  let closed: { code: number; reason: string } | null = null;
-  ws.on('message', (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));
-  ws.on('close', (code, reason) => (closed = { code, reason: String(reason) }));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const waitFor = async (predicate: () => boolean, ms = 3000) => {
-    const end = Date.now() + ms;
-    while (!predicate()) {
-      if (Date.now() > end) throw new Error(`timed out; messages: ${JSON.stringify(messages).slice(0, 500)}; closed: ${JSON.stringify(closed)}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
-  return {
-    ws, messages,
-    get closed() {
-      return closed;
-    },
-    send: (m: unknown) => ws.send(typeof m === 'string' ? m : JSON.stringify(m)),
-    waitFor,
-    async init() {
-      ws.send(JSON.stringify({ type: 'connection_init', payload: {} }));
-      await waitFor(() => messages.some((m) => m.type === 'connection_ack'));
-    },
-  };
-}
 
 describe('operation limits over WebSocket keep the socket open', () => {
   let stack: Stack;
@@ -42,7 +10,7 @@ describe('operation limits over WebSocket keep the socket open', () => {
   afterAll(() => stack.close());
 
   it('should answer each rejected operation with an error message, never close 4500, and keep serving', async () => {
-    const c = await rawSocket(`${stack.base.replace('http', 'ws')}/graphql`);
+    const c = await openRawSocket(`${stack.base.replace('http', 'ws')}/graphql`);
     await c.init();
     c.send({ id: 'live', type: 'subscribe', payload: { query: 'subscription { jobUpdated { job { name status } } }' } });
     const deep = 'subscription { jobUpdated { job { pipeline { project { pipelines { nodes { jobs { nodes { pipeline { name } } } } } } } } } }';
@@ -70,7 +38,7 @@ describe('operation limits over WebSocket keep the socket open', () => {
   });
 
   it('should refuse operations past the per-connection limit with an error, not a close', async () => {
-    const c = await rawSocket(`${stack.base.replace('http', 'ws')}/graphql`);
+    const c = await openRawSocket(`${stack.base.replace('http', 'ws')}/graphql`);
     await c.init();
     for (let i = 0; i < 4; i++) c.send({ id: `s${i}`, type: 'subscribe', payload: { query: 'subscription { runnerUpdated { runner { name } } }' } });
     await c.waitFor(() => c.messages.some((m) => m.id === 's3' && m.type === 'error'));
@@ -88,7 +56,7 @@ describe('operation limits over WebSocket keep the socket open', () => {
   it('should close malformed frames with protocol codes only (4400), never 4500', async () => {
     const codes: number[] = [];
     for (const frame of ['not json', '{"type":"nope"}', '{"type":"subscribe","id":1}', '[]', '{}']) {
-      const c = await rawSocket(`${stack.base.replace('http', 'ws')}/graphql`);
+      const c = await openRawSocket(`${stack.base.replace('http', 'ws')}/graphql`);
       await c.init();
       c.send(frame);
       await c.waitFor(() => c.closed !== null);
@@ -96,7 +64,7 @@ describe('operation limits over WebSocket keep the socket open', () => {
     }
     expect(codes).toEqual([4400, 4400, 4400, 4400, 4400]);
     // A subscribe before connection_init is 4401; the server stays up for others.
-    const early = await rawSocket(`${stack.base.replace('http', 'ws')}/graphql`);
+    const early = await openRawSocket(`${stack.base.replace('http', 'ws')}/graphql`);
     early.send({ id: 'x', type: 'subscribe', payload: { query: '{ backends { name } }' } });
     await early.waitFor(() => early.closed !== null);
     expect(early.closed!.code).toBe(4401);
@@ -109,18 +77,18 @@ describe('connections per identity', () => {
     const stack = await startStack({ sim: { repositories: ['api'], history: 1 }, config: { limits: { maxConnectionsPerIdentity: 2 } } });
     try {
       const url = `${stack.base.replace('http', 'ws')}/graphql`;
-      const a = await rawSocket(url);
+      const a = await openRawSocket(url);
       await a.init();
-      const b = await rawSocket(url);
+      const b = await openRawSocket(url);
       await b.init();
-      const c = await rawSocket(url);
+      const c = await openRawSocket(url);
       c.send({ type: 'connection_init', payload: {} });
       await c.waitFor(() => c.closed !== null);
       expect(c.closed!.code).toBe(4429);
       a.ws.close();
       await a.waitFor(() => a.closed !== null);
       await new Promise((r) => setTimeout(r, 50));
-      const d = await rawSocket(url);
+      const d = await openRawSocket(url);
       await d.init();
       expect(d.closed).toBeNull();
       b.ws.close();
