@@ -13,6 +13,9 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Chromium, redis-server, a Redis on 6379 and prlimit: installed or started once
+    // before any test, or the run stops at once with one line saying what to run.
+    globalSetup: ['test/setup/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration tests start real servers on ephemeral loopback ports; files run
