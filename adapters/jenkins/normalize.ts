@@ -319,12 +319,29 @@ export function toBuildJob(backend: string, fullName: string, build: unknown, ct
 /** The built-in node's computer displayName (`builtOn` is "" for it). */
 export const BUILT_IN_NODE = 'Built-In Node';
 
-/** Busy and total regular executors (one-off flyweight executors of Pipeline runs are not capacity). */
-export function executorCounts(computer: Loose): { busy: number; total: number } {
-  const executors = records(computer.executors);
-  if (executors.length > 0) return { busy: executors.filter((e) => e.idle === false).length, total: executors.length };
+/**
+ * Busy and total REGULAR executors, plus busy one-off (flyweight) executors.
+ * A Pipeline run holds a flyweight executor on the controller for its whole
+ * life, even when the built-in node has no executors at all, and
+ * `Computer.idle` is false while one does: so capacity and busy come from
+ * `executors[]` only, and flyweight work is counted apart (issue 11 item 3).
+ */
+export function executorCounts(computer: Loose): { busy: number; total: number; flyweight: number } {
+  const flyweight = records(computer.oneOffExecutors).filter((e) => e.idle === false).length;
+  if (Array.isArray(computer.executors)) {
+    const executors = records(computer.executors);
+    return { busy: executors.filter((e) => e.idle === false).length, total: executors.length, flyweight };
+  }
+  // No executor list in the answer: `idle` is all there is, and it counts flyweights too.
   const total = int(computer.numExecutors) ?? 0;
-  return { busy: computer.idle === false ? Math.max(1, total) : 0, total };
+  const idleKnownRegular = computer.idle === false && flyweight === 0;
+  return { busy: idleKnownRegular ? Math.min(1, total) : 0, total, flyweight };
+}
+
+/** `native.conclusion` of a computer: regular executors, then flyweight work when there is any. */
+export function executorSummary(c: { busy: number; total: number; flyweight: number }): string {
+  const regular = `${c.busy}/${c.total} executors busy`;
+  return c.flyweight > 0 ? `${regular}; ${c.flyweight} Pipeline run${c.flyweight === 1 ? '' : 's'} on flyweight executors` : regular;
 }
 
 /** A computer (`/computer/api/json` `computer[]`) as a Runner. */
@@ -332,7 +349,8 @@ export function toRunner(backend: string, computer: unknown, observedAtMs: numbe
   const c = loose(computer);
   const name = nonEmpty(c.displayName);
   if (!name) throw new JenkinsPayloadError('computer', 'displayName');
-  const { busy, total } = executorCounts(c);
+  const counts = executorCounts(c);
+  const { busy } = counts;
   const state = mapComputerState(c.offline, c.temporarilyOffline, busy);
   const paused = c.temporarilyOffline === true;
   const labels = records(c.assignedLabels).map((l) => nonEmpty(l.name)).filter((l): l is string => l !== null);
@@ -352,7 +370,7 @@ export function toRunner(backend: string, computer: unknown, observedAtMs: numbe
     currentJobNativeId: state === 'BUSY' ? currentJobNativeId : null,
     native: native(
       paused ? 'temporarilyOffline' : c.offline === true ? 'offline' : c.offline === false ? 'online' : null,
-      `${busy}/${total} executors busy`,
+      executorSummary(counts),
       nonEmpty(c.offlineCauseReason),
     ),
   };
