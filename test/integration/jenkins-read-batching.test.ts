@@ -62,9 +62,37 @@ async function measure(history: number, n: number, sim: Record<string, unknown> 
   }
 }
 
+/** Requests that read builds and their stages (not the list, projects, queue or runners). */
+function stageReads(byKind: Record<string, number>): number {
+  // One of the two job-builds reads is the pipeline list's own.
+  return (byKind['job-builds'] ?? 0) - 1 + (byKind['wfapi-runs'] ?? 0) + (byKind['run-describe'] ?? 0)
+    + (byKind['stage-describe'] ?? 0) + (byKind.build ?? 0);
+}
+
 describe('jenkins: stages of many builds of one job', () => {
-  it('reads the stages of 15 builds in batches', async () => {
+  // Measured on main before the fix (same query, 15 builds): 64 requests,
+  // {"root":1,"job-builds":1,"queue":1,"computer":1,"build":15,"run-describe":15,"stage-describe":30}.
+  it('reads 15 builds with one builds read, one wfapi/runs page and one describe per run older than the page', async () => {
     const r = await measure(15, 15);
     console.info(`[jenkins batching] 15 builds: ${r.total} requests ${JSON.stringify(r.byKind)}`);
+    expect(r.byKind).toEqual({ root: 1, 'job-builds': 2, queue: 1, computer: 1, 'wfapi-runs': 1, 'run-describe': 5 });
+    expect(stageReads(r.byKind)).toBe(1 + 1 + (15 - 10));
+  });
+
+  it('reads 25 builds the same way: the stage view has no offset, so older runs are read one by one', async () => {
+    const r = await measure(25, 25);
+    console.info(`[jenkins batching] 25 builds: ${r.total} requests ${JSON.stringify(r.byKind)}`);
+    expect(r.byKind).toEqual({ root: 1, 'job-builds': 2, queue: 1, computer: 1, 'wfapi-runs': 1, 'run-describe': 15 });
+    expect(stageReads(r.byKind)).toBe(1 + 1 + (25 - 10));
+  });
+
+  it('meets ⌈N/10⌉ + 1 whenever one wfapi/runs answer covers the builds (N ≤ 10, or a raised maxRunsPerJob)', async () => {
+    for (const [n, sim] of [[10, {}], [25, { maxRunsPerJob: 50 }]] as const) {
+      const r = await measure(n, n, sim);
+      console.info(`[jenkins batching] ${n} builds, ${JSON.stringify(sim)}: ${r.total} requests ${JSON.stringify(r.byKind)}`);
+      expect(stageReads(r.byKind)).toBeLessThanOrEqual(Math.ceil(n / 10) + 1);
+      expect(r.byKind['wfapi-runs']).toBe(1);
+      expect(r.byKind['run-describe'] ?? 0).toBe(0);
+    }
   });
 });
