@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toGlobalId } from '../../src/ids.ts';
 import { startJenkinsStack, type JenkinsStack } from '../helpers/jenkins-stack.ts';
 
