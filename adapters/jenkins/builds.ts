@@ -62,12 +62,6 @@ export class BuildReader {
     return nullOn404(this.client.getJson(`${jobPath(fullName)}/${number}/api/json`, BUILD_TREE)).then((b) => (b === null ? null : loose(b)));
   }
 
-  /** One build's Pipeline and Jobs from its raw core fields (plus one stage view read for a Pipeline build). */
-  async state(fullName: string, raw: Loose, branchName: string | null): Promise<BuildState> {
-    const [state] = await this.statesFromRaw(fullName, [raw], branchName, 'all');
-    return state!;
-  }
-
   /**
    * Several builds of one job by number: one `builds{0,K}` read (a single build:
    * its own `api/json`), then the stage view in batches. Missing builds are absent
@@ -105,7 +99,9 @@ export class BuildReader {
 
   /** States of builds whose core fields are in hand: the stage view in as few reads as it allows. */
   async statesFromRaw(fullName: string, raws: readonly Loose[], branchName: string | null, need: StageNeed): Promise<BuildState[]> {
-    const wantsStages = (raw: Loose) => isWorkflowClass(raw._class) || typeof raw._class !== 'string' ? need === 'all' || raw.building === true : false;
+    // Freestyle builds have no stage view; a build of unknown class may (it is tried, and a 404 says no).
+    const mayHaveStages = (raw: Loose) => isWorkflowClass(raw._class) || typeof raw._class !== 'string';
+    const wantsStages = (raw: Loose) => mayHaveStages(raw) && (need === 'all' || raw.building === true);
     const runs = await this.stageViews(fullName, raws.filter(wantsStages));
     return Promise.all(raws.map((raw) => this.toState(fullName, raw, branchName, runs.get(int(raw.number) ?? -1))));
   }
