@@ -19,6 +19,7 @@ import { NESTED_QUERY, runNestedQueryRep, type NestedRepResult } from './scenari
 import { runLatencyCell, SUBSCRIPTION, type LatencyCellResult } from './scenarios/webhook-latency.ts';
 import { runQueryLoad, type QueryLoadResult } from './scenarios/query-load.ts';
 import { runUpstreamEconomy, type EconomyResult } from './scenarios/upstream-economy.ts';
+import { jenkinsReadsTable, runJenkinsReads, type JenkinsReadsRow } from './scenarios/jenkins-reads.ts';
 import { DASHBOARD_QUERY } from './lib/ci-sims.ts';
 import { FANOUT_DISTINCT, FANOUT_IDENTICAL, FANOUT_UNIQUE, lastCpuProfile, runFanoutCell, summarizeCpuProfile, type FanoutCellResult, type ProfileSummary, type ServerKind, type Variant } from './scenarios/fanout.ts';
 
@@ -299,6 +300,14 @@ async function main(): Promise<void> {
     }
   }
 
+  // ---- scenario 8: Jenkins stage reads per job (a few seconds) -------------------------
+  let jenkinsReads: JenkinsReadsRow[] | null = null;
+  if (runs('jenkins')) {
+    process.stderr.write('jenkins reads ... ');
+    jenkinsReads = await runJenkinsReads([{ builds: 10 }, { builds: 15 }, { builds: 25 }, { builds: 25, maxRunsPerJob: 50 }], gatewayCpu);
+    process.stderr.write('done\n');
+  }
+
   // ---- scenario 7: a valid user's latency under a bogus-key flood (opt-in: --only=authflood) ----
   let authFlood: AuthFloodRow[] | null = null;
   if (only?.has('authflood')) {
@@ -385,6 +394,12 @@ async function main(): Promise<void> {
     console.log('|---|---|---|---|---|');
     for (const r of idleMemory) console.log(`| ${r.subscribers} | ${r.heapKbPerSub} | ${r.rssKbPerSub} | ${r.externalKbPerSub} | ${r.connectSec} |`);
   }
+  if (jenkinsReads) {
+    console.log('\n## Jenkins stage reads per job\n');
+    console.log('One query (projects, the N newest pipelines of one Pipeline job with jobs and steps, runners) on a fresh gateway; requests the Jenkins simulator received. The stage view pages 10 runs (`maxRunsPerJob`) with no offset, so older runs cost one describe each.\n');
+    console.log(jenkinsReadsTable(jenkinsReads));
+    console.log(`\nrequests by route (N = 15): ${JSON.stringify(jenkinsReads.find((r) => r.builds === 15)?.byRoute ?? {})}`);
+  }
   if (budgetSkipped.length) console.log(`\nskipped (time budget): ${budgetSkipped.join(', ')}`);
 
   if (authFlood) {
@@ -413,6 +428,7 @@ async function main(): Promise<void> {
     economy,
     idleMemory,
     authFlood,
+    jenkinsReads,
     budgetSkipped,
     fanout: { identical: FANOUT_IDENTICAL, distinct: FANOUT_DISTINCT, unique: FANOUT_UNIQUE, cells: fanout, skipped: fanoutSkipped, ratios, profile: profileTop ? { file: profileFile, top: profileTop } : null },
   };

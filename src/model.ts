@@ -96,6 +96,8 @@ export interface PipelineModel extends EntityBase {
    * pipeline it became, so nothing appears twice.
    */
   readonly aliasOf?: string;
+  /** Why `jobs` is empty when the backend can tell (a Jenkins Pipeline before its first stage); null or absent otherwise. */
+  readonly jobsNote?: string | null;
 }
 
 export interface StepModel {

@@ -1,17 +1,27 @@
 import type { JobModel, PipelineModel, StepModel } from '../../src/model.ts';
 import { isTerminal } from '../../src/model.ts';
 import { nullOn404, type JenkinsClient } from './client.ts';
-import { asRecord, loose, records, str, type Loose } from './fields.ts';
+import { asRecord, int, loose, records, str, type Loose } from './fields.ts';
 import { jobPath } from './native-ids.ts';
 import { isWorkflowClass, toBuildJob, toPipeline, toStageJob, toStep } from './normalize.ts';
-import { BUILD_TREE } from './queries.ts';
+import { BUILD_FIELDS, BUILD_TREE } from './queries.ts';
+import { branch, tree } from './tree.ts';
 
 /**
- * Reads one build's full state: the build itself (one `tree=` request, or
- * none when the caller already holds it), and for Pipeline builds the stage
- * view's `wfapi/describe` (one request) plus `execution/node/<id>/wfapi/describe`
- * per stage for its steps. Steps of a finished stage never change, so they are
- * cached and not read again.
+ * Reads builds' full state in as few requests as the APIs allow (issue 11 item 1):
+ *
+ * - core fields: one `job/<path>/api/json?tree=builds[...]{0,K}` per job for
+ *   several builds (or `<n>/api/json` for one, or none when the caller holds them);
+ * - stages WITH their steps: the stage view's `wfapi/runs?since=<oldest>&fullStages=true`
+ *   answers the job's newest runs (at most 10 by default: the plugin's
+ *   `JobExt.maxRunsPerJob`) in one request; it has no offset, so an older run
+ *   costs one `<n>/wfapi/describe?fullStages=true`. `fullStages` only stops the
+ *   plugin hiding the flow nodes it computed anyway, so steps never cost a
+ *   request of their own. (A stage view too old to know `fullStages` answers
+ *   without `stageFlowNodes`; only then are steps read per stage, and cached
+ *   once the stage finished.)
+ *
+ * So the stages of N builds of one job cost 1 + 1 + max(0, N − 10) requests cold.
  */
 export interface BuildState {
   readonly pipeline: PipelineModel;
@@ -19,45 +29,127 @@ export interface BuildState {
   readonly raw: Loose;
 }
 
+/** Which builds need the stage view: every Pipeline build (jobs asked for), or only building ones (an input pause). */
+export type StageNeed = 'all' | 'building';
+
 const MAX_CACHED_STAGES = 5000;
+/** Jenkins' `builds` holds the newest 100 (Job.getNewBuilds). */
+const MAX_BUILDS_RANGE = 100;
+const FULL = { fullStages: 'true' } as const;
 
 export class BuildReader {
   private readonly finishedSteps = new Map<string, readonly StepModel[]>();
+  /** Newest build number seen per job (lists, scans), to size a `builds{0,K}` range. */
+  private readonly newest = new Map<string, number>();
 
   constructor(
     private readonly client: JenkinsClient,
     private readonly backend: string,
   ) {}
 
+  noteNewest(fullName: string, number: number | null | undefined): void {
+    if (typeof number !== 'number' || !Number.isSafeInteger(number)) return;
+    if ((this.newest.get(fullName) ?? 0) < number) this.newest.set(fullName, number);
+    while (this.newest.size > MAX_CACHED_STAGES) {
+      const oldest = this.newest.keys().next();
+      if (oldest.done) break;
+      this.newest.delete(oldest.value);
+    }
+  }
+
   /** The raw build, or null when Jenkins answers 404. */
   fetchBuild(fullName: string, number: number): Promise<Loose | null> {
     return nullOn404(this.client.getJson(`${jobPath(fullName)}/${number}/api/json`, BUILD_TREE)).then((b) => (b === null ? null : loose(b)));
   }
 
-  /** Requests `state()` will make for this build (for the poller's budget). */
-  costOf(raw: Loose): number {
-    return isWorkflowClass(raw._class) ? 2 : 0;
+  /**
+   * Several builds of one job by number: one `builds{0,K}` read (a single build:
+   * its own `api/json`), then the stage view in batches. Missing builds are absent
+   * from the map (404, or deleted).
+   */
+  async states(fullName: string, numbers: readonly number[], branchName: string | null, need: StageNeed): Promise<Map<number, BuildState>> {
+    const wanted = [...new Set(numbers)].sort((a, b) => b - a);
+    const raws = new Map<number, Loose>();
+    if (wanted.length === 1) {
+      const raw = await this.fetchBuild(fullName, wanted[0]!);
+      if (raw && int(raw.number) === wanted[0]) raws.set(wanted[0]!, raw);
+    } else if (wanted.length > 1) {
+      const newest = Math.max(this.newest.get(fullName) ?? 0, wanted[0]!);
+      // Build k sits at index ≤ newest − k (deleted builds only move it up).
+      const count = Math.min(MAX_BUILDS_RANGE, newest - wanted[wanted.length - 1]! + 1);
+      const answer = await nullOn404(this.client.getJson(`${jobPath(fullName)}/api/json`, tree('_class', branch('builds', BUILD_FIELDS, { from: 0, to: count }))));
+      if (answer === null) return new Map();
+      const job = loose(answer);
+      const want = new Set(wanted);
+      for (const b of records(job.builds)) {
+        const n = int(b.number);
+        this.noteNewest(fullName, n);
+        if (n !== null && want.has(n)) raws.set(n, withRunClass(b, job._class));
+      }
+      // Newer builds than we knew of pushed some out of the range: read those alone.
+      await Promise.all(wanted.filter((n) => !raws.has(n)).map(async (n) => {
+        const raw = await this.fetchBuild(fullName, n);
+        if (raw && int(raw.number) === n) raws.set(n, raw);
+      }));
+    }
+    const ordered = wanted.map((n) => raws.get(n)).filter((r): r is Loose => r !== undefined);
+    const states = await this.statesFromRaw(fullName, ordered, branchName, need);
+    return new Map(states.map((s) => [s.pipeline.number!, s]));
   }
 
-  /** The build's Pipeline and Jobs. */
-  async state(fullName: string, raw: Loose, branch: string | null): Promise<BuildState> {
-    if (!isWorkflowClass(raw._class) && typeof raw._class === 'string') {
-      const pipeline = toPipeline(this.backend, fullName, raw, { branch });
-      return { pipeline, jobs: [toBuildJob(this.backend, fullName, raw, { branch })], raw };
+  /** States of builds whose core fields are in hand: the stage view in as few reads as it allows. */
+  async statesFromRaw(fullName: string, raws: readonly Loose[], branchName: string | null, need: StageNeed): Promise<BuildState[]> {
+    // Freestyle builds have no stage view; a build of unknown class may (it is tried, and a 404 says no).
+    const mayHaveStages = (raw: Loose) => isWorkflowClass(raw._class) || typeof raw._class !== 'string';
+    const wantsStages = (raw: Loose) => mayHaveStages(raw) && (need === 'all' || raw.building === true);
+    const runs = await this.stageViews(fullName, raws.filter(wantsStages));
+    return Promise.all(raws.map((raw) => this.toState(fullName, raw, branchName, runs.get(int(raw.number) ?? -1))));
+  }
+
+  /** wfapi runs by build number: `undefined` not read, `null` no stage view (404). */
+  private async stageViews(fullName: string, raws: readonly Loose[]): Promise<Map<number, Loose | null>> {
+    const out = new Map<number, Loose | null>();
+    const numbers = raws.map((r) => int(r.number)).filter((n): n is number => n !== null).sort((a, b) => b - a);
+    if (numbers.length === 0) return out;
+    if (numbers.length > 1) {
+      const oldest = raws.find((r) => int(r.number) === numbers[numbers.length - 1]);
+      // `since` stops at the run with that name (its display name), inclusive.
+      const since = str(oldest?.displayName) ?? `#${numbers[numbers.length - 1]}`;
+      const answer = await nullOn404(this.client.getJson(`${jobPath(fullName)}/wfapi/runs`, undefined, { since, ...FULL }));
+      if (answer === null) {
+        // No stage view on this Jenkins (or not a Pipeline job): nothing to read per build either.
+        for (const n of numbers) out.set(n, null);
+        return out;
+      }
+      for (const run of records(answer)) {
+        const n = Number(str(run.id));
+        if (Number.isSafeInteger(n) && numbers.includes(n)) out.set(n, run);
+      }
+    }
+    // Runs older than the newest page (or a single build): one describe each, steps included.
+    await Promise.all(numbers.filter((n) => !out.has(n)).map(async (n) => {
+      const run = await nullOn404(this.client.getJson(`${jobPath(fullName)}/${n}/wfapi/describe`, undefined, FULL));
+      out.set(n, run === null ? null : loose(run));
+    }));
+    return out;
+  }
+
+  private async toState(fullName: string, raw: Loose, branchName: string | null, run: Loose | null | undefined): Promise<BuildState> {
+    const workflow = isWorkflowClass(raw._class);
+    if (run === undefined || run === null) {
+      if (!workflow || run === null) {
+        // Freestyle, or no stage view on this Jenkins: the build is its single Job, and there is nothing more to know.
+        const pipeline = toPipeline(this.backend, fullName, raw, { branch: branchName, stageViewRead: true });
+        return { pipeline, jobs: [toBuildJob(this.backend, fullName, raw, { branch: branchName })], raw };
+      }
+      // A Pipeline build whose stage view was not needed (a finished build read for its Pipeline only).
+      return { pipeline: toPipeline(this.backend, fullName, raw, { branch: branchName }), jobs: [], raw };
     }
     const number = Number(raw.number);
-    const describe = await nullOn404(this.client.getJson(`${jobPath(fullName)}/${number}/wfapi/describe`));
-    if (describe === null && typeof raw._class !== 'string') {
-      // No stage view: treat it as a single-Job build.
-      const pipeline = toPipeline(this.backend, fullName, raw, { branch });
-      return { pipeline, jobs: [toBuildJob(this.backend, fullName, raw, { branch })], raw };
-    }
-    const run = loose(describe);
-    const pipeline = toPipeline(this.backend, fullName, raw, { branch, wfapiStatus: run.status });
+    const pipeline = toPipeline(this.backend, fullName, raw, { branch: branchName, wfapiStatus: run.status, stageViewRead: true, stageCount: records(run.stages).length });
     const ctx = { fullName, number, buildUrl: str(raw.url), branch: pipeline.branch };
-    const stages = records(run.stages);
     const jobs = await Promise.all(
-      stages.map(async (stage) => {
+      records(run.stages).map(async (stage) => {
         const steps = await this.stepsOf(fullName, number, stage);
         try {
           return toStageJob(this.backend, ctx, stage, steps);
@@ -70,22 +162,15 @@ export class BuildReader {
   }
 
   private async stepsOf(fullName: string, number: number, stage: Loose): Promise<readonly StepModel[]> {
+    if (Array.isArray(stage.stageFlowNodes)) return records(stage.stageFlowNodes).map((n, i) => toStep(n, i));
     const id = str(stage.id);
     if (!id) return [];
     const key = `${fullName}#${number}/${id}`;
     const cached = this.finishedSteps.get(key);
     if (cached) return cached;
-    const inline = records(stage.stageFlowNodes);
-    let nodes: Loose[];
-    if (inline.length > 0) {
-      nodes = inline;
-    } else {
-      const answer = await nullOn404(this.client.getJson(`${jobPath(fullName)}/${number}/execution/node/${encodeURIComponent(id)}/wfapi/describe`));
-      nodes = records(asRecord(answer)?.stageFlowNodes);
-    }
-    const steps = nodes.map((n, i) => toStep(n, i));
-    const stageStatus = toStageStatusTerminal(stage.status);
-    if (stageStatus) {
+    const answer = await nullOn404(this.client.getJson(`${jobPath(fullName)}/${number}/execution/node/${encodeURIComponent(id)}/wfapi/describe`));
+    const steps = records(asRecord(answer)?.stageFlowNodes).map((n, i) => toStep(n, i));
+    if (isTerminalStage(stage.status)) {
       this.finishedSteps.set(key, steps);
       while (this.finishedSteps.size > MAX_CACHED_STAGES) {
         const oldest = this.finishedSteps.keys().next();
@@ -97,6 +182,12 @@ export class BuildReader {
   }
 }
 
-function toStageStatusTerminal(status: unknown): boolean {
+/** Builds nested in a job answer may omit `_class`; a Pipeline job's builds are Pipeline runs. */
+export function withRunClass(build: Loose, jobClass: unknown): Loose {
+  if (build._class !== undefined) return build;
+  return typeof jobClass === 'string' && /Workflow/.test(jobClass) ? { ...build, _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun' } : build;
+}
+
+function isTerminalStage(status: unknown): boolean {
   return typeof status === 'string' && isTerminal(toStep({ status }, 0).status);
 }

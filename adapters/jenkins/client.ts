@@ -75,10 +75,12 @@ export class JenkinsClient {
 
   /**
    * GET `<root><path>` as JSON. `path` is like `/job/a/job/b/api/json`; `tree`
-   * is a `tree=` expression (see tree.ts).
+   * is a `tree=` expression (see tree.ts); `params` are other query parameters
+   * (wfapi's `since`, `fullStages`). Neither appears in error messages.
    */
-  getJson<T = unknown>(path: string, tree?: string): Promise<T> {
-    const query = tree ? `tree=${encodeURIComponent(tree)}` : '';
+  getJson<T = unknown>(path: string, tree?: string, params?: Readonly<Record<string, string>>): Promise<T> {
+    const search = new URLSearchParams(params);
+    const query = [tree ? `tree=${encodeURIComponent(tree)}` : '', search.toString()].filter(Boolean).join('&');
     const key = `${path}?${query}`;
     const shared = this.inFlight.get(key);
     if (shared) return shared as Promise<T>;

@@ -2,7 +2,8 @@ import { matchesPipelineQuery, newestPipelineFirst } from '../../src/adapter-kit
 import type { PipelineQuery } from '../../src/adapter-contract.ts';
 import type { PipelineModel } from '../../src/model.ts';
 import { nullOn404, type JenkinsClient } from './client.ts';
-import { loose, records } from './fields.ts';
+import { int, loose, records } from './fields.ts';
+import type { BuildReader } from './builds.ts';
 import { jobPath } from './native-ids.ts';
 import { toPipeline } from './normalize.ts';
 import { flattenJobs, type JobDirectory } from './projects.ts';
@@ -18,7 +19,7 @@ const QUEUE_STATUSES = new Set(['QUEUED', 'WAITING']);
  * one `builds[...]{0,N}` read per project. Filtering is local (Jenkins has none).
  */
 export async function listPipelines(
-  deps: { backend: string; client: JenkinsClient; jobs: JobDirectory; depth: number; roots: readonly string[] | undefined },
+  deps: { backend: string; client: JenkinsClient; jobs: JobDirectory; reader: BuildReader; depth: number; roots: readonly string[] | undefined },
   query: PipelineQuery,
 ): Promise<PipelineModel[]> {
   const limit = Math.max(0, Math.floor(query.limit));
@@ -29,6 +30,7 @@ export async function listPipelines(
 
   const addBuilds = (fullName: string, branch: string | null, builds: unknown) => {
     for (const b of records(builds)) {
+      deps.reader.noteNewest(fullName, int(b.number));
       try {
         const p = toPipeline(deps.backend, fullName, b, { branch });
         if (matchesPipelineQuery(p, query)) found.push(p);

@@ -1,7 +1,7 @@
-import { asError, perDistinctKey } from '../../src/adapter-kit/per-distinct-key.ts';
+import { asError } from '../../src/adapter-kit/per-distinct-key.ts';
 import type { BatchFunctions } from '../../src/adapter-contract.ts';
 import type { JobModel, PipelineModel, RunnerModel } from '../../src/model.ts';
-import type { BuildReader } from './builds.ts';
+import type { BuildReader, BuildState, StageNeed } from './builds.ts';
 import { nullOn404, type JenkinsClient } from './client.ts';
 import { listComputers } from './computers.ts';
 import { asRecord, int, loose } from './fields.ts';
@@ -16,11 +16,12 @@ import { QUEUE_ITEM_TREE } from './queries.ts';
  * 404) or an Error; a batch never rejects as a whole.
  *
  * Upstream calls per batch: projects = 1 (the job tree, cached by the poll's
- * scan); runners = 1 (`/computer/api/json` serves every id); pipelines = one
- * build read per distinct build (+ `wfapi/describe` for a building Pipeline,
- * to see an input pause); jobs / jobsOfPipelines = one build read +
- * `wfapi/describe` (+ steps of unfinished stages) per distinct build,
- * however many of its Jobs are asked for.
+ * scan); runners = 1 (`/computer/api/json` serves every id); pipelines, jobs
+ * and jobsOfPipelines group their builds by job: per job one `builds{0,K}`
+ * read (a single build: its `api/json`) plus the stage view in batches
+ * (`wfapi/runs?fullStages=true` for the newest ten, one describe per older
+ * build; see builds.ts). Pipelines need the stage view only for building
+ * Pipeline builds (an input pause); jobs need it for every Pipeline build.
  */
 export interface LoaderDeps {
   readonly backend: string;
@@ -35,9 +36,34 @@ export interface LoaderDeps {
 /** Pipeline and Jobs of one build, or null. */
 export async function loadBuild(deps: LoaderDeps, fullName: string, number: number) {
   if (!deps.jobs.covers(fullName)) return null;
-  const raw = await deps.reader.fetchBuild(fullName, number);
-  if (!raw || int(raw.number) !== number) return null;
-  return deps.reader.state(fullName, raw, deps.jobs.branchOf(fullName));
+  return (await deps.reader.states(fullName, [number], deps.jobs.branchOf(fullName), 'all')).get(number) ?? null;
+}
+
+/**
+ * Builds by pipeline native id (`<job>#<n>`), read per job in one batch each.
+ * A failure for a job is an Error for each of its builds; ids outside the
+ * roots, malformed ones and missing builds are null.
+ */
+export async function loadBuilds(deps: LoaderDeps, pipelineIds: readonly string[], need: StageNeed): Promise<Map<string, BuildState | null | Error>> {
+  const byJob = new Map<string, number[]>();
+  const out = new Map<string, BuildState | null | Error>();
+  for (const id of pipelineIds) {
+    const ref = parsePipelineId(id);
+    if (!ref || ref.kind !== 'build' || !deps.jobs.covers(ref.fullName)) {
+      out.set(id, null);
+      continue;
+    }
+    byJob.set(ref.fullName, [...(byJob.get(ref.fullName) ?? []), ref.number]);
+  }
+  await Promise.all([...byJob].map(async ([fullName, numbers]) => {
+    try {
+      const states = await deps.reader.states(fullName, numbers, deps.jobs.branchOf(fullName), need);
+      for (const n of numbers) out.set(formatPipelineId(fullName, n), states.get(n) ?? null);
+    } catch (error) {
+      for (const n of numbers) out.set(formatPipelineId(fullName, n), asError(error));
+    }
+  }));
+  return out;
 }
 
 /** A queued item: still queued, started (it follows its build), cancelled, or forgotten (null). */
@@ -78,40 +104,42 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
       });
     },
 
-    pipelines: (ids) =>
-      perDistinctKey(ids, async (id): Promise<PipelineModel | null> => {
+    pipelines: async (ids) => {
+      const builds = await loadBuilds(deps, ids, 'building');
+      return Promise.all(ids.map(async (id): Promise<PipelineModel | null | Error> => {
         const ref = parsePipelineId(id);
-        if (!ref) return null;
-        if (ref.kind === 'queue') return loadQueued(deps, ref.fullName, ref.queueId);
-        return (await loadBuild(deps, ref.fullName, ref.number))?.pipeline ?? null;
-      }),
+        if (ref?.kind === 'queue') return loadQueued(deps, ref.fullName, ref.queueId).catch(asError);
+        const b = builds.get(id);
+        return b instanceof Error ? b : (b?.pipeline ?? null);
+      }));
+    },
 
     jobs: async (ids) => {
-      const builds = await perDistinctKey(
-        ids.map((id) => buildOf(id) ?? ''),
-        async (pid) => {
-          const ref = pid ? parsePipelineId(pid) : null;
-          return ref && ref.kind === 'build' ? loadBuild(deps, ref.fullName, ref.number) : null;
-        },
-      );
-      return ids.map((id, i): JobModel | null | Error => {
-        const b = builds[i];
+      const builds = await loadBuilds(deps, ids.map((id) => buildOf(id) ?? ''), 'all');
+      return ids.map((id): JobModel | null | Error => {
+        const b = builds.get(buildOf(id) ?? '');
         if (b instanceof Error) return b;
         return b?.jobs.find((j) => j.nativeId === id) ?? null;
       });
     },
 
-    jobsOfPipelines: (ids) =>
-      perDistinctKey(ids, async (id): Promise<readonly JobModel[]> => {
+    jobsOfPipelines: async (ids) => {
+      const builds = await loadBuilds(deps, ids, 'all');
+      return Promise.all(ids.map(async (id): Promise<readonly JobModel[] | Error> => {
         const ref = parsePipelineId(id);
-        if (!ref) return [];
-        if (ref.kind === 'queue') {
-          const linked = await loadQueued(deps, ref.fullName, ref.queueId);
-          if (!linked || linked.number === null) return [];
-          return (await loadBuild(deps, ref.fullName, linked.number))?.jobs ?? [];
+        if (ref?.kind === 'queue') {
+          try {
+            const linked = await loadQueued(deps, ref.fullName, ref.queueId);
+            if (!linked || linked.number === null) return [];
+            return (await loadBuild(deps, ref.fullName, linked.number))?.jobs ?? [];
+          } catch (error) {
+            return asError(error);
+          }
         }
-        return (await loadBuild(deps, ref.fullName, ref.number))?.jobs ?? [];
-      }),
+        const b = builds.get(id);
+        return b instanceof Error ? b : (b?.jobs ?? []);
+      }));
+    },
 
     runners: async (ids) => {
       if (ids.every((id) => parseRunnerId(id) === null)) return ids.map(() => null);

@@ -14,7 +14,13 @@ import { mapBuildStatus, mapComputerState, mapQueueItem, mapStageStatus, queueKi
  * address the entity by) throws JenkinsPayloadError.
  *
  * Revisions (ADAPTERS.md §4), all from upstream facts:
- *   build    [phase, end-or-start ms]   phase 0 queued, 1 building, 2 completed
+ *   build    [phase, end-or-start ms, knows]   phase 0 queued, 1 building, 2 completed;
+ *            knows 1 when the read covered everything the status and jobs note
+ *            depend on: the stage view of a Pipeline build (an `input` pause
+ *            shows only there), 0 for a Pipeline build read without it (list
+ *            queries). So a read that knows less never replaces one that knows
+ *            more at the same phase and time (issue 11 item 2: WAITING/INPUT
+ *            must not flip to RUNNING because a list read could not see the pause).
  *   stage    [phase, start+duration ms, step progress]
  *   runner   [observation time]
  * A completed build's [2, timestamp+duration] beats every building
@@ -118,6 +124,10 @@ function buildPhase(status: CiStatus): number {
 export interface BuildContext {
   /** The wfapi run `status`, when read: PAUSED_PENDING_INPUT lifts a building run to WAITING/INPUT. */
   readonly wfapiStatus?: unknown;
+  /** Whether the read included the stage view (or there is none to read): see `knows` in the revision. */
+  readonly stageViewRead?: boolean;
+  /** Stages the stage view listed, when read: 0 explains an empty job list (`jobsNote`). */
+  readonly stageCount?: number;
   /** Decoded branch name of a multibranch child job. */
   readonly branch?: string | null;
 }
@@ -142,14 +152,16 @@ export function toPipeline(backend: string, fullName: string, build: unknown, ct
   const { event, actor } = triggerOf(b);
   const scm = revisionOf(b);
   const branch = ctx.branch ?? scm.branch;
+  const knows = isWorkflowClass(b._class) && ctx.stageViewRead !== true ? 0 : 1;
   return {
     type: 'Pipeline',
     backend,
     nativeId: formatPipelineId(fullName, number),
-    revision: [buildPhase(status), endMs || startMs],
+    revision: [buildPhase(status), endMs || startMs, knows],
     projectNativeId: fullName,
     number,
-    name: nonEmpty(b.displayName) ?? `#${number}`,
+    name: buildName(fullName, b, number),
+    jobsNote: ctx.stageCount === 0 ? noStagesNote(status) : null,
     status,
     waitReason,
     native: native(
@@ -169,6 +181,31 @@ export function toPipeline(backend: string, fullName: string, build: unknown, ct
     finishedAt,
     updatedAt: finishedAt ?? startedAt,
   };
+}
+
+/**
+ * The build's name as Jenkins pages show it: a custom display name
+ * (`currentBuild.displayName = 'release 1.2'`) as set; the default `#<number>`
+ * would repeat `number` ("#10 #10"), so then the job's display name, as in the
+ * build page's title "service #10" (the last segment of `fullDisplayName`).
+ */
+export function buildName(fullName: string, build: Loose, number: number): string {
+  const display = nonEmpty(build.displayName);
+  if (display !== null && display !== `#${number}`) return display;
+  const full = nonEmpty(build.fullDisplayName);
+  const suffix = ` ${display ?? `#${number}`}`;
+  const jobDisplay = full?.endsWith(suffix) ? full.slice(0, -suffix.length) : null;
+  const lastSegment = jobDisplay?.split(' » ').at(-1)?.trim();
+  return lastSegment || decodeBranchName(fullName.slice(fullName.lastIndexOf('/') + 1));
+}
+
+/**
+ * Why a Pipeline build read with its stage view has no Jobs: the stage view
+ * lists stages only once they start, and a Pipeline without `stage` blocks
+ * has none (Jenkins' stage view says "does not define any stages").
+ */
+function noStagesNote(status: CiStatus): string {
+  return isTerminal(status) ? 'This Pipeline defines no stages' : 'No stage has started yet';
 }
 
 /** A queue item waiting to become a build of `fullName`. */
@@ -319,12 +356,29 @@ export function toBuildJob(backend: string, fullName: string, build: unknown, ct
 /** The built-in node's computer displayName (`builtOn` is "" for it). */
 export const BUILT_IN_NODE = 'Built-In Node';
 
-/** Busy and total regular executors (one-off flyweight executors of Pipeline runs are not capacity). */
-export function executorCounts(computer: Loose): { busy: number; total: number } {
-  const executors = records(computer.executors);
-  if (executors.length > 0) return { busy: executors.filter((e) => e.idle === false).length, total: executors.length };
+/**
+ * Busy and total REGULAR executors, plus busy one-off (flyweight) executors.
+ * A Pipeline run holds a flyweight executor on the controller for its whole
+ * life, even when the built-in node has no executors at all, and
+ * `Computer.idle` is false while one does: so capacity and busy come from
+ * `executors[]` only, and flyweight work is counted apart (issue 11 item 3).
+ */
+export function executorCounts(computer: Loose): { busy: number; total: number; flyweight: number } {
+  const flyweight = records(computer.oneOffExecutors).filter((e) => e.idle === false).length;
+  if (Array.isArray(computer.executors)) {
+    const executors = records(computer.executors);
+    return { busy: executors.filter((e) => e.idle === false).length, total: executors.length, flyweight };
+  }
+  // No executor list in the answer: `idle` is all there is, and it counts flyweights too.
   const total = int(computer.numExecutors) ?? 0;
-  return { busy: computer.idle === false ? Math.max(1, total) : 0, total };
+  const idleKnownRegular = computer.idle === false && flyweight === 0;
+  return { busy: idleKnownRegular ? Math.min(1, total) : 0, total, flyweight };
+}
+
+/** `native.conclusion` of a computer: regular executors, then flyweight work when there is any. */
+export function executorSummary(c: { busy: number; total: number; flyweight: number }): string {
+  const regular = `${c.busy}/${c.total} executors busy`;
+  return c.flyweight > 0 ? `${regular}; ${c.flyweight} Pipeline run${c.flyweight === 1 ? '' : 's'} on flyweight executors` : regular;
 }
 
 /** A computer (`/computer/api/json` `computer[]`) as a Runner. */
@@ -332,7 +386,8 @@ export function toRunner(backend: string, computer: unknown, observedAtMs: numbe
   const c = loose(computer);
   const name = nonEmpty(c.displayName);
   if (!name) throw new JenkinsPayloadError('computer', 'displayName');
-  const { busy, total } = executorCounts(c);
+  const counts = executorCounts(c);
+  const { busy } = counts;
   const state = mapComputerState(c.offline, c.temporarilyOffline, busy);
   const paused = c.temporarilyOffline === true;
   const labels = records(c.assignedLabels).map((l) => nonEmpty(l.name)).filter((l): l is string => l !== null);
@@ -352,7 +407,7 @@ export function toRunner(backend: string, computer: unknown, observedAtMs: numbe
     currentJobNativeId: state === 'BUSY' ? currentJobNativeId : null,
     native: native(
       paused ? 'temporarilyOffline' : c.offline === true ? 'offline' : c.offline === false ? 'online' : null,
-      `${busy}/${total} executors busy`,
+      executorSummary(counts),
       nonEmpty(c.offlineCauseReason),
     ),
   };

@@ -1,10 +1,10 @@
 import type { PollResult } from '../../src/adapter-contract.ts';
 import type { EntityModel, JobModel, PipelineModel } from '../../src/model.ts';
 import { isTerminal } from '../../src/model.ts';
-import type { BuildReader, BuildState } from './builds.ts';
+import { withRunClass, type BuildReader, type BuildState } from './builds.ts';
 import { nullOn404, type JenkinsClient } from './client.ts';
 import { computersToRunners } from './computers.ts';
-import { asRecord, int, loose, records, type Loose } from './fields.ts';
+import { asRecord, int, loose, records } from './fields.ts';
 import { formatQueueId, jobPath } from './native-ids.ts';
 import { linkQueuedToBuild } from './normalize.ts';
 import type { JobDirectory, JobEntry } from './projects.ts';
@@ -22,9 +22,9 @@ import { queuedBuilds } from './queue.ts';
  * and then detail reads ONLY for jobs whose last build number or building
  * flag changed, that are building, or that have builds we saw running: one
  * `job/<path>/api/json?tree=builds[...]{0,n}` (every new build of the job in
- * one request) plus, per changed Pipeline build, `wfapi/describe` and the
- * step describes of stages not finished before. So a cycle costs
- * 3 + O(changed jobs) requests, never O(all jobs).
+ * one request) plus, per changed Pipeline job, one `wfapi/runs?fullStages=true`
+ * (stages and steps of its newest ten runs; see builds.ts). So a cycle costs
+ * 3 + O(changed jobs) requests, never O(all jobs) or O(stages).
  *
  * The first cycle takes a baseline: jobs that are not building are only
  * remembered (reads are served by the loaders), so start-up is cheap too.
@@ -118,6 +118,7 @@ export class Poller {
     const next = new Map<string, SeenJob>();
     const toRead: Array<{ entry: JobEntry; since: number }> = [];
     for (const entry of jobs) {
+      this.deps.reader.noteNewest(entry.fullName, entry.lastBuild?.number);
       const now: SeenJob = { number: entry.lastBuild?.number ?? 0, building: entry.lastBuild?.building ?? false };
       const before = previous.get(entry.fullName);
       const active = this.activeBuilds.get(entry.fullName);
@@ -137,8 +138,8 @@ export class Poller {
     const readJobs = new Set<string>();
     await Promise.all(
       toRead.map(async ({ entry, since }) => {
-        // One request for the builds, ~2 per changed Pipeline build.
-        const cost = 1 + (entry.cls && /Workflow/.test(entry.cls) ? 2 : 0);
+        // One request for the builds, one for a Pipeline job's stage view.
+        const cost = 1 + (entry.cls && /Workflow/.test(entry.cls) ? 1 : 0);
         if (this.deps.client.budget.available() < cost) {
           this.deferred.add(entry.fullName);
           stats.deferredJobs++;
@@ -189,16 +190,18 @@ export class Poller {
     const answer = await nullOn404(this.deps.client.getJson(`${jobPath(entry.fullName)}/api/json`, jobBuildsTree(count)));
     if (answer === null) return;
     const job = loose(answer);
-    const builds = records(job.builds).map((b): Loose => ({ ...b, _class: b._class ?? (typeof job._class === 'string' && /Workflow/.test(job._class) ? 'org.jenkinsci.plugins.workflow.job.WorkflowRun' : b._class) }));
-    for (const raw of builds) {
+    const builds = records(job.builds).map((b) => withRunClass(b, job._class));
+    const changed = builds.filter((raw) => {
       const number = int(raw.number);
-      if (number === null) continue;
-      const isNew = number > since;
-      const wasActive = active.has(number);
-      if (!isNew && !wasActive && raw.building !== true) continue;
-      const state = await this.deps.reader.state(entry.fullName, raw, entry.branch);
+      return number !== null && (number > since || active.has(number) || raw.building === true);
+    });
+    // Oldest first, as before; the stage view of all of them in one `wfapi/runs` read where it reaches.
+    changed.reverse();
+    const states = await this.deps.reader.statesFromRaw(entry.fullName, changed, entry.branch, 'all');
+    for (const state of states) {
+      const number = state.pipeline.number!;
       this.emit(state, pipelines, jobModels);
-      if (raw.building === true) active.add(number);
+      if (state.raw.building === true) active.add(number);
       else active.delete(number);
     }
     if (active.size > 0) this.activeBuilds.set(entry.fullName, active);

@@ -72,5 +72,7 @@ export const COMPUTERS_TREE = tree(
     '_class', 'displayName', 'offline', 'temporarilyOffline', 'idle', 'numExecutors', 'offlineCauseReason',
     branch('assignedLabels', ['name']),
     branch('executors', EXECUTOR),
+    // Flyweight executors of Pipeline runs: reported, never counted as capacity.
+    branch('oneOffExecutors', ['idle']),
   ]),
 );

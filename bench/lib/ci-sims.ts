@@ -13,7 +13,7 @@ export const GH_SECRET = 'bench-ci-github-secret';
 export const GL_TOKEN = 'glpat-bench-ci-token-0123';
 export const GL_HOOK_TOKEN = 'bench-ci-gitlab-hook-token';
 
-const CI_GATEWAY_ENTRY = fileURLToPath(new URL('./ci-gateway-process.ts', import.meta.url));
+export const CI_GATEWAY_ENTRY = fileURLToPath(new URL('./ci-gateway-process.ts', import.meta.url));
 
 /**
  * The dashboard query of both scenarios: the newest pipelines across every

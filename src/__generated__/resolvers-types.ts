@@ -239,6 +239,8 @@ export type Pipeline = Node & {
   readonly finishedAt?: Maybe<Scalars['DateTime']['output']>;
   readonly id: Scalars['ID']['output'];
   readonly jobs: JobConnection;
+  /** Why jobs is empty, when the backend can tell: e.g. a Jenkins Pipeline whose first stage has not started yet, or that defines no stages. Null otherwise. */
+  readonly jobsNote?: Maybe<Scalars['String']['output']>;
   readonly name?: Maybe<Scalars['String']['output']>;
   readonly native: NativeStatus;
   /** Run number / pipeline iid / build number. */
@@ -829,6 +831,7 @@ export type PipelineResolvers<ContextType = GatewayContext, ParentType extends R
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<PipelineJobsArgs, 'first'>>;
+  jobsNote?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   native?: Resolver<ResolversTypes['NativeStatus'], ParentType, ContextType>;
   number?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;

@@ -92,4 +92,38 @@ describe('jenkins: waiting for input and in the queue', () => {
     expect(linked!.number).toBeGreaterThan(0);
     expect(published.filter((p) => p.id === `team-a/lint#queue-${first}`).map((p) => p.status).at(-1)).toBe('SUCCESS');
   });
+
+  it('keeps a WAITING/INPUT build WAITING when a list query reads it without the stage view (issue 11 item 2)', async () => {
+    const job = 'platform/infra/terraform';
+    await stack.sim.runUntilIdle();
+    await stack.sim.triggerBuild({ job });
+    for (let i = 0; i < 40 && !stack.sim.world.builds(job)[0]?.stages.some((s) => s.status === 'PAUSED_PENDING_INPUT'); i++) await stack.sim.step();
+    const b = stack.sim.world.builds(job)[0]!;
+    expect(b.stages.some((s) => s.status === 'PAUSED_PENDING_INPUT')).toBe(true);
+    const pid = `${job}#${b.number}`;
+
+    // 1. The poller reads the stage view: WAITING/INPUT.
+    await stack.gateway.scheduler.pollNow('jk');
+    const seen = published.length;
+    expect(published.filter((p) => p.id === pid).at(-1)).toEqual({ id: pid, status: 'WAITING', waitReason: 'INPUT' });
+
+    // 2. A list query reads the same build from the job tree only (building, no stage view).
+    stack.sim.resetRequests();
+    const list = await stack.query<{ pipelines: { nodes: { number: number; status: string; waitReason: string | null; project: { fullName: string } }[] } }>(
+      '{ pipelines(first: 50) { nodes { number status waitReason project { fullName } } } }',
+    );
+    expect(list.errors).toBeUndefined();
+    expect(stack.sim.requests.some((r) => r.path.includes('/wfapi/'))).toBe(false);
+    expect(list.data!.pipelines.nodes.find((p) => p.project.fullName === job && p.number === b.number)).toMatchObject({ status: 'WAITING', waitReason: 'INPUT' });
+
+    // 3. Barrier: a later event (a new queue item, seen by the next poll) must arrive; nothing for the build before it.
+    const { queueId } = await stack.sim.triggerBuild({ job: 'docs' });
+    await stack.gateway.scheduler.pollNow('jk');
+    const sentinel = `docs#queue-${queueId}`;
+    for (let i = 0; i < 200 && !published.slice(seen).some((p) => p.id === sentinel); i++) await new Promise((r) => setTimeout(r, 10));
+    const after = published.slice(seen);
+    expect(after.some((p) => p.id === sentinel)).toBe(true);
+    expect(after.filter((p) => p.id === pid)).toEqual([]);
+    expect(await node('Pipeline', pid)).toMatchObject({ status: 'WAITING', waitReason: 'INPUT' });
+  });
 });

@@ -125,6 +125,35 @@ describe('jenkins normalize: builds', () => {
     expect(compareRevisions(done.revision, running.revision)).toBeGreaterThan(0);
   });
 
+  it('ranks a Pipeline read without its stage view below one with it, at the same phase and time (issue 11 item 2)', () => {
+    const waiting = toPipeline('jk', 'shop/web/feature%2Fx', runningWorkflowBuild, { wfapiStatus: 'PAUSED_PENDING_INPUT', stageViewRead: true });
+    const listed = toPipeline('jk', 'shop/web/feature%2Fx', runningWorkflowBuild);
+    const resumed = toPipeline('jk', 'shop/web/feature%2Fx', runningWorkflowBuild, { wfapiStatus: 'IN_PROGRESS', stageViewRead: true });
+    expect(listed.status).toBe('RUNNING');
+    expect(compareRevisions(listed.revision, waiting.revision)).toBeLessThan(0);
+    // A later stage-view read may move it back to RUNNING (input approved): same rank, accepted.
+    expect(compareRevisions(resumed.revision, waiting.revision)).toBe(0);
+    // A freestyle build has no stage view: its tree read knows everything.
+    expect(compareRevisions(toPipeline('jk', 'a', freestyleBuild).revision, toPipeline('jk', 'a', freestyleBuild, { stageViewRead: true }).revision)).toBe(0);
+    // Finishing outranks any building read.
+    const done = toPipeline('jk', 'shop/web/feature%2Fx', { ...runningWorkflowBuild, building: false, result: 'SUCCESS', duration: 60_000 });
+    expect(compareRevisions(done.revision, waiting.revision)).toBeGreaterThan(0);
+  });
+
+  it('names a build by its job unless it has a display name of its own (issue 11 item 8)', () => {
+    expect(toPipeline('jk', 'team-a/lint', { ...freestyleBuild, fullDisplayName: 'Team A » Lint #41' }).name).toBe('Lint');
+    expect(toPipeline('jk', 'team-a/lint', freestyleBuild).name).toBe('lint');
+    expect(toPipeline('jk', 'shop/web/feature%2Fx', runningWorkflowBuild).name).toBe('feature/x');
+    expect(toPipeline('jk', 'team-a/lint', { ...freestyleBuild, displayName: 'release 1.2', fullDisplayName: 'Team A » Lint release 1.2' }).name).toBe('release 1.2');
+  });
+
+  it('explains an empty stage list read from the stage view', () => {
+    expect(toPipeline('jk', 'a', runningWorkflowBuild, { stageViewRead: true, stageCount: 0 }).jobsNote).toBe('No stage has started yet');
+    expect(toPipeline('jk', 'a', { ...runningWorkflowBuild, building: false, result: 'SUCCESS' }, { stageViewRead: true, stageCount: 0 }).jobsNote).toBe('This Pipeline defines no stages');
+    expect(toPipeline('jk', 'a', runningWorkflowBuild, { stageViewRead: true, stageCount: 2 }).jobsNote).toBeNull();
+    expect(toPipeline('jk', 'a', runningWorkflowBuild).jobsNote).toBeNull();
+  });
+
   it('throws only when the build has no number', () => {
     expect(() => toPipeline('jk', 'a', { result: 'SUCCESS' })).toThrow(/number/);
     expect(toPipeline('jk', 'a', { number: 1, result: 42, timestamp: 'x' }).status).toBe('UNKNOWN');
@@ -227,6 +256,9 @@ describe('jenkins normalize: jobs, folders and computers', () => {
   it('maps computers: busy by executors, temporarily offline = paused, labels and offline cause kept', () => {
     const busy = toRunner('jk', { displayName: 'agent-1', offline: false, temporarilyOffline: false, idle: false, numExecutors: 2, assignedLabels: [{ name: 'agent-1' }, { name: 'linux' }], executors: [{ idle: false }, { idle: true }], offlineCauseReason: '' }, T0);
     expect(busy).toMatchObject({ nativeId: 'agent-1', state: 'BUSY', paused: false, labels: ['agent-1', 'linux'], scope: 'INSTANCE', revision: [T0], native: { conclusion: '1/2 executors busy' } });
+    // Two Pipeline runs on the controller's flyweight executors, no regular executors (issue 11 item 3).
+    const controller = toRunner('jk', { displayName: 'Built-In Node', offline: false, temporarilyOffline: false, idle: false, numExecutors: 0, executors: [], oneOffExecutors: [{ idle: false }, { idle: false }] }, T0);
+    expect(controller).toMatchObject({ state: 'IDLE', native: { conclusion: '0/0 executors busy; 2 Pipeline runs on flyweight executors' } });
     const paused = toRunner('jk', { displayName: 'agent-2', offline: true, temporarilyOffline: true, idle: true, executors: [{ idle: true }], offlineCauseReason: 'disk full' }, T0);
     expect(paused).toMatchObject({ state: 'OFFLINE', paused: true, native: { status: 'temporarilyOffline', failureReason: 'disk full' } });
   });

@@ -319,13 +319,19 @@ describe('wfapi stage view', () => {
     expect(build).toMatchObject({ building: false, result: 'FAILURE' });
   });
 
-  it('approveInput() resumes a paused build; wfapi/runs lists at most 11 runs, newest first', async () => {
+  it('approveInput() resumes a paused build; wfapi/runs lists at most 10 runs, newest first', async () => {
     const sim = await boot({ history: 12 });
-    const runs = await getJson<{ name: string; status: string }[]>(sim, 'job/platform/job/infra/job/terraform/wfapi/runs');
-    expect(runs).toHaveLength(11);
+    type Run = { name: string; status: string; stages: { stageFlowNodes?: unknown[] }[] };
+    const runs = await getJson<Run[]>(sim, 'job/platform/job/infra/job/terraform/wfapi/runs');
+    // JobExt.create (current plugin): checks the cap before adding, so 10, not 11; no offset parameter.
+    expect(runs).toHaveLength(10);
     expect(runs[0]?.name).toBe('#12');
-    const since = await getJson<{ name: string }[]>(sim, 'job/platform/job/infra/job/terraform/wfapi/runs?since=%2310');
+    expect(runs[0]?.stages.every((s) => s.stageFlowNodes === undefined)).toBe(true);
+    const since = await getJson<Run[]>(sim, 'job/platform/job/infra/job/terraform/wfapi/runs?since=%2310&fullStages=true');
     expect(since.map((r) => r.name)).toEqual(['#12', '#11', '#10']);
+    expect(since[0]?.stages.every((s) => Array.isArray(s.stageFlowNodes))).toBe(true);
+    const full = await getJson<Run>(sim, 'job/platform/job/infra/job/terraform/3/wfapi/describe?fullStages=true');
+    expect(full.stages.every((s) => Array.isArray(s.stageFlowNodes))).toBe(true);
     await sim.triggerBuild({ job: 'platform/infra/terraform' });
     await sim.runUntilIdle();
     expect((await getJson(sim, 'job/platform/job/infra/job/terraform/13/wfapi/describe')).status).toBe('PAUSED_PENDING_INPUT');

@@ -234,11 +234,11 @@ export function build(ctx: Ctx, b: SimBuild): ExportNode {
     .set('artifacts', [])
     .set('building', b.building)
     .set('description', null)
-    .set('displayName', `#${b.number}`)
+    .set('displayName', b.displayName ?? `#${b.number}`)
     .set('duration', b.duration)
     .set('estimatedDuration', b.estimatedDuration)
     .set('executor', b.building ? new ExportNode(null).set('currentExecutable', new ExportNode(pipeline ? CLS.pipelineRun : CLS.freestyleBuild)).set('idle', false).set('likelyStuck', false).set('number', b.executorIndex).set('progress', progress(ctx, b)) : null)
-    .set('fullDisplayName', `${fullDisplayName(b.job)} #${b.number}`)
+    .set('fullDisplayName', `${fullDisplayName(b.job)} ${b.displayName ?? `#${b.number}`}`)
     .set('id', String(b.number))
     .set('keepLog', false)
     .set('number', b.number, 3)
@@ -339,9 +339,21 @@ function offlineCauseReason(c: SimComputer): string {
   return '';
 }
 
+/**
+ * Running Pipeline builds: each holds a one-off (flyweight) executor on the
+ * controller for the whole run (WorkflowRun is a FlyweightTask), whatever
+ * the built-in node's executor count; its `node {}` blocks take regular
+ * executors on agents.
+ */
+function flyweights(ctx: Ctx, c: SimComputer): SimBuild[] {
+  return c.builtIn ? ctx.world.running().filter((b) => b.job.kind === 'pipeline') : [];
+}
+
 export function computer(ctx: Ctx, c: SimComputer): ExportNode {
   const offline = isOffline(c);
-  const idle = c.executors.every((e) => e === null);
+  const oneOff = flyweights(ctx, c);
+  // Computer.isIdle(): false while any executor, one-off ones included, is busy.
+  const idle = c.executors.every((e) => e === null) && oneOff.length === 0;
   return new ExportNode(c.builtIn ? 'hudson.model.Hudson$MasterComputer' : 'hudson.slaves.SlaveComputer')
     .set('actions', [])
     .set('assignedLabels', labelsOf(c).map((l) => new ExportNode(null).set('name', l, 2)))
@@ -362,7 +374,7 @@ export function computer(ctx: Ctx, c: SimComputer): ExportNode {
     .set('offline', offline)
     .set('offlineCause', offlineCause(c, ctx.world.time()))
     .set('offlineCauseReason', offlineCauseReason(c))
-    .set('oneOffExecutors', [])
+    .set('oneOffExecutors', () => oneOff.map((b) => executor(ctx, b, -1)))
     .set('temporarilyOffline', c.temporarilyOffline);
 }
 
@@ -449,7 +461,8 @@ export function stageJson(ctx: Ctx, b: SimBuild, s: SimStage, withNodes: boolean
   return out;
 }
 
-export function runJson(ctx: Ctx, b: SimBuild): Record<string, unknown> {
+/** A run as the stage view describes it; `withNodes` (fullStages=true) keeps every stage's stageFlowNodes. */
+export function runJson(ctx: Ctx, b: SimBuild, withNodes = false): Record<string, unknown> {
   const base = buildUrl(b);
   const links: Record<string, unknown> = { self: href(`${base}wfapi/describe`) };
   if (b.stages.some((s) => s.status === 'PAUSED_PENDING_INPUT')) {
@@ -465,14 +478,14 @@ export function runJson(ctx: Ctx, b: SimBuild): Record<string, unknown> {
   return {
     _links: links,
     id: String(b.number),
-    name: `#${b.number}`,
+    name: b.displayName ?? `#${b.number}`,
     status: runStatus(b),
     startTimeMillis: b.timestamp,
     endTimeMillis: end,
     durationMillis: Math.max(0, end - b.timestamp - queueDuration),
     queueDurationMillis: queueDuration,
     pauseDurationMillis: pauseTotal,
-    stages: b.stages.map((s) => stageJson(ctx, b, s, false)),
+    stages: b.stages.map((s) => stageJson(ctx, b, s, withNodes)),
   };
 }
 

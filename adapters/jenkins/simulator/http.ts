@@ -28,6 +28,8 @@ export interface HttpContext extends FaultScope {
   readonly sessionId: string;
   /** A build transition caused over HTTP (stop, input abort); the host sends its notifications. */
   readonly emit: (events: readonly PhaseEvent[]) => void;
+  /** The stage view's `JobExt.maxRunsPerJob` system property (default 10). */
+  readonly maxRunsPerJob?: number;
 }
 
 interface Reply {
@@ -287,7 +289,7 @@ function route(ctx: HttpContext, method: string, url: URL, ensureSession: () => 
     return { status: 201, body: '', type: HTML_TYPE, headers: { location: `${ctx.root()}queue/item/${item.id}/` } };
   }
   if (pipeline && (restIs('wfapi') || restIs('wfapi', 'describe')) && get) return json(X.jobWfapi(job), q);
-  if (pipeline && restIs('wfapi', 'runs') && get) return json(wfRuns(xctx, job, q.get('since')), q);
+  if (pipeline && restIs('wfapi', 'runs') && get) return json(wfRuns(xctx, job, q.get('since'), fullStages(q), ctx.maxRunsPerJob ?? 10), q);
 
   const [sel, ...tail] = rest;
   if (sel === undefined) return notFound();
@@ -302,7 +304,7 @@ function route(ctx: HttpContext, method: string, url: URL, ensureSession: () => 
     return { status: 302, body: '', type: HTML_TYPE, headers: { location: `${ctx.root()}${buildUrl(build)}` } };
   }
   if (!pipeline) return notFound();
-  if ((tailIs('wfapi') || tailIs('wfapi', 'describe')) && get) return json(X.runJson(xctx, build), q);
+  if ((tailIs('wfapi') || tailIs('wfapi', 'describe')) && get) return json(X.runJson(xctx, build, fullStages(q)), q);
   if (tailIs('wfapi', 'pendingInputActions') && get) return json(X.pendingInputs(build), q);
   if (tailIs('wfapi', 'nextPendingInputAction') && get) return json(X.pendingInputs(build)[0] ?? null, q);
   const inputId = (): string | null => build.stages.find((s) => s.status === 'PAUSED_PENDING_INPUT')?.inputId ?? null;
@@ -353,18 +355,27 @@ function selectBuild(job: SimJob, sel: string): SimBuild | undefined {
 }
 
 /**
- * JobAPI.doRuns: newest first; the plugin stops once the list is longer than
- * MAX_RUNS_PER_JOB (10), so up to 11 come back; `since=#N` stops at that run (inclusive).
+ * JobAPI.doRuns (pipeline-stage-view 2.x, JobExt.create): newest first, at most
+ * `maxRunsPerJob` runs (the plugin's system property, default 10; there is no
+ * offset, so older runs are only reachable one by one); `since=<run name>`
+ * stops at that run, inclusive (the name is the run's display name, `#N` by
+ * default); `fullStages=true` keeps each stage's `stageFlowNodes`.
  */
-function wfRuns(ctx: X.Ctx, job: SimJob, since: string | null): unknown[] {
-  const out: unknown[] = [];
+function wfRuns(ctx: X.Ctx, job: SimJob, since: string | null, withNodes: boolean, maxRuns: number): unknown[] {
+  const out: Record<string, unknown>[] = [];
   const stop = since?.trim() || null;
   for (const b of [...job.builds].reverse()) {
-    out.push(X.runJson(ctx, b));
-    if (stop !== null && `#${b.number}` === stop) break;
-    if (out.length > 10) break;
+    if (out.length >= maxRuns) break;
+    const run = X.runJson(ctx, b, withNodes);
+    out.push(run);
+    if (stop !== null && run.name === stop) break;
   }
   return out;
+}
+
+/** Stapler binds `@QueryParameter boolean` with Boolean.parseBoolean: only "true" (any case) is true. */
+function fullStages(q: URLSearchParams): boolean {
+  return (q.get('fullStages') ?? '').toLowerCase() === 'true';
 }
 
 function consoleText(b: SimBuild): string {

@@ -49,6 +49,8 @@ export interface JenkinsSimulatorOptions {
   /** Where to send Notification-plugin pushes. */
   notify?: NotifyTarget;
   now?: () => Date;
+  /** The stage view's `-Dcom.cloudbees.workflow.rest.external.JobExt.maxRunsPerJob` (default 10): runs per `wfapi/runs` answer. */
+  maxRunsPerJob?: number;
 }
 
 export interface TriggerStage {
@@ -102,6 +104,8 @@ export interface JenkinsSimulator {
   step(): Promise<boolean>;
   runUntilIdle(maxSteps?: number): Promise<void>;
   setAgent(name: string, s: { offline?: boolean; temporarilyOffline?: boolean }): void;
+  /** Sets a build's custom display name (`currentBuild.displayName = ...`); null restores `#N`. */
+  setBuildDisplayName(job: string, buildNumber: number, name: string | null): void;
   /** Every HTTP request (path includes the query); hung requests are recorded with status 0. */
   readonly requests: ReadonlyArray<RequestRecord>;
   resetRequests(): void;
@@ -142,6 +146,7 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
     record: loop.record,
     hung: loop.hung,
     emit: (events) => void emit(events),
+    maxRunsPerJob: options.maxRunsPerJob,
   });
 
   const autoplay = new Autoplay({
@@ -204,6 +209,12 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
     runUntilIdle: (maxSteps) => runUntilIdle(step, maxSteps),
     setAgent(name, s) {
       world.setAgent(name, s);
+    },
+    setBuildDisplayName(jobName, buildNumber, name) {
+      const build = world.findJob(jobName).builds.find((b) => b.number === buildNumber);
+      if (!build) throw new Error(`no build ${jobName} #${buildNumber}`);
+      build.displayName = name;
+      world.version++;
     },
     get requests() {
       return loop.requests;

@@ -141,6 +141,8 @@ export interface SimBuild {
   readonly computer: SimComputer;
   readonly executorIndex: number;
   building: boolean;
+  /** A custom display name (`currentBuild.displayName`); null shows `#<number>`. */
+  displayName: string | null;
   result: BuildResult | null;
   duration: number;
   stages: SimStage[];
@@ -547,6 +549,7 @@ export class World {
       computer,
       executorIndex: slot,
       building: true,
+      displayName: null,
       result: null,
       duration: 0,
       stages: [],
