@@ -189,6 +189,9 @@ describe('GraphiQL in a browser (demo mode, authentication on, closed network)',
 
   it('a wrong key shows the refusal as an error, not a spinner', async () => {
     await typeHeaders({ Authorization: 'Bearer sy_graphiql_wrong' });
+    // Stand-alone: an operation left running by an earlier failure is stopped first.
+    const stop = page.getByRole('button', { name: /^Stop query/ });
+    if ((await stop.count()) > 0) await stop.click();
     await page.getByRole('button', { name: /^Execute query/ }).click();
 
     const text = await waitForResult('UNAUTHENTICATED', 'the refusal');
