@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { DemoBackend } from '../adapter-contract.ts';
+import type { AuthConfigInput } from '../auth/auth-config.ts';
 import type { AdapterFactories } from '../config/load-config.ts';
 import { validateConfig } from '../config/load-config.ts';
 import type { ProviderKind } from '../model.ts';
@@ -24,6 +25,8 @@ export async function startDemo(options: {
   log?: Logger;
   seed?: number;
   logLevel?: 'info' | 'warn' | 'silent' | 'debug';
+  /** Default `{ mode: 'open' }`; tests turn authentication on to drive the real login path. */
+  auth?: AuthConfigInput;
 }): Promise<Demo> {
   const demos: { name: string; provider: ProviderKind; demo: DemoBackend }[] = [];
   for (const [provider, factory] of Object.entries(options.factories) as [ProviderKind, NonNullable<AdapterFactories[ProviderKind]>][]) {
@@ -38,7 +41,7 @@ export async function startDemo(options: {
       logLevel: options.logLevel ?? 'info',
       server: { port: options.port, host: options.host ?? '0.0.0.0' },
       // Demo mode runs open (and says so loudly at start-up): it serves only simulated data.
-      auth: { mode: 'open' },
+      auth: options.auth ?? { mode: 'open' },
       audit: { file: null },
       backends: demos.map((d) => ({ name: d.name, provider: d.provider, ...d.demo.options })),
     },

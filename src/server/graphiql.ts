@@ -31,10 +31,22 @@ query RecentPipelines {
 `;
 
 /**
+ * How GraphiQL talks to the gateway. Subscriptions go over SSE, not graphql-ws:
+ * GraphiQL hands the Headers tab to its fetcher per request, which HTTP sends
+ * as headers, whereas a WebSocket's `connection_init` payload is fixed when the
+ * socket opens (it went out empty: the gateway closed it with 4403, graphql-ws
+ * retried for ~40 s behind a spinner, then showed a bare close event). A refused
+ * SSE request is a plain 401/429 with `errors`, shown in the result pane.
+ * POST, because an SSE GET carries no preflight-forcing content type and the
+ * CSRF plugin would refuse it (403) without its custom header.
+ */
+const GRAPHIQL_TRANSPORT = { subscriptionsProtocol: 'SSE', method: 'POST' } as const satisfies GraphiQLOptions;
+
+/**
  * GraphiQL bundled into the gateway (no CDN), so it works on closed networks.
  * The page is ~9 MB of inlined assets; it is rendered once and reused.
  */
 export function createGraphiQLRenderer(): (options: GraphiQLOptions) => string {
   let cached: string | null = null;
-  return (options) => (cached ??= renderGraphiQL({ ...options, title: 'Switchyard GraphiQL', defaultQuery: DEFAULT_QUERY, subscriptionsProtocol: 'WS' }));
+  return (options) => (cached ??= renderGraphiQL({ ...options, title: 'Switchyard GraphiQL', defaultQuery: DEFAULT_QUERY, ...GRAPHIQL_TRANSPORT }));
 }
