@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RUNNERS } from '../../adapters/github/simulator/world.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import { collect, startStack, waitForSubscribers, type Stack } from '../helpers/stack.ts';
 
 /**
  * Runners no listing knows: GitHub-hosted runners (a fresh VM per job, in no
@@ -127,5 +127,33 @@ describe('self-hosted runners no configured listing holds', () => {
     }
     console.info(`runner listings per query, 10 unlisted runner ids within the TTL: ${JSON.stringify(listingsPerQuery)}`);
     expect(listingsPerQuery.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('job events that name a GitHub-hosted runner', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack({ sim: { repositories: ['api'], history: 0 } });
+  });
+  afterAll(() => stack.close());
+
+  it('look nothing up: the only upstream request is the listing a self-hosted job event after them causes', async () => {
+    const client = stack.wsClient();
+    // Barrier: the self-hosted sentinel's runner turns BUSY only after its listing answered.
+    const sentinel = collect<{ runnerUpdated: { runner: { name: string; state: string } } }>(
+      client, `subscription { runnerUpdated { runner { name state } } }`, undefined,
+      (items) => items.some((e) => e.runnerUpdated.runner.state === 'BUSY'),
+    );
+    await waitForSubscribers(stack, 1);
+    stack.sim.resetRequests();
+    await stack.sim.triggerRun({ repo: 'api', jobs: Array.from({ length: 10 }, (_, i) => ({ name: `hosted ${i}`, labels: ['ubuntu-latest'] })) });
+    await stack.sim.runUntilIdle();
+    await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'sentinel', labels: ['self-hosted', 'Linux', 'X64'] }] });
+    await stack.sim.step(); // the sentinel starts on linux-x64-1, which the gateway has not seen yet
+    const events = await sentinel.done;
+    expect(events.map((e) => e.runnerUpdated.runner)).toEqual([{ name: 'linux-x64-1', state: 'BUSY' }]);
+    // Ten hosted jobs started and finished before it, and none cost a request (no listing, no job read).
+    expect(stack.sim.requests.map((r) => r.path.split('?')[0])).toEqual(['/orgs/octo-org/actions/runners']);
   });
 });
