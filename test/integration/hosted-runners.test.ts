@@ -62,6 +62,8 @@ describe('GitHub-hosted runners', () => {
     console.info(`runner listings per query over 10 queries within the TTL and 10 a TTL apart: ${JSON.stringify(listingsPerQuery)}`);
     expect(listingsPerQuery.slice(0, 10).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1);
     expect(listingsPerQuery.slice(10)).toEqual(Array(10).fill(0));
+    // Nor a read of each job to learn its runner: the job in hand describes it.
+    expect(stack.sim.requests.filter((r) => /\/actions\/jobs\/\d+/.test(r.path))).toEqual([]);
 
     const jobs = jobsOf(last);
     expect(jobs).toHaveLength(2);
