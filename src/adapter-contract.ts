@@ -144,6 +144,14 @@ export interface BackendAdapter {
    * the core also drops any entity this returns false for (defence in depth).
    */
   owns(entity: EntityModel): boolean;
+  /**
+   * The runner of `job` when only the job describes it (GitHub-hosted: a fresh
+   * VM per job that no listing holds), built purely from the job; null for
+   * runners that listings describe. The core serves `Job.runner` from it
+   * without a runner lookup and derives no busy/idle for it (ADAPTERS.md §10).
+   * Its `nativeId` is the job's `runnerNativeId`, and `batch.runners` loads it.
+   */
+  runnerFromJob?(job: JobModel): RunnerModel | null;
   /** Present when webhooks are configured for this backend. */
   readonly webhook?: WebhookHandler;
   /**

@@ -146,6 +146,11 @@ export interface RunnerModel extends EntityBase {
   /** Native id of the job it runs, when BUSY and known. */
   readonly currentJobNativeId: string | null;
   readonly native: NativeStatus;
+  /**
+   * Provisioned by the CI provider for one job and discarded after it (GitHub-hosted).
+   * Absent means self-hosted or not known to be provider-hosted.
+   */
+  readonly hosted?: boolean;
 }
 
 export type EntityModel = ProjectModel | PipelineModel | JobModel | RunnerModel;

@@ -7,7 +7,8 @@ import { createGithubDemo } from './demo.ts';
 import { createBatchFunctions } from './loaders.ts';
 import { Poller } from './poller.ts';
 import { ProjectDirectory } from './projects.ts';
-import { runnerSources } from './runners.ts';
+import { hostedRunnerOf } from './normalize.ts';
+import { RunnerDirectory, runnerSources } from './runners.ts';
 import { createWebhookHandler } from './webhooks.ts';
 
 export type { GithubConfig } from './config.ts';
@@ -36,8 +37,8 @@ function create(config: GithubConfig, ctx: AdapterContext): GithubAdapter {
     log: ctx.log,
   });
   const projects = new ProjectDirectory(client, ctx.name, config.repositories, config.organizations, ctx.now);
-  const sources = runnerSources(runnerScopesOf(config));
-  const poller = new Poller({ backend: ctx.name, client, projects, runnerSources: sources, now: ctx.now, log: ctx.log });
+  const runners = new RunnerDirectory({ backend: ctx.name, client, sources: runnerSources(runnerScopesOf(config)), now: ctx.now });
+  const poller = new Poller({ backend: ctx.name, client, projects, runners, now: ctx.now, log: ctx.log });
 
   return {
     name: ctx.name,
@@ -45,10 +46,11 @@ function create(config: GithubConfig, ctx: AdapterContext): GithubAdapter {
     url: config.url,
     capabilities: { webhooks: webhookSecrets.length > 0, polling: true, runners: true, steps: true },
     stats: client.stats,
-    batch: createBatchFunctions({ backend: ctx.name, client, projects, runnerSources: sources, now: ctx.now }),
+    batch: createBatchFunctions({ backend: ctx.name, client, projects, runners }),
     listProjects: () => projects.list(),
     listPipelines: (query) => listPipelines({ backend: ctx.name, client, projects, log: ctx.log }, query),
-    listRunners: () => listAllRunners({ backend: ctx.name, client, runnerSources: sources, now: ctx.now }),
+    listRunners: () => listAllRunners(runners),
+    runnerFromJob: hostedRunnerOf,
     owns: (entity) => projects.owns(entity),
     ...(webhookSecrets.length > 0
       ? { webhook: createWebhookHandler({ backend: ctx.name, secrets: webhookSecrets, covers: (id) => projects.covers(id) }) }

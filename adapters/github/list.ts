@@ -1,3 +1,4 @@
+import { asError } from '../../src/adapter-kit/per-distinct-key.ts';
 import { listPagePlan, matchesPipelineQuery, newestPipelineFirst, singleUpstreamStatusFilter } from '../../src/adapter-kit/pipeline-query.ts';
 import type { PipelineQuery } from '../../src/adapter-contract.ts';
 import type { CiStatus, PipelineModel, RunnerModel } from '../../src/model.ts';
@@ -7,7 +8,7 @@ import { asRecord } from './fields.ts';
 import { formatProjectId, parseProjectId } from './native-ids.ts';
 import { toPipeline } from './normalize.ts';
 import type { ProjectDirectory } from './projects.ts';
-import { listRunnerSource, type RunnerSource } from './runners.ts';
+import type { RunnerDirectory } from './runners.ts';
 import { RUN_FILTER_VALUES } from './status-map.ts';
 import type { RunPayload } from './upstream-types.ts';
 
@@ -87,12 +88,12 @@ export async function listPipelines(
   return perProject.flat().sort(newestPipelineFirst).slice(0, limit);
 }
 
-export async function listAllRunners(
-  deps: { backend: string; client: GithubClient; runnerSources: readonly RunnerSource[]; now: () => Date },
-): Promise<RunnerModel[]> {
-  const observedAtMs = deps.now().getTime();
-  const listings = await Promise.all(deps.runnerSources.map((s) => listRunnerSource(deps.client, deps.backend, s, observedAtMs)));
+/** Every self-hosted runner of the configured sources (GitHub-hosted runners are listed nowhere). Throws if a source failed. */
+export async function listAllRunners(runners: RunnerDirectory): Promise<RunnerModel[]> {
   const byId = new Map<string, RunnerModel>();
-  for (const l of listings) for (const r of l.runners) byId.set(r.nativeId, r);
+  for (const l of await runners.listAll()) {
+    if (l.status === 'rejected') throw asError(l.reason);
+    for (const r of l.value.runners) byId.set(r.nativeId, r);
+  }
   return [...byId.values()];
 }

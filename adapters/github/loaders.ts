@@ -1,14 +1,14 @@
-import { asError, perDistinctKey } from '../../src/adapter-kit/per-distinct-key.ts';
+import { perDistinctKey } from '../../src/adapter-kit/per-distinct-key.ts';
 import { nullOn404 } from '../../src/adapter-kit/upstream-errors.ts';
 import type { BatchFunctions } from '../../src/adapter-contract.ts';
 import type { JobModel, PipelineModel, RunnerModel } from '../../src/model.ts';
 import type { GithubClient } from './client.ts';
 import { isNotFound } from './errors.ts';
 import { asRecord } from './fields.ts';
-import { parseJobId, parsePipelineId, parseRunnerId, projectIdOf } from './native-ids.ts';
-import { toJob, toPipeline } from './normalize.ts';
+import { parseHostedRunnerId, parseJobId, parsePipelineId, parseRunnerId, projectIdOf } from './native-ids.ts';
+import { hostedRunnerOf, toJob, toPipeline } from './normalize.ts';
 import type { ProjectDirectory } from './projects.ts';
-import { listRunnerSource, type RunnerSource } from './runners.ts';
+import type { RunnerDirectory } from './runners.ts';
 import type { JobPayload, RunPayload } from './upstream-types.ts';
 
 /**
@@ -18,14 +18,15 @@ import type { JobPayload, RunPayload } from './upstream-types.ts';
  *
  * Upstream calls per batch: pipelines/jobs/projects = distinct ids;
  * jobsOfPipelines = distinct runs × pages (100 jobs per page);
- * runners = configured runner sources × pages, regardless of how many ids.
+ * runners = configured runner sources × pages, regardless of how many ids
+ * (none when every id is known missing, see RunnerDirectory), plus one job
+ * read per GitHub-hosted runner id.
  */
 export interface LoaderDeps {
   readonly backend: string;
   readonly client: GithubClient;
   readonly projects: ProjectDirectory;
-  readonly runnerSources: readonly RunnerSource[];
-  readonly now: () => Date;
+  readonly runners: RunnerDirectory;
 }
 
 export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
@@ -62,21 +63,23 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
       }),
 
     runners: async (ids) => {
-      const wanted = ids.map((id) => parseRunnerId(id));
-      if (wanted.every((w) => w === null)) return ids.map(() => null);
-      // One listing per source serves every id in the batch.
-      const observedAtMs = deps.now().getTime();
-      const listings = await Promise.allSettled(deps.runnerSources.map((s) => listRunnerSource(client, backend, s, observedAtMs)));
-      const byId = new Map<string, RunnerModel>();
-      let failure: Error | null = null;
-      for (const l of listings) {
-        if (l.status === 'fulfilled') for (const r of l.value.runners) byId.set(r.nativeId, r);
-        else failure ??= asError(l.reason);
-      }
-      // Not found anywhere: null if every source answered, else the error (it may be in the failed one).
-      return wanted.map((id) => (id === null ? null : byId.get(id) ?? failure));
+      const selfHosted = ids.filter((id) => parseRunnerId(id) !== null);
+      // One listing of the sources serves every self-hosted id in the batch.
+      const found = selfHosted.length > 0 ? await deps.runners.lookup(selfHosted) : [];
+      const listed = new Map(selfHosted.map((id, i) => [id, found[i] ?? null]));
+      // GitHub-hosted runners are read through their job: no listing holds them.
+      return perDistinctKey(ids, async (id) => (listed.has(id) ? listed.get(id) ?? null : loadHostedRunner(id)));
     },
   };
+
+  async function loadHostedRunner(id: string): Promise<RunnerModel | null> {
+    const ref = parseHostedRunnerId(id);
+    if (!ref || !deps.projects.covers(projectIdOf(ref))) return null;
+    const res = await nullOn404(
+      client.get<JobPayload>('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner: ref.owner, repo: ref.repo, job_id: ref.jobId }),
+    );
+    return res ? hostedRunnerOf(toJob(backend, res.data, projectIdOf(ref))) : null;
+  }
 }
 
 /** Jobs of the latest attempt of one run (`filter=latest`, GitHub's default). */

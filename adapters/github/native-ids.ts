@@ -6,6 +6,10 @@
  *   Pipeline  owner/repo/runs/<run_id>
  *   Job       owner/repo/jobs/<job_id>
  *   Runner    <runner_id>            (GitHub runner ids are globally unique)
+ *   Runner    owner/repo/jobs/<job_id>/runner
+ *                                    (GitHub-hosted: a fresh VM per job that no
+ *                                    runner listing contains; the job is the only
+ *                                    API object that describes it)
  *
  * Owner and repo are lower-cased: GitHub names are case-insensitive, and the
  * same repository reaches us as `Octo-Org/API` from the config and as
@@ -74,6 +78,16 @@ export function formatRunnerId(runnerId: string | number | bigint): string {
 
 export function parseRunnerId(id: string): string | null {
   return NUMERIC.test(id) ? id : null;
+}
+
+/** A GitHub-hosted runner is named by the job it ran: GitHub lists it nowhere else. */
+export function formatHostedRunnerId(projectId: string, jobId: string | number | bigint): string {
+  return `${formatJobId(projectId, jobId)}/runner`;
+}
+
+/** The job whose GitHub-hosted runner this is, or null for any other id. */
+export function parseHostedRunnerId(id: string): JobRef | null {
+  return id.endsWith('/runner') ? parseJobId(id.slice(0, -'/runner'.length)) : null;
 }
 
 export function projectIdOf(ref: RepoRef): string {

@@ -5,7 +5,9 @@ import { isTerminal } from '../../src/model.ts';
 import {
   asRecord, bool, GithubPayloadError, idString, int, isoTime, nonEmpty, str, stringArray, timeMs, type Loose,
 } from './fields.ts';
-import { formatJobId, formatPipelineId, formatProjectId, formatRunnerId, isRepoFullName, repoFromApiUrl } from './native-ids.ts';
+import {
+  formatHostedRunnerId, formatJobId, formatPipelineId, formatProjectId, formatRunnerId, isRepoFullName, parseHostedRunnerId, repoFromApiUrl,
+} from './native-ids.ts';
 import { mapJobStatus, mapRunnerState, mapRunStatus, mapStepStatus } from './status-map.ts';
 import type { JobPayload, RepoPayload, RunnerPayload, RunPayload } from './upstream-types.ts';
 
@@ -161,6 +163,19 @@ function jobPhaseRank(rawStatus: unknown, status: CiStatus): number {
   return status === 'RUNNING' ? 3 : 0;
 }
 
+/**
+ * GitHub-hosted runners sit in the runner group "GitHub Actions": github.com
+ * reports it with id 0 today (`runner_group_id: 0`), older payloads (and
+ * @octokit/webhooks-examples) with id 2, so the name decides and id 0 alone
+ * suffices. Self-hosted groups start at id 1 ("Default") and cannot take the
+ * reserved name. Larger runners sit in their own groups and are not detected.
+ */
+export const GITHUB_HOSTED_GROUP_NAME = 'GitHub Actions';
+
+function isGithubHostedGroup(j: Loose): boolean {
+  return str(j.runner_group_name) === GITHUB_HOSTED_GROUP_NAME || int(j.runner_group_id) === 0;
+}
+
 /** Grows as steps start and finish, so step progress inside one phase is newer. */
 function stepProgress(steps: readonly StepModel[]): number {
   let n = 0;
@@ -184,6 +199,10 @@ export function toJob(backend: string, job: JobPayload, repoFullName?: string | 
   const finishedAt = isoTime(j.completed_at);
   // runner_* are documented null while queued; real payloads sometimes carry junk.
   const runnerId = preStart ? null : idString(j.runner_id);
+  const runnerName = preStart ? null : nonEmpty(j.runner_name);
+  // A GitHub-hosted runner is listed nowhere: name it by its job, so it can be read again.
+  const hosted = (runnerId !== null || runnerName !== null) && isGithubHostedGroup(j);
+  const runnerNativeId = hosted ? formatHostedRunnerId(project, jobId) : runnerId ? formatRunnerId(runnerId) : null;
   return {
     type: 'Job',
     backend,
@@ -202,8 +221,8 @@ export function toJob(backend: string, job: JobPayload, repoFullName?: string | 
     attempt: Math.max(1, int(j.run_attempt) ?? 1),
     url: str(j.html_url),
     labels: stringArray(j.labels),
-    runnerNativeId: runnerId ? formatRunnerId(runnerId) : null,
-    runnerName: preStart ? null : nonEmpty(j.runner_name),
+    runnerNativeId,
+    runnerName,
     branch: nonEmpty(j.head_branch),
     createdAt,
     queuedAt: createdAt,
@@ -238,5 +257,47 @@ export function toRunner(backend: string, runner: RunnerPayload, scope: RunnerSc
     version: nonEmpty(r.version),
     currentJobNativeId: null, // the runner API does not say which job
     native: { provider: 'github', status: str(r.status), conclusion: busy === null ? null : busy ? 'busy' : 'idle', failureReason: null },
+  };
+}
+
+/** The OS of a GitHub-hosted image label (`ubuntu-latest`, `windows-2022`, `macos-14`). */
+function hostedOs(labels: readonly string[]): string | null {
+  for (const label of labels) {
+    const l = label.toLowerCase();
+    if (l.startsWith('ubuntu-')) return 'Linux';
+    if (l.startsWith('windows-')) return 'Windows';
+    if (l.startsWith('macos-')) return 'macOS';
+  }
+  return null;
+}
+
+/**
+ * The GitHub-hosted runner of a job, built from what the job says (GitHub has
+ * no API that lists or reads one): one fresh VM per job, BUSY while the job
+ * runs and OFFLINE once it has finished (GitHub discards the VM; it never takes
+ * another job). Null for jobs on self-hosted runners, which listings describe.
+ * Its revision is the job's, so a newer job observation gives a newer runner.
+ */
+export function hostedRunnerOf(job: JobModel): RunnerModel | null {
+  const id = job.runnerNativeId;
+  if (!id || !parseHostedRunnerId(id)) return null;
+  const running = job.status === 'RUNNING' || job.status === 'CANCELING';
+  return {
+    type: 'Runner',
+    backend: job.backend,
+    nativeId: id,
+    revision: job.revision,
+    name: job.runnerName ?? GITHUB_HOSTED_GROUP_NAME,
+    state: running ? 'BUSY' : isTerminal(job.status) ? 'OFFLINE' : 'UNKNOWN',
+    paused: false,
+    labels: job.labels,
+    os: hostedOs(job.labels),
+    scope: 'INSTANCE',
+    ephemeral: true,
+    version: null,
+    currentJobNativeId: running ? job.nativeId : null,
+    // GitHub reports no status for hosted runners; nothing native to keep.
+    native: { provider: 'github', status: null, conclusion: null, failureReason: null },
+    hosted: true,
   };
 }

@@ -8,7 +8,7 @@ import { parsePipelineId, parseProjectId } from './native-ids.ts';
 import { fetchJobsOfRun } from './loaders.ts';
 import { toPipeline } from './normalize.ts';
 import type { ProjectDirectory } from './projects.ts';
-import { listRunnerSource, type RunnerSource } from './runners.ts';
+import type { RunnerDirectory } from './runners.ts';
 import type { RunPayload } from './upstream-types.ts';
 
 /**
@@ -45,7 +45,7 @@ export class Poller {
       readonly backend: string;
       readonly client: GithubClient;
       readonly projects: ProjectDirectory;
-      readonly runnerSources: readonly RunnerSource[];
+      readonly runners: RunnerDirectory;
       readonly now: () => Date;
       readonly log?: { warn(o: object, m?: string): void };
     },
@@ -75,17 +75,13 @@ export class Poller {
     const stragglers = [...this.seen].filter(([id, s]) => !s.terminal && !listed.has(id)).map(([id]) => id);
     await Promise.all(stragglers.map((id) => attempt(() => this.pollRun(id, entities))));
 
-    const observedAtMs = this.deps.now().getTime();
-    await Promise.all(
-      this.deps.runnerSources.map((source) =>
-        attempt(async () => {
-          const listing = await listRunnerSource(this.deps.client, this.deps.backend, source, observedAtMs);
-          // Always report: the core drops unchanged runners, and an observation it
-          // once found older than a job-derived state must be able to win next time.
-          entities.push(...listing.runners);
-        }),
-      ),
-    );
+    // One attempt per runner source. Always report: the core drops unchanged runners, and an
+    // observation it once found older than a job-derived state must be able to win next time.
+    for (const listing of await this.deps.runners.listAll()) {
+      attempts++;
+      if (listing.status === 'fulfilled') entities.push(...listing.value.runners);
+      else errors.push(listing.reason);
+    }
 
     this.prune();
     if (attempts > 0 && errors.length === attempts) throw errors[0];

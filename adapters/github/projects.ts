@@ -2,7 +2,7 @@ import type { EntityModel, ProjectModel } from '../../src/model.ts';
 import type { GithubClient } from './client.ts';
 import { isNotFound } from './errors.ts';
 import { asRecord } from './fields.ts';
-import { formatProjectId, parseProjectId } from './native-ids.ts';
+import { formatProjectId, parseHostedRunnerId, parseProjectId, projectIdOf } from './native-ids.ts';
 import { toProject } from './normalize.ts';
 import type { RepoPayload } from './upstream-types.ts';
 
@@ -38,7 +38,7 @@ export class ProjectDirectory {
     return this.repositories.some((r) => formatProjectId(r) === id) || this.organizations.some((o) => o.toLowerCase() === ref.owner);
   }
 
-  /** Whether an entity's repository is covered (runners come only from configured runner sources). */
+  /** Whether an entity's repository is covered. */
   owns(entity: EntityModel): boolean {
     switch (entity.type) {
       case 'Project':
@@ -46,8 +46,11 @@ export class ProjectDirectory {
       case 'Pipeline':
       case 'Job':
         return this.covers(entity.projectNativeId);
-      case 'Runner':
-        return true;
+      case 'Runner': {
+        // A GitHub-hosted runner belongs to its job's repository; the others come from configured runner sources.
+        const job = parseHostedRunnerId(entity.nativeId);
+        return job ? this.covers(projectIdOf(job)) : true;
+      }
     }
   }
 

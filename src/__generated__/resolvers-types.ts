@@ -406,13 +406,19 @@ export type QueryRunnersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** A GitHub self-hosted runner, GitLab runner or Jenkins agent. */
+/** A GitHub self-hosted or GitHub-hosted runner, GitLab runner or Jenkins agent. */
 export type Runner = Node & {
   readonly __typename?: 'Runner';
   readonly backend: Backend;
   /** The job it is running, when BUSY and known. */
   readonly currentJob?: Maybe<Job>;
   readonly ephemeral?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Provisioned by the provider for one job and discarded after it (GitHub-hosted).
+   * Such a runner is built from its job: it is a job's runner and loads by id, but
+   * no runner list or runnerUpdated event shows it. False for self-hosted runners.
+   */
+  readonly hosted: Scalars['Boolean']['output'];
   readonly id: Scalars['ID']['output'];
   readonly labels: ReadonlyArray<Scalars['String']['output']>;
   readonly name: Scalars['String']['output'];
@@ -908,6 +914,7 @@ export type RunnerResolvers<ContextType = GatewayContext, ParentType extends Res
   backend?: Resolver<ResolversTypes['Backend'], ParentType, ContextType>;
   currentJob?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
   ephemeral?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  hosted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   labels?: Resolver<ReadonlyArray<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

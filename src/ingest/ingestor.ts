@@ -116,10 +116,13 @@ export class Ingestor {
 
   private overlayRunner(job: JobModel, options: IngestOptions): number {
     if (!job.runnerNativeId) return 0;
-    if (this.registry.get(job.backend)?.adapter.capabilities.runnerStateFromJobs === false) return 0;
+    const adapter = this.registry.get(job.backend)?.adapter;
+    if (adapter?.capabilities.runnerStateFromJobs === false) return 0;
+    // A runner only its job describes (GitHub-hosted) has no state of its own to derive or fetch.
+    if (adapter?.runnerFromJob?.(job)) return 0;
     const runner = this.state.get('Runner', job.backend, job.runnerNativeId);
     if (!runner) {
-      // Unknown runner (e.g. GitHub-hosted, or not listed yet): learn it, then overlay.
+      // Unknown runner (not listed yet, or by no configured source): learn it, then overlay.
       void this.fetchRunnerThenOverlay(job, options);
       return 0;
     }

@@ -86,7 +86,9 @@ export const typeResolvers: Resolvers = {
     runner: async (j, _, ctx, info) => {
       if (!j.runnerNativeId) return null;
       const backend = backendOf(ctx, j.backend);
-      const runner = await loadRelated(backend, () => ctx.loaders(backend).runner.load(j.runnerNativeId!), info);
+      // A runner only its job describes (GitHub-hosted) needs no lookup: no listing holds it.
+      const runner = backend.adapter.runnerFromJob?.(j)
+        ?? await loadRelated(backend, () => ctx.loaders(backend).runner.load(j.runnerNativeId!), info);
       return runner && ctx.identity.scope.allowsEntity(runner) ? runner : null;
     },
     duration: (j, _, ctx) => secondsBetween(j.startedAt, j.finishedAt, ctx.now(), !isTerminal(j.status)),
@@ -97,6 +99,7 @@ export const typeResolvers: Resolvers = {
   },
   Runner: {
     id: (r) => entityGlobalId(r),
+    hosted: (r) => r.hosted === true,
     backend: (r, _, ctx) => backendOf(ctx, r.backend),
     currentJob: async (r, _, ctx, info) => {
       if (!r.currentJobNativeId || r.state !== 'BUSY') return null;

@@ -5,13 +5,13 @@ const NESTED = `{
   pipelines(first: 20) {
     nodes {
       id status project { fullName }
-      jobs { nodes { name status runner { name state } } }
+      jobs { nodes { name status runner { name state hosted } } }
     }
   }
 }`;
 
 interface Nested {
-  pipelines: { nodes: { id: string; project: { fullName: string }; jobs: { nodes: { runner: { name: string } | null }[] } }[] };
+  pipelines: { nodes: { id: string; project: { fullName: string }; jobs: { nodes: { runner: { name: string; hosted: boolean } | null }[] } }[] };
 }
 
 /** Upstream REST calls the simulator saw, grouped by route shape. */
@@ -41,8 +41,11 @@ describe('upstream economy of a nested query', () => {
     const pipelines = cold.data!.pipelines.nodes;
     expect(pipelines).toHaveLength(20);
     expect(new Set(pipelines.map((p) => p.project.fullName)).size).toBe(3);
-    const runnersSeen = pipelines.flatMap((p) => p.jobs.nodes.map((j) => j.runner?.name)).filter(Boolean);
+    const runnersSeen = pipelines.flatMap((p) => p.jobs.nodes.map((j) => j.runner)).filter((r) => r !== null);
     expect(runnersSeen.length).toBeGreaterThan(20);
+    // The history runs lint/audit on GitHub-hosted runners, which no runner listing holds.
+    expect(runnersSeen.filter((r) => r.hosted).length).toBeGreaterThan(5);
+    expect(runnersSeen.filter((r) => !r.hosted).length).toBeGreaterThan(5);
     const coldCalls = stack.sim.requests.length;
     // Documented bound (README "Upstream economy"): org repo listing (1) + one runs page per
     // repository (3) + one jobs page per pipeline (20) + one runner list per scope (1).

@@ -21,6 +21,9 @@ interface FakeState {
 }
 let state: FakeState;
 const requests: string[] = [];
+const START_MS = Date.parse('2030-01-01T00:00:00Z');
+/** The adapter's clock; tests move it forward. */
+let clockMs = START_MS;
 
 const repo = (full: string): Json => ({ full_name: full, name: full.split('/')[1], html_url: `https://github.com/${full}`, default_branch: 'main', updated_at: '2024-01-01T00:00:00Z' });
 const run = (full: string, id: number, status: string, conclusion: string | null, created: string, branch = 'main'): Json => ({
@@ -82,6 +85,7 @@ const upstream = useFakeUpstream((req, res) => {
 
 beforeEach(() => {
   requests.length = 0;
+  clockMs = START_MS;
   state = {
     orgRepos: { 'octo-org': [repo('octo-org/api'), repo('octo-org/web')] },
     repos: { 'solo/tool': repo('solo/tool'), 'octo-org/api': repo('octo-org/api') },
@@ -123,7 +127,7 @@ function makeAdapter(overrides: Json = {}, env: Record<string, string> = { GH_TO
     name: 'gh',
     log,
     health: { success: noop, failure: noop, rateLimit: noop },
-    now: () => new Date('2030-01-01T00:00:00Z'),
+    now: () => new Date(clockMs),
     secret: (ref: SecretRef | undefined) => (!ref ? undefined : 'value' in ref ? ref.value : env[ref.env]),
   };
   return githubAdapter.create(config, ctx) as GithubAdapter;
@@ -159,6 +163,53 @@ describe('github adapter', () => {
       '7:BUSY:ORGANIZATION', '8:IDLE:ORGANIZATION', '9:IDLE:ORGANIZATION', '50:IDLE:REPOSITORY', null, null,
     ]);
     expect(requests).toEqual(['GET /orgs/octo-org/actions/runners?per_page=100&page=1', 'GET /repos/solo/tool/actions/runners?per_page=100&page=1']);
+  });
+
+  it('batch.runners: ids no listing holds cost one listing per TTL; a runner registered later is found after it', async () => {
+    const a = makeAdapter();
+    const listings = () => requests.filter((r) => r.includes('/actions/runners')).length;
+    expect(await a.batch.runners(['12345'])).toEqual([null]);
+    expect(listings()).toBe(2); // org + repo source, once
+    for (let i = 0; i < 10; i++) {
+      clockMs += 5_000; // 50 s in all: within the 60 s TTL
+      expect(await a.batch.runners(['12345', '777'])).toEqual([null, null]);
+    }
+    expect(listings()).toBe(2);
+    // A listed id still lists (its state must be current), and that listing renews the window.
+    expect((await a.batch.runners(['8', '12345'])).map((r) => (r && !(r instanceof Error) ? r.nativeId : r))).toEqual(['8', null]);
+    expect(listings()).toBe(4);
+    state.orgRunners['octo-org']!.push(runner(12345, true)); // registered now
+    clockMs += 59_000;
+    expect(await a.batch.runners(['12345'])).toEqual([null]);
+    expect(listings()).toBe(4);
+    clockMs += 1_000; // the TTL has passed: list again, and find it
+    expect(await a.batch.runners(['12345'])).toMatchObject([{ nativeId: '12345', state: 'BUSY' }]);
+    expect(listings()).toBe(6);
+  });
+
+  it('batch.runners: a failed source caches no miss', async () => {
+    state.repoRunners = {};
+    const a = makeAdapter();
+    expect((await a.batch.runners(['12345']))[0]).toBeInstanceOf(Error);
+    expect((await a.batch.runners(['12345']))[0]).toBeInstanceOf(Error);
+    expect(requests.filter((r) => r.includes('/actions/runners'))).toHaveLength(4);
+  });
+
+  it('a GitHub-hosted runner: built from its job, loaded by id through the job, never from a listing', async () => {
+    const hosted = { ...job('octo-org/api', 1033, 103, 'in_progress', 1000018028), runner_name: 'GitHub Actions 1000018028', runner_group_id: 0, runner_group_name: 'GitHub Actions', labels: ['ubuntu-latest'] };
+    state.jobs['103']!.push(hosted);
+    const a = makeAdapter();
+    const [jobs] = await a.batch.jobsOfPipelines(['octo-org/api/runs/103']);
+    const j = (jobs as JobModel[]).find((x) => x.nativeId === 'octo-org/api/jobs/1033')!;
+    expect(j.runnerNativeId).toBe('octo-org/api/jobs/1033/runner');
+    expect(a.runnerFromJob?.(j)).toMatchObject({ nativeId: j.runnerNativeId, name: 'GitHub Actions 1000018028', state: 'BUSY', hosted: true });
+    expect(a.runnerFromJob?.((jobs as JobModel[]).find((x) => x.nativeId === 'octo-org/api/jobs/1031')!)).toBeNull();
+    requests.length = 0;
+    const [byId, outside] = await a.batch.runners([j.runnerNativeId!, 'stranger/repo/jobs/1/runner']);
+    expect(byId).toEqual(a.runnerFromJob?.(j));
+    expect(outside).toBeNull();
+    expect(a.owns(byId as EntityModel)).toBe(true);
+    expect(requests).toEqual(['GET /repos/octo-org/api/actions/jobs/1033']);
   });
 
   it('batch.runners: an id missing while a source failed gets the error', async () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CI_STATUSES, compareRevisions, RUNNER_STATES, type EntityModel, type JobModel, type PipelineModel } from '../../src/model.ts';
 import { GithubPayloadError } from '../../adapters/github/fields.ts';
-import { toJob, toPipeline, toProject, toRunner } from '../../adapters/github/normalize.ts';
+import { hostedRunnerOf, toJob, toPipeline, toProject, toRunner } from '../../adapters/github/normalize.ts';
 import { mapJobStatus, mapRunStatus } from '../../adapters/github/status-map.ts';
 import type { JobPayload, RunnerPayload, RunPayload } from '../../adapters/github/upstream-types.ts';
 import { normalizeEvent } from '../../adapters/github/webhooks.ts';
@@ -78,8 +78,13 @@ describe('webhook examples (@octokit/webhooks-examples)', () => {
       // GitHub pre-fills started_at (= created_at) and examples carry junk runner ids.
       expect(j.startedAt).toBeNull();
       expect(j.runnerNativeId).toBeNull();
+    } else if (job.runner_group_name === 'GitHub Actions') {
+      // GitHub-hosted (group "GitHub Actions", id 2 in these older examples): named by the job, built from it.
+      expect(j.runnerNativeId).toBe(`${j.nativeId}/runner`);
+      expect(hostedRunnerOf(j)).toMatchObject({ nativeId: j.runnerNativeId, name: job.runner_name, labels: job.labels, hosted: true, scope: 'INSTANCE' });
     } else if (job.runner_id != null) {
       expect(j.runnerNativeId).toBe(String(job.runner_id));
+      expect(hostedRunnerOf(j)).toBeNull();
     }
   });
 
@@ -147,6 +152,26 @@ describe('REST examples (@octokit/openapi components.examples)', () => {
     expect(j.steps).toHaveLength(10);
     // Step times carry a -08:00 offset upstream; we normalize to UTC.
     expect(j.steps[0]).toMatchObject({ number: 1, name: 'Set up job', status: 'SUCCESS', startedAt: '2020-01-20T17:42:40.000Z' });
+  });
+
+  it('job on a GitHub-hosted runner (github.com today: group id 0) → a runner built from the job', () => {
+    // The runner fields as github.com sends them for a hosted job (REST and workflow_job alike).
+    const hosted = { runner_id: 1000018028, runner_name: 'GitHub Actions 1000018028', runner_group_id: 0, runner_group_name: 'GitHub Actions' };
+    const base = { ...rest('job'), ...hosted, labels: ['ubuntu-latest'] };
+    const running = toJob('gh', { ...base, status: 'in_progress', conclusion: null, completed_at: null } as unknown as JobPayload);
+    const done = toJob('gh', base as unknown as JobPayload);
+    expect(running.runnerNativeId).toBe('octo-org/octo-repo/jobs/399444496/runner');
+    expect(done.runnerNativeId).toBe(running.runnerNativeId);
+    expect(hostedRunnerOf(running)).toMatchObject({
+      nativeId: running.runnerNativeId, name: 'GitHub Actions 1000018028', labels: ['ubuntu-latest'], os: 'Linux',
+      state: 'BUSY', currentJobNativeId: running.nativeId, hosted: true, ephemeral: true, scope: 'INSTANCE',
+    });
+    // The VM is discarded after its one job.
+    expect(hostedRunnerOf(done)).toMatchObject({ state: 'OFFLINE', currentJobNativeId: null });
+    expect(compareRevisions(hostedRunnerOf(done)!.revision, hostedRunnerOf(running)!.revision)).toBeGreaterThan(0);
+    // Group id 0 alone is enough; a self-hosted group is not.
+    expect(toJob('gh', { ...base, runner_group_name: null } as unknown as JobPayload).runnerNativeId).toBe(running.runnerNativeId);
+    expect(toJob('gh', { ...base, runner_group_id: 1, runner_group_name: 'Default' } as unknown as JobPayload).runnerNativeId).toBe('1000018028');
   });
 
   it('runner', () => {

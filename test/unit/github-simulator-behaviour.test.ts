@@ -95,6 +95,29 @@ describe('scheduling', () => {
     expect(sim.world.runs().map((r) => [r.status, r.conclusion])).toEqual([['completed', 'success'], ['completed', 'success']]);
   });
 
+  it('runs ubuntu-latest jobs on GitHub-hosted runners that no runner listing holds, in REST and webhooks alike', async () => {
+    const rx = await receiver();
+    const sim = await boot({ history: 0, webhook: { url: rx.url, secret: 's' } });
+    // Every self-hosted runner is busy elsewhere or offline: hosted capacity does not wait for them.
+    const { jobIds } = await sim.triggerRun({ repo: 'api', jobs: [{ name: 'lint', labels: ['ubuntu-latest'] }, { name: 'win', labels: ['windows-latest'] }] });
+    expect(await sim.step()).toBe(true);
+    expect(await sim.step()).toBe(true);
+    const rest = async (id: number) => (await (await get(sim, `/repos/octo-org/api/actions/jobs/${id}`)).json()) as Record<string, unknown>;
+    const [lint, win] = [await rest(jobIds[0]!), await rest(jobIds[1]!)];
+    for (const j of [lint, win]) {
+      expect(j).toMatchObject({ status: 'in_progress', runner_group_id: 0, runner_group_name: 'GitHub Actions' });
+      expect(j.runner_id).toBeGreaterThan(1_000_000_000);
+      expect(j.runner_name).toBe(`GitHub Actions ${String(j.runner_id)}`);
+    }
+    expect(lint.runner_id).not.toBe(win.runner_id); // a fresh VM per job
+    const hook = rx.received.map((r) => JSON.parse(r.body) as { action: string; workflow_job?: Record<string, unknown> })
+      .find((b) => b.action === 'in_progress' && b.workflow_job?.id === jobIds[0]);
+    expect(hook?.workflow_job).toMatchObject({ runner_id: lint.runner_id, runner_name: lint.runner_name, runner_group_id: 0, runner_group_name: 'GitHub Actions' });
+    const listed = (await (await get(sim, '/orgs/octo-org/actions/runners')).json()) as { runners: { name: string }[] };
+    expect(listed.runners.map((r) => r.name)).not.toContain(lint.runner_name);
+    expect(sim.world.runners().every((r) => r.jobId === null)).toBe(true);
+  });
+
   it('derives run conclusions from job outcomes and marks later steps skipped after a failure', async () => {
     const sim = await boot({ now: () => FIXED_NOW, history: 0 });
     const fail = await sim.triggerRun({ repo: 'api', jobs: [{ name: 'ok' }, { name: 'bad', outcome: 'failure', steps: ['A', 'B'] }] });

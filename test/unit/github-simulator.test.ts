@@ -168,6 +168,7 @@ describe('github simulator faithfulness', () => {
         { name: 'test', labels: ['self-hosted', 'linux', 'x64'], outcome: 'failure', steps: ['Checkout', 'Install', 'Test'] },
         { name: 'gpu', labels: ['gpu'], outcome: 'cancelled' },
         { name: 'docs', outcome: 'skipped' },
+        { name: 'format', labels: ['ubuntu-latest'], outcome: 'failure' }, // GitHub-hosted
       ],
     });
     await sim.triggerRun({ repo: 'web', workflow: 'Deploy', jobs: [{ name: 'deploy', labels: ['self-hosted'] }] });

@@ -1,6 +1,6 @@
 /**
  * Realistic traffic for demo mode: random runs on push / pull_request /
- * schedule, jobs that wait for busy runners, mostly-green outcomes with the
+ * schedule, jobs that wait for busy self-hosted runners or run on GitHub-hosted ones, mostly-green outcomes with the
  * odd failure or cancellation, and runners that occasionally drop off and
  * come back. One transition per tick so a viewer can follow along.
  */
@@ -12,6 +12,8 @@ const LINUX = ['self-hosted', 'Linux'];
 const LINUX_X64 = ['self-hosted', 'Linux', 'X64'];
 const LINUX_ARM = ['self-hosted', 'Linux', 'ARM64'];
 const MACOS = ['self-hosted', 'macOS'];
+/** Runs on a GitHub-hosted VM (runner_group_name "GitHub Actions"), listed by no runner endpoint. */
+const HOSTED = ['ubuntu-latest'];
 
 function outcome(random: Random): JobOutcome {
   const x = random.next();
@@ -24,7 +26,7 @@ export function randomRunSpec(random: Random, repo: string, opts: { allowMacos?:
   if (kind < 0.7) {
     const event = random.chance(0.5) ? 'push' : 'pull_request';
     const jobs: JobSpec[] = [
-      { name: 'lint', labels: LINUX, outcome: outcome(random), steps: ['Run actions/checkout@v4', 'Run actions/setup-node@v4', 'Run npm ci', 'Run npm run lint'] },
+      { name: 'lint', labels: HOSTED, outcome: outcome(random), steps: ['Run actions/checkout@v4', 'Run actions/setup-node@v4', 'Run npm ci', 'Run npm run lint'] },
       { name: 'test', labels: LINUX_X64, outcome: outcome(random), steps: ['Run actions/checkout@v4', 'Run actions/setup-node@v4', 'Run npm ci', 'Run npm test'] },
     ];
     if (random.chance(0.4)) {
@@ -52,7 +54,7 @@ export function randomRunSpec(random: Random, repo: string, opts: { allowMacos?:
     branch: 'main',
     jobs: [
       { name: 'integration', labels: LINUX_X64, outcome: outcome(random), steps: ['Run actions/checkout@v4', 'Run docker compose up -d', 'Run npm run test:integration'] },
-      { name: 'audit', labels: LINUX, outcome: outcome(random), steps: ['Run actions/checkout@v4', 'Run npm audit --audit-level=high'] },
+      { name: 'audit', labels: HOSTED, outcome: outcome(random), steps: ['Run actions/checkout@v4', 'Run npm audit --audit-level=high'] },
     ],
   };
 }

@@ -175,6 +175,27 @@ export const DEFAULT_RUNNERS: readonly RunnerSpec[] = [
   { name: 'macos-arm64-1', labels: ['self-hosted', 'macOS', 'ARM64'], scope: 'org', status: 'offline' },
 ];
 
+/**
+ * `runs-on` labels of GitHub-hosted runner images. A job whose labels are one
+ * of these runs on a fresh GitHub-hosted VM, not on a self-hosted runner.
+ */
+const HOSTED_IMAGE_LABELS = new Set([
+  'ubuntu-latest', 'ubuntu-24.04', 'ubuntu-22.04', 'ubuntu-24.04-arm', 'ubuntu-22.04-arm',
+  'windows-latest', 'windows-2025', 'windows-2022', 'macos-latest', 'macos-15', 'macos-14', 'macos-13',
+]);
+
+/**
+ * GitHub-hosted runners as jobs report them: a fresh VM per job, named
+ * `GitHub Actions <runner_id>`, in the runner group "GitHub Actions" with id 0
+ * (recorded REST and webhook payloads of github.com jobs). No runner listing
+ * (org or repository) ever contains them.
+ */
+export const HOSTED_RUNNER_GROUP = { id: 0, name: 'GitHub Actions' } as const;
+
+export function runsOnGithubHosted(labels: readonly string[]): boolean {
+  return labels.length === 1 && HOSTED_IMAGE_LABELS.has(labels[0]!.toLowerCase());
+}
+
 /** Labels GitHub adds itself (read-only); everything else is custom. */
 const READ_ONLY_LABELS = new Set(['self-hosted', 'linux', 'macos', 'windows', 'x64', 'arm64', 'arm']);
 
@@ -206,6 +227,8 @@ export class World {
   private nextJobId = 31_000_000_000;
   private nextCheckSuiteId = 29_000_000_000;
   private nextLabelId = 1;
+  /** GitHub-hosted runner ids are large and never reused (one VM per job). */
+  private nextHostedRunnerId = 1_000_000_000;
   private touch = 0;
   private readonly runNumbers = new Map<number, number>();
 
@@ -398,12 +421,19 @@ export class World {
     return job.labels.every((l) => have.has(l.toLowerCase()));
   }
 
-  /** Queued jobs that some idle online runner can take right now, oldest first. */
-  startable(): { job: SimJob; runner: SimRunner }[] {
-    const out: { job: SimJob; runner: SimRunner }[] = [];
+  /**
+   * Queued jobs that some idle online runner can take right now, oldest first.
+   * `runner: null` means a GitHub-hosted VM takes it (no capacity limit is modelled).
+   */
+  startable(): { job: SimJob; runner: SimRunner | null }[] {
+    const out: { job: SimJob; runner: SimRunner | null }[] = [];
     const claimed = new Set<number>();
     const queued = [...this.jobs.values()].filter((j) => j.status === 'queued').sort((a, b) => a.id - b.id);
     for (const job of queued) {
+      if (runsOnGithubHosted(job.labels)) {
+        out.push({ job, runner: null });
+        continue;
+      }
       const runner = this.runners.find((r) => !claimed.has(r.id) && this.canRun(r, job));
       if (runner) {
         claimed.add(runner.id);
@@ -420,8 +450,10 @@ export class World {
       .sort((a, b) => a.lastTouched - b.lastTouched || a.id - b.id);
   }
 
-  startJob(job: SimJob, runner: SimRunner): WorldEvent[] {
-    if (job.status !== 'queued' || !this.canRun(runner, job)) throw new Error(`job ${job.id} cannot start on ${runner.name}`);
+  /** Starts `job` on `runner`, or on a fresh GitHub-hosted VM when `runner` is null. */
+  startJob(job: SimJob, runner: SimRunner | null): WorldEvent[] {
+    const fits = runner ? this.canRun(runner, job) : runsOnGithubHosted(job.labels);
+    if (job.status !== 'queued' || !fits) throw new Error(`job ${job.id} cannot start on ${runner?.name ?? 'a GitHub-hosted runner'}`);
     const run = this.runs.get(job.runId);
     if (!run) throw new Error(`run ${job.runId} missing`);
     const ts = this.nowIso();
@@ -431,13 +463,21 @@ export class World {
       run.updatedAt = ts;
       events.push({ event: 'workflow_run', action: 'in_progress', runId: run.id });
     }
-    runner.jobId = job.id;
     job.status = 'in_progress';
     job.startedAt = ts;
-    job.runnerId = runner.id;
-    job.runnerName = runner.name;
-    job.runnerGroupId = runner.groupId;
-    job.runnerGroupName = runner.groupName;
+    if (runner) {
+      runner.jobId = job.id;
+      job.runnerId = runner.id;
+      job.runnerName = runner.name;
+      job.runnerGroupId = runner.groupId;
+      job.runnerGroupName = runner.groupName;
+    } else {
+      const id = (this.nextHostedRunnerId += this.random.int(1, 500));
+      job.runnerId = id;
+      job.runnerName = `GitHub Actions ${id}`;
+      job.runnerGroupId = HOSTED_RUNNER_GROUP.id;
+      job.runnerGroupName = HOSTED_RUNNER_GROUP.name;
+    }
     job.steps = job.plannedSteps.map((name, i) => ({
       name,
       number: i + 1,
