@@ -24,7 +24,7 @@ import { effectiveFailureReason, mapJobStatus, mapPipelineStatus, mapRunnerState
  *   never replace a same-second observation that could.
  * - Job `[phase, lastChangeSec]`: one job id moves forward only
  *   (created → manual/scheduled → waiting_for_resource → pending/preparing →
- *   running → canceling → finished); a retry is a NEW job id. `skipped` ranks
+ *   running → waiting_for_callback → canceling → finished); a retry is a NEW job id. `skipped` ranks
  *   with `created` because GitLab resets skipped jobs to created when an
  *   earlier job is retried (Ci::ResetSkippedJobsService).
  */
@@ -184,9 +184,10 @@ export function fromPipelineHook(backend: string, payload: unknown): { pipeline:
 
 // ---------------------------------------------------------------- jobs
 
+// `waiting_for_callback` follows `running` (the script ended, an external callback is due).
 const JOB_PHASE: Readonly<Record<string, number>> = {
-  created: 0, skipped: 0, manual: 1, scheduled: 1, waiting_for_resource: 2, waiting_for_callback: 2,
-  pending: 3, preparing: 3, running: 4, canceling: 5, success: 6, failed: 6, canceled: 6,
+  created: 0, skipped: 0, manual: 1, scheduled: 1, waiting_for_resource: 2,
+  pending: 3, preparing: 3, running: 4, waiting_for_callback: 4.5, canceling: 5, success: 6, failed: 6, canceled: 6,
 };
 
 function jobPhase(rawStatus: unknown, status: CiStatus): number {
@@ -217,8 +218,12 @@ interface JobFields {
 
 function jobModel(backend: string, f: JobFields): JobModel {
   const { status, waitReason } = mapJobStatus(f.status, f.failureReason, f.allowFailure);
-  const preStart = isPreStart(status);
-  const runnerId = preStart ? null : idString(f.runner?.id);
+  // A job that has started keeps its runner and start time through WAITING
+  // states it reaches after running (`waiting_for_callback`); only a job not
+  // yet started (queued, or waiting to start) has no runner.
+  const startedAt = isoTime(f.startedAt);
+  const notStarted = isPreStart(status) && (status !== 'WAITING' || startedAt === null);
+  const runnerId = notStarted ? null : idString(f.runner?.id);
   const createdAt = isoTime(f.createdAt);
   return {
     type: 'Job',
@@ -239,7 +244,7 @@ function jobModel(backend: string, f: JobFields): JobModel {
     branch: f.tag ? null : refOf(f.ref, f.tag).branch,
     createdAt,
     queuedAt: createdAt,
-    startedAt: preStart ? null : isoTime(f.startedAt),
+    startedAt: notStarted ? null : startedAt,
     finishedAt: isTerminal(status) ? isoTime(f.finishedAt) : null,
     steps: [],
   };

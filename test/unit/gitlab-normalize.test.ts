@@ -86,6 +86,22 @@ describe('GitLab normalizers on documented payloads', () => {
     expect(compareRevisions(running.revision, fromJobHook('gl', JOB_HOOK).revision)).toBeGreaterThan(0);
   });
 
+  it('should keep the runner of a started job that waits for a callback (Job Hook, waiting_for_callback)', () => {
+    const started = { build_started_at: '2021-02-23 02:42:00 UTC', build_started_at_iso: '2021-02-23T02:42:00Z' };
+    const running = fromJobHook('gl', { ...JOB_HOOK, ...started, build_status: 'running' });
+    const waiting = fromJobHook('gl', { ...JOB_HOOK, ...started, build_status: 'waiting_for_callback', build_duration: 12.5 });
+    expect(waiting).toMatchObject({
+      status: 'WAITING', waitReason: 'CALLBACK', runnerNativeId: '380987', runnerName: 'shared-runners-manager-6.gitlab.com',
+      startedAt: '2021-02-23T02:42:00.000Z', finishedAt: null,
+    });
+    // It follows `running`: the live state takes it over the running observation.
+    expect(compareRevisions(waiting.revision, running.revision)).toBeGreaterThan(0);
+    // A job that waits before it started (manual, resource) names no runner, even if the payload carries one.
+    for (const status of ['manual', 'waiting_for_resource', 'scheduled', 'pending']) {
+      expect(fromJobHook('gl', { ...JOB_HOOK, build_status: status }).runnerNativeId, status).toBeNull();
+    }
+  });
+
   it('should read a Pipeline Hook with its builds as jobs; passed with warnings → UNSTABLE', () => {
     const { pipeline, jobs } = fromPipelineHook('gl', PIPELINE_HOOK);
     expect(pipeline).toMatchObject({
