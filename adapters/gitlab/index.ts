@@ -46,7 +46,8 @@ function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
     name: ctx.name,
     provider: 'gitlab',
     url: config.url,
-    capabilities: { webhooks, polling: true, runners: runnerScopeOf(config) !== 'none', steps: false },
+    // Runners run several jobs at once (`concurrent`); the listing's job_execution_status says only active/idle.
+    capabilities: { webhooks, polling: true, runners: runnerScopeOf(config) !== 'none', steps: false, runnersRunSeveralJobs: true },
     stats: client.stats,
     batch: createBatchFunctions(loader),
     listProjects: () => projects.list(),
