@@ -198,7 +198,8 @@ export const DEFAULT_CHILD_JOBS: readonly JobSpec[] = [
 ];
 
 export const DEFAULT_RUNNERS: readonly RunnerSpec[] = [
-  { description: 'shared-runner-1', tags: ['docker', 'linux'], type: 'instance_type' },
+  // An autoscaling shared runner: several jobs at once.
+  { description: 'shared-runner-1', tags: ['docker', 'linux'], type: 'instance_type', concurrent: 4 },
   { description: 'shared-runner-2', tags: ['docker', 'linux'], type: 'instance_type' },
   { description: 'platform-arm64', tags: ['docker', 'linux', 'arm64'], type: 'group_type' },
   { description: 'backend-gpu', tags: ['docker', 'gpu'], type: 'project_type', online: false },
