@@ -422,6 +422,8 @@ export function toRunner(
     ephemeral: null,
     version: nonEmpty(detail.version ?? r.version),
     currentJobNativeId: state === 'BUSY' ? extra.currentJobNativeId ?? null : null,
-    native: { provider: 'gitlab', status: str(r.status), conclusion: str(r.job_execution_status), failureReason: null },
+    // job_execution_status is already `state` (BUSY/IDLE). Kept out of `native` so a listing
+    // that confirms what a job event told (BUSY with that job) is no change and no event.
+    native: { provider: 'gitlab', status: str(r.status), conclusion: null, failureReason: null },
   };
 }

@@ -77,6 +77,30 @@ describe('a GitLab runner running two known jobs at once', () => {
   });
 });
 
+describe('GitLab runner listings that confirm what Job Hooks said', () => {
+  let stack: GitlabStack;
+  beforeAll(async () => {
+    stack = await startGitlabStack({ sim: { history: 0, runners: RUNNERS } });
+    await stack.gateway.scheduler.pollNow('gl');
+  });
+  afterAll(() => stack.close());
+
+  it('should publish no runner event when a poll finds the runner as the job events left it', async () => {
+    const { done, seen } = watchRunners(stack.wsClient(), 'last-probe');
+    await waitFor(() => stack.gateway.subscriptionCount === 1, 5000, 'subscribed');
+    await stack.sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'solo', stage: 'test', tags: ['scale'] }] });
+    await stack.sim.step();
+    await stack.sim.step(); // solo starts: BUSY from its Job Hook
+    await stack.gateway.scheduler.pollNow('gl'); // the listing says active
+    await stack.sim.finishJob(jobId(stack, 'solo')); // IDLE from its Job Hook
+    await stack.gateway.scheduler.pollNow('gl'); // the listing says idle
+    await sentinel(stack, seen, 'frontend', 'last-probe');
+    await done;
+    expect(seen('autoscaler')).toEqual([['IDLE', 'BUSY', 'solo'], ['BUSY', 'IDLE', null]]);
+    await stack.sim.runUntilIdle();
+  });
+});
+
 describe('a busy autoscaling GitLab runner whose running job is outside the backend', () => {
   let stack: GitlabStack;
   beforeAll(async () => {
