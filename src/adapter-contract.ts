@@ -23,6 +23,12 @@ export interface Capabilities {
    * jobs at once (Jenkins executors), so a finished stage does not free an agent.
    */
   readonly runnerStateFromJobs?: boolean;
+  /**
+   * One runner may run several jobs at once (GitLab `concurrent`), and its
+   * listing says busy without naming the jobs. Then a job that ends never
+   * frees a runner busy with work no known job explains; its listing does.
+   */
+  readonly runnersRunSeveralJobs?: boolean;
 }
 
 /** Rate-limit and success/failure signals an adapter reports to the core. */

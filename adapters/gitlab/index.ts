@@ -1,6 +1,7 @@
 import { requireSecret } from '../../src/adapter-kit/require-secret.ts';
 import type { AdapterContext, AdapterFactory, BackendAdapter } from '../../src/adapter-contract.ts';
 import { GitlabClient } from './client.ts';
+import { CommitTitles } from './commit-titles.ts';
 import { gitlabConfigSchema, runnerScopeOf, type GitlabConfig } from './config.ts';
 import { createGitlabDemo } from './demo.ts';
 import { listPipelines } from './list.ts';
@@ -36,7 +37,8 @@ function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
   });
   const projects = new ProjectDirectory(client, ctx.name, config.projects, config.groups, ctx.now);
   const runners = new RunnerSet({ backend: ctx.name, client, scope: runnerScopeOf(config), groups: config.groups, projects, now: ctx.now });
-  const loader: LoaderDeps = { backend: ctx.name, client, projects, runners, bridges: config.bridges };
+  const titles = new CommitTitles();
+  const loader: LoaderDeps = { backend: ctx.name, client, projects, runners, bridges: config.bridges, titles };
   const poller = new Poller({ loader, client, projects, runners, now: ctx.now, log: ctx.log });
   const webhooks = webhookToken !== undefined;
 
@@ -44,11 +46,12 @@ function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
     name: ctx.name,
     provider: 'gitlab',
     url: config.url,
-    capabilities: { webhooks, polling: true, runners: runnerScopeOf(config) !== 'none', steps: false },
+    // Runners run several jobs at once (`concurrent`); the listing's job_execution_status says only active/idle.
+    capabilities: { webhooks, polling: true, runners: runnerScopeOf(config) !== 'none', steps: false, runnersRunSeveralJobs: true },
     stats: client.stats,
     batch: createBatchFunctions(loader),
     listProjects: () => projects.list(),
-    listPipelines: (query) => listPipelines({ backend: ctx.name, client, projects, log: ctx.log }, query),
+    listPipelines: (query) => listPipelines({ backend: ctx.name, client, projects, titles, log: ctx.log }, query),
     listRunners: () => runners.list(),
     owns: (entity) => projects.owns(entity),
     ...(webhooks
@@ -58,6 +61,7 @@ function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
             token: webhookToken,
             ...(signingToken !== undefined ? { signingToken } : {}),
             now: ctx.now,
+            titles,
             covers: (id, path) => projects.admit(id, path),
             onForeignProject: (info) => ctx.log.info(info, 'GitLab webhook for a project outside this backend ignored'),
           }),

@@ -2,7 +2,9 @@ import { listPagePlan, matchesPipelineQuery, newestPipelineFirst, singleUpstream
 import type { PipelineQuery } from '../../src/adapter-contract.ts';
 import type { CiStatus, PipelineModel } from '../../src/model.ts';
 import { seg, type GitlabClient, type Params } from './client.ts';
+import type { CommitTitles } from './commit-titles.ts';
 import { isNotFound } from './errors.ts';
+import { asRecord, str } from './fields.ts';
 import { parseProjectId } from './native-ids.ts';
 import { toPipeline } from './normalize.ts';
 import type { ProjectDirectory } from './projects.ts';
@@ -27,7 +29,7 @@ export function gitlabStatusFilter(statuses: readonly CiStatus[] | undefined): s
  * read says UNSTABLE (the live state keeps the more precise observation).
  */
 export async function listPipelines(
-  deps: { backend: string; client: GitlabClient; projects: ProjectDirectory; log?: { warn(o: object, m?: string): void } },
+  deps: { backend: string; client: GitlabClient; projects: ProjectDirectory; titles: CommitTitles; log?: { warn(o: object, m?: string): void } },
   query: PipelineQuery,
 ): Promise<PipelineModel[]> {
   const limit = Math.max(0, Math.floor(query.limit));
@@ -63,7 +65,7 @@ export async function listPipelines(
         }
         for (const raw of Array.isArray(res.data) ? res.data : []) {
           try {
-            const p = toPipeline(deps.backend, raw, projectId);
+            const p = toPipeline(deps.backend, raw, projectId, deps.titles.of(str(asRecord(raw)?.sha)));
             if (matchesPipelineQuery(p, query)) found.push(p);
           } catch {
             // unaddressable entry

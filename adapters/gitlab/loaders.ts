@@ -3,8 +3,9 @@ import { nullOn404 } from '../../src/adapter-kit/upstream-errors.ts';
 import type { BatchFunctions } from '../../src/adapter-contract.ts';
 import type { JobModel, PipelineModel } from '../../src/model.ts';
 import { seg, type GitlabClient } from './client.ts';
+import type { CommitTitles } from './commit-titles.ts';
 import { isNotFound } from './errors.ts';
-import { asRecord, idString, loose, parseTimeMs } from './fields.ts';
+import { asRecord, idString, loose, parseTimeMs, str } from './fields.ts';
 import { parseJobId, parsePipelineId } from './native-ids.ts';
 import { toJob, toPipeline } from './normalize.ts';
 import type { ProjectDirectory } from './projects.ts';
@@ -33,6 +34,8 @@ export interface LoaderDeps {
   readonly projects: ProjectDirectory;
   readonly runners: RunnerSet;
   readonly bridges: boolean;
+  /** Commit titles learnt from jobs and hooks: the display name of unnamed REST pipelines. */
+  readonly titles: CommitTitles;
 }
 
 export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
@@ -45,7 +48,7 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
         const ref = parsePipelineId(id);
         if (!ref || !(await deps.projects.includes(ref.projectId))) return null;
         const res = await nullOn404(client.get<unknown>(`/projects/${seg(ref.projectId)}/pipelines/${seg(ref.pipelineId)}`));
-        return res ? toPipeline(backend, res.data, ref.projectId) : null;
+        return res ? toPipeline(backend, res.data, ref.projectId, deps.titles.of(str(asRecord(res.data)?.sha))) : null;
       }),
 
     jobs: (ids) =>
@@ -53,7 +56,9 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
         const ref = parseJobId(id);
         if (!ref || !(await deps.projects.includes(ref.projectId))) return null;
         const res = await nullOn404(client.get<unknown>(`/projects/${seg(ref.projectId)}/jobs/${seg(ref.jobId)}`));
-        return res ? toJob(backend, res.data, ref.projectId) : null;
+        if (!res) return null;
+        deps.titles.learnFromJob(res.data);
+        return toJob(backend, res.data, ref.projectId);
       }),
 
     jobsOfPipelines: (ids) => loadJobsOfPipelines(deps, ids),
@@ -73,11 +78,12 @@ export function latestAttempts(jobs: readonly JobModel[]): JobModel[] {
   return [...byName.values()].sort((a, b) => idOf(a) - idOf(b));
 }
 
-function toJobs(backend: string, items: readonly unknown[], projectId: string): JobModel[] {
+function toJobs(deps: LoaderDeps, items: readonly unknown[], projectId: string): JobModel[] {
   const out: JobModel[] = [];
   for (const raw of items) {
+    deps.titles.learnFromJob(raw);
     try {
-      out.push(toJob(backend, raw, projectId));
+      out.push(toJob(deps.backend, raw, projectId));
     } catch {
       // A job without an id cannot be addressed; skip it.
     }
@@ -127,7 +133,7 @@ export async function loadJobsOfPipelines(deps: LoaderDeps, ids: readonly string
           }
           try {
             const bridges = await deps.client.getAllPages<unknown>(`/projects/${seg(projectId)}/pipelines/${seg(pipelineId)}/bridges`, {}, 5);
-            results.set(key, [...jobs, ...latestAttempts(toJobs(deps.backend, bridges, projectId))]);
+            results.set(key, [...jobs, ...latestAttempts(toJobs(deps, bridges, projectId))]);
           } catch (error) {
             results.set(key, isNotFound(error) ? jobs : asError(error));
           }
@@ -142,7 +148,7 @@ export async function loadJobsOfPipelines(deps: LoaderDeps, ids: readonly string
 async function perPipelineJobs(deps: LoaderDeps, projectId: string, pipelineId: string): Promise<JobModel[]> {
   try {
     const items = await deps.client.getAllPages<unknown>(`/projects/${seg(projectId)}/pipelines/${seg(pipelineId)}/jobs`, {}, 10);
-    return latestAttempts(toJobs(deps.backend, items, projectId));
+    return latestAttempts(toJobs(deps, items, projectId));
   } catch (error) {
     if (isNotFound(error)) return [];
     throw error;
@@ -193,7 +199,7 @@ async function projectJobsKeyset(deps: LoaderDeps, projectId: string, pipelineId
   const out = new Map<string, JobModel[] | Error>();
   await Promise.all(
     pipelineIds.map(async (p) => {
-      if (exhausted || covered(p)) out.set(p, latestAttempts(toJobs(deps.backend, raw.get(p)!, projectId)));
+      if (exhausted || covered(p)) out.set(p, latestAttempts(toJobs(deps, raw.get(p)!, projectId)));
       else out.set(p, await perPipelineJobs(deps, projectId, p).catch(asError));
     }),
   );

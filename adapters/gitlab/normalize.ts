@@ -5,6 +5,7 @@ import { isTerminal } from '../../src/model.ts';
 import {
   asRecord, bool, GitlabPayloadError, idString, int, isoTime, loose, nonEmpty, parseTimeMs, str, stringArray, timeSec, type Loose,
 } from './fields.ts';
+import { commitTitleOf } from './commit-titles.ts';
 import { formatJobId, formatPipelineId, formatProjectId, formatRunnerId } from './native-ids.ts';
 import { effectiveFailureReason, mapJobStatus, mapPipelineStatus, mapRunnerState, runnerPaused } from './status-map.ts';
 
@@ -24,7 +25,7 @@ import { effectiveFailureReason, mapJobStatus, mapPipelineStatus, mapRunnerState
  *   never replace a same-second observation that could.
  * - Job `[phase, lastChangeSec]`: one job id moves forward only
  *   (created → manual/scheduled → waiting_for_resource → pending/preparing →
- *   running → canceling → finished); a retry is a NEW job id. `skipped` ranks
+ *   running → waiting_for_callback → canceling → finished); a retry is a NEW job id. `skipped` ranks
  *   with `created` because GitLab resets skipped jobs to created when an
  *   earlier job is retried (Ci::ResetSkippedJobsService).
  */
@@ -94,6 +95,28 @@ interface PipelineFields {
   readonly url: string | null;
   readonly actor: ActorModel | null;
   readonly updatedAt: string | null;
+  /** The commit's title when known (hooks carry it; REST pipelines do not). */
+  readonly commitTitle: string | null;
+}
+
+/**
+ * What GitLab shows for a pipeline: its `name` (workflow:name), else the
+ * commit title, else the ref. GitLab pipelines without workflow:name have
+ * `name: null`.
+ */
+function displayName(p: Loose, commitTitle: string | null): string | null {
+  return nonEmpty(p.name) ?? commitTitle ?? nonEmpty(p.ref);
+}
+
+/**
+ * GitLab has no separate conclusion: a finished pipeline's is its
+ * `detailed_status.group` (`success-with-warnings` for "passed with
+ * warnings", else the status), one vocabulary for REST and hooks (whose
+ * `detailed_status` is the label text). Not finished: null.
+ */
+function pipelineConclusion(status: CiStatus, nativeStatus: string | null): string | null {
+  if (!isTerminal(status)) return null;
+  return status === 'UNSTABLE' ? 'success-with-warnings' : nativeStatus;
 }
 
 function pipelineModel(backend: string, f: PipelineFields): PipelineModel {
@@ -108,10 +131,10 @@ function pipelineModel(backend: string, f: PipelineFields): PipelineModel {
     revision: [f.lastChangeSec, pipelinePhase(status), f.detailKnown ? 1 : 0],
     projectNativeId: formatProjectId(f.projectId),
     number: int(p.iid),
-    name: nonEmpty(p.name),
+    name: displayName(p, f.commitTitle),
     status,
     waitReason,
-    native: { provider: 'gitlab', status: str(f.status), conclusion: typeof f.detailed === 'string' ? f.detailed : str(asRecord(f.detailed)?.group), failureReason: null },
+    native: { provider: 'gitlab', status: str(f.status), conclusion: pipelineConclusion(status, str(f.status)), failureReason: null },
     attempt: 1,
     url: f.url,
     branch,
@@ -127,8 +150,11 @@ function pipelineModel(backend: string, f: PipelineFields): PipelineModel {
   };
 }
 
-/** REST pipeline: a list item (no detailed_status) or the single-pipeline object. */
-export function toPipeline(backend: string, pipeline: unknown, projectIdHint?: string | null): PipelineModel {
+/**
+ * REST pipeline: a list item (no detailed_status) or the single-pipeline
+ * object. Neither carries the commit title: pass it when known (CommitTitles).
+ */
+export function toPipeline(backend: string, pipeline: unknown, projectIdHint?: string | null, commitTitle: string | null = null): PipelineModel {
   const p = loose(pipeline);
   const id = idString(p.id);
   if (!id) throw new GitlabPayloadError('pipeline', 'id');
@@ -144,6 +170,7 @@ export function toPipeline(backend: string, pipeline: unknown, projectIdHint?: s
     url: str(p.web_url),
     actor: toActor(p.user),
     updatedAt: isoTime(p.updated_at),
+    commitTitle,
   });
 }
 
@@ -170,6 +197,7 @@ export function fromPipelineHook(backend: string, payload: unknown): { pipeline:
     url: str(attrs.url),
     actor: user && nonEmpty(user.username) ? { login: nonEmpty(user.username)!, url: null, avatarUrl: str(user.avatar_url) } : null,
     updatedAt: null,
+    commitTitle: commitTitleOf(body.commit),
   });
   const jobs: JobModel[] = [];
   for (const b of builds) {
@@ -184,9 +212,10 @@ export function fromPipelineHook(backend: string, payload: unknown): { pipeline:
 
 // ---------------------------------------------------------------- jobs
 
+// `waiting_for_callback` follows `running` (the script ended, an external callback is due).
 const JOB_PHASE: Readonly<Record<string, number>> = {
-  created: 0, skipped: 0, manual: 1, scheduled: 1, waiting_for_resource: 2, waiting_for_callback: 2,
-  pending: 3, preparing: 3, running: 4, canceling: 5, success: 6, failed: 6, canceled: 6,
+  created: 0, skipped: 0, manual: 1, scheduled: 1, waiting_for_resource: 2,
+  pending: 3, preparing: 3, running: 4, waiting_for_callback: 4.5, canceling: 5, success: 6, failed: 6, canceled: 6,
 };
 
 function jobPhase(rawStatus: unknown, status: CiStatus): number {
@@ -217,8 +246,12 @@ interface JobFields {
 
 function jobModel(backend: string, f: JobFields): JobModel {
   const { status, waitReason } = mapJobStatus(f.status, f.failureReason, f.allowFailure);
-  const preStart = isPreStart(status);
-  const runnerId = preStart ? null : idString(f.runner?.id);
+  // A job that has started keeps its runner and start time through WAITING
+  // states it reaches after running (`waiting_for_callback`); only a job not
+  // yet started (queued, or waiting to start) has no runner.
+  const startedAt = isoTime(f.startedAt);
+  const notStarted = isPreStart(status) && (status !== 'WAITING' || startedAt === null);
+  const runnerId = notStarted ? null : idString(f.runner?.id);
   const createdAt = isoTime(f.createdAt);
   return {
     type: 'Job',
@@ -239,7 +272,7 @@ function jobModel(backend: string, f: JobFields): JobModel {
     branch: f.tag ? null : refOf(f.ref, f.tag).branch,
     createdAt,
     queuedAt: createdAt,
-    startedAt: preStart ? null : isoTime(f.startedAt),
+    startedAt: notStarted ? null : startedAt,
     finishedAt: isTerminal(status) ? isoTime(f.finishedAt) : null,
     steps: [],
   };
@@ -389,6 +422,8 @@ export function toRunner(
     ephemeral: null,
     version: nonEmpty(detail.version ?? r.version),
     currentJobNativeId: state === 'BUSY' ? extra.currentJobNativeId ?? null : null,
-    native: { provider: 'gitlab', status: str(r.status), conclusion: str(r.job_execution_status), failureReason: null },
+    // job_execution_status is already `state` (BUSY/IDLE). Kept out of `native` so a listing
+    // that confirms what a job event told (BUSY with that job) is no change and no event.
+    native: { provider: 'gitlab', status: str(r.status), conclusion: null, failureReason: null },
   };
 }

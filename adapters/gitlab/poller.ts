@@ -29,6 +29,12 @@ interface Seen {
   readonly jobs: string | null;
 }
 
+/** A changed pipeline as read, and its REST object (named once its jobs are read). */
+interface Observed {
+  readonly model: PipelineModel;
+  readonly raw: unknown;
+}
+
 function fingerprint(jobs: readonly JobModel[]): string {
   return jobs.map((j) => `${j.nativeId}@${j.revision.join('.')}:${j.status}`).join('|');
 }
@@ -64,16 +70,15 @@ export class Poller {
       }
     };
 
-    const changed: PipelineModel[] = [];
+    const changed: Observed[] = [];
     let projectIds: string[] = [];
     await attempt(async () => {
       projectIds = await this.deps.projects.ids();
     });
     await Promise.all(projectIds.map((id) => attempt(() => this.pollProject(id, changed))));
-    entities.push(...changed);
 
     // Jobs of pipelines that changed or are still running, batched per project.
-    const toRead = new Set(changed.map((p) => p.nativeId));
+    const toRead = new Set(changed.map((c) => c.model.nativeId));
     for (const [id, s] of this.seen) if (!s.terminal) toRead.add(id);
     if (toRead.size > 0) {
       await attempt(async () => {
@@ -90,6 +95,9 @@ export class Poller {
       });
     }
 
+    // Pipelines after their jobs: the jobs taught their commit titles (REST pipelines lack them).
+    for (const c of changed) entities.push(this.named(c));
+
     await attempt(async () => {
       entities.push(...(await this.deps.runners.list()));
     });
@@ -101,7 +109,13 @@ export class Poller {
     return after > 0 ? { entities, nextPollAfterMs: after } : { entities };
   }
 
-  private async pollProject(projectId: string, out: PipelineModel[]): Promise<void> {
+  /** The pipeline with its display name from the commit title, now that its jobs were read. */
+  private named(c: Observed): PipelineModel {
+    const title = this.deps.loader.titles.of(c.model.commitSha);
+    return title === null ? c.model : toPipeline(this.deps.loader.backend, c.raw, c.model.projectNativeId, title);
+  }
+
+  private async pollProject(projectId: string, out: Observed[]): Promise<void> {
     const mark = this.watermark.get(projectId);
     let data: unknown;
     try {
@@ -117,8 +131,9 @@ export class Poller {
       throw error;
     }
     let newest = mark ?? null;
-    for (const raw of Array.isArray(data) ? data : []) {
+    for (const listed of Array.isArray(data) ? data : []) {
       let p: PipelineModel;
+      let raw: unknown = listed;
       try {
         p = toPipeline(this.deps.loader.backend, raw, projectId);
       } catch {
@@ -128,22 +143,22 @@ export class Poller {
       const state = `${p.native.status}|${p.updatedAt}`;
       const before = this.seen.get(p.nativeId);
       if (before?.state === state) continue;
-      if (p.native.status === 'success') p = await this.detail(p);
+      if (p.native.status === 'success') ({ model: p, raw } = await this.detail(p, raw));
       this.seen.delete(p.nativeId);
       this.seen.set(p.nativeId, { state, terminal: isTerminal(p.status), jobs: before?.jobs ?? null });
-      out.push(p);
+      out.push({ model: p, raw });
     }
     if (newest) this.watermark.set(projectId, newest);
   }
 
   /** The single-pipeline object: it has `detailed_status` (UNSTABLE vs SUCCESS). */
-  private async detail(p: PipelineModel): Promise<PipelineModel> {
+  private async detail(p: PipelineModel, listed: unknown): Promise<Observed> {
     const [, pipelineId] = p.nativeId.split('/pipelines/');
     try {
       const res = await this.deps.client.get<unknown>(`/projects/${seg(p.projectNativeId)}/pipelines/${seg(pipelineId ?? '')}`);
-      return toPipeline(this.deps.loader.backend, res.data, p.projectNativeId);
+      return { model: toPipeline(this.deps.loader.backend, res.data, p.projectNativeId), raw: res.data };
     } catch (error) {
-      if (isNotFound(error) || isRateLimited(error)) return p;
+      if (isNotFound(error) || isRateLimited(error)) return { model: p, raw: listed };
       throw error;
     }
   }

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { VerifyResult, WebhookHandler, WebhookRequest } from '../../src/adapter-contract.ts';
 import type { EntityModel } from '../../src/model.ts';
+import type { CommitTitles } from './commit-titles.ts';
 import { asRecord, GitlabPayloadError, idString, str } from './fields.ts';
 import { fromJobHook, fromPipelineHook } from './normalize.ts';
 
@@ -95,6 +96,8 @@ export function createWebhookHandler(opts: {
   readonly token?: string;
   readonly signingToken?: string;
   readonly now: () => Date;
+  /** Learns commit titles from verified deliveries (for REST pipelines, which lack them). */
+  readonly titles?: CommitTitles;
   /** Whether a project (numeric id, path when known) belongs to this backend. */
   readonly covers: (projectId: string, path: string | null) => boolean;
   /** Told about deliveries that name a project outside this backend. */
@@ -103,7 +106,12 @@ export function createWebhookHandler(opts: {
   return {
     verify: (request) => verifyGitlabWebhook(opts, request),
     deliveryId: (request) => deliveryIdOf(request, opts.signingToken !== undefined),
-    normalize: (request, payload) => normalizeEvent(opts.backend, request.headers['x-gitlab-event'], payload, opts.covers, opts.onForeignProject),
+    normalize: (request, payload) => {
+      const entities = normalizeEvent(opts.backend, request.headers['x-gitlab-event'], payload, opts.covers, opts.onForeignProject);
+      // Only deliveries about our projects teach titles; normalizeEvent itself stays pure.
+      if (entities.length > 0) opts.titles?.learnFromHook(payload);
+      return entities;
+    },
   };
 }
 

@@ -5,7 +5,8 @@ import type { ChangeEvent, EventSource } from '../events/event-types.ts';
 import type { EntityModel, JobModel } from '../model.ts';
 import type { LiveState } from '../state/live-state.ts';
 import type { PublishConfirmations } from './publish-confirmations.ts';
-import { keepKnownCurrentJob, overlayRunnerFromJob } from './runner-overlay.ts';
+import { RunnerJobs } from './runner-jobs.ts';
+import { keepKnownCurrentJob, overlayRunnerFromJob, type RunnerOverlayContext } from './runner-overlay.ts';
 
 export interface IngestOptions {
   readonly source: EventSource;
@@ -27,6 +28,8 @@ const MAX_UNKNOWN_RUNNERS = 10_000;
 export class Ingestor {
   private sequence = 0;
   private readonly unknownRunners = new Map<string, number>();
+  /** The jobs running on each runner, so one ending does not free a runner another still runs on. */
+  private readonly runnerJobs = new RunnerJobs();
   /** While `ingestStored` runs: the store confirmations of what it published. */
   private collected: Promise<void>[] | null = null;
 
@@ -74,11 +77,16 @@ export class Ingestor {
     const at = this.now();
     const entity =
       observed.type === 'Runner'
-        ? keepKnownCurrentJob(observed, this.state.get('Runner', observed.backend, observed.nativeId), (jobId) =>
-            this.state.get('Job', observed.backend, jobId)?.status === 'RUNNING')
+        ? keepKnownCurrentJob(
+            observed,
+            this.state.get('Runner', observed.backend, observed.nativeId),
+            (jobId) => this.state.get('Job', observed.backend, jobId)?.status === 'RUNNING',
+            this.runnerJobs.running(observed.backend, observed.nativeId, this.isRunningOn(observed.backend, observed.nativeId)),
+          )
         : observed;
     const result = this.state.apply(entity, at.getTime());
     if (result.kind === 'stale' || result.kind === 'unchanged') return 0;
+    if (entity.type === 'Job') this.runnerJobs.observe(entity);
     if (result.kind === 'created' && !options.publishNew) return 0;
     const previous = result.kind === 'changed' ? result.previous : null;
     this.publish(entity, previous, options.source, at);
@@ -126,9 +134,26 @@ export class Ingestor {
       void this.fetchRunnerThenOverlay(job, options);
       return 0;
     }
-    const updated = overlayRunnerFromJob(runner, job, this.now().getTime());
+    const updated = overlayRunnerFromJob(runner, job, this.now().getTime(), this.overlayContext(job));
     if (!updated) return 0;
     return this.ingestOne(updated, { ...options, source: 'DERIVED' });
+  }
+
+  /** What a job event needs to know about its runner beyond the runner itself. */
+  private overlayContext(job: JobModel): RunnerOverlayContext {
+    const runnerId = job.runnerNativeId;
+    if (!runnerId) return {};
+    return {
+      othersRunning: this.runnerJobs.running(job.backend, runnerId, this.isRunningOn(job.backend, runnerId), job.nativeId),
+      severalJobs: this.registry.get(job.backend)?.adapter.capabilities.runnersRunSeveralJobs === true,
+    };
+  }
+
+  private isRunningOn(backend: string, runnerNativeId: string): (jobNativeId: string) => boolean {
+    return (jobNativeId) => {
+      const job = this.state.get('Job', backend, jobNativeId);
+      return job?.status === 'RUNNING' && job.runnerNativeId === runnerNativeId;
+    };
   }
 
   private async fetchRunnerThenOverlay(job: JobModel, options: IngestOptions): Promise<void> {
@@ -147,7 +172,7 @@ export class Ingestor {
       }
       this.state.apply(runner, this.now().getTime());
       const current = this.state.get('Job', job.backend, job.nativeId) ?? job;
-      const updated = overlayRunnerFromJob(runner, current, this.now().getTime());
+      const updated = overlayRunnerFromJob(runner, current, this.now().getTime(), this.overlayContext(current));
       if (updated) this.ingestOne(updated, { ...options, source: 'DERIVED' });
     } catch (error) {
       this.log.debug({ err: error, runner: job.runnerNativeId }, 'could not load runner named by a job event');

@@ -71,3 +71,66 @@ describe('GitLab adapter polling and batching against the simulator', () => {
     expect(sim.requests).toEqual([]);
   });
 });
+
+describe('GitLab pipeline display names without extra requests', () => {
+  let sim: GitlabSimulator;
+  const adapters: BackendAdapter[] = [];
+  const make = (extra: Record<string, unknown> = {}): BackendAdapter => {
+    const config = gitlabAdapter.configSchema.parse({ url: sim.url, token: { value: 't0k' }, groups: ['platform'], ...extra });
+    const adapter = gitlabAdapter.create(config, {
+      name: 'gl', log: pino({ level: 'silent' }), now: () => new Date(),
+      health: { success() {}, failure() {}, rateLimit() {} },
+      secret: (ref) => (ref && 'value' in ref ? ref.value : undefined),
+    });
+    adapters.push(adapter);
+    return adapter;
+  };
+  beforeAll(async () => {
+    sim = createGitlabSimulator({ token: 't0k', seed: 5, history: 1 });
+    await sim.start();
+  });
+  afterAll(async () => {
+    for (const a of adapters) await a.dispose();
+    await sim.stop();
+  });
+
+  it('should name an unnamed pipeline by its commit title once jobs or hooks told it, else by its ref', async () => {
+    const { pipelineId } = await sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'compile', stage: 'build' }] });
+    await sim.runUntilIdle();
+    const p = sim.world.pipelines('backend').find((x) => x.id === pipelineId)!;
+    expect(p.name).toBeNull();
+    const title = p.message.split('\n')[0]!;
+    const projectId = String(p.projectId);
+    const id = `${projectId}/pipelines/${pipelineId}`;
+    const listed = async (a: BackendAdapter) => (await a.listPipelines({ projectNativeIds: [projectId], limit: 5 })).find((x) => x.nativeId === id)?.name;
+
+    // Nothing read its commit yet: the ref. Reading its jobs (which carry commit.title) teaches the title, at no extra request.
+    const reader = make();
+    expect(await listed(reader)).toBe('main');
+    await reader.batch.jobsOfPipelines([id]);
+    sim.resetRequests();
+    expect(await listed(reader)).toBe(title);
+    const [single] = await reader.batch.pipelines([id]);
+    expect((single as { name: string }).name).toBe(title);
+    expect(sim.requests.filter((r) => /\/commits?\b/.test(r.path))).toEqual([]);
+
+    // A poll emits pipelines after reading their jobs: titled from the first cycle.
+    const poller = make();
+    const polled = (await poller.poll!()).entities.find((e) => e.type === 'Pipeline' && e.nativeId === id);
+    expect(polled).toMatchObject({ name: title, native: { conclusion: 'success' } });
+
+    // A Pipeline Hook teaches the title to later REST reads of the same commit, so sources agree.
+    const hooked = make({ webhookToken: { value: 'hook-secret' } });
+    const hook = {
+      object_kind: 'pipeline',
+      object_attributes: { id: pipelineId, iid: p.iid, name: null, ref: p.ref, sha: p.sha, status: 'success', detailed_status: 'passed', created_at: p.createdAt },
+      project: { id: p.projectId, path_with_namespace: `platform/backend` },
+      commit: { id: p.sha, message: p.message, title },
+      builds: [],
+    };
+    const request = { headers: { 'x-gitlab-event': 'Pipeline Hook', 'x-gitlab-token': 'hook-secret' }, rawBody: Buffer.from(JSON.stringify(hook)) };
+    const [fromHook] = hooked.webhook!.normalize(request, hook);
+    expect(fromHook).toMatchObject({ type: 'Pipeline', name: title });
+    expect(await listed(hooked)).toBe(title);
+  });
+});

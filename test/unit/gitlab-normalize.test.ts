@@ -86,13 +86,29 @@ describe('GitLab normalizers on documented payloads', () => {
     expect(compareRevisions(running.revision, fromJobHook('gl', JOB_HOOK).revision)).toBeGreaterThan(0);
   });
 
+  it('should keep the runner of a started job that waits for a callback (Job Hook, waiting_for_callback)', () => {
+    const started = { build_started_at: '2021-02-23 02:42:00 UTC', build_started_at_iso: '2021-02-23T02:42:00Z' };
+    const running = fromJobHook('gl', { ...JOB_HOOK, ...started, build_status: 'running' });
+    const waiting = fromJobHook('gl', { ...JOB_HOOK, ...started, build_status: 'waiting_for_callback', build_duration: 12.5 });
+    expect(waiting).toMatchObject({
+      status: 'WAITING', waitReason: 'CALLBACK', runnerNativeId: '380987', runnerName: 'shared-runners-manager-6.gitlab.com',
+      startedAt: '2021-02-23T02:42:00.000Z', finishedAt: null,
+    });
+    // It follows `running`: the live state takes it over the running observation.
+    expect(compareRevisions(waiting.revision, running.revision)).toBeGreaterThan(0);
+    // A job that waits before it started (manual, resource) names no runner, even if the payload carries one.
+    for (const status of ['manual', 'waiting_for_resource', 'scheduled', 'pending']) {
+      expect(fromJobHook('gl', { ...JOB_HOOK, build_status: status }).runnerNativeId, status).toBeNull();
+    }
+  });
+
   it('should read a Pipeline Hook with its builds as jobs; passed with warnings → UNSTABLE', () => {
     const { pipeline, jobs } = fromPipelineHook('gl', PIPELINE_HOOK);
     expect(pipeline).toMatchObject({
       nativeId: '1/pipelines/31', projectNativeId: '1', number: 3, name: 'Pipeline for branch: master', status: 'UNSTABLE',
       branch: 'master', ref: 'refs/heads/master', event: 'merge_request_event', actor: { login: 'root' },
       createdAt: '2016-08-12T15:23:28.000Z', finishedAt: '2016-08-12T15:26:29.000Z',
-      native: { status: 'success', conclusion: 'passed with warnings' },
+      native: { status: 'success', conclusion: 'success-with-warnings' },
     });
     expect(jobs.map((j) => [j.nativeId, j.status, j.runnerNativeId])).toEqual([
       ['1/jobs/380', 'SKIPPED', null],
@@ -118,6 +134,52 @@ describe('GitLab normalizers on documented payloads', () => {
     const r = toRunner('gl', { ...RUNNER_DETAIL, tag_list: undefined, job_execution_status: 'active' }, 1000, { detail: RUNNER_DETAIL });
     expect(r).toMatchObject({ nativeId: '6', name: 'test-1-20150125', state: 'BUSY', paused: false, labels: ['ruby', 'mysql'], scope: 'PROJECT' });
     expect(toRunner('gl', { id: 7, online: true, paused: true, status: 'paused', runner_type: 'instance_type' }, 1)).toMatchObject({ state: 'IDLE', paused: true, scope: 'INSTANCE' });
+  });
+
+  it('should name an unnamed pipeline as GitLab shows it: name, else commit title, else ref', () => {
+    const hook = (attrs: object, commit?: object) => fromPipelineHook('gl', { ...PIPELINE_HOOK, object_attributes: { ...PIPELINE_HOOK.object_attributes, ...attrs }, commit }).pipeline;
+    expect(hook({}, PIPELINE_HOOK.commit).name).toBe('Pipeline for branch: master');
+    // The documented payload has only `message` ("test\n"); current GitLab also sends `title`.
+    expect(hook({ name: null }, PIPELINE_HOOK.commit).name).toBe('test');
+    expect(hook({ name: null }, { ...PIPELINE_HOOK.commit, title: 'Fix the flaky test', message: 'Fix the flaky test\n\nLong body' }).name).toBe('Fix the flaky test');
+    expect(hook({ name: null }).name).toBe('master');
+    // REST pipelines carry no commit title: the adapter passes the one it learnt, else the ref.
+    const rest = { ...REST_PIPELINE, name: null };
+    expect(toPipeline('gl', rest).name).toBe('main');
+    expect(toPipeline('gl', rest, null, 'Fix the flaky test').name).toBe('Fix the flaky test');
+    expect(toPipeline('gl', REST_PIPELINE, null, 'Fix the flaky test').name).toBe('Build pipeline');
+  });
+
+  it('should give a pipeline a conclusion only once it finished', () => {
+    const running = { ...REST_PIPELINE, status: 'running', finished_at: null, detailed_status: { ...REST_PIPELINE.detailed_status, group: 'running', label: 'running', text: 'running' } };
+    expect(toPipeline('gl', running).native).toEqual({ provider: 'gitlab', status: 'running', conclusion: null, failureReason: null });
+    const hookRunning = fromPipelineHook('gl', { ...PIPELINE_HOOK, object_attributes: { ...PIPELINE_HOOK.object_attributes, status: 'running', detailed_status: 'running', finished_at: null } });
+    expect(hookRunning.pipeline.native.conclusion).toBeNull();
+    expect(toPipeline('gl', REST_PIPELINE).native.conclusion).toBe('success');
+    const failed = fromPipelineHook('gl', { ...PIPELINE_HOOK, object_attributes: { ...PIPELINE_HOOK.object_attributes, status: 'failed', detailed_status: 'failed' } });
+    expect(failed.pipeline.native.conclusion).toBe('failed');
+  });
+
+  it('should give REST and hook observations of one pipeline the same name and conclusion (no flip between sources)', () => {
+    const statuses = ['created', 'waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running', 'success', 'failed', 'canceling', 'canceled', 'skipped', 'manual', 'scheduled'];
+    const text = fc.option(fc.string({ maxLength: 12 }), { nil: null });
+    fc.assert(
+      fc.property(fc.constantFrom(...statuses), fc.boolean(), text, text, fc.constantFrom('main', 'v1.2.0', 'feature/x'), (status, warnings, name, title, ref) => {
+        const group = status === 'success' && warnings ? 'success-with-warnings' : status;
+        const label = status === 'success' && warnings ? 'passed with warnings' : status;
+        const rest = toPipeline('gl', { ...REST_PIPELINE, status, name, ref, detailed_status: { ...REST_PIPELINE.detailed_status, group } }, null, title?.trim() ? title.trim() : null);
+        const { pipeline: hooked } = fromPipelineHook('gl', {
+          ...PIPELINE_HOOK,
+          object_attributes: { ...PIPELINE_HOOK.object_attributes, status, name, ref, detailed_status: label },
+          commit: title === null ? undefined : { ...PIPELINE_HOOK.commit, title, message: title },
+        });
+        expect(hooked.name).toBe(rest.name);
+        expect(hooked.native.conclusion).toBe(rest.native.conclusion);
+        expect(rest.name).toBe(name ? name : title?.trim() ? title.trim() : ref);
+        // Only a finished pipeline has a conclusion.
+        expect(rest.native.conclusion === null).toBe(!['SUCCESS', 'UNSTABLE', 'FAILURE', 'TIMED_OUT', 'ERROR', 'CANCELED', 'SKIPPED'].includes(rest.status));
+      }),
+    );
   });
 
   it('should show a bridge as a job labelled as a trigger, pointing at its downstream pipeline', () => {

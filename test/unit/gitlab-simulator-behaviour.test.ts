@@ -219,6 +219,28 @@ describe('runners and scheduling', () => {
     expect((await json<{ description: string }[]>(sim, '/runners')).map((r) => r.description)).toEqual(['gpu-1', 'fe-gpu']);
   });
 
+  it('a runner with concurrent > 1 runs that many jobs at once; job_execution_status is active until the last ends', async () => {
+    const sim = await boot({ history: 0, runners: [{ description: 'scaler', tags: ['scale'], type: 'instance_type', concurrent: 2, runUntagged: false }] });
+    const jobs = [1, 2, 3].map((n) => ({ name: `shard-${n}`, stage: 'test', tags: ['scale'] }));
+    await sim.triggerPipeline({ project: 'backend', jobs });
+    for (let i = 0; i < 3; i++) await sim.step(); // process; two start, the third waits for a slot
+    const statusOf = () => sim.world.jobs().map((j) => [j.name, j.status]);
+    expect(statusOf()).toEqual([['shard-1', 'running'], ['shard-2', 'running'], ['shard-3', 'pending']]);
+    const scaler = sim.world.runners()[0]!;
+    expect((await json<{ id: number }[]>(sim, `/runners/${scaler.id}/jobs?status=running`)).length).toBe(2);
+    const executionStatus = async () => [
+      (await json<{ job_execution_status: string }>(sim, `/runners/${scaler.id}`)).job_execution_status,
+      ...(await json<{ job_execution_status: string }[]>(sim, '/runners/all')).map((r) => r.job_execution_status),
+    ];
+    expect(await executionStatus()).toEqual(['active', 'active']);
+    await sim.finishJob(sim.world.jobs()[0]!.id); // a slot frees: shard-3 can start
+    await sim.step();
+    expect(statusOf()).toEqual([['shard-1', 'success'], ['shard-2', 'running'], ['shard-3', 'running']]);
+    expect(await executionStatus()).toEqual(['active', 'active']);
+    await sim.runUntilIdle();
+    expect(await executionStatus()).toEqual(['idle', 'idle']);
+  });
+
   it('retrying a job creates a new id; the old one is listed only with include_retried', async () => {
     const sim = await boot({ history: 0 });
     const hook = await receiver();

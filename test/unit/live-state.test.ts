@@ -69,6 +69,42 @@ describe('overlayRunnerFromJob', () => {
   });
 });
 
+describe('overlayRunnerFromJob with several jobs per runner', () => {
+  const other = 'o/r/jobs/2';
+  it('should keep a runner BUSY with another job that still runs when its current job ends', () => {
+    expect(overlayRunnerFromJob(runner('BUSY', 'o/r/jobs/1'), job('SUCCESS', [3], '7'), 10, { othersRunning: [other] }))
+      .toMatchObject({ state: 'BUSY', currentJobNativeId: other });
+    // A second job starting does not flip the current one while that still runs.
+    expect(overlayRunnerFromJob(runner('BUSY', other), job('RUNNING', [2], '7'), 10, { othersRunning: [other] })).toBeNull();
+  });
+
+  it('should leave a runner busy with unnamed work to its listing when runners run several jobs', () => {
+    // GitHub (one job per runner): the job that ends was the runner's work.
+    expect(overlayRunnerFromJob(runner('BUSY'), job('SUCCESS', [3], '7'), 10)).toMatchObject({ state: 'IDLE' });
+    // GitLab: the listing's `active` may be other jobs.
+    expect(overlayRunnerFromJob(runner('BUSY'), job('SUCCESS', [3], '7'), 10, { severalJobs: true })).toBeNull();
+    expect(overlayRunnerFromJob(runner('BUSY'), job('RUNNING', [2], '7'), 10, { severalJobs: true })).toBeNull();
+    expect(overlayRunnerFromJob(runner('IDLE'), job('RUNNING', [2], '7'), 10, { severalJobs: true })).toMatchObject({ state: 'BUSY', currentJobNativeId: 'o/r/jobs/1' });
+  });
+});
+
+describe('RunnerJobs', () => {
+  it('should track the running jobs of each runner and trust only what the live state confirms', async () => {
+    const { RunnerJobs } = await import('../../src/ingest/runner-jobs.ts');
+    const jobs = new RunnerJobs();
+    const a = { ...job('RUNNING', [2], '7'), nativeId: 'o/r/jobs/1' };
+    const b = { ...job('RUNNING', [2], '7'), nativeId: 'o/r/jobs/2' };
+    jobs.observe(a);
+    jobs.observe(b);
+    expect(jobs.running('gh', '7', () => true)).toEqual(['o/r/jobs/1', 'o/r/jobs/2']);
+    expect(jobs.running('gh', '7', () => true, 'o/r/jobs/1')).toEqual(['o/r/jobs/2']);
+    jobs.observe({ ...a, status: 'SUCCESS', revision: [3] });
+    expect(jobs.running('gh', '7', () => true)).toEqual(['o/r/jobs/2']);
+    expect(jobs.running('gh', '7', () => false)).toEqual([]);
+    expect(jobs.running('gh', '7', () => true)).toEqual([]);
+  });
+});
+
 describe('keepKnownCurrentJob', () => {
   it('should keep the job a listing cannot name while that job still runs', async () => {
     const { keepKnownCurrentJob } = await import('../../src/ingest/runner-overlay.ts');

@@ -81,6 +81,8 @@ export interface GitlabSimulator {
   retryJob(jobId: number, opts?: { outcome?: JobOutcome }): Promise<{ jobId: number }>;
   /** Cancels a job: a running one goes `canceling` (then `canceled` on a step), others `canceled`. */
   cancelJob(jobId: number): Promise<void>;
+  /** Ends a running job's script now, with its outcome (step() ends the longest-untouched one first). */
+  finishJob(jobId: number): Promise<void>;
   /** Cancels every unfinished job of a pipeline. */
   cancelPipeline(pipelineId: number): Promise<void>;
   /** One transition; false if nothing can move without a human (manual jobs) or a runner. */
@@ -206,6 +208,9 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
     },
     async cancelJob(jobId) {
       await emit(world.cancelJob(job(jobId)));
+    },
+    async finishJob(jobId) {
+      await emit(world.finishJob(job(jobId)));
     },
     async cancelPipeline(pipelineId) {
       const p = world.pipelines.get(pipelineId);

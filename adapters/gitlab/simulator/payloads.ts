@@ -292,7 +292,7 @@ function runnerManager(world: World, r: SimRunner): Json {
     contacted_at: world.runnerContactedAt(r),
     ip_address: '10.1.5.15',
     status: world.runnerStatus(r) === 'paused' ? (r.online ? 'online' : 'offline') : world.runnerStatus(r),
-    job_execution_status: r.jobId === null ? 'idle' : 'active',
+    job_execution_status: jobExecutionStatus(r),
   };
 }
 
@@ -373,6 +373,14 @@ export function runnerJob(base: UrlBase, world: World, j: SimJob): Json {
   };
 }
 
+/**
+ * `job_execution_status` (Entities::Ci::Runner and RunnerManager, GitLab 16+):
+ * `active` while the runner executes any job, else `idle`.
+ */
+function jobExecutionStatus(r: SimRunner): 'active' | 'idle' {
+  return r.jobIds.size > 0 ? 'active' : 'idle';
+}
+
 /** The basic runner entity: list items (GET /runners, /runners/all, /groups/:id/runners, /projects/:id/runners) and a job's `runner`. */
 export function runnerListItem(world: World, r: SimRunner): Json {
   return {
@@ -387,7 +395,7 @@ export function runnerListItem(world: World, r: SimRunner): Json {
     online: r.online,
     created_at: r.createdAt,
     status: world.runnerStatus(r),
-    job_execution_status: r.jobId === null ? 'idle' : 'active',
+    job_execution_status: jobExecutionStatus(r),
   };
 }
 

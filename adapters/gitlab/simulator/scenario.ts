@@ -88,7 +88,7 @@ export class Autoplay extends SimAutoplay<WorldEvent> {
       world.setRunnerStatus(rescuer, { online: true, paused: false });
       return true;
     }
-    const idle = world.runners.filter((r) => r.online && !r.paused && r.jobId === null);
+    const idle = world.runners.filter((r) => r.online && !r.paused && r.jobIds.size === 0);
     if (idle.length > 2 && random.chance(0.3)) {
       const r = random.pick(idle);
       world.setRunnerStatus(r, random.chance(0.5) ? { paused: true } : { online: false });

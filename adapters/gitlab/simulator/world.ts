@@ -62,7 +62,10 @@ export interface SimRunner {
   stale: boolean;
   /** Last contact for runners that are not online (online ones contact continuously). */
   contactedAt: string | null;
-  jobId: number | null;
+  /** How many jobs it runs at once (config.toml `concurrent`/`limit`; autoscaling runners run many). */
+  readonly concurrent: number;
+  /** The jobs it is running now (at most `concurrent`). */
+  readonly jobIds: Set<number>;
 }
 
 export interface SimPipeline {
@@ -136,6 +139,8 @@ export interface RunnerSpec {
   runUntagged?: boolean;
   /** Extension: project paths a project_type runner is assigned to (default: the first project). */
   projects?: string[];
+  /** Jobs it runs at once (default 1). */
+  concurrent?: number;
 }
 
 export interface JobSpec {
@@ -193,7 +198,8 @@ export const DEFAULT_CHILD_JOBS: readonly JobSpec[] = [
 ];
 
 export const DEFAULT_RUNNERS: readonly RunnerSpec[] = [
-  { description: 'shared-runner-1', tags: ['docker', 'linux'], type: 'instance_type' },
+  // An autoscaling shared runner: several jobs at once.
+  { description: 'shared-runner-1', tags: ['docker', 'linux'], type: 'instance_type', concurrent: 4 },
   { description: 'shared-runner-2', tags: ['docker', 'linux'], type: 'instance_type' },
   { description: 'platform-arm64', tags: ['docker', 'linux', 'arm64'], type: 'group_type' },
   { description: 'backend-gpu', tags: ['docker', 'gpu'], type: 'project_type', online: false },
@@ -318,7 +324,8 @@ export class World {
             : online
               ? null
               : isoMs(new Date(nowMs - 3 * 3_600_000)),
-        jobId: null,
+        concurrent: Math.max(1, Math.floor(spec.concurrent ?? 1)),
+        jobIds: new Set(),
       });
     }
   }
@@ -380,7 +387,7 @@ export class World {
   }
 
   canRun(r: SimRunner, job: SimJob): boolean {
-    if (!r.online || r.paused || r.stale || r.neverContacted || r.jobId !== null) return false;
+    if (!r.online || r.paused || r.stale || r.neverContacted || r.jobIds.size >= r.concurrent) return false;
     if (!this.runnerServes(r, job.projectId)) return false;
     if (job.tags.length === 0) return r.runUntagged;
     // GitLab matches tags exactly (case-sensitive); the runner needs all of the job's tags.
@@ -512,7 +519,7 @@ export class World {
 
   private releaseRunner(job: SimJob): void {
     const r = job.runnerId === null ? undefined : this.runner(job.runnerId);
-    if (r && r.jobId === job.id) r.jobId = null;
+    r?.jobIds.delete(job.id);
   }
 
   /** Enqueues a job whose turn has come (or that was played / whose delay elapsed). */
@@ -600,12 +607,13 @@ export class World {
         out.push({ type: 'advance', job: j });
       }
     }
-    const claimed = new Set<number>();
+    // Free slots per runner: a runner with `concurrent` > 1 may take several pending jobs.
+    const claimed = new Map<number, number>();
     for (const j of jobs) {
       if (j.kind !== 'build' || j.status !== 'pending') continue;
-      const runner = this.runners.find((r) => !claimed.has(r.id) && this.canRun(r, j));
+      const runner = this.runners.find((r) => (claimed.get(r.id) ?? 0) + r.jobIds.size < r.concurrent && this.canRun(r, j));
       if (runner) {
-        claimed.add(runner.id);
+        claimed.set(runner.id, (claimed.get(runner.id) ?? 0) + 1);
         out.push({ type: 'start', job: j, runner });
       }
     }
@@ -639,7 +647,7 @@ export class World {
   startJob(job: SimJob, runner: SimRunner): WorldEvent[] {
     if (job.status !== 'pending' || !this.canRun(runner, job)) throw new Error(`job ${job.id} cannot start on ${runner.description}`);
     const events: WorldEvent[] = [];
-    runner.jobId = job.id;
+    runner.jobIds.add(job.id);
     job.runnerId = runner.id;
     this.setJob(job, 'running', events);
     this.refreshPipeline(this.pipelineOf(job), events);
@@ -772,7 +780,7 @@ export class World {
 
   setRunnerStatus(runner: SimRunner, s: { online?: boolean; paused?: boolean }): void {
     if (s.online !== undefined && s.online !== runner.online) {
-      if (!s.online && runner.jobId !== null) throw new Error(`runner ${runner.description} is busy`);
+      if (!s.online && runner.jobIds.size > 0) throw new Error(`runner ${runner.description} is busy`);
       runner.online = s.online;
       if (s.online) {
         runner.neverContacted = false;
