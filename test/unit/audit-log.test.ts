@@ -30,6 +30,14 @@ async function readRecords(path: string): Promise<AuditRecord[]> {
   return text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as AuditRecord);
 }
 
+/** Polls `condition` (every 10 ms, at most 5 s). */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + 5000; !(await condition()); ) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 function end(id: string): AuditEntry {
   return { kind: 'subscription-end', id, reason: 'complete' };
 }
@@ -146,14 +154,19 @@ describe('file audit log', () => {
   it('should update the head checkpoint every N records and on flush', async () => {
     const path = join(dir, 'audit.jsonl');
     const log = createFileAuditLog(path, { now: fixedNow(), headEvery: 10, headIntervalMs: 60_000 });
+    const headSeq = async () => parseHead(await fsp.readFile(headPathFor(path), 'utf8').catch(() => ''))?.seq;
     for (let i = 0; i < 10; i++) log.append(sampleEntry(i));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(parseHead(await fsp.readFile(headPathFor(path), 'utf8'))?.seq).toBe(10);
+    await until(async () => (await headSeq()) === 10);
     log.append(sampleEntry(10));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(parseHead(await fsp.readFile(headPathFor(path), 'utf8'))?.seq).toBe(10); // not yet due
+    await until(async () => (await readRecords(path)).length === 11);
+    // Barrier for "not yet due": one more record. The writer finishes a batch's head write
+    // before it writes the next batch, so once this record is in the file, a head that
+    // record 11 had made due would already be written.
+    log.append(sampleEntry(11));
+    await until(async () => (await readRecords(path)).length === 12);
+    expect(await headSeq()).toBe(10);
     await log.flush();
-    expect(parseHead(await fsp.readFile(headPathFor(path), 'utf8'))?.seq).toBe(11);
+    expect(await headSeq()).toBe(12);
     await log.close();
   });
 
@@ -163,8 +176,8 @@ describe('file audit log', () => {
     log.append(sampleEntry(0));
     await new Promise((r) => setTimeout(r, 5));
     log.append(sampleEntry(1));
-    await new Promise((r) => setTimeout(r, 150));
-    expect(parseHead(await fsp.readFile(headPathFor(path), 'utf8'))?.seq).toBe(2);
+    // Due 30 ms after the last head write (headEvery is 1000, and nothing flushes).
+    await until(async () => parseHead(await fsp.readFile(headPathFor(path), 'utf8').catch(() => ''))?.seq === 2);
     await log.close();
   });
 
