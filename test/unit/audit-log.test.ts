@@ -11,6 +11,7 @@ import {
 } from '../../src/audit/audit-record.ts';
 import { sampleEntry } from '../../src/audit/sample-entries.ts';
 import { verifyAuditLog } from '../../src/audit/verify.ts';
+import { waitFor } from '../helpers/stack.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -28,14 +29,6 @@ const fixedNow = (): (() => Date) => {
 async function readRecords(path: string): Promise<AuditRecord[]> {
   const text = await fsp.readFile(path, 'utf8');
   return text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as AuditRecord);
-}
-
-/** Polls `condition` (every 10 ms, at most 5 s). */
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  for (const deadline = Date.now() + 5000; !(await condition()); ) {
-    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 function end(id: string): AuditEntry {
@@ -156,14 +149,14 @@ describe('file audit log', () => {
     const log = createFileAuditLog(path, { now: fixedNow(), headEvery: 10, headIntervalMs: 60_000 });
     const headSeq = async () => parseHead(await fsp.readFile(headPathFor(path), 'utf8').catch(() => ''))?.seq;
     for (let i = 0; i < 10; i++) log.append(sampleEntry(i));
-    await until(async () => (await headSeq()) === 10);
+    await waitFor(async () => (await headSeq()) === 10);
     log.append(sampleEntry(10));
-    await until(async () => (await readRecords(path)).length === 11);
+    await waitFor(async () => (await readRecords(path)).length === 11);
     // Barrier for "not yet due": one more record. The writer finishes a batch's head write
     // before it writes the next batch, so once this record is in the file, a head that
     // record 11 had made due would already be written.
     log.append(sampleEntry(11));
-    await until(async () => (await readRecords(path)).length === 12);
+    await waitFor(async () => (await readRecords(path)).length === 12);
     expect(await headSeq()).toBe(10);
     await log.flush();
     expect(await headSeq()).toBe(12);
@@ -177,7 +170,7 @@ describe('file audit log', () => {
     await new Promise((r) => setTimeout(r, 5));
     log.append(sampleEntry(1));
     // Due 30 ms after the last head write (headEvery is 1000, and nothing flushes).
-    await until(async () => parseHead(await fsp.readFile(headPathFor(path), 'utf8').catch(() => ''))?.seq === 2);
+    await waitFor(async () => parseHead(await fsp.readFile(headPathFor(path), 'utf8').catch(() => ''))?.seq === 2);
     await log.close();
   });
 
