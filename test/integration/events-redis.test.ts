@@ -17,6 +17,12 @@ interface Received {
 const JOBS = 'subscription($after: String) { jobUpdated(after: $after) { cursor job { id name status } } }';
 /** The Redis Stream entry id inside a cursor (`r1.<epoch>.<id>`). */
 const entryId = (cursor: string) => cursor.slice(cursor.lastIndexOf('.') + 1);
+/** Orders Redis Stream entry ids (`<ms>-<seq>`): negative, 0 or positive. */
+function compareEntryIds(a: string, b: string): number {
+  const [ams, aseq] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [bms, bseq] = b.split('-').map(BigInt) as [bigint, bigint];
+  return ams !== bms ? (ams < bms ? -1 : 1) : aseq === bseq ? 0 : aseq < bseq ? -1 : 1;
+}
 
 /** A subscription that records what it receives, and how it ended. */
 function subscribe(client: Client, after?: string) {
@@ -99,19 +105,23 @@ describe('events shared through Redis Streams by two gateway processes', () => {
       });
     }
     await sim.runUntilIdle();
-    const after = (id: string) => {
-      const [ms, seq] = id.split('-').map(BigInt) as [bigint, bigint];
-      const [mms, mseq] = mark.split('-').map(BigInt) as [bigint, bigint];
-      return ms > mms || (ms === mms && seq > mseq);
-    };
-    const expectedIds = async () => (await redis.xrange(`${prefix}Job`, '-', '+')).map(([id]) => id).filter(after);
-    // Everything published has reached every subscriber (then wait a little for stray duplicates).
+    const expectedIds = async () => (await redis.xrange(`${prefix}Job`, '-', '+')).map(([id]) => id).filter((id) => compareEntryIds(id, mark) > 0);
+    // Everything published has reached every subscriber.
     await waitFor(async () => {
       const ids = await expectedIds();
-      return ids.length > 0 && subs.every((s) => s.items.filter((e) => after(entryId(e.cursor))).length >= ids.length);
+      return ids.length > 0 && subs.every((s) => s.items.filter((e) => compareEntryIds(entryId(e.cursor), mark) > 0).length >= ids.length);
     }, 15_000, 'all events on all subscribers');
-    await new Promise((r) => setTimeout(r, 500));
-    const ids = await expectedIds();
+    // Barrier for "no stray duplicates": a sentinel run, stored after all of the above. Each
+    // subscriber gets the Job stream in stream order (event-bus.ts offer() passes only cursors
+    // after the last one it passed; one FIFO WebSocket each), so once a subscriber has the
+    // stream's last entry, a duplicate of anything before it would already be in its list.
+    // Compared up to that entry (a later poll event may follow).
+    await sim.triggerRun({ repo: 'api', jobs: [{ name: 'sentinel', labels: ['self-hosted'], outcome: 'success' }] });
+    await sim.runUntilIdle();
+    const end = (await stream()).at(-1)!;
+    await waitFor(() => subs.every((s) => s.items.some((e) => entryId(e.cursor) === end)), 15_000, 'the sentinel on every subscriber');
+    const after = (id: string) => compareEntryIds(id, mark) > 0 && compareEntryIds(id, end) <= 0;
+    const ids = (await expectedIds()).filter(after);
     const truth = (await redis.xrange(`${prefix}Job`, '-', '+'))
       .filter(([id]) => after(id))
       .map(([id, fields]) => {
@@ -142,7 +152,9 @@ describe('events shared through Redis Streams by two gateway processes', () => {
       await sim.runUntilIdle();
       await new Promise((r) => setTimeout(r, 200));
     }
-    await new Promise((r) => setTimeout(r, 300));
+    // Unsubscribe only once `first` has everything stored so far, so the events after its last cursor are exactly 'missed'.
+    const seenAll = (await stream()).at(-1)!;
+    await waitFor(() => first.items.some((e) => entryId(e.cursor) === seenAll), 10_000, 'the first subscriber to catch up');
     first.unsubscribe();
     const last = first.items.at(-1)!.cursor;
 
@@ -157,9 +169,12 @@ describe('events shared through Redis Streams by two gateway processes', () => {
     await sim.triggerRun({ repo: 'api', jobs: [{ name: 'live', labels: ['self-hosted'], outcome: 'success' }] });
     await sim.runUntilIdle();
     await waitFor(() => resumed.items.some((e) => e.name === 'live' && e.status === 'SUCCESS'), 10_000, 'live events');
-    await new Promise((r) => setTimeout(r, 300));
+    // Barrier for "no duplicate, nothing extra": the stream's last entry now. The subscriber gets the
+    // stream in order, so once it has that entry, anything stray before it is in its list too.
     const all = (await redis.xrange(`${prefix}Job`, `(${entryId(last)}`, '+')).map(([id]) => id);
-    expect(resumed.items.map((e) => entryId(e.cursor))).toEqual(all);
+    await waitFor(() => resumed.items.some((e) => entryId(e.cursor) === all.at(-1)), 10_000, "the stream's last entry");
+    const got = resumed.items.map((e) => entryId(e.cursor));
+    expect(got.slice(0, got.indexOf(all.at(-1)!) + 1)).toEqual(all);
     expect(resumed.items.slice(0, missed.length).every((e) => e.name === 'missed')).toBe(true);
     expect(resumed.errors).toEqual([]);
     resumed.unsubscribe();

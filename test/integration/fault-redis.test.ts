@@ -110,9 +110,19 @@ describe('fault test: SIGKILL of a gateway and a Redis restart lose nothing', ()
       .map((d) => jobChangeOf(d.body))
       .filter((c): c is SentJobChange => c !== null && measured(c.name));
     const count = (): SubscriberCounts[] => subscribers.map((s) => countDeliveries(s.label, s.filter, sent, s.received, measured));
-    // Everything expected has arrived everywhere (lost reaches 0), then a moment more for stray duplicates.
+    // Everything expected has arrived everywhere (lost reaches 0).
     await waitFor(() => count().every((c) => c.lost === 0), 30_000, 'every expected event on every subscriber').catch(() => undefined);
-    await sleep(1000);
+    // Barrier for "no stray duplicates": a sentinel job (QUEUED, RUNNING, SUCCESS: in every filter),
+    // sent once every measured delivery was answered, so stored after all of them. A subscriber
+    // gets the stream in order (within a stream the bus passes only cursors after the last; a
+    // resume replays after the last cursor received), so once it has the sentinel's event, any
+    // duplicate of a measured one would already be counted. The sentinel itself is not measured.
+    await sim.triggerRun({ repo: 'api', jobs: [{ name: 'sentinel', labels: ['self-hosted', 'linux'], outcome: 'success' }] });
+    await sim.runUntilIdle();
+    await relay.drained(30_000);
+    const sentinelOf = (s: ResumingSubscriber) => (s.filter.status?.includes('SUCCESS') || !s.filter.status ? 'SUCCESS' : 'RUNNING');
+    const sentinelSeen = await waitFor(() => subscribers.every((s) => s.received.some((e) => e.name === 'sentinel' && e.status === sentinelOf(s))), 30_000, 'the sentinel on every subscriber')
+      .then(() => true, () => false);
 
     const counts = count();
     const total = (k: 'lost' | 'duplicated' | 'unexpected' | 'expected' | 'received') => counts.reduce((n, c) => n + c[k], 0);
@@ -135,12 +145,14 @@ describe('fault test: SIGKILL of a gateway and a Redis restart lose nothing', ()
         [...new Set(redelivered.flatMap((d) => d.attempts.slice(0, -1)))].map((status) => [status, redelivered.reduce((n, d) => n + d.attempts.slice(0, -1).filter((a) => a === status).length, 0)]),
       ),
       resubscriptions: subscribers.reduce((n, s) => n + s.resubscriptions, 0),
+      sentinelSeen,
       serverErrorCodes: [...new Set(subscribers.flatMap((s) => s.errorCodes))],
       trafficMs,
       durationMs: Date.now() - started,
     };
     console.log(JSON.stringify(summary));
     expect(sent.length).toBe(JOBS * 3);
+    expect(sentinelSeen).toBe(true);
     expect(counts.filter((c) => c.lost + c.duplicated + c.unexpected > 0)).toEqual([]);
     expect(summary.serverErrorCodes).not.toContain('HISTORY_LOST');
     // The faults were real: some deliveries had to be redelivered, and subscribers had to resume.

@@ -45,8 +45,13 @@ describe('live state shared through the Redis event bus', () => {
       { query: JOBS },
       { next: (v) => v.data && seen.push(v.data.jobUpdated.job), error: () => undefined, complete: () => undefined },
     );
-    // graphql-ws does not acknowledge subscriptions: warm up until B's subscriber sees an event.
-    for (let i = 0; seen.length === 0; i++) {
+    const runs: { id: string; status: string }[] = [];
+    client.subscribe<{ pipelineUpdated: { pipeline: { id: string; status: string } } }>(
+      { query: 'subscription { pipelineUpdated { pipeline { id status } } }' },
+      { next: (v) => v.data && runs.push(v.data.pipelineUpdated.pipeline), error: () => undefined, complete: () => undefined },
+    );
+    // graphql-ws does not acknowledge subscriptions: warm up until both of B's subscribers see an event.
+    for (let i = 0; seen.length === 0 || runs.length === 0; i++) {
       expect(i).toBeLessThan(20);
       await sim.triggerRun({ repo: 'api', jobs: [{ name: `warmup-${i}`, labels: ['self-hosted'], outcome: 'success' }] });
       await sim.runUntilIdle();
@@ -55,19 +60,19 @@ describe('live state shared through the Redis event bus', () => {
 
     const { runId, jobIds } = await sim.triggerRun({ repo: 'api', jobs: [{ name: 'shared-state', labels: ['self-hosted'], outcome: 'failure' }] });
     await sim.runUntilIdle();
+    const project = 'octo-org/api';
+    const runGlobalId = toGlobalId('Pipeline', 'gh', formatPipelineId(project, runId));
     await waitFor(() => seen.some((j) => j.name === 'shared-state' && j.status === 'FAILURE'), 10_000, 'B reads the final job event');
-    // The run's completion comes after its last job's: let B read it too.
-    await waitFor(async () => (await redis.xlen(`${prefix}Pipeline`)) > 0, 5000, 'pipeline events');
-    await new Promise((r) => setTimeout(r, 300));
+    // The run's completion comes after its last job's, on another stream: wait until B has delivered it too.
+    await waitFor(() => runs.some((p) => p.id === runGlobalId && p.status === 'FAILURE'), 10_000, 'B reads the final run event');
 
     sim.resetRequests();
-    const project = 'octo-org/api';
     const res = await fetch(`${b.base}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
       body: JSON.stringify({
         query: 'query($job: ID!, $run: ID!) { job: node(id: $job) { ... on Job { name status } } run: node(id: $run) { ... on Pipeline { status } } }',
-        variables: { job: toGlobalId('Job', 'gh', formatJobId(project, jobIds[0]!)), run: toGlobalId('Pipeline', 'gh', formatPipelineId(project, runId)) },
+        variables: { job: toGlobalId('Job', 'gh', formatJobId(project, jobIds[0]!)), run: runGlobalId },
       }),
     });
     const body = (await res.json()) as { data?: { job: { name: string; status: string }; run: { status: string } }; errors?: unknown[] };

@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, waitForSubscribers, WEBHOOK_SECRET, type Stack } from '../helpers/stack.ts';
+import { startStack, waitFor, waitForSubscribers, WEBHOOK_SECRET, type Stack } from '../helpers/stack.ts';
 
 const sign = (body: string, secret = WEBHOOK_SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
@@ -22,6 +22,35 @@ describe('webhook ingress', () => {
     return fetch(`${stack.base}${path}`, { method: 'POST', headers: h, body });
   }
 
+  let fresh = 0;
+  /** A real workflow_job delivery, the model for new jobs. */
+  let template: { body: string; headers: Record<string, string> };
+  /** A captured workflow_job body renamed and renumbered: a job the gateway has never seen, so accepting it publishes. */
+  function newJobBody(model: string, name: string): string {
+    const body = JSON.parse(model) as { workflow_job: { id: number; name: string } };
+    body.workflow_job = { ...body.workflow_job, id: 9_000_000_000 + ++fresh, name };
+    return JSON.stringify(body);
+  }
+
+  /**
+   * Barrier for "published nothing": sends a valid delivery of a new job and
+   * waits for its event. The GitHub route publishes a delivery's events before
+   * it answers it (webhook-route.ts awaits ingestStored; the in-memory store
+   * delivers synchronously, event-bus.ts), into this file's one FIFO
+   * subscription. So once the sentinel is seen, any event from a delivery
+   * answered before it was sent would already be in `published`, ahead of it.
+   */
+  async function publishedUpToSentinel(before: number): Promise<{ name: string; status: string }[]> {
+    const name = `sentinel-${fresh + 1}`;
+    const body = newJobBody(template.body, name);
+    const res = await post(body, { ...template.headers, 'X-GitHub-Delivery': randomUUID(), 'X-Hub-Signature-256': sign(body) });
+    expect(res.status).toBe(202);
+    await waitFor(() => published.slice(before).some((p) => p.name === name), 5000, 'the sentinel event');
+    const after = published.slice(before);
+    expect(after.at(-1)!.name).toBe(name);
+    return after.slice(0, -1);
+  }
+
   beforeAll(async () => {
     stack = await startStack({ sim: { repositories: ['api'], history: 1 } });
     const iterator = stack.gateway.services.bus.subscribe('Job', () => true);
@@ -29,13 +58,15 @@ describe('webhook ingress', () => {
       for await (const e of iterator) published.push({ name: e.job.name, status: e.job.status });
     })();
     await waitForSubscribers(stack, 1);
+    template = (await captureDeliveries())[0]!;
   });
   afterAll(() => stack.close());
 
   it('should reject a forged or missing signature with 401 and publish nothing', async () => {
     const [delivery] = await captureDeliveries();
     const before = published.length;
-    const forgedBody = delivery!.body.replace('"captured"', '"forged"');
+    // A job the gateway has not seen: were any of these accepted, it would be published.
+    const forgedBody = newJobBody(delivery!.body, 'forged');
     const headers: Record<string, string> = { ...delivery!.headers, 'X-GitHub-Delivery': randomUUID() };
     // Body changed, signature kept.
     expect((await post(forgedBody, headers)).status).toBe(401);
@@ -46,8 +77,7 @@ describe('webhook ingress', () => {
     expect((await post(forgedBody, unsigned)).status).toBe(401);
     // Malformed signature header.
     expect((await post(forgedBody, { ...headers, 'X-Hub-Signature-256': 'sha256=zz' })).status).toBe(401);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(published.slice(before)).toEqual([]);
+    expect(await publishedUpToSentinel(before)).toEqual([]);
   });
 
   it('should answer malformed JSON with 400 and publish nothing', async () => {
@@ -56,7 +86,7 @@ describe('webhook ingress', () => {
     const res = await post(body, { 'X-GitHub-Event': 'workflow_job', 'X-GitHub-Delivery': randomUUID(), 'X-Hub-Signature-256': sign(body) });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'malformed JSON' });
-    expect(published.length).toBe(before);
+    expect(await publishedUpToSentinel(before)).toEqual([]);
   });
 
   it('should give a replayed delivery id no second effect', async () => {
@@ -69,8 +99,7 @@ describe('webhook ingress', () => {
     }
     // GitHub's own redelivery keeps the X-GitHub-Delivery id.
     expect(await stack.sim.redeliver(deliveries[0]!.id)).toBe(200);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(published.length).toBe(before);
+    expect(await publishedUpToSentinel(before)).toEqual([]);
   });
 
   it('should never let an older event move a job back (out-of-order delivery)', async () => {
@@ -83,7 +112,7 @@ describe('webhook ingress', () => {
     const jobId = (JSON.parse(queued.body) as { workflow_job: { id: number } }).workflow_job.id;
     const state = stack.gateway.services.state.get('Job', 'gh', `octo-org/api/jobs/${jobId}`);
     expect(state?.status).toBe('SUCCESS');
-    expect(published.slice(before)).toEqual([]);
+    expect(await publishedUpToSentinel(before)).toEqual([]);
   });
 
   it('should refuse oversized bodies with 413, wrong content types with 415, unknown backends with 404', async () => {
@@ -106,7 +135,7 @@ describe('webhook ingress', () => {
       const res = await post(body, { 'X-GitHub-Event': event, 'X-GitHub-Delivery': randomUUID(), 'X-Hub-Signature-256': sign(body) });
       expect(res.status, event).toBe(202);
     }
-    expect(published.length).toBe(before);
+    expect(await publishedUpToSentinel(before)).toEqual([]);
   });
 
   it('should report the last webhook in Backend.health', async () => {

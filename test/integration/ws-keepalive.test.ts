@@ -23,6 +23,8 @@ describe('WebSocket keep-alive', () => {
     const live = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
     const liveClosed: unknown[] = [];
     live.on('closed', (e) => liveClosed.push(e));
+    let livePings = 0;
+    live.on('opened', (socket) => (socket as WebSocket).on('ping', () => livePings++));
     live.subscribe({ query: QUERY }, { next: () => undefined, error: () => undefined, complete: () => undefined });
 
     // A raw peer that subscribes, then stops reading: its pongs never come.
@@ -44,8 +46,11 @@ describe('WebSocket keep-alive', () => {
     // Pinged at the next tick, terminated at the one after: within about two intervals.
     expect(reapedAfter).toBeLessThan(INTERVAL_MS * 2 + 1500);
 
-    // The live client answered every ping meanwhile and is still subscribed.
-    await new Promise((r) => setTimeout(r, INTERVAL_MS * 4));
+    // The live client answered every ping meanwhile and is still subscribed. Barrier: pings, not
+    // a clock. Each heartbeat tick terminates a socket whose last ping is unanswered and pings
+    // the others (heartbeat.ts), so a 4th further ping to the live client proves it passed 3 checks.
+    const pingsAtReap = livePings;
+    await waitFor(() => livePings >= pingsAtReap + 4 || liveClosed.length > 0, INTERVAL_MS * 12, 'four more pings to the live client');
     expect(liveClosed).toEqual([]);
     expect(stack.gateway.subscriptionCount).toBe(1);
     await live.dispose();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRawSocket } from '../helpers/raw-ws.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import { startStack, waitFor, type Stack } from '../helpers/stack.ts';
 
 describe('operation limits over WebSocket keep the socket open', () => {
   let stack: Stack;
@@ -43,11 +43,17 @@ describe('operation limits over WebSocket keep the socket open', () => {
     for (let i = 0; i < 4; i++) c.send({ id: `s${i}`, type: 'subscribe', payload: { query: 'subscription { runnerUpdated { runner { name } } }' } });
     await c.waitFor(() => c.messages.some((m) => m.id === 's3' && m.type === 'error'));
     expect(JSON.stringify(c.messages.find((m) => m.id === 's3'))).toMatch(/SUBSCRIPTION_LIMIT/);
-    // Completing one frees a slot.
+    // Completing one frees a slot. The gateway drops s0's stream and then its slot in one
+    // chain of promise callbacks, so once the count has dropped the slot is free too.
+    const active = stack.gateway.subscriptionCount;
     c.send({ id: 's0', type: 'complete' });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => stack.gateway.subscriptionCount === active - 1, 5000, 's0 to end');
     c.send({ id: 's4', type: 'subscribe', payload: { query: 'subscription { runnerUpdated { runner { name } } }' } });
-    await new Promise((r) => setTimeout(r, 100));
+    // Not "no error after a while" but proof that s4 is live: it receives the next runner change.
+    await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'slot-freed', labels: ['self-hosted'] }] });
+    await stack.sim.runUntilIdle();
+    await c.waitFor(() => c.messages.some((m) => m.id === 's4' && m.type !== 'complete'));
+    expect(c.messages.filter((m) => m.id === 's4').map((m) => m.type)).toContain('next');
     expect(c.messages.some((m) => m.id === 's4' && m.type === 'error')).toBe(false);
     expect(c.closed).toBeNull();
     c.ws.close();
@@ -87,7 +93,8 @@ describe('connections per identity', () => {
       expect(c.closed!.code).toBe(4429);
       a.ws.close();
       await a.waitFor(() => a.closed !== null);
-      await new Promise((r) => setTimeout(r, 50));
+      // The server frees a's slot when it sees the close: wait for that, not for a fixed time.
+      await waitFor(() => stack.gateway.connectionSlots === 1, 5000, "a's slot to be freed");
       const d = await openRawSocket(url);
       await d.init();
       expect(d.closed).toBeNull();

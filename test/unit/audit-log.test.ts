@@ -11,6 +11,7 @@ import {
 } from '../../src/audit/audit-record.ts';
 import { sampleEntry } from '../../src/audit/sample-entries.ts';
 import { verifyAuditLog } from '../../src/audit/verify.ts';
+import { waitFor } from '../helpers/stack.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -146,14 +147,19 @@ describe('file audit log', () => {
   it('should update the head checkpoint every N records and on flush', async () => {
     const path = join(dir, 'audit.jsonl');
     const log = createFileAuditLog(path, { now: fixedNow(), headEvery: 10, headIntervalMs: 60_000 });
+    const headSeq = async () => parseHead(await fsp.readFile(headPathFor(path), 'utf8').catch(() => ''))?.seq;
     for (let i = 0; i < 10; i++) log.append(sampleEntry(i));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(parseHead(await fsp.readFile(headPathFor(path), 'utf8'))?.seq).toBe(10);
+    await waitFor(async () => (await headSeq()) === 10);
     log.append(sampleEntry(10));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(parseHead(await fsp.readFile(headPathFor(path), 'utf8'))?.seq).toBe(10); // not yet due
+    await waitFor(async () => (await readRecords(path)).length === 11);
+    // Barrier for "not yet due": one more record. The writer finishes a batch's head write
+    // before it writes the next batch, so once this record is in the file, a head that
+    // record 11 had made due would already be written.
+    log.append(sampleEntry(11));
+    await waitFor(async () => (await readRecords(path)).length === 12);
+    expect(await headSeq()).toBe(10);
     await log.flush();
-    expect(parseHead(await fsp.readFile(headPathFor(path), 'utf8'))?.seq).toBe(11);
+    expect(await headSeq()).toBe(12);
     await log.close();
   });
 
@@ -163,8 +169,8 @@ describe('file audit log', () => {
     log.append(sampleEntry(0));
     await new Promise((r) => setTimeout(r, 5));
     log.append(sampleEntry(1));
-    await new Promise((r) => setTimeout(r, 150));
-    expect(parseHead(await fsp.readFile(headPathFor(path), 'utf8'))?.seq).toBe(2);
+    // Due 30 ms after the last head write (headEvery is 1000, and nothing flushes).
+    await waitFor(async () => parseHead(await fsp.readFile(headPathFor(path), 'utf8').catch(() => ''))?.seq === 2);
     await log.close();
   });
 

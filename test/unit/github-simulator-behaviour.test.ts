@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createGithubSimulator, type GithubSimulator, type GithubSimulatorOptions } from '../../adapters/github/simulator/index.ts';
 import { simHarness } from '../helpers/sim-harness.ts';
+import { waitFor } from '../helpers/stack.ts';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
 
 const FIXED_NOW = new Date('2026-11-24T15:00:00Z');
@@ -233,7 +234,7 @@ describe('errors, auth and faults', () => {
     expect((await get(sim, '/repos/octo-org/api')).status).toBe(200);
     // A second hung request is still open when the simulator stops.
     void get(sim, '/orgs/octo-org/actions/runners').catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => sim.requests.filter((r) => r.status === 0).length === 2, 3000, 'the second request to be held');
     await sim.stop();
     await expect(get(sim, '/repos/octo-org/api')).rejects.toThrow();
   });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createGitlabSimulator, type GitlabSimulator, type GitlabSimulatorOptions } from '../../adapters/gitlab/simulator/index.ts';
 import * as S from '../fixtures/gitlab/schemas.ts';
 import { simHarness } from '../helpers/sim-harness.ts';
+import { waitFor } from '../helpers/stack.ts';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
 
 const FIXED_NOW = new Date('2026-11-24T15:00:00Z');
@@ -158,7 +159,7 @@ describe('faults', () => {
     const pending = get(sim, '/runners/all', {}, AbortSignal.timeout(100));
     await expect(pending).rejects.toThrow();
     const stuck = get(sim, '/runners/all').catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 30));
+    await waitFor(() => sim.requests.length === 2, 3000, 'the second request to be held');
     expect(sim.requests.map((r) => r.status)).toEqual([0, 0]);
     await sim.stop();
     expect(await stuck).toBeInstanceOf(Error);

@@ -9,6 +9,7 @@ import {
 } from '../../adapters/jenkins/simulator/index.ts';
 import { startPushReceiver, type PushReceiver } from '../fixtures/jenkins/receiver.ts';
 import { simHarness } from '../helpers/sim-harness.ts';
+import { waitFor } from '../helpers/stack.ts';
 
 type Json = Record<string, unknown>;
 const T0 = Date.parse('2026-11-24T15:00:00Z');
@@ -78,7 +79,7 @@ describe('faults and request accounting', () => {
     sim.setFault({ hang: true, match: /queue/ });
     const ctrl = new AbortController();
     const hanging = fetch(`${sim.url}queue/api/json`, { signal: ctrl.signal });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => sim.requests.some((r) => r.status === 0), 3000, 'the request to be held');
     ctrl.abort();
     await expect(hanging).rejects.toThrow();
     sim.setFault(null);
@@ -90,7 +91,8 @@ describe('faults and request accounting', () => {
     await sim.start();
     sim.setFault({ hang: true });
     const hanging = fetch(`${sim.url}api/json`).then(() => 'answered', () => 'dropped');
-    await new Promise((r) => setTimeout(r, 30));
+    // Held, not merely sent: otherwise 'dropped' could be a refused connection after stop().
+    await waitFor(() => sim.requests.some((r) => r.status === 0), 3000, 'the request to be held');
     await sim.stop();
     expect(await hanging).toBe('dropped');
     await expect(fetch(`${sim.url}api/json`)).rejects.toThrow();
