@@ -19,9 +19,13 @@ export interface HealthSnapshot {
 /**
  * Tracks one backend's health from what its adapter and the ingestion report.
  * DOWN after 3 failures in a row with no success in between, DEGRADED after one.
+ * A failure is counted once however many layers report it: the adapter's
+ * client reports an upstream error, and the loader, poll or resolver that
+ * catches the same error reports it again.
  */
 export class BackendHealth implements HealthReporter {
   private consecutiveFailures = 0;
+  private readonly counted = new WeakSet<object>();
   private snapshot: HealthSnapshot = {
     state: 'UNKNOWN', lastSuccessAt: null, lastErrorAt: null, lastErrorCode: null, lastErrorMessage: null,
     lastWebhookAt: null, lastPollAt: null, rateLimitRemaining: null, rateLimitResetAt: null,
@@ -39,6 +43,10 @@ export class BackendHealth implements HealthReporter {
   }
 
   failure(error: unknown): void {
+    if (typeof error === 'object' && error !== null) {
+      if (this.counted.has(error)) return;
+      this.counted.add(error);
+    }
     this.consecutiveFailures++;
     const code = isUpstreamError(error) ? error.code : 'UPSTREAM_UNAVAILABLE';
     const message = error instanceof Error ? error.message : String(error);
