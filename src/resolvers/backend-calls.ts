@@ -42,11 +42,16 @@ export function reportBackendFailure(ctx: GatewayContext, backend: BackendEntry,
   if (!isBudgetExceeded(error)) backend.health.failure(error);
   if (ctx.failedBackends.has(backend.name)) return;
   ctx.failedBackends.add(backend.name);
+  ctx.partialErrors.push(scopedBackendError(ctx, backend, error, info));
+}
+
+/** The GraphQL error for a failed backend read at `info`'s path, in the detail this caller may see. */
+export function scopedBackendError(ctx: GatewayContext, backend: BackendEntry, error: unknown, info: GraphQLResolveInfo): GraphQLError {
   const graphqlError = toBackendGraphQLError(backend.name, error, responsePathAsArray(info.path));
   // A project-limited key gets the code, not the message: it may name other projects' paths.
-  ctx.partialErrors.push(seesUpstreamDetails(ctx, backend.name)
+  return seesUpstreamDetails(ctx, backend.name)
     ? graphqlError
-    : new GraphQLError(genericUpstreamMessage(backend.name, String(graphqlError.extensions.code)), { path: graphqlError.path, extensions: graphqlError.extensions }));
+    : new GraphQLError(genericUpstreamMessage(backend.name, String(graphqlError.extensions.code)), { path: graphqlError.path, extensions: graphqlError.extensions });
 }
 
 /** Applies query results to the live state (without publishing first sightings) and returns the newest known versions. */
