@@ -37,6 +37,8 @@ export interface GatewayStackOptions {
   readonly onClose?: () => Promise<void>;
   /** Environment for secret references (default process.env). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The gateway's clock (default real time), for tests that age state. */
+  readonly now?: () => Date;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function startGatewayStack(config: Record<string, unknown>, options
       log: options.logSink ? pino({ level: 'trace' }, { write: options.logSink }) : pino({ level: 'silent' }),
       polling: options.polling ?? false,
       ...(options.env ? { env: options.env } : {}),
+      ...(options.now ? { now: options.now } : {}),
     });
   } catch (error) {
     await options.onClose?.();

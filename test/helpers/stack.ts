@@ -19,6 +19,8 @@ export interface StackOptions {
   readonly logSink?: (line: string) => void;
   /** Environment for secret references (default process.env). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The gateway's clock (default real time). */
+  readonly now?: () => Date;
 }
 
 /** A real gateway on an ephemeral loopback port, reading from a real GitHub simulator. */
@@ -42,7 +44,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...(options.extraBackends ?? []),
       ],
     },
-    { polling: options.polling ?? false, logSink: options.logSink, onClose: () => sim.stop(), ...(options.env ? { env: options.env } : {}) },
+    { polling: options.polling ?? false, logSink: options.logSink, onClose: () => sim.stop(), ...(options.env ? { env: options.env } : {}), ...(options.now ? { now: options.now } : {}) },
   );
   sim.setWebhook({ url: `${stack.base}/webhooks/gh`, secret: WEBHOOK_SECRET });
   return { ...stack, sim };
