@@ -116,7 +116,9 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings, i
     pipelineIds.forEach((id, i) => {
       const pipeline = s.state.get('Pipeline', backend.name, id);
       // A list once read complete is kept complete by deliveries (new jobs join it as they arrive).
-      const fresh = s.state.getFreshPipelineJobs(backend.name, id, now, maxAgeMs(s, 'Job', pipeline, hooksCurrent));
+      let fresh = s.state.getFreshPipelineJobs(backend.name, id, now, maxAgeMs(s, 'Job', pipeline, hooksCurrent));
+      // Finished for the longer bound only if its jobs are too: a list read while the pipeline ran is not.
+      if (fresh && !hooksCurrent && !fresh.every(isFinished)) fresh = s.state.getFreshPipelineJobs(backend.name, id, now, s.freshnessMs);
       if (fresh) out[i] = fresh.filter((j) => adapter.owns(j));
       else misses.push(i);
     });

@@ -56,6 +56,7 @@ describe('job lists served from webhook-delivered state', () => {
   });
 
   it('should serve a list even while REST fails, since deliveries keep it current', async () => {
+    skewMs += 30_000;
     stack.sim.setFault({ status: 502, body: { message: 'Server Error' } });
     try {
       stack.sim.resetRequests();
@@ -71,11 +72,12 @@ describe('job lists served from webhook-delivered state', () => {
     await stack.sim.runUntilIdle();
     stack.sim.setWebhook({ url: `${stack.base}/webhooks/gh`, secret: 'test-webhook-secret' });
     expect(upstreamStatuses(stack, runId)).toEqual({ build: 'completed', test: 'completed' });
-    // Until the poll, the list is as the last delivery left it: the documented bound is one poll interval.
+    // Until the poll, the list is as the last delivery left it (past the freshness window, with no
+    // request): the documented bound is one poll interval.
+    skewMs += 30_000;
     stack.sim.resetRequests();
     expect(Object.values(await jobsNow())).not.toEqual(['SUCCESS', 'SUCCESS']);
     expect(jobReads()).toBe(0);
-    skewMs += 30_000;
     await stack.gateway.scheduler.pollNow('gh');
     stack.sim.resetRequests();
     expect(await jobsNow()).toEqual({ build: 'SUCCESS', test: 'SUCCESS' });
