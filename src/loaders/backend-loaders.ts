@@ -36,7 +36,7 @@ const BATCH_NAME = { Project: 'projects', Pipeline: 'pipelines', Job: 'jobs', Ru
  * Finished pipelines and jobs rarely change (a re-run is a new attempt and
  * arrives as an event), so they stay fresh this many times longer.
  */
-const TERMINAL_FRESHNESS_FACTOR = 20;
+export const TERMINAL_FRESHNESS_FACTOR = 20;
 
 function isFinished(entity: EntityModel): boolean {
   return (entity.type === 'Pipeline' || entity.type === 'Job') && isTerminal(entity.status);

@@ -7,6 +7,8 @@ import type { GatewayContext } from '../context.ts';
 import { toBackendGraphQLError } from '../errors.ts';
 import { budgetExceeded, isBudgetExceeded } from '../loaders/upstream-budget.ts';
 import { withDeadline } from '../loaders/with-deadline.ts';
+import { TERMINAL_FRESHNESS_FACTOR } from '../loaders/backend-loaders.ts';
+import { deliveriesCurrent } from '../state/deliveries-current.ts';
 import type { EntityModel, PipelineModel, ProjectModel, RunnerModel } from '../model.ts';
 
 /**
@@ -83,7 +85,10 @@ export async function listPipelines(
   matches: (p: PipelineModel) => boolean,
 ): Promise<PipelineModel[]> {
   const key = cacheKey(backend.name, 'pipelines', { ...query, createdAfter: query.createdAfter?.toISOString(), createdBefore: query.createdBefore?.toISOString() });
-  const listed = overlay(ctx, await ctx.listCache.get(key, () => listRead(ctx, backend, () => backend.adapter.listPipelines(query))));
+  // While deliveries keep the state current, new and changed pipelines come from it (below), so
+  // the upstream list is refreshed at the slower cadence of job lists (loaders/backend-loaders.ts).
+  const ttlMs = deliveriesCurrent(backend, ctx.now().getTime()) ? ctx.loaderSettings.freshnessMs * TERMINAL_FRESHNESS_FACTOR : undefined;
+  const listed = overlay(ctx, await ctx.listCache.get(key, () => listRead(ctx, backend, () => backend.adapter.listPipelines(query)), ttlMs));
   const oldest = listed.length >= query.limit ? Math.min(...listed.map((p) => Date.parse(p.createdAt))) : -Infinity;
   const byId = new Map(listed.filter(matches).map((p) => [p.nativeId, p]));
   for (const p of ctx.state.all('Pipeline', backend.name)) {
