@@ -42,9 +42,14 @@ function isFinished(entity: EntityModel): boolean {
   return (entity.type === 'Pipeline' || entity.type === 'Job') && isTerminal(entity.status);
 }
 
+/** Known state that rarely changes: finished runs, and projects (a rename or new default branch is rare). */
+function isSettled(entity: EntityModel): boolean {
+  return entity.type === 'Project' || isFinished(entity);
+}
+
 /**
  * How long known state may be served: `freshnessMs`, or TERMINAL_FRESHNESS_FACTOR
- * times that for finished runs and, while the backend's webhooks keep the
+ * times that for finished runs and projects and, while the backend's webhooks keep the
  * state current (state/deliveries-current.ts), for pipelines, jobs and job
  * lists too. Deliveries update them within milliseconds and the poller
  * repairs a missed one; the longer bound only caps how long a list goes
@@ -52,7 +57,7 @@ function isFinished(entity: EntityModel): boolean {
  */
 function maxAgeMs(s: LoaderSettings, type: string, known: EntityModel | undefined, hooksCurrent: boolean): number {
   const followsDeliveries = hooksCurrent && (type === 'Pipeline' || type === 'Job');
-  return (known && isFinished(known)) || followsDeliveries ? s.freshnessMs * TERMINAL_FRESHNESS_FACTOR : s.freshnessMs;
+  return (known && isSettled(known)) || followsDeliveries ? s.freshnessMs * TERMINAL_FRESHNESS_FACTOR : s.freshnessMs;
 }
 
 /**
