@@ -51,10 +51,10 @@ describe('upstream economy with webhooks current', () => {
         await stack.sim.triggerRun({ repo: 'api', jobs: jobs(2) });
         newPipelines++;
       }
-      if (round % 3 === 0) {
-        // The reconcile: the poller's cycle (30 s at the default interval).
+      if (round % 6 === 0) {
+        // The reconcile: the poller's cycle, every 60 s while webhooks are current (twice the interval).
         const before = stack.sim.requests.length;
-        await stack.gateway.scheduler.pollNow('gh');
+        expect(await stack.gateway.scheduler.pollNow('gh')).toBeGreaterThanOrEqual(48_000);
         pollRequests += stack.sim.requests.length - before;
         polls++;
       }

@@ -88,21 +88,23 @@ describe('job lists served from webhook-delivered state', () => {
     const second = await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'lint', labels: ['self-hosted'] }] });
     const query = () => stack.query<PipelineJobs>(PIPELINE_JOBS, { id: gid('Pipeline', `octo-org/api/runs/${second.runId}`) });
     expect((await query()).data!.node!.jobs.nodes).toEqual([{ name: 'lint', status: 'QUEUED' }]);
-    // No successful poll for 2 intervals + 60 s: nothing would repair a missed delivery.
-    skewMs += 130_000;
+    // No successful poll for 3 intervals + 60 s: nothing would repair a missed delivery.
+    skewMs += 160_000;
     await stack.sim.step(); // a delivery: webhooks themselves are fine
     stack.sim.resetRequests();
     expect((await query()).data!.node!.jobs.nodes).toEqual([{ name: 'lint', status: 'RUNNING' }]);
     expect(jobReads()).toBe(1);
-    // The reconcile is back: served from state again.
-    await stack.gateway.scheduler.pollNow('gh');
+    // The reconcile is back: served from state again, and polls run at the slower cadence
+    // (twice the 30 s interval, ±20 % jitter).
+    expect(await stack.gateway.scheduler.pollNow('gh')).toBeGreaterThanOrEqual(48_000);
     skewMs += 30_000;
     stack.sim.resetRequests();
     await query();
     expect(jobReads()).toBe(0);
-    // No verified delivery for over 5 minutes (polls still fine): read upstream again.
+    // No verified delivery for over 5 minutes (polls still fine): read upstream again, and poll at
+    // the normal interval.
     skewMs += 6 * 60_000;
-    await stack.gateway.scheduler.pollNow('gh');
+    expect(await stack.gateway.scheduler.pollNow('gh')).toBeLessThanOrEqual(36_000);
     stack.sim.resetRequests();
     await query();
     expect(jobReads()).toBe(1);
