@@ -6,7 +6,10 @@
  *
  * - switchyard: a gateway (fresh child process, polling on at its default
  *   interval, webhooks from its simulators, freshnessSeconds = periodSec); each
- *   dashboard POSTs the dashboard query to it every period;
+ *   dashboard POSTs the dashboard query to it every period. With its webhooks
+ *   current, the gateway serves job lists from live state and polls at twice
+ *   the interval as the reconcile (test/integration/live-jobs-economy.test.ts
+ *   asserts the ratio in miniature);
  * - direct: each dashboard polls the REST APIs itself every period (plain GETs);
  * - direct-etag: the same, but every dashboard keeps the ETag of each URL and
  *   sends If-None-Match (only the GitHub simulator answers 304).

@@ -144,7 +144,8 @@ export type Job = Node & {
   readonly labels: ReadonlyArray<Scalars['String']['output']>;
   readonly name: Scalars['String']['output'];
   readonly native: NativeStatus;
-  readonly pipeline: Pipeline;
+  /** Null (with an error at this path) only when the pipeline cannot be read and the gateway does not know it; the job itself is still served. */
+  readonly pipeline?: Maybe<Pipeline>;
   readonly project: Project;
   readonly queueTime?: Maybe<Scalars['Float']['output']>;
   readonly queuedAt?: Maybe<Scalars['DateTime']['output']>;
@@ -770,7 +771,7 @@ export type JobResolvers<ContextType = GatewayContext, ParentType extends Resolv
   labels?: Resolver<ReadonlyArray<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   native?: Resolver<ResolversTypes['NativeStatus'], ParentType, ContextType>;
-  pipeline?: Resolver<ResolversTypes['Pipeline'], ParentType, ContextType>;
+  pipeline?: Resolver<Maybe<ResolversTypes['Pipeline']>, ParentType, ContextType>;
   project?: Resolver<ResolversTypes['Project'], ParentType, ContextType>;
   queueTime?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   queuedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;

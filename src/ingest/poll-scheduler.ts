@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { BackendEntry } from '../backend-registry.ts';
+import { deliveriesCurrent, RECONCILE_STRETCH } from '../state/deliveries-current.ts';
 import type { Ingestor } from './ingestor.ts';
 
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -25,6 +26,7 @@ export class PollScheduler {
     private readonly backends: readonly BackendEntry[],
     private readonly ingestor: Ingestor,
     private readonly log: Logger,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   start(): void {
@@ -33,10 +35,10 @@ export class PollScheduler {
     }
   }
 
-  /** Runs one cycle for a backend now; resolves when its result is ingested. */
-  async pollNow(name: string): Promise<void> {
+  /** Runs one cycle for a backend now; resolves, once its result is ingested, with the wait the timer would take before the next. */
+  async pollNow(name: string): Promise<number | undefined> {
     const backend = this.backends.find((b) => b.name === name);
-    if (backend) await this.cycle(backend);
+    return backend ? this.cycle(backend) : undefined;
   }
 
   async stop(): Promise<void> {
@@ -67,8 +69,10 @@ export class PollScheduler {
       this.failures.set(backend.name, 0);
       const published = this.ingestor.ingest(result.entities, { source: 'POLL', publishNew: true });
       if (published > 0) this.log.debug({ backend: backend.name, published }, 'poll found changes');
-      // The adapter may ask for sooner (builds running) or later (rate-limit reset).
-      return result.nextPollAfterMs ?? jitter(interval);
+      // The adapter may ask for sooner (builds running) or later (rate-limit reset). While webhooks
+      // keep the state current the poll is only the reconcile, and runs at the slower cadence.
+      const stretch = deliveriesCurrent(backend, this.now().getTime()) ? RECONCILE_STRETCH : 1;
+      return result.nextPollAfterMs ?? jitter(interval * stretch);
     } catch (error) {
       const n = (this.failures.get(backend.name) ?? 0) + 1;
       this.failures.set(backend.name, n);

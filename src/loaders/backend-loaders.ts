@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { BackendEntry } from '../backend-registry.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import { isTerminal, type EntityByType, type EntityModel, type JobModel } from '../model.ts';
+import { deliveriesCurrent } from '../state/deliveries-current.ts';
 import type { LiveState } from '../state/live-state.ts';
 import type { NotFoundCache } from './not-found-cache.ts';
 import { budgetExceeded, isBudgetExceeded, type UpstreamBudget } from './upstream-budget.ts';
@@ -35,10 +36,28 @@ const BATCH_NAME = { Project: 'projects', Pipeline: 'pipelines', Job: 'jobs', Ru
  * Finished pipelines and jobs rarely change (a re-run is a new attempt and
  * arrives as an event), so they stay fresh this many times longer.
  */
-const TERMINAL_FRESHNESS_FACTOR = 20;
+export const TERMINAL_FRESHNESS_FACTOR = 20;
 
 function isFinished(entity: EntityModel): boolean {
   return (entity.type === 'Pipeline' || entity.type === 'Job') && isTerminal(entity.status);
+}
+
+/** Known state that rarely changes: finished runs, and projects (a rename or new default branch is rare). */
+function isSettled(entity: EntityModel): boolean {
+  return entity.type === 'Project' || isFinished(entity);
+}
+
+/**
+ * How long known state may be served: `freshnessMs`, or TERMINAL_FRESHNESS_FACTOR
+ * times that for finished runs and projects and, while the backend's webhooks keep the
+ * state current (state/deliveries-current.ts), for pipelines, jobs and job
+ * lists too. Deliveries update them within milliseconds and the poller
+ * repairs a missed one; the longer bound only caps how long a list goes
+ * without an upstream read in case both missed something.
+ */
+function maxAgeMs(s: LoaderSettings, type: string, known: EntityModel | undefined, hooksCurrent: boolean): number {
+  const followsDeliveries = hooksCurrent && (type === 'Pipeline' || type === 'Job');
+  return (known && isSettled(known)) || followsDeliveries ? s.freshnessMs * TERMINAL_FRESHNESS_FACTOR : s.freshnessMs;
 }
 
 /**
@@ -60,12 +79,12 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings, i
   function single<K extends SingleType>(type: K): DataLoader<string, EntityByType[K] | null> {
     return new DataLoader<string, EntityByType[K] | null>(async (ids) => {
       const now = s.now().getTime();
+      const hooksCurrent = deliveriesCurrent(backend, now);
       const out: (EntityByType[K] | null | Error)[] = new Array(ids.length).fill(null);
       const misses: number[] = [];
       ids.forEach((id, i) => {
         const known = s.state.get(type, backend.name, id);
-        const maxAge = known && isFinished(known) ? s.freshnessMs * TERMINAL_FRESHNESS_FACTOR : s.freshnessMs;
-        const fresh = s.state.getFresh(type, backend.name, id, now, maxAge);
+        const fresh = s.state.getFresh(type, backend.name, id, now, maxAgeMs(s, type, known, hooksCurrent));
         if (fresh) out[i] = adapter.owns(fresh) ? fresh : null;
         else if (!known && s.notFound.has(type, backend.name, id)) out[i] = null;
         else misses.push(i);
@@ -96,12 +115,15 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings, i
 
   const jobsOfPipeline = new DataLoader<string, readonly JobModel[]>(async (pipelineIds) => {
     const now = s.now().getTime();
+    const hooksCurrent = deliveriesCurrent(backend, now);
     const out: (readonly JobModel[] | Error)[] = new Array(pipelineIds.length);
     const misses: number[] = [];
     pipelineIds.forEach((id, i) => {
       const pipeline = s.state.get('Pipeline', backend.name, id);
-      const maxAge = pipeline && isFinished(pipeline) ? s.freshnessMs * TERMINAL_FRESHNESS_FACTOR : s.freshnessMs;
-      const fresh = s.state.getFreshPipelineJobs(backend.name, id, now, maxAge);
+      // A list once read complete is kept complete by deliveries (new jobs join it as they arrive).
+      let fresh = s.state.getFreshPipelineJobs(backend.name, id, now, maxAgeMs(s, 'Job', pipeline, hooksCurrent));
+      // Finished for the longer bound only if its jobs are too: a list read while the pipeline ran is not.
+      if (fresh && !hooksCurrent && !fresh.every(isFinished)) fresh = s.state.getFreshPipelineJobs(backend.name, id, now, s.freshnessMs);
       if (fresh) out[i] = fresh.filter((j) => adapter.owns(j));
       else misses.push(i);
     });
@@ -120,8 +142,11 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings, i
         }
         const owned = value.filter((j) => adapter.owns(j));
         s.ingestor.ingest(owned, { source: 'POLL', publishNew: false });
-        s.state.setPipelineJobs(backend.name, pipelineIds[slot]!, owned, s.now().getTime());
-        out[slot] = owned.map((j) => s.state.get('Job', backend.name, j.nativeId) ?? j);
+        const readAt = s.now().getTime();
+        s.state.setPipelineJobs(backend.name, pipelineIds[slot]!, owned, readAt);
+        // The newest known versions, plus jobs a delivery announced that the read does not show yet.
+        out[slot] = s.state.getFreshPipelineJobs(backend.name, pipelineIds[slot]!, readAt, 0)?.filter((j) => adapter.owns(j))
+          ?? owned.map((j) => s.state.get('Job', backend.name, j.nativeId) ?? j);
       });
     } catch (error) {
       failed(error);

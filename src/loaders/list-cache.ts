@@ -13,10 +13,11 @@ export class ListCache {
     private readonly maxEntries = 5_000,
   ) {}
 
-  get<T>(key: string, load: () => Promise<T>): Promise<T> {
+  /** `ttlMs` overrides the cache's own for this lookup (a caller that knows the state behind it is kept current). */
+  get<T>(key: string, load: () => Promise<T>, ttlMs = this.ttlMs): Promise<T> {
     const now = this.now();
     const hit = this.entries.get(key);
-    if (hit && now - hit.at < this.ttlMs) return hit.value as Promise<T>;
+    if (hit && now - hit.at < ttlMs) return hit.value as Promise<T>;
     const value = load();
     this.entries.set(key, { at: now, value });
     // A failure is not cached: the next query asks again.

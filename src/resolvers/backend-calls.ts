@@ -7,6 +7,8 @@ import type { GatewayContext } from '../context.ts';
 import { toBackendGraphQLError } from '../errors.ts';
 import { budgetExceeded, isBudgetExceeded } from '../loaders/upstream-budget.ts';
 import { withDeadline } from '../loaders/with-deadline.ts';
+import { TERMINAL_FRESHNESS_FACTOR } from '../loaders/backend-loaders.ts';
+import { deliveriesCurrent } from '../state/deliveries-current.ts';
 import type { EntityModel, PipelineModel, ProjectModel, RunnerModel } from '../model.ts';
 
 /**
@@ -42,11 +44,16 @@ export function reportBackendFailure(ctx: GatewayContext, backend: BackendEntry,
   if (!isBudgetExceeded(error)) backend.health.failure(error);
   if (ctx.failedBackends.has(backend.name)) return;
   ctx.failedBackends.add(backend.name);
+  ctx.partialErrors.push(scopedBackendError(ctx, backend, error, info));
+}
+
+/** The GraphQL error for a failed backend read at `info`'s path, in the detail this caller may see. */
+export function scopedBackendError(ctx: GatewayContext, backend: BackendEntry, error: unknown, info: GraphQLResolveInfo): GraphQLError {
   const graphqlError = toBackendGraphQLError(backend.name, error, responsePathAsArray(info.path));
   // A project-limited key gets the code, not the message: it may name other projects' paths.
-  ctx.partialErrors.push(seesUpstreamDetails(ctx, backend.name)
+  return seesUpstreamDetails(ctx, backend.name)
     ? graphqlError
-    : new GraphQLError(genericUpstreamMessage(backend.name, String(graphqlError.extensions.code)), { path: graphqlError.path, extensions: graphqlError.extensions }));
+    : new GraphQLError(genericUpstreamMessage(backend.name, String(graphqlError.extensions.code)), { path: graphqlError.path, extensions: graphqlError.extensions });
 }
 
 /** Applies query results to the live state (without publishing first sightings) and returns the newest known versions. */
@@ -78,7 +85,10 @@ export async function listPipelines(
   matches: (p: PipelineModel) => boolean,
 ): Promise<PipelineModel[]> {
   const key = cacheKey(backend.name, 'pipelines', { ...query, createdAfter: query.createdAfter?.toISOString(), createdBefore: query.createdBefore?.toISOString() });
-  const listed = overlay(ctx, await ctx.listCache.get(key, () => listRead(ctx, backend, () => backend.adapter.listPipelines(query))));
+  // While deliveries keep the state current, new and changed pipelines come from it (below), so
+  // the upstream list is refreshed at the slower cadence of job lists (loaders/backend-loaders.ts).
+  const ttlMs = deliveriesCurrent(backend, ctx.now().getTime()) ? ctx.loaderSettings.freshnessMs * TERMINAL_FRESHNESS_FACTOR : undefined;
+  const listed = overlay(ctx, await ctx.listCache.get(key, () => listRead(ctx, backend, () => backend.adapter.listPipelines(query)), ttlMs));
   const oldest = listed.length >= query.limit ? Math.min(...listed.map((p) => Date.parse(p.createdAt))) : -Infinity;
   const byId = new Map(listed.filter(matches).map((p) => [p.nativeId, p]));
   for (const p of ctx.state.all('Pipeline', backend.name)) {

@@ -18,7 +18,8 @@ export async function jobsOfPipelines(ctx: GatewayContext, pipelines: readonly P
         return await ctx.loaders(backend).jobsOfPipeline.load(p.nativeId);
       } catch (error) {
         reportBackendFailure(ctx, backend, error, info);
-        return [];
+        // Upstream failed: the jobs deliveries and earlier reads brought are still shown, with the error.
+        return ctx.state.knownPipelineJobs(p.backend, p.nativeId).filter((j) => backend.adapter.owns(j));
       }
     }),
   );

@@ -7,6 +7,7 @@ import { resolvePipelines } from './query-pipelines.ts';
 import { compileJobFilter } from './filters.ts';
 import { paginate } from './connection.ts';
 import { scopedErrorMessage } from './scoped-errors.ts';
+import { pipelineOfJob, projectOfEntity } from './related-entities.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -49,14 +50,7 @@ export const typeResolvers: Resolvers = {
   Pipeline: {
     id: (p) => entityGlobalId(p),
     backend: (p, _, ctx) => backendOf(ctx, p.backend),
-    project: async (p, _, ctx, info) => {
-      const backend = backendOf(ctx, p.backend);
-      const project = await loadRelated(backend, () => ctx.loaders(backend).project.load(p.projectNativeId), info);
-      if (project) return project;
-      // The project may be gone or unreadable; still answer with what the pipeline says.
-      const name = p.projectNativeId.split('/').at(-1) ?? p.projectNativeId;
-      return { type: 'Project', backend: p.backend, nativeId: p.projectNativeId, revision: [0], name, fullName: p.projectNativeId, url: null, defaultBranch: null };
-    },
+    project: (p, _, ctx, info) => projectOfEntity(p, ctx, info),
     duration: (p, _, ctx) => secondsBetween(p.startedAt, p.finishedAt, ctx.now(), !isTerminal(p.status)),
     queueTime: (p, _, ctx) => secondsBetween(p.queuedAt, p.startedAt, ctx.now(), p.status === 'QUEUED' || p.status === 'PENDING'),
     jobs: async (p, args, ctx, info) => {
@@ -70,19 +64,8 @@ export const typeResolvers: Resolvers = {
   Job: {
     id: (j) => entityGlobalId(j),
     backend: (j, _, ctx) => backendOf(ctx, j.backend),
-    pipeline: async (j, _, ctx, info) => {
-      const backend = backendOf(ctx, j.backend);
-      const pipeline = await loadRelated(backend, () => ctx.loaders(backend).pipeline.load(j.pipelineNativeId), info);
-      if (!pipeline) throw new Error(`pipeline ${j.pipelineNativeId} of job ${j.nativeId} was not found on ${j.backend}`);
-      return pipeline;
-    },
-    project: async (j, _, ctx, info) => {
-      const backend = backendOf(ctx, j.backend);
-      const project = await loadRelated(backend, () => ctx.loaders(backend).project.load(j.projectNativeId), info);
-      if (project) return project;
-      const name = j.projectNativeId.split('/').at(-1) ?? j.projectNativeId;
-      return { type: 'Project', backend: j.backend, nativeId: j.projectNativeId, revision: [0], name, fullName: j.projectNativeId, url: null, defaultBranch: null };
-    },
+    pipeline: (j, _, ctx, info) => pipelineOfJob(j, ctx, info),
+    project: (j, _, ctx, info) => projectOfEntity(j, ctx, info),
     runner: async (j, _, ctx, info) => {
       if (!j.runnerNativeId) return null;
       const backend = backendOf(ctx, j.backend);

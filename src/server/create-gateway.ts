@@ -119,7 +119,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       budget: new UpstreamBudget(config.limits.upstreamCallsPerIdentityPerMinute, () => now().getTime()),
     },
   };
-  const scheduler = new PollScheduler(registry.all(), ingestor, log);
+  const scheduler = new PollScheduler(registry.all(), ingestor, log, now);
   const auditIntegrity = { ok: true };
   const audit =
     options.audit ??

@@ -62,11 +62,11 @@ export class LiveState {
       // Re-insert so Map order tracks recency for eviction.
       this.entries.delete(k);
       this.entries.set(k, existing);
-      this.indexJob(entity);
+      this.indexJob(entity, previous);
       return { kind: 'changed', entity, previous };
     }
     this.entries.set(k, { entity, seenAt: now });
-    this.indexJob(entity);
+    this.indexJob(entity, null);
     this.evict();
     return { kind: 'created', entity };
   }
@@ -84,22 +84,41 @@ export class LiveState {
     else this.entries.delete(k);
   }
 
-  /** Records that `jobs` is the complete job list of a pipeline as of `now`. */
+  /**
+   * Records that `jobs` (an upstream read) is the complete job list of a
+   * pipeline as of `now`. Jobs already known for the pipeline that the read
+   * lacks are kept, unless the read supersedes them (a retry under the same
+   * name, an older attempt): REST may lag behind a delivery that just
+   * announced a job.
+   */
   setPipelineJobs(backend: string, pipelineNativeId: string, jobs: readonly JobModel[], now: number): void {
     const k = key('Pipeline', backend, pipelineNativeId);
-    this.jobsByPipeline.set(k, { ids: new Set(jobs.map((j) => j.nativeId)), completeAt: now });
+    const ids = new Set(jobs.map((j) => j.nativeId));
+    const names = new Set(jobs.map((j) => j.name));
+    const attempt = this.get('Pipeline', backend, pipelineNativeId)?.attempt ?? 1;
+    for (const id of this.jobsByPipeline.get(k)?.ids ?? []) {
+      const known = this.get('Job', backend, id);
+      if (known && !ids.has(id) && !names.has(known.name) && known.attempt >= attempt) ids.add(id);
+    }
+    this.jobsByPipeline.set(k, { ids, completeAt: now });
   }
 
-  /** The pipeline's jobs when the list was complete within `maxAgeMs`. */
+  /**
+   * The pipeline's jobs when the list was confirmed complete upstream within
+   * `maxAgeMs` and nothing since made it doubtful (see `indexJob`). Deliveries
+   * and polls since then have updated the jobs and added new ones.
+   */
   getFreshPipelineJobs(backend: string, pipelineNativeId: string, now: number, maxAgeMs: number): JobModel[] | undefined {
     const index = this.jobsByPipeline.get(key('Pipeline', backend, pipelineNativeId));
     if (!index || index.completeAt === null || now - index.completeAt > maxAgeMs) return undefined;
-    const jobs: JobModel[] = [];
-    for (const id of index.ids) {
-      const job = this.get('Job', backend, id);
-      if (job) jobs.push(job);
-    }
-    return jobs;
+    const jobs = this.jobsOf(backend, index.ids);
+    // A job evicted from the state would leave a hole: not complete any more.
+    return jobs.length === index.ids.size ? jobs : undefined;
+  }
+
+  /** Every job known for the pipeline, complete or not: what is left to show when upstream fails. */
+  knownPipelineJobs(backend: string, pipelineNativeId: string): JobModel[] {
+    return this.jobsOf(backend, this.jobsByPipeline.get(key('Pipeline', backend, pipelineNativeId))?.ids ?? []);
   }
 
   /** All entities of a type, optionally of one backend; for list queries served from state. */
@@ -114,7 +133,29 @@ export class LiveState {
     return this.entries.size;
   }
 
-  private indexJob(entity: EntityModel): void {
+  private jobsOf(backend: string, ids: Iterable<string>): JobModel[] {
+    const jobs: JobModel[] = [];
+    for (const id of ids) {
+      const job = this.get('Job', backend, id);
+      if (job) jobs.push(job);
+    }
+    return jobs;
+  }
+
+  /**
+   * Adds a job to its pipeline's list. A new job named like one already listed
+   * is a retry (GitLab gives it a new id; the REST list shows only the latest),
+   * and a new pipeline attempt replaces its jobs: either way the list is no
+   * longer known complete, so the next read goes upstream.
+   */
+  private indexJob(entity: EntityModel, previous: EntityModel | null): void {
+    if (entity.type === 'Pipeline') {
+      if (previous?.type === 'Pipeline' && previous.attempt !== entity.attempt) {
+        const index = this.jobsByPipeline.get(key('Pipeline', entity.backend, entity.nativeId));
+        if (index) index.completeAt = null;
+      }
+      return;
+    }
     if (entity.type !== 'Job') return;
     const k = key('Pipeline', entity.backend, entity.pipelineNativeId);
     let index = this.jobsByPipeline.get(k);
@@ -122,6 +163,8 @@ export class LiveState {
       index = { ids: new Set(), completeAt: null };
       this.jobsByPipeline.set(k, index);
     }
+    if (index.ids.has(entity.nativeId)) return;
+    if (index.completeAt !== null && this.jobsOf(entity.backend, index.ids).some((j) => j.name === entity.name)) index.completeAt = null;
     index.ids.add(entity.nativeId);
   }
 

@@ -55,6 +55,44 @@ describe('LiveState', () => {
   });
 });
 
+describe('LiveState job lists', () => {
+  const named = (id: number, name: string, status: CiStatus = 'QUEUED', attempt = 1): JobModel => ({
+    ...job(status, [1]), nativeId: `o/r/jobs/${id}`, name, attempt,
+  });
+  const pipeline = (attempt: number) => ({
+    type: 'Pipeline' as const, backend: 'gh', nativeId: 'o/r/runs/1', revision: [attempt], projectNativeId: 'o/r', number: 1, name: 'ci',
+    status: 'RUNNING' as const, waitReason: null, native: { provider: 'github' as const, status: 'in_progress', conclusion: null, failureReason: null },
+    attempt, url: null, branch: 'main', ref: null, commitSha: null, event: null, actor: null,
+    createdAt: '2026-01-01T00:00:00Z', queuedAt: null, startedAt: null, finishedAt: null, updatedAt: null,
+  });
+  const names = (jobs: readonly JobModel[] | undefined) => jobs?.map((j) => j.name).sort();
+
+  it('should keep a list read upstream complete as deliveries add jobs, and keep delivered jobs a lagging read lacks', () => {
+    const state = new LiveState();
+    state.apply(pipeline(1), 0);
+    state.apply(named(1, 'build'), 0);
+    state.apply(named(2, 'test'), 0); // delivered; the REST read below does not show it yet
+    state.setPipelineJobs('gh', 'o/r/runs/1', [named(1, 'build')], 0);
+    expect(names(state.getFreshPipelineJobs('gh', 'o/r/runs/1', 0, 1000))).toEqual(['build', 'test']);
+    state.apply(named(3, 'deploy'), 10); // a job created later arrives by webhook
+    expect(names(state.getFreshPipelineJobs('gh', 'o/r/runs/1', 10, 1000))).toEqual(['build', 'deploy', 'test']);
+  });
+
+  it('should no longer call a list complete after a retry under a known name or a new attempt', () => {
+    const state = new LiveState();
+    state.apply(pipeline(1), 0);
+    state.setPipelineJobs('gh', 'o/r/runs/1', [named(1, 'build', 'FAILURE')].map((j) => (state.apply(j, 0), j)), 0);
+    expect(state.getFreshPipelineJobs('gh', 'o/r/runs/1', 0, 1000)).toHaveLength(1);
+    state.apply(named(2, 'build'), 1); // GitLab retry: a new id under the same name
+    expect(state.getFreshPipelineJobs('gh', 'o/r/runs/1', 1, 1000)).toBeUndefined();
+
+    state.setPipelineJobs('gh', 'o/r/runs/1', [named(2, 'build')], 2);
+    expect(names(state.getFreshPipelineJobs('gh', 'o/r/runs/1', 2, 1000))).toEqual(['build']);
+    state.apply(pipeline(2), 3); // GitHub re-run: the next attempt's jobs replace these
+    expect(state.getFreshPipelineJobs('gh', 'o/r/runs/1', 3, 1000)).toBeUndefined();
+  });
+});
+
 describe('overlayRunnerFromJob', () => {
   it('should make an idle runner BUSY with the running job, then IDLE when that job ends', () => {
     const busy = overlayRunnerFromJob(runner('IDLE'), job('RUNNING', [2], '7'), 10);
