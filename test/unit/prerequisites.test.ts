@@ -10,17 +10,10 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { ensureChromium, ensureRedis, MissingPrerequisite, redisAnswers, type PrerequisiteOptions } from '../setup/prerequisites.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const said: string[] = [];
 const noInstall: PrerequisiteOptions = { mayInstall: false, say: (line) => said.push(line) };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('prerequisites of npm test', () => {
   it('should name the apt-get command when Chromium is missing and cannot be installed', () => {
