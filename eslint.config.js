@@ -34,4 +34,22 @@ export default tseslint.config(
       }],
     },
   },
+  {
+    // The simulator kit (sim-kit/) serves simulators only: in an adapter, only its
+    // simulator/ folder may use it; the core never does (demo mode reaches a simulator
+    // through the factory's createDemo). A separate rule key, so the isolation rules
+    // above stay as they are.
+    files: ['src/**/*.ts', 'adapters/**/*.ts'],
+    ignores: ['adapters/*/simulator/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/sim-kit', '**/sim-kit/**'], message: 'Only adapters/<provider>/simulator/ may import sim-kit/.' }] }],
+    },
+  },
+  {
+    // The simulator kit stands alone: no core, no adapter.
+    files: ['sim-kit/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '**/adapters/**'], message: 'sim-kit/ depends on nothing in src/ or adapters/.' }] }],
+    },
+  },
 );

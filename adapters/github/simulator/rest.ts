@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   faultHeaders, injectFault, type FaultScope, type SimFault as Fault, type SimRequestRecord as RequestRecord,
-} from '../../../src/adapter-kit/sim-faults.ts';
+} from '../../../sim-kit/sim-faults.ts';
 import * as P from './payloads.ts';
 import type { UrlBase } from './payloads.ts';
 import type { SimRun, World } from './world.ts';

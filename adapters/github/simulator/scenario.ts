@@ -4,8 +4,8 @@
  * odd failure or cancellation, and runners that occasionally drop off and
  * come back. One transition per tick so a viewer can follow along.
  */
-import type { Random } from '../../../src/adapter-kit/seeded-random.ts';
-import { SimAutoplay, type AutoplaySink } from '../../../src/adapter-kit/sim-autoplay.ts';
+import type { Random } from '../../../sim-kit/seeded-random.ts';
+import { SimAutoplay, type AutoplaySink } from '../../../sim-kit/sim-autoplay.ts';
 import type { JobOutcome, JobSpec, RunSpec, World, WorldEvent } from './world.ts';
 
 const LINUX = ['self-hosted', 'Linux'];

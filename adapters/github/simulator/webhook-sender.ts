@@ -4,7 +4,7 @@
  * failed. Keeps a delivery log for redelivery and assertions.
  */
 import { createHmac } from 'node:crypto';
-import { postOnce, SerialQueue } from '../../../src/adapter-kit/webhook-delivery.ts';
+import { postOnce, SerialQueue } from '../../../sim-kit/webhook-delivery.ts';
 
 export interface Delivery {
   readonly id: string;

@@ -4,7 +4,7 @@
  * knows nothing about HTTP. Every mutating method returns the webhook events
  * the transition causes, in the order GitHub would send them.
  */
-import type { Random } from '../../../src/adapter-kit/seeded-random.ts';
+import type { Random } from '../../../sim-kit/seeded-random.ts';
 
 export type JobOutcome = 'success' | 'failure' | 'cancelled' | 'skipped' | 'timed_out';
 export type RunStatus = 'queued' | 'in_progress' | 'completed';

@@ -6,10 +6,10 @@
  * (triggerPipeline, step, playJob, retryJob, cancelJob, faults, request log).
  */
 import * as P from './payloads.ts';
-import { LoopbackServer } from '../../../src/adapter-kit/loopback-server.ts';
-import { runUntilIdle } from '../../../src/adapter-kit/sim-autoplay.ts';
-import { redeliverOrThrow } from '../../../src/adapter-kit/webhook-delivery.ts';
-import { createRandom } from '../../../src/adapter-kit/seeded-random.ts';
+import { LoopbackServer } from '../../../sim-kit/loopback-server.ts';
+import { runUntilIdle } from '../../../sim-kit/sim-autoplay.ts';
+import { redeliverOrThrow } from '../../../sim-kit/webhook-delivery.ts';
+import { createRandom } from '../../../sim-kit/seeded-random.ts';
 import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomPipelineSpec } from './scenario.ts';
 import { WebhookSender, type Delivery, type WebhookTarget } from './webhook-sender.ts';

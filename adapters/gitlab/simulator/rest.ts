@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   faultHeaders, injectFault, type FaultScope, type SimFault as Fault, type SimRequestRecord as RequestRecord,
-} from '../../../src/adapter-kit/sim-faults.ts';
+} from '../../../sim-kit/sim-faults.ts';
 import * as P from './payloads.ts';
 import type { UrlBase } from './payloads.ts';
 import { COMPLETED, STATUSES, type SimJob, type SimPipeline, type SimProject, type SimRunner, type Status, type World } from './world.ts';

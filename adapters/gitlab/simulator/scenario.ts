@@ -4,8 +4,8 @@
  * deploys behind a resource group, the odd child pipeline, retries of failed
  * jobs, and runners that pause or drop off now and then. One transition per tick.
  */
-import type { Random } from '../../../src/adapter-kit/seeded-random.ts';
-import { SimAutoplay, type AutoplaySink } from '../../../src/adapter-kit/sim-autoplay.ts';
+import type { Random } from '../../../sim-kit/seeded-random.ts';
+import { SimAutoplay, type AutoplaySink } from '../../../sim-kit/sim-autoplay.ts';
 import { COMPLETED, type JobOutcome, type JobSpec, type PipelineSpec, type World, type WorldEvent } from './world.ts';
 
 function outcome(random: Random): JobOutcome {

@@ -12,7 +12,7 @@
  * `webhook-signature: v1,<base64 HMAC-SHA256("<id>.<ts>.<body>")>`.
  */
 import { createHmac } from 'node:crypto';
-import { postOnce, SerialQueue } from '../../../src/adapter-kit/webhook-delivery.ts';
+import { postOnce, SerialQueue } from '../../../sim-kit/webhook-delivery.ts';
 
 export const GITLAB_VERSION = '18.3.0';
 

@@ -14,7 +14,7 @@
  * Every mutating method returns the webhook events the transition causes, in
  * order (job hooks before the pipeline hook they lead to).
  */
-import type { Random } from '../../../src/adapter-kit/seeded-random.ts';
+import type { Random } from '../../../sim-kit/seeded-random.ts';
 
 export const STATUSES = [
   'created', 'waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running',

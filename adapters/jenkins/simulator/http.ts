@@ -8,7 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   faultHeaders, injectFault, type FaultScope, type SimFault as Fault, type SimRequestRecord as RequestRecord,
-} from '../../../src/adapter-kit/sim-faults.ts';
+} from '../../../sim-kit/sim-faults.ts';
 import * as X from './exports.ts';
 import { byDepth, byTree, ExportNode, parseTree, serialize, TreeSyntaxError, type Pruner } from './tree.ts';
 import {

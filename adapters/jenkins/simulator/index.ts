@@ -6,11 +6,11 @@
  * (triggerBuild, step, approveInput, faults, request log).
  */
 import { createHash } from 'node:crypto';
-import { LoopbackServer } from '../../../src/adapter-kit/loopback-server.ts';
-import { runUntilIdle } from '../../../src/adapter-kit/sim-autoplay.ts';
+import { LoopbackServer } from '../../../sim-kit/loopback-server.ts';
+import { runUntilIdle } from '../../../sim-kit/sim-autoplay.ts';
 import { createHttpHandler, type Fault, type RequestRecord } from './http.ts';
 import { Notifier, type NotifyTarget, type Push } from './notify.ts';
-import { createRandom } from '../../../src/adapter-kit/seeded-random.ts';
+import { createRandom } from '../../../sim-kit/seeded-random.ts';
 import { Autoplay } from './scenario.ts';
 import {
   DEFAULT_AGENTS, fullName, World,

@@ -6,7 +6,7 @@
  * retry is made (the plugin's defaults). The secret travels as a header, a
  * `?token=` on the URL, or the URL's userinfo (sent as `Authorization: Basic`).
  */
-import { postOnce, SerialQueue } from '../../../src/adapter-kit/webhook-delivery.ts';
+import { postOnce, SerialQueue } from '../../../sim-kit/webhook-delivery.ts';
 import { buildUrl, itemUrl, type Phase, type PhaseEvent } from './world.ts';
 
 export interface NotifyTarget {

@@ -3,8 +3,8 @@
  * users; stages that pass, fail, go unstable or wait for approval; a queue
  * that backs up while agents are busy; an agent that drops off and comes back.
  */
-import type { Random } from '../../../src/adapter-kit/seeded-random.ts';
-import { SimAutoplay, type AutoplaySink } from '../../../src/adapter-kit/sim-autoplay.ts';
+import type { Random } from '../../../sim-kit/seeded-random.ts';
+import { SimAutoplay, type AutoplaySink } from '../../../sim-kit/sim-autoplay.ts';
 import {
   BRANCH_CAUSE, historySpec, SCM_CAUSE, TIMER_CAUSE, userCause,
   type BuildSpec, type PhaseEvent, type SimJob, type World,

@@ -4,7 +4,7 @@
  * executors, plus the transitions that move them. Pure state; it knows nothing
  * about HTTP. Transitions return the Notification-plugin phases they cause.
  */
-import type { Random } from '../../../src/adapter-kit/seeded-random.ts';
+import type { Random } from '../../../sim-kit/seeded-random.ts';
 
 export type JobKind = 'freestyle' | 'pipeline';
 export type BuildResult = 'SUCCESS' | 'UNSTABLE' | 'FAILURE' | 'NOT_BUILT' | 'ABORTED';
