@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RUNNERS } from '../../adapters/github/simulator/world.ts';
+import { DEFAULT_RUNNERS } from '../../adapters/github/simulator/world-seed.ts';
 import { collect, startStack, waitForSubscribers, type Stack } from '../helpers/stack.ts';
 
 /**

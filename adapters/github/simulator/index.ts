@@ -12,14 +12,13 @@ import { createRandom } from '../../../sim-kit/seeded-random.ts';
 import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomRunSpec } from './scenario.ts';
 import { WebhookSender, type Delivery } from './webhook-sender.ts';
-import {
-  DEFAULT_RUNNERS, World,
-  type JobOutcome, type RunnerSpec, type SimJob, type SimRun, type SimRunner, type WorldEvent,
-} from './world.ts';
+import { World } from './world.ts';
+import type { JobOutcome, RunnerSpec, SimJob, SimRun, SimRunner, WorldEvent } from './world-entities.ts';
+import { DEFAULT_RUNNERS } from './world-seed.ts';
 
 export type { Delivery } from './webhook-sender.ts';
 export type { Fault, RequestRecord } from './rest.ts';
-export type { JobOutcome, SimJob, SimRun, SimRunner } from './world.ts';
+export type { JobOutcome, SimJob, SimRun, SimRunner } from './world-entities.ts';
 export { signature } from './webhook-sender.ts';
 
 export interface GithubSimulatorOptions {

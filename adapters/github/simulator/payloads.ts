@@ -5,7 +5,8 @@
  * fields those schemas allow (they forbid extras), REST objects add the few
  * REST-only fields.
  */
-import type { SimActor, SimJob, SimRepo, SimRun, SimRunner, SimWorkflow, World, WorldEvent } from './world.ts';
+import type { SimActor, SimJob, SimRepo, SimRun, SimRunner, SimWorkflow, WorldEvent } from './world-entities.ts';
+import type { World } from './world.ts';
 
 export interface UrlBase {
   /** API base, e.g. http://127.0.0.1:PORT (stands in for https://api.github.com). */

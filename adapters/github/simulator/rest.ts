@@ -9,7 +9,8 @@ import {
 } from '../../../sim-kit/sim-faults.ts';
 import * as P from './payloads.ts';
 import type { UrlBase } from './payloads.ts';
-import type { SimRun, World } from './world.ts';
+import type { SimRun } from './world-entities.ts';
+import type { World } from './world.ts';
 
 export type { Fault, RequestRecord };
 

@@ -6,7 +6,8 @@
  */
 import type { Random } from '../../../sim-kit/seeded-random.ts';
 import { SimAutoplay, type AutoplaySink } from '../../../sim-kit/sim-autoplay.ts';
-import type { JobOutcome, JobSpec, RunSpec, World, WorldEvent } from './world.ts';
+import type { JobOutcome, JobSpec, RunSpec, WorldEvent } from './world-entities.ts';
+import type { World } from './world.ts';
 
 const LINUX = ['self-hosted', 'Linux'];
 const LINUX_X64 = ['self-hosted', 'Linux', 'X64'];
