@@ -13,17 +13,19 @@ import { createRandom } from '../../../sim-kit/seeded-random.ts';
 import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomPipelineSpec } from './scenario.ts';
 import { WebhookSender, type Delivery, type WebhookTarget } from './webhook-sender.ts';
-import {
-  DEFAULT_RUNNERS, World,
-  type JobOutcome, type PipelineSpec, type RunnerSpec, type SimJob, type SimPipeline, type SimProject, type SimRunner, type WorldEvent,
-} from './world.ts';
+import { World } from './world.ts';
+import type {
+  JobOutcome, PipelineSpec, RunnerSpec, SimJob, SimPipeline, SimProject, SimRunner, WorldEvent,
+} from './world-entities.ts';
+import { DEFAULT_RUNNERS } from './world-seed.ts';
 
 export type { Delivery, WebhookTarget } from './webhook-sender.ts';
 export type { Fault, RequestRecord } from './rest.ts';
 export type {
   JobOutcome, JobSpec, JobWhen, PipelineSpec, RunnerSpec, RunnerType, SimJob, SimPipeline, SimProject, SimRunner, Status,
-} from './world.ts';
-export { STATUSES, compositeStatus } from './world.ts';
+} from './world-entities.ts';
+export { STATUSES } from './world-entities.ts';
+export { compositeStatus } from './world-lifecycle.ts';
 export { standardWebhookSignature, GITLAB_VERSION } from './webhook-sender.ts';
 
 export interface GitlabSimulatorOptions {

@@ -7,8 +7,9 @@
  * hook timestamps are `YYYY-MM-DD HH:MM:SS UTC` with `*_iso` twins.
  */
 import {
-  COMPLETED, type SimJob, type SimPipeline, type SimProject, type SimRunner, type SimUser, type Status, type World,
-} from './world.ts';
+  COMPLETED, type SimJob, type SimPipeline, type SimProject, type SimRunner, type SimUser, type Status,
+} from './world-entities.ts';
+import type { World } from './world.ts';
 
 export interface UrlBase {
   /** API base, e.g. http://127.0.0.1:PORT/api/v4. */

@@ -11,7 +11,8 @@ import {
 } from '../../../sim-kit/sim-faults.ts';
 import * as P from './payloads.ts';
 import type { UrlBase } from './payloads.ts';
-import { COMPLETED, STATUSES, type SimJob, type SimPipeline, type SimProject, type SimRunner, type Status, type World } from './world.ts';
+import { COMPLETED, STATUSES, type SimJob, type SimPipeline, type SimProject, type SimRunner, type Status } from './world-entities.ts';
+import type { World } from './world.ts';
 
 export type { Fault, RequestRecord };
 

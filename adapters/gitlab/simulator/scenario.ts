@@ -6,7 +6,8 @@
  */
 import type { Random } from '../../../sim-kit/seeded-random.ts';
 import { SimAutoplay, type AutoplaySink } from '../../../sim-kit/sim-autoplay.ts';
-import { COMPLETED, type JobOutcome, type JobSpec, type PipelineSpec, type World, type WorldEvent } from './world.ts';
+import { COMPLETED, type JobOutcome, type JobSpec, type PipelineSpec, type WorldEvent } from './world-entities.ts';
+import type { World } from './world.ts';
 
 function outcome(random: Random): JobOutcome {
   const x = random.next();
