@@ -8,8 +8,9 @@ import { ExportNode, type JValue } from './tree.ts';
 import {
   buildUrl, fullDisplayName, fullName, isJob, isOffline, itemUrl, jobColor, labelsOf, sortedChildren,
   type SimBuild, type SimCause, type SimComputer, type SimFolder, type SimItem, type SimJob,
-  type SimQueueItem, type SimStage, type World,
-} from './world.ts';
+  type SimQueueItem, type SimStage,
+} from './world-entities.ts';
+import type { World } from './world.ts';
 
 export const JENKINS_VERSION = '2.479.3';
 

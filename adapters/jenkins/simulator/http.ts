@@ -12,8 +12,9 @@ import {
 import * as X from './exports.ts';
 import { byDepth, byTree, ExportNode, parseTree, serialize, TreeSyntaxError, type Pruner } from './tree.ts';
 import {
-  buildUrl, isJob, type PhaseEvent, type SimBuild, type SimContainer, type SimItem, type SimJob, type World,
-} from './world.ts';
+  buildUrl, isJob, type PhaseEvent, type SimBuild, type SimContainer, type SimItem, type SimJob,
+} from './world-entities.ts';
+import type { World } from './world.ts';
 
 export type { Fault, RequestRecord };
 

@@ -12,17 +12,19 @@ import { createHttpHandler, type Fault, type RequestRecord } from './http.ts';
 import { Notifier, type NotifyTarget, type Push } from './notify.ts';
 import { createRandom } from '../../../sim-kit/seeded-random.ts';
 import { Autoplay } from './scenario.ts';
+import { World } from './world.ts';
 import {
-  DEFAULT_AGENTS, fullName, World,
+  fullName,
   type AgentSpec, type BuildResult, type PhaseEvent, type SimBuild, type SimComputer, type SimJob, type SimQueueItem,
   type StageOutcome,
-} from './world.ts';
+} from './world-entities.ts';
+import { DEFAULT_AGENTS } from './world-seed.ts';
 
 export type { Fault, RequestRecord } from './http.ts';
 export type { NotifyTarget, Push } from './notify.ts';
 export type {
   AgentSpec, BuildResult, Phase, SimBuild, SimComputer, SimJob, SimQueueItem, SimStage, StageOutcome, WfStatus,
-} from './world.ts';
+} from './world-entities.ts';
 export { parseTree, type TreeSpec } from './tree.ts';
 export { JENKINS_VERSION } from './exports.ts';
 

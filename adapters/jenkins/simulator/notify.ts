@@ -7,7 +7,7 @@
  * `?token=` on the URL, or the URL's userinfo (sent as `Authorization: Basic`).
  */
 import { postOnce, SerialQueue } from '../../../sim-kit/webhook-delivery.ts';
-import { buildUrl, itemUrl, type Phase, type PhaseEvent } from './world.ts';
+import { buildUrl, itemUrl, type Phase, type PhaseEvent } from './world-entities.ts';
 
 export interface NotifyTarget {
   url: string;

@@ -6,9 +6,11 @@
 import type { Random } from '../../../sim-kit/seeded-random.ts';
 import { SimAutoplay, type AutoplaySink } from '../../../sim-kit/sim-autoplay.ts';
 import {
-  BRANCH_CAUSE, historySpec, SCM_CAUSE, TIMER_CAUSE, userCause,
-  type BuildSpec, type PhaseEvent, type SimJob, type World,
-} from './world.ts';
+  BRANCH_CAUSE, SCM_CAUSE, TIMER_CAUSE, userCause,
+  type BuildSpec, type PhaseEvent, type SimJob,
+} from './world-entities.ts';
+import { historySpec } from './world-seed.ts';
+import type { World } from './world.ts';
 
 export interface AutoplayHost extends AutoplaySink<PhaseEvent> {
   readonly world: World;
