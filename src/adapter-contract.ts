@@ -2,8 +2,8 @@
  * The contract every adapter implements. ADAPTERS.md is its normative prose:
  * DO NOT CHANGE THIS INTERFACE WITHOUT UPDATING ADAPTERS.md.
  *
- * Adapters may import only from src/model.ts, src/errors.ts, src/adapter-contract.ts
- * and src/http/* helpers. The core reaches an adapter only through its index.ts.
+ * Adapters may import only from src/model.ts, src/errors.ts, src/ids.ts, src/adapter-contract.ts
+ * and src/adapter-kit/. The core reaches an adapter only through its index.ts.
  */
 import { z } from 'zod';
 import type { Logger } from 'pino';
@@ -184,7 +184,19 @@ export interface DemoBackend {
 
 /** What adapters/<provider>/index.ts exports by default. */
 export interface AdapterFactory<Config = unknown> {
+  /** The registry key (`ProviderKind`), the same literal as the adapter's `provider` and `native.provider`. */
   readonly provider: ProviderKind;
+  /**
+   * Shapes of this provider's credentials (global regexes, e.g. GitHub `ghp_...`): redacted
+   * from logs, audit records and upstream error text once the provider is registered.
+   */
+  readonly secretPatterns?: readonly RegExp[];
+  /**
+   * How long the provider waits for a webhook answer before it counts the attempt as
+   * failed (GitHub.com, GitLab.com: 10 s). The core holds a delivery's claim this long,
+   * so a retry after an attempt that died is processed, not lost. Default 10 s.
+   */
+  readonly webhookTimeoutMs?: number;
   /** zod schema of one `backends[]` entry (beyond `name` and `provider`). */
   readonly configSchema: z.ZodType<Config, z.ZodTypeDef, unknown>;
   create(config: Config, context: AdapterContext): BackendAdapter;

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import type { BackendAdapter, WebhookRequest } from './adapter-contract.ts';
+import type { AdapterFactory, BackendAdapter, WebhookRequest } from './adapter-contract.ts';
 import type { AdapterFactories, GatewayConfig } from './config/load-config.ts';
 import { createSecretResolver } from './config/secret.ts';
+import { useProviderSecrets } from './providers.ts';
 import { BackendHealth } from './health.ts';
 import { toGlobalId } from './ids.ts';
 import { createBackendPolicy, type BackendPolicy } from './resilience/backend-policy.ts';
@@ -11,6 +12,8 @@ export interface BackendEntry {
   readonly id: string;
   readonly name: string;
   readonly adapter: BackendAdapter;
+  /** Its provider's factory: the provider facts the core needs (webhook timeout, ...). */
+  readonly factory: AdapterFactory<unknown>;
   readonly health: BackendHealth;
   /** Retries, circuit breaker and rate-limit wait around every upstream read. */
   readonly policy: BackendPolicy;
@@ -62,9 +65,11 @@ export function createBackendRegistry(
   factories: AdapterFactories,
   deps: { log: Logger; env: NodeJS.ProcessEnv; now: () => Date },
 ): BackendRegistry {
+  // Before any adapter exists: its errors and logs already redact its provider's tokens.
+  useProviderSecrets(factories);
   const secret = createSecretResolver(deps.env);
   const entries = config.backends.map((b): BackendEntry => {
-    const factory = factories[b.provider];
+    const factory = Object.hasOwn(factories, b.provider) ? factories[b.provider] : undefined;
     if (!factory) throw new Error(`No adapter for provider "${b.provider}"`);
     const health = new BackendHealth(deps.now);
     const adapter = factory.create(b.options, {
@@ -74,8 +79,10 @@ export function createBackendRegistry(
       now: deps.now,
       secret,
     });
+    // Entities carry the adapter's provider; it must be the key it was registered under.
+    if (adapter.provider !== factory.provider) throw new Error(`adapter "${b.name}" reports provider "${adapter.provider}", registered as "${factory.provider}"`);
     const policy = createBackendPolicy(b.name, { now: () => deps.now().getTime() });
-    return { id: toGlobalId('Backend', b.name, b.name), name: b.name, adapter: withConfirmUnderPolicy(adapter, policy), health, policy };
+    return { id: toGlobalId('Backend', b.name, b.name), name: b.name, adapter: withConfirmUnderPolicy(adapter, policy), factory, health, policy };
   });
   return new BackendRegistry(entries);
 }

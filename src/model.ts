@@ -22,7 +22,15 @@ export type WaitReason =
 export const RUNNER_STATES = ['IDLE', 'BUSY', 'OFFLINE', 'STALE', 'NEVER_CONTACTED', 'UNKNOWN'] as const;
 export type RunnerState = (typeof RUNNER_STATES)[number];
 
-export type ProviderKind = 'github' | 'gitlab' | 'jenkins';
+/**
+ * A provider's registry key (`github`, `gitlab`, ...): the `provider` of config entries,
+ * of every AdapterFactory and of NativeStatus. An open set: whatever src/adapters.ts (or a
+ * test) registers. Each adapter uses its own literal; the registry checks that they agree.
+ */
+export type ProviderKind = string;
+
+/** What a registry key looks like: lower case, digits and inner dashes. */
+export const PROVIDER_KIND = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
 export type EntityType = 'Backend' | 'Project' | 'Pipeline' | 'Job' | 'Runner';
 

@@ -64,6 +64,13 @@ function create(config: GithubConfig, ctx: AdapterContext): GithubAdapter {
 const githubAdapter = {
   provider: 'github',
   configSchema: githubConfigSchema,
+  secretPatterns: [
+    // ghp_ gho_ ghu_ ghs_ ghr_ and fine-grained github_pat_
+    /gh[pousr]_[A-Za-z0-9_]{10,}/g,
+    /github_pat_[A-Za-z0-9_]{10,}/g,
+  ],
+  // "respond within 10 seconds" on github.com (GHES allows 30 s).
+  webhookTimeoutMs: 10_000,
   create,
   createDemo: createGithubDemo,
 } satisfies AdapterFactory<GithubConfig>;

@@ -76,6 +76,10 @@ function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
 const gitlabAdapter = {
   provider: 'gitlab',
   configSchema: gitlabConfigSchema,
+  // Personal/project/deploy/runner/CI-build/OAuth/feed/... tokens.
+  secretPatterns: [/gl(?:pat|ptt|dt|rt|cbt|oas|soat|ft|imt|agent|ffct|wt)-[A-Za-z0-9_-]{10,}/g],
+  // GitLab.com's webhook timeout (self-managed instances may configure another).
+  webhookTimeoutMs: 10_000,
   create,
   createDemo: createGitlabDemo,
 } satisfies AdapterFactory<GitlabConfig>;

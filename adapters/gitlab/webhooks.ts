@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { checkReplayWindow } from '../../src/adapter-kit/replay-window.ts';
 import type { VerifyResult, WebhookHandler, WebhookRequest } from '../../src/adapter-contract.ts';
 import type { EntityModel } from '../../src/model.ts';
 import type { CommitTitles } from './commit-titles.ts';
@@ -12,7 +13,7 @@ import { fromJobHook, fromPipelineHook } from './normalize.ts';
  * - optional signing token (`whsec_<base64>`, Standard Webhooks 1.0):
  *   `webhook-signature: v1,<base64 HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<body>")>`
  *   (space-separated list; any v1 entry may match), `webhook-timestamp` within
- *   ±5 min of now (replay window).
+ *   ±5 min of now (the kit's replay window, `checkReplayWindow`).
  * - delivery id: with a signing token the signed `webhook-id` (equal to the
  *   Idempotency-Key); else `Idempotency-Key` (stable across GitLab's retries and
  *   manual resends), else `X-Gitlab-Event-UUID`, else `webhook-id`. Never
@@ -22,8 +23,6 @@ import { fromJobHook, fromPipelineHook } from './normalize.ts';
  * `Job Hook` → the Job. Other events, broken payloads and projects outside
  * this backend → [] (answered 202: GitLab disables a hook after 4 failures).
  */
-export const REPLAY_WINDOW_MS = 5 * 60_000;
-
 const compareKey = randomBytes(32);
 function digest(value: string | Buffer): Buffer {
   return createHmac('sha256', compareKey).update(value).digest();
@@ -49,9 +48,8 @@ export function verifyStandardSignature(secret: string, request: WebhookRequest,
   const ts = request.headers['webhook-timestamp'];
   const sig = request.headers['webhook-signature'];
   if (!id || !ts || !sig) return { ok: false, reason: 'missing webhook-id, webhook-timestamp or webhook-signature' };
-  if (!/^\d{1,12}$/.test(ts.trim())) return { ok: false, reason: 'malformed webhook-timestamp' };
-  const tsMs = Number(ts.trim()) * 1000;
-  if (Math.abs(nowMs - tsMs) > REPLAY_WINDOW_MS) return { ok: false, reason: 'webhook-timestamp outside the replay window' };
+  const fresh = checkReplayWindow(ts, nowMs, { label: 'webhook-timestamp' });
+  if (!fresh.ok) return fresh;
   const expected = Buffer.from(standardSignature(secret, id, ts.trim(), request.rawBody).slice(3), 'base64');
   let ok = false;
   for (const entry of sig.split(' ')) {

@@ -40,7 +40,13 @@ export type Backend = Node & {
   readonly id: Scalars['ID']['output'];
   /** The name given in the config; used in filters and webhook URLs (/webhooks/<name>). */
   readonly name: Scalars['String']['output'];
-  readonly provider: Provider;
+  /**
+   * The backend's provider: its registry key in upper case, dashes as underscores
+   * (GITHUB, GITLAB, JENKINS in the standard build; a build may register more).
+   * A String, not an enum, so a new provider changes no schema and breaks no client
+   * that switches over the values it knows.
+   */
+  readonly provider: Scalars['String']['output'];
   /** Base URL of the backend's API. */
   readonly url: Scalars['String']['output'];
 };
@@ -204,7 +210,8 @@ export type NativeStatus = {
   readonly conclusion?: Maybe<Scalars['String']['output']>;
   /** GitLab failure_reason, Jenkins offline cause. */
   readonly failureReason?: Maybe<Scalars['String']['output']>;
-  readonly provider: Provider;
+  /** The provider, as in Backend.provider. */
+  readonly provider: Scalars['String']['output'];
   readonly status?: Maybe<Scalars['String']['output']>;
 };
 
@@ -346,11 +353,6 @@ export type ProjectFilter = {
   /** Case-insensitive substring of fullName. */
   readonly search?: InputMaybe<Scalars['String']['input']>;
 };
-
-export type Provider =
-  | 'GITHUB'
-  | 'GITLAB'
-  | 'JENKINS';
 
 export type Query = {
   readonly __typename?: 'Query';
@@ -643,7 +645,6 @@ export type ResolversTypes = {
   ProjectConnection: ResolverTypeWrapper<Omit<ProjectConnection, 'edges' | 'nodes'> & { edges: ReadonlyArray<ResolversTypes['ProjectEdge']>, nodes: ReadonlyArray<ResolversTypes['Project']> }>;
   ProjectEdge: ResolverTypeWrapper<Omit<ProjectEdge, 'node'> & { node: ResolversTypes['Project'] }>;
   ProjectFilter: ProjectFilter;
-  Provider: Provider;
   Query: ResolverTypeWrapper<{}>;
   Runner: ResolverTypeWrapper<RunnerModelModel>;
   RunnerConnection: ResolverTypeWrapper<Omit<RunnerConnection, 'edges' | 'nodes'> & { edges: ReadonlyArray<ResolversTypes['RunnerEdge']>, nodes: ReadonlyArray<ResolversTypes['Runner']> }>;
@@ -722,7 +723,7 @@ export type BackendResolvers<ContextType = GatewayContext, ParentType extends Re
   health?: Resolver<ResolversTypes['BackendHealth'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  provider?: Resolver<ResolversTypes['Provider'], ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -810,7 +811,7 @@ export type JobEventResolvers<ContextType = GatewayContext, ParentType extends R
 export type NativeStatusResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['NativeStatus'] = ResolversParentTypes['NativeStatus']> = {
   conclusion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   failureReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  provider?: Resolver<ResolversTypes['Provider'], ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };

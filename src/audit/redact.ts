@@ -8,8 +8,9 @@ import { fromGlobalId } from '../ids.ts';
  *   authorization, cookie, session, ...) is replaced whole by `[redacted]`,
  *   whatever its type.
  * - Inside every string (and object key), substrings that look like secrets are
- *   replaced by `[redacted]`: JWTs, GitHub tokens (`gh[pousr]_`, `github_pat_`),
- *   GitLab tokens (`glpat-` and friends), Switchyard API keys (`sy_<id>_<secret>`),
+ *   replaced by `[redacted]`: JWTs, each registered provider's token shapes
+ *   (`AdapterFactory.secretPatterns`, e.g. GitHub `ghp_`, GitLab `glpat-`),
+ *   Switchyard API keys (`sy_<id>_<secret>`),
  *   webhook secrets (`whsec_`), `Bearer`/`Basic` credentials, and long
  *   hex (>= 32) or base64 (>= 32, mixed case and digits) blobs.
  *   The blob rule is deliberately conservative: 40-hex commit SHAs are redacted too;
@@ -23,15 +24,22 @@ export const REDACTED = '[redacted]';
 export const SENSITIVE_KEY =
   /(token|secret|password|passwd|authorization|api[-_]?key|credential|private[-_]?key|cookie|session)/i;
 
-/** Each pattern is global; matched substrings are replaced by `[redacted]`. Specific ones first. */
+// JWT / JWS (header.payload.signature; the signature may be empty for alg=none); first, before any shorter token shape cuts into one.
+const JWT = /eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
+
+/** Provider token shapes, registered with the providers (src/providers.ts); applied before the core's own. */
+const providerPatterns = new Map<string, RegExp>();
+
+/** Adds credential patterns (global regexes) to every later redaction; the same pattern twice is kept once. */
+export function addSecretPatterns(patterns: readonly RegExp[]): void {
+  for (const re of patterns) {
+    if (!re.global) throw new Error(`secret pattern ${re} must be global (flag g)`);
+    providerPatterns.set(`${re.source}/${re.flags}`, re);
+  }
+}
+
+/** The core's own patterns (after JWTs and provider tokens). Each is global; matched substrings are replaced by `[redacted]`. Specific ones first. */
 export const SECRET_PATTERNS: readonly RegExp[] = [
-  // JWT / JWS (header.payload.signature; the signature may be empty for alg=none)
-  /eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g,
-  // GitHub: ghp_ gho_ ghu_ ghs_ ghr_ and fine-grained github_pat_
-  /gh[pousr]_[A-Za-z0-9_]{10,}/g,
-  /github_pat_[A-Za-z0-9_]{10,}/g,
-  // GitLab personal/project/deploy/runner/CI-build/OAuth/feed/... tokens
-  /gl(?:pat|ptt|dt|rt|cbt|oas|soat|ft|imt|agent|ffct|wt)-[A-Za-z0-9_-]{10,}/g,
   // Switchyard API keys: sy_<id>_<secret>
   /sy_[a-z0-9-]+_[A-Za-z0-9_-]{10,}/g,
   // webhook signing secrets
@@ -51,7 +59,8 @@ function looksRandom(run: string): boolean {
 
 /** Replaces every secret-looking substring of `text` by `[redacted]`. */
 export function redactString(text: string): string {
-  let s = text;
+  let s = text.replace(JWT, REDACTED);
+  for (const re of providerPatterns.values()) s = s.replace(re, REDACTED);
   for (const re of SECRET_PATTERNS) s = s.replace(re, REDACTED);
   s = s.replace(HEX_BLOB, REDACTED);
   s = s.replace(B64_BLOB, (run) => (looksRandom(run) && fromGlobalId(run) === null ? REDACTED : run));

@@ -134,7 +134,8 @@ export const gatewayConfigSchema = z
             name: z
               .string()
               .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes (used in URLs and IDs)'),
-            provider: z.enum(['github', 'gitlab', 'jenkins']),
+            // Any registered provider (src/adapters.ts): checked against the build's set in validateConfig.
+            provider: z.string(),
           })
           .passthrough(),
       )

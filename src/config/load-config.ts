@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import type { AdapterFactory } from '../adapter-contract.ts';
 import { unknownScopeBackends } from '../auth/auth-config.ts';
 import { ConfigError } from '../errors.ts';
 import type { ProviderKind } from '../model.ts';
+import type { AdapterFactories } from '../providers.ts';
 import { gatewayConfigSchema, type GatewayConfigBase } from './config-schema.ts';
 import { formatZodIssues } from './format-issues.ts';
 
@@ -18,7 +18,7 @@ export interface GatewayConfig extends Omit<GatewayConfigBase, 'backends'> {
   readonly backends: readonly BackendConfig[];
 }
 
-export type AdapterFactories = Partial<Record<ProviderKind, AdapterFactory<unknown>>>;
+export type { AdapterFactories } from '../providers.ts';
 
 /** Validates a parsed config object; `source` names the file in messages. */
 export function validateConfig(raw: unknown, factories: AdapterFactories, source = 'config'): GatewayConfig {
@@ -31,7 +31,7 @@ export function validateConfig(raw: unknown, factories: AdapterFactories, source
     const { name, provider, ...rest } = entry;
     if (seen.has(name)) issues.push(`backends[${i}].name: expected a unique name, received "${name}" a second time`);
     seen.add(name);
-    const factory = factories[provider];
+    const factory = Object.hasOwn(factories, provider) ? factories[provider] : undefined;
     if (!factory) {
       issues.push(`backends[${i}].provider: expected one of ${Object.keys(factories).map((k) => `"${k}"`).join(', ')} (available in this build), received "${provider}"`);
       return;

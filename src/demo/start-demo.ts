@@ -29,7 +29,7 @@ export async function startDemo(options: {
   auth?: AuthConfigInput;
 }): Promise<Demo> {
   const demos: { name: string; provider: ProviderKind; demo: DemoBackend }[] = [];
-  for (const [provider, factory] of Object.entries(options.factories) as [ProviderKind, NonNullable<AdapterFactories[ProviderKind]>][]) {
+  for (const [provider, factory] of Object.entries(options.factories)) {
     if (!factory.createDemo) continue;
     const demo = await factory.createDemo(options.seed === undefined ? {} : { seed: options.seed });
     demos.push({ name: `${provider}-demo`, provider, demo });

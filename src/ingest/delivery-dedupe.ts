@@ -30,14 +30,18 @@ export type Claim =
   | { readonly status: 'in-progress'; readonly retryAfterMs: number };
 
 export interface DeliveryDedupe {
-  claim(key: DeliveryKey): Promise<Claim>;
+  /** `holdMs`: how long the claim holds unanswered (the provider's webhook timeout); default the store's. */
+  claim(key: DeliveryKey, holdMs?: number): Promise<Claim>;
   /** The delivery had its effect: later ones with this key are duplicates. */
   complete(key: DeliveryKey): Promise<void>;
   /** The delivery failed: a retry may claim it at once (only if `token` still holds the claim). */
   release(key: DeliveryKey, token: string): Promise<void>;
 }
 
-/** GitHub and GitLab give up on a delivery after 10 s: a claim older than that belongs to a dead attempt. */
+/**
+ * A claim older than the provider's webhook timeout belongs to a dead attempt. Each
+ * provider states its own (`AdapterFactory.webhookTimeoutMs`); this is the default.
+ */
 export const CLAIM_HOLD_MS = 10_000;
 
 export interface DedupeTimes {
@@ -67,7 +71,7 @@ export class MemoryDeliveryDedupe implements DeliveryDedupe {
     this.claimHoldMs = times.claimHoldMs ?? CLAIM_HOLD_MS;
   }
 
-  async claim(key: DeliveryKey): Promise<Claim> {
+  async claim(key: DeliveryKey, holdMs = this.claimHoldMs): Promise<Claim> {
     const now = this.now();
     const k = scoped(key);
     const entry = this.seen.get(k);
@@ -75,7 +79,7 @@ export class MemoryDeliveryDedupe implements DeliveryDedupe {
       return entry.done ? { status: 'done' } : { status: 'in-progress', retryAfterMs: entry.expiresAt - now };
     }
     const token = randomUUID();
-    this.remember(k, { expiresAt: now + this.claimHoldMs, done: false, token }, now);
+    this.remember(k, { expiresAt: now + holdMs, done: false, token }, now);
     return { status: 'claimed', token };
   }
 
@@ -139,13 +143,13 @@ export class RedisDeliveryDedupe implements DeliveryDedupe {
     this.claimHoldMs = times.claimHoldMs ?? CLAIM_HOLD_MS;
   }
 
-  async claim(key: DeliveryKey): Promise<Claim> {
+  async claim(key: DeliveryKey, holdMs = this.claimHoldMs): Promise<Claim> {
     const token = randomUUID();
-    const reply = (await this.redis.eval(CLAIM, 1, this.redisKey(key), String(this.claimHoldMs), token)) as [string, number?];
+    const reply = (await this.redis.eval(CLAIM, 1, this.redisKey(key), String(holdMs), token)) as [string, number?];
     if (reply[0] === 'claimed') return { status: 'claimed', token };
     if (reply[0] === 'done') return { status: 'done' };
     // PTTL is -1 for a key without expiry (never written so by us): treat it as a full hold.
-    const remaining = typeof reply[1] === 'number' && reply[1] > 0 ? reply[1] : this.claimHoldMs;
+    const remaining = typeof reply[1] === 'number' && reply[1] > 0 ? reply[1] : holdMs;
     return { status: 'in-progress', retryAfterMs: remaining };
   }
 

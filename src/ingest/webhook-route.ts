@@ -45,7 +45,7 @@ function lowerCaseHeaders(req: IncomingMessage): Record<string, string | undefin
 /**
  * POST /webhooks/<backend-name>: authenticate over the raw bytes, parse,
  * deduplicate by delivery id, normalize, ingest. Answers in milliseconds
- * (GitHub allows 10 s) and never 5xx for a payload it merely does not use,
+ * (within the provider's `webhookTimeoutMs`) and never 5xx for a payload it merely does not use,
  * since GitLab disables hooks after repeated failures; but 503 for one whose
  * changes it could not publish (shared event store down), so it is redelivered
  * rather than lost.
@@ -123,7 +123,7 @@ export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
     if (dedupeKey) {
       let claim;
       try {
-        claim = await dedupe.claim(dedupeKey);
+        claim = await dedupe.claim(dedupeKey, backend.factory.webhookTimeoutMs);
       } catch (error) {
         log.warn({ err: error instanceof Error ? error.message : String(error), deliveryId }, 'webhook dedupe store unavailable');
         return unavailable(5, 'temporarily unavailable; redeliver later', 'dedupe store unavailable');

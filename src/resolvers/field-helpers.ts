@@ -2,11 +2,6 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { BackendEntry } from '../backend-registry.ts';
 import type { GatewayContext } from '../context.ts';
 import { toBackendGraphQLError } from '../errors.ts';
-import type { ProviderKind } from '../model.ts';
-
-export function providerEnum(kind: ProviderKind): 'GITHUB' | 'GITLAB' | 'JENKINS' {
-  return kind.toUpperCase() as 'GITHUB' | 'GITLAB' | 'JENKINS';
-}
 
 export function backendOf(ctx: GatewayContext, name: string): BackendEntry {
   const backend = ctx.registry.get(name);

@@ -1,7 +1,8 @@
 import type { Resolvers } from '../__generated__/resolvers-types.ts';
 import { entityGlobalId } from '../ids.ts';
 import { isTerminal } from '../model.ts';
-import { backendOf, loadRelated, providerEnum, secondsBetween } from './field-helpers.ts';
+import { providerName } from '../providers.ts';
+import { backendOf, loadRelated, secondsBetween } from './field-helpers.ts';
 import { jobsOfPipelines } from './query-jobs.ts';
 import { resolvePipelines } from './query-pipelines.ts';
 import { compileJobFilter } from './filters.ts';
@@ -18,7 +19,7 @@ export const typeResolvers: Resolvers = {
     },
   },
   Backend: {
-    provider: (b) => providerEnum(b.adapter.provider),
+    provider: (b) => providerName(b.adapter.provider),
     url: (b) => b.adapter.url,
     capabilities: (b) => b.adapter.capabilities,
     health: (b, _, ctx) => {
@@ -39,7 +40,7 @@ export const typeResolvers: Resolvers = {
     },
   },
   NativeStatus: {
-    provider: (n) => providerEnum(n.provider),
+    provider: (n) => providerName(n.provider),
   },
   Project: {
     id: (p) => entityGlobalId(p),

@@ -2,7 +2,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { pino } from 'pino';
 import { adapterFactories } from '../../src/adapters.ts';
-import { validateConfig } from '../../src/config/load-config.ts';
+import { validateConfig, type AdapterFactories } from '../../src/config/load-config.ts';
 import { createGateway, type Gateway } from '../../src/server/create-gateway.ts';
 
 export interface GraphqlResponse<T> {
@@ -39,6 +39,8 @@ export interface GatewayStackOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The gateway's clock (core and adapters); default the real one. */
   readonly now?: () => Date;
+  /** The provider set (default this build's, src/adapters.ts); a test adds its own with registerProviders. */
+  readonly factories?: AdapterFactories;
 }
 
 /**
@@ -54,14 +56,14 @@ export async function startGatewayStack(config: Record<string, unknown>, options
       audit: { file: null },
       ...config,
     },
-    adapterFactories,
+    options.factories ?? adapterFactories,
     'test',
   );
   let gateway: ReturnType<typeof createGateway>;
   try {
     gateway = createGateway({
       config: validated,
-      factories: adapterFactories,
+      factories: options.factories ?? adapterFactories,
       log: options.logSink ? pino({ level: 'trace' }, { write: options.logSink }) : pino({ level: 'silent' }),
       polling: options.polling ?? false,
       ...(options.env ? { env: options.env } : {}),

@@ -1,9 +1,14 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { adapterFactories } from '../../src/adapters.ts';
+import { useProviderSecrets } from '../../src/providers.ts';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { canonicalJson } from '../../src/audit/audit-record.ts';
 import { toGlobalId } from '../../src/ids.ts';
 import { REDACTED, containsSecret, redactSecrets, redactString, redactVariables } from '../../src/audit/redact.ts';
+
+// Provider token shapes (ghp_, glpat-, ...) come with the registered providers.
+beforeAll(() => useProviderSecrets(adapterFactories));
 
 const b64url = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('');
 const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'.split('');

@@ -31,7 +31,7 @@ describe('config validation', () => {
     expect(issues({ backends: [gh] }, { withAuth: false })).toMatch(/auth: expected API keys \(create one with `npx switchyard keys create <id>`\) or a jwt section; or `mode: open`/);
     expect(issues({ backends: [{ ...gh, name: 'Bad Name' }] })).toMatch(/backends\[0\]\.name: expected lower-case letters.*received string "Bad Name"/);
     expect(issues({ backends: [] })).toMatch(/backends: expected at least 1 item\(s\), received an array of 0/);
-    expect(issues({ backends: [{ ...gh, provider: 'circleci' }] })).toMatch(/backends\[0\]\.provider: expected one of "github", "gitlab", "jenkins", received string "circleci"/);
+    expect(issues({ backends: [{ ...gh, provider: 'circleci' }] })).toMatch(/backends\[0\]\.provider: expected one of "github", "gitlab", "jenkins" \(available in this build\), received "circleci"/);
     expect(issues({ server: { port: 'eighty' }, backends: [gh] })).toMatch(/server\.port: expected number, received string "eighty"/);
     expect(issues({ backends: [gh], extra: 1 })).toMatch(/\(root\): unknown key\(s\) "extra"/);
     expect(issues({ backends: [gh, gh] })).toMatch(/backends\[1\]\.name: expected a unique name, received "gh" a second time/);

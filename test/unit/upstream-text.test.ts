@@ -1,7 +1,12 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { adapterFactories } from '../../src/adapters.ts';
+import { useProviderSecrets } from '../../src/providers.ts';
 import { UpstreamError } from '../../src/errors.ts';
 import { MAX_UPSTREAM_TEXT, sanitizeUpstreamText } from '../../src/upstream-text.ts';
+
+// Provider token shapes (ghp_, glpat-, ...) come with the registered providers.
+beforeAll(() => useProviderSecrets(adapterFactories));
 
 const alnum = (min: number, max: number) =>
   fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'), minLength: min, maxLength: max });
