@@ -1,4 +1,7 @@
 import type { GraphQLError } from 'graphql';
+import { anonymousIdentity } from './auth/authenticate.ts';
+import type { Identity } from './auth/types.ts';
+import type { CredentialWatcher } from './auth/credential-watcher.ts';
 import { BackendRegistry, type BackendEntry } from './backend-registry.ts';
 import type { EntityModel } from './model.ts';
 import type { EventBus } from './events/event-bus.ts';
@@ -16,6 +19,8 @@ export interface GatewayServices {
   readonly listCache: ListCache;
   readonly loaderSettings: LoaderSettings;
   readonly now: () => Date;
+  /** Ends live streams when their credential expires or is revoked (one owner for every transport). */
+  readonly credentials: CredentialWatcher;
   /** This instance's load and shedding state (server/load-shedding.ts). */
   readonly load?: () => { readonly overloaded: boolean; readonly eventLoopLagMs: number; readonly boundMs: number };
 }
@@ -28,33 +33,30 @@ export interface AccessScope {
   projectPatterns?(backend: string): readonly string[] | null;
   /** Canonical form of what it allows: scopes with equal keys see the same entities (subscriptions share work by it). */
   readonly key?: string;
+  /** True when every backend, project and runner is visible. */
+  readonly unrestricted?: boolean;
 }
 
 export const FULL_ACCESS: AccessScope = { allowsBackend: () => true, allowsEntity: () => true };
 
-/** Who is calling; rate limits and audit records are keyed by `id`. */
-export interface RequestIdentity {
-  readonly id: string;
-  readonly kind: 'api-key' | 'jwt' | 'anonymous';
-  readonly subject?: string;
-  /** When the credential stops being valid; live subscriptions end then. */
-  readonly expiresAt: Date | null;
-  readonly scope: AccessScope;
-  /** True once the credential was revoked (config reload); long-lived streams re-check it. */
-  readonly isRevoked?: () => boolean;
-}
+/**
+ * Who is calling: one type for every transport, produced by the authenticator
+ * (src/auth/types.ts) and carried in the GraphQL context.
+ */
+export type { Identity } from './auth/types.ts';
 
-export const ANONYMOUS: RequestIdentity = { id: 'anonymous', kind: 'anonymous', expiresAt: null, scope: FULL_ACCESS };
+/** The caller when nothing was authenticated (GraphiQL's page, tests that build a context directly). */
+export const ANONYMOUS: Identity = anonymousIdentity;
 
 /** The registry as one identity sees it: backends outside its scope do not exist. */
 function scopedRegistry(registry: BackendRegistry, scope: AccessScope): BackendRegistry {
-  if (scope === FULL_ACCESS) return registry;
+  if (scope === FULL_ACCESS || scope.unrestricted === true) return registry;
   return new BackendRegistry(registry.all().filter((b) => scope.allowsBackend(b.name)));
 }
 
 /** Per-request context: services, lazily built per-backend loaders, and partial-result errors. */
 export interface GatewayContext extends GatewayServices {
-  readonly identity: RequestIdentity;
+  readonly identity: Identity;
   loaders(backend: BackendEntry): BackendLoaders;
   /** Drops cached loaders; subscriptions call it per event so each event reads current state. */
   resetLoaders(): void;
@@ -66,7 +68,7 @@ export interface GatewayContext extends GatewayServices {
   observeEvent?: (event: unknown) => void;
 }
 
-export function createRequestContext(services: GatewayServices, identity: RequestIdentity = ANONYMOUS): GatewayContext {
+export function createRequestContext(services: GatewayServices, identity: Identity = ANONYMOUS): GatewayContext {
   const perBackend = new Map<string, BackendLoaders>();
   return {
     ...services,

@@ -268,8 +268,8 @@ export const EMPTY_SCOPE: CompiledScope = compileScope([]);
 
 /**
  * True when a live connection of this identity must end now: the credential
- * expired (`expiresAt <= now`) or was revoked. Called by subscription
- * watchdogs at least once a second.
+ * expired (`expiresAt <= now`) or was revoked. The one check behind the
+ * credential watcher (src/auth/credential-watcher.ts) and per-event delivery.
  */
 export function isRevokedOrExpired(identity: Identity, now: Date = new Date()): boolean {
   if (identity.expiresAt !== null && identity.expiresAt.getTime() <= now.getTime()) return true;

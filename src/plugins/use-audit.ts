@@ -3,9 +3,9 @@ import type { Plugin } from 'graphql-yoga';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { operationHash, type AuditIdentity, type AuditTransport, type GraphqlAuditEntry } from '../audit/audit-record.ts';
 import { redactVariables } from '../audit/redact.ts';
-import { ANONYMOUS, type RequestIdentity } from '../context.ts';
+import { ANONYMOUS, type Identity } from '../context.ts';
 
-export function auditIdentity(identity: RequestIdentity): AuditIdentity {
+export function auditIdentity(identity: Identity): AuditIdentity {
   const { id, kind, subject } = identity;
   const fingerprint = (identity as { fingerprint?: string }).fingerprint;
   return { id, kind, ...(subject ? { subject } : {}), ...(fingerprint ? { fingerprint } : {}) };
@@ -31,7 +31,7 @@ function operationOf(query: string | undefined, operationName: string | undefine
 }
 
 export interface OperationRecord {
-  readonly identity: RequestIdentity;
+  readonly identity: Identity;
   readonly transport: AuditTransport;
   readonly query: string | undefined;
   readonly operationName?: string | null | undefined;
@@ -94,7 +94,7 @@ export function useAudit(log: AuditLog): Plugin {
       const errors = streaming ? undefined : (Array.isArray(result) ? result.flatMap((r) => r.errors ?? []) : ((result as { errors?: ErrorLike[] }).errors ?? undefined));
       const data = streaming ? true : Array.isArray(result) ? result.some((r) => r.data) : (result as { data?: unknown }).data !== undefined && (result as { data?: unknown }).data !== null;
       record({
-        identity: (serverContext as { identity?: RequestIdentity }).identity ?? ANONYMOUS,
+        identity: (serverContext as { identity?: Identity }).identity ?? ANONYMOUS,
         transport: streaming || (request.headers.get('accept') ?? '').includes('text/event-stream') ? 'sse' : 'http',
         query: p.query,
         operationName: p.operationName,

@@ -41,33 +41,24 @@ export const subscriptionEventFilters = {
 
 /** In scope, and the credential still valid: nothing is delivered after it expires or is revoked. */
 function visible(ctx: GatewayContext, entity: EntityModel): boolean {
-  const expiresAt = ctx.identity.expiresAt;
-  if (expiresAt && ctx.now() >= expiresAt) return false;
-  if (ctx.identity.isRevoked?.()) return false;
-  return ctx.identity.scope.allowsEntity(entity);
+  return ctx.credentials.stillValid(ctx.identity) && ctx.identity.scope.allowsEntity(entity);
 }
 
 /**
- * Ends the subscription when the credential expires (on every transport; the
- * WebSocket binding also closes the socket with 4403).
+ * Ends the subscription when the credential expires or is revoked (on every
+ * transport; the WebSocket binding also closes the socket with 4403). The
+ * gateway's one credential watcher pushes the end.
  */
 function guard<T>(ctx: GatewayContext, iterator: BoundedQueueIterator<T>): BoundedQueueIterator<T> {
-  const { expiresAt, isRevoked } = ctx.identity;
-  if (!expiresAt && !isRevoked) return iterator;
   const ended = (why: string) => new GraphQLError(`Credentials ${why}`, { extensions: { code: 'UNAUTHENTICATED' } });
-  if (expiresAt && expiresAt <= ctx.now()) {
+  if (!ctx.credentials.stillValid(ctx.identity)) {
     void iterator.return();
-    throw ended('expired');
+    throw ended(ctx.identity.expiresAt && ctx.identity.expiresAt <= ctx.now() ? 'expired' : 'revoked');
   }
-  const expiry = expiresAt ? setTimeout(() => iterator.end(ended('expired')), expiresAt.getTime() - ctx.now().getTime()) : undefined;
-  // A revoked API key (config reload) ends its streams within a second.
-  const revocation = isRevoked ? setInterval(() => isRevoked() && iterator.end(ended('revoked')), 500) : undefined;
-  expiry?.unref();
-  revocation?.unref();
+  const stop = ctx.credentials.watch(ctx.identity, (why) => iterator.end(ended(why)));
   const originalReturn = iterator.return.bind(iterator);
   iterator.return = () => {
-    clearTimeout(expiry);
-    clearInterval(revocation);
+    stop();
     return originalReturn();
   };
   return iterator;

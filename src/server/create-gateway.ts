@@ -1,54 +1,30 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { NotFoundCache } from '../loaders/not-found-cache.ts';
-import { UpstreamBudget } from '../loaders/upstream-budget.ts';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GraphQLError } from 'graphql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { describeAuthPosture } from '../auth/auth-config.ts';
-import { createAuthenticator, type Authenticator } from '../auth/authenticate.ts';
-import { AuthFailureLimiter } from '../auth/failure-limiter.ts';
-import { isAuthError } from '../auth/types.ts';
-import { createBackendRegistry, type BackendRegistry } from '../backend-registry.ts';
-import { createSecretResolver } from '../config/secret.ts';
+import type { BackendRegistry } from '../backend-registry.ts';
 import type { AdapterFactories, GatewayConfig } from '../config/load-config.ts';
-import { ANONYMOUS, createRequestContext, type GatewayContext, type GatewayServices, type RequestIdentity } from '../context.ts';
-import { EventBus } from '../events/event-bus.ts';
-import { eventStoreFactory } from '../events/create-event-store.ts';
-import type { ChangeEvent } from '../events/event-types.ts';
-import { Ingestor } from '../ingest/ingestor.ts';
-import { PollScheduler } from '../ingest/poll-scheduler.ts';
-import { PublishConfirmations } from '../ingest/publish-confirmations.ts';
-import { BodyTooLargeError, readBody } from '../ingest/read-body.ts';
-import { RedisDeliveryDedupe } from '../ingest/delivery-dedupe.ts';
-import { createWebhookRoute, WEBHOOK_PATH_PREFIX } from '../ingest/webhook-route.ts';
-import { ListCache } from '../loaders/list-cache.ts';
+import type { GatewayServices } from '../context.ts';
+import type { PollScheduler } from '../ingest/poll-scheduler.ts';
 import { createLogger } from '../logger.ts';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { Redis } from 'ioredis';
-import { auditKeyOption, createFileAuditLog, createNullAuditLog, type AuditLog } from '../audit/audit-log.ts';
-import { createOperationAuditor, useAudit } from '../plugins/use-audit.ts';
-import { operationLimitPlugins } from '../plugins/use-operation-limits.ts';
-import { loadPersistedOperations } from '../plugins/persisted-operations.ts';
-import { usePartialResults } from '../plugins/use-partial-results.ts';
-import { ReservingMemoryStore, ReservingRedisStore } from '../rate-limit/reserving-stores.ts';
-import { applyRateLimitOverrides, longestWindowMs, perItemCostFields, useRateLimits } from '../rate-limit/use-rate-limits.ts';
-import { applySharedEvent } from '../state/apply-shared-event.ts';
-import { LiveState } from '../state/live-state.ts';
-import { subscriptionEventFilters } from '../resolvers/subscription-resolvers.ts';
-import { formattedWithoutSuggestion, useNoSuggestions } from '../plugins/use-no-suggestions.ts';
-import { BodySlots, hasBody } from './body-slots.ts';
+import { createGatewayAuthentication } from './authentication.ts';
+import { BodySlots } from './body-slots.ts';
 import { guardConnectionCapacity, type ConnectionCapacity } from './connection-capacity.ts';
 import { createCorsPolicy } from './cors.ts';
-import { createGraphiQLRenderer } from './graphiql.ts';
-import { attachGraphQLWs } from './graphql-ws.ts';
-import { IdentitySlots, slotKeyOf } from './identity-slots.ts';
-import { createCallerIdentifier, sendAuthError, wsRefusalOf } from './identify-caller.ts';
+import type { GatewayRoute } from './gateway-plugin.ts';
+import { assembleServices } from './gateway-services.ts';
+import { createGatewayYoga, type GatewayYoga } from './gateway-yoga.ts';
+import { createGraphQLHttpRoute } from './graphql-http.ts';
+import { createHealthRoutes } from './health-routes.ts';
+import { sendJson } from './http-json.ts';
+import { IdentitySlots } from './identity-slots.ts';
 import { answerClientError, guardRequestListener } from './listener-guards.ts';
-import { createSchema } from './load-schema.ts';
+import type { EventLoopLagSource } from './load-shedding.ts';
 import { parseRequestTarget } from './request-target.ts';
-import { eventLoopLag, LoadShedder, type EventLoopLagSource } from './load-shedding.ts';
-import { sendFetchResponse } from './send-fetch-response.ts';
+import { createSseStreams } from './sse-streams.ts';
+import { createWebhookIngress } from './webhook-ingress.ts';
+import { attachWebSockets } from './websocket-transport.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -68,7 +44,7 @@ export interface GatewayOptions {
 
 export interface Gateway {
   readonly server: Server;
-  readonly yoga: YogaServerInstance<Record<string, unknown>, GatewayContext>;
+  readonly yoga: GatewayYoga;
   readonly services: GatewayServices;
   readonly registry: BackendRegistry;
   readonly scheduler: PollScheduler;
@@ -83,198 +59,52 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>;
 }
 
-const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+/** The root sends browsers to the GraphQL endpoint (GraphiQL when enabled). */
+const rootRedirect: GatewayRoute = {
+  handles: (pathname) => pathname === '/',
+  handle: (_req, res) => void res.writeHead(302, { location: GRAPHQL_PATH }).end(),
+};
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-/** Assembles the gateway: services, GraphQL over HTTP/SSE/WS, webhooks, health, polling. */
-/** How long a "not found" answer stands for an id, and how many are remembered. */
-const NOT_FOUND_TTL_MS = 60_000;
-const NOT_FOUND_MAX_ENTRIES = 50_000;
-
+/**
+ * Composes the gateway from its parts: services, authentication (one for
+ * HTTP, SSE and WebSocket), the credential watcher, GraphQL over HTTP/SSE and
+ * WebSocket, webhook ingress, health; then listen and graceful close.
+ */
 export function createGateway(options: GatewayOptions): Gateway {
   const { config } = options;
   const now = options.now ?? (() => new Date());
   const log = options.log ?? createLogger(config.logLevel);
-  const registry = createBackendRegistry(config, options.factories, { log, env: options.env ?? process.env, now });
-  const state = new LiveState();
-  // With a shared (Redis) store, events published by other instances update this instance's state too.
-  // The store's append reports let the webhook route acknowledge only what was stored.
-  const confirmations = new PublishConfirmations();
-  const storeHooks = { shared: (event: ChangeEvent) => applySharedEvent(state, event, now().getTime()), appended: confirmations.settle };
-  const bus = new EventBus(config.subscriptionQueueLimit, eventStoreFactory(config.events, log, storeHooks));
-  const ingestor = new Ingestor(state, bus, registry, log, now, confirmations);
-  const freshnessMs = config.freshnessSeconds * 1000;
-  const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);
-  const services: GatewayServices = {
-    registry, state, bus, ingestor, now, load: () => shedder.current,
-    listCache: new ListCache(freshnessMs, () => now().getTime()),
-    loaderSettings: {
-      state, ingestor, freshnessMs, timeoutMs: config.backendTimeoutMs, now,
-      notFound: new NotFoundCache(NOT_FOUND_TTL_MS, NOT_FOUND_MAX_ENTRIES, () => now().getTime()),
-      budget: new UpstreamBudget(config.limits.upstreamCallsPerIdentityPerMinute, () => now().getTime()),
-    },
-  };
-  const scheduler = new PollScheduler(registry.all(), ingestor, log, now);
-  const auditIntegrity = { ok: true };
-  const audit =
-    options.audit ??
-    (config.audit.file
-      ? createFileAuditLog(config.audit.file, {
-        now, fsync: config.audit.fsync, ...auditKeyOption(config.audit.hmacKey, createSecretResolver(options.env ?? process.env)),
-        onError: (e) => log.error({ err: e.message }, 'audit log write failed'),
-        // Alarm, not refuse: the API keeps serving; /readyz reports it and the log records it.
-        onIntegrityProblem: (problem) => {
-          auditIntegrity.ok = false;
-          log.error({ problem, file: config.audit.file }, 'audit log integrity alarm');
-        },
-      })
-      : createNullAuditLog());
-
-  const schema = applyRateLimitOverrides(createSchema(), config.rateLimit.fields);
-  const windowMs = longestWindowMs(schema, config.rateLimit.fields);
-  const redis = config.rateLimit.store === 'redis' ? new Redis(config.rateLimit.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
-  redis?.on('error', (error: Error) => log.warn({ err: error.message }, 'rate-limit Redis error'));
-  const perItem = perItemCostFields(schema);
-  const rateLimitStore = redis ? new ReservingRedisStore(redis, windowMs, config.rateLimit.redisKeyPrefix, perItem) : new ReservingMemoryStore(windowMs, perItem);
-
-  const persisted = config.limits.persistedOperationsFile ? loadPersistedOperations(config.limits.persistedOperationsFile) : null;
-
-  const yoga = createYoga<Record<string, unknown>, GatewayContext>({
-    schema,
-    graphqlEndpoint: GRAPHQL_PATH,
-    context: (initial) => createRequestContext(services, (initial as { identity?: RequestIdentity }).identity ?? ANONYMOUS),
-    graphiql: config.server.graphiql,
-    renderGraphiQL: createGraphiQLRenderer(),
-    landingPage: false,
-    // yoga's CORS reflects any origin with credentials; ours (server.cors) is an allow-list.
-    cors: false,
-    plugins: [
-      useAudit(audit),
-      ...(persisted ? [persisted.plugin] : []),
-      ...operationLimitPlugins(config.limits),
-      ...(config.limits.csrfPrevention ? [useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-switchyard-client'] })] : []),
-      useRateLimits({ store: rateLimitStore, identify: (ctx) => (ctx as GatewayContext).identity.id }),
-      usePartialResults(),
-      ...(config.limits.introspection ? [] : [useNoSuggestions()]),
-    ],
-    logging: {
-      debug: (...a: unknown[]) => log.debug(a.map(String).join(' ')),
-      info: (...a: unknown[]) => log.info(a.map(String).join(' ')),
-      warn: (...a: unknown[]) => log.warn(a.map(String).join(' ')),
-      error: (...a: unknown[]) => log.error(a.map((x) => (x instanceof Error ? x.message : String(x))).join(' ')),
-    },
+  const env = options.env ?? process.env;
+  const { services, registry, bus, scheduler, shedder, credentials, audit, auditIntact } = assembleServices({
+    config, factories: options.factories, env, log, now, ...(options.audit ? { audit: options.audit } : {}), ...(options.lagSource ? { lagSource: options.lagSource } : {}),
   });
-
-  // Built asynchronously (a static JWT key is imported once); listen() waits for it, so a bad key fails start-up.
-  const authenticator: Promise<Authenticator> = createAuthenticator(config.auth, { secret: createSecretResolver(options.env ?? process.env), now });
-  authenticator.catch(() => undefined);
-
-  const limiter = new AuthFailureLimiter(config.auth.failureLimit, () => now().getTime());
-  const identify = createCallerIdentifier({ authenticator, limiter, audit, log });
-
-  // With the Redis event bus, delivery ids are shared too: a retry to another instance stays a duplicate.
-  const dedupeRedis = config.events.store === 'redis' ? new Redis(config.events.redisUrl, { maxRetriesPerRequest: 2 }) : null;
-  dedupeRedis?.on('error', (error: Error) => log.warn({ err: error.message }, 'webhook dedupe Redis error'));
-  const handleWebhook = createWebhookRoute({
-    registry, ingestor, log, audit, bodyLimitBytes: config.server.bodyLimitBytes, now,
-    rejectionSummaryMs: config.audit.rejectionSummarySeconds * 1000,
-    ...(dedupeRedis ? { dedupe: new RedisDeliveryDedupe(dedupeRedis, { doneTtlMs: 72 * 3600_000 }, `${config.events.streamPrefix}deliveries:`) } : {}),
-  });
-  let ready = false;
-  /** Open SSE streams, ended on shutdown so their clients reconnect elsewhere. */
-  const streams = new Set<ServerResponse>();
-  /** One pool for WebSockets and SSE streams: the per-identity connection limit holds on every transport. */
-  const identitySlots = new IdentitySlots(config.limits.maxConnectionsPerIdentity);
-
+  const authentication = createGatewayAuthentication({ config: config.auth, env, now, audit, log, credentials });
+  const sseStreams = createSseStreams();
+  const engine = createGatewayYoga({ config, services, audit, log, path: GRAPHQL_PATH, plugins: [sseStreams.plugin] });
+  const { yoga } = engine;
   const cors = createCorsPolicy(config.server.cors);
   const bodySlots = new BodySlots(config.server.maxConcurrentBodies);
-
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    // Preflights come without credentials: answered before authentication.
-    if (cors.answerPreflight(req, res)) return;
-    cors.decorate(req, res);
-    if (shedder.refuseStream(req, res)) return;
-    // GraphiQL's page is static and holds no data; everything it queries is authenticated.
-    const wantsGraphiQL = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
-    let identity: RequestIdentity = ANONYMOUS;
-    // Credentials travel in headers: checked before the body is read, so a client without them holds no memory.
-    if (!wantsGraphiQL) {
-      const transport = (req.headers.accept ?? '').includes('text/event-stream') ? 'sse' : 'http';
-      const result = await identify({ authorization: req.headers.authorization, apiKeyHeader: header(req.headers['x-api-key']) }, { transport, remoteAddress: req.socket.remoteAddress ?? null });
-      if (isAuthError(result)) {
-        // The body is left unread: close rather than drain it.
-        if (hasBody(req)) res.setHeader('connection', 'close');
-        return sendAuthError(res, result);
-      }
-      identity = result;
-      const open = () => !req.socket.destroyed && !res.writableEnded;
-      if (transport === 'sse' && !identitySlots.acquire(slotKeyOf(identity, req.socket.remoteAddress), res, open)) {
-        return json(res, 429, { errors: [{ message: `Too many connections for this identity (limit ${identitySlots.max})`, extensions: { code: 'CONNECTION_LIMIT' } }] });
-      }
-    }
-    let body: Buffer | undefined;
-    if (req.method === 'POST') {
-      if (!bodySlots.tryTake(req, res)) return bodySlots.refuse(res);
-      try {
-        body = await readBody(req, config.server.bodyLimitBytes);
-      } catch (error) {
-        if (error instanceof BodyTooLargeError) {
-          res.setHeader('connection', 'close');
-          return json(res, 413, { errors: [{ message: `Request body larger than ${error.limit} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
-        }
-        return json(res, 400, { errors: [{ message: 'Could not read the request body' }] });
-      }
-    }
-    const controller = new AbortController();
-    res.on('close', () => controller.abort());
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-    const response = await yoga.fetch(url.toString(), {
-      method: req.method ?? 'GET',
-      headers,
-      ...(body ? { body } : {}),
-      signal: controller.signal,
-    }, { identity });
-    const streaming = (response.headers.get('content-type') ?? '').includes('text/event-stream');
-    if (streaming) {
-      streams.add(res);
-      res.once('close', () => streams.delete(res));
-    }
-    await sendFetchResponse(response, res);
-  }
-
+  /** One pool for WebSockets and SSE streams: the per-identity connection limit holds on every transport. */
+  const identitySlots = new IdentitySlots(config.limits.maxConnectionsPerIdentity);
+  let ready = false;
   /** Set by listen(): the connection cap and the file-descriptor watch. */
   let capacity: ConnectionCapacity | null = null;
+
+  const webhooks = createWebhookIngress({ config, registry, ingestor: services.ingestor, log, audit, now, bodySlots });
+  const routes: readonly GatewayRoute[] = [
+    createHealthRoutes({ registry, shedder, bodySlots, ready: () => ready, capacity: () => capacity, auditIntact }),
+    webhooks,
+    createGraphQLHttpRoute({ path: GRAPHQL_PATH, yoga, authentication, cors, shedder, bodySlots, bodyLimitBytes: config.server.bodyLimitBytes, identitySlots }),
+    rootRedirect,
+  ];
 
   // Never a URL from the Host header; failures are answered, never thrown out of the listener.
   const server = createServer(guardRequestListener(log, async (req, res) => {
     const url = parseRequestTarget(req.url);
-    if (!url) return json(res, 400, { error: 'bad request target' });
-    if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
-    if (url.pathname === '/readyz') {
-      const backends = Object.fromEntries(registry.all().map((b) => [b.name, b.health.current.state]));
-      const load = shedder.current;
-      const connections = capacity ? { connections: await capacity.health() } : {};
-      return json(res, ready && !load.overloaded ? 200 : 503, {
-        status: !ready ? 'not ready' : load.overloaded ? 'overloaded' : 'ready', backends, load, ...connections,
-        requestBodies: { reading: bodySlots.size, limit: bodySlots.limit }, audit: auditIntegrity.ok ? 'ok' : 'integrity-alarm',
-      });
-    }
-    if (url.pathname.startsWith(WEBHOOK_PATH_PREFIX)) {
-      if (!bodySlots.tryTake(req, res)) return bodySlots.refuse(res);
-      return handleWebhook(req, res, url);
-    }
-    if (url.pathname === GRAPHQL_PATH) return handleGraphQL(req, res, url);
-    if (url.pathname === '/') {
-      res.writeHead(302, { location: GRAPHQL_PATH });
-      return void res.end();
-    }
-    json(res, 404, { error: 'not found' });
+    if (!url) return sendJson(res, 400, { error: 'bad request target' });
+    const route = routes.find((r) => r.handles(url.pathname));
+    if (!route) return sendJson(res, 404, { error: 'not found' });
+    return route.handle(req, res, url);
   }));
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     capacity?.noteError(error);
@@ -284,47 +114,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
 
-  const graphqlWs = attachGraphQLWs(server, yoga, {
-    path: GRAPHQL_PATH,
-    maxPayloadBytes: 64 * 1024,
-    maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
-    maxConnectionsPerIdentity: config.limits.maxConnectionsPerIdentity,
-    identitySlots,
-    onInternalError: (error) => log.error({ err: error }, 'WebSocket handler failed'),
-    subscriptionEventFilters,
-    queueLimit: config.subscriptionQueueLimit,
-    queueBytes: config.subscriptionQueueBytes,
-    keepAliveMs: config.server.keepAliveSeconds * 1000,
-    allowUpgrade: cors.allowsUpgrade,
-    log,
-    ...(config.limits.introspection ? {} : { formatErrors: (errors: readonly GraphQLError[]) => errors.map(formattedWithoutSuggestion) }),
-    now: () => now().getTime(),
-    ...(persisted ? { resolveDocument: persisted.resolve } : {}),
-    auditOperation: createOperationAuditor(audit),
-    refuseSubscription: () => shedder.refuseSubscription(),
-    identify: async ({ connectionParams, headers, remoteAddress }) => {
-      const param = (k: string) => (typeof connectionParams?.[k] === 'string' ? (connectionParams[k] as string) : undefined);
-      const result = await identify({
-        authorization: param('authorization') ?? param('Authorization') ?? header(headers.authorization),
-        apiKeyHeader: param('apiKey') ?? param('x-api-key') ?? header(headers['x-api-key']),
-      }, { transport: 'ws', remoteAddress });
-      return isAuthError(result) ? wsRefusalOf(result) : result;
-    },
-    // Credentials that expire or are revoked end the connection within a second (4403).
-    onConnected: (identity, close) => {
-      const check = () => {
-        if (identity.expiresAt && now() >= identity.expiresAt) close(4403, 'Credentials expired');
-        else if (identity.isRevoked?.()) close(4403, 'Credentials revoked');
-      };
-      const expiry = identity.expiresAt ? setTimeout(check, Math.max(0, identity.expiresAt.getTime() - now().getTime())) : undefined;
-      const revocation = identity.kind === 'api-key' ? setInterval(check, 500) : undefined;
-      expiry?.unref();
-      revocation?.unref();
-      return () => {
-        clearTimeout(expiry);
-        clearInterval(revocation);
-      };
-    },
+  const graphqlWs = attachWebSockets(server, {
+    path: GRAPHQL_PATH, config, yoga, resolveDocument: engine.resolveDocument, authentication, credentials, identitySlots, cors, shedder, audit, log, now,
   });
 
   return {
@@ -338,11 +129,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       return identitySlots.total;
     },
     /** Applies a reloaded `auth.apiKeys`: revoked or removed keys are refused; live streams of a key whose grant changed end. */
-    async reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']) {
-      (await authenticator).updateApiKeys(apiKeys);
-    },
+    reloadApiKeys: authentication.reloadApiKeys,
     async listen(port = config.server.port, host = config.server.host) {
-      await authenticator;
+      await authentication.ready;
       // The audit log's integrity check at open: its alarm is raised before the first request.
       await (audit as { ready?: Promise<void> }).ready;
       const posture = describeAuthPosture(config.auth);
@@ -374,19 +163,19 @@ export function createGateway(options: GatewayOptions): Gateway {
       ready = false;
       capacity?.stop();
       shedder.stop();
+      credentials.stop();
       await scheduler.stop();
       await graphqlWs.dispose();
-      for (const res of streams) res.end();
+      sseStreams.endAll();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), graceMs).unref();
       });
       await registry.dispose();
-      redis?.disconnect();
-      dedupeRedis?.disconnect();
+      engine.close();
       await bus.close();
-      handleWebhook.close();
+      webhooks.close();
       await audit.close();
     },
   };

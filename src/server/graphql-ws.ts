@@ -3,7 +3,8 @@ import { getOperationAST, GraphQLError, type ExecutionArgs, type GraphQLFormatte
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { GatewayContext, RequestIdentity } from '../context.ts';
+import { EMPTY_SCOPE, isRevokedOrExpired } from '../auth/scope.ts';
+import type { GatewayContext, Identity } from '../context.ts';
 import type { OperationRecord } from '../plugins/use-audit.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { IdentitySlots, slotKeyOf } from './identity-slots.ts';
@@ -26,7 +27,7 @@ export interface GraphQLWsOptions {
     connectionParams: Readonly<Record<string, unknown>> | undefined;
     headers: Readonly<Record<string, string | string[] | undefined>>;
     remoteAddress: string | null;
-  }) => Promise<RequestIdentity | WsRefusal | null>;
+  }) => Promise<Identity | WsRefusal | null>;
   /** Per-identity slots shared with other transports (SSE); default: WebSocket-only slots of `maxConnectionsPerIdentity`. */
   readonly identitySlots?: IdentitySlots;
   /** A fault in our own hooks (logged; the socket closes with 4500). */
@@ -35,8 +36,8 @@ export interface GraphQLWsOptions {
   readonly auditOperation?: (record: OperationRecord) => void;
   /** Trusted-documents mode: maps a subscribe payload to the document it may run, or an error. */
   readonly resolveDocument?: (payload: { query?: string | null; extensions?: Record<string, unknown> | null }) => string | GraphQLError;
-  /** Called when an identity's credentials stop being valid; returns a stop function. */
-  readonly onConnected?: (identity: RequestIdentity, close: (code: number, reason: string) => void) => () => void;
+  /** Watches a connected identity's credentials: `close` ends the socket when they lapse; returns the stop function. */
+  readonly onConnected?: (identity: Identity, close: (code: number, reason: string) => void) => () => void;
   /** Per-field event filters, so subscribers differing only in `filter` share one execution. */
   readonly subscriptionEventFilters?: Readonly<Record<string, (filter: unknown) => (event: unknown) => boolean>>;
   /** Per-subscriber bounds on what its client has not read yet: frames and bytes. */
@@ -64,7 +65,7 @@ export interface WsRefusal {
 }
 
 interface ConnectionState {
-  identity: RequestIdentity;
+  identity: Identity;
   active: Set<string>;
   release: () => void;
 }
@@ -129,6 +130,9 @@ async function asResult(run: () => unknown): Promise<unknown> {
   }
 }
 
+/** Who an operation refused before authentication is audited as. */
+const UNAUTHENTICATED: Identity = { id: 'unauthenticated', kind: 'anonymous', expiresAt: null, scope: EMPTY_SCOPE };
+
 const limitError = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
 
 /**
@@ -163,7 +167,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
           const { key, start, id, socket, identity, accepts } = root.multiplexed;
           // graphql-ws keeps the execution arguments for the subscription's life: let go of what only joining needed.
           (root as { multiplexed?: unknown }).multiplexed = undefined;
-          const stillValid = (at: number) => !(identity.expiresAt && at >= identity.expiresAt.getTime()) && !identity.isRevoked?.();
+          const stillValid = (at: number) => !isRevokedOrExpired(identity, new Date(at));
           return multiplexer.join(key, start, { id, socket: new WsFrameSocket(socket, SocketFlow.of(socket, window)), stillValid, accepts }) as never;
         }
         const flow = SocketFlow.of(root.socket!, window);
@@ -201,7 +205,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
         const connection = connections.get(ctx.extra.socket);
         const denied = (errors: readonly GraphQLError[]) => {
           options.auditOperation?.({
-            identity: connection?.identity ?? { id: 'unauthenticated', kind: 'anonymous', expiresAt: null, scope: { allowsBackend: () => false, allowsEntity: () => false } },
+            identity: connection?.identity ?? UNAUTHENTICATED,
             transport: 'ws', query: payload.query, operationName: payload.operationName, variables: payload.variables, errors, executed: false, startedAt,
           });
           return errors;

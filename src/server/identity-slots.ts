@@ -1,4 +1,4 @@
-import type { RequestIdentity } from '../context.ts';
+import type { Identity } from '../context.ts';
 
 /** Something that ends once: a WebSocket or an SSE response. */
 export interface Closable {
@@ -46,6 +46,6 @@ export class IdentitySlots {
 }
 
 /** Anonymous callers (open mode) are told apart by address, so one busy client cannot lock out the rest. */
-export function slotKeyOf(identity: RequestIdentity, remoteAddress: string | null | undefined): string {
+export function slotKeyOf(identity: Identity, remoteAddress: string | null | undefined): string {
   return identity.kind === 'anonymous' ? `anonymous@${remoteAddress ?? '?'}` : identity.id;
 }

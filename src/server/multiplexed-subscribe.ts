@@ -1,7 +1,7 @@
 import { getOperationAST, getVariableValues, GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { WebSocket } from 'ws';
-import type { GatewayContext, RequestIdentity } from '../context.ts';
+import type { GatewayContext, Identity } from '../context.ts';
 import { multiplexKey } from './multiplex-key.ts';
 import type { GroupStart } from './subscription-multiplexer.ts';
 
@@ -12,7 +12,7 @@ export interface MultiplexedRoot {
     readonly start: GroupStart;
     readonly id: string;
     readonly socket: WebSocket;
-    readonly identity: RequestIdentity;
+    readonly identity: Identity;
     readonly accepts: ((event: unknown) => boolean) | undefined;
   };
 }
@@ -23,7 +23,7 @@ export interface MultiplexRequest {
   readonly document: DocumentNode;
   readonly source: string;
   readonly payload: { readonly operationName?: string | null; readonly variables?: Record<string, unknown> | null };
-  readonly identity: RequestIdentity;
+  readonly identity: Identity;
   readonly id: string;
   readonly socket: WebSocket;
   /** Per-field event filters (src/resolvers/subscription-resolvers.ts). */

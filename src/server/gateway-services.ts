@@ -1,0 +1,86 @@
+import type { Logger } from 'pino';
+import { auditKeyOption, createFileAuditLog, createNullAuditLog, type AuditLog } from '../audit/audit-log.ts';
+import { CredentialWatcher } from '../auth/credential-watcher.ts';
+import { createBackendRegistry, type BackendRegistry } from '../backend-registry.ts';
+import type { AdapterFactories, GatewayConfig } from '../config/load-config.ts';
+import { createSecretResolver } from '../config/secret.ts';
+import type { GatewayServices } from '../context.ts';
+import { eventStoreFactory } from '../events/create-event-store.ts';
+import { EventBus } from '../events/event-bus.ts';
+import type { ChangeEvent } from '../events/event-types.ts';
+import { Ingestor } from '../ingest/ingestor.ts';
+import { PollScheduler } from '../ingest/poll-scheduler.ts';
+import { PublishConfirmations } from '../ingest/publish-confirmations.ts';
+import { ListCache } from '../loaders/list-cache.ts';
+import { NotFoundCache } from '../loaders/not-found-cache.ts';
+import { UpstreamBudget } from '../loaders/upstream-budget.ts';
+import { applySharedEvent } from '../state/apply-shared-event.ts';
+import { LiveState } from '../state/live-state.ts';
+import { eventLoopLag, LoadShedder, type EventLoopLagSource } from './load-shedding.ts';
+
+/** How long a "not found" answer stands for an id, and how many are remembered. */
+const NOT_FOUND_TTL_MS = 60_000;
+const NOT_FOUND_MAX_ENTRIES = 50_000;
+
+export interface ServiceOptions {
+  readonly config: GatewayConfig;
+  readonly factories: AdapterFactories;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: Logger;
+  readonly now: () => Date;
+  readonly audit?: AuditLog;
+  readonly lagSource?: EventLoopLagSource;
+}
+
+/** The gateway's long-lived services (Hive Gateway's injected services): built once, handed to every plugin that needs them. */
+export interface AssembledServices {
+  readonly services: GatewayServices;
+  readonly registry: BackendRegistry;
+  readonly bus: EventBus;
+  readonly scheduler: PollScheduler;
+  readonly shedder: LoadShedder;
+  readonly credentials: CredentialWatcher;
+  readonly audit: AuditLog;
+  /** False once the audit log raised an integrity alarm (reported by /readyz). */
+  readonly auditIntact: () => boolean;
+}
+
+export function assembleServices(options: ServiceOptions): AssembledServices {
+  const { config, log, now } = options;
+  const registry = createBackendRegistry(config, options.factories, { log, env: options.env, now });
+  const state = new LiveState();
+  // With a shared (Redis) store, events published by other instances update this instance's state too.
+  // The store's append reports let the webhook route acknowledge only what was stored.
+  const confirmations = new PublishConfirmations();
+  const storeHooks = { shared: (event: ChangeEvent) => applySharedEvent(state, event, now().getTime()), appended: confirmations.settle };
+  const bus = new EventBus(config.subscriptionQueueLimit, eventStoreFactory(config.events, log, storeHooks));
+  const ingestor = new Ingestor(state, bus, registry, log, now, confirmations);
+  const freshnessMs = config.freshnessSeconds * 1000;
+  const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);
+  const credentials = new CredentialWatcher(now);
+  const services: GatewayServices = {
+    registry, state, bus, ingestor, now, credentials, load: () => shedder.current,
+    listCache: new ListCache(freshnessMs, () => now().getTime()),
+    loaderSettings: {
+      state, ingestor, freshnessMs, timeoutMs: config.backendTimeoutMs, now,
+      notFound: new NotFoundCache(NOT_FOUND_TTL_MS, NOT_FOUND_MAX_ENTRIES, () => now().getTime()),
+      budget: new UpstreamBudget(config.limits.upstreamCallsPerIdentityPerMinute, () => now().getTime()),
+    },
+  };
+  const scheduler = new PollScheduler(registry.all(), ingestor, log, now);
+  let auditIntact = true;
+  const audit =
+    options.audit ??
+    (config.audit.file
+      ? createFileAuditLog(config.audit.file, {
+        now, fsync: config.audit.fsync, ...auditKeyOption(config.audit.hmacKey, createSecretResolver(options.env)),
+        onError: (e) => log.error({ err: e.message }, 'audit log write failed'),
+        // Alarm, not refuse: the API keeps serving; /readyz reports it and the log records it.
+        onIntegrityProblem: (problem) => {
+          auditIntact = false;
+          log.error({ problem, file: config.audit.file }, 'audit log integrity alarm');
+        },
+      })
+      : createNullAuditLog());
+  return { services, registry, bus, scheduler, shedder, credentials, audit, auditIntact: () => auditIntact };
+}

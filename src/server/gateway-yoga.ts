@@ -1,0 +1,76 @@
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { Identity } from '../auth/types.ts';
+import type { GatewayConfig } from '../config/load-config.ts';
+import { ANONYMOUS, createRequestContext, type GatewayContext, type GatewayServices } from '../context.ts';
+import { loadPersistedOperations } from '../plugins/persisted-operations.ts';
+import { useAudit } from '../plugins/use-audit.ts';
+import { useNoSuggestions } from '../plugins/use-no-suggestions.ts';
+import { operationLimitPlugins } from '../plugins/use-operation-limits.ts';
+import { usePartialResults } from '../plugins/use-partial-results.ts';
+import { ReservingMemoryStore, ReservingRedisStore } from '../rate-limit/reserving-stores.ts';
+import { applyRateLimitOverrides, longestWindowMs, perItemCostFields, useRateLimits } from '../rate-limit/use-rate-limits.ts';
+import { createGraphiQLRenderer } from './graphiql.ts';
+import { createSchema } from './load-schema.ts';
+
+export type GatewayYoga = YogaServerInstance<Record<string, unknown>, GatewayContext>;
+
+/**
+ * The GraphQL engine: schema and yoga's plugin stack (audit, trusted
+ * documents, operation limits, CSRF, rate limits, partial results). The
+ * identity comes in the server context from the transport that authenticated it.
+ */
+export function createGatewayYoga(deps: {
+  readonly config: GatewayConfig;
+  readonly services: GatewayServices;
+  readonly audit: AuditLog;
+  readonly log: Logger;
+  readonly path: string;
+  /** Front-door plugins that watch responses (SSE stream tracking). */
+  readonly plugins?: readonly Plugin[];
+}) {
+  const { config, log } = deps;
+  const schema = applyRateLimitOverrides(createSchema(), config.rateLimit.fields);
+  const windowMs = longestWindowMs(schema, config.rateLimit.fields);
+  const redis = config.rateLimit.store === 'redis' ? new Redis(config.rateLimit.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
+  redis?.on('error', (error: Error) => log.warn({ err: error.message }, 'rate-limit Redis error'));
+  const perItem = perItemCostFields(schema);
+  const rateLimitStore = redis ? new ReservingRedisStore(redis, windowMs, config.rateLimit.redisKeyPrefix, perItem) : new ReservingMemoryStore(windowMs, perItem);
+  const persisted = config.limits.persistedOperationsFile ? loadPersistedOperations(config.limits.persistedOperationsFile) : null;
+
+  const yoga: GatewayYoga = createYoga<Record<string, unknown>, GatewayContext>({
+    schema,
+    graphqlEndpoint: deps.path,
+    context: (initial) => createRequestContext(deps.services, (initial as { identity?: Identity }).identity ?? ANONYMOUS),
+    graphiql: config.server.graphiql,
+    renderGraphiQL: createGraphiQLRenderer(),
+    landingPage: false,
+    // yoga's CORS reflects any origin with credentials; ours (server.cors) is an allow-list.
+    cors: false,
+    plugins: [
+      useAudit(deps.audit),
+      ...(persisted ? [persisted.plugin] : []),
+      ...operationLimitPlugins(config.limits),
+      ...(config.limits.csrfPrevention ? [useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-switchyard-client'] })] : []),
+      useRateLimits({ store: rateLimitStore, identify: (ctx) => (ctx as GatewayContext).identity.id }),
+      usePartialResults(),
+      ...(config.limits.introspection ? [] : [useNoSuggestions()]),
+      ...(deps.plugins ?? []),
+    ],
+    logging: {
+      debug: (...a: unknown[]) => log.debug(a.map(String).join(' ')),
+      info: (...a: unknown[]) => log.info(a.map(String).join(' ')),
+      warn: (...a: unknown[]) => log.warn(a.map(String).join(' ')),
+      error: (...a: unknown[]) => log.error(a.map((x) => (x instanceof Error ? x.message : String(x))).join(' ')),
+    },
+  });
+  return {
+    yoga,
+    /** Trusted-documents mode: the WebSocket binding resolves documents the same way. */
+    resolveDocument: persisted?.resolve,
+    close: () => redis?.disconnect(),
+  };
+}
