@@ -12,7 +12,7 @@ export interface BackendEntry {
   readonly name: string;
   readonly adapter: BackendAdapter;
   readonly health: BackendHealth;
-  /** Retries, circuit breaker and rate-limit wait around every upstream read. */
+  /** Deadline, retries, circuit breaker, rate-limit wait and health counting around every upstream read. */
   readonly policy: BackendPolicy;
 }
 
@@ -53,7 +53,7 @@ export function withConfirmUnderPolicy(adapter: BackendAdapter, policy: BackendP
   const confirm = webhook?.confirm;
   if (!webhook || !confirm) return adapter;
   return Object.assign(Object.create(adapter) as BackendAdapter, {
-    webhook: { ...webhook, confirm: (request: WebhookRequest, payload: unknown) => policy.execute(() => confirm.call(webhook, request, payload)) },
+    webhook: { ...webhook, confirm: (request: WebhookRequest, payload: unknown, signal?: AbortSignal) => policy.execute((s) => confirm.call(webhook, request, payload, s), { signal }) },
   });
 }
 
@@ -74,7 +74,8 @@ export function createBackendRegistry(
       now: deps.now,
       secret,
     });
-    const policy = createBackendPolicy(b.name, { now: () => deps.now().getTime() });
+    // The policy, not the adapter, counts each operation's outcome in health.
+    const policy = createBackendPolicy(b.name, { now: () => deps.now().getTime(), health });
     return { id: toGlobalId('Backend', b.name, b.name), name: b.name, adapter: withConfirmUnderPolicy(adapter, policy), health, policy };
   });
   return new BackendRegistry(entries);

@@ -32,7 +32,6 @@ function create(config: JenkinsConfig, ctx: AdapterContext): JenkinsAdapter {
     apiToken,
     timeoutMs: config.requestTimeoutMs,
     requestsPerMinute: config.requestsPerMinute,
-    health: ctx.health,
     now: ctx.now,
     log: ctx.log,
   });
