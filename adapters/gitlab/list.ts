@@ -31,6 +31,7 @@ export function gitlabStatusFilter(statuses: readonly CiStatus[] | undefined): s
 export async function listPipelines(
   deps: { backend: string; client: GitlabClient; projects: ProjectDirectory; titles: CommitTitles; log?: { warn(o: object, m?: string): void } },
   query: PipelineQuery,
+  signal?: AbortSignal,
 ): Promise<PipelineModel[]> {
   const limit = Math.max(0, Math.floor(query.limit));
   if (limit === 0) return [];
@@ -55,7 +56,7 @@ export async function listPipelines(
       for (let page = 1; page <= maxPages && found.length < limit; page++) {
         let res;
         try {
-          res = await deps.client.get<unknown>(`/projects/${seg(projectId)}/pipelines`, { ...params, page });
+          res = await deps.client.get<unknown>(`/projects/${seg(projectId)}/pipelines`, { ...params, page }, signal);
         } catch (error) {
           if (isNotFound(error)) {
             deps.log?.warn({ project: projectId }, 'GitLab project not found; skipped');

@@ -35,7 +35,7 @@ export class ProjectDirectory {
     return [...(await this.load()).values()].sort((a, b) => a.fullName.localeCompare(b.fullName));
   }
 
-  async get(projectId: string): Promise<ProjectModel | null> {
+  async get(projectId: string, signal?: AbortSignal): Promise<ProjectModel | null> {
     if (!parseProjectId(projectId)) return null;
     const fresh = this.fresh()?.get(projectId);
     if (fresh) return fresh;
@@ -45,7 +45,7 @@ export class ProjectDirectory {
       return all.get(projectId) ?? null;
     }
     try {
-      const res = await this.client.get<unknown>(`/projects/${seg(projectId)}`);
+      const res = await this.client.get<unknown>(`/projects/${seg(projectId)}`, {}, signal);
       return toProject(this.backend, res.data);
     } catch (error) {
       if (isNotFound(error)) return null;
