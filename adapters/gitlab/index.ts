@@ -50,7 +50,7 @@ function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
     capabilities: { webhooks, polling: true, runners: runnerScopeOf(config) !== 'none', steps: false, runnersRunSeveralJobs: true },
     stats: client.stats,
     batch: createBatchFunctions(loader),
-    listProjects: () => projects.list(),
+    listProjects: (signal) => projects.list(signal),
     listPipelines: (query, signal) => listPipelines({ backend: ctx.name, client, projects, titles, log: ctx.log }, query, signal),
     listRunners: (signal) => runners.list({ signal }),
     owns: (entity) => projects.owns(entity),

@@ -37,7 +37,7 @@ export async function listPipelines(
   if (limit === 0) return [];
   const status = gitlabStatusFilter(query.status);
   if (status === null) return [];
-  const all = await deps.projects.ids();
+  const all = await deps.projects.ids(signal);
   const projectIds = query.projectNativeIds ? [...new Set(query.projectNativeIds)].filter((id) => all.includes(id)) : all;
   const { perPage, maxPages } = listPagePlan(limit, query.status, status);
   const params: Params = {

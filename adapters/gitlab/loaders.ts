@@ -48,7 +48,7 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
     pipelines: (ids, signal) =>
       perDistinctKey(ids, async (id): Promise<PipelineModel | null> => {
         const ref = parsePipelineId(id);
-        if (!ref || !(await deps.projects.includes(ref.projectId))) return null;
+        if (!ref || !(await deps.projects.includes(ref.projectId, signal))) return null;
         const res = await nullOn404(client.get<unknown>(`/projects/${seg(ref.projectId)}/pipelines/${seg(ref.pipelineId)}`, {}, signal));
         return res ? toPipeline(backend, res.data, ref.projectId, deps.titles.of(str(asRecord(res.data)?.sha))) : null;
       }),
@@ -56,7 +56,7 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
     jobs: (ids, signal) =>
       perDistinctKey(ids, async (id): Promise<JobModel | null> => {
         const ref = parseJobId(id);
-        if (!ref || !(await deps.projects.includes(ref.projectId))) return null;
+        if (!ref || !(await deps.projects.includes(ref.projectId, signal))) return null;
         const res = await nullOn404(client.get<unknown>(`/projects/${seg(ref.projectId)}/jobs/${seg(ref.jobId)}`, {}, signal));
         if (!res) return null;
         deps.titles.learnFromJob(res.data);
@@ -103,7 +103,7 @@ export async function loadJobsOfPipelines(deps: LoaderDeps, ids: readonly string
     if (!ref) continue;
     if (!byProject.has(ref.projectId) && !refused.has(ref.projectId)) {
       // Pipelines of projects outside the configured set have no jobs to us: no request.
-      const ours = await deps.projects.includes(ref.projectId).catch(asError);
+      const ours = await deps.projects.includes(ref.projectId, deps.signal).catch(asError);
       if (ours !== true) refused.set(ref.projectId, ours);
     }
     const refusal = refused.get(ref.projectId);

@@ -73,7 +73,7 @@ export class Poller {
     const changed: Observed[] = [];
     let projectIds: string[] = [];
     await attempt(async () => {
-      projectIds = await this.deps.projects.ids();
+      projectIds = await this.deps.projects.ids(signal);
     });
     await Promise.all(projectIds.map((id) => attempt(() => this.pollProject(id, changed, signal))));
 

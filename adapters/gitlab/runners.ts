@@ -31,12 +31,12 @@ export class RunnerSet {
   ) {}
 
   /** The list endpoints this scope reads. */
-  async sources(): Promise<string[]> {
+  async sources(signal?: AbortSignal): Promise<string[]> {
     switch (this.deps.scope) {
       case 'all': return ['/runners/all'];
       case 'owned': return ['/runners'];
       case 'groups': return this.deps.groups.map((g) => `/groups/${seg(g)}/runners`);
-      case 'projects': return (await this.deps.projects.ids()).map((id) => `/projects/${seg(id)}/runners`);
+      case 'projects': return (await this.deps.projects.ids(signal)).map((id) => `/projects/${seg(id)}/runners`);
       case 'none': return [];
     }
   }
@@ -70,7 +70,7 @@ export class RunnerSet {
   }
 
   private async listRaw(signal?: AbortSignal): Promise<Map<string, unknown>> {
-    const sources = await this.sources();
+    const sources = await this.sources(signal);
     const lists = await Promise.all(sources.map((path) => this.deps.client.getAllPages<unknown>(path, {}, undefined, signal)));
     const byId = new Map<string, unknown>();
     for (const list of lists) {

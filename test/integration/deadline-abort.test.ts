@@ -15,7 +15,15 @@ interface HealthResult {
  * upstream never answers is given to the gateway with a request timeout far
  * beyond the test (60 s), so only the deadline (700 ms) can close its requests.
  */
-describe('a backend whose upstream hangs', () => {
+// Each provider's client with one project, and the upstream requests its pipeline list sends at once.
+const PROVIDERS: [string, Record<string, unknown>, number][] = [
+  ['github', { provider: 'github', token: { value: 'ghp_other' }, repositories: ['o/r'] }, 1],
+  ['gitlab', { provider: 'gitlab', token: { value: 'glpat-other' }, projects: ['42'] }, 1],
+  // The job's builds and the queue.
+  ['jenkins', { provider: 'jenkins', user: 'bot', apiToken: { value: 'jt' }, jobs: ['app'] }, 2],
+];
+
+describe.each(PROVIDERS)('a %s backend whose upstream hangs', (_provider, stuck, requests) => {
   const held = new Set<ServerResponse>();
   let opened = 0;
   let closed = 0;
@@ -34,9 +42,7 @@ describe('a backend whose upstream hangs', () => {
     stack = await startStack({
       sim: { repositories: ['api'], history: 2 },
       config: { backendTimeoutMs: 700, freshnessSeconds: 0 },
-      extraBackends: [
-        { name: 'stuck', provider: 'github', url: upstream.url, token: { value: 'ghp_other' }, repositories: ['o/r'], requestTimeoutMs: 60_000 },
-      ],
+      extraBackends: [{ name: 'stuck', url: upstream.url, requestTimeoutMs: 60_000, ...stuck }],
     });
   });
   afterAll(async () => {
@@ -53,8 +59,8 @@ describe('a backend whose upstream hangs', () => {
     ]);
     // The sentinel: the fake server sees its held request's connection closed (the client's own timeout is 60 s away).
     await waitFor(() => opened > 0 && closed === opened, 5000, 'the hung upstream request to be aborted');
-    // One list request (the configured repository's runs), not one per retry left running after the answer.
-    expect(opened).toBe(1);
+    // The list's requests, not more from retries left running after the answer.
+    expect(opened).toBe(requests);
     expect(held.size).toBe(0);
 
     // One failed query is one failed operation: DEGRADED, not DOWN.
