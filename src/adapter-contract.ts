@@ -31,18 +31,27 @@ export interface Capabilities {
   readonly runnersRunSeveralJobs?: boolean;
 }
 
-/** Rate-limit and success/failure signals an adapter reports to the core. */
+/**
+ * What the core's health keeps for a backend. Adapters report only the
+ * rate-limit window their upstream announces; success and failure are counted
+ * by the core's policy once per operation (src/resilience/backend-policy.ts),
+ * not by a client per request or attempt.
+ */
 export interface HealthReporter {
   success(): void;
   failure(error: unknown): void;
   rateLimit(remaining: number | null, resetAt: Date | null): void;
 }
 
+/** The part of health an adapter reports: the upstream's rate-limit window. */
+export type RateLimitReporter = Pick<HealthReporter, 'rateLimit'>;
+
 /** Services the core injects; adapters own no globals and read no env. */
 export interface AdapterContext {
   /** Backend instance name (config `backends[].name`). */
   readonly name: string;
   readonly log: Logger;
+  /** Report the rate-limit window only (RateLimitReporter); the core's policy counts success and failure. */
   readonly health: HealthReporter;
   /** Injected clock, so tests and simulators can control time. */
   readonly now: () => Date;
@@ -66,14 +75,20 @@ export const secretRefSchema: z.ZodType<SecretRef> = z.union([
  * DataLoader batch functions. Same length and order as the keys; a missing
  * entity is `null` and a failure for one key is an `Error` in its slot, never
  * a throw for the whole batch (see dataloader's batch-function contract).
+ *
+ * Every read (these, the lists, `poll`, `confirm`) receives an AbortSignal
+ * from the core's policy (src/resilience): pass it to every request the read
+ * sends (fetch `signal`, Octokit `request.signal`) and to every queue it
+ * waits in, so a deadline or shutdown cancels the upstream work. The core
+ * always passes one; it is optional only for direct calls in tests.
  */
 export interface BatchFunctions {
-  projects(nativeIds: readonly string[]): Promise<ReadonlyArray<ProjectModel | null | Error>>;
-  pipelines(nativeIds: readonly string[]): Promise<ReadonlyArray<PipelineModel | null | Error>>;
-  jobs(nativeIds: readonly string[]): Promise<ReadonlyArray<JobModel | null | Error>>;
+  projects(nativeIds: readonly string[], signal?: AbortSignal): Promise<ReadonlyArray<ProjectModel | null | Error>>;
+  pipelines(nativeIds: readonly string[], signal?: AbortSignal): Promise<ReadonlyArray<PipelineModel | null | Error>>;
+  jobs(nativeIds: readonly string[], signal?: AbortSignal): Promise<ReadonlyArray<JobModel | null | Error>>;
   /** All jobs of each pipeline (latest attempt). */
-  jobsOfPipelines(pipelineNativeIds: readonly string[]): Promise<ReadonlyArray<readonly JobModel[] | Error>>;
-  runners(nativeIds: readonly string[]): Promise<ReadonlyArray<RunnerModel | null | Error>>;
+  jobsOfPipelines(pipelineNativeIds: readonly string[], signal?: AbortSignal): Promise<ReadonlyArray<readonly JobModel[] | Error>>;
+  runners(nativeIds: readonly string[], signal?: AbortSignal): Promise<ReadonlyArray<RunnerModel | null | Error>>;
 }
 
 export interface PipelineQuery {
@@ -119,7 +134,7 @@ export interface WebhookHandler {
    * upstream and returns it. Only what it returns is published; what `normalize`
    * returned is ignored when `confirm` exists.
    */
-  confirm?(request: WebhookRequest, payload: unknown): Promise<readonly EntityModel[]>;
+  confirm?(request: WebhookRequest, payload: unknown, signal?: AbortSignal): Promise<readonly EntityModel[]>;
 }
 
 export interface PollResult {
@@ -139,10 +154,10 @@ export interface BackendAdapter {
   readonly url: string;
   readonly capabilities: Capabilities;
   readonly batch: BatchFunctions;
-  listProjects(): Promise<readonly ProjectModel[]>;
+  listProjects(signal?: AbortSignal): Promise<readonly ProjectModel[]>;
   /** Newest first (by createdAt), at most `limit`. */
-  listPipelines(query: PipelineQuery): Promise<readonly PipelineModel[]>;
-  listRunners(): Promise<readonly RunnerModel[]>;
+  listPipelines(query: PipelineQuery, signal?: AbortSignal): Promise<readonly PipelineModel[]>;
+  listRunners(signal?: AbortSignal): Promise<readonly RunnerModel[]>;
   /**
    * Whether an entity lies inside this backend's configured set (repositories,
    * organizations, groups, job roots), decided without an upstream call. Batch
@@ -164,7 +179,7 @@ export interface BackendAdapter {
    * One poll cycle; the core owns timers, backoff and jitter. Stateless apart
    * from what the adapter keeps to make polls cheap (ETags).
    */
-  poll?(): Promise<PollResult>;
+  poll?(signal?: AbortSignal): Promise<PollResult>;
   /** Normal interval between polls, in ms; the core adds jitter and backoff. */
   readonly pollIntervalMs?: number;
   dispose(): Promise<void>;

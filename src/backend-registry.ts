@@ -15,7 +15,7 @@ export interface BackendEntry {
   /** Its provider's factory: the provider facts the core needs (webhook timeout, ...). */
   readonly factory: AdapterFactory<unknown>;
   readonly health: BackendHealth;
-  /** Retries, circuit breaker and rate-limit wait around every upstream read. */
+  /** Deadline, retries, circuit breaker, rate-limit wait and health counting around every upstream read. */
   readonly policy: BackendPolicy;
 }
 
@@ -56,7 +56,7 @@ export function withConfirmUnderPolicy(adapter: BackendAdapter, policy: BackendP
   const confirm = webhook?.confirm;
   if (!webhook || !confirm) return adapter;
   return Object.assign(Object.create(adapter) as BackendAdapter, {
-    webhook: { ...webhook, confirm: (request: WebhookRequest, payload: unknown) => policy.execute(() => confirm.call(webhook, request, payload)) },
+    webhook: { ...webhook, confirm: (request: WebhookRequest, payload: unknown, signal?: AbortSignal) => policy.execute((s) => confirm.call(webhook, request, payload, s), { signal }) },
   });
 }
 
@@ -81,7 +81,8 @@ export function createBackendRegistry(
     });
     // Entities carry the adapter's provider; it must be the key it was registered under.
     if (adapter.provider !== factory.provider) throw new Error(`adapter "${b.name}" reports provider "${adapter.provider}", registered as "${factory.provider}"`);
-    const policy = createBackendPolicy(b.name, { now: () => deps.now().getTime() });
+    // The policy, not the adapter, counts each operation's outcome in health.
+    const policy = createBackendPolicy(b.name, { now: () => deps.now().getTime(), health });
     return { id: toGlobalId('Backend', b.name, b.name), name: b.name, adapter: withConfirmUnderPolicy(adapter, policy), factory, health, policy };
   });
   return new BackendRegistry(entries);

@@ -17,11 +17,12 @@ export interface HealthSnapshot {
 }
 
 /**
- * Tracks one backend's health from what its adapter and the ingestion report.
- * DOWN after 3 failures in a row with no success in between, DEGRADED after one.
- * A failure is counted once however many layers report it: the adapter's
- * client reports an upstream error, and the loader, poll or resolver that
- * catches the same error reports it again.
+ * Tracks one backend's health. Success and failure come from the backend's
+ * policy (src/resilience), once per operation however many attempts it took;
+ * the adapter reports rate-limit windows, the ingestion webhooks and polls.
+ * DOWN after 3 failed operations in a row with no success in between,
+ * DEGRADED after one. The same error object is still counted once, should
+ * two layers ever report it.
  */
 export class BackendHealth implements HealthReporter {
   private consecutiveFailures = 0;

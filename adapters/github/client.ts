@@ -1,7 +1,8 @@
 import { RateLimitWait } from '../../src/adapter-kit/rate-limit-wait.ts';
 import { Octokit } from '@octokit/rest';
 import { ConcurrencyLimit } from '../../src/adapter-kit/concurrency-limit.ts';
-import type { HealthReporter } from '../../src/adapter-contract.ts';
+import { SharedRequests } from '../../src/adapter-kit/shared-requests.ts';
+import type { RateLimitReporter } from '../../src/adapter-contract.ts';
 import { UpstreamError } from '../../src/errors.ts';
 import { toUpstreamError } from './errors.ts';
 
@@ -11,9 +12,12 @@ import { toUpstreamError } from './errors.ts';
  * - is conditional when we hold an ETag for the same route+params, so an
  *   unchanged resource costs a 304 that GitHub does not count against the
  *   primary rate limit (Octokit throws a RequestError(304); we serve the cache);
- * - reports health and x-ratelimit-* to the core;
+ * - reports x-ratelimit-* to the core (success and failure are counted by the
+ *   core's policy, once per operation);
+ * - is cancelled by the read's AbortSignal, also while queued for a slot;
  * - fails only with UpstreamError (no token, no query strings in messages).
- * Identical GETs in flight at the same time share one request.
+ * Identical GETs in flight at the same time share one request, cancelled only
+ * when every read waiting for it was.
  */
 export const GITHUB_API_VERSION = '2022-11-28';
 
@@ -37,7 +41,7 @@ export interface GithubClientOptions {
   readonly baseUrl: string;
   readonly token: string | undefined;
   readonly timeoutMs: number;
-  readonly health: HealthReporter;
+  readonly health: RateLimitReporter;
   readonly now: () => Date;
   readonly log?: { warn(obj: object, msg?: string): void; debug(obj: object, msg?: string): void };
   /** Max concurrent requests (GitHub's secondary limit is 100 shared). */
@@ -70,7 +74,7 @@ export class GithubClient {
 
   private readonly octokit: Octokit;
   private readonly cache = new Map<string, CacheEntry>();
-  private readonly inFlight = new Map<string, Promise<GithubResponse<unknown>>>();
+  private readonly inFlight = new SharedRequests<GithubResponse<unknown>>();
   private readonly disposed = new AbortController();
   /** At most `concurrency` (default 8) requests at a time. */
   private readonly limit: ConcurrencyLimit;
@@ -91,13 +95,9 @@ export class GithubClient {
   }
 
   /** GET `route` (an Octokit route such as `GET /repos/{owner}/{repo}`). */
-  get<T>(route: string, params: Params = {}): Promise<GithubResponse<T>> {
+  get<T>(route: string, params: Params = {}, signal?: AbortSignal): Promise<GithubResponse<T>> {
     const key = cacheKey(route, params);
-    const shared = this.inFlight.get(key);
-    if (shared) return shared as Promise<GithubResponse<T>>;
-    const p = this.limited(() => this.send(route, params, key)).finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, p);
-    return p as Promise<GithubResponse<T>>;
+    return this.inFlight.join(key, (shared) => this.limit.run(() => this.send(route, params, key, shared), shared), signal) as Promise<GithubResponse<T>>;
   }
 
   /**
@@ -109,11 +109,12 @@ export class GithubClient {
     params: Params,
     pick: (page: unknown) => readonly Item[],
     maxPages = 10,
+    signal?: AbortSignal,
   ): Promise<{ items: Item[]; notModified: boolean }> {
     const items: Item[] = [];
     let notModified = true;
     for (let page = 1; page <= maxPages; page++) {
-      const res = await this.get<unknown>(route, { per_page: 100, ...params, page });
+      const res = await this.get<unknown>(route, { per_page: 100, ...params, page }, signal);
       items.push(...pick(res.data));
       notModified &&= res.notModified;
       if (!res.hasNextPage) break;
@@ -127,7 +128,7 @@ export class GithubClient {
     this.cache.clear();
   }
 
-  private async send(route: string, params: Params, key: string): Promise<GithubResponse<unknown>> {
+  private async send(route: string, params: Params, key: string, signal: AbortSignal): Promise<GithubResponse<unknown>> {
     const [method = 'GET', template = route] = route.split(' ', 2);
     const path = expandPath(template, params);
     const cached = this.cache.get(key);
@@ -141,17 +142,18 @@ export class GithubClient {
           'x-github-api-version': GITHUB_API_VERSION,
           ...(cached ? { 'if-none-match': cached.etag } : {}),
         },
-        request: { signal: AbortSignal.any([timeout, this.disposed.signal]) },
+        request: { signal: AbortSignal.any([timeout, this.disposed.signal, signal]) },
       });
       const headers = res.headers as Record<string, string | number | undefined>;
       this.observeRateLimit(headers);
-      this.opts.health.success();
       const hasNextPage = /rel="next"/.test(String(headers.link ?? ''));
       const etag = headers.etag;
       if (typeof etag === 'string' && etag) this.remember(key, { etag, data: res.data, hasNextPage });
       else this.cache.delete(key);
       return { data: res.data, notModified: false, hasNextPage };
     } catch (raw) {
+      // Cancelled by the read (its deadline, shutdown): that is the read's answer, not the upstream's.
+      signal.throwIfAborted();
       const e = raw as OctokitLikeError;
       const status = e.response?.status;
       const headers = e.response?.headers ?? {};
@@ -159,7 +161,6 @@ export class GithubClient {
       if (status === 304 && cached) {
         this.stats.notModified++;
         this.touch(key, cached);
-        this.opts.health.success();
         return { data: cached.data, notModified: true, hasNextPage: cached.hasNextPage };
       }
       const error = toUpstreamError({
@@ -174,9 +175,6 @@ export class GithubClient {
       });
       this.stats.errors++;
       if (error.code === 'UPSTREAM_RATE_LIMITED' && error.details.retryAfterMs !== undefined) this.rateLimitWait.extend(error.details.retryAfterMs);
-      // A 404 is an answer (the entity is gone), not a sick backend.
-      if (status === 404) this.opts.health.success();
-      else this.opts.health.failure(error);
       this.opts.log?.debug({ method, path, status, code: error.code }, 'GitHub request failed');
       throw error;
     }
@@ -209,10 +207,6 @@ export class GithubClient {
   private touch(key: string, entry: CacheEntry): void {
     this.cache.delete(key);
     this.cache.set(key, entry);
-  }
-
-  private limited<T>(task: () => Promise<T>): Promise<T> {
-    return this.limit.run(task);
   }
 }
 

@@ -47,15 +47,15 @@ function create(config: GithubConfig, ctx: AdapterContext): GithubAdapter {
     capabilities: { webhooks: webhookSecrets.length > 0, polling: true, runners: true, steps: true },
     stats: client.stats,
     batch: createBatchFunctions({ backend: ctx.name, client, projects, runners }),
-    listProjects: () => projects.list(),
-    listPipelines: (query) => listPipelines({ backend: ctx.name, client, projects, log: ctx.log }, query),
-    listRunners: () => listAllRunners(runners),
+    listProjects: (signal) => projects.list(signal),
+    listPipelines: (query, signal) => listPipelines({ backend: ctx.name, client, projects, log: ctx.log }, query, signal),
+    listRunners: (signal) => listAllRunners(runners, signal),
     runnerFromJob: hostedRunnerOf,
     owns: (entity) => projects.owns(entity),
     ...(webhookSecrets.length > 0
       ? { webhook: createWebhookHandler({ backend: ctx.name, secrets: webhookSecrets, covers: (id) => projects.covers(id) }) }
       : {}),
-    poll: () => poller.poll(),
+    poll: (signal) => poller.poll(signal),
     pollIntervalMs: config.pollIntervalSeconds * 1000,
     dispose: async () => client.dispose(),
   };

@@ -38,6 +38,7 @@ export function createdFilter(after: Date | undefined, before: Date | undefined)
 export async function listPipelines(
   deps: { backend: string; client: GithubClient; projects: ProjectDirectory; log?: { warn(o: object, m?: string): void } },
   query: PipelineQuery,
+  signal?: AbortSignal,
 ): Promise<PipelineModel[]> {
   const limit = Math.max(0, Math.floor(query.limit));
   if (limit === 0) return [];
@@ -45,7 +46,7 @@ export async function listPipelines(
   if (status === null) return [];
   const projectIds = query.projectNativeIds
     ? [...new Set(query.projectNativeIds.map((id) => formatProjectId(id)))].filter((id) => deps.projects.covers(id))
-    : await deps.projects.ids();
+    : await deps.projects.ids(signal);
   const { perPage, maxPages } = listPagePlan(limit, query.status, status);
   const params: Params = {
     per_page: perPage,
@@ -62,7 +63,7 @@ export async function listPipelines(
       for (let page = 1; page <= maxPages && found.length < limit; page++) {
         let res;
         try {
-          res = await deps.client.get<unknown>('GET /repos/{owner}/{repo}/actions/runs', { ...params, owner: ref.owner, repo: ref.repo, page });
+          res = await deps.client.get<unknown>('GET /repos/{owner}/{repo}/actions/runs', { ...params, owner: ref.owner, repo: ref.repo, page }, signal);
         } catch (error) {
           // A configured repo that is gone or invisible should not hide the others.
           if (isNotFound(error)) {
@@ -89,9 +90,9 @@ export async function listPipelines(
 }
 
 /** Every self-hosted runner of the configured sources (GitHub-hosted runners are listed nowhere). Throws if a source failed. */
-export async function listAllRunners(runners: RunnerDirectory): Promise<RunnerModel[]> {
+export async function listAllRunners(runners: RunnerDirectory, signal?: AbortSignal): Promise<RunnerModel[]> {
   const byId = new Map<string, RunnerModel>();
-  for (const l of await runners.listAll()) {
+  for (const l of await runners.listAll(signal)) {
     if (l.status === 'rejected') throw asError(l.reason);
     for (const r of l.value.runners) byId.set(r.nativeId, r);
   }

@@ -34,57 +34,57 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
 
   return {
     // Ids outside the configured repositories and organizations read as null without a request.
-    projects: (ids) => perDistinctKey(ids, async (id) => (deps.projects.covers(id) ? deps.projects.get(id) : null)),
+    projects: (ids, signal) => perDistinctKey(ids, async (id) => (deps.projects.covers(id) ? deps.projects.get(id, signal) : null)),
 
-    pipelines: (ids) =>
+    pipelines: (ids, signal) =>
       perDistinctKey(ids, async (id): Promise<PipelineModel | null> => {
         const ref = parsePipelineId(id);
         if (!ref || !deps.projects.covers(projectIdOf(ref))) return null;
         const res = await nullOn404(
-          client.get<RunPayload>('GET /repos/{owner}/{repo}/actions/runs/{run_id}', { owner: ref.owner, repo: ref.repo, run_id: ref.runId }),
+          client.get<RunPayload>('GET /repos/{owner}/{repo}/actions/runs/{run_id}', { owner: ref.owner, repo: ref.repo, run_id: ref.runId }, signal),
         );
         return res ? toPipeline(backend, res.data, projectIdOf(ref)) : null;
       }),
 
-    jobs: (ids) =>
+    jobs: (ids, signal) =>
       perDistinctKey(ids, async (id): Promise<JobModel | null> => {
         const ref = parseJobId(id);
         if (!ref || !deps.projects.covers(projectIdOf(ref))) return null;
         const res = await nullOn404(
-          client.get<JobPayload>('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner: ref.owner, repo: ref.repo, job_id: ref.jobId }),
+          client.get<JobPayload>('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner: ref.owner, repo: ref.repo, job_id: ref.jobId }, signal),
         );
         return res ? toJob(backend, res.data, projectIdOf(ref)) : null;
       }),
 
-    jobsOfPipelines: (ids) =>
+    jobsOfPipelines: (ids, signal) =>
       perDistinctKey(ids, async (id) => {
         const ref = parsePipelineId(id);
-        return ref && deps.projects.covers(projectIdOf(ref)) ? loadJobsOfRun(client, backend, id) : [];
+        return ref && deps.projects.covers(projectIdOf(ref)) ? loadJobsOfRun(client, backend, id, signal) : [];
       }),
 
-    runners: async (ids) => {
+    runners: async (ids, signal) => {
       const selfHosted = ids.filter((id) => parseRunnerId(id) !== null);
       // One listing of the sources serves every self-hosted id in the batch.
-      const found = selfHosted.length > 0 ? await deps.runners.lookup(selfHosted) : [];
+      const found = selfHosted.length > 0 ? await deps.runners.lookup(selfHosted, signal) : [];
       const listed = new Map(selfHosted.map((id, i) => [id, found[i] ?? null]));
       // GitHub-hosted runners are read through their job: no listing holds them.
-      return perDistinctKey(ids, async (id) => (listed.has(id) ? listed.get(id) ?? null : loadHostedRunner(id)));
+      return perDistinctKey(ids, async (id) => (listed.has(id) ? listed.get(id) ?? null : loadHostedRunner(id, signal)));
     },
   };
 
-  async function loadHostedRunner(id: string): Promise<RunnerModel | null> {
+  async function loadHostedRunner(id: string, signal?: AbortSignal): Promise<RunnerModel | null> {
     const ref = parseHostedRunnerId(id);
     if (!ref || !deps.projects.covers(projectIdOf(ref))) return null;
     const res = await nullOn404(
-      client.get<JobPayload>('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner: ref.owner, repo: ref.repo, job_id: ref.jobId }),
+      client.get<JobPayload>('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner: ref.owner, repo: ref.repo, job_id: ref.jobId }, signal),
     );
     return res ? hostedRunnerOf(toJob(backend, res.data, projectIdOf(ref))) : null;
   }
 }
 
 /** Jobs of the latest attempt of one run (`filter=latest`, GitHub's default). */
-export async function loadJobsOfRun(client: GithubClient, backend: string, pipelineId: string): Promise<JobModel[]> {
-  return (await fetchJobsOfRun(client, backend, pipelineId)).jobs;
+export async function loadJobsOfRun(client: GithubClient, backend: string, pipelineId: string, signal?: AbortSignal): Promise<JobModel[]> {
+  return (await fetchJobsOfRun(client, backend, pipelineId, signal)).jobs;
 }
 
 /** As loadJobsOfRun, also telling whether every page was a 304 (for the poller). */
@@ -92,6 +92,7 @@ export async function fetchJobsOfRun(
   client: GithubClient,
   backend: string,
   pipelineId: string,
+  signal?: AbortSignal,
 ): Promise<{ jobs: JobModel[]; notModified: boolean }> {
   const ref = parsePipelineId(pipelineId);
   if (!ref) return { jobs: [], notModified: true };
@@ -105,6 +106,8 @@ export async function fetchJobsOfRun(
         const jobs = asRecord(page)?.jobs;
         return Array.isArray(jobs) ? (jobs as JobPayload[]) : [];
       },
+      undefined,
+      signal,
     );
   } catch (error) {
     if (isNotFound(error)) return { jobs: [], notModified: false };

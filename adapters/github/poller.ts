@@ -51,7 +51,7 @@ export class Poller {
     },
   ) {}
 
-  async poll(): Promise<PollResult> {
+  async poll(signal?: AbortSignal): Promise<PollResult> {
     const wait = this.rateLimitWaitMs();
     if (wait > 0) return { entities: [], nextPollAfterMs: wait };
 
@@ -67,22 +67,23 @@ export class Poller {
       }
     };
 
-    const projectIds = await this.deps.projects.ids();
+    const projectIds = await this.deps.projects.ids(signal);
     const listed = new Set<string>();
-    await Promise.all(projectIds.map((id) => attempt(() => this.pollProject(id, entities, listed))));
+    await Promise.all(projectIds.map((id) => attempt(() => this.pollProject(id, entities, listed, signal))));
 
     // Runs we saw active that were not on any first page this time.
     const stragglers = [...this.seen].filter(([id, s]) => !s.terminal && !listed.has(id)).map(([id]) => id);
-    await Promise.all(stragglers.map((id) => attempt(() => this.pollRun(id, entities))));
+    await Promise.all(stragglers.map((id) => attempt(() => this.pollRun(id, entities, signal))));
 
     // One attempt per runner source. Always report: the core drops unchanged runners, and an
     // observation it once found older than a job-derived state must be able to win next time.
-    for (const listing of await this.deps.runners.listAll()) {
+    for (const listing of await this.deps.runners.listAll(signal)) {
       attempts++;
       if (listing.status === 'fulfilled') entities.push(...listing.value.runners);
       else errors.push(listing.reason);
     }
 
+    signal?.throwIfAborted();
     this.prune();
     if (attempts > 0 && errors.length === attempts) throw errors[0];
     for (const e of errors) this.deps.log?.warn({ err: e }, 'GitHub poll step failed');
@@ -90,14 +91,14 @@ export class Poller {
     return after > 0 ? { entities, nextPollAfterMs: after } : { entities };
   }
 
-  private async pollProject(projectId: string, out: EntityModel[], listed: Set<string>): Promise<void> {
+  private async pollProject(projectId: string, out: EntityModel[], listed: Set<string>, signal?: AbortSignal): Promise<void> {
     const ref = parseProjectId(projectId);
     if (!ref) return;
     let data: unknown;
     try {
       ({ data } = await this.deps.client.get<unknown>('GET /repos/{owner}/{repo}/actions/runs', {
         owner: ref.owner, repo: ref.repo, per_page: RUNS_PER_POLL,
-      }));
+      }, signal));
     } catch (error) {
       if (isNotFound(error)) return;
       throw error;
@@ -113,18 +114,18 @@ export class Poller {
     }
     await Promise.all(pipelines.map(async (p) => {
       listed.add(p.nativeId);
-      await this.emitIfChanged(p, out);
+      await this.emitIfChanged(p, out, signal);
     }));
   }
 
-  private async pollRun(pipelineId: string, out: EntityModel[]): Promise<void> {
+  private async pollRun(pipelineId: string, out: EntityModel[], signal?: AbortSignal): Promise<void> {
     const ref = parsePipelineId(pipelineId);
     if (!ref) return;
     try {
       const res = await this.deps.client.get<RunPayload>('GET /repos/{owner}/{repo}/actions/runs/{run_id}', {
         owner: ref.owner, repo: ref.repo, run_id: ref.runId,
-      });
-      await this.emitIfChanged(toPipeline(this.deps.backend, res.data, `${ref.owner}/${ref.repo}`), out);
+      }, signal);
+      await this.emitIfChanged(toPipeline(this.deps.backend, res.data, `${ref.owner}/${ref.repo}`), out, signal);
     } catch (error) {
       if (isNotFound(error)) {
         this.seen.delete(pipelineId); // deleted run: stop tracking it
@@ -135,7 +136,7 @@ export class Poller {
   }
 
   /** Emits the run if new/changed, and its jobs if it changed or is active. */
-  private async emitIfChanged(p: PipelineModel, out: EntityModel[]): Promise<void> {
+  private async emitIfChanged(p: PipelineModel, out: EntityModel[], signal?: AbortSignal): Promise<void> {
     const before = this.seen.get(p.nativeId);
     const terminal = isTerminal(p.status);
     // A run can start and finish within one second of updated_at: compare the status too.
@@ -146,7 +147,7 @@ export class Poller {
     if (changed || !terminal) {
       // Steps move without touching the run's updated_at, so active runs are
       // re-read (a 304 when nothing moved); unchanged job lists emit nothing.
-      const { jobs } = await fetchJobsOfRun(this.deps.client, this.deps.backend, p.nativeId);
+      const { jobs } = await fetchJobsOfRun(this.deps.client, this.deps.backend, p.nativeId, signal);
       const fp = fingerprint(jobs);
       if (fp !== jobsFingerprint) out.push(...jobs);
       jobsFingerprint = fp;

@@ -24,9 +24,9 @@ export class ProjectDirectory {
   ) {}
 
   /** Native ids of all projects (deduplicated, lower-case). */
-  async ids(): Promise<string[]> {
+  async ids(signal?: AbortSignal): Promise<string[]> {
     const ids = new Set(this.repositories.map(formatProjectId));
-    for (const id of (await this.listOrgRepos()).keys()) ids.add(id);
+    for (const id of (await this.listOrgRepos(signal)).keys()) ids.add(id);
     return [...ids].sort();
   }
 
@@ -54,26 +54,26 @@ export class ProjectDirectory {
     }
   }
 
-  async list(): Promise<ProjectModel[]> {
-    const orgRepos = await this.listOrgRepos();
+  async list(signal?: AbortSignal): Promise<ProjectModel[]> {
+    const orgRepos = await this.listOrgRepos(signal);
     const out = new Map<string, ProjectModel>();
     for (const [id, repo] of orgRepos) out.set(id, toProject(this.backend, repo));
     // Configured repos outside the orgs need their own GET (ETag-cached).
     const missing = this.repositories.map(formatProjectId).filter((id) => !out.has(id));
-    const fetched = await Promise.all(missing.map((id) => this.get(id)));
+    const fetched = await Promise.all(missing.map((id) => this.get(id, signal)));
     for (const p of fetched) if (p) out.set(p.nativeId, p);
     return [...out.values()].sort((a, b) => a.nativeId.localeCompare(b.nativeId));
   }
 
   /** One repository; null when GitHub answers 404 (gone or no access). */
-  async get(projectId: string): Promise<ProjectModel | null> {
+  async get(projectId: string, signal?: AbortSignal): Promise<ProjectModel | null> {
     const ref = parseProjectId(projectId);
     if (!ref) return null;
     // A fresh org listing already holds the full repository object: no extra call.
     const listed = this.freshOrgRepos()?.get(formatProjectId(projectId));
     if (listed) return toProject(this.backend, listed);
     try {
-      const res = await this.client.get<RepoPayload>('GET /repos/{owner}/{repo}', { owner: ref.owner, repo: ref.repo });
+      const res = await this.client.get<RepoPayload>('GET /repos/{owner}/{repo}', { owner: ref.owner, repo: ref.repo }, signal);
       return toProject(this.backend, res.data);
     } catch (error) {
       if (isNotFound(error)) return null;
@@ -86,14 +86,14 @@ export class ProjectDirectory {
     return this.orgRepos && nowMs - this.orgRepos.atMs < this.ttlMs ? this.orgRepos.repos : null;
   }
 
-  private async listOrgRepos(): Promise<Map<string, RepoPayload>> {
+  private async listOrgRepos(signal?: AbortSignal): Promise<Map<string, RepoPayload>> {
     const fresh = this.freshOrgRepos();
     if (fresh) return fresh;
     const nowMs = this.now().getTime();
     const repos = new Map<string, RepoPayload>();
     const pages = await Promise.all(
       this.organizations.map((org) =>
-        this.client.getAllPages('GET /orgs/{org}/repos', { org, type: 'all' }, (page) => (Array.isArray(page) ? (page as RepoPayload[]) : []), 50),
+        this.client.getAllPages('GET /orgs/{org}/repos', { org, type: 'all' }, (page) => (Array.isArray(page) ? (page as RepoPayload[]) : []), 50, signal),
       ),
     );
     for (const { items } of pages) {

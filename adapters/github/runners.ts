@@ -33,14 +33,14 @@ function pickRunners(page: unknown): RunnerPayload[] {
 }
 
 /** Lists one source (all pages, conditional). Throws UpstreamError. */
-export async function listRunnerSource(client: GithubClient, backend: string, source: RunnerSource, observedAtMs: number): Promise<RunnerListing> {
+export async function listRunnerSource(client: GithubClient, backend: string, source: RunnerSource, observedAtMs: number, signal?: AbortSignal): Promise<RunnerListing> {
   let res: { items: RunnerPayload[]; notModified: boolean };
   if (source.scope === 'ORGANIZATION') {
-    res = await client.getAllPages('GET /orgs/{org}/actions/runners', { org: source.name }, pickRunners);
+    res = await client.getAllPages('GET /orgs/{org}/actions/runners', { org: source.name }, pickRunners, undefined, signal);
   } else {
     const ref = parseProjectId(source.name);
     if (!ref) return { source, runners: [], notModified: true };
-    res = await client.getAllPages('GET /repos/{owner}/{repo}/actions/runners', { owner: ref.owner, repo: ref.repo }, pickRunners);
+    res = await client.getAllPages('GET /repos/{owner}/{repo}/actions/runners', { owner: ref.owner, repo: ref.repo }, pickRunners, undefined, signal);
   }
   const runners: RunnerModel[] = [];
   for (const r of res.items) {
@@ -79,9 +79,9 @@ export class RunnerDirectory {
   ) {}
 
   /** Lists every source (settled per source) and remembers a complete listing. */
-  async listAll(): Promise<PromiseSettledResult<RunnerListing>[]> {
+  async listAll(signal?: AbortSignal): Promise<PromiseSettledResult<RunnerListing>[]> {
     const observedAtMs = this.deps.now().getTime();
-    const settled = await Promise.allSettled(this.deps.sources.map((s) => listRunnerSource(this.deps.client, this.deps.backend, s, observedAtMs)));
+    const settled = await Promise.allSettled(this.deps.sources.map((s) => listRunnerSource(this.deps.client, this.deps.backend, s, observedAtMs, signal)));
     if (settled.every((l) => l.status === 'fulfilled')) {
       const ids = new Set(settled.flatMap((l) => (l.status === 'fulfilled' ? l.value.runners.map((r) => r.nativeId) : [])));
       this.lastComplete = { atMs: observedAtMs, ids };
@@ -94,11 +94,11 @@ export class RunnerDirectory {
    * error of a failed source otherwise (it may hold the runner). No request
    * when every id is known missing from a listing younger than the TTL.
    */
-  async lookup(ids: readonly string[]): Promise<(RunnerModel | null | Error)[]> {
+  async lookup(ids: readonly string[], signal?: AbortSignal): Promise<(RunnerModel | null | Error)[]> {
     if (ids.every((id) => this.knownMissing(id))) return ids.map(() => null);
     const byId = new Map<string, RunnerModel>();
     let failure: Error | null = null;
-    for (const l of await this.listAll()) {
+    for (const l of await this.listAll(signal)) {
       if (l.status === 'fulfilled') for (const r of l.value.runners) byId.set(r.nativeId, r);
       else failure ??= asError(l.reason);
     }

@@ -1,6 +1,7 @@
 import { RateLimitWait } from '../../src/adapter-kit/rate-limit-wait.ts';
 import { ConcurrencyLimit } from '../../src/adapter-kit/concurrency-limit.ts';
-import type { HealthReporter } from '../../src/adapter-contract.ts';
+import { SharedRequests } from '../../src/adapter-kit/shared-requests.ts';
+import type { RateLimitReporter } from '../../src/adapter-contract.ts';
 import { UpstreamError } from '../../src/errors.ts';
 import { toUpstreamError, waitFromHeaders } from './errors.ts';
 
@@ -9,12 +10,15 @@ import { toUpstreamError, waitFromHeaders } from './errors.ts';
  * handful of GETs, and we need the raw headers — RateLimit-*, X-Next-Page,
  * Link for keyset — which gitbeaker hides or reshapes). Every request:
  * - authenticates with `PRIVATE-TOKEN` and times out (AbortSignal.timeout);
- * - reports health and RateLimit-Remaining/-Reset to the core;
+ * - reports RateLimit-Remaining/-Reset to the core (success and failure are
+ *   counted by the core's policy, once per operation);
+ * - is cancelled by the read's AbortSignal, also while queued for a slot;
  * - is not sent at all while a rate-limit wait is in force (after a 429, or
  *   when RateLimit-Remaining reached 0 until RateLimit-Reset): it fails fast
  *   with UPSTREAM_RATE_LIMITED and the remaining wait;
  * - fails only with UpstreamError (no token, no query string in messages).
- * Identical GETs in flight at once share one request.
+ * Identical GETs in flight at once share one request, cancelled only when
+ * every read waiting for it was.
  */
 export type ParamValue = string | number | boolean | undefined | readonly string[];
 export type Params = Readonly<Record<string, ParamValue>>;
@@ -38,7 +42,7 @@ export interface GitlabClientOptions {
   readonly baseUrl: string;
   readonly token: string | undefined;
   readonly timeoutMs: number;
-  readonly health: HealthReporter;
+  readonly health: RateLimitReporter;
   readonly now: () => Date;
   readonly log?: { warn(obj: object, msg?: string): void; debug(obj: object, msg?: string): void };
   readonly concurrency?: number;
@@ -71,7 +75,7 @@ export class GitlabClient {
   rateLimit: { remaining: number | null; resetAt: Date | null } = { remaining: null, resetAt: null };
   /** The wait a 429 asked for: no request until it ends. */
   private readonly rateLimitWait: RateLimitWait;
-  private readonly inFlight = new Map<string, Promise<GitlabResponse<unknown>>>();
+  private readonly inFlight = new SharedRequests<GitlabResponse<unknown>>();
   private readonly disposed = new AbortController();
   private readonly base: URL;
   /** At most `concurrency` (default 8) requests at a time. */
@@ -99,26 +103,23 @@ export class GitlabClient {
   }
 
   /** GET `path` (relative to the API base, e.g. `/projects/42/pipelines`). */
-  get<T>(path: string, params: Params = {}): Promise<GitlabResponse<T>> {
+  get<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<GitlabResponse<T>> {
     const rel = path + buildQuery(params);
-    const shared = this.inFlight.get(rel);
-    if (shared) return shared as Promise<GitlabResponse<T>>;
-    const p = this.limited(() => this.send(rel, path)).finally(() => this.inFlight.delete(rel));
-    this.inFlight.set(rel, p);
-    return p as Promise<GitlabResponse<T>>;
+    return this.inFlight.join(rel, (shared) => this.limit.run(() => this.send(rel, path, shared), shared), signal) as Promise<GitlabResponse<T>>;
   }
 
   /** Follows a `nextLink` returned by an earlier response. */
-  getLink<T>(link: string, displayPath: string): Promise<GitlabResponse<T>> {
-    return this.limited(() => this.send(link, displayPath)) as Promise<GitlabResponse<T>>;
+  getLink<T>(link: string, displayPath: string, signal?: AbortSignal): Promise<GitlabResponse<T>> {
+    const read = signal ?? new AbortController().signal;
+    return this.limit.run(() => this.send(link, displayPath, read), read) as Promise<GitlabResponse<T>>;
   }
 
   /** Offset pagination: all pages (per_page=100) following X-Next-Page, at most `maxPages`. */
-  async getAllPages<Item>(path: string, params: Params = {}, maxPages = 20): Promise<Item[]> {
+  async getAllPages<Item>(path: string, params: Params = {}, maxPages = 20, signal?: AbortSignal): Promise<Item[]> {
     const items: Item[] = [];
     let page = 1;
     for (let n = 0; n < maxPages; n++) {
-      const res = await this.get<unknown>(path, { per_page: 100, ...params, page });
+      const res = await this.get<unknown>(path, { per_page: 100, ...params, page }, signal);
       if (Array.isArray(res.data)) items.push(...(res.data as Item[]));
       if (res.nextPage === null) return items;
       page = res.nextPage;
@@ -131,7 +132,7 @@ export class GitlabClient {
     this.disposed.abort();
   }
 
-  private async send(rel: string, displayPath: string): Promise<GitlabResponse<unknown>> {
+  private async send(rel: string, displayPath: string, signal: AbortSignal): Promise<GitlabResponse<unknown>> {
     const method = 'GET';
     const nowMs = this.opts.now().getTime();
     this.rateLimitWait.check(method, displayPath, this.resetWaitMs());
@@ -143,10 +144,12 @@ export class GitlabClient {
       res = await (this.opts.fetch ?? fetch)(url, {
         method,
         headers: { accept: 'application/json', 'user-agent': 'switchyard', ...(this.opts.token ? { 'private-token': this.opts.token } : {}) },
-        signal: AbortSignal.any([timeout, this.disposed.signal]),
+        signal: AbortSignal.any([timeout, this.disposed.signal, signal]),
         redirect: 'error',
       });
     } catch (raw) {
+      // Cancelled by the read (its deadline, shutdown): that is the read's answer, not the upstream's.
+      signal.throwIfAborted();
       throw this.fail({ status: undefined, headers: undefined, reason: reasonOf(raw), timedOut: timeout.aborted, displayPath, nowMs });
     }
     this.observeRateLimit(res.headers);
@@ -154,6 +157,7 @@ export class GitlabClient {
     try {
       text = await res.text();
     } catch (raw) {
+      signal.throwIfAborted();
       throw this.fail({ status: undefined, headers: res.headers, reason: reasonOf(raw), timedOut: timeout.aborted, displayPath, nowMs });
     }
     if (!res.ok) {
@@ -168,7 +172,6 @@ export class GitlabClient {
     } catch {
       throw this.fail({ status: res.status, headers: res.headers, reason: 'response is not JSON', timedOut: false, displayPath, nowMs, badBody: true });
     }
-    this.opts.health.success();
     const next = res.headers.get('x-next-page');
     const nextPage = next !== null && /^\d+$/.test(next.trim()) ? Number(next.trim()) : null;
     return { data, headers: res.headers, nextPage, nextLink: this.relative(nextLinkOf(res.headers.get('link'))) };
@@ -182,9 +185,6 @@ export class GitlabClient {
           reason: this.redact(f.reason), timedOut: f.timedOut, nowMs: this.opts.now().getTime(),
         });
     this.stats.errors++;
-    // A 404 is an answer (the entity is gone), not a sick backend.
-    if (f.status === 404) this.opts.health.success();
-    else this.opts.health.failure(error);
     this.opts.log?.debug({ path: f.displayPath, status: f.status, code: error.code }, 'GitLab request failed');
     return error;
   }
@@ -223,10 +223,6 @@ export class GitlabClient {
       resetAt: reset !== null && reset.trim() !== '' && Number.isFinite(t) ? new Date(t * 1000) : null,
     };
     this.opts.health.rateLimit(this.rateLimit.remaining, this.rateLimit.resetAt);
-  }
-
-  private limited<T>(task: () => Promise<T>): Promise<T> {
-    return this.limit.run(task);
   }
 }
 

@@ -50,9 +50,9 @@ function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
     capabilities: { webhooks, polling: true, runners: runnerScopeOf(config) !== 'none', steps: false, runnersRunSeveralJobs: true },
     stats: client.stats,
     batch: createBatchFunctions(loader),
-    listProjects: () => projects.list(),
-    listPipelines: (query) => listPipelines({ backend: ctx.name, client, projects, titles, log: ctx.log }, query),
-    listRunners: () => runners.list(),
+    listProjects: (signal) => projects.list(signal),
+    listPipelines: (query, signal) => listPipelines({ backend: ctx.name, client, projects, titles, log: ctx.log }, query, signal),
+    listRunners: (signal) => runners.list({ signal }),
     owns: (entity) => projects.owns(entity),
     ...(webhooks
       ? {
@@ -67,7 +67,7 @@ function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
           }),
         }
       : {}),
-    poll: () => poller.poll(),
+    poll: (signal) => poller.poll(signal),
     pollIntervalMs: config.pollIntervalSeconds * 1000,
     dispose: async () => client.dispose(),
   };

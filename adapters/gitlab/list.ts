@@ -31,12 +31,13 @@ export function gitlabStatusFilter(statuses: readonly CiStatus[] | undefined): s
 export async function listPipelines(
   deps: { backend: string; client: GitlabClient; projects: ProjectDirectory; titles: CommitTitles; log?: { warn(o: object, m?: string): void } },
   query: PipelineQuery,
+  signal?: AbortSignal,
 ): Promise<PipelineModel[]> {
   const limit = Math.max(0, Math.floor(query.limit));
   if (limit === 0) return [];
   const status = gitlabStatusFilter(query.status);
   if (status === null) return [];
-  const all = await deps.projects.ids();
+  const all = await deps.projects.ids(signal);
   const projectIds = query.projectNativeIds ? [...new Set(query.projectNativeIds)].filter((id) => all.includes(id)) : all;
   const { perPage, maxPages } = listPagePlan(limit, query.status, status);
   const params: Params = {
@@ -55,7 +56,7 @@ export async function listPipelines(
       for (let page = 1; page <= maxPages && found.length < limit; page++) {
         let res;
         try {
-          res = await deps.client.get<unknown>(`/projects/${seg(projectId)}/pipelines`, { ...params, page });
+          res = await deps.client.get<unknown>(`/projects/${seg(projectId)}/pipelines`, { ...params, page }, signal);
         } catch (error) {
           if (isNotFound(error)) {
             deps.log?.warn({ project: projectId }, 'GitLab project not found; skipped');

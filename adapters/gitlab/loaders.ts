@@ -36,34 +36,36 @@ export interface LoaderDeps {
   readonly bridges: boolean;
   /** Commit titles learnt from jobs and hooks: the display name of unnamed REST pipelines. */
   readonly titles: CommitTitles;
+  /** The read's cancellation (the core's policy): passed to every request. */
+  readonly signal?: AbortSignal;
 }
 
 export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
   const { backend, client } = deps;
   return {
-    projects: (ids) => perDistinctKey(ids, (id) => deps.projects.get(id)),
+    projects: (ids, signal) => perDistinctKey(ids, (id) => deps.projects.get(id, signal)),
 
-    pipelines: (ids) =>
+    pipelines: (ids, signal) =>
       perDistinctKey(ids, async (id): Promise<PipelineModel | null> => {
         const ref = parsePipelineId(id);
-        if (!ref || !(await deps.projects.includes(ref.projectId))) return null;
-        const res = await nullOn404(client.get<unknown>(`/projects/${seg(ref.projectId)}/pipelines/${seg(ref.pipelineId)}`));
+        if (!ref || !(await deps.projects.includes(ref.projectId, signal))) return null;
+        const res = await nullOn404(client.get<unknown>(`/projects/${seg(ref.projectId)}/pipelines/${seg(ref.pipelineId)}`, {}, signal));
         return res ? toPipeline(backend, res.data, ref.projectId, deps.titles.of(str(asRecord(res.data)?.sha))) : null;
       }),
 
-    jobs: (ids) =>
+    jobs: (ids, signal) =>
       perDistinctKey(ids, async (id): Promise<JobModel | null> => {
         const ref = parseJobId(id);
-        if (!ref || !(await deps.projects.includes(ref.projectId))) return null;
-        const res = await nullOn404(client.get<unknown>(`/projects/${seg(ref.projectId)}/jobs/${seg(ref.jobId)}`));
+        if (!ref || !(await deps.projects.includes(ref.projectId, signal))) return null;
+        const res = await nullOn404(client.get<unknown>(`/projects/${seg(ref.projectId)}/jobs/${seg(ref.jobId)}`, {}, signal));
         if (!res) return null;
         deps.titles.learnFromJob(res.data);
         return toJob(backend, res.data, ref.projectId);
       }),
 
-    jobsOfPipelines: (ids) => loadJobsOfPipelines(deps, ids),
+    jobsOfPipelines: (ids, signal) => loadJobsOfPipelines({ ...deps, signal }, ids),
 
-    runners: (ids) => deps.runners.byIds(ids),
+    runners: (ids, signal) => deps.runners.byIds(ids, signal),
   };
 }
 
@@ -101,7 +103,7 @@ export async function loadJobsOfPipelines(deps: LoaderDeps, ids: readonly string
     if (!ref) continue;
     if (!byProject.has(ref.projectId) && !refused.has(ref.projectId)) {
       // Pipelines of projects outside the configured set have no jobs to us: no request.
-      const ours = await deps.projects.includes(ref.projectId).catch(asError);
+      const ours = await deps.projects.includes(ref.projectId, deps.signal).catch(asError);
       if (ours !== true) refused.set(ref.projectId, ours);
     }
     const refusal = refused.get(ref.projectId);
@@ -132,7 +134,7 @@ export async function loadJobsOfPipelines(deps: LoaderDeps, ids: readonly string
             return;
           }
           try {
-            const bridges = await deps.client.getAllPages<unknown>(`/projects/${seg(projectId)}/pipelines/${seg(pipelineId)}/bridges`, {}, 5);
+            const bridges = await deps.client.getAllPages<unknown>(`/projects/${seg(projectId)}/pipelines/${seg(pipelineId)}/bridges`, {}, 5, deps.signal);
             results.set(key, [...jobs, ...latestAttempts(toJobs(deps, bridges, projectId))]);
           } catch (error) {
             results.set(key, isNotFound(error) ? jobs : asError(error));
@@ -147,7 +149,7 @@ export async function loadJobsOfPipelines(deps: LoaderDeps, ids: readonly string
 /** `GET /projects/:id/pipelines/:pipeline_id/jobs` (latest attempts only: include_retried defaults to false). */
 async function perPipelineJobs(deps: LoaderDeps, projectId: string, pipelineId: string): Promise<JobModel[]> {
   try {
-    const items = await deps.client.getAllPages<unknown>(`/projects/${seg(projectId)}/pipelines/${seg(pipelineId)}/jobs`, {}, 10);
+    const items = await deps.client.getAllPages<unknown>(`/projects/${seg(projectId)}/pipelines/${seg(pipelineId)}/jobs`, {}, 10, deps.signal);
     return latestAttempts(toJobs(deps, items, projectId));
   } catch (error) {
     if (isNotFound(error)) return [];
@@ -174,7 +176,7 @@ async function projectJobsKeyset(deps: LoaderDeps, projectId: string, pipelineId
     return c !== undefined && oldestSeenMs < c;
   };
   let exhausted = false;
-  let res = await deps.client.get<unknown>(`/projects/${seg(projectId)}/jobs`, { pagination: 'keyset', order_by: 'id', sort: 'desc', per_page: 100 });
+  let res = await deps.client.get<unknown>(`/projects/${seg(projectId)}/jobs`, { pagination: 'keyset', order_by: 'id', sort: 'desc', per_page: 100 }, deps.signal);
   for (let page = 1; ; page++) {
     const items = Array.isArray(res.data) ? res.data : [];
     for (const item of items) {
@@ -194,7 +196,7 @@ async function projectJobsKeyset(deps: LoaderDeps, projectId: string, pipelineId
       break;
     }
     if (pipelineIds.every(covered) || page >= pipelineIds.length) break;
-    res = await deps.client.getLink<unknown>(res.nextLink, `/projects/${projectId}/jobs`);
+    res = await deps.client.getLink<unknown>(res.nextLink, `/projects/${projectId}/jobs`, deps.signal);
   }
   const out = new Map<string, JobModel[] | Error>();
   await Promise.all(

@@ -55,7 +55,7 @@ export class Poller {
     },
   ) {}
 
-  async poll(): Promise<PollResult> {
+  async poll(signal?: AbortSignal): Promise<PollResult> {
     const wait = this.deps.client.waitMs();
     if (wait > 0) return { entities: [], nextPollAfterMs: wait };
     const entities: EntityModel[] = [];
@@ -73,9 +73,9 @@ export class Poller {
     const changed: Observed[] = [];
     let projectIds: string[] = [];
     await attempt(async () => {
-      projectIds = await this.deps.projects.ids();
+      projectIds = await this.deps.projects.ids(signal);
     });
-    await Promise.all(projectIds.map((id) => attempt(() => this.pollProject(id, changed))));
+    await Promise.all(projectIds.map((id) => attempt(() => this.pollProject(id, changed, signal))));
 
     // Jobs of pipelines that changed or are still running, batched per project.
     const toRead = new Set(changed.map((c) => c.model.nativeId));
@@ -83,7 +83,7 @@ export class Poller {
     if (toRead.size > 0) {
       await attempt(async () => {
         const ids = [...toRead];
-        const results = await loadJobsOfPipelines(this.deps.loader, ids);
+        const results = await loadJobsOfPipelines({ ...this.deps.loader, signal }, ids);
         ids.forEach((id, i) => {
           const jobs = results[i];
           const seen = this.seen.get(id);
@@ -99,7 +99,7 @@ export class Poller {
     for (const c of changed) entities.push(this.named(c));
 
     await attempt(async () => {
-      entities.push(...(await this.deps.runners.list()));
+      entities.push(...(await this.deps.runners.list({ signal })));
     });
 
     this.prune();
@@ -115,7 +115,7 @@ export class Poller {
     return title === null ? c.model : toPipeline(this.deps.loader.backend, c.raw, c.model.projectNativeId, title);
   }
 
-  private async pollProject(projectId: string, out: Observed[]): Promise<void> {
+  private async pollProject(projectId: string, out: Observed[], signal?: AbortSignal): Promise<void> {
     const mark = this.watermark.get(projectId);
     let data: unknown;
     try {
@@ -125,7 +125,7 @@ export class Poller {
         per_page: mark ? 100 : FIRST_PAGE,
         // One second of overlap: GitLab's comparison and second-granular clocks must not lose an update.
         updated_after: mark ? new Date(Date.parse(mark) - 1000).toISOString() : undefined,
-      }));
+      }, signal));
     } catch (error) {
       if (isNotFound(error)) return;
       throw error;
@@ -143,7 +143,7 @@ export class Poller {
       const state = `${p.native.status}|${p.updatedAt}`;
       const before = this.seen.get(p.nativeId);
       if (before?.state === state) continue;
-      if (p.native.status === 'success') ({ model: p, raw } = await this.detail(p, raw));
+      if (p.native.status === 'success') ({ model: p, raw } = await this.detail(p, raw, signal));
       this.seen.delete(p.nativeId);
       this.seen.set(p.nativeId, { state, terminal: isTerminal(p.status), jobs: before?.jobs ?? null });
       out.push({ model: p, raw });
@@ -152,10 +152,10 @@ export class Poller {
   }
 
   /** The single-pipeline object: it has `detailed_status` (UNSTABLE vs SUCCESS). */
-  private async detail(p: PipelineModel, listed: unknown): Promise<Observed> {
+  private async detail(p: PipelineModel, listed: unknown, signal?: AbortSignal): Promise<Observed> {
     const [, pipelineId] = p.nativeId.split('/pipelines/');
     try {
-      const res = await this.deps.client.get<unknown>(`/projects/${seg(p.projectNativeId)}/pipelines/${seg(pipelineId ?? '')}`);
+      const res = await this.deps.client.get<unknown>(`/projects/${seg(p.projectNativeId)}/pipelines/${seg(pipelineId ?? '')}`, {}, signal);
       return { model: toPipeline(this.deps.loader.backend, res.data, p.projectNativeId), raw: res.data };
     } catch (error) {
       if (isNotFound(error) || isRateLimited(error)) return { model: p, raw: listed };

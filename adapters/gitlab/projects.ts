@@ -1,3 +1,4 @@
+import { SharedRequests } from '../../src/adapter-kit/shared-requests.ts';
 import type { EntityModel, ProjectModel } from '../../src/model.ts';
 import { seg, type GitlabClient } from './client.ts';
 import { isNotFound } from './errors.ts';
@@ -13,7 +14,8 @@ import { toProject } from './normalize.ts';
  */
 export class ProjectDirectory {
   private cache: { atMs: number; projects: Map<string, ProjectModel> } | null = null;
-  private loading: Promise<Map<string, ProjectModel>> | null = null;
+  /** One listing at a time, shared by the reads that need it; aborted only when all of them gave up. */
+  private readonly loading = new SharedRequests<Map<string, ProjectModel>>();
   /** Numeric ids and lower-cased paths seen in listings (for `covers`). */
   private readonly knownIds = new Set<string>();
   private readonly knownPaths = new Set<string>();
@@ -27,25 +29,25 @@ export class ProjectDirectory {
     private readonly ttlMs = 60_000,
   ) {}
 
-  async ids(): Promise<string[]> {
-    return [...(await this.load()).keys()].sort((a, b) => Number(a) - Number(b));
+  async ids(signal?: AbortSignal): Promise<string[]> {
+    return [...(await this.load(signal)).keys()].sort((a, b) => Number(a) - Number(b));
   }
 
-  async list(): Promise<ProjectModel[]> {
-    return [...(await this.load()).values()].sort((a, b) => a.fullName.localeCompare(b.fullName));
+  async list(signal?: AbortSignal): Promise<ProjectModel[]> {
+    return [...(await this.load(signal)).values()].sort((a, b) => a.fullName.localeCompare(b.fullName));
   }
 
-  async get(projectId: string): Promise<ProjectModel | null> {
+  async get(projectId: string, signal?: AbortSignal): Promise<ProjectModel | null> {
     if (!parseProjectId(projectId)) return null;
     const fresh = this.fresh()?.get(projectId);
     if (fresh) return fresh;
     if (!this.covers(projectId)) {
       // Not (yet) known to be ours: load the set once, then decide.
-      const all = await this.load();
+      const all = await this.load(signal);
       return all.get(projectId) ?? null;
     }
     try {
-      const res = await this.client.get<unknown>(`/projects/${seg(projectId)}`);
+      const res = await this.client.get<unknown>(`/projects/${seg(projectId)}`, {}, signal);
       return toProject(this.backend, res.data);
     } catch (error) {
       if (isNotFound(error)) return null;
@@ -58,10 +60,10 @@ export class ProjectDirectory {
    * earlier listing, else decided by the (cached, single-flight) listing, so
    * forged ids cost at most one listing per `ttlMs`, never one request per id.
    */
-  async includes(projectId: string): Promise<boolean> {
+  async includes(projectId: string, signal?: AbortSignal): Promise<boolean> {
     if (!parseProjectId(projectId)) return false;
     if (this.covers(projectId)) return true;
-    return (await this.load()).has(projectId);
+    return (await this.load(signal)).has(projectId);
   }
 
   /**
@@ -105,16 +107,13 @@ export class ProjectDirectory {
     return this.cache && this.now().getTime() - this.cache.atMs < this.ttlMs ? this.cache.projects : null;
   }
 
-  private load(): Promise<Map<string, ProjectModel>> {
+  private load(signal?: AbortSignal): Promise<Map<string, ProjectModel>> {
     const fresh = this.fresh();
     if (fresh) return Promise.resolve(fresh);
-    this.loading ??= this.fetchAll().finally(() => {
-      this.loading = null;
-    });
-    return this.loading;
+    return this.loading.join('all', (shared) => this.fetchAll(shared), signal);
   }
 
-  private async fetchAll(): Promise<Map<string, ProjectModel>> {
+  private async fetchAll(signal: AbortSignal): Promise<Map<string, ProjectModel>> {
     const atMs = this.now().getTime();
     const out = new Map<string, ProjectModel>();
     const add = (raw: unknown) => {
@@ -129,7 +128,7 @@ export class ProjectDirectory {
       }
     };
     const groupLists = await Promise.all(
-      this.groups.map((g) => this.client.getAllPages<unknown>(`/groups/${seg(g)}/projects`, { include_subgroups: true, archived: false, order_by: 'id', sort: 'asc' })),
+      this.groups.map((g) => this.client.getAllPages<unknown>(`/groups/${seg(g)}/projects`, { include_subgroups: true, archived: false, order_by: 'id', sort: 'asc' }, undefined, signal)),
     );
     for (const list of groupLists) for (const raw of list) add(raw);
     const covered = new Set([...out.values()].flatMap((p) => [p.nativeId, p.fullName.toLowerCase()]));
@@ -137,7 +136,7 @@ export class ProjectDirectory {
     await Promise.all(
       missing.map(async (ref) => {
         try {
-          const res = await this.client.get<unknown>(`/projects/${seg(ref)}`);
+          const res = await this.client.get<unknown>(`/projects/${seg(ref)}`, {}, signal);
           add(res.data);
         } catch (error) {
           if (!isNotFound(error)) throw error;

@@ -58,8 +58,8 @@ export class BuildReader {
   }
 
   /** The raw build, or null when Jenkins answers 404. */
-  fetchBuild(fullName: string, number: number): Promise<Loose | null> {
-    return nullOn404(this.client.getJson(`${jobPath(fullName)}/${number}/api/json`, BUILD_TREE)).then((b) => (b === null ? null : loose(b)));
+  fetchBuild(fullName: string, number: number, signal?: AbortSignal): Promise<Loose | null> {
+    return nullOn404(this.client.getJson(`${jobPath(fullName)}/${number}/api/json`, BUILD_TREE, undefined, signal)).then((b) => (b === null ? null : loose(b)));
   }
 
   /**
@@ -67,7 +67,7 @@ export class BuildReader {
    * its own `api/json`), then the stage view in batches. Missing builds are absent
    * from the map (404, or deleted).
    */
-  async states(fullName: string, numbers: readonly number[], branchName: string | null, need: StageNeed): Promise<Map<number, BuildState>> {
+  async states(fullName: string, numbers: readonly number[], branchName: string | null, need: StageNeed, signal?: AbortSignal): Promise<Map<number, BuildState>> {
     const wanted = [...new Set(numbers)].sort((a, b) => b - a);
     const raws = new Map<number, Loose>();
     if (wanted.length === 1) {
@@ -77,7 +77,7 @@ export class BuildReader {
       const newest = Math.max(this.newest.get(fullName) ?? 0, wanted[0]!);
       // Build k sits at index ≤ newest − k (deleted builds only move it up).
       const count = Math.min(MAX_BUILDS_RANGE, newest - wanted[wanted.length - 1]! + 1);
-      const answer = await nullOn404(this.client.getJson(`${jobPath(fullName)}/api/json`, tree('_class', branch('builds', BUILD_FIELDS, { from: 0, to: count }))));
+      const answer = await nullOn404(this.client.getJson(`${jobPath(fullName)}/api/json`, tree('_class', branch('builds', BUILD_FIELDS, { from: 0, to: count })), undefined, signal));
       if (answer === null) return new Map();
       const job = loose(answer);
       const want = new Set(wanted);
@@ -88,26 +88,26 @@ export class BuildReader {
       }
       // Newer builds than we knew of pushed some out of the range: read those alone.
       await Promise.all(wanted.filter((n) => !raws.has(n)).map(async (n) => {
-        const raw = await this.fetchBuild(fullName, n);
+        const raw = await this.fetchBuild(fullName, n, signal);
         if (raw && int(raw.number) === n) raws.set(n, raw);
       }));
     }
     const ordered = wanted.map((n) => raws.get(n)).filter((r): r is Loose => r !== undefined);
-    const states = await this.statesFromRaw(fullName, ordered, branchName, need);
+    const states = await this.statesFromRaw(fullName, ordered, branchName, need, signal);
     return new Map(states.map((s) => [s.pipeline.number!, s]));
   }
 
   /** States of builds whose core fields are in hand: the stage view in as few reads as it allows. */
-  async statesFromRaw(fullName: string, raws: readonly Loose[], branchName: string | null, need: StageNeed): Promise<BuildState[]> {
+  async statesFromRaw(fullName: string, raws: readonly Loose[], branchName: string | null, need: StageNeed, signal?: AbortSignal): Promise<BuildState[]> {
     // Freestyle builds have no stage view; a build of unknown class may (it is tried, and a 404 says no).
     const mayHaveStages = (raw: Loose) => isWorkflowClass(raw._class) || typeof raw._class !== 'string';
     const wantsStages = (raw: Loose) => mayHaveStages(raw) && (need === 'all' || raw.building === true);
-    const runs = await this.stageViews(fullName, raws.filter(wantsStages));
-    return Promise.all(raws.map((raw) => this.toState(fullName, raw, branchName, runs.get(int(raw.number) ?? -1))));
+    const runs = await this.stageViews(fullName, raws.filter(wantsStages), signal);
+    return Promise.all(raws.map((raw) => this.toState(fullName, raw, branchName, runs.get(int(raw.number) ?? -1), signal)));
   }
 
   /** wfapi runs by build number: `undefined` not read, `null` no stage view (404). */
-  private async stageViews(fullName: string, raws: readonly Loose[]): Promise<Map<number, Loose | null>> {
+  private async stageViews(fullName: string, raws: readonly Loose[], signal?: AbortSignal): Promise<Map<number, Loose | null>> {
     const out = new Map<number, Loose | null>();
     const numbers = raws.map((r) => int(r.number)).filter((n): n is number => n !== null).sort((a, b) => b - a);
     if (numbers.length === 0) return out;
@@ -115,7 +115,7 @@ export class BuildReader {
       const oldest = raws.find((r) => int(r.number) === numbers[numbers.length - 1]);
       // `since` stops at the run with that name (its display name), inclusive.
       const since = str(oldest?.displayName) ?? `#${numbers[numbers.length - 1]}`;
-      const answer = await nullOn404(this.client.getJson(`${jobPath(fullName)}/wfapi/runs`, undefined, { since, ...FULL }));
+      const answer = await nullOn404(this.client.getJson(`${jobPath(fullName)}/wfapi/runs`, undefined, { since, ...FULL }, signal));
       if (answer === null) {
         // No stage view on this Jenkins (or not a Pipeline job): nothing to read per build either.
         for (const n of numbers) out.set(n, null);
@@ -128,13 +128,13 @@ export class BuildReader {
     }
     // Runs older than the newest page (or a single build): one describe each, steps included.
     await Promise.all(numbers.filter((n) => !out.has(n)).map(async (n) => {
-      const run = await nullOn404(this.client.getJson(`${jobPath(fullName)}/${n}/wfapi/describe`, undefined, FULL));
+      const run = await nullOn404(this.client.getJson(`${jobPath(fullName)}/${n}/wfapi/describe`, undefined, FULL, signal));
       out.set(n, run === null ? null : loose(run));
     }));
     return out;
   }
 
-  private async toState(fullName: string, raw: Loose, branchName: string | null, run: Loose | null | undefined): Promise<BuildState> {
+  private async toState(fullName: string, raw: Loose, branchName: string | null, run: Loose | null | undefined, signal?: AbortSignal): Promise<BuildState> {
     const workflow = isWorkflowClass(raw._class);
     if (run === undefined || run === null) {
       if (!workflow || run === null) {
@@ -150,7 +150,7 @@ export class BuildReader {
     const ctx = { fullName, number, buildUrl: str(raw.url), branch: pipeline.branch };
     const jobs = await Promise.all(
       records(run.stages).map(async (stage) => {
-        const steps = await this.stepsOf(fullName, number, stage);
+        const steps = await this.stepsOf(fullName, number, stage, signal);
         try {
           return toStageJob(this.backend, ctx, stage, steps);
         } catch {
@@ -161,14 +161,14 @@ export class BuildReader {
     return { pipeline, jobs: jobs.filter((j): j is JobModel => j !== null), raw };
   }
 
-  private async stepsOf(fullName: string, number: number, stage: Loose): Promise<readonly StepModel[]> {
+  private async stepsOf(fullName: string, number: number, stage: Loose, signal?: AbortSignal): Promise<readonly StepModel[]> {
     if (Array.isArray(stage.stageFlowNodes)) return records(stage.stageFlowNodes).map((n, i) => toStep(n, i));
     const id = str(stage.id);
     if (!id) return [];
     const key = `${fullName}#${number}/${id}`;
     const cached = this.finishedSteps.get(key);
     if (cached) return cached;
-    const answer = await nullOn404(this.client.getJson(`${jobPath(fullName)}/${number}/execution/node/${encodeURIComponent(id)}/wfapi/describe`));
+    const answer = await nullOn404(this.client.getJson(`${jobPath(fullName)}/${number}/execution/node/${encodeURIComponent(id)}/wfapi/describe`, undefined, undefined, signal));
     const steps = records(asRecord(answer)?.stageFlowNodes).map((n, i) => toStep(n, i));
     if (isTerminalStage(stage.status)) {
       this.finishedSteps.set(key, steps);

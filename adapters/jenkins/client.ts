@@ -1,7 +1,7 @@
 import { ConcurrencyLimit } from '../../src/adapter-kit/concurrency-limit.ts';
+import { SharedRequests } from '../../src/adapter-kit/shared-requests.ts';
 import { RateLimitWait } from '../../src/adapter-kit/rate-limit-wait.ts';
 import { parseRetryAfterMs } from '../../src/adapter-kit/upstream-errors.ts';
-import type { HealthReporter } from '../../src/adapter-contract.ts';
 import { UpstreamError, type UpstreamErrorCode } from '../../src/errors.ts';
 import { RequestBudget } from './budget.ts';
 import { asRecord, str } from './fields.ts';
@@ -9,7 +9,9 @@ import { asRecord, str } from './fields.ts';
 /**
  * The only place that talks HTTP to Jenkins. Every request:
  * - authenticates with HTTP Basic `user:apiToken` (a token, not a password);
- * - times out (AbortSignal.timeout) and is cancelled on dispose;
+ * - times out (AbortSignal.timeout) and is cancelled on dispose and by the
+ *   read's AbortSignal, also while queued for a slot;
+ * - counts no health: the core's policy counts each operation once;
  * - takes a token from the backend's request budget;
  * - fails only with UpstreamError, whose message names the method and the path
  *   (never the query string, the host's userinfo or the credentials).
@@ -18,7 +20,8 @@ import { asRecord, str } from './fields.ts';
  * (ApiCrumbExclusion), so none is sent up front. Only when Jenkins answers 403
  * with a crumb complaint does the client fetch `/crumbIssuer/api/json`, keep
  * the crumb and the session cookie it is bound to, and retry once.
- * Identical GETs in flight at the same time share one request.
+ * Identical GETs in flight at the same time share one request, cancelled only
+ * when every read waiting for it was.
  */
 export interface ClientStats {
   requests: number;
@@ -34,7 +37,6 @@ export interface JenkinsClientOptions {
   readonly apiToken: string;
   readonly timeoutMs: number;
   readonly requestsPerMinute: number;
-  readonly health: HealthReporter;
   readonly now: () => Date;
   readonly log?: { debug(obj: object, msg?: string): void };
   readonly concurrency?: number;
@@ -55,7 +57,7 @@ export class JenkinsClient {
   readonly budget: RequestBudget;
   private readonly authorization: string;
   private crumb: Crumb | null = null;
-  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly inFlight = new SharedRequests<unknown>();
   private readonly disposed = new AbortController();
   /** At most `concurrency` (default 8) requests at a time. */
   private readonly limit: ConcurrencyLimit;
@@ -78,20 +80,17 @@ export class JenkinsClient {
    * is a `tree=` expression (see tree.ts); `params` are other query parameters
    * (wfapi's `since`, `fullStages`). Neither appears in error messages.
    */
-  getJson<T = unknown>(path: string, tree?: string, params?: Readonly<Record<string, string>>): Promise<T> {
+  getJson<T = unknown>(path: string, tree?: string, params?: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<T> {
     const search = new URLSearchParams(params);
     const query = [tree ? `tree=${encodeURIComponent(tree)}` : '', search.toString()].filter(Boolean).join('&');
     const key = `${path}?${query}`;
-    const shared = this.inFlight.get(key);
-    if (shared) return shared as Promise<T>;
-    const p = this.limited(() => this.send('GET', path, query)).finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, p);
-    return p as Promise<T>;
+    return this.inFlight.join(key, (shared) => this.limit.run(() => this.send('GET', path, query, shared), shared), signal) as Promise<T>;
   }
 
   /** POST (no body); sends a crumb only if Jenkins asks for one. */
-  post<T = unknown>(path: string): Promise<T> {
-    return this.limited(() => this.send('POST', path, '')) as Promise<T>;
+  post<T = unknown>(path: string, signal?: AbortSignal): Promise<T> {
+    const read = signal ?? new AbortController().signal;
+    return this.limit.run(() => this.send('POST', path, '', read), read) as Promise<T>;
   }
 
   dispose(): void {
@@ -99,7 +98,7 @@ export class JenkinsClient {
     this.crumb = null;
   }
 
-  private async send(method: 'GET' | 'POST', path: string, query: string, retried = false): Promise<unknown> {
+  private async send(method: 'GET' | 'POST', path: string, query: string, signal: AbortSignal, retried = false): Promise<unknown> {
     const url = `${this.opts.baseUrl}${path}${query ? `?${query}` : ''}`;
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     const headers: Record<string, string> = { authorization: this.authorization, accept: 'application/json' };
@@ -112,15 +111,17 @@ export class JenkinsClient {
     this.budget.take();
     let res: Response;
     try {
-      res = await (this.opts.fetch ?? fetch)(url, { method, headers, signal: AbortSignal.any([timeout, this.disposed.signal]) });
+      res = await (this.opts.fetch ?? fetch)(url, { method, headers, signal: AbortSignal.any([timeout, this.disposed.signal, signal]) });
     } catch (error) {
+      // Cancelled by the read (its deadline, shutdown): that is the read's answer, not the upstream's.
+      signal.throwIfAborted();
       throw this.fail(method, path, undefined, timeout.aborted ? 'timed out' : transportReason(error), timeout.aborted);
     }
     if (res.status === 403 && !retried) {
       const body = await res.text().catch(() => '');
       if (CRUMB_COMPLAINT.test(body)) {
-        await this.fetchCrumb();
-        return this.send(method, path, query, true);
+        await this.fetchCrumb(signal);
+        return this.send(method, path, query, signal, true);
       }
       throw this.fail(method, path, 403, firstLine(body));
     }
@@ -133,23 +134,16 @@ export class JenkinsClient {
     }
     const text = await res.text().catch(() => null);
     if (text === null) throw this.fail(method, path, res.status, 'body could not be read');
-    if (text.length === 0) {
-      this.opts.health.success();
-      return null;
-    }
+    if (text.length === 0) return null;
     try {
-      const data: unknown = JSON.parse(text);
-      this.opts.health.success();
-      return data;
+      return JSON.parse(text) as unknown;
     } catch {
-      const error = new UpstreamError(this.opts.backend, 'UPSTREAM_BAD_RESPONSE', `${method} ${path} answered non-JSON`, { status: res.status, method, path });
       this.stats.errors++;
-      this.opts.health.failure(error);
-      throw error;
+      throw new UpstreamError(this.opts.backend, 'UPSTREAM_BAD_RESPONSE', `${method} ${path} answered non-JSON`, { status: res.status, method, path });
     }
   }
 
-  private async fetchCrumb(): Promise<void> {
+  private async fetchCrumb(signal: AbortSignal): Promise<void> {
     this.stats.crumbFetches++;
     this.crumb = null;
     const path = '/crumbIssuer/api/json';
@@ -161,9 +155,10 @@ export class JenkinsClient {
     try {
       res = await (this.opts.fetch ?? fetch)(`${this.opts.baseUrl}${path}`, {
         headers: { authorization: this.authorization, accept: 'application/json' },
-        signal: AbortSignal.any([timeout, this.disposed.signal]),
+        signal: AbortSignal.any([timeout, this.disposed.signal, signal]),
       });
     } catch (error) {
+      signal.throwIfAborted();
       throw this.fail('GET', path, undefined, timeout.aborted ? 'timed out' : transportReason(error), timeout.aborted);
     }
     if (!res.ok) throw this.fail('GET', path, res.status, `HTTP ${res.status}`);
@@ -179,15 +174,8 @@ export class JenkinsClient {
   private fail(method: string, path: string, status: number | undefined, reason: string, timedOut = false, retryAfterMs: number | null = null): UpstreamError {
     const error = toUpstreamError(this.opts.backend, method, path, status, reason, timedOut, retryAfterMs);
     this.stats.errors++;
-    // A 404 is an answer (the build or job is gone), not a sick backend.
-    if (status === 404) this.opts.health.success();
-    else this.opts.health.failure(error);
     this.opts.log?.debug({ method, path, status, code: error.code }, 'Jenkins request failed');
     return error;
-  }
-
-  private limited<T>(task: () => Promise<T>): Promise<T> {
-    return this.limit.run(task);
   }
 }
 

@@ -12,8 +12,8 @@ import { COMPUTERS_TREE } from './queries.ts';
  * Pipeline builds run their stages through placeholder tasks, whose Job the
  * stage's `execNode` reports instead (the core overlays it).
  */
-export async function listComputers(client: JenkinsClient, backend: string, jobs: JobDirectory, observedAtMs: number): Promise<RunnerModel[]> {
-  const answer = await client.getJson('/computer/api/json', COMPUTERS_TREE);
+export async function listComputers(client: JenkinsClient, backend: string, jobs: JobDirectory, observedAtMs: number, signal?: AbortSignal): Promise<RunnerModel[]> {
+  const answer = await client.getJson('/computer/api/json', COMPUTERS_TREE, undefined, signal);
   return computersToRunners(backend, answer, jobs, observedAtMs);
 }
 

@@ -32,7 +32,6 @@ function create(config: JenkinsConfig, ctx: AdapterContext): JenkinsAdapter {
     apiToken,
     timeoutMs: config.requestTimeoutMs,
     requestsPerMinute: config.requestsPerMinute,
-    health: ctx.health,
     now: ctx.now,
     log: ctx.log,
   });
@@ -58,8 +57,8 @@ function create(config: JenkinsConfig, ctx: AdapterContext): JenkinsAdapter {
     lastPollCycle: () => poller.lastCycle,
     batch: createBatchFunctions(deps),
     listProjects: () => jobs.list(),
-    listPipelines: (query) => listPipelines({ ...deps, depth: config.folderDepth, roots: config.jobs }, query),
-    listRunners: () => listComputers(client, ctx.name, jobs, ctx.now().getTime()),
+    listPipelines: (query, signal) => listPipelines({ ...deps, depth: config.folderDepth, roots: config.jobs }, query, signal),
+    listRunners: (signal) => listComputers(client, ctx.name, jobs, ctx.now().getTime(), signal),
     owns: (entity) => jobs.owns(entity),
     ...(notifySecret !== undefined
       ? {
@@ -75,7 +74,7 @@ function create(config: JenkinsConfig, ctx: AdapterContext): JenkinsAdapter {
           }),
         }
       : {}),
-    poll: () => poller.poll(),
+    poll: (signal) => poller.poll(signal),
     pollIntervalMs,
     dispose: async () => client.dispose(),
   };

@@ -21,6 +21,7 @@ const QUEUE_STATUSES = new Set(['QUEUED', 'WAITING']);
 export async function listPipelines(
   deps: { backend: string; client: JenkinsClient; jobs: JobDirectory; reader: BuildReader; depth: number; roots: readonly string[] | undefined },
   query: PipelineQuery,
+  signal?: AbortSignal,
 ): Promise<PipelineModel[]> {
   const limit = Math.max(0, Math.floor(query.limit));
   if (limit === 0) return [];
@@ -43,14 +44,14 @@ export async function listPipelines(
   const reads: Promise<void>[] = [];
   if (wantedProjects === null) {
     reads.push(
-      deps.client.getJson('/api/json', buildsOfAllJobsTree(deps.depth, perJob)).then((answer) => {
+      deps.client.getJson('/api/json', buildsOfAllJobsTree(deps.depth, perJob), undefined, signal).then((answer) => {
         for (const j of flattenJobs(answer, deps.roots)) addBuilds(j.fullName, j.branch, j.raw.builds);
       }),
     );
   } else {
     for (const fullName of wantedProjects) {
       reads.push(
-        nullOn404(deps.client.getJson(`${jobPath(fullName)}/api/json`, jobBuildsTree(perJob))).then((answer) => {
+        nullOn404(deps.client.getJson(`${jobPath(fullName)}/api/json`, jobBuildsTree(perJob), undefined, signal)).then((answer) => {
           if (answer !== null) addBuilds(fullName, deps.jobs.branchOf(fullName), loose(answer).builds);
         }),
       );
@@ -59,7 +60,7 @@ export async function listPipelines(
   const queueCanMatch = !query.status || query.status.length === 0 || query.status.some((s) => QUEUE_STATUSES.has(s));
   if (queueCanMatch && query.branch === undefined) {
     reads.push(
-      deps.client.getJson('/queue/api/json', QUEUE_TREE).then((answer) => {
+      deps.client.getJson('/queue/api/json', QUEUE_TREE, undefined, signal).then((answer) => {
         for (const item of queuedBuilds(deps.backend, answer, (n) => deps.jobs.covers(n) && (wantedProjects === null || wantedProjects.has(n)))) {
           if (matchesPipelineQuery(item.model, query)) found.push(item.model);
         }

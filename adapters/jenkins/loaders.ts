@@ -29,6 +29,8 @@ export interface LoaderDeps {
   readonly jobs: JobDirectory;
   readonly reader: BuildReader;
   readonly now: () => Date;
+  /** The read's cancellation (the core's policy): passed to every request. */
+  readonly signal?: AbortSignal;
 }
 
 
@@ -36,7 +38,7 @@ export interface LoaderDeps {
 /** Pipeline and Jobs of one build, or null. */
 export async function loadBuild(deps: LoaderDeps, fullName: string, number: number) {
   if (!deps.jobs.covers(fullName)) return null;
-  return (await deps.reader.states(fullName, [number], deps.jobs.branchOf(fullName), 'all')).get(number) ?? null;
+  return (await deps.reader.states(fullName, [number], deps.jobs.branchOf(fullName), 'all', deps.signal)).get(number) ?? null;
 }
 
 /**
@@ -57,7 +59,7 @@ export async function loadBuilds(deps: LoaderDeps, pipelineIds: readonly string[
   }
   await Promise.all([...byJob].map(async ([fullName, numbers]) => {
     try {
-      const states = await deps.reader.states(fullName, numbers, deps.jobs.branchOf(fullName), need);
+      const states = await deps.reader.states(fullName, numbers, deps.jobs.branchOf(fullName), need, deps.signal);
       for (const n of numbers) out.set(formatPipelineId(fullName, n), states.get(n) ?? null);
     } catch (error) {
       for (const n of numbers) out.set(formatPipelineId(fullName, n), asError(error));
@@ -69,7 +71,7 @@ export async function loadBuilds(deps: LoaderDeps, pipelineIds: readonly string[
 /** A queued item: still queued, started (it follows its build), cancelled, or forgotten (null). */
 export async function loadQueued(deps: LoaderDeps, fullName: string, queueId: number): Promise<PipelineModel | null> {
   if (!deps.jobs.covers(fullName)) return null;
-  const item = await nullOn404(deps.client.getJson(`/queue/item/${queueId}/api/json`, QUEUE_ITEM_TREE));
+  const item = await nullOn404(deps.client.getJson(`/queue/item/${queueId}/api/json`, QUEUE_ITEM_TREE, undefined, deps.signal));
   if (item === null) return null;
   const it = loose(item);
   const taskUrl = asRecord(it.task)?.url;
@@ -85,13 +87,15 @@ export async function loadQueued(deps: LoaderDeps, fullName: string, queueId: nu
   return queued;
 }
 
-export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
+export function createBatchFunctions(shared: LoaderDeps): BatchFunctions {
+  const withSignal = (signal: AbortSignal | undefined): LoaderDeps => ({ ...shared, signal });
   const buildOf = (id: string) => {
     const ref = parseJobId(id);
     return ref ? formatPipelineId(ref.fullName, ref.number) : null;
   };
   return {
     projects: async (ids) => {
+      const deps = shared;
       let entries;
       try {
         entries = await deps.jobs.entries();
@@ -104,7 +108,8 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
       });
     },
 
-    pipelines: async (ids) => {
+    pipelines: async (ids, signal) => {
+      const deps = withSignal(signal);
       const builds = await loadBuilds(deps, ids, 'building');
       return Promise.all(ids.map(async (id): Promise<PipelineModel | null | Error> => {
         const ref = parsePipelineId(id);
@@ -114,7 +119,8 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
       }));
     },
 
-    jobs: async (ids) => {
+    jobs: async (ids, signal) => {
+      const deps = withSignal(signal);
       const builds = await loadBuilds(deps, ids.map((id) => buildOf(id) ?? ''), 'all');
       return ids.map((id): JobModel | null | Error => {
         const b = builds.get(buildOf(id) ?? '');
@@ -123,7 +129,8 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
       });
     },
 
-    jobsOfPipelines: async (ids) => {
+    jobsOfPipelines: async (ids, signal) => {
+      const deps = withSignal(signal);
       const builds = await loadBuilds(deps, ids, 'all');
       return Promise.all(ids.map(async (id): Promise<readonly JobModel[] | Error> => {
         const ref = parsePipelineId(id);
@@ -141,11 +148,12 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
       }));
     },
 
-    runners: async (ids) => {
+    runners: async (ids, signal) => {
+      const deps = shared;
       if (ids.every((id) => parseRunnerId(id) === null)) return ids.map(() => null);
       let runners: RunnerModel[];
       try {
-        runners = await listComputers(deps.client, deps.backend, deps.jobs, deps.now().getTime());
+        runners = await listComputers(deps.client, deps.backend, deps.jobs, deps.now().getTime(), signal);
       } catch (error) {
         return ids.map(() => asError(error));
       }

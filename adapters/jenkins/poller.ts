@@ -79,14 +79,14 @@ export class Poller {
 
   constructor(private readonly deps: PollerDeps) {}
 
-  async poll(): Promise<PollResult> {
+  async poll(signal?: AbortSignal): Promise<PollResult> {
     const { client, backend } = this.deps;
     const stats: CycleStats = { baseRequests: 3, detailJobs: 0, deferredJobs: 0 };
     const observedAtMs = this.deps.now().getTime();
     const [scanned, queue, computers] = await Promise.allSettled([
       this.deps.jobs.scan(),
-      client.getJson('/queue/api/json', QUEUE_TREE),
-      client.getJson('/computer/api/json', COMPUTERS_TREE),
+      client.getJson('/queue/api/json', QUEUE_TREE, undefined, signal),
+      client.getJson('/computer/api/json', COMPUTERS_TREE, undefined, signal),
     ]);
     // Without the job scan there is nothing to decide from: let the core back off.
     if (scanned.status === 'rejected') throw scanned.reason;

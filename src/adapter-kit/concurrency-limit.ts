@@ -1,6 +1,9 @@
 /**
  * At most `max` tasks at a time; the others wait in arrival order. Each
- * upstream client owns one, so one backend cannot flood its server.
+ * upstream client owns one, so one backend cannot flood its server. A task
+ * whose signal aborts while it waits leaves the queue (its read gave up); one
+ * that runs is expected to pass the signal to its request, so the slot is
+ * released as soon as the request is aborted.
  */
 export class ConcurrencyLimit {
   private active = 0;
@@ -8,8 +11,14 @@ export class ConcurrencyLimit {
 
   constructor(private readonly max: number) {}
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  /** Tasks running now (for tests and stats). */
+  get running(): number {
+    return this.active;
+  }
+
+  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
+    if (this.active >= this.max) await this.slot(signal);
     this.active++;
     try {
       return await task();
@@ -17,5 +26,21 @@ export class ConcurrencyLimit {
       this.active--;
       this.waiting.shift()?.();
     }
+  }
+
+  private slot(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const i = this.waiting.indexOf(take);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(signal!.reason);
+      };
+      const take = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.waiting.push(take);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 }

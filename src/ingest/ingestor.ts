@@ -165,7 +165,7 @@ export class Ingestor {
     try {
       // Through the backend's policy like every upstream read: nothing goes out during a rate-limit wait or while the circuit is open.
       const runnerId = job.runnerNativeId;
-      const [runner] = await backend.policy.executeBatch(() => backend.adapter.batch.runners([runnerId]));
+      const [runner] = await backend.policy.executeBatch((signal) => backend.adapter.batch.runners([runnerId], signal), { what: `loading runner ${runnerId}` });
       if (!runner || runner instanceof Error) {
         if (runner === null) this.rememberUnknownRunner(key);
         return;

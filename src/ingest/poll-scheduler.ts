@@ -20,6 +20,7 @@ export class PollScheduler {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly failures = new Map<string, number>();
   private stopped = false;
+  private readonly stopping = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -43,6 +44,7 @@ export class PollScheduler {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await Promise.allSettled([...this.inFlight]);
@@ -64,7 +66,8 @@ export class PollScheduler {
     const interval = backend.adapter.pollIntervalMs ?? DEFAULT_INTERVAL_MS;
     try {
       const poll = backend.adapter.poll!.bind(backend.adapter);
-      const result = await backend.policy.execute(() => poll());
+      // No deadline: a cycle may page through a lot and its requests time out on their own; stop() ends it.
+      const result = await backend.policy.execute((signal) => poll(signal), { signal: this.stopping.signal });
       backend.health.polled();
       this.failures.set(backend.name, 0);
       const published = this.ingestor.ingest(result.entities, { source: 'POLL', publishNew: true });
@@ -76,7 +79,6 @@ export class PollScheduler {
     } catch (error) {
       const n = (this.failures.get(backend.name) ?? 0) + 1;
       this.failures.set(backend.name, n);
-      backend.health.failure(error);
       const retryAfter = (error as { details?: { retryAfterMs?: number } }).details?.retryAfterMs ?? 0;
       const delay = Math.max(retryAfter, jitter(Math.min(MAX_BACKOFF_MS, interval * 2 ** Math.min(n, 10))));
       this.log.warn({ backend: backend.name, err: error instanceof Error ? error.message : String(error), retryInMs: delay }, 'poll failed');

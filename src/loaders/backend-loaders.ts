@@ -5,8 +5,7 @@ import { isTerminal, type EntityByType, type EntityModel, type JobModel } from '
 import { deliveriesCurrent } from '../state/deliveries-current.ts';
 import type { LiveState } from '../state/live-state.ts';
 import type { NotFoundCache } from './not-found-cache.ts';
-import { budgetExceeded, isBudgetExceeded, type UpstreamBudget } from './upstream-budget.ts';
-import { withDeadline } from './with-deadline.ts';
+import { budgetExceeded, type UpstreamBudget } from './upstream-budget.ts';
 
 export interface LoaderSettings {
   readonly state: LiveState;
@@ -71,10 +70,8 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings, i
   const charge = (n: number) => {
     if (!s.budget.tryTake(identityId, n)) throw budgetExceeded(backend.name, s.budget.perMinute);
   };
-  const failed = (error: unknown) => {
-    // A spent budget is the caller's, not a sick backend.
-    if (!isBudgetExceeded(error)) backend.health.failure(error);
-  };
+  // Health is the policy's to count (once per operation); a spent budget is the caller's, not a sick backend.
+  const deadline = (what: string) => ({ deadlineMs: s.timeoutMs, what });
 
   function single<K extends SingleType>(type: K): DataLoader<string, EntityByType[K] | null> {
     return new DataLoader<string, EntityByType[K] | null>(async (ids) => {
@@ -90,10 +87,11 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings, i
         else misses.push(i);
       });
       if (misses.length === 0) return out;
-      const batchFn = adapter.batch[BATCH_NAME[type]] as (ids: readonly string[]) => Promise<ReadonlyArray<EntityModel | null | Error>>;
+      const batchFn = adapter.batch[BATCH_NAME[type]] as (ids: readonly string[], signal: AbortSignal) => Promise<ReadonlyArray<EntityModel | null | Error>>;
       try {
         charge(misses.length);
-        const fetched = await withDeadline(backend.policy.executeBatch(() => batchFn(misses.map((i) => ids[i]!))), s.timeoutMs, backend.name, `loading ${type.toLowerCase()}s`);
+        const keys = misses.map((i) => ids[i]!);
+        const fetched = await backend.policy.executeBatch((signal) => batchFn(keys, signal), deadline(`loading ${type.toLowerCase()}s`));
         misses.forEach((slot, j) => {
           const value = fetched[j];
           if (value instanceof Error) out[slot] = value;
@@ -106,7 +104,6 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings, i
           }
         });
       } catch (error) {
-        failed(error);
         for (const slot of misses) out[slot] = error instanceof Error ? error : new Error(String(error));
       }
       return out;
@@ -130,10 +127,8 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings, i
     if (misses.length === 0) return out;
     try {
       charge(misses.length);
-      const fetched = await withDeadline(
-        backend.policy.executeBatch(() => adapter.batch.jobsOfPipelines(misses.map((i) => pipelineIds[i]!))),
-        s.timeoutMs, backend.name, 'loading jobs',
-      );
+      const keys = misses.map((i) => pipelineIds[i]!);
+      const fetched = await backend.policy.executeBatch((signal) => adapter.batch.jobsOfPipelines(keys, signal), deadline('loading jobs'));
       misses.forEach((slot, j) => {
         const value = fetched[j];
         if (value instanceof Error || value === undefined) {
@@ -149,7 +144,6 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings, i
           ?? owned.map((j) => s.state.get('Job', backend.name, j.nativeId) ?? j);
       });
     } catch (error) {
-      failed(error);
       for (const slot of misses) out[slot] = error instanceof Error ? error : new Error(String(error));
     }
     return out;

@@ -1,7 +1,10 @@
 import {
   BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, wrap, CircuitState,
 } from 'cockatiel';
+import type { HealthReporter } from '../adapter-contract.ts';
+import { isNotFound } from '../adapter-kit/upstream-errors.ts';
 import { isUpstreamError, UpstreamError } from '../errors.ts';
+import { underDeadline } from './deadline.ts';
 
 export type CircuitStateName = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
 
@@ -13,18 +16,42 @@ export interface BackendPolicyOptions {
   /** How long an open circuit refuses calls before one probe is let through. */
   readonly halfOpenAfterMs?: number;
   readonly now?: () => number;
+  /** Where the outcome of each operation is counted, once (the backend's health). */
+  readonly health?: Pick<HealthReporter, 'success' | 'failure'>;
 }
 
+/** How one operation runs: who may cancel it and by when it must answer. */
+export interface ReadOptions {
+  /** The caller's cancellation (shutdown, a caller gone): aborts the read; not a backend failure. */
+  readonly signal?: AbortSignal;
+  /**
+   * Deadline of the whole operation, attempts and backoff included: at it the
+   * read's signal aborts (its requests are cancelled, its queued ones leave the
+   * queue) and the operation fails with UPSTREAM_TIMEOUT.
+   */
+  readonly deadlineMs?: number;
+  /** What is read, for the timeout's message (e.g. "loading jobs"). */
+  readonly what?: string;
+}
+
+/** An adapter read: it passes `signal` to every request it sends. */
+export type Read<T> = (signal: AbortSignal) => Promise<T>;
+
 export interface BackendPolicy {
-  /** Runs one idempotent upstream read under retry, circuit breaker and rate-limit wait. */
-  execute<T>(read: () => Promise<T>): Promise<T>;
+  /**
+   * Runs one idempotent upstream read under deadline, retry, circuit breaker
+   * and rate-limit wait, and counts its outcome in the backend's health once
+   * (however many attempts it took).
+   */
+  execute<T>(read: Read<T>, options?: ReadOptions): Promise<T>;
   /**
    * A DataLoader batch under the same policy. Batch functions never reject for
    * one key's failure, so the slots are inspected: a rate-limited slot starts
    * the wait, a transient one counts as a failure for the breaker (the batch is
    * not retried: its other keys succeeded). The slots come back as they were.
+   * A batch with an Error in a slot counts as one failed operation.
    */
-  executeBatch<S>(read: () => Promise<ReadonlyArray<S | Error>>): Promise<ReadonlyArray<S | Error>>;
+  executeBatch<S>(read: Read<ReadonlyArray<S | Error>>, options?: ReadOptions): Promise<ReadonlyArray<S | Error>>;
   readonly circuit: () => CircuitStateName;
   /** When the backend's rate-limit wait ends (ms since epoch), or 0. */
   readonly blockedUntil: () => number;
@@ -49,10 +76,15 @@ const countsForBreaker = (e: Error) => isTransient(e) || (e instanceof FailedSlo
  * - a circuit breaker (cockatiel) opens after consecutive failures and refuses
  *   calls without touching the backend until a half-open probe succeeds;
  * - a rate-limit answer with Retry-After (or a reset time) blocks every call to
- *   that backend until then: no request is sent during the wait.
+ *   that backend until then: no request is sent during the wait;
+ * - a deadline aborts the read's signal, so retries, backoff and requests stop
+ *   with the answer instead of holding the client's concurrency slots;
+ * - the backend's health counts each operation once: success, or one failure
+ *   after the last attempt (clients report rate-limit headers only).
  */
 export function createBackendPolicy(backend: string, options: BackendPolicyOptions = {}): BackendPolicy {
   const now = options.now ?? Date.now;
+  const health = options.health;
   let blockedUntil = 0;
   const retrying = retry(handleWhen(isTransient), {
     maxAttempts: Math.max(0, (options.attempts ?? 3) - 1),
@@ -68,13 +100,14 @@ export function createBackendPolicy(backend: string, options: BackendPolicyOptio
       blockedUntil = Math.max(blockedUntil, now() + error.details.retryAfterMs);
     }
   };
-  async function run<T>(read: () => Promise<T>): Promise<T> {
+  async function attempts<T>(read: Read<T>, signal: AbortSignal): Promise<T> {
     const wait = blockedUntil - now();
     if (wait > 0) {
       throw new UpstreamError(backend, 'UPSTREAM_RATE_LIMITED', `rate limited upstream; next request allowed in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
     }
     try {
-      return await policy.execute(() => read());
+      // cockatiel's backoff sleep does not end on abort: an attempt after it sends nothing.
+      return await policy.execute(({ signal: attemptSignal }) => (attemptSignal.throwIfAborted(), read(attemptSignal)), signal);
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new UpstreamError(backend, 'UPSTREAM_UNAVAILABLE', 'circuit open after repeated failures; not calling the backend until a probe succeeds');
@@ -83,17 +116,38 @@ export function createBackendPolicy(backend: string, options: BackendPolicyOptio
       throw error;
     }
   }
+  async function run<T>(read: Read<T>, options: ReadOptions, failedSlot?: (value: T) => Error | undefined): Promise<T> {
+    let value: T;
+    try {
+      value = await underDeadline((signal) => attempts(read, signal), {
+        parent: options.signal,
+        deadlineMs: options.deadlineMs,
+        timeoutError: () => new UpstreamError(backend, 'UPSTREAM_TIMEOUT', `${options.what ?? 'reading'} took longer than ${options.deadlineMs} ms`),
+      });
+    } catch (error) {
+      // A caller that gave up is not a sick backend; a 404 is an answer.
+      if (options.signal?.aborted) throw error;
+      if (isNotFound(error)) health?.success();
+      else health?.failure(error instanceof FailedSlots ? error.first : error);
+      throw error;
+    }
+    const failed = failedSlot?.(value);
+    if (failed) health?.failure(failed);
+    else health?.success();
+    return value;
+  }
   return {
-    execute: run,
-    async executeBatch(read) {
+    execute: (read, readOptions = {}) => run(read, readOptions),
+    async executeBatch(read, readOptions = {}) {
+      const batch: typeof read = async (signal) => {
+        const slots = await read(signal);
+        for (const slot of slots) if (slot instanceof Error) noteRateLimit(slot);
+        const transient = slots.find((slot): slot is UpstreamError => slot instanceof Error && isTransient(slot));
+        if (transient) throw new FailedSlots(slots, transient);
+        return slots;
+      };
       try {
-        return await run(async () => {
-          const slots = await read();
-          for (const slot of slots) if (slot instanceof Error) noteRateLimit(slot);
-          const transient = slots.find((slot): slot is UpstreamError => slot instanceof Error && isTransient(slot));
-          if (transient) throw new FailedSlots(slots, transient);
-          return slots;
-        });
+        return await run(batch, readOptions, (slots) => slots.find((slot): slot is Error => slot instanceof Error));
       } catch (error) {
         if (error instanceof FailedSlots) return error.slots as ReadonlyArray<never>;
         throw error;

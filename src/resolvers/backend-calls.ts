@@ -5,8 +5,7 @@ import type { PipelineQuery } from '../adapter-contract.ts';
 import type { BackendEntry } from '../backend-registry.ts';
 import type { GatewayContext } from '../context.ts';
 import { toBackendGraphQLError } from '../errors.ts';
-import { budgetExceeded, isBudgetExceeded } from '../loaders/upstream-budget.ts';
-import { withDeadline } from '../loaders/with-deadline.ts';
+import { budgetExceeded } from '../loaders/upstream-budget.ts';
 import { TERMINAL_FRESHNESS_FACTOR } from '../loaders/backend-loaders.ts';
 import { deliveriesCurrent } from '../state/deliveries-current.ts';
 import type { EntityModel, PipelineModel, ProjectModel, RunnerModel } from '../model.ts';
@@ -22,11 +21,11 @@ export async function fromEachBackend<T extends EntityModel>(
   info: GraphQLResolveInfo,
   call: (backend: BackendEntry) => Promise<readonly T[]>,
 ): Promise<T[]> {
-  const timeoutMs = ctx.loaderSettings.timeoutMs;
   const results = await Promise.all(
     backends.map(async (backend) => {
       try {
-        const found = await withDeadline(call(backend), timeoutMs, backend.name, `${info.fieldName} from ${backend.name}`);
+        // Each upstream read inside `call` runs under the backend's policy and its deadline.
+        const found = await call(backend);
         // Defence in depth: nothing outside the backend's configured set, whatever the adapter returned.
         return found.filter((e) => backend.adapter.owns(e));
       } catch (error) {
@@ -39,9 +38,8 @@ export async function fromEachBackend<T extends EntityModel>(
   return results.flat().filter((e) => ctx.identity.scope.allowsEntity(e));
 }
 
+/** Adds the backend's error to the response once; its health already counted the failed operation (the policy). */
 export function reportBackendFailure(ctx: GatewayContext, backend: BackendEntry, error: unknown, info: GraphQLResolveInfo): void {
-  // A spent budget is the caller's, not a sick backend.
-  if (!isBudgetExceeded(error)) backend.health.failure(error);
   if (ctx.failedBackends.has(backend.name)) return;
   ctx.failedBackends.add(backend.name);
   ctx.partialErrors.push(scopedBackendError(ctx, backend, error, info));
@@ -62,11 +60,15 @@ function overlay<T extends EntityModel>(ctx: GatewayContext, items: readonly T[]
   return items.map((item) => (ctx.state.get(item.type, item.backend, item.nativeId) as T | undefined) ?? item);
 }
 
-/** An uncached list call: charged to the caller's upstream budget, then run under the backend's policy. */
-function listRead<T>(ctx: GatewayContext, backend: BackendEntry, read: () => Promise<T>): Promise<T> {
+/**
+ * An uncached list call: charged to the caller's upstream budget, then run under
+ * the backend's policy with the query deadline. Callers joining it in the list
+ * cache share its deadline as they share its answer.
+ */
+function listRead<T>(ctx: GatewayContext, backend: BackendEntry, what: string, read: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const budget = ctx.loaderSettings.budget;
   if (!budget.tryTake(ctx.identity.id, 1)) return Promise.reject(budgetExceeded(backend.name, budget.perMinute));
-  return backend.policy.execute(read);
+  return backend.policy.execute(read, { deadlineMs: ctx.loaderSettings.timeoutMs, what: `${what} from ${backend.name}` });
 }
 
 function cacheKey(backend: string, what: string, args: unknown): string {
@@ -88,7 +90,7 @@ export async function listPipelines(
   // While deliveries keep the state current, new and changed pipelines come from it (below), so
   // the upstream list is refreshed at the slower cadence of job lists (loaders/backend-loaders.ts).
   const ttlMs = deliveriesCurrent(backend, ctx.now().getTime()) ? ctx.loaderSettings.freshnessMs * TERMINAL_FRESHNESS_FACTOR : undefined;
-  const listed = overlay(ctx, await ctx.listCache.get(key, () => listRead(ctx, backend, () => backend.adapter.listPipelines(query)), ttlMs));
+  const listed = overlay(ctx, await ctx.listCache.get(key, () => listRead(ctx, backend, 'pipelines', (signal) => backend.adapter.listPipelines(query, signal)), ttlMs));
   const oldest = listed.length >= query.limit ? Math.min(...listed.map((p) => Date.parse(p.createdAt))) : -Infinity;
   const byId = new Map(listed.filter(matches).map((p) => [p.nativeId, p]));
   for (const p of ctx.state.all('Pipeline', backend.name)) {
@@ -99,9 +101,9 @@ export async function listPipelines(
 
 export async function listRunners(ctx: GatewayContext, backend: BackendEntry): Promise<RunnerModel[]> {
   if (!backend.adapter.capabilities.runners) return [];
-  return overlay(ctx, await ctx.listCache.get(cacheKey(backend.name, 'runners', null), () => listRead(ctx, backend, () => backend.adapter.listRunners())));
+  return overlay(ctx, await ctx.listCache.get(cacheKey(backend.name, 'runners', null), () => listRead(ctx, backend, 'runners', (signal) => backend.adapter.listRunners(signal))));
 }
 
 export async function listProjects(ctx: GatewayContext, backend: BackendEntry): Promise<ProjectModel[]> {
-  return overlay(ctx, await ctx.listCache.get(cacheKey(backend.name, 'projects', null), () => listRead(ctx, backend, () => backend.adapter.listProjects())));
+  return overlay(ctx, await ctx.listCache.get(cacheKey(backend.name, 'projects', null), () => listRead(ctx, backend, 'projects', (signal) => backend.adapter.listProjects(signal))));
 }

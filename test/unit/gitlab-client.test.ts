@@ -9,7 +9,7 @@ const TOKEN = 'glpat-secret-value';
 describe('GitLab client', () => {
   let handler: Handler = (_q, res) => res.end('[]');
   const seen: { url: string; token: string | undefined }[] = [];
-  const health = { ok: 0, fail: 0, rate: [] as [number | null, Date | null][] };
+  const health = { rate: [] as [number | null, Date | null][] };
   let now = new Date('2025-01-01T00:00:00Z');
 
   const upstream = useFakeUpstream((req, res) => {
@@ -21,7 +21,7 @@ describe('GitLab client', () => {
   const client = (timeoutMs = 2000) =>
     new GitlabClient({
       backend: 'gl', baseUrl: api(), token: TOKEN, timeoutMs, now: () => now,
-      health: { success: () => health.ok++, failure: () => health.fail++, rateLimit: (r, t) => health.rate.push([r, t]) },
+      health: { rateLimit: (r, t) => health.rate.push([r, t]) },
     });
   const failure = async (p: Promise<unknown>): Promise<UpstreamError> => {
     try {
@@ -114,7 +114,7 @@ describe('GitLab client', () => {
   it('should map timeouts, connection failures and non-JSON bodies', async () => {
     handler = () => undefined; // never answers
     expect((await failure(client(150).get('/slow'))).code).toBe('UPSTREAM_TIMEOUT');
-    const dead = new GitlabClient({ backend: 'gl', baseUrl: 'http://127.0.0.1:1/api/v4', token: TOKEN, timeoutMs: 1000, now: () => now, health: { success() {}, failure() {}, rateLimit() {} } });
+    const dead = new GitlabClient({ backend: 'gl', baseUrl: 'http://127.0.0.1:1/api/v4', token: TOKEN, timeoutMs: 1000, now: () => now, health: { rateLimit() {} } });
     expect((await failure(dead.get('/projects/1'))).code).toBe('UPSTREAM_UNAVAILABLE');
     handler = (_q, res) => res.end('<html>');
     expect((await failure(client().get('/projects/1'))).code).toBe('UPSTREAM_BAD_RESPONSE');

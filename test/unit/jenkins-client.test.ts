@@ -7,7 +7,6 @@ import { HTTP_ERROR_CODES, useFakeUpstream, type UpstreamHandler } from '../help
 
 let handler: UpstreamHandler = (_req, res) => res.end();
 const seen: { method: string; url: string; headers: IncomingMessage['headers'] }[] = [];
-const health = { ok: 0, failed: 0 };
 
 const upstream = useFakeUpstream((req, res) => {
   seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
@@ -15,8 +14,6 @@ const upstream = useFakeUpstream((req, res) => {
 });
 beforeEach(() => {
   seen.length = 0;
-  health.ok = 0;
-  health.failed = 0;
 });
 
 const TOKEN = 'secret-api-token-123';
@@ -24,7 +21,6 @@ const TOKEN = 'secret-api-token-123';
 function client(overrides: Partial<ConstructorParameters<typeof JenkinsClient>[0]> = {}) {
   return new JenkinsClient({
     backend: 'jk', baseUrl: upstream.url, user: 'bot', apiToken: TOKEN, timeoutMs: 2000, requestsPerMinute: 60,
-    health: { success: () => health.ok++, failure: () => health.failed++, rateLimit: () => undefined },
     now: () => new Date(),
     ...overrides,
   });
@@ -43,7 +39,6 @@ describe('jenkins client', () => {
     expect(seen[0]!.url).toBe('/api/json?tree=jobs%5Bname%5D');
     expect(seen[0]!.headers.authorization).toBe(`Basic ${Buffer.from(`bot:${TOKEN}`).toString('base64')}`);
     expect(seen[0]!.headers['jenkins-crumb']).toBeUndefined();
-    expect(health.ok).toBe(1);
   });
 
   it('fetches a crumb only when Jenkins demands one, keeps its session cookie, and caches it', async () => {
@@ -72,7 +67,6 @@ describe('jenkins client', () => {
     expect(error.message).not.toContain(TOKEN);
     expect(error.message).not.toContain('tree=');
     expect(isNotFound(error)).toBe(status === 404);
-    expect(status === 404 ? health.ok : health.failed).toBe(1);
   });
 
   it('maps a timeout to UPSTREAM_TIMEOUT and a refused connection to UPSTREAM_UNAVAILABLE', async () => {
