@@ -1,10 +1,10 @@
 import type { JobFilter, PipelineFilter, RunnerFilter, SubscriptionResolvers } from '../__generated__/resolvers-types.ts';
 import type { GatewayContext } from '../context.ts';
-import { GraphQLError } from 'graphql';
 import type { ChangeEvent, ChangeEventByType, EventType } from '../events/event-types.ts';
 import type { BoundedQueueIterator } from '../events/bounded-queue-iterator.ts';
 import type { EntityModel } from '../model.ts';
 import { compileJobFilter, compilePipelineFilter, compileRunnerFilter } from './filters.ts';
+import { ErrorCode, gatewayError } from '../errors.ts';
 
 /**
  * Each event is executed against fresh per-event loaders, so nested fields
@@ -73,7 +73,7 @@ function visible(ctx: GatewayContext, entity: EntityModel): boolean {
 function guard<T>(ctx: GatewayContext, iterator: BoundedQueueIterator<T>): BoundedQueueIterator<T> {
   const { expiresAt, isRevoked } = ctx.identity;
   if (!expiresAt && !isRevoked) return iterator;
-  const ended = (why: string) => new GraphQLError(`Credentials ${why}`, { extensions: { code: 'UNAUTHENTICATED' } });
+  const ended = (why: string) => gatewayError(ErrorCode.Unauthenticated, `Credentials ${why}`);
   if (expiresAt && expiresAt <= ctx.now()) {
     void iterator.return();
     throw ended('expired');

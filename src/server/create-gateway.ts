@@ -49,6 +49,7 @@ import { createSchema } from './load-schema.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { eventLoopLag, LoadShedder, type EventLoopLagSource } from './load-shedding.ts';
 import { sendFetchResponse } from './send-fetch-response.ts';
+import { ErrorCode, errorBody, WsCloseCode } from '../errors.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -214,7 +215,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       identity = result;
       const open = () => !req.socket.destroyed && !res.writableEnded;
       if (transport === 'sse' && !identitySlots.acquire(slotKeyOf(identity, req.socket.remoteAddress), res, open)) {
-        return json(res, 429, { errors: [{ message: `Too many connections for this identity (limit ${identitySlots.max})`, extensions: { code: 'CONNECTION_LIMIT' } }] });
+        return json(res, 429, errorBody(ErrorCode.ConnectionLimit, `Too many connections for this identity (limit ${identitySlots.max})`));
       }
     }
     let body: Buffer | undefined;
@@ -225,9 +226,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
           res.setHeader('connection', 'close');
-          return json(res, 413, { errors: [{ message: `Request body larger than ${error.limit} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+          return json(res, 413, errorBody(ErrorCode.PayloadTooLarge, `Request body larger than ${error.limit} bytes`));
         }
-        return json(res, 400, { errors: [{ message: 'Could not read the request body' }] });
+        return json(res, 400, errorBody(ErrorCode.BadRequest, 'Could not read the request body'));
       }
     }
     const controller = new AbortController();
@@ -313,8 +314,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Credentials that expire or are revoked end the connection within a second (4403).
     onConnected: (identity, close) => {
       const check = () => {
-        if (identity.expiresAt && now() >= identity.expiresAt) close(4403, 'Credentials expired');
-        else if (identity.isRevoked?.()) close(4403, 'Credentials revoked');
+        if (identity.expiresAt && now() >= identity.expiresAt) close(WsCloseCode.Forbidden, 'Credentials expired');
+        else if (identity.isRevoked?.()) close(WsCloseCode.Forbidden, 'Credentials revoked');
       };
       const expiry = identity.expiresAt ? setTimeout(check, Math.max(0, identity.expiresAt.getTime() - now().getTime())) : undefined;
       const revocation = identity.kind === 'api-key' ? setInterval(check, 500) : undefined;
