@@ -2,7 +2,7 @@ import { RateLimitWait } from '../../src/adapter-kit/rate-limit-wait.ts';
 import { Octokit } from '@octokit/rest';
 import { ConcurrencyLimit } from '../../src/adapter-kit/concurrency-limit.ts';
 import type { HealthReporter } from '../../src/adapter-contract.ts';
-import { UpstreamError } from '../../src/errors.ts';
+import { ErrorCode, UpstreamError } from '../../src/errors.ts';
 import { toUpstreamError } from './errors.ts';
 
 /**
@@ -173,7 +173,7 @@ export class GithubClient {
         nowMs: this.opts.now().getTime(),
       });
       this.stats.errors++;
-      if (error.code === 'UPSTREAM_RATE_LIMITED' && error.details.retryAfterMs !== undefined) this.rateLimitWait.extend(error.details.retryAfterMs);
+      if (error.code === ErrorCode.UpstreamRateLimited && error.details.retryAfterMs !== undefined) this.rateLimitWait.extend(error.details.retryAfterMs);
       // A 404 is an answer (the entity is gone), not a sick backend.
       if (status === 404) this.opts.health.success();
       else this.opts.health.failure(error);
@@ -237,5 +237,5 @@ function reasonOf(e: OctokitLikeError): string {
 }
 
 export function isUpstreamRateLimited(error: unknown): error is UpstreamError {
-  return error instanceof UpstreamError && error.code === 'UPSTREAM_RATE_LIMITED';
+  return error instanceof UpstreamError && error.code === ErrorCode.UpstreamRateLimited;
 }

@@ -2,7 +2,7 @@ import { ConcurrencyLimit } from '../../src/adapter-kit/concurrency-limit.ts';
 import { RateLimitWait } from '../../src/adapter-kit/rate-limit-wait.ts';
 import { parseRetryAfterMs } from '../../src/adapter-kit/upstream-errors.ts';
 import type { HealthReporter } from '../../src/adapter-contract.ts';
-import { UpstreamError, type UpstreamErrorCode } from '../../src/errors.ts';
+import { ErrorCode, UpstreamError, type UpstreamErrorCode } from '../../src/errors.ts';
 import { RequestBudget } from './budget.ts';
 import { asRecord, str } from './fields.ts';
 
@@ -128,7 +128,7 @@ export class JenkinsClient {
       const body = await res.text().catch(() => '');
       const retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'), this.opts.now().getTime());
       const error = this.fail(method, path, res.status, firstLine(body) || `HTTP ${res.status}`, false, retryAfterMs);
-      if (error.code === 'UPSTREAM_RATE_LIMITED' && error.details.retryAfterMs !== undefined) this.rateLimitWait.extend(error.details.retryAfterMs);
+      if (error.code === ErrorCode.UpstreamRateLimited && error.details.retryAfterMs !== undefined) this.rateLimitWait.extend(error.details.retryAfterMs);
       throw error;
     }
     const text = await res.text().catch(() => null);
@@ -142,7 +142,7 @@ export class JenkinsClient {
       this.opts.health.success();
       return data;
     } catch {
-      const error = new UpstreamError(this.opts.backend, 'UPSTREAM_BAD_RESPONSE', `${method} ${path} answered non-JSON`, { status: res.status, method, path });
+      const error = new UpstreamError(this.opts.backend, ErrorCode.UpstreamBadResponse, `${method} ${path} answered non-JSON`, { status: res.status, method, path });
       this.stats.errors++;
       this.opts.health.failure(error);
       throw error;
@@ -218,16 +218,16 @@ export function toUpstreamError(
   const where = `${method} ${path}`;
   const details = { status, method, path };
   const make = (code: UpstreamErrorCode, message: string) => new UpstreamError(backend, code, message, details);
-  if (timedOut) return make('UPSTREAM_TIMEOUT', `${where} timed out`);
-  if (status === undefined) return make('UPSTREAM_UNAVAILABLE', `${where} failed: ${reason}`);
-  if (status === 401) return make('UPSTREAM_UNAUTHORIZED', `${where} rejected the credentials (401)`);
-  if (status === 403) return make('UPSTREAM_UNAUTHORIZED', `${where} forbidden (403)${reason ? `: ${reason}` : ''}`);
+  if (timedOut) return make(ErrorCode.UpstreamTimeout, `${where} timed out`);
+  if (status === undefined) return make(ErrorCode.UpstreamUnavailable, `${where} failed: ${reason}`);
+  if (status === 401) return make(ErrorCode.UpstreamUnauthorized, `${where} rejected the credentials (401)`);
+  if (status === 403) return make(ErrorCode.UpstreamUnauthorized, `${where} forbidden (403)${reason ? `: ${reason}` : ''}`);
   if (status === 429 || (status === 503 && retryAfterMs !== null)) {
     const wait = retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS;
-    return new UpstreamError(backend, 'UPSTREAM_RATE_LIMITED', `${where} rate limited (${status}; retry in ${Math.ceil(wait / 1000)}s)`, { ...details, retryAfterMs: wait });
+    return new UpstreamError(backend, ErrorCode.UpstreamRateLimited, `${where} rate limited (${status}; retry in ${Math.ceil(wait / 1000)}s)`, { ...details, retryAfterMs: wait });
   }
-  if (status >= 500) return make('UPSTREAM_UNAVAILABLE', `${where} answered ${status}`);
-  return make('UPSTREAM_BAD_RESPONSE', `${where} answered ${status}`);
+  if (status >= 500) return make(ErrorCode.UpstreamUnavailable, `${where} answered ${status}`);
+  return make(ErrorCode.UpstreamBadResponse, `${where} answered ${status}`);
 }
 
 /** 404 handling is the kit's; re-exported for this adapter's modules. */

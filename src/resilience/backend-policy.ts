@@ -1,7 +1,7 @@
 import {
   BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, wrap, CircuitState,
 } from 'cockatiel';
-import { isUpstreamError, UpstreamError } from '../errors.ts';
+import { ErrorCode, isUpstreamError, UpstreamError } from '../errors.ts';
 
 export type CircuitStateName = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
 
@@ -30,7 +30,7 @@ export interface BackendPolicy {
   readonly blockedUntil: () => number;
 }
 
-const TRANSIENT = new Set(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT']);
+const TRANSIENT = new Set<string>([ErrorCode.UpstreamUnavailable, ErrorCode.UpstreamTimeout]);
 const isTransient = (e: Error) => isUpstreamError(e) && TRANSIENT.has(e.code);
 
 /** A batch whose slots hold a transient failure: a failure to the breaker, its slots still the answer. */
@@ -64,20 +64,20 @@ export function createBackendPolicy(backend: string, options: BackendPolicyOptio
   });
   const policy = wrap(breaker, retrying);
   const noteRateLimit = (error: unknown) => {
-    if (isUpstreamError(error) && error.code === 'UPSTREAM_RATE_LIMITED' && error.details.retryAfterMs) {
+    if (isUpstreamError(error) && error.code === ErrorCode.UpstreamRateLimited && error.details.retryAfterMs) {
       blockedUntil = Math.max(blockedUntil, now() + error.details.retryAfterMs);
     }
   };
   async function run<T>(read: () => Promise<T>): Promise<T> {
     const wait = blockedUntil - now();
     if (wait > 0) {
-      throw new UpstreamError(backend, 'UPSTREAM_RATE_LIMITED', `rate limited upstream; next request allowed in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
+      throw new UpstreamError(backend, ErrorCode.UpstreamRateLimited, `rate limited upstream; next request allowed in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
     }
     try {
       return await policy.execute(() => read());
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
-        throw new UpstreamError(backend, 'UPSTREAM_UNAVAILABLE', 'circuit open after repeated failures; not calling the backend until a probe succeeds');
+        throw new UpstreamError(backend, ErrorCode.UpstreamUnavailable, 'circuit open after repeated failures; not calling the backend until a probe succeeds');
       }
       noteRateLimit(error);
       throw error;
