@@ -1,4 +1,4 @@
-import type { JobFilter, PipelineFilter, RunnerFilter, SubscriptionResolvers } from '../__generated__/resolvers-types.ts';
+import type { SubscriptionResolvers } from '../__generated__/resolvers-types.ts';
 import type { GatewayContext } from '../context.ts';
 import type { ChangeEvent, ChangeEventByType, EventType } from '../events/event-types.ts';
 import type { BoundedQueueIterator } from '../events/bounded-queue-iterator.ts';
@@ -31,9 +31,9 @@ const field = <K extends EventType, F, E extends EntityModel>(row: SubscriptionF
  * checks, resume with `after`, credential expiry) is the same for all of them.
  */
 const SUBSCRIPTION_FIELDS = {
-  jobUpdated: field({ eventType: 'Job', compileFilter: (f: JobFilter | null) => compileJobFilter(f), entityOf: (e) => e.job }),
-  pipelineUpdated: field({ eventType: 'Pipeline', compileFilter: (f: PipelineFilter | null) => compilePipelineFilter(f), entityOf: (e) => e.pipeline }),
-  runnerUpdated: field({ eventType: 'Runner', compileFilter: (f: RunnerFilter | null) => compileRunnerFilter(f), entityOf: (e) => e.runner }),
+  jobUpdated: field({ eventType: 'Job', compileFilter: compileJobFilter, entityOf: (e) => e.job }),
+  pipelineUpdated: field({ eventType: 'Pipeline', compileFilter: compilePipelineFilter, entityOf: (e) => e.pipeline }),
+  runnerUpdated: field({ eventType: 'Runner', compileFilter: compileRunnerFilter, entityOf: (e) => e.runner }),
 } as const;
 
 type SubscriptionFieldName = keyof typeof SUBSCRIPTION_FIELDS;
