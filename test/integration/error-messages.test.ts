@@ -31,6 +31,7 @@ interface Sender {
   /** A subscription over GraphQL-over-SSE, read to its end. */
   subscribe(query: string): Promise<Answer>;
   raw(path: string, init: RequestInit): Promise<Answer>;
+  readonly keys: { readonly revoked: string; readonly otherProject: string };
 }
 
 const pipelineId = toGlobalId('Pipeline', 'gh', '1');
@@ -219,6 +220,18 @@ const CASES: readonly Misuse[] = [
     status: 401,
     errors: [['Invalid credentials', 'UNAUTHENTICATED']],
   },
+  {
+    misuse: 'a revoked API key (answered like an unknown one)',
+    send: (s) => s.query('{ backends { name } }', { authorization: `Bearer ${s.keys.revoked}` }),
+    status: 401,
+    errors: [['Invalid credentials', 'UNAUTHENTICATED']],
+  },
+  {
+    misuse: 'a read outside the key\'s scope (nothing there, no error)',
+    send: (s) => s.query('{ pipelines { nodes { id } } }', { authorization: `Bearer ${s.keys.otherProject}` }),
+    status: 200,
+    body: { data: { pipelines: { nodes: [] } } },
+  },
   // The request itself
   {
     misuse: 'a body larger than the limit',
@@ -235,13 +248,22 @@ describe('the exact answer to each misuse, over HTTP', () => {
 
   beforeAll(async () => {
     const created = await createApiKey('caller');
+    const revoked = await createApiKey('revoked');
+    const otherProject = await createApiKey('other-project');
     key = created.key;
     stack = await startStack({
       sim: { repositories: ['api'], history: 1 },
       config: {
         limits: LIMITS,
         rateLimit: { fields: { 'Query.backends': { max: RATE_LIMITED_MAX, window: '1h' } } },
-        auth: { mode: 'required', apiKeys: [{ id: 'caller', hash: created.hash, scopes: [{ backends: ['*'] }] }] },
+        auth: {
+          mode: 'required',
+          apiKeys: [
+            { id: 'caller', hash: created.hash, scopes: [{ backends: ['*'] }] },
+            { id: 'revoked', hash: revoked.hash, scopes: [{ backends: ['*'] }], revoked: true },
+            { id: 'other-project', hash: otherProject.hash, scopes: [{ backends: ['gh'], projects: ['octo-org/not-here'] }] },
+          ],
+        },
       },
     });
     const answer = async (res: Response): Promise<Answer> => {
@@ -258,6 +280,7 @@ describe('the exact answer to each misuse, over HTTP', () => {
         const results = events.map((e) => JSON.parse(e.slice(e.indexOf('data: ') + 6)) as { errors?: unknown[] });
         return { status: res.status, body: { errors: results.flatMap((r) => r.errors ?? []) } };
       },
+      keys: { revoked: revoked.key, otherProject: otherProject.key },
       raw: async (path, init) => answer(await fetch(`${stack.base}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, ...(init.headers as Record<string, string>) } })),
     };
   });
