@@ -1,8 +1,13 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLErrorOptions } from 'graphql';
 import { sanitizeUpstreamText } from './upstream-text.ts';
 
-/** Stable codes in `extensions.code`. */
+/**
+ * Every code a client can find in `extensions.code`, ours and the few that
+ * graphql-yoga sets itself. The one list: GraphQLErrorExtensions is typed below,
+ * so a code not in it does not compile. Adding one is a new row here.
+ */
 export const ErrorCode = {
+  // A backend failed; `extensions.backend` names it.
   UpstreamUnavailable: 'UPSTREAM_UNAVAILABLE',
   UpstreamTimeout: 'UPSTREAM_TIMEOUT',
   UpstreamRateLimited: 'UPSTREAM_RATE_LIMITED',
@@ -10,11 +15,95 @@ export const ErrorCode = {
   UpstreamBadResponse: 'UPSTREAM_BAD_RESPONSE',
   /** The calling identity spent its budget of upstream reads (limits.upstreamCallsPerIdentityPerMinute). */
   UpstreamBudgetExceeded: 'UPSTREAM_BUDGET_EXCEEDED',
+  // The request itself.
   NotFound: 'NOT_FOUND',
   BadUserInput: 'BAD_USER_INPUT',
+  /** Not a GraphQL request (also yoga's code for a malformed one). */
+  BadRequest: 'BAD_REQUEST',
+  /** Set by yoga: the document failed validation, including graphql-armor's depth, alias, cost and token limits. */
+  GraphqlValidationFailed: 'GRAPHQL_VALIDATION_FAILED',
+  /** Set by yoga: the document does not parse. */
+  GraphqlParseFailed: 'GRAPHQL_PARSE_FAILED',
+  PersistedQueryNotInList: 'PERSISTED_QUERY_NOT_IN_LIST',
+  DocumentTooLarge: 'DOCUMENT_TOO_LARGE',
+  DirectiveLimit: 'DIRECTIVE_LIMIT',
+  PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
+  // Who is calling.
+  Unauthenticated: 'UNAUTHENTICATED',
+  /** The JWKS cannot be fetched or key verification is saturated (HTTP 503). */
+  AuthUnavailable: 'AUTH_UNAVAILABLE',
+  /** This address failed to authenticate too often (HTTP 429). */
+  TooManyAuthFailures: 'TOO_MANY_AUTH_FAILURES',
+  // Limits and load.
+  RateLimited: 'RATE_LIMITED',
+  /** The rate limiter's Redis store cannot be reached, so nothing is run. */
+  RateLimitUnavailable: 'RATE_LIMIT_UNAVAILABLE',
+  ConnectionLimit: 'CONNECTION_LIMIT',
+  SubscriptionLimit: 'SUBSCRIPTION_LIMIT',
+  ServerBusy: 'SERVER_BUSY',
+  Overloaded: 'OVERLOADED',
+  // Subscriptions that end.
   SubscriptionOverflow: 'SUBSCRIPTION_OVERFLOW',
+  HistoryLost: 'HISTORY_LOST',
+  HistoryUnavailable: 'HISTORY_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** What a gateway error may carry besides its message, one type for every transport. */
+export interface GatewayErrorExtensions {
+  readonly code: ErrorCode;
+  /** The backend that failed (upstream errors, a missing related entity). */
+  readonly backend?: string;
+  /** The HTTP status the backend answered. */
+  readonly upstreamStatus?: number;
+  readonly retryAfterSeconds?: number;
+  /** The bound that was passed (queue length, connections). */
+  readonly limit?: number;
+  readonly bytes?: number;
+  /** Read by yoga: the response's status and headers when this error ends the request. */
+  readonly http?: { readonly status?: number; readonly headers?: Readonly<Record<string, string>> };
+}
+
+declare module 'graphql' {
+  // Every error built in this project (and read back) carries these types; a code outside the table does not compile.
+  interface GraphQLErrorExtensions {
+    code?: ErrorCode;
+    backend?: string;
+    upstreamStatus?: number;
+    retryAfterSeconds?: number;
+    limit?: number;
+    bytes?: number;
+    http?: GatewayErrorExtensions['http'];
+  }
+}
+
+/** Builds a GraphQL error with typed extensions. */
+export function gatewayError(
+  code: ErrorCode,
+  message: string,
+  options: { readonly extensions?: Omit<GatewayErrorExtensions, 'code'> } & Omit<GraphQLErrorOptions, 'extensions'> = {},
+): GraphQLError {
+  const { extensions, ...rest } = options;
+  return new GraphQLError(message, { ...rest, extensions: { code, ...extensions } });
+}
+
+/** The JSON body of an error answered before GraphQL runs (limits, authentication): the same shape as a GraphQL error. */
+export function errorBody(code: ErrorCode, message: string, extensions: Omit<GatewayErrorExtensions, 'code'> = {}): { errors: [{ message: string; extensions: GatewayErrorExtensions }] } {
+  return { errors: [{ message, extensions: { code, ...extensions } }] };
+}
+
+/** WebSocket close codes the gateway uses (the graphql-ws numbers where one means the same). */
+export const WsCloseCode = {
+  /** A message that breaks graphql-transport-ws. */
+  BadRequest: 4400,
+  /** Not authenticated, or the credential expired or was revoked. */
+  Forbidden: 4403,
+  /** Try later: too many failed logins, a saturated verifier, too many connections. */
+  TooManyRequests: 4429,
+  /** A fault of ours. */
+  InternalError: 4500,
+} as const;
+export type WsCloseCode = (typeof WsCloseCode)[keyof typeof WsCloseCode];
 
 export type UpstreamErrorCode = Extract<ErrorCode, `UPSTREAM_${string}`>;
 
@@ -49,22 +138,18 @@ export function toBackendGraphQLError(backend: string, error: unknown, path?: re
   const message = upstream
     ? upstream.message
     : `[${backend}] backend request failed`;
-  return new GraphQLError(message, {
+  return gatewayError(code, message, {
     path,
-    extensions: {
-      code,
-      backend,
-      ...(upstream?.details.status !== undefined ? { upstreamStatus: upstream.details.status } : {}),
-    },
+    extensions: { backend, ...(upstream?.details.status !== undefined ? { upstreamStatus: upstream.details.status } : {}) },
   });
 }
 
 export function notFound(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.NotFound } });
+  return gatewayError(ErrorCode.NotFound, message);
 }
 
 export function badInput(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.BadUserInput } });
+  return gatewayError(ErrorCode.BadUserInput, message);
 }
 
 /** Thrown at startup for an invalid config; the message names key, expectation and value. */

@@ -1,5 +1,5 @@
 import type { HealthReporter } from './adapter-contract.ts';
-import { isUpstreamError } from './errors.ts';
+import { isUpstreamError, ErrorCode } from './errors.ts';
 import { sanitizeUpstreamText } from './upstream-text.ts';
 
 export type HealthStateName = 'OK' | 'DEGRADED' | 'DOWN' | 'UNKNOWN';
@@ -49,7 +49,7 @@ export class BackendHealth implements HealthReporter {
       this.counted.add(error);
     }
     this.consecutiveFailures++;
-    const code = isUpstreamError(error) ? error.code : 'UPSTREAM_UNAVAILABLE';
+    const code = isUpstreamError(error) ? error.code : ErrorCode.UpstreamUnavailable;
     const message = error instanceof Error ? error.message : String(error);
     this.snapshot = {
       ...this.snapshot,

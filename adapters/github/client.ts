@@ -3,7 +3,7 @@ import { Octokit } from '@octokit/rest';
 import { ConcurrencyLimit } from '../../src/adapter-kit/concurrency-limit.ts';
 import { SharedRequests } from '../../src/adapter-kit/shared-requests.ts';
 import type { RateLimitReporter } from '../../src/adapter-contract.ts';
-import { UpstreamError } from '../../src/errors.ts';
+import { ErrorCode, UpstreamError } from '../../src/errors.ts';
 import { toUpstreamError } from './errors.ts';
 
 /**
@@ -174,7 +174,7 @@ export class GithubClient {
         nowMs: this.opts.now().getTime(),
       });
       this.stats.errors++;
-      if (error.code === 'UPSTREAM_RATE_LIMITED' && error.details.retryAfterMs !== undefined) this.rateLimitWait.extend(error.details.retryAfterMs);
+      if (error.code === ErrorCode.UpstreamRateLimited && error.details.retryAfterMs !== undefined) this.rateLimitWait.extend(error.details.retryAfterMs);
       this.opts.log?.debug({ method, path, status, code: error.code }, 'GitHub request failed');
       throw error;
     }
@@ -231,5 +231,5 @@ function reasonOf(e: OctokitLikeError): string {
 }
 
 export function isUpstreamRateLimited(error: unknown): error is UpstreamError {
-  return error instanceof UpstreamError && error.code === 'UPSTREAM_RATE_LIMITED';
+  return error instanceof UpstreamError && error.code === ErrorCode.UpstreamRateLimited;
 }

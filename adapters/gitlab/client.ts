@@ -2,7 +2,7 @@ import { RateLimitWait } from '../../src/adapter-kit/rate-limit-wait.ts';
 import { ConcurrencyLimit } from '../../src/adapter-kit/concurrency-limit.ts';
 import { SharedRequests } from '../../src/adapter-kit/shared-requests.ts';
 import type { RateLimitReporter } from '../../src/adapter-contract.ts';
-import { UpstreamError } from '../../src/errors.ts';
+import { ErrorCode, UpstreamError } from '../../src/errors.ts';
 import { toUpstreamError, waitFromHeaders } from './errors.ts';
 
 /**
@@ -179,7 +179,7 @@ export class GitlabClient {
 
   private fail(f: { status: number | undefined; headers: Headers | undefined; reason: string; timedOut: boolean; displayPath: string; nowMs: number; badBody?: boolean }): UpstreamError {
     const error = f.badBody
-      ? new UpstreamError(this.opts.backend, 'UPSTREAM_BAD_RESPONSE', `GET ${f.displayPath} answered ${f.status}: ${f.reason}`, { status: f.status, method: 'GET', path: f.displayPath })
+      ? new UpstreamError(this.opts.backend, ErrorCode.UpstreamBadResponse, `GET ${f.displayPath} answered ${f.status}: ${f.reason}`, { status: f.status, method: 'GET', path: f.displayPath })
       : toUpstreamError({
           backend: this.opts.backend, method: 'GET', path: f.displayPath, status: f.status, headers: f.headers,
           reason: this.redact(f.reason), timedOut: f.timedOut, nowMs: this.opts.now().getTime(),

@@ -1,5 +1,5 @@
 import { httpFailureToUpstreamError } from '../../src/adapter-kit/upstream-errors.ts';
-import { UpstreamError } from '../../src/errors.ts';
+import { ErrorCode, UpstreamError } from '../../src/errors.ts';
 
 /**
  * Maps a failed GitLab request to an UpstreamError. Messages carry the method,
@@ -53,5 +53,5 @@ export function toUpstreamError(f: FailedRequest): UpstreamError {
 export { isNotFound } from '../../src/adapter-kit/upstream-errors.ts';
 
 export function isRateLimited(error: unknown): error is UpstreamError {
-  return error instanceof UpstreamError && error.code === 'UPSTREAM_RATE_LIMITED';
+  return error instanceof UpstreamError && error.code === ErrorCode.UpstreamRateLimited;
 }

@@ -6,6 +6,7 @@ import { asRecord, idString, loose } from './fields.ts';
 import { formatJobId, parseRunnerId } from './native-ids.ts';
 import { toRunner } from './normalize.ts';
 import type { ProjectDirectory } from './projects.ts';
+import { ErrorCode } from '../../src/errors.ts';
 
 /**
  * Runner lists of the configured scope, plus per-runner details (tag_list,
@@ -109,7 +110,7 @@ export class RunnerSet {
       return res.data;
     } catch (error) {
       // Without detail the runner still shows, without tags; a 403 (no access to details) is not fatal.
-      if (isNotFound(error) || (error instanceof Error && 'code' in error && error.code === 'UPSTREAM_UNAUTHORIZED')) return cached?.data;
+      if (isNotFound(error) || (error instanceof Error && 'code' in error && error.code === ErrorCode.UpstreamUnauthorized)) return cached?.data;
       throw error;
     }
   }

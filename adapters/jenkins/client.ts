@@ -2,7 +2,7 @@ import { ConcurrencyLimit } from '../../src/adapter-kit/concurrency-limit.ts';
 import { SharedRequests } from '../../src/adapter-kit/shared-requests.ts';
 import { RateLimitWait } from '../../src/adapter-kit/rate-limit-wait.ts';
 import { parseRetryAfterMs } from '../../src/adapter-kit/upstream-errors.ts';
-import { UpstreamError, type UpstreamErrorCode } from '../../src/errors.ts';
+import { ErrorCode, UpstreamError, type UpstreamErrorCode } from '../../src/errors.ts';
 import { RequestBudget } from './budget.ts';
 import { asRecord, str } from './fields.ts';
 
@@ -129,7 +129,7 @@ export class JenkinsClient {
       const body = await res.text().catch(() => '');
       const retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'), this.opts.now().getTime());
       const error = this.fail(method, path, res.status, firstLine(body) || `HTTP ${res.status}`, false, retryAfterMs);
-      if (error.code === 'UPSTREAM_RATE_LIMITED' && error.details.retryAfterMs !== undefined) this.rateLimitWait.extend(error.details.retryAfterMs);
+      if (error.code === ErrorCode.UpstreamRateLimited && error.details.retryAfterMs !== undefined) this.rateLimitWait.extend(error.details.retryAfterMs);
       throw error;
     }
     const text = await res.text().catch(() => null);
@@ -139,7 +139,7 @@ export class JenkinsClient {
       return JSON.parse(text) as unknown;
     } catch {
       this.stats.errors++;
-      throw new UpstreamError(this.opts.backend, 'UPSTREAM_BAD_RESPONSE', `${method} ${path} answered non-JSON`, { status: res.status, method, path });
+      throw new UpstreamError(this.opts.backend, ErrorCode.UpstreamBadResponse, `${method} ${path} answered non-JSON`, { status: res.status, method, path });
     }
   }
 
@@ -206,16 +206,16 @@ export function toUpstreamError(
   const where = `${method} ${path}`;
   const details = { status, method, path };
   const make = (code: UpstreamErrorCode, message: string) => new UpstreamError(backend, code, message, details);
-  if (timedOut) return make('UPSTREAM_TIMEOUT', `${where} timed out`);
-  if (status === undefined) return make('UPSTREAM_UNAVAILABLE', `${where} failed: ${reason}`);
-  if (status === 401) return make('UPSTREAM_UNAUTHORIZED', `${where} rejected the credentials (401)`);
-  if (status === 403) return make('UPSTREAM_UNAUTHORIZED', `${where} forbidden (403)${reason ? `: ${reason}` : ''}`);
+  if (timedOut) return make(ErrorCode.UpstreamTimeout, `${where} timed out`);
+  if (status === undefined) return make(ErrorCode.UpstreamUnavailable, `${where} failed: ${reason}`);
+  if (status === 401) return make(ErrorCode.UpstreamUnauthorized, `${where} rejected the credentials (401)`);
+  if (status === 403) return make(ErrorCode.UpstreamUnauthorized, `${where} forbidden (403)${reason ? `: ${reason}` : ''}`);
   if (status === 429 || (status === 503 && retryAfterMs !== null)) {
     const wait = retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS;
-    return new UpstreamError(backend, 'UPSTREAM_RATE_LIMITED', `${where} rate limited (${status}; retry in ${Math.ceil(wait / 1000)}s)`, { ...details, retryAfterMs: wait });
+    return new UpstreamError(backend, ErrorCode.UpstreamRateLimited, `${where} rate limited (${status}; retry in ${Math.ceil(wait / 1000)}s)`, { ...details, retryAfterMs: wait });
   }
-  if (status >= 500) return make('UPSTREAM_UNAVAILABLE', `${where} answered ${status}`);
-  return make('UPSTREAM_BAD_RESPONSE', `${where} answered ${status}`);
+  if (status >= 500) return make(ErrorCode.UpstreamUnavailable, `${where} answered ${status}`);
+  return make(ErrorCode.UpstreamBadResponse, `${where} answered ${status}`);
 }
 
 /** 404 handling is the kit's; re-exported for this adapter's modules. */

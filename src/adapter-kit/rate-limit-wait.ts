@@ -1,4 +1,4 @@
-import { UpstreamError } from '../errors.ts';
+import { ErrorCode, UpstreamError } from '../errors.ts';
 
 /**
  * A client's own rate-limit wait: once the upstream asked for a pause
@@ -28,7 +28,7 @@ export class RateLimitWait {
   check(method: string, path: string, alsoWaitMs = 0): void {
     const wait = Math.max(this.remainingMs(), alsoWaitMs);
     if (wait > 0) {
-      throw new UpstreamError(this.backend, 'UPSTREAM_RATE_LIMITED', `${method} ${path} not sent: ${this.provider} rate limit (retry in ${Math.ceil(wait / 1000)}s)`, {
+      throw new UpstreamError(this.backend, ErrorCode.UpstreamRateLimited, `${method} ${path} not sent: ${this.provider} rate limit (retry in ${Math.ceil(wait / 1000)}s)`, {
         method, path, retryAfterMs: wait,
       });
     }

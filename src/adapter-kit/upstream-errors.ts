@@ -1,4 +1,4 @@
-import { UpstreamError, type UpstreamErrorCode } from '../errors.ts';
+import { ErrorCode, UpstreamError, type UpstreamErrorCode } from '../errors.ts';
 
 /** An upstream answer of 404: the entity is gone or invisible, not a failure of the backend. */
 export function isNotFound(error: unknown): boolean {
@@ -48,15 +48,15 @@ export function httpFailureToUpstreamError(
   const make = (code: UpstreamErrorCode, message: string, extra: { retryAfterMs?: number } = {}) =>
     new UpstreamError(f.backend, code, message, { ...details, ...extra });
 
-  if (f.timedOut) return make('UPSTREAM_TIMEOUT', `${where} timed out`);
+  if (f.timedOut) return make(ErrorCode.UpstreamTimeout, `${where} timed out`);
   const wait = rateLimit.waitMs();
-  if (wait !== null) return make('UPSTREAM_RATE_LIMITED', `${where} rate limited by ${rateLimit.provider} (retry in ${Math.ceil(wait / 1000)}s)`, { retryAfterMs: wait });
-  if (f.status === 401) return make('UPSTREAM_UNAUTHORIZED', `${where} rejected the token (401)`);
+  if (wait !== null) return make(ErrorCode.UpstreamRateLimited, `${where} rate limited by ${rateLimit.provider} (retry in ${Math.ceil(wait / 1000)}s)`, { retryAfterMs: wait });
+  if (f.status === 401) return make(ErrorCode.UpstreamUnauthorized, `${where} rejected the token (401)`);
   // A 403 that is not a rate limit is a permission problem (e.g. runner lists need admin).
-  if (f.status === 403) return make('UPSTREAM_UNAUTHORIZED', `${where} forbidden (403): ${clipReason(f.reason)}`);
-  if (f.status === undefined || f.status === 0) return make('UPSTREAM_UNAVAILABLE', `${where} failed: ${clipReason(f.reason)}`);
-  if (f.status >= 500) return make('UPSTREAM_UNAVAILABLE', `${where} answered ${f.status}`);
-  return make('UPSTREAM_BAD_RESPONSE', `${where} answered ${f.status}: ${clipReason(f.reason)}`);
+  if (f.status === 403) return make(ErrorCode.UpstreamUnauthorized, `${where} forbidden (403): ${clipReason(f.reason)}`);
+  if (f.status === undefined || f.status === 0) return make(ErrorCode.UpstreamUnavailable, `${where} failed: ${clipReason(f.reason)}`);
+  if (f.status >= 500) return make(ErrorCode.UpstreamUnavailable, `${where} answered ${f.status}`);
+  return make(ErrorCode.UpstreamBadResponse, `${where} answered ${f.status}: ${clipReason(f.reason)}`);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { operationHash, type AuditEntry } from './audit-record.ts';
+import { ErrorCode } from '../errors.ts';
 
 /**
  * Deterministic, realistic audit entries of every kind (tests, benchmarks).
@@ -18,7 +19,7 @@ export function sampleEntry(i: number): AuditEntry {
         operationHash: operationHash(`query Runs${i % 13} { runs(first: ${i % 50}) { id status } }`),
         variables: { project: `octo-org/repo-${i % 17}`, first: i % 50, status: ['FAILED', 'RUNNING'], token: '[redacted]' },
         outcome: (['ok', 'ok', 'ok', 'denied', 'limited', 'error'] as const)[i % 6]!,
-        errorCodes: i % 6 === 5 ? ['UPSTREAM_UNAVAILABLE'] : [],
+        errorCodes: i % 6 === 5 ? [ErrorCode.UpstreamUnavailable] : [],
         durationMs: (i * 37) % 900 + 0.25,
         transport: (['http', 'sse', 'ws'] as const)[i % 3]!,
       };

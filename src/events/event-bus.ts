@@ -1,12 +1,10 @@
-import { GraphQLError } from 'graphql';
-import { ErrorCode } from '../errors.ts';
+import type { GraphQLError } from 'graphql';
+import { ErrorCode, gatewayError } from '../errors.ts';
 import { BoundedQueueIterator } from './bounded-queue-iterator.ts';
 import { compareCursors } from './event-cursor.ts';
 import type { EventStore, EventStoreFactory } from './event-store.ts';
 import type { ChangeEvent, ChangeEventByType, EventType, WithCursor } from './event-types.ts';
 import { MemoryEventStore } from './memory-event-store.ts';
-
-export const HISTORY_LOST = 'HISTORY_LOST';
 
 interface Cursored {
   readonly cursor: string;
@@ -98,8 +96,7 @@ export class EventBus {
         read = await this.store.readAfter(type, cursor, this.historyPageSize);
       } catch (error) {
         listener.iterator.end(
-          new GraphQLError('Subscription ended: the event history could not be read. Retry later, or refetch and subscribe without `after`.', {
-            extensions: { code: 'HISTORY_UNAVAILABLE' },
+          gatewayError(ErrorCode.HistoryUnavailable, 'Subscription ended: the event history could not be read. Retry later, or refetch and subscribe without `after`.', {
             originalError: error instanceof Error ? error : undefined,
           }),
         );
@@ -108,10 +105,8 @@ export class EventBus {
       if (!read.ok) {
         listener.iterator.end(
           read.reason === 'invalid'
-            ? new GraphQLError('`after` is not a cursor given by this gateway.', { extensions: { code: 'BAD_USER_INPUT' } })
-            : new GraphQLError(`History lost: ${read.detail}. Refetch the current state, then subscribe again without \`after\`.`, {
-                extensions: { code: HISTORY_LOST },
-              }),
+            ? gatewayError(ErrorCode.BadUserInput, '`after` is not a cursor given by this gateway.')
+            : gatewayError(ErrorCode.HistoryLost, `History lost: ${read.detail}. Refetch the current state, then subscribe again without \`after\`.`),
         );
         return;
       }
@@ -165,8 +160,8 @@ export class EventBus {
   }
 
   private overflowError(): GraphQLError {
-    return new GraphQLError(`Subscription ended: more than ${this.queueLimit} events were waiting for this client. Refetch and subscribe again.`, {
-      extensions: { code: ErrorCode.SubscriptionOverflow, limit: this.queueLimit },
+    return gatewayError(ErrorCode.SubscriptionOverflow, `Subscription ended: more than ${this.queueLimit} events were waiting for this client. Refetch and subscribe again.`, {
+      extensions: { limit: this.queueLimit },
     });
   }
 }

@@ -1,4 +1,4 @@
-import { UpstreamError } from '../errors.ts';
+import { ErrorCode, UpstreamError } from '../errors.ts';
 
 /**
  * Each identity's budget of upstream reads per minute (a token bucket of
@@ -35,9 +35,9 @@ export class UpstreamBudget {
 
 /** The error in the slots (and the GraphQL error) of reads refused by the budget; not a backend failure. */
 export function budgetExceeded(backend: string, perMinute: number): UpstreamError {
-  return new UpstreamError(backend, 'UPSTREAM_BUDGET_EXCEEDED', `upstream budget of this identity spent (${perMinute} reads/min; config limits.upstreamCallsPerIdentityPerMinute); state already known is still served`);
+  return new UpstreamError(backend, ErrorCode.UpstreamBudgetExceeded, `upstream budget of this identity spent (${perMinute} reads/min; config limits.upstreamCallsPerIdentityPerMinute); state already known is still served`);
 }
 
 export function isBudgetExceeded(error: unknown): boolean {
-  return error instanceof UpstreamError && error.code === 'UPSTREAM_BUDGET_EXCEEDED';
+  return error instanceof UpstreamError && error.code === ErrorCode.UpstreamBudgetExceeded;
 }

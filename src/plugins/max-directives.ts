@@ -1,5 +1,6 @@
-import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import { Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode, gatewayError } from '../errors.ts';
 
 /**
  * The directive limit, counted as execution would meet them: every directive
@@ -50,10 +51,7 @@ export function maxDirectivesRule(max: number) {
         const count = (operation.directives?.length ?? 0) + selectionTotal(operation.selectionSet);
         if (count > max) {
           context.reportError(
-            new GraphQLError(`Directives limit of ${max} exceeded.`, {
-              nodes: [operation],
-              extensions: { code: 'DIRECTIVE_LIMIT' },
-            }),
+            gatewayError(ErrorCode.DirectiveLimit, `Directives limit of ${max} exceeded.`, { nodes: [operation] }),
           );
         }
         return false;

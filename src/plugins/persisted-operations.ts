@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode, gatewayError } from '../errors.ts';
 
 /**
  * Trusted documents: an allow-list of operations (sha256 hash → document),
@@ -15,7 +16,7 @@ export interface PersistedOperations {
   resolve(payload: { query?: string | null; extensions?: Record<string, unknown> | null }): string | GraphQLError;
 }
 
-const notInList = () => new GraphQLError('Operation not in the persisted-operations allow-list', { extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } });
+const notInList = () => gatewayError(ErrorCode.PersistedQueryNotInList, 'Operation not in the persisted-operations allow-list');
 
 export function loadPersistedOperations(file: string): PersistedOperations {
   const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));

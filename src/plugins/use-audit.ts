@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { operationHash, type AuditIdentity, type AuditTransport, type GraphqlAuditEntry } from '../audit/audit-record.ts';
 import { redactVariables } from '../audit/redact.ts';
 import { ANONYMOUS, type Identity } from '../context.ts';
+import { ErrorCode } from '../errors.ts';
 
 export function auditIdentity(identity: Identity): AuditIdentity {
   const { id, kind, subject } = identity;
@@ -16,7 +17,7 @@ type ErrorLike = Pick<GraphQLError, 'extensions'> & { readonly path?: unknown };
 /** Errors before execution (syntax, validation, limits, allow-list) are denials; RATE_LIMITED is `limited`. */
 function outcomeOf(errors: readonly ErrorLike[] | undefined, executed: boolean): GraphqlAuditEntry['outcome'] {
   if (!errors || errors.length === 0) return 'ok';
-  if (errors.some((e) => e.extensions?.code === 'RATE_LIMITED')) return 'limited';
+  if (errors.some((e) => e.extensions?.code === ErrorCode.RateLimited)) return 'limited';
   return executed ? 'error' : 'denied';
 }
 

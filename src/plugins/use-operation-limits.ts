@@ -1,7 +1,8 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { useMaxDirectives } from './max-directives.ts';
+import { ErrorCode, gatewayError } from '../errors.ts';
 
 export interface OperationLimits {
   readonly maxDepth: number;
@@ -23,8 +24,8 @@ function useDocumentLength(max: number): Plugin {
       const source = params.source;
       const length = typeof source === 'string' ? source.length : source.body.length;
       if (length > max) {
-        throw new GraphQLError(`Document of ${length} characters is over the limit of ${max}`, {
-          extensions: { code: 'DOCUMENT_TOO_LARGE', http: { status: 400 } },
+        throw gatewayError(ErrorCode.DocumentTooLarge, `Document of ${length} characters is over the limit of ${max}`, {
+          extensions: { http: { status: 400 } },
         });
       }
     },

@@ -1,8 +1,8 @@
 import { Store } from '@envelop/rate-limiter';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { Redis } from 'ioredis';
+import { ErrorCode, gatewayError } from '../errors.ts';
 
-export const RATE_LIMIT_UNAVAILABLE = 'RATE_LIMIT_UNAVAILABLE';
 
 type Identity = { readonly contextIdentity: string; readonly fieldIdentity: string };
 
@@ -100,8 +100,8 @@ return previous
  */
 function unavailable(): GraphQLError {
   // No originalError: yoga would mask the error as an unexpected one.
-  return new GraphQLError('Rate limiting is unavailable (its Redis store cannot be reached), so this operation was not run. Retry later.', {
-    extensions: { code: RATE_LIMIT_UNAVAILABLE, http: { status: 503, headers: { 'retry-after': '5' } } },
+  return gatewayError(ErrorCode.RateLimitUnavailable, 'Rate limiting is unavailable (its Redis store cannot be reached), so this operation was not run. Retry later.', {
+    extensions: { http: { status: 503, headers: { 'retry-after': '5' } } },
   });
 }
 

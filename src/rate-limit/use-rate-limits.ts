@@ -1,9 +1,10 @@
 import { useRateLimiter } from '@envelop/rate-limiter';
 import type { Plugin } from 'graphql-yoga';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { getDirectiveExtensions, mapSchema, MapperKind } from '@graphql-tools/utils';
 import { isObjectType, Kind, type ConstArgumentNode, type ConstDirectiveNode } from 'graphql';
 import type { Store , InMemoryStore} from '@envelop/rate-limiter';
+import { ErrorCode, gatewayError } from '../errors.ts';
 
 export interface RateLimitOverrides {
   readonly [typeDotField: string]: { readonly max: number; readonly window: string };
@@ -84,6 +85,6 @@ export function useRateLimits(options: { store: Store | InMemoryStore; identify:
   return useRateLimiter({
     identifyFn: (context) => options.identify(context),
     store: options.store,
-    transformError: (message) => new GraphQLError(message, { extensions: { code: 'RATE_LIMITED', http: { status: 429 } } }),
+    transformError: (message) => gatewayError(ErrorCode.RateLimited, message, { extensions: { http: { status: 429 } } }),
   }) as Plugin;
 }

@@ -3,7 +3,7 @@ import {
 } from 'cockatiel';
 import type { HealthReporter } from '../adapter-contract.ts';
 import { isNotFound } from '../adapter-kit/upstream-errors.ts';
-import { isUpstreamError, UpstreamError } from '../errors.ts';
+import { ErrorCode, isUpstreamError, UpstreamError } from '../errors.ts';
 import { underDeadline } from './deadline.ts';
 
 export type CircuitStateName = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
@@ -57,7 +57,7 @@ export interface BackendPolicy {
   readonly blockedUntil: () => number;
 }
 
-const TRANSIENT = new Set(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT']);
+const TRANSIENT = new Set<string>([ErrorCode.UpstreamUnavailable, ErrorCode.UpstreamTimeout]);
 const isTransient = (e: Error) => isUpstreamError(e) && TRANSIENT.has(e.code);
 
 /** A batch whose slots hold a transient failure: a failure to the breaker, its slots still the answer. */
@@ -96,21 +96,21 @@ export function createBackendPolicy(backend: string, options: BackendPolicyOptio
   });
   const policy = wrap(breaker, retrying);
   const noteRateLimit = (error: unknown) => {
-    if (isUpstreamError(error) && error.code === 'UPSTREAM_RATE_LIMITED' && error.details.retryAfterMs) {
+    if (isUpstreamError(error) && error.code === ErrorCode.UpstreamRateLimited && error.details.retryAfterMs) {
       blockedUntil = Math.max(blockedUntil, now() + error.details.retryAfterMs);
     }
   };
   async function attempts<T>(read: Read<T>, signal: AbortSignal): Promise<T> {
     const wait = blockedUntil - now();
     if (wait > 0) {
-      throw new UpstreamError(backend, 'UPSTREAM_RATE_LIMITED', `rate limited upstream; next request allowed in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
+      throw new UpstreamError(backend, ErrorCode.UpstreamRateLimited, `rate limited upstream; next request allowed in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
     }
     try {
       // cockatiel's backoff sleep does not end on abort: an attempt after it sends nothing.
       return await policy.execute(({ signal: attemptSignal }) => (attemptSignal.throwIfAborted(), read(attemptSignal)), signal);
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
-        throw new UpstreamError(backend, 'UPSTREAM_UNAVAILABLE', 'circuit open after repeated failures; not calling the backend until a probe succeeds');
+        throw new UpstreamError(backend, ErrorCode.UpstreamUnavailable, 'circuit open after repeated failures; not calling the backend until a probe succeeds');
       }
       noteRateLimit(error);
       throw error;
@@ -122,7 +122,7 @@ export function createBackendPolicy(backend: string, options: BackendPolicyOptio
       value = await underDeadline((signal) => attempts(read, signal), {
         parent: options.signal,
         deadlineMs: options.deadlineMs,
-        timeoutError: () => new UpstreamError(backend, 'UPSTREAM_TIMEOUT', `${options.what ?? 'reading'} took longer than ${options.deadlineMs} ms`),
+        timeoutError: () => new UpstreamError(backend, ErrorCode.UpstreamTimeout, `${options.what ?? 'reading'} took longer than ${options.deadlineMs} ms`),
       });
     } catch (error) {
       // A caller that gave up is not a sick backend; a 404 is an answer.

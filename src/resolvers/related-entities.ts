@@ -1,6 +1,6 @@
-import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../context.ts';
-import { ErrorCode } from '../errors.ts';
+import { ErrorCode, gatewayError } from '../errors.ts';
 import type { JobModel, PipelineModel, ProjectModel } from '../model.ts';
 import { reportBackendFailure, scopedBackendError } from './backend-calls.ts';
 import { backendOf } from './field-helpers.ts';
@@ -23,8 +23,8 @@ export async function pipelineOfJob(j: JobModel, ctx: GatewayContext, info: Grap
     return known;
   }
   if (loaded) return loaded;
-  throw new GraphQLError(`pipeline ${j.pipelineNativeId} of job ${j.nativeId} was not found on ${j.backend}`, {
-    extensions: { code: ErrorCode.NotFound, backend: j.backend },
+  throw gatewayError(ErrorCode.NotFound, `pipeline ${j.pipelineNativeId} of job ${j.nativeId} was not found on ${j.backend}`, {
+    extensions: { backend: j.backend },
   });
 }
 

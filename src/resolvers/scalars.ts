@@ -1,12 +1,11 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { ErrorCode, gatewayError } from '../errors.ts';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 function parseIso(value: unknown): string {
   if (typeof value !== 'string' || !ISO.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new GraphQLError(`DateTime must be an ISO-8601 timestamp such as 2026-11-24T15:00:00Z, got ${JSON.stringify(value)}`, {
-      extensions: { code: 'BAD_USER_INPUT' },
-    });
+    throw gatewayError(ErrorCode.BadUserInput, `DateTime must be an ISO-8601 timestamp such as 2026-11-24T15:00:00Z, got ${JSON.stringify(value)}`);
   }
   return new Date(value).toISOString();
 }
@@ -21,7 +20,7 @@ export const DateTimeScalar = new GraphQLScalarType({
   },
   parseValue: parseIso,
   parseLiteral(ast) {
-    if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string', { nodes: [ast], extensions: { code: 'BAD_USER_INPUT' } });
+    if (ast.kind !== Kind.STRING) throw gatewayError(ErrorCode.BadUserInput, 'DateTime must be a string', { nodes: [ast] });
     return parseIso(ast.value);
   },
 });

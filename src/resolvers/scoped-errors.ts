@@ -1,4 +1,5 @@
 import type { GatewayContext } from '../context.ts';
+import { ErrorCode } from '../errors.ts';
 
 /**
  * Whether the caller may read upstream error details of a backend. Those
@@ -11,7 +12,7 @@ export function seesUpstreamDetails(ctx: GatewayContext, backend: string): boole
 
 /** The generic stand-in for an error message the caller may not read. */
 export function genericUpstreamMessage(backend: string, code: string | null): string {
-  return `[${backend}] upstream request failed (${code ?? 'UPSTREAM_UNAVAILABLE'}); details are visible to keys with access to every project of this backend`;
+  return `[${backend}] upstream request failed (${code ?? ErrorCode.UpstreamUnavailable}); details are visible to keys with access to every project of this backend`;
 }
 
 /** Backend.health.lastErrorMessage as this caller may see it. */

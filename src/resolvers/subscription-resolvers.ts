@@ -1,10 +1,10 @@
-import type { JobFilter, PipelineFilter, RunnerFilter, SubscriptionResolvers } from '../__generated__/resolvers-types.ts';
+import type { SubscriptionResolvers } from '../__generated__/resolvers-types.ts';
 import type { GatewayContext } from '../context.ts';
-import { GraphQLError } from 'graphql';
-import type { ChangeEvent, JobEvent, PipelineEvent, RunnerEvent } from '../events/event-types.ts';
+import type { ChangeEvent, ChangeEventByType, EventType } from '../events/event-types.ts';
 import type { BoundedQueueIterator } from '../events/bounded-queue-iterator.ts';
 import type { EntityModel } from '../model.ts';
 import { compileJobFilter, compilePipelineFilter, compileRunnerFilter } from './filters.ts';
+import { ErrorCode, gatewayError } from '../errors.ts';
 
 /**
  * Each event is executed against fresh per-event loaders, so nested fields
@@ -17,27 +17,46 @@ function resolveEvent<T extends ChangeEvent>(event: T, _args: unknown, ctx: Gate
   return event;
 }
 
+/** One subscription field: the event type it streams, its filter, and the entity each event carries (what scope is checked on). */
+interface SubscriptionField<K extends EventType, F, E extends EntityModel> {
+  readonly eventType: K;
+  readonly compileFilter: (filter: F | null) => { readonly matches: (entity: E) => boolean };
+  readonly entityOf: (event: ChangeEventByType[K]) => E;
+}
+
+const field = <K extends EventType, F, E extends EntityModel>(row: SubscriptionField<K, F, E>) => row;
+
+/**
+ * The subscription fields, one row each: everything else (filtering, scope
+ * checks, resume with `after`, credential expiry) is the same for all of them.
+ */
+const SUBSCRIPTION_FIELDS = {
+  jobUpdated: field({ eventType: 'Job', compileFilter: compileJobFilter, entityOf: (e) => e.job }),
+  pipelineUpdated: field({ eventType: 'Pipeline', compileFilter: compilePipelineFilter, entityOf: (e) => e.pipeline }),
+  runnerUpdated: field({ eventType: 'Runner', compileFilter: compileRunnerFilter, entityOf: (e) => e.runner }),
+} as const;
+
+type SubscriptionFieldName = keyof typeof SUBSCRIPTION_FIELDS;
+// Loosened for the table-driven code below; each row is checked against its own types above.
+type AnyField = SubscriptionField<EventType, unknown, EntityModel>;
+const rowOf = (name: SubscriptionFieldName) => SUBSCRIPTION_FIELDS[name] as unknown as AnyField;
+
+/** A field's filter as a predicate on any event: its event type, and a match. Compiling throws the filter's GraphQLError (e.g. a malformed id). */
+function eventFilter(name: SubscriptionFieldName, filter: unknown): (event: unknown) => boolean {
+  const row = rowOf(name);
+  const compiled = row.compileFilter(filter ?? null);
+  return (event) => (event as ChangeEvent).type === row.eventType && compiled.matches(row.entityOf(event as ChangeEvent));
+}
+
 /**
  * Each subscription field's filter as a predicate on its events. Subscribers
  * whose operations differ only in the `filter` variable share one execution
  * (src/server/subscription-multiplexer.ts) and are filtered one by one with these;
  * a subscription of its own filters with the same predicate.
- * Compiling throws the same GraphQLError (e.g. a malformed id) as subscribing does.
  */
-export const subscriptionEventFilters = {
-  jobUpdated: (filter) => {
-    const f = compileJobFilter(filter as JobFilter | null);
-    return (event) => (event as ChangeEvent).type === 'Job' && f.matches((event as JobEvent).job);
-  },
-  pipelineUpdated: (filter) => {
-    const f = compilePipelineFilter(filter as PipelineFilter | null);
-    return (event) => (event as ChangeEvent).type === 'Pipeline' && f.matches((event as PipelineEvent).pipeline);
-  },
-  runnerUpdated: (filter) => {
-    const f = compileRunnerFilter(filter as RunnerFilter | null);
-    return (event) => (event as ChangeEvent).type === 'Runner' && f.matches((event as RunnerEvent).runner);
-  },
-} satisfies Record<string, (filter: unknown) => (event: unknown) => boolean>;
+export const subscriptionEventFilters = Object.fromEntries(
+  Object.keys(SUBSCRIPTION_FIELDS).map((name) => [name, (filter: unknown) => eventFilter(name as SubscriptionFieldName, filter)]),
+) as Record<SubscriptionFieldName, (filter: unknown) => (event: unknown) => boolean>;
 
 /** In scope, and the credential still valid: nothing is delivered after it expires or is revoked. */
 function visible(ctx: GatewayContext, entity: EntityModel): boolean {
@@ -50,7 +69,7 @@ function visible(ctx: GatewayContext, entity: EntityModel): boolean {
  * gateway's one credential watcher pushes the end.
  */
 function guard<T>(ctx: GatewayContext, iterator: BoundedQueueIterator<T>): BoundedQueueIterator<T> {
-  const ended = (why: string) => new GraphQLError(`Credentials ${why}`, { extensions: { code: 'UNAUTHENTICATED' } });
+  const ended = (why: string) => gatewayError(ErrorCode.Unauthenticated, `Credentials ${why}`);
   if (!ctx.credentials.stillValid(ctx.identity)) {
     void iterator.return();
     throw ended(ctx.identity.expiresAt && ctx.identity.expiresAt <= ctx.now() ? 'expired' : 'revoked');
@@ -64,26 +83,18 @@ function guard<T>(ctx: GatewayContext, iterator: BoundedQueueIterator<T>): Bound
   return iterator;
 }
 
-export const subscriptionResolvers: SubscriptionResolvers = {
-  jobUpdated: {
-    subscribe: (_, { filter, after }, ctx) => {
-      const accepts = subscriptionEventFilters.jobUpdated(filter);
-      return guard(ctx, ctx.bus.subscribe('Job', (e) => accepts(e) && visible(ctx, e.job), after));
+/** One field's resolver: its events that pass the filter and the caller's scope, from `after` when given. */
+function subscriptionResolver(name: SubscriptionFieldName) {
+  const row = rowOf(name);
+  return {
+    subscribe: (_: unknown, { filter, after }: { filter?: unknown; after?: string | null }, ctx: GatewayContext) => {
+      const accepts = subscriptionEventFilters[name](filter);
+      return guard(ctx, ctx.bus.subscribe(row.eventType, (e) => accepts(e) && visible(ctx, row.entityOf(e)), after));
     },
     resolve: resolveEvent,
-  },
-  pipelineUpdated: {
-    subscribe: (_, { filter, after }, ctx) => {
-      const accepts = subscriptionEventFilters.pipelineUpdated(filter);
-      return guard(ctx, ctx.bus.subscribe('Pipeline', (e) => accepts(e) && visible(ctx, e.pipeline), after));
-    },
-    resolve: resolveEvent,
-  },
-  runnerUpdated: {
-    subscribe: (_, { filter, after }, ctx) => {
-      const accepts = subscriptionEventFilters.runnerUpdated(filter);
-      return guard(ctx, ctx.bus.subscribe('Runner', (e) => accepts(e) && visible(ctx, e.runner), after));
-    },
-    resolve: resolveEvent,
-  },
-};
+  };
+}
+
+export const subscriptionResolvers: SubscriptionResolvers = Object.fromEntries(
+  Object.keys(SUBSCRIPTION_FIELDS).map((name) => [name, subscriptionResolver(name as SubscriptionFieldName)]),
+) as Record<SubscriptionFieldName, ReturnType<typeof subscriptionResolver>>;

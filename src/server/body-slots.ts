@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode, errorBody } from '../errors.ts';
 
 /** Whether a request carries a body to read (a declared length above 0, or chunked). */
 export function hasBody(req: IncomingMessage): boolean {
@@ -47,9 +48,7 @@ export class BodySlots {
 
   /** The answer when no slot is free: 503 with Retry-After; the body is left unread, so the connection closes rather than drain it. */
   refuse(res: ServerResponse): void {
-    const body = JSON.stringify({
-      errors: [{ message: `Server busy: ${this.limit} request bodies are being read (server.maxConcurrentBodies); retry`, extensions: { code: 'SERVER_BUSY' } }],
-    });
+    const body = JSON.stringify(errorBody(ErrorCode.ServerBusy, `Server busy: ${this.limit} request bodies are being read (server.maxConcurrentBodies); retry`));
     res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '1', connection: 'close' });
     res.end(body);
   }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { isAuthError, type Identity } from '../auth/types.ts';
 import { ANONYMOUS, type GatewayContext } from '../context.ts';
+import { ErrorCode, errorBody } from '../errors.ts';
 import { BodyTooLargeError, readBody } from '../ingest/read-body.ts';
 import type { GatewayAuthentication } from './authentication.ts';
 import { hasBody, type BodySlots } from './body-slots.ts';
@@ -69,7 +70,7 @@ export function createGraphQLHttpRoute(deps: GraphQLHttpDeps): GatewayRoute {
     }
     const open = () => !req.socket.destroyed && !res.writableEnded;
     if (transport === 'sse' && !identitySlots.acquire(slotKeyOf(result, req.socket.remoteAddress), res, open)) {
-      sendJson(res, 429, { errors: [{ message: `Too many connections for this identity (limit ${identitySlots.max})`, extensions: { code: 'CONNECTION_LIMIT' } }] });
+      sendJson(res, 429, errorBody(ErrorCode.ConnectionLimit, `Too many connections for this identity (limit ${identitySlots.max})`));
       return null;
     }
     return result;
@@ -87,9 +88,9 @@ export function createGraphQLHttpRoute(deps: GraphQLHttpDeps): GatewayRoute {
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
         res.setHeader('connection', 'close');
-        sendJson(res, 413, { errors: [{ message: `Request body larger than ${error.limit} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+        sendJson(res, 413, errorBody(ErrorCode.PayloadTooLarge, `Request body larger than ${error.limit} bytes`));
       } else {
-        sendJson(res, 400, { errors: [{ message: 'Could not read the request body' }] });
+        sendJson(res, 400, errorBody(ErrorCode.BadRequest, 'Could not read the request body'));
       }
       return null;
     }

@@ -13,6 +13,7 @@ import { pacedByPeer, SocketFlow } from './socket-flow.ts';
 import { SubscriptionMultiplexer, type FrameSocket } from './subscription-multiplexer.ts';
 import { upgradeGate } from './upgrade-gate.ts';
 import { serveGraphQLWs } from './ws-protocol-server.ts';
+import { ErrorCode, gatewayError, WsCloseCode } from '../errors.ts';
 
 export interface GraphQLWsOptions {
   readonly path: string;
@@ -133,7 +134,7 @@ async function asResult(run: () => unknown): Promise<unknown> {
 /** Who an operation refused before authentication is audited as. */
 const UNAUTHENTICATED: Identity = { id: 'unauthenticated', kind: 'anonymous', expiresAt: null, scope: EMPTY_SCOPE };
 
-const limitError = (message: string, code: string) => [new GraphQLError(message, { extensions: { code } })];
+const limitError = (message: string, code: ErrorCode) => [gatewayError(code, message)];
 
 /**
  * graphql-ws (subprotocol graphql-transport-ws) on the same path as HTTP.
@@ -188,7 +189,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
         // The socket may have closed while authentication was awaited: then it takes no slot at all.
         const isOpen = () => socket.readyState === socket.OPEN;
         if (!slots.acquire(slotKeyOf(identity, remoteAddress), socket, isOpen)) {
-          if (isOpen()) socket.close(4429, `Too many connections for this identity (limit ${slots.max})`);
+          if (isOpen()) socket.close(WsCloseCode.TooManyRequests, `Too many connections for this identity (limit ${slots.max})`);
           return false;
         }
         const stopWatching = options.onConnected?.(identity, (code, reason) => socket.close(code, reason)) ?? (() => undefined);
@@ -210,9 +211,9 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
           });
           return errors;
         };
-        if (!connection) return denied(limitError('Not authenticated', 'UNAUTHENTICATED'));
+        if (!connection) return denied(limitError('Not authenticated', ErrorCode.Unauthenticated));
         if (connection.active.size >= options.maxSubscriptionsPerConnection) {
-          return denied(limitError(`Too many operations on this connection (limit ${options.maxSubscriptionsPerConnection})`, 'SUBSCRIPTION_LIMIT'));
+          return denied(limitError(`Too many operations on this connection (limit ${options.maxSubscriptionsPerConnection})`, ErrorCode.SubscriptionLimit));
         }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
@@ -245,7 +246,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
             rootValue: { execute, subscribe, socket: ctx.extra.socket },
           } satisfies ExecutionArgs;
         } catch (error) {
-          return denied([error instanceof GraphQLError ? error : new GraphQLError('Invalid operation', { extensions: { code: 'BAD_REQUEST' } })]);
+          return denied([error instanceof GraphQLError ? error : gatewayError(ErrorCode.BadRequest, 'Invalid operation')]);
         }
       },
       onOperation: (ctx, _id, payload, _args, result) => {

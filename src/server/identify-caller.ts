@@ -5,6 +5,7 @@ import type { Authenticator, Credential } from '../auth/authenticate.ts';
 import type { AuthFailureLimiter } from '../auth/failure-limiter.ts';
 import { isAuthError, type AuthError, type Identity } from '../auth/types.ts';
 import type { WsRefusal } from './graphql-ws.ts';
+import { ErrorCode, errorBody, WsCloseCode } from '../errors.ts';
 
 export interface CallerAddress {
   readonly transport: 'http' | 'sse' | 'ws';
@@ -40,8 +41,8 @@ export function createCallerIdentifier(deps: { authenticator: Promise<Authentica
 
 /** The HTTP answer to a failed authentication: 401, 429 or 503, with Retry-After when there is one. */
 export function sendAuthError(res: ServerResponse, error: AuthError): void {
-  const code = error.status === 503 ? 'AUTH_UNAVAILABLE' : error.status === 429 ? 'TOO_MANY_AUTH_FAILURES' : 'UNAUTHENTICATED';
-  const text = JSON.stringify({ errors: [{ message: error.message, extensions: { code } }] });
+  const code = error.status === 503 ? ErrorCode.AuthUnavailable : error.status === 429 ? ErrorCode.TooManyAuthFailures : ErrorCode.Unauthenticated;
+  const text = JSON.stringify(errorBody(code, error.message));
   res.writeHead(error.status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
@@ -53,7 +54,7 @@ export function sendAuthError(res: ServerResponse, error: AuthError): void {
 
 /** The WebSocket answer: 4429 for a throttled address or a saturated verifier (try later), else null (4403 Forbidden). */
 export function wsRefusalOf(error: AuthError): WsRefusal | null {
-  if (error.status === 429) return { closeCode: 4429, reason: 'Too many failed authentications' };
-  if (error.code === 'AUTH_BUSY') return { closeCode: 4429, reason: 'Authentication busy, try again' };
+  if (error.status === 429) return { closeCode: WsCloseCode.TooManyRequests, reason: 'Too many failed authentications' };
+  if (error.code === 'AUTH_BUSY') return { closeCode: WsCloseCode.TooManyRequests, reason: 'Authentication busy, try again' };
   return null;
 }

@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-
-export const OVERLOADED = 'OVERLOADED';
+import { ErrorCode, gatewayError } from '../errors.ts';
 
 /** Where the event-loop lag comes from: each call gives the lag seen since the previous one, in ms. */
 export interface EventLoopLagSource {
@@ -79,8 +78,8 @@ export class LoadShedder {
   /** The error a refused WebSocket subscription gets, or null when it may start. */
   refuseSubscription(): GraphQLError | null {
     if (!this.state.overloaded) return null;
-    return new GraphQLError(`The gateway is overloaded (event-loop lag ${Math.round(this.state.eventLoopLagMs)} ms); new subscriptions are refused. Retry in ${this.config.retryAfterSeconds} s, or on another instance.`, {
-      extensions: { code: OVERLOADED, retryAfterSeconds: this.config.retryAfterSeconds },
+    return gatewayError(ErrorCode.Overloaded, `The gateway is overloaded (event-loop lag ${Math.round(this.state.eventLoopLagMs)} ms); new subscriptions are refused. Retry in ${this.config.retryAfterSeconds} s, or on another instance.`, {
+      extensions: { retryAfterSeconds: this.config.retryAfterSeconds },
     });
   }
 

@@ -1,5 +1,5 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
-import { ErrorCode } from '../errors.ts';
+import { ErrorCode, gatewayError } from '../errors.ts';
 
 /**
  * Subscription multiplexing. Subscribers whose operation, variables and scope
@@ -215,7 +215,7 @@ class Group {
       }
       const count = wanted ? wanted.length : batch.length - from;
       if (!member.stillValid(now)) {
-        member.end(new GraphQLError('Credentials expired or revoked', { extensions: { code: 'UNAUTHENTICATED' } }));
+        member.end(gatewayError(ErrorCode.Unauthenticated, 'Credentials expired or revoked'));
         continue;
       }
       let bytes = 0;
@@ -244,8 +244,8 @@ class Group {
 }
 
 function overflowError(limit: number, bytes: number): GraphQLError {
-  return new GraphQLError(`Subscription ended: more than ${limit} events or ${bytes} bytes would have been unread by this client. Resume from your last cursor, or refetch and subscribe again.`, {
-    extensions: { code: ErrorCode.SubscriptionOverflow, limit, bytes },
+  return gatewayError(ErrorCode.SubscriptionOverflow, `Subscription ended: more than ${limit} events or ${bytes} bytes would have been unread by this client. Resume from your last cursor, or refetch and subscribe again.`, {
+    extensions: { limit, bytes },
   });
 }
 

@@ -3,6 +3,7 @@ import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { CredentialWatcher } from '../auth/credential-watcher.ts';
+import { WsCloseCode } from '../errors.ts';
 import type { GatewayConfig } from '../config/load-config.ts';
 import { createOperationAuditor } from '../plugins/use-audit.ts';
 import { formattedWithoutSuggestion } from '../plugins/use-no-suggestions.ts';
@@ -50,6 +51,6 @@ export function attachWebSockets(server: Server, deps: {
     refuseSubscription: () => deps.shedder.refuseSubscription(),
     identify: deps.authentication.ws,
     // Credentials that expire or are revoked end the connection (4403), pushed by the one watcher.
-    onConnected: (identity, close) => deps.credentials.watch(identity, (why) => close(4403, `Credentials ${why}`)),
+    onConnected: (identity, close) => deps.credentials.watch(identity, (why) => close(WsCloseCode.Forbidden, `Credentials ${why}`)),
   });
 }
