@@ -8,7 +8,7 @@
  * lacks is `{ unsupported: 'why' }`, and the suite asserts that declaration
  * rather than skipping silently.
  */
-import type { AdapterContext, WebhookRequest } from './adapter-contract.ts';
+import type { WebhookRequest } from './adapter-contract.ts';
 import type { EntityModel, StatusMapping } from './model.ts';
 
 /** A capability the kit declares it does not have, and why. */
@@ -45,10 +45,11 @@ export interface Lifecycle {
   readonly steps: readonly string[];
   /**
    * How timestamps relate to the order: 'any' when the revision must order
-   * the steps whatever their times (phase-led revisions), 'ascending' when
-   * upstream time leads (ties allowed: equal seconds must still order).
+   * the steps whatever their times (phase-led revisions); 'ascending' when
+   * upstream time leads and equal times must still order (phase breaks ties);
+   * 'increasing' when only time can tell the steps apart (at least 1 s apart).
    */
-  readonly times: 'any' | 'ascending';
+  readonly times: 'any' | 'ascending' | 'increasing';
   /** Observation of step `index` carrying upstream time `atMs`. */
   readonly observe: (backend: string, index: number, atMs: number) => EntityModel;
 }
@@ -96,6 +97,3 @@ export interface AdapterTestingKit {
   /** Native ids a batch function must answer `null` for without failing (malformed or out of scope). */
   readonly unknownIds: Readonly<Record<'pipelines' | 'jobs' | 'projects', readonly string[]>>;
 }
-
-/** What the suite hands a kit's adapter for unit cases (re-exported for kits). */
-export type ContractContext = AdapterContext;
