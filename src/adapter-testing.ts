@@ -61,6 +61,8 @@ export interface WebhookKit {
   readonly sign: (body: Buffer, deliveryId: string, atMs: number, secret?: string) => WebhookRequest;
   /** A body the provider would send (any event). */
   readonly body: Buffer;
+  /** Whether the credential covers the body (a signature), so a changed byte is refused. */
+  readonly bodyIntegrity: true | Unsupported;
   /** How old a signed delivery may be, when signatures carry a time. */
   readonly replayWindowMs: number | Unsupported;
 }

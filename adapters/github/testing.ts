@@ -126,6 +126,7 @@ const kit: AdapterTestingKit = {
         'x-hub-signature-256': signatureOf(secret ?? SECRET, body),
       },
     }),
+    bodyIntegrity: true,
     replayWindowMs: { unsupported: 'GitHub signs no timestamp: a replay is stopped by the X-GitHub-Delivery id alone' },
   },
   startUpstream,

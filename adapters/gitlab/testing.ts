@@ -165,6 +165,7 @@ const kit: AdapterTestingKit = {
         },
       };
     },
+    bodyIntegrity: true,
     replayWindowMs: 5 * 60_000,
   },
   startUpstream,

@@ -99,6 +99,7 @@ const kit: AdapterTestingKit = {
     body: Buffer.from(JSON.stringify({ name: JOB, url: 'job/team-a/job/service/', build: { number: 7, phase: 'STARTED', url: 'job/team-a/job/service/7/' } })),
     // The Notification plugin signs nothing: its credential is a shared secret; the delivery id is read from the body.
     sign: (body, _deliveryId, _atMs, secret) => ({ rawBody: body, headers: { 'content-type': 'application/json', [TOKEN_HEADER]: secret ?? NOTIFY } }),
+    bodyIntegrity: { unsupported: 'the Notification plugin sends a shared secret, not a signature; the body is only a hint confirmed upstream' },
     replayWindowMs: { unsupported: 'Notification plugin posts carry no time; a push is only a hint the gateway confirms upstream' },
   },
   startUpstream,
