@@ -87,7 +87,7 @@ const SECRET = 'github-contract-secret';
 
 async function startUpstream(): Promise<ContractUpstream> {
   const sim = createGithubSimulator({
-    token: TOKEN, seed: 7, repositories: ['api'], history: 1,
+    token: TOKEN, seed: 7, repositories: ['api'], history: 2,
     runners: [{ name: 'solo', labels: ['self-hosted', 'linux'], scope: 'org' }],
   });
   await sim.start();
