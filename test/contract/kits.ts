@@ -32,10 +32,11 @@ async function bundledKit(provider: string): Promise<AdapterTestingKit | undefin
 }
 
 /** Every registered adapter with its kit; throws naming the adapters that export none. */
-export async function contractSubjects(): Promise<ContractSubject[]> {
+export async function contractSubjects(factories: Readonly<Record<string, AdapterFactory<unknown> | undefined>> = adapterFactories): Promise<ContractSubject[]> {
   const missing: string[] = [];
   const subjects: ContractSubject[] = [];
-  for (const [provider, factory] of Object.entries(adapterFactories)) {
+  for (const [provider, factory] of Object.entries(factories)) {
+    if (!factory) continue;
     const kit = registeredKits.get(provider) ?? (await bundledKit(provider));
     if (!kit) missing.push(provider);
     else subjects.push({ provider, factory: factory as AdapterFactory, kit });
