@@ -2,6 +2,7 @@ import type { AdapterTestingKit, ContractUpstream, Lifecycle, StatusSample } fro
 import type { CiStatus, StatusMapping, WaitReason } from '../../src/model.ts';
 import { toJob, toPipeline } from './normalize.ts';
 import { createGithubSimulator } from './simulator/index.ts';
+import { GITHUB_RUN_CONCLUSIONS, GITHUB_RUN_STATUSES } from './status-map.ts';
 import { signatureOf } from './webhooks.ts';
 
 /**
@@ -109,7 +110,8 @@ const kit: AdapterTestingKit = {
   provider: 'github',
   statuses: {
     tables: {
-      'run status': Object.keys(STATUS), 'run conclusion': Object.keys(RUN_CONCLUSION),
+      // From status-map.ts where it lists them; `completed` is pinned through its conclusions.
+      'run status': GITHUB_RUN_STATUSES.filter((v) => v !== 'completed'), 'run conclusion': GITHUB_RUN_CONCLUSIONS,
       'job status': Object.keys(STATUS), 'job conclusion': Object.keys(JOB_CONCLUSION),
     },
     samples,

@@ -2,6 +2,7 @@ import type { AdapterTestingKit, ContractUpstream, Lifecycle, StatusSample } fro
 import type { CiStatus, StatusMapping, WaitReason } from '../../src/model.ts';
 import { toJob, toPipeline } from './normalize.ts';
 import { createGitlabSimulator } from './simulator/index.ts';
+import { GITLAB_FAILURE_REASONS, GITLAB_STATUSES } from './status-map.ts';
 import { standardSignature } from './webhooks.ts';
 
 /**
@@ -137,11 +138,12 @@ async function startUpstream(): Promise<ContractUpstream> {
 const kit: AdapterTestingKit = {
   provider: 'gitlab',
   statuses: {
+    // The documented values come from status-map.ts, so a value added there without a pinned sample fails the suite.
     tables: {
-      'job status': Object.keys(STATUS),
-      'job failure_reason': Object.keys(FAILURE_REASON),
+      'job status': GITLAB_STATUSES,
+      'job failure_reason': GITLAB_FAILURE_REASONS,
       'job allow_failure': ['true'],
-      'pipeline status': Object.keys(STATUS),
+      'pipeline status': GITLAB_STATUSES,
       'pipeline detailed_status': ['success-with-warnings'],
     },
     samples,

@@ -2,6 +2,7 @@ import type { AdapterTestingKit, ContractUpstream, Lifecycle, StatusSample } fro
 import type { CiStatus, StatusMapping, WaitReason } from '../../src/model.ts';
 import { toPipeline, toStageJob } from './normalize.ts';
 import { createJenkinsSimulator } from './simulator/index.ts';
+import { JENKINS_RESULTS, WFAPI_STATUSES } from './status-map.ts';
 import { TOKEN_HEADER } from './webhooks.ts';
 
 /**
@@ -91,7 +92,8 @@ async function startUpstream(): Promise<ContractUpstream> {
 
 const kit: AdapterTestingKit = {
   provider: 'jenkins',
-  statuses: { tables: { 'build result': [...Object.keys(RESULT), 'null (building)'], 'wfapi stage status': Object.keys(STAGE) }, samples },
+  // The documented values come from status-map.ts, so a value added there without a pinned sample fails the suite.
+  statuses: { tables: { 'build result': [...JENKINS_RESULTS, 'null (building)'], 'wfapi stage status': WFAPI_STATUSES }, samples },
   lifecycles,
   offlineConfig: { url: 'http://127.0.0.1:9', user: USER, apiToken: { value: API_TOKEN }, notifySecret: { value: NOTIFY } },
   webhook: {
