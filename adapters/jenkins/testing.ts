@@ -1,0 +1,111 @@
+import type { AdapterTestingKit, ContractUpstream, Lifecycle, StatusSample } from '../../src/adapter-testing.ts';
+import type { CiStatus, StatusMapping, WaitReason } from '../../src/model.ts';
+import { toPipeline, toStageJob } from './normalize.ts';
+import { createJenkinsSimulator } from './simulator/index.ts';
+import { JENKINS_RESULTS, WFAPI_STATUSES } from './status-map.ts';
+import { TOKEN_HEADER } from './webhooks.ts';
+
+/**
+ * The Jenkins testing kit (src/adapter-testing.ts). Expected statuses are
+ * written out by hand: they pin status-map.ts rather than restate it.
+ */
+
+const s = (status: CiStatus): StatusMapping => ({ status, waitReason: null });
+const wait = (waitReason: WaitReason): StatusMapping => ({ status: 'WAITING', waitReason });
+
+const RESULT: Readonly<Record<string, StatusMapping>> = {
+  SUCCESS: s('SUCCESS'), UNSTABLE: s('UNSTABLE'), FAILURE: s('FAILURE'), NOT_BUILT: s('SKIPPED'), ABORTED: s('CANCELED'),
+};
+const STAGE: Readonly<Record<string, StatusMapping>> = {
+  SUCCESS: s('SUCCESS'), FAILED: s('FAILURE'), UNSTABLE: s('UNSTABLE'), ABORTED: s('CANCELED'), IN_PROGRESS: s('RUNNING'),
+  PAUSED_PENDING_INPUT: wait('INPUT'), NOT_EXECUTED: s('SKIPPED'), SKIPPED: s('SKIPPED'),
+};
+
+const T0 = Date.parse('2026-03-01T10:00:00Z');
+const JOB = 'team-a/service';
+
+/** A build read (`/job/team-a/job/service/7/api/json`): `result` null = building, started at `atMs`, or ended at `atMs`. */
+function build(result: string | null, atMs: number): Record<string, unknown> {
+  return {
+    _class: 'hudson.model.FreeStyleBuild', number: 7, building: result === null, result,
+    timestamp: result === null ? atMs : atMs - 10_000, duration: result === null ? 0 : 10_000,
+    url: 'http://jenkins.example.com/job/team-a/job/service/7/',
+  };
+}
+
+/** A wfapi stage in `status`, started at `atMs` (or ended at `atMs` once finished). */
+function stage(status: string, atMs: number): Record<string, unknown> {
+  const running = status === 'IN_PROGRESS' || status === 'PAUSED_PENDING_INPUT';
+  return { id: '12', name: 'Compile', status, execNode: 'solo', startTimeMillis: running ? atMs : atMs - 5_000, durationMillis: running ? 0 : 5_000 };
+}
+
+const STAGE_CTX = { fullName: JOB, number: 7, buildUrl: null, branch: null };
+
+const samples: StatusSample[] = [
+  ...Object.entries(RESULT).map(([value, expected]): StatusSample => ({
+    table: 'build result', value, expected, normalize: (b) => toPipeline(b, JOB, build(value, T0)),
+  })),
+  { table: 'build result', value: 'null (building)', expected: s('RUNNING'), normalize: (b) => toPipeline(b, JOB, build(null, T0)) },
+  ...Object.entries(STAGE).map(([value, expected]): StatusSample => ({
+    table: 'wfapi stage status', value, expected, normalize: (b) => toStageJob(b, STAGE_CTX, stage(value, T0)),
+  })),
+];
+
+const lifecycles: Lifecycle[] = [
+  {
+    label: 'build building → finished',
+    steps: ['building', 'SUCCESS'],
+    times: 'any',
+    observe: (b, i, atMs) => toPipeline(b, JOB, build(i === 0 ? null : 'SUCCESS', atMs)),
+  },
+  {
+    label: 'stage IN_PROGRESS → SUCCESS',
+    steps: ['IN_PROGRESS', 'SUCCESS'],
+    times: 'any',
+    observe: (b, i, atMs) => toStageJob(b, STAGE_CTX, stage(i === 0 ? 'IN_PROGRESS' : 'SUCCESS', atMs)),
+  },
+];
+
+const USER = 'switchyard-bot';
+const API_TOKEN = 'jenkins-contract-api-token';
+const NOTIFY = 'jenkins-contract-notify-secret';
+
+async function startUpstream(): Promise<ContractUpstream> {
+  const sim = createJenkinsSimulator({
+    user: USER, apiToken: API_TOKEN, seed: 11, history: 1,
+    agents: [{ name: 'built-in', labels: ['built-in'], executors: 0 }, { name: 'solo', labels: ['solo'], executors: 1 }],
+  });
+  await sim.start();
+  return {
+    // Poll-only: the Notification plugin's pushes are hints the gateway confirms by reading anyway.
+    backend: { url: sim.url, user: USER, apiToken: { value: API_TOKEN }, requestsPerMinute: 10_000 },
+    connect: () => undefined,
+    async runJobOnRunner(sync) {
+      await sim.triggerBuild({ job: JOB, label: 'solo', stages: [{ name: 'Compile', steps: ['Shell Script'] }] });
+      await sync();
+      for (let guard = 0; guard < 40 && (await sim.step()); guard++) await sync();
+      await sync();
+    },
+    stop: () => sim.stop(),
+  };
+}
+
+const kit: AdapterTestingKit = {
+  provider: 'jenkins',
+  // The documented values come from status-map.ts, so a value added there without a pinned sample fails the suite.
+  statuses: { tables: { 'build result': [...JENKINS_RESULTS, 'null (building)'], 'wfapi stage status': WFAPI_STATUSES }, samples },
+  lifecycles,
+  offlineConfig: { url: 'http://127.0.0.1:9', user: USER, apiToken: { value: API_TOKEN }, notifySecret: { value: NOTIFY } },
+  webhook: {
+    config: { notifySecret: { value: NOTIFY } },
+    body: Buffer.from(JSON.stringify({ name: JOB, url: 'job/team-a/job/service/', build: { number: 7, phase: 'STARTED', url: 'job/team-a/job/service/7/' } })),
+    // The Notification plugin signs nothing: its credential is a shared secret; the delivery id is read from the body.
+    sign: (body, _deliveryId, _atMs, secret) => ({ rawBody: body, headers: { 'content-type': 'application/json', [TOKEN_HEADER]: secret ?? NOTIFY } }),
+    bodyIntegrity: { unsupported: 'the Notification plugin sends a shared secret, not a signature; the body is only a hint confirmed upstream' },
+    replayWindowMs: { unsupported: 'Notification plugin posts carry no time; a push is only a hint the gateway confirms upstream' },
+  },
+  startUpstream,
+  unknownIds: { pipelines: ['team-a/service#999999', 'outside/job#1'], jobs: ['team-a/service#999999/stage/1'], projects: ['no-such-folder/job'] },
+};
+
+export default kit;
