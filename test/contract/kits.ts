@@ -1,5 +1,6 @@
 /**
- * Finds the testing kit of every adapter in the registry (src/adapters.ts):
+ * Finds the testing kit of every adapter in the registry (src/adapters.ts, plus
+ * the adapters defined under test/ listed in test-adapters.ts):
  * adapters/<provider>/testing.ts by default, or one registered at run time
  * (a test-only adapter registers its factory and its kit together).
  * A registered adapter without a kit fails the suite; it is never skipped.
