@@ -6,7 +6,7 @@ import type { ContractUpstream } from '../../src/adapter-testing.ts';
 import type { EventType } from '../../src/events/event-types.ts';
 import { startGatewayStack, type GatewayStack } from '../helpers/gateway-stack.ts';
 import { collect, waitFor } from '../helpers/stack.ts';
-import { contractSubjects } from './kits.ts';
+import { contractFactories, contractSubjects } from './kits.ts';
 
 /**
  * Through a real gateway over each adapter's simulator (or fake server):
@@ -55,7 +55,8 @@ describe.each(subjects)('gateway: $provider', ({ provider, kit }) => {
         auth: { mode: 'required', apiKeys: made.map(([id, { hash }]) => ({ id: id.toLowerCase(), hash, scopes: scopes[id] })) },
         backends: [{ name: BACKEND, provider, ...upstream.backend }],
       },
-      { onClose: () => upstream.stop() },
+      // The suite's registry: a provider defined under test/ is served as well.
+      { factories: contractFactories, onClose: () => upstream.stop() },
     );
     upstream.connect(`${stack.base}/webhooks/${BACKEND}`);
     const before = stack.gateway.subscriptionCount;

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { adapterFactories } from '../../src/adapters.ts';
 import type { AdapterTestingKit } from '../../src/adapter-testing.ts';
-import { contractSubjects, registerTestingKit } from './kits.ts';
+import { contractFactories, contractSubjects, registerTestingKit } from './kits.ts';
 
 /** The suite covers the registry as it is: every adapter, no hard-coded list, none skipped. */
 describe('contract subjects', () => {
   it('should be every registered adapter, each with its kit', async () => {
     const subjects = await contractSubjects();
-    expect(subjects.map((s) => s.provider)).toEqual(Object.keys(adapterFactories));
+    expect(subjects.map((s) => s.provider)).toEqual(Object.keys(contractFactories));
+    // The bundled adapters, and the adapters defined under test/ (test-adapters.ts).
+    expect(Object.keys(contractFactories)).toEqual([...Object.keys(adapterFactories), 'testci']);
     for (const s of subjects) expect(s.kit.provider).toBe(s.provider);
   });
 

@@ -1,5 +1,6 @@
 /**
- * Finds the testing kit of every adapter in the registry (src/adapters.ts):
+ * Finds the testing kit of every adapter in the registry (src/adapters.ts, plus
+ * the adapters defined under test/ listed in test-adapters.ts):
  * adapters/<provider>/testing.ts by default, or one registered at run time
  * (a test-only adapter registers its factory and its kit together).
  * A registered adapter without a kit fails the suite; it is never skipped.
@@ -7,6 +8,8 @@
 import { adapterFactories } from '../../src/adapters.ts';
 import type { AdapterFactory } from '../../src/adapter-contract.ts';
 import type { AdapterTestingKit } from '../../src/adapter-testing.ts';
+import { registerProviders } from '../../src/providers.ts';
+import { testAdapters } from './test-adapters.ts';
 
 const registeredKits = new Map<string, AdapterTestingKit>();
 
@@ -14,6 +17,13 @@ const registeredKits = new Map<string, AdapterTestingKit>();
 export function registerTestingKit(kit: AdapterTestingKit): void {
   registeredKits.set(kit.provider, kit);
 }
+
+/**
+ * The registry the suite runs over: src/adapters.ts plus the adapters defined
+ * under test/ (test-adapters.ts). Gateways the suite builds take these factories.
+ */
+export const contractFactories = registerProviders(...Object.values(adapterFactories), ...testAdapters.map((a) => a.factory));
+for (const { kit } of testAdapters) registerTestingKit(kit);
 
 export interface ContractSubject {
   readonly provider: string;
@@ -32,7 +42,7 @@ async function bundledKit(provider: string): Promise<AdapterTestingKit | undefin
 }
 
 /** Every registered adapter with its kit; throws naming the adapters that export none. */
-export async function contractSubjects(factories: Readonly<Record<string, AdapterFactory<unknown> | undefined>> = adapterFactories): Promise<ContractSubject[]> {
+export async function contractSubjects(factories: Readonly<Record<string, AdapterFactory<unknown> | undefined>> = contractFactories): Promise<ContractSubject[]> {
   const missing: string[] = [];
   const subjects: ContractSubject[] = [];
   for (const [provider, factory] of Object.entries(factories)) {
