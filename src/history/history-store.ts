@@ -1,0 +1,125 @@
+import type { JobModel, PipelineModel, RunnerModel } from '../model.ts';
+import {
+  APPLIED_VERSIONS, INSERT_TRANSITION, MARK_APPLIED, MIGRATION_LOCK, MIGRATIONS, PRUNE,
+  SCHEMA_MIGRATIONS_TABLE, UPSERT_JOB, UPSERT_PIPELINE, type Migration,
+} from './sql.ts';
+
+/** One entity observation the ingestor accepted, as the history records it. */
+export interface Observation {
+  readonly entity: PipelineModel | JobModel | RunnerModel;
+  /** When the gateway accepted it (ISO-8601). */
+  readonly observedAt: string;
+}
+
+export interface RecordResult {
+  /** Transitions actually inserted (a redelivered or replayed revision is not counted). */
+  readonly inserted: number;
+}
+
+/** The durable history: the same contract on PGlite and on PostgreSQL. */
+export interface HistoryStore {
+  /** Applies the migrations not yet applied; safe to run again and from several instances. */
+  migrate(): Promise<void>;
+  /** Records a batch in one transaction: idempotent per entity revision. */
+  record(batch: readonly Observation[]): Promise<RecordResult>;
+  /** Deletes what was observed before `cutoff`; returns the rows deleted. */
+  prune(cutoff: Date): Promise<number>;
+  /** Read-only access for analytics and tests. */
+  query<T extends object>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** What a store needs from a database driver: both drivers speak the same PostgreSQL. */
+export interface SqlSession {
+  query<T extends object>(sql: string, params?: readonly unknown[]): Promise<{ rows: T[]; affected: number }>;
+  /** Several statements, no parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface SqlDriver extends SqlSession {
+  transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+function millisBetween(from: string | null, to: string | null): number | null {
+  if (!from || !to) return null;
+  const ms = Date.parse(to) - Date.parse(from);
+  return Number.isFinite(ms) && ms >= 0 ? ms : null;
+}
+
+function statusOf(entity: Observation['entity']): string {
+  return entity.type === 'Runner' ? entity.state : entity.status;
+}
+
+function pipelineRow(p: PipelineModel, observedAt: string): unknown[] {
+  return [
+    p.backend, p.nativeId, [...p.revision], p.projectNativeId, p.number, p.name, p.status, p.waitReason,
+    p.native.status, p.native.conclusion, p.native.failureReason, p.attempt, p.branch, p.ref, p.commitSha,
+    p.event, p.actor?.login ?? null, p.url, p.createdAt, p.queuedAt, p.startedAt, p.finishedAt, p.updatedAt,
+    millisBetween(p.queuedAt ?? p.createdAt, p.startedAt), millisBetween(p.startedAt, p.finishedAt), observedAt,
+  ];
+}
+
+function jobRow(j: JobModel, observedAt: string): unknown[] {
+  return [
+    j.backend, j.nativeId, [...j.revision], j.projectNativeId, j.pipelineNativeId, j.name, j.status, j.waitReason,
+    j.native.status, j.native.conclusion, j.native.failureReason, j.attempt, j.branch, [...j.labels],
+    j.runnerNativeId, j.runnerName, j.url, j.createdAt, j.queuedAt, j.startedAt, j.finishedAt,
+    millisBetween(j.queuedAt ?? j.createdAt, j.startedAt), millisBetween(j.startedAt, j.finishedAt), observedAt,
+  ];
+}
+
+async function migrate(driver: SqlDriver, migrations: readonly Migration[]): Promise<void> {
+  await driver.exec(SCHEMA_MIGRATIONS_TABLE);
+  await driver.transaction(async (tx) => {
+    await tx.query(MIGRATION_LOCK);
+    const applied = new Set((await tx.query<{ version: number }>(APPLIED_VERSIONS)).rows.map((r) => r.version));
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      await tx.exec(migration.sql);
+      await tx.query(MARK_APPLIED, [migration.version, migration.name]);
+    }
+  });
+}
+
+/** The one HistoryStore: PGlite and PostgreSQL differ only in their SqlDriver. */
+export class SqlHistoryStore implements HistoryStore {
+  constructor(private readonly driver: SqlDriver, private readonly migrations: readonly Migration[] = MIGRATIONS) {}
+
+  migrate(): Promise<void> {
+    return migrate(this.driver, this.migrations);
+  }
+
+  record(batch: readonly Observation[]): Promise<RecordResult> {
+    if (batch.length === 0) return Promise.resolve({ inserted: 0 });
+    return this.driver.transaction(async (tx) => {
+      let inserted = 0;
+      for (const { entity, observedAt } of batch) {
+        const transition = await tx.query(INSERT_TRANSITION, [
+          entity.type, entity.backend, entity.nativeId, [...entity.revision], statusOf(entity),
+          entity.type === 'Runner' ? null : entity.waitReason, observedAt, JSON.stringify(entity),
+        ]);
+        inserted += transition.affected;
+        if (entity.type === 'Pipeline') await tx.query(UPSERT_PIPELINE, pipelineRow(entity, observedAt));
+        else if (entity.type === 'Job') await tx.query(UPSERT_JOB, jobRow(entity, observedAt));
+      }
+      return { inserted };
+    });
+  }
+
+  prune(cutoff: Date): Promise<number> {
+    return this.driver.transaction(async (tx) => {
+      let deleted = 0;
+      for (const statement of PRUNE) deleted += (await tx.query(statement, [cutoff.toISOString()])).affected;
+      return deleted;
+    });
+  }
+
+  async query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.driver.query<T>(sql, params)).rows;
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+}

@@ -1,0 +1,119 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Observation } from '../../src/history/history-store.ts';
+import type { SqlHistoryStore } from '../../src/history/history-store.ts';
+import type { JobModel, PipelineModel } from '../../src/model.ts';
+import { pgliteDatabase, postgresDatabase, type TestDatabase } from '../helpers/history-stores.ts';
+
+function pipeline(nativeId: string, revision: number[], over: Partial<PipelineModel> = {}): PipelineModel {
+  return {
+    type: 'Pipeline', backend: 'gh', nativeId, revision, projectNativeId: 'acme/web', number: 7, name: 'ci',
+    status: 'RUNNING', waitReason: null, native: { provider: 'github', status: 'in_progress', conclusion: null, failureReason: null },
+    attempt: 1, url: null, branch: 'main', ref: 'refs/heads/main', commitSha: 'abc123', event: 'push',
+    actor: { login: 'octo', url: null, avatarUrl: null },
+    createdAt: '2026-01-01T10:00:00.000Z', queuedAt: '2026-01-01T10:00:00.000Z', startedAt: '2026-01-01T10:00:30.000Z',
+    finishedAt: null, updatedAt: '2026-01-01T10:00:30.000Z', ...over,
+  };
+}
+
+function job(nativeId: string, revision: number[], over: Partial<JobModel> = {}): JobModel {
+  return {
+    type: 'Job', backend: 'gh', nativeId, revision, projectNativeId: 'acme/web', pipelineNativeId: 'p1', name: 'test',
+    status: 'RUNNING', waitReason: null, native: { provider: 'github', status: 'in_progress', conclusion: null, failureReason: null },
+    attempt: 1, url: null, labels: ['linux', 'x64'], runnerNativeId: 'r1', runnerName: 'runner-1', branch: 'main',
+    createdAt: '2026-01-01T10:00:00.000Z', queuedAt: '2026-01-01T10:00:00.000Z', startedAt: '2026-01-01T10:00:05.000Z',
+    finishedAt: null, steps: [], ...over,
+  };
+}
+
+const at = (iso: string) => (entity: Observation['entity']): Observation => ({ entity, observedAt: iso });
+const now = at('2026-01-01T10:01:00.000Z');
+
+async function count(store: SqlHistoryStore, table: string): Promise<number> {
+  const [row] = await store.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+  return row!.n;
+}
+
+describe.each([
+  ['PGlite', pgliteDatabase],
+  ['PostgreSQL', postgresDatabase],
+])('HistoryStore on %s', (_name, createDatabase: () => Promise<TestDatabase>) => {
+  let db: TestDatabase;
+  let store: SqlHistoryStore;
+  beforeEach(async () => {
+    db = await createDatabase();
+    store = await db.open();
+    await store.migrate();
+  });
+  afterEach(async () => {
+    await db.drop();
+  });
+
+  it('runs its migrations once: a second run (another instance) changes nothing', async () => {
+    await store.migrate();
+    const other = await db.open();
+    await other.migrate();
+    const versions = await store.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    expect(versions.map((v) => v.version)).toEqual([1]);
+    expect(await count(store, 'transitions')).toBe(0);
+  });
+
+  it('records one transition per entity revision: the same revision twice and a replayed batch count once', async () => {
+    const batch = [now(pipeline('p1', [1, 1])), now(job('j1', [1, 1])), now(job('j1', [1, 2], { status: 'SUCCESS' }))];
+    expect((await store.record(batch)).inserted).toBe(3);
+    expect((await store.record([batch[0]!])).inserted).toBe(0);
+    expect((await store.record(batch)).inserted).toBe(0);
+    expect(await count(store, 'transitions')).toBe(3);
+    const rows = await store.query<{ entity_type: string; status: string; revision: number[] }>(
+      'SELECT entity_type, status, revision FROM transitions ORDER BY id',
+    );
+    expect(rows).toEqual([
+      { entity_type: 'Pipeline', status: 'RUNNING', revision: [1, 1] },
+      { entity_type: 'Job', status: 'RUNNING', revision: [1, 1] },
+      { entity_type: 'Job', status: 'SUCCESS', revision: [1, 2] },
+    ]);
+  });
+
+  it('two writers recording the same batches at once never double-count', async () => {
+    const other = await db.open();
+    const batches = [0, 1, 2, 3].map((i) => [now(pipeline(`p${i}`, [1, i])), now(job(`j${i}`, [1, i])), now(job(`j${i}`, [2, i]))]);
+    const results = await Promise.all(batches.flatMap((b) => [store.record(b), other.record(b)]));
+    expect(results.reduce((sum, r) => sum + r.inserted, 0)).toBe(12);
+    expect(await count(store, 'transitions')).toBe(12);
+    expect(await count(store, 'jobs')).toBe(4);
+    expect(await count(store, 'pipelines')).toBe(4);
+  });
+
+  it('keeps the final shape of pipelines and jobs, moving forward only', async () => {
+    const finished = pipeline('p1', [1, 3], { status: 'FAILURE', finishedAt: '2026-01-01T10:05:30.000Z', native: { provider: 'github', status: 'completed', conclusion: 'failure', failureReason: 'exit 1' } });
+    await store.record([now(pipeline('p1', [1, 1])), now(finished)]);
+    // An older revision arriving late (redelivery out of order) does not overwrite it.
+    await store.record([at('2026-01-01T10:09:00.000Z')(pipeline('p1', [1, 2], { status: 'RUNNING' }))]);
+    const [p] = await store.query<Record<string, unknown>>(
+      'SELECT status, revision, native_conclusion, failure_reason, queue_ms, duration_ms, actor, commit_sha, branch, attempt FROM pipelines',
+    );
+    expect(p).toEqual({
+      status: 'FAILURE', revision: [1, 3], native_conclusion: 'failure', failure_reason: 'exit 1',
+      queue_ms: 30_000, duration_ms: 300_000, actor: 'octo', commit_sha: 'abc123', branch: 'main', attempt: 1,
+    });
+
+    await store.record([now(job('j1', [2, 1], { status: 'SUCCESS', attempt: 2, finishedAt: '2026-01-01T10:01:05.000Z' }))]);
+    await store.record([now(job('j1', [1, 9], { status: 'FAILURE' }))]);
+    const [j] = await store.query<Record<string, unknown>>('SELECT status, attempt, labels, runner_name, queue_ms, duration_ms FROM jobs');
+    expect(j).toEqual({ status: 'SUCCESS', attempt: 2, labels: ['linux', 'x64'], runner_name: 'runner-1', queue_ms: 5000, duration_ms: 60_000 });
+    // The late, older revision is still a transition of its own.
+    expect(await count(store, 'transitions')).toBe(5);
+  });
+
+  it('retention deletes what was observed before the cutoff, and only that', async () => {
+    await store.record([
+      at('2025-09-01T00:00:00.000Z')(pipeline('old', [1])),
+      at('2025-09-01T00:00:00.000Z')(job('old-job', [1])),
+      at('2026-01-01T00:00:00.000Z')(pipeline('new', [1])),
+      at('2026-01-01T00:00:00.000Z')(job('new-job', [1])),
+    ]);
+    expect(await store.prune(new Date('2025-10-01T00:00:00.000Z'))).toBe(4);
+    expect(await store.query('SELECT native_id FROM transitions ORDER BY native_id')).toEqual([{ native_id: 'new' }, { native_id: 'new-job' }]);
+    expect(await store.query('SELECT native_id FROM pipelines')).toEqual([{ native_id: 'new' }]);
+    expect(await store.query('SELECT native_id FROM jobs')).toEqual([{ native_id: 'new-job' }]);
+  });
+});
