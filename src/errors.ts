@@ -153,6 +153,11 @@ export function badInput(message: string): GraphQLError {
 }
 
 /** Thrown at startup for an invalid config; the message names key, expectation and value. */
+/** A service the config names cannot be used at start (e.g. the history database): one line, exit 2. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly issues: readonly string[], source: string) {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { adapterFactories } from './adapters.ts';
 import { configPathFrom, loadConfigFile } from './config/load-config.ts';
 import { startDemo } from './demo/start-demo.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigError, StartupError } from './errors.ts';
 import { createGateway } from './server/create-gateway.ts';
 
 /** Reads PORT; a bad value is a config error, not a silent default. */
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof StartupError) {
     console.error(error.message);
     process.exit(2);
   }

@@ -125,6 +125,19 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .default({}),
+    /** The durable CI history (issue 13): embedded PGlite by default, or a PostgreSQL server. */
+    history: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** PostgreSQL connection URL, e.g. `{ env: SWITCHYARD_HISTORY_URL }`; absent: embedded PGlite. */
+        url: secretRefSchema.optional(),
+        /** PGlite's data directory (without `url`); absent: in memory, lost on exit (demo and tests). */
+        dataDir: z.string().min(1).optional(),
+        /** Recorded history older than this is deleted (checked hourly). */
+        retentionDays: z.number().int().min(1).max(3650).default(90),
+      })
+      .strict()
+      .default({}),
     /** Who may call, and what each caller sees. Required unless `mode: open` is set explicitly. */
     auth: authConfigSchema.default({}),
     backends: z

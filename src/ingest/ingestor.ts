@@ -41,6 +41,8 @@ export class Ingestor {
     private readonly now: () => Date,
     /** The store's append reports; without them, publishing counts as done at once. */
     private readonly confirmations?: PublishConfirmations,
+    /** Told of every change published (the history's write-behind); must not block. */
+    private readonly onPublished?: (event: ChangeEvent) => void,
   ) {}
 
   ingest(entities: readonly EntityModel[], options: IngestOptions): number {
@@ -113,6 +115,7 @@ export class Ingestor {
     }
     const stored = this.confirmations?.expect(event);
     this.bus.publish(event);
+    this.onPublished?.(event);
     if (!stored) return;
     const reverted = stored.catch((error: unknown) => {
       this.state.revert(entity, previous);

@@ -14,6 +14,7 @@ import { guardConnectionCapacity, type ConnectionCapacity } from './connection-c
 import { createCorsPolicy } from './cors.ts';
 import type { GatewayRoute } from './gateway-plugin.ts';
 import { assembleServices } from './gateway-services.ts';
+import type { HistoryService } from '../history/history-service.ts';
 import { createGatewayYoga, type GatewayYoga } from './gateway-yoga.ts';
 import { createGraphQLHttpRoute } from './graphql-http.ts';
 import { createHealthRoutes } from './health-routes.ts';
@@ -50,6 +51,8 @@ export interface Gateway {
   readonly scheduler: PollScheduler;
   readonly log: Logger;
   readonly audit: AuditLog;
+  /** The durable history: its store is open once listen() has resolved (when history.enabled). */
+  readonly history: HistoryService;
   /** Live subscriptions on every transport (a multiplexed group of identical ones counts each member). */
   readonly subscriptionCount: number;
   /** Per-identity connection slots held by WebSocket connections and SSE streams (0 when none is open). */
@@ -75,7 +78,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const now = options.now ?? (() => new Date());
   const log = options.log ?? createLogger(config.logLevel);
   const env = options.env ?? process.env;
-  const { services, registry, bus, scheduler, shedder, credentials, audit, auditIntact } = assembleServices({
+  const { services, registry, bus, scheduler, shedder, credentials, audit, history, auditIntact } = assembleServices({
     config, factories: options.factories, env, log, now, ...(options.audit ? { audit: options.audit } : {}), ...(options.lagSource ? { lagSource: options.lagSource } : {}),
   });
   const authentication = createGatewayAuthentication({ config: config.auth, env, now, audit, log, credentials });
@@ -119,7 +122,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
 
   return {
-    server, yoga, services, registry, scheduler, log, audit,
+    server, yoga, services, registry, scheduler, log, audit, history,
     /** Live subscriptions on every transport: each multiplexed group holds one bus listener for all its members. */
     get subscriptionCount(): number {
       const { groups, members } = graphqlWs.multiplexed;
@@ -134,6 +137,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       await authentication.ready;
       // The audit log's integrity check at open: its alarm is raised before the first request.
       await (audit as { ready?: Promise<void> }).ready;
+      // Before listening: a database that cannot be used stops the start (StartupError, exit 2).
+      await history.start();
       const posture = describeAuthPosture(config.auth);
       for (const line of posture.lines) log[posture.level](line);
       await new Promise<void>((resolve, reject) => {
@@ -176,6 +181,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       engine.close();
       await bus.close();
       webhooks.close();
+      // After the last ingest: what is buffered is written before the store closes.
+      await history.close();
       await audit.close();
     },
   };

@@ -7,6 +7,7 @@ import { createSecretResolver } from '../config/secret.ts';
 import type { GatewayServices } from '../context.ts';
 import { eventStoreFactory } from '../events/create-event-store.ts';
 import { EventBus } from '../events/event-bus.ts';
+import { HistoryService } from '../history/history-service.ts';
 import type { ChangeEvent } from '../events/event-types.ts';
 import { Ingestor } from '../ingest/ingestor.ts';
 import { PollScheduler } from '../ingest/poll-scheduler.ts';
@@ -41,6 +42,8 @@ export interface AssembledServices {
   readonly shedder: LoadShedder;
   readonly credentials: CredentialWatcher;
   readonly audit: AuditLog;
+  /** The durable history (opened by the gateway's listen, closed by its close). */
+  readonly history: HistoryService;
   /** False once the audit log raised an integrity alarm (reported by /readyz). */
   readonly auditIntact: () => boolean;
 }
@@ -54,7 +57,8 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
   const confirmations = new PublishConfirmations();
   const storeHooks = { shared: (event: ChangeEvent) => applySharedEvent(state, event, now().getTime()), appended: confirmations.settle };
   const bus = new EventBus(config.subscriptionQueueLimit, eventStoreFactory(config.events, log, storeHooks));
-  const ingestor = new Ingestor(state, bus, registry, log, now, confirmations);
+  const history = new HistoryService(config.history, createSecretResolver(options.env), log, now);
+  const ingestor = new Ingestor(state, bus, registry, log, now, confirmations, (event) => history.observe(event));
   const freshnessMs = config.freshnessSeconds * 1000;
   const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);
   const credentials = new CredentialWatcher(now);
@@ -82,5 +86,5 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
         },
       })
       : createNullAuditLog());
-  return { services, registry, bus, scheduler, shedder, credentials, audit, auditIntact: () => auditIntact };
+  return { services, registry, bus, scheduler, shedder, credentials, audit, history, auditIntact: () => auditIntact };
 }

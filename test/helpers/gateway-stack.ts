@@ -54,6 +54,8 @@ export async function startGatewayStack(config: Record<string, unknown>, options
       server: { port: 0, host: '127.0.0.1' },
       auth: { mode: 'open' },
       audit: { file: null },
+      // PGlite compiles its WASM for seconds: only the tests about history turn it on.
+      history: { enabled: false },
       ...config,
     },
     options.factories ?? adapterFactories,
