@@ -15,7 +15,7 @@ function startWithHistoryUrl(url: string | undefined): Promise<{ code: number | 
     'backends:',
     '  - { name: gh, provider: github, url: "http://127.0.0.1:9", repositories: [o/r], pollIntervalSeconds: 3600 }',
   ].join('\n'));
-  const env = { ...process.env, PORT: '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
   delete env['SWITCHYARD_HISTORY_URL'];
   if (url !== undefined) env['SWITCHYARD_HISTORY_URL'] = url;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', config], { env, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -9,20 +9,25 @@
  * - Chromium for test/browser (playwright-core drives the system browser);
  * - the redis-server binary (test/helpers/private-redis.ts starts its own);
  * - a Redis on 127.0.0.1:6379 (events, rate-limit, dedupe and shared-state tests);
- * - prlimit (util-linux) for test/integration/fd-limit.test.ts, on Linux.
+ * - prlimit (util-linux) for test/integration/fd-limit.test.ts, on Linux;
+ * - PostgreSQL on 127.0.0.1:5432, user postgres with trust auth, database `test` (the history tests).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 export const REDIS_PORT = 6379;
+export const POSTGRES_PORT = 5432;
 
 export interface PrerequisiteOptions {
   /** `CHROMIUM_PATH`, else /usr/bin/chromium. A path the user chose is never installed to. */
   readonly chromiumPath?: string | undefined;
   /** apt-get may be used (root, apt-get present, SWITCHYARD_NO_INSTALL unset). */
   readonly mayInstall: boolean;
+  /** `service postgresql start` may be tried (root, SWITCHYARD_NO_INSTALL unset). */
+  readonly mayStartServices?: boolean;
   /** Progress lines (what is being installed or started). */
   readonly say: (line: string) => void;
 }
@@ -35,6 +40,7 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Pr
   return {
     chromiumPath: env['CHROMIUM_PATH'] || undefined,
     mayInstall: isRoot && env['SWITCHYARD_NO_INSTALL'] !== '1' && onPath('apt-get'),
+    mayStartServices: isRoot && env['SWITCHYARD_NO_INSTALL'] !== '1' && onPath('service'),
     say: (line) => console.info(`prerequisites: ${line}`),
   };
 }
@@ -111,6 +117,38 @@ export async function ensureRedis(options: PrerequisiteOptions, { port = REDIS_P
   throw new MissingPrerequisite(`Redis is not answering on 127.0.0.1:${port} and could not be started: run \`${start}\` (is the port taken by something else?)`);
 }
 
+/** True when the PostgreSQL on 127.0.0.1:<port> lets user postgres into database `test` (trust auth). */
+export async function postgresAnswers(port: number): Promise<boolean> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'test', connectionTimeoutMillis: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The PostgreSQL of the history tests; as root, `service postgresql start` is tried once when none answers. */
+export async function ensurePostgres(options: PrerequisiteOptions, { port = POSTGRES_PORT, waitMs = 15_000 } = {}): Promise<void> {
+  if (await postgresAnswers(port)) return;
+  if (options.mayStartServices && port === POSTGRES_PORT) {
+    options.say(`no PostgreSQL on 127.0.0.1:${port}; starting it: service postgresql start`);
+    spawnSync('service', ['postgresql', 'start'], { stdio: 'ignore' });
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      if (await postgresAnswers(port)) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  throw new MissingPrerequisite(
+    `PostgreSQL is not answering on 127.0.0.1:${port} (user postgres, trust auth, database test): run \`sudo apt-get install -y postgresql && sudo service postgresql start\`, then \`createdb -h 127.0.0.1 -U postgres test\``,
+  );
+}
+
 export function ensurePrlimit(options: PrerequisiteOptions): void {
   if (process.platform !== 'linux' || onPath('prlimit')) return;
   if (options.mayInstall && aptInstall('util-linux', options.say) && onPath('prlimit')) return;
@@ -123,5 +161,6 @@ export async function ensurePrerequisites(options: PrerequisiteOptions): Promise
   ensureRedisServerBinary(options);
   ensurePrlimit(options);
   await ensureRedis(options);
+  await ensurePostgres(options);
   return { chromiumPath };
 }

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { ensureChromium, ensureRedis, MissingPrerequisite, redisAnswers, type PrerequisiteOptions } from '../setup/prerequisites.ts';
+import { ensureChromium, ensurePostgres, ensureRedis, MissingPrerequisite, postgresAnswers, redisAnswers, type PrerequisiteOptions } from '../setup/prerequisites.ts';
 import { freePort } from '../helpers/free-port.ts';
 
 const said: string[] = [];
@@ -52,6 +52,15 @@ describe('prerequisites of npm test', () => {
     } finally {
       squatter.close();
     }
+  });
+
+  it('should pass the PostgreSQL at 127.0.0.1:5432, and stop with one line where none answers', async () => {
+    expect(await postgresAnswers(5432)).toBe(true);
+    await ensurePostgres(noInstall);
+    const port = await freePort();
+    await expect(ensurePostgres({ ...noInstall, mayStartServices: true }, { port })).rejects.toThrow(new MissingPrerequisite(
+      `PostgreSQL is not answering on 127.0.0.1:${port} (user postgres, trust auth, database test): run \`sudo apt-get install -y postgresql && sudo service postgresql start\`, then \`createdb -h 127.0.0.1 -U postgres test\``,
+    ));
   });
 
   it('should stop the whole vitest run before any test file with one line when Chromium is missing', () => {
