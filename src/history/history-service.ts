@@ -91,6 +91,7 @@ export class HistoryService {
     }
     this.opened = store;
     this.writer.start();
+    this.log.info({ store: this.config.url ? 'postgresql' : this.config.dataDir ? `pglite:${this.config.dataDir}` : 'pglite:memory' }, 'history ready');
     void this.prune();
     this.retention = setInterval(() => void this.prune(), RETENTION_INTERVAL_MS);
     this.retention.unref();
