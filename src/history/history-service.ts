@@ -46,6 +46,8 @@ export class HistoryService {
     private readonly log: Logger,
     private readonly now: () => Date,
     writerOptions: HistoryWriterOptions = {},
+    /** How often retention runs (tests shorten it). */
+    private readonly retentionIntervalMs = RETENTION_INTERVAL_MS,
   ) {
     this.writer = new HistoryWriter((batch) => this.store.record(batch), log, writerOptions);
   }
@@ -93,7 +95,7 @@ export class HistoryService {
     this.writer.start();
     this.log.info({ store: this.config.url ? 'postgresql' : this.config.dataDir ? `pglite:${this.config.dataDir}` : 'pglite:memory' }, 'history ready');
     void this.prune();
-    this.retention = setInterval(() => void this.prune(), RETENTION_INTERVAL_MS);
+    this.retention = setInterval(() => void this.prune(), this.retentionIntervalMs);
     this.retention.unref();
   }
 
