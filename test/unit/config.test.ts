@@ -37,6 +37,13 @@ describe('config validation', () => {
     expect(issues({ backends: [gh, gh] })).toMatch(/backends\[1\]\.name: expected a unique name, received "gh" a second time/);
   });
 
+  it('should default the history to enabled embedded PGlite kept 90 days, and name its keys in errors', () => {
+    expect(validateConfig({ auth: open, backends: [gh] }, adapterFactories).history).toEqual({ enabled: true, retentionDays: 90 });
+    expect(issues({ history: { retentionDays: 0 }, backends: [gh] })).toMatch(/history\.retentionDays: expected >= 1, received number 0/);
+    expect(issues({ history: { url: 'postgres://x' }, backends: [gh] })).toMatch(/history\.url: expected .*received/);
+    expect(issues({ history: { dataDir: '' }, backends: [gh] })).toMatch(/history\.dataDir: .*received/);
+  });
+
   it('should validate adapter-specific keys with the backend path prefixed', () => {
     expect(issues({ backends: [{ ...gh, pollIntervalSeconds: 'soon' }] })).toMatch(/backends\[0\]\.pollIntervalSeconds: expected number, received string "soon"/);
     expect(issues({ backends: [{ ...gh, colour: 'blue' }] })).toMatch(/backends\[0\]: unknown key\(s\) "colour"/);
