@@ -57,6 +57,9 @@ describe.skipIf(!hasPrlimit)('file-descriptor limit (prlimit on a gateway proces
       { onLog: (line) => logs.push(JSON.parse(line) as never) },
     );
     gateway.child.once('exit', (code, signal) => (exitedWith = `${code ?? signal}`));
+    // The in-memory history opens in the background (PGlite compiles for a few seconds and
+    // opens descriptors as it goes): the counts below must not move under the test.
+    await waitFor(() => logged(/history ready/).length > 0, 30_000, 'the history to open');
     hardLimit = Number(/NOFILE\s+\S.*?\s(\d+|unlimited)\s+(\d+|unlimited)/.exec(execFileSync('prlimit', ['--pid', String(gateway.child.pid), '--nofile']).toString())?.[2] ?? 4096);
     bystander = createClient({ url: gateway.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, on: { closed: (event) => (bystanderClosed = event) } });
     await new Promise<void>((resolve, reject) => {
