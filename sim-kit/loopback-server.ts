@@ -39,6 +39,8 @@ export class LoopbackServer implements FaultScope {
         res.end(reply.body);
       }
     });
+    // Like the real services, idle connections outlive the client's idle timeout, so a reused one is never reset under it.
+    this.server.keepAliveTimeout = 65_000;
   }
 
   readonly record = (r: SimRequestRecord): void => {

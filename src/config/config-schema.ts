@@ -28,6 +28,12 @@ export const gatewayConfigSchema = z
         maxConnections: z.number().int().min(1).max(1_000_000).default(20_000),
         /** Request bodies (GraphQL POSTs, webhooks) being read at once; more get 503 with Retry-After. */
         maxConcurrentBodies: z.number().int().min(1).max(100_000).default(64),
+        /**
+         * HTTP keep-alive: an idle connection is closed after this long. Longer than the
+         * idle timeout of proxies and clients in front (60 s on common load balancers), so
+         * the gateway never closes a connection a peer is about to reuse (a reset request).
+         */
+        idleTimeoutSeconds: z.number().min(1).max(3600).default(65),
         /** Cross-origin browser access: allowed origins (exact, e.g. https://ci.example.com); none by default. Also checked on WebSocket upgrades. */
         cors: z
           .object({

@@ -116,6 +116,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   // Slowloris protection; SSE and WebSocket streams are not affected once headers are in.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
+  // Idle keep-alive connections outlive the peer's own idle timeout, so a reused connection is never reset under it.
+  server.keepAliveTimeout = config.server.idleTimeoutSeconds * 1000;
 
   const graphqlWs = attachWebSockets(server, {
     path: GRAPHQL_PATH, config, yoga, resolveDocument: engine.resolveDocument, authentication, credentials, identitySlots, cors, shedder, audit, log, now,
