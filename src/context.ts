@@ -9,6 +9,7 @@ import type { Ingestor } from './ingest/ingestor.ts';
 import { createBackendLoaders, type BackendLoaders, type LoaderSettings } from './loaders/backend-loaders.ts';
 import type { ListCache } from './loaders/list-cache.ts';
 import type { LiveState } from './state/live-state.ts';
+import type { HistoryReads } from './history/history-reads.ts';
 
 /** Gateway-wide services shared by every request. */
 export interface GatewayServices {
@@ -23,6 +24,8 @@ export interface GatewayServices {
   readonly credentials: CredentialWatcher;
   /** This instance's load and shedding state (server/load-shedding.ts). */
   readonly load?: () => { readonly overloaded: boolean; readonly eventLoopLagMs: number; readonly boundMs: number };
+  /** Reads of the durable history (analytics, pages older than live state); absent in contexts built without one. */
+  readonly history?: HistoryReads;
 }
 
 /** What an identity may see; every resolver and subscription filters through it. */

@@ -46,6 +46,11 @@ export const ErrorCode = {
   SubscriptionOverflow: 'SUBSCRIPTION_OVERFLOW',
   HistoryLost: 'HISTORY_LOST',
   HistoryUnavailable: 'HISTORY_UNAVAILABLE',
+  // The durable CI history (src/history): analytics and pages older than live state.
+  /** History is turned off, still opening, or its database cannot be reached; the message names the cause. */
+  AnalyticsUnavailable: 'ANALYTICS_UNAVAILABLE',
+  /** A window, group-by or page beyond the documented analytics limits. */
+  AnalyticsLimit: 'ANALYTICS_LIMIT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { SecretRef } from '../adapter-contract.ts';
 import { StartupError } from '../errors.ts';
 import type { ChangeEvent } from '../events/event-types.ts';
+import { analyticsUnavailable, type HistoryReads } from './history-reads.ts';
 import { SqlHistoryStore, type HistoryStore } from './history-store.ts';
 import { HistoryWriter, type HistoryWriterOptions } from './history-writer.ts';
 import { openPgliteDriver } from './pglite-driver.ts';
@@ -33,7 +34,7 @@ function shownUrl(url: string): string {
  * be used is a StartupError: one line, exit 2), feeds it write-behind from the
  * ingestor's accepted changes, and owns the retention timer (unref'd, stopped on close).
  */
-export class HistoryService {
+export class HistoryService implements HistoryReads {
   readonly writer: HistoryWriter;
   private opened: HistoryStore | null = null;
   private opening: Promise<void> | null = null;
@@ -49,17 +50,28 @@ export class HistoryService {
     /** How often retention runs (tests shorten it). */
     private readonly retentionIntervalMs = RETENTION_INTERVAL_MS,
   ) {
-    this.writer = new HistoryWriter((batch) => this.store.record(batch), log, writerOptions);
+    this.writer = new HistoryWriter((batch) => this.store().record(batch), log, writerOptions);
   }
 
   get enabled(): boolean {
     return this.config.enabled;
   }
 
-  /** The open store (after start). */
-  get store(): HistoryStore {
-    if (!this.opened) throw new Error('history store is not open');
+  /** The open store for a read, or ANALYTICS_UNAVAILABLE naming why there is none. */
+  store(): HistoryStore {
+    if (!this.config.enabled) throw analyticsUnavailable('history is turned off (history.enabled: false)');
+    if (!this.opened) throw analyticsUnavailable(this.closed ? 'the gateway is shutting down' : 'the history database is still opening; try again in a few seconds');
     return this.opened;
+  }
+
+  async read<T>(work: (store: HistoryStore) => Promise<T>): Promise<T> {
+    const store = this.store();
+    try {
+      return await work(store);
+    } catch (error) {
+      if (error instanceof Error && 'extensions' in error) throw error;
+      throw analyticsUnavailable(`the history database failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** An accepted change: buffered, never awaited. */

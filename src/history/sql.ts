@@ -2,6 +2,8 @@
  * Every statement the history runs, in one place, for both stores (PGlite and
  * PostgreSQL): the same migrations and the same SQL, so nothing is written twice.
  * Migrations are append-only: never edit one that has shipped, add the next.
+ * Versions taken by work in flight (issue 13): 2 revision order, 3 backfill
+ * progress, 4 analytics indexes, 5 runner pools.
  */
 export interface Migration {
   readonly version: number;

@@ -63,7 +63,7 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
   const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);
   const credentials = new CredentialWatcher(now);
   const services: GatewayServices = {
-    registry, state, bus, ingestor, now, credentials, load: () => shedder.current,
+    registry, state, bus, ingestor, now, credentials, history, load: () => shedder.current,
     listCache: new ListCache(freshnessMs, () => now().getTime()),
     loaderSettings: {
       state, ingestor, freshnessMs, timeoutMs: config.backendTimeoutMs, now,

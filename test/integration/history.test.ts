@@ -43,7 +43,7 @@ describe.each([
   it('records the transitions and final shapes a webhook delivery brings', async () => {
     await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'recorded', labels: ['self-hosted', 'linux'], outcome: 'failure' }] });
     await stack.sim.runUntilIdle();
-    const store = stack.gateway.history.store;
+    const store = stack.gateway.history.store();
     type JobRow = { status: string; labels: string[]; duration_ms: number | null };
     let jobs: JobRow[] = [];
     await waitFor(async () => {

@@ -39,7 +39,7 @@ describe('HistoryService retention', () => {
     const now = new Date('2026-03-01T00:00:00.000Z');
     service = new HistoryService({ enabled: true, url: { value: url }, retentionDays: 2 }, (ref) => (ref && 'value' in ref ? ref.value : undefined), pino({ level: 'silent' }), () => now, {}, 20);
     await service.start();
-    const store = service.store;
+    const store = service.store();
     await store.record([
       { entity: pipeline('three-days-old'), observedAt: new Date(now.getTime() - 3 * DAY).toISOString() },
       { entity: pipeline('one-day-old'), observedAt: new Date(now.getTime() - 1 * DAY).toISOString() },

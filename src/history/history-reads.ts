@@ -1,0 +1,18 @@
+import { ErrorCode, gatewayError } from '../errors.ts';
+import type { HistoryStore } from './history-store.ts';
+
+/**
+ * What resolvers may do with the history: read it. `store()` answers the open
+ * store or throws ANALYTICS_UNAVAILABLE naming why (turned off, still opening,
+ * database lost), so analytics fail alone while live queries keep working.
+ */
+export interface HistoryReads {
+  readonly enabled: boolean;
+  store(): HistoryStore;
+  /** Runs a read; a database failure becomes ANALYTICS_UNAVAILABLE with the cause. */
+  read<T>(work: (store: HistoryStore) => Promise<T>): Promise<T>;
+}
+
+export function analyticsUnavailable(cause: string): Error {
+  return gatewayError(ErrorCode.AnalyticsUnavailable, `History and analytics are unavailable: ${cause}`, { extensions: { http: { status: 503 } } });
+}
