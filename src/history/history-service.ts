@@ -2,17 +2,40 @@ import type { Logger } from 'pino';
 import type { SecretRef } from '../adapter-contract.ts';
 import { StartupError } from '../errors.ts';
 import type { ChangeEvent } from '../events/event-types.ts';
+import { HistoryHealth } from './history-health.ts';
 import { analyticsUnavailable, type HistoryReads } from './history-reads.ts';
-import { SqlHistoryStore, type HistoryStore } from './history-store.ts';
+import { SqlHistoryStore, type HistoryStore, type Observation, type RecordResult } from './history-store.ts';
 import { HistoryWriter, type HistoryWriterOptions } from './history-writer.ts';
 import { openPgliteDriver } from './pglite-driver.ts';
 import { openPostgresDriver } from './postgres-driver.ts';
+import { StreamHistoryConsumer, type StreamConsumerOptions } from './stream-consumer.ts';
 
 export interface HistoryConfig {
   readonly enabled: boolean;
   readonly url?: SecretRef | undefined;
   readonly dataDir?: string | undefined;
   readonly retentionDays: number;
+}
+
+/** The history's state for operators (/readyz): not on the live path, so never a reason to be unready. */
+export interface HistoryStatus {
+  readonly state: 'off' | 'opening' | 'ok' | 'degraded' | 'closed';
+  /** Why it is degraded: the database's own error. */
+  readonly cause?: string;
+  readonly since?: string;
+  /** `redis-stream`: a consumer group over the event streams (ack after commit); `buffer`: bounded in-memory write-behind. */
+  readonly feed: 'redis-stream' | 'buffer';
+  /** Transitions written since start. */
+  readonly written: number;
+  /** redis-stream: entries no instance has read yet, and read but not acknowledged (null when Redis does not answer). */
+  readonly lag?: number | null;
+  readonly pending?: number | null;
+  /** redis-stream: entries lost to stream trimming before they were recorded. */
+  readonly lost?: number;
+  readonly gaps?: number;
+  /** buffer: observations held, and dropped because the buffer was full. */
+  readonly buffered?: number;
+  readonly dropped?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -31,11 +54,18 @@ function shownUrl(url: string): string {
 
 /**
  * The history as the core sees it: opens the store at start (a database that cannot
- * be used is a StartupError: one line, exit 2), feeds it write-behind from the
- * ingestor's accepted changes, and owns the retention timer (unref'd, stopped on close).
+ * be used is a StartupError: one line, exit 2), picks its feed, and owns the retention
+ * timer (unref'd, stopped on close). The feed: with Redis events, a consumer group over
+ * the event streams that acknowledges after commit (lag and catch-up across a database
+ * outage); without, the write-behind buffer fed by the ingestor's accepted changes.
+ * A database lost at run time degrades the history (reads answer ANALYTICS_UNAVAILABLE
+ * naming the cause) until a write, read or probe succeeds again.
  */
 export class HistoryService implements HistoryReads {
   readonly writer: HistoryWriter;
+  /** Set when events go through Redis: then it, not the writer, feeds the store. */
+  readonly consumer: StreamHistoryConsumer | null;
+  readonly health: HistoryHealth;
   private opened: HistoryStore | null = null;
   private opening: Promise<void> | null = null;
   private closed = false;
@@ -49,8 +79,15 @@ export class HistoryService implements HistoryReads {
     writerOptions: HistoryWriterOptions = {},
     /** How often retention runs (tests shorten it). */
     private readonly retentionIntervalMs = RETENTION_INTERVAL_MS,
+    /** The Redis event streams to consume (events.store: redis); null: the in-memory buffer. */
+    streams: StreamConsumerOptions | null = null,
+    /** How often a degraded history checks whether its database is back. */
+    probeMs = 2000,
   ) {
-    this.writer = new HistoryWriter((batch) => this.store().record(batch), log, writerOptions);
+    this.health = new HistoryHealth(log, now, () => this.openStore().query('SELECT 1'), probeMs);
+    const record = (batch: readonly Observation[]) => this.recordWatched(batch);
+    this.writer = new HistoryWriter(record, log, writerOptions);
+    this.consumer = streams ? new StreamHistoryConsumer(record, this.health, log, streams) : null;
   }
 
   get enabled(): boolean {
@@ -61,22 +98,42 @@ export class HistoryService implements HistoryReads {
   store(): HistoryStore {
     if (!this.config.enabled) throw analyticsUnavailable('history is turned off (history.enabled: false)');
     if (!this.opened) throw analyticsUnavailable(this.closed ? 'the gateway is shutting down' : 'the history database is still opening; try again in a few seconds');
+    const { state, cause, since } = this.health.snapshot;
+    if (state === 'degraded') throw analyticsUnavailable(`the history database is unreachable since ${since}: ${cause}`);
     return this.opened;
   }
 
   async read<T>(work: (store: HistoryStore) => Promise<T>): Promise<T> {
     const store = this.store();
     try {
-      return await work(store);
+      const result = await work(store);
+      this.health.succeeded();
+      return result;
     } catch (error) {
       if (error instanceof Error && 'extensions' in error) throw error;
+      this.health.failed(error);
       throw analyticsUnavailable(`the history database failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
-  /** An accepted change: buffered, never awaited. */
+  /** The history's state for /readyz. */
+  async status(): Promise<HistoryStatus> {
+    const feed = this.consumer ? 'redis-stream' : 'buffer';
+    const { state, cause, since } = this.health.snapshot;
+    const shown = !this.config.enabled ? 'off' : this.closed ? 'closed' : !this.opened ? 'opening' : state;
+    const base = { state: shown, ...(shown === 'degraded' && cause ? { cause, since: since! } : {}), feed } as const;
+    if (!this.consumer) {
+      const { buffered, dropped, written } = this.writer.stats;
+      return { ...base, written, buffered, dropped };
+    }
+    const { written, lost, gaps } = this.consumer.stats;
+    const backlog = this.config.enabled && !this.closed ? await this.consumer.backlog() : { lag: null, pending: null };
+    return { ...base, written, ...backlog, lost, gaps };
+  }
+
+  /** An accepted change: buffered, never awaited. With Redis the stream consumer reads it from the streams instead. */
   observe(event: ChangeEvent): void {
-    if (!this.config.enabled) return;
+    if (!this.config.enabled || this.consumer) return;
     const entity = event.type === 'Job' ? event.job : event.type === 'Pipeline' ? event.pipeline : event.runner;
     this.writer.push({ entity, observedAt: event.receivedAt });
   }
@@ -104,7 +161,8 @@ export class HistoryService implements HistoryReads {
       return;
     }
     this.opened = store;
-    this.writer.start();
+    if (this.consumer) this.consumer.start();
+    else this.writer.start();
     this.log.info({ store: this.config.url ? 'postgresql' : this.config.dataDir ? `pglite:${this.config.dataDir}` : 'pglite:memory' }, 'history ready');
     void this.prune();
     this.retention = setInterval(() => void this.prune(), this.retentionIntervalMs);
@@ -116,9 +174,29 @@ export class HistoryService implements HistoryReads {
     this.closed = true;
     if (this.retention) clearInterval(this.retention);
     this.retention = null;
+    this.health.stop();
     await this.writer.close();
+    await this.consumer?.close();
     await this.opened?.close();
     this.opened = null;
+  }
+
+  private openStore(): HistoryStore {
+    if (!this.opened) throw new Error('the history database is not open');
+    return this.opened;
+  }
+
+  /** Every write goes through here: a failure degrades the history, a success recovers it. */
+  private async recordWatched(batch: readonly Observation[]): Promise<RecordResult> {
+    let result: RecordResult;
+    try {
+      result = await this.openStore().record(batch);
+    } catch (error) {
+      this.health.failed(error);
+      throw error;
+    }
+    this.health.succeeded();
+    return result;
   }
 
   private async open(): Promise<HistoryStore> {

@@ -18,8 +18,7 @@ export interface HistoryWriterOptions {
  * buffer, so the live path never waits for the database. Batches are written one
  * at a time; a failed batch goes back to the front of the buffer (the store is
  * idempotent, so retrying is safe) and is retried on the next tick.
- * (With Redis, a consumer of the event streams that acknowledges after commit is
- * a later slice of issue 13.)
+ * (With Redis, src/history/stream-consumer.ts feeds the store instead.)
  */
 export class HistoryWriter {
   private buffer: Observation[] = [];
@@ -105,6 +104,8 @@ export class HistoryWriter {
         // Back to the front, within the bound: the store is idempotent, so a retry never double-counts.
         const room = Math.max(0, this.maxBuffered - this.buffer.length);
         this.buffer.unshift(...batch.slice(0, room));
+        // What no longer fits (pushed while this batch was out) is dropped, and counted like any overflow.
+        for (let i = room; i < batch.length; i++) this.overflow();
         return;
       }
       // Only full batches go at once; a partial one waits for its timer.

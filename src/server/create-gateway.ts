@@ -95,7 +95,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const webhooks = createWebhookIngress({ config, registry, ingestor: services.ingestor, log, audit, now, bodySlots });
   const routes: readonly GatewayRoute[] = [
-    createHealthRoutes({ registry, shedder, bodySlots, ready: () => ready, capacity: () => capacity, auditIntact }),
+    createHealthRoutes({ registry, shedder, bodySlots, ready: () => ready, capacity: () => capacity, auditIntact, history: () => history.status() }),
     webhooks,
     createGraphQLHttpRoute({ path: GRAPHQL_PATH, yoga, authentication, cors, shedder, bodySlots, bodyLimitBytes: config.server.bodyLimitBytes, identitySlots }),
     rootRedirect,

@@ -57,7 +57,12 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
   const confirmations = new PublishConfirmations();
   const storeHooks = { shared: (event: ChangeEvent) => applySharedEvent(state, event, now().getTime()), appended: confirmations.settle };
   const bus = new EventBus(config.subscriptionQueueLimit, eventStoreFactory(config.events, log, storeHooks));
-  const history = new HistoryService(config.history, createSecretResolver(options.env), log, now);
+  // With Redis events, the history consumes the event streams (a consumer group, ack after commit).
+  const { events } = config;
+  const streams = config.history.enabled && events.store === 'redis'
+    ? { redisUrl: events.redisUrl, streamPrefix: events.streamPrefix, retained: { maxEvents: events.historyMaxEvents, maxAgeSeconds: events.historyMaxAgeSeconds } }
+    : null;
+  const history = new HistoryService(config.history, createSecretResolver(options.env), log, now, {}, undefined, streams);
   const ingestor = new Ingestor(state, bus, registry, log, now, confirmations, (event) => history.observe(event));
   const freshnessMs = config.freshnessSeconds * 1000;
   const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);

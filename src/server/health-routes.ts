@@ -1,4 +1,5 @@
 import type { BackendRegistry } from '../backend-registry.ts';
+import type { HistoryStatus } from '../history/history-service.ts';
 import type { BodySlots } from './body-slots.ts';
 import type { ConnectionCapacity } from './connection-capacity.ts';
 import type { GatewayRoute } from './gateway-plugin.ts';
@@ -14,6 +15,8 @@ export interface HealthDeps {
   /** The connection cap and file-descriptor watch, once listening. */
   readonly capacity: () => ConnectionCapacity | null;
   readonly auditIntact: () => boolean;
+  /** The durable history's state: reported, never a reason to be unready (it is not on the live path). */
+  readonly history?: () => Promise<HistoryStatus>;
 }
 
 /** `/healthz` (the process answers) and `/readyz` (send traffic here: started, not overloaded; with what each part reports). */
@@ -26,10 +29,11 @@ export function createHealthRoutes(deps: HealthDeps): GatewayRoute {
       const load = deps.shedder.current;
       const capacity = deps.capacity();
       const connections = capacity ? { connections: await capacity.health() } : {};
+      const history = deps.history ? { history: await deps.history() } : {};
       const ready = deps.ready();
       sendJson(res, ready && !load.overloaded ? 200 : 503, {
         status: !ready ? 'not ready' : load.overloaded ? 'overloaded' : 'ready', backends, load, ...connections,
-        requestBodies: { reading: deps.bodySlots.size, limit: deps.bodySlots.limit }, audit: deps.auditIntact() ? 'ok' : 'integrity-alarm',
+        requestBodies: { reading: deps.bodySlots.size, limit: deps.bodySlots.limit }, audit: deps.auditIntact() ? 'ok' : 'integrity-alarm', ...history,
       });
     },
   };
