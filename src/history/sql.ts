@@ -103,6 +103,24 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_recorded_at ON jobs (recorded_at);
 `,
   },
+  {
+    version: 2,
+    name: 'revision order: missing parts count as 0',
+    // PostgreSQL's array < ranks a prefix lower ([1,2] < [1,2,0]); the gateway's
+    // compareRevisions (src/model.ts) pads with zeros. The upserts use this instead.
+    sql: `
+CREATE OR REPLACE FUNCTION revision_newer(a double precision[], b double precision[]) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce((
+    SELECT coalesce(a[i], 0) > coalesce(b[i], 0)
+    FROM generate_series(1, greatest(coalesce(array_length(a, 1), 0), coalesce(array_length(b, 1), 0))) AS i
+    WHERE coalesce(a[i], 0) <> coalesce(b[i], 0)
+    ORDER BY i
+    LIMIT 1
+  ), false)
+$$;
+`,
+  },
 ];
 
 /** One row per accepted observation; a redelivered or replayed revision is ignored. */
@@ -111,7 +129,7 @@ INSERT INTO transitions (entity_type, backend, native_id, revision, status, wait
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (entity_type, backend, native_id, revision) DO NOTHING`;
 
-/** The final shape moves forward only: an older or equal revision changes nothing. */
+/** The final shape moves forward only: an older or equal revision (compared as compareRevisions does, migration 2) changes nothing. */
 export const UPSERT_PIPELINE = `
 INSERT INTO pipelines (backend, native_id, revision, project_native_id, number, name, status, wait_reason,
   native_status, native_conclusion, failure_reason, attempt, branch, ref, commit_sha, event, actor, url,
@@ -126,7 +144,7 @@ ON CONFLICT (backend, native_id) DO UPDATE SET
   url = EXCLUDED.url, created_at = EXCLUDED.created_at, queued_at = EXCLUDED.queued_at,
   started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, updated_at = EXCLUDED.updated_at,
   queue_ms = EXCLUDED.queue_ms, duration_ms = EXCLUDED.duration_ms, recorded_at = EXCLUDED.recorded_at
-WHERE pipelines.revision < EXCLUDED.revision`;
+WHERE revision_newer(EXCLUDED.revision, pipelines.revision)`;
 
 export const UPSERT_JOB = `
 INSERT INTO jobs (backend, native_id, revision, project_native_id, pipeline_native_id, name, status, wait_reason,
@@ -143,7 +161,7 @@ ON CONFLICT (backend, native_id) DO UPDATE SET
   created_at = EXCLUDED.created_at, queued_at = EXCLUDED.queued_at, started_at = EXCLUDED.started_at,
   finished_at = EXCLUDED.finished_at, queue_ms = EXCLUDED.queue_ms, duration_ms = EXCLUDED.duration_ms,
   recorded_at = EXCLUDED.recorded_at
-WHERE jobs.revision < EXCLUDED.revision`;
+WHERE revision_newer(EXCLUDED.revision, jobs.revision)`;
 
 /** Retention: everything observed before the cutoff ($1). */
 export const PRUNE = [

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/history/history-store.ts';
 import type { SqlHistoryStore } from '../../src/history/history-store.ts';
-import type { JobModel, PipelineModel } from '../../src/model.ts';
+import { compareRevisions, type JobModel, type PipelineModel } from '../../src/model.ts';
 import { pgliteDatabase, postgresDatabase, type TestDatabase } from '../helpers/history-stores.ts';
 
 function pipeline(nativeId: string, revision: number[], over: Partial<PipelineModel> = {}): PipelineModel {
@@ -53,7 +54,7 @@ describe.each([
     const other = await db.open();
     await other.migrate();
     const versions = await store.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-    expect(versions.map((v) => v.version)).toEqual([1]);
+    expect(versions.map((v) => v.version)).toEqual([1, 2]);
     expect(await count(store, 'transitions')).toBe(0);
   });
 
@@ -102,6 +103,38 @@ describe.each([
     expect(j).toEqual({ status: 'SUCCESS', attempt: 2, labels: ['linux', 'x64'], runner_name: 'runner-1', queue_ms: 5000, duration_ms: 60_000 });
     // The late, older revision is still a transition of its own.
     expect(await count(store, 'transitions')).toBe(5);
+  });
+
+  it('orders revisions of different lengths as compareRevisions does: a missing part counts as 0', async () => {
+    const status = async (table: string) => (await store.query<{ status: string; revision: number[] }>(`SELECT status, revision FROM ${table}`))[0];
+    await store.record([now(pipeline('p1', [1, 2], { status: 'SUCCESS' })), now(job('j1', [1, 2], { status: 'SUCCESS' }))]);
+    // Equal once padded ([1,2] = [1,2,0]), or older ([1,2,-1] < [1,2]): nothing moves. PostgreSQL's array < would take both.
+    await store.record([now(pipeline('p1', [1, 2, 0], { status: 'RUNNING' })), now(job('j1', [1, 2, 0], { status: 'RUNNING' }))]);
+    await store.record([now(pipeline('p1', [1, 2, -1], { status: 'QUEUED' })), now(job('j1', [1, 2, -1], { status: 'QUEUED' }))]);
+    expect(await status('pipelines')).toEqual({ status: 'SUCCESS', revision: [1, 2] });
+    expect(await status('jobs')).toEqual({ status: 'SUCCESS', revision: [1, 2] });
+    // Newer by a longer tail, then by a shorter one ([1,3] > [1,2,0,1]): each moves it forward.
+    await store.record([now(pipeline('p1', [1, 2, 0, 1], { status: 'FAILURE' })), now(job('j1', [1, 2, 0, 1], { status: 'FAILURE' }))]);
+    expect(await status('pipelines')).toEqual({ status: 'FAILURE', revision: [1, 2, 0, 1] });
+    await store.record([now(pipeline('p1', [1, 3], { status: 'CANCELED' })), now(job('j1', [1, 3], { status: 'CANCELED' }))]);
+    expect(await status('pipelines')).toEqual({ status: 'CANCELED', revision: [1, 3] });
+    expect(await status('jobs')).toEqual({ status: 'CANCELED', revision: [1, 3] });
+  });
+
+  it('revision_newer(a, b) agrees with compareRevisions(a, b) > 0 on random revisions', async () => {
+    const part = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constant(0), fc.double({ min: -1e12, max: 1e12, noNaN: true, noDefaultInfinity: true }));
+    const revision = fc.array(part, { maxLength: 5 });
+    // A prefix with a tail appended: the case where PostgreSQL's own array order differs.
+    const pair = fc.oneof(fc.tuple(revision, revision), revision.chain((a) => fc.array(part, { maxLength: 3 }).map((tail) => [a, [...a, ...tail]] as [number[], number[]])));
+    await fc.assert(
+      fc.asyncProperty(pair, async ([a, b]) => {
+        const [row] = await store.query<{ newer: boolean; older: boolean }>(
+          'SELECT revision_newer($1::float8[], $2::float8[]) AS newer, revision_newer($2::float8[], $1::float8[]) AS older', [a, b],
+        );
+        expect(row).toEqual({ newer: compareRevisions(a, b) > 0, older: compareRevisions(b, a) > 0 });
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('retention deletes what was observed before the cutoff, and only that', async () => {
