@@ -176,11 +176,15 @@ export class StreamHistoryConsumer {
           retryMs = this.options.retryMs ?? 1000;
         }
         await this.acknowledge(this.batch);
+        const partial = this.batch.observations.length < this.maxBatch;
         this.batch = null;
+        // A partial batch means the streams are read to their end: let the next batch gather.
+        if (partial) await this.pause(this.options.flushMs ?? 100);
       } catch (error) {
         if (this.closed) break;
         this.lastRedisError = error instanceof Error ? error.message : String(error);
-        if (this.lastRedisError.includes('NOGROUP')) this.groupsReady = false;
+        // Redis lost its data (a restart without persistence): the streams come back with the next event, the group with them.
+        if (/NOGROUP|no such key/i.test(this.lastRedisError)) this.groupsReady = false;
         this.redisFailure();
         await this.pause(500);
       }
