@@ -130,6 +130,17 @@ describe('history consumer group over the Redis event streams (real Redis, PGlit
     expect(alive.stats.written).toBe(7);
   });
 
+  it('comes back when Redis lost its streams and groups (a restart without persistence)', async () => {
+    const c = consumer((b) => store.record(b));
+    await publish(0, 3);
+    c.start();
+    await waitFor(async () => (await transitions()) === 3, 5000, 'the first entries');
+    await redis.del(`${prefix}Job`, `${prefix}Pipeline`, `${prefix}Runner`);
+    await publish(3, 6);
+    await waitFor(async () => (await transitions()) === 6, 10_000, 'the entries after the loss');
+    await waitFor(async () => (await groupInfo()).pending === 0, 5000, 'every entry acknowledged');
+  });
+
   it('reports, loudly and once, entries trimmed from a stream before the group read them (an outage longer than the stream retains)', async () => {
     const { state, write } = switchableStore(store);
     const { lines, log } = logged();
