@@ -39,6 +39,10 @@ export interface LatencyCellOptions {
   cellIndex: number;
   /** Have the gateway report event-loop delay, RSS and heap at this interval (the soak). */
   statsEveryMs?: number;
+  /** Extra gateway config (e.g. `events`, `history`), merged over the cell's own. */
+  config?: Record<string, unknown>;
+  /** Wait until /readyz reports the history open (`ok`) or `off` before subscribing (PGlite's open blocks the loop for seconds). */
+  awaitHistory?: boolean;
   /** Called about once a second during the measured run (progress for long runs). */
   onProgress?: (p: { elapsedSec: number; sent: number; delivered: number }) => void;
 }
@@ -226,13 +230,14 @@ export async function runLatencyCell(o: LatencyCellOptions): Promise<LatencyCell
   const gw: GatewayChild = await startGatewayChild({
     simUrl: o.sim.url, token: o.token, webhookSecret: o.secret, cpu: o.gatewayCpu, statsEveryMs: o.statsEveryMs,
     // All bench subscribers are one anonymous identity; lift the per-identity connection cap (default 50).
-    config: { limits: { maxConnectionsPerIdentity: 1_000_000 } },
+    config: { limits: { maxConnectionsPerIdentity: 1_000_000 }, ...o.config },
   });
   const newAgent = () => new http.Agent({ keepAlive: true, maxSockets: 256 });
   let agent = newAgent();
   const clients: Client[] = [];
   try {
     await sleep(300);
+    if (o.awaitHistory) await historyOpen(gw.base);
     const rssBefore = gw.rssBytes();
     lap('startGateway');
 
@@ -457,6 +462,16 @@ export async function runLatencyCell(o: LatencyCellOptions): Promise<LatencyCell
     agent.destroy();
     await gw.stop();
   }
+}
+
+async function historyOpen(base: string): Promise<void> {
+  const until = performance.now() + 120_000;
+  while (performance.now() < until) {
+    const body = (await (await fetch(`${base}/readyz`)).json()) as { history?: { state?: string } };
+    if (!body.history || body.history.state === 'ok' || body.history.state === 'off') return;
+    await sleep(200);
+  }
+  throw new Error('the gateway history did not open within 120 s');
 }
 
 function describe(error: unknown): string {

@@ -19,6 +19,8 @@ export class HistoryHealth {
   private current: HistoryHealthState = { state: 'ok', cause: null, since: null };
   private prober: NodeJS.Timeout | null = null;
   private probing = false;
+  /** Told when the database answers again (the stream consumer retries at once instead of at its backoff). */
+  onRecovered: () => void = () => {};
 
   constructor(
     private readonly log: Logger,
@@ -49,6 +51,7 @@ export class HistoryHealth {
     this.stopProbing();
     const downMs = since ? this.now().getTime() - Date.parse(since) : null;
     this.log.info({ downMs }, 'history recovered: the history database answers again');
+    this.onRecovered();
   }
 
   stop(): void {

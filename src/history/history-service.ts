@@ -88,6 +88,7 @@ export class HistoryService implements HistoryReads {
     const record = (batch: readonly Observation[]) => this.recordWatched(batch);
     this.writer = new HistoryWriter(record, log, writerOptions);
     this.consumer = streams ? new StreamHistoryConsumer(record, this.health, log, streams) : null;
+    if (this.consumer) this.health.onRecovered = () => this.consumer?.wake();
   }
 
   get enabled(): boolean {
@@ -127,7 +128,7 @@ export class HistoryService implements HistoryReads {
       return { ...base, written, buffered, dropped };
     }
     const { written, lost, gaps } = this.consumer.stats;
-    const backlog = this.config.enabled && !this.closed ? await this.consumer.backlog() : { lag: null, pending: null };
+    const backlog = this.config.enabled && !this.closed ? await this.consumer.backlog(500) : { lag: null, pending: null };
     return { ...base, written, ...backlog, lost, gaps };
   }
 

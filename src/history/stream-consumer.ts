@@ -93,6 +93,7 @@ export class StreamHistoryConsumer {
   private groupsReady = false;
   private nextClaimAt = 0;
   private nextForgetAt = 0;
+  private woken = false;
 
   constructor(
     private readonly write: (batch: readonly Observation[]) => Promise<RecordResult>,
@@ -296,8 +297,14 @@ export class StreamHistoryConsumer {
     return this.options.maxBatch ?? 500;
   }
 
+  /** Ends a retry wait early: the database answers again. */
+  wake(): void {
+    this.woken = true;
+  }
+
   private async pause(ms: number): Promise<void> {
     const until = Date.now() + ms;
-    while (!this.closed && Date.now() < until) await sleep(Math.min(100, until - Date.now()));
+    this.woken = false;
+    while (!this.closed && !this.woken && Date.now() < until) await sleep(Math.min(100, until - Date.now()));
   }
 }
