@@ -42,7 +42,6 @@ WITH decisive AS (
     extract(epoch FROM (COALESCE(f.ended_at, ${to}) - pe.started_at)) * 1000 AS duration_ms
   FROM periods pe LEFT JOIN fixes f
     ON f.backend = pe.backend AND f.project_native_id = pe.project_native_id AND f.branch IS NOT DISTINCT FROM pe.branch AND f.grp = pe.grp
-)
 ), summary AS (
   SELECT backend, project_native_id, branch, avg(duration_ms) AS mean_ms,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50_ms
