@@ -117,12 +117,12 @@ const flakyJobs: JobSpec[] = [
   { id: 'e2', pipeline: 'd-c1', name: 'e2e', status: 'SUCCESS', finishedAt: at(20), attempt: 2 },
   { id: 'e3', pipeline: 'd-c2', name: 'e2e', status: 'SUCCESS', finishedAt: at(21) },
   { id: 'e4', pipeline: 'd-c3', name: 'e2e', status: 'SUCCESS', finishedAt: at(22) },
-  { id: 'l1', pipeline: 'd-c1', name: 'lint', status: 'SUCCESS', finishedAt: at(23) },
+  { id: 'l1', pipeline: 'd-c1', name: 'lint', status: 'SUCCESS', finishedAt: at(23), runner: 'r-web' },
 ];
 
 /**
  * Clustering, acme/api `build` on 2026-01-07: r-good1 10 jobs (0 ERROR), r-good2 10 (1 ERROR),
- * r-bad 5 (4 ERROR, label gpu). Overall infrastructure share 5/25 = 0.2; r-bad's 0.8 stands out.
+ * r-bad 5 (4 ERROR, label gpu), plus `lint` on r-web: overall infrastructure share 5/26; r-bad's 0.8 stands out.
  */
 const buildJobs: JobSpec[] = [
   ...Array.from({ length: 10 }, (_, i): JobSpec => ({ project: 'acme/api', id: `g1-${i}`, pipeline: 'b1', name: 'build', status: 'SUCCESS', finishedAt: '2026-01-07T11:00:00.000Z', runner: 'r-good1' })),

@@ -82,7 +82,7 @@ describe.each([
     const byLabel = await stats(store, 'jobs', await scoped(), WINDOW, ['RUNNER_LABEL'], null);
     expect(byLabel.groups.map((g) => [g.key.runnerLabel, g.count, g.failures.infrastructure])).toEqual([['gpu', 5, 4], ['linux', 31, 2]]);
     const byRunner = await stats(store, 'jobs', await scoped(), WINDOW, ['RUNNER'], null);
-    expect(byRunner.groups.map((g) => [g.key.runner, g.count])).toEqual([['r-bad', 5], ['r-good1', 10], ['r-good2', 10], [null, 11]]);
+    expect(byRunner.groups.map((g) => [g.key.runner, g.count])).toEqual([['r-bad', 5], ['r-good1', 10], ['r-good2', 10], ['r-web', 1], [null, 10]]);
     await expect(stats(store, 'pipelines', await scoped(), WINDOW, ['JOB_NAME'], null)).rejects.toThrow(/jobStats only/);
   });
 
@@ -136,9 +136,9 @@ describe.each([
       { category: 'CODE', reason: 'exit code 1', count: 3 },
       { category: 'INFRASTRUCTURE', reason: 'error', count: 1 },
     ]);
-    expect(result.infrastructureShare).toBeCloseTo(0.2, 12);
+    expect(result.infrastructureShare).toBeCloseTo(5 / 26, 12);
     expect(result.runners.map((r) => [r.name, r.jobs, r.infrastructureCount, r.concentrated])).toEqual([
-      ['r-bad', 5, 4, true], ['r-good2', 10, 1, false], ['r-good1', 10, 0, false],
+      ['r-bad', 5, 4, true], ['r-good2', 10, 1, false], ['r-good1', 10, 0, false], ['r-web', 1, 0, false],
     ]);
     expect(result.runners[0]!.infrastructureShare).toBeCloseTo(0.8, 12);
     expect(result.labels.map((r) => [r.name, r.jobs, r.infrastructureCount, r.concentrated])).toEqual([['gpu', 5, 4, true], ['linux', 31, 2, false]]);
