@@ -530,16 +530,16 @@ export type Query = {
   readonly __typename?: 'Query';
   readonly backends: ReadonlyArray<Backend>;
   /** Why jobs fail: top failing jobs, native failure reasons, runners and labels. */
-  readonly failureCauses: FailureCauses;
+  readonly failureCauses?: Maybe<FailureCauses>;
   /**
    * Jobs that both failed (FAILURE, TIMED_OUT or ERROR) and succeeded on the same commit of the
    * same project, across attempts or re-runs.
    */
-  readonly flakyJobs: FlakyJobs;
+  readonly flakyJobs?: Maybe<FlakyJobs>;
   /** The load of the instance that answers, and whether it is shedding. */
   readonly gatewayLoad: GatewayLoad;
   /** Windowed statistics over finished jobs (every attempt counts). */
-  readonly jobStats: AnalyticsStats;
+  readonly jobStats?: Maybe<AnalyticsStats>;
   /** Jobs of recent pipelines across all backends, newest first. */
   readonly jobs: JobConnection;
   /** Fetch any entity by its global ID. Unknown or malformed IDs read as null. */
@@ -547,7 +547,7 @@ export type Query = {
   /** Fetch many entities at once; each position is null when its ID is unknown. */
   readonly nodes: ReadonlyArray<Maybe<Node>>;
   /** Windowed statistics over finished pipelines. */
-  readonly pipelineStats: AnalyticsStats;
+  readonly pipelineStats?: Maybe<AnalyticsStats>;
   /** Pipelines across all backends, newest first. */
   readonly pipelines: PipelineConnection;
   readonly projects: ProjectConnection;
@@ -557,7 +557,7 @@ export type Query = {
    * every branch is a series of its own. Red = FAILURE, TIMED_OUT, ERROR; green = SUCCESS;
    * UNSTABLE, CANCELED and SKIPPED neither open nor close a red period.
    */
-  readonly timeToGreen: TimeToGreen;
+  readonly timeToGreen?: Maybe<TimeToGreen>;
 };
 
 
@@ -1354,18 +1354,18 @@ export type ProjectEdgeResolvers<ContextType = GatewayContext, ParentType extend
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   backends?: Resolver<ReadonlyArray<ResolversTypes['Backend']>, ParentType, ContextType>;
-  failureCauses?: Resolver<ResolversTypes['FailureCauses'], ParentType, ContextType, RequireFields<QueryFailureCausesArgs, 'top'>>;
-  flakyJobs?: Resolver<ResolversTypes['FlakyJobs'], ParentType, ContextType, RequireFields<QueryFlakyJobsArgs, 'orderBy' | 'top'>>;
+  failureCauses?: Resolver<Maybe<ResolversTypes['FailureCauses']>, ParentType, ContextType, RequireFields<QueryFailureCausesArgs, 'top'>>;
+  flakyJobs?: Resolver<Maybe<ResolversTypes['FlakyJobs']>, ParentType, ContextType, RequireFields<QueryFlakyJobsArgs, 'orderBy' | 'top'>>;
   gatewayLoad?: Resolver<ResolversTypes['GatewayLoad'], ParentType, ContextType>;
-  jobStats?: Resolver<ResolversTypes['AnalyticsStats'], ParentType, ContextType, RequireFields<QueryJobStatsArgs, 'groupBy'>>;
+  jobStats?: Resolver<Maybe<ResolversTypes['AnalyticsStats']>, ParentType, ContextType, RequireFields<QueryJobStatsArgs, 'groupBy'>>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<QueryJobsArgs, 'first'>>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   nodes?: Resolver<ReadonlyArray<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids'>>;
-  pipelineStats?: Resolver<ResolversTypes['AnalyticsStats'], ParentType, ContextType, RequireFields<QueryPipelineStatsArgs, 'groupBy'>>;
+  pipelineStats?: Resolver<Maybe<ResolversTypes['AnalyticsStats']>, ParentType, ContextType, RequireFields<QueryPipelineStatsArgs, 'groupBy'>>;
   pipelines?: Resolver<ResolversTypes['PipelineConnection'], ParentType, ContextType, RequireFields<QueryPipelinesArgs, 'first'>>;
   projects?: Resolver<ResolversTypes['ProjectConnection'], ParentType, ContextType, RequireFields<QueryProjectsArgs, 'first'>>;
   runners?: Resolver<ResolversTypes['RunnerConnection'], ParentType, ContextType, RequireFields<QueryRunnersArgs, 'first'>>;
-  timeToGreen?: Resolver<ResolversTypes['TimeToGreen'], ParentType, ContextType, Partial<QueryTimeToGreenArgs>>;
+  timeToGreen?: Resolver<Maybe<ResolversTypes['TimeToGreen']>, ParentType, ContextType, Partial<QueryTimeToGreenArgs>>;
 };
 
 export type QueuePercentilesResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['QueuePercentiles'] = ResolversParentTypes['QueuePercentiles']> = {

@@ -1,7 +1,7 @@
 import type { CompiledScope } from '../../auth/scope.ts';
 import type { HistoryStore } from '../history-store.ts';
 import type { AnalyticsWindow } from './window.ts';
-import { SqlParams } from './sql-params.ts';
+import type { SqlParams } from './sql-params.ts';
 
 /** What a caller may count, computed once per request from the projects the history has seen. */
 export interface AnalyticsScope {
