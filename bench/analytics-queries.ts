@@ -2,12 +2,13 @@
  * Latency of the analytics a dashboard asks (issue 13) at 100k and 1M recorded jobs, on the
  * PostgreSQL at 127.0.0.1:5432 (database `test`, a schema of its own, dropped afterwards) and
  * on in-memory PGlite. The history is generated in SQL (generate_series; 10 jobs per pipeline,
- * 50 projects on 2 backends, 30 days, every commit built twice so flaky jobs exist), then each
+ * 50 projects on 2 backends, 30 days, every commit of a project built twice so flaky jobs exist), then each
  * query runs ITERATIONS times after 2 warm-ups through the same builders the resolvers use.
  *   npx tsx bench/analytics-queries.ts [jobs,...=100000,1000000] [pgliteMaxJobs=1000000]
  * PGlite builds its history only up to pgliteMaxJobs (building 1M takes minutes there).
  */
 import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { ALL_SCOPE, compileScope, type CompiledScope } from '../src/auth/scope.ts';
 import { failureCauses, flaky, stats, timeToGreen } from '../src/history/analytics/analytics.ts';
@@ -26,16 +27,16 @@ const DAYS = 30;
 const PROVIDERS = new Map([['gh', 'github'], ['gl', 'gitlab']]);
 
 /** A deterministic 0..1023 from an integer expression (no random(): every run builds the same history). */
-const h = (expr: string, salt: number) => `(hashint4((${expr}) * 7919 + ${salt}) & 1023)`;
+const h = (expr: string, salt: number) => `(hashint8((${expr})::bigint * 7919 + ${salt}) & 1023)`;
 
-async function generate(store: SqlHistoryStore, jobs: number): Promise<void> {
+export async function generate(store: SqlHistoryStore, jobs: number): Promise<void> {
   const pipelines = jobs / JOBS_PER_PIPELINE;
   const spanMs = DAYS * 86_400_000;
   await store.query(`
 INSERT INTO pipelines (backend, native_id, revision, project_native_id, project_full_name, number, name, status, native_status,
   native_conclusion, failure_reason, attempt, branch, commit_sha, created_at, queued_at, started_at, finished_at, queue_ms, duration_ms, recorded_at)
 SELECT backend, 'p' || i, ARRAY[1]::float8[], project, project, i, 'wf-' || (i % 3), status, 'completed', lower(status),
-  CASE status WHEN 'FAILURE' THEN 'tests failed' WHEN 'ERROR' THEN 'runner lost' END, 1 + i % 2, branch, 'c' || (i / 2),
+  CASE status WHEN 'FAILURE' THEN 'tests failed' WHEN 'ERROR' THEN 'runner lost' END, 1 + i % 2, branch, 'c' || (i % 50) || '-' || (i / 100),
   finished - make_interval(secs => (duration + queue) / 1000.0), finished - make_interval(secs => (duration + queue) / 1000.0),
   finished - make_interval(secs => duration / 1000.0), finished, queue, duration, finished
 FROM (
@@ -123,8 +124,10 @@ async function onPglite(jobs: number): Promise<void> {
   }
 }
 
-for (const jobs of sizes) {
-  await onPostgres(jobs);
-  if (jobs <= pgliteMax) await onPglite(jobs);
-  else console.log(`PGlite (in memory), ${jobs.toLocaleString('en')} jobs: skipped (above pgliteMaxJobs ${pgliteMax})`);
+if (import.meta.url === pathToFileURL(process.argv[1]!).href) {
+  for (const jobs of sizes) {
+    await onPostgres(jobs);
+    if (jobs <= pgliteMax) await onPglite(jobs);
+    else console.log(`PGlite (in memory), ${jobs.toLocaleString('en')} jobs: skipped (above pgliteMaxJobs ${pgliteMax})`);
+  }
 }

@@ -6,8 +6,7 @@ export type FlakyOrder = 'FLAKE_RATE' | 'TIME_COST';
 
 /**
  * Per (backend, project, job name, commit): red and SUCCESS attempts; a commit with both is
- * flaky for that job. Only job names with at least one red attempt in the window can be flaky,
- * so the outcomes are computed for those alone (the index jobs_flaky serves both steps).
+ * flaky for that job; per job name, the share of its commits that were flaky.
  */
 export function flakyJobsQuery(
   window: AnalyticsWindow, scope: AnalyticsScope, filter: AnalyticsFilterInput | null | undefined, top: number, orderBy: FlakyOrder,
@@ -20,16 +19,13 @@ export function flakyJobsQuery(
   const sql = `
 WITH decisive AS (
   SELECT backend, project_native_id, name, commit_sha, status, duration_ms, finished_at FROM jobs WHERE ${where}
-), candidates AS (
-  SELECT DISTINCT backend, project_native_id, name FROM decisive WHERE status IN ${RED_SQL}
 ), per_commit AS (
-  SELECT d.backend, d.project_native_id, d.name, d.commit_sha,
-    count(*) FILTER (WHERE d.status IN ${RED_SQL}) AS failed,
-    count(*) FILTER (WHERE d.status = 'SUCCESS') AS passed,
-    COALESCE(sum(d.duration_ms) FILTER (WHERE d.status IN ${RED_SQL}), 0) AS failed_ms,
-    max(d.finished_at) AS last_at
-  FROM decisive d JOIN candidates c ON c.backend = d.backend AND c.project_native_id = d.project_native_id AND c.name = d.name
-  GROUP BY d.backend, d.project_native_id, d.name, d.commit_sha
+  SELECT backend, project_native_id, name, commit_sha,
+    count(*) FILTER (WHERE status IN ${RED_SQL}) AS failed,
+    count(*) FILTER (WHERE status = 'SUCCESS') AS passed,
+    COALESCE(sum(duration_ms) FILTER (WHERE status IN ${RED_SQL}), 0) AS failed_ms,
+    max(finished_at) AS last_at
+  FROM decisive GROUP BY backend, project_native_id, name, commit_sha
 ), per_job AS (
   SELECT backend, project_native_id, name, count(*)::int AS commits,
     count(*) FILTER (WHERE failed > 0 AND passed > 0)::int AS flaky_commits,
