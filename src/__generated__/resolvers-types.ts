@@ -553,8 +553,9 @@ export type Query = {
   readonly projects: ProjectConnection;
   readonly runners: RunnerConnection;
   /**
-   * Time to green (MTTR) per project and branch. `branch` defaults to `filter.branches`, else
-   * every branch is a series of its own. Red = FAILURE, TIMED_OUT, ERROR; green = SUCCESS;
+   * Time to green (MTTR) per project and branch. `branch` defaults to `filter.branches`, else to
+   * the project's default branch when the gateway knows it (from live state), else every
+   * branch is a series of its own. Red = FAILURE, TIMED_OUT, ERROR; green = SUCCESS;
    * UNSTABLE, CANCELED and SKIPPED neither open nor close a red period.
    */
   readonly timeToGreen?: Maybe<TimeToGreen>;

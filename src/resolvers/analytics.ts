@@ -30,7 +30,8 @@ export const analyticsQueries: Pick<QueryResolvers, 'pipelineStats' | 'jobStats'
   },
   timeToGreen: (_, { window, filter, branch }, ctx) => {
     const w = resolveWindow(window, ctx.now());
-    return readScoped(ctx, filter, (store, scope) => timeToGreen(store, scope, w, filter, branch ?? null));
+    const defaultBranch = (backend: string, project: string) => ctx.state.get('Project', backend, project)?.defaultBranch ?? null;
+    return readScoped(ctx, filter, (store, scope) => timeToGreen(store, scope, w, filter, branch ?? null, defaultBranch));
   },
   failureCauses: (_, { window, filter, top }, ctx) => {
     const w = resolveWindow(window, ctx.now());

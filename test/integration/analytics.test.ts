@@ -88,6 +88,17 @@ describe('analytics through the gateway', () => {
     expect(hidden.data!.pipelineStats.groups).toEqual([{ count: 0 }]);
   });
 
+  it('time to green follows a project\'s default branch once the gateway knows it', async () => {
+    const query = 'query ($window: AnalyticsWindowInput) { timeToGreen(window: $window, filter: { projects: ["acme/web"] }) { series { branch } } }';
+    const before = await ask<{ timeToGreen: { series: { branch: string }[] } }>(allKey, query);
+    expect(before.data!.timeToGreen.series.map((s) => s.branch)).toEqual(['dev', 'main']);
+    stack.gateway.services.state.apply({
+      type: 'Project', backend: 'gh', nativeId: 'acme/web', revision: [1], name: 'web', fullName: 'acme/web', url: null, defaultBranch: 'main',
+    }, Date.now());
+    const after = await ask<{ timeToGreen: { series: { branch: string }[] } }>(allKey, query);
+    expect(after.data!.timeToGreen.series.map((s) => s.branch)).toEqual(['main']);
+  });
+
   it('refuses a window, a top or a cardinality beyond the limits with ANALYTICS_LIMIT and a clear message', async () => {
     const tooLong = await ask(allKey, '{ pipelineStats(window: { lastDays: 401 }) { groups { count } } backends { name } }', {});
     expect(tooLong.errors![0]!.extensions!.code).toBe('ANALYTICS_LIMIT');

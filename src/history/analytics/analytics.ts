@@ -4,7 +4,7 @@ import { flakyJobs, flakyJobsQuery, type FlakyOrder, type FlakyRow } from './fla
 import type { AnalyticsFilterInput, AnalyticsScope } from './scope.ts';
 import type { SqlQuery } from './sql-params.ts';
 import { statsGroups, statsQuery, type GroupBy, type StatsRow } from './stats.ts';
-import { timeToGreenQuery, timeToGreenSeries, type TimeToGreenRow } from './time-to-green.ts';
+import { onDefaultBranches, timeToGreenQuery, timeToGreenSeries, type TimeToGreenRow } from './time-to-green.ts';
 import { checkTop, type AnalyticsWindow } from './window.ts';
 
 /** Each figure: build its SQL, run it on the store, map the rows. Resolvers and tests call these. */
@@ -21,9 +21,15 @@ export async function stats(
   return { window: windowOut(window), groupBy: [...groupBy], groups: statsGroups(rows, scope) };
 }
 
-export async function timeToGreen(store: HistoryStore, scope: AnalyticsScope, window: AnalyticsWindow, filter: Filter, branch: string | null) {
+/** `defaultBranch` (when no branch is asked for) answers a project's default branch when known. */
+export async function timeToGreen(
+  store: HistoryStore, scope: AnalyticsScope, window: AnalyticsWindow, filter: Filter, branch: string | null,
+  defaultBranch?: (backend: string, projectNativeId: string) => string | null,
+) {
   const rows = await run<TimeToGreenRow>(store, timeToGreenQuery(window, scope, filter, branch));
-  return { window: windowOut(window), series: timeToGreenSeries(rows, scope) };
+  const series = timeToGreenSeries(rows, scope);
+  const onDefault = branch === null && !filter?.branches && defaultBranch;
+  return { window: windowOut(window), series: onDefault ? onDefaultBranches(series, defaultBranch) : series };
 }
 
 export async function failureCauses(store: HistoryStore, scope: AnalyticsScope, window: AnalyticsWindow, filter: Filter, top: number) {

@@ -75,7 +75,7 @@ export interface RedPeriod {
 }
 
 export interface TimeToGreenSeries {
-  backend: string; project: string; branch: string | null; periods: RedPeriod[]; meanMs: number | null; p50Ms: number | null; ongoing: RedPeriod | null;
+  backend: string; projectNativeId: string; project: string; branch: string | null; periods: RedPeriod[]; meanMs: number | null; p50Ms: number | null; ongoing: RedPeriod | null;
 }
 
 function pipelineRef(value: PipelineRefRow | string | null): PipelineRefRow | null {
@@ -91,7 +91,7 @@ export function timeToGreenSeries(rows: readonly TimeToGreenRow[], scope: Analyt
     const key = JSON.stringify([r.backend, r.project_native_id, r.branch]);
     let s = series.get(key);
     if (!s) {
-      s = { backend: r.backend, project: projectName(scope, r.backend, r.project_native_id), branch: r.branch, periods: [], meanMs: numOrNull(r.mean_ms), p50Ms: numOrNull(r.p50_ms), ongoing: null };
+      s = { backend: r.backend, projectNativeId: r.project_native_id, project: projectName(scope, r.backend, r.project_native_id), branch: r.branch, periods: [], meanMs: numOrNull(r.mean_ms), p50Ms: numOrNull(r.p50_ms), ongoing: null };
       series.set(key, s);
     }
     if (r.started_at === null || r.started_at === undefined) continue;
@@ -105,4 +105,15 @@ export function timeToGreenSeries(rows: readonly TimeToGreenRow[], scope: Analyt
   }
   if (series.size > ANALYTICS_LIMITS.maxGroups) throw analyticsLimit(`timeToGreen: more than ${ANALYTICS_LIMITS.maxGroups} project/branch series; filter by project or branch`);
   return [...series.values()];
+}
+
+/**
+ * Without a branch asked for: a project whose default branch is known keeps that branch's series
+ * alone; the others keep one series per branch.
+ */
+export function onDefaultBranches(series: readonly TimeToGreenSeries[], defaultBranch: (backend: string, projectNativeId: string) => string | null): TimeToGreenSeries[] {
+  return series.filter((s) => {
+    const branch = defaultBranch(s.backend, s.projectNativeId);
+    return branch === null || s.branch === branch;
+  });
 }
