@@ -8,7 +8,8 @@ import { iso, isoOrNull, num, numOrNull, RED_SQL, SqlParams, type SqlQuery } fro
 
 /**
  * Red periods per project and branch, in SQL: decisive pipelines (red or SUCCESS) finished in the
- * window, numbered by how many greens came before each (`grp`); the reds sharing a grp form one
+ * window, numbered by how many greens came before each (`grp`; a missing branch is '' so every
+ * join is an equality the planner can hash or merge); the reds sharing a grp form one
  * period, and the green whose grp is one more is the one that fixed it (none: ongoing).
  */
 export function timeToGreenQuery(
@@ -21,7 +22,7 @@ export function timeToGreenQuery(
   const to = p.add(window.to.toISOString(), '::timestamptz');
   const sql = `
 WITH decisive AS (
-  SELECT backend, project_native_id, branch, native_id, number, name, status, commit_sha, url, finished_at,
+  SELECT backend, project_native_id, COALESCE(branch, '') AS branch, native_id, number, name, status, commit_sha, url, finished_at,
     (status IN ${RED_SQL}) AS red
   FROM pipelines WHERE ${where.join(' AND ')}
 ), numbered AS (
@@ -41,7 +42,7 @@ WITH decisive AS (
   SELECT pe.*, f.ended_at, f.fixing,
     extract(epoch FROM (COALESCE(f.ended_at, ${to}) - pe.started_at)) * 1000 AS duration_ms
   FROM periods pe LEFT JOIN fixes f
-    ON f.backend = pe.backend AND f.project_native_id = pe.project_native_id AND f.branch IS NOT DISTINCT FROM pe.branch AND f.grp = pe.grp
+    ON f.backend = pe.backend AND f.project_native_id = pe.project_native_id AND f.branch = pe.branch AND f.grp = pe.grp
 ), summary AS (
   SELECT backend, project_native_id, branch, avg(duration_ms) AS mean_ms,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50_ms
@@ -49,12 +50,12 @@ WITH decisive AS (
 ), series AS (
   SELECT DISTINCT backend, project_native_id, branch FROM decisive
 )
-SELECT se.backend, se.project_native_id, se.branch, j.red_count, j.started_at, j.ended_at, j.breaking, j.fixing, j.duration_ms,
+SELECT se.backend, se.project_native_id, NULLIF(se.branch, '') AS branch, j.red_count, j.started_at, j.ended_at, j.breaking, j.fixing, j.duration_ms,
   su.mean_ms, su.p50_ms
 FROM series se
-LEFT JOIN joined j ON j.backend = se.backend AND j.project_native_id = se.project_native_id AND j.branch IS NOT DISTINCT FROM se.branch
-LEFT JOIN summary su ON su.backend = se.backend AND su.project_native_id = se.project_native_id AND su.branch IS NOT DISTINCT FROM se.branch
-ORDER BY se.backend, se.project_native_id, se.branch NULLS FIRST, j.started_at
+LEFT JOIN joined j ON j.backend = se.backend AND j.project_native_id = se.project_native_id AND j.branch = se.branch
+LEFT JOIN summary su ON su.backend = se.backend AND su.project_native_id = se.project_native_id AND su.branch = se.branch
+ORDER BY se.backend, se.project_native_id, se.branch, j.started_at
 LIMIT ${MAX_ROWS + 1}`;
   return { sql, params: p.values };
 }
