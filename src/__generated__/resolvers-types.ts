@@ -54,6 +54,7 @@ export type AnalyticsGroupBy =
   | 'JOB_NAME'
   /** The pipeline's (workflow's) name. */
   | 'PIPELINE_NAME'
+  /** Also sets the backend key: a native id is unique within its backend only. */
   | 'PROJECT'
   | 'PROVIDER'
   /** Jobs only; needs runner visibility on the backend (other jobs are left out). */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { constructedHistory } from '../contract/analytics-history.ts';
@@ -97,6 +98,15 @@ describe('analytics through the gateway', () => {
     }, Date.now());
     const after = await ask<{ timeToGreen: { series: { branch: string }[] } }>(allKey, query);
     expect(after.data!.timeToGreen.series.map((s) => s.branch)).toEqual(['main']);
+  });
+
+  it('the queries the README gives to paste into GraphiQL are answered without error', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Analytics'));
+    const example = section.slice(section.indexOf('```graphql') + 10, section.indexOf('```', section.indexOf('```graphql') + 10));
+    const res = await ask<Record<string, unknown>>(allKey, example, {});
+    expect(res.errors).toBeUndefined();
+    expect(Object.keys(res.data!)).toEqual(['pipelineStats', 'timeToGreen', 'flakyJobs', 'failureCauses']);
   });
 
   it('refuses a window, a top or a cardinality beyond the limits with ANALYTICS_LIMIT and a clear message', async () => {
