@@ -32,6 +32,63 @@ export type Actor = {
   readonly url?: Maybe<Scalars['String']['output']>;
 };
 
+/** Narrows what is counted; every list is OR'ed within itself, AND'ed with the others. */
+export type AnalyticsFilter = {
+  readonly backends?: InputMaybe<ReadonlyArray<Scalars['String']['input']>>;
+  readonly branches?: InputMaybe<ReadonlyArray<Scalars['String']['input']>>;
+  /** Job names (job figures only). */
+  readonly jobNames?: InputMaybe<ReadonlyArray<Scalars['String']['input']>>;
+  /** Pipeline (workflow) names. */
+  readonly pipelineNames?: InputMaybe<ReadonlyArray<Scalars['String']['input']>>;
+  /** A project's full name or native id. */
+  readonly projects?: InputMaybe<ReadonlyArray<Scalars['String']['input']>>;
+  readonly providers?: InputMaybe<ReadonlyArray<Scalars['String']['input']>>;
+};
+
+export type AnalyticsGroupBy =
+  | 'BACKEND'
+  | 'BRANCH'
+  /** UTC day of finishedAt. */
+  | 'DAY'
+  /** Jobs only. */
+  | 'JOB_NAME'
+  /** The pipeline's (workflow's) name. */
+  | 'PIPELINE_NAME'
+  /** Also sets the backend key: a native id is unique within its backend only. */
+  | 'PROJECT'
+  | 'PROVIDER'
+  /** Jobs only; needs runner visibility on the backend (other jobs are left out). */
+  | 'RUNNER'
+  /** Jobs only: a job counts once under each label it asked for. */
+  | 'RUNNER_LABEL'
+  /** UTC ISO week (starting Monday) of finishedAt. */
+  | 'WEEK';
+
+export type AnalyticsStats = {
+  readonly __typename?: 'AnalyticsStats';
+  readonly groupBy: ReadonlyArray<AnalyticsGroupBy>;
+  /** Groups ordered by their keys; at most 1000 (ANALYTICS_LIMIT beyond). */
+  readonly groups: ReadonlyArray<StatsGroup>;
+  readonly window: AnalyticsWindow;
+};
+
+/** The window an answer covers, as resolved. */
+export type AnalyticsWindow = {
+  readonly __typename?: 'AnalyticsWindow';
+  readonly from: Scalars['DateTime']['output'];
+  readonly to: Scalars['DateTime']['output'];
+};
+
+/**
+ * The time span: `lastDays` before `to`, or [from, to). Default: the last 7 days.
+ * `to` defaults to now; at most 400 days.
+ */
+export type AnalyticsWindowInput = {
+  readonly from?: InputMaybe<Scalars['DateTime']['input']>;
+  readonly lastDays?: InputMaybe<Scalars['Int']['input']>;
+  readonly to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
 /** A configured CI system instance, e.g. GitHub.com for one org, or one GitHub Enterprise Server. */
 export type Backend = Node & {
   readonly __typename?: 'Backend';
@@ -114,11 +171,115 @@ export type CircuitState =
   /** Repeated failures: calls are refused without contacting the backend. */
   | 'OPEN';
 
+export type DurationPercentiles = {
+  readonly __typename?: 'DurationPercentiles';
+  readonly p50?: Maybe<Scalars['Float']['output']>;
+  readonly p90?: Maybe<Scalars['Float']['output']>;
+  readonly p95?: Maybe<Scalars['Float']['output']>;
+  readonly p99?: Maybe<Scalars['Float']['output']>;
+};
+
 /** How the gateway learned of a change. */
 export type EventSource =
   | 'DERIVED'
   | 'POLL'
   | 'WEBHOOK';
+
+export type FailingJob = {
+  readonly __typename?: 'FailingJob';
+  readonly backend: Scalars['String']['output'];
+  readonly count: Scalars['Int']['output'];
+  readonly failedCount: Scalars['Int']['output'];
+  readonly failureRate: Scalars['Float']['output'];
+  readonly failures: FailureSplit;
+  readonly jobName: Scalars['String']['output'];
+  readonly pipelineName?: Maybe<Scalars['String']['output']>;
+  readonly project: Scalars['String']['output'];
+};
+
+export type FailureCategory =
+  /** FAILURE: the code or its tests. */
+  | 'CODE'
+  /** ERROR: the CI system, a runner or the network. */
+  | 'INFRASTRUCTURE'
+  | 'TIMED_OUT';
+
+export type FailureCauses = {
+  readonly __typename?: 'FailureCauses';
+  /** Red jobs in the window, for the shares below. */
+  readonly failedJobs: Scalars['Int']['output'];
+  /** Infrastructure (ERROR) share of all finished jobs on visible runners. */
+  readonly infrastructureShare: Scalars['Float']['output'];
+  /** Requested labels by infrastructure failures. */
+  readonly labels: ReadonlyArray<FailureCluster>;
+  /** Runners by infrastructure failures (only backends whose runners the caller may see). */
+  readonly runners: ReadonlyArray<FailureCluster>;
+  readonly topJobs: ReadonlyArray<FailingJob>;
+  readonly topReasons: ReadonlyArray<FailureReason>;
+  readonly window: AnalyticsWindow;
+};
+
+/**
+ * Infrastructure failures on one runner or label. `concentrated` flags a cluster: at least 3
+ * infrastructure failures and a share at least twice the overall infrastructure share.
+ */
+export type FailureCluster = {
+  readonly __typename?: 'FailureCluster';
+  readonly backend: Scalars['String']['output'];
+  readonly concentrated: Scalars['Boolean']['output'];
+  readonly failedCount: Scalars['Int']['output'];
+  readonly infrastructureCount: Scalars['Int']['output'];
+  readonly infrastructureShare: Scalars['Float']['output'];
+  readonly jobs: Scalars['Int']['output'];
+  /** Runner name, or label. */
+  readonly name: Scalars['String']['output'];
+};
+
+/** A native failure reason (the provider's failure reason, else its conclusion or status) and how often. */
+export type FailureReason = {
+  readonly __typename?: 'FailureReason';
+  readonly category: FailureCategory;
+  readonly count: Scalars['Int']['output'];
+  readonly reason: Scalars['String']['output'];
+};
+
+export type FailureSplit = {
+  readonly __typename?: 'FailureSplit';
+  readonly code: Scalars['Int']['output'];
+  readonly infrastructure: Scalars['Int']['output'];
+  readonly timedOut: Scalars['Int']['output'];
+};
+
+/**
+ * A job name in a project that failed and passed on the same commit. flakeRate = commits
+ * where it both failed and succeeded / commits where it finished SUCCESS or red.
+ */
+export type FlakyJob = {
+  readonly __typename?: 'FlakyJob';
+  readonly backend: Scalars['String']['output'];
+  readonly commits: Scalars['Int']['output'];
+  /** Red attempts on flaky commits. */
+  readonly failedAttempts: Scalars['Int']['output'];
+  readonly flakeRate: Scalars['Float']['output'];
+  readonly flakyCommits: Scalars['Int']['output'];
+  readonly jobName: Scalars['String']['output'];
+  readonly lastFlakeAt: Scalars['DateTime']['output'];
+  readonly project: Scalars['String']['output'];
+  /** Summed run time of those attempts (ms). */
+  readonly timeCostMs: Scalars['Float']['output'];
+};
+
+export type FlakyJobs = {
+  readonly __typename?: 'FlakyJobs';
+  readonly jobs: ReadonlyArray<FlakyJob>;
+  readonly window: AnalyticsWindow;
+};
+
+export type FlakyJobsOrder =
+  /** flakyCommits / commits, then cost. */
+  | 'FLAKE_RATE'
+  /** Run time of the failed attempts on flaky commits, then rate. */
+  | 'TIME_COST';
 
 /** This gateway instance's load: whether it sheds new subscriptions (see also /readyz). */
 export type GatewayLoad = {
@@ -312,6 +473,18 @@ export type PipelineFilter = {
   readonly status?: InputMaybe<ReadonlyArray<CiStatus>>;
 };
 
+/** A recorded pipeline (may be older than live state). */
+export type PipelineRef = {
+  readonly __typename?: 'PipelineRef';
+  readonly commitSha?: Maybe<Scalars['String']['output']>;
+  readonly finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  readonly name?: Maybe<Scalars['String']['output']>;
+  readonly nativeId: Scalars['String']['output'];
+  readonly number?: Maybe<Scalars['Int']['output']>;
+  readonly status: CiStatus;
+  readonly url?: Maybe<Scalars['String']['output']>;
+};
+
 /** A GitHub repository, GitLab project or Jenkins job. */
 export type Project = Node & {
   readonly __typename?: 'Project';
@@ -357,18 +530,58 @@ export type ProjectFilter = {
 export type Query = {
   readonly __typename?: 'Query';
   readonly backends: ReadonlyArray<Backend>;
+  /** Why jobs fail: top failing jobs, native failure reasons, runners and labels. */
+  readonly failureCauses?: Maybe<FailureCauses>;
+  /**
+   * Jobs that both failed (FAILURE, TIMED_OUT or ERROR) and succeeded on the same commit of the
+   * same project, across attempts or re-runs.
+   */
+  readonly flakyJobs?: Maybe<FlakyJobs>;
   /** The load of the instance that answers, and whether it is shedding. */
   readonly gatewayLoad: GatewayLoad;
+  /** Windowed statistics over finished jobs (every attempt counts). */
+  readonly jobStats?: Maybe<AnalyticsStats>;
   /** Jobs of recent pipelines across all backends, newest first. */
   readonly jobs: JobConnection;
   /** Fetch any entity by its global ID. Unknown or malformed IDs read as null. */
   readonly node?: Maybe<Node>;
   /** Fetch many entities at once; each position is null when its ID is unknown. */
   readonly nodes: ReadonlyArray<Maybe<Node>>;
+  /** Windowed statistics over finished pipelines. */
+  readonly pipelineStats?: Maybe<AnalyticsStats>;
   /** Pipelines across all backends, newest first. */
   readonly pipelines: PipelineConnection;
   readonly projects: ProjectConnection;
   readonly runners: RunnerConnection;
+  /**
+   * Time to green (MTTR) per project and branch. `branch` defaults to `filter.branches`, else to
+   * the project's default branch when the gateway knows it (from live state), else every
+   * branch is a series of its own. Red = FAILURE, TIMED_OUT, ERROR; green = SUCCESS;
+   * UNSTABLE, CANCELED and SKIPPED neither open nor close a red period.
+   */
+  readonly timeToGreen?: Maybe<TimeToGreen>;
+};
+
+
+export type QueryFailureCausesArgs = {
+  filter?: InputMaybe<AnalyticsFilter>;
+  top?: Scalars['Int']['input'];
+  window?: InputMaybe<AnalyticsWindowInput>;
+};
+
+
+export type QueryFlakyJobsArgs = {
+  filter?: InputMaybe<AnalyticsFilter>;
+  orderBy?: FlakyJobsOrder;
+  top?: Scalars['Int']['input'];
+  window?: InputMaybe<AnalyticsWindowInput>;
+};
+
+
+export type QueryJobStatsArgs = {
+  filter?: InputMaybe<AnalyticsFilter>;
+  groupBy?: ReadonlyArray<AnalyticsGroupBy>;
+  window?: InputMaybe<AnalyticsWindowInput>;
 };
 
 
@@ -386,6 +599,13 @@ export type QueryNodeArgs = {
 
 export type QueryNodesArgs = {
   ids: ReadonlyArray<Scalars['ID']['input']>;
+};
+
+
+export type QueryPipelineStatsArgs = {
+  filter?: InputMaybe<AnalyticsFilter>;
+  groupBy?: ReadonlyArray<AnalyticsGroupBy>;
+  window?: InputMaybe<AnalyticsWindowInput>;
 };
 
 
@@ -407,6 +627,34 @@ export type QueryRunnersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<RunnerFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryTimeToGreenArgs = {
+  branch?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<AnalyticsFilter>;
+  window?: InputMaybe<AnalyticsWindowInput>;
+};
+
+export type QueuePercentiles = {
+  readonly __typename?: 'QueuePercentiles';
+  readonly p50?: Maybe<Scalars['Float']['output']>;
+  readonly p95?: Maybe<Scalars['Float']['output']>;
+};
+
+export type RedPeriod = {
+  readonly __typename?: 'RedPeriod';
+  readonly breaking: PipelineRef;
+  /** endedAt - startedAt; while ongoing: window end - startedAt. */
+  readonly durationMs: Scalars['Float']['output'];
+  /** finishedAt of the first green pipeline after it; null while ongoing. */
+  readonly endedAt?: Maybe<Scalars['DateTime']['output']>;
+  readonly fixing?: Maybe<PipelineRef>;
+  readonly ongoing: Scalars['Boolean']['output'];
+  /** Red pipelines in the period. */
+  readonly redCount: Scalars['Int']['output'];
+  /** finishedAt of the first red pipeline. */
+  readonly startedAt: Scalars['DateTime']['output'];
 };
 
 /** A GitHub self-hosted or GitHub-hosted runner, GitLab runner or Jenkins agent. */
@@ -484,6 +732,47 @@ export type RunnerState =
   | 'STALE'
   | 'UNKNOWN';
 
+export type StatsGroup = {
+  readonly __typename?: 'StatsGroup';
+  readonly canceledCount: Scalars['Int']['output'];
+  readonly canceledRate: Scalars['Float']['output'];
+  /** Finished pipelines or jobs. */
+  readonly count: Scalars['Int']['output'];
+  /** Run time (startedAt to finishedAt) percentiles; null without samples. */
+  readonly duration: DurationPercentiles;
+  /** Red: FAILURE + TIMED_OUT + ERROR. */
+  readonly failedCount: Scalars['Int']['output'];
+  readonly failureRate: Scalars['Float']['output'];
+  readonly failures: FailureSplit;
+  readonly key: StatsGroupKey;
+  /** Queue time (queued/created to startedAt) percentiles; null without samples. */
+  readonly queueTime: QueuePercentiles;
+  readonly skippedCount: Scalars['Int']['output'];
+  readonly skippedRate: Scalars['Float']['output'];
+  readonly successCount: Scalars['Int']['output'];
+  /** Of `count`, 0..1. */
+  readonly successRate: Scalars['Float']['output'];
+  /** Up to 3 most frequent native failure reasons among the group's red entries. */
+  readonly topFailureReasons: ReadonlyArray<FailureReason>;
+  readonly unstableCount: Scalars['Int']['output'];
+};
+
+/** The keys of a group: the fields named in `groupBy` are set, the others null. */
+export type StatsGroupKey = {
+  readonly __typename?: 'StatsGroupKey';
+  readonly backend?: Maybe<Scalars['String']['output']>;
+  readonly branch?: Maybe<Scalars['String']['output']>;
+  /** Start of the DAY or WEEK bucket. */
+  readonly bucket?: Maybe<Scalars['DateTime']['output']>;
+  readonly jobName?: Maybe<Scalars['String']['output']>;
+  readonly pipelineName?: Maybe<Scalars['String']['output']>;
+  /** The project's full name when recorded, else its native id. */
+  readonly project?: Maybe<Scalars['String']['output']>;
+  readonly provider?: Maybe<Scalars['String']['output']>;
+  readonly runner?: Maybe<Scalars['String']['output']>;
+  readonly runnerLabel?: Maybe<Scalars['String']['output']>;
+};
+
 /** A step of a job (GitHub step, Jenkins step node). */
 export type Step = {
   readonly __typename?: 'Step';
@@ -519,6 +808,30 @@ export type SubscriptionPipelineUpdatedArgs = {
 export type SubscriptionRunnerUpdatedArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<RunnerFilter>;
+};
+
+export type TimeToGreen = {
+  readonly __typename?: 'TimeToGreen';
+  readonly series: ReadonlyArray<TimeToGreenSeries>;
+  readonly window: AnalyticsWindow;
+};
+
+/**
+ * One project and branch. Only pipelines finished in the window are considered: a branch red
+ * before the window starts is counted from its first red pipeline inside it.
+ */
+export type TimeToGreenSeries = {
+  readonly __typename?: 'TimeToGreenSeries';
+  readonly backend: Scalars['String']['output'];
+  readonly branch?: Maybe<Scalars['String']['output']>;
+  /** Closed periods only; null when none. */
+  readonly meanMs?: Maybe<Scalars['Float']['output']>;
+  /** The open period, when the last decisive pipeline is red. */
+  readonly ongoing?: Maybe<RedPeriod>;
+  readonly p50Ms?: Maybe<Scalars['Float']['output']>;
+  /** Red periods, oldest first. */
+  readonly periods: ReadonlyArray<RedPeriod>;
+  readonly project: Scalars['String']['output'];
 };
 
 /** Why a pipeline or job is WAITING. */
@@ -615,6 +928,11 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   Actor: ResolverTypeWrapper<Actor>;
+  AnalyticsFilter: AnalyticsFilter;
+  AnalyticsGroupBy: AnalyticsGroupBy;
+  AnalyticsStats: ResolverTypeWrapper<AnalyticsStats>;
+  AnalyticsWindow: ResolverTypeWrapper<AnalyticsWindow>;
+  AnalyticsWindowInput: AnalyticsWindowInput;
   Backend: ResolverTypeWrapper<BackendEntryModel>;
   BackendCapabilities: ResolverTypeWrapper<BackendCapabilities>;
   BackendHealth: ResolverTypeWrapper<BackendHealth>;
@@ -622,7 +940,17 @@ export type ResolversTypes = {
   CiStatus: CiStatus;
   CircuitState: CircuitState;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DurationPercentiles: ResolverTypeWrapper<DurationPercentiles>;
   EventSource: EventSource;
+  FailingJob: ResolverTypeWrapper<FailingJob>;
+  FailureCategory: FailureCategory;
+  FailureCauses: ResolverTypeWrapper<FailureCauses>;
+  FailureCluster: ResolverTypeWrapper<FailureCluster>;
+  FailureReason: ResolverTypeWrapper<FailureReason>;
+  FailureSplit: ResolverTypeWrapper<FailureSplit>;
+  FlakyJob: ResolverTypeWrapper<FlakyJob>;
+  FlakyJobs: ResolverTypeWrapper<FlakyJobs>;
+  FlakyJobsOrder: FlakyJobsOrder;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   GatewayLoad: ResolverTypeWrapper<GatewayLoad>;
   HealthState: HealthState;
@@ -641,11 +969,14 @@ export type ResolversTypes = {
   PipelineEdge: ResolverTypeWrapper<Omit<PipelineEdge, 'node'> & { node: ResolversTypes['Pipeline'] }>;
   PipelineEvent: ResolverTypeWrapper<PipelineEventModel>;
   PipelineFilter: PipelineFilter;
+  PipelineRef: ResolverTypeWrapper<PipelineRef>;
   Project: ResolverTypeWrapper<ProjectModelModel>;
   ProjectConnection: ResolverTypeWrapper<Omit<ProjectConnection, 'edges' | 'nodes'> & { edges: ReadonlyArray<ResolversTypes['ProjectEdge']>, nodes: ReadonlyArray<ResolversTypes['Project']> }>;
   ProjectEdge: ResolverTypeWrapper<Omit<ProjectEdge, 'node'> & { node: ResolversTypes['Project'] }>;
   ProjectFilter: ProjectFilter;
   Query: ResolverTypeWrapper<{}>;
+  QueuePercentiles: ResolverTypeWrapper<QueuePercentiles>;
+  RedPeriod: ResolverTypeWrapper<RedPeriod>;
   Runner: ResolverTypeWrapper<RunnerModelModel>;
   RunnerConnection: ResolverTypeWrapper<Omit<RunnerConnection, 'edges' | 'nodes'> & { edges: ReadonlyArray<ResolversTypes['RunnerEdge']>, nodes: ReadonlyArray<ResolversTypes['Runner']> }>;
   RunnerEdge: ResolverTypeWrapper<Omit<RunnerEdge, 'node'> & { node: ResolversTypes['Runner'] }>;
@@ -653,20 +984,36 @@ export type ResolversTypes = {
   RunnerFilter: RunnerFilter;
   RunnerScope: RunnerScope;
   RunnerState: RunnerState;
+  StatsGroup: ResolverTypeWrapper<StatsGroup>;
+  StatsGroupKey: ResolverTypeWrapper<StatsGroupKey>;
   Step: ResolverTypeWrapper<StepModelModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<{}>;
+  TimeToGreen: ResolverTypeWrapper<TimeToGreen>;
+  TimeToGreenSeries: ResolverTypeWrapper<TimeToGreenSeries>;
   WaitReason: WaitReason;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   Actor: Actor;
+  AnalyticsFilter: AnalyticsFilter;
+  AnalyticsStats: AnalyticsStats;
+  AnalyticsWindow: AnalyticsWindow;
+  AnalyticsWindowInput: AnalyticsWindowInput;
   Backend: BackendEntryModel;
   BackendCapabilities: BackendCapabilities;
   BackendHealth: BackendHealth;
   Boolean: Scalars['Boolean']['output'];
   DateTime: Scalars['DateTime']['output'];
+  DurationPercentiles: DurationPercentiles;
+  FailingJob: FailingJob;
+  FailureCauses: FailureCauses;
+  FailureCluster: FailureCluster;
+  FailureReason: FailureReason;
+  FailureSplit: FailureSplit;
+  FlakyJob: FlakyJob;
+  FlakyJobs: FlakyJobs;
   Float: Scalars['Float']['output'];
   GatewayLoad: GatewayLoad;
   ID: Scalars['ID']['output'];
@@ -684,19 +1031,26 @@ export type ResolversParentTypes = {
   PipelineEdge: Omit<PipelineEdge, 'node'> & { node: ResolversParentTypes['Pipeline'] };
   PipelineEvent: PipelineEventModel;
   PipelineFilter: PipelineFilter;
+  PipelineRef: PipelineRef;
   Project: ProjectModelModel;
   ProjectConnection: Omit<ProjectConnection, 'edges' | 'nodes'> & { edges: ReadonlyArray<ResolversParentTypes['ProjectEdge']>, nodes: ReadonlyArray<ResolversParentTypes['Project']> };
   ProjectEdge: Omit<ProjectEdge, 'node'> & { node: ResolversParentTypes['Project'] };
   ProjectFilter: ProjectFilter;
   Query: {};
+  QueuePercentiles: QueuePercentiles;
+  RedPeriod: RedPeriod;
   Runner: RunnerModelModel;
   RunnerConnection: Omit<RunnerConnection, 'edges' | 'nodes'> & { edges: ReadonlyArray<ResolversParentTypes['RunnerEdge']>, nodes: ReadonlyArray<ResolversParentTypes['Runner']> };
   RunnerEdge: Omit<RunnerEdge, 'node'> & { node: ResolversParentTypes['Runner'] };
   RunnerEvent: RunnerEventModel;
   RunnerFilter: RunnerFilter;
+  StatsGroup: StatsGroup;
+  StatsGroupKey: StatsGroupKey;
   Step: StepModelModel;
   String: Scalars['String']['output'];
   Subscription: {};
+  TimeToGreen: TimeToGreen;
+  TimeToGreenSeries: TimeToGreenSeries;
 };
 
 export type RateLimitDirectiveArgs = {
@@ -715,6 +1069,19 @@ export type ActorResolvers<ContextType = GatewayContext, ParentType extends Reso
   avatarUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   login?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   url?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type AnalyticsStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AnalyticsStats'] = ResolversParentTypes['AnalyticsStats']> = {
+  groupBy?: Resolver<ReadonlyArray<ResolversTypes['AnalyticsGroupBy']>, ParentType, ContextType>;
+  groups?: Resolver<ReadonlyArray<ResolversTypes['StatsGroup']>, ParentType, ContextType>;
+  window?: Resolver<ResolversTypes['AnalyticsWindow'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type AnalyticsWindowResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AnalyticsWindow'] = ResolversParentTypes['AnalyticsWindow']> = {
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -754,6 +1121,81 @@ export type BackendHealthResolvers<ContextType = GatewayContext, ParentType exte
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type DurationPercentilesResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['DurationPercentiles'] = ResolversParentTypes['DurationPercentiles']> = {
+  p50?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  p90?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  p95?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  p99?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type FailingJobResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['FailingJob'] = ResolversParentTypes['FailingJob']> = {
+  backend?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failureRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  failures?: Resolver<ResolversTypes['FailureSplit'], ParentType, ContextType>;
+  jobName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pipelineName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  project?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type FailureCausesResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['FailureCauses'] = ResolversParentTypes['FailureCauses']> = {
+  failedJobs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  infrastructureShare?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  labels?: Resolver<ReadonlyArray<ResolversTypes['FailureCluster']>, ParentType, ContextType>;
+  runners?: Resolver<ReadonlyArray<ResolversTypes['FailureCluster']>, ParentType, ContextType>;
+  topJobs?: Resolver<ReadonlyArray<ResolversTypes['FailingJob']>, ParentType, ContextType>;
+  topReasons?: Resolver<ReadonlyArray<ResolversTypes['FailureReason']>, ParentType, ContextType>;
+  window?: Resolver<ResolversTypes['AnalyticsWindow'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type FailureClusterResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['FailureCluster'] = ResolversParentTypes['FailureCluster']> = {
+  backend?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  concentrated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  failedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  infrastructureCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  infrastructureShare?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  jobs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type FailureReasonResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['FailureReason'] = ResolversParentTypes['FailureReason']> = {
+  category?: Resolver<ResolversTypes['FailureCategory'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type FailureSplitResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['FailureSplit'] = ResolversParentTypes['FailureSplit']> = {
+  code?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  infrastructure?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  timedOut?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type FlakyJobResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['FlakyJob'] = ResolversParentTypes['FlakyJob']> = {
+  backend?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  commits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failedAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  flakeRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  flakyCommits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  jobName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lastFlakeAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  project?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  timeCostMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type FlakyJobsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['FlakyJobs'] = ResolversParentTypes['FlakyJobs']> = {
+  jobs?: Resolver<ReadonlyArray<ResolversTypes['FlakyJob']>, ParentType, ContextType>;
+  window?: Resolver<ResolversTypes['AnalyticsWindow'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
 
 export type GatewayLoadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['GatewayLoad'] = ResolversParentTypes['GatewayLoad']> = {
   boundMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -877,6 +1319,17 @@ export type PipelineEventResolvers<ContextType = GatewayContext, ParentType exte
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type PipelineRefResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PipelineRef'] = ResolversParentTypes['PipelineRef']> = {
+  commitSha?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  nativeId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  number?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['CiStatus'], ParentType, ContextType>;
+  url?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type ProjectResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Project'] = ResolversParentTypes['Project']> = {
   backend?: Resolver<ResolversTypes['Backend'], ParentType, ContextType>;
   defaultBranch?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -903,13 +1356,35 @@ export type ProjectEdgeResolvers<ContextType = GatewayContext, ParentType extend
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   backends?: Resolver<ReadonlyArray<ResolversTypes['Backend']>, ParentType, ContextType>;
+  failureCauses?: Resolver<Maybe<ResolversTypes['FailureCauses']>, ParentType, ContextType, RequireFields<QueryFailureCausesArgs, 'top'>>;
+  flakyJobs?: Resolver<Maybe<ResolversTypes['FlakyJobs']>, ParentType, ContextType, RequireFields<QueryFlakyJobsArgs, 'orderBy' | 'top'>>;
   gatewayLoad?: Resolver<ResolversTypes['GatewayLoad'], ParentType, ContextType>;
+  jobStats?: Resolver<Maybe<ResolversTypes['AnalyticsStats']>, ParentType, ContextType, RequireFields<QueryJobStatsArgs, 'groupBy'>>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<QueryJobsArgs, 'first'>>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   nodes?: Resolver<ReadonlyArray<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids'>>;
+  pipelineStats?: Resolver<Maybe<ResolversTypes['AnalyticsStats']>, ParentType, ContextType, RequireFields<QueryPipelineStatsArgs, 'groupBy'>>;
   pipelines?: Resolver<ResolversTypes['PipelineConnection'], ParentType, ContextType, RequireFields<QueryPipelinesArgs, 'first'>>;
   projects?: Resolver<ResolversTypes['ProjectConnection'], ParentType, ContextType, RequireFields<QueryProjectsArgs, 'first'>>;
   runners?: Resolver<ResolversTypes['RunnerConnection'], ParentType, ContextType, RequireFields<QueryRunnersArgs, 'first'>>;
+  timeToGreen?: Resolver<Maybe<ResolversTypes['TimeToGreen']>, ParentType, ContextType, Partial<QueryTimeToGreenArgs>>;
+};
+
+export type QueuePercentilesResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['QueuePercentiles'] = ResolversParentTypes['QueuePercentiles']> = {
+  p50?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  p95?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type RedPeriodResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RedPeriod'] = ResolversParentTypes['RedPeriod']> = {
+  breaking?: Resolver<ResolversTypes['PipelineRef'], ParentType, ContextType>;
+  durationMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  endedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  fixing?: Resolver<Maybe<ResolversTypes['PipelineRef']>, ParentType, ContextType>;
+  ongoing?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  redCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type RunnerResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Runner'] = ResolversParentTypes['Runner']> = {
@@ -951,6 +1426,38 @@ export type RunnerEventResolvers<ContextType = GatewayContext, ParentType extend
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type StatsGroupResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['StatsGroup'] = ResolversParentTypes['StatsGroup']> = {
+  canceledCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  canceledRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  duration?: Resolver<ResolversTypes['DurationPercentiles'], ParentType, ContextType>;
+  failedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failureRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  failures?: Resolver<ResolversTypes['FailureSplit'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['StatsGroupKey'], ParentType, ContextType>;
+  queueTime?: Resolver<ResolversTypes['QueuePercentiles'], ParentType, ContextType>;
+  skippedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  skippedRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  successCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  successRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  topFailureReasons?: Resolver<ReadonlyArray<ResolversTypes['FailureReason']>, ParentType, ContextType>;
+  unstableCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type StatsGroupKeyResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['StatsGroupKey'] = ResolversParentTypes['StatsGroupKey']> = {
+  backend?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  branch?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  bucket?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  jobName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  pipelineName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  project?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  provider?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  runner?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  runnerLabel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type StepResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Step'] = ResolversParentTypes['Step']> = {
   duration?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -968,12 +1475,39 @@ export type SubscriptionResolvers<ContextType = GatewayContext, ParentType exten
   runnerUpdated?: SubscriptionResolver<ResolversTypes['RunnerEvent'], "runnerUpdated", ParentType, ContextType, Partial<SubscriptionRunnerUpdatedArgs>>;
 };
 
+export type TimeToGreenResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['TimeToGreen'] = ResolversParentTypes['TimeToGreen']> = {
+  series?: Resolver<ReadonlyArray<ResolversTypes['TimeToGreenSeries']>, ParentType, ContextType>;
+  window?: Resolver<ResolversTypes['AnalyticsWindow'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type TimeToGreenSeriesResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['TimeToGreenSeries'] = ResolversParentTypes['TimeToGreenSeries']> = {
+  backend?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  branch?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  meanMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  ongoing?: Resolver<Maybe<ResolversTypes['RedPeriod']>, ParentType, ContextType>;
+  p50Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  periods?: Resolver<ReadonlyArray<ResolversTypes['RedPeriod']>, ParentType, ContextType>;
+  project?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GatewayContext> = {
   Actor?: ActorResolvers<ContextType>;
+  AnalyticsStats?: AnalyticsStatsResolvers<ContextType>;
+  AnalyticsWindow?: AnalyticsWindowResolvers<ContextType>;
   Backend?: BackendResolvers<ContextType>;
   BackendCapabilities?: BackendCapabilitiesResolvers<ContextType>;
   BackendHealth?: BackendHealthResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  DurationPercentiles?: DurationPercentilesResolvers<ContextType>;
+  FailingJob?: FailingJobResolvers<ContextType>;
+  FailureCauses?: FailureCausesResolvers<ContextType>;
+  FailureCluster?: FailureClusterResolvers<ContextType>;
+  FailureReason?: FailureReasonResolvers<ContextType>;
+  FailureSplit?: FailureSplitResolvers<ContextType>;
+  FlakyJob?: FlakyJobResolvers<ContextType>;
+  FlakyJobs?: FlakyJobsResolvers<ContextType>;
   GatewayLoad?: GatewayLoadResolvers<ContextType>;
   Job?: JobResolvers<ContextType>;
   JobConnection?: JobConnectionResolvers<ContextType>;
@@ -986,16 +1520,23 @@ export type Resolvers<ContextType = GatewayContext> = {
   PipelineConnection?: PipelineConnectionResolvers<ContextType>;
   PipelineEdge?: PipelineEdgeResolvers<ContextType>;
   PipelineEvent?: PipelineEventResolvers<ContextType>;
+  PipelineRef?: PipelineRefResolvers<ContextType>;
   Project?: ProjectResolvers<ContextType>;
   ProjectConnection?: ProjectConnectionResolvers<ContextType>;
   ProjectEdge?: ProjectEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  QueuePercentiles?: QueuePercentilesResolvers<ContextType>;
+  RedPeriod?: RedPeriodResolvers<ContextType>;
   Runner?: RunnerResolvers<ContextType>;
   RunnerConnection?: RunnerConnectionResolvers<ContextType>;
   RunnerEdge?: RunnerEdgeResolvers<ContextType>;
   RunnerEvent?: RunnerEventResolvers<ContextType>;
+  StatsGroup?: StatsGroupResolvers<ContextType>;
+  StatsGroupKey?: StatsGroupKeyResolvers<ContextType>;
   Step?: StepResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  TimeToGreen?: TimeToGreenResolvers<ContextType>;
+  TimeToGreenSeries?: TimeToGreenSeriesResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = GatewayContext> = {

@@ -1,7 +1,8 @@
 import type { JobModel, PipelineModel, RunnerModel } from '../model.ts';
 import {
-  APPLIED_VERSIONS, INSERT_TRANSITION, MARK_APPLIED, MIGRATION_LOCK, MIGRATIONS, PRUNE,
-  SCHEMA_MIGRATIONS_TABLE, UPSERT_JOB, UPSERT_PIPELINE, type Migration,
+  APPLIED_VERSIONS, INSERT_TRANSITION, LINK_JOBS_TO_PIPELINES, MARK_APPLIED, MIGRATION_LOCK, MIGRATIONS, PRUNE,
+  SCHEMA_MIGRATIONS_TABLE, SET_JOB_PROJECT_NAME, SET_PIPELINE_PROJECT_NAME, UPSERT_HISTORY_PROJECTS, UPSERT_JOB,
+  UPSERT_PIPELINE, type Migration,
 } from './sql.ts';
 
 /** One entity observation the ingestor accepted, as the history records it. */
@@ -9,6 +10,8 @@ export interface Observation {
   readonly entity: PipelineModel | JobModel | RunnerModel;
   /** When the gateway accepted it (ISO-8601). */
   readonly observedAt: string;
+  /** Its project's full name when known (scope patterns match it as well as the native id). */
+  readonly projectFullName?: string | null;
 }
 
 export interface RecordResult {
@@ -69,6 +72,26 @@ function jobRow(j: JobModel, observedAt: string): unknown[] {
   ];
 }
 
+/** Per batch, not per row: the projects seen (with full names) and the jobs' pipeline context. */
+async function linkForAnalytics(tx: SqlSession, batch: readonly Observation[]): Promise<void> {
+  const projects: [string[], string[], (string | null)[]] = [[], [], []];
+  const pipelines: [string[], string[]] = [[], []];
+  for (const { entity, projectFullName } of batch) {
+    if (entity.type === 'Runner') continue;
+    projects[0].push(entity.backend);
+    projects[1].push(entity.projectNativeId);
+    projects[2].push(projectFullName ?? null);
+    pipelines[0].push(entity.backend);
+    pipelines[1].push(entity.type === 'Job' ? entity.pipelineNativeId : entity.nativeId);
+    if (projectFullName) {
+      await tx.query(entity.type === 'Job' ? SET_JOB_PROJECT_NAME : SET_PIPELINE_PROJECT_NAME, [entity.backend, entity.nativeId, projectFullName]);
+    }
+  }
+  if (projects[0].length === 0) return;
+  await tx.query(UPSERT_HISTORY_PROJECTS, projects);
+  await tx.query(LINK_JOBS_TO_PIPELINES, pipelines);
+}
+
 async function migrate(driver: SqlDriver, migrations: readonly Migration[]): Promise<void> {
   await driver.exec(SCHEMA_MIGRATIONS_TABLE);
   await driver.transaction(async (tx) => {
@@ -103,6 +126,7 @@ export class SqlHistoryStore implements HistoryStore {
         if (entity.type === 'Pipeline') await tx.query(UPSERT_PIPELINE, pipelineRow(entity, observedAt));
         else if (entity.type === 'Job') await tx.query(UPSERT_JOB, jobRow(entity, observedAt));
       }
+      await linkForAnalytics(tx, batch);
       return { inserted };
     });
   }

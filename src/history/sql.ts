@@ -121,7 +121,62 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 `,
   },
+  {
+    version: 4,
+    name: 'analytics: denormalized job context, projects seen, dashboard indexes',
+    // Jobs carry their pipeline's commit and name (flaky jobs, grouping by workflow) and every row
+    // its project's full name (scope patterns match it), so no dashboard query needs a join.
+    sql: `
+ALTER TABLE pipelines ADD COLUMN project_full_name text;
+ALTER TABLE jobs ADD COLUMN project_full_name text;
+ALTER TABLE jobs ADD COLUMN commit_sha text;
+ALTER TABLE jobs ADD COLUMN pipeline_name text;
+CREATE TABLE history_projects (
+  backend text NOT NULL,
+  project_native_id text NOT NULL,
+  project_full_name text,
+  PRIMARY KEY (backend, project_native_id)
+);
+INSERT INTO history_projects (backend, project_native_id)
+  SELECT DISTINCT backend, project_native_id FROM pipelines
+  UNION SELECT DISTINCT backend, project_native_id FROM jobs
+  ON CONFLICT DO NOTHING;
+UPDATE jobs j SET commit_sha = p.commit_sha, pipeline_name = p.name
+  FROM pipelines p WHERE p.backend = j.backend AND p.native_id = j.pipeline_native_id;
+CREATE INDEX jobs_pipeline ON jobs (backend, pipeline_native_id);
+CREATE INDEX pipelines_finished_at ON pipelines (finished_at) INCLUDE (backend, project_native_id, status);
+CREATE INDEX pipelines_branch_finished ON pipelines (backend, project_native_id, branch, finished_at);
+CREATE INDEX jobs_finished_at ON jobs (finished_at);
+-- Flaky jobs: an index-only scan already grouped by (backend, project, job, commit), no sort.
+CREATE INDEX jobs_flaky ON jobs (backend, project_native_id, name, commit_sha) INCLUDE (finished_at, status, duration_ms)
+  WHERE commit_sha IS NOT NULL;
+`,
+  },
 ];
+
+/** Projects seen in a batch ($1 backends, $2 native ids, $3 full names or null): scope rules need the full name. */
+export const UPSERT_HISTORY_PROJECTS = `
+INSERT INTO history_projects (backend, project_native_id, project_full_name)
+SELECT DISTINCT ON (b, n) b, n, f FROM unnest($1::text[], $2::text[], $3::text[]) AS t(b, n, f) ORDER BY b, n, f NULLS LAST
+ON CONFLICT (backend, project_native_id) DO UPDATE SET project_full_name = EXCLUDED.project_full_name
+WHERE EXCLUDED.project_full_name IS NOT NULL AND history_projects.project_full_name IS DISTINCT FROM EXCLUDED.project_full_name`;
+
+/**
+ * After a batch, copies each touched pipeline's commit, name and project full name onto its
+ * jobs ($1 backends, $2 pipeline native ids): a job may be recorded before or after its pipeline.
+ */
+export const LINK_JOBS_TO_PIPELINES = `
+UPDATE jobs j SET commit_sha = p.commit_sha, pipeline_name = p.name,
+  project_full_name = COALESCE(j.project_full_name, p.project_full_name)
+FROM unnest($1::text[], $2::text[]) AS t(backend, pipeline_native_id), pipelines p
+WHERE j.backend = t.backend AND j.pipeline_native_id = t.pipeline_native_id
+  AND p.backend = t.backend AND p.native_id = t.pipeline_native_id
+  AND (j.commit_sha IS DISTINCT FROM p.commit_sha OR j.pipeline_name IS DISTINCT FROM p.name
+    OR (j.project_full_name IS NULL AND p.project_full_name IS NOT NULL))`;
+
+/** Sets a row's project full name when the observation knew it ($1 table-specific backend, $2 native id, $3 name). */
+export const SET_PIPELINE_PROJECT_NAME = 'UPDATE pipelines SET project_full_name = $3 WHERE backend = $1 AND native_id = $2 AND project_full_name IS DISTINCT FROM $3';
+export const SET_JOB_PROJECT_NAME = 'UPDATE jobs SET project_full_name = $3 WHERE backend = $1 AND native_id = $2 AND project_full_name IS DISTINCT FROM $3';
 
 /** One row per accepted observation; a redelivered or replayed revision is ignored. */
 export const INSERT_TRANSITION = `

@@ -1,6 +1,7 @@
 import type { Resolvers } from '../__generated__/resolvers-types.ts';
 import { badInput } from '../errors.ts';
 import { fromGlobalId } from '../ids.ts';
+import { analyticsQueries } from './analytics.ts';
 import { loadNodes } from './load-nodes.ts';
 import { resolveJobs } from './query-jobs.ts';
 import { resolveProjects, resolveRunners } from './query-lists.ts';
@@ -34,6 +35,7 @@ export const resolvers: Resolvers = {
     jobs: (_, args, ctx, info) => resolveJobs(ctx, args, info),
     runners: (_, args, ctx, info) => resolveRunners(ctx, args, info),
     projects: (_, args, ctx, info) => resolveProjects(ctx, args, info),
+    ...analyticsQueries,
   },
   Subscription: subscriptionResolvers,
   ...typeResolvers,
