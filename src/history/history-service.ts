@@ -13,6 +13,8 @@ export interface HistoryConfig {
   readonly url?: SecretRef | undefined;
   readonly dataDir?: string | undefined;
   readonly retentionDays: number;
+  /** Pages of `pipelines`/`jobs` older than this are served from the history (default 24). */
+  readonly liveWindowHours?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -55,6 +57,10 @@ export class HistoryService implements HistoryReads {
 
   get enabled(): boolean {
     return this.config.enabled;
+  }
+
+  get liveWindowMs(): number {
+    return (this.config.liveWindowHours ?? 24) * 3_600_000;
   }
 
   /** The open store for a read, or ANALYTICS_UNAVAILABLE naming why there is none. */
