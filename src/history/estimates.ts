@@ -28,7 +28,7 @@ export const MIN_BRANCH_SAMPLE = 3;
 const sample = (table: 'jobs' | 'pipelines', kind: string, basis: EstimateBasis) => `
   (SELECT '${basis}' AS basis, t.duration_ms, t.queue_ms FROM ${table} t
    WHERE k.kind = '${kind}' AND t.backend = k.backend AND t.project_native_id = k.project
-     AND t.name IS NOT DISTINCT FROM k.name ${basis === 'SAME_BRANCH' ? 'AND t.branch = k.branch' : ''}
+     AND ${table === 'jobs' ? 't.name = k.name' : 't.name IS NOT DISTINCT FROM k.name'} ${basis === 'SAME_BRANCH' ? 'AND t.branch = k.branch' : ''}
      AND t.status = 'SUCCESS' AND t.duration_ms IS NOT NULL
    ORDER BY t.finished_at DESC NULLS LAST LIMIT ${ESTIMATE_SAMPLE})`;
 

@@ -103,6 +103,23 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_recorded_at ON jobs (recorded_at);
 `,
   },
+  {
+    version: 5,
+    name: 'runner pools, estimates and history pages',
+    sql: `
+-- History pages (pipelines/jobs newest first per backend) and the live-window coverage check.
+CREATE INDEX pools_pipelines_backend_created ON pipelines (backend, created_at DESC);
+CREATE INDEX pools_jobs_backend_created ON jobs (backend, created_at DESC);
+CREATE INDEX pools_jobs_pipeline ON jobs (backend, pipeline_native_id);
+-- Pool waits (jobs that left the queue in a window) and runner busy time.
+CREATE INDEX pools_jobs_backend_started ON jobs (backend, started_at);
+CREATE INDEX pools_jobs_runner_started ON jobs (backend, runner_native_id, started_at);
+CREATE INDEX pools_transitions_runners ON transitions (backend, observed_at) WHERE entity_type = 'Runner';
+-- Estimates: the last successful runs of one name on a project (and branch).
+CREATE INDEX estimates_jobs_success ON jobs (backend, project_native_id, name, branch, finished_at DESC NULLS LAST) WHERE status = 'SUCCESS';
+CREATE INDEX estimates_pipelines_success ON pipelines (backend, project_native_id, name, branch, finished_at DESC NULLS LAST) WHERE status = 'SUCCESS';
+`,
+  },
 ];
 
 /** One row per accepted observation; a redelivered or replayed revision is ignored. */

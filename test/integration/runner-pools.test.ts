@@ -73,6 +73,10 @@ describe('runner pools, estimates and history pages through the gateway', () => 
     const web = subscribe('web', { filter: { labels: MAC } });
     await waitFor(() => all.events.length === 1 && web.events.length === 1, 5000, 'snapshots');
     expect(all.events[0]).toEqual({ reason: 'SNAPSHOT', pool: { key: 'gh:macos,self-hosted', queue: { depth: 0 }, runners: { total: 1 } } });
+    // The same operation again: it is not joined to the first one's shared execution, so it gets its own snapshot.
+    const again = subscribe('all', { filter: { labels: MAC } });
+    await waitFor(() => again.events.length === 1, 5000, 'the second subscriber\'s snapshot');
+    expect(again.events[0]!.reason).toBe('SNAPSHOT');
 
     await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'mac-build', labels: MAC }] });
     await waitFor(() => all.events.some((e) => e.pool.queue.depth === 1), 10_000, 'queue depth 1');
