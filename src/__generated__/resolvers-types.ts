@@ -402,13 +402,24 @@ export type Query = {
   readonly backends: ReadonlyArray<Backend>;
   /** The load of the instance that answers, and whether it is shedding. */
   readonly gatewayLoad: GatewayLoad;
-  /** Jobs of recent pipelines across all backends, newest first. */
+  /**
+   * Jobs of recent pipelines across all backends, newest first. Pages older than the live
+   * window (see Query.pipelines) are read from the history's jobs, with no upstream request,
+   * and so are the jobs of pipelines older than it.
+   */
   readonly jobs: JobConnection;
   /** Fetch any entity by its global ID. Unknown or malformed IDs read as null. */
   readonly node?: Maybe<Node>;
   /** Fetch many entities at once; each position is null when its ID is unknown. */
   readonly nodes: ReadonlyArray<Maybe<Node>>;
-  /** Pipelines across all backends, newest first. */
+  /**
+   * Pipelines across all backends, newest first. A page whose upper bound (filter.createdBefore,
+   * or the cursor's time when paging on) is older than now minus `history.liveWindowHours`
+   * (default 24) is read from the history with no upstream request, for each backend whose
+   * history reaches back that far (it holds a pipeline created at or before the bound); other
+   * backends, and every page while the history is off or unreadable, are asked upstream.
+   * Cursors are the same on both sides.
+   */
   readonly pipelines: PipelineConnection;
   readonly projects: ProjectConnection;
   /**
