@@ -108,6 +108,36 @@ describe('runner pools, estimates and history pages through the gateway', () => 
     await stack.sim.runUntilIdle();
   });
 
+  it('coalesces changes: jobs queued together make one update, and the figures read from the history through the query', async () => {
+    const GPU = ['self-hosted', 'gpu-coalesce'];
+    const updates = subscribe('all', { filter: { labels: GPU } });
+    await waitFor(() => updates.events.length === 1, 5000, 'the snapshot');
+    const queued = (n: number) => job(`octo-org/api/jobs/77${n}`, {
+      backend: 'gh', projectNativeId: 'octo-org/api', pipelineNativeId: 'octo-org/api/runs/770', name: `gpu-${n}`, status: 'QUEUED',
+      labels: GPU, createdAt: new Date().toISOString(), queuedAt: new Date().toISOString(), native: { provider: 'github', status: 'queued', conclusion: null, failureReason: null },
+    });
+    // Three jobs in one ingest: every change lands before the pool is recomputed.
+    stack.gateway.services.ingestor.ingest([queued(1), queued(2), queued(3)], { source: 'POLL', publishNew: true });
+    await waitFor(() => updates.events.length === 2, 5000, 'one update for three jobs');
+    // Barrier: a fourth job later is one more update (had the three not been coalesced, depths 1 and 2 would be in between).
+    stack.gateway.services.ingestor.ingest([queued(4)], { source: 'POLL', publishNew: true });
+    await waitFor(() => updates.events.length === 3, 5000, 'the fourth job');
+    expect(updates.events.map((e) => [e.reason, e.pool.queue.depth])).toEqual([['SNAPSHOT', 0], ['CHANGE', 3], ['CHANGE', 4]]);
+
+    // The mac job of the first test left the queue within the hour: the history has its wait.
+    const WINDOWED = `query($filter: RunnerPoolFilter, $from: DateTime) { runnerPools(filter: $filter) {
+      waitLastHour { sampleSize source } window(from: $from, bucketMinutes: 60) { runnerCount utilization busySeconds buckets { queued started } } } }`;
+    interface Windowed { runnerPools: { waitLastHour: { sampleSize: number; source: string }; window: { runnerCount: number; buckets: { queued: number; started: number }[] } }[] }
+    await waitFor(async () => (await query<Windowed>('all', WINDOWED, { filter: { labels: MAC } })).data?.runnerPools[0]?.waitLastHour.sampleSize === 2, 10_000, 'the mac jobs in the history');
+    const windowed = await query<Windowed>('all', WINDOWED, { filter: { labels: MAC } });
+    expect(windowed.errors).toBeUndefined();
+    expect(windowed.data!.runnerPools[0]!.waitLastHour.source).toBe('HISTORY');
+    expect(windowed.data!.runnerPools[0]!.window.buckets).toHaveLength(24);
+    expect(windowed.data!.runnerPools[0]!.window.buckets.at(-1)).toMatchObject({ started: 2 });
+    const tooWide = await query<Windowed>('all', WINDOWED, { filter: { labels: MAC }, from: new Date(Date.now() - 40 * 86_400_000).toISOString() });
+    expect(tooWide.errors?.[0]?.extensions?.code).toBe('ANALYTICS_LIMIT');
+  });
+
   it('estimates a queued job and pipeline from the recorded history of the same names on the same branch', async () => {
     await stack.sim.triggerRun({ repo: 'api', branch: 'est-branch', jobs: [{ name: 'est-build', labels: ['self-hosted', 'macOS'] }] });
     const ESTIMATES = `{ pipelines(first: 5, filter: { status: [QUEUED, PENDING, RUNNING] }) { nodes { id name branch estimate { estimatedDuration estimatedFinishAt sampleSize basis unavailableReason }
