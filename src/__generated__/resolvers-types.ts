@@ -120,7 +120,8 @@ export type CircuitState =
  * An estimate for a queued or running pipeline or job, from the history: the median of
  * the last 20 successful runs of the same job name (pipelines: the same pipeline name)
  * on the same project and branch, or on any branch of the project when the branch has
- * fewer than 3 such runs and the project more (`basis` says which).
+ * fewer than 3 such runs and the project more; for a pipeline whose name no recorded
+ * pipeline has, any pipeline of the project on the branch (`basis` says which).
  */
 export type Estimate = {
   readonly __typename?: 'Estimate';
@@ -144,6 +145,11 @@ export type Estimate = {
 export type EstimateBasis =
   /** The same name on any branch of the project. */
   | 'ANY_BRANCH'
+  /**
+   * Pipelines only, when no recorded pipeline has this name (GitLab pipelines without
+   * `workflow:name` are named after their commit): any pipeline of the project on the branch.
+   */
+  | 'BRANCH_ANY_NAME'
   /** The same job (or pipeline) name on the same project and branch. */
   | 'SAME_BRANCH';
 

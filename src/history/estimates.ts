@@ -9,7 +9,7 @@ export interface EstimateKey {
   readonly branch: string | null;
 }
 
-export type EstimateBasis = 'SAME_BRANCH' | 'ANY_BRANCH';
+export type EstimateBasis = 'SAME_BRANCH' | 'ANY_BRANCH' | 'BRANCH_ANY_NAME';
 
 export interface EstimateSample {
   /** Median run time (ms) of the sample; null without one. */
@@ -25,10 +25,12 @@ export const ESTIMATE_SAMPLE = 20;
 /** Fewer successful runs than this on the branch, and the project's any-branch sample is used if larger. */
 export const MIN_BRANCH_SAMPLE = 3;
 
+const NAME_MATCH = { jobs: 'AND t.name = k.name', pipelines: 'AND t.name IS NOT DISTINCT FROM k.name' } as const;
+
 const sample = (table: 'jobs' | 'pipelines', kind: string, basis: EstimateBasis) => `
   (SELECT '${basis}' AS basis, t.duration_ms, t.queue_ms FROM ${table} t
    WHERE k.kind = '${kind}' AND t.backend = k.backend AND t.project_native_id = k.project
-     AND ${table === 'jobs' ? 't.name = k.name' : 't.name IS NOT DISTINCT FROM k.name'} ${basis === 'SAME_BRANCH' ? 'AND t.branch = k.branch' : ''}
+     ${basis === 'BRANCH_ANY_NAME' ? '' : NAME_MATCH[table]} ${basis === 'ANY_BRANCH' ? '' : 'AND t.branch = k.branch'}
      AND t.status = 'SUCCESS' AND t.duration_ms IS NOT NULL
    ORDER BY t.finished_at DESC NULLS LAST LIMIT ${ESTIMATE_SAMPLE})`;
 
@@ -41,6 +43,7 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORD
 CROSS JOIN LATERAL (
   ${sample('jobs', 'Job', 'SAME_BRANCH')} UNION ALL ${sample('jobs', 'Job', 'ANY_BRANCH')}
   UNION ALL ${sample('pipelines', 'Pipeline', 'SAME_BRANCH')} UNION ALL ${sample('pipelines', 'Pipeline', 'ANY_BRANCH')}
+  UNION ALL ${sample('pipelines', 'Pipeline', 'BRANCH_ANY_NAME')}
 ) AS s
 GROUP BY k.i, s.basis`;
 
@@ -65,7 +68,8 @@ export async function estimateSamples(store: HistoryStore, keys: readonly Estima
     const found = byKey.get(index + 1) ?? {};
     const branch = found.SAME_BRANCH;
     const any = found.ANY_BRANCH;
-    const chosen = branch && (branch.n >= MIN_BRANCH_SAMPLE || !any || branch.n >= any.n) ? branch : any;
+    // Pipelines named after their commit (GitLab without workflow:name) share no name: any pipeline of the branch.
+    const chosen = (branch && (branch.n >= MIN_BRANCH_SAMPLE || !any || branch.n >= any.n) ? branch : any) ?? found.BRANCH_ANY_NAME;
     if (!chosen) return NONE;
     return { durationMs: chosen.duration_ms, queueMs: chosen.queue_ms, sampleSize: chosen.n, basis: chosen.basis };
   });

@@ -48,9 +48,10 @@ describe.each([
 
   it('takes the median of the last 20 successful runs on the branch, else on any branch, with the sample size', async () => {
     const key = (over: Partial<Parameters<typeof estimateSamples>[1][number]>) => ({ kind: 'Job' as const, backend: 'gh', project: 'acme/web', name: 'build', branch: 'main', ...over });
-    const [main, fresh, deploy, lint, ci] = await estimateSamples(store, [
+    const [main, fresh, deploy, lint, ci, commitTitled] = await estimateSamples(store, [
       key({}), key({ branch: 'new-branch' }), key({ name: 'deploy' }), key({ name: 'lint' }),
       { kind: 'Pipeline', backend: 'gh', project: 'acme/web', name: 'ci', branch: 'main' },
+      { kind: 'Pipeline', backend: 'gh', project: 'acme/web', name: 'Fix the login page', branch: 'main' },
     ]);
     expect(main).toEqual({ durationMs: 200_000, queueMs: 10_000, sampleSize: 3, basis: 'SAME_BRANCH' });
     // No run on the new branch: the project's any-branch history (50, 100, 200, 300 s).
@@ -58,6 +59,8 @@ describe.each([
     expect(deploy).toEqual({ durationMs: 15_500, queueMs: 10_000, sampleSize: 20, basis: 'SAME_BRANCH' });
     expect(lint).toEqual({ durationMs: null, queueMs: null, sampleSize: 0, basis: null });
     expect(ci).toEqual({ durationMs: 700_000, queueMs: 30_000, sampleSize: 2, basis: 'SAME_BRANCH' });
+    // A pipeline named after its commit: no earlier one shares the name, so any pipeline of the branch.
+    expect(commitTitled).toEqual({ durationMs: 700_000, queueMs: 30_000, sampleSize: 2, basis: 'BRANCH_ANY_NAME' });
   });
 
   it('answers every estimate of one execution with one query, and finish = start + estimate (queued: now + rest of typical queue + estimate)', async () => {
