@@ -16,6 +16,16 @@ export interface ProjectScope {
 
 export type ScopeForHistory = Pick<CompiledScope, 'allowsEntity' | 'projectPatterns'>;
 
+/** The distinct projects of backend $1 in a table, by skip scan over its (backend, project_native_id) index. */
+function distinctProjects(table: 'pipelines' | 'jobs'): string {
+  return `(WITH RECURSIVE p AS (
+      (SELECT project_native_id AS project FROM ${table} WHERE backend = $1 ORDER BY project_native_id LIMIT 1)
+      UNION ALL
+      SELECT (SELECT project_native_id FROM ${table} WHERE backend = $1 AND project_native_id > p.project ORDER BY project_native_id LIMIT 1)
+      FROM p WHERE p.project IS NOT NULL
+    ) SELECT project FROM p WHERE project IS NOT NULL)`;
+}
+
 export async function projectScope(store: HistoryStore, scope: ScopeForHistory, backends: readonly string[]): Promise<ProjectScope> {
   const openBackends: string[] = [];
   const projectBackends: string[] = [];
@@ -27,10 +37,7 @@ export async function projectScope(store: HistoryStore, scope: ScopeForHistory, 
       continue;
     }
     if (patterns.length === 0) continue;
-    const rows = await store.query<{ project: string }>(
-      'SELECT DISTINCT project_native_id AS project FROM pipelines WHERE backend = $1 UNION SELECT DISTINCT project_native_id FROM jobs WHERE backend = $1',
-      [backend],
-    );
+    const rows = await store.query<{ project: string }>(`${distinctProjects('pipelines')} UNION ${distinctProjects('jobs')}`, [backend]);
     for (const { project } of rows) {
       if (scope.allowsEntity({ type: 'Pipeline', backend, nativeId: '', projectNativeId: project })) {
         projectBackends.push(backend);

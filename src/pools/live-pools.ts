@@ -40,9 +40,6 @@ const OFFLINE_STATES = new Set(['OFFLINE', 'STALE', 'NEVER_CONTACTED']);
 /** Waiting for a runner: QUEUED only (PENDING is not queued yet, WAITING is held by something else). */
 export const waitsForRunner = (job: JobModel): boolean => job.status === 'QUEUED';
 
-const runsOnHosted = (job: JobModel, options: LivePoolOptions): boolean =>
-  (job.status === 'RUNNING' || job.status === 'CANCELING' || job.status === 'SUCCESS' || job.status === 'FAILURE') && options.onHostedRunner(job);
-
 /** The pools the jobs of these backends in the live state ask for (only jobs the scope shows). */
 export function discoverPools(state: LiveState, backends: readonly string[], scope: PoolScope): PoolId[] {
   const found = new Map<string, PoolId>();
@@ -90,7 +87,7 @@ export function livePools(state: LiveState, pools: readonly PoolId[], options: L
         const since = job.queuedAt ?? job.createdAt;
         if (since && (tally.oldest === null || Date.parse(since) < Date.parse(tally.oldest))) tally.oldest = since;
       }
-      if (runsOnHosted(job, options)) {
+      if (options.onHostedRunner(job)) {
         tally.hosted = true;
         if (job.status === 'RUNNING' || job.status === 'CANCELING') tally.hostedBusy++;
       }

@@ -1,6 +1,6 @@
 /**
- * A job's pool in SQL: its labels trimmed, lower-cased, without empties or
- * duplicates, sorted bytewise (COLLATE "C", as JavaScript sorts them in
- * src/pools/pool-labels.ts), so it compares equal to a normalized pool.
+ * A job's pool in SQL: `pool_labels` (migration 5, src/history/sql.ts) trims, lower-cases,
+ * drops empties and duplicates and sorts bytewise, as src/pools/pool-labels.ts does, so it
+ * compares equal to a normalized pool; it is indexed with backend and started_at.
  */
-export const JOB_POOL_LABELS = `(SELECT coalesce(array_agg(DISTINCT lower(btrim(l)) COLLATE "C" ORDER BY lower(btrim(l)) COLLATE "C"), '{}'::text[]) FROM unnest(labels) AS l WHERE btrim(l) <> '')`;
+export const JOB_POOL_LABELS = 'pool_labels(labels)';

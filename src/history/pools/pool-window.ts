@@ -53,7 +53,7 @@ async function poolRunners(store: HistoryStore, pool: PoolId, from: Date, to: Da
   const ranJob = new Set(
     (await store.query<{ runner: string }>(
       `SELECT DISTINCT runner_native_id AS runner FROM jobs
-       WHERE backend = $1 AND runner_native_id = ANY($2::text[]) AND started_at < $4 AND coalesce(finished_at, $4) > $3`,
+       WHERE backend = $1 AND runner_native_id = ANY($2::text[]) AND started_at < $4 AND (finished_at > $3 OR finished_at IS NULL)`,
       [pool.backend, candidates.map((r) => r.native_id), from.toISOString(), to.toISOString()],
     )).map((r) => r.runner),
   );
@@ -70,7 +70,7 @@ async function busyMs(store: HistoryStore, backend: string, runners: readonly st
     `SELECT sum(extract(epoch FROM (least(coalesce(finished_at, $5::timestamptz), $4::timestamptz) - greatest(started_at, $3::timestamptz))) * 1000)::float8 AS busy
      FROM jobs
      WHERE backend = $1 AND runner_native_id = ANY($2::text[]) AND started_at IS NOT NULL
-       AND started_at < $4 AND coalesce(finished_at, $5::timestamptz) > $3`,
+       AND started_at < $4 AND (finished_at > $3 OR finished_at IS NULL) AND coalesce(finished_at, $5::timestamptz) > $3`,
     [backend, [...runners], from.toISOString(), to.toISOString(), end],
   );
   return Math.max(0, row?.busy ?? 0);
@@ -97,28 +97,43 @@ async function windowWaits(store: HistoryStore, pool: PoolId, scope: ProjectScop
  * and the longest wait among the latter.
  */
 async function buckets(store: HistoryStore, pool: PoolId, scope: ProjectScope, from: Date, to: Date, bucketMs: number): Promise<PoolBucket[]> {
-  const params: unknown[] = [pool.backend, [...pool.labels], from.toISOString(), to.toISOString(), bucketMs];
+  const count = Math.ceil((to.getTime() - from.getTime()) / bucketMs);
+  const params: unknown[] = [pool.backend, [...pool.labels], from.toISOString(), to.toISOString(), bucketMs, count];
   const visible = scopeCondition(scope, params);
-  const rows = await store.query<{ b_from: Date | string; b_to: Date | string; queued: number; started: number; max_wait: number | null }>(
-    `WITH b AS (
-       SELECT g AS b_from, least(g + $5 * interval '1 millisecond', $4::timestamptz) AS b_to
-       FROM generate_series($3::timestamptz, $4::timestamptz - interval '1 millisecond', $5 * interval '1 millisecond') AS g
-     ), q AS (
+  const ms = (column: string) => `(extract(epoch FROM (${column} - $3::timestamptz)) * 1000)`;
+  // Each job adds itself to the buckets its wait overlaps (q_from < bucket end and q_to > bucket start),
+  // and to the bucket it started in: work in proportion to the jobs, not jobs x buckets.
+  const rows = await store.query<{ kind: 'queued' | 'started'; b: number; n: number; max_wait: number | null }>(
+    `WITH q AS (
        SELECT coalesce(queued_at, created_at) AS q_from, coalesce(started_at, finished_at, $4::timestamptz) AS q_to, started_at, queue_ms
        FROM jobs
-       WHERE backend = $1 AND ${JOB_POOL_LABELS} = $2::text[] AND coalesce(queued_at, created_at) IS NOT NULL
-         AND coalesce(queued_at, created_at) < $4 AND coalesce(started_at, finished_at, $4::timestamptz) >= $3 AND ${visible}
+       WHERE backend = $1 AND ${JOB_POOL_LABELS} = $2::text[] AND coalesce(queued_at, created_at) < $4
+         AND (started_at >= $3 OR (started_at IS NULL AND (finished_at >= $3 OR finished_at IS NULL))) AND ${visible}
+     ), marks AS (
+       SELECT 'queued' AS kind, b, NULL::float8 AS wait
+       FROM q, generate_series(greatest(0, floor(${ms('q.q_from')} / $5))::int, least($6::int - 1, ceil(${ms('q.q_to')} / $5)::int - 1)) AS b
+       WHERE q.q_to > $3 AND q.q_to > q.q_from
+       UNION ALL
+       SELECT 'started', floor(${ms('q.started_at')} / $5)::int, q.queue_ms FROM q WHERE q.started_at >= $3 AND q.started_at < $4
      )
-     SELECT b.b_from, b.b_to,
-       count(q.q_from) FILTER (WHERE q.q_from < b.b_to AND q.q_to > b.b_from)::int AS queued,
-       count(q.started_at) FILTER (WHERE q.started_at >= b.b_from AND q.started_at < b.b_to)::int AS started,
-       max(q.queue_ms) FILTER (WHERE q.started_at >= b.b_from AND q.started_at < b.b_to) AS max_wait
-     FROM b LEFT JOIN q ON q.q_from < b.b_to AND q.q_to >= b.b_from
-     GROUP BY b.b_from, b.b_to ORDER BY b.b_from`,
+     SELECT kind, b, count(*)::int AS n, max(wait) AS max_wait FROM marks GROUP BY kind, b`,
     params,
   );
-  const iso = (v: Date | string) => new Date(v).toISOString();
-  return rows.map((r) => ({ from: iso(r.b_from), to: iso(r.b_to), queued: r.queued, started: r.started, maxWaitMs: r.max_wait }));
+  const result = Array.from({ length: count }, (_, i) => ({
+    from: new Date(from.getTime() + i * bucketMs).toISOString(),
+    to: new Date(Math.min(from.getTime() + (i + 1) * bucketMs, to.getTime())).toISOString(),
+    queued: 0, started: 0, maxWaitMs: null as number | null,
+  }));
+  for (const row of rows) {
+    const bucket = result[row.b];
+    if (!bucket) continue;
+    if (row.kind === 'queued') bucket.queued = row.n;
+    else {
+      bucket.started = row.n;
+      bucket.maxWaitMs = row.max_wait;
+    }
+  }
+  return result;
 }
 
 export interface PoolWindowRequest {
