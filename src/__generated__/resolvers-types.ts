@@ -3,6 +3,8 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { BackendEntry as BackendEntryModel } from '../backend-registry.ts';
 import type { ProjectModel as ProjectModelModel, PipelineModel as PipelineModelModel, JobModel as JobModelModel, RunnerModel as RunnerModelModel, StepModel as StepModelModel, NativeStatus as NativeStatusModel } from '../model.ts';
 import type { JobEvent as JobEventModel, PipelineEvent as PipelineEventModel, RunnerEvent as RunnerEventModel } from '../events/event-types.ts';
+import type { LivePool as LivePoolModel } from '../pools/live-pools.ts';
+import type { RunnerPoolEventModel as RunnerPoolEventModelModel } from '../resolvers/runner-pool-subscription.ts';
 import type { GatewayContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -179,6 +181,43 @@ export type DurationPercentiles = {
   readonly p99?: Maybe<Scalars['Float']['output']>;
 };
 
+/**
+ * An estimate for a queued or running pipeline or job, from the history: the median of
+ * the last 20 successful runs of the same job name (pipelines: the same pipeline name)
+ * on the same project and branch, or on any branch of the project when the branch has
+ * fewer than 3 such runs and the project more; for a pipeline whose name no recorded
+ * pipeline has, any pipeline of the project on the branch (`basis` says which).
+ */
+export type Estimate = {
+  readonly __typename?: 'Estimate';
+  readonly basis?: Maybe<EstimateBasis>;
+  /** Seconds from start to finish (the median above); null with `unavailableReason` when there is no sample. */
+  readonly estimatedDuration?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Running: startedAt + estimatedDuration. Queued or pending: now + the median queue time
+   * of the same sample (less the time it has already queued) + estimatedDuration. It may lie in the past for a run that takes
+   * longer than usual.
+   */
+  readonly estimatedFinishAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Seconds left until estimatedFinishAt, 0 when it has passed. */
+  readonly remainingSeconds?: Maybe<Scalars['Float']['output']>;
+  /** Runs the median was taken over (at most 20). */
+  readonly sampleSize: Scalars['Int']['output'];
+  /** Why there is no estimate: history turned off or unavailable, no successful run recorded, a WAITING run with no start to count from. */
+  readonly unavailableReason?: Maybe<Scalars['String']['output']>;
+};
+
+export type EstimateBasis =
+  /** The same name on any branch of the project. */
+  | 'ANY_BRANCH'
+  /**
+   * Pipelines only, when no recorded pipeline has this name (GitLab pipelines without
+   * `workflow:name` are named after their commit): any pipeline of the project on the branch.
+   */
+  | 'BRANCH_ANY_NAME'
+  /** The same job (or pipeline) name on the same project and branch. */
+  | 'SAME_BRANCH';
+
 /** How the gateway learned of a change. */
 export type EventSource =
   | 'DERIVED'
@@ -250,6 +289,12 @@ export type FailureSplit = {
   readonly timedOut: Scalars['Int']['output'];
 };
 
+export type FigureSource =
+  /** The durable history (src/history). */
+  | 'HISTORY'
+  /** The live state only (history off or unavailable): jobs the gateway still holds. */
+  | 'LIVE_STATE';
+
 /**
  * A job name in a project that failed and passed on the same commit. flakeRate = commits
  * where it both failed and succeeded / commits where it finished SUCCESS or red.
@@ -305,6 +350,8 @@ export type Job = Node & {
   readonly backend: Backend;
   readonly createdAt?: Maybe<Scalars['DateTime']['output']>;
   readonly duration?: Maybe<Scalars['Float']['output']>;
+  /** How long this job should take and when it should finish, from the history of the same job; null once it has finished. */
+  readonly estimate?: Maybe<Estimate>;
   readonly finishedAt?: Maybe<Scalars['DateTime']['output']>;
   readonly id: Scalars['ID']['output'];
   /** Labels the job asked for (GitHub runs-on, GitLab tags, Jenkins agent label). */
@@ -403,6 +450,8 @@ export type Pipeline = Node & {
   readonly createdAt: Scalars['DateTime']['output'];
   /** Seconds from start to finish (or to now while running). */
   readonly duration?: Maybe<Scalars['Float']['output']>;
+  /** How long this pipeline should take and when it should finish, from the history of the same pipeline name (see Estimate); null once it has finished. */
+  readonly estimate?: Maybe<Estimate>;
   /** What triggered it: push, pull_request, schedule, workflow_dispatch, ... */
   readonly event?: Maybe<Scalars['String']['output']>;
   readonly finishedAt?: Maybe<Scalars['DateTime']['output']>;
@@ -541,7 +590,11 @@ export type Query = {
   readonly gatewayLoad: GatewayLoad;
   /** Windowed statistics over finished jobs (every attempt counts). */
   readonly jobStats?: Maybe<AnalyticsStats>;
-  /** Jobs of recent pipelines across all backends, newest first. */
+  /**
+   * Jobs of recent pipelines across all backends, newest first. Pages older than the live
+   * window (see Query.pipelines) are read from the history's jobs, with no upstream request,
+   * and so are the jobs of pipelines older than it.
+   */
   readonly jobs: JobConnection;
   /** Fetch any entity by its global ID. Unknown or malformed IDs read as null. */
   readonly node?: Maybe<Node>;
@@ -549,9 +602,23 @@ export type Query = {
   readonly nodes: ReadonlyArray<Maybe<Node>>;
   /** Windowed statistics over finished pipelines. */
   readonly pipelineStats?: Maybe<AnalyticsStats>;
-  /** Pipelines across all backends, newest first. */
+  /**
+   * Pipelines across all backends, newest first. A page whose upper bound (filter.createdBefore,
+   * or the cursor's time when paging on) is older than now minus `history.liveWindowHours`
+   * (default 24) is read from the history with no upstream request, for each backend whose
+   * history reaches back that far (it holds a pipeline created at or before the bound); other
+   * backends, and every page while the history is off or unreadable, are asked upstream.
+   * Cursors are the same on both sides.
+   */
   readonly pipelines: PipelineConnection;
   readonly projects: ProjectConnection;
+  /**
+   * Runner pools of the selected backends: one per label set that jobs the gateway holds
+   * ask for (plus `filter.labels`), with live runner and queue figures. Restricted callers
+   * see only jobs of their projects counted, and runner figures only where their scope
+   * shows runners.
+   */
+  readonly runnerPools: ReadonlyArray<RunnerPool>;
   readonly runners: RunnerConnection;
   /**
    * Time to green (MTTR) per project and branch. `branch` defaults to `filter.branches`, else to
@@ -620,6 +687,11 @@ export type QueryProjectsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ProjectFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryRunnerPoolsArgs = {
+  filter?: InputMaybe<RunnerPoolFilter>;
 };
 
 
@@ -717,6 +789,168 @@ export type RunnerFilter = {
   readonly state?: InputMaybe<ReadonlyArray<RunnerState>>;
 };
 
+/**
+ * A runner pool: one set of labels that jobs ask for, on one backend, and the runners
+ * of that backend that can take such jobs.
+ *
+ * Matching (case-insensitive, labels trimmed, duplicates ignored):
+ * - a JOB is in the pool when the labels it asks for are exactly the pool's labels
+ *   (GitHub `runs-on`, GitLab `tags`; Jenkins stages carry no labels, so Jenkins jobs
+ *   are in the pool with no labels);
+ * - a RUNNER satisfies the pool when its labels include all of the pool's labels, which is
+ *   GitHub's and GitLab's own rule. GitHub gives every self-hosted runner the implicit
+ *   labels `self-hosted`, its OS (`Linux`, `Windows`, `macOS`) and its architecture
+ *   (`X64`, `ARM64`...), and lists them with the runner, so `[self-hosted, linux]` matches
+ *   them. A pool with no labels is satisfied by every runner of its backend.
+ * - GitHub-hosted runners (`ubuntu-latest`...) are made for one job and listed nowhere:
+ *   they are counted only as `runners.hostedBusy` (jobs of the pool running on one), and
+ *   `hosted` is true for such a pool.
+ */
+export type RunnerPool = {
+  readonly __typename?: 'RunnerPool';
+  readonly backend: Backend;
+  /** When these figures were computed. */
+  readonly computedAt: Scalars['DateTime']['output'];
+  /** True when jobs of this pool ran on provider-hosted runners (GitHub-hosted images). */
+  readonly hosted: Scalars['Boolean']['output'];
+  /** Stable key of the pool: backend and labels, e.g. `gh:linux,self-hosted`. */
+  readonly key: Scalars['String']['output'];
+  /** The labels jobs of this pool ask for: lower case, sorted, without duplicates. */
+  readonly labels: ReadonlyArray<Scalars['String']['output']>;
+  /** Jobs of the pool waiting for a runner now (status QUEUED). */
+  readonly queue: RunnerPoolQueue;
+  /**
+   * Runners whose labels satisfy the pool, as the gateway knows them now (polls list
+   * them; job events mark them busy or idle). Null when the caller's scope does not
+   * show this backend's runners.
+   */
+  readonly runners?: Maybe<RunnerPoolRunners>;
+  /**
+   * Queue time of the pool's jobs that left the queue (started) in the last hour:
+   * from the history when it is enabled, else from the live state.
+   */
+  readonly waitLastHour: WaitPercentiles;
+  /**
+   * Utilization and queue pressure over a window, from the history (ANALYTICS_UNAVAILABLE
+   * when it is off). `from` defaults to 24 hours before `to`, `to` to now; at most 31 days
+   * and 500 buckets (ANALYTICS_LIMIT beyond). `bucketMinutes` defaults to 1/24 of the window.
+   */
+  readonly window: RunnerPoolWindow;
+};
+
+
+/**
+ * A runner pool: one set of labels that jobs ask for, on one backend, and the runners
+ * of that backend that can take such jobs.
+ *
+ * Matching (case-insensitive, labels trimmed, duplicates ignored):
+ * - a JOB is in the pool when the labels it asks for are exactly the pool's labels
+ *   (GitHub `runs-on`, GitLab `tags`; Jenkins stages carry no labels, so Jenkins jobs
+ *   are in the pool with no labels);
+ * - a RUNNER satisfies the pool when its labels include all of the pool's labels, which is
+ *   GitHub's and GitLab's own rule. GitHub gives every self-hosted runner the implicit
+ *   labels `self-hosted`, its OS (`Linux`, `Windows`, `macOS`) and its architecture
+ *   (`X64`, `ARM64`...), and lists them with the runner, so `[self-hosted, linux]` matches
+ *   them. A pool with no labels is satisfied by every runner of its backend.
+ * - GitHub-hosted runners (`ubuntu-latest`...) are made for one job and listed nowhere:
+ *   they are counted only as `runners.hostedBusy` (jobs of the pool running on one), and
+ *   `hosted` is true for such a pool.
+ */
+export type RunnerPoolWindowArgs = {
+  bucketMinutes?: InputMaybe<Scalars['Int']['input']>;
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+export type RunnerPoolBucket = {
+  readonly __typename?: 'RunnerPoolBucket';
+  readonly from: Scalars['DateTime']['output'];
+  /** Longest queue time, in seconds, of the jobs that started inside the bucket. */
+  readonly maxWaitSeconds?: Maybe<Scalars['Float']['output']>;
+  /** Jobs of the pool that waited for a runner at some time inside the bucket. */
+  readonly queued: Scalars['Int']['output'];
+  /** Jobs of the pool that started (left the queue) inside the bucket. */
+  readonly started: Scalars['Int']['output'];
+  readonly to: Scalars['DateTime']['output'];
+};
+
+export type RunnerPoolEvent = {
+  readonly __typename?: 'RunnerPoolEvent';
+  readonly emittedAt: Scalars['DateTime']['output'];
+  readonly pool: RunnerPool;
+  /** Why this update was sent: SNAPSHOT (the current figures at subscription start) or CHANGE. */
+  readonly reason: RunnerPoolEventReason;
+};
+
+export type RunnerPoolEventReason =
+  | 'CHANGE'
+  | 'SNAPSHOT';
+
+export type RunnerPoolFilter = {
+  /** Backend names. */
+  readonly backends?: InputMaybe<ReadonlyArray<Scalars['String']['input']>>;
+  /**
+   * Exactly this pool (matched case-insensitively): listed for every selected backend even
+   * when no job the gateway knows asks for it.
+   */
+  readonly labels?: InputMaybe<ReadonlyArray<Scalars['String']['input']>>;
+  /** Only pools with jobs waiting now (queue.depth > 0). */
+  readonly queued?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+export type RunnerPoolQueue = {
+  readonly __typename?: 'RunnerPoolQueue';
+  /** Jobs of this pool with status QUEUED (waiting for a runner). PENDING and WAITING jobs do not wait for a runner yet. */
+  readonly depth: Scalars['Int']['output'];
+  /** When the longest-waiting of them was queued. */
+  readonly oldestQueuedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Seconds the longest-waiting of them has waited so far. */
+  readonly oldestWaitSeconds?: Maybe<Scalars['Float']['output']>;
+};
+
+export type RunnerPoolRunners = {
+  readonly __typename?: 'RunnerPoolRunners';
+  readonly busy: Scalars['Int']['output'];
+  /** Jobs of this pool running now on provider-hosted runners (one runner per job). */
+  readonly hostedBusy: Scalars['Int']['output'];
+  /** Online, not busy and not paused: ready to take a job. */
+  readonly idle: Scalars['Int']['output'];
+  /** OFFLINE, STALE or NEVER_CONTACTED. */
+  readonly offline: Scalars['Int']['output'];
+  /** Satisfying runners that are online (IDLE or BUSY). */
+  readonly online: Scalars['Int']['output'];
+  /** Online but paused (GitLab paused, Jenkins temporarily offline): takes no new job. */
+  readonly paused: Scalars['Int']['output'];
+  /** Every satisfying runner the gateway knows (UNKNOWN state included). */
+  readonly total: Scalars['Int']['output'];
+};
+
+export type RunnerPoolWindow = {
+  readonly __typename?: 'RunnerPoolWindow';
+  /** Queue pressure: the window cut into equal buckets, oldest first. */
+  readonly buckets: ReadonlyArray<RunnerPoolBucket>;
+  /** Seconds of job run time on those runners inside the window. */
+  readonly busySeconds: Scalars['Float']['output'];
+  readonly from: Scalars['DateTime']['output'];
+  /**
+   * Runners counted: self-hosted runners whose latest recorded labels satisfy the pool and
+   * that the history saw online (IDLE or BUSY) during the window, or whose last state
+   * before it was online, or that ran a job in it.
+   */
+  readonly runnerCount: Scalars['Int']['output'];
+  readonly to: Scalars['DateTime']['output'];
+  /**
+   * Fraction of runner time busy: the run time of every job on the pool's runners inside
+   * the window (any pool's job: a runner serves every pool it satisfies), divided by
+   * runnerCount x window length. Null when runnerCount is 0 (e.g. GitHub-hosted pools)
+   * or the caller does not see the backend's runners. A runner that runs several jobs at
+   * once (GitLab `concurrent`, Jenkins executors) can take it above 1.
+   */
+  readonly utilization?: Maybe<Scalars['Float']['output']>;
+  /** Queue time of the pool's jobs that started inside the window. */
+  readonly wait: WaitPercentiles;
+};
+
 export type RunnerScope =
   | 'GROUP'
   | 'INSTANCE'
@@ -789,6 +1023,14 @@ export type Subscription = {
   readonly __typename?: 'Subscription';
   readonly jobUpdated: JobEvent;
   readonly pipelineUpdated: PipelineEvent;
+  /**
+   * The autoscaler signal: queue depth and runner counts per label set. First one SNAPSHOT
+   * event per matching pool, then a CHANGE event whenever a job or runner change alters a
+   * pool's runner or queue figures, at most one per pool per second (changes in between are
+   * coalesced into the next update). It takes no `after`: pool figures are state, not a log,
+   * and a new subscription's snapshot is the current state a resume would have to rebuild.
+   */
+  readonly runnerPoolUpdated: RunnerPoolEvent;
   readonly runnerUpdated: RunnerEvent;
 };
 
@@ -802,6 +1044,11 @@ export type SubscriptionJobUpdatedArgs = {
 export type SubscriptionPipelineUpdatedArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<PipelineFilter>;
+};
+
+
+export type SubscriptionRunnerPoolUpdatedArgs = {
+  filter?: InputMaybe<RunnerPoolFilter>;
 };
 
 
@@ -832,6 +1079,19 @@ export type TimeToGreenSeries = {
   /** Red periods, oldest first. */
   readonly periods: ReadonlyArray<RedPeriod>;
   readonly project: Scalars['String']['output'];
+};
+
+/**
+ * Percentiles of queue time (queued or created to started), in seconds, by linear
+ * interpolation between the closest ranks (PostgreSQL percentile_cont). Null without a sample.
+ */
+export type WaitPercentiles = {
+  readonly __typename?: 'WaitPercentiles';
+  readonly p50?: Maybe<Scalars['Float']['output']>;
+  readonly p95?: Maybe<Scalars['Float']['output']>;
+  /** Jobs in the sample. */
+  readonly sampleSize: Scalars['Int']['output'];
+  readonly source: FigureSource;
 };
 
 /** Why a pipeline or job is WAITING. */
@@ -941,6 +1201,8 @@ export type ResolversTypes = {
   CircuitState: CircuitState;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DurationPercentiles: ResolverTypeWrapper<DurationPercentiles>;
+  Estimate: ResolverTypeWrapper<Estimate>;
+  EstimateBasis: EstimateBasis;
   EventSource: EventSource;
   FailingJob: ResolverTypeWrapper<FailingJob>;
   FailureCategory: FailureCategory;
@@ -948,6 +1210,7 @@ export type ResolversTypes = {
   FailureCluster: ResolverTypeWrapper<FailureCluster>;
   FailureReason: ResolverTypeWrapper<FailureReason>;
   FailureSplit: ResolverTypeWrapper<FailureSplit>;
+  FigureSource: FigureSource;
   FlakyJob: ResolverTypeWrapper<FlakyJob>;
   FlakyJobs: ResolverTypeWrapper<FlakyJobs>;
   FlakyJobsOrder: FlakyJobsOrder;
@@ -982,6 +1245,14 @@ export type ResolversTypes = {
   RunnerEdge: ResolverTypeWrapper<Omit<RunnerEdge, 'node'> & { node: ResolversTypes['Runner'] }>;
   RunnerEvent: ResolverTypeWrapper<RunnerEventModel>;
   RunnerFilter: RunnerFilter;
+  RunnerPool: ResolverTypeWrapper<LivePoolModel>;
+  RunnerPoolBucket: ResolverTypeWrapper<RunnerPoolBucket>;
+  RunnerPoolEvent: ResolverTypeWrapper<RunnerPoolEventModelModel>;
+  RunnerPoolEventReason: RunnerPoolEventReason;
+  RunnerPoolFilter: RunnerPoolFilter;
+  RunnerPoolQueue: ResolverTypeWrapper<RunnerPoolQueue>;
+  RunnerPoolRunners: ResolverTypeWrapper<RunnerPoolRunners>;
+  RunnerPoolWindow: ResolverTypeWrapper<RunnerPoolWindow>;
   RunnerScope: RunnerScope;
   RunnerState: RunnerState;
   StatsGroup: ResolverTypeWrapper<StatsGroup>;
@@ -991,6 +1262,7 @@ export type ResolversTypes = {
   Subscription: ResolverTypeWrapper<{}>;
   TimeToGreen: ResolverTypeWrapper<TimeToGreen>;
   TimeToGreenSeries: ResolverTypeWrapper<TimeToGreenSeries>;
+  WaitPercentiles: ResolverTypeWrapper<WaitPercentiles>;
   WaitReason: WaitReason;
 };
 
@@ -1007,6 +1279,7 @@ export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   DateTime: Scalars['DateTime']['output'];
   DurationPercentiles: DurationPercentiles;
+  Estimate: Estimate;
   FailingJob: FailingJob;
   FailureCauses: FailureCauses;
   FailureCluster: FailureCluster;
@@ -1044,6 +1317,13 @@ export type ResolversParentTypes = {
   RunnerEdge: Omit<RunnerEdge, 'node'> & { node: ResolversParentTypes['Runner'] };
   RunnerEvent: RunnerEventModel;
   RunnerFilter: RunnerFilter;
+  RunnerPool: LivePoolModel;
+  RunnerPoolBucket: RunnerPoolBucket;
+  RunnerPoolEvent: RunnerPoolEventModelModel;
+  RunnerPoolFilter: RunnerPoolFilter;
+  RunnerPoolQueue: RunnerPoolQueue;
+  RunnerPoolRunners: RunnerPoolRunners;
+  RunnerPoolWindow: RunnerPoolWindow;
   StatsGroup: StatsGroup;
   StatsGroupKey: StatsGroupKey;
   Step: StepModelModel;
@@ -1051,6 +1331,7 @@ export type ResolversParentTypes = {
   Subscription: {};
   TimeToGreen: TimeToGreen;
   TimeToGreenSeries: TimeToGreenSeries;
+  WaitPercentiles: WaitPercentiles;
 };
 
 export type RateLimitDirectiveArgs = {
@@ -1127,6 +1408,16 @@ export type DurationPercentilesResolvers<ContextType = GatewayContext, ParentTyp
   p90?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   p95?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   p99?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type EstimateResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Estimate'] = ResolversParentTypes['Estimate']> = {
+  basis?: Resolver<Maybe<ResolversTypes['EstimateBasis']>, ParentType, ContextType>;
+  estimatedDuration?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  estimatedFinishAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  remainingSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  sampleSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unavailableReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -1209,6 +1500,7 @@ export type JobResolvers<ContextType = GatewayContext, ParentType extends Resolv
   backend?: Resolver<ResolversTypes['Backend'], ParentType, ContextType>;
   createdAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   duration?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  estimate?: Resolver<Maybe<ResolversTypes['Estimate']>, ParentType, ContextType>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   labels?: Resolver<ReadonlyArray<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1277,6 +1569,7 @@ export type PipelineResolvers<ContextType = GatewayContext, ParentType extends R
   commitSha?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   duration?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  estimate?: Resolver<Maybe<ResolversTypes['Estimate']>, ParentType, ContextType>;
   event?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1366,6 +1659,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   pipelineStats?: Resolver<Maybe<ResolversTypes['AnalyticsStats']>, ParentType, ContextType, RequireFields<QueryPipelineStatsArgs, 'groupBy'>>;
   pipelines?: Resolver<ResolversTypes['PipelineConnection'], ParentType, ContextType, RequireFields<QueryPipelinesArgs, 'first'>>;
   projects?: Resolver<ResolversTypes['ProjectConnection'], ParentType, ContextType, RequireFields<QueryProjectsArgs, 'first'>>;
+  runnerPools?: Resolver<ReadonlyArray<ResolversTypes['RunnerPool']>, ParentType, ContextType, Partial<QueryRunnerPoolsArgs>>;
   runners?: Resolver<ResolversTypes['RunnerConnection'], ParentType, ContextType, RequireFields<QueryRunnersArgs, 'first'>>;
   timeToGreen?: Resolver<Maybe<ResolversTypes['TimeToGreen']>, ParentType, ContextType, Partial<QueryTimeToGreenArgs>>;
 };
@@ -1426,6 +1720,64 @@ export type RunnerEventResolvers<ContextType = GatewayContext, ParentType extend
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type RunnerPoolResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RunnerPool'] = ResolversParentTypes['RunnerPool']> = {
+  backend?: Resolver<ResolversTypes['Backend'], ParentType, ContextType>;
+  computedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  hosted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  labels?: Resolver<ReadonlyArray<ResolversTypes['String']>, ParentType, ContextType>;
+  queue?: Resolver<ResolversTypes['RunnerPoolQueue'], ParentType, ContextType>;
+  runners?: Resolver<Maybe<ResolversTypes['RunnerPoolRunners']>, ParentType, ContextType>;
+  waitLastHour?: Resolver<ResolversTypes['WaitPercentiles'], ParentType, ContextType>;
+  window?: Resolver<ResolversTypes['RunnerPoolWindow'], ParentType, ContextType, Partial<RunnerPoolWindowArgs>>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type RunnerPoolBucketResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RunnerPoolBucket'] = ResolversParentTypes['RunnerPoolBucket']> = {
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  maxWaitSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  queued?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  started?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type RunnerPoolEventResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RunnerPoolEvent'] = ResolversParentTypes['RunnerPoolEvent']> = {
+  emittedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  pool?: Resolver<ResolversTypes['RunnerPool'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['RunnerPoolEventReason'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type RunnerPoolQueueResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RunnerPoolQueue'] = ResolversParentTypes['RunnerPoolQueue']> = {
+  depth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  oldestQueuedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  oldestWaitSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type RunnerPoolRunnersResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RunnerPoolRunners'] = ResolversParentTypes['RunnerPoolRunners']> = {
+  busy?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  hostedBusy?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  idle?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  offline?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  online?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  paused?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type RunnerPoolWindowResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RunnerPoolWindow'] = ResolversParentTypes['RunnerPoolWindow']> = {
+  buckets?: Resolver<ReadonlyArray<ResolversTypes['RunnerPoolBucket']>, ParentType, ContextType>;
+  busySeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  runnerCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  utilization?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  wait?: Resolver<ResolversTypes['WaitPercentiles'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type StatsGroupResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['StatsGroup'] = ResolversParentTypes['StatsGroup']> = {
   canceledCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   canceledRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -1472,6 +1824,7 @@ export type StepResolvers<ContextType = GatewayContext, ParentType extends Resol
 export type SubscriptionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   jobUpdated?: SubscriptionResolver<ResolversTypes['JobEvent'], "jobUpdated", ParentType, ContextType, Partial<SubscriptionJobUpdatedArgs>>;
   pipelineUpdated?: SubscriptionResolver<ResolversTypes['PipelineEvent'], "pipelineUpdated", ParentType, ContextType, Partial<SubscriptionPipelineUpdatedArgs>>;
+  runnerPoolUpdated?: SubscriptionResolver<ResolversTypes['RunnerPoolEvent'], "runnerPoolUpdated", ParentType, ContextType, Partial<SubscriptionRunnerPoolUpdatedArgs>>;
   runnerUpdated?: SubscriptionResolver<ResolversTypes['RunnerEvent'], "runnerUpdated", ParentType, ContextType, Partial<SubscriptionRunnerUpdatedArgs>>;
 };
 
@@ -1492,6 +1845,14 @@ export type TimeToGreenSeriesResolvers<ContextType = GatewayContext, ParentType 
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type WaitPercentilesResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['WaitPercentiles'] = ResolversParentTypes['WaitPercentiles']> = {
+  p50?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  p95?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  sampleSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['FigureSource'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GatewayContext> = {
   Actor?: ActorResolvers<ContextType>;
   AnalyticsStats?: AnalyticsStatsResolvers<ContextType>;
@@ -1501,6 +1862,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   BackendHealth?: BackendHealthResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DurationPercentiles?: DurationPercentilesResolvers<ContextType>;
+  Estimate?: EstimateResolvers<ContextType>;
   FailingJob?: FailingJobResolvers<ContextType>;
   FailureCauses?: FailureCausesResolvers<ContextType>;
   FailureCluster?: FailureClusterResolvers<ContextType>;
@@ -1531,12 +1893,19 @@ export type Resolvers<ContextType = GatewayContext> = {
   RunnerConnection?: RunnerConnectionResolvers<ContextType>;
   RunnerEdge?: RunnerEdgeResolvers<ContextType>;
   RunnerEvent?: RunnerEventResolvers<ContextType>;
+  RunnerPool?: RunnerPoolResolvers<ContextType>;
+  RunnerPoolBucket?: RunnerPoolBucketResolvers<ContextType>;
+  RunnerPoolEvent?: RunnerPoolEventResolvers<ContextType>;
+  RunnerPoolQueue?: RunnerPoolQueueResolvers<ContextType>;
+  RunnerPoolRunners?: RunnerPoolRunnersResolvers<ContextType>;
+  RunnerPoolWindow?: RunnerPoolWindowResolvers<ContextType>;
   StatsGroup?: StatsGroupResolvers<ContextType>;
   StatsGroupKey?: StatsGroupKeyResolvers<ContextType>;
   Step?: StepResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   TimeToGreen?: TimeToGreenResolvers<ContextType>;
   TimeToGreenSeries?: TimeToGreenSeriesResolvers<ContextType>;
+  WaitPercentiles?: WaitPercentilesResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = GatewayContext> = {

@@ -141,6 +141,8 @@ export const gatewayConfigSchema = z
         dataDir: z.string().min(1).optional(),
         /** Recorded history older than this is deleted (checked hourly). */
         retentionDays: z.number().int().min(1).max(3650).default(90),
+        /** `pipelines`/`jobs` pages whose `createdBefore` (or cursor) is older than this are served from the history. */
+        liveWindowHours: z.number().int().min(1).max(8760).default(24),
       })
       .strict()
       .default({}),

@@ -8,6 +8,8 @@ import type { HistoryStore } from './history-store.ts';
  */
 export interface HistoryReads {
   readonly enabled: boolean;
+  /** List pages older than now minus this are served from the history (history.liveWindowHours); absent: 24 h. */
+  readonly liveWindowMs?: number;
   store(): HistoryStore;
   /** Runs a read; a database failure becomes ANALYTICS_UNAVAILABLE with the cause. */
   read<T>(work: (store: HistoryStore) => Promise<T>): Promise<T>;

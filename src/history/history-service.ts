@@ -15,6 +15,8 @@ export interface HistoryConfig {
   readonly url?: SecretRef | undefined;
   readonly dataDir?: string | undefined;
   readonly retentionDays: number;
+  /** Pages of `pipelines`/`jobs` older than this are served from the history (default 24). */
+  readonly liveWindowHours?: number;
 }
 
 /** The history's state for operators (/readyz): not on the live path, so never a reason to be unready. */
@@ -93,6 +95,10 @@ export class HistoryService implements HistoryReads {
 
   get enabled(): boolean {
     return this.config.enabled;
+  }
+
+  get liveWindowMs(): number {
+    return (this.config.liveWindowHours ?? 24) * 3_600_000;
   }
 
   /** The open store for a read, or ANALYTICS_UNAVAILABLE naming why there is none. */

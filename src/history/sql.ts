@@ -152,6 +152,32 @@ CREATE INDEX jobs_flaky ON jobs (backend, project_native_id, name, commit_sha) I
   WHERE commit_sha IS NOT NULL;
 `,
   },
+  {
+    version: 5,
+    name: 'runner pools, estimates and history pages',
+    sql: `
+-- A job's pool: its labels trimmed, lower-cased, without empties or duplicates, sorted bytewise
+-- (as src/pools/pool-labels.ts sorts them), so it compares equal to a normalized pool and can be indexed.
+CREATE FUNCTION pool_labels(labels text[]) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+  SELECT coalesce(array_agg(DISTINCT lower(btrim(l)) COLLATE "C" ORDER BY lower(btrim(l)) COLLATE "C"), '{}'::text[])
+  FROM unnest(labels) AS l WHERE btrim(l) <> ''
+$fn$;
+-- History pages (pipelines/jobs newest first per backend) and the live-window coverage check.
+CREATE INDEX pools_pipelines_backend_created ON pipelines (backend, created_at DESC);
+CREATE INDEX pools_jobs_backend_created ON jobs (backend, created_at DESC);
+-- The projects of a backend (a restricted caller's scope), by skip scan.
+CREATE INDEX pools_pipelines_projects ON pipelines (backend, project_native_id);
+CREATE INDEX pools_jobs_projects ON jobs (backend, project_native_id);
+-- Pool waits and queue pressure (a pool's jobs by start), waits of every pool in a window, runner busy time.
+CREATE INDEX pools_jobs_pool_started ON jobs (backend, pool_labels(labels), started_at);
+CREATE INDEX pools_jobs_backend_started ON jobs (backend, started_at);
+CREATE INDEX pools_jobs_runner_finished ON jobs (backend, runner_native_id, finished_at);
+CREATE INDEX pools_transitions_runners ON transitions (backend, observed_at) WHERE entity_type = 'Runner';
+-- Estimates: the last successful runs of one name on a project (and branch).
+CREATE INDEX estimates_jobs_success ON jobs (backend, project_native_id, name, branch, finished_at DESC NULLS LAST) WHERE status = 'SUCCESS';
+CREATE INDEX estimates_pipelines_success ON pipelines (backend, project_native_id, name, branch, finished_at DESC NULLS LAST) WHERE status = 'SUCCESS';
+`,
+  },
 ];
 
 /** Projects seen in a batch ($1 backends, $2 native ids, $3 full names or null): scope rules need the full name. */

@@ -6,6 +6,9 @@ import { loadNodes } from './load-nodes.ts';
 import { resolveJobs } from './query-jobs.ts';
 import { resolveProjects, resolveRunners } from './query-lists.ts';
 import { resolvePipelines } from './query-pipelines.ts';
+import { estimateOf } from './estimates.ts';
+import { runnerPoolSubscription } from './runner-pool-subscription.ts';
+import { runnerPoolResolvers } from './runner-pools.ts';
 import { DateTimeScalar } from './scalars.ts';
 import { subscriptionResolvers } from './subscription-resolvers.ts';
 import { typeResolvers } from './type-resolvers.ts';
@@ -36,7 +39,11 @@ export const resolvers: Resolvers = {
     runners: (_, args, ctx, info) => resolveRunners(ctx, args, info),
     projects: (_, args, ctx, info) => resolveProjects(ctx, args, info),
     ...analyticsQueries,
+    ...runnerPoolResolvers.Query,
   },
-  Subscription: subscriptionResolvers,
+  Subscription: { ...subscriptionResolvers, runnerPoolUpdated: runnerPoolSubscription },
   ...typeResolvers,
+  Pipeline: { ...typeResolvers.Pipeline, estimate: (p, _, ctx) => estimateOf(p, ctx) },
+  Job: { ...typeResolvers.Job, estimate: (j, _, ctx) => estimateOf(j, ctx) },
+  RunnerPool: runnerPoolResolvers.RunnerPool,
 };

@@ -5,15 +5,20 @@ import type { JobModel, PipelineModel } from '../model.ts';
 import { reportBackendFailure } from './backend-calls.ts';
 import { decodeCursor, pageSize, paginate, type Connection } from './connection.ts';
 import { compileJobFilter, newestFirstPosition } from './filters.ts';
+import { historyJobsByPipeline, jobsFromHistory } from './history-lists.ts';
 import { loadNodes, ofType } from './load-nodes.ts';
 import { MAX_PAGE, resolvePipelines } from './query-pipelines.ts';
 
 /** Jobs of the given pipelines, through the per-request loaders (one batched call per backend). */
 export async function jobsOfPipelines(ctx: GatewayContext, pipelines: readonly PipelineModel[], info: GraphQLResolveInfo): Promise<JobModel[]> {
+  // Pipelines older than the live window: their jobs as the history recorded them, no upstream call.
+  const recorded = await historyJobsByPipeline(ctx, pipelines);
   const lists = await Promise.all(
     pipelines.map(async (p) => {
       const backend = ctx.registry.get(p.backend);
       if (!backend) return [];
+      const fromHistory = recorded.get(`${p.backend}\u0000${p.nativeId}`);
+      if (fromHistory) return fromHistory.filter((j) => backend.adapter.owns(j));
       try {
         return await ctx.loaders(backend).jobsOfPipeline.load(p.nativeId);
       } catch (error) {
@@ -41,12 +46,31 @@ export async function resolveJobs(
     return paginate(found.filter(filter.matches), position, { first, after, ascending: false });
   }
   let pipelines: PipelineModel[];
+  let historical: Awaited<ReturnType<typeof jobsFromHistory>> = null;
+  if (!filter.pipelines) {
+    // Older than the live window: jobs straight from the history (see history-lists.ts).
+    const cursorTime = after && typeof after.key === 'number' ? new Date(after.key) : undefined;
+    const requestedBefore = args.filter?.createdBefore ? new Date(args.filter.createdBefore) : undefined;
+    const createdBefore = cursorTime && (!requestedBefore || cursorTime < requestedBefore) ? cursorTime : requestedBefore;
+    historical = await jobsFromHistory(ctx, ctx.registry.select(args.filter?.backends).map((b) => b.name), createdBefore, {
+      limit: first + 1,
+      projects: filter.projects,
+      statuses: args.filter?.status ?? null,
+      branch: args.filter?.branch ?? null,
+      createdAfter: args.filter?.createdAfter ? new Date(args.filter.createdAfter) : null,
+    });
+  }
+  const served = historical?.backends;
+  const upstreamBackends = served ? ctx.registry.select(args.filter?.backends).map((b) => b.name).filter((b) => !served.has(b)) : null;
+  if (upstreamBackends?.length === 0) {
+    return paginate(historical!.items.filter(filter.matches), position, { first, after, ascending: false });
+  }
   if (filter.pipelines) {
     pipelines = ofType(await loadNodes(ctx, filter.pipelines, info), 'Pipeline');
   } else {
     // Jobs belong to pipelines: read enough recent pipelines to fill the page.
     const pipelineFilter = {
-      backends: args.filter?.backends ?? null,
+      backends: upstreamBackends ?? args.filter?.backends ?? null,
       projects: args.filter?.projects ?? null,
       branch: args.filter?.branch ?? null,
       createdAfter: args.filter?.createdAfter ?? null,
@@ -55,6 +79,6 @@ export async function resolveJobs(
     const page = await resolvePipelines(ctx, { first: Math.min(MAX_PAGE, Math.max(5, Math.ceil(first / 2))), filter: pipelineFilter }, info);
     pipelines = [...page.nodes];
   }
-  const jobs = await jobsOfPipelines(ctx, pipelines, info);
+  const jobs = [...await jobsOfPipelines(ctx, pipelines, info), ...(historical?.items ?? [])];
   return paginate(jobs.filter(filter.matches), position, { first, after, ascending: false });
 }

@@ -5,6 +5,7 @@ import type { PipelineModel } from '../model.ts';
 import { fromEachBackend, listPipelines } from './backend-calls.ts';
 import { decodeCursor, pageSize, paginate, type Connection } from './connection.ts';
 import { compilePipelineFilter, newestFirstPosition } from './filters.ts';
+import { pipelinesFromHistory } from './history-lists.ts';
 import { loadNodes, ofType } from './load-nodes.ts';
 
 export const MAX_PAGE = 100;
@@ -33,6 +34,15 @@ export async function resolvePipelines(
   const cursorTime = after && typeof after.key === 'number' ? new Date(after.key) : undefined;
   const requestedBefore = args.filter?.createdBefore ? new Date(args.filter.createdBefore) : undefined;
   const createdBefore = cursorTime && (!requestedBefore || cursorTime < requestedBefore) ? cursorTime : requestedBefore;
+  // Older than the live window: from the history, for the backends it reaches back far enough on.
+  const historical = await pipelinesFromHistory(ctx, backends.map((b) => b.name), createdBefore, {
+    limit: first + 1,
+    projects: filter.projects,
+    statuses: args.filter?.status ?? null,
+    branch: args.filter?.branch ?? null,
+    createdAfter: args.filter?.createdAfter ? new Date(args.filter.createdAfter) : null,
+  });
+  if (historical) backends = backends.filter((b) => !historical.backends.has(b.name));
   const items = await fromEachBackend(ctx, backends, info, (backend) =>
     listPipelines(ctx, backend, {
       limit: first + 1,
@@ -43,5 +53,6 @@ export async function resolvePipelines(
       ...(createdBefore ? { createdBefore } : {}),
     }, filter.matches),
   );
+  if (historical) items.push(...historical.items.filter(filter.matches));
   return paginate(items, position, { first, after, ascending: false });
 }

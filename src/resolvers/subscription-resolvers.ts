@@ -68,7 +68,7 @@ function visible(ctx: GatewayContext, entity: EntityModel): boolean {
  * transport; the WebSocket binding also closes the socket with 4403). The
  * gateway's one credential watcher pushes the end.
  */
-function guard<T>(ctx: GatewayContext, iterator: BoundedQueueIterator<T>): BoundedQueueIterator<T> {
+export function guard<T>(ctx: GatewayContext, iterator: BoundedQueueIterator<T>): BoundedQueueIterator<T> {
   const ended = (why: string) => gatewayError(ErrorCode.Unauthenticated, `Credentials ${why}`);
   if (!ctx.credentials.stillValid(ctx.identity)) {
     void iterator.return();

@@ -36,6 +36,7 @@ export function multiplexKey(input: MultiplexInput): Multiplexing | null {
   for (const selection of operation.selectionSet.selections) {
     // Fragments at the root would need resolving to see their arguments: run those alone.
     if (selection.kind !== Kind.FIELD) return null;
+    if (RUNS_ALONE.has(selection.name.value)) return null;
     const after = selection.arguments?.find((a) => a.name.value === 'after');
     if (after && givesValue(after.value, input.variables, defaults)) return null;
   }
@@ -74,6 +75,12 @@ function givesValue(value: ValueNode, variables: MultiplexInput['variables'], de
   const fallback = defaults.get(name);
   return fallback !== undefined && fallback.kind !== Kind.NULL;
 }
+
+/**
+ * Subscriptions that open with a snapshot of their own (runnerPoolUpdated sends
+ * each pool's current figures first): a member joining a running group would miss it.
+ */
+const RUNS_ALONE: ReadonlySet<string> = new Set(['runnerPoolUpdated']);
 
 const scopeIds = new WeakMap<AccessScope, string>();
 let nextScopeId = 0;

@@ -38,7 +38,8 @@ describe('config validation', () => {
   });
 
   it('should default the history to enabled embedded PGlite kept 90 days, and name its keys in errors', () => {
-    expect(validateConfig({ auth: open, backends: [gh] }, adapterFactories).history).toEqual({ enabled: true, retentionDays: 90 });
+    expect(validateConfig({ auth: open, backends: [gh] }, adapterFactories).history).toEqual({ enabled: true, retentionDays: 90, liveWindowHours: 24 });
+    expect(issues({ history: { liveWindowHours: 0 }, backends: [gh] })).toMatch(/history\.liveWindowHours: expected >= 1, received number 0/);
     expect(issues({ history: { retentionDays: 0 }, backends: [gh] })).toMatch(/history\.retentionDays: expected >= 1, received number 0/);
     expect(issues({ history: { url: 'postgres://x' }, backends: [gh] })).toMatch(/history\.url: expected .*received/);
     expect(issues({ history: { dataDir: '' }, backends: [gh] })).toMatch(/history\.dataDir: .*received/);

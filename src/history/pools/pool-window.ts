@@ -1,0 +1,162 @@
+import type { HistoryStore } from '../history-store.ts';
+import { scopeCondition, type ProjectScope } from '../project-scope.ts';
+import { satisfies, type PoolId } from '../../pools/pool-labels.ts';
+import { JOB_POOL_LABELS } from './pool-sql.ts';
+import type { WaitFigures } from './pool-waits.ts';
+
+export interface PoolBucket {
+  readonly from: string;
+  readonly to: string;
+  readonly queued: number;
+  readonly started: number;
+  readonly maxWaitMs: number | null;
+}
+
+export interface PoolWindowFigures {
+  readonly runnerCount: number;
+  readonly busyMs: number;
+  /** Null when no runner is counted, or runners are not shown (`withRunners` false). */
+  readonly utilization: number | null;
+  readonly wait: WaitFigures;
+  readonly buckets: readonly PoolBucket[];
+}
+
+interface RunnerRow {
+  native_id: string;
+  labels: unknown;
+  online_in: boolean | null;
+  before_status: string | null;
+  hosted: boolean | null;
+}
+
+const ONLINE = new Set(['IDLE', 'BUSY']);
+
+/**
+ * The runners counted for a pool's window: self-hosted runners whose latest labels
+ * recorded up to `to` satisfy the pool, and that were online (IDLE/BUSY) at some
+ * recorded moment in the window, were online when it began, or ran a job in it.
+ */
+async function poolRunners(store: HistoryStore, pool: PoolId, from: Date, to: Date): Promise<string[]> {
+  const rows = await store.query<RunnerRow>(
+    `SELECT native_id,
+       (array_agg(payload->'labels' ORDER BY observed_at DESC, revision DESC))[1] AS labels,
+       bool_or(observed_at >= $2 AND status IN ('IDLE', 'BUSY')) AS online_in,
+       (array_agg(status ORDER BY observed_at DESC, revision DESC) FILTER (WHERE observed_at < $2))[1] AS before_status,
+       bool_or(payload->>'hosted' = 'true') AS hosted
+     FROM transitions
+     WHERE entity_type = 'Runner' AND backend = $1 AND observed_at < $3
+     GROUP BY native_id`,
+    [pool.backend, from.toISOString(), to.toISOString()],
+  );
+  const candidates = rows.filter((r) => r.hosted !== true && Array.isArray(r.labels) && satisfies(r.labels.filter((l): l is string => typeof l === 'string'), pool));
+  if (candidates.length === 0) return [];
+  const ranJob = new Set(
+    (await store.query<{ runner: string }>(
+      `SELECT DISTINCT runner_native_id AS runner FROM jobs
+       WHERE backend = $1 AND runner_native_id = ANY($2::text[]) AND started_at < $4 AND (finished_at > $3 OR finished_at IS NULL)`,
+      [pool.backend, candidates.map((r) => r.native_id), from.toISOString(), to.toISOString()],
+    )).map((r) => r.runner),
+  );
+  return candidates
+    .filter((r) => r.online_in === true || (r.before_status !== null && ONLINE.has(r.before_status)) || ranJob.has(r.native_id))
+    .map((r) => r.native_id);
+}
+
+/** Milliseconds of job run time on these runners inside [from, to): every job, whatever its pool or project. */
+async function busyMs(store: HistoryStore, backend: string, runners: readonly string[], from: Date, to: Date, now: Date): Promise<number> {
+  if (runners.length === 0) return 0;
+  const end = new Date(Math.min(to.getTime(), now.getTime())).toISOString();
+  const [row] = await store.query<{ busy: number | null }>(
+    `SELECT sum(extract(epoch FROM (least(coalesce(finished_at, $5::timestamptz), $4::timestamptz) - greatest(started_at, $3::timestamptz))) * 1000)::float8 AS busy
+     FROM jobs
+     WHERE backend = $1 AND runner_native_id = ANY($2::text[]) AND started_at IS NOT NULL
+       AND started_at < $4 AND (finished_at > $3 OR finished_at IS NULL) AND coalesce(finished_at, $5::timestamptz) > $3`,
+    [backend, [...runners], from.toISOString(), to.toISOString(), end],
+  );
+  return Math.max(0, row?.busy ?? 0);
+}
+
+async function windowWaits(store: HistoryStore, pool: PoolId, scope: ProjectScope, from: Date, to: Date): Promise<WaitFigures> {
+  const params: unknown[] = [pool.backend, [...pool.labels], from.toISOString(), to.toISOString()];
+  const visible = scopeCondition(scope, params);
+  const [row] = await store.query<{ p50: number | null; p95: number | null; n: number }>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY queue_ms) AS p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY queue_ms) AS p95, count(*)::int AS n
+     FROM jobs
+     WHERE backend = $1 AND ${JOB_POOL_LABELS} = $2::text[] AND started_at >= $3 AND started_at < $4
+       AND queue_ms IS NOT NULL AND ${visible}`,
+    params,
+  );
+  return { p50Ms: row?.p50 ?? null, p95Ms: row?.p95 ?? null, sampleSize: row?.n ?? 0 };
+}
+
+/**
+ * Queue pressure per bucket: jobs of the pool that waited inside it (queued from
+ * queued_at or created_at until started_at, or finished_at for one canceled in
+ * the queue, or the window's end while still queued), those that started in it,
+ * and the longest wait among the latter.
+ */
+async function buckets(store: HistoryStore, pool: PoolId, scope: ProjectScope, from: Date, to: Date, bucketMs: number): Promise<PoolBucket[]> {
+  const count = Math.ceil((to.getTime() - from.getTime()) / bucketMs);
+  const params: unknown[] = [pool.backend, [...pool.labels], from.toISOString(), to.toISOString(), bucketMs, count];
+  const visible = scopeCondition(scope, params);
+  const ms = (column: string) => `(extract(epoch FROM (${column} - $3::timestamptz)) * 1000)`;
+  // Each job adds itself to the buckets its wait overlaps (q_from < bucket end and q_to > bucket start),
+  // and to the bucket it started in: work in proportion to the jobs, not jobs x buckets.
+  const rows = await store.query<{ kind: 'queued' | 'started'; b: number; n: number; max_wait: number | null }>(
+    `WITH q AS (
+       SELECT coalesce(queued_at, created_at) AS q_from, coalesce(started_at, finished_at, $4::timestamptz) AS q_to, started_at, queue_ms
+       FROM jobs
+       WHERE backend = $1 AND ${JOB_POOL_LABELS} = $2::text[] AND coalesce(queued_at, created_at) < $4
+         AND (started_at >= $3 OR (started_at IS NULL AND (finished_at >= $3 OR finished_at IS NULL))) AND ${visible}
+     ), marks AS (
+       SELECT 'queued' AS kind, b, NULL::float8 AS wait
+       FROM q, generate_series(greatest(0, floor(${ms('q.q_from')} / $5))::int, least($6::int - 1, ceil(${ms('q.q_to')} / $5)::int - 1)) AS b
+       WHERE q.q_to > $3 AND q.q_to > q.q_from
+       UNION ALL
+       SELECT 'started', floor(${ms('q.started_at')} / $5)::int, q.queue_ms FROM q WHERE q.started_at >= $3 AND q.started_at < $4
+     )
+     SELECT kind, b, count(*)::int AS n, max(wait) AS max_wait FROM marks GROUP BY kind, b`,
+    params,
+  );
+  const result = Array.from({ length: count }, (_, i) => ({
+    from: new Date(from.getTime() + i * bucketMs).toISOString(),
+    to: new Date(Math.min(from.getTime() + (i + 1) * bucketMs, to.getTime())).toISOString(),
+    queued: 0, started: 0, maxWaitMs: null as number | null,
+  }));
+  for (const row of rows) {
+    const bucket = result[row.b];
+    if (!bucket) continue;
+    if (row.kind === 'queued') bucket.queued = row.n;
+    else {
+      bucket.started = row.n;
+      bucket.maxWaitMs = row.max_wait;
+    }
+  }
+  return result;
+}
+
+export interface PoolWindowRequest {
+  readonly pool: PoolId;
+  readonly from: Date;
+  readonly to: Date;
+  readonly bucketMs: number;
+  readonly scope: ProjectScope;
+  /** False when the caller's scope hides the backend's runners: no runner figures. */
+  readonly withRunners: boolean;
+  readonly now: Date;
+}
+
+export async function poolWindow(store: HistoryStore, r: PoolWindowRequest): Promise<PoolWindowFigures> {
+  const runners = r.withRunners ? await poolRunners(store, r.pool, r.from, r.to) : [];
+  const busy = await busyMs(store, r.pool.backend, runners, r.from, r.to, r.now);
+  // Runner time that has not happened yet is not idle time.
+  const lengthMs = Math.min(r.to.getTime(), r.now.getTime()) - r.from.getTime();
+  return {
+    runnerCount: runners.length,
+    busyMs: busy,
+    utilization: runners.length > 0 && lengthMs > 0 ? busy / (runners.length * lengthMs) : null,
+    wait: await windowWaits(store, r.pool, r.scope, r.from, r.to),
+    buckets: await buckets(store, r.pool, r.scope, r.from, r.to, r.bucketMs),
+  };
+}
