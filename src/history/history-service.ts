@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { SecretRef } from '../adapter-contract.ts';
 import { StartupError } from '../errors.ts';
 import type { ChangeEvent } from '../events/event-types.ts';
+import type { BackfillConfig } from './backfill/backfill-config.ts';
+import type { BackendSyncView } from './backfill/backend-backfill.ts';
 import { analyticsUnavailable, type HistoryReads } from './history-reads.ts';
 import { SqlHistoryStore, type HistoryStore } from './history-store.ts';
 import { HistoryWriter, type HistoryWriterOptions } from './history-writer.ts';
@@ -13,6 +15,16 @@ export interface HistoryConfig {
   readonly url?: SecretRef | undefined;
   readonly dataDir?: string | undefined;
   readonly retentionDays: number;
+  /** Import of the recent past from each backend (src/history/backfill). */
+  readonly backfill?: BackfillConfig | undefined;
+}
+
+/** Work on the open store that must stop before it closes (the backfill). */
+export interface HistoryTask {
+  start(store: HistoryStore): void;
+  close(): Promise<void>;
+  /** A backend's backfill, for `Backend.sync` (the backfill task answers it). */
+  sync?(backend: string): BackendSyncView | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -40,6 +52,7 @@ export class HistoryService implements HistoryReads {
   private opening: Promise<void> | null = null;
   private closed = false;
   private retention: NodeJS.Timeout | null = null;
+  private readonly tasks: HistoryTask[] = [];
 
   constructor(
     private readonly config: HistoryConfig,
@@ -72,6 +85,18 @@ export class HistoryService implements HistoryReads {
       if (error instanceof Error && 'extensions' in error) throw error;
       throw analyticsUnavailable(`the history database failed: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /** Runs `task` once the store is open (now, if it is) and closes it before the store. */
+  addTask(task: HistoryTask): void {
+    this.tasks.push(task);
+    if (this.opened) task.start(this.opened);
+  }
+
+  sync(backend: string): BackendSyncView | null {
+    if (!this.config.enabled) return null;
+    for (const task of this.tasks) if (task.sync) return task.sync(backend);
+    return null;
   }
 
   /** An accepted change: buffered, never awaited. */
@@ -109,6 +134,7 @@ export class HistoryService implements HistoryReads {
     void this.prune();
     this.retention = setInterval(() => void this.prune(), this.retentionIntervalMs);
     this.retention.unref();
+    for (const task of this.tasks) task.start(store);
   }
 
   async close(): Promise<void> {
@@ -116,6 +142,7 @@ export class HistoryService implements HistoryReads {
     this.closed = true;
     if (this.retention) clearInterval(this.retention);
     this.retention = null;
+    await Promise.allSettled(this.tasks.map((task) => task.close()));
     await this.writer.close();
     await this.opened?.close();
     this.opened = null;
