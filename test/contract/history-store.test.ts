@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/history/history-store.ts';
 import type { SqlHistoryStore } from '../../src/history/history-store.ts';
 import type { JobModel, PipelineModel } from '../../src/model.ts';
+import { MIGRATIONS } from '../../src/history/sql.ts';
 import { pgliteDatabase, postgresDatabase, type TestDatabase } from '../helpers/history-stores.ts';
 
 function pipeline(nativeId: string, revision: number[], over: Partial<PipelineModel> = {}): PipelineModel {
@@ -53,7 +54,7 @@ describe.each([
     const other = await db.open();
     await other.migrate();
     const versions = await store.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-    expect(versions.map((v) => v.version)).toEqual([1]);
+    expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(await count(store, 'transitions')).toBe(0);
   });
 

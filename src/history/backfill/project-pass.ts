@@ -80,7 +80,9 @@ async function importPage(deps: PassDeps, p: ProjectProgress, page: PageState, s
     (s) => backend.adapter.listPipelines({ projectNativeIds: [p.project], createdAfter: lower, createdBefore: p.cursor, limit: pageSize }, s),
     { signal, deadlineMs: READ_DEADLINE_MS, what: 'backfilling pipelines' },
   );
-  const fresh = listed.filter((pl) => !page.boundary.has(pl.nativeId) && pl.projectNativeId === p.project);
+  // Pipelines at the page's inclusive bounds may have been imported already: by the last page, or by an earlier pass.
+  const covered = (pl: PipelineModel) => p.coveredFrom !== null && p.coveredTo !== null && Date.parse(pl.createdAt) >= p.coveredFrom.getTime() && Date.parse(pl.createdAt) <= p.coveredTo.getTime();
+  const fresh = listed.filter((pl) => !page.boundary.has(pl.nativeId) && !covered(pl) && pl.projectNativeId === p.project);
   const observedAt = deps.now().toISOString();
   const needJobs = await withoutRecordedJobs(deps, fresh);
   const settled = fresh.filter((pl) => !needJobs.includes(pl));
