@@ -27,6 +27,8 @@ const READ_DEADLINE_MS = 60_000;
 /** Failed pages in a row (rate limits aside) before the project is given up until the next start. */
 const MAX_FAILURES = 8;
 const MAX_BACKOFF_MS = 60_000;
+/** Pipelines whose jobs are read in one batch call. */
+export const JOBS_BATCH = 8;
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const isRateLimited = (error: unknown) => isUpstreamError(error) && error.code === ErrorCode.UpstreamRateLimited;
@@ -88,9 +90,10 @@ async function importPage(deps: PassDeps, p: ProjectProgress, page: PageState, s
   const settled = fresh.filter((pl) => !needJobs.includes(pl));
   if (settled.length > 0) await deps.store.record(settled.map((entity) => ({ entity, observedAt })));
   let jobs = 0;
-  // Batches no larger than the budget's burst, each recorded with its pipelines: a retried page skips them.
-  // (At most 8: each pipeline's read listens on the batch's signal, and Node warns beyond 10 listeners.)
-  const chunk = Math.max(1, Math.min(8, deps.budget.burst));
+  // Each batch is recorded with its pipelines: a retried page skips them.
+  // Batches of 8 (the budget's debt keeps the pace): GitLab's keyset listing and Jenkins' build ranges serve
+  // several pipelines per request. (Not more: each read listens on the batch's signal; Node warns beyond 10.)
+  const chunk = JOBS_BATCH;
   for (let i = 0; i < needJobs.length; i += chunk) {
     const pipelines = needJobs.slice(i, i + chunk);
     await deps.room(signal);
