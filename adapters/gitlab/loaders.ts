@@ -158,6 +158,19 @@ async function perPipelineJobs(deps: LoaderDeps, projectId: string, pipelineId: 
 }
 
 /**
+ * Whether the pages left (up to the cap) can reach the oldest pipeline still
+ * uncovered, at the pace so far (pipeline ids per page). Old pipelines (a
+ * backfill's) are far below the newest jobs: read per pipeline at once instead
+ * of paging the whole cap for nothing.
+ */
+function withinReach(uncovered: readonly string[], pagesRead: number, cap: number, newestPid: number, oldestPid: number): boolean {
+  const lowest = Math.min(...uncovered.map(Number));
+  if (!Number.isFinite(lowest) || !Number.isFinite(oldestPid) || lowest >= oldestPid) return true;
+  const perPage = Math.max(1, (newestPid - oldestPid) / pagesRead);
+  return pagesRead + Math.ceil((oldestPid - lowest) / perPage) <= cap;
+}
+
+/**
  * Jobs of several pipelines of one project from the project-level listing
  * (`pagination=keyset&order_by=id&sort=desc`). Job ids grow with creation
  * time and a pipeline's jobs are created with it (retries later, with higher
@@ -176,6 +189,9 @@ async function projectJobsKeyset(deps: LoaderDeps, projectId: string, pipelineId
     return c !== undefined && oldestSeenMs < c;
   };
   let exhausted = false;
+  // Pipeline ids grow with creation time too: how far down the listing has come, to see whether the cap can reach the rest.
+  let newestPid = -Infinity;
+  let oldestPid = Infinity;
   let res = await deps.client.get<unknown>(`/projects/${seg(projectId)}/jobs`, { pagination: 'keyset', order_by: 'id', sort: 'desc', per_page: 100 }, deps.signal);
   for (let page = 1; ; page++) {
     const items = Array.isArray(res.data) ? res.data : [];
@@ -185,6 +201,11 @@ async function projectJobsKeyset(deps: LoaderDeps, projectId: string, pipelineId
       const pid = idString(pipeline?.id);
       const t = parseTimeMs(j.created_at);
       if (t !== null) oldestSeenMs = Math.min(oldestSeenMs, t);
+      const pidNumber = Number(pid);
+      if (pid && Number.isFinite(pidNumber)) {
+        newestPid = Math.max(newestPid, pidNumber);
+        oldestPid = Math.min(oldestPid, pidNumber);
+      }
       if (pid && wanted.has(pid)) {
         raw.get(pid)!.push(item);
         const pc = parseTimeMs(pipeline?.created_at);
@@ -196,6 +217,7 @@ async function projectJobsKeyset(deps: LoaderDeps, projectId: string, pipelineId
       break;
     }
     if (pipelineIds.every(covered) || page >= pipelineIds.length) break;
+    if (!withinReach(pipelineIds.filter((p) => !covered(p)), page, pipelineIds.length, newestPid, oldestPid)) break;
     res = await deps.client.getLink<unknown>(res.nextLink, `/projects/${projectId}/jobs`, deps.signal);
   }
   const out = new Map<string, JobModel[] | Error>();

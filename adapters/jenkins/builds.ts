@@ -76,12 +76,16 @@ export class BuildReader {
     } else if (wanted.length > 1) {
       const newest = Math.max(this.newest.get(fullName) ?? 0, wanted[0]!);
       // Build k sits at index ≤ newest − k (deleted builds only move it up).
-      const count = Math.min(MAX_BUILDS_RANGE, newest - wanted[wanted.length - 1]! + 1);
-      const answer = await nullOn404(this.client.getJson(`${jobPath(fullName)}/api/json`, tree('_class', branch('builds', BUILD_FIELDS, { from: 0, to: count })), undefined, signal));
+      const end = newest - wanted[wanted.length - 1]! + 1;
+      // Past the newest 100 (`builds`), `allBuilds{M,N}` reaches older ones (the backfill's) in one read too.
+      const from = end > MAX_BUILDS_RANGE ? Math.max(0, newest - wanted[0]!) : 0;
+      const field = end > MAX_BUILDS_RANGE ? 'allBuilds' : 'builds';
+      const range = { from, to: Math.min(end, from + MAX_BUILDS_RANGE) };
+      const answer = await nullOn404(this.client.getJson(`${jobPath(fullName)}/api/json`, tree('_class', branch(field, BUILD_FIELDS, range)), undefined, signal));
       if (answer === null) return new Map();
       const job = loose(answer);
       const want = new Set(wanted);
-      for (const b of records(job.builds)) {
+      for (const b of records(job[field])) {
         const n = int(b.number);
         this.noteNewest(fullName, n);
         if (n !== null && want.has(n)) raws.set(n, withRunClass(b, job._class));

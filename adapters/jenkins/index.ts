@@ -6,7 +6,7 @@ import { listComputers } from './computers.ts';
 import { jenkinsConfigSchema, type JenkinsConfig } from './config.ts';
 import { createJenkinsDemo } from './demo.ts';
 import { int } from './fields.ts';
-import { listPipelines } from './list.ts';
+import { listPipelines, type BuildIndexHints } from './list.ts';
 import { createBatchFunctions, loadBuild } from './loaders.ts';
 import { Poller } from './poller.ts';
 import { JobDirectory } from './projects.ts';
@@ -39,6 +39,8 @@ function create(config: JenkinsConfig, ctx: AdapterContext): JenkinsAdapter {
   const reader = new BuildReader(client, ctx.name);
   const deps = { backend: ctx.name, client, jobs, reader, now: ctx.now };
   const pollIntervalMs = config.pollIntervalSeconds * 1000;
+  /** Where paging back in time (listPipelines with createdBefore) left each job. */
+  const hints: BuildIndexHints = new Map();
   const poller = new Poller({
     ...deps,
     pollIntervalMs,
@@ -57,7 +59,7 @@ function create(config: JenkinsConfig, ctx: AdapterContext): JenkinsAdapter {
     lastPollCycle: () => poller.lastCycle,
     batch: createBatchFunctions(deps),
     listProjects: () => jobs.list(),
-    listPipelines: (query, signal) => listPipelines({ ...deps, depth: config.folderDepth, roots: config.jobs }, query, signal),
+    listPipelines: (query, signal) => listPipelines({ ...deps, depth: config.folderDepth, roots: config.jobs, hints }, query, signal),
     listRunners: (signal) => listComputers(client, ctx.name, jobs, ctx.now().getTime(), signal),
     owns: (entity) => jobs.owns(entity),
     ...(notifySecret !== undefined

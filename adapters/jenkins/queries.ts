@@ -50,6 +50,14 @@ export function jobBuildsTree(count: number): string {
   return tree('_class', branch('builds', BUILD_FIELDS, { from: 0, to: Math.max(1, Math.min(100, count)) }));
 }
 
+/**
+ * Builds `from`..`to` (exclusive) of one job, newest first, at any age: `allBuilds`
+ * with a `{M,N}` range (`builds` holds only the newest 100), to page back in time.
+ */
+export function jobBuildRangeTree(from: number, to: number): string {
+  return tree('_class', branch('allBuilds', BUILD_FIELDS, { from, to: Math.max(from + 1, to) }));
+}
+
 export const QUEUE_TREE = tree(
   branch('items', [
     '_class', 'id', 'blocked', 'buildable', 'stuck', 'why', 'inQueueSince', 'url',

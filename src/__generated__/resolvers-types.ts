@@ -106,6 +106,8 @@ export type Backend = Node & {
    * that switches over the values it knows.
    */
   readonly provider: Scalars['String']['output'];
+  /** The import of this backend's recent past into the history; null when history or backfill is off. */
+  readonly sync?: Maybe<BackendSync>;
   /** Base URL of the backend's API. */
   readonly url: Scalars['String']['output'];
 };
@@ -138,6 +140,48 @@ export type BackendHealth = {
   readonly rateLimitedUntil?: Maybe<Scalars['DateTime']['output']>;
   readonly state: HealthState;
 };
+
+/**
+ * The backfill of one backend: pipelines (with their jobs) created in the last
+ * history.backfill.days days, imported from its REST API newest first, resumed
+ * from the progress table after a restart.
+ */
+export type BackendSync = {
+  readonly __typename?: 'BackendSync';
+  /** Pipelines the pass is expected to import in all, extrapolated from what it has seen; exact once DONE. */
+  readonly estimatedTotal?: Maybe<Scalars['Int']['output']>;
+  readonly finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Pipelines imported in the current pass (a resumed pass keeps its count). */
+  readonly imported: Scalars['Int']['output'];
+  /** Jobs imported with them. */
+  readonly importedJobs: Scalars['Int']['output'];
+  readonly lastError?: Maybe<Scalars['String']['output']>;
+  /** Every pipeline created after this is imported (the oldest point the pass has reached). */
+  readonly oldestImportedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Set while PAUSED_RATE_LIMITED: when the backfill sends again. */
+  readonly pausedUntil?: Maybe<Scalars['DateTime']['output']>;
+  readonly projects: Scalars['Int']['output'];
+  readonly projectsDone: Scalars['Int']['output'];
+  /** Upstream requests the backfill has sent for this backend (one per list page and one per pipeline's jobs). */
+  readonly requests: Scalars['Int']['output'];
+  /** Start of the window being imported. */
+  readonly since?: Maybe<Scalars['DateTime']['output']>;
+  readonly startedAt?: Maybe<Scalars['DateTime']['output']>;
+  readonly state: BackendSyncState;
+};
+
+/** Where the import of a backend's recent past (history.backfill) stands. */
+export type BackendSyncState =
+  /** Every project's window is imported. */
+  | 'DONE'
+  /** Some project could not be imported (see lastError); the next start resumes it. */
+  | 'FAILED'
+  /** Not started yet (the history is still opening). */
+  | 'IDLE'
+  /** Waiting out the backend's rate limit (or its remaining requests are below history.backfill.rateLimitReserve). */
+  | 'PAUSED_RATE_LIMITED'
+  /** Importing, newest first. */
+  | 'RUNNING';
 
 /**
  * One lifecycle-plus-outcome vocabulary for pipelines, jobs and steps of every
@@ -1196,6 +1240,8 @@ export type ResolversTypes = {
   Backend: ResolverTypeWrapper<BackendEntryModel>;
   BackendCapabilities: ResolverTypeWrapper<BackendCapabilities>;
   BackendHealth: ResolverTypeWrapper<BackendHealth>;
+  BackendSync: ResolverTypeWrapper<BackendSync>;
+  BackendSyncState: BackendSyncState;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CiStatus: CiStatus;
   CircuitState: CircuitState;
@@ -1276,6 +1322,7 @@ export type ResolversParentTypes = {
   Backend: BackendEntryModel;
   BackendCapabilities: BackendCapabilities;
   BackendHealth: BackendHealth;
+  BackendSync: BackendSync;
   Boolean: Scalars['Boolean']['output'];
   DateTime: Scalars['DateTime']['output'];
   DurationPercentiles: DurationPercentiles;
@@ -1372,6 +1419,7 @@ export type BackendResolvers<ContextType = GatewayContext, ParentType extends Re
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   provider?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sync?: Resolver<Maybe<ResolversTypes['BackendSync']>, ParentType, ContextType>;
   url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -1396,6 +1444,23 @@ export type BackendHealthResolvers<ContextType = GatewayContext, ParentType exte
   rateLimitResetAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   rateLimitedUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['HealthState'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type BackendSyncResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['BackendSync'] = ResolversParentTypes['BackendSync']> = {
+  estimatedTotal?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  imported?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  importedJobs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  oldestImportedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  pausedUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  projects?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  projectsDone?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  requests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  since?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['BackendSyncState'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -1860,6 +1925,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   Backend?: BackendResolvers<ContextType>;
   BackendCapabilities?: BackendCapabilitiesResolvers<ContextType>;
   BackendHealth?: BackendHealthResolvers<ContextType>;
+  BackendSync?: BackendSyncResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DurationPercentiles?: DurationPercentilesResolvers<ContextType>;
   Estimate?: EstimateResolvers<ContextType>;

@@ -143,6 +143,23 @@ export const gatewayConfigSchema = z
         retentionDays: z.number().int().min(1).max(3650).default(90),
         /** `pipelines`/`jobs` pages whose `createdBefore` (or cursor) is older than this are served from the history. */
         liveWindowHours: z.number().int().min(1).max(8760).default(24),
+        /** Import of the recent past from each backend's REST API at start (src/history/backfill). */
+        backfill: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** Pipelines created in the last `days` days (fractions allowed) are imported. */
+            days: z.number().positive().max(3650).default(7),
+            /** Upstream requests per minute per backend the backfill may send; live traffic keeps the rest. */
+            requestsPerMinute: z.number().positive().max(100_000).default(30),
+            /** Projects of one backend imported at the same time. */
+            concurrency: z.number().int().min(1).max(16).default(1),
+            /** Pause while the backend reports fewer requests left in its rate-limit window than this. */
+            rateLimitReserve: z.number().int().min(0).default(500),
+            /** Pipelines per list request (100: the most GitHub and GitLab give per page). */
+            pageSize: z.number().int().min(1).max(100).default(100),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

@@ -52,9 +52,9 @@ function expectation(issue: z.ZodIssue): string {
     case 'invalid_enum_value':
       return `one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`;
     case 'too_small':
-      return `${issue.type === 'array' ? 'at least' : '>='} ${String(issue.minimum)}${issue.type === 'array' ? ' item(s)' : ''}`;
+      return `${issue.type === 'array' ? 'at least' : issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}${issue.type === 'array' ? ' item(s)' : ''}`;
     case 'too_big':
-      return `${issue.type === 'array' ? 'at most' : '<='} ${String(issue.maximum)}${issue.type === 'array' ? ' item(s)' : ''}`;
+      return `${issue.type === 'array' ? 'at most' : issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}${issue.type === 'array' ? ' item(s)' : ''}`;
     case 'invalid_string':
       return issue.message && issue.message !== 'Invalid' ? issue.message : `a valid ${String(issue.validation)}`;
     default:

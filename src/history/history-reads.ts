@@ -1,4 +1,5 @@
 import { ErrorCode, gatewayError } from '../errors.ts';
+import type { BackendSyncView } from './backfill/backend-backfill.ts';
 import type { HistoryStore } from './history-store.ts';
 
 /**
@@ -13,6 +14,8 @@ export interface HistoryReads {
   store(): HistoryStore;
   /** Runs a read; a database failure becomes ANALYTICS_UNAVAILABLE with the cause. */
   read<T>(work: (store: HistoryStore) => Promise<T>): Promise<T>;
+  /** The backfill of a backend (`Backend.sync`); null when history or backfill is off. */
+  sync?(backend: string): BackendSyncView | null;
 }
 
 export function analyticsUnavailable(cause: string): Error {

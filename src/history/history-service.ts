@@ -3,6 +3,8 @@ import type { SecretRef } from '../adapter-contract.ts';
 import { StartupError } from '../errors.ts';
 import type { ChangeEvent } from '../events/event-types.ts';
 import { HistoryHealth } from './history-health.ts';
+import type { BackfillConfig } from './backfill/backfill-config.ts';
+import type { BackendSyncView } from './backfill/backend-backfill.ts';
 import { analyticsUnavailable, type HistoryReads } from './history-reads.ts';
 import { SqlHistoryStore, type HistoryStore, type Observation, type RecordResult } from './history-store.ts';
 import { HistoryWriter, type HistoryWriterOptions } from './history-writer.ts';
@@ -17,6 +19,8 @@ export interface HistoryConfig {
   readonly retentionDays: number;
   /** Pages of `pipelines`/`jobs` older than this are served from the history (default 24). */
   readonly liveWindowHours?: number;
+  /** Import of the recent past from each backend (src/history/backfill). */
+  readonly backfill?: BackfillConfig | undefined;
 }
 
 /** The history's state for operators (/readyz): not on the live path, so never a reason to be unready. */
@@ -38,6 +42,14 @@ export interface HistoryStatus {
   /** buffer: observations held, and dropped because the buffer was full. */
   readonly buffered?: number;
   readonly dropped?: number;
+}
+
+/** Work on the open store that must stop before it closes (the backfill). */
+export interface HistoryTask {
+  start(store: HistoryStore): void;
+  close(): Promise<void>;
+  /** A backend's backfill, for `Backend.sync` (the backfill task answers it). */
+  sync?(backend: string): BackendSyncView | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -72,6 +84,7 @@ export class HistoryService implements HistoryReads {
   private opening: Promise<void> | null = null;
   private closed = false;
   private retention: NodeJS.Timeout | null = null;
+  private readonly tasks: HistoryTask[] = [];
 
   constructor(
     private readonly config: HistoryConfig,
@@ -138,6 +151,18 @@ export class HistoryService implements HistoryReads {
     return { ...base, written, ...backlog, lost, gaps };
   }
 
+  /** Runs `task` once the store is open (now, if it is) and closes it before the store. */
+  addTask(task: HistoryTask): void {
+    this.tasks.push(task);
+    if (this.opened) task.start(this.opened);
+  }
+
+  sync(backend: string): BackendSyncView | null {
+    if (!this.config.enabled) return null;
+    for (const task of this.tasks) if (task.sync) return task.sync(backend);
+    return null;
+  }
+
   /** An accepted change: buffered, never awaited. With Redis the stream consumer reads it from the streams instead. */
   observe(event: ChangeEvent): void {
     if (!this.config.enabled || this.consumer) return;
@@ -174,6 +199,7 @@ export class HistoryService implements HistoryReads {
     void this.prune();
     this.retention = setInterval(() => void this.prune(), this.retentionIntervalMs);
     this.retention.unref();
+    for (const task of this.tasks) task.start(store);
   }
 
   async close(): Promise<void> {
@@ -182,6 +208,7 @@ export class HistoryService implements HistoryReads {
     if (this.retention) clearInterval(this.retention);
     this.retention = null;
     this.health.stop();
+    await Promise.allSettled(this.tasks.map((task) => task.close()));
     await this.writer.close();
     await this.consumer?.close();
     await this.opened?.close();

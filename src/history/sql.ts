@@ -122,6 +122,30 @@ $$;
 `,
   },
   {
+    version: 3,
+    name: 'backfill progress',
+    sql: `
+CREATE TABLE backfill_progress (
+  backend text NOT NULL,
+  project_native_id text NOT NULL,
+  state text NOT NULL,
+  since timestamptz NOT NULL,
+  until timestamptz NOT NULL,
+  cursor_at timestamptz NOT NULL,
+  covered_from timestamptz,
+  covered_to timestamptz,
+  imported integer NOT NULL DEFAULT 0,
+  imported_jobs integer NOT NULL DEFAULT 0,
+  estimated_total integer,
+  requests integer NOT NULL DEFAULT 0,
+  last_error text,
+  updated_at timestamptz NOT NULL,
+  PRIMARY KEY (backend, project_native_id)
+);
+CREATE INDEX jobs_backend_pipeline ON jobs (backend, pipeline_native_id);
+`,
+  },
+  {
     version: 4,
     name: 'analytics: denormalized job context, projects seen, dashboard indexes',
     // Jobs carry their pipeline's commit and name (flaky jobs, grouping by workflow) and every row
@@ -143,7 +167,6 @@ INSERT INTO history_projects (backend, project_native_id)
   ON CONFLICT DO NOTHING;
 UPDATE jobs j SET commit_sha = p.commit_sha, pipeline_name = p.name
   FROM pipelines p WHERE p.backend = j.backend AND p.native_id = j.pipeline_native_id;
-CREATE INDEX jobs_pipeline ON jobs (backend, pipeline_native_id);
 CREATE INDEX pipelines_finished_at ON pipelines (finished_at) INCLUDE (backend, project_native_id, status);
 CREATE INDEX pipelines_branch_finished ON pipelines (backend, project_native_id, branch, finished_at);
 CREATE INDEX jobs_finished_at ON jobs (finished_at);
@@ -250,3 +273,29 @@ export const PRUNE = [
   'DELETE FROM pipelines WHERE recorded_at < $1',
   'DELETE FROM jobs WHERE recorded_at < $1',
 ] as const;
+
+/**
+ * Backfill progress, one row per backend + project (migration 3): the pass's window
+ * [since, until], its cursor (the `createdBefore` of the next page: everything in
+ * [cursor_at, until] is imported) and what earlier passes covered completely.
+ */
+export const BACKFILL_PROGRESS_OF_BACKEND = `
+SELECT project_native_id, state, since, until, cursor_at, covered_from, covered_to, imported, imported_jobs,
+  estimated_total, requests, last_error
+FROM backfill_progress WHERE backend = $1`;
+
+export const UPSERT_BACKFILL_PROGRESS = `
+INSERT INTO backfill_progress (backend, project_native_id, state, since, until, cursor_at, covered_from, covered_to,
+  imported, imported_jobs, estimated_total, requests, last_error, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+ON CONFLICT (backend, project_native_id) DO UPDATE SET
+  state = EXCLUDED.state, since = EXCLUDED.since, until = EXCLUDED.until, cursor_at = EXCLUDED.cursor_at,
+  covered_from = EXCLUDED.covered_from, covered_to = EXCLUDED.covered_to, imported = EXCLUDED.imported,
+  imported_jobs = EXCLUDED.imported_jobs, estimated_total = EXCLUDED.estimated_total, requests = EXCLUDED.requests,
+  last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at`;
+
+/** Pipelines of a page already recorded, with their status and how many of their jobs are (finished ones need no jobs request). */
+export const RECORDED_FINISHED_PIPELINES = `
+SELECT p.native_id, p.status, p.revision, (SELECT count(*) FROM jobs j WHERE j.backend = p.backend AND j.pipeline_native_id = p.native_id)::int AS jobs
+FROM pipelines p
+WHERE p.backend = $1 AND p.native_id = ANY($2::text[])`;

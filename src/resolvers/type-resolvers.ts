@@ -38,6 +38,10 @@ export const typeResolvers: Resolvers = {
         rateLimitedUntil: b.policy.blockedUntil() > Date.now() ? new Date(b.policy.blockedUntil()).toISOString() : null,
       };
     },
+    sync: (b, _, ctx) => {
+      const sync = ctx.history?.sync?.(b.name) ?? null;
+      return sync && { ...sync, lastError: scopedErrorMessage(ctx, b.name, null, sync.lastError) };
+    },
   },
   NativeStatus: {
     provider: (n) => providerName(n.provider),

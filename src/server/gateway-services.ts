@@ -7,6 +7,7 @@ import { createSecretResolver } from '../config/secret.ts';
 import type { GatewayServices } from '../context.ts';
 import { eventStoreFactory } from '../events/create-event-store.ts';
 import { EventBus } from '../events/event-bus.ts';
+import { BackfillService } from '../history/backfill/backfill-service.ts';
 import { HistoryService } from '../history/history-service.ts';
 import type { ChangeEvent } from '../events/event-types.ts';
 import { Ingestor } from '../ingest/ingestor.ts';
@@ -63,6 +64,7 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
     ? { redisUrl: events.redisUrl, streamPrefix: events.streamPrefix, retained: { maxEvents: events.historyMaxEvents, maxAgeSeconds: events.historyMaxAgeSeconds } }
     : null;
   const history = new HistoryService(config.history, createSecretResolver(options.env), log, now, {}, undefined, streams);
+  history.addTask(new BackfillService(registry.all(), config.history.backfill, log, now));
   const ingestor = new Ingestor(state, bus, registry, log, now, confirmations, (event) => history.observe(event));
   const freshnessMs = config.freshnessSeconds * 1000;
   const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);

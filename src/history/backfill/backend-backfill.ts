@@ -1,0 +1,174 @@
+import type { Logger } from 'pino';
+import type { BackendEntry } from '../../backend-registry.ts';
+import type { ProjectModel } from '../../model.ts';
+import type { HistoryStore } from '../history-store.ts';
+import type { BackfillConfig } from './backfill-config.ts';
+import { RequestBudget, sleep } from './budget.ts';
+import { planPass, type ProjectProgress } from './planner.ts';
+import { runPass } from './project-pass.ts';
+import { ProgressStore } from './progress-store.ts';
+
+export type BackfillState = 'IDLE' | 'RUNNING' | 'PAUSED_RATE_LIMITED' | 'DONE' | 'FAILED';
+
+/** What `Backend.sync` shows: the backend's projects summed. */
+export interface BackendSyncView {
+  readonly state: BackfillState;
+  readonly since: string | null;
+  readonly imported: number;
+  readonly importedJobs: number;
+  readonly estimatedTotal: number | null;
+  /** Everything created after this is imported (the projects' oldest cursor). */
+  readonly oldestImportedAt: string | null;
+  readonly requests: number;
+  readonly projects: number;
+  readonly projectsDone: number;
+  readonly pausedUntil: string | null;
+  readonly lastError: string | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+}
+
+const LIST_PROJECTS_DEADLINE_MS = 60_000;
+const MAX_PAUSE_TICK_MS = 500;
+
+/**
+ * The backfill of one backend: lists its projects, plans each one's pass
+ * from the progress table and runs `concurrency` of them at a time, inside
+ * the backend's request budget and outside its rate-limit waits.
+ */
+export class BackendBackfill {
+  private readonly projects = new Map<string, ProjectProgress>();
+  private phase: 'IDLE' | 'RUNNING' | 'DONE' | 'FAILED' = 'IDLE';
+  private pausedUntilMs: number | null = null;
+  private listError: string | null = null;
+  private startedAt: Date | null = null;
+  private finishedAt: Date | null = null;
+  private readonly budget: RequestBudget;
+  private listRequests = 0;
+
+  constructor(
+    private readonly backend: BackendEntry,
+    private readonly config: BackfillConfig,
+    private readonly log: Logger,
+    private readonly now: () => Date,
+  ) {
+    this.budget = new RequestBudget(config.requestsPerMinute);
+  }
+
+  get name(): string {
+    return this.backend.name;
+  }
+
+  get running(): boolean {
+    return this.phase === 'RUNNING';
+  }
+
+  async run(store: HistoryStore, signal: AbortSignal): Promise<void> {
+    const progress = new ProgressStore(store, this.now);
+    const rows = await progress.load(this.backend.name);
+    for (const [project, row] of rows) this.projects.set(project, row);
+    this.phase = 'RUNNING';
+    this.startedAt = this.now();
+    const projects = await this.listProjects(signal);
+    if (!projects) {
+      this.phase = 'FAILED';
+      this.finishedAt = this.now();
+      return;
+    }
+    const now = this.now();
+    const plans = projects.map((pr) => planPass(rows.get(pr.nativeId), pr.nativeId, now, this.config.days));
+    this.projects.clear();
+    for (const plan of plans) this.projects.set(plan.project, plan);
+    this.log.info({ backend: this.name, projects: plans.length, since: plans[0]?.since.toISOString(), days: this.config.days, requestsPerMinute: this.config.requestsPerMinute, resumed: plans.filter((p) => p.imported > 0).length }, 'backfill started');
+    const queue = [...plans];
+    const deps = {
+      backend: this.backend, store, progress, budget: this.budget, room: (s: AbortSignal) => this.room(s),
+      pageSize: this.config.pageSize, now: this.now, log: this.log, changed: (p: ProjectProgress) => void this.projects.set(p.project, p),
+    };
+    const worker = async () => {
+      for (let plan = queue.shift(); plan; plan = queue.shift()) {
+        const end = await runPass(deps, plan, signal);
+        this.projects.set(end.project, end);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.config.concurrency) }, worker));
+    const view = this.view();
+    this.phase = view.projectsDone === view.projects ? 'DONE' : 'FAILED';
+    this.finishedAt = this.now();
+    this.log.info({ backend: this.name, state: this.phase, imported: view.imported, importedJobs: view.importedJobs, requests: view.requests, ms: this.finishedAt.getTime() - this.startedAt.getTime() }, 'backfill done');
+  }
+
+  /** The configured projects, retried with backoff; null when the backend refuses (or keeps failing). */
+  private async listProjects(signal: AbortSignal): Promise<readonly ProjectModel[] | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.room(signal);
+        await this.budget.take(1, signal);
+        this.listRequests++;
+        const projects = await this.backend.policy.execute((s) => this.backend.adapter.listProjects(s), { signal, deadlineMs: LIST_PROJECTS_DEADLINE_MS, what: 'listing projects for the backfill' });
+        this.listError = null;
+        return projects;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        this.listError = error instanceof Error ? error.message : String(error);
+        this.log.warn({ backend: this.name, attempt, err: this.listError }, 'backfill: listing projects failed');
+        if (attempt >= 8) return null;
+        await sleep(Math.min(60_000, 1000 * 2 ** (attempt - 1)), signal);
+      }
+    }
+  }
+
+  /** Waits while the policy holds a rate-limit wait or the window's remaining requests are below the reserve. */
+  private async room(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const nowMs = this.now().getTime();
+      const until = this.pausedUntil(nowMs);
+      if (until === null) {
+        if (this.pausedUntilMs !== null) this.log.info({ backend: this.name }, 'backfill resumed after the rate-limit pause');
+        this.pausedUntilMs = null;
+        return;
+      }
+      if (this.pausedUntilMs !== until) {
+        const h = this.backend.health.current;
+        this.log.info({ backend: this.name, until: new Date(until).toISOString(), rateLimitRemaining: h.rateLimitRemaining, reserve: this.config.rateLimitReserve }, 'backfill paused: rate limited');
+      }
+      this.pausedUntilMs = until;
+      await sleep(Math.min(MAX_PAUSE_TICK_MS, until - nowMs), signal);
+    }
+  }
+
+  private pausedUntil(nowMs: number): number | null {
+    let until = this.backend.policy.blockedUntil();
+    const h = this.backend.health.current;
+    const resetMs = h.rateLimitResetAt?.getTime() ?? 0;
+    if (h.rateLimitRemaining !== null && h.rateLimitRemaining < this.config.rateLimitReserve && resetMs > nowMs) until = Math.max(until, resetMs);
+    return until > nowMs ? until : null;
+  }
+
+  view(): BackendSyncView {
+    const all = [...this.projects.values()];
+    const sum = (f: (p: ProjectProgress) => number) => all.reduce((n, p) => n + f(p), 0);
+    // Projects not yet started are assumed to be like the average of those that have an estimate.
+    const known = all.filter((p) => p.estimatedTotal !== null);
+    const knownSum = known.reduce((n, p) => n + p.estimatedTotal!, 0);
+    const estimatedTotal = known.length === 0 ? null : knownSum + Math.round((knownSum / known.length) * (all.length - known.length));
+    const oldest = all.length > 0 ? Math.min(...all.map((p) => p.cursor.getTime())) : null;
+    const failed = all.find((p) => p.lastError !== null);
+    const paused = this.phase === 'RUNNING' && this.pausedUntilMs !== null;
+    return {
+      state: paused ? 'PAUSED_RATE_LIMITED' : this.phase,
+      since: all.length > 0 ? new Date(Math.min(...all.map((p) => p.since.getTime()))).toISOString() : null,
+      imported: sum((p) => p.imported),
+      importedJobs: sum((p) => p.importedJobs),
+      estimatedTotal,
+      oldestImportedAt: oldest === null ? null : new Date(oldest).toISOString(),
+      requests: this.listRequests + sum((p) => p.requests),
+      projects: all.length,
+      projectsDone: all.filter((p) => p.state === 'DONE').length,
+      pausedUntil: paused ? new Date(this.pausedUntilMs!).toISOString() : null,
+      lastError: this.listError ?? failed?.lastError ?? null,
+      startedAt: this.startedAt?.toISOString() ?? null,
+      finishedAt: this.finishedAt?.toISOString() ?? null,
+    };
+  }
+}

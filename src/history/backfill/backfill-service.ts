@@ -1,0 +1,74 @@
+import type { Logger } from 'pino';
+import type { BackendEntry } from '../../backend-registry.ts';
+import type { HistoryStore } from '../history-store.ts';
+import type { BackfillConfig } from './backfill-config.ts';
+import { BackendBackfill, type BackendSyncView } from './backend-backfill.ts';
+
+export type { BackendSyncView } from './backend-backfill.ts';
+
+export interface BackfillServiceOptions {
+  /** How often a running backfill logs its progress. */
+  readonly progressLogMs?: number;
+}
+
+/**
+ * Imports the last `days` of every configured backend's projects into the
+ * history once its store is open (HistoryService runs it as a task), resuming
+ * where a previous run stopped. Backends are fixed at start (a config reload
+ * changes API keys only), so a backend added to the config is backfilled at
+ * the next start, the first time the progress table has no row for it.
+ */
+export class BackfillService {
+  private readonly backends: readonly BackendBackfill[];
+  private readonly abort = new AbortController();
+  private runs: Promise<void> | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+
+  constructor(
+    entries: readonly BackendEntry[],
+    private readonly config: BackfillConfig,
+    private readonly log: Logger,
+    now: () => Date,
+    private readonly options: BackfillServiceOptions = {},
+  ) {
+    this.backends = entries.map((entry) => new BackendBackfill(entry, config, log, now));
+  }
+
+  /** The store is open: every backend's backfill starts (in the background). */
+  start(store: HistoryStore): void {
+    if (!this.config.enabled || this.runs || this.abort.signal.aborted) return;
+    const signal = this.abort.signal;
+    this.runs = Promise.all(this.backends.map((b) => b.run(store, signal).catch((error: unknown) => {
+      if (signal.aborted) return;
+      this.log.error({ backend: b.name, err: error instanceof Error ? error.message : String(error) }, 'backfill stopped by an error; it resumes at the next start');
+    }))).then(() => this.stopTicker());
+    this.ticker = setInterval(() => this.logProgress(), this.options.progressLogMs ?? 10_000);
+    this.ticker.unref();
+  }
+
+  /** Stops every backfill (their requests abort); progress saved so far is where the next start resumes. */
+  async close(): Promise<void> {
+    this.abort.abort(new Error('the gateway is shutting down'));
+    this.stopTicker();
+    await this.runs;
+  }
+
+  /** The backend's backfill for `Backend.sync`; null when the backfill is turned off. */
+  sync(backend: string): BackendSyncView | null {
+    if (!this.config.enabled) return null;
+    return this.backends.find((b) => b.name === backend)?.view() ?? null;
+  }
+
+  private logProgress(): void {
+    for (const b of this.backends) {
+      if (!b.running) continue;
+      const v = b.view();
+      this.log.info({ backend: b.name, state: v.state, imported: v.imported, estimatedTotal: v.estimatedTotal, importedJobs: v.importedJobs, requests: v.requests, projectsDone: v.projectsDone, projects: v.projects, oldestImportedAt: v.oldestImportedAt }, 'backfill progress');
+    }
+  }
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+  }
+}
