@@ -368,7 +368,10 @@ export function generatePast(options: PastOptions): PastTimeline {
       all.push({ project, at, kind: feature ? 'pull_request' : 'push' });
     }
     if (project.nightly) {
-      for (let day = from - (from % DAY) + DAY; day < to; day += DAY) all.push({ project, at: day + 2 * HOUR + random.int(0, 600) * 1000, kind: 'schedule' });
+      for (let day = from - (from % DAY) + DAY; day < to; day += DAY) {
+        const at = day + 2 * HOUR + random.int(0, 600) * 1000;
+        if (at < to) all.push({ project, at, kind: 'schedule' });
+      }
     }
     const breakable = project.jobs.filter((j) => j.stage > 0 && !j.defaultBranchOnly);
     const periods = Math.max(1, Math.round(options.days / 4));

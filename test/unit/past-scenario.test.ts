@@ -10,7 +10,7 @@ import {
   finalJobs, generatePast, overallOutcome, type PastJob, type PastOptions, type PastTimeline,
 } from '../../sim-kit/past-scenario.ts';
 
-const NOW = Date.parse('2026-12-04T21:30:00Z');
+const NOW = Date.parse('2026-12-05T00:30:00Z');
 const HOUR = 3_600_000;
 
 function options(seed: number): PastOptions {
@@ -68,6 +68,7 @@ describe('past scenario', () => {
       return d.getUTCHours() >= 8 && d.getUTCHours() < 18 && d.getUTCDay() !== 0 && d.getUTCDay() !== 6;
     });
     expect(office.length / pushes.length).toBeGreaterThan(0.9);
+    expect(past.pipelines.every((p) => p.createdAt >= past.from && p.createdAt < past.to)).toBe(true);
     for (const j of allJobs(past)) {
       expect(j.startedAt).toBeGreaterThanOrEqual(j.queuedAt);
       expect(j.finishedAt).toBeGreaterThanOrEqual(j.startedAt);
