@@ -289,7 +289,7 @@ function layoutAttempt(l: Layout, project: PastProject, plan: readonly PlanJob[]
       const inIncident = runner === l.incident.runner && start >= l.incident.from && start < l.incident.to;
       if (inIncident && l.random.chance(0.8)) {
         // A hung job runs into its time limit, unless that would overlap the slot's next job: then the runner drops it.
-        const hang = runner !== null && !project.singleNode && l.random.chance(0.35) && l.clock.fits(runner, slot, start, start + l.timeoutMs);
+        const hang = runner !== null && l.random.chance(0.35) && l.clock.fits(runner, slot, start, start + l.timeoutMs);
         outcome = hang ? 'timeout' : 'infra';
         length = hang ? l.timeoutMs : Math.round(length * (0.2 + l.random.next() * 0.5));
       } else if (outcome === 'success' && allowFlake && l.random.chance(template.flakeRate ?? 0)) {

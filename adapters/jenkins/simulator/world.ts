@@ -24,6 +24,11 @@ export class World extends WorldLifecycle {
 
   // ---- the queue --------------------------------------------------------------------------
 
+  /** A queue id for a seeded past build (queue ids grow over time; the past comes first). */
+  allocateQueueId(): number {
+    return this.nextQueueId++;
+  }
+
   enqueue(job: SimJob, spec: BuildSpec): SimQueueItem {
     const now = this.time();
     const causes = spec.causes ?? [userCause(this.random.pick(ACTORS))];
