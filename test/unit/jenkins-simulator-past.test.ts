@@ -63,6 +63,12 @@ describe('jenkins simulator past', () => {
     expect(plain.world.builds().length).toBe(3 * plain.world.jobs().length);
   });
 
+  it('with history as well (demo mode), builds only the jobs the past left empty', () => {
+    const both = createJenkinsSimulator({ seed: 3, pastDays: 7, history: 2, now: () => new Date(NOW) });
+    expect(both.world.builds('docs').length).toBe(2);
+    expect(both.world.builds('monorepo/main').map((b) => b.number)).toEqual(sim.world.builds('monorepo/main').map((b) => b.number));
+  });
+
   it('pages back through a week of builds with allBuilds{M,N} ranges', async () => {
     const { builds, pages } = await allBuilds(sim, 'monorepo/main');
     expect(pages).toBeGreaterThan(2);

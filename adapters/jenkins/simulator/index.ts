@@ -53,7 +53,8 @@ export interface JenkinsSimulatorOptions {
    * Days of realistic past (default none): business-hours builds, restarts of
    * flaky builds on the same commit, an agent that loses its channel and hangs
    * into `timeout`, red periods on main and an iOS job starved for its one Mac
-   * (world-past.ts). Seeded before `history`; autoplay's log rotation then keeps 500 builds per job.
+   * (world-past.ts). Seeded before `history`, which then builds only the jobs the past left
+   * without builds; autoplay's log rotation keeps 500 builds per job.
    */
   pastDays?: number;
   /** Where to send Notification-plugin pushes. */

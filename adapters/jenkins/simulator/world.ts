@@ -133,7 +133,8 @@ export class World extends WorldLifecycle {
   /** Completed builds per job, back-dated, run through the ordinary transitions on a synthetic clock. */
   seedHistory(perJob: number): void {
     if (perJob <= 0) return;
-    const jobs = this.allJobs();
+    // Jobs the seeded past already built keep that history (build numbers stay in time order).
+    const jobs = this.allJobs().filter((j) => j.builds.length === 0);
     const end = this.now().getTime();
     let t = end - perJob * 3_600_000 - 600_000;
     for (let round = 0; round < perJob; round++) {
