@@ -10,7 +10,7 @@ import { createGithubSimulator } from './simulator/index.ts';
 export async function createGithubDemo(settings: { readonly seed?: number }): Promise<DemoBackend> {
   const token = `ghp_demo_${randomBytes(12).toString('hex')}`;
   const secret = randomBytes(24).toString('base64url');
-  const sim = createGithubSimulator({ token, history: 6, ...(settings.seed === undefined ? {} : { seed: settings.seed }) });
+  const sim = createGithubSimulator({ token, history: 6, pastDays: 7, ...(settings.seed === undefined ? {} : { seed: settings.seed }) });
   await sim.start();
   return {
     options: {

@@ -11,7 +11,7 @@ export async function createGitlabDemo(settings: { readonly seed?: number }): Pr
   const token = `glpat-demo${randomBytes(10).toString('hex')}`;
   const webhookToken = randomBytes(24).toString('base64url');
   const signingToken = `whsec_${randomBytes(32).toString('base64')}`;
-  const sim = createGitlabSimulator({ token, history: 6, ...(settings.seed === undefined ? {} : { seed: settings.seed }) });
+  const sim = createGitlabSimulator({ token, history: 6, pastDays: 7, ...(settings.seed === undefined ? {} : { seed: settings.seed }) });
   await sim.start();
   return {
     options: {

@@ -13,7 +13,7 @@ export async function createJenkinsDemo(settings: { readonly seed?: number }): P
   const user = 'switchyard';
   const apiToken = randomBytes(16).toString('hex');
   const secret = randomBytes(24).toString('base64url');
-  const sim = createJenkinsSimulator({ user, apiToken, seed: settings.seed ?? Date.now() % 100_000, history: 4 });
+  const sim = createJenkinsSimulator({ user, apiToken, seed: settings.seed ?? Date.now() % 100_000, history: 4, pastDays: 7 });
   await sim.start();
   return {
     options: {

@@ -13,6 +13,7 @@ import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomRunSpec } from './scenario.ts';
 import { WebhookSender, type Delivery } from './webhook-sender.ts';
 import { World } from './world.ts';
+import { seedPast } from './world-past.ts';
 import type { JobOutcome, RunnerSpec, SimJob, SimRun, SimRunner, WorldEvent } from './world-entities.ts';
 import { DEFAULT_RUNNERS } from './world-seed.ts';
 
@@ -38,6 +39,12 @@ export interface GithubSimulatorOptions {
   runners?: RunnerSpec[];
   /** Completed runs pre-created per repo at start (default 5). */
   history?: number;
+  /**
+   * Days of realistic past (default none): business-hours runs with re-run
+   * attempts, flaky jobs, an incident on one runner, red periods on main and a
+   * starved arm64 pool (world-past.ts). Seeded before `history`.
+   */
+  pastDays?: number;
   now?: () => Date;
   /** Base for html_url fields; default https://github.com. */
   htmlUrl?: string;
@@ -100,6 +107,7 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
     now,
     random,
   });
+  if (options.pastDays !== undefined && options.pastDays > 0) seedPast(world, { days: options.pastDays, seed, nowMs: now().getTime() });
   world.seedHistory(options.history ?? 5, (repo) => randomRunSpec(random, repo, { allowMacos: false }));
 
   const htmlBase = options.htmlUrl ?? 'https://github.com';

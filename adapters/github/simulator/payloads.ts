@@ -246,7 +246,7 @@ export function workflowRun(base: UrlBase, world: World, run: SimRun): Json {
     artifacts_url: `${u}/artifacts`,
     cancel_url: `${u}/cancel`,
     rerun_url: `${u}/rerun`,
-    previous_attempt_url: null,
+    previous_attempt_url: run.runAttempt > 1 ? `${u}/attempts/${run.runAttempt - 1}` : null,
     workflow_url: `${r}/actions/workflows/${wf.id}`,
     head_commit: {
       id: run.sha,
@@ -279,7 +279,7 @@ export function job(base: UrlBase, world: World, j: SimJob): Json {
     workflow_name: wf.name,
     head_branch: run.branch,
     run_url: `${r}/actions/runs/${j.runId}`,
-    run_attempt: run.runAttempt,
+    run_attempt: j.runAttempt ?? run.runAttempt,
     node_id: nodeId('CR', j.id),
     head_sha: run.sha,
     url: `${r}/actions/jobs/${j.id}`,

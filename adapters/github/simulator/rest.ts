@@ -189,7 +189,7 @@ function route(ctx: RestContext, pathname: string, q: Query): Reply | null {
   const { world } = ctx;
   const base = ctx.base();
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  const [a, b, c, d, e, f, g] = parts;
+  const [a, b, c, d, e, f, g, h] = parts;
 
   if (a === 'rate_limit' && parts.length === 1) return { status: 200, body: null };
 
@@ -223,9 +223,17 @@ function route(ctx: RestContext, pathname: string, q: Query): Reply | null {
     if (parts.length === 7 && g === 'jobs') {
       const filter = q.get('filter') ?? 'latest';
       if (filter !== 'latest' && filter !== 'all') throw new HttpError(422, `Invalid filter: ${filter}`);
-      // Every simulated run has a single attempt, so `latest` and `all` coincide.
-      const jobs = world.jobsOf(run.id).map((j) => P.job(base, world, j));
-      return paginateEnvelope(base, pathname, q, 'jobs', jobs);
+      // `latest` hides the jobs of earlier attempts (job ids are per attempt).
+      const jobs = world.jobsOf(run.id).filter((j) => filter === 'all' || (j.runAttempt ?? run.runAttempt) === run.runAttempt);
+      return paginateEnvelope(base, pathname, q, 'jobs', jobs.map((j) => P.job(base, world, j)));
+    }
+    if (g === 'attempts' && (parts.length === 8 || (parts.length === 9 && parts[8] === 'jobs'))) {
+      const n = /^\d+$/.test(h ?? '') ? Number(h) : NaN;
+      const attempt = n === run.runAttempt ? run : run.previousAttempts?.find((x) => x.runAttempt === n);
+      if (!attempt) return null;
+      if (parts.length === 8) return { status: 200, body: P.workflowRun(base, world, { ...run, ...attempt }) };
+      const jobs = world.jobsOf(run.id).filter((j) => (j.runAttempt ?? run.runAttempt) === n);
+      return paginateEnvelope(base, pathname, q, 'jobs', jobs.map((j) => P.job(base, world, j)));
     }
     return null;
   }

@@ -59,6 +59,16 @@ export interface SimRun {
   conclusion: string | null;
   updatedAt: string;
   runStartedAt: string;
+  /** Earlier attempts of a re-run run (seeded past only), oldest first; the run itself is the latest. */
+  readonly previousAttempts?: readonly SimRunAttempt[];
+}
+
+/** What an earlier attempt of a run looked like when it ended. */
+export interface SimRunAttempt {
+  readonly runAttempt: number;
+  readonly conclusion: string;
+  readonly updatedAt: string;
+  readonly runStartedAt: string;
 }
 
 export interface SimStep {
@@ -93,6 +103,8 @@ export interface SimJob {
   runnerGroupName: string | null;
   /** Fairness counter: the job advanced least recently goes next. */
   lastTouched: number;
+  /** The run attempt this job belongs to (absent: the run's current attempt). */
+  readonly runAttempt?: number;
 }
 
 export interface SimRunnerLabel {

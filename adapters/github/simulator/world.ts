@@ -115,6 +115,22 @@ export class World extends WorldLifecycle {
     this.changed();
     return { run, events };
   }
+  /** Fresh ids from the same monotonic spaces live runs use (the seeded past is created first, so it sorts before them). */
+  allocateIds(): { runId: number; checkSuiteId: number; nextJobId: () => number } {
+    return {
+      runId: (this.nextRunId += this.random.int(1, 400)),
+      checkSuiteId: (this.nextCheckSuiteId += this.random.int(1, 900)),
+      nextJobId: () => (this.nextJobId += this.random.int(1, 60)),
+    };
+  }
+
+  /** The next run number of a workflow (shared with live runs). */
+  allocateRunNumber(workflowId: number): number {
+    const n = (this.runNumbers.get(workflowId) ?? 0) + 1;
+    this.runNumbers.set(workflowId, n);
+    return n;
+  }
+
   /** Runner online/offline flips; only idle runners go offline (a busy one would fail its job). */
   setRunnerStatus(runner: SimRunner, status: 'online' | 'offline'): void {
     if (status === 'offline' && runner.jobId !== null) throw new Error(`runner ${runner.name} is busy`);

@@ -14,6 +14,7 @@ import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomPipelineSpec } from './scenario.ts';
 import { WebhookSender, type Delivery, type WebhookTarget } from './webhook-sender.ts';
 import { World } from './world.ts';
+import { seedPast } from './world-past.ts';
 import type {
   JobOutcome, PipelineSpec, RunnerSpec, SimJob, SimPipeline, SimProject, SimRunner, WorldEvent,
 } from './world-entities.ts';
@@ -45,6 +46,12 @@ export interface GitlabSimulatorOptions {
   runners?: RunnerSpec[];
   /** Finished pipelines per project at start (default 5). */
   history?: number;
+  /**
+   * Days of realistic past (default none): business-hours pipelines with job
+   * retries, flaky jobs, an incident on one runner, red periods on main and a
+   * starved arm64 runner (world-past.ts). Seeded before `history`.
+   */
+  pastDays?: number;
   now?: () => Date;
 }
 
@@ -117,6 +124,7 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
     now,
     random,
   });
+  if (options.pastDays !== undefined && options.pastDays > 0) seedPast(world, { days: options.pastDays, seed, nowMs: now().getTime() });
   world.seedHistory(options.history ?? 5, (project) => randomPipelineSpec(random, project, { history: true }));
 
   const loop = new LoopbackServer({

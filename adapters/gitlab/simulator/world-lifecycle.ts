@@ -48,9 +48,10 @@ export function compositeStatus(jobs: readonly Pick<SimJob, 'status' | 'allowFai
 }
 
 export class WorldLifecycle extends WorldState {
-  private nextPipelineId = 2_000_000_000;
-  private nextJobId = 11_000_000_000;
-  private readonly iids = new Map<number, number>();
+  // Protected: the seeded past (World.allocatePast) draws from the same id spaces.
+  protected nextPipelineId = 2_000_000_000;
+  protected nextJobId = 11_000_000_000;
+  protected readonly iids = new Map<number, number>();
   private touch = 0;
 
   // ---------------------------------------------------------------- creation

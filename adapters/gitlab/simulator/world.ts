@@ -25,6 +25,17 @@ import { WorldLifecycle } from './world-lifecycle.ts';
 export type { WorldOptions } from './world-state.ts';
 
 export class World extends WorldLifecycle {
+  /** Ids for a past pipeline from the live id spaces (the past is seeded first, so it sorts before live pipelines). */
+  allocatePast(projectId: number): { pipelineId: number; iid: number; nextJobId: () => number } {
+    const iid = (this.iids.get(projectId) ?? 0) + 1;
+    this.iids.set(projectId, iid);
+    return {
+      pipelineId: (this.nextPipelineId += this.random.int(1, 900)),
+      iid,
+      nextJobId: () => (this.nextJobId += this.random.int(1, 60)),
+    };
+  }
+
   /** Plays a manual job (POST /jobs/:id/play). */
   playJob(job: SimJob): WorldEvent[] {
     if (job.status !== 'manual') throw new Error(`job ${job.id} is not manual (${job.status})`);

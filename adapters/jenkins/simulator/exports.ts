@@ -225,7 +225,35 @@ function buildActions(ctx: Ctx, b: SimBuild): JValue {
     actions.push(new ExportNode(null));
   }
   actions.push(new ExportNode('org.jenkinsci.plugins.displayurlapi.actions.RunDisplayAction'));
+  if (b.interruption === 'timeout') actions.push(interruptedBuildAction());
+  if (b.timeInQueue && !b.building) actions.push(timeInQueueAction(b, b.timeInQueue));
   return actions;
+}
+
+/** jenkins.model.InterruptedBuildAction: what a `timeout` step records when it stops the build. */
+function interruptedBuildAction(): ExportNode {
+  const cause = new ExportNode('org.jenkinsci.plugins.workflow.steps.TimeoutStepExecution$ExceededTimeout').set('shortDescription', 'Timeout has been exceeded');
+  return new ExportNode('jenkins.model.InterruptedBuildAction').set('causes', [cause]);
+}
+
+/**
+ * The Metrics plugin's jenkins.metrics.impl.TimeInQueueAction: how long the
+ * build waited (quiet period), was buildable without an executor, and ran;
+ * for Pipeline builds the `node` blocks' waits count as subtasks' queuing.
+ */
+function timeInQueueAction(b: SimBuild, t: NonNullable<SimBuild['timeInQueue']>): ExportNode {
+  const queuing = t.waitingMs + t.buildableMs;
+  const executing = Math.max(0, b.duration - (t.subTasks > 0 ? t.buildableMs : 0));
+  const n = new ExportNode('jenkins.metrics.impl.TimeInQueueAction');
+  const ms = (name: string, v: number) => n.set(`${name}DurationMillis`, v, 2).set(`${name}TimeMillis`, v, 2);
+  ms('blocked', 0);
+  ms('buildable', t.buildableMs);
+  n.set('buildingDurationMillis', b.duration, 2).set('executingTimeMillis', executing, 2);
+  n.set('executorUtilization', b.duration > 0 ? Math.round((executing / b.duration) * 100) / 100 : 1, 2);
+  ms('queuing', queuing);
+  n.set('subTaskCount', t.subTasks, 2).set('totalDurationMillis', queuing + b.duration, 2);
+  ms('waiting', t.waitingMs);
+  return n;
 }
 
 export function build(ctx: Ctx, b: SimBuild): ExportNode {

@@ -387,6 +387,14 @@ function consoleText(b: SimBuild): string {
     for (const n of s.steps) lines.push(`[Pipeline] ${n.name}`);
     lines.push('[Pipeline] }');
   }
+  if (b.interruption === 'timeout') lines.push('Timeout has been exceeded', 'Cancelling nested steps due to timeout', 'Sending interrupt signal to process');
+  if (b.interruption === 'agent-lost') {
+    lines.push(
+      `Cannot contact ${b.computer.name}: java.lang.InterruptedException`,
+      `ERROR: Issue with creating launcher for agent ${b.computer.name}. The agent is being disconnected`,
+      `hudson.remoting.ChannelClosedException: Channel "hudson.remoting.Channel@${b.sha.slice(0, 8)}:${b.computer.name}": Remote call on ${b.computer.name} failed. The channel is closing down or has closed down`,
+    );
+  }
   if (!b.building) lines.push(`Finished: ${b.result ?? 'NOT_BUILT'}`);
   return `${lines.join('\n')}\n`;
 }

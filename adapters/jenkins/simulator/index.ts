@@ -13,6 +13,7 @@ import { Notifier, type NotifyTarget, type Push } from './notify.ts';
 import { createRandom } from '../../../sim-kit/seeded-random.ts';
 import { Autoplay } from './scenario.ts';
 import { World } from './world.ts';
+import { seedPast } from './world-past.ts';
 import {
   fullName,
   type AgentSpec, type BuildResult, type PhaseEvent, type SimBuild, type SimComputer, type SimJob, type SimQueueItem,
@@ -48,6 +49,14 @@ export interface JenkinsSimulatorOptions {
   agents?: AgentSpec[];
   /** Completed builds pre-created per job (default 3). */
   history?: number;
+  /**
+   * Days of realistic past (default none): business-hours builds, restarts of
+   * flaky builds on the same commit, an agent that loses its channel and hangs
+   * into `timeout`, red periods on main and an iOS job starved for its one Mac
+   * (world-past.ts). Seeded before `history`, which then builds only the jobs the past left
+   * without builds; autoplay's log rotation keeps 500 builds per job.
+   */
+  pastDays?: number;
   /** Where to send Notification-plugin pushes. */
   notify?: NotifyTarget;
   now?: () => Date;
@@ -122,6 +131,8 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
   const seed = options.seed ?? Date.now();
   const random = createRandom(seed);
   const world = new World({ now, random, agents: options.agents ?? DEFAULT_AGENTS, jobs: options.jobs ?? 'default' });
+  const past = options.pastDays !== undefined && options.pastDays > 0;
+  if (past) seedPast(world, { days: options.pastDays!, seed, nowMs: now().getTime() });
   world.seedHistory(options.history ?? 3);
 
   const loop = new LoopbackServer({
@@ -155,6 +166,7 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
     world,
     random,
     emit,
+    keepBuilds: past ? 500 : 30,
     onError: (err) => process.emitWarning(`jenkins simulator autoplay: ${String(err)}`),
   });
 

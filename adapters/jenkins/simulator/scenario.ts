@@ -15,6 +15,8 @@ import type { World } from './world.ts';
 export interface AutoplayHost extends AutoplaySink<PhaseEvent> {
   readonly world: World;
   readonly random: Random;
+  /** Log rotation: builds kept per job (default 30). */
+  readonly keepBuilds?: number;
 }
 
 export function randomBuildSpec(random: Random, job: SimJob): BuildSpec {
@@ -55,7 +57,7 @@ export class Autoplay extends SimAutoplay<PhaseEvent> {
 
   private trigger(): PhaseEvent[] {
     const { world, random } = this.host;
-    world.prune(30);
+    world.prune(this.host.keepBuilds ?? 30);
     const jobs = world.allJobs();
     // The macOS job only now and then: it waits for an agent that is usually offline.
     const pool = random.chance(0.05) ? jobs : jobs.filter((j) => j.label === null || !j.label.includes('mac'));

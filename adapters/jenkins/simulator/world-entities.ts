@@ -151,6 +151,10 @@ export interface SimBuild {
   nodeSeq: number;
   freestyleIdx: number;
   lastTouched: number;
+  /** Seeded past: why the build was cut short (a `timeout` step, or its agent's channel closing). */
+  readonly interruption?: 'timeout' | 'agent-lost';
+  /** Seeded past: the queue times the Metrics plugin's TimeInQueueAction reports (ms). */
+  readonly timeInQueue?: { readonly waitingMs: number; readonly buildableMs: number; readonly subTasks: number };
 }
 
 export interface PhaseEvent {

@@ -24,6 +24,11 @@ export class World extends WorldLifecycle {
 
   // ---- the queue --------------------------------------------------------------------------
 
+  /** A queue id for a seeded past build (queue ids grow over time; the past comes first). */
+  allocateQueueId(): number {
+    return this.nextQueueId++;
+  }
+
   enqueue(job: SimJob, spec: BuildSpec): SimQueueItem {
     const now = this.time();
     const causes = spec.causes ?? [userCause(this.random.pick(ACTORS))];
@@ -128,7 +133,8 @@ export class World extends WorldLifecycle {
   /** Completed builds per job, back-dated, run through the ordinary transitions on a synthetic clock. */
   seedHistory(perJob: number): void {
     if (perJob <= 0) return;
-    const jobs = this.allJobs();
+    // Jobs the seeded past already built keep that history (build numbers stay in time order).
+    const jobs = this.allJobs().filter((j) => j.builds.length === 0);
     const end = this.now().getTime();
     let t = end - perJob * 3_600_000 - 600_000;
     for (let round = 0; round < perJob; round++) {
