@@ -43,6 +43,8 @@ export async function startDemo(options: {
       // Demo mode runs open (and says so loudly at start-up): it serves only simulated data.
       auth: options.auth ?? { mode: 'open' },
       audit: { file: null },
+      // The simulators' past is imported at start: they are local, so no budget needs to hold it back.
+      history: { backfill: { requestsPerMinute: 60_000 } },
       backends: demos.map((d) => ({ name: d.name, provider: d.provider, ...d.demo.options })),
     },
     options.factories,

@@ -202,13 +202,18 @@ export class HistoryService implements HistoryReads {
     for (const task of this.tasks) task.start(store);
   }
 
+  /** Stops the tasks (the backfill) before the adapters they read through are disposed. */
+  async stopTasks(): Promise<void> {
+    await Promise.allSettled(this.tasks.map((task) => task.close()));
+  }
+
   async close(): Promise<void> {
     await this.opening?.catch(() => {});
     this.closed = true;
     if (this.retention) clearInterval(this.retention);
     this.retention = null;
     this.health.stop();
-    await Promise.allSettled(this.tasks.map((task) => task.close()));
+    await this.stopTasks();
     await this.writer.close();
     await this.consumer?.close();
     await this.opened?.close();

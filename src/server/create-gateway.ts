@@ -179,6 +179,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), graceMs).unref();
       });
+      // The backfill reads through the adapters: it stops (its progress saved) before they go.
+      await history.stopTasks();
       await registry.dispose();
       engine.close();
       await bus.close();

@@ -54,7 +54,7 @@ const createdRange = (path: string) => {
 
 it('a backfill killed mid-way resumes from its cursor after a restart: done pages are not read again, and the rows are exact', async () => {
   const logs: string[] = [];
-  const first = await spawnGatewayProcess(config(240), 30_000, { onLog: (line) => logs.push(line) });
+  const first = await spawnGatewayProcess(config(240), 90_000, { onLog: (line) => logs.push(line) });
   children.push(first);
   // The barrier: two pages (20 runs with their jobs) committed.
   await waitFor(async () => ((await progress())?.imported ?? 0) >= 20, 60_000, 'two committed pages');
@@ -68,7 +68,7 @@ it('a backfill killed mid-way resumes from its cursor after a restart: done page
   expect(doneRuns.size).toBeGreaterThanOrEqual(20);
   const before = sim.requests.length;
 
-  const second = await spawnGatewayProcess(config(6000), 30_000, { onLog: (line) => logs.push(line) });
+  const second = await spawnGatewayProcess(config(6000), 90_000, { onLog: (line) => logs.push(line) });
   children.push(second);
   await waitFor(async () => (await progress())?.state === 'DONE', 60_000, 'the resumed backfill to finish');
   await second.stop();
@@ -93,4 +93,4 @@ it('a backfill killed mid-way resumes from its cursor after a restart: done page
   );
   expect(counts).toEqual({ pipelines: inWindow.length, jobs: inWindow.reduce((n, r) => n + sim.world.jobs(r.id).length, 0) });
   expect(final.imported).toBe(inWindow.length);
-}, 150_000);
+}, 300_000);

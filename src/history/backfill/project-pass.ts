@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { BackendEntry } from '../../backend-registry.ts';
 import { ErrorCode, isUpstreamError } from '../../errors.ts';
@@ -92,7 +93,7 @@ async function importPage(deps: PassDeps, p: ProjectProgress, page: PageState, s
   let jobs = 0;
   // Each batch is recorded with its pipelines: a retried page skips them.
   // Batches of 8 (the budget's debt keeps the pace): GitLab's keyset listing and Jenkins' build ranges serve
-  // several pipelines per request. (Not more: each read listens on the batch's signal; Node warns beyond 10.)
+  // several pipelines per request.
   const chunk = JOBS_BATCH;
   for (let i = 0; i < needJobs.length; i += chunk) {
     const pipelines = needJobs.slice(i, i + chunk);
@@ -100,7 +101,11 @@ async function importPage(deps: PassDeps, p: ProjectProgress, page: PageState, s
     await deps.budget.take(pipelines.length, signal);
     requests += pipelines.length;
     const slots = await backend.policy.executeBatch(
-      (s) => backend.adapter.batch.jobsOfPipelines(pipelines.map((pl) => pl.nativeId), s),
+      (s) => {
+        // Every pipeline's reads listen on this one signal: more than Node's default 10 is expected here.
+        setMaxListeners(64, s);
+        return backend.adapter.batch.jobsOfPipelines(pipelines.map((pl) => pl.nativeId), s);
+      },
       { signal, deadlineMs: READ_DEADLINE_MS, what: 'backfilling jobs' },
     );
     const found: JobModel[] = [];
