@@ -133,6 +133,17 @@ describe('github simulator past', () => {
     expect((await fetch(`${base}/attempts/3`)).status).toBe(404);
   });
 
+  it('gives ids that grow with time: a re-run\'s jobs come after the jobs of runs created before it', () => {
+    const runs = sim.world.runs();
+    const reruns = runs.filter((r) => r.runAttempt > 1);
+    expect(reruns.length).toBeGreaterThan(0);
+    for (const r of reruns) {
+      const newest = Math.min(...sim.world.jobs(r.id).filter((j) => j.runAttempt === r.runAttempt && j.completedAt !== null).map((j) => j.id));
+      const before = runs.filter((x) => x.createdAt < r.runStartedAt).flatMap((x) => sim.world.jobs(x.id).filter((j) => (j.runAttempt ?? 1) === 1));
+      expect(newest).toBeGreaterThan(Math.max(...before.map((j) => j.id)));
+    }
+  });
+
   it('shows the starved arm64 pool and the incident runner in the native job fields', async () => {
     const jobs: Job[] = [];
     for (const repo of ['api', 'web', 'infra']) {

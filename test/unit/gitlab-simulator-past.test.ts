@@ -83,6 +83,10 @@ describe('gitlab simulator past', () => {
         expect(clone!.id).toBeGreaterThan(r.id);
         expect(clone!.pipeline.sha).toBe(r.pipeline.sha);
         expect(Date.parse(clone!.created_at)).toBeGreaterThan(Date.parse(r.created_at));
+        // Ids grow with time: the clone comes after every job of the pipelines created before it.
+        const earlier = pipelines.items.filter((x) => x.created_at < clone!.created_at).map((x) => x.id);
+        const earlierJobs = sim.world.jobs().filter((j) => earlier.includes(j.pipelineId) && j.retriesCount === 0);
+        expect(clone!.id).toBeGreaterThan(Math.max(...earlierJobs.map((j) => j.id)));
         if (clone!.status === 'success') found++;
       }
     }

@@ -98,6 +98,12 @@ describe('jenkins simulator past', () => {
         expect(before.number).toBeLessThan(b.number);
         const described = await json<WfRun>(sim, `${jobPath(job)}${before.number}/wfapi/describe`);
         expect(described.stages.find((s) => s.name === m![2])?.status).not.toBe('SUCCESS');
+        // The restarted build skips the stages before the one it restarts from.
+        const restarted = await json<WfRun>(sim, `${jobPath(job)}${b.number}/wfapi/describe`);
+        const from = restarted.stages.findIndex((s) => s.name === m![2]);
+        expect(from).toBeGreaterThanOrEqual(0);
+        expect(restarted.stages.slice(0, from).every((s) => s.status === 'NOT_EXECUTED')).toBe(true);
+        expect(restarted.stages[from]!.status).not.toBe('NOT_EXECUTED');
         if (b.result === 'SUCCESS' && before.result === 'FAILURE') found++;
       }
     }

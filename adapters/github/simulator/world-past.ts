@@ -8,7 +8,7 @@
  * and a job over its time limit ends `timed_out`.
  */
 import {
-  finalJobs, generatePast, type PastJob, type PastOutcome, type PastPipeline, type PastPool, type PastProject,
+  finalJobs, generatePast, type PastAttempt, type PastJob, type PastOutcome, type PastPipeline, type PastPool, type PastProject,
 } from '../../../sim-kit/past-scenario.ts';
 import { isoSeconds, type JobOutcome, type SimJob, type SimRun, type SimRunAttempt, type SimStep } from './world-entities.ts';
 import { ACTORS, HOSTED_RUNNER_GROUP, MESSAGES } from './world-seed.ts';
@@ -119,14 +119,25 @@ export function seedPast(world: World, opts: { days: number; seed: number; nowMs
   });
   let hostedRunnerId = 900_000_000;
   const hosted = () => (hostedRunnerId += 1 + (hostedRunnerId % 97));
-  for (const p of timeline.pipelines) addRun(world, p, hosted);
+  // Ids grow with time, as GitHub's do: a re-run's jobs get ids after those of runs created before it.
+  const runIds = new Map<PastPipeline, { runId: number; checkSuiteId: number }>();
+  const jobIds = new Map<PastAttempt, number[]>();
+  const moments = timeline.pipelines.flatMap((p) => p.attempts.map((a) => ({ p, a })));
+  moments.sort((x, y) => x.a.createdAt - y.a.createdAt);
+  for (const { p, a } of moments) {
+    if (a.attempt === 1) runIds.set(p, world.allocateRunIds());
+    // Every attempt lists every job (re-run or carried over).
+    jobIds.set(a, p.attempts[0]!.jobs.map(() => world.allocateJobId()));
+  }
+  for (const p of timeline.pipelines) addRun(world, p, runIds.get(p)!, jobIds, hosted);
 }
 
-function addRun(world: World, p: PastPipeline, hostedRunnerId: () => number): void {
+function addRun(
+  world: World, p: PastPipeline, ids: { runId: number; checkSuiteId: number }, jobIds: ReadonlyMap<PastAttempt, number[]>, hostedRunnerId: () => number,
+): void {
   const wfName = p.event === 'schedule' ? 'Nightly' : 'CI';
   const workflow = world.workflows.find((w) => w.repo === p.project && w.name === wfName) ?? world.workflows.find((w) => w.repo === p.project);
   if (!workflow) return;
-  const ids = world.allocateIds();
   const message = MESSAGES[p.message % MESSAGES.length] ?? 'Update';
   const actor = p.event === 'schedule' ? ACTORS[0]! : ACTORS[p.actor % ACTORS.length]!;
   const latest = p.attempts[p.attempts.length - 1]!;
@@ -137,7 +148,8 @@ function addRun(world: World, p: PastPipeline, hostedRunnerId: () => number): vo
     // A re-run of the failed jobs lists the jobs that had passed again, unchanged, under the new attempt.
     const rerun = new Set(attempt.jobs.map((j) => j.name));
     const listed = [...[...carried.values()].filter((j) => !rerun.has(j.name)), ...attempt.jobs].sort((a, b) => a.stage - b.stage);
-    const made = listed.map((pj) => makeJob(world, p, pj, attempt.attempt, ids.runId, ids.nextJobId(), hostedRunnerId));
+    const reserved = jobIds.get(attempt) ?? [];
+    const made = listed.map((pj, i) => makeJob(world, p, pj, attempt.attempt, ids.runId, reserved[i] ?? world.allocateJobId(), hostedRunnerId));
     jobs.push(...made);
     if (attempt !== latest) {
       previousAttempts.push({

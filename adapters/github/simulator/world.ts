@@ -116,12 +116,12 @@ export class World extends WorldLifecycle {
     return { run, events };
   }
   /** Fresh ids from the same monotonic spaces live runs use (the seeded past is created first, so it sorts before them). */
-  allocateIds(): { runId: number; checkSuiteId: number; nextJobId: () => number } {
-    return {
-      runId: (this.nextRunId += this.random.int(1, 400)),
-      checkSuiteId: (this.nextCheckSuiteId += this.random.int(1, 900)),
-      nextJobId: () => (this.nextJobId += this.random.int(1, 60)),
-    };
+  allocateRunIds(): { runId: number; checkSuiteId: number } {
+    return { runId: (this.nextRunId += this.random.int(1, 400)), checkSuiteId: (this.nextCheckSuiteId += this.random.int(1, 900)) };
+  }
+
+  allocateJobId(): number {
+    return (this.nextJobId += this.random.int(1, 60));
   }
 
   /** The next run number of a workflow (shared with live runs). */

@@ -8,7 +8,7 @@
  * (started_at − queued_at). A runner that broke leaves `runner_system_failure`;
  * a job it left hanging is dropped with `stuck_or_timeout_failure`.
  */
-import { generatePast, type PastJob, type PastOutcome, type PastPipeline, type PastPool, type PastProject } from '../../../sim-kit/past-scenario.ts';
+import { generatePast, type PastAttempt, type PastJob, type PastOutcome, type PastPipeline, type PastPool, type PastProject } from '../../../sim-kit/past-scenario.ts';
 import { isoMs, type JobOutcome, type SimJob, type SimPipeline, type SimProject, type Status } from './world-entities.ts';
 import { MESSAGES, USERS } from './world-seed.ts';
 import type { World } from './world.ts';
@@ -76,14 +76,25 @@ export function seedPast(world: World, opts: { days: number; seed: number; nowMs
     projects: pastProjects(world.projects.map((p) => p.path)),
     pools: pastPools(world),
   });
+  // Ids grow with time, as GitLab's do: a retry's job gets an id after those of pipelines created before it.
+  const pipelineIds = new Map<PastPipeline, { pipelineId: number; iid: number }>();
+  const jobIds = new Map<PastAttempt, number[]>();
+  const moments = timeline.pipelines.flatMap((p) => p.attempts.map((a) => ({ p, a })));
+  moments.sort((x, y) => x.a.createdAt - y.a.createdAt);
+  for (const { p, a } of moments) {
+    const project = world.projectByPath(p.project);
+    if (!project) continue;
+    if (a.attempt === 1) pipelineIds.set(p, world.allocatePipeline(project.id));
+    jobIds.set(a, a.jobs.map(() => world.allocateJobId()));
+  }
   for (const p of timeline.pipelines) {
     const project = world.projectByPath(p.project);
-    if (project) addPipeline(world, project, p);
+    const ids = pipelineIds.get(p);
+    if (project && ids) addPipeline(world, project, p, ids, jobIds);
   }
 }
 
-function addPipeline(world: World, project: SimProject, p: PastPipeline): void {
-  const ids = world.allocatePast(project.id);
+function addPipeline(world: World, project: SimProject, p: PastPipeline, ids: { pipelineId: number; iid: number }, jobIds: ReadonlyMap<PastAttempt, number[]>): void {
   const user = p.event === 'schedule' ? USERS[0]! : USERS[p.actor % USERS.length]!;
   const stages = STAGES.filter((_, i) => p.attempts[0]!.jobs.some((j) => j.stage === i));
   const pipeline: SimPipeline = {
@@ -112,7 +123,8 @@ function addPipeline(world: World, project: SimProject, p: PastPipeline): void {
   world.pipelines.set(pipeline.id, pipeline);
   const latest = new Map<string, SimJob>();
   for (const attempt of p.attempts) {
-    for (const pj of attempt.jobs) {
+    const reserved = jobIds.get(attempt) ?? [];
+    for (const [i, pj] of attempt.jobs.entries()) {
       const before = latest.get(pj.name);
       if (before && before.status === 'skipped') {
         // A skipped job is reset to `created` and runs again under its own id.
@@ -120,7 +132,7 @@ function addPipeline(world: World, project: SimProject, p: PastPipeline): void {
         continue;
       }
       if (before) before.retried = true;
-      const job = makeJob(world, pipeline, pj, ids.nextJobId(), before ? before.retriesCount + 1 : 0, isoMs(new Date(attempt.createdAt)), user);
+      const job = makeJob(world, pipeline, pj, reserved[i] ?? world.allocateJobId(), before ? before.retriesCount + 1 : 0, isoMs(new Date(attempt.createdAt)), user);
       world.jobs.set(job.id, job);
       pipeline.jobIds.push(job.id);
       latest.set(pj.name, job);

@@ -26,14 +26,14 @@ export type { WorldOptions } from './world-state.ts';
 
 export class World extends WorldLifecycle {
   /** Ids for a past pipeline from the live id spaces (the past is seeded first, so it sorts before live pipelines). */
-  allocatePast(projectId: number): { pipelineId: number; iid: number; nextJobId: () => number } {
+  allocatePipeline(projectId: number): { pipelineId: number; iid: number } {
     const iid = (this.iids.get(projectId) ?? 0) + 1;
     this.iids.set(projectId, iid);
-    return {
-      pipelineId: (this.nextPipelineId += this.random.int(1, 900)),
-      iid,
-      nextJobId: () => (this.nextJobId += this.random.int(1, 60)),
-    };
+    return { pipelineId: (this.nextPipelineId += this.random.int(1, 900)), iid };
+  }
+
+  allocateJobId(): number {
+    return (this.nextJobId += this.random.int(1, 60));
   }
 
   /** Plays a manual job (POST /jobs/:id/play). */

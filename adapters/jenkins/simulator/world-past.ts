@@ -144,7 +144,8 @@ function addBuild(world: World, { job, pipeline, attempt }: Planned, random: Ran
       const pj = attempt.jobs.find((j) => j.name === spec.name);
       const id = String(++nodeSeq);
       if (!pj || pj.outcome === 'skipped') {
-        const at = pj?.startedAt ?? end;
+        // Stages a restart skipped sit at the build's start; those a failure skipped at its end.
+        const at = pj?.startedAt ?? (stages.some((x) => x.status !== 'NOT_EXECUTED') ? end : timestamp);
         stages.push({
           id, name: spec.name, execNode: agent, status: 'NOT_EXECUTED', startMs: at, durationMs: 0, pauseMs: 0, pauseStart: null,
           plannedSteps: spec.steps ?? [], outcome: 'SUCCESS', input: false, inputId: null, steps: [], error: null,
