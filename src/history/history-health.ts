@@ -54,6 +54,16 @@ export class HistoryHealth {
     this.onRecovered();
   }
 
+  /** Whether the database answers a trivial query right now (a failed write was then about its rows, not the database). */
+  async databaseAnswers(): Promise<boolean> {
+    try {
+      await this.probe();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   stop(): void {
     this.stopProbing();
   }

@@ -39,6 +39,8 @@ export interface HistoryStatus {
   /** redis-stream: entries lost to stream trimming before they were recorded. */
   readonly lost?: number;
   readonly gaps?: number;
+  /** redis-stream: changes the database refused on their own (logged and skipped). */
+  readonly rejected?: number;
   /** buffer: observations held, and dropped because the buffer was full. */
   readonly buffered?: number;
   readonly dropped?: number;
@@ -146,9 +148,9 @@ export class HistoryService implements HistoryReads {
       const { buffered, dropped, written } = this.writer.stats;
       return { ...base, written, buffered, dropped };
     }
-    const { written, lost, gaps } = this.consumer.stats;
+    const { written, lost, gaps, rejected } = this.consumer.stats;
     const backlog = this.config.enabled && !this.closed ? await this.consumer.backlog(500) : { lag: null, pending: null };
-    return { ...base, written, ...backlog, lost, gaps };
+    return { ...base, written, ...backlog, lost, gaps, rejected };
   }
 
   /** Runs `task` once the store is open (now, if it is) and closes it before the store. */

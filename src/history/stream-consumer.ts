@@ -37,6 +37,8 @@ export interface StreamConsumerStats {
   /** Entries the streams lost before the group recorded them; a gap of unknown size counts in `gaps` only. */
   readonly lost: number;
   readonly gaps: number;
+  /** Changes the database refused on their own (logged as errors and skipped). */
+  readonly rejected: number;
 }
 
 interface Batch {
@@ -90,6 +92,7 @@ export class StreamHistoryConsumer {
   private written = 0;
   private lost = 0;
   private gaps = 0;
+  private rejected = 0;
   private groupsReady = false;
   private nextClaimAt = 0;
   private nextForgetAt = 0;
@@ -97,7 +100,7 @@ export class StreamHistoryConsumer {
 
   constructor(
     private readonly write: (batch: readonly Observation[]) => Promise<RecordResult>,
-    private readonly health: { failed(error: unknown): void; succeeded(): void },
+    private readonly health: { failed(error: unknown): void; succeeded(): void; databaseAnswers(): Promise<boolean> },
     private readonly log: Logger,
     private readonly options: StreamConsumerOptions,
   ) {
@@ -115,7 +118,7 @@ export class StreamHistoryConsumer {
   }
 
   get stats(): StreamConsumerStats {
-    return { written: this.written, holding: this.batch && !this.batch.committed ? this.batch.observations.length : 0, lost: this.lost, gaps: this.gaps };
+    return { written: this.written, holding: this.batch && !this.batch.committed ? this.batch.observations.length : 0, lost: this.lost, gaps: this.gaps, rejected: this.rejected };
   }
 
   /** Starts reading once the store is open. */
@@ -167,6 +170,12 @@ export class StreamHistoryConsumer {
           try {
             this.written += (await this.write(this.batch.observations)).inserted;
           } catch (error) {
+            if (await this.health.databaseAnswers()) {
+              // The database answers but refused the batch (a row it rejects, or a deadlock between instances): row by row.
+              this.written += await this.recordRowByRow(this.batch.observations);
+              this.batch.committed = true;
+              continue;
+            }
             this.health.failed(error);
             await this.pause(retryMs);
             retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
@@ -257,6 +266,26 @@ export class StreamHistoryConsumer {
       }
     }
     return { observations, ids, committed: false };
+  }
+
+  /** Each row in a transaction of its own, tried twice; a row still refused is logged as an error and skipped, not retried forever. */
+  private async recordRowByRow(observations: readonly Observation[]): Promise<number> {
+    let inserted = 0;
+    for (const observation of observations) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          inserted += (await this.write([observation])).inserted;
+          break;
+        } catch (error) {
+          if (attempt < 2) continue;
+          this.rejected++;
+          const { type, backend, nativeId, revision } = observation.entity;
+          this.log.error({ type, backend, nativeId, revision, err: error instanceof Error ? error.message : String(error) }, 'history: the database refuses this change; it was skipped');
+          break;
+        }
+      }
+    }
+    return inserted;
   }
 
   private async acknowledge(batch: Batch): Promise<void> {

@@ -34,10 +34,8 @@ function logged() {
   return { lines, log: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) };
 }
 
-const health = () => {
-  const seen: string[] = [];
-  return { seen, failed: () => void seen.push('failed'), succeeded: () => void seen.push('ok') };
-};
+/** The history's health as the consumer sees it; the database "answers" unless `down` says otherwise. */
+const health = (down: () => boolean) => ({ failed: () => {}, succeeded: () => {}, databaseAnswers: () => Promise.resolve(!down()) });
 
 describe('history consumer group over the Redis event streams (real Redis, PGlite)', () => {
   const redis = new Redis('redis://127.0.0.1:6379');
@@ -48,8 +46,8 @@ describe('history consumer group over the Redis event streams (real Redis, PGlit
   const options = (over: Partial<StreamConsumerOptions> = {}): StreamConsumerOptions => ({
     redisUrl: 'redis://127.0.0.1:6379', streamPrefix: prefix, flushMs: 5, retryMs: 20, ...over,
   });
-  const consumer = (write: (b: readonly Observation[]) => Promise<{ inserted: number }>, over: Partial<StreamConsumerOptions> = {}, log = pino({ level: 'silent' })) => {
-    const c = new StreamHistoryConsumer(write, health(), log, options(over));
+  const consumer = (write: (b: readonly Observation[]) => Promise<{ inserted: number }>, over: Partial<StreamConsumerOptions> = {}, log = pino({ level: 'silent' }), down = () => false) => {
+    const c = new StreamHistoryConsumer(write, health(down), log, options(over));
     consumers.push(c);
     return c;
   };
@@ -67,7 +65,7 @@ describe('history consumer group over the Redis event streams (real Redis, PGlit
 
   beforeAll(async () => {
     db = await pgliteDatabase();
-  }, 30_000);
+  }, 90_000);
   afterAll(async () => {
     await db.drop();
     redis.disconnect();
@@ -99,7 +97,7 @@ describe('history consumer group over the Redis event streams (real Redis, PGlit
   it('holds what it read and leaves the rest unread while the database is down, then catches up: nothing lost, nothing acknowledged early', async () => {
     const { state, write } = switchableStore(store);
     state.down = true;
-    const c = consumer(write, { maxBatch: 4 });
+    const c = consumer(write, { maxBatch: 4 }, undefined, () => state.down);
     await publish(0, 10);
     c.start();
     await waitFor(() => state.attempts >= 3, 5000, 'retries against the lost database');
@@ -116,7 +114,7 @@ describe('history consumer group over the Redis event streams (real Redis, PGlit
   it('claims what a dead instance read and never acknowledged', async () => {
     const { state, write } = switchableStore(store);
     state.down = true;
-    const dead = consumer(write, { maxBatch: 3, consumer: 'dead' });
+    const dead = consumer(write, { maxBatch: 3, consumer: 'dead' }, undefined, () => state.down);
     await publish(0, 7);
     dead.start();
     await waitFor(async () => (await groupInfo()).pending === 3, 5000, 'the dead instance to hold a batch');
@@ -128,6 +126,22 @@ describe('history consumer group over the Redis event streams (real Redis, PGlit
     await waitFor(async () => (await transitions()) === 7, 5000, 'the claimed and the unread entries');
     await waitFor(async () => (await groupInfo()).pending === 0, 5000, 'every entry acknowledged');
     expect(alive.stats.written).toBe(7);
+  });
+
+  it('records the rest of a batch the database refuses one row of, and logs and skips that row instead of retrying it forever', async () => {
+    const { lines, log } = logged();
+    const c = consumer((b) => store.record(b), {}, log);
+    await publish(0, 2);
+    const poison = jobEvent(2);
+    await redis.xadd(`${prefix}Job`, '*', 'e', JSON.stringify({ ...poison, job: { ...poison.job, attempt: 'first' } }));
+    await publish(3, 5);
+    c.start();
+    await waitFor(async () => c.stats.written + c.stats.rejected === 5, 10_000, 'every entry recorded or refused');
+    await waitFor(async () => (await groupInfo()).pending === 0, 5000, 'every entry acknowledged');
+    expect((await groupInfo()).lag).toBe(0);
+    expect(await transitions()).toBe(4);
+    expect(c.stats).toMatchObject({ written: 4, rejected: 1 });
+    expect(lines.filter((l) => l.msg === 'history: the database refuses this change; it was skipped')).toEqual([expect.objectContaining({ level: 50, nativeId: 'j2' })]);
   });
 
   it('comes back when Redis lost its streams and groups (a restart without persistence)', async () => {
@@ -145,7 +159,7 @@ describe('history consumer group over the Redis event streams (real Redis, PGlit
     const { state, write } = switchableStore(store);
     const { lines, log } = logged();
     state.down = true;
-    const c = consumer(write, { maxBatch: 2 }, log);
+    const c = consumer(write, { maxBatch: 2 }, log, () => state.down);
     await publish(0, 2);
     c.start();
     await waitFor(async () => (await groupInfo()).pending === 2, 5000, 'a batch held');
