@@ -50,7 +50,8 @@ async function fill(store: SqlHistoryStore, now: Date): Promise<void> {
     SELECT 'Runner', 'gh', 'r' || g, '{1}', 'IDLE', $1::timestamptz - interval '40 days',
       jsonb_build_object('labels', to_jsonb(${labels(3)}))
     FROM generate_series(0, 39) AS g`, [now.toISOString()]);
-  await store.query('ANALYZE');
+  // A steady-state database: autovacuum has run (visibility map set, statistics current).
+  await store.query('VACUUM ANALYZE');
 }
 
 async function timed(name: string, work: () => Promise<unknown>): Promise<void> {
@@ -63,8 +64,26 @@ async function timed(name: string, work: () => Promise<unknown>): Promise<void> 
   console.log(`  ${name}: p50 ${percentileCont(times, 0.5)!.toFixed(1)} ms, p95 ${percentileCont(times, 0.95)!.toFixed(1)} ms`);
 }
 
+/** BENCH_EXPLAIN=1: print the plan of every read slower than 50 ms (once per statement). */
+function explainSlow(store: SqlHistoryStore): void {
+  if (!process.env.BENCH_EXPLAIN) return;
+  const query = store.query.bind(store);
+  const shown = new Set<string>();
+  store.query = async <T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> => {
+    const t0 = performance.now();
+    const rows = await query<T>(sql, params);
+    if (performance.now() - t0 > 50 && !shown.has(sql) && /^\s*(WITH|SELECT|\()/.test(sql)) {
+      shown.add(sql);
+      const plan = await query<{ 'QUERY PLAN': string }>(`EXPLAIN ANALYZE ${sql}`, params);
+      console.log(`--- ${(performance.now() - t0).toFixed(0)} ms\n${plan.map((r) => r['QUERY PLAN']).join('\n')}`);
+    }
+    return rows;
+  };
+}
+
 async function measure(name: string, store: SqlHistoryStore): Promise<void> {
   await store.migrate();
+  explainSlow(store);
   const now = new Date();
   const t0 = performance.now();
   await fill(store, now);

@@ -186,19 +186,24 @@ CREATE FUNCTION pool_labels(labels text[]) RETURNS text[] LANGUAGE sql IMMUTABLE
   FROM unnest(labels) AS l WHERE btrim(l) <> ''
 $fn$;
 -- History pages (pipelines/jobs newest first per backend) and the live-window coverage check.
+-- (created_at alone: a page over several backends is a backward scan stopped by its LIMIT.)
 CREATE INDEX pools_pipelines_backend_created ON pipelines (backend, created_at DESC);
-CREATE INDEX pools_jobs_backend_created ON jobs (backend, created_at DESC);
+CREATE INDEX pools_pipelines_created ON pipelines (created_at DESC);
+CREATE INDEX pools_jobs_created ON jobs (created_at DESC);
 -- The projects of a backend (a restricted caller's scope), by skip scan.
 CREATE INDEX pools_pipelines_projects ON pipelines (backend, project_native_id);
 CREATE INDEX pools_jobs_projects ON jobs (backend, project_native_id);
 -- Pool waits and queue pressure (a pool's jobs by start), waits of every pool in a window, runner busy time.
 CREATE INDEX pools_jobs_pool_started ON jobs (backend, pool_labels(labels), started_at);
 CREATE INDEX pools_jobs_backend_started ON jobs (backend, started_at);
-CREATE INDEX pools_jobs_runner_finished ON jobs (backend, runner_native_id, finished_at);
+CREATE INDEX pools_jobs_runner_finished ON jobs (backend, runner_native_id, finished_at) INCLUDE (started_at);
 CREATE INDEX pools_transitions_runners ON transitions (backend, observed_at) WHERE entity_type = 'Runner';
 -- Estimates: the last successful runs of one name on a project (and branch).
 CREATE INDEX estimates_jobs_success ON jobs (backend, project_native_id, name, branch, finished_at DESC NULLS LAST) WHERE status = 'SUCCESS';
 CREATE INDEX estimates_pipelines_success ON pipelines (backend, project_native_id, name, branch, finished_at DESC NULLS LAST) WHERE status = 'SUCCESS';
+CREATE INDEX estimates_jobs_success_any_branch ON jobs (backend, project_native_id, name, finished_at DESC NULLS LAST) WHERE status = 'SUCCESS';
+CREATE INDEX estimates_pipelines_success_any_branch ON pipelines (backend, project_native_id, name, finished_at DESC NULLS LAST) WHERE status = 'SUCCESS';
+CREATE INDEX estimates_pipelines_success_branch ON pipelines (backend, project_native_id, branch, finished_at DESC NULLS LAST) WHERE status = 'SUCCESS';
 `,
   },
 ];

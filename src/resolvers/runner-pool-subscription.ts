@@ -2,7 +2,7 @@ import type { RunnerPoolFilter } from '../__generated__/resolvers-types.ts';
 import type { GatewayContext } from '../context.ts';
 import { ErrorCode, gatewayError } from '../errors.ts';
 import { BoundedQueueIterator } from '../events/bounded-queue-iterator.ts';
-import type { JobModel } from '../model.ts';
+import { isTerminal, type JobModel } from '../model.ts';
 import { livePools, selectPools, type LivePool } from '../pools/live-pools.ts';
 import { jobPool, poolKey, type PoolId } from '../pools/pool-labels.ts';
 import { onHostedRunner } from './runner-pools.ts';
@@ -66,7 +66,9 @@ class PoolWatch {
       if (this.filter?.labels) return;
       this.followed.set(key, pool);
     }
-    this.jobPools.set(jobKey, key);
+    // A finished job moves no more: forget it, so a stream that runs for weeks holds only live jobs.
+    if (isTerminal(job.status)) this.jobPools.delete(jobKey);
+    else this.jobPools.set(jobKey, key);
     this.mark(key);
   }
 

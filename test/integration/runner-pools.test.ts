@@ -207,5 +207,9 @@ describe('runner pools, estimates and history pages through the gateway', () => 
     // Inside the live window the same query goes upstream (the check above can fail).
     await query<Page>('all', PAGE, { after: null, before: iso(Date.now()), since: null });
     expect(stack.sim.requests.length).toBeGreaterThan(0);
+    // Older than anything the history holds: the backend is asked (the history does not reach back that far).
+    stack.sim.resetRequests();
+    await query<Page>('all', PAGE, { after: null, before: iso(Date.now() - 200 * 86_400_000), since: null });
+    expect(stack.sim.requests.length).toBeGreaterThan(0);
   });
 });

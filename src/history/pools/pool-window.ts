@@ -32,11 +32,12 @@ interface RunnerRow {
 const ONLINE = new Set(['IDLE', 'BUSY']);
 
 /**
- * The runners counted for a pool's window: self-hosted runners whose latest labels
- * recorded up to `to` satisfy the pool, and that were online (IDLE/BUSY) at some
- * recorded moment in the window, were online when it began, or ran a job in it.
+ * The runners counted for a pool's window and their busy time: self-hosted runners whose
+ * latest labels recorded up to `to` satisfy the pool, and that were online (IDLE/BUSY) at
+ * some recorded moment in the window, were online when it began, or ran a job in it. Busy
+ * time is the run time, inside [from, min(to, now)), of every job on them (any pool, any project).
  */
-async function poolRunners(store: HistoryStore, pool: PoolId, from: Date, to: Date): Promise<string[]> {
+async function poolRunners(store: HistoryStore, pool: PoolId, from: Date, to: Date, now: Date): Promise<{ runners: string[]; busyMs: number }> {
   const rows = await store.query<RunnerRow>(
     `SELECT native_id,
        (array_agg(payload->'labels' ORDER BY observed_at DESC, revision DESC))[1] AS labels,
@@ -49,31 +50,21 @@ async function poolRunners(store: HistoryStore, pool: PoolId, from: Date, to: Da
     [pool.backend, from.toISOString(), to.toISOString()],
   );
   const candidates = rows.filter((r) => r.hosted !== true && Array.isArray(r.labels) && satisfies(r.labels.filter((l): l is string => typeof l === 'string'), pool));
-  if (candidates.length === 0) return [];
-  const ranJob = new Set(
-    (await store.query<{ runner: string }>(
-      `SELECT DISTINCT runner_native_id AS runner FROM jobs
-       WHERE backend = $1 AND runner_native_id = ANY($2::text[]) AND started_at < $4 AND (finished_at > $3 OR finished_at IS NULL)`,
-      [pool.backend, candidates.map((r) => r.native_id), from.toISOString(), to.toISOString()],
-    )).map((r) => r.runner),
-  );
-  return candidates
-    .filter((r) => r.online_in === true || (r.before_status !== null && ONLINE.has(r.before_status)) || ranJob.has(r.native_id))
-    .map((r) => r.native_id);
-}
-
-/** Milliseconds of job run time on these runners inside [from, to): every job, whatever its pool or project. */
-async function busyMs(store: HistoryStore, backend: string, runners: readonly string[], from: Date, to: Date, now: Date): Promise<number> {
-  if (runners.length === 0) return 0;
+  if (candidates.length === 0) return { runners: [], busyMs: 0 };
   const end = new Date(Math.min(to.getTime(), now.getTime())).toISOString();
-  const [row] = await store.query<{ busy: number | null }>(
-    `SELECT sum(extract(epoch FROM (least(coalesce(finished_at, $5::timestamptz), $4::timestamptz) - greatest(started_at, $3::timestamptz))) * 1000)::float8 AS busy
+  const busy = new Map((await store.query<{ runner: string; busy: number | null }>(
+    `SELECT runner_native_id AS runner,
+       sum(greatest(0, extract(epoch FROM (least(coalesce(finished_at, $5::timestamptz), $5::timestamptz) - greatest(started_at, $3::timestamptz))) * 1000))::float8 AS busy
      FROM jobs
-     WHERE backend = $1 AND runner_native_id = ANY($2::text[]) AND started_at IS NOT NULL
-       AND started_at < $4 AND (finished_at > $3 OR finished_at IS NULL) AND coalesce(finished_at, $5::timestamptz) > $3`,
-    [backend, [...runners], from.toISOString(), to.toISOString(), end],
-  );
-  return Math.max(0, row?.busy ?? 0);
+     WHERE backend = $1 AND runner_native_id = ANY($2::text[]) AND started_at IS NOT NULL AND started_at < $4
+       AND (finished_at > $3 OR finished_at IS NULL)
+     GROUP BY runner_native_id`,
+    [pool.backend, candidates.map((r) => r.native_id), from.toISOString(), to.toISOString(), end],
+  )).map((r) => [r.runner, r.busy ?? 0]));
+  const runners = candidates
+    .filter((r) => r.online_in === true || (r.before_status !== null && ONLINE.has(r.before_status)) || busy.has(r.native_id))
+    .map((r) => r.native_id);
+  return { runners, busyMs: runners.reduce((sum, id) => sum + (busy.get(id) ?? 0), 0) };
 }
 
 async function windowWaits(store: HistoryStore, pool: PoolId, scope: ProjectScope, from: Date, to: Date): Promise<WaitFigures> {
@@ -148,8 +139,7 @@ export interface PoolWindowRequest {
 }
 
 export async function poolWindow(store: HistoryStore, r: PoolWindowRequest): Promise<PoolWindowFigures> {
-  const runners = r.withRunners ? await poolRunners(store, r.pool, r.from, r.to) : [];
-  const busy = await busyMs(store, r.pool.backend, runners, r.from, r.to, r.now);
+  const { runners, busyMs: busy } = r.withRunners ? await poolRunners(store, r.pool, r.from, r.to, r.now) : { runners: [], busyMs: 0 };
   // Runner time that has not happened yet is not idle time.
   const lengthMs = Math.min(r.to.getTime(), r.now.getTime()) - r.from.getTime();
   return {
