@@ -236,12 +236,26 @@ interface JobFields {
   readonly createdAt: unknown;
   readonly startedAt: unknown;
   readonly finishedAt: unknown;
+  /** Seconds the job spent pending, waiting for a runner (`queued_duration`). */
+  readonly queuedDuration: unknown;
   readonly ref: string | null;
   readonly tag: boolean | null;
   readonly url: string | null;
   readonly labels: readonly string[];
   readonly runner: Loose | null;
   readonly attempt: number;
+}
+
+/**
+ * When the job began waiting for a runner: its start minus `queued_duration`. Not
+ * `created_at`: jobs of later stages are created with the pipeline and wait for
+ * earlier stages first, which is not queue time. Unknown until it starts: created_at.
+ */
+function queuedSince(createdAt: string | null, startedAt: string | null, queuedDuration: unknown): string | null {
+  const seconds = typeof queuedDuration === 'number' ? queuedDuration : typeof queuedDuration === 'string' ? Number(queuedDuration) : NaN;
+  if (!startedAt || !Number.isFinite(seconds) || seconds < 0) return createdAt;
+  const since = Date.parse(startedAt) - Math.round(seconds * 1000);
+  return Number.isFinite(since) ? new Date(since).toISOString() : createdAt;
 }
 
 function jobModel(backend: string, f: JobFields): JobModel {
@@ -271,7 +285,7 @@ function jobModel(backend: string, f: JobFields): JobModel {
     runnerName: runnerId ? nonEmpty(f.runner?.description) ?? nonEmpty(f.runner?.name) : null,
     branch: f.tag ? null : refOf(f.ref, f.tag).branch,
     createdAt,
-    queuedAt: createdAt,
+    queuedAt: notStarted ? createdAt : queuedSince(createdAt, startedAt, f.queuedDuration),
     startedAt: notStarted ? null : startedAt,
     finishedAt: isTerminal(status) ? isoTime(f.finishedAt) : null,
     steps: [],
@@ -312,6 +326,7 @@ export function toJob(backend: string, job: unknown, projectIdHint?: string | nu
     createdAt: j.created_at,
     startedAt: j.started_at,
     finishedAt: j.finished_at,
+    queuedDuration: j.queued_duration,
     ref: nonEmpty(j.ref),
     tag: bool(j.tag),
     url: str(j.web_url),
@@ -345,6 +360,7 @@ export function fromJobHook(backend: string, payload: unknown): JobModel {
     createdAt: b.build_created_at_iso ?? b.build_created_at,
     startedAt: b.build_started_at_iso ?? b.build_started_at,
     finishedAt: b.build_finished_at_iso ?? b.build_finished_at,
+    queuedDuration: b.build_queued_duration,
     ref: nonEmpty(b.ref),
     tag: bool(b.tag),
     url: web ? `${web}/-/jobs/${id}` : null,
@@ -370,6 +386,7 @@ function toJobFromHookBuild(backend: string, build: unknown, projectId: string, 
     createdAt: b.created_at,
     startedAt: b.started_at,
     finishedAt: b.finished_at,
+    queuedDuration: b.queued_duration,
     ref: nonEmpty(attrs.ref),
     tag: bool(attrs.tag),
     url: projectWeb && projectWeb !== pipelineUrl ? `${projectWeb}/-/jobs/${id}` : null,

@@ -136,6 +136,13 @@ describe('GitLab normalizers on documented payloads', () => {
     expect(toRunner('gl', { id: 7, online: true, paused: true, status: 'paused', runner_type: 'instance_type' }, 1)).toMatchObject({ state: 'IDLE', paused: true, scope: 'INSTANCE' });
   });
 
+  it('should take a job\'s queue time from queued_duration, not from created_at (later stages wait for earlier ones first)', () => {
+    // The documented job: created 2 h before it started, of which 10 ms pending for a runner.
+    expect(toJob('gl', REST_JOB).queuedAt).toBe('2015-12-24T17:54:30.723Z');
+    expect(toJob('gl', { ...REST_JOB, queued_duration: null }).queuedAt).toBe(REST_JOB.created_at);
+    expect(toJob('gl', { ...REST_JOB, status: 'pending', started_at: null }).queuedAt).toBe(REST_JOB.created_at);
+  });
+
   it('should name an unnamed pipeline as GitLab shows it: name, else commit title, else ref', () => {
     const hook = (attrs: object, commit?: object) => fromPipelineHook('gl', { ...PIPELINE_HOOK, object_attributes: { ...PIPELINE_HOOK.object_attributes, ...attrs }, commit }).pipeline;
     expect(hook({}, PIPELINE_HOOK.commit).name).toBe('Pipeline for branch: master');
