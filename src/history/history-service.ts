@@ -3,10 +3,11 @@ import type { SecretRef } from '../adapter-contract.ts';
 import { StartupError } from '../errors.ts';
 import type { ChangeEvent } from '../events/event-types.ts';
 import { analyticsUnavailable, type HistoryReads } from './history-reads.ts';
-import { SqlHistoryStore, type HistoryStore } from './history-store.ts';
+import { SqlHistoryStore, type HistoryStore, type Observation } from './history-store.ts';
 import { HistoryWriter, type HistoryWriterOptions } from './history-writer.ts';
 import { openPgliteDriver } from './pglite-driver.ts';
 import { openPostgresDriver } from './postgres-driver.ts';
+import type { ProjectNameLookup } from './project-names.ts';
 
 export interface HistoryConfig {
   readonly enabled: boolean;
@@ -49,8 +50,18 @@ export class HistoryService implements HistoryReads {
     writerOptions: HistoryWriterOptions = {},
     /** How often retention runs (tests shorten it). */
     private readonly retentionIntervalMs = RETENTION_INTERVAL_MS,
+    /** Full names of projects (scope patterns match them; GitLab's native ids are numeric). */
+    private readonly projectName: ProjectNameLookup = () => null,
   ) {
-    this.writer = new HistoryWriter((batch) => this.store().record(batch), log, writerOptions);
+    this.writer = new HistoryWriter((batch) => this.store().record(batch.map((o) => this.named(o))), log, writerOptions);
+  }
+
+  /** An observation with its project's full name: asked when observed, and again when written if it was not known yet. */
+  named(observation: Observation): Observation {
+    const { entity } = observation;
+    if (observation.projectFullName || entity.type === 'Runner') return observation;
+    const projectFullName = this.projectName(entity.backend, entity.projectNativeId);
+    return projectFullName ? { ...observation, projectFullName } : observation;
   }
 
   get enabled(): boolean {
@@ -78,7 +89,7 @@ export class HistoryService implements HistoryReads {
   observe(event: ChangeEvent): void {
     if (!this.config.enabled) return;
     const entity = event.type === 'Job' ? event.job : event.type === 'Pipeline' ? event.pipeline : event.runner;
-    this.writer.push({ entity, observedAt: event.receivedAt });
+    this.writer.push(this.named({ entity, observedAt: event.receivedAt }));
   }
 
   /**

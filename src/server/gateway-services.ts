@@ -8,6 +8,7 @@ import type { GatewayServices } from '../context.ts';
 import { eventStoreFactory } from '../events/create-event-store.ts';
 import { EventBus } from '../events/event-bus.ts';
 import { HistoryService } from '../history/history-service.ts';
+import { liveProjectNames } from '../history/project-names.ts';
 import type { ChangeEvent } from '../events/event-types.ts';
 import { Ingestor } from '../ingest/ingestor.ts';
 import { PollScheduler } from '../ingest/poll-scheduler.ts';
@@ -57,7 +58,9 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
   const confirmations = new PublishConfirmations();
   const storeHooks = { shared: (event: ChangeEvent) => applySharedEvent(state, event, now().getTime()), appended: confirmations.settle };
   const bus = new EventBus(config.subscriptionQueueLimit, eventStoreFactory(config.events, log, storeHooks));
-  const history = new HistoryService(config.history, createSecretResolver(options.env), log, now);
+  // The history names projects from the live state (a project it lacks is read once and kept there).
+  const projectNames = liveProjectNames(state, registry, (project) => state.apply(project, now().getTime()), log, () => now().getTime());
+  const history = new HistoryService(config.history, createSecretResolver(options.env), log, now, {}, undefined, projectNames);
   const ingestor = new Ingestor(state, bus, registry, log, now, confirmations, (event) => history.observe(event));
   const freshnessMs = config.freshnessSeconds * 1000;
   const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);
