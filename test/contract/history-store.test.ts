@@ -118,6 +118,16 @@ describe.each([
     expect(await store.query('SELECT native_id FROM jobs')).toEqual([{ native_id: 'new-job' }]);
   });
 
+  it('a large read runs read-only and without JIT, for that statement alone', async () => {
+    expect(await store.queryLarge('SHOW jit')).toEqual([{ jit: 'off' }]);
+    await expect(store.queryLarge("INSERT INTO history_projects (backend, project_native_id) VALUES ('gh', 'x')")).rejects.toThrow(/read-only/);
+    // SET LOCAL: the pooled session keeps its own settings afterwards.
+    const after = await Promise.all([1, 2, 3, 4].map(() => store.query<{ jit: string }>('SHOW jit')));
+    const [server] = await store.query<{ setting: string }>("SELECT reset_val AS setting FROM pg_settings WHERE name = 'jit'");
+    expect(after.map(([row]) => row!.jit)).toEqual([1, 2, 3, 4].map(() => server!.setting));
+    expect(await count(store, 'history_projects')).toBe(0);
+  });
+
   it('retention deletes the projects no pipeline or job refers to any more, keeps the others with their names', async () => {
     const old = at('2025-09-01T00:00:00.000Z');
     const recent = at('2026-01-01T00:00:00.000Z');
