@@ -761,16 +761,18 @@ export type QueuePercentiles = {
 export type RedPeriod = {
   readonly __typename?: 'RedPeriod';
   readonly breaking: PipelineRef;
-  /** endedAt - startedAt; while ongoing: window end - startedAt. */
+  /** endedAt - startedAt (not clipped to the window); while ongoing: window end - startedAt. */
   readonly durationMs: Scalars['Float']['output'];
   /** finishedAt of the first green pipeline after it; null while ongoing. */
   readonly endedAt?: Maybe<Scalars['DateTime']['output']>;
   readonly fixing?: Maybe<PipelineRef>;
   readonly ongoing: Scalars['Boolean']['output'];
-  /** Red pipelines in the period. */
+  /** Red pipelines in the period, those before the window included. */
   readonly redCount: Scalars['Int']['output'];
-  /** finishedAt of the first red pipeline. */
+  /** finishedAt of the first red pipeline (`breaking`), before the window when the branch was already red then. */
   readonly startedAt: Scalars['DateTime']['output'];
+  /** True when the branch was already red when the window opened: startedAt is before it (not clipped). */
+  readonly startedBeforeWindow: Scalars['Boolean']['output'];
 };
 
 /** A GitHub self-hosted or GitHub-hosted runner, GitLab runner or Jenkins agent. */
@@ -1108,8 +1110,10 @@ export type TimeToGreen = {
 };
 
 /**
- * One project and branch. Only pipelines finished in the window are considered: a branch red
- * before the window starts is counted from its first red pipeline inside it.
+ * One project and branch with a red or green pipeline finished in the window. A branch already
+ * red when the window opens (its last red or green pipeline before the window is red) has a
+ * first period that starts before the window, at the pipeline that broke it: durations are not
+ * clipped to the window (`startedBeforeWindow` tells such a period).
  */
 export type TimeToGreenSeries = {
   readonly __typename?: 'TimeToGreenSeries';
@@ -1743,6 +1747,7 @@ export type RedPeriodResolvers<ContextType = GatewayContext, ParentType extends 
   ongoing?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   redCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  startedBeforeWindow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 

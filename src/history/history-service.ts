@@ -11,6 +11,7 @@ import { HistoryWriter, type HistoryWriterOptions } from './history-writer.ts';
 import { openPgliteDriver } from './pglite-driver.ts';
 import { openPostgresDriver } from './postgres-driver.ts';
 import { StreamHistoryConsumer, type StreamConsumerOptions } from './stream-consumer.ts';
+import type { ProjectNameLookup } from './project-names.ts';
 
 export interface HistoryConfig {
   readonly enabled: boolean;
@@ -44,6 +45,18 @@ export interface HistoryStatus {
   /** buffer: observations held, and dropped because the buffer was full. */
   readonly buffered?: number;
   readonly dropped?: number;
+}
+
+export interface HistoryServiceOptions {
+  readonly writer?: HistoryWriterOptions;
+  /** How often retention runs (tests shorten it). */
+  readonly retentionIntervalMs?: number;
+  /** The Redis event streams to consume (events.store: redis); null: the in-memory buffer. */
+  readonly streams?: StreamConsumerOptions | null;
+  /** How often a degraded history checks whether its database is back. */
+  readonly probeMs?: number;
+  /** Full names of projects (scope patterns match them; GitLab's native ids are numeric). */
+  readonly projectName?: ProjectNameLookup;
 }
 
 /** Work on the open store that must stop before it closes (the backfill). */
@@ -88,24 +101,32 @@ export class HistoryService implements HistoryReads {
   private retention: NodeJS.Timeout | null = null;
   private readonly tasks: HistoryTask[] = [];
 
+  private readonly retentionIntervalMs: number;
+  private readonly projectName: ProjectNameLookup;
+
   constructor(
     private readonly config: HistoryConfig,
     private readonly resolveSecret: (ref: SecretRef | undefined) => string | undefined,
     private readonly log: Logger,
     private readonly now: () => Date,
-    writerOptions: HistoryWriterOptions = {},
-    /** How often retention runs (tests shorten it). */
-    private readonly retentionIntervalMs = RETENTION_INTERVAL_MS,
-    /** The Redis event streams to consume (events.store: redis); null: the in-memory buffer. */
-    streams: StreamConsumerOptions | null = null,
-    /** How often a degraded history checks whether its database is back. */
-    probeMs = 2000,
+    options: HistoryServiceOptions = {},
   ) {
+    const { writer: writerOptions = {}, streams = null, probeMs = 2000 } = options;
+    this.retentionIntervalMs = options.retentionIntervalMs ?? RETENTION_INTERVAL_MS;
+    this.projectName = options.projectName ?? (() => null);
     this.health = new HistoryHealth(log, now, () => this.openStore().query('SELECT 1'), probeMs);
-    const record = (batch: readonly Observation[]) => this.recordWatched(batch);
+    const record = (batch: readonly Observation[]) => this.recordWatched(batch.map((o) => this.named(o)));
     this.writer = new HistoryWriter(record, log, writerOptions);
     this.consumer = streams ? new StreamHistoryConsumer(record, this.health, log, streams) : null;
     if (this.consumer) this.health.onRecovered = () => this.consumer?.wake();
+  }
+
+  /** An observation with its project's full name: asked when observed, and again when written if it was not known yet. */
+  named(observation: Observation): Observation {
+    const { entity } = observation;
+    if (observation.projectFullName || entity.type === 'Runner') return observation;
+    const projectFullName = this.projectName(entity.backend, entity.projectNativeId);
+    return projectFullName ? { ...observation, projectFullName } : observation;
   }
 
   get enabled(): boolean {
@@ -169,7 +190,7 @@ export class HistoryService implements HistoryReads {
   observe(event: ChangeEvent): void {
     if (!this.config.enabled || this.consumer) return;
     const entity = event.type === 'Job' ? event.job : event.type === 'Pipeline' ? event.pipeline : event.runner;
-    this.writer.push({ entity, observedAt: event.receivedAt });
+    this.writer.push(this.named({ entity, observedAt: event.receivedAt }));
   }
 
   /**

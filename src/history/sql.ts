@@ -272,11 +272,20 @@ ON CONFLICT (backend, native_id) DO UPDATE SET
   recorded_at = EXCLUDED.recorded_at
 WHERE revision_newer(EXCLUDED.revision, jobs.revision)`;
 
-/** Retention: everything observed before the cutoff ($1). */
+/**
+ * Retention: everything observed before the cutoff ($1), then the projects no pipeline or job
+ * refers to any more: an anti-join, index-only on pipelines_branch_finished for pipelines; jobs
+ * have no index by project (it would tax every write), so at worst one scan of them per hourly
+ * pass, in the background. A project seen again is upserted again by its next batch.
+ */
 export const PRUNE = [
   'DELETE FROM transitions WHERE observed_at < $1',
   'DELETE FROM pipelines WHERE recorded_at < $1',
   'DELETE FROM jobs WHERE recorded_at < $1',
+  `DELETE FROM history_projects hp
+WHERE NOT EXISTS (SELECT 1 FROM pipelines p WHERE p.backend = hp.backend AND p.project_native_id = hp.project_native_id)
+  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.backend = hp.backend AND j.project_native_id = hp.project_native_id)
+  AND $1::timestamptz IS NOT NULL`, // every statement is given the cutoff; this one only types it
 ] as const;
 
 /**

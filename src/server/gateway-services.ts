@@ -9,6 +9,7 @@ import { eventStoreFactory } from '../events/create-event-store.ts';
 import { EventBus } from '../events/event-bus.ts';
 import { BackfillService } from '../history/backfill/backfill-service.ts';
 import { HistoryService } from '../history/history-service.ts';
+import { liveProjectNames } from '../history/project-names.ts';
 import type { ChangeEvent } from '../events/event-types.ts';
 import { Ingestor } from '../ingest/ingestor.ts';
 import { PollScheduler } from '../ingest/poll-scheduler.ts';
@@ -58,12 +59,14 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
   const confirmations = new PublishConfirmations();
   const storeHooks = { shared: (event: ChangeEvent) => applySharedEvent(state, event, now().getTime()), appended: confirmations.settle };
   const bus = new EventBus(config.subscriptionQueueLimit, eventStoreFactory(config.events, log, storeHooks));
+  // The history names projects from the live state (a project it lacks is read once and kept there).
+  const projectNames = liveProjectNames(state, registry, (project) => state.apply(project, now().getTime()), log, () => now().getTime());
   // With Redis events, the history consumes the event streams (a consumer group, ack after commit).
   const { events } = config;
   const streams = config.history.enabled && events.store === 'redis'
     ? { redisUrl: events.redisUrl, streamPrefix: events.streamPrefix, retained: { maxEvents: events.historyMaxEvents, maxAgeSeconds: events.historyMaxAgeSeconds } }
     : null;
-  const history = new HistoryService(config.history, createSecretResolver(options.env), log, now, {}, undefined, streams);
+  const history = new HistoryService(config.history, createSecretResolver(options.env), log, now, { streams, projectName: projectNames });
   history.addTask(new BackfillService(registry.all(), config.history.backfill, log, now));
   const ingestor = new Ingestor(state, bus, registry, log, now, confirmations, (event) => history.observe(event));
   const freshnessMs = config.freshnessSeconds * 1000;

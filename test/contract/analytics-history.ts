@@ -17,13 +17,14 @@ interface PipelineSpec {
   readonly finishedAt: string;
   readonly durationMs?: number;
   readonly queueMs?: number;
-  readonly branch?: string;
+  /** Default main; null = none (a Jenkins job without branches). */
+  readonly branch?: string | null;
   readonly name?: string;
   readonly commit?: string;
   readonly failureReason?: string | null;
 }
 
-function pipeline(s: PipelineSpec): PipelineModel {
+export function pipeline(s: PipelineSpec): PipelineModel {
   const finished = Date.parse(s.finishedAt);
   const started = finished - (s.durationMs ?? MIN);
   const queued = started - (s.queueMs ?? 1000);
@@ -31,7 +32,7 @@ function pipeline(s: PipelineSpec): PipelineModel {
     type: 'Pipeline', backend: s.backend ?? 'gh', nativeId: s.id, revision: [1, 9, finished], projectNativeId: s.project ?? 'acme/web',
     number: Number(s.id.replace(/\D/g, '')) || null, name: s.name ?? 'ci', status: s.status, waitReason: null,
     native: { provider: 'github', status: 'completed', conclusion: s.status.toLowerCase(), failureReason: s.failureReason ?? null },
-    attempt: 1, url: `https://ci.example/${s.id}`, branch: s.branch ?? 'main', ref: null, commitSha: s.commit ?? `sha-${s.id}`,
+    attempt: 1, url: `https://ci.example/${s.id}`, branch: s.branch === undefined ? 'main' : s.branch, ref: null, commitSha: s.commit ?? `sha-${s.id}`,
     event: 'push', actor: null, createdAt: new Date(queued).toISOString(), queuedAt: new Date(queued).toISOString(),
     startedAt: new Date(started).toISOString(), finishedAt: s.finishedAt, updatedAt: s.finishedAt,
   };
@@ -65,7 +66,7 @@ function job(s: JobSpec): JobModel {
   };
 }
 
-const obs = (entity: Observation['entity'], projectFullName?: string): Observation => ({ entity, observedAt: '2026-01-08T00:00:00.000Z', ...(projectFullName ? { projectFullName } : {}) });
+export const obs = (entity: Observation['entity'], projectFullName?: string): Observation => ({ entity, observedAt: '2026-01-08T00:00:00.000Z', ...(projectFullName ? { projectFullName } : {}) });
 
 /** acme/web main: three closed red periods (120, 30, 10 min) and one ongoing from 2026-01-04T09:00. */
 const mainLine: PipelineSpec[] = [
@@ -80,7 +81,7 @@ const mainLine: PipelineSpec[] = [
   { id: 'w9', status: 'UNSTABLE', finishedAt: '2026-01-03T14:05:00.000Z' },
   { id: 'w10', status: 'SUCCESS', finishedAt: '2026-01-03T14:10:00.000Z' },
   { id: 'w11', status: 'FAILURE', finishedAt: '2026-01-04T09:00:00.000Z', failureReason: 'lint' },
-  // Outside the window: never counted.
+  // Outside the window: never counted (w0 leaves main red when the window opens: time to green starts there).
   { id: 'w0', status: 'FAILURE', finishedAt: '2025-12-31T23:59:59.000Z' },
   { id: 'w99', status: 'SUCCESS', finishedAt: '2026-01-08T00:00:00.000Z' },
 ];

@@ -5,7 +5,7 @@ import { analyticsScope, type AnalyticsFilterInput } from '../../src/history/ana
 import { ANALYTICS_LIMITS } from '../../src/history/analytics/window.ts';
 import type { SqlHistoryStore } from '../../src/history/history-store.ts';
 import { pgliteDatabase, postgresDatabase, type TestDatabase } from '../helpers/history-stores.ts';
-import { constructedHistory, PROVIDERS, WINDOW } from './analytics-history.ts';
+import { constructedHistory, obs, pipeline, PROVIDERS, WINDOW } from './analytics-history.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -91,21 +91,68 @@ describe.each([
     expect(result.series).toHaveLength(1);
     const s = result.series[0]!;
     expect([s.backend, s.project, s.branch]).toEqual(['gh', 'acme/web', 'main']);
+    // w0 (red, a second before the window) left main red when it opened: its period is not clipped.
     expect(s.periods.map((p) => [p.breaking.nativeId, p.fixing?.nativeId ?? null, p.redCount, p.durationMs, p.ongoing])).toEqual([
+      ['w0', 'w1', 1, 34 * HOUR + 1000, false],
       ['w2', 'w5', 2, 2 * HOUR, false],
       ['w6', 'w7', 1, 30 * MIN, false],
       ['w8', 'w10', 1, 10 * MIN, false],
       ['w11', null, 1, 87 * HOUR, true],
     ]);
-    expect(s.periods[0]!.startedAt).toBe('2026-01-02T11:00:00.000Z');
-    expect(s.periods[0]!.endedAt).toBe('2026-01-02T13:00:00.000Z');
-    expect(s.periods[0]!.breaking).toMatchObject({ status: 'FAILURE', commitSha: 'sha-w2', finishedAt: '2026-01-02T11:00:00.000Z' });
-    expect(s.meanMs).toBeCloseTo(3_200_000, 6);
-    expect(s.p50Ms).toBeCloseTo(30 * MIN, 6);
+    expect(s.periods.map((p) => p.startedBeforeWindow)).toEqual([true, false, false, false, false]);
+    expect(s.periods[1]!.startedAt).toBe('2026-01-02T11:00:00.000Z');
+    expect(s.periods[1]!.endedAt).toBe('2026-01-02T13:00:00.000Z');
+    expect(s.periods[1]!.breaking).toMatchObject({ status: 'FAILURE', commitSha: 'sha-w2', finishedAt: '2026-01-02T11:00:00.000Z' });
+    // Closed: 34 h 1 s, 2 h, 30 min, 10 min.
+    expect(s.meanMs).toBeCloseTo((122_401_000 + 7_200_000 + 1_800_000 + 600_000) / 4, 6);
+    expect(s.p50Ms).toBeCloseTo((30 * MIN + 2 * HOUR) / 2, 6);
     expect(s.ongoing?.breaking.nativeId).toBe('w11');
 
     const allBranches = await timeToGreen(store, await scoped({ projects: ['acme/web'] }), WINDOW, { projects: ['acme/web'] }, null);
-    expect(allBranches.series.map((x) => [x.branch, x.periods.length, x.meanMs])).toEqual([['dev', 0, null], ['main', 4, s.meanMs]]);
+    expect(allBranches.series.map((x) => [x.branch, x.periods.length, x.meanMs])).toEqual([['dev', 0, null], ['main', 5, s.meanMs]]);
+  });
+
+  it('time to green: a branch already red when the window opens starts at the pipeline that broke it, unclipped', async () => {
+    // A March window of its own (the constructed history is in January): acme/red, four series.
+    const march = { from: new Date('2026-03-01T00:00:00.000Z'), to: new Date('2026-03-08T00:00:00.000Z') };
+    const red = (id: string, status: 'SUCCESS' | 'FAILURE' | 'ERROR' | 'CANCELED', finishedAt: string, branch: string | null) =>
+      obs(pipeline({ project: 'acme/red', id, status, finishedAt, branch }));
+    await store.record([
+      // main: green, then broken on Feb 25 (r1), still red at the window's start (r3), fixed on Mar 1 10:00 (r5); then 1 h red.
+      red('r0', 'SUCCESS', '2026-02-20T10:00:00.000Z', 'main'), red('r1', 'FAILURE', '2026-02-25T10:00:00.000Z', 'main'),
+      red('r2', 'CANCELED', '2026-02-26T10:00:00.000Z', 'main'), red('r3', 'ERROR', '2026-02-27T10:00:00.000Z', 'main'),
+      red('r4', 'FAILURE', '2026-03-01T02:00:00.000Z', 'main'), red('r5', 'SUCCESS', '2026-03-01T10:00:00.000Z', 'main'),
+      red('r6', 'FAILURE', '2026-03-02T10:00:00.000Z', 'main'), red('r7', 'SUCCESS', '2026-03-02T11:00:00.000Z', 'main'),
+      // green before the window (for pipeline name ci): nothing carried...
+      red('g0', 'FAILURE', '2026-02-20T00:00:00.000Z', 'green'), red('g1', 'SUCCESS', '2026-02-21T00:00:00.000Z', 'green'),
+      red('g2', 'FAILURE', '2026-03-03T00:00:00.000Z', 'green'), red('g3', 'SUCCESS', '2026-03-03T00:30:00.000Z', 'green'),
+      // ...unless another pipeline name counts: a red nightly after g1.
+      obs(pipeline({ project: 'acme/red', id: 'x1', name: 'nightly', status: 'FAILURE', finishedAt: '2026-02-22T00:00:00.000Z', branch: 'green' })),
+      // never green: red since its first pipeline, still red at the window's end.
+      red('s0', 'FAILURE', '2026-02-28T00:00:00.000Z', 'never'), red('s1', 'FAILURE', '2026-03-04T00:00:00.000Z', 'never'),
+      // no branch at all (a Jenkins job): red from Feb 28 12:00, fixed a day later.
+      red('n0', 'SUCCESS', '2026-02-27T00:00:00.000Z', null), red('n1', 'FAILURE', '2026-02-28T12:00:00.000Z', null),
+      red('n2', 'SUCCESS', '2026-03-01T12:00:00.000Z', null),
+    ]);
+    const filter = { projects: ['acme/red'] };
+    const result = await timeToGreen(store, await scoped(filter), march, filter, null);
+    const periods = (branch: string | null) => result.series.find((s) => s.branch === branch)!.periods
+      .map((p) => [p.breaking.nativeId, p.fixing?.nativeId ?? null, p.startedAt, p.durationMs, p.redCount, p.startedBeforeWindow, p.ongoing]);
+    expect(result.series.map((s) => s.branch)).toEqual([null, 'green', 'main', 'never']);
+    expect(periods('main')).toEqual([
+      ['r1', 'r5', '2026-02-25T10:00:00.000Z', 96 * HOUR, 3, true, false],
+      ['r6', 'r7', '2026-03-02T10:00:00.000Z', HOUR, 1, false, false],
+    ]);
+    const main = result.series.find((s) => s.branch === 'main')!;
+    expect(main.periods[0]!.breaking).toMatchObject({ status: 'FAILURE', finishedAt: '2026-02-25T10:00:00.000Z', url: 'https://ci.example/r1' });
+    expect(main.meanMs).toBeCloseTo(48.5 * HOUR, 6);
+    expect(main.p50Ms).toBeCloseTo(48.5 * HOUR, 6);
+    expect(periods('green')).toEqual([['x1', 'g3', '2026-02-22T00:00:00.000Z', 9 * 24 * HOUR + 30 * MIN, 2, true, false]]);
+    expect(periods('never')).toEqual([['s0', null, '2026-02-28T00:00:00.000Z', 8 * 24 * HOUR, 2, true, true]]);
+    expect(periods(null)).toEqual([['n1', 'n2', '2026-02-28T12:00:00.000Z', 24 * HOUR, 1, true, false]]);
+    // A pipeline-name filter looks back along that pipeline name only.
+    const ci = await timeToGreen(store, await scoped(filter), march, { ...filter, branches: ['green'], pipelineNames: ['ci'] }, null);
+    expect(ci.series.map((s) => s.periods.map((p) => [p.breaking.nativeId, p.durationMs, p.startedBeforeWindow]))).toEqual([[['g2', 30 * MIN, false]]]);
   });
 
   it('flaky jobs: failed and passed on one commit, ranked by flake rate or by the time the failed attempts cost', async () => {

@@ -150,4 +150,42 @@ describe.each([
     expect(await store.query('SELECT native_id FROM pipelines')).toEqual([{ native_id: 'new' }]);
     expect(await store.query('SELECT native_id FROM jobs')).toEqual([{ native_id: 'new-job' }]);
   });
+
+  it('a large read runs read-only and without JIT, for that statement alone', async () => {
+    expect(await store.queryLarge('SHOW jit')).toEqual([{ jit: 'off' }]);
+    await expect(store.queryLarge("INSERT INTO history_projects (backend, project_native_id) VALUES ('gh', 'x')")).rejects.toThrow(/read-only/);
+    // SET LOCAL: the pooled session keeps its own settings afterwards.
+    const after = await Promise.all([1, 2, 3, 4].map(() => store.query<{ jit: string }>('SHOW jit')));
+    const [server] = await store.query<{ setting: string }>("SELECT reset_val AS setting FROM pg_settings WHERE name = 'jit'");
+    expect(after.map(([row]) => row!.jit)).toEqual([1, 2, 3, 4].map(() => server!.setting));
+    expect(await count(store, 'history_projects')).toBe(0);
+  });
+
+  it('retention deletes the projects no pipeline or job refers to any more, keeps the others with their names', async () => {
+    const old = at('2025-09-01T00:00:00.000Z');
+    const recent = at('2026-01-01T00:00:00.000Z');
+    const named = (o: Observation, projectFullName: string): Observation => ({ ...o, projectFullName });
+    await store.record([
+      named(old(pipeline('gone', [1], { backend: 'gl', projectNativeId: '41' })), 'team/gone'),
+      named(old(job('gone-job', [1], { backend: 'gl', projectNativeId: '41', pipelineNativeId: 'gone' })), 'team/gone'),
+      old(job('orphan-old', [1], { projectNativeId: 'acme/orphan-old', pipelineNativeId: 'never' })),
+      named(old(pipeline('kept-old', [1], { backend: 'gl', projectNativeId: '42' })), 'team/kept'),
+      recent(pipeline('kept-new', [1], { backend: 'gl', projectNativeId: '42' })),
+      recent(job('orphan-new', [1], { projectNativeId: 'acme/orphan-new', pipelineNativeId: 'never' })),
+      recent(pipeline('web', [1])),
+    ]);
+    const projects = () => store.query('SELECT backend, project_native_id, project_full_name FROM history_projects ORDER BY backend, project_native_id');
+    expect(await projects()).toHaveLength(5);
+    // 4 transitions + 2 pipelines + 2 jobs + 2 projects.
+    expect(await store.prune(new Date('2025-10-01T00:00:00.000Z'))).toBe(10);
+    expect(await projects()).toEqual([
+      { backend: 'gh', project_native_id: 'acme/orphan-new', project_full_name: null },
+      { backend: 'gh', project_native_id: 'acme/web', project_full_name: null },
+      { backend: 'gl', project_native_id: '42', project_full_name: 'team/kept' },
+    ]);
+    // Seen again, a pruned project is back.
+    await store.record([named(recent(pipeline('back', [1], { backend: 'gl', projectNativeId: '41' })), 'team/gone')]);
+    expect(await projects()).toContainEqual({ backend: 'gl', project_native_id: '41', project_full_name: 'team/gone' });
+    expect(await store.prune(new Date('2025-10-01T00:00:00.000Z'))).toBe(0);
+  });
 });

@@ -20,6 +20,8 @@ export interface GitlabStackOptions {
   readonly github?: Omit<GithubSimulatorOptions, 'webhook' | 'token'>;
   readonly signing?: boolean;
   readonly logSink?: (line: string) => void;
+  /** More gateway config (e.g. history, auth). */
+  readonly config?: Record<string, unknown>;
 }
 
 /** A real gateway on loopback with a GitLab simulator as backend `gl` (signed hooks by default). */
@@ -31,6 +33,7 @@ export async function startGitlabStack(options: GitlabStackOptions = {}): Promis
   const signing = options.signing ?? true;
   const stack = await startGatewayStack(
     {
+      ...options.config,
       backends: [
         {
           name: 'gl',

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { constructedHistory } from '../contract/analytics-history.ts';
 import type { GraphqlResponse } from '../helpers/gateway-stack.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import { startGitlabStack, type GitlabStack } from '../helpers/gitlab-stack.ts';
+import { startStack, waitFor, type Stack } from '../helpers/stack.ts';
 
 const WINDOW = { from: '2026-01-01T00:00:00.000Z', to: '2026-01-08T00:00:00.000Z' };
 
@@ -143,5 +144,54 @@ describe('analytics with the history turned off', () => {
       ['pipelineStats', 'jobStats', 'timeToGreen', 'failureCauses', 'flakyJobs'].map((f) => [f, 'ANALYTICS_UNAVAILABLE']),
     );
     expect(res.errors![0]!.message).toMatch(/history is turned off \(history.enabled: false\)/);
+  });
+});
+
+describe('analytics of a GitLab project (numeric native id) under a key scoped to its full name', () => {
+  let stack: GitlabStack;
+  let groupKey: string;
+  beforeAll(async () => {
+    const group = await createApiKey('group');
+    groupKey = group.key;
+    stack = await startGitlabStack({
+      sim: { history: 0 },
+      config: { history: {}, auth: { mode: 'required', apiKeys: [{ id: 'group', hash: group.hash, scopes: [{ backends: ['gl'], projects: ['platform/backend'] }] }] } },
+    });
+    await stack.gateway.history.ready;
+  }, 60_000);
+  afterAll(() => stack?.close());
+
+  async function recordedFinished(pipelineId: number): Promise<void> {
+    const store = stack.gateway.history.store();
+    await waitFor(async () => (await store.query<{ status: string }>(
+      `SELECT status FROM pipelines WHERE backend = 'gl' AND native_id LIKE $1 AND finished_at IS NOT NULL`, [`%/pipelines/${pipelineId}`])).length === 1,
+    15_000, `pipeline ${pipelineId} recorded as finished`);
+  }
+
+  it('names the project from its backend (webhooks carry only the id) and counts it for the key', async () => {
+    const project = stack.sim.world.projects().find((p) => p.path === 'backend')!;
+    expect(stack.gateway.services.state.get('Project', 'gl', String(project.id))).toBeUndefined();
+    // Only webhooks, no read of the project: the history reads its name once and keeps it in live state.
+    const first = await stack.sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'unit', stage: 'test' }] });
+    await stack.sim.runUntilIdle();
+    await recordedFinished(first.pipelineId);
+    await waitFor(() => stack.gateway.services.state.get('Project', 'gl', String(project.id)) !== undefined, 10_000, 'project name learned');
+    // From then on every observation carries it (the first pipeline's may have been written before).
+    const second = await stack.sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'unit', stage: 'test' }] });
+    await stack.sim.runUntilIdle();
+    await recordedFinished(second.pipelineId);
+
+    const res = await fetch(stack.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${groupKey}` },
+      body: JSON.stringify({ query: '{ pipelineStats(groupBy: [PROJECT]) { groups { key { backend project } count } } jobStats(groupBy: [PROJECT]) { groups { key { project } count } } }' }),
+    });
+    const { data, errors } = (await res.json()) as GraphqlResponse<{ pipelineStats: { groups: { key: { backend: string; project: string }; count: number }[] }; jobStats: { groups: { key: { project: string }; count: number }[] } }>;
+    expect(errors).toBeUndefined();
+    expect(data!.pipelineStats.groups).toEqual([{ key: { backend: 'gl', project: 'platform/backend' }, count: 2 }]);
+    expect(data!.jobStats.groups).toEqual([{ key: { project: 'platform/backend' }, count: 2 }]);
+    const rows = await stack.gateway.history.store().query<{ project_full_name: string | null }>(
+      `SELECT project_full_name FROM pipelines WHERE backend = 'gl' AND native_id = $1`, [`${project.id}/pipelines/${second.pipelineId}`]);
+    expect(rows).toEqual([{ project_full_name: 'platform/backend' }]);
   });
 });

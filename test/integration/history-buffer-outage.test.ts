@@ -37,7 +37,7 @@ describe('history without Redis: the bounded buffer across a PostgreSQL outage (
     const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
     service = new HistoryService(
       { enabled: true, url: { value: database.url }, retentionDays: 90 }, (ref) => (ref && 'value' in ref ? ref.value : undefined), log, () => new Date(),
-      { maxBuffered: MAX_BUFFERED, flushMs: 5, logIntervalMs: 0 }, undefined, null, 50,
+      { writer: { maxBuffered: MAX_BUFFERED, flushMs: 5, logIntervalMs: 0 }, probeMs: 50 },
     );
     await service.start();
     reader = await database.reader();

@@ -37,7 +37,7 @@ describe('HistoryService retention', () => {
     await admin.query(`CREATE SCHEMA ${schema}`);
     await admin.end();
     const now = new Date('2026-03-01T00:00:00.000Z');
-    service = new HistoryService({ enabled: true, url: { value: url }, retentionDays: 2 }, (ref) => (ref && 'value' in ref ? ref.value : undefined), pino({ level: 'silent' }), () => now, {}, 20);
+    service = new HistoryService({ enabled: true, url: { value: url }, retentionDays: 2 }, (ref) => (ref && 'value' in ref ? ref.value : undefined), pino({ level: 'silent' }), () => now, { retentionIntervalMs: 20 });
     await service.start();
     const store = service.store();
     await store.record([

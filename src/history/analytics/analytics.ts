@@ -10,7 +10,7 @@ import { checkTop, type AnalyticsWindow } from './window.ts';
 /** Each figure: build its SQL, run it on the store, map the rows. Resolvers and tests call these. */
 type Filter = AnalyticsFilterInput | null | undefined;
 
-const run = <T extends object>(store: HistoryStore, q: SqlQuery): Promise<T[]> => store.query<T>(q.sql, q.params);
+const run = <T extends object>(store: HistoryStore, q: SqlQuery): Promise<T[]> => store.queryLarge<T>(q.sql, q.params);
 
 const windowOut = (w: AnalyticsWindow) => ({ from: w.from.toISOString(), to: w.to.toISOString() });
 

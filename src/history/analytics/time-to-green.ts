@@ -11,6 +11,10 @@ import { iso, isoOrNull, num, numOrNull, RED_SQL, SqlParams, type SqlQuery } fro
  * window, numbered by how many greens came before each (`grp`; a missing branch is '' so every
  * join is an equality the planner can hash or merge); the reds sharing a grp form one
  * period, and the green whose grp is one more is the one that fixed it (none: ongoing).
+ * A series whose last decisive pipeline before the window is red was already red when the window
+ * opened: its first period starts at the pipeline that broke it (the first red after the last
+ * green before the window), with its real finishedAt, and counts the reds before the window too
+ * (`carried`: three short index look-ups per series on pipelines_branch_finished).
  */
 export function timeToGreenQuery(
   window: AnalyticsWindow, scope: AnalyticsScope, filter: AnalyticsFilterInput | null | undefined, branch: string | null,
@@ -20,16 +24,40 @@ export function timeToGreenQuery(
   if (branch !== null) where.push(`branch = ${p.add(branch)}`);
   where.push(`status IN ('SUCCESS', 'FAILURE', 'TIMED_OUT', 'ERROR')`);
   const to = p.add(window.to.toISOString(), '::timestamptz');
+  const from = p.add(window.from.toISOString(), '::timestamptz');
+  // The same series before the window (a pipeline-name filter still applies; scope and branch are the series').
+  const before = (alias: string) => [
+    `${alias}.backend = se.backend`, `${alias}.project_native_id = se.project_native_id`,
+    `(${alias}.branch = se.branch OR (se.branch = '' AND ${alias}.branch IS NULL))`, `${alias}.finished_at < ${from}`,
+    ...(filter?.pipelineNames ? [`${alias}.name = ANY(${p.add(filter.pipelineNames, '::text[]')})`] : []),
+  ].join(' AND ');
+  const columns = 'native_id, number, name, status, commit_sha, url, finished_at';
   const sql = `
-WITH decisive AS (
-  SELECT backend, project_native_id, COALESCE(branch, '') AS branch, native_id, number, name, status, commit_sha, url, finished_at,
-    (status IN ${RED_SQL}) AS red
+WITH inside AS (
+  SELECT backend, project_native_id, COALESCE(branch, '') AS branch, ${columns}, (status IN ${RED_SQL}) AS red, 0 AS earlier_reds
   FROM pipelines WHERE ${where.join(' AND ')}
+), series AS (
+  SELECT DISTINCT backend, project_native_id, branch FROM inside
+), carried AS (
+  SELECT se.backend, se.project_native_id, se.branch, b.native_id, b.number, b.name, b.status, b.commit_sha, b.url, b.finished_at,
+    true AS red, (SELECT count(*)::int FROM pipelines r WHERE ${before('r')} AND r.status IN ${RED_SQL}
+      AND (g.finished_at IS NULL OR (r.finished_at, r.native_id) > (g.finished_at, g.native_id))) - 1 AS earlier_reds
+  FROM series se
+  CROSS JOIN LATERAL (SELECT l.status FROM pipelines l WHERE ${before('l')} AND l.status IN ('SUCCESS', 'FAILURE', 'TIMED_OUT', 'ERROR')
+    ORDER BY l.finished_at DESC, l.native_id DESC LIMIT 1) last
+  LEFT JOIN LATERAL (SELECT g.finished_at, g.native_id FROM pipelines g WHERE ${before('g')} AND g.status = 'SUCCESS'
+    ORDER BY g.finished_at DESC, g.native_id DESC LIMIT 1) g ON true
+  CROSS JOIN LATERAL (SELECT ${columns.split(', ').map((c) => `b.${c}`).join(', ')} FROM pipelines b WHERE ${before('b')} AND b.status IN ${RED_SQL}
+    AND (g.finished_at IS NULL OR (b.finished_at, b.native_id) > (g.finished_at, g.native_id))
+    ORDER BY b.finished_at, b.native_id LIMIT 1) b
+  WHERE last.status IN ${RED_SQL}
+), decisive AS (
+  SELECT * FROM inside UNION ALL SELECT * FROM carried
 ), numbered AS (
   SELECT *, count(*) FILTER (WHERE NOT red) OVER (PARTITION BY backend, project_native_id, branch ORDER BY finished_at, native_id) AS grp
   FROM decisive
 ), periods AS (
-  SELECT backend, project_native_id, branch, grp, count(*)::int AS red_count, min(finished_at) AS started_at,
+  SELECT backend, project_native_id, branch, grp, (count(*) + sum(earlier_reds))::int AS red_count, min(finished_at) AS started_at,
     (array_agg(json_build_object('nativeId', native_id, 'number', number, 'name', name, 'status', status,
       'commitSha', commit_sha, 'url', url, 'finishedAt', finished_at) ORDER BY finished_at, native_id))[1] AS breaking
   FROM numbered WHERE red GROUP BY backend, project_native_id, branch, grp
@@ -47,11 +75,9 @@ WITH decisive AS (
   SELECT backend, project_native_id, branch, avg(duration_ms) AS mean_ms,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50_ms
   FROM joined WHERE ended_at IS NOT NULL GROUP BY backend, project_native_id, branch
-), series AS (
-  SELECT DISTINCT backend, project_native_id, branch FROM decisive
 )
 SELECT se.backend, se.project_native_id, NULLIF(se.branch, '') AS branch, j.red_count, j.started_at, j.ended_at, j.breaking, j.fixing, j.duration_ms,
-  su.mean_ms, su.p50_ms
+  su.mean_ms, su.p50_ms, j.started_at < ${from} AS before_window
 FROM series se
 LEFT JOIN joined j ON j.backend = se.backend AND j.project_native_id = se.project_native_id AND j.branch = se.branch
 LEFT JOIN summary su ON su.backend = se.backend AND su.project_native_id = se.project_native_id AND su.branch = se.branch
@@ -67,11 +93,11 @@ interface PipelineRefRow {
 export interface TimeToGreenRow {
   backend: string; project_native_id: string; branch: string | null; red_count: number | null;
   started_at: unknown; ended_at: unknown; breaking: PipelineRefRow | string | null; fixing: PipelineRefRow | string | null;
-  duration_ms: unknown; mean_ms: unknown; p50_ms: unknown;
+  duration_ms: unknown; mean_ms: unknown; p50_ms: unknown; before_window: boolean | null;
 }
 
 export interface RedPeriod {
-  startedAt: string; endedAt: string | null; durationMs: number; ongoing: boolean; redCount: number;
+  startedAt: string; endedAt: string | null; durationMs: number; ongoing: boolean; redCount: number; startedBeforeWindow: boolean;
   breaking: PipelineRefRow; fixing: PipelineRefRow | null;
 }
 
@@ -99,6 +125,7 @@ export function timeToGreenSeries(rows: readonly TimeToGreenRow[], scope: Analyt
     const endedAt = isoOrNull(r.ended_at);
     const period: RedPeriod = {
       startedAt: iso(r.started_at), endedAt, durationMs: num(r.duration_ms), ongoing: endedAt === null, redCount: num(r.red_count),
+      startedBeforeWindow: r.before_window === true,
       breaking: pipelineRef(r.breaking)!, fixing: pipelineRef(r.fixing),
     };
     s.periods.push(period);
