@@ -1,4 +1,6 @@
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HistoryService } from '../../src/history/history-service.ts';
 import type { SqlDriver } from '../../src/history/history-store.ts';
 import { openPgliteDriver, pgliteWorkerOf } from '../../src/history/pglite-driver.ts';
 
@@ -80,5 +82,33 @@ describe('PGlite in a worker thread', () => {
     const opening = openPgliteDriver(undefined, { signal: abandon.signal });
     abandon.abort();
     await expect(opening).rejects.toThrow(/PGlite worker terminated/);
+  });
+});
+
+describe('HistoryService over in-memory PGlite in a worker', () => {
+  it('reports the history degraded naming PGlite when the worker dies, and reads answer ANALYTICS_UNAVAILABLE', async () => {
+    const service = new HistoryService({ enabled: true, retentionDays: 90 }, () => undefined, pino({ level: 'silent' }), () => new Date(), {}, 3_600_000, null, 60_000);
+    try {
+      await service.start();
+      await service.ready;
+      // The store's driver is private to it: reached here only to kill its thread, as a crash would.
+      const driver = (service.store() as unknown as { driver: SqlDriver }).driver;
+      await pgliteWorkerOf(driver)!.terminate();
+      await expect(service.read((store) => store.query('SELECT 1'))).rejects.toMatchObject({
+        extensions: { code: 'ANALYTICS_UNAVAILABLE' },
+        message: expect.stringMatching(/PGlite worker exited/),
+      });
+      expect(await service.status()).toMatchObject({ state: 'degraded', cause: expect.stringMatching(/PGlite worker exited/) });
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('closes at once while in-memory PGlite is still opening, without logging it as unavailable', async () => {
+    const service = new HistoryService({ enabled: true, retentionDays: 90 }, () => undefined, pino({ level: 'silent' }), () => new Date());
+    await service.start();
+    await service.close();
+    await expect(service.ready).rejects.toThrow(/PGlite worker terminated/);
+    expect((await service.status()).state).toBe('closed');
   });
 });
