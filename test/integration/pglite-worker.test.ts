@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryService } from '../../src/history/history-service.ts';
@@ -75,6 +78,24 @@ describe('PGlite in a worker thread', () => {
     // Through the driver from inside work: an error at once, not a deadlock.
     await expect(d.transaction(() => d.query('SELECT 1'))).rejects.toThrow(/use the session|session given to work/);
     expect((await d.transaction(async (tx) => (await tx.query<{ one: number }>('SELECT 1 AS one')).rows))).toEqual([{ one: 1 }]);
+  });
+
+  it('keeps the rows of a dataDir across close and reopen; a dataDir that is a file fails to open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pglite-worker-'));
+    try {
+      driver = await openPgliteDriver(join(dir, 'db'));
+      await driver.exec('CREATE TABLE kept (v text)');
+      await driver.transaction(async (tx) => tx.query('INSERT INTO kept VALUES ($1)', ['after close']));
+      await driver.close();
+      driver = await openPgliteDriver(join(dir, 'db'));
+      expect((await driver.query('SELECT v FROM kept')).rows).toEqual([{ v: 'after close' }]);
+      writeFileSync(join(dir, 'a-file'), 'not a directory');
+      await expect(openPgliteDriver(join(dir, 'a-file'))).rejects.toThrow();
+    } finally {
+      await driver?.close();
+      driver = null;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('abandons an in-memory database still opening at once when asked', async () => {
