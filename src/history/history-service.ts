@@ -100,6 +100,8 @@ export class HistoryService implements HistoryReads {
   private closed = false;
   private retention: NodeJS.Timeout | null = null;
   private readonly tasks: HistoryTask[] = [];
+  /** Abandons an in-memory PGlite still opening when the gateway closes: nothing to lose, no wait. */
+  private readonly abandonOpening = new AbortController();
 
   private readonly retentionIntervalMs: number;
   private readonly projectName: ProjectNameLookup;
@@ -202,7 +204,7 @@ export class HistoryService implements HistoryReads {
     if (!this.config.enabled || this.opening) return;
     this.opening = this.open().then((store) => this.begin(store));
     if (this.config.url || this.config.dataDir) return this.opening;
-    this.opening.catch((error: unknown) => this.log.error({ err: error instanceof Error ? error.message : String(error) }, 'history unavailable'));
+    this.opening.catch((error: unknown) => !this.abandonOpening.signal.aborted && this.log.error({ err: error instanceof Error ? error.message : String(error) }, 'history unavailable'));
   }
 
   /** Resolves once the store is open and writing (tests wait on it). */
@@ -231,6 +233,7 @@ export class HistoryService implements HistoryReads {
   }
 
   async close(): Promise<void> {
+    if (!this.opened && !this.config.url && !this.config.dataDir) this.abandonOpening.abort();
     await this.opening?.catch(() => {});
     this.closed = true;
     if (this.retention) clearInterval(this.retention);
@@ -274,7 +277,7 @@ export class HistoryService implements HistoryReads {
       }
     } else {
       try {
-        store = new SqlHistoryStore(await openPgliteDriver(dataDir));
+        store = new SqlHistoryStore(await openPgliteDriver(dataDir, dataDir ? {} : { signal: this.abandonOpening.signal }));
       } catch (error) {
         throw new StartupError(`history.dataDir: cannot open PGlite in ${dataDir ?? 'memory'}: ${error instanceof Error ? error.message : String(error)}`);
       }

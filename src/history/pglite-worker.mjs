@@ -1,0 +1,49 @@
+// The PGlite worker: one embedded PostgreSQL (WASM) off the gateway's main thread, so
+// compiling it and running its SQL never block webhooks, subscriptions or shutdown.
+// Plain JavaScript on purpose: it must start the same under tsx, vitest and node,
+// and a Worker is not given a TypeScript loader everywhere.
+// Protocol (src/history/pglite-driver.ts): after opening it posts {opened: true} or
+// {openError}; then it answers {id, op: 'query'|'exec'|'close', sql, params} with
+// {id, rows, affected} or {id, error}, one request at a time in arrival order.
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+
+/** PostgreSQL's error fields survive the trip, so callers can match on code and message. */
+const ERROR_FIELDS = ['code', 'severity', 'detail', 'hint', 'position', 'where', 'schema', 'table', 'column', 'dataType', 'constraint', 'routine'];
+
+function serializeError(error) {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const out = { message: error.message, name: error.name };
+  for (const field of ERROR_FIELDS) if (error[field] !== undefined) out[field] = error[field];
+  return out;
+}
+
+let db;
+try {
+  db = await PGlite.create(workerData.dataDir);
+  parentPort.postMessage({ opened: true });
+} catch (error) {
+  parentPort.postMessage({ openError: serializeError(error) });
+}
+
+async function answer({ id, op, sql, params }) {
+  try {
+    if (op === 'query') {
+      const result = await db.query(sql, params ?? []);
+      return { id, rows: result.rows, affected: result.affectedRows ?? 0 };
+    }
+    if (op === 'exec') {
+      await db.exec(sql);
+      return { id, rows: [], affected: 0 };
+    }
+    if (op === 'close') {
+      if (!db.closed) await db.close();
+      return { id, rows: [], affected: 0 };
+    }
+    return { id, error: { message: `PGlite worker: unknown op ${JSON.stringify(op)}` } };
+  } catch (error) {
+    return { id, error: serializeError(error) };
+  }
+}
+
+if (db) parentPort.on('message', async (request) => parentPort.postMessage(await answer(request)));

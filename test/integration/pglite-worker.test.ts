@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HistoryService } from '../../src/history/history-service.ts';
+import type { SqlDriver } from '../../src/history/history-store.ts';
+import { openPgliteDriver, pgliteWorkerOf } from '../../src/history/pglite-driver.ts';
+
+const HEAVY = 'SELECT count(*)::int AS n FROM generate_series(1, 3000000)';
+
+/** The longest the main event loop went without running a 10 ms interval, while `work` ran. */
+async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number; durationMs: number }> {
+  let last = performance.now();
+  let stallMs = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    stallMs = Math.max(stallMs, now - last);
+    last = now;
+  }, 10);
+  const started = performance.now();
+  try {
+    const result = await work();
+    const durationMs = performance.now() - started;
+    stallMs = Math.max(stallMs, performance.now() - last);
+    return { result, stallMs, durationMs };
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+describe('PGlite in a worker thread', () => {
+  let driver: SqlDriver | null = null;
+  afterEach(async () => {
+    await driver?.close();
+    driver = null;
+  });
+
+  // Relative, not absolute: the loop's longest stall is compared with the work's own
+  // length in the same run. On the main thread the stall is the whole work.
+  it('keeps the event loop turning while PGlite opens and while it runs a heavy query', async () => {
+    const opening = await longestStall(() => openPgliteDriver());
+    driver = opening.result;
+    expect(opening.stallMs).toBeLessThan(opening.durationMs / 2);
+
+    const heavy = await longestStall(() => driver!.query<{ n: number }>(HEAVY));
+    expect(heavy.result.rows).toEqual([{ n: 3_000_000 }]);
+    expect(heavy.stallMs).toBeLessThan(heavy.durationMs / 2);
+  });
+
+  it('rejects in-flight and later queries with an error naming PGlite when its worker dies', async () => {
+    driver = await openPgliteDriver();
+    const inFlight = driver.query(HEAVY);
+    const thread = pgliteWorkerOf(driver)!;
+    await thread.terminate();
+    await expect(inFlight).rejects.toThrow(/PGlite worker exited/);
+    await expect(driver.query('SELECT 1')).rejects.toThrow(/PGlite worker exited/);
+  });
+
+  it('keeps PostgreSQL error fields, and one transaction at a time on the one connection', async () => {
+    driver = await openPgliteDriver();
+    await driver.exec('CREATE TABLE t (k int PRIMARY KEY)');
+    await expect(driver.query('INSERT INTO t VALUES (1), (1)')).rejects.toMatchObject({ code: '23505', message: expect.stringContaining('duplicate key') });
+    const d = driver;
+    // A transaction that fails rolls back; a query issued meanwhile waits and sees none of it.
+    let inside!: () => void;
+    const entered = new Promise<void>((resolve) => (inside = resolve));
+    const failing = d.transaction(async (tx) => {
+      await tx.query('INSERT INTO t VALUES (2)');
+      inside();
+      await new Promise((resolve) => setImmediate(resolve));
+      throw new Error('give up');
+    });
+    await entered;
+    const outside = d.query<{ n: number }>('SELECT count(*)::int AS n FROM t');
+    await expect(failing).rejects.toThrow('give up');
+    expect((await outside).rows).toEqual([{ n: 0 }]);
+    // Through the driver from inside work: an error at once, not a deadlock.
+    await expect(d.transaction(() => d.query('SELECT 1'))).rejects.toThrow(/use the session|session given to work/);
+    expect((await d.transaction(async (tx) => (await tx.query<{ one: number }>('SELECT 1 AS one')).rows))).toEqual([{ one: 1 }]);
+  });
+
+  it('keeps the rows of a dataDir across close and reopen; a dataDir that is a file fails to open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pglite-worker-'));
+    try {
+      driver = await openPgliteDriver(join(dir, 'db'));
+      await driver.exec('CREATE TABLE kept (v text)');
+      await driver.transaction(async (tx) => tx.query('INSERT INTO kept VALUES ($1)', ['after close']));
+      await driver.close();
+      driver = await openPgliteDriver(join(dir, 'db'));
+      expect((await driver.query('SELECT v FROM kept')).rows).toEqual([{ v: 'after close' }]);
+      writeFileSync(join(dir, 'a-file'), 'not a directory');
+      await expect(openPgliteDriver(join(dir, 'a-file'))).rejects.toThrow();
+    } finally {
+      await driver?.close();
+      driver = null;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('abandons an in-memory database still opening at once when asked', async () => {
+    const abandon = new AbortController();
+    const opening = openPgliteDriver(undefined, { signal: abandon.signal });
+    abandon.abort();
+    await expect(opening).rejects.toThrow(/PGlite worker terminated/);
+  });
+});
+
+describe('HistoryService over in-memory PGlite in a worker', () => {
+  it('reports the history degraded naming PGlite when the worker dies, and reads answer ANALYTICS_UNAVAILABLE', async () => {
+    const service = new HistoryService({ enabled: true, retentionDays: 90 }, () => undefined, pino({ level: 'silent' }), () => new Date(), {}, 3_600_000, null, 60_000);
+    try {
+      await service.start();
+      await service.ready;
+      // The store's driver is private to it: reached here only to kill its thread, as a crash would.
+      const driver = (service.store() as unknown as { driver: SqlDriver }).driver;
+      await pgliteWorkerOf(driver)!.terminate();
+      await expect(service.read((store) => store.query('SELECT 1'))).rejects.toMatchObject({
+        extensions: { code: 'ANALYTICS_UNAVAILABLE' },
+        message: expect.stringMatching(/PGlite worker exited/),
+      });
+      expect(await service.status()).toMatchObject({ state: 'degraded', cause: expect.stringMatching(/PGlite worker exited/) });
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('closes at once while in-memory PGlite is still opening, without logging it as unavailable', async () => {
+    const service = new HistoryService({ enabled: true, retentionDays: 90 }, () => undefined, pino({ level: 'silent' }), () => new Date());
+    await service.start();
+    await service.close();
+    await expect(service.ready).rejects.toThrow(/PGlite worker terminated/);
+    expect((await service.status()).state).toBe('closed');
+  });
+});
