@@ -108,7 +108,7 @@ describe('PGlite in a worker thread', () => {
 
 describe('HistoryService over in-memory PGlite in a worker', () => {
   it('reports the history degraded naming PGlite when the worker dies, and reads answer ANALYTICS_UNAVAILABLE', async () => {
-    const service = new HistoryService({ enabled: true, retentionDays: 90 }, () => undefined, pino({ level: 'silent' }), () => new Date(), {}, 3_600_000, null, 60_000);
+    const service = new HistoryService({ enabled: true, retentionDays: 90 }, () => undefined, pino({ level: 'silent' }), () => new Date(), { probeMs: 60_000 });
     try {
       await service.start();
       await service.ready;
