@@ -1,6 +1,6 @@
 import type { JobModel, PipelineModel, RunnerModel } from '../model.ts';
 import {
-  APPLIED_VERSIONS, INSERT_TRANSITION, LINK_JOBS_TO_PIPELINES, MARK_APPLIED, MIGRATION_LOCK, MIGRATIONS, PRUNE,
+  APPLIED_VERSIONS, INSERT_TRANSITION, LINK_JOBS_TO_PIPELINES, MARK_APPLIED, MIGRATION_LOCK, RECORD_LOCK, MIGRATIONS, PRUNE,
   SCHEMA_MIGRATIONS_TABLE, SET_JOB_PROJECT_NAME, SET_PIPELINE_PROJECT_NAME, UPSERT_HISTORY_PROJECTS, UPSERT_JOB,
   UPSERT_PIPELINE, type Migration,
 } from './sql.ts';
@@ -125,6 +125,7 @@ export class SqlHistoryStore implements HistoryStore {
   record(batch: readonly Observation[]): Promise<RecordResult> {
     if (batch.length === 0) return Promise.resolve({ inserted: 0 });
     return this.driver.transaction(async (tx) => {
+      await tx.query(RECORD_LOCK);
       let inserted = 0;
       for (const { entity, observedAt } of batch) {
         const transition = await tx.query(INSERT_TRANSITION, [

@@ -22,6 +22,13 @@ export const APPLIED_VERSIONS = 'SELECT version FROM schema_migrations ORDER BY 
 export const MARK_APPLIED = 'INSERT INTO schema_migrations (version, name) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING';
 /** Serializes migration runs of several instances on one database (PostgreSQL; a no-op cost on PGlite). */
 export const MIGRATION_LOCK = 'SELECT pg_advisory_xact_lock(727274)';
+/**
+ * Serializes the batches of several instances on one database. Batches of different
+ * instances touch shared rows (a project's row, the jobs of one pipeline) in different
+ * orders, which deadlocks; one writer at a time is ample for write-behind (thousands of
+ * rows per second) and each instance already writes one batch at a time.
+ */
+export const RECORD_LOCK = 'SELECT pg_advisory_xact_lock(727275)';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
