@@ -28,7 +28,9 @@ describe('limits on what unauthenticated and slow clients can hold', () => {
     stack = await startStack({
       sim: { repositories: ['api'], history: 1 },
       config: {
-        server: { port: 0, host: '127.0.0.1', maxConcurrentBodies: MAX_BODIES, maxConnections: MAX_CONNECTIONS },
+        server: { port: 0, host: '127.0.0.1', maxConcurrentBodies: MAX_BODIES, maxConnections: MAX_CONNECTIONS,
+          // Idle keep-alive connections of earlier tests' fetches close soon, so the connection count settles.
+          idleTimeoutSeconds: 1 },
         auth: { mode: 'required', apiKeys: [{ id: 'slow', hash: created.hash, scopes: [{ backends: ['*'] }] }] },
       },
     });
