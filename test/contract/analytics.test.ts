@@ -4,7 +4,7 @@ import { failureCauses, flaky, stats, timeToGreen } from '../../src/history/anal
 import { analyticsScope, type AnalyticsFilterInput } from '../../src/history/analytics/scope.ts';
 import { ANALYTICS_LIMITS } from '../../src/history/analytics/window.ts';
 import type { SqlHistoryStore } from '../../src/history/history-store.ts';
-import { pgliteDatabase, postgresDatabase, type TestDatabase } from '../helpers/history-stores.ts';
+import { HISTORY_DATABASES, migratedStore, type TestDatabase } from '../helpers/history-stores.ts';
 import { constructedHistory, obs, pipeline, PROVIDERS, WINDOW } from './analytics-history.ts';
 
 const MIN = 60_000;
@@ -12,18 +12,13 @@ const HOUR = 60 * MIN;
 const WEB_MAIN: AnalyticsFilterInput = { projects: ['acme/web'], branches: ['main'] };
 const webOnly = compileScope({ backends: ['gh'], projects: ['acme/web'] });
 
-describe.each([
-  ['PGlite', pgliteDatabase],
-  ['PostgreSQL', postgresDatabase],
-])('analytics on %s, over a constructed history', (_name, createDatabase: () => Promise<TestDatabase>) => {
+describe.each(HISTORY_DATABASES)('analytics on %s, over a constructed history', (_name, createDatabase: () => Promise<TestDatabase>) => {
   let db: TestDatabase;
   let store: SqlHistoryStore;
   const scoped = (filter?: AnalyticsFilterInput, scope: Parameters<typeof analyticsScope>[1] = ALL_SCOPE) => analyticsScope(store, scope, PROVIDERS, filter);
 
   beforeAll(async () => {
-    db = await createDatabase();
-    store = await db.open();
-    await store.migrate();
+    ({ db, store } = await migratedStore(createDatabase));
     for (const batch of constructedHistory()) await store.record(batch);
   }, 60_000);
   afterAll(async () => {

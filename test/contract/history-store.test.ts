@@ -4,7 +4,7 @@ import type { Observation } from '../../src/history/history-store.ts';
 import type { SqlHistoryStore } from '../../src/history/history-store.ts';
 import { compareRevisions, type JobModel, type PipelineModel } from '../../src/model.ts';
 import { MIGRATIONS } from '../../src/history/sql.ts';
-import { pgliteDatabase, postgresDatabase, type TestDatabase } from '../helpers/history-stores.ts';
+import { HISTORY_DATABASES, migratedStore, type TestDatabase } from '../helpers/history-stores.ts';
 
 function pipeline(nativeId: string, revision: number[], over: Partial<PipelineModel> = {}): PipelineModel {
   return {
@@ -35,16 +35,11 @@ async function count(store: SqlHistoryStore, table: string): Promise<number> {
   return row!.n;
 }
 
-describe.each([
-  ['PGlite', pgliteDatabase],
-  ['PostgreSQL', postgresDatabase],
-])('HistoryStore on %s', (_name, createDatabase: () => Promise<TestDatabase>) => {
+describe.each(HISTORY_DATABASES)('HistoryStore on %s', (_name, createDatabase: () => Promise<TestDatabase>) => {
   let db: TestDatabase;
   let store: SqlHistoryStore;
   beforeEach(async () => {
-    db = await createDatabase();
-    store = await db.open();
-    await store.migrate();
+    ({ db, store } = await migratedStore(createDatabase));
   });
   afterEach(async () => {
     await db.drop();

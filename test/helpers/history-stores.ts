@@ -41,3 +41,17 @@ export async function postgresDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/** Both stores, for `describe.each(HISTORY_DATABASES)`: every history test runs on PGlite and on the real PostgreSQL. */
+export const HISTORY_DATABASES: ReadonlyArray<readonly [string, () => Promise<TestDatabase>]> = [
+  ['PGlite', pgliteDatabase],
+  ['PostgreSQL', postgresDatabase],
+];
+
+/** A fresh database and a store over it with every migration applied. */
+export async function migratedStore(createDatabase: () => Promise<TestDatabase>): Promise<{ db: TestDatabase; store: SqlHistoryStore }> {
+  const db = await createDatabase();
+  const store = await db.open();
+  await store.migrate();
+  return { db, store };
+}

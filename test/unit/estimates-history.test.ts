@@ -4,7 +4,7 @@ import { estimateSamples } from '../../src/history/estimates.ts';
 import type { HistoryReads } from '../../src/history/history-reads.ts';
 import type { Observation, SqlHistoryStore } from '../../src/history/history-store.ts';
 import { estimateOf } from '../../src/resolvers/estimates.ts';
-import { pgliteDatabase, postgresDatabase, type TestDatabase } from '../helpers/history-stores.ts';
+import { HISTORY_DATABASES, migratedStore, type TestDatabase } from '../helpers/history-stores.ts';
 import { job, pipeline } from '../helpers/ci-models.ts';
 
 const base = Date.parse('2026-01-01T00:00:00.000Z');
@@ -18,16 +18,11 @@ function finishedJob(id: string, n: number, seconds: number, over: Parameters<ty
 
 const observed = (entity: Observation['entity']): Observation => ({ entity, observedAt: iso(base + 86_400_000) });
 
-describe.each([
-  ['PGlite', pgliteDatabase],
-  ['PostgreSQL', postgresDatabase],
-])('estimates from the history on %s', (_name, createDatabase: () => Promise<TestDatabase>) => {
+describe.each(HISTORY_DATABASES)('estimates from the history on %s', (_name, createDatabase: () => Promise<TestDatabase>) => {
   let db: TestDatabase;
   let store: SqlHistoryStore;
   beforeEach(async () => {
-    db = await createDatabase();
-    store = await db.open();
-    await store.migrate();
+    ({ db, store } = await migratedStore(createDatabase));
     await store.record([
       // build on main: 100, 200, 300 s succeeded; a failure and another project's run do not count.
       finishedJob('m1', 1, 100), finishedJob('m2', 2, 200), finishedJob('m3', 3, 300),

@@ -6,7 +6,7 @@ import { poolWindow } from '../../src/history/pools/pool-window.ts';
 import { projectScope } from '../../src/history/project-scope.ts';
 import type { JobModel } from '../../src/model.ts';
 import { poolOf } from '../../src/pools/pool-labels.ts';
-import { pgliteDatabase, postgresDatabase, type TestDatabase } from '../helpers/history-stores.ts';
+import { HISTORY_DATABASES, migratedStore, type TestDatabase } from '../helpers/history-stores.ts';
 import { at, job, runner } from '../helpers/ci-models.ts';
 
 const LINUX = ['self-hosted', 'Linux', 'X64'];
@@ -23,16 +23,11 @@ function ran(id: string, queued: string, started: string, finished: string | nul
   });
 }
 
-describe.each([
-  ['PGlite', pgliteDatabase],
-  ['PostgreSQL', postgresDatabase],
-])('runner pool figures from the history on %s', (_name, createDatabase: () => Promise<TestDatabase>) => {
+describe.each(HISTORY_DATABASES)('runner pool figures from the history on %s', (_name, createDatabase: () => Promise<TestDatabase>) => {
   let db: TestDatabase;
   let store: SqlHistoryStore;
   beforeEach(async () => {
-    db = await createDatabase();
-    store = await db.open();
-    await store.migrate();
+    ({ db, store } = await migratedStore(createDatabase));
   });
   afterEach(async () => {
     await db.drop();
