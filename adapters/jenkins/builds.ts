@@ -3,7 +3,7 @@ import { isTerminal } from '../../src/model.ts';
 import { nullOn404, type JenkinsClient } from './client.ts';
 import { asRecord, int, loose, records, str, type Loose } from './fields.ts';
 import { jobPath } from './native-ids.ts';
-import { isWorkflowClass, toBuildJob, toPipeline, toStageJob, toStep } from './normalize.ts';
+import { agentRemovedBy, isWorkflowClass, toBuildJob, toPipeline, toStageJob, toStep } from './normalize.ts';
 import { BUILD_FIELDS, BUILD_TREE } from './queries.ts';
 import { branch, tree } from './tree.ts';
 
@@ -151,7 +151,7 @@ export class BuildReader {
     }
     const number = Number(raw.number);
     const pipeline = toPipeline(this.backend, fullName, raw, { branch: branchName, wfapiStatus: run.status, stageViewRead: true, stageCount: records(run.stages).length });
-    const ctx = { fullName, number, buildUrl: str(raw.url), branch: pipeline.branch };
+    const ctx = { fullName, number, buildUrl: str(raw.url), branch: pipeline.branch, agentRemovedBy: agentRemovedBy(raw) };
     const jobs = await Promise.all(
       records(run.stages).map(async (stage) => {
         const steps = await this.stepsOf(fullName, number, stage, signal);

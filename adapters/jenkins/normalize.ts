@@ -6,7 +6,7 @@ import { asRecord, bool, int, JenkinsPayloadError, loose, ms, msToIso, nonEmpty,
 import {
   decodeBranchName, formatBuildJobId, formatPipelineId, formatQueueId, formatStageJobId, isFullName,
 } from './native-ids.ts';
-import { mapBuildStatus, mapComputerState, mapQueueItem, mapStageStatus, queueKindOf } from './status-map.ts';
+import { agentRemovedCause, mapBuildStatus, mapComputerState, mapQueueItem, mapStageStatus, queueKindOf } from './status-map.ts';
 
 /**
  * Pure Jenkins → unified model functions, total over noisy input: wrong types
@@ -87,6 +87,14 @@ function causesOf(item: Loose): Loose[] {
   const out: Loose[] = [];
   for (const action of records(item.actions)) out.push(...records(action.causes));
   return out;
+}
+
+/**
+ * The cause (`_class`) that removed a Pipeline build's agent, from its
+ * InterruptedBuildAction (read with the other actions' causes), or null.
+ */
+export function agentRemovedBy(build: unknown): string | null {
+  return agentRemovedCause(causesOf(loose(build)).map((c) => str(c._class)));
 }
 
 /** `event` and `actor` from the first cause that names them (§3.2 actions[].causes). */
@@ -255,9 +263,21 @@ export function linkQueuedToBuild(queueNativeId: string, queued: PipelineModel |
   return { ...build, nativeId: queueNativeId, aliasOf: build.nativeId, queuedAt: queued?.queuedAt ?? build.queuedAt, createdAt: queued?.createdAt ?? build.createdAt };
 }
 
-export function toStep(node: unknown, index: number): StepModel {
+/**
+ * `native.failureReason` of a stage or step: for a lost agent (ERROR) the
+ * exception type or removal cause, which names the kind of failure (the
+ * message names the agent and its channel); otherwise the error message.
+ */
+function failureReasonOf(status: CiStatus, error: Loose | null, agentRemovedBy: string | null): string | null {
+  if (status !== 'ERROR') return nonEmpty(error?.message);
+  return agentRemovedBy ?? nonEmpty(error?.type);
+}
+
+/** A wfapi flow node as a Step; `agentRemovedBy`: the build's agent-removal cause (its ABORTED nodes are ERROR). */
+export function toStep(node: unknown, index: number, agentRemovedBy: string | null = null): StepModel {
   const n = loose(node);
-  const { status } = mapStageStatus(n.status);
+  const error = asRecord(n.error);
+  const { status } = mapStageStatus(n.status, error?.type, agentRemovedBy !== null);
   const start = ms(n.startTimeMillis);
   const name = nonEmpty(n.name) ?? `step ${index + 1}`;
   const param = nonEmpty(n.parameterDescription);
@@ -265,7 +285,7 @@ export function toStep(node: unknown, index: number): StepModel {
     number: index + 1,
     name: param ? `${name}: ${param}` : name,
     status,
-    native: native(str(n.status), null, nonEmpty(asRecord(n.error)?.message)),
+    native: native(str(n.status), null, failureReasonOf(status, error, agentRemovedBy)),
     startedAt: msToIso(start),
     finishedAt: isTerminal(status) && start > 0 ? msToIso(start + ms(n.durationMillis)) : null,
   };
@@ -282,14 +302,22 @@ export interface StageContext {
   readonly number: number;
   readonly buildUrl: string | null;
   readonly branch: string | null;
+  /** The build's agent-removal cause (`agentRemovedBy`): its ABORTED stage and steps lost their agent. */
+  readonly agentRemovedBy?: string | null;
 }
 
 /** A wfapi stage (`wfapi/describe` `stages[]`) as a Job. */
-export function toStageJob(backend: string, ctx: StageContext, stage: unknown, steps: readonly StepModel[] = []): JobModel {
+export function toStageJob(backend: string, ctx: StageContext, stage: unknown, stepsRead: readonly StepModel[] = []): JobModel {
   const st = loose(stage);
   const id = str(st.id) ?? (int(st.id) !== null ? String(st.id) : null);
   if (!id || !/^[A-Za-z0-9_-]{1,40}$/.test(id)) throw new JenkinsPayloadError('stage', 'id');
-  const { status, waitReason } = mapStageStatus(st.status);
+  const removedBy = ctx.agentRemovedBy ?? null;
+  const error = asRecord(st.error);
+  const { status, waitReason } = mapStageStatus(st.status, error?.type, removedBy !== null);
+  // Steps read without the build (a stage's node describe): the removal reaches their cancelled ones here.
+  const steps = removedBy === null ? stepsRead : stepsRead.map((s): StepModel => (
+    s.status === 'CANCELED' ? { ...s, status: 'ERROR', native: { ...s.native, failureReason: removedBy } } : s
+  ));
   const start = ms(st.startTimeMillis);
   const end = isTerminal(status) && start > 0 ? start + ms(st.durationMillis) : 0;
   const execNode = nonEmpty(st.execNode);
@@ -303,7 +331,7 @@ export function toStageJob(backend: string, ctx: StageContext, stage: unknown, s
     name: nonEmpty(st.name) ?? `stage ${id}`,
     status,
     waitReason,
-    native: native(str(st.status), null, nonEmpty(asRecord(st.error)?.message)),
+    native: native(str(st.status), null, failureReasonOf(status, error, removedBy)),
     attempt: 1,
     url: ctx.buildUrl,
     labels: [],

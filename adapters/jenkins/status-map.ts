@@ -23,6 +23,16 @@ import type { CiStatus, RunnerState, StatusMapping, WaitReason } from '../../src
  * - Queue `BlockedItem` → WAITING/CONCURRENCY when `why` says another build of
  *   the job is in progress (non-concurrent jobs), else WAITING/RESOURCE
  *   (throttling, lockable resources, upstream/downstream blocking).
+ * - A lost agent → ERROR (infrastructure), not FAILURE: a stage or step FAILED
+ *   with an agent-loss `error.type`, or ABORTED in a build whose
+ *   InterruptedBuildAction names a removed node. The list is what Jenkins'
+ *   own `retry(conditions: [agent()])` (workflow-durable-task-step
+ *   AgentErrorCondition) retries, as far as wfapi shows it: wfapi's ErrorExt
+ *   has only the outermost exception's class, so a ClosedChannelException or
+ *   EOFException deeper in the cause chain, and a MissingContextVariableException
+ *   for FilePath/Computer (also what a `sh` outside `node` throws: the
+ *   pipeline's own mistake), stay FAILURE. Freestyle builds have no stage view
+ *   and stay FAILURE.
  */
 const s = (status: Exclude<CiStatus, 'WAITING'>): StatusMapping => ({ status, waitReason: null });
 const wait = (waitReason: WaitReason): StatusMapping => ({ status: 'WAITING', waitReason });
@@ -59,6 +69,40 @@ const WFAPI = {
   SKIPPED: s('SKIPPED'),
 } as const satisfies Record<WfapiStatus, StatusMapping>;
 
+/**
+ * wfapi `error.type` of a FAILED stage or step whose agent's channel broke:
+ * remoting's ChannelClosedException ("Remote call on <agent> failed. The
+ * channel is closing down or has closed down") and RequestAbortedException (a
+ * call the closing channel aborted), and the JDK's ClosedChannelException and
+ * EOFException that AgentErrorCondition looks for.
+ */
+export const AGENT_LOSS_ERROR_TYPES = [
+  'hudson.remoting.ChannelClosedException',
+  'hudson.remoting.RequestAbortedException',
+  'java.nio.channels.ClosedChannelException',
+  'java.io.EOFException',
+] as const;
+export type AgentLossErrorType = (typeof AGENT_LOSS_ERROR_TYPES)[number];
+
+/**
+ * InterruptedBuildAction causes (`_class`) of a Pipeline build whose agent went
+ * away: when a node is removed (a cloud agent deleted), or does not come back
+ * after a controller restart, the `node` body is cancelled with a
+ * FlowInterruptedException(ABORTED) carrying one of these causes
+ * (workflow-durable-task-step ExecutorStepExecution), so its stage reads ABORTED.
+ */
+export const AGENT_REMOVED_CAUSES = [
+  'org.jenkinsci.plugins.workflow.support.steps.ExecutorStepExecution$RemovedNodeCause',
+  'org.jenkinsci.plugins.workflow.support.steps.ExecutorStepExecution$RemovedNodeTimeoutCause',
+] as const;
+
+const FAILED_BY_ERROR_TYPE = {
+  'hudson.remoting.ChannelClosedException': s('ERROR'),
+  'hudson.remoting.RequestAbortedException': s('ERROR'),
+  'java.nio.channels.ClosedChannelException': s('ERROR'),
+  'java.io.EOFException': s('ERROR'),
+} as const satisfies Record<AgentLossErrorType, StatusMapping>;
+
 function lookup<K extends string>(table: Readonly<Record<K, StatusMapping>>, key: unknown): StatusMapping | undefined {
   return typeof key === 'string' && Object.hasOwn(table, key) ? table[key as K] : undefined;
 }
@@ -72,9 +116,20 @@ export function mapBuildStatus(result: unknown, building: unknown): StatusMappin
   return lookup(RESULT, result) ?? UNKNOWN;
 }
 
-/** A wfapi stage or flow node `status`. */
-export function mapStageStatus(status: unknown): StatusMapping {
+/**
+ * A wfapi stage or flow node `status`, with its `error.type` and whether the
+ * build's agent was removed (`agentRemoved`): both tell a lost agent (ERROR)
+ * from the pipeline's own failure or an abort.
+ */
+export function mapStageStatus(status: unknown, errorType: unknown = null, agentRemoved = false): StatusMapping {
+  if (status === 'FAILED') return lookup(FAILED_BY_ERROR_TYPE, errorType) ?? WFAPI.FAILED;
+  if (status === 'ABORTED' && agentRemoved) return s('ERROR');
   return lookup(WFAPI, status) ?? UNKNOWN;
+}
+
+/** The agent-removal cause among a build's InterruptedBuildAction causes (`_class` values), or null. */
+export function agentRemovedCause(causeClasses: readonly (string | null)[]): string | null {
+  return causeClasses.find((c): c is string => c !== null && (AGENT_REMOVED_CAUSES as readonly string[]).includes(c)) ?? null;
 }
 
 const CONCURRENCY_WHY = /already in progress|is already running|waiting for the (?:previous|other) build|concurren/i;

@@ -1,8 +1,8 @@
 import type { AdapterTestingKit, ContractUpstream, Lifecycle, StatusSample } from '../../src/adapter-testing.ts';
 import type { CiStatus, StatusMapping, WaitReason } from '../../src/model.ts';
-import { toPipeline, toStageJob } from './normalize.ts';
+import { agentRemovedBy, toPipeline, toStageJob } from './normalize.ts';
 import { createJenkinsSimulator } from './simulator/index.ts';
-import { JENKINS_RESULTS, WFAPI_STATUSES } from './status-map.ts';
+import { AGENT_LOSS_ERROR_TYPES, AGENT_REMOVED_CAUSES, JENKINS_RESULTS, WFAPI_STATUSES } from './status-map.ts';
 import { TOKEN_HEADER } from './webhooks.ts';
 
 /**
@@ -49,6 +49,15 @@ const samples: StatusSample[] = [
   ...Object.entries(STAGE).map(([value, expected]): StatusSample => ({
     table: 'wfapi stage status', value, expected, normalize: (b) => toStageJob(b, STAGE_CTX, stage(value, T0)),
   })),
+  // A lost agent is infrastructure: a FAILED stage's error.type, or the removal cause of its build's InterruptedBuildAction.
+  ...AGENT_LOSS_ERROR_TYPES.map((value): StatusSample => ({
+    table: 'wfapi FAILED error.type (lost agent)', value, expected: s('ERROR'),
+    normalize: (b) => toStageJob(b, STAGE_CTX, { ...stage('FAILED', T0), error: { message: null, type: value } }),
+  })),
+  ...AGENT_REMOVED_CAUSES.map((value): StatusSample => ({
+    table: 'ABORTED stage, build interrupted by (lost agent)', value, expected: s('ERROR'),
+    normalize: (b) => toStageJob(b, { ...STAGE_CTX, agentRemovedBy: agentRemovedBy({ actions: [{ causes: [{ _class: value }] }] }) }, stage('ABORTED', T0)),
+  })),
 ];
 
 const lifecycles: Lifecycle[] = [
@@ -93,7 +102,13 @@ async function startUpstream(): Promise<ContractUpstream> {
 const kit: AdapterTestingKit = {
   provider: 'jenkins',
   // The documented values come from status-map.ts, so a value added there without a pinned sample fails the suite.
-  statuses: { tables: { 'build result': [...JENKINS_RESULTS, 'null (building)'], 'wfapi stage status': WFAPI_STATUSES }, samples },
+  statuses: {
+    tables: {
+      'build result': [...JENKINS_RESULTS, 'null (building)'], 'wfapi stage status': WFAPI_STATUSES,
+      'wfapi FAILED error.type (lost agent)': AGENT_LOSS_ERROR_TYPES, 'ABORTED stage, build interrupted by (lost agent)': AGENT_REMOVED_CAUSES,
+    },
+    samples,
+  },
   lifecycles,
   offlineConfig: { url: 'http://127.0.0.1:9', user: USER, apiToken: { value: API_TOKEN }, notifySecret: { value: NOTIFY } },
   webhook: {

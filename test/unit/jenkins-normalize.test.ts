@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  linkQueuedToBuild, toBuildJob, toPipeline, toProject, toQueuedPipeline, toRunner, toStageJob, toStep,
+  agentRemovedBy, linkQueuedToBuild, toBuildJob, toPipeline, toProject, toQueuedPipeline, toRunner, toStageJob, toStep,
 } from '../../adapters/jenkins/normalize.ts';
 import { flattenJobs } from '../../adapters/jenkins/projects.ts';
 import { queuedBuilds } from '../../adapters/jenkins/queue.ts';
@@ -179,6 +179,46 @@ describe('jenkins normalize: wfapi stages and steps', () => {
       expect.objectContaining({ number: 1, name: 'Shell Script: make', status: 'SUCCESS' }),
       expect.objectContaining({ number: 2, name: 'Print Message', status: 'FAILURE', native: expect.objectContaining({ failureReason: 'boom' }) }),
     ]);
+  });
+
+  // The shape the simulator's incident builds have (adapters/jenkins/simulator/world-past.ts), from remoting's ChannelStateException message.
+  const lostChannel = {
+    message: 'Channel "hudson.remoting.Channel@5e2a1f:agent-2": Remote call on agent-2 failed. The channel is closing down or has closed down',
+    type: 'hudson.remoting.ChannelClosedException',
+  };
+
+  it('maps a stage and step whose agent\'s channel closed to ERROR, the exception type as failure reason', () => {
+    const step = toStep({ id: '9', name: 'Shell Script', status: 'FAILED', error: lostChannel, startTimeMillis: T0, durationMillis: 10 }, 0);
+    expect(step).toMatchObject({ status: 'ERROR', native: { status: 'FAILED', failureReason: 'hudson.remoting.ChannelClosedException' } });
+    const job = toStageJob('jk', ctx, { ...wfapiRun.stages[0], status: 'FAILED', error: lostChannel }, [step]);
+    expect(job).toMatchObject({ status: 'ERROR', runnerName: 'agent-2', native: { status: 'FAILED', failureReason: 'hudson.remoting.ChannelClosedException' } });
+    expect(job.finishedAt).not.toBeNull();
+    // The pipeline's own failure stays FAILURE, with its message.
+    const script = toStageJob('jk', ctx, { ...wfapiRun.stages[0], status: 'FAILED', error: { message: 'script returned exit code 1', type: 'hudson.AbortException' } });
+    expect(script).toMatchObject({ status: 'FAILURE', native: { failureReason: 'script returned exit code 1' } });
+  });
+
+  it('maps the ABORTED stage and steps of a build whose agent was removed to ERROR (InterruptedBuildAction RemovedNodeCause)', () => {
+    const removed = 'org.jenkinsci.plugins.workflow.support.steps.ExecutorStepExecution$RemovedNodeCause';
+    const build = {
+      ...runningWorkflowBuild, building: false, result: 'ABORTED',
+      actions: [...runningWorkflowBuild.actions, { _class: 'jenkins.model.InterruptedBuildAction', causes: [{ _class: removed, shortDescription: 'Agent was removed' }] }],
+    };
+    expect(agentRemovedBy(build)).toBe(removed);
+    expect(agentRemovedBy(runningWorkflowBuild)).toBeNull();
+    const interrupted = { message: null, type: 'org.jenkinsci.plugins.workflow.steps.FlowInterruptedException' };
+    const steps = [
+      toStep({ id: '7', name: 'Shell Script', status: 'SUCCESS', startTimeMillis: T0, durationMillis: 10 }, 0),
+      toStep({ id: '8', name: 'Shell Script', status: 'ABORTED', error: interrupted, startTimeMillis: T0 + 10, durationMillis: 10 }, 1),
+    ];
+    const stage = { ...wfapiRun.stages[0], status: 'ABORTED', error: interrupted };
+    const job = toStageJob('jk', { ...ctx, agentRemovedBy: agentRemovedBy(build) }, stage, steps);
+    expect(job).toMatchObject({ status: 'ERROR', native: { status: 'ABORTED', failureReason: removed } });
+    expect(job.steps.map((s) => [s.status, s.native.failureReason])).toEqual([['SUCCESS', null], ['ERROR', removed]]);
+    // Without the removal cause (a user's abort, a timeout) it stays CANCELED.
+    const aborted = toStageJob('jk', ctx, stage, steps);
+    expect(aborted.status).toBe('CANCELED');
+    expect(aborted.steps.map((s) => s.status)).toEqual(['SUCCESS', 'CANCELED']);
   });
 
   it('orders a running stage before its finished self', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CI_STATUSES, RUNNER_STATES } from '../../src/model.ts';
 import {
-  JENKINS_RESULTS, mapBuildStatus, mapComputerState, mapQueueItem, mapStageStatus, QUEUE_ITEM_KINDS, WFAPI_STATUSES,
+  AGENT_LOSS_ERROR_TYPES, AGENT_REMOVED_CAUSES, agentRemovedCause, JENKINS_RESULTS, mapBuildStatus, mapComputerState, mapQueueItem, mapStageStatus, QUEUE_ITEM_KINDS, WFAPI_STATUSES,
 } from '../../adapters/jenkins/status-map.ts';
 
 describe('jenkins status map: builds (core hudson/model/Result.java)', () => {
@@ -46,6 +46,44 @@ describe('jenkins status map: wfapi stages (pipeline-stage-view StatusExt)', () 
   });
 });
 
+describe('jenkins status map: a lost agent is ERROR (infrastructure), not the pipeline\'s FAILURE', () => {
+  it.each(AGENT_LOSS_ERROR_TYPES.map((t) => [t]))('FAILED with error.type %s → ERROR', (type) => {
+    expect(mapStageStatus('FAILED', type)).toEqual({ status: 'ERROR', waitReason: null });
+  });
+
+  it.each([
+    ['FAILED', 'hudson.AbortException', false, 'FAILURE'],
+    ['FAILED', null, false, 'FAILURE'],
+    // A MissingContextVariableException is also what `sh` outside `node` throws: the pipeline's own mistake.
+    ['FAILED', 'org.jenkinsci.plugins.workflow.steps.MissingContextVariableException', false, 'FAILURE'],
+    // A stage that failed on its own before the agent went away stays FAILURE.
+    ['FAILED', 'hudson.AbortException', true, 'FAILURE'],
+    ['ABORTED', 'org.jenkinsci.plugins.workflow.steps.FlowInterruptedException', true, 'ERROR'],
+    ['ABORTED', 'org.jenkinsci.plugins.workflow.steps.FlowInterruptedException', false, 'CANCELED'],
+    ['SUCCESS', null, true, 'SUCCESS'],
+    // Only a FAILED node's error type counts.
+    ['ABORTED', 'hudson.remoting.ChannelClosedException', false, 'CANCELED'],
+  ])('%s with %s (agent removed: %s) → %s', (status, type, removed, expected) => {
+    expect(mapStageStatus(status, type, removed).status).toBe(expected);
+  });
+
+  it('finds the removal cause among a build\'s interruption causes', () => {
+    for (const c of AGENT_REMOVED_CAUSES) expect(agentRemovedCause([null, 'hudson.model.Cause$UserIdCause', c])).toBe(c);
+    expect(agentRemovedCause(['org.jenkinsci.plugins.workflow.steps.TimeoutStepExecution$ExceededTimeout', null])).toBeNull();
+  });
+
+  it('the error type and removal change nothing but a FAILED or ABORTED node (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.constantFrom(...WFAPI_STATUSES), fc.string()), fc.oneof(fc.constantFrom(...AGENT_LOSS_ERROR_TYPES), fc.string(), fc.constant(null)), fc.boolean(), (status, type, removed) => {
+        const plain = mapStageStatus(status);
+        const mapped = mapStageStatus(status, type, removed);
+        const lost = (status === 'FAILED' && (AGENT_LOSS_ERROR_TYPES as readonly unknown[]).includes(type)) || (status === 'ABORTED' && removed);
+        expect(mapped).toEqual(lost ? { status: 'ERROR', waitReason: null } : plain);
+      }),
+    );
+  });
+});
+
 describe('jenkins status map: queue items (core hudson/model/Queue.java)', () => {
   it.each([
     ['BuildableItem', 'Waiting for next available executor on ‘linux’', 'QUEUED', null],
@@ -80,7 +118,7 @@ describe('jenkins status map: totality', () => {
   it('every input gives a valid status, with waitReason set exactly when WAITING', () => {
     fc.assert(
       fc.property(anything, anything, anything, (a, b, c) => {
-        for (const m of [mapBuildStatus(a, b), mapStageStatus(a), mapQueueItem(a, c)]) {
+        for (const m of [mapBuildStatus(a, b), mapStageStatus(a), mapStageStatus(a, b, c === true), mapQueueItem(a, c)]) {
           expect(CI_STATUSES).toContain(m.status);
           expect(m.waitReason !== null).toBe(m.status === 'WAITING');
         }
