@@ -1,22 +1,52 @@
-/** The infrastructure incident: one runner that, for a few hours on a weekday morning, loses the jobs it takes. */
+/**
+ * The infrastructure incident: one runner that, for 4–5 hours on a weekday
+ * morning, loses nine in ten of the jobs it takes (now and then one hangs
+ * until its time limit instead), and takes every job it is free for. It has
+ * to stand out in the analytics' failure clusters (at least
+ * CLUSTER_MIN_FAILURES infrastructure failures and twice the overall share,
+ * src/history/analytics/failure-causes.ts) on every seed.
+ */
 import type { Random } from '../seeded-random.ts';
 import type { PoolClock } from './pool-clock.ts';
 import { DAY, HOUR, isWeekend } from './time.ts';
-import type { PastOptions, PastOutcome, PastTimeline } from './types.ts';
+import type { PastOptions, PastOutcome, PastPool, PastRunner, PastTimeline } from './types.ts';
 
 export type Incident = PastTimeline['incident'];
+
+/**
+ * The runner of `pool` that runs the fewest of its jobs: the fewest slots, and
+ * on a tie the last listed (the first listed wins ties for a job). Against
+ * its small share of the jobs, the failures the incident leaves stand out.
+ */
+function smallestRunner(pool: PastPool): string | undefined {
+  let smallest: PastRunner | undefined;
+  for (const r of pool.runners) if (!smallest || (r.slots ?? 1) <= (smallest.slots ?? 1)) smallest = r;
+  return smallest?.name;
+}
 
 export function chooseIncident(options: PastOptions, from: number, to: number, random: Random): Incident {
   const explicit = options.incident;
   const pool = explicit ? options.pools.find((p) => p.key === explicit.pool) : options.pools.find((p) => p.runners.length >= 2);
-  const runner = explicit?.runner ?? pool?.runners[0]?.name;
+  const runner = explicit?.runner ?? (pool ? smallestRunner(pool) : undefined);
   if (!pool || !runner) return { pool: '', runner: '', from: 0, to: 0 };
-  // A weekday morning in the middle of the window, a few hours long.
+  // A weekday morning in the middle of the window, 4–5 hours long.
   let day = from + Math.floor((to - from) / DAY / 2) * DAY;
   day -= day % DAY;
   while (isWeekend(day) && day + DAY < to) day += DAY;
   const start = day + (9 + random.int(0, 2)) * HOUR;
-  return { pool: pool.key, runner, from: start, to: start + random.int(3, 4) * HOUR };
+  return { pool: pool.key, runner, from: start, to: start + random.int(4, 5) * HOUR };
+}
+
+/**
+ * The order `runners` are offered a job ready at `at`: while the incident
+ * lasts its runner comes first. A runner that loses its jobs at once is free
+ * again at once and asks for work more often than the healthy ones, so it
+ * takes every job it is free for (a "black hole" runner).
+ */
+export function offerOrder(incident: Incident, runners: readonly PastRunner[], at: number): readonly PastRunner[] {
+  if (at < incident.from || at >= incident.to) return runners;
+  const broken = runners.find((r) => r.name === incident.runner);
+  return broken ? [broken, ...runners.filter((r) => r !== broken)] : runners;
 }
 
 export interface IncidentHit {
@@ -35,7 +65,7 @@ export function incidentHit(
 ): IncidentHit | null {
   const { runner, slot, start, length } = at;
   const inIncident = runner === incident.runner && start >= incident.from && start < incident.to;
-  if (!inIncident || !random.chance(0.8)) return null;
-  const hang = runner !== null && random.chance(0.35) && clock.fits(runner, slot, start, start + timeoutMs);
+  if (!inIncident || !random.chance(0.9)) return null;
+  const hang = runner !== null && random.chance(0.1) && clock.fits(runner, slot, start, start + timeoutMs);
   return hang ? { outcome: 'timeout', length: timeoutMs } : { outcome: 'infra', length: Math.round(length * (0.2 + random.next() * 0.5)) };
 }

@@ -1,7 +1,7 @@
 /** One attempt of a pipeline laid out in time: stage by stage, each job on a runner slot, with its outcome. */
 import type { Random } from '../seeded-random.ts';
 import { flake, type PlanJob } from './flaky.ts';
-import { incidentHit, type Incident } from './incident.ts';
+import { incidentHit, offerOrder, type Incident } from './incident.ts';
 import type { PoolClock } from './pool-clock.ts';
 import { MINUTE } from './time.ts';
 import { duration } from './trends.ts';
@@ -56,7 +56,7 @@ export function layoutAttempt(l: Layout, project: PastProject, plan: readonly Pl
         const need = project.singleNode
           ? plan.reduce((n, p) => n + lengthOf(p.template) + 15_000, 0) + 60_000
           : lengthOf(template) + dispatch;
-        const free = l.clock.earliest(pool.runners, ready, need, avoid);
+        const free = l.clock.earliest(offerOrder(l.incident, pool.runners, ready), ready, need, avoid);
         if (!free) throw new Error(`pool ${template.pool} has no runners`);
         runner = free.runner;
         slot = free.slot;

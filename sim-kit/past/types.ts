@@ -57,7 +57,7 @@ export interface PastOptions {
   readonly days: number;
   readonly projects: readonly PastProject[];
   readonly pools: readonly PastPool[];
-  /** Pool and runner of the infrastructure incident (default: the first runner of the first pool with two or more). */
+  /** Pool and runner of the infrastructure incident (default: the smallest runner of the first pool with two or more, see sim-kit/past/incident.ts). */
   readonly incident?: { readonly pool: string; readonly runner: string };
   /** Time limit after which a job is stopped as timed out (default 30 min). */
   readonly timeoutMinutes?: number;

@@ -5,7 +5,9 @@
  * `include_retried=true`; failure reasons and queue waits in the native fields.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toJob } from '../../adapters/gitlab/normalize.ts';
 import { createGitlabSimulator, type GitlabSimulator } from '../../adapters/gitlab/simulator/index.ts';
+import { runnerClusters } from '../helpers/failure-clusters.ts';
 
 const NOW = Date.parse('2026-12-04T21:30:00Z');
 const DAY = 86_400_000;
@@ -93,12 +95,18 @@ describe('gitlab simulator past', () => {
     expect(found).toBeGreaterThanOrEqual(1);
   });
 
-  it('clusters infrastructure failures on one runner and makes the arm64 jobs wait', async () => {
-    const jobs = await pageAll<Job>(`${sim.url}/projects/${projectId}/jobs?per_page=100&scope[]=success&scope[]=failed`);
-    const infra = jobs.items.filter((j) => j.failure_reason === 'runner_system_failure' || j.failure_reason === 'stuck_or_timeout_failure');
+  it('clusters infrastructure failures on one runner, concentrated once normalized, and makes the arm64 jobs wait', async () => {
+    const all: unknown[] = [];
+    for (const p of sim.world.projects()) all.push(...(await pageAll<unknown>(`${sim.url}/projects/${p.id}/jobs?per_page=100&include_retried=true`)).items);
+    const infra = (all as Job[]).filter((j) => j.failure_reason === 'runner_system_failure' || j.failure_reason === 'stuck_or_timeout_failure');
     expect(infra.length).toBeGreaterThanOrEqual(3);
     expect(new Set(infra.map((j) => j.failure_reason))).toEqual(new Set(['runner_system_failure', 'stuck_or_timeout_failure']));
     expect(new Set(infra.map((j) => j.runner?.description)).size).toBe(1);
+    // failureCauses.runners over the normalized jobs: the incident's runner, and only it, stands out.
+    const { clusters } = runnerClusters('gl', all.map((j) => toJob('gl', j)));
+    expect(clusters.filter((c) => c.concentrated).map((c) => c.name)).toEqual([infra[0]!.runner!.description]);
+
+    const jobs = await pageAll<Job>(`${sim.url}/projects/${projectId}/jobs?per_page=100&scope[]=success&scope[]=failed`);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
     const waits = (arm: boolean) => jobs.items.filter((j) => j.tag_list.includes('arm64') === arm).map((j) => j.queued_duration ?? 0);
     expect(waits(true).length).toBeGreaterThan(20);

@@ -6,7 +6,10 @@
  * plugin's TimeInQueueAction and wfapi's queueDurationMillis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toBuildJob, toStageJob } from '../../adapters/jenkins/normalize.ts';
 import { createJenkinsSimulator, type JenkinsSimulator } from '../../adapters/jenkins/simulator/index.ts';
+import type { JobModel } from '../../src/model.ts';
+import { runnerClusters } from '../helpers/failure-clusters.ts';
 
 const NOW = Date.parse('2026-12-04T21:30:00Z');
 const DAY = 86_400_000;
@@ -140,6 +143,28 @@ describe('jenkins simulator past', () => {
     expect(lost).toBeGreaterThanOrEqual(2);
     expect(timeouts).toBeGreaterThanOrEqual(1);
     expect(agents.size).toBe(1);
+  });
+
+  it('normalizes the lost agent\'s stages to ERROR, so failureCauses flags that agent as concentrated', async () => {
+    const jobs: JobModel[] = [];
+    for (const job of ['monorepo/main', 'monorepo/feature%2Fx', 'team-a/service', 'ios-app']) {
+      const { builds } = await allBuilds(sim, job, 100);
+      await Promise.all(builds.map(async (b) => {
+        const run = await json<WfRun & { stages: unknown[] }>(sim, `${jobPath(job)}${b.number}/wfapi/describe`);
+        const ctx = { fullName: job, number: b.number, buildUrl: null, branch: null };
+        jobs.push(...run.stages.map((st) => toStageJob('jk', ctx, st)));
+      }));
+    }
+    // Freestyle builds have no stage view: one Job each (their lost agent stays FAILURE).
+    const tree = encodeURIComponent('allBuilds[number,result,building,timestamp,duration,builtOn]');
+    const lint = (await json<{ allBuilds: unknown[] }>(sim, `${jobPath('team-a/lint')}api/json?tree=${tree}`)).allBuilds;
+    jobs.push(...lint.map((b) => toBuildJob('jk', 'team-a/lint', b)));
+
+    const lost = jobs.filter((j) => j.status === 'ERROR');
+    expect(lost.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(lost.map((j) => j.native.failureReason))).toEqual(new Set(['hudson.remoting.ChannelClosedException']));
+    const { clusters } = runnerClusters('jk', jobs);
+    expect(clusters.filter((c) => c.concentrated).map((c) => c.name)).toEqual([lost[0]!.runnerName]);
   });
 
   it('starves the iOS job for its one Mac: long queue times in TimeInQueueAction and wfapi', async () => {

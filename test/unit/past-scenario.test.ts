@@ -2,13 +2,16 @@
  * The simulators' shared past (sim-kit/past-scenario.ts): deterministic from
  * its seed, and containing what the analytics must find: flaky jobs that pass
  * on a re-run of the same commit, an incident clustering infrastructure
- * errors on one runner, red periods on the default branch that turn green, a
- * starved pool, a project getting slower, business-hours cadence.
+ * errors on one runner (concentrated, as failureCauses counts it), red
+ * periods on the default branch that turn green, a starved pool, a project
+ * getting slower, business-hours cadence.
  */
 import { describe, expect, it } from 'vitest';
 import {
   finalJobs, generatePast, overallOutcome, type PastJob, type PastOptions, type PastTimeline,
 } from '../../sim-kit/past-scenario.ts';
+import { CLUSTER_MIN_FAILURES } from '../../src/history/analytics/failure-causes.ts';
+import { runnerClusters } from '../helpers/failure-clusters.ts';
 
 const NOW = Date.parse('2026-12-05T00:30:00Z');
 const HOUR = 3_600_000;
@@ -104,6 +107,20 @@ describe('past scenario', () => {
     expect(onIt.length).toBe(infra.length);
     const others = allJobs(past).filter((j) => j.runner !== null && j.runner !== runner && j.startedAt >= from && j.startedAt < to);
     expect(others.every((j) => j.outcome !== 'infra' && j.outcome !== 'timeout')).toBe(true);
+  });
+
+  it('makes the incident\'s runner, and only it, a concentrated failure cluster on every seed', () => {
+    const status = { infra: 'ERROR', failure: 'FAILURE', timeout: 'TIMED_OUT', success: 'SUCCESS', canceled: 'CANCELED', skipped: 'SKIPPED' } as const;
+    // Also with the pool's first runner taking most of its jobs (GitLab's shared-runner-1 has `concurrent` 4).
+    const lopsided = (seed: number): PastOptions => ({
+      ...options(seed),
+      pools: options(seed).pools.map((p) => (p.key === 'x64' ? { ...p, runners: [{ name: 'x64-1', slots: 4 }, { name: 'x64-2' }] } : p)),
+    });
+    for (const [seed, t] of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].flatMap((n) => [[`${n}`, generatePast(options(n))], [`${n} lopsided`, generatePast(lopsided(n))]] as const)) {
+      const { clusters } = runnerClusters('b', allJobs(t).map((j) => ({ runnerName: j.runner, status: status[j.outcome] })));
+      expect(clusters.filter((c) => c.concentrated).map((c) => c.name), `seed ${seed}`).toEqual([t.incident.runner]);
+      expect(clusters[0]!.infrastructureCount, `seed ${seed}`).toBeGreaterThanOrEqual(CLUSTER_MIN_FAILURES);
+    }
   });
 
   it('has red periods on the default branch that a later pipeline fixes', () => {
