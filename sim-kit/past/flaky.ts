@@ -16,6 +16,15 @@ export function flake(random: Random, template: PastJobTemplate, length: number)
 }
 
 /**
+ * How often a failure the code did not cause gets a re-run. A lost runner's
+ * failures less often: while the incident lasts, people wait for the fix and
+ * push again rather than re-run. That keeps the incident visible where a
+ * re-run hides the failed attempt (the GitLab adapter reads a pipeline's
+ * latest attempts only).
+ */
+const RERUN_CHANCE = { infra: 0.3, other: 0.85 } as const;
+
+/**
  * The re-run of a first attempt whose failure the code did not cause (most
  * such failures get one): when it is requested and the jobs it runs again
  * (the failed ones and those they skipped). Null: no re-run, or too late in
@@ -24,7 +33,7 @@ export function flake(random: Random, template: PastJobTemplate, length: number)
 export function planRerun(random: Random, plan: readonly PlanJob[], first: readonly PastJob[], to: number): { at: number; again: PlanJob[] } | null {
   const culprit = first.find((j) => j.outcome !== 'success' && j.outcome !== 'skipped');
   const planned = culprit ? plan.find((p) => p.template.name === culprit.name) : undefined;
-  if (!culprit || !planned || planned.code !== 'success' || !random.chance(0.85)) return null;
+  if (!culprit || !planned || planned.code !== 'success' || !random.chance(RERUN_CHANCE[culprit.outcome === 'infra' ? 'infra' : 'other'])) return null;
   const at = Math.max(...first.map((j) => j.finishedAt)) + random.int(2, 25) * MINUTE;
   const again = plan.filter((p) => {
     const j = first.find((x) => x.name === p.template.name);

@@ -1,5 +1,5 @@
 /**
- * The infrastructure incident: one runner that, for 4–5 hours on a weekday
+ * The infrastructure incident: one runner that, for 5–6 hours on a weekday
  * morning, loses nine in ten of the jobs it takes (now and then one hangs
  * until its time limit instead), and takes every job it is free for. It has
  * to stand out in the analytics' failure clusters (at least
@@ -29,12 +29,12 @@ export function chooseIncident(options: PastOptions, from: number, to: number, r
   const pool = explicit ? options.pools.find((p) => p.key === explicit.pool) : options.pools.find((p) => p.runners.length >= 2);
   const runner = explicit?.runner ?? (pool ? smallestRunner(pool) : undefined);
   if (!pool || !runner) return { pool: '', runner: '', from: 0, to: 0 };
-  // A weekday morning in the middle of the window, 4–5 hours long.
+  // A weekday morning in the middle of the window, 5–6 hours long.
   let day = from + Math.floor((to - from) / DAY / 2) * DAY;
   day -= day % DAY;
   while (isWeekend(day) && day + DAY < to) day += DAY;
   const start = day + (9 + random.int(0, 2)) * HOUR;
-  return { pool: pool.key, runner, from: start, to: start + random.int(4, 5) * HOUR };
+  return { pool: pool.key, runner, from: start, to: start + random.int(5, 6) * HOUR };
 }
 
 /**

@@ -5,8 +5,10 @@
  * `include_retried=true`; failure reasons and queue waits in the native fields.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { latestAttempts } from '../../adapters/gitlab/loaders.ts';
 import { toJob } from '../../adapters/gitlab/normalize.ts';
 import { createGitlabSimulator, type GitlabSimulator } from '../../adapters/gitlab/simulator/index.ts';
+import type { JobModel } from '../../src/model.ts';
 import { runnerClusters } from '../helpers/failure-clusters.ts';
 
 const NOW = Date.parse('2026-12-04T21:30:00Z');
@@ -102,8 +104,11 @@ describe('gitlab simulator past', () => {
     expect(infra.length).toBeGreaterThanOrEqual(3);
     expect(new Set(infra.map((j) => j.failure_reason))).toEqual(new Set(['runner_system_failure', 'stuck_or_timeout_failure']));
     expect(new Set(infra.map((j) => j.runner?.description)).size).toBe(1);
-    // failureCauses.runners over the normalized jobs: the incident's runner, and only it, stands out.
-    const { clusters } = runnerClusters('gl', all.map((j) => toJob('gl', j)));
+    // failureCauses.runners over the normalized jobs as the adapter records them (each
+    // pipeline's latest attempts): the incident's runner, and only it, stands out.
+    const byPipeline = new Map<string, JobModel[]>();
+    for (const j of all.map((x) => toJob('gl', x))) byPipeline.set(j.pipelineNativeId, [...(byPipeline.get(j.pipelineNativeId) ?? []), j]);
+    const { clusters } = runnerClusters('gl', [...byPipeline.values()].flatMap(latestAttempts));
     expect(clusters.filter((c) => c.concentrated).map((c) => c.name)).toEqual([infra[0]!.runner!.description]);
 
     const jobs = await pageAll<Job>(`${sim.url}/projects/${projectId}/jobs?per_page=100&scope[]=success&scope[]=failed`);
