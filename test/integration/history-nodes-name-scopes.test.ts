@@ -18,6 +18,58 @@ import { collect, waitFor } from '../helpers/stack.ts';
 type Who = 'all' | 'backend' | 'group';
 const PIPELINE_FIELDS = 'id name number status branch createdAt finishedAt native { provider status } jobs { nodes { id name status } }';
 
+async function makeKeys(keys: Record<Who, string>) {
+  const apiKeys = [];
+  for (const [id, scopes] of [
+    ['all', [{ backends: ['*'] }]],
+    ['backend', [{ backends: ['gl'], projects: ['platform/backend'] }]],
+    ['group', [{ backends: ['gl'], projects: ['platform/*'] }]],
+  ] as const) {
+    const created = await createApiKey(id);
+    keys[id] = created.key;
+    apiKeys.push({ id, hash: created.hash, scopes });
+  }
+  return apiKeys;
+}
+
+function projectIds(stack: GitlabStack) {
+  const projects = stack.sim.world.projects();
+  return { backendId: String(projects.find((p) => p.path === 'backend')!.id), frontendId: String(projects.find((p) => p.path === 'frontend')!.id) };
+}
+
+/** A subscription of the platform/backend key gets exactly the events of that project the open key gets. */
+async function subscriptionSeesByName(stack: GitlabStack, keys: Record<Who, string>, clients: Client[], { backendId, frontendId }: { backendId: string; frontendId: string }) {
+  // Nothing has named the projects yet: the subscription must learn their names before its first event.
+  expect(stack.gateway.services.state.get('Project', 'gl', backendId)).toBeUndefined();
+  // Neither subscription selects the project, so nothing on their way loads it.
+  interface Event { pipelineUpdated: { pipeline: { id: string; status: string } } }
+  const SUBSCRIPTION = 'subscription { pipelineUpdated { pipeline { id status } } }';
+  let barrier = '';
+  const done = (items: Event[]) => items.some((e) => e.pipelineUpdated.pipeline.id === barrier && e.pipelineUpdated.pipeline.status === 'SUCCESS');
+  const subscribe = (who: Who) => {
+    const client = createClient({ url: `${stack.base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${keys[who]}` } });
+    clients.push(client);
+    return collect<Event>(client, SUBSCRIPTION, undefined, done, 20_000);
+  };
+  const everything = subscribe('all');
+  const scoped = subscribe('backend');
+  await waitFor(() => stack.gateway.subscriptionCount === 2, 5000, 'the subscribers');
+  const idOf = (projectId: string, run: { pipelineId: number }) => toGlobalId('Pipeline', 'gl', `${projectId}/pipelines/${run.pipelineId}`);
+  // The key's project first, then another project's run, then the key's project again as the barrier.
+  const first = await stack.sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'unit', stage: 'test' }] });
+  await stack.sim.runUntilIdle();
+  const other = await stack.sim.triggerPipeline({ project: 'frontend', jobs: [{ name: 'lint', stage: 'test' }] });
+  await stack.sim.runUntilIdle();
+  const last = await stack.sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'unit', stage: 'test' }] });
+  barrier = idOf(backendId, last);
+  await stack.sim.runUntilIdle();
+  const [all, own] = await Promise.all([everything.done, scoped.done]);
+  const ownIds = [idOf(backendId, first), barrier];
+  expect(all.some((e) => e.pipelineUpdated.pipeline.id === idOf(frontendId, other))).toBe(true);
+  expect(own.length).toBeGreaterThan(2);
+  expect(own).toEqual(all.filter((e) => ownIds.includes(e.pipelineUpdated.pipeline.id)));
+}
+
 describe('GitLab projects scoped by full name, and single lookups beyond the live window', () => {
   let stack: GitlabStack;
   const keys: Record<Who, string> = { all: '', backend: '', group: '' };
@@ -33,21 +85,9 @@ describe('GitLab projects scoped by full name, and single lookups beyond the liv
   }
 
   beforeAll(async () => {
-    const apiKeys = [];
-    for (const [id, scopes] of [
-      ['all', [{ backends: ['*'] }]],
-      ['backend', [{ backends: ['gl'], projects: ['platform/backend'] }]],
-      ['group', [{ backends: ['gl'], projects: ['platform/*'] }]],
-    ] as const) {
-      const created = await createApiKey(id);
-      keys[id] = created.key;
-      apiKeys.push({ id, hash: created.hash, scopes });
-    }
-    stack = await startGitlabStack({ sim: { history: 0 }, config: { history: { backfill: { enabled: false } }, auth: { mode: 'required', apiKeys } } });
+    stack = await startGitlabStack({ sim: { history: 0 }, config: { history: { backfill: { enabled: false } }, auth: { mode: 'required', apiKeys: await makeKeys(keys) } } });
     await stack.gateway.history.ready;
-    const projects = stack.sim.world.projects();
-    backendId = String(projects.find((p) => p.path === 'backend')!.id);
-    frontendId = String(projects.find((p) => p.path === 'frontend')!.id);
+    ({ backendId, frontendId } = projectIds(stack));
   }, 60_000);
 
   afterAll(async () => {
@@ -55,37 +95,8 @@ describe('GitLab projects scoped by full name, and single lookups beyond the liv
     await stack?.close();
   });
 
-  it('a key scoped to platform/backend receives every event of that project\'s pipelines, none of another project\'s', async () => {
-    // Nothing has named the projects yet: the subscription must learn their names before its first event.
-    expect(stack.gateway.services.state.get('Project', 'gl', backendId)).toBeUndefined();
-    // Neither subscription selects the project, so nothing on their way loads it.
-    interface Event { pipelineUpdated: { pipeline: { id: string; status: string } } }
-    const SUBSCRIPTION = 'subscription { pipelineUpdated { pipeline { id status } } }';
-    let barrier = '';
-    const done = (items: Event[]) => items.some((e) => e.pipelineUpdated.pipeline.id === barrier && e.pipelineUpdated.pipeline.status === 'SUCCESS');
-    const subscribe = (who: Who) => {
-      const client = createClient({ url: `${stack.base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${keys[who]}` } });
-      clients.push(client);
-      return collect<Event>(client, SUBSCRIPTION, undefined, done, 20_000);
-    };
-    const everything = subscribe('all');
-    const scoped = subscribe('backend');
-    await waitFor(() => stack.gateway.subscriptionCount === 2, 5000, 'the subscribers');
-    const idOf = (projectId: string, run: { pipelineId: number }) => toGlobalId('Pipeline', 'gl', `${projectId}/pipelines/${run.pipelineId}`);
-    // The key's project first, then another project's run, then the key's project again as the barrier.
-    const first = await stack.sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'unit', stage: 'test' }] });
-    await stack.sim.runUntilIdle();
-    const other = await stack.sim.triggerPipeline({ project: 'frontend', jobs: [{ name: 'lint', stage: 'test' }] });
-    await stack.sim.runUntilIdle();
-    const last = await stack.sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'unit', stage: 'test' }] });
-    barrier = idOf(backendId, last);
-    await stack.sim.runUntilIdle();
-    const [all, own] = await Promise.all([everything.done, scoped.done]);
-    const ownIds = [idOf(backendId, first), barrier];
-    expect(all.some((e) => e.pipelineUpdated.pipeline.id === idOf(frontendId, other))).toBe(true);
-    expect(own.length).toBeGreaterThan(2);
-    expect(own).toEqual(all.filter((e) => ownIds.includes(e.pipelineUpdated.pipeline.id)));
-  });
+  it('a key scoped to platform/backend receives every event of that project\'s pipelines, none of another project\'s', () =>
+    subscriptionSeesByName(stack, keys, clients, { backendId, frontendId }));
 
   it('live queries and node(id) match the project\'s full name (platform/backend, platform/*), hiding other projects', async () => {
     const LIST = '{ pipelines(first: 50, filter: { backends: ["gl"] }) { nodes { id project { fullName } } } jobs(first: 50) { nodes { name project { fullName } } } }';
@@ -164,4 +175,19 @@ describe('GitLab projects scoped by full name, and single lookups beyond the liv
     expect(late).toEqual({ data: { node: null } });
     expect(stack.sim.requests.map((r) => r.path)).toEqual([`/api/v4/projects/${backendId}/pipelines/980`]);
   });
+});
+
+describe('a subscription scoped by project name with the history off (nothing else names projects)', () => {
+  let stack: GitlabStack;
+  const keys: Record<Who, string> = { all: '', backend: '', group: '' };
+  const clients: Client[] = [];
+  beforeAll(async () => {
+    stack = await startGitlabStack({ sim: { history: 0 }, config: { history: { enabled: false }, auth: { mode: 'required', apiKeys: await makeKeys(keys) } } });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.dispose()));
+    await stack?.close();
+  });
+
+  it('learns the project names before its first event', () => subscriptionSeesByName(stack, keys, clients, projectIds(stack)));
 });
