@@ -94,8 +94,8 @@ function subscriptionResolver(name: SubscriptionFieldName) {
   return {
     subscribe: async (_: unknown, { filter, after }: { filter?: unknown; after?: string | null }, ctx: GatewayContext) => {
       const accepts = subscriptionEventFilters[name](filter);
-      // Events are checked one by one without waiting: the projects patterns name must be known first.
-      await learnProjectNames(ctx);
+      // Events are checked one by one without waiting: the project names patterns match must be known first.
+      if (ctx.credentials.stillValid(ctx.identity)) await learnProjectNames(ctx);
       return guard(ctx, ctx.bus.subscribe(row.eventType, (e) => accepts(e) && visible(ctx, row.entityOf(e)), after));
     },
     resolve: resolveEvent,
