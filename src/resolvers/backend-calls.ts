@@ -1,6 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { GraphQLError, responsePathAsArray } from 'graphql';
 import { genericUpstreamMessage, seesUpstreamDetails } from './scoped-errors.ts';
+import type { CompiledScope, ScopeEntity } from '../auth/scope.ts';
 import type { PipelineQuery } from '../adapter-contract.ts';
 import type { BackendEntry } from '../backend-registry.ts';
 import type { GatewayContext } from '../context.ts';
@@ -74,8 +75,25 @@ export async function visibleToCaller<T extends EntityModel>(ctx: GatewayContext
 }
 
 /**
+ * The caller's scope for synchronous checks of live entities (runner pools): project
+ * patterns match the full name the live state knows too, as `callerSees`.
+ */
+export function liveScope(ctx: GatewayContext): Pick<CompiledScope, 'allowsEntity' | 'allowsRunners'> {
+  const scope = ctx.identity.scope;
+  const named = (e: ScopeEntity) => ((e.type === 'Pipeline' || e.type === 'Job') && e.projectNativeId ? ctx.state.get('Project', e.backend, e.projectNativeId)?.fullName : undefined);
+  return {
+    allowsRunners: (backend) => scope.allowsRunners(backend),
+    allowsEntity: (e) => {
+      if (scope.allowsEntity(e)) return true;
+      const projectFullName = e.projectFullName ? undefined : named(e);
+      return projectFullName !== undefined && scope.allowsEntity({ ...e, projectFullName });
+    },
+  };
+}
+
+/**
  * Makes sure the live state names the projects of the backends whose visibility
- * hangs on project patterns (subscriptions check each event synchronously).
+ * hangs on project patterns (subscriptions and runner pools check synchronously).
  */
 export async function learnProjectNames(ctx: GatewayContext): Promise<void> {
   const scope = ctx.identity.scope;

@@ -175,6 +175,20 @@ describe('GitLab projects scoped by full name, and single lookups beyond the liv
     expect(late).toEqual({ data: { node: null } });
     expect(stack.sim.requests.map((r) => r.path)).toEqual([`/api/v4/projects/${backendId}/pipelines/980`]);
   });
+
+  it('runner pools count the queued jobs of the projects the key names (platform/backend), not another project\'s', async () => {
+    // The only macos runner never contacted GitLab: jobs asking for it stay queued.
+    await stack.sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'mac-backend', stage: 'test', tags: ['macos'] }] });
+    await stack.sim.triggerPipeline({ project: 'frontend', jobs: [{ name: 'mac-frontend', stage: 'test', tags: ['macos'] }] });
+    await stack.sim.runUntilIdle();
+    const POOLS = '{ runnerPools(filter: { labels: ["macos"] }) { key queue { depth } } }';
+    interface Pools { runnerPools: { key: string; queue: { depth: number } }[] }
+    // GitLab's Job Hook carries no tags: a REST read of the jobs gives them their pool.
+    expect((await query<{ jobs: { nodes: { labels: string[] }[] } }>('all', '{ jobs(first: 2) { nodes { labels } } }')).data!.jobs.nodes).toEqual([{ labels: ['macos'] }, { labels: ['macos'] }]);
+    await waitFor(async () => (await query<Pools>('all', POOLS)).data?.runnerPools[0]?.queue.depth === 2, 15_000, 'both mac jobs queued');
+    expect((await query<Pools>('backend', POOLS)).data!.runnerPools).toEqual([{ key: 'gl:macos', queue: { depth: 1 } }]);
+    expect((await query<Pools>('group', POOLS)).data!.runnerPools).toEqual([{ key: 'gl:macos', queue: { depth: 2 } }]);
+  });
 });
 
 describe('a subscription scoped by project name with the history off (nothing else names projects)', () => {
