@@ -31,7 +31,8 @@ export interface GatewayServices {
 /** What an identity may see; every resolver and subscription filters through it. */
 export interface AccessScope {
   allowsBackend(name: string): boolean;
-  allowsEntity(entity: EntityModel): boolean;
+  /** `projectFullName`: a pipeline's or job's project name when the caller knows it (matched as well as its native id). */
+  allowsEntity(entity: EntityModel & { readonly projectFullName?: string | null }): boolean;
   /** Project patterns granted on a backend; null (or absent) when every project of it is. */
   projectPatterns?(backend: string): readonly string[] | null;
   /** Canonical form of what it allows: scopes with equal keys see the same entities (subscriptions share work by it). */

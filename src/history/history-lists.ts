@@ -140,3 +140,36 @@ export async function historyJobsOfPipelines(store: HistoryStore, pipelines: rea
   );
   return rows.map((r) => jobOf(r, providerOf));
 }
+
+/** One entity as the history last recorded it, with its project's full name (the latest the history knows). */
+export interface RecordedEntity<T extends PipelineModel | JobModel> {
+  readonly entity: T;
+  readonly projectFullName: string | null;
+}
+
+type Ref = { readonly backend: string; readonly nativeId: string };
+
+/** Rows by (backend, native id), each with its latest revision's payload, as the list pages read them. */
+function byIdsSql(table: 'pipelines' | 'jobs', entityType: string): string {
+  return `SELECT x.*, t.payload, COALESCE(h.project_full_name, x.project_full_name) AS named_project
+    FROM ${table} x
+    LEFT JOIN transitions t ON t.entity_type = '${entityType}' AND t.backend = x.backend AND t.native_id = x.native_id AND t.revision = x.revision
+    LEFT JOIN history_projects h ON h.backend = x.backend AND h.project_native_id = x.project_native_id
+    WHERE (x.backend, x.native_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
+}
+
+const refParams = (refs: readonly Ref[]) => [refs.map((r) => r.backend), refs.map((r) => r.nativeId)];
+
+/** Pipelines by id as recorded (for `node(id)` of pipelines older than the live window). */
+export async function historyPipelinesByIds(store: HistoryStore, refs: readonly Ref[], providerOf: ProviderOf): Promise<RecordedEntity<PipelineModel>[]> {
+  if (refs.length === 0) return [];
+  const rows = await store.query<PipelineRow & { named_project: string | null }>(byIdsSql('pipelines', 'Pipeline'), refParams(refs));
+  return rows.map((r) => ({ entity: pipelineOf(r, providerOf), projectFullName: r.named_project }));
+}
+
+/** Jobs by id as recorded. */
+export async function historyJobsByIds(store: HistoryStore, refs: readonly Ref[], providerOf: ProviderOf): Promise<RecordedEntity<JobModel>[]> {
+  if (refs.length === 0) return [];
+  const rows = await store.query<JobRow & { named_project: string | null }>(byIdsSql('jobs', 'Job'), refParams(refs));
+  return rows.map((r) => ({ entity: jobOf(r, providerOf), projectFullName: r.named_project }));
+}

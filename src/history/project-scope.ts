@@ -6,7 +6,8 @@ import type { HistoryStore } from './history-store.ts';
  * restricted callers' figures are computed over their projects only (never
  * filtered after aggregation). Backends whose every project is visible are
  * named; on the others, the projects the history holds are matched against the
- * scope's patterns here (the same matcher as live queries) and named one by one.
+ * scope's patterns here (the same matcher as live queries, on native id and recorded
+ * full name) and named one by one.
  */
 export interface ProjectScope {
   readonly openBackends: readonly string[];
@@ -38,8 +39,12 @@ export async function projectScope(store: HistoryStore, scope: ScopeForHistory, 
     }
     if (patterns.length === 0) continue;
     const rows = await store.query<{ project: string }>(`${distinctProjects('pipelines')} UNION ${distinctProjects('jobs')}`, [backend]);
+    // Patterns match a project's full name too (GitLab's native ids are numeric), as in analytics and live reads.
+    const named = await store.query<{ project_native_id: string; project_full_name: string | null }>(
+      'SELECT project_native_id, project_full_name FROM history_projects WHERE backend = $1 AND project_full_name IS NOT NULL', [backend]);
+    const fullNames = new Map(named.map((r) => [r.project_native_id, r.project_full_name]));
     for (const { project } of rows) {
-      if (scope.allowsEntity({ type: 'Pipeline', backend, nativeId: '', projectNativeId: project })) {
+      if (scope.allowsEntity({ type: 'Pipeline', backend, nativeId: '', projectNativeId: project, projectFullName: fullNames.get(project) ?? null })) {
         projectBackends.push(backend);
         projectIds.push(project);
       }

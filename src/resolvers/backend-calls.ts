@@ -1,6 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { GraphQLError, responsePathAsArray } from 'graphql';
 import { genericUpstreamMessage, seesUpstreamDetails } from './scoped-errors.ts';
+import type { CompiledScope, ScopeEntity } from '../auth/scope.ts';
 import type { PipelineQuery } from '../adapter-contract.ts';
 import type { BackendEntry } from '../backend-registry.ts';
 import type { GatewayContext } from '../context.ts';
@@ -35,7 +36,70 @@ export async function fromEachBackend<T extends EntityModel>(
     }),
   );
   // Entities outside the caller's scope (e.g. other projects of an allowed backend) do not exist for it.
-  return results.flat().filter((e) => ctx.identity.scope.allowsEntity(e));
+  return visibleToCaller(ctx, results.flat());
+}
+
+/**
+ * Whether the caller may see an entity. A pipeline's or job's project is matched by
+ * its native id and by its full name, `name` or else the one the live state knows,
+ * so `group/app` means the same live as in analytics (GitLab's native ids are numeric).
+ */
+export function callerSees(ctx: GatewayContext, e: EntityModel, name?: string | null): boolean {
+  const scope = ctx.identity.scope;
+  if (scope.allowsEntity(e)) return true;
+  if (e.type !== 'Pipeline' && e.type !== 'Job') return false;
+  const projectFullName = name ?? ctx.state.get('Project', e.backend, e.projectNativeId)?.fullName;
+  return projectFullName !== undefined && projectFullName !== null && scope.allowsEntity({ ...e, projectFullName });
+}
+
+/** True when project patterns decide whether the caller sees this pipeline or job (it could match by name). */
+export function namedByPatterns(ctx: GatewayContext, e: EntityModel): boolean {
+  return (e.type === 'Pipeline' || e.type === 'Job') && (ctx.identity.scope.projectPatterns?.(e.backend)?.length ?? 0) > 0;
+}
+
+/**
+ * The entities the caller may see (`callerSees`). A project the live state does not
+ * name yet is named from its backend's project list (cached and shared like every
+ * list, so at most one upstream listing per backend per TTL); a list that cannot be
+ * read names nothing, and what only a name would show stays hidden.
+ */
+export async function visibleToCaller<T extends EntityModel>(ctx: GatewayContext, items: readonly T[]): Promise<T[]> {
+  const unnamed = new Set(items.filter((e) => !callerSees(ctx, e) && namedByPatterns(ctx, e)).map((e) => e.backend));
+  const names = new Map<string, string>();
+  await Promise.all([...unnamed].map(async (name) => {
+    const backend = ctx.registry.get(name);
+    const projects = backend ? await listProjects(ctx, backend).catch(() => []) : [];
+    for (const p of projects) names.set(`${p.backend}\u0000${p.nativeId}`, p.fullName);
+  }));
+  return items.filter((e) => callerSees(ctx, e, 'projectNativeId' in e ? names.get(`${e.backend}\u0000${e.projectNativeId}`) : null));
+}
+
+/**
+ * The caller's scope for synchronous checks of live entities (runner pools): project
+ * patterns match the full name the live state knows too, as `callerSees`.
+ */
+export function liveScope(ctx: GatewayContext): Pick<CompiledScope, 'allowsEntity' | 'allowsRunners'> {
+  const scope = ctx.identity.scope;
+  const named = (e: ScopeEntity) => ((e.type === 'Pipeline' || e.type === 'Job') && e.projectNativeId ? ctx.state.get('Project', e.backend, e.projectNativeId)?.fullName : undefined);
+  return {
+    allowsRunners: (backend) => scope.allowsRunners(backend),
+    allowsEntity: (e) => {
+      if (scope.allowsEntity(e)) return true;
+      const projectFullName = e.projectFullName ? undefined : named(e);
+      return projectFullName !== undefined && scope.allowsEntity({ ...e, projectFullName });
+    },
+  };
+}
+
+/**
+ * Makes sure the live state names the projects of the backends whose visibility
+ * hangs on project patterns (subscriptions and runner pools check synchronously).
+ */
+export async function learnProjectNames(ctx: GatewayContext): Promise<void> {
+  const scope = ctx.identity.scope;
+  if (scope.unrestricted === true) return;
+  const backends = ctx.registry.all().filter((b) => (scope.projectPatterns?.(b.name)?.length ?? 0) > 0);
+  await Promise.all(backends.map((b) => listProjects(ctx, b).catch(() => [])));
 }
 
 /** Adds the backend's error to the response once; its health already counted the failed operation (the policy). */

@@ -1,6 +1,6 @@
 import type { GatewayContext } from '../context.ts';
 import { backendsCoveredBefore, historyJobs, historyJobsOfPipelines, historyPipelines, type HistoryListQuery } from '../history/history-lists.ts';
-import { projectScope } from '../history/project-scope.ts';
+import { projectScope, type ProjectScope } from '../history/project-scope.ts';
 import type { JobModel, PipelineModel } from '../model.ts';
 
 /**
@@ -20,11 +20,17 @@ export function beyondLiveWindow(ctx: GatewayContext, createdBefore: Date | unde
 
 const providerOf = (ctx: GatewayContext) => (backend: string) => ctx.registry.get(backend)?.adapter.provider ?? 'unknown';
 
-/** Entities the backend's configuration still owns and the caller may see. */
-function visible<T extends PipelineModel | JobModel>(ctx: GatewayContext, items: readonly T[]): T[] {
+/**
+ * Entities the backend's configuration still owns and the caller may see: the scope
+ * the SQL applied (projects matched by native id and recorded full name), checked again.
+ */
+function visible<T extends PipelineModel | JobModel>(ctx: GatewayContext, items: readonly T[], scope: ProjectScope): T[] {
+  const open = new Set(scope.openBackends);
+  const projects = new Set(scope.projectBackends.map((backend, i) => `${backend}\u0000${scope.projectIds[i]}`));
   return items.filter((e) => {
     const backend = ctx.registry.get(e.backend);
-    return backend !== undefined && backend.adapter.owns(e) && ctx.identity.scope.allowsEntity(e);
+    const inScope = open.has(e.backend) || projects.has(`${e.backend}\u0000${e.projectNativeId}`);
+    return backend !== undefined && backend.adapter.owns(e) && ctx.identity.scope.allowsBackend(e.backend) && inScope;
   });
 }
 
@@ -49,7 +55,7 @@ async function fromHistory<T extends PipelineModel | JobModel>(
       if (covered.size === 0) return null;
       const scope = await projectScope(store, ctx.identity.scope, [...covered]);
       const items = await read(store, { ...query, backends: [...covered], scope, createdBefore });
-      return { backends: covered, items: visible(ctx, items) };
+      return { backends: covered, items: visible(ctx, items, scope) };
     });
   } catch {
     // The history cannot answer: the backends still can.

@@ -3,12 +3,14 @@ import type { GatewayContext } from '../context.ts';
 import type { GlobalIdParts } from '../ids.ts';
 import type { EntityModel } from '../model.ts';
 import type { BackendEntry } from '../backend-registry.ts';
-import { reportBackendFailure } from './backend-calls.ts';
+import { callerSees, reportBackendFailure, visibleToCaller } from './backend-calls.ts';
+import { recordedNode } from './history-nodes.ts';
 
 export type NodeValue = EntityModel | BackendEntry;
 
 /**
- * Loads entities by decoded global ID through the per-request loaders. An
+ * Loads entities by decoded global ID through the per-request loaders (pipelines and
+ * jobs finished before the live window from the history, history-nodes.ts). An
  * unknown backend or a missing entity reads as null; a failing backend reads
  * as null plus one error naming it.
  */
@@ -20,17 +22,21 @@ export async function loadNodes(ctx: GatewayContext, ids: readonly GlobalIdParts
       if (parts.type === 'Backend') return parts.nativeId === backend.name ? backend : null;
       const loaders = ctx.loaders(backend);
       // Outside the backend's configured set or the caller's scope: does not exist for the caller.
-      const visible = (e: EntityModel | null) => (e && backend.adapter.owns(e) && ctx.identity.scope.allowsEntity(e) ? e : null);
+      const visible = async (e: EntityModel | null) => (e && backend.adapter.owns(e) ? ((await visibleToCaller(ctx, [e]))[0] ?? null) : null);
       try {
         switch (parts.type) {
           case 'Project':
-            return visible(await loaders.project.load(parts.nativeId));
+            return await visible(await loaders.project.load(parts.nativeId));
           case 'Pipeline':
-            return visible(await loaders.pipeline.load(parts.nativeId));
-          case 'Job':
-            return visible(await loaders.job.load(parts.nativeId));
+          case 'Job': {
+            // Finished long ago and no longer live: as the history recorded it, no upstream call.
+            const recorded = await recordedNode(ctx, parts.type, backend.name, parts.nativeId);
+            if (recorded?.projectFullName) return backend.adapter.owns(recorded.entity) && callerSees(ctx, recorded.entity, recorded.projectFullName) ? recorded.entity : null;
+            if (recorded) return await visible(recorded.entity);
+            return await visible(await (parts.type === 'Pipeline' ? loaders.pipeline : loaders.job).load(parts.nativeId));
+          }
           case 'Runner':
-            return visible(await loaders.runner.load(parts.nativeId));
+            return await visible(await loaders.runner.load(parts.nativeId));
         }
       } catch (error) {
         reportBackendFailure(ctx, backend, error, info);

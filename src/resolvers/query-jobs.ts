@@ -2,14 +2,17 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { JobFilter } from '../__generated__/resolvers-types.ts';
 import type { GatewayContext } from '../context.ts';
 import type { JobModel, PipelineModel } from '../model.ts';
-import { reportBackendFailure } from './backend-calls.ts';
+import { reportBackendFailure, visibleToCaller } from './backend-calls.ts';
 import { decodeCursor, pageSize, paginate, type Connection } from './connection.ts';
 import { compileJobFilter, newestFirstPosition } from './filters.ts';
 import { historyJobsByPipeline, jobsFromHistory } from './history-lists.ts';
 import { loadNodes, ofType } from './load-nodes.ts';
 import { MAX_PAGE, resolvePipelines } from './query-pipelines.ts';
 
-/** Jobs of the given pipelines, through the per-request loaders (one batched call per backend). */
+/**
+ * Jobs of the given pipelines (ones this caller was shown), through the per-request
+ * loaders (one batched call per backend).
+ */
 export async function jobsOfPipelines(ctx: GatewayContext, pipelines: readonly PipelineModel[], info: GraphQLResolveInfo): Promise<JobModel[]> {
   // Pipelines older than the live window: their jobs as the history recorded them, no upstream call.
   const recorded = await historyJobsByPipeline(ctx, pipelines);
@@ -28,7 +31,13 @@ export async function jobsOfPipelines(ctx: GatewayContext, pipelines: readonly P
       }
     }),
   );
-  return lists.flat().filter((j) => ctx.identity.scope.allowsEntity(j));
+  // A job in its pipeline's project is seen as its pipeline was (however the project was
+  // named then, e.g. from the history); anything else is checked on its own.
+  const shown = new Set(pipelines.map((p) => `${p.backend}\u0000${p.nativeId}\u0000${p.projectNativeId}`));
+  const ofShown = (j: JobModel) => shown.has(`${j.backend}\u0000${j.pipelineNativeId}\u0000${j.projectNativeId}`);
+  const jobs = lists.flat();
+  const checked = new Set(await visibleToCaller(ctx, jobs.filter((j) => !ofShown(j))));
+  return jobs.filter((j) => ofShown(j) || checked.has(j));
 }
 
 /** Jobs newest first: of the filtered pipelines, or of the most recent pipelines. */

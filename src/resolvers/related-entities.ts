@@ -4,15 +4,20 @@ import { ErrorCode, gatewayError } from '../errors.ts';
 import type { JobModel, PipelineModel, ProjectModel } from '../model.ts';
 import { reportBackendFailure, scopedBackendError } from './backend-calls.ts';
 import { backendOf } from './field-helpers.ts';
+import { recordedNode } from './history-nodes.ts';
 
 /**
- * The pipeline of a job. A failed parent load never nulls the job: the
+ * The pipeline of a job (of a job finished long ago, as the history recorded it). A
+ * failed parent load never nulls the job: the
  * pipeline the live state knows is served (the backend's error is reported
  * alongside); when nothing is known the field alone is null, with the error
  * at its path.
  */
 export async function pipelineOfJob(j: JobModel, ctx: GatewayContext, info: GraphQLResolveInfo): Promise<PipelineModel | null> {
   const backend = backendOf(ctx, j.backend);
+  // Finished long ago and no longer live: as the history recorded it (history-nodes.ts).
+  const recorded = (await recordedNode(ctx, 'Pipeline', j.backend, j.pipelineNativeId))?.entity;
+  if (recorded?.type === 'Pipeline' && backend.adapter.owns(recorded)) return recorded;
   let loaded: PipelineModel | null;
   try {
     loaded = await ctx.loaders(backend).pipeline.load(j.pipelineNativeId);

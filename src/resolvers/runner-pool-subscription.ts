@@ -5,6 +5,7 @@ import { BoundedQueueIterator } from '../events/bounded-queue-iterator.ts';
 import { isTerminal, type JobModel } from '../model.ts';
 import { livePools, selectPools, type LivePool } from '../pools/live-pools.ts';
 import { jobPool, poolKey, type PoolId } from '../pools/pool-labels.ts';
+import { learnProjectNames, liveScope } from './backend-calls.ts';
 import { onHostedRunner } from './runner-pools.ts';
 import { guard } from './subscription-resolvers.ts';
 
@@ -47,7 +48,7 @@ class PoolWatch {
   ) {}
 
   snapshot(): void {
-    const pools = selectPools(this.ctx.state, [...this.backends], this.ctx.identity.scope, this.filter?.labels);
+    const pools = selectPools(this.ctx.state, [...this.backends], liveScope(this.ctx), this.filter?.labels);
     for (const pool of pools) this.followed.set(poolKey(pool.backend, pool.labels), pool);
     for (const figures of this.compute(pools)) {
       if (this.filter?.queued && figures.queue.depth === 0) continue;
@@ -106,7 +107,7 @@ class PoolWatch {
 
   private compute(pools: readonly PoolId[]): LivePool[] {
     const { ctx } = this;
-    return livePools(ctx.state, pools, { scope: ctx.identity.scope, now: ctx.now(), onHostedRunner: (job) => onHostedRunner(ctx, job) });
+    return livePools(ctx.state, pools, { scope: liveScope(ctx), now: ctx.now(), onHostedRunner: (job) => onHostedRunner(ctx, job) });
   }
 
   private send(figures: LivePool, reason: RunnerPoolEventModel['reason']): void {
@@ -116,9 +117,11 @@ class PoolWatch {
 }
 
 export const runnerPoolSubscription = {
-  subscribe: (_: unknown, { filter }: { filter?: RunnerPoolFilter | null }, ctx: GatewayContext) => {
+  subscribe: async (_: unknown, { filter }: { filter?: RunnerPoolFilter | null }, ctx: GatewayContext) => {
     const backends = new Set(ctx.registry.select(filter?.backends).map((b) => b.name));
-    const scope = ctx.identity.scope;
+    // Jobs are checked synchronously: the project names patterns match must be known first.
+    if (ctx.credentials.stillValid(ctx.identity)) await learnProjectNames(ctx);
+    const scope = liveScope(ctx);
     // Listeners that only mark pools dirty: they accept nothing into their own queues.
     let watch: PoolWatch | null = null;
     const jobs = ctx.bus.subscribe('Job', (e) => {

@@ -8,6 +8,7 @@ import { projectScope } from '../history/project-scope.ts';
 import { livePools, selectPools, type LivePool } from '../pools/live-pools.ts';
 import { percentileCont } from '../pools/percentiles.ts';
 import type { JobModel } from '../model.ts';
+import { learnProjectNames, liveScope } from './backend-calls.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -22,7 +23,7 @@ export function onHostedRunner(ctx: GatewayContext, job: JobModel): boolean {
 /** The live figures of the pools a filter selects, as the caller's scope shows them. */
 export function runnerPoolsOf(ctx: GatewayContext, filter: RunnerPoolFilter | null | undefined): LivePool[] {
   const backends = ctx.registry.select(filter?.backends).map((b) => b.name);
-  const scope = ctx.identity.scope;
+  const scope = liveScope(ctx);
   const pools = selectPools(ctx.state, backends, scope, filter?.labels);
   const figures = livePools(ctx.state, pools, { scope, now: ctx.now(), onHostedRunner: (job) => onHostedRunner(ctx, job) });
   const selected = filter?.queued ? figures.filter((p) => p.queue.depth > 0) : figures;
@@ -78,7 +79,10 @@ function windowBounds(ctx: GatewayContext, args: { from?: string | null; to?: st
 
 export const runnerPoolResolvers = {
   Query: {
-    runnerPools: (_: unknown, args: { filter?: RunnerPoolFilter | null }, ctx: GatewayContext) => runnerPoolsOf(ctx, args.filter),
+    runnerPools: async (_: unknown, args: { filter?: RunnerPoolFilter | null }, ctx: GatewayContext) => {
+      await learnProjectNames(ctx);
+      return runnerPoolsOf(ctx, args.filter);
+    },
   },
   RunnerPool: {
     key: (p: LivePool) => p.key,

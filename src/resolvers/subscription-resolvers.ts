@@ -5,6 +5,7 @@ import type { BoundedQueueIterator } from '../events/bounded-queue-iterator.ts';
 import type { EntityModel } from '../model.ts';
 import { compileJobFilter, compilePipelineFilter, compileRunnerFilter } from './filters.ts';
 import { ErrorCode, gatewayError } from '../errors.ts';
+import { callerSees, learnProjectNames, namedByPatterns } from './backend-calls.ts';
 
 /**
  * Each event is executed against fresh per-event loaders, so nested fields
@@ -60,7 +61,11 @@ export const subscriptionEventFilters = Object.fromEntries(
 
 /** In scope, and the credential still valid: nothing is delivered after it expires or is revoked. */
 function visible(ctx: GatewayContext, entity: EntityModel): boolean {
-  return ctx.credentials.stillValid(ctx.identity) && ctx.identity.scope.allowsEntity(entity);
+  if (!ctx.credentials.stillValid(ctx.identity)) return false;
+  if (callerSees(ctx, entity)) return true;
+  // A project new since the stream began: named in the background, for its next events.
+  if (namedByPatterns(ctx, entity) && 'projectNativeId' in entity && !ctx.state.get('Project', entity.backend, entity.projectNativeId)) void learnProjectNames(ctx);
+  return false;
 }
 
 /**
@@ -87,8 +92,10 @@ export function guard<T>(ctx: GatewayContext, iterator: BoundedQueueIterator<T>)
 function subscriptionResolver(name: SubscriptionFieldName) {
   const row = rowOf(name);
   return {
-    subscribe: (_: unknown, { filter, after }: { filter?: unknown; after?: string | null }, ctx: GatewayContext) => {
+    subscribe: async (_: unknown, { filter, after }: { filter?: unknown; after?: string | null }, ctx: GatewayContext) => {
       const accepts = subscriptionEventFilters[name](filter);
+      // Events are checked one by one without waiting: the project names patterns match must be known first.
+      if (ctx.credentials.stillValid(ctx.identity)) await learnProjectNames(ctx);
       return guard(ctx, ctx.bus.subscribe(row.eventType, (e) => accepts(e) && visible(ctx, row.entityOf(e)), after));
     },
     resolve: resolveEvent,

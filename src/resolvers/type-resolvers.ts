@@ -9,6 +9,7 @@ import { compileJobFilter } from './filters.ts';
 import { paginate } from './connection.ts';
 import { scopedErrorMessage } from './scoped-errors.ts';
 import { pipelineOfJob, projectOfEntity } from './related-entities.ts';
+import { visibleToCaller } from './backend-calls.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -93,7 +94,7 @@ export const typeResolvers: Resolvers = {
       if (!r.currentJobNativeId || r.state !== 'BUSY') return null;
       const backend = backendOf(ctx, r.backend);
       const job = await loadRelated(backend, () => ctx.loaders(backend).job.load(r.currentJobNativeId!), info);
-      return job && ctx.identity.scope.allowsEntity(job) ? job : null;
+      return job ? ((await visibleToCaller(ctx, [job]))[0] ?? null) : null;
     },
   },
 };
