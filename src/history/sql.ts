@@ -360,11 +360,14 @@ WHERE l.holder = EXCLUDED.holder
   OR (l.expires_at <= clock_timestamp() AND (l.state = 'RUNNING' OR l.ended_at < $4::timestamptz))
 RETURNING holder`;
 
-/** The holder extends its lease and publishes what only it knows ($3 seconds, $4 state, $5 paused until, $6 projects, $7 listing error). */
+/**
+ * The holder extends its lease and publishes what only it knows ($3 seconds, $4 state, $5 paused
+ * until, $6 projects, $7 listing error); a renewal racing the pass's end does not reopen it.
+ */
 export const RENEW_BACKFILL_LEASE = `
 UPDATE backfill_lease SET expires_at = clock_timestamp() + $3::double precision * interval '1 second',
   state = $4, paused_until = $5, projects = $6, last_error = $7
-WHERE backend = $1 AND holder = $2
+WHERE backend = $1 AND holder = $2 AND state = 'RUNNING'
 RETURNING holder`;
 
 /** The holder's pass ended ($3 DONE or FAILED, $4 finished at): released, and marked so followers of this round stop. */

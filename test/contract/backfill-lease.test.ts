@@ -82,6 +82,8 @@ describe.each(HISTORY_DATABASES)('the backfill lease on %s', (_name, createDatab
     expect(await la.take(await la.databaseNow(), NOW)).toBe(true);
     expect(await lb.take(bJoined, NOW)).toBe(false);
     await la.end('DONE', NOW, 2, null);
+    // A renewal racing the end does not reopen it.
+    expect(await la.renew(published)).toBe(false);
     expect(await lb.read()).toMatchObject({ holder: 'a', state: 'DONE', expired: true, finishedAt: NOW, projects: 2 });
     expect(await lb.take(bJoined, NOW)).toBe(false);
     const later = lease(b, 'c');

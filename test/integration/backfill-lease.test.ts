@@ -20,7 +20,7 @@ afterEach(async () => {
   cleanups = [];
 });
 
-async function setUp(): Promise<Setup> {
+async function setUp(repositories: string[]): Promise<Setup> {
   const schema = `backfill_lease_${randomBytes(6).toString('hex')}`;
   const url = `${TEST_POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   const admin = new pg.Client({ connectionString: url });
@@ -30,8 +30,8 @@ async function setUp(): Promise<Setup> {
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await admin.end();
   });
-  // 80 finished runs, 12 minutes apart: 16 hours; the window (12 h) holds about 60 of them.
-  const sim = createGithubSimulator({ token: GITHUB_TOKEN, seed: 5, repositories: ['api'], history: 80 });
+  // 80 finished runs per repository, 12 minutes apart: 16 hours; the window (12 h) holds about 60 of them.
+  const sim = createGithubSimulator({ token: GITHUB_TOKEN, seed: 5, repositories, history: 80 });
   await sim.start();
   cleanups.push(() => sim.stop());
   return { admin, url, sim, logs: new Map() };
@@ -99,7 +99,7 @@ async function runsOfWindow(s: Setup) {
 const jobsReads = (s: Setup) => s.sim.requests.map((r) => /\/actions\/runs\/(\d+)\/jobs/.exec(r.path)?.[1]).filter((id): id is string => id !== undefined);
 
 it('two instances on one history: one backfills, the other sends no backfill request and reports its progress until DONE', async () => {
-  const s = await setUp();
+  const s = await setUp(['api', 'web']);
   const first = await spawn(s, { requestsPerMinute: 600, leaseSeconds: 30 });
   // Barrier: the first instance holds the lease and has committed a page; then it is frozen
   // (SIGSTOP) so the second starts while the pass is surely under way.
@@ -110,14 +110,16 @@ it('two instances on one history: one backfills, the other sends no backfill req
   expect(await leaseHolder(s)).toBe(holder);
 
   const second = await spawn(s, { requestsPerMinute: 600, leaseSeconds: 30 });
-  // The follower shows the shared progress: RUNNING, with what the holder has imported.
+  // The follower shows the shared progress: RUNNING, with what the holder has imported, of both
+  // projects (the holder published how many it listed; only the first has a progress row yet).
   const following = await until(() => sync(second), (v) => v.state === 'RUNNING' && v.imported >= 10, 30_000, 'the second instance to follow');
-  expect(following.estimatedTotal).not.toBeNull();
+  expect(following).toMatchObject({ projects: 2, projectsDone: 0 });
+  expect(following.estimatedTotal).toBeGreaterThan(following.imported);
   first.child.kill('SIGCONT');
 
   const done = await until(() => sync(second), (v) => v.state === 'DONE', 60_000, 'the follower to see DONE');
   const runs = await runsOfWindow(s);
-  expect(done).toMatchObject({ state: 'DONE', imported: runs.length, estimatedTotal: runs.length, projects: 1, projectsDone: 1 });
+  expect(done).toMatchObject({ state: 'DONE', imported: runs.length, estimatedTotal: runs.length, projects: 2, projectsDone: 2 });
   const holderView = await sync(first);
   expect(holderView).toMatchObject({ state: 'DONE', imported: runs.length });
 
@@ -131,7 +133,7 @@ it('two instances on one history: one backfills, the other sends no backfill req
 }, 240_000);
 
 it('killing the holder mid-backfill: the other instance takes the lease after its TTL and finishes from the saved progress', async () => {
-  const s = await setUp();
+  const s = await setUp(['api']);
   // Slow enough (2 requests a second, about 70 in all) to be mid-pass while the second instance starts.
   const first = await spawn(s, { requestsPerMinute: 120, leaseSeconds: 2 });
   await until(() => progress(s), (p) => (p?.imported ?? 0) >= 10 && p?.state === 'RUNNING', 60_000, 'a committed page');

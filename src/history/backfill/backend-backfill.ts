@@ -53,6 +53,7 @@ export class BackendBackfill {
   private listRequests = 0;
   /** Projects the holder listed (null before): published to followers. */
   private listed: number | null = null;
+  private listedHook: (() => void) | null = null;
 
   constructor(
     private readonly backend: BackendEntry,
@@ -85,6 +86,7 @@ export class BackendBackfill {
     const lease = new BackfillLease(store, this.name, this.holder, this.config.leaseSeconds);
     const pollMs = Math.min(MAX_FOLLOW_POLL_MS, (this.config.leaseSeconds * 1000) / 3);
     let joinedAt: Date | null = null;
+    let failing = false;
     for (;;) {
       try {
         joinedAt ??= await lease.databaseNow();
@@ -95,9 +97,12 @@ export class BackendBackfill {
         await this.follow(row, new ProgressStore(store, this.now));
         // The round this instance joined has ended (on another instance): nothing left to do.
         if (row && row.state !== 'RUNNING' && row.endedAt && row.endedAt.getTime() >= joinedAt.getTime()) return;
+        failing = false;
       } catch (error) {
         if (signal.aborted) throw error;
-        this.log.warn({ backend: this.name, err: error instanceof Error ? error.message : String(error) }, 'backfill: the lease could not be read or taken; retrying');
+        // Once per outage: the history's health already reports the database.
+        if (!failing) this.log.warn({ backend: this.name, err: error instanceof Error ? error.message : String(error) }, 'backfill: the lease could not be read or taken; retrying');
+        failing = true;
       }
       await sleep(pollMs, signal);
     }
@@ -121,24 +126,31 @@ export class BackendBackfill {
       this.log.warn({ backend: this.name, holder: this.holder, why }, 'backfill lease lost; following the instance that holds it');
       pass.abort(new LeaseLostError(this.name));
     };
+    let renewedMs = performance.now();
+    const renew = async () => {
+      try {
+        const v = this.view();
+        // RUNNING until end() says otherwise: a follower never sees an end without ended_at.
+        const held = await lease.renew({ state: 'RUNNING', pausedUntil: v.pausedUntil ? new Date(v.pausedUntil) : null, projects: this.listed, lastError: this.listError });
+        if (!held && !pass.signal.aborted) lose('another instance holds it');
+        if (!held) return;
+        renewedMs = performance.now();
+      } catch (error) {
+        // Not knowing for a whole TTL means another instance may have taken it: stop rather than run twice.
+        if (performance.now() - renewedMs >= ttlMs && !pass.signal.aborted) lose(`not renewed for ${this.config.leaseSeconds} s: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    };
+    // Followers learn the project count as soon as it is known, not at the next renewal.
+    this.listedHook = () => void renew();
     const renewing = (async () => {
-      let renewedMs = performance.now();
       while (!pass.signal.aborted) {
         await sleep(ttlMs / 3, pass.signal).catch(() => {});
-        if (pass.signal.aborted) return;
-        try {
-          const v = this.view();
-          const held = await lease.renew({ state: v.state === 'IDLE' ? 'RUNNING' : v.state, pausedUntil: v.pausedUntil ? new Date(v.pausedUntil) : null, projects: this.listed, lastError: this.listError });
-          if (!held) return lose('another instance holds it');
-          renewedMs = performance.now();
-        } catch (error) {
-          // Not knowing for a whole TTL means another instance may have taken it: stop rather than run twice.
-          if (performance.now() - renewedMs >= ttlMs) return lose(`not renewed for ${this.config.leaseSeconds} s: ${error instanceof Error ? error.message : String(error)}`);
-        }
+        if (!pass.signal.aborted) await renew();
       }
     })();
     try {
       await this.importAll(store, new ProgressStore(store, this.now, this.holder), pass.signal);
+      pass.abort(new Error('the pass ended'));
       const v = this.view();
       await lease.end(this.phase === 'DONE' ? 'DONE' : 'FAILED', this.finishedAt ?? this.now(), v.projects, this.listError)
         .catch((error: unknown) => this.log.warn({ backend: this.name, err: error instanceof Error ? error.message : String(error) }, 'backfill: ending the lease failed; it expires'));
@@ -154,6 +166,7 @@ export class BackendBackfill {
       throw error;
     } finally {
       pass.abort(new Error('the pass ended'));
+      this.listedHook = null;
       signal.removeEventListener('abort', stopPass);
       await renewing;
     }
@@ -171,6 +184,7 @@ export class BackendBackfill {
     this.phase = row ? row.state : 'IDLE';
     this.pausedUntilMs = row?.state === 'RUNNING' && row.pausedUntil && row.pausedUntil.getTime() > now.getTime() ? row.pausedUntil.getTime() : null;
     this.listError = row?.lastError ?? null;
+    this.listed = row?.projects ?? null;
     this.startedAt = row?.startedAt ?? null;
     this.finishedAt = row?.finishedAt ?? null;
     this.listRequests = 0;
@@ -195,6 +209,7 @@ export class BackendBackfill {
       return;
     }
     this.listed = projects.length;
+    this.listedHook?.();
     const now = this.now();
     const plans = projects.map((pr) => planPass(rows.get(pr.nativeId), pr.nativeId, now, this.config.days));
     this.projects.clear();
@@ -271,7 +286,9 @@ export class BackendBackfill {
     // Projects not yet started are assumed to be like the average of those that have an estimate.
     const known = all.filter((p) => p.estimatedTotal !== null);
     const knownSum = known.reduce((n, p) => n + p.estimatedTotal!, 0);
-    const estimatedTotal = known.length === 0 ? null : knownSum + Math.round((knownSum / known.length) * (all.length - known.length));
+    // A follower has rows only for the projects the holder has started; it published how many it listed.
+    const projects = Math.max(all.length, this.listed ?? 0);
+    const estimatedTotal = known.length === 0 ? null : knownSum + Math.round((knownSum / known.length) * (projects - known.length));
     const oldest = all.length > 0 ? Math.min(...all.map((p) => p.cursor.getTime())) : null;
     const failed = all.find((p) => p.lastError !== null);
     const paused = this.phase === 'RUNNING' && this.pausedUntilMs !== null;
@@ -283,7 +300,7 @@ export class BackendBackfill {
       estimatedTotal,
       oldestImportedAt: oldest === null ? null : new Date(oldest).toISOString(),
       requests: this.listRequests + sum((p) => p.requests),
-      projects: all.length,
+      projects,
       projectsDone: all.filter((p) => p.state === 'DONE').length,
       pausedUntil: paused ? new Date(this.pausedUntilMs!).toISOString() : null,
       lastError: this.listError ?? failed?.lastError ?? null,

@@ -31,7 +31,7 @@ export interface LeaseRow {
 
 /** What the holder publishes at each renewal. */
 export interface LeasePublished {
-  readonly state: LeaseState | 'PAUSED_RATE_LIMITED';
+  readonly state: 'RUNNING';
   readonly pausedUntil: Date | null;
   readonly projects: number | null;
   readonly lastError: string | null;
@@ -78,8 +78,7 @@ export class BackfillLease {
 
   /** Extends the lease; false when another instance holds it now (this one must stop). */
   async renew(published: LeasePublished): Promise<boolean> {
-    const state = published.state === 'PAUSED_RATE_LIMITED' ? 'RUNNING' : published.state;
-    const rows = await this.store.query(RENEW_BACKFILL_LEASE, [this.backend, this.holder, this.seconds, state, iso(published.pausedUntil), published.projects, published.lastError]);
+    const rows = await this.store.query(RENEW_BACKFILL_LEASE, [this.backend, this.holder, this.seconds, published.state, iso(published.pausedUntil), published.projects, published.lastError]);
     return rows.length > 0;
   }
 
