@@ -167,3 +167,25 @@ it('killing the holder mid-backfill: the other instance takes the lease after it
   expect(counts).toEqual({ pipelines: runs.length, jobs: runs.reduce((n, r) => n + s.sim.world.jobs(r.id).length, 0) });
   expect(finished).toMatchObject({ state: 'DONE', imported: runs.length });
 }, 240_000);
+
+it('a holder frozen past its TTL (a long pause) stops when it wakes, once another instance has taken the lease, and follows it', async () => {
+  const s = await setUp(['api']);
+  const first = await spawn(s, { requestsPerMinute: 120, leaseSeconds: 2 });
+  await until(() => progress(s), (p) => (p?.imported ?? 0) >= 10 && p?.state === 'RUNNING', 60_000, 'a committed page');
+  const second = await spawn(s, { requestsPerMinute: 6000, leaseSeconds: 2 });
+  await until(() => sync(second), (v) => v.state === 'RUNNING' && v.imported >= 10, 30_000, 'the second instance to follow');
+  first.child.kill('SIGSTOP');
+  // Barrier: the second instance holds the lease (the frozen one stopped renewing).
+  await until(() => leaseHolder(s), (h) => h === holderOf(s, second), 30_000, 'the takeover');
+  first.child.kill('SIGCONT');
+  await until(async () => s.logs.get(first)!.some((l) => l.includes('"msg":"backfill lease lost;')), Boolean, 30_000, 'the woken holder to stop');
+
+  const runs = await until(async () => (await sync(second)).state === 'DONE' ? runsOfWindow(s) : null, (r) => r !== null, 60_000, 'the new holder to finish');
+  await until(() => sync(first), (v) => v.state === 'DONE' && v.imported === runs!.length, 30_000, 'the woken instance to follow to DONE');
+  expect(await leaseHolder(s)).toBe(holderOf(s, second));
+  expect(s.logs.get(first)!.filter((l) => l.includes('"msg":"backfill started"'))).toHaveLength(1);
+  const { rows: [counts] } = await s.admin.query<{ pipelines: number; jobs: number; imported: number }>(
+    `SELECT (SELECT count(*)::int FROM pipelines) AS pipelines, (SELECT count(*)::int FROM jobs) AS jobs, (SELECT imported FROM backfill_progress) AS imported`,
+  );
+  expect(counts).toEqual({ pipelines: runs!.length, jobs: runs!.reduce((n, r) => n + s.sim.world.jobs(r.id).length, 0), imported: runs!.length });
+}, 240_000);
