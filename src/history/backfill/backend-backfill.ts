@@ -85,26 +85,35 @@ export class BackendBackfill {
   async run(store: HistoryStore, signal: AbortSignal): Promise<void> {
     const lease = new BackfillLease(store, this.name, this.holder, this.config.leaseSeconds);
     const pollMs = Math.min(MAX_FOLLOW_POLL_MS, (this.config.leaseSeconds * 1000) / 3);
-    let joinedAt: Date | null = null;
     let failing = false;
-    for (;;) {
+    /** Lease bookkeeping on the database: a failure is retried at the next poll (one warn per outage). */
+    const attempt = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
       try {
-        joinedAt ??= await lease.databaseNow();
-        if (await lease.take(joinedAt, this.now())) {
-          if (await this.lead(store, lease, signal)) return;
-        }
-        const row = await lease.read();
-        await this.follow(row, new ProgressStore(store, this.now));
-        // The round this instance joined has ended (on another instance): nothing left to do.
-        if (row && row.state !== 'RUNNING' && row.endedAt && row.endedAt.getTime() >= joinedAt.getTime()) return;
+        const result = await work();
         failing = false;
+        return result;
       } catch (error) {
         if (signal.aborted) throw error;
-        // Once per outage: the history's health already reports the database.
         if (!failing) this.log.warn({ backend: this.name, err: error instanceof Error ? error.message : String(error) }, 'backfill: the lease could not be read or taken; retrying');
         failing = true;
+        return undefined;
       }
-      await sleep(pollMs, signal);
+    };
+    // When this instance joined, on the database's clock: a pass that ended after it is this round's.
+    let joinedAt: Date | undefined;
+    for (;; await sleep(pollMs, signal)) {
+      joinedAt ??= await attempt(() => lease.databaseNow());
+      if (!joinedAt) continue;
+      const at = joinedAt;
+      // The pass's own errors end the backfill until the next start, as on a single instance.
+      if (await attempt(() => lease.take(at, this.now())) && await this.lead(store, lease, signal)) return;
+      const row = await attempt(async () => {
+        const r = await lease.read();
+        await this.follow(r, new ProgressStore(store, this.now));
+        return r;
+      });
+      // The round this instance joined has ended (on another instance): nothing left to do.
+      if (row && row.state !== 'RUNNING' && row.endedAt && row.endedAt.getTime() >= at.getTime()) return;
     }
   }
 
