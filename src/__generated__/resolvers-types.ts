@@ -144,7 +144,12 @@ export type BackendHealth = {
 /**
  * The backfill of one backend: pipelines (with their jobs) created in the last
  * history.backfill.days days, imported from its REST API newest first, resumed
- * from the progress table after a restart.
+ * from the progress table after a restart. Instances sharing one history take turns:
+ * the one holding the backend's lease (history.backfill.leaseSeconds) imports; on the
+ * others every field comes from the shared progress (refreshed every 2 s at most):
+ * the same state, counts and times, with requests counting the progress pages' requests
+ * only, until that pass is DONE or FAILED. A killed holder's pass is taken over by
+ * another instance after the lease's TTL.
  */
 export type BackendSync = {
   readonly __typename?: 'BackendSync';
@@ -176,11 +181,11 @@ export type BackendSyncState =
   | 'DONE'
   /** Some project could not be imported (see lastError); the next start resumes it. */
   | 'FAILED'
-  /** Not started yet (the history is still opening). */
+  /** Not started yet (the history is still opening, or no instance sharing it has taken the backend's lease yet). */
   | 'IDLE'
   /** Waiting out the backend's rate limit (or its remaining requests are below history.backfill.rateLimitReserve). */
   | 'PAUSED_RATE_LIMITED'
-  /** Importing, newest first. */
+  /** Importing, newest first (by this instance, or by the one holding the backend's lease: see BackendSync). */
   | 'RUNNING';
 
 /**

@@ -157,6 +157,8 @@ export const gatewayConfigSchema = z
             rateLimitReserve: z.number().int().min(0).default(500),
             /** Pipelines per list request (100: the most GitHub and GitLab give per page). */
             pageSize: z.number().int().min(1).max(100).default(100),
+            /** Instances on one history backfill a backend one at a time; a holder that stops renewing loses it after this. */
+            leaseSeconds: z.number().min(1).max(3600).default(30),
           })
           .strict()
           .default({}),

@@ -3,7 +3,7 @@
  * PostgreSQL): the same migrations and the same SQL, so nothing is written twice.
  * Migrations are append-only: never edit one that has shipped, add the next.
  * Versions taken by work in flight (issue 13): 2 revision order, 3 backfill
- * progress, 4 analytics indexes, 5 runner pools.
+ * progress, 4 analytics indexes, 5 runner pools, 7 backfill lease.
  */
 export interface Migration {
   readonly version: number;
@@ -213,6 +213,27 @@ CREATE INDEX estimates_pipelines_success_any_branch ON pipelines (backend, proje
 CREATE INDEX estimates_pipelines_success_branch ON pipelines (backend, project_native_id, branch, finished_at DESC NULLS LAST) WHERE status = 'SUCCESS';
 `,
   },
+  {
+    version: 7,
+    name: 'backfill lease',
+    // One row per backend: which instance runs its backfill (src/history/backfill/backfill-lease.ts).
+    // expires_at and ended_at are the database's clock (one clock for every instance);
+    // started_at, finished_at and paused_until the holder's, as in backfill_progress.
+    sql: `
+CREATE TABLE backfill_lease (
+  backend text PRIMARY KEY,
+  holder text NOT NULL,
+  expires_at timestamptz NOT NULL,
+  state text NOT NULL,
+  started_at timestamptz,
+  finished_at timestamptz,
+  paused_until timestamptz,
+  projects integer,
+  last_error text,
+  ended_at timestamptz
+);
+`,
+  },
 ];
 
 /** Projects seen in a batch ($1 backends, $2 native ids, $3 full names or null): scope rules need the full name. */
@@ -320,3 +341,69 @@ export const RECORDED_FINISHED_PIPELINES = `
 SELECT p.native_id, p.status, p.revision, (SELECT count(*) FROM jobs j WHERE j.backend = p.backend AND j.pipeline_native_id = p.native_id)::int AS jobs
 FROM pipelines p
 WHERE p.backend = $1 AND p.native_id = ANY($2::text[])`;
+
+/** The database's clock: every instance compares lease times on it. */
+export const DATABASE_NOW = 'SELECT clock_timestamp() AS now';
+
+/**
+ * Takes a backend's backfill lease ($1 backend, $2 holder, $3 seconds, $4 when the taker joined,
+ * $5 its pass start): a new row, or one whose holder let it expire while RUNNING (died or shut
+ * down), or a pass that ended before the taker joined (a new round). A pass that ended after it
+ * joined is not run again. Returns the row only when taken.
+ */
+export const TAKE_BACKFILL_LEASE = `
+INSERT INTO backfill_lease AS l (backend, holder, expires_at, state, started_at)
+VALUES ($1, $2, clock_timestamp() + $3::double precision * interval '1 second', 'RUNNING', $5)
+ON CONFLICT (backend) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at, state = 'RUNNING',
+  started_at = EXCLUDED.started_at, finished_at = NULL, paused_until = NULL, projects = NULL, last_error = NULL, ended_at = NULL
+WHERE l.holder = EXCLUDED.holder
+  OR (l.expires_at <= clock_timestamp() AND (l.state = 'RUNNING' OR l.ended_at < $4::timestamptz))
+RETURNING holder`;
+
+/**
+ * The holder extends its lease and publishes what only it knows ($3 seconds, $4 state, $5 paused
+ * until, $6 projects, $7 listing error); a renewal racing the pass's end does not reopen it.
+ */
+export const RENEW_BACKFILL_LEASE = `
+UPDATE backfill_lease SET expires_at = clock_timestamp() + $3::double precision * interval '1 second',
+  state = $4, paused_until = $5, projects = $6, last_error = $7
+WHERE backend = $1 AND holder = $2 AND state = 'RUNNING'
+RETURNING holder`;
+
+/** The holder's pass ended ($3 DONE or FAILED, $4 finished at): released, and marked so followers of this round stop. */
+export const END_BACKFILL_LEASE = `
+UPDATE backfill_lease SET state = $3, finished_at = $4, paused_until = NULL, projects = $5, last_error = $6,
+  ended_at = clock_timestamp(), expires_at = clock_timestamp()
+WHERE backend = $1 AND holder = $2`;
+
+/** The holder stops mid-pass (shutdown): released at once, still RUNNING, so a follower takes over now. */
+export const RELEASE_BACKFILL_LEASE = `
+UPDATE backfill_lease SET expires_at = clock_timestamp(), paused_until = NULL WHERE backend = $1 AND holder = $2`;
+
+export const BACKFILL_LEASE_OF_BACKEND = `
+SELECT holder, state, started_at, finished_at, paused_until, projects, last_error, ended_at,
+  expires_at <= clock_timestamp() AS expired
+FROM backfill_lease WHERE backend = $1`;
+
+/** The progress rows with when they were written (a follower tells this pass's rows from earlier ones). */
+export const BACKFILL_PROGRESS_FOLLOWED = `
+SELECT project_native_id, state, since, until, cursor_at, covered_from, covered_to, imported, imported_jobs,
+  estimated_total, requests, last_error, updated_at
+FROM backfill_progress WHERE backend = $1`;
+
+/**
+ * UPSERT_BACKFILL_PROGRESS by the lease holder only ($15 holder): a holder that lost its lease
+ * cannot move the cursor of the instance that took over. Returns a row when written.
+ */
+export const UPSERT_BACKFILL_PROGRESS_LEASED = `
+INSERT INTO backfill_progress (backend, project_native_id, state, since, until, cursor_at, covered_from, covered_to,
+  imported, imported_jobs, estimated_total, requests, last_error, updated_at)
+SELECT $1::text, $2::text, $3::text, $4::timestamptz, $5::timestamptz, $6::timestamptz, $7::timestamptz, $8::timestamptz,
+  $9::integer, $10::integer, $11::integer, $12::integer, $13::text, $14::timestamptz
+WHERE EXISTS (SELECT 1 FROM backfill_lease WHERE backend = $1::text AND holder = $15::text)
+ON CONFLICT (backend, project_native_id) DO UPDATE SET
+  state = EXCLUDED.state, since = EXCLUDED.since, until = EXCLUDED.until, cursor_at = EXCLUDED.cursor_at,
+  covered_from = EXCLUDED.covered_from, covered_to = EXCLUDED.covered_to, imported = EXCLUDED.imported,
+  imported_jobs = EXCLUDED.imported_jobs, estimated_total = EXCLUDED.estimated_total, requests = EXCLUDED.requests,
+  last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at
+RETURNING 1 AS written`;

@@ -28,13 +28,14 @@ afterAll(async () => {
   await admin?.end();
 });
 
+// A short lease: the killed instance's lease expires (the restart then resumes) within 2 s, not the default 30.
 function config(requestsPerMinute: number): Record<string, unknown> {
   return {
     logLevel: 'info',
     server: { port: 0, host: '127.0.0.1' },
     auth: { mode: 'open' },
     audit: { file: null },
-    history: { url: { value: url }, backfill: { days: 0.5, requestsPerMinute, pageSize: 10 } },
+    history: { url: { value: url }, backfill: { days: 0.5, requestsPerMinute, pageSize: 10, leaseSeconds: 2 } },
     backends: [{ name: 'gh', provider: 'github', url: sim.url, token: { value: GITHUB_TOKEN }, organizations: ['octo-org'] }],
   };
 }

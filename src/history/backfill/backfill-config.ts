@@ -11,8 +11,13 @@ export interface BackfillConfig {
   readonly rateLimitReserve: number;
   /** Pipelines asked for per list request (100: the most GitHub and GitLab return per page). */
   readonly pageSize: number;
+  /**
+   * Instances sharing one history run a backend's backfill one at a time: the lease (renewed
+   * every third of this) is lost this long after its holder stops renewing it (died).
+   */
+  readonly leaseSeconds: number;
 }
 
 export const DEFAULT_BACKFILL: BackfillConfig = {
-  enabled: true, days: 7, requestsPerMinute: 30, concurrency: 1, rateLimitReserve: 500, pageSize: 100,
+  enabled: true, days: 7, requestsPerMinute: 30, concurrency: 1, rateLimitReserve: 500, pageSize: 100, leaseSeconds: 30,
 };

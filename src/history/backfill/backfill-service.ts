@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { BackendEntry } from '../../backend-registry.ts';
 import type { HistoryStore } from '../history-store.ts';
@@ -9,6 +11,8 @@ export type { BackendSyncView } from './backend-backfill.ts';
 export interface BackfillServiceOptions {
   /** How often a running backfill logs its progress. */
   readonly progressLogMs?: number;
+  /** This instance's name in the backfill lease (default: host, pid and a random part). */
+  readonly holder?: string;
 }
 
 /**
@@ -17,6 +21,8 @@ export interface BackfillServiceOptions {
  * where a previous run stopped. Backends are fixed at start (a config reload
  * changes API keys only), so a backend added to the config is backfilled at
  * the next start, the first time the progress table has no row for it.
+ * Instances sharing the history take turns per backend (a lease, migration 7):
+ * one imports, the others answer `Backend.sync` from the shared progress.
  */
 export class BackfillService {
   private readonly backends: readonly BackendBackfill[];
@@ -31,7 +37,8 @@ export class BackfillService {
     now: () => Date,
     private readonly options: BackfillServiceOptions = {},
   ) {
-    this.backends = entries.map((entry) => new BackendBackfill(entry, config, log, now));
+    const holder = options.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    this.backends = entries.map((entry) => new BackendBackfill(entry, config, log, now, holder));
   }
 
   /** The store is open: every backend's backfill starts (in the background). */
@@ -61,7 +68,7 @@ export class BackfillService {
 
   private logProgress(): void {
     for (const b of this.backends) {
-      if (!b.running) continue;
+      if (!b.running || !b.leading) continue;
       const v = b.view();
       this.log.info({ backend: b.name, state: v.state, imported: v.imported, estimatedTotal: v.estimatedTotal, importedJobs: v.importedJobs, requests: v.requests, projectsDone: v.projectsDone, projects: v.projects, oldestImportedAt: v.oldestImportedAt }, 'backfill progress');
     }

@@ -5,6 +5,7 @@ import { ErrorCode, isUpstreamError } from '../../errors.ts';
 import { compareRevisions, isTerminal, type CiStatus, type JobModel, type PipelineModel } from '../../model.ts';
 import type { HistoryStore } from '../history-store.ts';
 import { RECORDED_FINISHED_PIPELINES } from '../sql.ts';
+import { LeaseLostError } from './backfill-lease.ts';
 import { sleep, type RequestBudget } from './budget.ts';
 import { advance, estimateTotal, pageLowerBound, type ProjectProgress } from './planner.ts';
 import type { ProgressStore } from './progress-store.ts';
@@ -53,7 +54,8 @@ export async function runPass(deps: PassDeps, start: ProjectProgress, signal: Ab
       p = await importPage(deps, p, page, signal);
       failures = 0;
     } catch (error) {
-      if (signal.aborted) throw error;
+      // Another instance took the backend's lease: its pass goes on from the saved progress.
+      if (signal.aborted || error instanceof LeaseLostError) throw error;
       // A rate limit is waited out (room()), not counted as a failure.
       if (isRateLimited(error)) {
         p = { ...p, lastError: errorText(error) };
