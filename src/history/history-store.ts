@@ -4,6 +4,7 @@ import {
   SCHEMA_MIGRATIONS_TABLE, SET_JOB_PROJECT_NAME, SET_PIPELINE_PROJECT_NAME, UPSERT_HISTORY_PROJECTS, UPSERT_JOB,
   UPSERT_PIPELINE, type Migration,
 } from './sql.ts';
+import { CLAIM_DIRTY_DAY, DELETE_DAY, rebuildDay, type RollupKind } from './rollups/rollup-sql.ts';
 
 /**
  * Per analytics statement: read-only, and no JIT: a figure's plan costs enough to trigger it,
@@ -34,6 +35,8 @@ export interface HistoryStore {
   record(batch: readonly Observation[]): Promise<RecordResult>;
   /** Deletes what was observed before `cutoff`; returns the rows deleted. */
   prune(cutoff: Date): Promise<number>;
+  /** Rebuilds up to `maxDays` dirty days of the daily rollups, newest first; returns how many. */
+  refreshRollups(maxDays?: number): Promise<number>;
   /** Read-only access for analytics and tests. */
   query<T extends object>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** A read-only statement that reads much (a dashboard figure), with settings for it alone (no JIT). */
@@ -147,6 +150,23 @@ export class SqlHistoryStore implements HistoryStore {
       for (const statement of PRUNE) deleted += (await tx.query(statement, [cutoff.toISOString()])).affected;
       return deleted;
     });
+  }
+
+  /** One transaction per day: a long rebuild never holds many days' marks, and several instances share the work. */
+  async refreshRollups(maxDays = 400): Promise<number> {
+    let rebuilt = 0;
+    while (rebuilt < maxDays) {
+      const claimed = await this.driver.transaction(async (tx) => {
+        const [day] = (await tx.query<{ kind: string; day: string }>(CLAIM_DIRTY_DAY)).rows;
+        if (!day) return false;
+        if (day.kind !== 'pipelines' && day.kind !== 'jobs') return true; // not ours to build: the mark is dropped
+        for (const statement of [...DELETE_DAY, ...rebuildDay(day.kind satisfies RollupKind)]) await tx.query(statement, [day.kind, day.day]);
+        return true;
+      });
+      if (!claimed) break;
+      rebuilt++;
+    }
+    return rebuilt;
   }
 
   async query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {

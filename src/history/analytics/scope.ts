@@ -83,6 +83,14 @@ export function baseConditions(
   p: SqlParams, table: 'pipelines' | 'jobs', window: AnalyticsWindow, scope: AnalyticsScope, filter: AnalyticsFilterInput | null | undefined,
 ): string[] {
   const where = [`finished_at >= ${p.add(window.from.toISOString(), '::timestamptz')}`, `finished_at < ${p.add(window.to.toISOString(), '::timestamptz')}`];
+  return [...where, ...visibleConditions(p, table, scope, filter)];
+}
+
+/** Visible and matching the filter (no window): also holds for rollup rows, which keep backend and project. */
+export function visibleConditions(
+  p: SqlParams, table: 'pipelines' | 'jobs', scope: AnalyticsScope, filter: AnalyticsFilterInput | null | undefined,
+): string[] {
+  const where: string[] = [];
   if (scope.projects !== null) {
     where.push(`(backend, project_native_id) IN (SELECT b, n FROM unnest(${p.add(scope.projects.map((x) => x[0]), '::text[]')}, ${p.add(scope.projects.map((x) => x[1]), '::text[]')}) AS v(b, n))`);
   }
