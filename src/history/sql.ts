@@ -243,6 +243,17 @@ CREATE TABLE rollup_histograms (
   n integer NOT NULL
 );
 CREATE INDEX rollup_histograms_day ON rollup_histograms (kind, day);
+-- Flaky jobs' denominator: per day and job name, the distinct commits it ran on (decisively).
+CREATE TABLE rollup_job_commits (
+  day date NOT NULL,
+  backend text NOT NULL,
+  project_native_id text NOT NULL,
+  name text NOT NULL,
+  commits integer NOT NULL
+);
+CREATE INDEX rollup_job_commits_day ON rollup_job_commits (day);
+-- Flaky jobs start from the red attempts in the window: few, and found here without the rest.
+CREATE INDEX jobs_red_finished ON jobs (finished_at) WHERE status IN ('FAILURE', 'TIMED_OUT', 'ERROR');
 CREATE TABLE rollup_dirty (
   kind text NOT NULL,
   day date NOT NULL,
@@ -280,8 +291,9 @@ CREATE TRIGGER pipelines_rollup_update AFTER UPDATE ON pipelines FOR EACH ROW
   EXECUTE FUNCTION rollup_mark_row();
 CREATE TRIGGER jobs_rollup_update AFTER UPDATE ON jobs FOR EACH ROW
   WHEN ((OLD.finished_at IS NOT NULL OR NEW.finished_at IS NOT NULL) AND (OLD.finished_at, OLD.backend, OLD.project_native_id, OLD.status,
-    OLD.failure_reason, OLD.native_conclusion, OLD.native_status, OLD.duration_ms, OLD.queue_ms) IS DISTINCT FROM (NEW.finished_at,
-    NEW.backend, NEW.project_native_id, NEW.status, NEW.failure_reason, NEW.native_conclusion, NEW.native_status, NEW.duration_ms, NEW.queue_ms))
+    OLD.failure_reason, OLD.native_conclusion, OLD.native_status, OLD.duration_ms, OLD.queue_ms, OLD.name, OLD.commit_sha) IS DISTINCT FROM (NEW.finished_at,
+    NEW.backend, NEW.project_native_id, NEW.status, NEW.failure_reason, NEW.native_conclusion, NEW.native_status, NEW.duration_ms, NEW.queue_ms,
+    NEW.name, NEW.commit_sha))
   EXECUTE FUNCTION rollup_mark_row();
 CREATE TRIGGER pipelines_rollup_delete AFTER DELETE ON pipelines REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION rollup_mark_deleted();
 CREATE TRIGGER jobs_rollup_delete AFTER DELETE ON jobs REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION rollup_mark_deleted();

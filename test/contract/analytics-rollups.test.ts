@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ALL_SCOPE, compileScope } from '../../src/auth/scope.ts';
-import { stats } from '../../src/history/analytics/analytics.ts';
+import { flaky, stats } from '../../src/history/analytics/analytics.ts';
 import { bucketOf } from '../../src/history/analytics/histogram.ts';
 import { analyticsScope, type AnalyticsFilterInput } from '../../src/history/analytics/scope.ts';
 import { statsGroups, statsQuery, type GroupBy, type StatsRow } from '../../src/history/analytics/stats.ts';
 import type { AnalyticsWindow } from '../../src/history/analytics/window.ts';
 import type { SqlHistoryStore } from '../../src/history/history-store.ts';
 import { HISTORY_DATABASES, migratedStore, type TestDatabase } from '../helpers/history-stores.ts';
-import { constructedHistory, obs, pipeline, PROVIDERS, WINDOW } from './analytics-history.ts';
+import { constructedHistory, job, obs, pipeline, PROVIDERS, WINDOW } from './analytics-history.ts';
 
 type Table = 'pipelines' | 'jobs';
 const PARTIAL: AnalyticsWindow = { from: new Date('2026-01-02T06:00:00.000Z'), to: new Date('2026-01-07T18:00:00.000Z') };
@@ -35,6 +35,9 @@ describe.each(HISTORY_DATABASES)('daily rollups on %s', (_name, createDatabase: 
           for (const scope of [ALL_SCOPE, webOnly]) answers.push((await stats(store, table, await scoped(scope), window, keys, null)).groups);
         }
       }
+    }
+    for (const window of [WINDOW, PARTIAL]) {
+      for (const order of ['FLAKE_RATE', 'TIME_COST'] as const) answers.push((await flaky(store, await scoped(), window, null, 20, order)).jobs);
     }
     return answers;
   }
@@ -88,6 +91,24 @@ describe.each(HISTORY_DATABASES)('daily rollups on %s', (_name, createDatabase: 
     await store.refreshRollups();
     for (const keys of KEYS) expect((await stats(store, 'pipelines', await scoped(), WINDOW, keys, null)).groups).toEqual(await fromRows('pipelines', WINDOW, keys));
     expect((await stats(store, 'pipelines', await scoped(), early, [], null)).groups[0]!.count).toBe(0);
+  });
+
+  it('flaky jobs count a job\'s commits per day it ran on, from the rollups as from the rows', async () => {
+    // deploy on commit X: red before midnight, green after it (one flaky commit, run on two days); on Y: green.
+    const deploy = (id: string, pipelineId: string, status: 'SUCCESS' | 'FAILURE', finishedAt: string) =>
+      obs(job({ id, pipeline: pipelineId, name: 'deploy', project: 'acme/ops', status, finishedAt, durationMs: 30_000 }));
+    await store.record([
+      obs(pipeline({ id: 'x1', project: 'acme/ops', status: 'FAILURE', finishedAt: '2026-01-02T23:50:00.000Z', commit: 'X' })),
+      obs(pipeline({ id: 'x2', project: 'acme/ops', status: 'SUCCESS', finishedAt: '2026-01-03T00:10:00.000Z', commit: 'X' })),
+      obs(pipeline({ id: 'y1', project: 'acme/ops', status: 'SUCCESS', finishedAt: '2026-01-03T09:00:00.000Z', commit: 'Y' })),
+      deploy('dx1', 'x1', 'FAILURE', '2026-01-02T23:50:00.000Z'), deploy('dx2', 'x2', 'SUCCESS', '2026-01-03T00:10:00.000Z'),
+      deploy('dy1', 'y1', 'SUCCESS', '2026-01-03T09:00:00.000Z'),
+    ]);
+    const ops = async () => (await flaky(store, await scoped(), WINDOW, null, 100, 'FLAKE_RATE')).jobs.filter((j) => j.jobName === 'deploy');
+    const expected = [{ backend: 'gh', project: 'acme/ops', jobName: 'deploy', commits: 3, flakyCommits: 1, flakeRate: 1 / 3, failedAttempts: 1, timeCostMs: 30_000, lastFlakeAt: '2026-01-03T00:10:00.000Z' }];
+    expect(await ops()).toEqual(expected);
+    await store.refreshRollups();
+    expect(await ops()).toEqual(expected);
   });
 
   it('duration_bucket() in SQL is the bucket bucketOf() gives', async () => {

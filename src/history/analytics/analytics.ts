@@ -1,6 +1,6 @@
 import type { HistoryStore } from '../history-store.ts';
 import { failingJobs, failureCausesQueries, failureClusters, failureReasons, type ClusterRow, type ReasonRow, type TopJobRow } from './failure-causes.ts';
-import { flakyJobs, flakyJobsQuery, type FlakyOrder, type FlakyRow } from './flaky-jobs.ts';
+import { flakyJobs, flakyJobsQuery, flakyRollupServes, type FlakyOrder, type FlakyRow } from './flaky-jobs.ts';
 import type { AnalyticsFilterInput, AnalyticsScope } from './scope.ts';
 import type { SqlQuery } from './sql-params.ts';
 import { rollupServes, statsGroups, statsQuery, type GroupBy, type StatsRow } from './stats.ts';
@@ -19,7 +19,10 @@ const windowOut = (w: AnalyticsWindow) => ({ from: w.from.toISOString(), to: w.t
 /** Whole clean days from the rollups when the figure's keys allow it, else every row. */
 async function readPlan(store: HistoryStore, table: 'pipelines' | 'jobs', window: AnalyticsWindow, groupBy: readonly GroupBy[], filter: Filter): Promise<RollupPlan> {
   const days = rollupServes(groupBy, filter) ? wholeDays(window.from, window.to) : null;
-  if (!days) return { rolledDays: [], rawRanges: [[window.from, window.to]] };
+  return days ? planFromDirty(store, table, window, days) : { rolledDays: [], rawRanges: [[window.from, window.to]] };
+}
+
+async function planFromDirty(store: HistoryStore, table: 'pipelines' | 'jobs', window: AnalyticsWindow, days: readonly [string, string]): Promise<RollupPlan> {
   const dirty = await store.query<{ day: string }>(DIRTY_DAYS, [table, days[0], days[1]]);
   return planRollup(window.from, window.to, new Set(dirty.map((d) => d.day)));
 }
@@ -60,6 +63,9 @@ export async function failureCauses(store: HistoryStore, scope: AnalyticsScope, 
 }
 
 export async function flaky(store: HistoryStore, scope: AnalyticsScope, window: AnalyticsWindow, filter: Filter, top: number, orderBy: FlakyOrder) {
-  const rows = await run<FlakyRow>(store, flakyJobsQuery(window, scope, filter, checkTop(top, 'flakyJobs'), orderBy));
+  const checked = checkTop(top, 'flakyJobs');
+  const days = flakyRollupServes(filter) ? wholeDays(window.from, window.to) : null;
+  const plan = days ? await planFromDirty(store, 'jobs', window, days) : { rolledDays: [], rawRanges: [[window.from, window.to]] as const };
+  const rows = await run<FlakyRow>(store, flakyJobsQuery(window, plan, scope, filter, checked, orderBy));
   return { window: windowOut(window), jobs: flakyJobs(rows, scope) };
 }

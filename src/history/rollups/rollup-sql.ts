@@ -23,7 +23,11 @@ DELETE FROM rollup_dirty WHERE (kind, day) IN (
 export const DELETE_DAY = [
   'DELETE FROM rollup_counts WHERE kind = $1 AND day = $2::date',
   'DELETE FROM rollup_histograms WHERE kind = $1 AND day = $2::date',
+  `DELETE FROM rollup_job_commits WHERE $1 = 'jobs' AND day = $2::date`,
 ] as const;
+
+/** The statuses that decide whether a job passed on a commit (flaky jobs count only these). */
+export const DECISIVE_SQL = `('SUCCESS', 'FAILURE', 'TIMED_OUT', 'ERROR')`;
 
 const ofDay = `finished_at >= ($2::date)::timestamp AT TIME ZONE 'UTC' AND finished_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'`;
 
@@ -37,6 +41,9 @@ FROM ${kind} WHERE ${ofDay} GROUP BY 3, 4, 5, 6`,
 SELECT $1, $2::date, backend, project_native_id, m.metric, duration_bucket(m.ms), count(*)
 FROM ${kind} CROSS JOIN LATERAL (VALUES ('d'::"char", duration_ms), ('q'::"char", queue_ms)) AS m(metric, ms)
 WHERE ${ofDay} AND m.ms IS NOT NULL GROUP BY 3, 4, 5, 6`,
+    ...(kind === 'jobs' ? [`INSERT INTO rollup_job_commits (day, backend, project_native_id, name, commits)
+SELECT $2::date, backend, project_native_id, name, count(DISTINCT commit_sha)
+FROM jobs WHERE ${ofDay} AND $1 = 'jobs' AND commit_sha IS NOT NULL AND status IN ${DECISIVE_SQL} GROUP BY 2, 3, 4`] : []),
   ];
 }
 
