@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { bucketOf, bucketValue, MAX_RELATIVE_ERROR } from '../../src/history/analytics/histogram.ts';
+import { bucketOf, bucketValue, histogramQuantile, MAX_RELATIVE_ERROR } from '../../src/history/analytics/histogram.ts';
 import { planRollup, wholeDays } from '../../src/history/rollups/rollup-plan.ts';
 
 const DAY = 86_400_000;
@@ -52,6 +52,21 @@ describe('duration histograms', () => {
   it('buckets grow with the value', () => {
     fc.assert(fc.property(fc.double({ min: 0, max: 4e10, noNaN: true }), fc.double({ min: 0, max: 4e10, noNaN: true }), (a, b) => {
       if (a <= b) expect(bucketOf(a)).toBeLessThanOrEqual(bucketOf(b));
+    }));
+  });
+});
+
+describe('histogramQuantile', () => {
+  it('answers the nearest-rank value within MAX_RELATIVE_ERROR, null when empty', () => {
+    expect(histogramQuantile([], [], 0.5)).toBeNull();
+    fc.assert(fc.property(fc.array(fc.integer({ min: 2, max: 10_000_000 }), { minLength: 1, maxLength: 300 }), fc.constantFrom(0.5, 0.9, 0.95, 0.99), (values, q) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const exact = sorted[Math.ceil(q * sorted.length) - 1]!;
+      const histogram = new Map<number, number>();
+      for (const v of values) histogram.set(bucketOf(v), (histogram.get(bucketOf(v)) ?? 0) + 1);
+      const buckets = [...histogram.keys()].sort((a, b) => a - b);
+      const answer = histogramQuantile(buckets, buckets.map((b) => histogram.get(b)!), q)!;
+      expect(Math.abs(answer - exact) / exact).toBeLessThanOrEqual(MAX_RELATIVE_ERROR + 1e-12);
     }));
   });
 });

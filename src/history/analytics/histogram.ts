@@ -21,5 +21,20 @@ export function bucketValue(bucket: number): number {
   return (2 * GAMMA ** bucket) / (GAMMA + 1);
 }
 
-/** Rank of the p-quantile among n values, nearest-rank (1-based): the SQL picks the first bucket reaching it. */
-export const QUANTILES = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 } as const;
+/**
+ * The q-quantile of a histogram (buckets ascending, with their counts): the value of the bucket
+ * holding the nearest-rank value, rank ceil(q * total); null when it is empty.
+ */
+export function histogramQuantile(buckets: readonly number[], counts: readonly number[], q: number): number | null {
+  let total = 0;
+  for (const n of counts) total += n;
+  if (total === 0) return null;
+  // The epsilon keeps 0.95 * 20 at rank 19 whatever the float rounding.
+  const rank = Math.max(1, Math.ceil(q * total - 1e-9));
+  let seen = 0;
+  for (let i = 0; i < buckets.length; i++) {
+    seen += counts[i]!;
+    if (seen >= rank) return bucketValue(buckets[i]!);
+  }
+  return bucketValue(buckets.at(-1)!);
+}

@@ -3,7 +3,6 @@ import type { RollupPlan } from '../rollups/rollup-plan.ts';
 import { ANALYTICS_LIMITS } from './window.ts';
 import { providerSql, visibleConditions, visibleRunnerSql, type AnalyticsFilterInput, type AnalyticsScope } from './scope.ts';
 import { CATEGORY_SQL, RED_SQL, REASON_SQL, SqlParams, type SqlQuery } from './sql-params.ts';
-import { QUANTILES } from './histogram.ts';
 
 export type GroupBy = 'BACKEND' | 'PROVIDER' | 'PROJECT' | 'BRANCH' | 'PIPELINE_NAME' | 'JOB_NAME' | 'RUNNER_LABEL' | 'RUNNER' | 'DAY' | 'WEEK';
 export type StatsTable = 'pipelines' | 'jobs';
@@ -73,7 +72,6 @@ export function statsQuery(
     rolledCounts = `UNION ALL SELECT ${list(rolledKeys, 'status', 'reason', 'n')} FROM rollup_counts WHERE ${rolledWhere}`;
     rolledHistograms = `UNION ALL SELECT ${list(rolledKeys, 'metric', 'bucket', 'n')} FROM rollup_histograms WHERE ${rolledWhere}`;
   }
-  const quantile = (metric: string, q: number, alias: string) => `min(bucket) FILTER (WHERE metric = '${metric}' AND c >= ceil(${q} * total)) AS ${alias}`;
   const sql = `
 WITH raw AS (
   SELECT ${rawSelect.join(', ')} FROM ${table}${labels} WHERE ${rawWhere}
@@ -106,17 +104,15 @@ WITH raw AS (
   ) AS ranked
   WHERE rank <= 3 ${groupClause(names)}
 ), percentiles AS (
-  SELECT ${gkey(names)} AS gkey, ${[
-    quantile('d', QUANTILES.p50, 'd50'), quantile('d', QUANTILES.p90, 'd90'), quantile('d', QUANTILES.p95, 'd95'), quantile('d', QUANTILES.p99, 'd99'),
-    quantile('q', QUANTILES.p50, 'q50'), quantile('q', QUANTILES.p95, 'q95'),
-  ].join(', ')}
-  FROM (
-    SELECT ${list(names, 'metric', 'bucket')}, sum(n) OVER (${partition(names, 'metric')} ORDER BY bucket) AS c, sum(n) OVER (${partition(names, 'metric')}) AS total
-    FROM (SELECT ${list(names, 'metric', 'bucket', 'sum(n) AS n')} FROM histograms ${groupClause(names, 'metric', 'bucket')}) AS merged
-  ) AS cumulative
+  -- Each group's merged histograms as sorted arrays; the percentiles are read off them in JS
+  -- (stats.ts), cheaper than window sums over every bucket row.
+  SELECT ${gkey(names)} AS gkey,
+    array_agg(bucket ORDER BY bucket) FILTER (WHERE metric = 'd') AS d_buckets, array_agg(n ORDER BY bucket) FILTER (WHERE metric = 'd') AS d_counts,
+    array_agg(bucket ORDER BY bucket) FILTER (WHERE metric = 'q') AS q_buckets, array_agg(n ORDER BY bucket) FILTER (WHERE metric = 'q') AS q_counts
+  FROM (SELECT ${list(names, 'metric', 'bucket', 'sum(n)::int AS n')} FROM histograms ${groupClause(names, 'metric', 'bucket')}) AS merged
   ${groupClause(names)}
 )
-SELECT g.*, r.top_reasons, ${['d50', 'd90', 'd95', 'd99', 'q50', 'q95'].map((c) => `pc.${c}`).join(', ')}
+SELECT g.*, r.top_reasons, pc.d_buckets, pc.d_counts, pc.q_buckets, pc.q_counts
 FROM (SELECT *, ${gkey(names)} AS gkey FROM groups) AS g
 LEFT JOIN reasons r ON r.gkey = g.gkey
 LEFT JOIN percentiles pc ON pc.gkey = g.gkey

@@ -1,19 +1,20 @@
 import { analyticsLimit, ANALYTICS_LIMITS } from './window.ts';
 import { projectName, type AnalyticsScope } from './scope.ts';
 import { iso, num, rate } from './sql-params.ts';
-import { bucketValue } from './histogram.ts';
+import { histogramQuantile } from './histogram.ts';
 
 export { rollupServes, statsQuery, type GroupBy, type StatsTable } from './stats-sql.ts';
 
-/** A percentile's bucket as its value in ms (null without a sample). */
-const fromBucket = (bucket: unknown): number | null => (bucket === null || bucket === undefined ? null : bucketValue(Number(bucket)));
+/** Both drivers parse int arrays; a group without a sample has none. */
+const quantile = (buckets: number[] | null, counts: number[] | null, q: number): number | null =>
+  buckets && counts ? histogramQuantile(buckets.map(Number), counts.map(Number), q) : null;
 
 export interface StatsRow {
   k_backend?: string | null; k_provider?: string | null; k_project?: string | null; k_branch?: string | null;
   k_pipeline_name?: string | null; k_job_name?: string | null; k_label?: string | null; k_runner?: string | null; k_bucket?: unknown;
   n: number; success: number; unstable: number; canceled: number; skipped: number; code: number; timed_out: number; infrastructure: number;
-  /** Percentiles as histogram buckets (histogram.ts). */
-  d50: number | null; d90: number | null; d95: number | null; d99: number | null; q50: number | null; q95: number | null;
+  /** Merged histograms, buckets ascending (histogram.ts); null without a sample. */
+  d_buckets: number[] | null; d_counts: number[] | null; q_buckets: number[] | null; q_counts: number[] | null;
   top_reasons: { category: string; reason: string; count: number }[] | string | null;
 }
 
@@ -61,8 +62,11 @@ export function statsGroups(rows: readonly StatsRow[], scope: AnalyticsScope): S
       topFailureReasons: (Array.isArray(reasons) ? reasons : []).map((t) => ({
         category: t.category as 'CODE' | 'TIMED_OUT' | 'INFRASTRUCTURE', reason: t.reason, count: num(t.count),
       })),
-      duration: { p50: fromBucket(r.d50), p90: fromBucket(r.d90), p95: fromBucket(r.d95), p99: fromBucket(r.d99) },
-      queueTime: { p50: fromBucket(r.q50), p95: fromBucket(r.q95) },
+      duration: {
+        p50: quantile(r.d_buckets, r.d_counts, 0.5), p90: quantile(r.d_buckets, r.d_counts, 0.9),
+        p95: quantile(r.d_buckets, r.d_counts, 0.95), p99: quantile(r.d_buckets, r.d_counts, 0.99),
+      },
+      queueTime: { p50: quantile(r.q_buckets, r.q_counts, 0.5), p95: quantile(r.q_buckets, r.q_counts, 0.95) },
     };
   });
 }
