@@ -69,7 +69,7 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
     : null;
   const history = new HistoryService(config.history, createSecretResolver(options.env), log, now, { streams, projectName: projectNames });
   history.addTask(new BackfillService(registry.all(), config.history.backfill, log, now));
-  history.addTask(new RollupRefresher(log));
+  history.addTask(new RollupRefresher(log, config.history.rollupIntervalSeconds * 1000));
   const ingestor = new Ingestor(state, bus, registry, log, now, confirmations, (event) => history.observe(event));
   const freshnessMs = config.freshnessSeconds * 1000;
   const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);

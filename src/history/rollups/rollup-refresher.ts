@@ -3,8 +3,6 @@ import { throttledEvent, type ThrottledEvent } from '../../server/throttled-log.
 import type { HistoryStore } from '../history-store.ts';
 import type { HistoryTask } from '../history-service.ts';
 
-/** A figure reads a dirty day from its rows, so a pass every half minute keeps that to about today. */
-const DEFAULT_INTERVAL_MS = 30_000;
 const DAYS_PER_CALL = 4;
 
 /**
@@ -19,7 +17,7 @@ export class RollupRefresher implements HistoryTask {
   private lastError = '';
   private readonly failure: ThrottledEvent;
 
-  constructor(private readonly log: Logger, private readonly intervalMs = DEFAULT_INTERVAL_MS) {
+  constructor(private readonly log: Logger, private readonly intervalMs: number) {
     this.failure = throttledEvent((n) => this.log.warn({ failures: n, err: this.lastError }, 'history rollups: refresh failed; retrying next pass'), 60_000);
   }
 
