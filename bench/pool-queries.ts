@@ -1,7 +1,7 @@
 /**
  * Latency of the history reads behind runner pools, estimates and history pages (issue 13),
- * over a constructed history of N jobs (default 100,000; N/10 pipelines, 40 runners, 30 days,
- * 5 label sets, 50 projects) on in-memory PGlite and on the PostgreSQL at 127.0.0.1:5432
+ * over a constructed history of N jobs (default 100,000; N/10 pipelines, 40 runners with one
+ * busy/idle transition per job, 30 days, 5 label sets, 50 projects) on in-memory PGlite and on the PostgreSQL at 127.0.0.1:5432
  * (a schema of its own, dropped afterwards). 20 runs of each read; p50 and p95 in ms.
  *   npx tsx bench/pool-queries.ts [jobs] [pglite|postgres|both]
  */
@@ -50,6 +50,12 @@ async function fill(store: SqlHistoryStore, now: Date): Promise<void> {
     SELECT 'Runner', 'gh', 'r' || g, '{1}', 'IDLE', $1::timestamptz - interval '40 days',
       jsonb_build_object('labels', to_jsonb(${labels(3)}))
     FROM generate_series(0, 39) AS g`, [now.toISOString()]);
+  // Runners go busy and idle with the jobs: one transition per job, as the live path records them.
+  await store.query(`
+    INSERT INTO transitions (entity_type, backend, native_id, revision, status, observed_at, payload)
+    SELECT 'Runner', 'gh', 'r' || (g % 40), ARRAY[2, g]::float8[], CASE WHEN g % 2 = 0 THEN 'BUSY' ELSE 'IDLE' END,
+      $2::timestamptz - g * ($3::float8 / $1) * interval '1 millisecond', jsonb_build_object('labels', to_jsonb(${labels(3).replaceAll('g %', '(g % 40) %')}))
+    FROM generate_series(1, $1::int) AS g`, [total, now.toISOString(), spanMs]);
   // A steady-state database: autovacuum has run (visibility map set, statistics current).
   await store.query('VACUUM ANALYZE');
 }

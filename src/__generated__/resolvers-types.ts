@@ -351,6 +351,7 @@ export type FigureSource =
 export type FlakyJob = {
   readonly __typename?: 'FlakyJob';
   readonly backend: Scalars['String']['output'];
+  /** Commits it finished SUCCESS or red on, counted once per UTC day it ran on them. */
   readonly commits: Scalars['Int']['output'];
   /** Red attempts on flaky commits. */
   readonly failedAttempts: Scalars['Int']['output'];

@@ -143,6 +143,8 @@ export const gatewayConfigSchema = z
         retentionDays: z.number().int().min(1).max(3650).default(90),
         /** `pipelines`/`jobs` pages whose `createdBefore` (or cursor) is older than this are served from the history. */
         liveWindowHours: z.number().int().min(1).max(8760).default(24),
+        /** How often the daily rollups' marked days are rebuilt (src/history/rollups); until then figures read those days' rows. */
+        rollupIntervalSeconds: z.number().int().min(1).max(3600).default(30),
         /** Import of the recent past from each backend's REST API at start (src/history/backfill). */
         backfill: z
           .object({

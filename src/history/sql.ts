@@ -3,7 +3,7 @@
  * PostgreSQL): the same migrations and the same SQL, so nothing is written twice.
  * Migrations are append-only: never edit one that has shipped, add the next.
  * Versions taken by work in flight (issue 13): 2 revision order, 3 backfill
- * progress, 4 analytics indexes, 5 runner pools, 7 backfill lease.
+ * progress, 4 analytics indexes, 5 runner pools, 6 daily rollups, 7 backfill lease.
  */
 export interface Migration {
   readonly version: number;
@@ -211,6 +211,97 @@ CREATE INDEX estimates_pipelines_success ON pipelines (backend, project_native_i
 CREATE INDEX estimates_jobs_success_any_branch ON jobs (backend, project_native_id, name, finished_at DESC NULLS LAST) WHERE status = 'SUCCESS';
 CREATE INDEX estimates_pipelines_success_any_branch ON pipelines (backend, project_native_id, name, finished_at DESC NULLS LAST) WHERE status = 'SUCCESS';
 CREATE INDEX estimates_pipelines_success_branch ON pipelines (backend, project_native_id, branch, finished_at DESC NULLS LAST) WHERE status = 'SUCCESS';
+`,
+  },
+  {
+    version: 6,
+    name: 'daily rollups for the dashboard figures',
+    // See src/history/rollups/rollup-sql.ts: per UTC day, backend and project, the counts by status
+    // and reason and the log-bucket histograms of duration and queue time; a day any write touches
+    // is marked dirty by these triggers in the writing transaction, and read from the rows until refreshed.
+    sql: `
+CREATE FUNCTION duration_bucket(ms double precision) RETURNS smallint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+  SELECT CASE WHEN ms IS NULL THEN NULL WHEN ms <= 1 THEN 0::smallint ELSE ceil(ln(ms) * 16 / ln(2))::smallint END
+$fn$;
+CREATE TABLE rollup_counts (
+  kind text NOT NULL,
+  day date NOT NULL,
+  backend text NOT NULL,
+  project_native_id text NOT NULL,
+  status text NOT NULL,
+  reason text NOT NULL,
+  n integer NOT NULL
+);
+CREATE INDEX rollup_counts_day ON rollup_counts (kind, day);
+CREATE TABLE rollup_histograms (
+  kind text NOT NULL,
+  day date NOT NULL,
+  backend text NOT NULL,
+  project_native_id text NOT NULL,
+  metric "char" NOT NULL,
+  bucket smallint NOT NULL,
+  n integer NOT NULL
+);
+CREATE INDEX rollup_histograms_day ON rollup_histograms (kind, day);
+-- Flaky jobs' denominator: per day and job name, the distinct commits it ran on (decisively).
+CREATE TABLE rollup_job_commits (
+  day date NOT NULL,
+  backend text NOT NULL,
+  project_native_id text NOT NULL,
+  name text NOT NULL,
+  commits integer NOT NULL
+);
+CREATE INDEX rollup_job_commits_day ON rollup_job_commits (day);
+-- A pool's runners over a window: each runner's latest transition before a moment, by index probe.
+CREATE INDEX pools_transitions_runner_history ON transitions (backend, native_id, observed_at) WHERE entity_type = 'Runner';
+-- Flaky jobs start from the red attempts in the window: few, and found here without the rest.
+CREATE INDEX jobs_red_finished ON jobs (finished_at) WHERE status IN ('FAILURE', 'TIMED_OUT', 'ERROR');
+CREATE TABLE rollup_dirty (
+  kind text NOT NULL,
+  day date NOT NULL,
+  PRIMARY KEY (kind, day)
+);
+-- DO UPDATE ... WHERE false writes nothing but locks the dirty row until the writer commits, so a
+-- refresh claiming that day waits for the write and then aggregates it (see rollup-sql.ts).
+CREATE FUNCTION rollup_mark_row() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP <> 'INSERT' AND OLD.finished_at IS NOT NULL THEN
+    INSERT INTO rollup_dirty (kind, day) VALUES (TG_TABLE_NAME, (OLD.finished_at AT TIME ZONE 'UTC')::date)
+    ON CONFLICT (kind, day) DO UPDATE SET day = EXCLUDED.day WHERE false;
+  END IF;
+  IF TG_OP <> 'DELETE' AND NEW.finished_at IS NOT NULL THEN
+    INSERT INTO rollup_dirty (kind, day) VALUES (TG_TABLE_NAME, (NEW.finished_at AT TIME ZONE 'UTC')::date)
+    ON CONFLICT (kind, day) DO UPDATE SET day = EXCLUDED.day WHERE false;
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+CREATE FUNCTION rollup_mark_deleted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  INSERT INTO rollup_dirty (kind, day)
+  SELECT DISTINCT TG_TABLE_NAME, (finished_at AT TIME ZONE 'UTC')::date FROM gone WHERE finished_at IS NOT NULL
+  ON CONFLICT (kind, day) DO UPDATE SET day = EXCLUDED.day WHERE false;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER pipelines_rollup_insert AFTER INSERT ON pipelines FOR EACH ROW WHEN (NEW.finished_at IS NOT NULL) EXECUTE FUNCTION rollup_mark_row();
+CREATE TRIGGER jobs_rollup_insert AFTER INSERT ON jobs FOR EACH ROW WHEN (NEW.finished_at IS NOT NULL) EXECUTE FUNCTION rollup_mark_row();
+CREATE TRIGGER pipelines_rollup_update AFTER UPDATE ON pipelines FOR EACH ROW
+  WHEN ((OLD.finished_at IS NOT NULL OR NEW.finished_at IS NOT NULL) AND (OLD.finished_at, OLD.backend, OLD.project_native_id, OLD.status,
+    OLD.failure_reason, OLD.native_conclusion, OLD.native_status, OLD.duration_ms, OLD.queue_ms) IS DISTINCT FROM (NEW.finished_at,
+    NEW.backend, NEW.project_native_id, NEW.status, NEW.failure_reason, NEW.native_conclusion, NEW.native_status, NEW.duration_ms, NEW.queue_ms))
+  EXECUTE FUNCTION rollup_mark_row();
+CREATE TRIGGER jobs_rollup_update AFTER UPDATE ON jobs FOR EACH ROW
+  WHEN ((OLD.finished_at IS NOT NULL OR NEW.finished_at IS NOT NULL) AND (OLD.finished_at, OLD.backend, OLD.project_native_id, OLD.status,
+    OLD.failure_reason, OLD.native_conclusion, OLD.native_status, OLD.duration_ms, OLD.queue_ms, OLD.name, OLD.commit_sha) IS DISTINCT FROM (NEW.finished_at,
+    NEW.backend, NEW.project_native_id, NEW.status, NEW.failure_reason, NEW.native_conclusion, NEW.native_status, NEW.duration_ms, NEW.queue_ms,
+    NEW.name, NEW.commit_sha))
+  EXECUTE FUNCTION rollup_mark_row();
+CREATE TRIGGER pipelines_rollup_delete AFTER DELETE ON pipelines REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION rollup_mark_deleted();
+CREATE TRIGGER jobs_rollup_delete AFTER DELETE ON jobs REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION rollup_mark_deleted();
+-- What was recorded before this migration: every day with a finished row is built by the first refresh.
+INSERT INTO rollup_dirty (kind, day) SELECT DISTINCT 'pipelines', (finished_at AT TIME ZONE 'UTC')::date FROM pipelines WHERE finished_at IS NOT NULL;
+INSERT INTO rollup_dirty (kind, day) SELECT DISTINCT 'jobs', (finished_at AT TIME ZONE 'UTC')::date FROM jobs WHERE finished_at IS NOT NULL;
 `,
   },
   {

@@ -7,6 +7,7 @@ import { createSecretResolver } from '../config/secret.ts';
 import type { GatewayServices } from '../context.ts';
 import { eventStoreFactory } from '../events/create-event-store.ts';
 import { EventBus } from '../events/event-bus.ts';
+import { RollupRefresher } from '../history/rollups/rollup-refresher.ts';
 import { BackfillService } from '../history/backfill/backfill-service.ts';
 import { HistoryService } from '../history/history-service.ts';
 import { liveProjectNames } from '../history/project-names.ts';
@@ -68,6 +69,7 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
     : null;
   const history = new HistoryService(config.history, createSecretResolver(options.env), log, now, { streams, projectName: projectNames });
   history.addTask(new BackfillService(registry.all(), config.history.backfill, log, now));
+  history.addTask(new RollupRefresher(log, config.history.rollupIntervalSeconds * 1000));
   const ingestor = new Ingestor(state, bus, registry, log, now, confirmations, (event) => history.observe(event));
   const freshnessMs = config.freshnessSeconds * 1000;
   const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);

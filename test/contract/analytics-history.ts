@@ -53,7 +53,7 @@ interface JobSpec {
   readonly failureReason?: string | null;
 }
 
-function job(s: JobSpec): JobModel {
+export function job(s: JobSpec): JobModel {
   const finished = Date.parse(s.finishedAt);
   const started = finished - (s.durationMs ?? MIN);
   return {

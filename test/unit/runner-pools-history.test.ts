@@ -101,4 +101,19 @@ describe.each(HISTORY_DATABASES)('runner pool figures from the history on %s', (
     });
     expect(hidden).toMatchObject({ runnerCount: 0, busyMs: 0, utilization: null });
   });
+
+  it('a job still running is busy time until now, and one that ended before the window is none', async () => {
+    await store.record([
+      observed(runner('rA', LINUX, { state: 'BUSY' }), at('09:00')),
+      observed(ran('old', at('08:00'), at('08:10'), at('09:30')), at('11:45')),
+      observed(ran('live', at('11:20'), at('11:30'), null), at('11:45')),
+    ]);
+    const figures = await poolWindow(store, {
+      pool: poolOf('gh', ['self-hosted', 'linux', 'x64']), from: new Date(at('10:00')), to: new Date(at('12:00')), bucketMs: 3_600_000,
+      scope: await projectScope(store, ALL, ['gh']), withRunners: true, now: new Date(at('11:45')),
+    });
+    // 11:30 to now (11:45) over one runner's 105 min so far.
+    expect(figures.busyMs).toBe(15 * 60_000);
+    expect(figures.utilization).toBeCloseTo(15 / 105, 10);
+  });
 });

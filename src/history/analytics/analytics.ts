@@ -1,9 +1,11 @@
 import type { HistoryStore } from '../history-store.ts';
 import { failingJobs, failureCausesQueries, failureClusters, failureReasons, type ClusterRow, type ReasonRow, type TopJobRow } from './failure-causes.ts';
-import { flakyJobs, flakyJobsQuery, type FlakyOrder, type FlakyRow } from './flaky-jobs.ts';
+import { flakyJobs, flakyJobsQuery, flakyRollupServes, type FlakyOrder, type FlakyRow } from './flaky-jobs.ts';
 import type { AnalyticsFilterInput, AnalyticsScope } from './scope.ts';
 import type { SqlQuery } from './sql-params.ts';
-import { statsGroups, statsQuery, type GroupBy, type StatsRow } from './stats.ts';
+import { rollupServes, statsGroups, statsQuery, type GroupBy, type StatsRow } from './stats.ts';
+import { planRollup, wholeDays, type RollupPlan } from '../rollups/rollup-plan.ts';
+import { DIRTY_DAYS } from '../rollups/rollup-sql.ts';
 import { onDefaultBranches, timeToGreenQuery, timeToGreenSeries, type TimeToGreenRow } from './time-to-green.ts';
 import { checkTop, type AnalyticsWindow } from './window.ts';
 
@@ -14,10 +16,21 @@ const run = <T extends object>(store: HistoryStore, q: SqlQuery): Promise<T[]> =
 
 const windowOut = (w: AnalyticsWindow) => ({ from: w.from.toISOString(), to: w.to.toISOString() });
 
+/** Whole clean days from the rollups when the figure's keys allow it, else every row. */
+async function readPlan(store: HistoryStore, table: 'pipelines' | 'jobs', window: AnalyticsWindow, groupBy: readonly GroupBy[], filter: Filter): Promise<RollupPlan> {
+  const days = rollupServes(groupBy, filter) ? wholeDays(window.from, window.to) : null;
+  return days ? planFromDirty(store, table, window, days) : { rolledDays: [], rawRanges: [[window.from, window.to]] };
+}
+
+async function planFromDirty(store: HistoryStore, table: 'pipelines' | 'jobs', window: AnalyticsWindow, days: readonly [string, string]): Promise<RollupPlan> {
+  const dirty = await store.query<{ day: string }>(DIRTY_DAYS, [table, days[0], days[1]]);
+  return planRollup(window.from, window.to, new Set(dirty.map((d) => d.day)));
+}
+
 export async function stats(
   store: HistoryStore, table: 'pipelines' | 'jobs', scope: AnalyticsScope, window: AnalyticsWindow, groupBy: readonly GroupBy[], filter: Filter,
 ) {
-  const rows = await run<StatsRow>(store, statsQuery(table, window, groupBy, scope, filter));
+  const rows = await run<StatsRow>(store, statsQuery(table, await readPlan(store, table, window, groupBy, filter), groupBy, scope, filter));
   return { window: windowOut(window), groupBy: [...groupBy], groups: statsGroups(rows, scope) };
 }
 
@@ -50,6 +63,9 @@ export async function failureCauses(store: HistoryStore, scope: AnalyticsScope, 
 }
 
 export async function flaky(store: HistoryStore, scope: AnalyticsScope, window: AnalyticsWindow, filter: Filter, top: number, orderBy: FlakyOrder) {
-  const rows = await run<FlakyRow>(store, flakyJobsQuery(window, scope, filter, checkTop(top, 'flakyJobs'), orderBy));
+  const checked = checkTop(top, 'flakyJobs');
+  const days = flakyRollupServes(filter) ? wholeDays(window.from, window.to) : null;
+  const plan = days ? await planFromDirty(store, 'jobs', window, days) : { rolledDays: [], rawRanges: [[window.from, window.to]] as const };
+  const rows = await run<FlakyRow>(store, flakyJobsQuery(window, plan, scope, filter, checked, orderBy));
   return { window: windowOut(window), jobs: flakyJobs(rows, scope) };
 }

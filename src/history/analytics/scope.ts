@@ -83,11 +83,20 @@ export function baseConditions(
   p: SqlParams, table: 'pipelines' | 'jobs', window: AnalyticsWindow, scope: AnalyticsScope, filter: AnalyticsFilterInput | null | undefined,
 ): string[] {
   const where = [`finished_at >= ${p.add(window.from.toISOString(), '::timestamptz')}`, `finished_at < ${p.add(window.to.toISOString(), '::timestamptz')}`];
+  return [...where, ...visibleConditions(p, table, scope, filter)];
+}
+
+/** Visible and matching the filter (no window): also holds for rollup rows, which keep backend and project. `alias` qualifies the columns. */
+export function visibleConditions(
+  p: SqlParams, table: 'pipelines' | 'jobs', scope: AnalyticsScope, filter: AnalyticsFilterInput | null | undefined, alias?: string,
+): string[] {
+  const c = (column: string) => (alias ? `${alias}.${column}` : column);
+  const where: string[] = [];
   if (scope.projects !== null) {
-    where.push(`(backend, project_native_id) IN (SELECT b, n FROM unnest(${p.add(scope.projects.map((x) => x[0]), '::text[]')}, ${p.add(scope.projects.map((x) => x[1]), '::text[]')}) AS v(b, n))`);
+    where.push(`(${c('backend')}, ${c('project_native_id')}) IN (SELECT b, n FROM unnest(${p.add(scope.projects.map((x) => x[0]), '::text[]')}, ${p.add(scope.projects.map((x) => x[1]), '::text[]')}) AS v(b, n))`);
   }
-  if (filter?.branches) where.push(`branch = ANY(${p.add(filter.branches, '::text[]')})`);
-  if (filter?.pipelineNames) where.push(`${table === 'jobs' ? 'pipeline_name' : 'name'} = ANY(${p.add(filter.pipelineNames, '::text[]')})`);
-  if (filter?.jobNames && table === 'jobs') where.push(`name = ANY(${p.add(filter.jobNames, '::text[]')})`);
+  if (filter?.branches) where.push(`${c('branch')} = ANY(${p.add(filter.branches, '::text[]')})`);
+  if (filter?.pipelineNames) where.push(`${c(table === 'jobs' ? 'pipeline_name' : 'name')} = ANY(${p.add(filter.pipelineNames, '::text[]')})`);
+  if (filter?.jobNames && table === 'jobs') where.push(`${c('name')} = ANY(${p.add(filter.jobNames, '::text[]')})`);
   return where;
 }

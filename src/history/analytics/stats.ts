@@ -1,91 +1,20 @@
-import { badInput } from '../../errors.ts';
-import { analyticsLimit, ANALYTICS_LIMITS, type AnalyticsWindow } from './window.ts';
-import { baseConditions, projectName, providerSql, visibleRunnerSql, type AnalyticsFilterInput, type AnalyticsScope } from './scope.ts';
-import { CATEGORY_SQL, iso, num, numOrNull, rate, REASON_SQL, RED_SQL, SqlParams, type SqlQuery } from './sql-params.ts';
+import { analyticsLimit, ANALYTICS_LIMITS } from './window.ts';
+import { projectName, type AnalyticsScope } from './scope.ts';
+import { iso, num, rate } from './sql-params.ts';
+import { histogramQuantile } from './histogram.ts';
 
-export type GroupBy = 'BACKEND' | 'PROVIDER' | 'PROJECT' | 'BRANCH' | 'PIPELINE_NAME' | 'JOB_NAME' | 'RUNNER_LABEL' | 'RUNNER' | 'DAY' | 'WEEK';
-type Table = 'pipelines' | 'jobs';
+export { rollupServes, statsQuery, type GroupBy, type StatsTable } from './stats-sql.ts';
 
-const JOBS_ONLY: ReadonlySet<GroupBy> = new Set(['JOB_NAME', 'RUNNER_LABEL', 'RUNNER']);
-
-/** The group-by keys as SQL columns (PROJECT brings its backend: a native id is unique per backend only). */
-function keyColumns(p: SqlParams, table: Table, groupBy: readonly GroupBy[], scope: AnalyticsScope): [string, string][] {
-  const columns = new Map<string, string>();
-  for (const key of groupBy) {
-    if (JOBS_ONLY.has(key) && table !== 'jobs') throw badInput(`groupBy ${key} is for jobStats only`);
-    switch (key) {
-      case 'BACKEND': columns.set('k_backend', 'backend'); break;
-      case 'PROVIDER': columns.set('k_provider', providerSql(p, scope)); break;
-      case 'PROJECT': columns.set('k_backend', 'backend'); columns.set('k_project', 'project_native_id'); break;
-      case 'BRANCH': columns.set('k_branch', 'branch'); break;
-      case 'PIPELINE_NAME': columns.set('k_pipeline_name', table === 'jobs' ? 'pipeline_name' : 'name'); break;
-      case 'JOB_NAME': columns.set('k_job_name', 'name'); break;
-      case 'RUNNER_LABEL': columns.set('k_label', 'label'); break;
-      case 'RUNNER': columns.set('k_runner', visibleRunnerSql(p, scope)); break;
-      case 'DAY': columns.set('k_bucket', `date_trunc('day', finished_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`); break;
-      case 'WEEK': columns.set('k_bucket', `date_trunc('week', finished_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`); break;
-    }
-  }
-  return [...columns];
-}
-
-/**
- * Counts, rates, the failure split, the top native reasons and duration/queue percentiles per
- * group, in one statement. LIMIT maxGroups + 1 tells an answer over the limit without building it.
- */
-export function statsQuery(
-  table: Table, window: AnalyticsWindow, groupBy: readonly GroupBy[], scope: AnalyticsScope, filter: AnalyticsFilterInput | null | undefined,
-): SqlQuery {
-  const p = new SqlParams();
-  const keys = keyColumns(p, table, groupBy, scope);
-  const where = baseConditions(p, table, window, scope, filter);
-  const labels = groupBy.includes('RUNNER_LABEL') ? ' CROSS JOIN LATERAL unnest(labels) AS l(label)' : '';
-  const select = keys.map(([alias, expr]) => `${expr} AS ${alias}`);
-  const names = keys.map(([alias]) => alias);
-  const groupClause = names.length > 0 ? `GROUP BY ${names.join(', ')} ORDER BY ${names.join(', ')}` : '';
-  const sql = `
-WITH base AS (
-  SELECT ${[...select, 'status', 'duration_ms', 'queue_ms', `${REASON_SQL} AS reason`, `${CATEGORY_SQL} AS category`].join(', ')}
-  FROM ${table}${labels}
-  WHERE ${where.join(' AND ')}
-), groups AS (
-  SELECT ${[...names,
-    'count(*)::int AS n',
-    `count(*) FILTER (WHERE status = 'SUCCESS')::int AS success`,
-    `count(*) FILTER (WHERE status = 'UNSTABLE')::int AS unstable`,
-    `count(*) FILTER (WHERE status = 'CANCELED')::int AS canceled`,
-    `count(*) FILTER (WHERE status = 'SKIPPED')::int AS skipped`,
-    `count(*) FILTER (WHERE status = 'FAILURE')::int AS code`,
-    `count(*) FILTER (WHERE status = 'TIMED_OUT')::int AS timed_out`,
-    `count(*) FILTER (WHERE status = 'ERROR')::int AS infrastructure`,
-    `array_agg(category) FILTER (WHERE status IN ${RED_SQL}) AS red_categories`,
-    `array_agg(reason) FILTER (WHERE status IN ${RED_SQL}) AS red_reasons`,
-    'percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS d50',
-    'percentile_cont(0.9) WITHIN GROUP (ORDER BY duration_ms) AS d90',
-    'percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS d95',
-    'percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS d99',
-    'percentile_cont(0.5) WITHIN GROUP (ORDER BY queue_ms) AS q50',
-    'percentile_cont(0.95) WITHIN GROUP (ORDER BY queue_ms) AS q95',
-  ].join(', ')}
-  FROM base ${groupClause}
-  LIMIT ${ANALYTICS_LIMITS.maxGroups + 1}
-)
-SELECT g.*, (
-  SELECT json_agg(json_build_object('category', t.category, 'reason', t.reason, 'count', t.n) ORDER BY t.n DESC, t.reason, t.category)
-  FROM (
-    SELECT category, reason, count(*)::int AS n FROM unnest(g.red_categories, g.red_reasons) AS r(category, reason)
-    GROUP BY category, reason ORDER BY n DESC, reason, category LIMIT 3
-  ) t
-) AS top_reasons
-FROM groups g${names.length > 0 ? ` ORDER BY ${names.map((n) => `g.${n}`).join(', ')}` : ''}`;
-  return { sql, params: p.values };
-}
+/** Both drivers parse int arrays; a group without a sample has none. */
+const quantile = (buckets: number[] | null, counts: number[] | null, q: number): number | null =>
+  buckets && counts ? histogramQuantile(buckets.map(Number), counts.map(Number), q) : null;
 
 export interface StatsRow {
   k_backend?: string | null; k_provider?: string | null; k_project?: string | null; k_branch?: string | null;
   k_pipeline_name?: string | null; k_job_name?: string | null; k_label?: string | null; k_runner?: string | null; k_bucket?: unknown;
   n: number; success: number; unstable: number; canceled: number; skipped: number; code: number; timed_out: number; infrastructure: number;
-  d50: number | null; d90: number | null; d95: number | null; d99: number | null; q50: number | null; q95: number | null;
+  /** Merged histograms, buckets ascending (histogram.ts); null without a sample. */
+  d_buckets: number[] | null; d_counts: number[] | null; q_buckets: number[] | null; q_counts: number[] | null;
   top_reasons: { category: string; reason: string; count: number }[] | string | null;
 }
 
@@ -133,8 +62,11 @@ export function statsGroups(rows: readonly StatsRow[], scope: AnalyticsScope): S
       topFailureReasons: (Array.isArray(reasons) ? reasons : []).map((t) => ({
         category: t.category as 'CODE' | 'TIMED_OUT' | 'INFRASTRUCTURE', reason: t.reason, count: num(t.count),
       })),
-      duration: { p50: numOrNull(r.d50), p90: numOrNull(r.d90), p95: numOrNull(r.d95), p99: numOrNull(r.d99) },
-      queueTime: { p50: numOrNull(r.q50), p95: numOrNull(r.q95) },
+      duration: {
+        p50: quantile(r.d_buckets, r.d_counts, 0.5), p90: quantile(r.d_buckets, r.d_counts, 0.9),
+        p95: quantile(r.d_buckets, r.d_counts, 0.95), p99: quantile(r.d_buckets, r.d_counts, 0.99),
+      },
+      queueTime: { p50: quantile(r.q_buckets, r.q_counts, 0.5), p95: quantile(r.q_buckets, r.q_counts, 0.95) },
     };
   });
 }

@@ -26,11 +26,20 @@ export function timeToGreenQuery(
   const to = p.add(window.to.toISOString(), '::timestamptz');
   const from = p.add(window.from.toISOString(), '::timestamptz');
   // The same series before the window (a pipeline-name filter still applies; scope and branch are the series').
-  const before = (alias: string) => [
-    `${alias}.backend = se.backend`, `${alias}.project_native_id = se.project_native_id`,
-    `(${alias}.branch = se.branch OR (se.branch = '' AND ${alias}.branch IS NULL))`, `${alias}.finished_at < ${from}`,
-    ...(filter?.pipelineNames ? [`${alias}.name = ANY(${p.add(filter.pipelineNames, '::text[]')})`] : []),
+  const names = filter?.pipelineNames ? p.add(filter.pipelineNames, '::text[]') : null;
+  const common = (alias: string) => [
+    `${alias}.backend = se.backend`, `${alias}.project_native_id = se.project_native_id`, `${alias}.finished_at < ${from}`,
+    ...(names ? [`${alias}.name = ANY(${names})`] : []),
   ].join(' AND ');
+  const before = (alias: string) => `${common(alias)} AND (${alias}.branch = se.branch OR (se.branch = '' AND ${alias}.branch IS NULL))`;
+  // The first/last such pipeline: one ordered LIMIT 1 per branch form, each a short walk of
+  // pipelines_branch_finished (an OR of the two forms made PostgreSQL sort the whole branch).
+  const edge = (alias: string, select: string, condition: string, order: string) => `(
+    SELECT * FROM (
+      (SELECT ${select} FROM pipelines ${alias} WHERE ${common(alias)} AND ${alias}.branch = se.branch AND ${condition} ORDER BY ${order} LIMIT 1)
+      UNION ALL
+      (SELECT ${select} FROM pipelines ${alias} WHERE ${common(alias)} AND se.branch = '' AND ${alias}.branch IS NULL AND ${condition} ORDER BY ${order} LIMIT 1)
+    ) AS both_forms ORDER BY ${order.replaceAll(`${alias}.`, '')} LIMIT 1)`;
   const columns = 'native_id, number, name, status, commit_sha, url, finished_at';
   const sql = `
 WITH inside AS (
@@ -43,13 +52,10 @@ WITH inside AS (
     true AS red, (SELECT count(*)::int FROM pipelines r WHERE ${before('r')} AND r.status IN ${RED_SQL}
       AND (g.finished_at IS NULL OR (r.finished_at, r.native_id) > (g.finished_at, g.native_id))) - 1 AS earlier_reds
   FROM series se
-  CROSS JOIN LATERAL (SELECT l.status FROM pipelines l WHERE ${before('l')} AND l.status IN ('SUCCESS', 'FAILURE', 'TIMED_OUT', 'ERROR')
-    ORDER BY l.finished_at DESC, l.native_id DESC LIMIT 1) last
-  LEFT JOIN LATERAL (SELECT g.finished_at, g.native_id FROM pipelines g WHERE ${before('g')} AND g.status = 'SUCCESS'
-    ORDER BY g.finished_at DESC, g.native_id DESC LIMIT 1) g ON true
-  CROSS JOIN LATERAL (SELECT ${columns.split(', ').map((c) => `b.${c}`).join(', ')} FROM pipelines b WHERE ${before('b')} AND b.status IN ${RED_SQL}
-    AND (g.finished_at IS NULL OR (b.finished_at, b.native_id) > (g.finished_at, g.native_id))
-    ORDER BY b.finished_at, b.native_id LIMIT 1) b
+  CROSS JOIN LATERAL ${edge('l', 'l.status, l.finished_at, l.native_id', `l.status IN ('SUCCESS', 'FAILURE', 'TIMED_OUT', 'ERROR')`, 'l.finished_at DESC, l.native_id DESC')} last
+  LEFT JOIN LATERAL ${edge('g', 'g.finished_at, g.native_id', `g.status = 'SUCCESS'`, 'g.finished_at DESC, g.native_id DESC')} g ON true
+  CROSS JOIN LATERAL ${edge('b', columns.split(', ').map((c) => `b.${c}`).join(', '), `b.status IN ${RED_SQL}
+    AND b.finished_at >= COALESCE(g.finished_at, '-infinity') AND (g.finished_at IS NULL OR (b.finished_at, b.native_id) > (g.finished_at, g.native_id))`, 'b.finished_at, b.native_id')} b
   WHERE last.status IN ${RED_SQL}
 ), decisive AS (
   SELECT * FROM inside UNION ALL SELECT * FROM carried

@@ -38,15 +38,25 @@ const ONLINE = new Set(['IDLE', 'BUSY']);
  * time is the run time, inside [from, min(to, now)), of every job on them (any pool, any project).
  */
 async function poolRunners(store: HistoryStore, pool: PoolId, from: Date, to: Date, now: Date): Promise<{ runners: string[]; busyMs: number }> {
+  // Per runner, three index probes (pools_transitions_runner_history, migration 6) instead of
+  // reading every runner transition ever recorded: runners go busy and idle with every job.
   const rows = await store.query<RunnerRow>(
-    `SELECT native_id,
-       (array_agg(payload->'labels' ORDER BY observed_at DESC, revision DESC))[1] AS labels,
-       bool_or(observed_at >= $2 AND status IN ('IDLE', 'BUSY')) AS online_in,
-       (array_agg(status ORDER BY observed_at DESC, revision DESC) FILTER (WHERE observed_at < $2))[1] AS before_status,
-       bool_or(payload->>'hosted' = 'true') AS hosted
-     FROM transitions
-     WHERE entity_type = 'Runner' AND backend = $1 AND observed_at < $3
-     GROUP BY native_id`,
+    `WITH RECURSIVE ids AS (
+       (SELECT native_id FROM transitions WHERE entity_type = 'Runner' AND backend = $1 AND observed_at < $3 ORDER BY native_id LIMIT 1)
+       UNION ALL
+       SELECT (SELECT t.native_id FROM transitions t WHERE t.entity_type = 'Runner' AND t.backend = $1 AND t.observed_at < $3 AND t.native_id > ids.native_id
+               ORDER BY t.native_id LIMIT 1)
+       FROM ids WHERE ids.native_id IS NOT NULL
+     )
+     SELECT ids.native_id, latest.payload->'labels' AS labels, latest.payload->>'hosted' = 'true' AS hosted, before.status AS before_status,
+       EXISTS (SELECT 1 FROM transitions i WHERE i.entity_type = 'Runner' AND i.backend = $1 AND i.native_id = ids.native_id
+               AND i.observed_at >= $2 AND i.observed_at < $3 AND i.status IN ('IDLE', 'BUSY')) AS online_in
+     FROM ids
+     CROSS JOIN LATERAL (SELECT payload FROM transitions l WHERE l.entity_type = 'Runner' AND l.backend = $1 AND l.native_id = ids.native_id
+       AND l.observed_at < $3 ORDER BY l.observed_at DESC, l.revision DESC LIMIT 1) latest
+     LEFT JOIN LATERAL (SELECT status FROM transitions b WHERE b.entity_type = 'Runner' AND b.backend = $1 AND b.native_id = ids.native_id
+       AND b.observed_at < $2 ORDER BY b.observed_at DESC, b.revision DESC LIMIT 1) before ON true
+     WHERE ids.native_id IS NOT NULL`,
     [pool.backend, from.toISOString(), to.toISOString()],
   );
   const candidates = rows.filter((r) => r.hosted !== true && Array.isArray(r.labels) && satisfies(r.labels.filter((l): l is string => typeof l === 'string'), pool));
@@ -55,9 +65,14 @@ async function poolRunners(store: HistoryStore, pool: PoolId, from: Date, to: Da
   const busy = new Map((await store.query<{ runner: string; busy: number | null }>(
     `SELECT runner_native_id AS runner,
        sum(greatest(0, extract(epoch FROM (least(coalesce(finished_at, $5::timestamptz), $5::timestamptz) - greatest(started_at, $3::timestamptz))) * 1000))::float8 AS busy
-     FROM jobs
-     WHERE backend = $1 AND runner_native_id = ANY($2::text[]) AND started_at IS NOT NULL AND started_at < $4
-       AND (finished_at > $3 OR finished_at IS NULL)
+     FROM (
+       -- Two index ranges on pools_jobs_runner_finished (an OR of them would read each runner's whole past).
+       SELECT runner_native_id, started_at, finished_at FROM jobs
+       WHERE backend = $1 AND runner_native_id = ANY($2::text[]) AND finished_at > $3 AND started_at IS NOT NULL AND started_at < $4
+       UNION ALL
+       SELECT runner_native_id, started_at, finished_at FROM jobs
+       WHERE backend = $1 AND runner_native_id = ANY($2::text[]) AND finished_at IS NULL AND started_at IS NOT NULL AND started_at < $4
+     ) AS ran
      GROUP BY runner_native_id`,
     [pool.backend, candidates.map((r) => r.native_id), from.toISOString(), to.toISOString(), end],
   )).map((r) => [r.runner, r.busy ?? 0]));
