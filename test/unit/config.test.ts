@@ -39,7 +39,7 @@ describe('config validation', () => {
 
   it('should default the history to enabled embedded PGlite kept 90 days, and name its keys in errors', () => {
     expect(validateConfig({ auth: open, backends: [gh] }, adapterFactories).history).toEqual({
-      enabled: true, retentionDays: 90, liveWindowHours: 24,
+      enabled: true, retentionDays: 90, liveWindowHours: 24, rollupIntervalSeconds: 30,
       backfill: { enabled: true, days: 7, requestsPerMinute: 30, concurrency: 1, rateLimitReserve: 500, pageSize: 100, leaseSeconds: 30 },
     });
     expect(issues({ history: { liveWindowHours: 0 }, backends: [gh] })).toMatch(/history\.liveWindowHours: expected >= 1, received number 0/);
@@ -47,6 +47,7 @@ describe('config validation', () => {
     expect(issues({ history: { backfill: { pageSize: 500 } }, backends: [gh] })).toMatch(/history\.backfill\.pageSize: expected <= 100, received number 500/);
     expect(issues({ history: { backfill: { leaseSeconds: 0.5 } }, backends: [gh] })).toMatch(/history\.backfill\.leaseSeconds: expected >= 1, received number 0.5/);
     expect(issues({ history: { retentionDays: 0 }, backends: [gh] })).toMatch(/history\.retentionDays: expected >= 1, received number 0/);
+    expect(issues({ history: { rollupIntervalSeconds: 0 }, backends: [gh] })).toMatch(/history\.rollupIntervalSeconds: expected >= 1, received number 0/);
     expect(issues({ history: { url: 'postgres://x' }, backends: [gh] })).toMatch(/history\.url: expected .*received/);
     expect(issues({ history: { dataDir: '' }, backends: [gh] })).toMatch(/history\.dataDir: .*received/);
   });
