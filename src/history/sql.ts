@@ -239,8 +239,9 @@ CREATE TABLE rollup_histograms (
   backend text NOT NULL,
   project_native_id text NOT NULL,
   metric "char" NOT NULL,
-  bucket smallint NOT NULL,
-  n integer NOT NULL
+  -- The day's histogram as parallel arrays, buckets ascending: one row per project and metric.
+  buckets smallint[] NOT NULL,
+  counts integer[] NOT NULL
 );
 CREATE INDEX rollup_histograms_day ON rollup_histograms (kind, day);
 -- Flaky jobs' denominator: per day and job name, the distinct commits it ran on (decisively).
