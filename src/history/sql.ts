@@ -256,7 +256,8 @@ CREATE INDEX rollup_job_commits_day ON rollup_job_commits (day);
 -- A pool's runners over a window: each runner's latest transition before a moment, by index probe.
 CREATE INDEX pools_transitions_runner_history ON transitions (backend, native_id, observed_at) WHERE entity_type = 'Runner';
 -- Flaky jobs start from the red attempts in the window: few, and found here without the rest.
-CREATE INDEX jobs_red_finished ON jobs (finished_at) WHERE status IN ('FAILURE', 'TIMED_OUT', 'ERROR');
+CREATE INDEX jobs_red_finished ON jobs (finished_at) INCLUDE (backend, project_native_id, name, commit_sha, duration_ms)
+  WHERE status IN ('FAILURE', 'TIMED_OUT', 'ERROR');
 CREATE TABLE rollup_dirty (
   kind text NOT NULL,
   day date NOT NULL,
