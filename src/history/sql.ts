@@ -239,8 +239,9 @@ CREATE TABLE rollup_histograms (
   backend text NOT NULL,
   project_native_id text NOT NULL,
   metric "char" NOT NULL,
-  bucket smallint NOT NULL,
-  n integer NOT NULL
+  -- The day's histogram as parallel arrays, buckets ascending: one row per project and metric.
+  buckets smallint[] NOT NULL,
+  counts integer[] NOT NULL
 );
 CREATE INDEX rollup_histograms_day ON rollup_histograms (kind, day);
 -- Flaky jobs' denominator: per day and job name, the distinct commits it ran on (decisively).
@@ -255,7 +256,8 @@ CREATE INDEX rollup_job_commits_day ON rollup_job_commits (day);
 -- A pool's runners over a window: each runner's latest transition before a moment, by index probe.
 CREATE INDEX pools_transitions_runner_history ON transitions (backend, native_id, observed_at) WHERE entity_type = 'Runner';
 -- Flaky jobs start from the red attempts in the window: few, and found here without the rest.
-CREATE INDEX jobs_red_finished ON jobs (finished_at) WHERE status IN ('FAILURE', 'TIMED_OUT', 'ERROR');
+CREATE INDEX jobs_red_finished ON jobs (finished_at) INCLUDE (backend, project_native_id, name, commit_sha, duration_ms)
+  WHERE status IN ('FAILURE', 'TIMED_OUT', 'ERROR');
 CREATE TABLE rollup_dirty (
   kind text NOT NULL,
   day date NOT NULL,

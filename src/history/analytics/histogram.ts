@@ -38,3 +38,13 @@ export function histogramQuantile(buckets: readonly number[], counts: readonly n
   }
   return bucketValue(buckets.at(-1)!);
 }
+
+/** Sparse histograms merged: buckets ascending, with their summed counts. */
+export function mergeHistograms(pieces: readonly (readonly [readonly number[], readonly number[]])[]): { buckets: number[]; counts: number[] } {
+  const merged = new Map<number, number>();
+  for (const [buckets, counts] of pieces) {
+    for (let i = 0; i < buckets.length; i++) merged.set(Number(buckets[i]), (merged.get(Number(buckets[i])) ?? 0) + Number(counts[i]));
+  }
+  const buckets = [...merged.keys()].sort((a, b) => a - b);
+  return { buckets, counts: buckets.map((b) => merged.get(b)!) };
+}

@@ -70,7 +70,7 @@ export function statsQuery(
     const rolledKeys = keyColumns(p, table, groupBy, scope, true).map(([alias, expr]) => `${expr} AS ${alias}`);
     const rolledWhere = [`kind = ${p.add(table)}`, `day = ANY(${p.add(plan.rolledDays, '::date[]')})`, ...visibleConditions(p, table, scope, filter)].join(' AND ');
     rolledCounts = `UNION ALL SELECT ${list(rolledKeys, 'status', 'reason', 'n')} FROM rollup_counts WHERE ${rolledWhere}`;
-    rolledHistograms = `UNION ALL SELECT ${list(rolledKeys, 'metric', 'bucket', 'n')} FROM rollup_histograms WHERE ${rolledWhere}`;
+    rolledHistograms = `UNION ALL SELECT ${list(rolledKeys, 'metric', 'buckets', 'counts')} FROM rollup_histograms WHERE ${rolledWhere}`;
   }
   const sql = `
 WITH raw AS (
@@ -79,9 +79,12 @@ WITH raw AS (
   SELECT ${list(names, 'status', 'reason', 'count(*)::int AS n')} FROM raw ${groupClause(names, 'status', 'reason')}
   ${rolledCounts}
 ), histograms AS (
-  SELECT ${list(names, `'d'::"char" AS metric`, 'duration_bucket(duration_ms) AS bucket', 'count(*)::int AS n')} FROM raw WHERE duration_ms IS NOT NULL ${groupClause(names, 'metric', 'bucket')}
-  UNION ALL
-  SELECT ${list(names, `'q'::"char" AS metric`, 'duration_bucket(queue_ms) AS bucket', 'count(*)::int AS n')} FROM raw WHERE queue_ms IS NOT NULL ${groupClause(names, 'metric', 'bucket')}
+  -- Per group and metric, sparse histograms (buckets ascending) to merge: one from the rows, one per rolled-up day.
+  SELECT ${list(names, 'metric', 'array_agg(bucket ORDER BY bucket) AS buckets', 'array_agg(n ORDER BY bucket) AS counts')} FROM (
+    SELECT ${list(names, `'d'::"char" AS metric`, 'duration_bucket(duration_ms) AS bucket', 'count(*)::int AS n')} FROM raw WHERE duration_ms IS NOT NULL ${groupClause(names, 'metric', 'bucket')}
+    UNION ALL
+    SELECT ${list(names, `'q'::"char" AS metric`, 'duration_bucket(queue_ms) AS bucket', 'count(*)::int AS n')} FROM raw WHERE queue_ms IS NOT NULL ${groupClause(names, 'metric', 'bucket')}
+  ) AS from_rows ${groupClause(names, 'metric')}
   ${rolledHistograms}
 ), groups AS (
   SELECT ${list(names,
@@ -104,15 +107,12 @@ WITH raw AS (
   ) AS ranked
   WHERE rank <= 3 ${groupClause(names)}
 ), percentiles AS (
-  -- Each group's merged histograms as sorted arrays; the percentiles are read off them in JS
-  -- (stats.ts), cheaper than window sums over every bucket row.
-  SELECT ${gkey(names)} AS gkey,
-    array_agg(bucket ORDER BY bucket) FILTER (WHERE metric = 'd') AS d_buckets, array_agg(n ORDER BY bucket) FILTER (WHERE metric = 'd') AS d_counts,
-    array_agg(bucket ORDER BY bucket) FILTER (WHERE metric = 'q') AS q_buckets, array_agg(n ORDER BY bucket) FILTER (WHERE metric = 'q') AS q_counts
-  FROM (SELECT ${list(names, 'metric', 'bucket', 'sum(n)::int AS n')} FROM histograms ${groupClause(names, 'metric', 'bucket')}) AS merged
-  ${groupClause(names)}
+  -- The pieces go to JS as they are (stats.ts merges them and reads the percentiles off):
+  -- cheaper than unnesting and sorting every bucket of every day in SQL.
+  SELECT ${gkey(names)} AS gkey, json_agg(json_build_array(metric, buckets, counts)) AS histograms
+  FROM histograms ${groupClause(names)}
 )
-SELECT g.*, r.top_reasons, pc.d_buckets, pc.d_counts, pc.q_buckets, pc.q_counts
+SELECT g.*, r.top_reasons, pc.histograms
 FROM (SELECT *, ${gkey(names)} AS gkey FROM groups) AS g
 LEFT JOIN reasons r ON r.gkey = g.gkey
 LEFT JOIN percentiles pc ON pc.gkey = g.gkey

@@ -1,20 +1,25 @@
 import { analyticsLimit, ANALYTICS_LIMITS } from './window.ts';
 import { projectName, type AnalyticsScope } from './scope.ts';
 import { iso, num, rate } from './sql-params.ts';
-import { histogramQuantile } from './histogram.ts';
+import { histogramQuantile, mergeHistograms } from './histogram.ts';
 
 export { rollupServes, statsQuery, type GroupBy, type StatsTable } from './stats-sql.ts';
 
-/** Both drivers parse int arrays; a group without a sample has none. */
-const quantile = (buckets: number[] | null, counts: number[] | null, q: number): number | null =>
-  buckets && counts ? histogramQuantile(buckets.map(Number), counts.map(Number), q) : null;
+/** One metric's pieces merged, then each asked quantile read off (null without a sample). */
+function percentiles<K extends string>(pieces: StatsRow['histograms'], metric: 'd' | 'q', quantiles: Record<K, number>): Record<K, number | null> {
+  const all = typeof pieces === 'string' ? JSON.parse(pieces) as [string, number[], number[]][] : pieces ?? [];
+  const { buckets, counts } = mergeHistograms(all.filter(([m]) => m === metric).map(([, b, c]) => [b, c] as const));
+  const out = {} as Record<K, number | null>;
+  for (const key of Object.keys(quantiles) as K[]) out[key] = histogramQuantile(buckets, counts, quantiles[key]);
+  return out;
+}
 
 export interface StatsRow {
   k_backend?: string | null; k_provider?: string | null; k_project?: string | null; k_branch?: string | null;
   k_pipeline_name?: string | null; k_job_name?: string | null; k_label?: string | null; k_runner?: string | null; k_bucket?: unknown;
   n: number; success: number; unstable: number; canceled: number; skipped: number; code: number; timed_out: number; infrastructure: number;
-  /** Merged histograms, buckets ascending (histogram.ts); null without a sample. */
-  d_buckets: number[] | null; d_counts: number[] | null; q_buckets: number[] | null; q_counts: number[] | null;
+  /** The group's histogram pieces: [metric 'd' | 'q', buckets ascending, counts] (histogram.ts); null without a sample. */
+  histograms: [string, number[], number[]][] | string | null;
   top_reasons: { category: string; reason: string; count: number }[] | string | null;
 }
 
@@ -62,11 +67,8 @@ export function statsGroups(rows: readonly StatsRow[], scope: AnalyticsScope): S
       topFailureReasons: (Array.isArray(reasons) ? reasons : []).map((t) => ({
         category: t.category as 'CODE' | 'TIMED_OUT' | 'INFRASTRUCTURE', reason: t.reason, count: num(t.count),
       })),
-      duration: {
-        p50: quantile(r.d_buckets, r.d_counts, 0.5), p90: quantile(r.d_buckets, r.d_counts, 0.9),
-        p95: quantile(r.d_buckets, r.d_counts, 0.95), p99: quantile(r.d_buckets, r.d_counts, 0.99),
-      },
-      queueTime: { p50: quantile(r.q_buckets, r.q_counts, 0.5), p95: quantile(r.q_buckets, r.q_counts, 0.95) },
+      duration: percentiles(r.histograms, 'd', { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 }),
+      queueTime: percentiles(r.histograms, 'q', { p50: 0.5, p95: 0.95 }),
     };
   });
 }

@@ -37,10 +37,13 @@ export function rebuildDay(kind: RollupKind): readonly string[] {
     `INSERT INTO rollup_counts (kind, day, backend, project_native_id, status, reason, n)
 SELECT $1, $2::date, backend, project_native_id, status, CASE WHEN status IN ${RED_SQL} THEN ${REASON_SQL} ELSE '' END, count(*)
 FROM ${kind} WHERE ${ofDay} GROUP BY 3, 4, 5, 6`,
-    `INSERT INTO rollup_histograms (kind, day, backend, project_native_id, metric, bucket, n)
-SELECT $1, $2::date, backend, project_native_id, m.metric, duration_bucket(m.ms), count(*)
-FROM ${kind} CROSS JOIN LATERAL (VALUES ('d'::"char", duration_ms), ('q'::"char", queue_ms)) AS m(metric, ms)
-WHERE ${ofDay} AND m.ms IS NOT NULL GROUP BY 3, 4, 5, 6`,
+    `INSERT INTO rollup_histograms (kind, day, backend, project_native_id, metric, buckets, counts)
+SELECT $1, $2::date, backend, project_native_id, metric, array_agg(bucket ORDER BY bucket), array_agg(n ORDER BY bucket)
+FROM (
+  SELECT backend, project_native_id, m.metric, duration_bucket(m.ms) AS bucket, count(*)::int AS n
+  FROM ${kind} CROSS JOIN LATERAL (VALUES ('d'::"char", duration_ms), ('q'::"char", queue_ms)) AS m(metric, ms)
+  WHERE ${ofDay} AND m.ms IS NOT NULL GROUP BY 1, 2, 3, 4
+) AS b GROUP BY backend, project_native_id, metric`,
     ...(kind === 'jobs' ? [`INSERT INTO rollup_job_commits (day, backend, project_native_id, name, commits)
 SELECT $2::date, backend, project_native_id, name, count(DISTINCT commit_sha)
 FROM jobs WHERE ${ofDay} AND $1 = 'jobs' AND commit_sha IS NOT NULL AND status IN ${DECISIVE_SQL} GROUP BY 2, 3, 4`] : []),
