@@ -1,8 +1,9 @@
 import type { JobModel, PipelineModel, RunnerModel } from '../model.ts';
+import { batchRows } from './record-batch.ts';
 import {
-  APPLIED_VERSIONS, INSERT_TRANSITION, LINK_JOBS_TO_PIPELINES, MARK_APPLIED, MIGRATION_LOCK, RECORD_LOCK, MIGRATIONS, PRUNE,
-  SCHEMA_MIGRATIONS_TABLE, SET_JOB_PROJECT_NAME, SET_PIPELINE_PROJECT_NAME, UPSERT_HISTORY_PROJECTS, UPSERT_JOB,
-  UPSERT_PIPELINE, type Migration,
+  APPLIED_VERSIONS, INSERT_TRANSITIONS, LINK_JOBS_TO_PIPELINES, MARK_APPLIED, MIGRATION_LOCK, RECORD_LOCK, MIGRATIONS, PRUNE,
+  SCHEMA_MIGRATIONS_TABLE, SET_JOB_PROJECT_NAMES, SET_PIPELINE_PROJECT_NAMES, UPSERT_HISTORY_PROJECTS, UPSERT_JOBS,
+  UPSERT_PIPELINES, type Migration,
 } from './sql.ts';
 import { CLAIM_DIRTY_DAY, DELETE_DAY, rebuildDay, type RollupKind } from './rollups/rollup-sql.ts';
 
@@ -58,54 +59,6 @@ export interface SqlDriver extends SqlSession {
   close(): Promise<void>;
 }
 
-function millisBetween(from: string | null, to: string | null): number | null {
-  if (!from || !to) return null;
-  const ms = Date.parse(to) - Date.parse(from);
-  return Number.isFinite(ms) && ms >= 0 ? ms : null;
-}
-
-function statusOf(entity: Observation['entity']): string {
-  return entity.type === 'Runner' ? entity.state : entity.status;
-}
-
-function pipelineRow(p: PipelineModel, observedAt: string): unknown[] {
-  return [
-    p.backend, p.nativeId, [...p.revision], p.projectNativeId, p.number, p.name, p.status, p.waitReason,
-    p.native.status, p.native.conclusion, p.native.failureReason, p.attempt, p.branch, p.ref, p.commitSha,
-    p.event, p.actor?.login ?? null, p.url, p.createdAt, p.queuedAt, p.startedAt, p.finishedAt, p.updatedAt,
-    millisBetween(p.queuedAt ?? p.createdAt, p.startedAt), millisBetween(p.startedAt, p.finishedAt), observedAt,
-  ];
-}
-
-function jobRow(j: JobModel, observedAt: string): unknown[] {
-  return [
-    j.backend, j.nativeId, [...j.revision], j.projectNativeId, j.pipelineNativeId, j.name, j.status, j.waitReason,
-    j.native.status, j.native.conclusion, j.native.failureReason, j.attempt, j.branch, [...j.labels],
-    j.runnerNativeId, j.runnerName, j.url, j.createdAt, j.queuedAt, j.startedAt, j.finishedAt,
-    millisBetween(j.queuedAt ?? j.createdAt, j.startedAt), millisBetween(j.startedAt, j.finishedAt), observedAt,
-  ];
-}
-
-/** Per batch, not per row: the projects seen (with full names) and the jobs' pipeline context. */
-async function linkForAnalytics(tx: SqlSession, batch: readonly Observation[]): Promise<void> {
-  const projects: [string[], string[], (string | null)[]] = [[], [], []];
-  const pipelines: [string[], string[]] = [[], []];
-  for (const { entity, projectFullName } of batch) {
-    if (entity.type === 'Runner') continue;
-    projects[0].push(entity.backend);
-    projects[1].push(entity.projectNativeId);
-    projects[2].push(projectFullName ?? null);
-    pipelines[0].push(entity.backend);
-    pipelines[1].push(entity.type === 'Job' ? entity.pipelineNativeId : entity.nativeId);
-    if (projectFullName) {
-      await tx.query(entity.type === 'Job' ? SET_JOB_PROJECT_NAME : SET_PIPELINE_PROJECT_NAME, [entity.backend, entity.nativeId, projectFullName]);
-    }
-  }
-  if (projects[0].length === 0) return;
-  await tx.query(UPSERT_HISTORY_PROJECTS, projects);
-  await tx.query(LINK_JOBS_TO_PIPELINES, pipelines);
-}
-
 async function migrate(driver: SqlDriver, migrations: readonly Migration[]): Promise<void> {
   await driver.exec(SCHEMA_MIGRATIONS_TABLE);
   await driver.transaction(async (tx) => {
@@ -127,21 +80,20 @@ export class SqlHistoryStore implements HistoryStore {
     return migrate(this.driver, this.migrations);
   }
 
+  /** A fixed number of statements per batch, whatever its size (src/history/record-batch.ts). */
   record(batch: readonly Observation[]): Promise<RecordResult> {
     if (batch.length === 0) return Promise.resolve({ inserted: 0 });
+    const rows = batchRows(batch);
     return this.driver.transaction(async (tx) => {
       await tx.query(RECORD_LOCK);
-      let inserted = 0;
-      for (const { entity, observedAt } of batch) {
-        const transition = await tx.query(INSERT_TRANSITION, [
-          entity.type, entity.backend, entity.nativeId, [...entity.revision], statusOf(entity),
-          entity.type === 'Runner' ? null : entity.waitReason, observedAt, JSON.stringify(entity),
-        ]);
-        inserted += transition.affected;
-        if (entity.type === 'Pipeline') await tx.query(UPSERT_PIPELINE, pipelineRow(entity, observedAt));
-        else if (entity.type === 'Job') await tx.query(UPSERT_JOB, jobRow(entity, observedAt));
-      }
-      await linkForAnalytics(tx, batch);
+      const { affected: inserted } = await tx.query(INSERT_TRANSITIONS, [rows.transitions]);
+      if (rows.pipelines) await tx.query(UPSERT_PIPELINES, [rows.pipelines]);
+      if (rows.jobs) await tx.query(UPSERT_JOBS, [rows.jobs]);
+      if (rows.pipelineNames) await tx.query(SET_PIPELINE_PROJECT_NAMES, rows.pipelineNames);
+      if (rows.jobNames) await tx.query(SET_JOB_PROJECT_NAMES, rows.jobNames);
+      // The projects seen (with full names), then the jobs' pipeline context: a job may be recorded before or after its pipeline.
+      if (rows.projects) await tx.query(UPSERT_HISTORY_PROJECTS, rows.projects);
+      if (rows.pipelinesToLink) await tx.query(LINK_JOBS_TO_PIPELINES, rows.pipelinesToLink);
       return { inserted };
     });
   }

@@ -5,6 +5,7 @@
 // Protocol (src/history/pglite-driver.ts): after opening it posts {opened: true} or
 // {openError}; then it answers {id, op: 'query'|'exec'|'close', sql, params} with
 // {id, rows, affected} or {id, error}, one request at a time in arrival order.
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 
@@ -18,9 +19,25 @@ function serializeError(error) {
   return out;
 }
 
+// Once open, below the event loop: on a busy core the scheduler then runs the gateway's loop
+// (webhooks, subscribers) first and the history's SQL in what is left (write-behind: it can
+// wait, and a backlog is written in larger, cheaper batches). Opening (compiling the WASM,
+// once) keeps the gateway's priority. Linux only: there a thread has its own nice value;
+// elsewhere this would lower the whole process.
+const NICER_BY = 10;
+function runBelowTheEventLoop() {
+  if (process.platform !== 'linux') return;
+  try {
+    setPriority(Math.min(19, getPriority() + NICER_BY));
+  } catch {
+    // Not allowed here (a sandbox): the worker runs at the gateway's priority.
+  }
+}
+
 let db;
 try {
   db = await PGlite.create(workerData.dataDir);
+  runBelowTheEventLoop();
   parentPort.postMessage({ opened: true });
 } catch (error) {
   parentPort.postMessage({ openError: serializeError(error) });

@@ -349,49 +349,71 @@ WHERE j.backend = t.backend AND j.pipeline_native_id = t.pipeline_native_id
   AND (j.commit_sha IS DISTINCT FROM p.commit_sha OR j.pipeline_name IS DISTINCT FROM p.name
     OR (j.project_full_name IS NULL AND p.project_full_name IS NOT NULL))`;
 
-/** Sets a row's project full name when the observation knew it ($1 table-specific backend, $2 native id, $3 name). */
-export const SET_PIPELINE_PROJECT_NAME = 'UPDATE pipelines SET project_full_name = $3 WHERE backend = $1 AND native_id = $2 AND project_full_name IS DISTINCT FROM $3';
-export const SET_JOB_PROJECT_NAME = 'UPDATE jobs SET project_full_name = $3 WHERE backend = $1 AND native_id = $2 AND project_full_name IS DISTINCT FROM $3';
+/**
+ * A batch is recorded in a fixed number of statements, whatever its size: each takes its rows
+ * as one JSON array ($1) of objects keyed by column name. On embedded PGlite a statement's
+ * fixed cost (parse, plan, the trip to its thread) was most of a row's cost, and that CPU is
+ * taken from the live path (bench/README.md section 9).
+ */
+const PIPELINE_COLUMNS = [
+  ['backend', 'text'], ['native_id', 'text'], ['revision', 'double precision[]'], ['project_native_id', 'text'],
+  ['number', 'integer'], ['name', 'text'], ['status', 'text'], ['wait_reason', 'text'], ['native_status', 'text'],
+  ['native_conclusion', 'text'], ['failure_reason', 'text'], ['attempt', 'integer'], ['branch', 'text'], ['ref', 'text'],
+  ['commit_sha', 'text'], ['event', 'text'], ['actor', 'text'], ['url', 'text'], ['created_at', 'timestamptz'],
+  ['queued_at', 'timestamptz'], ['started_at', 'timestamptz'], ['finished_at', 'timestamptz'], ['updated_at', 'timestamptz'],
+  ['queue_ms', 'double precision'], ['duration_ms', 'double precision'], ['recorded_at', 'timestamptz'],
+] as const;
 
-/** One row per accepted observation; a redelivered or replayed revision is ignored. */
-export const INSERT_TRANSITION = `
+const JOB_COLUMNS = [
+  ['backend', 'text'], ['native_id', 'text'], ['revision', 'double precision[]'], ['project_native_id', 'text'],
+  ['pipeline_native_id', 'text'], ['name', 'text'], ['status', 'text'], ['wait_reason', 'text'], ['native_status', 'text'],
+  ['native_conclusion', 'text'], ['failure_reason', 'text'], ['attempt', 'integer'], ['branch', 'text'], ['labels', 'text[]'],
+  ['runner_native_id', 'text'], ['runner_name', 'text'], ['url', 'text'], ['created_at', 'timestamptz'],
+  ['queued_at', 'timestamptz'], ['started_at', 'timestamptz'], ['finished_at', 'timestamptz'],
+  ['queue_ms', 'double precision'], ['duration_ms', 'double precision'], ['recorded_at', 'timestamptz'],
+] as const;
+
+export type PipelineColumn = (typeof PIPELINE_COLUMNS)[number][0];
+export type JobColumn = (typeof JOB_COLUMNS)[number][0];
+
+/**
+ * The final shape moves forward only: an older or equal revision (compared as compareRevisions
+ * does, migration 2) changes nothing. One row per (backend, native_id) in $1 (the batch's newest:
+ * ON CONFLICT DO UPDATE may not touch a row twice in one statement).
+ */
+function upsertFinalShape(table: string, columns: readonly (readonly [string, string])[]): string {
+  const names = columns.map(([name]) => name).join(', ');
+  const updated = columns.filter(([name]) => name !== 'backend' && name !== 'native_id').map(([name]) => `${name} = EXCLUDED.${name}`);
+  return `
+INSERT INTO ${table} (${names})
+SELECT ${names} FROM json_to_recordset($1::json) AS t(${columns.map(([name, type]) => `${name} ${type}`).join(', ')})
+ON CONFLICT (backend, native_id) DO UPDATE SET ${updated.join(', ')}
+WHERE revision_newer(EXCLUDED.revision, ${table}.revision)`;
+}
+
+export const UPSERT_PIPELINES = upsertFinalShape('pipelines', PIPELINE_COLUMNS);
+export const UPSERT_JOBS = upsertFinalShape('jobs', JOB_COLUMNS);
+
+/**
+ * One row per accepted observation, in the batch's order; a redelivered or replayed revision is
+ * ignored (also when it is twice in $1: DO NOTHING skips a row this statement inserted).
+ */
+export const INSERT_TRANSITIONS = `
 INSERT INTO transitions (entity_type, backend, native_id, revision, status, wait_reason, observed_at, payload)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+SELECT entity_type, backend, native_id, revision, status, wait_reason, observed_at, payload
+FROM ROWS FROM (json_to_recordset($1::json) AS (entity_type text, backend text, native_id text, revision double precision[],
+  status text, wait_reason text, observed_at timestamptz, payload jsonb)) WITH ORDINALITY AS t(entity_type, backend, native_id,
+  revision, status, wait_reason, observed_at, payload, position)
+ORDER BY position
 ON CONFLICT (entity_type, backend, native_id, revision) DO NOTHING`;
 
-/** The final shape moves forward only: an older or equal revision (compared as compareRevisions does, migration 2) changes nothing. */
-export const UPSERT_PIPELINE = `
-INSERT INTO pipelines (backend, native_id, revision, project_native_id, number, name, status, wait_reason,
-  native_status, native_conclusion, failure_reason, attempt, branch, ref, commit_sha, event, actor, url,
-  created_at, queued_at, started_at, finished_at, updated_at, queue_ms, duration_ms, recorded_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
-ON CONFLICT (backend, native_id) DO UPDATE SET
-  revision = EXCLUDED.revision, project_native_id = EXCLUDED.project_native_id, number = EXCLUDED.number,
-  name = EXCLUDED.name, status = EXCLUDED.status, wait_reason = EXCLUDED.wait_reason,
-  native_status = EXCLUDED.native_status, native_conclusion = EXCLUDED.native_conclusion,
-  failure_reason = EXCLUDED.failure_reason, attempt = EXCLUDED.attempt, branch = EXCLUDED.branch,
-  ref = EXCLUDED.ref, commit_sha = EXCLUDED.commit_sha, event = EXCLUDED.event, actor = EXCLUDED.actor,
-  url = EXCLUDED.url, created_at = EXCLUDED.created_at, queued_at = EXCLUDED.queued_at,
-  started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, updated_at = EXCLUDED.updated_at,
-  queue_ms = EXCLUDED.queue_ms, duration_ms = EXCLUDED.duration_ms, recorded_at = EXCLUDED.recorded_at
-WHERE revision_newer(EXCLUDED.revision, pipelines.revision)`;
-
-export const UPSERT_JOB = `
-INSERT INTO jobs (backend, native_id, revision, project_native_id, pipeline_native_id, name, status, wait_reason,
-  native_status, native_conclusion, failure_reason, attempt, branch, labels, runner_native_id, runner_name, url,
-  created_at, queued_at, started_at, finished_at, queue_ms, duration_ms, recorded_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
-ON CONFLICT (backend, native_id) DO UPDATE SET
-  revision = EXCLUDED.revision, project_native_id = EXCLUDED.project_native_id,
-  pipeline_native_id = EXCLUDED.pipeline_native_id, name = EXCLUDED.name, status = EXCLUDED.status,
-  wait_reason = EXCLUDED.wait_reason, native_status = EXCLUDED.native_status,
-  native_conclusion = EXCLUDED.native_conclusion, failure_reason = EXCLUDED.failure_reason,
-  attempt = EXCLUDED.attempt, branch = EXCLUDED.branch, labels = EXCLUDED.labels,
-  runner_native_id = EXCLUDED.runner_native_id, runner_name = EXCLUDED.runner_name, url = EXCLUDED.url,
-  created_at = EXCLUDED.created_at, queued_at = EXCLUDED.queued_at, started_at = EXCLUDED.started_at,
-  finished_at = EXCLUDED.finished_at, queue_ms = EXCLUDED.queue_ms, duration_ms = EXCLUDED.duration_ms,
-  recorded_at = EXCLUDED.recorded_at
-WHERE revision_newer(EXCLUDED.revision, jobs.revision)`;
+/** Sets rows' project full names when the observations knew them ($1 backends, $2 native ids, $3 names; one per row). */
+const setProjectNames = (table: string) => `
+UPDATE ${table} r SET project_full_name = t.name
+FROM unnest($1::text[], $2::text[], $3::text[]) AS t(backend, native_id, name)
+WHERE r.backend = t.backend AND r.native_id = t.native_id AND r.project_full_name IS DISTINCT FROM t.name`;
+export const SET_PIPELINE_PROJECT_NAMES = setProjectNames('pipelines');
+export const SET_JOB_PROJECT_NAMES = setProjectNames('jobs');
 
 /**
  * Retention: everything observed before the cutoff ($1), then the projects no pipeline or job

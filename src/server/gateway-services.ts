@@ -25,6 +25,8 @@ import { eventLoopLag, LoadShedder, type EventLoopLagSource } from './load-shedd
 /** How long a "not found" answer stands for an id, and how many are remembered. */
 const NOT_FOUND_TTL_MS = 60_000;
 const NOT_FOUND_MAX_ENTRIES = 50_000;
+/** The write-behind buffer's longest wait on embedded PGlite (PostgreSQL keeps the writer's 100 ms): bench/README.md section 9. */
+const EMBEDDED_FLUSH_MS = 500;
 
 export interface ServiceOptions {
   readonly config: GatewayConfig;
@@ -67,7 +69,9 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
   const streams = config.history.enabled && events.store === 'redis'
     ? { redisUrl: events.redisUrl, streamPrefix: events.streamPrefix, retained: { maxEvents: events.historyMaxEvents, maxAgeSeconds: events.historyMaxAgeSeconds } }
     : null;
-  const history = new HistoryService(config.history, createSecretResolver(options.env), log, now, { streams, projectName: projectNames });
+  // Embedded PGlite: fewer, larger batches (a statement's fixed cost is most of a small batch's, on the gateway's CPU).
+  const writer = config.history.url ? {} : { flushMs: EMBEDDED_FLUSH_MS };
+  const history = new HistoryService(config.history, createSecretResolver(options.env), log, now, { streams, projectName: projectNames, writer });
   history.addTask(new BackfillService(registry.all(), config.history.backfill, log, now));
   history.addTask(new RollupRefresher(log, config.history.rollupIntervalSeconds * 1000));
   const ingestor = new Ingestor(state, bus, registry, log, now, confirmations, (event) => history.observe(event));

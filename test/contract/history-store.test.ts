@@ -70,6 +70,49 @@ describe.each(HISTORY_DATABASES)('HistoryStore on %s', (_name, createDatabase: (
     ]);
   });
 
+  it('a batch leaves the same rows and counts as its observations recorded one at a time', async () => {
+    // Small pools of ids and revisions, so a batch repeats entities and revisions (also equal once padded). A project has
+    // one full name per batch, known to some observations only (two names for one project in a batch would be a rename).
+    const revision = fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 3 });
+    const named = fc.boolean();
+    const observedAt = fc.integer({ min: 0, max: 59 }).map((s) => `2026-01-01T10:00:${String(s).padStart(2, '0')}.000Z`);
+    const status = fc.constantFrom('RUNNING', 'SUCCESS', 'FAILURE') as fc.Arbitrary<'RUNNING' | 'SUCCESS' | 'FAILURE'>;
+    const observation = fc.record({
+      kind: fc.constantFrom('Job', 'Pipeline'), id: fc.constantFrom('1', '2'), revision, status, observedAt, named,
+    });
+    let run = 0;
+    const rowsOf = async (backend: string) => ({
+      transitions: await store.query(`SELECT to_jsonb(t) - 'id' - 'backend' || jsonb_build_object('payload', t.payload - 'backend') AS row FROM transitions t WHERE backend = $1 ORDER BY id`, [backend]),
+      pipelines: await store.query(`SELECT to_jsonb(p) - 'backend' AS row FROM pipelines p WHERE backend = $1 ORDER BY native_id`, [backend]),
+      jobs: await store.query(`SELECT to_jsonb(j) - 'backend' AS row FROM jobs j WHERE backend = $1 ORDER BY native_id`, [backend]),
+      projects: await store.query(`SELECT project_native_id, project_full_name FROM history_projects WHERE backend = $1 ORDER BY project_native_id`, [backend]),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(observation, { minLength: 1, maxLength: 8 }), fc.constantFrom('team/a', 'team/b'), async (spec, projectFullName) => {
+        run++;
+        const batchOf = (backend: string): Observation[] => spec.map((o) => ({
+          entity: o.kind === 'Job'
+            ? job(`j${o.id}`, o.revision, { backend, status: o.status, pipelineNativeId: 'p1' })
+            : pipeline(`p${o.id}`, o.revision, { backend, status: o.status, commitSha: `sha-${o.revision.join('.')}` }),
+          observedAt: o.observedAt,
+          ...(o.named ? { projectFullName } : {}),
+        }));
+        const atOnce = await store.record(batchOf(`batch${run}`));
+        let oneByOne = 0;
+        for (const o of batchOf(`single${run}`)) oneByOne += (await store.record([o])).inserted;
+        expect(atOnce.inserted).toBe(oneByOne);
+        expect(await rowsOf(`batch${run}`)).toEqual(await rowsOf(`single${run}`));
+        // And not the same mistake both ways: a row any observation named carries the name.
+        const named = new Set(spec.filter((o) => o.named).map((o) => `${o.kind === 'Job' ? 'j' : 'p'}${o.id}`));
+        const names = await store.query<{ id: string; name: string | null }>(
+          'SELECT native_id AS id, project_full_name AS name FROM jobs WHERE backend = $1 UNION ALL SELECT native_id, project_full_name FROM pipelines WHERE backend = $1', [`batch${run}`],
+        );
+        expect(names.filter((r) => named.has(r.id)).map((r) => r.name)).toEqual([...named].map(() => projectFullName));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   it('two writers recording the same batches at once never double-count', async () => {
     const other = await db.open();
     const batches = [0, 1, 2, 3].map((i) => [now(pipeline(`p${i}`, [1, i])), now(job(`j${i}`, [1, i])), now(job(`j${i}`, [2, i]))]);

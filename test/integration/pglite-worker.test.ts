@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -29,6 +29,20 @@ async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; sta
   }
 }
 
+/** Each thread of this process and its nice value (Linux: /proc/self/task/<tid>/stat, field 19). */
+function niceByThread(): Map<string, number> {
+  const nice = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      nice.set(tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return nice;
+}
+
 describe('PGlite in a worker thread', () => {
   let driver: SqlDriver | null = null;
   afterEach(async () => {
@@ -46,6 +60,19 @@ describe('PGlite in a worker thread', () => {
     const heavy = await longestStall(() => driver!.query<{ n: number }>(HEAVY));
     expect(heavy.result.rows).toEqual([{ n: 3_000_000 }]);
     expect(heavy.stallMs).toBeLessThan(heavy.durationMs / 2);
+  });
+
+  // The live path first: on a shared core the scheduler runs the event loop before the history's SQL.
+  it.runIf(process.platform === 'linux')('runs its SQL below the event loop: its thread alone is niced (10 above the process)', async () => {
+    const before = niceByThread();
+    const processNice = before.get(String(process.pid))!;
+    driver = await openPgliteDriver();
+    await driver.query('SELECT 1');
+    const after = niceByThread();
+    const added = [...after].filter(([tid]) => !before.has(tid));
+    expect(added.filter(([, nice]) => nice === Math.min(19, processNice + 10))).toHaveLength(1);
+    // The threads already there (the event loop's among them) keep their priority.
+    for (const [tid, nice] of before) if (after.has(tid)) expect(after.get(tid)).toBe(nice);
   });
 
   it('rejects in-flight and later queries with an error naming PGlite when its worker dies', async () => {
