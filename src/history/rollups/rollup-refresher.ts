@@ -2,8 +2,11 @@ import type { Logger } from 'pino';
 import { throttledEvent, type ThrottledEvent } from '../../server/throttled-log.ts';
 import type { HistoryStore } from '../history-store.ts';
 import type { HistoryTask } from '../history-service.ts';
+import { ANALYZE_ROLLUPS } from './rollup-sql.ts';
 
 const DAYS_PER_CALL = 4;
+/** A pass that rebuilt this many days changed the rollups enough to refresh their statistics. */
+const CATCH_UP_DAYS = 2;
 
 /**
  * Rebuilds the daily rollups' dirty days in the background (src/history/rollups/rollup-sql.ts),
@@ -39,6 +42,8 @@ export class RollupRefresher implements HistoryTask {
       let days = 0;
       // A few days per call, so closing never waits for a long catch-up (after a backfill, say).
       for (let n = DAYS_PER_CALL; n === DAYS_PER_CALL && !this.closed; days += n) n = await store.refreshRollups(DAYS_PER_CALL);
+      // Measured at 1M jobs: two weeks by project and day took 435 ms before an ANALYZE, 39 ms after.
+      if (days >= CATCH_UP_DAYS && !this.closed) await store.query(ANALYZE_ROLLUPS);
       if (days > 0) this.log.debug({ days, ms: Math.round(performance.now() - t0) }, 'history rollups: days rebuilt');
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : String(error);

@@ -52,3 +52,6 @@ FROM jobs WHERE ${ofDay} AND $1 = 'jobs' AND commit_sha IS NOT NULL AND status I
 
 /** The dirty days of one kind in [$2, $3] (a figure reads those from the rows). */
 export const DIRTY_DAYS = `SELECT to_char(day, 'YYYY-MM-DD') AS day FROM rollup_dirty WHERE kind = $1 AND day >= $2::date AND day <= $3::date`;
+
+/** Planner statistics for the rollups after a catch-up (a backfill, a first start): without them it misjudges them badly. */
+export const ANALYZE_ROLLUPS = 'ANALYZE rollup_counts, rollup_histograms, rollup_job_commits';
