@@ -31,7 +31,6 @@ export function timeToGreenQuery(
     `${alias}.backend = se.backend`, `${alias}.project_native_id = se.project_native_id`, `${alias}.finished_at < ${from}`,
     ...(names ? [`${alias}.name = ANY(${names})`] : []),
   ].join(' AND ');
-  const before = (alias: string) => `${common(alias)} AND (${alias}.branch = se.branch OR (se.branch = '' AND ${alias}.branch IS NULL))`;
   // The first/last such pipeline: one ordered LIMIT 1 per branch form, each a short walk of
   // pipelines_branch_finished (an OR of the two forms made PostgreSQL sort the whole branch).
   const edge = (alias: string, select: string, condition: string, order: string) => `(
@@ -40,6 +39,9 @@ export function timeToGreenQuery(
       UNION ALL
       (SELECT ${select} FROM pipelines ${alias} WHERE ${common(alias)} AND se.branch = '' AND ${alias}.branch IS NULL AND ${condition} ORDER BY ${order} LIMIT 1)
     ) AS both_forms ORDER BY ${order.replaceAll(`${alias}.`, '')} LIMIT 1)`;
+  // The reds since the last green before the window, per branch form, each an index range from that green.
+  const reds = (alias: string, branchForm: string) => `SELECT 1 FROM pipelines ${alias} WHERE ${common(alias)} AND ${branchForm} AND ${alias}.status IN ${RED_SQL}
+      AND ${alias}.finished_at >= COALESCE(g.finished_at, '-infinity') AND (g.finished_at IS NULL OR (${alias}.finished_at, ${alias}.native_id) > (g.finished_at, g.native_id))`;
   const columns = 'native_id, number, name, status, commit_sha, url, finished_at';
   const sql = `
 WITH inside AS (
@@ -49,8 +51,7 @@ WITH inside AS (
   SELECT DISTINCT backend, project_native_id, branch FROM inside
 ), carried AS (
   SELECT se.backend, se.project_native_id, se.branch, b.native_id, b.number, b.name, b.status, b.commit_sha, b.url, b.finished_at,
-    true AS red, (SELECT count(*)::int FROM pipelines r WHERE ${before('r')} AND r.status IN ${RED_SQL}
-      AND (g.finished_at IS NULL OR (r.finished_at, r.native_id) > (g.finished_at, g.native_id))) - 1 AS earlier_reds
+    true AS red, (SELECT count(*)::int FROM (${reds('r1', 'r1.branch = se.branch')} UNION ALL ${reds('r2', `se.branch = '' AND r2.branch IS NULL`)}) AS earlier) - 1 AS earlier_reds
   FROM series se
   CROSS JOIN LATERAL ${edge('l', 'l.status, l.finished_at, l.native_id', `l.status IN ('SUCCESS', 'FAILURE', 'TIMED_OUT', 'ERROR')`, 'l.finished_at DESC, l.native_id DESC')} last
   LEFT JOIN LATERAL ${edge('g', 'g.finished_at, g.native_id', `g.status = 'SUCCESS'`, 'g.finished_at DESC, g.native_id DESC')} g ON true
@@ -68,12 +69,12 @@ WITH inside AS (
       'commitSha', commit_sha, 'url', url, 'finishedAt', finished_at) ORDER BY finished_at, native_id))[1] AS breaking
   FROM numbered WHERE red GROUP BY backend, project_native_id, branch, grp
 ), fixes AS (
-  SELECT backend, project_native_id, branch, grp - 1 AS grp, finished_at AS ended_at,
-    json_build_object('nativeId', native_id, 'number', number, 'name', name, 'status', status,
-      'commitSha', commit_sha, 'url', url, 'finishedAt', finished_at) AS fixing
+  SELECT backend, project_native_id, branch, grp - 1 AS grp, finished_at AS ended_at, ${columns}
   FROM numbered WHERE NOT red
 ), joined AS (
-  SELECT pe.*, f.ended_at, f.fixing,
+  -- The fixing pipeline's JSON only for greens that ended a period, not for every green.
+  SELECT pe.*, f.ended_at, CASE WHEN f.native_id IS NOT NULL THEN json_build_object('nativeId', f.native_id, 'number', f.number, 'name', f.name,
+      'status', f.status, 'commitSha', f.commit_sha, 'url', f.url, 'finishedAt', f.finished_at) END AS fixing,
     extract(epoch FROM (COALESCE(f.ended_at, ${to}) - pe.started_at)) * 1000 AS duration_ms
   FROM periods pe LEFT JOIN fixes f
     ON f.backend = pe.backend AND f.project_native_id = pe.project_native_id AND f.branch = pe.branch AND f.grp = pe.grp
