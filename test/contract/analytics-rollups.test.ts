@@ -7,6 +7,7 @@ import { analyticsScope, type AnalyticsFilterInput } from '../../src/history/ana
 import { statsGroups, statsQuery, type GroupBy, type StatsRow } from '../../src/history/analytics/stats.ts';
 import type { AnalyticsWindow } from '../../src/history/analytics/window.ts';
 import type { SqlHistoryStore } from '../../src/history/history-store.ts';
+import { rowsOnly } from '../../src/history/rollups/rollup-plan.ts';
 import { HISTORY_DATABASES, migratedStore, type TestDatabase } from '../helpers/history-stores.ts';
 import { constructedHistory, job, obs, pipeline, PROVIDERS, WINDOW } from './analytics-history.ts';
 
@@ -23,7 +24,7 @@ describe.each(HISTORY_DATABASES)('daily rollups on %s', (_name, createDatabase: 
   /** The oracle: the same statement over every row of the window, no rollup read. */
   async function fromRows(table: Table, window: AnalyticsWindow, groupBy: readonly GroupBy[], scope = ALL_SCOPE) {
     const s = await scoped(scope);
-    const q = statsQuery(table, { rolledDays: [], rawRanges: [[window.from, window.to]] }, groupBy, s, null);
+    const q = statsQuery(table, rowsOnly(window.from, window.to), groupBy, s, null);
     return statsGroups(await store.queryLarge<StatsRow>(q.sql, q.params), s);
   }
 

@@ -4,7 +4,7 @@ import { flakyJobs, flakyJobsQuery, flakyRollupServes, type FlakyOrder, type Fla
 import type { AnalyticsFilterInput, AnalyticsScope } from './scope.ts';
 import type { SqlQuery } from './sql-params.ts';
 import { rollupServes, statsGroups, statsQuery, type GroupBy, type StatsRow } from './stats.ts';
-import { planRollup, wholeDays, type RollupPlan } from '../rollups/rollup-plan.ts';
+import { planRollup, rowsOnly, wholeDays, type RollupPlan } from '../rollups/rollup-plan.ts';
 import { DIRTY_DAYS } from '../rollups/rollup-sql.ts';
 import { onDefaultBranches, timeToGreenQuery, timeToGreenSeries, type TimeToGreenRow } from './time-to-green.ts';
 import { checkTop, type AnalyticsWindow } from './window.ts';
@@ -19,7 +19,7 @@ const windowOut = (w: AnalyticsWindow) => ({ from: w.from.toISOString(), to: w.t
 /** Whole clean days from the rollups when the figure's keys allow it, else every row. */
 async function readPlan(store: HistoryStore, table: 'pipelines' | 'jobs', window: AnalyticsWindow, groupBy: readonly GroupBy[], filter: Filter): Promise<RollupPlan> {
   const days = rollupServes(groupBy, filter) ? wholeDays(window.from, window.to) : null;
-  return days ? planFromDirty(store, table, window, days) : { rolledDays: [], rawRanges: [[window.from, window.to]] };
+  return days ? planFromDirty(store, table, window, days) : rowsOnly(window.from, window.to);
 }
 
 async function planFromDirty(store: HistoryStore, table: 'pipelines' | 'jobs', window: AnalyticsWindow, days: readonly [string, string]): Promise<RollupPlan> {
@@ -65,7 +65,7 @@ export async function failureCauses(store: HistoryStore, scope: AnalyticsScope, 
 export async function flaky(store: HistoryStore, scope: AnalyticsScope, window: AnalyticsWindow, filter: Filter, top: number, orderBy: FlakyOrder) {
   const checked = checkTop(top, 'flakyJobs');
   const days = flakyRollupServes(filter) ? wholeDays(window.from, window.to) : null;
-  const plan = days ? await planFromDirty(store, 'jobs', window, days) : { rolledDays: [], rawRanges: [[window.from, window.to]] as const };
+  const plan = days ? await planFromDirty(store, 'jobs', window, days) : rowsOnly(window.from, window.to);
   const rows = await run<FlakyRow>(store, flakyJobsQuery(window, plan, scope, filter, checked, orderBy));
   return { window: windowOut(window), jobs: flakyJobs(rows, scope) };
 }

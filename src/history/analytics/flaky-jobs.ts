@@ -1,7 +1,7 @@
 import type { RollupPlan } from '../rollups/rollup-plan.ts';
 import { DECISIVE_SQL } from '../rollups/rollup-sql.ts';
 import type { AnalyticsWindow } from './window.ts';
-import { projectName, visibleConditions, type AnalyticsFilterInput, type AnalyticsScope } from './scope.ts';
+import { projectName, rangesCondition, visibleConditions, type AnalyticsFilterInput, type AnalyticsScope } from './scope.ts';
 import { iso, num, RED_SQL, SqlParams, type SqlQuery } from './sql-params.ts';
 
 export type FlakyOrder = 'FLAKE_RATE' | 'TIME_COST';
@@ -26,8 +26,7 @@ export function flakyJobsQuery(
   const to = p.add(window.to.toISOString(), '::timestamptz');
   const where = (alias: string) => visibleConditions(p, 'jobs', scope, filter, alias);
   const order = orderBy === 'TIME_COST' ? 'time_cost_ms DESC, flake_rate DESC' : 'flake_rate DESC, time_cost_ms DESC';
-  const rawWindow = plan.rawRanges.length === 0 ? 'false'
-    : plan.rawRanges.map(([a, b]) => `(j.finished_at >= ${p.add(a.toISOString(), '::timestamptz')} AND j.finished_at < ${p.add(b.toISOString(), '::timestamptz')})`).join(' OR ');
+  const rawWindow = rangesCondition(p, plan.rawRanges, 'j.finished_at');
   const rolled = plan.rolledDays.length === 0 ? ''
     : `UNION ALL SELECT c.backend, c.project_native_id, c.name, c.commits FROM rollup_job_commits c JOIN per_job k USING (backend, project_native_id, name)
        WHERE c.day = ANY(${p.add(plan.rolledDays, '::date[]')})`;

@@ -86,6 +86,12 @@ export function baseConditions(
   return [...where, ...visibleConditions(p, table, scope, filter)];
 }
 
+/** Finished in one of `ranges` ([from, to) each; none: nothing), as a rollup plan's rows part is read. */
+export function rangesCondition(p: SqlParams, ranges: readonly (readonly [Date, Date])[], column = 'finished_at'): string {
+  if (ranges.length === 0) return 'false';
+  return ranges.map(([a, b]) => `(${column} >= ${p.add(a.toISOString(), '::timestamptz')} AND ${column} < ${p.add(b.toISOString(), '::timestamptz')})`).join(' OR ');
+}
+
 /** Visible and matching the filter (no window): also holds for rollup rows, which keep backend and project. `alias` qualifies the columns. */
 export function visibleConditions(
   p: SqlParams, table: 'pipelines' | 'jobs', scope: AnalyticsScope, filter: AnalyticsFilterInput | null | undefined, alias?: string,

@@ -1,7 +1,7 @@
 import { badInput } from '../../errors.ts';
 import type { RollupPlan } from '../rollups/rollup-plan.ts';
 import { ANALYTICS_LIMITS } from './window.ts';
-import { providerSql, visibleConditions, visibleRunnerSql, type AnalyticsFilterInput, type AnalyticsScope } from './scope.ts';
+import { providerSql, rangesCondition, visibleConditions, visibleRunnerSql, type AnalyticsFilterInput, type AnalyticsScope } from './scope.ts';
 import { CATEGORY_SQL, RED_SQL, REASON_SQL, SqlParams, type SqlQuery } from './sql-params.ts';
 
 export type GroupBy = 'BACKEND' | 'PROVIDER' | 'PROJECT' | 'BRANCH' | 'PIPELINE_NAME' | 'JOB_NAME' | 'RUNNER_LABEL' | 'RUNNER' | 'DAY' | 'WEEK';
@@ -58,8 +58,7 @@ export function statsQuery(
   const p = new SqlParams();
   const rawKeys = keyColumns(p, table, groupBy, scope, false);
   const names = rawKeys.map(([alias]) => alias);
-  const rawWindow = plan.rawRanges.length === 0 ? 'false'
-    : plan.rawRanges.map(([a, b]) => `(finished_at >= ${p.add(a.toISOString(), '::timestamptz')} AND finished_at < ${p.add(b.toISOString(), '::timestamptz')})`).join(' OR ');
+  const rawWindow = rangesCondition(p, plan.rawRanges);
   const labels = groupBy.includes('RUNNER_LABEL') ? ' CROSS JOIN LATERAL unnest(labels) AS l(label)' : '';
   const rawWhere = [`(${rawWindow})`, ...visibleConditions(p, table, scope, filter)].join(' AND ');
   const rawSelect = [...rawKeys.map(([alias, expr]) => `${expr} AS ${alias}`), 'status', `CASE WHEN status IN ${RED_SQL} THEN ${REASON_SQL} ELSE '' END AS reason`, 'duration_ms', 'queue_ms'];

@@ -11,6 +11,9 @@ export interface RollupPlan {
 }
 
 const DAY_MS = 86_400_000;
+
+/** The whole window from the rows (a figure whose keys the rollups do not keep). */
+export const rowsOnly = (from: Date, to: Date): RollupPlan => ({ rolledDays: [], rawRanges: [[from, to]] });
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** The whole UTC days inside [from, to) as [first, last] day strings, or null when there is none. */
