@@ -1,8 +1,10 @@
 import { runAuditCli } from './audit.ts';
 import { runKeysCli } from './keys.ts';
+import { runGateway } from './run-gateway.ts';
 
 const USAGE = `Usage: switchyard <command>
 
+  serve --config file.yaml       run the gateway for production (a config is required)
   start [--config file.yaml]     run the gateway (demo mode without a config)
   keys create <id> [options]     create an API key (printed once) and its config entry
   audit verify <file>            check an audit log's hash chain for tampering
@@ -18,10 +20,15 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       return runKeysCli(rest, io);
     case 'audit':
       return runAuditCli(rest, io);
+    case 'serve':
     case undefined:
     case 'start':
-      await import('../main.ts');
-      return -1; // the gateway keeps running
+      if (rest.includes('--help')) {
+        io.stdout(`${USAGE}\n`);
+        return 0;
+      }
+      await runGateway(rest, { requireConfig: command === 'serve' });
+      return -1; // the gateway keeps running until a signal
     default:
       io.stderr(`${USAGE}\n`);
       return command === '--help' || command === 'help' ? 0 : 2;

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { BackendEntry } from '../backend-registry.ts';
 import { deliveriesCurrent, RECONCILE_STRETCH } from '../state/deliveries-current.ts';
@@ -67,7 +68,12 @@ export class PollScheduler {
     try {
       const poll = backend.adapter.poll!.bind(backend.adapter);
       // No deadline: a cycle may page through a lot and its requests time out on their own; stop() ends it.
-      const result = await backend.policy.execute((signal) => poll(signal), { signal: this.stopping.signal });
+      const result = await backend.policy.execute((signal) => {
+        // One cycle fans out to many concurrent reads on this signal, each listening for its abort
+        // until it settles: not a leak, so Node's 10-listener warning does not apply to it.
+        setMaxListeners(0, signal);
+        return poll(signal);
+      }, { signal: this.stopping.signal });
       backend.health.polled();
       this.failures.set(backend.name, 0);
       const published = this.ingestor.ingest(result.entities, { source: 'POLL', publishNew: true });

@@ -4,9 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
 /**
- * The README's quick start, for real: `npm start` with no config (here the same
- * entry point, `tsx src/main.ts`, on an ephemeral port) serves live demo data
- * within seconds and shuts down cleanly on SIGTERM.
+ * The README's quick start, for real: the gateway's entry module with no config
+ * (`src/main.ts`, on an ephemeral port) serves live demo data within seconds and
+ * shuts down cleanly on SIGTERM. `npm start` itself: entry-points.test.ts.
  */
 describe('npm start (demo mode)', () => {
   let child: ChildProcess | undefined;
