@@ -1,4 +1,5 @@
 import { runAuditCli } from './audit.ts';
+import { runConfigCli } from './config.ts';
 import { runKeysCli } from './keys.ts';
 import { runGateway } from './run-gateway.ts';
 
@@ -6,6 +7,7 @@ const USAGE = `Usage: switchyard <command>
 
   serve --config file.yaml       run the gateway for production (a config is required)
   start [--config file.yaml]     run the gateway (demo mode without a config)
+  config check <file.yaml>       validate a config (every problem, secrets' variables included) without starting
   keys create <id> [options]     create an API key (printed once) and its config entry
   audit verify <file>            check an audit log's hash chain for tampering
 
@@ -18,6 +20,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'keys':
       return runKeysCli(rest, io);
+    case 'config':
+      return runConfigCli(rest, io);
     case 'audit':
       return runAuditCli(rest, io);
     case 'serve':

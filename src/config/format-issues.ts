@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { closestKey, keysAt } from './known-keys.ts';
 
 const SECRET_KEY = /(token|secret|password|key|value)$/i;
 
@@ -29,13 +30,26 @@ function describeReceived(value: unknown, path: readonly (string | number)[]): s
   return `${typeof value} ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
 
-/** One line per issue: which key, what was expected, what was received. */
-export function formatZodIssues(error: z.ZodError, root: unknown, prefix: readonly (string | number)[] = []): string[] {
-  return error.issues.map((issue) => {
+/** One line per unknown key, with the documented key it most likely meant. */
+function unknownKeys(key: string, keys: readonly string[], known: readonly string[]): string[] {
+  const at = key === '(root)' ? '' : `${key}.`;
+  return keys.map((k) => {
+    const meant = closestKey(k, known);
+    if (meant) return `${at}${k}: unknown key; did you mean "${meant}"?`;
+    return `${at}${k}: unknown key; expected ${known.length > 0 ? `one of ${known.map((c) => `"${c}"`).join(', ')}` : 'only the documented keys'}`;
+  });
+}
+
+/**
+ * One line per issue: which key, what was expected, what was received. `schema` (the one that
+ * produced `error`) lets an unknown key be answered with the documented key it most likely meant.
+ */
+export function formatZodIssues(error: z.ZodError, root: unknown, prefix: readonly (string | number)[] = [], schema?: z.ZodTypeAny): string[] {
+  return error.issues.flatMap((issue) => {
     const path = [...prefix, ...issue.path];
     const key = formatPath(path) || '(root)';
     if (issue.code === 'unrecognized_keys') {
-      return `${key}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected only the documented keys`;
+      return unknownKeys(key, issue.keys, schema ? keysAt(schema, issue.path) : []);
     }
     if (issue.code === 'invalid_union') {
       return `${key}: expected { env: NAME } or { value: "..." }, received ${describeReceived(lookup(root, path), path)}`;

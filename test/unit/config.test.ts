@@ -33,7 +33,9 @@ describe('config validation', () => {
     expect(issues({ backends: [] })).toMatch(/backends: expected at least 1 item\(s\), received an array of 0/);
     expect(issues({ backends: [{ ...gh, provider: 'circleci' }] })).toMatch(/backends\[0\]\.provider: expected one of "github", "gitlab", "jenkins" \(available in this build\), received "circleci"/);
     expect(issues({ server: { port: 'eighty' }, backends: [gh] })).toMatch(/server\.port: expected number, received string "eighty"/);
-    expect(issues({ backends: [gh], extra: 1 })).toMatch(/\(root\): unknown key\(s\) "extra"/);
+    expect(issues({ backends: [gh], extra: 1 })).toMatch(/- extra: unknown key; expected one of "server", .*"backends"/);
+    expect(issues({ backends: [gh], histroy: {} })).toMatch(/- histroy: unknown key; did you mean "history"\?/);
+    expect(issues({ backends: [gh], server: { prot: 4000 } })).toMatch(/- server\.prot: unknown key; did you mean "port"\?/);
     expect(issues({ backends: [gh, gh] })).toMatch(/backends\[1\]\.name: expected a unique name, received "gh" a second time/);
   });
 
@@ -54,7 +56,8 @@ describe('config validation', () => {
 
   it('should validate adapter-specific keys with the backend path prefixed', () => {
     expect(issues({ backends: [{ ...gh, pollIntervalSeconds: 'soon' }] })).toMatch(/backends\[0\]\.pollIntervalSeconds: expected number, received string "soon"/);
-    expect(issues({ backends: [{ ...gh, colour: 'blue' }] })).toMatch(/backends\[0\]: unknown key\(s\) "colour"/);
+    expect(issues({ backends: [{ ...gh, colour: 'blue' }] })).toMatch(/backends\[0\]\.colour: unknown key; expected one of "url", "token"/);
+    expect(issues({ backends: [{ ...gh, pollIntervalSecond: 30 }] })).toMatch(/backends\[0\]\.pollIntervalSecond: unknown key; did you mean "pollIntervalSeconds"\?/);
   });
 
   it('should never print a secret it was given inline in the wrong shape', () => {
@@ -67,7 +70,8 @@ describe('config validation', () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-'));
     const good = join(dir, 'good.yaml');
     writeFileSync(good, 'auth: { mode: open }\nbackends:\n  - name: gh\n    provider: github\n    token: { env: GITHUB_TOKEN }\n    repositories: [octo-org/api]\n');
-    expect(loadConfigFile(good, adapterFactories).backends).toHaveLength(1);
+    expect(loadConfigFile(good, adapterFactories, { GITHUB_TOKEN: 't' }).backends).toHaveLength(1);
+    expect(() => loadConfigFile(good, adapterFactories, {})).toThrow(/backends\[0\]\.token: expected the environment variable GITHUB_TOKEN to be set, received nothing/);
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'backends: [\n');
     expect(() => loadConfigFile(bad, adapterFactories)).toThrow(/bad\.yaml.*not valid YAML/s);
