@@ -4,6 +4,7 @@ import type { AdapterFactories, GatewayConfig } from './config/load-config.ts';
 import { createSecretResolver } from './config/secret.ts';
 import { useProviderSecrets } from './providers.ts';
 import { BackendHealth } from './health.ts';
+import { logHealthChanges } from './ingest/backend-log-lines.ts';
 import { toGlobalId } from './ids.ts';
 import { createBackendPolicy, type BackendPolicy } from './resilience/backend-policy.ts';
 
@@ -72,6 +73,7 @@ export function createBackendRegistry(
     const factory = Object.hasOwn(factories, b.provider) ? factories[b.provider] : undefined;
     if (!factory) throw new Error(`No adapter for provider "${b.provider}"`);
     const health = new BackendHealth(deps.now);
+    health.onChange(logHealthChanges(deps.log, b.name, deps.now));
     const adapter = factory.create(b.options, {
       name: b.name,
       log: deps.log.child({ backend: b.name }),

@@ -24,8 +24,11 @@ export interface HealthSnapshot {
  * DEGRADED after one. The same error object is still counted once, should
  * two layers ever report it.
  */
+export type HealthChangeListener = (from: HealthStateName, to: HealthStateName, snapshot: HealthSnapshot) => void;
+
 export class BackendHealth implements HealthReporter {
   private consecutiveFailures = 0;
+  private readonly listeners: HealthChangeListener[] = [];
   private readonly counted = new WeakSet<object>();
   private snapshot: HealthSnapshot = {
     state: 'UNKNOWN', lastSuccessAt: null, lastErrorAt: null, lastErrorCode: null, lastErrorMessage: null,
@@ -38,9 +41,20 @@ export class BackendHealth implements HealthReporter {
     return this.snapshot;
   }
 
+  /** Called on every change of `state` (not on every success or failure). */
+  onChange(listener: HealthChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  private update(next: HealthSnapshot): void {
+    const from = this.snapshot.state;
+    this.snapshot = next;
+    if (from !== next.state) for (const listener of this.listeners) listener(from, next.state, next);
+  }
+
   success(): void {
     this.consecutiveFailures = 0;
-    this.snapshot = { ...this.snapshot, state: 'OK', lastSuccessAt: this.now() };
+    this.update({ ...this.snapshot, state: 'OK', lastSuccessAt: this.now() });
   }
 
   failure(error: unknown): void {
@@ -51,14 +65,14 @@ export class BackendHealth implements HealthReporter {
     this.consecutiveFailures++;
     const code = isUpstreamError(error) ? error.code : ErrorCode.UpstreamUnavailable;
     const message = error instanceof Error ? error.message : String(error);
-    this.snapshot = {
+    this.update({
       ...this.snapshot,
       state: this.consecutiveFailures >= 3 ? 'DOWN' : 'DEGRADED',
       lastErrorAt: this.now(),
       lastErrorCode: code,
       // UpstreamErrors are sanitized already; anything else may quote an upstream too.
       lastErrorMessage: sanitizeUpstreamText(message),
-    };
+    });
   }
 
   rateLimit(remaining: number | null, resetAt: Date | null): void {

@@ -104,7 +104,8 @@ export class Poller {
 
     this.prune();
     if (attempts > 0 && errors.length === attempts) throw errors[0];
-    for (const e of errors) this.deps.log?.warn({ err: e }, 'GitLab poll step failed');
+    // A cycle stopped by shutdown fails every step on purpose: nothing to warn about.
+    if (!signal?.aborted) for (const e of errors) this.deps.log?.warn({ err: e }, 'GitLab poll step failed');
     const after = this.deps.client.waitMs() || retryAfterOf(errors);
     return after > 0 ? { entities, nextPollAfterMs: after } : { entities };
   }

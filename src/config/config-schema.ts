@@ -64,6 +64,10 @@ export const gatewayConfigSchema = z
     /** Bytes a WebSocket client may have unread (sent, kernel buffers included) before its subscriptions are told they are too slow. */
     subscriptionQueueBytes: z.number().int().min(65_536).max(268_435_456).default(1_048_576),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `auto`: readable lines on a terminal, JSON otherwise; `json` or `pretty` to force either. */
+    logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    /** A one-line state summary at info level this often (0: never). */
+    logSummaryMinutes: z.number().min(0).max(1440).default(15),
     /** Operation limits, the same over HTTP, SSE and WebSocket. */
     limits: z
       .object({

@@ -56,8 +56,9 @@ export async function startDemo(options: {
   return {
     gateway, url, port,
     async close() {
-      await Promise.allSettled(demos.map((d) => d.demo.stop()));
+      // The gateway first: its polls end cleanly instead of failing against simulators already gone.
       await gateway.close();
+      await Promise.allSettled(demos.map((d) => d.demo.stop()));
     },
   };
 }

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { BackendEntry } from '../backend-registry.ts';
 import { deliveriesCurrent, RECONCILE_STRETCH } from '../state/deliveries-current.ts';
+import { firstSyncLine } from './backend-log-lines.ts';
 import type { Ingestor } from './ingestor.ts';
 
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -23,6 +24,8 @@ export class PollScheduler {
   private stopped = false;
   private readonly stopping = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Backends not yet synced once, with when their first cycle began (for the start-up line). */
+  private readonly firstSync = new Map<string, number>();
 
   constructor(
     private readonly backends: readonly BackendEntry[],
@@ -33,7 +36,9 @@ export class PollScheduler {
 
   start(): void {
     for (const backend of this.backends) {
-      if (backend.adapter.poll) this.schedule(backend, 0);
+      if (!backend.adapter.poll) continue;
+      this.firstSync.set(backend.name, this.now().getTime());
+      this.schedule(backend, 0);
     }
   }
 
@@ -77,12 +82,19 @@ export class PollScheduler {
       backend.health.polled();
       this.failures.set(backend.name, 0);
       const published = this.ingestor.ingest(result.entities, { source: 'POLL', publishNew: true });
+      const began = this.firstSync.get(backend.name);
+      if (began !== undefined) {
+        this.firstSync.delete(backend.name);
+        const line = firstSyncLine(backend.name, result.entities, backend.adapter.webhook !== undefined, this.now().getTime() - began);
+        this.log.info({ backend: backend.name, ...line.fields }, line.message);
+      }
       if (published > 0) this.log.debug({ backend: backend.name, published }, 'poll found changes');
       // The adapter may ask for sooner (builds running) or later (rate-limit reset). While webhooks
       // keep the state current the poll is only the reconcile, and runs at the slower cadence.
       const stretch = deliveriesCurrent(backend, this.now().getTime()) ? RECONCILE_STRETCH : 1;
       return result.nextPollAfterMs ?? jitter(interval * stretch);
     } catch (error) {
+      if (this.stopping.signal.aborted) return 0; // stopped on purpose: not a failed poll
       const n = (this.failures.get(backend.name) ?? 0) + 1;
       this.failures.set(backend.name, n);
       const retryAfter = (error as { details?: { retryAfterMs?: number } }).details?.retryAfterMs ?? 0;

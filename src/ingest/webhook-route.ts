@@ -53,6 +53,8 @@ function lowerCaseHeaders(req: IncomingMessage): Record<string, string | undefin
 export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
   const dedupe = options.dedupe ?? new MemoryDeliveryDedupe({ doneTtlMs: 72 * 3600_000 }, 100_000, () => options.now().getTime());
   const rejections = new RejectionAuditor(options.audit, { intervalMs: options.rejectionSummaryMs ?? 60_000, now: options.now });
+  /** Aborted at close: confirmations still reading upstream stop (their claims expire; the sender redelivers). */
+  const stopping = new AbortController();
   async function handleWebhook(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const pathname = url.pathname;
     let name = pathname.slice(WEBHOOK_PATH_PREFIX.length);
@@ -142,11 +144,12 @@ export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
     if (handler.confirm) {
       // A hint: answer now, publish only what the backend's API confirms.
       const confirm = handler.confirm;
-      void confirm(request, payload)
+      void confirm(request, payload, stopping.signal)
         .then((confirmed) => options.ingestor.ingestStored(confirmed, { source: 'WEBHOOK', publishNew: true }))
         .then(
           () => settle('complete'),
           (error: unknown) => {
+            if (stopping.signal.aborted) return log.debug({ deliveryId }, 'webhook hint not confirmed: shutting down');
             settle('release');
             log.warn({ err: error instanceof Error ? error.message : String(error), deliveryId }, 'webhook hint could not be confirmed and published');
           },
@@ -181,5 +184,10 @@ export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
     audited({ deliveryId: deliveryId ?? null, verified: true, effect: published > 0 ? 'published' : 'ignored', entities: entities.length });
     return send(res, 202, { status: 'accepted', deliveryId, entities: entities.length, published });
   }
-  return Object.assign(handleWebhook, { close: () => rejections.close() });
+  return Object.assign(handleWebhook, {
+    close: () => {
+      stopping.abort();
+      rejections.close();
+    },
+  });
 }

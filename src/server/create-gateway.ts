@@ -8,6 +8,7 @@ import type { AdapterFactories, GatewayConfig } from '../config/load-config.ts';
 import type { GatewayServices } from '../context.ts';
 import type { PollScheduler } from '../ingest/poll-scheduler.ts';
 import { createLogger } from '../logger.ts';
+import { startPeriodicSummary } from './periodic-summary.ts';
 import { createGatewayAuthentication } from './authentication.ts';
 import { BodySlots } from './body-slots.ts';
 import { guardConnectionCapacity, type ConnectionCapacity } from './connection-capacity.ts';
@@ -76,7 +77,7 @@ const rootRedirect: GatewayRoute = {
 export function createGateway(options: GatewayOptions): Gateway {
   const { config } = options;
   const now = options.now ?? (() => new Date());
-  const log = options.log ?? createLogger(config.logLevel);
+  const log = options.log ?? createLogger(config.logLevel, config.logFormat);
   const env = options.env ?? process.env;
   const { services, registry, bus, scheduler, shedder, credentials, audit, history, auditIntact } = assembleServices({
     config, factories: options.factories, env, log, now, ...(options.audit ? { audit: options.audit } : {}), ...(options.lagSource ? { lagSource: options.lagSource } : {}),
@@ -92,6 +93,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let ready = false;
   /** Set by listen(): the connection cap and the file-descriptor watch. */
   let capacity: ConnectionCapacity | null = null;
+  let summary: { stop(): void } | null = null;
 
   const webhooks = createWebhookIngress({ config, registry, ingestor: services.ingestor, log, audit, now, bodySlots });
   const routes: readonly GatewayRoute[] = [
@@ -123,12 +125,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     path: GRAPHQL_PATH, config, yoga, resolveDocument: engine.resolveDocument, authentication, credentials, identitySlots, cors, shedder, audit, log, now,
   });
 
+  const subscriptionCount = (): number => {
+    const { groups, members } = graphqlWs.multiplexed;
+    return bus.subscriberCount - groups + members;
+  };
+
   return {
     server, yoga, services, registry, scheduler, log, audit, history,
     /** Live subscriptions on every transport: each multiplexed group holds one bus listener for all its members. */
     get subscriptionCount(): number {
-      const { groups, members } = graphqlWs.multiplexed;
-      return bus.subscriberCount - groups + members;
+      return subscriptionCount();
     },
     get connectionSlots(): number {
       return identitySlots.total;
@@ -157,6 +163,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (!capacity?.noteError(error)) log.error({ err: error.message }, 'server error');
       });
       if (options.polling !== false) scheduler.start();
+      summary = startPeriodicSummary(log, config.logSummaryMinutes, {
+        registry, subscriptions: subscriptionCount, connections: () => identitySlots.total, history: () => history.status(),
+      });
       ready = true;
       const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
       return { port: address.port, url: `http://${shownHost}:${address.port}${GRAPHQL_PATH}` };
@@ -168,6 +177,7 @@ export function createGateway(options: GatewayOptions): Gateway {
      */
     async close(graceMs = 5000) {
       ready = false;
+      summary?.stop();
       capacity?.stop();
       shedder.stop();
       credentials.stop();
@@ -181,10 +191,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       // The backfill reads through the adapters: it stops (its progress saved) before they go.
       await history.stopTasks();
+      // Webhook confirmations still reading upstream stop before the adapters they read through.
+      webhooks.close();
       await registry.dispose();
       engine.close();
       await bus.close();
-      webhooks.close();
       // After the last ingest: what is buffered is written before the store closes.
       await history.close();
       await audit.close();
