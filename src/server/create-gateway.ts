@@ -9,6 +9,7 @@ import type { GatewayServices } from '../context.ts';
 import type { PollScheduler } from '../ingest/poll-scheduler.ts';
 import { createLogger } from '../logger.ts';
 import { startPeriodicSummary } from './periodic-summary.ts';
+import { GraphiQLAssets } from './graphiql-assets.ts';
 import { createGatewayAuthentication } from './authentication.ts';
 import { BodySlots } from './body-slots.ts';
 import { guardConnectionCapacity, type ConnectionCapacity } from './connection-capacity.ts';
@@ -84,7 +85,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   const authentication = createGatewayAuthentication({ config: config.auth, env, now, audit, log, credentials });
   const sseStreams = createSseStreams();
-  const engine = createGatewayYoga({ config, services, audit, log, path: GRAPHQL_PATH, plugins: [sseStreams.plugin] });
+  const graphiqlAssets = new GraphiQLAssets();
+  const engine = createGatewayYoga({ config, services, audit, log, path: GRAPHQL_PATH, plugins: [sseStreams.plugin], graphiqlAssets });
   const { yoga } = engine;
   const cors = createCorsPolicy(config.server.cors);
   const bodySlots = new BodySlots(config.server.maxConcurrentBodies);
@@ -100,6 +102,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     createHealthRoutes({ registry, shedder, bodySlots, ready: () => ready, capacity: () => capacity, auditIntact, history: () => history.status() }),
     webhooks,
     createGraphQLHttpRoute({ path: GRAPHQL_PATH, yoga, authentication, cors, shedder, bodySlots, bodyLimitBytes: config.server.bodyLimitBytes, identitySlots }),
+    ...(config.server.graphiql ? [graphiqlAssets.route()] : []),
     rootRedirect,
   ];
 

@@ -14,6 +14,8 @@ import { usePartialResults } from '../plugins/use-partial-results.ts';
 import { ReservingMemoryStore, ReservingRedisStore } from '../rate-limit/reserving-stores.ts';
 import { applyRateLimitOverrides, longestWindowMs, perItemCostFields, useRateLimits } from '../rate-limit/use-rate-limits.ts';
 import { createGraphiQLRenderer } from './graphiql.ts';
+import { useJsonCompression } from '../plugins/use-json-compression.ts';
+import type { GraphiQLAssets } from './graphiql-assets.ts';
 import { createSchema } from './load-schema.ts';
 
 export type GatewayYoga = YogaServerInstance<Record<string, unknown>, GatewayContext>;
@@ -31,6 +33,8 @@ export function createGatewayYoga(deps: {
   readonly path: string;
   /** Front-door plugins that watch responses (SSE stream tracking). */
   readonly plugins?: readonly Plugin[];
+  /** Where the GraphiQL page's assets go when it is rendered (served by their own route). */
+  readonly graphiqlAssets: GraphiQLAssets;
 }) {
   const { config, log } = deps;
   const schema = applyRateLimitOverrides(createSchema(), config.rateLimit.fields);
@@ -46,11 +50,12 @@ export function createGatewayYoga(deps: {
     graphqlEndpoint: deps.path,
     context: (initial) => createRequestContext(deps.services, (initial as { identity?: Identity }).identity ?? ANONYMOUS),
     graphiql: config.server.graphiql,
-    renderGraphiQL: createGraphiQLRenderer(),
+    renderGraphiQL: createGraphiQLRenderer(deps.graphiqlAssets),
     landingPage: false,
     // yoga's CORS reflects any origin with credentials; ours (server.cors) is an allow-list.
     cors: false,
     plugins: [
+      useJsonCompression(),
       useAudit(deps.audit),
       ...(persisted ? [persisted.plugin] : []),
       ...operationLimitPlugins(config.limits),

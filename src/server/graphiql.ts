@@ -1,5 +1,6 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { GraphiQLOptions } from 'graphql-yoga';
+import type { GraphiQLAssets } from './graphiql-assets.ts';
 
 /** The first thing a newcomer sees in GraphiQL: live data across backends. */
 export const DEFAULT_QUERY = `# Switchyard: one live GraphQL API over your CI systems.
@@ -44,9 +45,9 @@ const GRAPHIQL_TRANSPORT = { subscriptionsProtocol: 'SSE', method: 'POST' } as c
 
 /**
  * GraphiQL bundled into the gateway (no CDN), so it works on closed networks.
- * The page is ~9 MB of inlined assets; it is rendered once and reused.
+ * Rendered once; its ~9 MB of inlined assets are served apart, compressed and cached (graphiql-assets.ts).
  */
-export function createGraphiQLRenderer(): (options: GraphiQLOptions) => string {
+export function createGraphiQLRenderer(assets: GraphiQLAssets): (options: GraphiQLOptions) => string {
   let cached: string | null = null;
-  return (options) => (cached ??= renderGraphiQL({ ...options, title: 'Switchyard GraphiQL', defaultQuery: DEFAULT_QUERY, ...GRAPHIQL_TRANSPORT }));
+  return (options) => (cached ??= assets.split(renderGraphiQL({ ...options, title: 'Switchyard GraphiQL', defaultQuery: DEFAULT_QUERY, ...GRAPHIQL_TRANSPORT })));
 }
