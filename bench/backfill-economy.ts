@@ -89,21 +89,27 @@ async function github(): Promise<Outcome> {
   }
 }
 
-async function gitlab(): Promise<Outcome> {
-  const sim = createGitlabSimulator({ token: 'glpat-bench-token-0123456789', seed: 3, history: 300, now });
+/**
+ * GitLab over the `history` seed (no retries), and over the realistic past (pastDays), whose
+ * flaky jobs are retried: every attempt is imported (include_retried) at no request more.
+ */
+async function gitlab(label: string, seeded: { history: number } | { history: 0; pastDays: number }, days: number): Promise<Outcome> {
+  const sim = createGitlabSimulator({ token: 'glpat-bench-token-0123456789', seed: 3, ...seeded, now });
   await sim.start();
   try {
-    const r = await backfill({ name: 'gl', provider: 'gitlab', url: sim.url, token: { value: 'glpat-bench-token-0123456789' }, groups: [sim.world.group] }, 3);
+    const r = await backfill({ name: 'gl', provider: 'gitlab', url: sim.url, token: { value: 'glpat-bench-token-0123456789' }, groups: [sim.world.group] }, days);
     const paths = sim.requests.map((x) => x.path);
-    const since = NOW - 3 * 86_400_000;
+    const since = NOW - days * 86_400_000;
     let minimum = 1;
+    let retried = 0;
     for (const project of sim.world.projects()) {
       const pipelines = sim.world.pipelines(project.path).filter((p) => p.parent === null && Date.parse(p.createdAt) >= since);
       const jobs = pipelines.reduce((n, p) => n + sim.world.jobs(p.id).length, 0);
+      retried += pipelines.reduce((n, p) => n + sim.world.jobs(p.id).filter((j) => j.retried).length, 0);
       minimum += Math.ceil(pipelines.length / 100) + Math.ceil(jobs / 100) + pipelines.length;
     }
     return {
-      provider: 'GitLab', ...r, requests: paths.length,
+      provider: `${label} (${retried} retried jobs in the window)`, ...r, requests: paths.length,
       byKind: kinds(paths, [['projects', /\/groups\/[^/]+\/projects/], ['pipeline pages', /\/pipelines\?/], ['project jobs (keyset)', /\/projects\/[^/]+\/jobs\?/], ['pipeline jobs', /\/pipelines\/\d+\/jobs/], ['bridges', /\/bridges/]]),
       minimum,
       why: '1 projects listing + ceil(pipelines/100) pages + ceil(jobs/100) pages of the project\'s jobs listing (if read from its start) + 1 bridges read per pipeline (bridges: true)',
@@ -140,7 +146,8 @@ async function jenkins(): Promise<Outcome> {
 }
 
 async function main(): Promise<void> {
-  for (const run of [github, gitlab, jenkins]) {
+  const runs = [github, () => gitlab('GitLab', { history: 300 }, 3), () => gitlab('GitLab, 7-day past', { history: 0, pastDays: 7 }, 7), jenkins];
+  for (const run of runs) {
     const o = await run();
     const per1000 = (n: number) => Math.round((n / o.pipelines) * 1000);
     console.log(`${o.provider}: ${o.pipelines} pipelines, ${o.jobs} jobs imported in ${o.requests} requests = ${per1000(o.requests)} per 1,000 pipelines; minimum ${o.minimum} = ${per1000(o.minimum)} per 1,000 (${(o.requests / o.minimum).toFixed(2)}x)`);

@@ -88,6 +88,13 @@ export interface BatchFunctions {
   jobs(nativeIds: readonly string[], signal?: AbortSignal): Promise<ReadonlyArray<JobModel | null | Error>>;
   /** All jobs of each pipeline (latest attempt). */
   jobsOfPipelines(pipelineNativeIds: readonly string[], signal?: AbortSignal): Promise<ReadonlyArray<readonly JobModel[] | Error>>;
+  /**
+   * All jobs of each pipeline with every earlier attempt the pipeline holds, each with its
+   * `attempt`, for the history (the backfill): flaky jobs are a failure and a pass of one job
+   * on one commit. For adapters whose retries live inside the pipeline (GitLab: a retried job
+   * is a new job id under the same name); absent, the backfill reads `jobsOfPipelines`.
+   */
+  jobAttemptsOfPipelines?(pipelineNativeIds: readonly string[], signal?: AbortSignal): Promise<ReadonlyArray<readonly JobModel[] | Error>>;
   runners(nativeIds: readonly string[], signal?: AbortSignal): Promise<ReadonlyArray<RunnerModel | null | Error>>;
 }
 

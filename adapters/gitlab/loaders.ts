@@ -27,6 +27,9 @@ import type { RunnerSet } from './runners.ts';
  *            pages, + one per-pipeline call for each pipeline the cap left
  *            uncovered; normally ceil(jobs since the oldest requested pipeline / 100);
  *   plus, with `bridges: true`, one `GET .../pipelines/:id/bridges` per pipeline.
+ * jobAttemptsOfPipelines costs the same: both listings already carry retried
+ * jobs (the project listing always, the pipeline's with `include_retried=true`);
+ * jobsOfPipelines keeps the latest attempt of each name from them.
  */
 export interface LoaderDeps {
   readonly backend: string;
@@ -65,19 +68,37 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
 
     jobsOfPipelines: (ids, signal) => loadJobsOfPipelines({ ...deps, signal }, ids),
 
+    jobAttemptsOfPipelines: (ids, signal) => loadJobAttemptsOfPipelines({ ...deps, signal }, ids),
+
     runners: (ids, signal) => deps.runners.byIds(ids, signal),
   };
 }
 
-/** Keeps the newest job per name: the latest attempt (retries get new, higher ids). */
+const idOf = (j: JobModel) => Number(j.nativeId.slice(j.nativeId.lastIndexOf('/') + 1));
+
+/** Keeps the newest job per name, in the given order: the latest attempt (retries get new, higher ids). */
 export function latestAttempts(jobs: readonly JobModel[]): JobModel[] {
   const byName = new Map<string, JobModel>();
-  const idOf = (j: JobModel) => Number(j.nativeId.slice(j.nativeId.lastIndexOf('/') + 1));
   for (const j of jobs) {
     const seen = byName.get(j.name);
     if (!seen || idOf(j) > idOf(seen)) byName.set(j.name, j);
   }
-  return [...byName.values()].sort((a, b) => idOf(a) - idOf(b));
+  return jobs.filter((j) => byName.get(j.name) === j);
+}
+
+/**
+ * Every attempt of one pipeline's jobs, oldest id first, each numbered. REST jobs carry
+ * no attempt (only Job Hooks have `retries_count`), but a retry is a new job with the
+ * same name and a higher id, so the n-th id of a name is attempt n: what the hook's
+ * `retries_count` + 1 says. Needs the retried jobs too (`include_retried=true`).
+ */
+export function numberAttempts(jobs: readonly JobModel[]): JobModel[] {
+  const seen = new Map<string, number>();
+  return [...jobs].sort((a, b) => idOf(a) - idOf(b)).map((j) => {
+    const attempt = (seen.get(j.name) ?? 0) + 1;
+    seen.set(j.name, attempt);
+    return attempt === j.attempt ? j : { ...j, attempt };
+  });
 }
 
 function toJobs(deps: LoaderDeps, items: readonly unknown[], projectId: string): JobModel[] {
@@ -93,7 +114,14 @@ function toJobs(deps: LoaderDeps, items: readonly unknown[], projectId: string):
   return out;
 }
 
+/** Jobs of each pipeline, the latest attempt of each name (what Pipeline.jobs shows). */
 export async function loadJobsOfPipelines(deps: LoaderDeps, ids: readonly string[]): Promise<Array<readonly JobModel[] | Error>> {
+  const all = await loadJobAttemptsOfPipelines(deps, ids);
+  return all.map((jobs) => (jobs instanceof Error ? jobs : latestAttempts(jobs)));
+}
+
+/** Jobs of each pipeline, every attempt numbered (the history's: a failure a retry hid stays). */
+export async function loadJobAttemptsOfPipelines(deps: LoaderDeps, ids: readonly string[]): Promise<Array<readonly JobModel[] | Error>> {
   const byProject = new Map<string, Set<string>>();
   /** Projects refused: not ours (false), or the listing that decides failed (its error). */
   const refused = new Map<string, false | Error>();
@@ -146,11 +174,11 @@ export async function loadJobsOfPipelines(deps: LoaderDeps, ids: readonly string
   return ids.map((id) => (parsePipelineId(id) ? results.get(id) ?? [] : []));
 }
 
-/** `GET /projects/:id/pipelines/:pipeline_id/jobs` (latest attempts only: include_retried defaults to false). */
+/** `GET /projects/:id/pipelines/:pipeline_id/jobs?include_retried=true`: every attempt (the default hides retried jobs). */
 async function perPipelineJobs(deps: LoaderDeps, projectId: string, pipelineId: string): Promise<JobModel[]> {
   try {
-    const items = await deps.client.getAllPages<unknown>(`/projects/${seg(projectId)}/pipelines/${seg(pipelineId)}/jobs`, {}, 10, deps.signal);
-    return latestAttempts(toJobs(deps, items, projectId));
+    const items = await deps.client.getAllPages<unknown>(`/projects/${seg(projectId)}/pipelines/${seg(pipelineId)}/jobs`, { include_retried: true }, 10, deps.signal);
+    return numberAttempts(toJobs(deps, items, projectId));
   } catch (error) {
     if (isNotFound(error)) return [];
     throw error;
@@ -223,7 +251,8 @@ async function projectJobsKeyset(deps: LoaderDeps, projectId: string, pipelineId
   const out = new Map<string, JobModel[] | Error>();
   await Promise.all(
     pipelineIds.map(async (p) => {
-      if (exhausted || covered(p)) out.set(p, latestAttempts(toJobs(deps, raw.get(p)!, projectId)));
+      // The project's listing holds retried jobs too (GitLab lists every build of the project).
+      if (exhausted || covered(p)) out.set(p, numberAttempts(toJobs(deps, raw.get(p)!, projectId)));
       else out.set(p, await perPipelineJobs(deps, projectId, p).catch(asError));
     }),
   );

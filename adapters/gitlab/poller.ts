@@ -3,7 +3,7 @@ import type { EntityModel, JobModel, PipelineModel } from '../../src/model.ts';
 import { isTerminal } from '../../src/model.ts';
 import { seg, type GitlabClient } from './client.ts';
 import { isNotFound, isRateLimited } from './errors.ts';
-import { loadJobsOfPipelines, type LoaderDeps } from './loaders.ts';
+import { loadJobAttemptsOfPipelines, type LoaderDeps } from './loaders.ts';
 import { toPipeline } from './normalize.ts';
 import type { ProjectDirectory } from './projects.ts';
 import type { RunnerSet } from './runners.ts';
@@ -15,7 +15,8 @@ import type { RunnerSet } from './runners.ts';
  * - a changed pipeline that just succeeded is read once in full
  *   (`detailed_status` tells "passed with warnings" → UNSTABLE);
  * - jobs of changed and still-active pipelines, batched per project
- *   (project-level keyset listing, see loaders.ts);
+ *   (project-level keyset listing, see loaders.ts), every attempt: a job that
+ *   failed and was retried between two cycles still reaches the history;
  * - the runner list(s) of the configured scope (details cached).
  * While a rate-limit wait is in force no request is made: the cycle returns
  * `nextPollAfterMs` = the remaining wait.
@@ -83,7 +84,7 @@ export class Poller {
     if (toRead.size > 0) {
       await attempt(async () => {
         const ids = [...toRead];
-        const results = await loadJobsOfPipelines({ ...this.deps.loader, signal }, ids);
+        const results = await loadJobAttemptsOfPipelines({ ...this.deps.loader, signal }, ids);
         ids.forEach((id, i) => {
           const jobs = results[i];
           const seen = this.seen.get(id);

@@ -127,7 +127,10 @@ export async function backendsCoveredBefore(store: HistoryStore, backends: reado
   return new Set(rows.map((r) => r.backend));
 }
 
-/** Jobs of these pipelines as the history recorded them (pipelines older than the live window). */
+/**
+ * Jobs of these pipelines as the history recorded them (pipelines older than the live window):
+ * the latest attempt of each name, as `Pipeline.jobs` shows live; the history keeps the others.
+ */
 export async function historyJobsOfPipelines(store: HistoryStore, pipelines: readonly { backend: string; nativeId: string }[], providerOf: ProviderOf): Promise<JobModel[]> {
   if (pipelines.length === 0) return [];
   const params: unknown[] = [];
@@ -135,7 +138,8 @@ export async function historyJobsOfPipelines(store: HistoryStore, pipelines: rea
   const rows = await store.query<JobRow>(
     `SELECT x.*, t.payload FROM jobs x
      LEFT JOIN transitions t ON t.entity_type = 'Job' AND t.backend = x.backend AND t.native_id = x.native_id AND t.revision = x.revision
-     WHERE ${where}`,
+     WHERE ${where}
+       AND NOT EXISTS (SELECT 1 FROM jobs y WHERE y.backend = x.backend AND y.pipeline_native_id = x.pipeline_native_id AND y.name = x.name AND y.attempt > x.attempt)`,
     params,
   );
   return rows.map((r) => jobOf(r, providerOf));

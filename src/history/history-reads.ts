@@ -1,5 +1,5 @@
 import { ErrorCode, gatewayError } from '../errors.ts';
-import type { BackendSyncView } from './backfill/backend-backfill.ts';
+import type { BackendSyncView } from './backfill/backend-sync-view.ts';
 import type { HistoryStore } from './history-store.ts';
 
 /**

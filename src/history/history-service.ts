@@ -4,7 +4,7 @@ import { StartupError } from '../errors.ts';
 import type { ChangeEvent } from '../events/event-types.ts';
 import { HistoryHealth } from './history-health.ts';
 import type { BackfillConfig } from './backfill/backfill-config.ts';
-import type { BackendSyncView } from './backfill/backend-backfill.ts';
+import type { BackendSyncView } from './backfill/backend-sync-view.ts';
 import { analyticsUnavailable, type HistoryReads } from './history-reads.ts';
 import { SqlHistoryStore, type HistoryStore, type Observation, type RecordResult } from './history-store.ts';
 import { HistoryWriter, type HistoryWriterOptions } from './history-writer.ts';

@@ -51,6 +51,29 @@ describe.each(subjects)('batch functions: $provider', (subject) => {
     expect(ids(await adapter.batch.jobs([picked[0]!, ...unknown, picked[1]!]))).toEqual([picked[0], ...unknown.map(() => null), picked[1]]);
   });
 
+  it('jobAttemptsOfPipelines (where an adapter has it): keys length and order, attempts 1..n per name, the latest of each is jobsOfPipelines', async () => {
+    // Optional (ADAPTERS.md §6, Attempts): adapters whose retries are pipelines of their own have nothing to add.
+    const attemptsOf = adapter.batch.jobAttemptsOfPipelines?.bind(adapter.batch);
+    if (!attemptsOf) return;
+    const keys = [...pipelines].reverse();
+    const [all, latest] = await Promise.all([attemptsOf(keys), adapter.batch.jobsOfPipelines(keys)]);
+    expect(all).toHaveLength(keys.length);
+    for (const [i, list] of keys.entries()) {
+      const attempts = all[i]!;
+      const shown = latest[i]!;
+      if (attempts instanceof Error) throw attempts;
+      if (shown instanceof Error) throw shown;
+      const byName = new Map<string, number[]>();
+      for (const job of attempts) {
+        expect(job.pipelineNativeId).toBe(list);
+        byName.set(job.name, [...(byName.get(job.name) ?? []), job.attempt]);
+      }
+      for (const numbers of byName.values()) expect(numbers).toEqual(numbers.map((_, n) => n + 1));
+      const newest = attempts.filter((j) => j.attempt === byName.get(j.name)!.length).map((j) => `${j.nativeId}#${j.attempt}`);
+      expect(newest.sort()).toEqual(shown.map((j) => `${j.nativeId}#${j.attempt}`).sort());
+    }
+  });
+
   it('projects and runners: keys length and order', async () => {
     const projects = (await adapter.listProjects()).map((p) => p.nativeId).slice(0, 2).reverse();
     const unknown = subject.kit.unknownIds.projects;

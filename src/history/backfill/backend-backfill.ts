@@ -1,36 +1,17 @@
 import type { Logger } from 'pino';
 import type { BackendEntry } from '../../backend-registry.ts';
-import type { ProjectModel } from '../../model.ts';
 import type { HistoryStore } from '../history-store.ts';
 import type { BackfillConfig } from './backfill-config.ts';
 import { BackfillLease, LeaseLostError, type LeaseRow } from './backfill-lease.ts';
+import { syncView, type BackendSyncView } from './backend-sync-view.ts';
 import { RequestBudget, sleep } from './budget.ts';
+import { LeaseRenewal } from './lease-renewal.ts';
 import { planPass, type ProjectProgress } from './planner.ts';
+import { listProjectsToBackfill } from './project-listing.ts';
 import { runPass } from './project-pass.ts';
 import { ProgressStore } from './progress-store.ts';
+import { RateLimitPause } from './rate-limit-pause.ts';
 
-export type BackfillState = 'IDLE' | 'RUNNING' | 'PAUSED_RATE_LIMITED' | 'DONE' | 'FAILED';
-
-/** What `Backend.sync` shows: the backend's projects summed. */
-export interface BackendSyncView {
-  readonly state: BackfillState;
-  readonly since: string | null;
-  readonly imported: number;
-  readonly importedJobs: number;
-  readonly estimatedTotal: number | null;
-  /** Everything created after this is imported (the projects' oldest cursor). */
-  readonly oldestImportedAt: string | null;
-  readonly requests: number;
-  readonly projects: number;
-  readonly projectsDone: number;
-  readonly pausedUntil: string | null;
-  readonly lastError: string | null;
-  readonly startedAt: string | null;
-  readonly finishedAt: string | null;
-}
-
-const LIST_PROJECTS_DEADLINE_MS = 60_000;
-const MAX_PAUSE_TICK_MS = 500;
 /** How often a follower reads the shared progress (at most): Backend.sync stays this fresh. */
 const MAX_FOLLOW_POLL_MS = 2000;
 
@@ -45,7 +26,7 @@ export class BackendBackfill {
   private readonly projects = new Map<string, ProjectProgress>();
   private role: 'joining' | 'leading' | 'following' = 'joining';
   private phase: 'IDLE' | 'RUNNING' | 'DONE' | 'FAILED' = 'IDLE';
-  private pausedUntilMs: number | null = null;
+  private readonly pause: RateLimitPause;
   private listError: string | null = null;
   private startedAt: Date | null = null;
   private finishedAt: Date | null = null;
@@ -63,6 +44,7 @@ export class BackendBackfill {
     private readonly holder: string,
   ) {
     this.budget = new RequestBudget(config.requestsPerMinute);
+    this.pause = new RateLimitPause(backend, config.rateLimitReserve, log, now);
   }
 
   /** This instance runs the backend's backfill now (it holds the lease). */
@@ -128,35 +110,20 @@ export class BackendBackfill {
     const pass = new AbortController();
     const stopPass = () => pass.abort(signal.reason);
     signal.addEventListener('abort', stopPass, { once: true });
-    const ttlMs = this.config.leaseSeconds * 1000;
     let lost = false;
     const lose = (why: string) => {
       lost = true;
       this.log.warn({ backend: this.name, holder: this.holder, why }, 'backfill lease lost; following the instance that holds it');
       pass.abort(new LeaseLostError(this.name));
     };
-    let renewedMs = performance.now();
-    const renew = async () => {
-      try {
-        const v = this.view();
-        // RUNNING until end() says otherwise: a follower never sees an end without ended_at.
-        const held = await lease.renew({ state: 'RUNNING', pausedUntil: v.pausedUntil ? new Date(v.pausedUntil) : null, projects: this.listed, lastError: this.listError });
-        if (!held && !pass.signal.aborted) lose('another instance holds it');
-        if (!held) return;
-        renewedMs = performance.now();
-      } catch (error) {
-        // Not knowing for a whole TTL means another instance may have taken it: stop rather than run twice.
-        if (performance.now() - renewedMs >= ttlMs && !pass.signal.aborted) lose(`not renewed for ${this.config.leaseSeconds} s: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    };
+    const renewal = new LeaseRenewal(lease, this.config.leaseSeconds, pass.signal, () => {
+      const v = this.view();
+      // RUNNING until end() says otherwise: a follower never sees an end without ended_at.
+      return { state: 'RUNNING', pausedUntil: v.pausedUntil ? new Date(v.pausedUntil) : null, projects: this.listed, lastError: this.listError };
+    }, lose);
     // Followers learn the project count as soon as it is known, not at the next renewal.
-    this.listedHook = () => void renew();
-    const renewing = (async () => {
-      while (!pass.signal.aborted) {
-        await sleep(ttlMs / 3, pass.signal).catch(() => {});
-        if (!pass.signal.aborted) await renew();
-      }
-    })();
+    this.listedHook = () => void renewal.renew();
+    const renewing = renewal.untilPassEnds();
     try {
       await this.importAll(store, new ProgressStore(store, this.now, this.holder), pass.signal);
       pass.abort(new Error('the pass ended'));
@@ -191,7 +158,7 @@ export class BackendBackfill {
     // Rows not written in the holder's current pass: as the holder planned them (a DONE one starts again at 0).
     for (const { progress: p, updatedAt } of rows) this.projects.set(p.project, updatedAt.getTime() >= startedMs ? p : planPass(p, p.project, now, this.config.days));
     this.phase = row ? row.state : 'IDLE';
-    this.pausedUntilMs = row?.state === 'RUNNING' && row.pausedUntil && row.pausedUntil.getTime() > now.getTime() ? row.pausedUntil.getTime() : null;
+    this.pause.untilMs = row?.state === 'RUNNING' && row.pausedUntil && row.pausedUntil.getTime() > now.getTime() ? row.pausedUntil.getTime() : null;
     this.listError = row?.lastError ?? null;
     this.listed = row?.projects ?? null;
     this.startedAt = row?.startedAt ?? null;
@@ -204,14 +171,17 @@ export class BackendBackfill {
     this.listRequests = 0;
     this.listError = null;
     this.finishedAt = null;
-    this.pausedUntilMs = null;
+    this.pause.untilMs = null;
     this.listed = null;
     this.projects.clear();
     const rows = await progress.load(this.backend.name);
     for (const [project, row] of rows) this.projects.set(project, row);
     this.phase = 'RUNNING';
     this.startedAt = this.now();
-    const projects = await this.listProjects(signal);
+    const projects = await listProjectsToBackfill({
+      backend: this.backend, budget: this.budget, room: (s) => this.pause.room(s), log: this.log,
+      requested: () => void this.listRequests++, failed: (message) => void (this.listError = message),
+    }, signal);
     if (!projects) {
       this.phase = 'FAILED';
       this.finishedAt = this.now();
@@ -226,7 +196,7 @@ export class BackendBackfill {
     this.log.info({ backend: this.name, projects: plans.length, since: plans[0]?.since.toISOString(), days: this.config.days, requestsPerMinute: this.config.requestsPerMinute, resumed: plans.filter((p) => p.imported > 0).length }, 'backfill started');
     const queue = [...plans];
     const deps = {
-      backend: this.backend, store, progress, budget: this.budget, room: (s: AbortSignal) => this.room(s),
+      backend: this.backend, store, progress, budget: this.budget, room: (s: AbortSignal) => this.pause.room(s),
       pageSize: this.config.pageSize, now: this.now, log: this.log, changed: (p: ProjectProgress) => void this.projects.set(p.project, p),
     };
     const worker = async () => {
@@ -242,79 +212,10 @@ export class BackendBackfill {
     this.log.info({ backend: this.name, state: this.phase, imported: view.imported, importedJobs: view.importedJobs, requests: view.requests, ms: this.finishedAt.getTime() - this.startedAt.getTime() }, 'backfill done');
   }
 
-  /** The configured projects, retried with backoff; null when the backend refuses (or keeps failing). */
-  private async listProjects(signal: AbortSignal): Promise<readonly ProjectModel[] | null> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.room(signal);
-        await this.budget.take(1, signal);
-        this.listRequests++;
-        const projects = await this.backend.policy.execute((s) => this.backend.adapter.listProjects(s), { signal, deadlineMs: LIST_PROJECTS_DEADLINE_MS, what: 'listing projects for the backfill' });
-        this.listError = null;
-        return projects;
-      } catch (error) {
-        if (signal.aborted) throw error;
-        this.listError = error instanceof Error ? error.message : String(error);
-        this.log.warn({ backend: this.name, attempt, err: this.listError }, 'backfill: listing projects failed');
-        if (attempt >= 8) return null;
-        await sleep(Math.min(60_000, 1000 * 2 ** (attempt - 1)), signal);
-      }
-    }
-  }
-
-  /** Waits while the policy holds a rate-limit wait or the window's remaining requests are below the reserve. */
-  private async room(signal: AbortSignal): Promise<void> {
-    for (;;) {
-      const nowMs = this.now().getTime();
-      const until = this.pausedUntil(nowMs);
-      if (until === null) {
-        if (this.pausedUntilMs !== null) this.log.info({ backend: this.name }, 'backfill resumed after the rate-limit pause');
-        this.pausedUntilMs = null;
-        return;
-      }
-      if (this.pausedUntilMs !== until) {
-        const h = this.backend.health.current;
-        this.log.info({ backend: this.name, until: new Date(until).toISOString(), rateLimitRemaining: h.rateLimitRemaining, reserve: this.config.rateLimitReserve }, 'backfill paused: rate limited');
-      }
-      this.pausedUntilMs = until;
-      await sleep(Math.min(MAX_PAUSE_TICK_MS, until - nowMs), signal);
-    }
-  }
-
-  private pausedUntil(nowMs: number): number | null {
-    let until = this.backend.policy.blockedUntil();
-    const h = this.backend.health.current;
-    const resetMs = h.rateLimitResetAt?.getTime() ?? 0;
-    if (h.rateLimitRemaining !== null && h.rateLimitRemaining < this.config.rateLimitReserve && resetMs > nowMs) until = Math.max(until, resetMs);
-    return until > nowMs ? until : null;
-  }
-
   view(): BackendSyncView {
-    const all = [...this.projects.values()];
-    const sum = (f: (p: ProjectProgress) => number) => all.reduce((n, p) => n + f(p), 0);
-    // Projects not yet started are assumed to be like the average of those that have an estimate.
-    const known = all.filter((p) => p.estimatedTotal !== null);
-    const knownSum = known.reduce((n, p) => n + p.estimatedTotal!, 0);
-    // A follower has rows only for the projects the holder has started; it published how many it listed.
-    const projects = Math.max(all.length, this.listed ?? 0);
-    const estimatedTotal = known.length === 0 ? null : knownSum + Math.round((knownSum / known.length) * (projects - known.length));
-    const oldest = all.length > 0 ? Math.min(...all.map((p) => p.cursor.getTime())) : null;
-    const failed = all.find((p) => p.lastError !== null);
-    const paused = this.phase === 'RUNNING' && this.pausedUntilMs !== null;
-    return {
-      state: paused ? 'PAUSED_RATE_LIMITED' : this.phase,
-      since: all.length > 0 ? new Date(Math.min(...all.map((p) => p.since.getTime()))).toISOString() : null,
-      imported: sum((p) => p.imported),
-      importedJobs: sum((p) => p.importedJobs),
-      estimatedTotal,
-      oldestImportedAt: oldest === null ? null : new Date(oldest).toISOString(),
-      requests: this.listRequests + sum((p) => p.requests),
-      projects,
-      projectsDone: all.filter((p) => p.state === 'DONE').length,
-      pausedUntil: paused ? new Date(this.pausedUntilMs!).toISOString() : null,
-      lastError: this.listError ?? failed?.lastError ?? null,
-      startedAt: this.startedAt?.toISOString() ?? null,
-      finishedAt: this.finishedAt?.toISOString() ?? null,
-    };
+    return syncView({
+      projects: [...this.projects.values()], phase: this.phase, pausedUntilMs: this.pause.untilMs, listed: this.listed,
+      listRequests: this.listRequests, listError: this.listError, startedAt: this.startedAt, finishedAt: this.finishedAt,
+    });
   }
 }

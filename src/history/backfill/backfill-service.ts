@@ -4,9 +4,10 @@ import type { Logger } from 'pino';
 import type { BackendEntry } from '../../backend-registry.ts';
 import type { HistoryStore } from '../history-store.ts';
 import type { BackfillConfig } from './backfill-config.ts';
-import { BackendBackfill, type BackendSyncView } from './backend-backfill.ts';
+import { BackendBackfill } from './backend-backfill.ts';
+import type { BackendSyncView } from './backend-sync-view.ts';
 
-export type { BackendSyncView } from './backend-backfill.ts';
+export type { BackendSyncView } from './backend-sync-view.ts';
 
 export interface BackfillServiceOptions {
   /** How often a running backfill logs its progress. */

@@ -106,7 +106,10 @@ async function importPage(deps: PassDeps, p: ProjectProgress, page: PageState, s
       (s) => {
         // Every pipeline's reads listen on this one signal: more than Node's default 10 is expected here.
         setMaxListeners(64, s);
-        return backend.adapter.batch.jobsOfPipelines(pipelines.map((pl) => pl.nativeId), s);
+        // Every attempt where the adapter can tell them apart: a failure a retry hid is what flakyJobs looks for.
+        const { batch } = backend.adapter;
+        const ids = pipelines.map((pl) => pl.nativeId);
+        return batch.jobAttemptsOfPipelines ? batch.jobAttemptsOfPipelines(ids, s) : batch.jobsOfPipelines(ids, s);
       },
       { signal, deadlineMs: READ_DEADLINE_MS, what: 'backfilling jobs' },
     );
