@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { BackendEntry } from '../backend-registry.ts';
+import type { PollObserver } from '../metrics/gateway-metrics.ts';
 import { deliveriesCurrent, RECONCILE_STRETCH } from '../state/deliveries-current.ts';
 import type { Ingestor } from './ingestor.ts';
 
@@ -28,6 +29,8 @@ export class PollScheduler {
     private readonly ingestor: Ingestor,
     private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
+    /** Where each cycle's outcome and duration is counted (/metrics). */
+    private readonly observer?: PollObserver,
   ) {}
 
   start(): void {
@@ -64,6 +67,8 @@ export class PollScheduler {
 
   private async cycle(backend: BackendEntry): Promise<number> {
     const interval = backend.adapter.pollIntervalMs ?? DEFAULT_INTERVAL_MS;
+    const startedAt = performance.now();
+    const observe = (ok: boolean) => this.observer?.cycle(backend.name, ok, (performance.now() - startedAt) / 1000);
     try {
       const poll = backend.adapter.poll!.bind(backend.adapter);
       // No deadline: a cycle may page through a lot and its requests time out on their own; stop() ends it.
@@ -71,12 +76,15 @@ export class PollScheduler {
       backend.health.polled();
       this.failures.set(backend.name, 0);
       const published = this.ingestor.ingest(result.entities, { source: 'POLL', publishNew: true });
+      observe(true);
       if (published > 0) this.log.debug({ backend: backend.name, published }, 'poll found changes');
       // The adapter may ask for sooner (builds running) or later (rate-limit reset). While webhooks
       // keep the state current the poll is only the reconcile, and runs at the slower cadence.
       const stretch = deliveriesCurrent(backend, this.now().getTime()) ? RECONCILE_STRETCH : 1;
       return result.nextPollAfterMs ?? jitter(interval * stretch);
     } catch (error) {
+      // Ended by stop(): not a failed cycle.
+      if (!this.stopping.signal.aborted) observe(false);
       const n = (this.failures.get(backend.name) ?? 0) + 1;
       this.failures.set(backend.name, n);
       const retryAfter = (error as { details?: { retryAfterMs?: number } }).details?.retryAfterMs ?? 0;
