@@ -46,6 +46,7 @@ const UPSTREAM_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
 /** Seconds, for in-process hand-offs (bus, history write-behind). */
 const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+const UPSTREAM_CODES = Object.values(ErrorCode).filter((code) => code.startsWith('UPSTREAM_') && code !== ErrorCode.UpstreamBudgetExceeded);
 const errorCode = (error: unknown): string => (isUpstreamError(error) ? error.code : ErrorCode.UpstreamUnavailable);
 
 /**
@@ -82,6 +83,10 @@ export class GatewayMetrics implements WebhookObserver, PollObserver, BusObserve
     buckets: [...LAG_BUCKETS, 30, 60], registers: [this.registry],
   });
 
+  constructor() {
+    for (const queue of ['event-bus', 'websocket'] as const) this.busOverflows.inc({ queue }, 0);
+  }
+
   /** The upstream observer of one backend's policy. */
   upstream(backend: string): UpstreamObserver {
     const labels = { backend };
@@ -101,9 +106,10 @@ export class GatewayMetrics implements WebhookObserver, PollObserver, BusObserve
     };
   }
 
-  /** Registers a backend's series at zero, so a quiet backend shows 0 rather than nothing. */
+  /** Registers a backend's series at zero, so a quiet backend shows 0 rather than nothing (and `rate()` has a start). */
   declareBackend(backend: string): void {
     for (const c of [this.upstreamRequests, this.upstreamRetries, this.rateLimitWaits, this.webhooksReceived, this.webhooksVerified, this.webhooksDuplicate]) c.inc({ backend }, 0);
+    for (const code of UPSTREAM_CODES) this.upstreamErrors.inc({ backend, code }, 0);
   }
 
   cycle(backend: string, ok: boolean, seconds: number): void {

@@ -18,6 +18,15 @@ export function boundedNames(max = MAX_OPERATION_NAMES): (name: string | undefin
   };
 }
 
+/** The error's code; the plugin reports a failed validation without its errors, so by phase then. */
+function errorCode(phase: string | undefined, error: unknown): string {
+  const code = (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
+  if (typeof code === 'string') return code;
+  if (phase === 'validate') return 'GRAPHQL_VALIDATION_FAILED';
+  if (phase === 'parse') return 'GRAPHQL_PARSE_FAILED';
+  return 'INTERNAL_SERVER_ERROR';
+}
+
 /** Seconds, for GraphQL operations (cache hits to fan-out over slow backends). */
 const OPERATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -55,7 +64,7 @@ export function operationMetricsPlugin(registry: Registry): Plugin {
         fillLabelsFn: (p: FillLabelsFnParams & { errorPhase?: string; error?: unknown }) => ({
           ...operationLabels(p),
           phase: p.errorPhase ?? 'unknown',
-          code: String((p.error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
+          code: errorCode(p.errorPhase, p.error),
         }),
         phases: ['parse', 'validate', 'context', 'execute', 'subscribe'],
       }),
