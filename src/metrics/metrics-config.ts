@@ -25,7 +25,7 @@ export const metricsConfigSchema = z
      * Projects (full names, exactly as listed by the gateway, e.g. `acme/web`) whose CI metrics carry
      * their name in `cicd_pipeline_name`; every other project's runs are counted with an empty name.
      */
-    projectLabels: z.array(z.string().min(1).max(200)).max(200, 'at most 200 projects (each multiplies the CI series)').default([]),
+    projectLabels: z.array(z.string().min(1).max(200)).max(200).default([]),
   })
   .strict()
   .default({});
