@@ -54,7 +54,7 @@ export function operationMetricsPlugin(registry: Registry): Plugin {
       }),
       graphql_envelop_request_duration: createHistogram({
         registry,
-        histogram: { name: 'graphql_envelop_request_duration', help: 'Time to execute a GraphQL operation (to its first result for a subscription), seconds', labelNames: ['operationType', 'operationName'], buckets: OPERATION_BUCKETS },
+        histogram: { name: 'graphql_envelop_request_duration', help: 'Time to execute a GraphQL operation, seconds (a subscription: its whole life, observed when it ends)', labelNames: ['operationType', 'operationName'], buckets: OPERATION_BUCKETS },
         fillLabelsFn: operationLabels,
         phases: ['execute', 'subscribe'],
       }),
