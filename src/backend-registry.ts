@@ -6,6 +6,7 @@ import { useProviderSecrets } from './providers.ts';
 import { BackendHealth } from './health.ts';
 import { logHealthChanges } from './ingest/backend-log-lines.ts';
 import { toGlobalId } from './ids.ts';
+import type { GatewayMetrics } from './metrics/gateway-metrics.ts';
 import { createBackendPolicy, type BackendPolicy } from './resilience/backend-policy.ts';
 
 /** A configured backend as the core sees it: its adapter plus core-owned health. */
@@ -64,7 +65,7 @@ export function withConfirmUnderPolicy(adapter: BackendAdapter, policy: BackendP
 export function createBackendRegistry(
   config: GatewayConfig,
   factories: AdapterFactories,
-  deps: { log: Logger; env: NodeJS.ProcessEnv; now: () => Date },
+  deps: { log: Logger; env: NodeJS.ProcessEnv; now: () => Date; metrics?: GatewayMetrics | null },
 ): BackendRegistry {
   // Before any adapter exists: its errors and logs already redact its provider's tokens.
   useProviderSecrets(factories);
@@ -84,7 +85,9 @@ export function createBackendRegistry(
     // Entities carry the adapter's provider; it must be the key it was registered under.
     if (adapter.provider !== factory.provider) throw new Error(`adapter "${b.name}" reports provider "${adapter.provider}", registered as "${factory.provider}"`);
     // The policy, not the adapter, counts each operation's outcome in health.
-    const policy = createBackendPolicy(b.name, { now: () => deps.now().getTime(), health });
+    deps.metrics?.declareBackend(b.name);
+    const observer = deps.metrics?.upstream(b.name);
+    const policy = createBackendPolicy(b.name, { now: () => deps.now().getTime(), health, ...(observer ? { observer } : {}) });
     return { id: toGlobalId('Backend', b.name, b.name), name: b.name, adapter: withConfirmUnderPolicy(adapter, policy), factory, health, policy };
   });
   return new BackendRegistry(entries);

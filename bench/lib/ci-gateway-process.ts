@@ -30,6 +30,8 @@ const config = validateConfig(
     server: { port: 0, host: '127.0.0.1' },
     auth: { mode: 'open' },
     audit: { file: null },
+    // BENCH_METRICS=off: the same run without /metrics and its instrumentation (README "Metrics overhead").
+    ...(process.env.BENCH_METRICS === 'off' ? { metrics: { enabled: false } } : {}),
     ...raw,
   },
   adapterFactories,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { secretRefSchema } from '../adapter-contract.ts';
 import { authConfigSchema } from '../auth/auth-config.ts';
+import { metricsConfigSchema } from '../metrics/metrics-config.ts';
 
 /** Whether `value` is a serialized origin, as browsers send it in the Origin header. */
 function isOrigin(value: string): boolean {
@@ -171,6 +172,8 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .default({}),
+    /** Prometheus `/metrics` (src/metrics): on by default; see README "Metrics" for who may scrape it. */
+    metrics: metricsConfigSchema,
     /** Who may call, and what each caller sees. Required unless `mode: open` is set explicitly. */
     auth: authConfigSchema.default({}),
     backends: z

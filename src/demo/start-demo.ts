@@ -27,6 +27,8 @@ export async function startDemo(options: {
   logLevel?: 'info' | 'warn' | 'silent' | 'debug';
   /** Default `{ mode: 'open' }`; tests turn authentication on to drive the real login path. */
   auth?: AuthConfigInput;
+  /** The `metrics` section (default: on at /metrics, as in any config). */
+  metrics?: Record<string, unknown>;
 }): Promise<Demo> {
   const demos: { name: string; provider: ProviderKind; demo: DemoBackend }[] = [];
   for (const [provider, factory] of Object.entries(options.factories)) {
@@ -43,6 +45,7 @@ export async function startDemo(options: {
       // Demo mode runs open (and says so loudly at start-up): it serves only simulated data.
       auth: options.auth ?? { mode: 'open' },
       audit: { file: null },
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       // The simulators' past is imported at start: they are local, so no budget needs to hold it back.
       history: { backfill: { requestsPerMinute: 60_000 } },
       backends: demos.map((d) => ({ name: d.name, provider: d.provider, ...d.demo.options })),

@@ -5,6 +5,7 @@ import { compareCursors } from './event-cursor.ts';
 import type { EventStore, EventStoreFactory } from './event-store.ts';
 import type { ChangeEvent, ChangeEventByType, EventType, WithCursor } from './event-types.ts';
 import { MemoryEventStore } from './memory-event-store.ts';
+import type { BusObserver } from '../metrics/gateway-metrics.ts';
 
 interface Cursored {
   readonly cursor: string;
@@ -44,6 +45,8 @@ export class EventBus {
     createStore: EventStoreFactory = (deliver) => new MemoryEventStore(deliver, DEFAULT_HISTORY),
     /** Events per history read of a resume: with the subscriber's queue, what a resume holds in memory. */
     private readonly historyPageSize = 256,
+    /** Where delivery lag and queue overflows are counted (/metrics). */
+    private readonly observer?: BusObserver,
   ) {
     this.store = createStore((event) => this.deliver(event));
   }
@@ -136,6 +139,8 @@ export class EventBus {
   }
 
   private deliver(event: WithCursor<ChangeEvent>): void {
+    // Received (webhook, poll) to here: the store's append included (a Redis round trip when shared).
+    this.observer?.delivered(Date.now() - Date.parse(event.receivedAt));
     const set = this.listeners[event.type] as unknown as Set<Listener<WithCursor<ChangeEvent>>>;
     for (const listener of set) {
       if (listener.buffer) {
@@ -159,7 +164,9 @@ export class EventBus {
     if (accepted) listener.iterator.push(event);
   }
 
+  /** Built when a subscriber's queue overflows: counted here, once per ended subscription. */
   private overflowError(): GraphQLError {
+    this.observer?.overflow('event-bus');
     return gatewayError(ErrorCode.SubscriptionOverflow, `Subscription ended: more than ${this.queueLimit} events were waiting for this client. Refetch and subscribe again.`, {
       extensions: { limit: this.queueLimit },
     });

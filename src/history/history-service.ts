@@ -57,6 +57,8 @@ export interface HistoryServiceOptions {
   readonly probeMs?: number;
   /** Full names of projects (scope patterns match them; GitLab's native ids are numeric). */
   readonly projectName?: ProjectNameLookup;
+  /** Told after each committed batch: from its oldest change's acceptance to the commit, ms (/metrics). */
+  readonly onWritten?: (lagMs: number) => void;
 }
 
 /** Work on the open store that must stop before it closes (the backfill). */
@@ -105,6 +107,7 @@ export class HistoryService implements HistoryReads {
 
   private readonly retentionIntervalMs: number;
   private readonly projectName: ProjectNameLookup;
+  private readonly onWritten: ((lagMs: number) => void) | undefined;
 
   constructor(
     private readonly config: HistoryConfig,
@@ -116,6 +119,7 @@ export class HistoryService implements HistoryReads {
     const { writer: writerOptions = {}, streams = null, probeMs = 2000 } = options;
     this.retentionIntervalMs = options.retentionIntervalMs ?? RETENTION_INTERVAL_MS;
     this.projectName = options.projectName ?? (() => null);
+    this.onWritten = options.onWritten;
     this.health = new HistoryHealth(log, now, () => this.openStore().query('SELECT 1'), probeMs);
     const record = (batch: readonly Observation[]) => this.recordWatched(batch.map((o) => this.named(o)));
     this.writer = new HistoryWriter(record, log, writerOptions);
@@ -261,6 +265,12 @@ export class HistoryService implements HistoryReads {
       throw error;
     }
     this.health.succeeded();
+    if (this.onWritten && batch.length > 0) {
+      // ISO-8601 UTC strings order as the times they name.
+      let oldest = batch[0]!.observedAt;
+      for (const o of batch) if (o.observedAt < oldest) oldest = o.observedAt;
+      this.onWritten(this.now().getTime() - Date.parse(oldest));
+    }
     return result;
   }
 

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { BackendEntry } from '../backend-registry.ts';
+import type { PollObserver } from '../metrics/gateway-metrics.ts';
 import { deliveriesCurrent, RECONCILE_STRETCH } from '../state/deliveries-current.ts';
 import { firstSyncLine } from './backend-log-lines.ts';
 import type { Ingestor } from './ingestor.ts';
@@ -32,6 +33,8 @@ export class PollScheduler {
     private readonly ingestor: Ingestor,
     private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
+    /** Where each cycle's outcome and duration is counted (/metrics). */
+    private readonly observer?: PollObserver,
   ) {}
 
   start(): void {
@@ -70,6 +73,8 @@ export class PollScheduler {
 
   private async cycle(backend: BackendEntry): Promise<number> {
     const interval = backend.adapter.pollIntervalMs ?? DEFAULT_INTERVAL_MS;
+    const startedAt = performance.now();
+    const observe = (ok: boolean) => this.observer?.cycle(backend.name, ok, (performance.now() - startedAt) / 1000);
     try {
       const poll = backend.adapter.poll!.bind(backend.adapter);
       // No deadline: a cycle may page through a lot and its requests time out on their own; stop() ends it.
@@ -82,6 +87,7 @@ export class PollScheduler {
       backend.health.polled();
       this.failures.set(backend.name, 0);
       const published = this.ingestor.ingest(result.entities, { source: 'POLL', publishNew: true });
+      observe(true);
       const began = this.firstSync.get(backend.name);
       if (began !== undefined) {
         this.firstSync.delete(backend.name);
@@ -94,7 +100,8 @@ export class PollScheduler {
       const stretch = deliveriesCurrent(backend, this.now().getTime()) ? RECONCILE_STRETCH : 1;
       return result.nextPollAfterMs ?? jitter(interval * stretch);
     } catch (error) {
-      if (this.stopping.signal.aborted) return 0; // stopped on purpose: not a failed poll
+      if (this.stopping.signal.aborted) return 0; // ended by stop(): not a failed poll
+      observe(false);
       const n = (this.failures.get(backend.name) ?? 0) + 1;
       this.failures.set(backend.name, n);
       const retryAfter = (error as { details?: { retryAfterMs?: number } }).details?.retryAfterMs ?? 0;

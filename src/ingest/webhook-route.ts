@@ -5,6 +5,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { WebhookAuditEntry } from '../audit/audit-record.ts';
 import { clipForAudit, RejectionAuditor } from '../audit/rejection-summary.ts';
 import type { BackendRegistry } from '../backend-registry.ts';
+import type { WebhookObserver, WebhookRejection } from '../metrics/gateway-metrics.ts';
 import { MemoryDeliveryDedupe, type DeliveryDedupe, type DeliveryKey } from './delivery-dedupe.ts';
 import type { Ingestor } from './ingestor.ts';
 import { BodyTooLargeError, readBody } from './read-body.ts';
@@ -22,6 +23,8 @@ interface WebhookRouteOptions {
   readonly dedupe?: DeliveryDedupe;
   /** Rejected attempts after the first of a kind are counted and summarised this often (default 60 s). */
   readonly rejectionSummaryMs?: number;
+  /** Where deliveries are counted (/metrics). */
+  readonly metrics?: WebhookObserver | null;
 }
 
 export interface WebhookRoute {
@@ -55,6 +58,7 @@ export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
   const rejections = new RejectionAuditor(options.audit, { intervalMs: options.rejectionSummaryMs ?? 60_000, now: options.now });
   /** Aborted at close: confirmations still reading upstream stop (their claims expire; the sender redelivers). */
   const stopping = new AbortController();
+  const metrics = options.metrics;
   async function handleWebhook(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const pathname = url.pathname;
     let name = pathname.slice(WEBHOOK_PATH_PREFIX.length);
@@ -64,25 +68,29 @@ export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
       // keep the raw name; it matches no backend
     }
     const backend = options.registry.get(name);
+    // Labelled by configured backends only: a name from the URL is anyone's choice.
+    const counted = backend ? name : '(unknown)';
+    metrics?.received(counted);
     const log = options.log.child({ webhook: clipForAudit(name) });
     /** Every accepted delivery leaves one audit record, never with its body or signature. */
     const audited = (entry: Omit<WebhookAuditEntry, 'kind' | 'backend'>) =>
       options.audit.append({ kind: 'webhook', backend: name, ...entry, deliveryId: entry.deliveryId === null ? null : clipForAudit(entry.deliveryId) });
     /** Rejected attempts need no credentials: audited in bounded form (the first in full, then counts). */
-    const reject = (status: number, body: Record<string, unknown>, reason: string, verified = false) => {
+    const reject = (status: number, body: Record<string, unknown>, reason: string, kind: WebhookRejection, verified = false) => {
+      metrics?.rejected(counted, kind);
       rejections.record({ backend: name, ...(backend ? {} : { groupAs: '(unknown)' }), reason, remoteAddress: req.socket.remoteAddress ?? null, verified });
       send(res, status, body);
     };
-    if (!backend) return reject(404, { error: 'unknown backend', backend: clipForAudit(name) }, 'unknown backend');
+    if (!backend) return reject(404, { error: 'unknown backend', backend: clipForAudit(name) }, 'unknown backend', 'unknown_backend');
     const handler = backend.adapter.webhook;
-    if (!handler) return reject(404, { error: 'webhooks are not configured for this backend', backend: name }, 'webhooks not configured');
+    if (!handler) return reject(404, { error: 'webhooks are not configured for this backend', backend: name }, 'webhooks not configured', 'not_configured');
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
-      return reject(405, { error: 'method not allowed' }, 'method not allowed');
+      return reject(405, { error: 'method not allowed' }, 'method not allowed', 'method');
     }
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (contentType !== 'application/json') {
-      return reject(415, { error: 'expected content-type application/json' }, 'unsupported content type');
+      return reject(415, { error: 'expected content-type application/json' }, 'unsupported content type', 'content_type');
     }
     let rawBody: Buffer;
     try {
@@ -91,22 +99,23 @@ export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
       if (error instanceof BodyTooLargeError) {
         log.warn({ limit: error.limit }, 'webhook body too large');
         res.setHeader('connection', 'close');
-        return reject(413, { error: `body larger than ${error.limit} bytes` }, 'body too large');
+        return reject(413, { error: `body larger than ${error.limit} bytes` }, 'body too large', 'body_too_large');
       }
-      return reject(400, { error: 'could not read body' }, 'unreadable body');
+      return reject(400, { error: 'could not read body' }, 'unreadable body', 'unreadable_body');
     }
     const request: WebhookRequest = { headers: lowerCaseHeaders(req), rawBody, query: Object.fromEntries(url.searchParams) };
     const verdict = handler.verify(request);
     if (!verdict.ok) {
       // Logged without the body: an unverified body is untrusted input.
       log.warn({ reason: verdict.reason, bytes: rawBody.length }, 'webhook rejected: verification failed');
-      return reject(401, { error: 'signature verification failed' }, verdict.reason);
+      return reject(401, { error: 'signature verification failed' }, verdict.reason, 'signature');
     }
+    metrics?.verified(name);
     let payload: unknown;
     try {
       payload = JSON.parse(rawBody.toString('utf8'));
     } catch {
-      return reject(400, { error: 'malformed JSON' }, 'malformed JSON', true);
+      return reject(400, { error: 'malformed JSON' }, 'malformed JSON', 'malformed_json', true);
     }
     backend.health.webhookReceived();
     const deliveryId = handler.deliveryId(request);
@@ -114,6 +123,7 @@ export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
     let claimToken = '';
     /** Not acknowledged, to be redelivered: nothing was lost, nothing is remembered as done. */
     const unavailable = (retryAfterSeconds: number, error: string, reason: string) => {
+      metrics?.rejected(name, 'unavailable');
       res.setHeader('retry-after', String(retryAfterSeconds));
       audited({ deliveryId: deliveryId ?? null, verified: true, reason, effect: 'rejected', entities: 0 });
       send(res, 503, { error, ...(deliveryId ? { deliveryId } : {}) });
@@ -132,6 +142,7 @@ export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
       }
       if (claim.status === 'done') {
         log.debug({ deliveryId }, 'duplicate delivery ignored');
+        metrics?.duplicate(name);
         audited({ deliveryId: deliveryId ?? null, verified: true, effect: 'duplicate', entities: 0 });
         return send(res, 200, { status: 'duplicate', deliveryId });
       }

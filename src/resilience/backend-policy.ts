@@ -2,6 +2,7 @@ import {
   BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, wrap, CircuitState,
 } from 'cockatiel';
 import type { HealthReporter } from '../adapter-contract.ts';
+import type { UpstreamObserver } from '../metrics/gateway-metrics.ts';
 import { isNotFound } from '../adapter-kit/upstream-errors.ts';
 import { ErrorCode, isUpstreamError, UpstreamError } from '../errors.ts';
 import { underDeadline } from './deadline.ts';
@@ -18,6 +19,8 @@ export interface BackendPolicyOptions {
   readonly now?: () => number;
   /** Where the outcome of each operation is counted, once (the backend's health). */
   readonly health?: Pick<HealthReporter, 'success' | 'failure'>;
+  /** Where each operation, retry and rate-limit wait is counted for /metrics. */
+  readonly observer?: UpstreamObserver;
 }
 
 /** How one operation runs: who may cancel it and by when it must answer. */
@@ -95,9 +98,13 @@ export function createBackendPolicy(backend: string, options: BackendPolicyOptio
     breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
   });
   const policy = wrap(breaker, retrying);
+  const observer = options.observer;
+  if (observer) retrying.onRetry(() => observer.retry());
   const noteRateLimit = (error: unknown) => {
     if (isUpstreamError(error) && error.code === ErrorCode.UpstreamRateLimited && error.details.retryAfterMs) {
-      blockedUntil = Math.max(blockedUntil, now() + error.details.retryAfterMs);
+      const until = now() + error.details.retryAfterMs;
+      if (until > blockedUntil) observer?.rateLimitWait();
+      blockedUntil = Math.max(blockedUntil, until);
     }
   };
   async function attempts<T>(read: Read<T>, signal: AbortSignal): Promise<T> {
@@ -117,6 +124,8 @@ export function createBackendPolicy(backend: string, options: BackendPolicyOptio
     }
   }
   async function run<T>(read: Read<T>, options: ReadOptions, failedSlot?: (value: T) => Error | undefined): Promise<T> {
+    const startedAt = performance.now();
+    const observe = (error: unknown) => observer?.operation((performance.now() - startedAt) / 1000, error);
     let value: T;
     try {
       value = await underDeadline((signal) => attempts(read, signal), {
@@ -127,13 +136,20 @@ export function createBackendPolicy(backend: string, options: BackendPolicyOptio
     } catch (error) {
       // A caller that gave up is not a sick backend; a 404 is an answer.
       if (options.signal?.aborted) throw error;
-      if (isNotFound(error)) health?.success();
-      else health?.failure(error instanceof FailedSlots ? error.first : error);
+      if (isNotFound(error)) {
+        health?.success();
+        observe(null);
+      } else {
+        const counted = error instanceof FailedSlots ? error.first : error;
+        health?.failure(counted);
+        observe(counted);
+      }
       throw error;
     }
     const failed = failedSlot?.(value);
     if (failed) health?.failure(failed);
     else health?.success();
+    observe(failed ?? null);
     return value;
   }
   return {

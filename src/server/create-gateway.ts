@@ -28,6 +28,12 @@ import { parseRequestTarget } from './request-target.ts';
 import { createSseStreams } from './sse-streams.ts';
 import { createWebhookIngress } from './webhook-ingress.ts';
 import { attachWebSockets } from './websocket-transport.ts';
+import { createSecretResolver } from '../config/secret.ts';
+import { registerGatewayGauges } from '../metrics/gateway-gauges.ts';
+import { GatewayMetrics } from '../metrics/gateway-metrics.ts';
+import { metricsAccess } from '../metrics/metrics-access.ts';
+import { createMetricsListener, createMetricsRoute } from '../metrics/metrics-route.ts';
+import { operationMetricsPlugin } from '../metrics/operation-metrics.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -59,6 +65,10 @@ export interface Gateway {
   readonly subscriptionCount: number;
   /** Per-identity connection slots held by WebSocket connections and SSE streams (0 when none is open). */
   readonly connectionSlots: number;
+  /** The Prometheus registry behind /metrics (null when `metrics.enabled` is false). */
+  readonly metrics: GatewayMetrics | null;
+  /** The port of `metrics.listen` once listening (null without one). */
+  readonly metricsPort: number | null;
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']): Promise<void>;
   close(graceMs?: number): Promise<void>;
@@ -80,13 +90,21 @@ export function createGateway(options: GatewayOptions): Gateway {
   const now = options.now ?? (() => new Date());
   const log = options.log ?? createLogger(config.logLevel, config.logFormat);
   const env = options.env ?? process.env;
+  const metrics = config.metrics.enabled ? new GatewayMetrics() : null;
+  // Before anything starts: a token that cannot be resolved is a config error (exit 2).
+  const access = metrics
+    ? metricsAccess({ bearerToken: config.metrics.bearerToken, ownListener: !!config.metrics.listen, authMode: config.auth.mode, resolveSecret: createSecretResolver(env), source: 'config' })
+    : null;
   const { services, registry, bus, scheduler, shedder, credentials, audit, history, auditIntact } = assembleServices({
-    config, factories: options.factories, env, log, now, ...(options.audit ? { audit: options.audit } : {}), ...(options.lagSource ? { lagSource: options.lagSource } : {}),
+    config, factories: options.factories, env, log, now, ...(options.audit ? { audit: options.audit } : {}), ...(options.lagSource ? { lagSource: options.lagSource } : {}), metrics,
   });
   const authentication = createGatewayAuthentication({ config: config.auth, env, now, audit, log, credentials });
   const sseStreams = createSseStreams();
   const graphiqlAssets = new GraphiQLAssets();
-  const engine = createGatewayYoga({ config, services, audit, log, path: GRAPHQL_PATH, plugins: [sseStreams.plugin], graphiqlAssets });
+  const engine = createGatewayYoga({
+    config, services, audit, log, path: GRAPHQL_PATH, graphiqlAssets,
+    plugins: [sseStreams.plugin, ...(metrics ? [operationMetricsPlugin(metrics.registry)] : [])],
+  });
   const { yoga } = engine;
   const cors = createCorsPolicy(config.server.cors);
   const bodySlots = new BodySlots(config.server.maxConcurrentBodies);
@@ -97,8 +115,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   let capacity: ConnectionCapacity | null = null;
   let summary: { stop(): void } | null = null;
 
-  const webhooks = createWebhookIngress({ config, registry, ingestor: services.ingestor, log, audit, now, bodySlots });
+  const webhooks = createWebhookIngress({ config, registry, ingestor: services.ingestor, log, audit, now, bodySlots, metrics });
+  const metricsRoute = metrics && access ? createMetricsRoute(metrics.registry, config.metrics.path, access) : null;
+  const metricsListener = metricsRoute && config.metrics.listen ? createMetricsListener(metricsRoute) : null;
+  let metricsPort: number | null = null;
   const routes: readonly GatewayRoute[] = [
+    // First: a scrape never reaches GraphQL (no rate limit, no operation audit). With `metrics.listen` it is served there only.
+    ...(metricsRoute && !metricsListener ? [metricsRoute] : []),
     createHealthRoutes({ registry, shedder, bodySlots, ready: () => ready, capacity: () => capacity, auditIntact, history: () => history.status() }),
     webhooks,
     createGraphQLHttpRoute({ path: GRAPHQL_PATH, yoga, authentication, cors, shedder, bodySlots, bodyLimitBytes: config.server.bodyLimitBytes, identitySlots }),
@@ -125,19 +148,30 @@ export function createGateway(options: GatewayOptions): Gateway {
   server.keepAliveTimeout = config.server.idleTimeoutSeconds * 1000;
 
   const graphqlWs = attachWebSockets(server, {
-    path: GRAPHQL_PATH, config, yoga, resolveDocument: engine.resolveDocument, authentication, credentials, identitySlots, cors, shedder, audit, log, now,
+    path: GRAPHQL_PATH, config, yoga, resolveDocument: engine.resolveDocument, authentication, credentials, identitySlots, cors, shedder, audit, log, now, metrics,
   });
-
   const subscriptionCount = (): number => {
     const { groups, members } = graphqlWs.multiplexed;
     return bus.subscriberCount - groups + members;
   };
+  if (metrics) {
+    registerGatewayGauges(metrics.registry, {
+      backends: registry,
+      transports: () => ({ webSocketConnections: graphqlWs.wss.clients.size, sseStreams: sseStreams.size, subscriptions: subscriptionCount(), multiplexed: graphqlWs.multiplexed }),
+      history: () => history.status(),
+      now: () => now().getTime(),
+    });
+  }
 
   return {
     server, yoga, services, registry, scheduler, log, audit, history,
     /** Live subscriptions on every transport: each multiplexed group holds one bus listener for all its members. */
     get subscriptionCount(): number {
       return subscriptionCount();
+    },
+    metrics,
+    get metricsPort(): number | null {
+      return metricsPort;
     },
     get connectionSlots(): number {
       return identitySlots.total;
@@ -160,6 +194,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         });
       });
       const address = server.address() as AddressInfo;
+      if (metricsListener && config.metrics.listen) {
+        metricsPort = await metricsListener.listen(config.metrics.listen.port, config.metrics.listen.host);
+        log.info({ port: metricsPort, host: config.metrics.listen.host, path: config.metrics.path }, 'metrics listening');
+      }
       capacity = guardConnectionCapacity(server, { maxConnections: config.server.maxConnections, log });
       // After listening: accept-side errors (EMFILE) are logged and served through, never thrown.
       server.on('error', (error) => {
@@ -186,6 +224,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       credentials.stop();
       await scheduler.stop();
       await graphqlWs.dispose();
+      await metricsListener?.close();
       sseStreams.endAll();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

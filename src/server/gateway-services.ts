@@ -21,6 +21,8 @@ import { UpstreamBudget } from '../loaders/upstream-budget.ts';
 import { applySharedEvent } from '../state/apply-shared-event.ts';
 import { LiveState } from '../state/live-state.ts';
 import { eventLoopLag, LoadShedder, type EventLoopLagSource } from './load-shedding.ts';
+import { CicdMetrics } from '../metrics/cicd-metrics.ts';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.ts';
 
 /** How long a "not found" answer stands for an id, and how many are remembered. */
 const NOT_FOUND_TTL_MS = 60_000;
@@ -36,6 +38,8 @@ export interface ServiceOptions {
   readonly now: () => Date;
   readonly audit?: AuditLog;
   readonly lagSource?: EventLoopLagSource;
+  /** /metrics (null when `metrics.enabled` is false): the core's parts report into it. */
+  readonly metrics?: GatewayMetrics | null;
 }
 
 /** The gateway's long-lived services (Hive Gateway's injected services): built once, handed to every plugin that needs them. */
@@ -55,13 +59,14 @@ export interface AssembledServices {
 
 export function assembleServices(options: ServiceOptions): AssembledServices {
   const { config, log, now } = options;
-  const registry = createBackendRegistry(config, options.factories, { log, env: options.env, now });
+  const metrics = options.metrics ?? null;
+  const registry = createBackendRegistry(config, options.factories, { log, env: options.env, now, metrics });
   const state = new LiveState();
   // With a shared (Redis) store, events published by other instances update this instance's state too.
   // The store's append reports let the webhook route acknowledge only what was stored.
   const confirmations = new PublishConfirmations();
   const storeHooks = { shared: (event: ChangeEvent) => applySharedEvent(state, event, now().getTime()), appended: confirmations.settle };
-  const bus = new EventBus(config.subscriptionQueueLimit, eventStoreFactory(config.events, log, storeHooks));
+  const bus = new EventBus(config.subscriptionQueueLimit, eventStoreFactory(config.events, log, storeHooks), undefined, metrics ?? undefined);
   // The history names projects from the live state (a project it lacks is read once and kept there).
   const projectNames = liveProjectNames(state, registry, (project) => state.apply(project, now().getTime()), log, () => now().getTime());
   // With Redis events, the history consumes the event streams (a consumer group, ack after commit).
@@ -71,10 +76,12 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
     : null;
   // Embedded PGlite: fewer, larger batches (a statement's fixed cost is most of a small batch's, on the gateway's CPU).
   const writer = config.history.url ? {} : { flushMs: EMBEDDED_FLUSH_MS };
-  const history = new HistoryService(config.history, createSecretResolver(options.env), log, now, { streams, projectName: projectNames, writer });
+  const history = new HistoryService(config.history, createSecretResolver(options.env), log, now, { streams, projectName: projectNames, writer, ...(metrics ? { onWritten: (lagMs: number) => metrics.written(lagMs) } : {}) });
   history.addTask(new BackfillService(registry.all(), config.history.backfill, log, now));
   history.addTask(new RollupRefresher(log, config.history.rollupIntervalSeconds * 1000));
-  const ingestor = new Ingestor(state, bus, registry, log, now, confirmations, (event) => history.observe(event));
+  // CI metrics follow the same published changes as the history (runs seen finishing).
+  const cicd = metrics ? new CicdMetrics(metrics.registry, { state, backends: registry, projectLabels: config.metrics.projectLabels, now }) : null;
+  const ingestor = new Ingestor(state, bus, registry, log, now, confirmations, cicd ? (event) => (history.observe(event), cicd.observe(event)) : (event) => history.observe(event));
   const freshnessMs = config.freshnessSeconds * 1000;
   const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);
   const credentials = new CredentialWatcher(now);
@@ -87,7 +94,7 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
       budget: new UpstreamBudget(config.limits.upstreamCallsPerIdentityPerMinute, () => now().getTime()),
     },
   };
-  const scheduler = new PollScheduler(registry.all(), ingestor, log, now);
+  const scheduler = new PollScheduler(registry.all(), ingestor, log, now, metrics ?? undefined);
   let auditIntact = true;
   const audit =
     options.audit ??

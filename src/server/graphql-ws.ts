@@ -44,6 +44,8 @@ export interface GraphQLWsOptions {
   /** Per-subscriber bounds on what its client has not read yet: frames and bytes. */
   readonly queueLimit: number;
   readonly queueBytes: number;
+  /** Told when a multiplexed subscriber is ended for falling behind (/metrics). */
+  readonly onSubscriberOverflow?: () => void;
   /** The gateway's clock, epoch ms. */
   readonly now?: () => number;
   /** Load shedding: the error that refuses a new subscription now, or null. */
@@ -152,7 +154,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
   const connections = new WeakMap<WebSocket, ConnectionState>();
   const slots = options.identitySlots ?? new IdentitySlots(options.maxConnectionsPerIdentity);
   const now = options.now ?? Date.now;
-  const multiplexer = new SubscriptionMultiplexer({ queueLimit: options.queueLimit, queueBytes: options.queueBytes, now });
+  const multiplexer = new SubscriptionMultiplexer({ queueLimit: options.queueLimit, queueBytes: options.queueBytes, now, ...(options.onSubscriberOverflow ? { onOverflow: options.onSubscriberOverflow } : {}) });
   const window = { frames: options.queueLimit, bytes: options.queueBytes };
   // From the first frame on, so everything the peer has unread is counted.
   wss.on('connection', (ws: WebSocket) => SocketFlow.of(ws, window));

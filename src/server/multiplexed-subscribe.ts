@@ -65,6 +65,8 @@ export function prepareMultiplexed(r: MultiplexRequest): ExecutionArgs | readonl
   // The group runs under the scope alone: expiry and revocation are checked per member.
   const start: GroupStart = async (observe) => {
     const group = r.yoga.getEnveloped({ params: payload, identity: { ...identity, expiresAt: null, isRevoked: undefined } });
+    // Parsed through the envelope (once per group) so parse-keyed plugins (Prometheus) see the group's execution.
+    group.parse(r.source);
     const contextValue = await group.contextFactory();
     contextValue.observeEvent = observe;
     const args = { schema: group.schema, operationName: payload.operationName ?? null, document: r.document, variableValues: groupVariables, contextValue } satisfies ExecutionArgs;

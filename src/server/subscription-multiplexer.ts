@@ -51,6 +51,8 @@ export interface MultiplexerOptions {
   /** Bytes a member's client may have unread; more and it is ended. */
   readonly queueBytes: number;
   readonly now?: () => number;
+  /** Told when a member is ended for falling behind (/metrics). */
+  readonly onOverflow?: () => void;
 }
 
 /**
@@ -226,6 +228,7 @@ class Group {
       // burst beyond it (a batch is at most the group's own queue, so that stays bounded).
       if (socket.awaitingPeer && (socket.unreadFrames + count > queueLimit || socket.unreadBytes + bytes > queueBytes)) {
         member.end(overflowError(queueLimit, queueBytes));
+        this.options.onOverflow?.();
         continue;
       }
       if (count > 1) socket.cork?.();

@@ -8,6 +8,7 @@ import type { Ingestor } from '../ingest/ingestor.ts';
 import { createWebhookRoute, WEBHOOK_PATH_PREFIX } from '../ingest/webhook-route.ts';
 import type { BodySlots } from './body-slots.ts';
 import type { GatewayRoute } from './gateway-plugin.ts';
+import type { WebhookObserver } from '../metrics/gateway-metrics.ts';
 
 export interface WebhookIngress extends GatewayRoute {
   /** Writes pending rejection summaries and lets go of the shared dedupe store; before the audit log closes. */
@@ -23,6 +24,7 @@ export function createWebhookIngress(deps: {
   readonly audit: AuditLog;
   readonly now: () => Date;
   readonly bodySlots: BodySlots;
+  readonly metrics?: WebhookObserver | null;
 }): WebhookIngress {
   const { config, log } = deps;
   // With the Redis event bus, delivery ids are shared too: a retry to another instance stays a duplicate.
@@ -31,6 +33,7 @@ export function createWebhookIngress(deps: {
   const route = createWebhookRoute({
     registry: deps.registry, ingestor: deps.ingestor, log, audit: deps.audit, bodyLimitBytes: config.server.bodyLimitBytes, now: deps.now,
     rejectionSummaryMs: config.audit.rejectionSummarySeconds * 1000,
+    metrics: deps.metrics ?? null,
     ...(dedupeRedis ? { dedupe: new RedisDeliveryDedupe(dedupeRedis, { doneTtlMs: 72 * 3600_000 }, `${config.events.streamPrefix}deliveries:`) } : {}),
   });
   return {

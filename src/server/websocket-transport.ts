@@ -14,6 +14,7 @@ import type { GatewayYoga } from './gateway-yoga.ts';
 import { attachGraphQLWs } from './graphql-ws.ts';
 import type { IdentitySlots } from './identity-slots.ts';
 import type { LoadShedder } from './load-shedding.ts';
+import type { BusObserver } from '../metrics/gateway-metrics.ts';
 
 /** graphql-ws on the GraphQL path, with the same authentication, slots, shedding and credential watch as HTTP/SSE. */
 export function attachWebSockets(server: Server, deps: {
@@ -29,6 +30,7 @@ export function attachWebSockets(server: Server, deps: {
   readonly audit: AuditLog;
   readonly log: Logger;
   readonly now: () => Date;
+  readonly metrics?: BusObserver | null;
 }) {
   const { config, log } = deps;
   return attachGraphQLWs(server, deps.yoga, {
@@ -41,6 +43,7 @@ export function attachWebSockets(server: Server, deps: {
     subscriptionEventFilters,
     queueLimit: config.subscriptionQueueLimit,
     queueBytes: config.subscriptionQueueBytes,
+    ...(deps.metrics ? { onSubscriberOverflow: () => deps.metrics?.overflow('websocket') } : {}),
     keepAliveMs: config.server.keepAliveSeconds * 1000,
     allowUpgrade: deps.cors.allowsUpgrade,
     log,
