@@ -36,7 +36,7 @@ describe('metrics config', () => {
     expect(issues({ listen: { port: 70000 } })).toMatch(/metrics\.listen\.port: .*65535.*received number 70000/);
     expect(issues({ path: 'metrics' })).toMatch(/metrics\.path: expected a path like \/metrics, received string "metrics"/);
     expect(issues({ projectLabels: Array.from({ length: 201 }, (_, i) => `p/${i}`) })).toMatch(/metrics\.projectLabels: expected at most 200 item\(s\), received an array of 201/);
-    expect(issues({ scrape: true })).toMatch(/metrics: unknown key\(s\) "scrape"/);
+    expect(issues({ scrape: true })).toMatch(/metrics\.scrape: unknown key; expected one of "enabled"/);
   });
 
   it('should refuse a token it cannot resolve or that is too short, without printing it', () => {
