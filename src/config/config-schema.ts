@@ -43,6 +43,14 @@ export const gatewayConfigSchema = z
           })
           .strict()
           .default({}),
+        /** Opt-in reasons for /readyz to answer 503: every backend DOWN, or the history not usable. */
+        readiness: z
+          .object({
+            requireBackend: z.boolean().default(false),
+            requireHistory: z.boolean().default(false),
+          })
+          .strict()
+          .default({}),
         /** Load shedding: past this event-loop lag new subscriptions are refused (OVERLOADED / 503) and /readyz says so. */
         shedding: z
           .object({

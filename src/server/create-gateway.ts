@@ -122,7 +122,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const routes: readonly GatewayRoute[] = [
     // First: a scrape never reaches GraphQL (no rate limit, no operation audit). With `metrics.listen` it is served there only.
     ...(metricsRoute && !metricsListener ? [metricsRoute] : []),
-    createHealthRoutes({ registry, shedder, bodySlots, ready: () => ready, capacity: () => capacity, auditIntact, history: () => history.status() }),
+    createHealthRoutes({ registry, shedder, bodySlots, ready: () => ready, capacity: () => capacity, auditIntact, history: () => history.status(),
+      requirements: { backend: config.server.readiness.requireBackend, history: config.server.readiness.requireHistory } }),
     webhooks,
     createGraphQLHttpRoute({ path: GRAPHQL_PATH, yoga, authentication, cors, shedder, bodySlots, bodyLimitBytes: config.server.bodyLimitBytes, identitySlots }),
     ...(config.server.graphiql ? [graphiqlAssets.route()] : []),

@@ -15,8 +15,19 @@ export interface HealthDeps {
   /** The connection cap and file-descriptor watch, once listening. */
   readonly capacity: () => ConnectionCapacity | null;
   readonly auditIntact: () => boolean;
-  /** The durable history's state: reported, never a reason to be unready (it is not on the live path). */
+  /** The durable history's state: reported; a reason to be unready only with `requirements.history`. */
   readonly history?: () => Promise<HistoryStatus>;
+  /** Opt-in reasons to be unready (`server.readiness`); by default neither, since live reads still serve. */
+  readonly requirements?: { readonly backend: boolean; readonly history: boolean };
+}
+
+/** What an opted-in requirement finds missing: every backend DOWN, or the history not usable. */
+function unmetRequirements(deps: HealthDeps, backends: Record<string, string>, history: HistoryStatus | undefined): string[] {
+  const unmet: string[] = [];
+  const states = Object.values(backends);
+  if (deps.requirements?.backend && states.length > 0 && states.every((s) => s === 'DOWN')) unmet.push('every backend is DOWN');
+  if (deps.requirements?.history && history && history.state !== 'ok' && history.state !== 'off') unmet.push(`history is ${history.state}${history.cause ? `: ${history.cause}` : ''}`);
+  return unmet;
 }
 
 /** `/healthz` (the process answers) and `/readyz` (send traffic here: started, not overloaded; with what each part reports). */
@@ -31,8 +42,10 @@ export function createHealthRoutes(deps: HealthDeps): GatewayRoute {
       const connections = capacity ? { connections: await capacity.health() } : {};
       const history = deps.history ? { history: await deps.history() } : {};
       const ready = deps.ready();
-      sendJson(res, ready && !load.overloaded ? 200 : 503, {
-        status: !ready ? 'not ready' : load.overloaded ? 'overloaded' : 'ready', backends, load, ...connections,
+      const unmet = unmetRequirements(deps, backends, history.history);
+      sendJson(res, ready && !load.overloaded && unmet.length === 0 ? 200 : 503, {
+        status: !ready ? 'not ready' : load.overloaded ? 'overloaded' : unmet.length > 0 ? 'degraded' : 'ready',
+        ...(unmet.length > 0 ? { unmet } : {}), backends, load, ...connections,
         requestBodies: { reading: deps.bodySlots.size, limit: deps.bodySlots.limit }, audit: deps.auditIntact() ? 'ok' : 'integrity-alarm', ...history,
       });
     },
