@@ -112,27 +112,31 @@ async function buckets(store: HistoryStore, pool: PoolId, scope: ProjectScope, f
   const pooled = `backend = $1 AND ${JOB_POOL_LABELS} = $2::text[] AND coalesce(queued_at, created_at) < $4 AND ${visible}`;
   // The bucket holding a moment, as its start: date_bin is integer arithmetic on microseconds, exact
   // and much cheaper per row than extract(epoch), which is numeric.
-  const bin = (at: string) => `date_bin($5::float8 * interval '1 millisecond', ${at}, $3::timestamptz)`;
+  const stride = `$5::float8 * interval '1 millisecond'`;
+  const bin = (at: string) => `date_bin(${stride}, ${at}, $3::timestamptz)`;
   // Each job marks where its wait enters the window's buckets (+1 at the first bucket it overlaps,
   // q_from < bucket end) and where it has left them (-1 at the bucket after the last one with
   // q_to > bucket start); a running sum of the marks gives the jobs waiting in each bucket. Plus the
-  // bucket it started in. Two index ranges of the pool's jobs (started since the window began, not
-  // started), index-only on pools_jobs_pool_started_covering (migration 8).
+  // bucket it started in. One pass over two index ranges of the pool's jobs (started since the window
+  // began, not started), index-only on pools_jobs_pool_started_covering (migration 8), grouped three ways.
+  // A leave mark past the last bucket is not needed.
+  const inWindow = `q_to > $3 AND q_to > q_from`;
   const rows = await store.query<{ kind: 'enter' | 'leave' | 'started'; b: number; n: number; max_wait: number | null }>(
-    `WITH q AS (
-       SELECT ${waited} FROM jobs WHERE ${pooled} AND started_at >= $3
-       UNION ALL
-       SELECT ${waited} FROM jobs WHERE ${pooled} AND started_at IS NULL AND (finished_at >= $3 OR finished_at IS NULL)
-     ), marks AS (
-       SELECT 'enter' AS kind, greatest($3::timestamptz, ${bin('q_from')}) AS at, NULL::float8 AS wait FROM q WHERE q_to > $3 AND q_to > q_from
-       UNION ALL
-       SELECT 'leave', ${bin(`q_to - interval '1 microsecond'`)} + $5::float8 * interval '1 millisecond', NULL FROM q
-       WHERE q_to > $3 AND q_to > q_from AND q_to < $3::timestamptz + $6::int * $5::float8 * interval '1 millisecond'
-       UNION ALL
-       SELECT 'started', ${bin('started_at')}, queue_ms FROM q WHERE started_at >= $3 AND started_at < $4
-     )
-     SELECT kind, round(extract(epoch FROM (at - $3::timestamptz)) * 1000 / $5)::int AS b, n, max_wait
-     FROM (SELECT kind, at, count(*)::int AS n, max(wait) AS max_wait FROM marks GROUP BY kind, at) AS by_bucket`,
+    `SELECT CASE WHEN grouping(enter_at) = 0 THEN 'enter' WHEN grouping(leave_at) = 0 THEN 'leave' ELSE 'started' END AS kind,
+       round(extract(epoch FROM (coalesce(enter_at, leave_at, start_at) - $3::timestamptz)) * 1000 / $5)::int AS b,
+       count(*)::int AS n, max(queue_ms) AS max_wait
+     FROM (
+       SELECT CASE WHEN ${inWindow} THEN greatest($3::timestamptz, ${bin('q_from')}) END AS enter_at,
+         CASE WHEN ${inWindow} AND q_to < $3::timestamptz + $6::int * ${stride} THEN ${bin(`q_to - interval '1 microsecond'`)} + ${stride} END AS leave_at,
+         CASE WHEN started_at >= $3 AND started_at < $4 THEN ${bin('started_at')} END AS start_at, queue_ms
+       FROM (
+         SELECT ${waited} FROM jobs WHERE ${pooled} AND started_at >= $3
+         UNION ALL
+         SELECT ${waited} FROM jobs WHERE ${pooled} AND started_at IS NULL AND (finished_at >= $3 OR finished_at IS NULL)
+       ) AS q
+     ) AS marks
+     GROUP BY GROUPING SETS ((enter_at), (leave_at), (start_at))
+     HAVING coalesce(enter_at, leave_at, start_at) IS NOT NULL`,
     params,
   );
   const result = Array.from({ length: count }, (_, i) => ({
