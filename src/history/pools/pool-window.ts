@@ -174,14 +174,20 @@ export interface PoolWindowRequest {
 }
 
 export async function poolWindow(store: HistoryStore, r: PoolWindowRequest): Promise<PoolWindowFigures> {
-  const { runners, busyMs: busy } = r.withRunners ? await poolRunners(store, r.pool, r.from, r.to, r.now) : { runners: [], busyMs: 0 };
+  // Independent reads, in flight together: on PostgreSQL each takes a connection of the pool (the
+  // window costs the slowest of them, not their sum); PGlite runs them one after another.
+  const [{ runners, busyMs: busy }, wait, bucketList] = await Promise.all([
+    r.withRunners ? poolRunners(store, r.pool, r.from, r.to, r.now) : { runners: [], busyMs: 0 },
+    windowWaits(store, r.pool, r.scope, r.from, r.to),
+    buckets(store, r.pool, r.scope, r.from, r.to, r.bucketMs),
+  ]);
   // Runner time that has not happened yet is not idle time.
   const lengthMs = Math.min(r.to.getTime(), r.now.getTime()) - r.from.getTime();
   return {
     runnerCount: runners.length,
     busyMs: busy,
     utilization: runners.length > 0 && lengthMs > 0 ? busy / (runners.length * lengthMs) : null,
-    wait: await windowWaits(store, r.pool, r.scope, r.from, r.to),
-    buckets: await buckets(store, r.pool, r.scope, r.from, r.to, r.bucketMs),
+    wait,
+    buckets: bucketList,
   };
 }
