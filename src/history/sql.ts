@@ -3,7 +3,8 @@
  * PostgreSQL): the same migrations and the same SQL, so nothing is written twice.
  * Migrations are append-only: never edit one that has shipped, add the next.
  * Versions taken by work in flight (issue 13): 2 revision order, 3 backfill
- * progress, 4 analytics indexes, 5 runner pools, 6 daily rollups, 7 backfill lease.
+ * progress, 4 analytics indexes, 5 runner pools, 6 daily rollups, 7 backfill lease,
+ * 8 covering index for pool windows.
  */
 export interface Migration {
   readonly version: number;
@@ -325,6 +326,19 @@ CREATE TABLE backfill_lease (
   last_error text,
   ended_at timestamptz
 );
+`,
+  },
+  {
+    version: 8,
+    name: 'runner pool windows: covering index of pool jobs by start',
+    // A pool window (src/history/pools/pool-window.ts) reads its pool's jobs of the window twice (waits,
+    // queue pressure): index-only with the columns they read. `labels` is included too: PostgreSQL
+    // plans an index-only scan over an expression index only when the expression's columns are in it.
+    // It replaces pools_jobs_pool_started (same key), so a write still updates one index for pools.
+    sql: `
+CREATE INDEX pools_jobs_pool_started_covering ON jobs (backend, pool_labels(labels), started_at)
+  INCLUDE (labels, queue_ms, project_native_id, queued_at, created_at, finished_at);
+DROP INDEX pools_jobs_pool_started;
 `,
   },
 ];
