@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { adapterFactories } from '../adapters.ts';
-import { configPathFrom, loadConfigFile } from '../config/load-config.ts';
+import { diffConfigs } from '../config/config-reload.ts';
+import { configPathFrom, loadConfigFile, type GatewayConfig } from '../config/load-config.ts';
 import { startDemo } from '../demo/start-demo.ts';
 import { ConfigError, StartupError } from '../errors.ts';
 import type { Logger } from 'pino';
@@ -33,15 +34,25 @@ async function startConfigured(configPath: string): Promise<Running> {
     configSha256: createHash('sha256').update(readFileSync(configPath)).digest('hex'),
     demo: false,
   });
-  // SIGHUP re-reads the config's API keys: revoked or removed keys stop working and their live streams end.
+  // SIGHUP: the config is read and checked again; what can change live does, the rest is named.
+  let current = config;
   process.on('SIGHUP', () => {
+    let next: GatewayConfig;
     try {
-      const reloaded = loadConfigFile(configPath, adapterFactories);
-      void gateway.reloadApiKeys(reloaded.auth.apiKeys);
-      gateway.log.info('API keys reloaded');
+      next = loadConfigFile(configPath, adapterFactories);
     } catch (error) {
-      gateway.log.error({ err: error instanceof Error ? error.message : String(error) }, 'config reload failed; keeping the current keys');
+      const lines = error instanceof ConfigError ? error.issues : [error instanceof Error ? error.message : String(error)];
+      gateway.log.error({ problems: lines }, `config reload refused, nothing changed: ${lines.join('; ')}`);
+      return;
     }
+    const { applied, restart } = diffConfigs(current, next);
+    if (applied.some((p) => p.startsWith('auth.apiKeys'))) void gateway.reloadApiKeys(next.auth.apiKeys);
+    if (applied.includes('logLevel')) gateway.log.level = next.logLevel;
+    // What still runs as before stays in `current`, so the next reload reports it again until a restart.
+    current = { ...current, logLevel: next.logLevel, auth: { ...current.auth, apiKeys: next.auth.apiKeys } };
+    gateway.log.info({ applied, restart }, applied.length + restart.length === 0
+      ? 'config reloaded: no change'
+      : `config reloaded: ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'nothing applied'}${restart.length > 0 ? `; needs a restart: ${restart.join(', ')}` : ''}`);
   });
   const { url } = await gateway.listen(portFromEnv(config.server.port));
   gateway.log.info({ url, backends: config.backends.map((b) => b.name) }, `Switchyard ready: ${url}`);

@@ -1,0 +1,41 @@
+import type { GatewayConfig } from './load-config.ts';
+
+/** Keys whose new value the running gateway takes on SIGHUP; every other change waits for a restart. */
+const APPLIED_ON_RELOAD = ['auth.apiKeys', 'logLevel'] as const;
+
+/** A config as path → JSON text; backends keyed by name, so reordering them is no change. */
+function flatten(value: unknown, path: string, out: Map<string, string>): Map<string, string> {
+  if (Array.isArray(value) && path === 'backends') {
+    for (const b of value as Array<{ name: string }>) flatten(b, `backends.${b.name}`, out);
+  } else if (value !== null && typeof value === 'object' && !Array.isArray(value) && path !== 'auth.apiKeys') {
+    for (const [key, child] of Object.entries(value)) flatten(child, path ? `${path}.${key}` : key, out);
+  } else {
+    out.set(path, JSON.stringify(value));
+  }
+  return out;
+}
+
+const appliedLive = (path: string) => APPLIED_ON_RELOAD.some((p) => path === p || path.startsWith(`${p}.`));
+
+/**
+ * What a reload changes, by key path (never by value: a path may hold a secret's reference),
+ * split into what is applied now and what needs a restart. Backends show as added, removed or
+ * changed by name.
+ */
+export function diffConfigs(current: GatewayConfig, next: GatewayConfig): { applied: string[]; restart: string[] } {
+  const before = flatten(current, '', new Map());
+  const after = flatten(next, '', new Map());
+  const changed = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k)).sort();
+  const applied = changed.filter(appliedLive);
+  const restart = new Set<string>();
+  for (const path of changed.filter((k) => !appliedLive(k))) {
+    const backend = /^backends\.([^.]+)/.exec(path)?.[1];
+    if (!backend) restart.add(path);
+    else {
+      const had = current.backends.some((b) => b.name === backend);
+      const has = next.backends.some((b) => b.name === backend);
+      restart.add(`backends.${backend} (${!had ? 'added' : !has ? 'removed' : 'changed'})`);
+    }
+  }
+  return { applied, restart: [...restart] };
+}
