@@ -62,6 +62,13 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
         return ref && deps.projects.covers(projectIdOf(ref)) ? loadJobsOfRun(client, backend, id, signal) : [];
       }),
 
+    // Every attempt of a re-run run (`filter=all`: the same one listing, each job with its `run_attempt`).
+    jobAttemptsOfPipelines: (ids, signal) =>
+      perDistinctKey(ids, async (id) => {
+        const ref = parsePipelineId(id);
+        return ref && deps.projects.covers(projectIdOf(ref)) ? (await fetchJobsOfRun(client, backend, id, signal, 'all')).jobs : [];
+      }),
+
     runners: async (ids, signal) => {
       const selfHosted = ids.filter((id) => parseRunnerId(id) !== null);
       // One listing of the sources serves every self-hosted id in the batch.
@@ -87,12 +94,13 @@ export async function loadJobsOfRun(client: GithubClient, backend: string, pipel
   return (await fetchJobsOfRun(client, backend, pipelineId, signal)).jobs;
 }
 
-/** As loadJobsOfRun, also telling whether every page was a 304 (for the poller). */
+/** As loadJobsOfRun, also telling whether every page was a 304 (for the poller); `all`: earlier attempts' jobs too. */
 export async function fetchJobsOfRun(
   client: GithubClient,
   backend: string,
   pipelineId: string,
   signal?: AbortSignal,
+  filter: 'latest' | 'all' = 'latest',
 ): Promise<{ jobs: JobModel[]; notModified: boolean }> {
   const ref = parsePipelineId(pipelineId);
   if (!ref) return { jobs: [], notModified: true };
@@ -101,7 +109,7 @@ export async function fetchJobsOfRun(
   try {
     res = await client.getAllPages(
       'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs',
-      { owner: ref.owner, repo: ref.repo, run_id: ref.runId },
+      { owner: ref.owner, repo: ref.repo, run_id: ref.runId, ...(filter === 'all' ? { filter } : {}) },
       (page) => {
         const jobs = asRecord(page)?.jobs;
         return Array.isArray(jobs) ? (jobs as JobPayload[]) : [];
