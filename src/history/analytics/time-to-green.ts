@@ -34,6 +34,10 @@ export function timeToGreenQuery(
     `${alias}.backend = se.backend`, `${alias}.project_native_id = se.project_native_id`, `${alias}.finished_at < ${from}`,
     ...(names ? [`${alias}.name = ANY(${names})`] : []),
   ].join(' AND ');
+  // These look-ups test status through COALESCE (status is NOT NULL) so that no partial index's
+  // predicate holds for them: pipelines_decisive_finished leads with finished_at, and one series
+  // looked up there walks every project's pipelines back to its last green (PGlite chose it at 100k jobs).
+  const status = (alias: string) => `COALESCE(${alias}.status, '')`;
   // The first/last such pipeline: one ordered LIMIT 1 per branch form, each a short walk of
   // pipelines_branch_finished (an OR of the two forms made PostgreSQL sort the whole branch).
   const edge = (alias: string, select: string, condition: string, order: string) => `(
@@ -43,7 +47,7 @@ export function timeToGreenQuery(
       (SELECT ${select} FROM pipelines ${alias} WHERE ${common(alias)} AND se.branch = '' AND ${alias}.branch IS NULL AND ${condition} ORDER BY ${order} LIMIT 1)
     ) AS both_forms ORDER BY ${order.replaceAll(`${alias}.`, '')} LIMIT 1)`;
   // The reds since the last green before the window, per branch form, each an index range from that green.
-  const reds = (alias: string, branchForm: string) => `SELECT 1 FROM pipelines ${alias} WHERE ${common(alias)} AND ${branchForm} AND ${alias}.status IN ${RED_SQL}
+  const reds = (alias: string, branchForm: string) => `SELECT 1 FROM pipelines ${alias} WHERE ${common(alias)} AND ${branchForm} AND ${status(alias)} IN ${RED_SQL}
       AND ${alias}.finished_at >= COALESCE(g.finished_at, '-infinity') AND (g.finished_at IS NULL OR (${alias}.finished_at, ${alias}.native_id) > (g.finished_at, g.native_id))`;
   // A pipeline's JSON, built only for the breaking and fixing pipelines of the periods answered.
   const ref = (alias: string) => `json_build_object('nativeId', ${alias}.native_id, 'number', ${alias}.number, 'name', ${alias}.name,
@@ -61,9 +65,9 @@ WITH series AS (
   SELECT se.backend, se.project_native_id, se.branch, b.finished_at, b.native_id,
     (SELECT count(*)::int FROM (${reds('r1', 'r1.branch = se.branch')} UNION ALL ${reds('r2', `se.branch = '' AND r2.branch IS NULL`)}) AS earlier) - 1 AS earlier_reds
   FROM series se
-  CROSS JOIN LATERAL ${edge('l', 'l.status, l.finished_at, l.native_id', `l.status IN ('SUCCESS', 'FAILURE', 'TIMED_OUT', 'ERROR')`, 'l.finished_at DESC, l.native_id DESC')} last
-  LEFT JOIN LATERAL ${edge('g', 'g.finished_at, g.native_id', `g.status = 'SUCCESS'`, 'g.finished_at DESC, g.native_id DESC')} g ON true
-  CROSS JOIN LATERAL ${edge('b', 'b.finished_at, b.native_id', `b.status IN ${RED_SQL}
+  CROSS JOIN LATERAL ${edge('l', 'l.status, l.finished_at, l.native_id', `${status('l')} IN ('SUCCESS', 'FAILURE', 'TIMED_OUT', 'ERROR')`, 'l.finished_at DESC, l.native_id DESC')} last
+  LEFT JOIN LATERAL ${edge('g', 'g.finished_at, g.native_id', `${status('g')} = 'SUCCESS'`, 'g.finished_at DESC, g.native_id DESC')} g ON true
+  CROSS JOIN LATERAL ${edge('b', 'b.finished_at, b.native_id', `${status('b')} IN ${RED_SQL}
     AND b.finished_at >= COALESCE(g.finished_at, '-infinity') AND (g.finished_at IS NULL OR (b.finished_at, b.native_id) > (g.finished_at, g.native_id))`, 'b.finished_at, b.native_id')} b
   WHERE last.status IN ${RED_SQL}
 ), reds AS (
