@@ -17,7 +17,7 @@ import { iso, isoOrNull, num, numOrNull, RED_SQL, SqlParams, type SqlQuery } fro
  * A series whose last decisive pipeline before the window is red was already red when the window
  * opened: its first period starts at the pipeline that broke it (the first red after the last
  * green before the window), with its real finishedAt, and counts the reds before the window too
- * (`carried`: three short index look-ups per series on pipelines_branch_finished).
+ * (`carried`: per series, a probe for its last green before the window and the index range of the reds since).
  */
 export function timeToGreenQuery(
   window: AnalyticsWindow, scope: AnalyticsScope, filter: AnalyticsFilterInput | null | undefined, branch: string | null,
@@ -34,20 +34,15 @@ export function timeToGreenQuery(
     `${alias}.backend = se.backend`, `${alias}.project_native_id = se.project_native_id`, `${alias}.finished_at < ${from}`,
     ...(names ? [`${alias}.name = ANY(${names})`] : []),
   ].join(' AND ');
-  // These look-ups test status through COALESCE (status is NOT NULL) so that no partial index's
-  // predicate holds for them: pipelines_decisive_finished leads with finished_at, and one series
-  // looked up there walks every project's pipelines back to its last green (PGlite chose it at 100k jobs).
-  const status = (alias: string) => `COALESCE(${alias}.status, '')`;
-  // The first/last such pipeline: one ordered LIMIT 1 per branch form, each a short walk of
-  // pipelines_branch_finished (an OR of the two forms made PostgreSQL sort the whole branch).
-  const edge = (alias: string, select: string, condition: string, order: string) => `(
-    SELECT * FROM (
-      (SELECT ${select} FROM pipelines ${alias} WHERE ${common(alias)} AND ${alias}.branch = se.branch AND ${condition} ORDER BY ${order} LIMIT 1)
-      UNION ALL
-      (SELECT ${select} FROM pipelines ${alias} WHERE ${common(alias)} AND se.branch = '' AND ${alias}.branch IS NULL AND ${condition} ORDER BY ${order} LIMIT 1)
-    ) AS both_forms ORDER BY ${order.replaceAll(`${alias}.`, '')} LIMIT 1)`;
-  // The reds since the last green before the window, per branch form, each an index range from that green.
-  const reds = (alias: string, branchForm: string) => `SELECT 1 FROM pipelines ${alias} WHERE ${common(alias)} AND ${branchForm} AND ${status(alias)} IN ${RED_SQL}
+  // The last green before the window: one ordered LIMIT 1 per branch form (an OR of the two made
+  // PostgreSQL sort the whole branch), each an index-only probe of pipelines_green_next.
+  const lastGreen = (alias: string, branchForm: string) => `(SELECT ${alias}.finished_at, ${alias}.native_id FROM pipelines ${alias}
+      WHERE ${common(alias)} AND ${branchForm} AND ${alias}.status = 'SUCCESS' ORDER BY ${alias}.finished_at DESC, ${alias}.native_id DESC LIMIT 1)`;
+  // The reds after it and before the window, per branch form: one index range of pipelines_branch_finished
+  // each. Status is tested through COALESCE (it is NOT NULL) so that pipelines_decisive_finished's
+  // predicate does not hold: PGlite took that index, whose range crosses every project back to the green.
+  const redsSince = (alias: string, branchForm: string) => `SELECT ${alias}.finished_at, ${alias}.native_id FROM pipelines ${alias}
+      WHERE ${common(alias)} AND ${branchForm} AND COALESCE(${alias}.status, '') IN ${RED_SQL}
       AND ${alias}.finished_at >= COALESCE(g.finished_at, '-infinity') AND (g.finished_at IS NULL OR (${alias}.finished_at, ${alias}.native_id) > (g.finished_at, g.native_id))`;
   // A pipeline's JSON, built only for the breaking and fixing pipelines of the periods answered.
   const ref = (alias: string) => `json_build_object('nativeId', ${alias}.native_id, 'number', ${alias}.number, 'name', ${alias}.name,
@@ -62,14 +57,17 @@ export function timeToGreenQuery(
 WITH series AS (
   SELECT DISTINCT backend, project_native_id, COALESCE(branch, '') AS branch FROM pipelines WHERE ${where.join(' AND ')}
 ), carried AS (
-  SELECT se.backend, se.project_native_id, se.branch, b.finished_at, b.native_id,
-    (SELECT count(*)::int FROM (${reds('r1', 'r1.branch = se.branch')} UNION ALL ${reds('r2', `se.branch = '' AND r2.branch IS NULL`)}) AS earlier) - 1 AS earlier_reds
+  -- Red when the window opened: a red after the last green (or no green at all). The first of those
+  -- reds broke it; the others count as earlier reds.
+  SELECT se.backend, se.project_native_id, se.branch, e.finished_at, e.native_id, e.n - 1 AS earlier_reds
   FROM series se
-  CROSS JOIN LATERAL ${edge('l', 'l.status, l.finished_at, l.native_id', `${status('l')} IN ('SUCCESS', 'FAILURE', 'TIMED_OUT', 'ERROR')`, 'l.finished_at DESC, l.native_id DESC')} last
-  LEFT JOIN LATERAL ${edge('g', 'g.finished_at, g.native_id', `${status('g')} = 'SUCCESS'`, 'g.finished_at DESC, g.native_id DESC')} g ON true
-  CROSS JOIN LATERAL ${edge('b', 'b.finished_at, b.native_id', `${status('b')} IN ${RED_SQL}
-    AND b.finished_at >= COALESCE(g.finished_at, '-infinity') AND (g.finished_at IS NULL OR (b.finished_at, b.native_id) > (g.finished_at, g.native_id))`, 'b.finished_at, b.native_id')} b
-  WHERE last.status IN ${RED_SQL}
+  LEFT JOIN LATERAL (SELECT * FROM (${lastGreen('g1', 'g1.branch = se.branch')} UNION ALL ${lastGreen('g2', `se.branch = '' AND g2.branch IS NULL`)}) AS both_forms
+    ORDER BY finished_at DESC, native_id DESC LIMIT 1) g ON true
+  CROSS JOIN LATERAL (
+    SELECT count(*)::int AS n, min(x.finished_at) AS finished_at, (array_agg(x.native_id ORDER BY x.finished_at, x.native_id))[1] AS native_id
+    FROM (${redsSince('r1', 'r1.branch = se.branch')} UNION ALL ${redsSince('r2', `se.branch = '' AND r2.branch IS NULL`)}) AS x
+  ) e
+  WHERE e.n > 0
 ), reds AS (
   SELECT backend, project_native_id, COALESCE(branch, '') AS branch, finished_at, native_id, 0 AS earlier_reds
   FROM pipelines WHERE ${where.join(' AND ')} AND status IN ${RED_SQL}
