@@ -341,6 +341,18 @@ CREATE INDEX pools_jobs_pool_started_covering ON jobs (backend, pool_labels(labe
 DROP INDEX pools_jobs_pool_started;
 `,
   },
+  {
+    version: 9,
+    name: 'time to green: covering indexes',
+    // Time to green (analytics/time-to-green.ts) reads the window's series and reds by index-only scan,
+    // and finds the green that ends each red's period by one index-only probe that skips the reds.
+    sql: `
+CREATE INDEX pipelines_decisive_finished ON pipelines (finished_at) INCLUDE (backend, project_native_id, branch, native_id, status, name)
+  WHERE status IN ('SUCCESS', 'FAILURE', 'TIMED_OUT', 'ERROR');
+CREATE INDEX pipelines_green_next ON pipelines (backend, project_native_id, branch, finished_at, native_id) INCLUDE (name)
+  WHERE status = 'SUCCESS';
+`,
+  },
 ];
 
 /** Projects seen in a batch ($1 backends, $2 native ids, $3 full names or null): scope rules need the full name. */

@@ -153,6 +153,30 @@ describe.each(HISTORY_DATABASES)('analytics on %s, over a constructed history', 
     expect(ci.series.map((s) => s.periods.map((p) => [p.breaking.nativeId, p.durationMs, p.startedBeforeWindow]))).toEqual([[['g2', 30 * MIN, false]]]);
   });
 
+  it('time to green: the green that ends a period is the next in (finishedAt, nativeId) order, of the filtered names, before the window ends', async () => {
+    const april = { from: new Date('2026-04-01T00:00:00.000Z'), to: new Date('2026-04-08T00:00:00.000Z') };
+    const tie = (id: string, status: 'SUCCESS' | 'FAILURE', finishedAt: string, branch: string, name = 'ci') =>
+      obs(pipeline({ project: 'acme/tie', id, status, finishedAt, branch, name }));
+    await store.record([
+      // Same instant: t2 (green) sorts before t3 (red) and does not fix it; t4 (green) after it does.
+      tie('t1', 'SUCCESS', '2026-04-02T10:00:00.000Z', 'tie'), tie('t2', 'SUCCESS', '2026-04-02T11:00:00.000Z', 'tie'),
+      tie('t3', 'FAILURE', '2026-04-02T11:00:00.000Z', 'tie'), tie('t4', 'SUCCESS', '2026-04-02T11:00:00.000Z', 'tie'),
+      tie('t5', 'SUCCESS', '2026-04-02T12:00:00.000Z', 'tie'),
+      // A nightly green between a red ci and its fix counts only when nightly is asked for.
+      tie('c1', 'FAILURE', '2026-04-03T10:00:00.000Z', 'named'), tie('c2', 'SUCCESS', '2026-04-03T10:30:00.000Z', 'named', 'nightly'),
+      tie('c3', 'SUCCESS', '2026-04-03T11:00:00.000Z', 'named'),
+      // A green after the window's end leaves the period ongoing.
+      tie('l1', 'FAILURE', '2026-04-07T00:00:00.000Z', 'late'), tie('l2', 'SUCCESS', '2026-04-08T00:00:00.000Z', 'late'),
+    ]);
+    const filter = { projects: ['acme/tie'] };
+    const periods = async (f: AnalyticsFilterInput) => (await timeToGreen(store, await scoped(f), april, f, null)).series
+      .map((s) => [s.branch, s.periods.map((p) => [p.breaking.nativeId, p.fixing?.nativeId ?? null, p.durationMs, p.redCount])]);
+    expect(await periods(filter)).toEqual([
+      ['late', [['l1', null, 24 * HOUR, 1]]], ['named', [['c1', 'c2', 30 * MIN, 1]]], ['tie', [['t3', 't4', 0, 1]]],
+    ]);
+    expect(await periods({ ...filter, branches: ['named'], pipelineNames: ['ci'] })).toEqual([['named', [['c1', 'c3', HOUR, 1]]]]);
+  });
+
   it('flaky jobs: failed and passed on one commit, ranked by flake rate or by the time the failed attempts cost', async () => {
     const filter = { projects: ['acme/web'] };
     const byRate = await flaky(store, await scoped(filter), WINDOW, filter, 20, 'FLAKE_RATE');

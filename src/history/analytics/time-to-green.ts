@@ -7,14 +7,17 @@ import { baseConditions, projectName, type AnalyticsFilterInput, type AnalyticsS
 import { iso, isoOrNull, num, numOrNull, RED_SQL, SqlParams, type SqlQuery } from './sql-params.ts';
 
 /**
- * Red periods per project and branch, in SQL: decisive pipelines (red or SUCCESS) finished in the
- * window, numbered by how many greens came before each (`grp`; a missing branch is '' so every
- * join is an equality the planner can hash or merge); the reds sharing a grp form one
- * period, and the green whose grp is one more is the one that fixed it (none: ongoing).
+ * Red periods per project and branch, in SQL. The series are the (backend, project, branch) with a
+ * decisive pipeline (red or SUCCESS) finished in the window (a missing branch is '' so every join is
+ * an equality the planner can hash or merge). Each red in the window is paired with the green that
+ * ended its period: the series' first SUCCESS after it, in (finishedAt, nativeId) order and before
+ * the window's end (none: ongoing). The reds sharing that green form one period; the first of them
+ * broke it. Only the reds and their greens are read, from covering indexes (migration 9); the full
+ * rows of the breaking and fixing pipelines are fetched by primary key for the periods answered.
  * A series whose last decisive pipeline before the window is red was already red when the window
  * opened: its first period starts at the pipeline that broke it (the first red after the last
  * green before the window), with its real finishedAt, and counts the reds before the window too
- * (`carried`: three short index look-ups per series on pipelines_branch_finished).
+ * (`carried`: per series, a probe for its last green before the window and the index range of the reds since).
  */
 export function timeToGreenQuery(
   window: AnalyticsWindow, scope: AnalyticsScope, filter: AnalyticsFilterInput | null | undefined, branch: string | null,
@@ -31,65 +34,74 @@ export function timeToGreenQuery(
     `${alias}.backend = se.backend`, `${alias}.project_native_id = se.project_native_id`, `${alias}.finished_at < ${from}`,
     ...(names ? [`${alias}.name = ANY(${names})`] : []),
   ].join(' AND ');
-  // The first/last such pipeline: one ordered LIMIT 1 per branch form, each a short walk of
-  // pipelines_branch_finished (an OR of the two forms made PostgreSQL sort the whole branch).
-  const edge = (alias: string, select: string, condition: string, order: string) => `(
-    SELECT * FROM (
-      (SELECT ${select} FROM pipelines ${alias} WHERE ${common(alias)} AND ${alias}.branch = se.branch AND ${condition} ORDER BY ${order} LIMIT 1)
-      UNION ALL
-      (SELECT ${select} FROM pipelines ${alias} WHERE ${common(alias)} AND se.branch = '' AND ${alias}.branch IS NULL AND ${condition} ORDER BY ${order} LIMIT 1)
-    ) AS both_forms ORDER BY ${order.replaceAll(`${alias}.`, '')} LIMIT 1)`;
-  // The reds since the last green before the window, per branch form, each an index range from that green.
-  const reds = (alias: string, branchForm: string) => `SELECT 1 FROM pipelines ${alias} WHERE ${common(alias)} AND ${branchForm} AND ${alias}.status IN ${RED_SQL}
+  // The last green before the window: one ordered LIMIT 1 per branch form (an OR of the two made
+  // PostgreSQL sort the whole branch), each an index-only probe of pipelines_green_next.
+  const lastGreen = (alias: string, branchForm: string) => `(SELECT ${alias}.finished_at, ${alias}.native_id FROM pipelines ${alias}
+      WHERE ${common(alias)} AND ${branchForm} AND ${alias}.status = 'SUCCESS' ORDER BY ${alias}.finished_at DESC, ${alias}.native_id DESC LIMIT 1)`;
+  // The reds after it and before the window, per branch form: one index range of pipelines_branch_finished
+  // each. Status is tested through COALESCE (it is NOT NULL) so that pipelines_decisive_finished's
+  // predicate does not hold: PGlite took that index, whose range crosses every project back to the green.
+  const redsSince = (alias: string, branchForm: string) => `SELECT ${alias}.finished_at, ${alias}.native_id FROM pipelines ${alias}
+      WHERE ${common(alias)} AND ${branchForm} AND COALESCE(${alias}.status, '') IN ${RED_SQL}
       AND ${alias}.finished_at >= COALESCE(g.finished_at, '-infinity') AND (g.finished_at IS NULL OR (${alias}.finished_at, ${alias}.native_id) > (g.finished_at, g.native_id))`;
-  const columns = 'native_id, number, name, status, commit_sha, url, finished_at';
+  // A pipeline's JSON, built only for the breaking and fixing pipelines of the periods answered.
+  const ref = (alias: string) => `json_build_object('nativeId', ${alias}.native_id, 'number', ${alias}.number, 'name', ${alias}.name,
+      'status', ${alias}.status, 'commitSha', ${alias}.commit_sha, 'url', ${alias}.url, 'finishedAt', ${alias}.finished_at)`;
+  // The green that ends red r's period: the series' first after r and before the window's end, per
+  // branch form (r.branch '' is either); an index-only probe of pipelines_green_next, past no red.
+  const green = (branchForm: string) => `(SELECT fx.native_id, fx.finished_at FROM pipelines fx
+      WHERE fx.backend = r.backend AND fx.project_native_id = r.project_native_id AND ${branchForm} AND fx.status = 'SUCCESS'
+      AND fx.finished_at >= r.finished_at AND (fx.finished_at, fx.native_id) > (r.finished_at, r.native_id) AND fx.finished_at < ${to}
+      ${names ? `AND fx.name = ANY(${names})` : ''} ORDER BY fx.finished_at, fx.native_id LIMIT 1)`;
   const sql = `
-WITH inside AS (
-  SELECT backend, project_native_id, COALESCE(branch, '') AS branch, ${columns}, (status IN ${RED_SQL}) AS red, 0 AS earlier_reds
-  FROM pipelines WHERE ${where.join(' AND ')}
-), series AS (
-  SELECT DISTINCT backend, project_native_id, branch FROM inside
+WITH series AS (
+  SELECT DISTINCT backend, project_native_id, COALESCE(branch, '') AS branch FROM pipelines WHERE ${where.join(' AND ')}
 ), carried AS (
-  SELECT se.backend, se.project_native_id, se.branch, b.native_id, b.number, b.name, b.status, b.commit_sha, b.url, b.finished_at,
-    true AS red, (SELECT count(*)::int FROM (${reds('r1', 'r1.branch = se.branch')} UNION ALL ${reds('r2', `se.branch = '' AND r2.branch IS NULL`)}) AS earlier) - 1 AS earlier_reds
+  -- Red when the window opened: a red after the last green (or no green at all). The first of those
+  -- reds broke it; the others count as earlier reds.
+  SELECT se.backend, se.project_native_id, se.branch, e.finished_at, e.native_id, e.n - 1 AS earlier_reds
   FROM series se
-  CROSS JOIN LATERAL ${edge('l', 'l.status, l.finished_at, l.native_id', `l.status IN ('SUCCESS', 'FAILURE', 'TIMED_OUT', 'ERROR')`, 'l.finished_at DESC, l.native_id DESC')} last
-  LEFT JOIN LATERAL ${edge('g', 'g.finished_at, g.native_id', `g.status = 'SUCCESS'`, 'g.finished_at DESC, g.native_id DESC')} g ON true
-  CROSS JOIN LATERAL ${edge('b', columns.split(', ').map((c) => `b.${c}`).join(', '), `b.status IN ${RED_SQL}
-    AND b.finished_at >= COALESCE(g.finished_at, '-infinity') AND (g.finished_at IS NULL OR (b.finished_at, b.native_id) > (g.finished_at, g.native_id))`, 'b.finished_at, b.native_id')} b
-  WHERE last.status IN ${RED_SQL}
-), decisive AS (
-  SELECT * FROM inside UNION ALL SELECT * FROM carried
-), numbered AS (
-  SELECT *, count(*) FILTER (WHERE NOT red) OVER (PARTITION BY backend, project_native_id, branch ORDER BY finished_at, native_id) AS grp
-  FROM decisive
-), periods AS (
-  SELECT backend, project_native_id, branch, grp, (count(*) + sum(earlier_reds))::int AS red_count, min(finished_at) AS started_at,
-    (array_agg(json_build_object('nativeId', native_id, 'number', number, 'name', name, 'status', status,
-      'commitSha', commit_sha, 'url', url, 'finishedAt', finished_at) ORDER BY finished_at, native_id))[1] AS breaking
-  FROM numbered WHERE red GROUP BY backend, project_native_id, branch, grp
-), fixes AS (
-  SELECT backend, project_native_id, branch, grp - 1 AS grp, finished_at AS ended_at, ${columns}
-  FROM numbered WHERE NOT red
+  LEFT JOIN LATERAL (SELECT * FROM (${lastGreen('g1', 'g1.branch = se.branch')} UNION ALL ${lastGreen('g2', `se.branch = '' AND g2.branch IS NULL`)}) AS both_forms
+    ORDER BY finished_at DESC, native_id DESC LIMIT 1) g ON true
+  CROSS JOIN LATERAL (
+    SELECT count(*)::int AS n, min(x.finished_at) AS finished_at, (array_agg(x.native_id ORDER BY x.finished_at, x.native_id))[1] AS native_id
+    FROM (${redsSince('r1', 'r1.branch = se.branch')} UNION ALL ${redsSince('r2', `se.branch = '' AND r2.branch IS NULL`)}) AS x
+  ) e
+  WHERE e.n > 0
+), reds AS (
+  SELECT backend, project_native_id, COALESCE(branch, '') AS branch, finished_at, native_id, 0 AS earlier_reds
+  FROM pipelines WHERE ${where.join(' AND ')} AND status IN ${RED_SQL}
+  UNION ALL SELECT * FROM carried
+), fixed AS (
+  -- Each red with the green that ended its period (none: still red); the reds sharing it form one period.
+  SELECT r.*, fix.native_id AS fixing_id, fix.finished_at AS ended_at
+  FROM reds r LEFT JOIN LATERAL (SELECT * FROM (${green('fx.branch = r.branch')} UNION ALL ${green(`r.branch = '' AND fx.branch IS NULL`)}) AS both_forms
+    ORDER BY finished_at, native_id LIMIT 1) fix ON true
 ), joined AS (
-  -- The fixing pipeline's JSON only for greens that ended a period, not for every green.
-  SELECT pe.*, f.ended_at, CASE WHEN f.native_id IS NOT NULL THEN json_build_object('nativeId', f.native_id, 'number', f.number, 'name', f.name,
-      'status', f.status, 'commitSha', f.commit_sha, 'url', f.url, 'finishedAt', f.finished_at) END AS fixing,
-    extract(epoch FROM (COALESCE(f.ended_at, ${to}) - pe.started_at)) * 1000 AS duration_ms
-  FROM periods pe LEFT JOIN fixes f
-    ON f.backend = pe.backend AND f.project_native_id = pe.project_native_id AND f.branch = pe.branch AND f.grp = pe.grp
+  SELECT backend, project_native_id, branch, (count(*) + sum(earlier_reds))::int AS red_count, min(finished_at) AS started_at, ended_at, fixing_id,
+    (array_agg(native_id ORDER BY finished_at, native_id))[1] AS breaking_id,
+    extract(epoch FROM (COALESCE(ended_at, ${to}) - min(finished_at))) * 1000 AS duration_ms
+  FROM fixed GROUP BY backend, project_native_id, branch, fixing_id, ended_at
 ), summary AS (
   SELECT backend, project_native_id, branch, avg(duration_ms) AS mean_ms,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50_ms
   FROM joined WHERE ended_at IS NOT NULL GROUP BY backend, project_native_id, branch
+), answered AS (
+  SELECT se.backend, se.project_native_id, NULLIF(se.branch, '') AS branch, j.red_count, j.started_at, j.ended_at, j.breaking_id, j.fixing_id,
+    j.duration_ms, su.mean_ms, su.p50_ms, j.started_at < ${from} AS before_window, se.branch AS series_branch
+  FROM series se
+  LEFT JOIN joined j ON j.backend = se.backend AND j.project_native_id = se.project_native_id AND j.branch = se.branch
+  LEFT JOIN summary su ON su.backend = se.backend AND su.project_native_id = se.project_native_id AND su.branch = se.branch
+  ORDER BY se.backend, se.project_native_id, se.branch, j.started_at, j.breaking_id
+  LIMIT ${MAX_ROWS + 1}
 )
-SELECT se.backend, se.project_native_id, NULLIF(se.branch, '') AS branch, j.red_count, j.started_at, j.ended_at, j.breaking, j.fixing, j.duration_ms,
-  su.mean_ms, su.p50_ms, j.started_at < ${from} AS before_window
-FROM series se
-LEFT JOIN joined j ON j.backend = se.backend AND j.project_native_id = se.project_native_id AND j.branch = se.branch
-LEFT JOIN summary su ON su.backend = se.backend AND su.project_native_id = se.project_native_id AND su.branch = se.branch
-ORDER BY se.backend, se.project_native_id, se.branch, j.started_at
-LIMIT ${MAX_ROWS + 1}`;
+-- Full rows by primary key, for the answered periods alone.
+SELECT a.backend, a.project_native_id, a.branch, a.red_count, a.started_at, a.ended_at,
+  (SELECT ${ref('bp')} FROM pipelines bp WHERE bp.backend = a.backend AND bp.native_id = a.breaking_id) AS breaking,
+  (SELECT ${ref('fp')} FROM pipelines fp WHERE fp.backend = a.backend AND fp.native_id = a.fixing_id) AS fixing,
+  a.duration_ms, a.mean_ms, a.p50_ms, a.before_window
+FROM answered a
+ORDER BY a.backend, a.project_native_id, a.series_branch, a.started_at, a.breaking_id`;
   return { sql, params: p.values };
 }
 
