@@ -55,3 +55,22 @@ export async function migratedStore(createDatabase: () => Promise<TestDatabase>)
   await store.migrate();
   return { db, store };
 }
+
+/**
+ * A schema of its own on the real server for a gateway under test, chosen through the URL's
+ * `options` (the config has no schema key): `env` carries it as SWITCHYARD_TEST_HISTORY_URL.
+ */
+export async function postgresSchemaEnv(prefix: string): Promise<{ env: NodeJS.ProcessEnv; drop: () => Promise<void> }> {
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const url = `${TEST_POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  return {
+    env: { ...process.env, SWITCHYARD_TEST_HISTORY_URL: url },
+    drop: async () => {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
+}

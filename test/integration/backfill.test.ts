@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitlabSimulator } from '../../adapters/gitlab/simulator/index.ts';
 import { createJenkinsSimulator } from '../../adapters/jenkins/simulator/index.ts';
 import { startGatewayStack, type GatewayStack } from '../helpers/gateway-stack.ts';
 import { GITLAB_TOKEN } from '../helpers/gitlab-stack.ts';
-import { TEST_POSTGRES_URL } from '../helpers/history-stores.ts';
+import { postgresSchemaEnv } from '../helpers/history-stores.ts';
 import { JENKINS_TOKEN, JENKINS_USER } from '../helpers/jenkins-stack.ts';
 import { startStack, waitFor, type Stack } from '../helpers/stack.ts';
 
@@ -19,21 +17,7 @@ interface SyncAnswer {
   backends: { name: string; sync: { state: string; since: string; imported: number; importedJobs: number; estimatedTotal: number | null; oldestImportedAt: string; requests: number; projects: number; projectsDone: number; lastError: string | null } | null }[];
 }
 
-/** A schema of its own for this run, chosen through the URL's `options`. */
-async function postgresSchema(): Promise<{ env: NodeJS.ProcessEnv; drop: () => Promise<void> }> {
-  const schema = `backfill_it_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const url = `${TEST_POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  return {
-    env: { ...process.env, SWITCHYARD_TEST_HISTORY_URL: url },
-    drop: async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
-}
+const postgresSchema = () => postgresSchemaEnv('backfill_it');
 
 describe.each([
   ['PGlite', false],

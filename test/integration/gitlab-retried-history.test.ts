@@ -6,13 +6,11 @@
  * a project with one pipeline (read per pipeline) and one with two (the project's
  * keyset listing). Pipeline.jobs still shows the latest attempt, now numbered.
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGitlabSimulator, type GitlabSimulator } from '../../adapters/gitlab/simulator/index.ts';
 import { startGatewayStack, type GatewayStack } from '../helpers/gateway-stack.ts';
 import { GITLAB_TOKEN } from '../helpers/gitlab-stack.ts';
-import { TEST_POSTGRES_URL } from '../helpers/history-stores.ts';
+import { postgresSchemaEnv } from '../helpers/history-stores.ts';
 import { waitFor } from '../helpers/stack.ts';
 
 const START = Date.parse('2026-11-20T12:00:00.000Z');
@@ -48,21 +46,7 @@ async function retriedJobs(sim: GitlabSimulator, clock: { ms: number }): Promise
   return out;
 }
 
-/** A schema of its own on the real server, chosen through the URL's `options`. */
-async function postgresSchema(): Promise<{ env: NodeJS.ProcessEnv; drop: () => Promise<void> }> {
-  const schema = `gl_retried_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const url = `${TEST_POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  return {
-    env: { ...process.env, SWITCHYARD_TEST_HISTORY_URL: url },
-    drop: async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
-}
+const postgresSchema = () => postgresSchemaEnv('gl_retried');
 
 const FLAKY = `query ($window: AnalyticsWindowInput) { flakyJobs(window: $window) { jobs { project jobName flakyCommits failedAttempts } } }`;
 const PIPELINE_JOBS = `query ($before: DateTime) {

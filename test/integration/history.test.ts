@@ -1,24 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_POSTGRES_URL } from '../helpers/history-stores.ts';
+import { postgresSchemaEnv } from '../helpers/history-stores.ts';
 import { startStack, waitFor, type Stack } from '../helpers/stack.ts';
 
-/** A schema of its own for this run, chosen through the URL's `options` (the config has no schema key). */
-async function postgresSchema(): Promise<{ env: NodeJS.ProcessEnv; drop: () => Promise<void> }> {
-  const schema = `history_it_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const url = `${TEST_POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  return {
-    env: { ...process.env, SWITCHYARD_TEST_HISTORY_URL: url },
-    drop: async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
-}
+const postgresSchema = () => postgresSchemaEnv('history_it');
 
 describe.each([
   ['PGlite (in memory)', false],
