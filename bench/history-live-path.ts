@@ -5,7 +5,7 @@
  * history off and on interleaved rep by rep so drift in the machine hits both alike.
  * Two pairs: embedded events + PGlite (the write-behind buffer), and Redis events +
  * PostgreSQL (the consumer group over the streams, ack after commit).
- *   npx tsx bench/history-live-path.ts [--quick] [--reps=N] [--subs=10] [--rate=50] [--seconds=10]
+ *   npx tsx bench/history-live-path.ts [--quick] [--reps=N] [--subs=10] [--rate=50] [--seconds=10] [--pairs=memory|redis] [--gateway-cpus=0]
  * Needs Redis at 127.0.0.1:6379 and PostgreSQL at 127.0.0.1:5432 (database `test`).
  */
 import { randomBytes } from 'node:crypto';
@@ -23,6 +23,9 @@ const POSTGRES = 'postgres://postgres@127.0.0.1:5432/test';
 const quick = process.argv.includes('--quick');
 const reps = Number(process.argv.find((a) => a.startsWith('--reps='))?.slice('--reps='.length) ?? (quick ? 1 : 3));
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+// The gateway child's CPUs (taskset list): one core by default, where the event loop and the
+// PGlite thread share it; `--gateway-cpus=0,1` gives them two, as a deployment has.
+const gatewayCpus = arg('gateway-cpus') ?? '0';
 // Below saturation on purpose: the figure is what the history adds, not how an overloaded gateway queues.
 const plan = {
   subscribers: Number(arg('subs') ?? 10),
@@ -92,7 +95,7 @@ async function main(): Promise<void> {
           process.stderr.write(`rep ${rep + 1}/${reps}: ${v.name} ... `);
           const r = await runLatencyCell({
             sim, token: TOKEN, secret: SECRET, templates, subscribers: plan.subscribers, ratePerSec: plan.ratePerSec,
-            durationSec: plan.durationSec, warmupSec: 1, drainMs: 8000, gatewayCpu: HAS_TASKSET ? 0 : undefined, cellIndex: cell++,
+            durationSec: plan.durationSec, warmupSec: 1, drainMs: 8000, gatewayCpu: HAS_TASKSET ? gatewayCpus : undefined, cellIndex: cell++,
             config, awaitHistory: true,
           });
           recordedRows.get(v.name)!.push(await recorded());
@@ -108,7 +111,7 @@ async function main(): Promise<void> {
     killAllChildren();
   }
 
-  console.log(`\n### Live path with the history on vs off (${plan.subscribers} subscribers, ${plan.ratePerSec} webhooks/s for ${plan.durationSec} s, ${reps} rep(s) each, interleaved)\n`);
+  console.log(`\n### Live path with the history on vs off (${plan.subscribers} subscribers, ${plan.ratePerSec} webhooks/s for ${plan.durationSec} s, ${reps} rep(s) each, interleaved, gateway on CPU ${gatewayCpus})\n`);
   console.log('| variant | p50 ms | p90 ms | p99 ms (median of reps) | p99 per rep | lost | gateway CPU % | transitions recorded |');
   console.log('|---|---|---|---|---|---|---|---|');
   const p99Of = new Map<string, number>();

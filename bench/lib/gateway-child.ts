@@ -77,7 +77,8 @@ export async function startGatewayChild(input: {
   token: string;
   webhookSecret: string;
   config?: Record<string, unknown>;
-  cpu?: number;
+  /** CPU (or taskset list, e.g. "0,1") the child is pinned to. */
+  cpu?: number | string;
   startTimeoutMs?: number;
   /** Script to run instead of bench/gateway-process.ts (e.g. the baseline server); same stdout/stdin protocol. */
   entry?: string;

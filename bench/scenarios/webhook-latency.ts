@@ -34,7 +34,7 @@ export interface LatencyCellOptions {
   warmupSec: number;
   /** Longest wait for stragglers after the last scheduled send. */
   drainMs: number;
-  gatewayCpu?: number;
+  gatewayCpu?: number | string;
   /** Index of this cell, used to keep job ids distinct across cells. */
   cellIndex: number;
   /** Have the gateway report event-loop delay, RSS and heap at this interval (the soak). */

@@ -8,7 +8,7 @@ import type { BackendSyncView } from './backfill/backend-sync-view.ts';
 import { analyticsUnavailable, type HistoryReads } from './history-reads.ts';
 import { SqlHistoryStore, type HistoryStore, type Observation, type RecordResult } from './history-store.ts';
 import { HistoryWriter, type HistoryWriterOptions } from './history-writer.ts';
-import { openPgliteDriver } from './pglite-driver.ts';
+import { openPgliteDriver, type PgliteScheduling } from './pglite-driver.ts';
 import { openPostgresDriver } from './postgres-driver.ts';
 import { StreamHistoryConsumer, type StreamConsumerOptions } from './stream-consumer.ts';
 import type { ProjectNameLookup } from './project-names.ts';
@@ -287,7 +287,9 @@ export class HistoryService implements HistoryReads {
       }
     } else {
       try {
-        store = new SqlHistoryStore(await openPgliteDriver(dataDir, dataDir ? {} : { signal: this.abandonOpening.signal }));
+        // Once, at debug: whether the SQL runs at SCHED_IDLE or only niced (bench/README.md section 9).
+        const onScheduled = (scheduling: PgliteScheduling) => this.log.debug({ pgliteThread: scheduling }, 'history: PGlite thread scheduled below the event loop');
+        store = new SqlHistoryStore(await openPgliteDriver(dataDir, dataDir ? { onScheduled } : { onScheduled, signal: this.abandonOpening.signal }));
       } catch (error) {
         throw new StartupError(`history.dataDir: cannot open PGlite in ${dataDir ?? 'memory'}: ${error instanceof Error ? error.message : String(error)}`);
       }

@@ -22,7 +22,19 @@ interface Pending {
   reject(error: Error): void;
 }
 
+/** How the worker's thread was put below the event loop once open (src/history/pglite-worker.mjs). */
+export interface PgliteScheduling {
+  /** `idle`: SCHED_IDLE (Linux, via chrt, in memory only); `nice`: 10 nice levels only (a dataDir, or no chrt); `unchanged`: not Linux. */
+  readonly policy: 'idle' | 'nice' | 'unchanged';
+  /** The thread's id (Linux). */
+  readonly tid?: string;
+  /** Why SCHED_IDLE was not set. */
+  readonly reason?: string;
+}
+
 export interface PgliteOptions {
+  /** Told once, when the database is open, how its thread was scheduled (for a debug line). */
+  readonly onScheduled?: (scheduling: PgliteScheduling) => void;
   /**
    * Abandons the database: the worker is terminated at once (opening or not) and every
    * pending or later query rejects. For in-memory PGlite at shutdown, where nothing is
@@ -63,13 +75,15 @@ class PgliteWorker {
   private dead: Error | null = null;
   private closing = false;
   readonly opened: Promise<void>;
+  scheduling: PgliteScheduling = { policy: 'unchanged' };
 
   constructor(dataDir: string | undefined) {
     this.thread = new Worker(new URL('./pglite-worker.mjs', import.meta.url), { workerData: { dataDir } });
     this.opened = new Promise<void>((resolve, reject) => {
-      const onOpen = (message: { opened?: true; openError?: WorkerError }) => {
-        if (message.openError) reject(databaseError(message.openError));
-        else resolve();
+      const onOpen = (message: { opened?: true; scheduling?: PgliteScheduling; openError?: WorkerError }) => {
+        if (message.openError) return reject(databaseError(message.openError));
+        if (message.scheduling) this.scheduling = message.scheduling;
+        resolve();
       };
       this.thread.once('message', onOpen);
       // Before the first message, a crash rejects the opening.
@@ -165,6 +179,7 @@ export async function openPgliteDriver(dataDir?: string, options: PgliteOptions 
     await worker.terminate();
     throw error;
   }
+  options.onScheduled?.(worker.scheduling);
 
   const mutex = new Mutex();
   const inTransaction = new AsyncLocalStorage<true>();

@@ -1,11 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryService } from '../../src/history/history-service.ts';
 import type { SqlDriver } from '../../src/history/history-store.ts';
-import { openPgliteDriver, pgliteWorkerOf } from '../../src/history/pglite-driver.ts';
+import { openPgliteDriver, pgliteWorkerOf, type PgliteScheduling } from '../../src/history/pglite-driver.ts';
 
 const HEAVY = 'SELECT count(*)::int AS n FROM generate_series(1, 3000000)';
 
@@ -29,19 +29,24 @@ async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; sta
   }
 }
 
-/** Each thread of this process and its nice value (Linux: /proc/self/task/<tid>/stat, field 19). */
-function niceByThread(): Map<string, number> {
-  const nice = new Map<string, number>();
+/** Each thread of this process: its nice value and scheduling policy (Linux: /proc/self/task/<tid>/stat, fields 19 and 41). */
+function threadScheduling(): Map<string, { nice: number; policy: number }> {
+  const threads = new Map<string, { nice: number; policy: number }>();
   for (const tid of readdirSync('/proc/self/task')) {
     try {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      nice.set(tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(tid, { nice: Number(fields[16]), policy: Number(fields[38]) });
     } catch {
       // a thread that ended meanwhile
     }
   }
-  return nice;
+  return threads;
 }
+
+const SCHED_OTHER = 0;
+const SCHED_IDLE = 5;
+const HAS_CHRT = process.env.PATH?.split(':').some((dir) => existsSync(join(dir, 'chrt'))) ?? false;
 
 describe('PGlite in a worker thread', () => {
   let driver: SqlDriver | null = null;
@@ -63,16 +68,40 @@ describe('PGlite in a worker thread', () => {
   });
 
   // The live path first: on a shared core the scheduler runs the event loop before the history's SQL.
-  it.runIf(process.platform === 'linux')('runs its SQL below the event loop: its thread alone is niced (10 above the process)', async () => {
-    const before = niceByThread();
-    const processNice = before.get(String(process.pid))!;
-    driver = await openPgliteDriver();
+  it.runIf(process.platform === 'linux' && HAS_CHRT)('runs its SQL at SCHED_IDLE: its thread alone, told by id once open', async () => {
+    const before = threadScheduling();
+    let told: PgliteScheduling | null = null;
+    driver = await openPgliteDriver(undefined, { onScheduled: (scheduling) => (told = scheduling) });
     await driver.query('SELECT 1');
-    const after = niceByThread();
-    const added = [...after].filter(([tid]) => !before.has(tid));
-    expect(added.filter(([, nice]) => nice === Math.min(19, processNice + 10))).toHaveLength(1);
-    // The threads already there (the event loop's among them) keep their priority.
-    for (const [tid, nice] of before) if (after.has(tid)) expect(after.get(tid)).toBe(nice);
+    const after = threadScheduling();
+    expect(told).toMatchObject({ policy: 'idle' });
+    expect(after.get(told!.tid!)?.policy).toBe(SCHED_IDLE);
+    expect([...after].filter(([tid]) => !before.has(tid) && after.get(tid)!.policy === SCHED_IDLE).map(([tid]) => tid)).toEqual([told!.tid]);
+    // The threads already there (the event loop's among them) keep their policy and priority.
+    for (const [tid, was] of before) if (after.has(tid)) expect(after.get(tid)).toEqual(was);
+  });
+
+  it.runIf(process.platform === 'linux')('without chrt, its thread alone is niced (10 above the process) and says why it is not SCHED_IDLE', async () => {
+    const before = threadScheduling();
+    const processNice = before.get(String(process.pid))!.nice;
+    let told: PgliteScheduling | null = null;
+    const path = process.env.PATH;
+    // A PATH without chrt, for the worker only: it copies the environment when it starts (synchronously).
+    const empty = mkdtempSync(join(tmpdir(), 'no-chrt-'));
+    process.env.PATH = empty;
+    let opening: Promise<SqlDriver>;
+    try {
+      opening = openPgliteDriver(undefined, { onScheduled: (scheduling) => (told = scheduling) });
+    } finally {
+      process.env.PATH = path;
+      rmSync(empty, { recursive: true });
+    }
+    driver = await opening;
+    await driver.query('SELECT 1');
+    const after = threadScheduling();
+    expect(told).toMatchObject({ policy: 'nice', reason: expect.stringMatching(/chrt --idle failed/) });
+    expect(after.get(told!.tid!)).toEqual({ nice: Math.min(19, processNice + 10), policy: SCHED_OTHER });
+    for (const [tid, was] of before) if (after.has(tid)) expect(after.get(tid)).toEqual(was);
   });
 
   it('rejects in-flight and later queries with an error naming PGlite when its worker dies', async () => {
@@ -110,7 +139,10 @@ describe('PGlite in a worker thread', () => {
   it('keeps the rows of a dataDir across close and reopen; a dataDir that is a file fails to open', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pglite-worker-'));
     try {
-      driver = await openPgliteDriver(join(dir, 'db'));
+      let told: PgliteScheduling | null = null;
+      driver = await openPgliteDriver(join(dir, 'db'), { onScheduled: (scheduling) => (told = scheduling) });
+      // Niced, never SCHED_IDLE: its close flushes to disk and must not wait for an idle core.
+      if (process.platform === 'linux') expect(told).toMatchObject({ policy: 'nice', reason: expect.stringMatching(/dataDir/) });
       await driver.exec('CREATE TABLE kept (v text)');
       await driver.transaction(async (tx) => tx.query('INSERT INTO kept VALUES ($1)', ['after close']));
       await driver.close();
