@@ -26,6 +26,8 @@ const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`
 // The gateway child's CPUs (taskset list): one core by default, where the event loop and the
 // PGlite thread share it; `--gateway-cpus=0,1` gives them two, as a deployment has.
 const gatewayCpus = arg('gateway-cpus') ?? '0';
+/** Seconds between the gateway being ready (history open) and the measured run, for both variants: the start-up transient is left out. */
+const settleSec = Number(arg('settle') ?? 40);
 // Below saturation on purpose: the figure is what the history adds, not how an overloaded gateway queues.
 const plan = {
   subscribers: Number(arg('subs') ?? 10),
@@ -96,7 +98,7 @@ async function main(): Promise<void> {
           const r = await runLatencyCell({
             sim, token: TOKEN, secret: SECRET, templates, subscribers: plan.subscribers, ratePerSec: plan.ratePerSec,
             durationSec: plan.durationSec, warmupSec: 1, drainMs: 8000, gatewayCpu: HAS_TASKSET ? gatewayCpus : undefined, cellIndex: cell++,
-            config, awaitHistory: true,
+            config, awaitHistory: true, settleSec,
           });
           recordedRows.get(v.name)!.push(await recorded());
           process.stderr.write(`p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, lost ${r.lost}, gateway CPU ${r.gatewayCpuPct} %\n`);
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
     killAllChildren();
   }
 
-  console.log(`\n### Live path with the history on vs off (${plan.subscribers} subscribers, ${plan.ratePerSec} webhooks/s for ${plan.durationSec} s, ${reps} rep(s) each, interleaved, gateway on CPU ${gatewayCpus})\n`);
+  console.log(`\n### Live path with the history on vs off (${plan.subscribers} subscribers, ${plan.ratePerSec} webhooks/s for ${plan.durationSec} s, ${reps} rep(s) each, interleaved, gateway on CPU ${gatewayCpus}, measured ${settleSec} s after ready)\n`);
   console.log('| variant | p50 ms | p90 ms | p99 ms (median of reps) | p99 per rep | lost | gateway CPU % | transitions recorded |');
   console.log('|---|---|---|---|---|---|---|---|');
   const p99Of = new Map<string, number>();

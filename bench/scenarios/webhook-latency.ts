@@ -43,6 +43,8 @@ export interface LatencyCellOptions {
   config?: Record<string, unknown>;
   /** Wait until /readyz reports the history open (`ok`) or `off` before subscribing (PGlite's open blocks the loop for seconds). */
   awaitHistory?: boolean;
+  /** Then wait this long before subscribing: the measured seconds are the gateway's steady state, not its start-up (default 0). */
+  settleSec?: number;
   /** Called about once a second during the measured run (progress for long runs). */
   onProgress?: (p: { elapsedSec: number; sent: number; delivered: number }) => void;
 }
@@ -238,6 +240,7 @@ export async function runLatencyCell(o: LatencyCellOptions): Promise<LatencyCell
   try {
     await sleep(300);
     if (o.awaitHistory) await historyOpen(gw.base);
+    if (o.settleSec) await sleep(o.settleSec * 1000);
     const rssBefore = gw.rssBytes();
     lap('startGateway');
 
