@@ -5,6 +5,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-node';
 import type { SecretRef } from '../adapter-contract.ts';
+import { ConfigError } from '../errors.ts';
 import type { TracingConfig } from './tracing-config.ts';
 
 /** What the gateway traces with: one provider per gateway, never the process-global one. */
@@ -42,10 +43,14 @@ export function startTracing(config: TracingConfig, resolveSecret: (ref: SecretR
   if (!config.enabled) return null;
   ensureContextManager();
   const headers: Record<string, string> = {};
+  const missing: string[] = [];
   for (const [name, ref] of Object.entries(config.headers)) {
     const value = resolveSecret(ref);
-    if (value !== undefined) headers[name] = value;
+    if (value === undefined) missing.push(`tracing.headers.${name}: expected ${'env' in ref ? `environment variable ${ref.env}` : 'a value'} to be set, received nothing`);
+    else headers[name] = value;
   }
+  // Before anything starts, like every unresolved secret: exit 2, one line per problem.
+  if (missing.length > 0) throw new ConfigError(missing, 'config');
   const exporter = new OTLPTraceExporter({ url: config.endpoint, headers, timeoutMillis: 10_000 });
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName, 'service.version': version }),

@@ -9,7 +9,7 @@ export const tracingConfigSchema = z
   .object({
     enabled: z.boolean().default(false),
     /** The collector's OTLP/HTTP traces URL (JSON encoding). */
-    endpoint: z.string().url().default('http://127.0.0.1:4318/v1/traces'),
+    endpoint: z.string().regex(/^https?:\/\/[^\s/]+/, 'an http(s) URL').default('http://127.0.0.1:4318/v1/traces'),
     /** Headers sent with each export, e.g. `{ authorization: { env: OTLP_AUTH } }`. */
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name'), secretRefSchema).default({}),
     /** `service.name` of the gateway's spans. */
