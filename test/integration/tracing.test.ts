@@ -7,10 +7,13 @@
  * span conventions. Off by default: nothing is sent.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.ts';
 import { startStack, waitFor, type Stack } from '../helpers/stack.ts';
+import { startTracing } from '../../src/tracing/gateway-tracing.ts';
 
 type Receiver = Awaited<ReturnType<typeof startOtlpReceiver>>;
 
@@ -84,6 +87,32 @@ describe('OpenTelemetry traces to an OTLP receiver', () => {
     ]);
     for (const t of tasks) expect(t.startMs >= run.startMs && t.endMs <= run.endMs && t.startMs <= t.endMs).toBe(true);
   });
+});
+
+describe('tracing at shutdown', () => {
+  it('should export what is buffered when the gateway closes', async () => {
+    const receiver = await startOtlpReceiver();
+    const stack = await startStack({ sim: { repositories: ['api'], history: 1 }, config: { tracing: { enabled: true, endpoint: receiver.url } } });
+    expect((await stack.query('query FlushedAtClose { pipelines(first: 1) { nodes { status } } }')).errors).toBeUndefined();
+    await stack.close();
+    // No wait: the batch (scheduled a second later) went out during close.
+    expect(receiver.spans.map((s) => s.name)).toContain('query FlushedAtClose');
+    await receiver.close();
+  });
+
+  it('should not let a collector that never answers hold the stop', async () => {
+    const held: ServerResponse[] = [];
+    const silent = createServer((req, res) => void held.push(res));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const tracing = startTracing({ enabled: true, endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/v1/traces`, headers: {}, serviceName: 't', sampleRatio: 1, exportPipelines: false }, () => undefined)!;
+    tracing.tracer.startSpan('pending').end();
+    // The exporter's own timeout is 10 s; the test's 5 s limit fails an unbounded shutdown.
+    await tracing.shutdown(200);
+    expect(held.length).toBeLessThanOrEqual(1);
+    for (const res of held) res.destroy();
+    silent.closeAllConnections();
+    await new Promise((resolve) => silent.close(resolve));
+  }, 5000);
 });
 
 describe('tracing off by default', () => {
