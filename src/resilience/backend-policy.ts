@@ -1,7 +1,7 @@
 import {
   BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, wrap, CircuitState,
 } from 'cockatiel';
-import { SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { HealthReporter } from '../adapter-contract.ts';
 import type { UpstreamObserver } from '../metrics/gateway-metrics.ts';
 import { isNotFound } from '../adapter-kit/upstream-errors.ts';
@@ -155,11 +155,13 @@ export function createBackendPolicy(backend: string, options: BackendPolicyOptio
     };
     let value: T;
     try {
-      value = await underDeadline((signal) => attempts(read, signal, tries), {
+      // Inside the span: the adapter's HTTP requests become its children.
+      const guarded = () => underDeadline((signal) => attempts(read, signal, tries), {
         parent: options.signal,
         deadlineMs: options.deadlineMs,
         timeoutError: () => new UpstreamError(backend, ErrorCode.UpstreamTimeout, `${options.what ?? 'reading'} took longer than ${options.deadlineMs} ms`),
       });
+      value = await (span ? context.with(trace.setSpan(context.active(), span), guarded) : guarded());
     } catch (error) {
       // A caller that gave up is not a sick backend; a 404 is an answer.
       if (options.signal?.aborted) {

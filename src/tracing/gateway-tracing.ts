@@ -2,6 +2,7 @@ import { context, ROOT_CONTEXT, trace, type Context, type Span, type TextMapGett
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-node';
 import type { SecretRef } from '../adapter-contract.ts';
@@ -57,6 +58,12 @@ export function startTracing(config: TracingConfig, resolveSecret: (ref: SecretR
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
     spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 })],
   });
+  // The adapters' HTTP requests (fetch: Octokit, GitLab, Jenkins) as children of their upstream span:
+  // status, method, URL per the HTTP conventions. Only under a span of ours; no header is injected
+  // upstream (no global propagator is registered).
+  // (Enabled at construction: with `enabled: false` a later enable() subscribes but records nothing.)
+  const http = new UndiciInstrumentation({ requireParentforSpans: true });
+  http.setTracerProvider(provider);
   const propagator = new W3CTraceContextPropagator();
   return {
     tracer: provider.getTracer('switchyard', version),
@@ -64,6 +71,7 @@ export function startTracing(config: TracingConfig, resolveSecret: (ref: SecretR
     async shutdown(timeoutMs = 5000) {
       let timer: NodeJS.Timeout | undefined;
       const bounded = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs).unref()));
+      http.disable();
       await Promise.race([provider.shutdown().catch(() => undefined), bounded]);
       clearTimeout(timer);
     },

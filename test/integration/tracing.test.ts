@@ -57,6 +57,10 @@ describe('OpenTelemetry traces to an OTLP receiver', () => {
     const upstream = await spanWhere(receiver, 'an upstream span', (s) => s.traceId === traceId && s.parentSpanId === operation.spanId);
     expect(upstream).toMatchObject({ name: 'upstream gh', kind: SpanKind.CLIENT + 1, attributes: { 'switchyard.backend': 'gh', 'switchyard.upstream.retries': 0 } });
     expect(String(upstream.attributes['switchyard.upstream.operation'])).toMatch(/from gh$/);
+    // The adapter's HTTP request inside it, with the backend's status (the HTTP client conventions).
+    const request = await spanWhere(receiver, 'an HTTP request span', (s) => s.parentSpanId === upstream.spanId);
+    expect(request).toMatchObject({ traceId, kind: SpanKind.CLIENT + 1, attributes: { 'http.request.method': 'GET', 'http.response.status_code': 200 } });
+    expect(String(request.attributes['url.full'])).toContain(new URL(stack.sim.url).host);
   });
 
   it('should trace a signed webhook through to publish, and export the finished run in the CI/CD conventions', async () => {
