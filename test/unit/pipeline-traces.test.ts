@@ -5,9 +5,10 @@
  */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import * as semconv from '@opentelemetry/semantic-conventions/incubating';
 import { describe, expect, it } from 'vitest';
 import type { PipelineEvent } from '../../src/events/event-types.ts';
-import type { CiStatus, PipelineModel } from '../../src/model.ts';
+import { CI_STATUSES, isTerminal, type CiStatus, type PipelineModel } from '../../src/model.ts';
 import { LiveState } from '../../src/state/live-state.ts';
 import { PipelineTraces } from '../../src/tracing/pipeline-traces.ts';
 import { at, job, pipeline } from '../helpers/ci-models.ts';
@@ -50,6 +51,30 @@ describe('pipeline traces', () => {
     expect(tasks.map((t) => [t.name, t.attributes['cicd.pipeline.task.run.result'], t.spanContext().traceId === run.spanContext().traceId]).sort())
       .toEqual([['build', 'success', true], ['test', 'timeout', true]]);
     expect(tasks.find((t) => t.name === 'build')!.endTime).toEqual(msToHr(at('10:05')));
+  });
+});
+
+describe('pipeline traces in the conventions\' own names', () => {
+  it('should use only attribute names and values that @opentelemetry/semantic-conventions 1.45.0 defines', () => {
+    const { exporter, state, traces, event } = setup();
+    const jobs = CI_STATUSES.filter(isTerminal).map((status, i) => job(`j${i}`, { pipelineNativeId: 'p', status, startedAt: at('10:02'), finishedAt: at('10:03'), url: 'https://ci/j' }));
+    for (const j of jobs) state.apply(j, 0);
+    state.setPipelineJobs('gh', 'p', jobs, 0);
+    for (const status of CI_STATUSES.filter(isTerminal)) traces.observe(event({ ...finished('p', status), url: 'https://ci/p' }, 'RUNNING', 'WEBHOOK'));
+    const defined = new Set(Object.entries(semconv).filter(([k]) => k.startsWith('ATTR_')).map(([, v]) => v as string));
+    const values = (prefix: string) => new Set(Object.entries(semconv).filter(([k]) => k.startsWith(prefix)).map(([, v]) => v as string));
+    const results = values('CICD_PIPELINE_RESULT_VALUE_');
+    const taskResults = values('CICD_PIPELINE_TASK_RUN_RESULT_VALUE_');
+    const spans = exporter.getFinishedSpans();
+    expect(spans.length).toBeGreaterThan(CI_STATUSES.filter(isTerminal).length);
+    for (const span of spans) {
+      for (const key of Object.keys(span.attributes).filter((k) => !k.startsWith('switchyard.'))) expect(defined, key).toContain(key);
+      const result = span.attributes[semconv.ATTR_CICD_PIPELINE_RESULT];
+      if (result !== undefined) expect(results).toContain(result);
+      const taskResult = span.attributes[semconv.ATTR_CICD_PIPELINE_TASK_RUN_RESULT];
+      if (taskResult !== undefined) expect(taskResults).toContain(taskResult);
+      if (span.kind === SpanKind.SERVER) expect(span.attributes[semconv.ATTR_CICD_PIPELINE_ACTION_NAME]).toBe(semconv.CICD_PIPELINE_ACTION_NAME_VALUE_RUN);
+    }
   });
 });
 
