@@ -64,8 +64,16 @@ describe('OpenTelemetry traces to an OTLP receiver', () => {
   });
 
   it('should trace a signed webhook through to publish, and export the finished run in the CI/CD conventions', async () => {
+    // A traced subscription still streams (its span covers the set-up).
+    const ws = stack.wsClient();
+    const firstEvent = new Promise<unknown>((resolve, reject) => {
+      ws.subscribe({ query: 'subscription TracedWatch { jobUpdated { job { name } } }' }, { next: resolve, error: reject, complete: () => undefined });
+    });
+    await waitFor(() => stack.gateway.subscriptionCount === 1, 5000, 'the subscription');
     const { runId } = await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'traced-build', outcome: 'success' }, { name: 'traced-test', outcome: 'failure' }] });
     await stack.sim.runUntilIdle();
+    expect(await firstEvent).toMatchObject({ data: { jobUpdated: { job: { name: expect.any(String) } } } });
+    expect(await spanWhere(receiver, 'the subscription span', (s) => s.name === 'subscription TracedWatch')).toMatchObject({ attributes: { 'graphql.operation.type': 'subscription' } });
     const delivery = stack.sim.deliveries.find((d) => d.event === 'workflow_job' && d.body.includes('"traced-build"'))!;
 
     const webhook = await spanWhere(receiver, 'the webhook span', (s) => s.attributes['switchyard.webhook.delivery_id'] === delivery.id);
