@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.ts';
+import { NOTIFY_SECRET, startJenkinsStack } from '../helpers/jenkins-stack.ts';
 import { startStack, waitFor, type Stack } from '../helpers/stack.ts';
 import { startTracing } from '../../src/tracing/gateway-tracing.ts';
 
@@ -98,6 +99,33 @@ describe('OpenTelemetry traces to an OTLP receiver', () => {
       ['traced-test', run.traceId, 'failure'],
     ]);
     for (const t of tasks) expect(t.startMs >= run.startMs && t.endMs <= run.endMs && t.startMs <= t.endMs).toBe(true);
+  });
+});
+
+describe('a webhook hint confirmed after the answer (Jenkins)', () => {
+  it('should trace the confirmation and its upstream read as children of the delivery', async () => {
+    const receiver = await startOtlpReceiver();
+    const stack = await startJenkinsStack({ config: { tracing: { enabled: true, endpoint: receiver.url } } });
+    try {
+      stack.sim.setNotify(null);
+      await stack.sim.triggerBuild({ job: 'team-a/lint', result: 'SUCCESS' });
+      await stack.sim.runUntilIdle();
+      const build = stack.sim.world.builds('team-a/lint')[0]!;
+      const res = await fetch(`${stack.base}/webhooks/jk`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'X-Switchyard-Token': NOTIFY_SECRET },
+        body: JSON.stringify({ name: 'lint', url: 'job/team-a/job/lint/', build: { full_url: `${stack.sim.url}job/team-a/job/lint/${build.number}/`, number: build.number, phase: 'COMPLETED', status: 'SUCCESS', url: `job/team-a/job/lint/${build.number}/` } }),
+      });
+      expect(res.status).toBe(202);
+      const delivery = await spanWhere(receiver, 'the delivery span', (s) => s.name === 'webhook jk');
+      expect(delivery.attributes).toMatchObject({ 'switchyard.webhook.outcome': 'pending', 'http.response.status_code': 202 });
+      const confirm = await spanWhere(receiver, 'the confirmation span', (s) => s.name === 'webhook confirm jk' && s.parentSpanId === delivery.spanId);
+      expect(confirm.attributes).toMatchObject({ 'switchyard.webhook.outcome': 'published', 'switchyard.webhook.entity_types': expect.stringContaining('Pipeline') });
+      expect(await spanWhere(receiver, 'the confirming read', (s) => s.name === 'upstream jk' && s.parentSpanId === confirm.spanId)).toMatchObject({ traceId: delivery.traceId });
+    } finally {
+      await stack.close();
+      await receiver.close();
+    }
   });
 });
 
