@@ -36,7 +36,10 @@ let contextManagerSet = false;
  */
 function ensureContextManager(): void {
   if (contextManagerSet) return;
-  contextManagerSet = context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()) || true;
+  contextManagerSet = true;
+  const manager = new AsyncLocalStorageContextManager().enable();
+  // One already registered (an SDK preloaded with --require) carries context just as well.
+  if (!context.setGlobalContextManager(manager)) manager.disable();
 }
 
 /** Starts tracing when `tracing.enabled`; null (nothing started, nothing sent) otherwise. */
