@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { AdapterFactory, BackendAdapter, WebhookRequest } from './adapter-contract.ts';
 import type { AdapterFactories, GatewayConfig } from './config/load-config.ts';
@@ -65,7 +66,7 @@ export function withConfirmUnderPolicy(adapter: BackendAdapter, policy: BackendP
 export function createBackendRegistry(
   config: GatewayConfig,
   factories: AdapterFactories,
-  deps: { log: Logger; env: NodeJS.ProcessEnv; now: () => Date; metrics?: GatewayMetrics | null },
+  deps: { log: Logger; env: NodeJS.ProcessEnv; now: () => Date; metrics?: GatewayMetrics | null; tracer?: Tracer | null },
 ): BackendRegistry {
   // Before any adapter exists: its errors and logs already redact its provider's tokens.
   useProviderSecrets(factories);
@@ -87,7 +88,7 @@ export function createBackendRegistry(
     // The policy, not the adapter, counts each operation's outcome in health.
     deps.metrics?.declareBackend(b.name);
     const observer = deps.metrics?.upstream(b.name);
-    const policy = createBackendPolicy(b.name, { now: () => deps.now().getTime(), health, ...(observer ? { observer } : {}) });
+    const policy = createBackendPolicy(b.name, { now: () => deps.now().getTime(), health, ...(observer ? { observer } : {}), ...(deps.tracer ? { tracer: deps.tracer } : {}) });
     return { id: toGlobalId('Backend', b.name, b.name), name: b.name, adapter: withConfirmUnderPolicy(adapter, policy), factory, health, policy };
   });
   return new BackendRegistry(entries);

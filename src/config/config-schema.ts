@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { secretRefSchema } from '../adapter-contract.ts';
 import { authConfigSchema } from '../auth/auth-config.ts';
 import { metricsConfigSchema } from '../metrics/metrics-config.ts';
+import { tracingConfigSchema } from '../tracing/tracing-config.ts';
 
 /** Whether `value` is a serialized origin, as browsers send it in the Origin header. */
 function isOrigin(value: string): boolean {
@@ -182,6 +183,8 @@ export const gatewayConfigSchema = z
       .default({}),
     /** Prometheus `/metrics` (src/metrics): on by default; see README "Metrics" for who may scrape it. */
     metrics: metricsConfigSchema,
+    /** OpenTelemetry traces over OTLP/HTTP (src/tracing): off unless `enabled`; see README "Traces". */
+    tracing: tracingConfigSchema,
     /** Who may call, and what each caller sees. Required unless `mode: open` is set explicitly. */
     auth: authConfigSchema.default({}),
     backends: z

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { WebhookRequest } from '../adapter-contract.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -6,6 +7,7 @@ import type { WebhookAuditEntry } from '../audit/audit-record.ts';
 import { clipForAudit, RejectionAuditor } from '../audit/rejection-summary.ts';
 import type { BackendRegistry } from '../backend-registry.ts';
 import type { WebhookObserver, WebhookRejection } from '../metrics/gateway-metrics.ts';
+import type { GatewayTracing } from '../tracing/gateway-tracing.ts';
 import { MemoryDeliveryDedupe, type DeliveryDedupe, type DeliveryKey } from './delivery-dedupe.ts';
 import type { Ingestor } from './ingestor.ts';
 import { BodyTooLargeError, readBody } from './read-body.ts';
@@ -25,6 +27,8 @@ interface WebhookRouteOptions {
   readonly rejectionSummaryMs?: number;
   /** Where deliveries are counted (/metrics). */
   readonly metrics?: WebhookObserver | null;
+  /** Where each delivery is traced, from receipt to publish (README "Traces"). */
+  readonly tracing?: GatewayTracing | null;
 }
 
 export interface WebhookRoute {
@@ -37,6 +41,11 @@ function send(res: ServerResponse, status: number, body: Record<string, unknown>
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** The kinds of entity a delivery carried, e.g. `Pipeline,Job` (the adapter contract names no provider event). */
+function entityTypes(entities: readonly { readonly type: string }[]): string {
+  return [...new Set(entities.map((e) => e.type))].join(',');
 }
 
 function lowerCaseHeaders(req: IncomingMessage): Record<string, string | undefined> {
@@ -59,7 +68,21 @@ export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
   /** Aborted at close: confirmations still reading upstream stop (their claims expire; the sender redelivers). */
   const stopping = new AbortController();
   const metrics = options.metrics;
-  async function handleWebhook(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const tracing = options.tracing;
+  /** One SERVER span per delivery (parented on a `traceparent` the sender may send); the handler runs inside it. */
+  async function tracedWebhook(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!tracing) return handleWebhook(req, res, url);
+    const parent = tracing.extract(req.headers);
+    const span = tracing.tracer.startSpan('webhook', { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '' } }, parent);
+    try {
+      await context.with(trace.setSpan(parent, span), () => handleWebhook(req, res, url, span));
+    } finally {
+      span.setAttribute('http.response.status_code', res.statusCode);
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+  }
+  async function handleWebhook(req: IncomingMessage, res: ServerResponse, url: URL, span?: Span): Promise<void> {
     const pathname = url.pathname;
     let name = pathname.slice(WEBHOOK_PATH_PREFIX.length);
     try {
@@ -71,13 +94,16 @@ export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
     // Labelled by configured backends only: a name from the URL is anyone's choice.
     const counted = backend ? name : '(unknown)';
     metrics?.received(counted);
+    span?.updateName(`webhook ${counted}`).setAttribute('switchyard.backend', counted);
     const log = options.log.child({ webhook: clipForAudit(name) });
     /** Every accepted delivery leaves one audit record, never with its body or signature. */
-    const audited = (entry: Omit<WebhookAuditEntry, 'kind' | 'backend'>) =>
-      options.audit.append({ kind: 'webhook', backend: name, ...entry, deliveryId: entry.deliveryId === null ? null : clipForAudit(entry.deliveryId) });
+    const audited = (entry: Omit<WebhookAuditEntry, 'kind' | 'backend'>) => (
+      span?.setAttribute('switchyard.webhook.outcome', entry.effect),
+      options.audit.append({ kind: 'webhook', backend: name, ...entry, deliveryId: entry.deliveryId === null ? null : clipForAudit(entry.deliveryId) }));
     /** Rejected attempts need no credentials: audited in bounded form (the first in full, then counts). */
     const reject = (status: number, body: Record<string, unknown>, reason: string, kind: WebhookRejection, verified = false) => {
       metrics?.rejected(counted, kind);
+      span?.setAttributes({ 'switchyard.webhook.outcome': 'rejected', 'switchyard.webhook.rejection': kind });
       rejections.record({ backend: name, ...(backend ? {} : { groupAs: '(unknown)' }), reason, remoteAddress: req.socket.remoteAddress ?? null, verified });
       send(res, status, body);
     };
@@ -119,6 +145,7 @@ export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
     }
     backend.health.webhookReceived();
     const deliveryId = handler.deliveryId(request);
+    if (deliveryId) span?.setAttribute('switchyard.webhook.delivery_id', clipForAudit(deliveryId));
     const dedupeKey: DeliveryKey | null = deliveryId ? { backend: name, deliveryId } : null;
     let claimToken = '';
     /** Not acknowledged, to be redelivered: nothing was lost, nothing is remembered as done. */
@@ -155,11 +182,17 @@ export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
     if (handler.confirm) {
       // A hint: answer now, publish only what the backend's API confirms.
       const confirm = handler.confirm;
-      void confirm(request, payload, stopping.signal)
-        .then((confirmed) => options.ingestor.ingestStored(confirmed, { source: 'WEBHOOK', publishNew: true }))
+      // The confirmation outlives the answer: its own span, a child of the delivery's, ends at publish.
+      const confirming = span && tracing?.tracer.startSpan(`webhook confirm ${name}`, { attributes: { 'switchyard.backend': name } });
+      const ended = (outcome: string) => confirming?.setAttribute('switchyard.webhook.outcome', outcome).end();
+      const confirmed = () => confirm(request, payload, stopping.signal);
+      void (confirming ? context.with(trace.setSpan(context.active(), confirming), confirmed) : confirmed())
+        .then((confirmed) => (confirming?.setAttribute('switchyard.webhook.entity_types', entityTypes(confirmed)), options.ingestor.ingestStored(confirmed, { source: 'WEBHOOK', publishNew: true })))
         .then(
-          () => settle('complete'),
+          (published) => (confirming?.setAttribute('switchyard.webhook.published', published), ended('published'), settle('complete')),
           (error: unknown) => {
+            confirming?.setStatus({ code: SpanStatusCode.ERROR });
+            ended('failed');
             if (stopping.signal.aborted) return log.debug({ deliveryId }, 'webhook hint not confirmed: shutting down');
             settle('release');
             log.warn({ err: error instanceof Error ? error.message : String(error), deliveryId }, 'webhook hint could not be confirmed and published');
@@ -182,6 +215,7 @@ export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
       audited({ deliveryId: deliveryId ?? null, verified: true, effect: 'ignored', entities: 0 });
       return send(res, 202, { status: 'ignored', deliveryId });
     }
+    span?.setAttributes({ 'switchyard.webhook.entities': entities.length, 'switchyard.webhook.entity_types': entityTypes(entities) });
     let published: number;
     try {
       // Acknowledged only once stored: with the Redis bus, an append Redis refused is answered 503 and redelivered.
@@ -192,10 +226,11 @@ export function createWebhookRoute(options: WebhookRouteOptions): WebhookRoute {
       return unavailable(5, 'the changes could not be published; redeliver later', 'publish failed');
     }
     settle('complete');
+    span?.setAttribute('switchyard.webhook.published', published);
     audited({ deliveryId: deliveryId ?? null, verified: true, effect: published > 0 ? 'published' : 'ignored', entities: entities.length });
     return send(res, 202, { status: 'accepted', deliveryId, entities: entities.length, published });
   }
-  return Object.assign(handleWebhook, {
+  return Object.assign(tracedWebhook, {
     close: () => {
       stopping.abort();
       rejections.close();

@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { BackendRegistry } from '../backend-registry.ts';
-import type { ChangeEvent, PipelineEvent } from '../events/event-types.ts';
-import { isTerminal, type JobModel, type PipelineModel } from '../model.ts';
+import type { ChangeEvent } from '../events/event-types.ts';
+import { seenFinishing } from '../events/seen-finishing.ts';
+import type { JobModel, PipelineModel } from '../model.ts';
 import { discoverPools, livePools } from '../pools/live-pools.ts';
 import type { LiveState } from '../state/live-state.ts';
 import { pipelineErrorType, pipelineResult, pipelineRunState, workerState, type CicdRunState, type CicdWorkerState } from './cicd-vocabulary.ts';
@@ -100,7 +101,7 @@ export class CicdMetrics {
   /** Every published change: a pipeline seen finishing records its durations (and errors). */
   observe(event: ChangeEvent): void {
     if (event.type !== 'Pipeline') return;
-    if (!this.seenFinishing(event)) return;
+    if (!seenFinishing(event)) return;
     const p = event.pipeline;
     const result = pipelineResult(p.status)!;
     const errorType = pipelineErrorType(p.status) ?? '';
@@ -118,18 +119,6 @@ export class CicdMetrics {
       if (pending !== null) this.duration.observe({ ...base, cicd_pipeline_run_state: 'pending', cicd_pipeline_result: result, error_type: errorType }, pending);
     }
     if (errorType) this.errors.inc({ ...base, error_type: errorType });
-  }
-
-  /**
-   * Finished now, as far as the gateway saw: it was not finished before (a
-   * re-run counts again). A first sighting counts only from a webhook: a poll or
-   * backfill that finds old finished runs is not a run finishing now.
-   */
-  private seenFinishing(event: PipelineEvent): boolean {
-    const { pipeline, previousStatus } = event;
-    if (pipeline.aliasOf || !isTerminal(pipeline.status)) return false;
-    if (previousStatus === null) return event.source === 'WEBHOOK';
-    return !isTerminal(previousStatus);
   }
 
   /** The project's full name when allow-listed; else empty (in Prometheus, an empty label is no label). */

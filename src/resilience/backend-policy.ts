@@ -1,6 +1,7 @@
 import {
   BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, wrap, CircuitState,
 } from 'cockatiel';
+import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { HealthReporter } from '../adapter-contract.ts';
 import type { UpstreamObserver } from '../metrics/gateway-metrics.ts';
 import { isNotFound } from '../adapter-kit/upstream-errors.ts';
@@ -21,6 +22,8 @@ export interface BackendPolicyOptions {
   readonly health?: Pick<HealthReporter, 'success' | 'failure'>;
   /** Where each operation, retry and rate-limit wait is counted for /metrics. */
   readonly observer?: UpstreamObserver;
+  /** Where each operation is traced as a CLIENT span (README "Traces"); none without tracing. */
+  readonly tracer?: Tracer;
 }
 
 /** How one operation runs: who may cancel it and by when it must answer. */
@@ -69,6 +72,24 @@ class FailedSlots<S> extends Error {
     super(first.message);
   }
 }
+/**
+ * Ends an upstream operation's span: its attempts beyond the first, and on
+ * failure the error code and the backend's HTTP status (the adapters' typed
+ * errors carry it; a success's status is not seen at this seam).
+ */
+function endUpstreamSpan(span: Span, tries: number, error: unknown): void {
+  span.setAttribute('switchyard.upstream.retries', Math.max(0, tries - 1));
+  if (error !== null) {
+    if (isUpstreamError(error)) {
+      span.setAttribute('error.type', error.code);
+      if (error.details.status !== undefined) span.setAttribute('http.response.status_code', error.details.status);
+      if (error.details.method) span.setAttribute('http.request.method', error.details.method);
+    } else span.setAttribute('error.type', (error as Error)?.name || 'Error');
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  span.end();
+}
+
 const countsForBreaker = (e: Error) => isTransient(e) || (e instanceof FailedSlots);
 
 /**
@@ -99,6 +120,7 @@ export function createBackendPolicy(backend: string, options: BackendPolicyOptio
   });
   const policy = wrap(breaker, retrying);
   const observer = options.observer;
+  const tracer = options.tracer;
   if (observer) retrying.onRetry(() => observer.retry());
   const noteRateLimit = (error: unknown) => {
     if (isUpstreamError(error) && error.code === ErrorCode.UpstreamRateLimited && error.details.retryAfterMs) {
@@ -107,14 +129,14 @@ export function createBackendPolicy(backend: string, options: BackendPolicyOptio
       blockedUntil = Math.max(blockedUntil, until);
     }
   };
-  async function attempts<T>(read: Read<T>, signal: AbortSignal): Promise<T> {
+  async function attempts<T>(read: Read<T>, signal: AbortSignal, tries: { n: number }): Promise<T> {
     const wait = blockedUntil - now();
     if (wait > 0) {
       throw new UpstreamError(backend, ErrorCode.UpstreamRateLimited, `rate limited upstream; next request allowed in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
     }
     try {
       // cockatiel's backoff sleep does not end on abort: an attempt after it sends nothing.
-      return await policy.execute(({ signal: attemptSignal }) => (attemptSignal.throwIfAborted(), read(attemptSignal)), signal);
+      return await policy.execute(({ signal: attemptSignal }) => (attemptSignal.throwIfAborted(), tries.n++, read(attemptSignal)), signal);
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new UpstreamError(backend, ErrorCode.UpstreamUnavailable, 'circuit open after repeated failures; not calling the backend until a probe succeeds');
@@ -125,17 +147,27 @@ export function createBackendPolicy(backend: string, options: BackendPolicyOptio
   }
   async function run<T>(read: Read<T>, options: ReadOptions, failedSlot?: (value: T) => Error | undefined): Promise<T> {
     const startedAt = performance.now();
-    const observe = (error: unknown) => observer?.operation((performance.now() - startedAt) / 1000, error);
+    const tries = { n: 0 };
+    const span = tracer?.startSpan(`upstream ${backend}`, { kind: SpanKind.CLIENT, attributes: { 'switchyard.backend': backend, 'switchyard.upstream.operation': options.what ?? 'read' } });
+    const observe = (error: unknown) => {
+      observer?.operation((performance.now() - startedAt) / 1000, error);
+      if (span) endUpstreamSpan(span, tries.n, error);
+    };
     let value: T;
     try {
-      value = await underDeadline((signal) => attempts(read, signal), {
+      // Inside the span: the adapter's HTTP requests become its children.
+      const guarded = () => underDeadline((signal) => attempts(read, signal, tries), {
         parent: options.signal,
         deadlineMs: options.deadlineMs,
         timeoutError: () => new UpstreamError(backend, ErrorCode.UpstreamTimeout, `${options.what ?? 'reading'} took longer than ${options.deadlineMs} ms`),
       });
+      value = await (span ? context.with(trace.setSpan(context.active(), span), guarded) : guarded());
     } catch (error) {
       // A caller that gave up is not a sick backend; a 404 is an answer.
-      if (options.signal?.aborted) throw error;
+      if (options.signal?.aborted) {
+        span?.end();
+        throw error;
+      }
       if (isNotFound(error)) {
         health?.success();
         observe(null);

@@ -34,6 +34,8 @@ import { GatewayMetrics } from '../metrics/gateway-metrics.ts';
 import { metricsAccess } from '../metrics/metrics-access.ts';
 import { createMetricsListener, createMetricsRoute } from '../metrics/metrics-route.ts';
 import { operationMetricsPlugin } from '../metrics/operation-metrics.ts';
+import { startTracing } from '../tracing/gateway-tracing.ts';
+import { operationTracingPlugin } from '../tracing/operation-tracing.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -95,15 +97,17 @@ export function createGateway(options: GatewayOptions): Gateway {
   const access = metrics
     ? metricsAccess({ bearerToken: config.metrics.bearerToken, ownListener: !!config.metrics.listen, authMode: config.auth.mode, resolveSecret: createSecretResolver(env), source: 'config' })
     : null;
+  // Off unless configured: then no exporter exists and nothing is sent.
+  const tracing = startTracing(config.tracing, createSecretResolver(env));
   const { services, registry, bus, scheduler, shedder, credentials, audit, history, auditIntact } = assembleServices({
-    config, factories: options.factories, env, log, now, ...(options.audit ? { audit: options.audit } : {}), ...(options.lagSource ? { lagSource: options.lagSource } : {}), metrics,
+    config, factories: options.factories, env, log, now, ...(options.audit ? { audit: options.audit } : {}), ...(options.lagSource ? { lagSource: options.lagSource } : {}), metrics, tracing,
   });
   const authentication = createGatewayAuthentication({ config: config.auth, env, now, audit, log, credentials });
   const sseStreams = createSseStreams();
   const graphiqlAssets = new GraphiQLAssets();
   const engine = createGatewayYoga({
     config, services, audit, log, path: GRAPHQL_PATH, graphiqlAssets,
-    plugins: [sseStreams.plugin, ...(metrics ? [operationMetricsPlugin(metrics.registry)] : [])],
+    plugins: [sseStreams.plugin, ...(metrics ? [operationMetricsPlugin(metrics.registry)] : []), ...(tracing ? [operationTracingPlugin(tracing)] : [])],
   });
   const { yoga } = engine;
   const cors = createCorsPolicy(config.server.cors);
@@ -115,7 +119,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let capacity: ConnectionCapacity | null = null;
   let summary: { stop(): void } | null = null;
 
-  const webhooks = createWebhookIngress({ config, registry, ingestor: services.ingestor, log, audit, now, bodySlots, metrics });
+  const webhooks = createWebhookIngress({ config, registry, ingestor: services.ingestor, log, audit, now, bodySlots, metrics, tracing });
   const metricsRoute = metrics && access ? createMetricsRoute(metrics.registry, config.metrics.path, access) : null;
   const metricsListener = metricsRoute && config.metrics.listen ? createMetricsListener(metricsRoute) : null;
   let metricsPort: number | null = null;
@@ -242,6 +246,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       // After the last ingest: what is buffered is written before the store closes.
       await history.close();
       await audit.close();
+      // Last: the spans of everything above are exported (bounded: a collector that is down does not hold the stop).
+      await tracing?.shutdown();
     },
   };
 }

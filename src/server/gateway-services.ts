@@ -23,6 +23,8 @@ import { LiveState } from '../state/live-state.ts';
 import { eventLoopLag, LoadShedder, type EventLoopLagSource } from './load-shedding.ts';
 import { CicdMetrics } from '../metrics/cicd-metrics.ts';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.ts';
+import type { GatewayTracing } from '../tracing/gateway-tracing.ts';
+import { PipelineTraces } from '../tracing/pipeline-traces.ts';
 
 /** How long a "not found" answer stands for an id, and how many are remembered. */
 const NOT_FOUND_TTL_MS = 60_000;
@@ -40,6 +42,8 @@ export interface ServiceOptions {
   readonly lagSource?: EventLoopLagSource;
   /** /metrics (null when `metrics.enabled` is false): the core's parts report into it. */
   readonly metrics?: GatewayMetrics | null;
+  /** OpenTelemetry traces (null unless `tracing.enabled`): upstream reads are traced at the policy. */
+  readonly tracing?: GatewayTracing | null;
 }
 
 /** The gateway's long-lived services (Hive Gateway's injected services): built once, handed to every plugin that needs them. */
@@ -60,7 +64,8 @@ export interface AssembledServices {
 export function assembleServices(options: ServiceOptions): AssembledServices {
   const { config, log, now } = options;
   const metrics = options.metrics ?? null;
-  const registry = createBackendRegistry(config, options.factories, { log, env: options.env, now, metrics });
+  const tracing = options.tracing ?? null;
+  const registry = createBackendRegistry(config, options.factories, { log, env: options.env, now, metrics, tracer: tracing?.tracer ?? null });
   const state = new LiveState();
   // With a shared (Redis) store, events published by other instances update this instance's state too.
   // The store's append reports let the webhook route acknowledge only what was stored.
@@ -81,7 +86,11 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
   history.addTask(new RollupRefresher(log, config.history.rollupIntervalSeconds * 1000));
   // CI metrics follow the same published changes as the history (runs seen finishing).
   const cicd = metrics ? new CicdMetrics(metrics.registry, { state, backends: registry, projectLabels: config.metrics.projectLabels, now }) : null;
-  const ingestor = new Ingestor(state, bus, registry, log, now, confirmations, cicd ? (event) => (history.observe(event), cicd.observe(event)) : (event) => history.observe(event));
+  const pipelineTraces = tracing && config.tracing.exportPipelines ? new PipelineTraces(tracing.tracer, state) : null;
+  const observers = [history, ...(cicd ? [cicd] : []), ...(pipelineTraces ? [pipelineTraces] : [])];
+  const ingestor = new Ingestor(state, bus, registry, log, now, confirmations, observers.length === 1 ? (event) => history.observe(event) : (event) => {
+    for (const o of observers) o.observe(event);
+  });
   const freshnessMs = config.freshnessSeconds * 1000;
   const shedder = new LoadShedder(config.server.shedding, options.lagSource ?? eventLoopLag(), log);
   const credentials = new CredentialWatcher(now);

@@ -9,6 +9,7 @@ import { createWebhookRoute, WEBHOOK_PATH_PREFIX } from '../ingest/webhook-route
 import type { BodySlots } from './body-slots.ts';
 import type { GatewayRoute } from './gateway-plugin.ts';
 import type { WebhookObserver } from '../metrics/gateway-metrics.ts';
+import type { GatewayTracing } from '../tracing/gateway-tracing.ts';
 
 export interface WebhookIngress extends GatewayRoute {
   /** Writes pending rejection summaries and lets go of the shared dedupe store; before the audit log closes. */
@@ -25,6 +26,7 @@ export function createWebhookIngress(deps: {
   readonly now: () => Date;
   readonly bodySlots: BodySlots;
   readonly metrics?: WebhookObserver | null;
+  readonly tracing?: GatewayTracing | null;
 }): WebhookIngress {
   const { config, log } = deps;
   // With the Redis event bus, delivery ids are shared too: a retry to another instance stays a duplicate.
@@ -34,6 +36,7 @@ export function createWebhookIngress(deps: {
     registry: deps.registry, ingestor: deps.ingestor, log, audit: deps.audit, bodyLimitBytes: config.server.bodyLimitBytes, now: deps.now,
     rejectionSummaryMs: config.audit.rejectionSummarySeconds * 1000,
     metrics: deps.metrics ?? null,
+    tracing: deps.tracing ?? null,
     ...(dedupeRedis ? { dedupe: new RedisDeliveryDedupe(dedupeRedis, { doneTtlMs: 72 * 3600_000 }, `${config.events.streamPrefix}deliveries:`) } : {}),
   });
   return {

@@ -15,6 +15,8 @@ export interface JenkinsStackOptions {
   readonly notify?: boolean;
   /** Let the core's scheduler poll on its own (default false: tests call pollNow). */
   readonly polling?: boolean;
+  /** Gateway-level config keys besides the backend (e.g. `tracing`). */
+  readonly config?: Record<string, unknown>;
 }
 
 /** A real gateway on an ephemeral loopback port over a real Jenkins simulator (backend name `jk`). */
@@ -23,6 +25,7 @@ export async function startJenkinsStack(options: JenkinsStackOptions = {}): Prom
   await sim.start();
   const stack = await startGatewayStack(
     {
+      ...options.config,
       backends: [
         {
           name: 'jk',
