@@ -3,8 +3,8 @@ import type { CiStatus, RunnerState } from '../model.ts';
 /**
  * Switchyard's status vocabulary in the OpenTelemetry CI/CD semantic
  * conventions (`cicd.pipeline.result`, `cicd.pipeline.run.state`,
- * `cicd.worker.state`), as /work/shared/reference/ci-backends.md §4.5/§4.6
- * projects it. Pure: the README's mapping table is this file.
+ * `cicd.worker.state`, semantic conventions 1.45).
+ * Pure: the README's mapping table is this file.
  */
 export type CicdPipelineResult = 'success' | 'failure' | 'error' | 'timeout' | 'cancellation' | 'skip';
 export type CicdRunState = 'pending' | 'executing' | 'finalizing';
