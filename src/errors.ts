@@ -166,6 +166,7 @@ export class StartupError extends Error {
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly issues: readonly string[], source: string) {
-    super(`Invalid config (${source}):\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    // One line per problem, each naming where it is: what `switchyard config check` prints too.
+    super(issues.map((i) => `${source}: ${i}`).join('\n'));
   }
 }

@@ -1,6 +1,7 @@
 import { createCounter, createHistogram, usePrometheus, type FillLabelsFnParams } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
+import { ErrorCode } from '../errors.ts';
 
 /** Distinct operation names labelled; later new names are counted as `(other)` (clients choose names). */
 export const MAX_OPERATION_NAMES = 200;
@@ -22,8 +23,8 @@ export function boundedNames(max = MAX_OPERATION_NAMES): (name: string | undefin
 function errorCode(phase: string | undefined, error: unknown): string {
   const code = (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
   if (typeof code === 'string') return code;
-  if (phase === 'validate') return 'GRAPHQL_VALIDATION_FAILED';
-  if (phase === 'parse') return 'GRAPHQL_PARSE_FAILED';
+  if (phase === 'validate') return ErrorCode.GraphqlValidationFailed;
+  if (phase === 'parse') return ErrorCode.GraphqlParseFailed;
   return 'INTERNAL_SERVER_ERROR';
 }
 

@@ -28,7 +28,8 @@ describe('a history database that cannot be used at start', () => {
   it.each([
     ['nothing listening', 'postgres://postgres:hunter2@127.0.0.1:9/test', /^history\.url: cannot use the PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:9\/test: .*ECONNREFUSED/],
     ['a database that does not exist', 'postgres://postgres@127.0.0.1:5432/switchyard_no_such_db', /^history\.url: cannot use the PostgreSQL at .*switchyard_no_such_db: database "switchyard_no_such_db" does not exist/],
-    ['the variable unset', undefined, /^history\.url: expected a PostgreSQL URL, received an unset environment variable SWITCHYARD_HISTORY_URL/],
+    // Found with every other config problem, before anything starts.
+    ['the variable unset', undefined, /^\S+: history\.url: expected the environment variable SWITCHYARD_HISTORY_URL to be set, received nothing \(it is not set\)$/],
   ])('%s: one line naming history.url, exit 2', async (_name, url, line) => {
     const { code, stderr } = await startWithHistoryUrl(url);
     expect(code).toBe(2);

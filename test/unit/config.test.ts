@@ -33,9 +33,9 @@ describe('config validation', () => {
     expect(issues({ backends: [] })).toMatch(/backends: expected at least 1 item\(s\), received an array of 0/);
     expect(issues({ backends: [{ ...gh, provider: 'circleci' }] })).toMatch(/backends\[0\]\.provider: expected one of "github", "gitlab", "jenkins" \(available in this build\), received "circleci"/);
     expect(issues({ server: { port: 'eighty' }, backends: [gh] })).toMatch(/server\.port: expected number, received string "eighty"/);
-    expect(issues({ backends: [gh], extra: 1 })).toMatch(/- extra: unknown key; expected one of "server", .*"backends"/);
-    expect(issues({ backends: [gh], histroy: {} })).toMatch(/- histroy: unknown key; did you mean "history"\?/);
-    expect(issues({ backends: [gh], server: { prot: 4000 } })).toMatch(/- server\.prot: unknown key; did you mean "port"\?/);
+    expect(issues({ backends: [gh], extra: 1 })).toMatch(/switchyard\.yaml: extra: unknown key; expected one of "server", .*"backends"/);
+    expect(issues({ backends: [gh], histroy: {} })).toMatch(/switchyard\.yaml: histroy: unknown key; did you mean "history"\?/);
+    expect(issues({ backends: [gh], server: { prot: 4000 } })).toMatch(/switchyard\.yaml: server\.prot: unknown key; did you mean "port"\?/);
     expect(issues({ backends: [gh, gh] })).toMatch(/backends\[1\]\.name: expected a unique name, received "gh" a second time/);
   });
 
