@@ -96,6 +96,12 @@ export interface BatchFunctions {
    */
   jobAttemptsOfPipelines?(pipelineNativeIds: readonly string[], signal?: AbortSignal): Promise<ReadonlyArray<readonly JobModel[] | Error>>;
   runners(nativeIds: readonly string[], signal?: AbortSignal): Promise<ReadonlyArray<RunnerModel | null | Error>>;
+  /**
+   * The inputs each pipeline was started with (GitLab pipeline variables, Jenkins build parameters);
+   * null for a pipeline the upstream tells nothing of. Absent where the API never exposes them
+   * (GitHub): `Pipeline.inputs` is then null.
+   */
+  pipelineInputs?(pipelineNativeIds: readonly string[], signal?: AbortSignal): Promise<ReadonlyArray<readonly PipelineInputModel[] | null | Error>>;
 }
 
 export interface PipelineQuery {
@@ -154,6 +160,103 @@ export interface PollResult {
   readonly nextPollAfterMs?: number;
 }
 
+/**
+ * Actions (issue 15): what a caller with an `actions` grant may ask a backend to do.
+ * The names are the permission model's (`scopes[].actions`): every mutation needs one.
+ */
+export type ActionPermission = 'cancel' | 'retry' | 'trigger' | 'approve';
+
+/** A value of a trigger input or an approval parameter, as typed by the caller. */
+export type ActionInputValue = string | number | boolean;
+
+/**
+ * One action, already authorized and checked by the core (ids decoded and owned by this
+ * backend, inputs validated against `declaredInputs` where the adapter offers them).
+ */
+export type ActionRequest =
+  | { readonly kind: 'cancelPipeline'; readonly pipelineNativeId: string; readonly force: boolean }
+  | { readonly kind: 'cancelJob'; readonly jobNativeId: string; readonly force: boolean }
+  | { readonly kind: 'retryPipeline'; readonly pipelineNativeId: string; readonly failedOnly: boolean }
+  | { readonly kind: 'retryJob'; readonly jobNativeId: string }
+  | {
+    readonly kind: 'triggerPipeline';
+    readonly projectNativeId: string;
+    readonly ref: string;
+    /** Which workflow or pipeline definition, where a project has several (GitHub: the workflow file name or id). */
+    readonly workflow: string | null;
+    readonly inputs: Readonly<Record<string, ActionInputValue>>;
+  }
+  | {
+    readonly kind: 'approve' | 'reject';
+    /** The waiting work: a pipeline (GitHub run with pending deployments, Jenkins build at an `input` step) or a job (GitLab manual job). */
+    readonly target: { readonly type: 'Pipeline' | 'Job'; readonly nativeId: string };
+    readonly comment: string | null;
+    /** Parameters of the approval (GitLab job variables, Jenkins input parameters). */
+    readonly inputs: Readonly<Record<string, ActionInputValue>>;
+  };
+
+export type ActionKind = ActionRequest['kind'];
+
+/** One upstream request an action sends (or, planned for a dry run, would send). Paths carry no credentials. */
+export interface ActionCall {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+  /** Path and query below the backend's `url`. */
+  readonly path: string;
+  /** The status it answered; absent in a plan. */
+  readonly status?: number;
+}
+
+export interface ActionOutcome {
+  /** Every request sent, in order, with its status (reads the action needed included). */
+  readonly calls: readonly ActionCall[];
+  /**
+   * The pipeline whose change the core follows until it shows: the target's pipeline, or for a trigger
+   * or a re-run that makes a new pipeline, the new one when the upstream names it; null when it does not
+   * (the core then looks for a pipeline of the project on the ref created after the action).
+   */
+  readonly pipelineNativeId: string | null;
+  /** The job acted on, when the action targets one (retryJob may name the new job). */
+  readonly jobNativeId?: string | null;
+  /** Fresh snapshots read after the action, when the adapter read them anyway; the core ingests them. */
+  readonly entities?: readonly EntityModel[];
+}
+
+/** A declared input of a workflow / pipeline / job, for validating a trigger before any write. */
+export interface ActionInputDeclaration {
+  readonly name: string;
+  readonly type: 'string' | 'boolean' | 'number' | 'choice' | 'environment';
+  readonly required: boolean;
+  /** Allowed values of a `choice`. */
+  readonly options?: readonly string[];
+  readonly defaultValue?: ActionInputValue | null;
+  readonly description?: string | null;
+}
+
+/**
+ * Present on a `BackendAdapter` only when the backend is configured with write credentials
+ * (`writeToken`): a read-only deployment holds no write power, and actions never use the read
+ * credentials. Every upstream refusal is an `ActionRefusedError` (src/errors.ts) naming the
+ * backend and the reason; transport failures are `UpstreamError` as for reads.
+ */
+export interface BackendActions {
+  /** Which actions this provider can do at all (ADAPTERS.md §Actions has the table). */
+  readonly supported: Readonly<Record<ActionKind, boolean>>;
+  /** Pure: the calls `perform` would send, for `dryRun` (no upstream request). */
+  plan(request: ActionRequest): readonly ActionCall[];
+  perform(request: ActionRequest, signal: AbortSignal): Promise<ActionOutcome>;
+  /**
+   * The inputs the definition behind a trigger declares, where the API exposes them; null when it
+   * does not (then inputs are passed through unchecked). Reads with the read credentials.
+   */
+  declaredInputs?(project: { readonly projectNativeId: string; readonly ref: string; readonly workflow: string | null }, signal: AbortSignal): Promise<readonly ActionInputDeclaration[] | null>;
+}
+
+/** An input a pipeline was started with (GitLab variables, Jenkins parameters). */
+export interface PipelineInputModel {
+  readonly name: string;
+  readonly value: string;
+}
+
 export interface BackendAdapter {
   readonly name: string;
   readonly provider: ProviderKind;
@@ -182,6 +285,8 @@ export interface BackendAdapter {
   runnerFromJob?(job: JobModel): RunnerModel | null;
   /** Present when webhooks are configured for this backend. */
   readonly webhook?: WebhookHandler;
+  /** Present when write credentials are configured (see `BackendActions`). */
+  readonly actions?: BackendActions;
   /**
    * One poll cycle; the core owns timers, backoff and jitter. Stateless apart
    * from what the adapter keeps to make polls cheap (ETags).

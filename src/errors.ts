@@ -170,3 +170,53 @@ export class ConfigError extends Error {
     super(issues.map((i) => `${source}: ${i}`).join('\n'));
   }
 }
+
+/**
+ * Why a backend refused an action (issue 15), one vocabulary for every provider. The GraphQL
+ * payload's `ActionErrorCode` carries these values unchanged.
+ */
+export const ActionRefusal = {
+  /** The target already finished (GitHub: cancel of a completed run answers 409). */
+  AlreadyFinished: 'ALREADY_FINISHED',
+  /** The target cannot be retried in its present state (GitLab: retry of a running pipeline). */
+  NotRetryable: 'NOT_RETRYABLE',
+  /** The provider's re-run limits (GitHub: older than 30 days, or 50 re-runs). */
+  RetryLimit: 'RETRY_LIMIT',
+  /** Play / approve of something that is not waiting for it (GitLab: play of a job that is not manual; an approval already given). */
+  NotWaiting: 'NOT_WAITING',
+  /** The write identity may not answer this approval (Jenkins: input submitter list; GitLab: not an approver). */
+  SubmitterNotAllowed: 'SUBMITTER_NOT_ALLOWED',
+  /** The trigger's ref does not exist upstream. */
+  UnknownRef: 'UNKNOWN_REF',
+  /** An input the definition does not declare, of the wrong type, or a required one missing; `input` names it. */
+  InvalidInput: 'INVALID_INPUT',
+  /** The write credentials lack the permission (upstream 401/403). */
+  Forbidden: 'UPSTREAM_FORBIDDEN',
+  /** The upstream's CSRF protection refused the request even with a fresh crumb (Jenkins). */
+  CrumbRejected: 'CRUMB_REJECTED',
+  /** The provider cannot do this action at all, or not for this target. */
+  NotSupported: 'NOT_SUPPORTED',
+  /** The target does not exist upstream (any more). */
+  NotFound: 'NOT_FOUND',
+  /** Any other 4xx refusal; the message quotes the upstream's reason. */
+  Refused: 'REFUSED',
+} as const;
+export type ActionRefusal = (typeof ActionRefusal)[keyof typeof ActionRefusal];
+
+/** An upstream refusal of an action: names the backend, the reason, and the HTTP status it answered. */
+export class ActionRefusedError extends Error {
+  override readonly name = 'ActionRefusedError';
+  constructor(
+    readonly backend: string,
+    readonly reason: ActionRefusal,
+    message: string,
+    readonly details: { readonly status?: number; readonly method?: string; readonly path?: string; readonly input?: string } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(`[${backend}] ${sanitizeUpstreamText(message)}`, options);
+  }
+}
+
+export function isActionRefusedError(error: unknown): error is ActionRefusedError {
+  return error instanceof ActionRefusedError;
+}

@@ -22,8 +22,95 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
+  /** A string, a finite number or a boolean. */
+  ActionInputValue: { input: any; output: any; }
   /** An ISO-8601 timestamp in UTC, e.g. 2026-11-24T15:00:00Z. */
   DateTime: { input: string; output: string; }
+};
+
+/** One request sent upstream (or, on a dry run, that would be sent). */
+export type ActionCall = {
+  readonly __typename?: 'ActionCall';
+  readonly method: Scalars['String']['output'];
+  /** Path below the backend's URL; never carries credentials. */
+  readonly path: Scalars['String']['output'];
+  /** The HTTP status answered; null on a dry run. */
+  readonly status?: Maybe<Scalars['Int']['output']>;
+};
+
+/** A typed failure of an action. */
+export type ActionError = {
+  readonly __typename?: 'ActionError';
+  /** The backend that refused or failed, when one did. */
+  readonly backend?: Maybe<Scalars['String']['output']>;
+  readonly code: ActionErrorCode;
+  /** The input at fault (INVALID_INPUT). */
+  readonly input?: Maybe<Scalars['String']['output']>;
+  readonly message: Scalars['String']['output'];
+  /** The HTTP status the backend answered. */
+  readonly upstreamStatus?: Maybe<Scalars['Int']['output']>;
+};
+
+export type ActionErrorCode =
+  /** The target already finished (e.g. cancel of a completed run). */
+  | 'ALREADY_FINISHED'
+  /** The upstream's CSRF protection refused the request (Jenkins crumb). */
+  | 'CRUMB_REJECTED'
+  /** The caller's grants do not include this action on this backend and project. */
+  | 'FORBIDDEN'
+  /** The idempotency key was used with a different input. */
+  | 'IDEMPOTENCY_CONFLICT'
+  /** An input is undeclared, missing or of the wrong type; `input` names it. */
+  | 'INVALID_INPUT'
+  /** The backend has no write credentials (`backends[].writeToken`). */
+  | 'NOT_CONFIGURED'
+  /** The id is malformed, unknown, or names something the caller cannot see. */
+  | 'NOT_FOUND'
+  /** The target cannot be retried in its present state. */
+  | 'NOT_RETRYABLE'
+  /** The provider cannot do this action, or not for this target. */
+  | 'NOT_SUPPORTED'
+  /** Nothing is waiting for this approval (any more), or the job is not manual. */
+  | 'NOT_WAITING'
+  /** Another refusal by the backend; the message quotes its reason. */
+  | 'REFUSED'
+  /** The provider's re-run limits (GitHub: 30 days, 50 re-runs). */
+  | 'RETRY_LIMIT'
+  /** The write identity may not answer this approval (Jenkins submitter list). */
+  | 'SUBMITTER_NOT_ALLOWED'
+  /** The ref does not exist upstream. */
+  | 'UNKNOWN_REF'
+  /** The write credentials lack the upstream permission (HTTP 401/403). */
+  | 'UPSTREAM_FORBIDDEN'
+  /** The backend's rate limit is exhausted. */
+  | 'UPSTREAM_RATE_LIMITED'
+  /** The backend could not be reached, timed out or answered 5xx; the action may or may not have happened. */
+  | 'UPSTREAM_UNAVAILABLE';
+
+/** One input of a trigger or approval. `value` is typed as the definition declares it; values are sent as the provider expects them. */
+export type ActionInputEntry = {
+  readonly name: Scalars['String']['input'];
+  /** A string, number or boolean, as JSON would write it (e.g. "staging", 3, true). */
+  readonly value: Scalars['ActionInputValue']['input'];
+};
+
+/** What every action payload carries. */
+export type ActionPayload = {
+  readonly clientMutationId?: Maybe<Scalars['String']['output']>;
+  /** True when nothing was sent upstream because the input asked for a dry run. */
+  readonly dryRun: Scalars['Boolean']['output'];
+  /** Empty on success. */
+  readonly errors: ReadonlyArray<ActionError>;
+  /** True when this outcome is the stored one of an earlier request with the same idempotency key. */
+  readonly replayed: Scalars['Boolean']['output'];
+  readonly upstream?: Maybe<ActionUpstreamResult>;
+};
+
+/** What the backend was asked and what it answered. */
+export type ActionUpstreamResult = {
+  readonly __typename?: 'ActionUpstreamResult';
+  readonly backend: Backend;
+  readonly calls: ReadonlyArray<ActionCall>;
 };
 
 /** Who triggered a pipeline. */
@@ -89,6 +176,28 @@ export type AnalyticsWindowInput = {
   readonly from?: InputMaybe<Scalars['DateTime']['input']>;
   readonly lastDays?: InputMaybe<Scalars['Int']['input']>;
   readonly to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+export type ApprovalInput = {
+  readonly clientMutationId?: InputMaybe<Scalars['String']['input']>;
+  readonly comment?: InputMaybe<Scalars['String']['input']>;
+  readonly dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  /** A Pipeline (GitHub run waiting for a deployment review, Jenkins build at an input step) or a Job (GitLab manual job) global ID. */
+  readonly id: Scalars['ID']['input'];
+  readonly idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** Approval parameters: GitLab job variables, Jenkins input parameters. */
+  readonly inputs?: InputMaybe<ReadonlyArray<ActionInputEntry>>;
+};
+
+export type ApprovalPayload = ActionPayload & {
+  readonly __typename?: 'ApprovalPayload';
+  readonly clientMutationId?: Maybe<Scalars['String']['output']>;
+  readonly dryRun: Scalars['Boolean']['output'];
+  readonly errors: ReadonlyArray<ActionError>;
+  readonly job?: Maybe<Job>;
+  readonly pipeline?: Maybe<Pipeline>;
+  readonly replayed: Scalars['Boolean']['output'];
+  readonly upstream?: Maybe<ActionUpstreamResult>;
 };
 
 /** A configured CI system instance, e.g. GitHub.com for one org, or one GitHub Enterprise Server. */
@@ -187,6 +296,48 @@ export type BackendSyncState =
   | 'PAUSED_RATE_LIMITED'
   /** Importing, newest first (by this instance, or by the one holding the backend's lease: see BackendSync). */
   | 'RUNNING';
+
+export type CancelJobInput = {
+  readonly clientMutationId?: InputMaybe<Scalars['String']['input']>;
+  readonly dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  readonly force?: InputMaybe<Scalars['Boolean']['input']>;
+  /** A Job global ID. */
+  readonly id: Scalars['ID']['input'];
+  readonly idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type CancelJobPayload = ActionPayload & {
+  readonly __typename?: 'CancelJobPayload';
+  readonly clientMutationId?: Maybe<Scalars['String']['output']>;
+  readonly dryRun: Scalars['Boolean']['output'];
+  readonly errors: ReadonlyArray<ActionError>;
+  readonly job?: Maybe<Job>;
+  readonly replayed: Scalars['Boolean']['output'];
+  readonly upstream?: Maybe<ActionUpstreamResult>;
+};
+
+/** What every action input accepts besides its target. */
+export type CancelPipelineInput = {
+  readonly clientMutationId?: InputMaybe<Scalars['String']['input']>;
+  /** Check permission and input, and report the upstream calls that would be sent, without sending any write. */
+  readonly dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  readonly force?: InputMaybe<Scalars['Boolean']['input']>;
+  /** A Pipeline global ID. */
+  readonly id: Scalars['ID']['input'];
+  /** The same key and the same input within 24 hours is one effect: the first outcome is answered again. The same key with another input is refused. */
+  readonly idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type CancelPipelinePayload = ActionPayload & {
+  readonly __typename?: 'CancelPipelinePayload';
+  readonly clientMutationId?: Maybe<Scalars['String']['output']>;
+  readonly dryRun: Scalars['Boolean']['output'];
+  readonly errors: ReadonlyArray<ActionError>;
+  /** The pipeline as the gateway sees it after the action. */
+  readonly pipeline?: Maybe<Pipeline>;
+  readonly replayed: Scalars['Boolean']['output'];
+  readonly upstream?: Maybe<ActionUpstreamResult>;
+};
 
 /**
  * One lifecycle-plus-outcome vocabulary for pipelines, jobs and steps of every
@@ -461,6 +612,59 @@ export type JobFilter = {
   readonly status?: InputMaybe<ReadonlyArray<CiStatus>>;
 };
 
+export type Mutation = {
+  readonly __typename?: 'Mutation';
+  /** Approve waiting work: GitHub pending deployments, GitLab manual jobs (play), Jenkins input steps (proceed). */
+  readonly approve: ApprovalPayload;
+  /** Cancel one job (GitLab: the job; GitHub and Jenkins cancel the job's run or build, as they have no per-job cancel). */
+  readonly cancelJob: CancelJobPayload;
+  /** Cancel a pipeline and its unfinished jobs. `force` asks GitHub and GitLab to force-cancel. */
+  readonly cancelPipeline: CancelPipelinePayload;
+  /** Reject waiting work: GitHub pending deployments, Jenkins input steps (abort). */
+  readonly reject: ApprovalPayload;
+  /** Re-run one job. */
+  readonly retryJob: RetryJobPayload;
+  /** Re-run a pipeline: every job, or only those that failed (GitHub rerun-failed-jobs, GitLab retry, Jenkins rebuild). */
+  readonly retryPipeline: RetryPipelinePayload;
+  /** Start a pipeline on a ref with typed inputs (GitHub workflow_dispatch, GitLab pipeline creation, Jenkins buildWithParameters). */
+  readonly triggerPipeline: TriggerPipelinePayload;
+};
+
+
+export type MutationApproveArgs = {
+  input: ApprovalInput;
+};
+
+
+export type MutationCancelJobArgs = {
+  input: CancelJobInput;
+};
+
+
+export type MutationCancelPipelineArgs = {
+  input: CancelPipelineInput;
+};
+
+
+export type MutationRejectArgs = {
+  input: ApprovalInput;
+};
+
+
+export type MutationRetryJobArgs = {
+  input: RetryJobInput;
+};
+
+
+export type MutationRetryPipelineArgs = {
+  input: RetryPipelineInput;
+};
+
+
+export type MutationTriggerPipelineArgs = {
+  input: TriggerPipelineInput;
+};
+
 /** The provider's own status values, unchanged. */
 export type NativeStatus = {
   readonly __typename?: 'NativeStatus';
@@ -506,6 +710,8 @@ export type Pipeline = Node & {
   readonly event?: Maybe<Scalars['String']['output']>;
   readonly finishedAt?: Maybe<Scalars['DateTime']['output']>;
   readonly id: Scalars['ID']['output'];
+  /** The inputs or variables it was started with (GitLab pipeline variables, Jenkins parameters); null where the provider does not expose them (GitHub). */
+  readonly inputs?: Maybe<ReadonlyArray<PipelineInput>>;
   readonly jobs: JobConnection;
   /** Why jobs is empty, when the backend can tell: e.g. a Jenkins Pipeline whose first stage has not started yet, or that defines no stages. Null otherwise. */
   readonly jobsNote?: Maybe<Scalars['String']['output']>;
@@ -570,6 +776,13 @@ export type PipelineFilter = {
   /** Project global IDs. */
   readonly projects?: InputMaybe<ReadonlyArray<Scalars['ID']['input']>>;
   readonly status?: InputMaybe<ReadonlyArray<CiStatus>>;
+};
+
+/** An input a pipeline was started with. */
+export type PipelineInput = {
+  readonly __typename?: 'PipelineInput';
+  readonly name: Scalars['String']['output'];
+  readonly value: Scalars['String']['output'];
 };
 
 /** A recorded pipeline (may be older than live state). */
@@ -779,6 +992,46 @@ export type RedPeriod = {
   readonly startedAt: Scalars['DateTime']['output'];
   /** True when the branch was already red when the window opened: startedAt is before it (not clipped). */
   readonly startedBeforeWindow: Scalars['Boolean']['output'];
+};
+
+export type RetryJobInput = {
+  readonly clientMutationId?: InputMaybe<Scalars['String']['input']>;
+  readonly dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  /** A Job global ID. */
+  readonly id: Scalars['ID']['input'];
+  readonly idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type RetryJobPayload = ActionPayload & {
+  readonly __typename?: 'RetryJobPayload';
+  readonly clientMutationId?: Maybe<Scalars['String']['output']>;
+  readonly dryRun: Scalars['Boolean']['output'];
+  readonly errors: ReadonlyArray<ActionError>;
+  /** The job (GitLab: the new job) as the gateway sees it. */
+  readonly job?: Maybe<Job>;
+  readonly replayed: Scalars['Boolean']['output'];
+  readonly upstream?: Maybe<ActionUpstreamResult>;
+};
+
+export type RetryPipelineInput = {
+  readonly clientMutationId?: InputMaybe<Scalars['String']['input']>;
+  readonly dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Re-run only the jobs that failed (GitHub rerun-failed-jobs; GitLab retry always does). */
+  readonly failedOnly?: InputMaybe<Scalars['Boolean']['input']>;
+  /** A Pipeline global ID. */
+  readonly id: Scalars['ID']['input'];
+  readonly idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type RetryPipelinePayload = ActionPayload & {
+  readonly __typename?: 'RetryPipelinePayload';
+  readonly clientMutationId?: Maybe<Scalars['String']['output']>;
+  readonly dryRun: Scalars['Boolean']['output'];
+  readonly errors: ReadonlyArray<ActionError>;
+  /** The pipeline being re-run (a new attempt, or for Jenkins the new build), as the gateway sees it. */
+  readonly pipeline?: Maybe<Pipeline>;
+  readonly replayed: Scalars['Boolean']['output'];
+  readonly upstream?: Maybe<ActionUpstreamResult>;
 };
 
 /** A GitHub self-hosted or GitHub-hosted runner, GitLab runner or Jenkins agent. */
@@ -1135,6 +1388,30 @@ export type TimeToGreenSeries = {
   readonly project: Scalars['String']['output'];
 };
 
+export type TriggerPipelineInput = {
+  readonly clientMutationId?: InputMaybe<Scalars['String']['input']>;
+  readonly dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  readonly idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  readonly inputs?: InputMaybe<ReadonlyArray<ActionInputEntry>>;
+  /** A Project global ID. */
+  readonly project: Scalars['ID']['input'];
+  /** Branch or tag to run on. */
+  readonly ref: Scalars['String']['input'];
+  /** The workflow to dispatch where a project has several (GitHub: file name such as deploy.yml, or its id). Ignored elsewhere. */
+  readonly workflow?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type TriggerPipelinePayload = ActionPayload & {
+  readonly __typename?: 'TriggerPipelinePayload';
+  readonly clientMutationId?: Maybe<Scalars['String']['output']>;
+  readonly dryRun: Scalars['Boolean']['output'];
+  readonly errors: ReadonlyArray<ActionError>;
+  /** The new pipeline once the gateway sees it; null when the upstream does not name it at once (it then appears in pipelineUpdated). */
+  readonly pipeline?: Maybe<Pipeline>;
+  readonly replayed: Scalars['Boolean']['output'];
+  readonly upstream?: Maybe<ActionUpstreamResult>;
+};
+
 /**
  * Percentiles of queue time (queued or created to started), in seconds, by linear
  * interpolation between the closest ranks (PostgreSQL percentile_cont). Null without a sample.
@@ -1236,23 +1513,37 @@ export type DirectiveResolverFn<TResult = {}, TParent = {}, TContext = {}, TArgs
 
 /** Mapping of interface types */
 export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = {
+  ActionPayload: ( Omit<ApprovalPayload, 'job' | 'pipeline' | 'upstream'> & { job?: Maybe<_RefType['Job']>, pipeline?: Maybe<_RefType['Pipeline']>, upstream?: Maybe<_RefType['ActionUpstreamResult']> } ) | ( Omit<CancelJobPayload, 'job' | 'upstream'> & { job?: Maybe<_RefType['Job']>, upstream?: Maybe<_RefType['ActionUpstreamResult']> } ) | ( Omit<CancelPipelinePayload, 'pipeline' | 'upstream'> & { pipeline?: Maybe<_RefType['Pipeline']>, upstream?: Maybe<_RefType['ActionUpstreamResult']> } ) | ( Omit<RetryJobPayload, 'job' | 'upstream'> & { job?: Maybe<_RefType['Job']>, upstream?: Maybe<_RefType['ActionUpstreamResult']> } ) | ( Omit<RetryPipelinePayload, 'pipeline' | 'upstream'> & { pipeline?: Maybe<_RefType['Pipeline']>, upstream?: Maybe<_RefType['ActionUpstreamResult']> } ) | ( Omit<TriggerPipelinePayload, 'pipeline' | 'upstream'> & { pipeline?: Maybe<_RefType['Pipeline']>, upstream?: Maybe<_RefType['ActionUpstreamResult']> } );
   Node: ( BackendEntryModel ) | ( JobModelModel ) | ( PipelineModelModel ) | ( ProjectModelModel ) | ( RunnerModelModel );
 };
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  ActionCall: ResolverTypeWrapper<ActionCall>;
+  ActionError: ResolverTypeWrapper<ActionError>;
+  ActionErrorCode: ActionErrorCode;
+  ActionInputEntry: ActionInputEntry;
+  ActionInputValue: ResolverTypeWrapper<Scalars['ActionInputValue']['output']>;
+  ActionPayload: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['ActionPayload']>;
+  ActionUpstreamResult: ResolverTypeWrapper<Omit<ActionUpstreamResult, 'backend'> & { backend: ResolversTypes['Backend'] }>;
   Actor: ResolverTypeWrapper<Actor>;
   AnalyticsFilter: AnalyticsFilter;
   AnalyticsGroupBy: AnalyticsGroupBy;
   AnalyticsStats: ResolverTypeWrapper<AnalyticsStats>;
   AnalyticsWindow: ResolverTypeWrapper<AnalyticsWindow>;
   AnalyticsWindowInput: AnalyticsWindowInput;
+  ApprovalInput: ApprovalInput;
+  ApprovalPayload: ResolverTypeWrapper<Omit<ApprovalPayload, 'job' | 'pipeline' | 'upstream'> & { job?: Maybe<ResolversTypes['Job']>, pipeline?: Maybe<ResolversTypes['Pipeline']>, upstream?: Maybe<ResolversTypes['ActionUpstreamResult']> }>;
   Backend: ResolverTypeWrapper<BackendEntryModel>;
   BackendCapabilities: ResolverTypeWrapper<BackendCapabilities>;
   BackendHealth: ResolverTypeWrapper<BackendHealth>;
   BackendSync: ResolverTypeWrapper<BackendSync>;
   BackendSyncState: BackendSyncState;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CancelJobInput: CancelJobInput;
+  CancelJobPayload: ResolverTypeWrapper<Omit<CancelJobPayload, 'job' | 'upstream'> & { job?: Maybe<ResolversTypes['Job']>, upstream?: Maybe<ResolversTypes['ActionUpstreamResult']> }>;
+  CancelPipelineInput: CancelPipelineInput;
+  CancelPipelinePayload: ResolverTypeWrapper<Omit<CancelPipelinePayload, 'pipeline' | 'upstream'> & { pipeline?: Maybe<ResolversTypes['Pipeline']>, upstream?: Maybe<ResolversTypes['ActionUpstreamResult']> }>;
   CiStatus: CiStatus;
   CircuitState: CircuitState;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -1280,6 +1571,7 @@ export type ResolversTypes = {
   JobEdge: ResolverTypeWrapper<Omit<JobEdge, 'node'> & { node: ResolversTypes['Job'] }>;
   JobEvent: ResolverTypeWrapper<JobEventModel>;
   JobFilter: JobFilter;
+  Mutation: ResolverTypeWrapper<{}>;
   NativeStatus: ResolverTypeWrapper<NativeStatusModel>;
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -1288,6 +1580,7 @@ export type ResolversTypes = {
   PipelineEdge: ResolverTypeWrapper<Omit<PipelineEdge, 'node'> & { node: ResolversTypes['Pipeline'] }>;
   PipelineEvent: ResolverTypeWrapper<PipelineEventModel>;
   PipelineFilter: PipelineFilter;
+  PipelineInput: ResolverTypeWrapper<PipelineInput>;
   PipelineRef: ResolverTypeWrapper<PipelineRef>;
   Project: ResolverTypeWrapper<ProjectModelModel>;
   ProjectConnection: ResolverTypeWrapper<Omit<ProjectConnection, 'edges' | 'nodes'> & { edges: ReadonlyArray<ResolversTypes['ProjectEdge']>, nodes: ReadonlyArray<ResolversTypes['Project']> }>;
@@ -1296,6 +1589,10 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<{}>;
   QueuePercentiles: ResolverTypeWrapper<QueuePercentiles>;
   RedPeriod: ResolverTypeWrapper<RedPeriod>;
+  RetryJobInput: RetryJobInput;
+  RetryJobPayload: ResolverTypeWrapper<Omit<RetryJobPayload, 'job' | 'upstream'> & { job?: Maybe<ResolversTypes['Job']>, upstream?: Maybe<ResolversTypes['ActionUpstreamResult']> }>;
+  RetryPipelineInput: RetryPipelineInput;
+  RetryPipelinePayload: ResolverTypeWrapper<Omit<RetryPipelinePayload, 'pipeline' | 'upstream'> & { pipeline?: Maybe<ResolversTypes['Pipeline']>, upstream?: Maybe<ResolversTypes['ActionUpstreamResult']> }>;
   Runner: ResolverTypeWrapper<RunnerModelModel>;
   RunnerConnection: ResolverTypeWrapper<Omit<RunnerConnection, 'edges' | 'nodes'> & { edges: ReadonlyArray<ResolversTypes['RunnerEdge']>, nodes: ReadonlyArray<ResolversTypes['Runner']> }>;
   RunnerEdge: ResolverTypeWrapper<Omit<RunnerEdge, 'node'> & { node: ResolversTypes['Runner'] }>;
@@ -1318,22 +1615,36 @@ export type ResolversTypes = {
   Subscription: ResolverTypeWrapper<{}>;
   TimeToGreen: ResolverTypeWrapper<TimeToGreen>;
   TimeToGreenSeries: ResolverTypeWrapper<TimeToGreenSeries>;
+  TriggerPipelineInput: TriggerPipelineInput;
+  TriggerPipelinePayload: ResolverTypeWrapper<Omit<TriggerPipelinePayload, 'pipeline' | 'upstream'> & { pipeline?: Maybe<ResolversTypes['Pipeline']>, upstream?: Maybe<ResolversTypes['ActionUpstreamResult']> }>;
   WaitPercentiles: ResolverTypeWrapper<WaitPercentiles>;
   WaitReason: WaitReason;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  ActionCall: ActionCall;
+  ActionError: ActionError;
+  ActionInputEntry: ActionInputEntry;
+  ActionInputValue: Scalars['ActionInputValue']['output'];
+  ActionPayload: ResolversInterfaceTypes<ResolversParentTypes>['ActionPayload'];
+  ActionUpstreamResult: Omit<ActionUpstreamResult, 'backend'> & { backend: ResolversParentTypes['Backend'] };
   Actor: Actor;
   AnalyticsFilter: AnalyticsFilter;
   AnalyticsStats: AnalyticsStats;
   AnalyticsWindow: AnalyticsWindow;
   AnalyticsWindowInput: AnalyticsWindowInput;
+  ApprovalInput: ApprovalInput;
+  ApprovalPayload: Omit<ApprovalPayload, 'job' | 'pipeline' | 'upstream'> & { job?: Maybe<ResolversParentTypes['Job']>, pipeline?: Maybe<ResolversParentTypes['Pipeline']>, upstream?: Maybe<ResolversParentTypes['ActionUpstreamResult']> };
   Backend: BackendEntryModel;
   BackendCapabilities: BackendCapabilities;
   BackendHealth: BackendHealth;
   BackendSync: BackendSync;
   Boolean: Scalars['Boolean']['output'];
+  CancelJobInput: CancelJobInput;
+  CancelJobPayload: Omit<CancelJobPayload, 'job' | 'upstream'> & { job?: Maybe<ResolversParentTypes['Job']>, upstream?: Maybe<ResolversParentTypes['ActionUpstreamResult']> };
+  CancelPipelineInput: CancelPipelineInput;
+  CancelPipelinePayload: Omit<CancelPipelinePayload, 'pipeline' | 'upstream'> & { pipeline?: Maybe<ResolversParentTypes['Pipeline']>, upstream?: Maybe<ResolversParentTypes['ActionUpstreamResult']> };
   DateTime: Scalars['DateTime']['output'];
   DurationPercentiles: DurationPercentiles;
   Estimate: Estimate;
@@ -1353,6 +1664,7 @@ export type ResolversParentTypes = {
   JobEdge: Omit<JobEdge, 'node'> & { node: ResolversParentTypes['Job'] };
   JobEvent: JobEventModel;
   JobFilter: JobFilter;
+  Mutation: {};
   NativeStatus: NativeStatusModel;
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   PageInfo: PageInfo;
@@ -1361,6 +1673,7 @@ export type ResolversParentTypes = {
   PipelineEdge: Omit<PipelineEdge, 'node'> & { node: ResolversParentTypes['Pipeline'] };
   PipelineEvent: PipelineEventModel;
   PipelineFilter: PipelineFilter;
+  PipelineInput: PipelineInput;
   PipelineRef: PipelineRef;
   Project: ProjectModelModel;
   ProjectConnection: Omit<ProjectConnection, 'edges' | 'nodes'> & { edges: ReadonlyArray<ResolversParentTypes['ProjectEdge']>, nodes: ReadonlyArray<ResolversParentTypes['Project']> };
@@ -1369,6 +1682,10 @@ export type ResolversParentTypes = {
   Query: {};
   QueuePercentiles: QueuePercentiles;
   RedPeriod: RedPeriod;
+  RetryJobInput: RetryJobInput;
+  RetryJobPayload: Omit<RetryJobPayload, 'job' | 'upstream'> & { job?: Maybe<ResolversParentTypes['Job']>, upstream?: Maybe<ResolversParentTypes['ActionUpstreamResult']> };
+  RetryPipelineInput: RetryPipelineInput;
+  RetryPipelinePayload: Omit<RetryPipelinePayload, 'pipeline' | 'upstream'> & { pipeline?: Maybe<ResolversParentTypes['Pipeline']>, upstream?: Maybe<ResolversParentTypes['ActionUpstreamResult']> };
   Runner: RunnerModelModel;
   RunnerConnection: Omit<RunnerConnection, 'edges' | 'nodes'> & { edges: ReadonlyArray<ResolversParentTypes['RunnerEdge']>, nodes: ReadonlyArray<ResolversParentTypes['Runner']> };
   RunnerEdge: Omit<RunnerEdge, 'node'> & { node: ResolversParentTypes['Runner'] };
@@ -1388,6 +1705,8 @@ export type ResolversParentTypes = {
   Subscription: {};
   TimeToGreen: TimeToGreen;
   TimeToGreenSeries: TimeToGreenSeries;
+  TriggerPipelineInput: TriggerPipelineInput;
+  TriggerPipelinePayload: Omit<TriggerPipelinePayload, 'pipeline' | 'upstream'> & { pipeline?: Maybe<ResolversParentTypes['Pipeline']>, upstream?: Maybe<ResolversParentTypes['ActionUpstreamResult']> };
   WaitPercentiles: WaitPercentiles;
 };
 
@@ -1402,6 +1721,41 @@ export type RateLimitDirectiveArgs = {
 };
 
 export type RateLimitDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = RateLimitDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type ActionCallResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ActionCall'] = ResolversParentTypes['ActionCall']> = {
+  method?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  path?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type ActionErrorResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ActionError'] = ResolversParentTypes['ActionError']> = {
+  backend?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['ActionErrorCode'], ParentType, ContextType>;
+  input?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  upstreamStatus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export interface ActionInputValueScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['ActionInputValue'], any> {
+  name: 'ActionInputValue';
+}
+
+export type ActionPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ActionPayload'] = ResolversParentTypes['ActionPayload']> = {
+  __resolveType: TypeResolveFn<'ApprovalPayload' | 'CancelJobPayload' | 'CancelPipelinePayload' | 'RetryJobPayload' | 'RetryPipelinePayload' | 'TriggerPipelinePayload', ParentType, ContextType>;
+  clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  errors?: Resolver<ReadonlyArray<ResolversTypes['ActionError']>, ParentType, ContextType>;
+  replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  upstream?: Resolver<Maybe<ResolversTypes['ActionUpstreamResult']>, ParentType, ContextType>;
+};
+
+export type ActionUpstreamResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ActionUpstreamResult'] = ResolversParentTypes['ActionUpstreamResult']> = {
+  backend?: Resolver<ResolversTypes['Backend'], ParentType, ContextType>;
+  calls?: Resolver<ReadonlyArray<ResolversTypes['ActionCall']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
 
 export type ActorResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Actor'] = ResolversParentTypes['Actor']> = {
   avatarUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1420,6 +1774,17 @@ export type AnalyticsStatsResolvers<ContextType = GatewayContext, ParentType ext
 export type AnalyticsWindowResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AnalyticsWindow'] = ResolversParentTypes['AnalyticsWindow']> = {
   from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type ApprovalPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ApprovalPayload'] = ResolversParentTypes['ApprovalPayload']> = {
+  clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  errors?: Resolver<ReadonlyArray<ResolversTypes['ActionError']>, ParentType, ContextType>;
+  job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
+  pipeline?: Resolver<Maybe<ResolversTypes['Pipeline']>, ParentType, ContextType>;
+  replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  upstream?: Resolver<Maybe<ResolversTypes['ActionUpstreamResult']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -1471,6 +1836,26 @@ export type BackendSyncResolvers<ContextType = GatewayContext, ParentType extend
   since?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['BackendSyncState'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type CancelJobPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CancelJobPayload'] = ResolversParentTypes['CancelJobPayload']> = {
+  clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  errors?: Resolver<ReadonlyArray<ResolversTypes['ActionError']>, ParentType, ContextType>;
+  job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
+  replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  upstream?: Resolver<Maybe<ResolversTypes['ActionUpstreamResult']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type CancelPipelinePayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CancelPipelinePayload'] = ResolversParentTypes['CancelPipelinePayload']> = {
+  clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  errors?: Resolver<ReadonlyArray<ResolversTypes['ActionError']>, ParentType, ContextType>;
+  pipeline?: Resolver<Maybe<ResolversTypes['Pipeline']>, ParentType, ContextType>;
+  replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  upstream?: Resolver<Maybe<ResolversTypes['ActionUpstreamResult']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -1617,6 +2002,16 @@ export type JobEventResolvers<ContextType = GatewayContext, ParentType extends R
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  approve?: Resolver<ResolversTypes['ApprovalPayload'], ParentType, ContextType, RequireFields<MutationApproveArgs, 'input'>>;
+  cancelJob?: Resolver<ResolversTypes['CancelJobPayload'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'input'>>;
+  cancelPipeline?: Resolver<ResolversTypes['CancelPipelinePayload'], ParentType, ContextType, RequireFields<MutationCancelPipelineArgs, 'input'>>;
+  reject?: Resolver<ResolversTypes['ApprovalPayload'], ParentType, ContextType, RequireFields<MutationRejectArgs, 'input'>>;
+  retryJob?: Resolver<ResolversTypes['RetryJobPayload'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'input'>>;
+  retryPipeline?: Resolver<ResolversTypes['RetryPipelinePayload'], ParentType, ContextType, RequireFields<MutationRetryPipelineArgs, 'input'>>;
+  triggerPipeline?: Resolver<ResolversTypes['TriggerPipelinePayload'], ParentType, ContextType, RequireFields<MutationTriggerPipelineArgs, 'input'>>;
+};
+
 export type NativeStatusResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['NativeStatus'] = ResolversParentTypes['NativeStatus']> = {
   conclusion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   failureReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1648,6 +2043,7 @@ export type PipelineResolvers<ContextType = GatewayContext, ParentType extends R
   event?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  inputs?: Resolver<Maybe<ReadonlyArray<ResolversTypes['PipelineInput']>>, ParentType, ContextType>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<PipelineJobsArgs, 'first'>>;
   jobsNote?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1684,6 +2080,12 @@ export type PipelineEventResolvers<ContextType = GatewayContext, ParentType exte
   previousStatus?: Resolver<Maybe<ResolversTypes['CiStatus']>, ParentType, ContextType>;
   receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['EventSource'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type PipelineInputResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PipelineInput'] = ResolversParentTypes['PipelineInput']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -1754,6 +2156,26 @@ export type RedPeriodResolvers<ContextType = GatewayContext, ParentType extends 
   redCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   startedBeforeWindow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type RetryJobPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RetryJobPayload'] = ResolversParentTypes['RetryJobPayload']> = {
+  clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  errors?: Resolver<ReadonlyArray<ResolversTypes['ActionError']>, ParentType, ContextType>;
+  job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
+  replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  upstream?: Resolver<Maybe<ResolversTypes['ActionUpstreamResult']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type RetryPipelinePayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RetryPipelinePayload'] = ResolversParentTypes['RetryPipelinePayload']> = {
+  clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  errors?: Resolver<ReadonlyArray<ResolversTypes['ActionError']>, ParentType, ContextType>;
+  pipeline?: Resolver<Maybe<ResolversTypes['Pipeline']>, ParentType, ContextType>;
+  replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  upstream?: Resolver<Maybe<ResolversTypes['ActionUpstreamResult']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -1921,6 +2343,16 @@ export type TimeToGreenSeriesResolvers<ContextType = GatewayContext, ParentType 
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type TriggerPipelinePayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['TriggerPipelinePayload'] = ResolversParentTypes['TriggerPipelinePayload']> = {
+  clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  errors?: Resolver<ReadonlyArray<ResolversTypes['ActionError']>, ParentType, ContextType>;
+  pipeline?: Resolver<Maybe<ResolversTypes['Pipeline']>, ParentType, ContextType>;
+  replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  upstream?: Resolver<Maybe<ResolversTypes['ActionUpstreamResult']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type WaitPercentilesResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['WaitPercentiles'] = ResolversParentTypes['WaitPercentiles']> = {
   p50?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   p95?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
@@ -1930,13 +2362,21 @@ export type WaitPercentilesResolvers<ContextType = GatewayContext, ParentType ex
 };
 
 export type Resolvers<ContextType = GatewayContext> = {
+  ActionCall?: ActionCallResolvers<ContextType>;
+  ActionError?: ActionErrorResolvers<ContextType>;
+  ActionInputValue?: GraphQLScalarType;
+  ActionPayload?: ActionPayloadResolvers<ContextType>;
+  ActionUpstreamResult?: ActionUpstreamResultResolvers<ContextType>;
   Actor?: ActorResolvers<ContextType>;
   AnalyticsStats?: AnalyticsStatsResolvers<ContextType>;
   AnalyticsWindow?: AnalyticsWindowResolvers<ContextType>;
+  ApprovalPayload?: ApprovalPayloadResolvers<ContextType>;
   Backend?: BackendResolvers<ContextType>;
   BackendCapabilities?: BackendCapabilitiesResolvers<ContextType>;
   BackendHealth?: BackendHealthResolvers<ContextType>;
   BackendSync?: BackendSyncResolvers<ContextType>;
+  CancelJobPayload?: CancelJobPayloadResolvers<ContextType>;
+  CancelPipelinePayload?: CancelPipelinePayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DurationPercentiles?: DurationPercentilesResolvers<ContextType>;
   Estimate?: EstimateResolvers<ContextType>;
@@ -1952,6 +2392,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   JobConnection?: JobConnectionResolvers<ContextType>;
   JobEdge?: JobEdgeResolvers<ContextType>;
   JobEvent?: JobEventResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   NativeStatus?: NativeStatusResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
@@ -1959,6 +2400,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   PipelineConnection?: PipelineConnectionResolvers<ContextType>;
   PipelineEdge?: PipelineEdgeResolvers<ContextType>;
   PipelineEvent?: PipelineEventResolvers<ContextType>;
+  PipelineInput?: PipelineInputResolvers<ContextType>;
   PipelineRef?: PipelineRefResolvers<ContextType>;
   Project?: ProjectResolvers<ContextType>;
   ProjectConnection?: ProjectConnectionResolvers<ContextType>;
@@ -1966,6 +2408,8 @@ export type Resolvers<ContextType = GatewayContext> = {
   Query?: QueryResolvers<ContextType>;
   QueuePercentiles?: QueuePercentilesResolvers<ContextType>;
   RedPeriod?: RedPeriodResolvers<ContextType>;
+  RetryJobPayload?: RetryJobPayloadResolvers<ContextType>;
+  RetryPipelinePayload?: RetryPipelinePayloadResolvers<ContextType>;
   Runner?: RunnerResolvers<ContextType>;
   RunnerConnection?: RunnerConnectionResolvers<ContextType>;
   RunnerEdge?: RunnerEdgeResolvers<ContextType>;
@@ -1982,6 +2426,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   Subscription?: SubscriptionResolvers<ContextType>;
   TimeToGreen?: TimeToGreenResolvers<ContextType>;
   TimeToGreenSeries?: TimeToGreenSeriesResolvers<ContextType>;
+  TriggerPipelinePayload?: TriggerPipelinePayloadResolvers<ContextType>;
   WaitPercentiles?: WaitPercentilesResolvers<ContextType>;
 };
 
