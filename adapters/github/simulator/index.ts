@@ -9,16 +9,16 @@ import { LoopbackServer } from '../../../sim-kit/loopback-server.ts';
 import { runUntilIdle } from '../../../sim-kit/sim-autoplay.ts';
 import { redeliverOrThrow } from '../../../sim-kit/webhook-delivery.ts';
 import { createRandom } from '../../../sim-kit/seeded-random.ts';
-import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
+import { createRestHandler, type CredentialRecord, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomRunSpec } from './scenario.ts';
 import { WebhookSender, type Delivery } from './webhook-sender.ts';
-import { World } from './world.ts';
+import { ActionWorld } from './world-actions.ts';
 import { seedPast } from './world-past.ts';
 import type { JobOutcome, RunnerSpec, SimJob, SimRun, SimRunner, WorldEvent } from './world-entities.ts';
 import { DEFAULT_RUNNERS } from './world-seed.ts';
 
 export type { Delivery } from './webhook-sender.ts';
-export type { Fault, RequestRecord } from './rest.ts';
+export type { CredentialRecord, Fault, RequestRecord } from './rest.ts';
 export type { JobOutcome, SimJob, SimRun, SimRunner } from './world-entities.ts';
 export { signature } from './webhook-sender.ts';
 
@@ -27,6 +27,11 @@ export interface GithubSimulatorOptions {
   port?: number;
   /** When set, requests need `Authorization: token X` or `Bearer X`, else 401 Bad credentials. */
   token?: string;
+  /**
+   * The token allowed to write (actions:write, deployments). When set, write endpoints answer the
+   * read token 403 "Resource not accessible by integration"; reads accept either token.
+   */
+  writeToken?: string;
   /** Where to POST signed webhooks; none are sent without it. */
   webhook?: { url: string; secret: string };
   /** Seed for the deterministic RNG (ids, shas, autoplay choices). */
@@ -55,7 +60,8 @@ export interface TriggerRunInput {
   workflow?: string;
   branch?: string;
   event?: string;
-  jobs: { name: string; labels?: string[]; outcome?: JobOutcome; steps?: string[] }[];
+  /** A job with `environment` waits for that environment's reviewers (a pending deployment). */
+  jobs: { name: string; labels?: string[]; outcome?: JobOutcome; steps?: string[]; environment?: string }[];
 }
 
 export interface SimulatorWorldView {
@@ -87,6 +93,8 @@ export interface GithubSimulator {
   redeliver(deliveryId: string): Promise<number>;
   /** Every REST request (path includes the query); hung requests are recorded with status 0. */
   readonly requests: ReadonlyArray<RequestRecord>;
+  /** Which configured token (read, write or none) each request carried, in arrival order. */
+  readonly credentials: ReadonlyArray<CredentialRecord>;
   resetRequests(): void;
   setFault(fault: Fault | null): void;
   readonly world: SimulatorWorldView;
@@ -100,7 +108,7 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
   const random = createRandom(seed);
   // Delivery ids come from their own stream so configuring a webhook never changes the world.
   const deliveryIds = createRandom(seed ^ 0x5bd1e995);
-  const world = new World({
+  const world = new ActionWorld({
     org: options.org ?? 'octo-org',
     repositories: options.repositories ?? ['api', 'web', 'infra'],
     runners: options.runners ?? DEFAULT_RUNNERS,
@@ -130,26 +138,34 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
   };
   if (options.webhook) setWebhook(options.webhook);
 
-  const handler = createRestHandler({
-    world,
-    base,
-    token: options.token,
-    now,
-    fault: loop.fault,
-    record: loop.record,
-    hung: loop.hung,
-  });
-
-  /** Builds every body now (a snapshot of this transition), then delivers in order. */
+  const credentials: CredentialRecord[] = [];
+  /** Builds every body now (a snapshot of this transition), then delivers in order. Re-run attempts send none (issue 15). */
   const emit = async (events: readonly WorldEvent[]): Promise<void> => {
     const target = sender;
     if (!target) return;
-    const sends = events.map((ev) => {
+    const sends = events.filter((ev) => !isSilent(ev)).map((ev) => {
       const { body } = P.webhookBody(base(), world, ev);
       return target.enqueue(deliveryIds.uuid(), ev.event, ev.action, JSON.stringify(body));
     });
     await Promise.all(sends);
   };
+  const isSilent = (ev: WorldEvent): boolean => {
+    const runId = ev.event === 'workflow_run' ? ev.runId : world.jobs.get(ev.jobId)?.runId;
+    return runId !== undefined && world.runs.get(runId)?.silent === true;
+  };
+
+  const handler = createRestHandler({
+    world,
+    base,
+    token: options.token,
+    writeToken: options.writeToken,
+    now,
+    emit,
+    noteCredential: (r) => credentials.push(r),
+    fault: loop.fault,
+    record: loop.record,
+    hung: loop.hung,
+  });
 
   const autoplay = new Autoplay({
     world,
@@ -159,6 +175,12 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
   });
 
   const step = async (): Promise<boolean> => {
+    // A requested cancel is carried out first, as GitHub does within seconds.
+    const cancelling = world.cancelling()[0];
+    if (cancelling) {
+      await emit(world.finishCancel(cancelling));
+      return true;
+    }
     const start = world.startable()[0];
     if (start) {
       await emit(world.startJob(start.job, start.runner));
@@ -208,7 +230,13 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
     get requests() {
       return loop.requests;
     },
-    resetRequests: () => loop.resetRequests(),
+    get credentials() {
+      return credentials;
+    },
+    resetRequests: () => {
+      loop.resetRequests();
+      credentials.length = 0;
+    },
     setFault: (f) => loop.setFault(f),
     world: {
       runs: (repo) => (repo ? world.runsOf(repo) : [...world.runs.values()].sort((a, b) => b.id - a.id)),

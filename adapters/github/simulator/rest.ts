@@ -9,16 +9,33 @@ import {
 } from '../../../sim-kit/sim-faults.ts';
 import * as P from './payloads.ts';
 import type { UrlBase } from './payloads.ts';
-import type { SimRun } from './world-entities.ts';
+import { routeActionsGet, routeActionsPost } from './rest-actions.ts';
+import { SimRefusal, type ActionWorld } from './world-actions.ts';
+import type { SimRun, WorldEvent } from './world-entities.ts';
 import type { World } from './world.ts';
 
 export type { Fault, RequestRecord };
 
+/** Which configured credential a request carried (never the credential itself). */
+export type Credential = 'read' | 'write' | 'none';
+
+export interface CredentialRecord {
+  readonly method: string;
+  readonly path: string;
+  readonly credential: Credential;
+}
+
 export interface RestContext extends FaultScope {
-  readonly world: World;
+  readonly world: ActionWorld;
   readonly base: () => UrlBase;
   readonly token: string | undefined;
+  /** When set, write endpoints need this token; the read token gets 403 there, as a token without actions:write does. */
+  readonly writeToken?: string | undefined;
   readonly now: () => Date;
+  /** Sends the webhooks an action causes. */
+  readonly emit: (events: readonly WorldEvent[]) => Promise<void>;
+  /** Which credential each request carried. */
+  readonly noteCredential: (r: CredentialRecord) => void;
 }
 
 const DOCS = 'https://docs.github.com/rest';
@@ -74,8 +91,8 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
       });
       res.end(text);
     };
-    // Drain any request body so keep-alive connections stay usable.
-    req.resume();
+    // Drain any request body so keep-alive connections stay usable (POST bodies are read below).
+    if (method !== 'POST') req.resume();
 
     const fault = injectFault(ctx, method, path, res);
     if (fault === 'held') return;
@@ -84,13 +101,13 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
       return;
     }
 
-    if (ctx.token !== undefined) {
-      const auth = req.headers.authorization ?? '';
-      const m = /^(?:token|bearer)\s+(.+)$/i.exec(auth);
-      if (!m || m[1] !== ctx.token) {
-        send(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
-        return;
-      }
+    const auth = /^(?:token|bearer)\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const credential: Credential | null = auth === undefined ? 'none'
+      : auth === ctx.token ? 'read' : auth === ctx.writeToken ? 'write' : null;
+    ctx.noteCredential({ method, path, credential: credential ?? 'none' });
+    if (credential === null || (credential === 'none' && ctx.token !== undefined)) {
+      send(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
+      return;
     }
 
     const apiVersion = req.headers['x-github-api-version'];
@@ -104,6 +121,27 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     }
 
     const url = new URL(path, 'http://sim.invalid');
+    if (method === 'POST') {
+      if (ctx.writeToken !== undefined && credential !== 'write') {
+        // What GitHub answers a token that lacks actions:write (or deployments) for the repository.
+        send(credential === 'none' ? 401 : 403, {
+          message: credential === 'none' ? 'Requires authentication' : 'Resource not accessible by integration',
+          documentation_url: DOCS, status: credential === 'none' ? '401' : '403',
+        }, rateHeaders());
+        return;
+      }
+      readJson(req).then(
+        async (body) => {
+          const r = body === null
+            ? { status: 400, body: { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' } }
+            : await answerPost(ctx, url.pathname, body);
+          send(r.status, r.body, rateHeaders());
+        },
+      ).catch((err: unknown) => {
+        send(500, { message: `Simulator error: ${String(err)}`, documentation_url: DOCS, status: '500' });
+      });
+      return;
+    }
     if (method !== 'GET' && method !== 'HEAD') {
       send(404, P.notFound(), rateHeaders());
       return;
@@ -113,7 +151,7 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     try {
       reply = route(ctx, url.pathname, url.searchParams) ?? { status: 404, body: P.notFound() };
     } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
+      if (!(err instanceof HttpError) && !(err instanceof SimRefusal)) throw err;
       reply = { status: err.status, body: { message: err.message, documentation_url: DOCS, status: String(err.status) } };
     }
 
@@ -213,6 +251,7 @@ function route(ctx: RestContext, pathname: string, q: Query): Reply | null {
   const repo = world.repo(c);
   if (!repo) return null;
   if (parts.length === 3) return { status: 200, body: P.repositoryRest(base, world, repo) };
+  if (d === 'contents') return routeActionsGet({ world, base, emit: ctx.emit }, repo.name, parts.slice(3), q);
   if (d !== 'actions') return null;
 
   if (e === 'runs') {
@@ -237,6 +276,8 @@ function route(ctx: RestContext, pathname: string, q: Query): Reply | null {
     }
     return null;
   }
+  const actionsReply = routeActionsGet({ world, base, emit: ctx.emit }, repo.name, parts.slice(3), q);
+  if (actionsReply) return actionsReply;
   if (e === 'jobs' && parts.length === 6) {
     const job = /^\d+$/.test(f ?? '') ? world.jobs.get(Number(f)) : undefined;
     return job && job.repo === repo.name ? { status: 200, body: P.job(base, world, job) } : null;
@@ -356,4 +397,36 @@ function paginateEnvelope(base: UrlBase, pathname: string, q: Query, key: string
 function paginateArray(base: UrlBase, pathname: string, q: Query, items: unknown[]): Reply {
   const { slice, headers } = paginate(base, pathname, q, items);
   return { status: 200, body: slice, headers };
+}
+
+/** The JSON object of a request body; {} when empty, null when it does not parse. */
+function readJson(req: IncomingMessage): Promise<Record<string, unknown> | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('error', reject);
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return resolve({});
+      try {
+        const v: unknown = JSON.parse(text);
+        resolve(v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+      } catch {
+        resolve(null);
+      }
+    });
+  });
+}
+
+async function answerPost(ctx: RestContext, pathname: string, body: Record<string, unknown>): Promise<Reply> {
+  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const [a, b, c] = parts;
+  const repo = a === 'repos' && b === ctx.world.org && c ? ctx.world.repo(c) : undefined;
+  try {
+    const reply = repo ? await routeActionsPost({ world: ctx.world, base: ctx.base(), emit: ctx.emit }, repo.name, parts.slice(3), body) : null;
+    return reply ?? { status: 404, body: P.notFound() };
+  } catch (err) {
+    if (!(err instanceof SimRefusal)) throw err;
+    return { status: err.status, body: { message: err.message, documentation_url: DOCS, status: String(err.status) } };
+  }
 }

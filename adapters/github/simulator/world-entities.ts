@@ -4,8 +4,9 @@
  * webhook events a transition causes. Types only, plus GitHub's timestamp format.
  */
 export type JobOutcome = 'success' | 'failure' | 'cancelled' | 'skipped' | 'timed_out';
-export type RunStatus = 'queued' | 'in_progress' | 'completed';
-export type JobStatus = 'queued' | 'in_progress' | 'completed';
+/** `waiting`: held by an environment's required reviewers (a pending deployment). */
+export type RunStatus = 'queued' | 'in_progress' | 'completed' | 'waiting';
+export type JobStatus = 'queued' | 'in_progress' | 'completed' | 'waiting';
 
 export interface SimActor {
   readonly login: string;
@@ -44,7 +45,8 @@ export interface SimRun {
   readonly repo: string;
   readonly workflowId: number;
   readonly runNumber: number;
-  readonly runAttempt: number;
+  /** Grows by one per re-run (the run id stays). */
+  runAttempt: number;
   readonly event: string;
   readonly branch: string;
   readonly sha: string;
@@ -59,8 +61,14 @@ export interface SimRun {
   conclusion: string | null;
   updatedAt: string;
   runStartedAt: string;
-  /** Earlier attempts of a re-run run (seeded past only), oldest first; the run itself is the latest. */
-  readonly previousAttempts?: readonly SimRunAttempt[];
+  /** Earlier attempts of a re-run run, oldest first; the run itself is the latest. */
+  previousAttempts?: readonly SimRunAttempt[];
+  /** `run-name` rendered with the dispatch inputs (workflow_dispatch runs); else the commit message is the title. */
+  displayTitle?: string;
+  /** A cancel was requested: the next transition cancels every unfinished job of the attempt. */
+  cancelRequested?: boolean;
+  /** Re-run attempts send no webhooks (issue 15: GitHub sends none for a re-run). */
+  silent?: boolean;
 }
 
 /** What an earlier attempt of a run looked like when it ended. */
@@ -104,7 +112,9 @@ export interface SimJob {
   /** Fairness counter: the job advanced least recently goes next. */
   lastTouched: number;
   /** The run attempt this job belongs to (absent: the run's current attempt). */
-  readonly runAttempt?: number;
+  runAttempt?: number;
+  /** The environment whose required reviewers hold this job (`waiting` until reviewed). */
+  readonly environment?: string;
 }
 
 export interface SimRunnerLabel {
@@ -138,6 +148,8 @@ export interface JobSpec {
   labels?: string[];
   outcome?: JobOutcome;
   steps?: string[];
+  /** An environment with required reviewers: the job waits for a deployment review. */
+  environment?: string;
 }
 
 export interface RunSpec {
@@ -146,11 +158,13 @@ export interface RunSpec {
   branch?: string;
   event?: string;
   jobs: JobSpec[];
+  /** The run's title when a `run-name` gives one. */
+  displayTitle?: string;
 }
 
 export type WorldEvent =
   | { readonly event: 'workflow_run'; readonly action: 'requested' | 'in_progress' | 'completed'; readonly runId: number }
-  | { readonly event: 'workflow_job'; readonly action: 'queued' | 'in_progress' | 'completed'; readonly jobId: number };
+  | { readonly event: 'workflow_job'; readonly action: 'queued' | 'waiting' | 'in_progress' | 'completed'; readonly jobId: number };
 
 /** GitHub's timestamp format: ISO-8601 UTC without milliseconds. */
 export function isoSeconds(date: Date): string {

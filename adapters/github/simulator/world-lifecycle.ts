@@ -58,7 +58,7 @@ export class WorldLifecycle extends WorldState {
     if (!run) throw new Error(`run ${job.runId} missing`);
     const ts = this.nowIso();
     const events: WorldEvent[] = [];
-    if (run.status === 'queued') {
+    if (run.status === 'queued' || run.status === 'waiting') {
       run.status = 'in_progress';
       run.updatedAt = ts;
       events.push({ event: 'workflow_run', action: 'in_progress', runId: run.id });
@@ -141,8 +141,13 @@ export class WorldLifecycle extends WorldState {
     return [{ event: 'workflow_job', action: 'completed', jobId: job.id }, ...this.maybeCompleteRun(run)];
   }
 
+  /** Jobs of the run's current attempt (a re-run keeps the earlier attempts' jobs under their own attempt). */
+  currentJobs(run: SimRun): SimJob[] {
+    return this.jobsOf(run.id).filter((j) => (j.runAttempt ?? run.runAttempt) === run.runAttempt);
+  }
+
   protected maybeCompleteRun(run: SimRun): WorldEvent[] {
-    const jobs = this.jobsOf(run.id);
+    const jobs = this.currentJobs(run);
     if (run.status === 'completed' || jobs.some((j) => j.status !== 'completed')) return [];
     const conclusions = jobs.map((j) => j.conclusion);
     run.status = 'completed';

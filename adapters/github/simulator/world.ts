@@ -66,6 +66,7 @@ export class World extends WorldLifecycle {
       conclusion: null,
       updatedAt: ts,
       runStartedAt: ts,
+      ...(spec.displayTitle === undefined ? {} : { displayTitle: spec.displayTitle }),
     };
     this.runs.set(run.id, run);
     if (event === 'push') {
@@ -99,6 +100,7 @@ export class World extends WorldLifecycle {
         runnerGroupId: null,
         runnerGroupName: null,
         lastTouched: 0,
+        ...(js.environment === undefined ? {} : { environment: js.environment }),
       };
       this.jobs.set(job.id, job);
       run.jobIds.push(job.id);
@@ -107,9 +109,16 @@ export class World extends WorldLifecycle {
         job.conclusion = 'skipped';
         job.completedAt = ts;
         events.push({ event: 'workflow_job', action: 'completed', jobId: job.id });
+      } else if (js.environment !== undefined) {
+        // Held by the environment's required reviewers: a pending deployment until reviewed.
+        job.status = 'waiting';
+        events.push({ event: 'workflow_job', action: 'waiting', jobId: job.id });
       } else {
         events.push({ event: 'workflow_job', action: 'queued', jobId: job.id });
       }
+    }
+    if (this.jobsOf(run.id).every((j) => j.status === 'waiting' || j.status === 'completed') && this.jobsOf(run.id).some((j) => j.status === 'waiting')) {
+      run.status = 'waiting';
     }
     events.push(...this.maybeCompleteRun(run));
     this.changed();
