@@ -25,6 +25,12 @@ export const githubConfigSchema = z
       .default('https://api.github.com'),
     /** Optional: without a token only public repositories work, at 60 requests/hour. */
     token: secretRef.optional(),
+    /**
+     * Optional write credentials for actions (issue 15): cancel, re-run, dispatch and deployment
+     * reviews use this token only, and reads never do. Without it the backend is read-only.
+     * Needs Actions: write (and Deployments: write to review deployments) on the repositories.
+     */
+    writeToken: secretRef.optional(),
     /** Enables webhooks (X-Hub-Signature-256 verification). */
     webhookSecret: secretRef.optional(),
     /** Older secrets still accepted while a rotation is rolled out. */

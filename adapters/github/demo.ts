@@ -9,13 +9,16 @@ import { createGithubSimulator } from './simulator/index.ts';
  */
 export async function createGithubDemo(settings: { readonly seed?: number }): Promise<DemoBackend> {
   const token = `ghp_demo_${randomBytes(12).toString('hex')}`;
+  // Actions write with their own token: the simulator refuses the read token on write endpoints.
+  const writeToken = `ghp_demo_write_${randomBytes(12).toString('hex')}`;
   const secret = randomBytes(24).toString('base64url');
-  const sim = createGithubSimulator({ token, history: 6, pastDays: 7, ...(settings.seed === undefined ? {} : { seed: settings.seed }) });
+  const sim = createGithubSimulator({ token, writeToken, history: 6, pastDays: 7, ...(settings.seed === undefined ? {} : { seed: settings.seed }) });
   await sim.start();
   return {
     options: {
       url: sim.url,
       token: { value: token },
+      writeToken: { value: writeToken },
       webhookSecret: { value: secret },
       organizations: [sim.world.org],
       runners: { organizations: [sim.world.org] },

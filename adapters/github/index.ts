@@ -1,5 +1,7 @@
 import { requireSecret } from '../../src/adapter-kit/require-secret.ts';
 import type { AdapterContext, AdapterFactory, BackendAdapter } from '../../src/adapter-contract.ts';
+import { ActionSender } from './actions-http.ts';
+import { createGithubActions } from './actions.ts';
 import { GithubClient } from './client.ts';
 import { githubConfigSchema, runnerScopesOf, type GithubConfig } from './config.ts';
 import { listAllRunners, listPipelines } from './list.ts';
@@ -26,6 +28,8 @@ function create(config: GithubConfig, ctx: AdapterContext): GithubAdapter {
   const webhookSecrets = config.webhookSecret
     ? [config.webhookSecret, ...config.additionalWebhookSecrets].map((ref) => requireSecret(ctx, ref, 'GitHub webhook secret'))
     : [];
+
+  const writeToken = config.writeToken ? requireSecret(ctx, config.writeToken, 'GitHub write token') : undefined;
 
   const client = new GithubClient({
     backend: ctx.name,
@@ -54,6 +58,17 @@ function create(config: GithubConfig, ctx: AdapterContext): GithubAdapter {
     owns: (entity) => projects.owns(entity),
     ...(webhookSecrets.length > 0
       ? { webhook: createWebhookHandler({ backend: ctx.name, secrets: webhookSecrets, covers: (id) => projects.covers(id) }) }
+      : {}),
+    // Actions exist only with write credentials, and only they carry the write token.
+    ...(writeToken
+      ? {
+        actions: createGithubActions({
+          backend: ctx.name,
+          readClient: client,
+          now: ctx.now,
+          sender: new ActionSender({ backend: ctx.name, baseUrl: config.url, writeToken, timeoutMs: config.requestTimeoutMs, health: ctx.health, now: ctx.now }),
+        }),
+      }
       : {}),
     poll: (signal) => poller.poll(signal),
     pollIntervalMs: config.pollIntervalSeconds * 1000,

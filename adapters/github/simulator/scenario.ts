@@ -7,7 +7,7 @@
 import type { Random } from '../../../sim-kit/seeded-random.ts';
 import { SimAutoplay, type AutoplaySink } from '../../../sim-kit/sim-autoplay.ts';
 import type { JobOutcome, JobSpec, RunSpec, WorldEvent } from './world-entities.ts';
-import type { World } from './world.ts';
+import type { ActionWorld } from './world-actions.ts';
 
 const LINUX = ['self-hosted', 'Linux'];
 const LINUX_X64 = ['self-hosted', 'Linux', 'X64'];
@@ -61,7 +61,7 @@ export function randomRunSpec(random: Random, repo: string, opts: { allowMacos?:
 }
 
 export interface AutoplayHost extends AutoplaySink<WorldEvent> {
-  readonly world: World;
+  readonly world: ActionWorld;
   readonly random: Random;
 }
 
@@ -72,6 +72,9 @@ export class Autoplay extends SimAutoplay<WorldEvent> {
 
   protected choose(): WorldEvent[] {
     const { world, random } = this.host;
+    // A cancel asked for through the API is carried out first.
+    const cancelling = world.cancelling()[0];
+    if (cancelling) return world.finishCancel(cancelling);
     const active = [...world.runs.values()].filter((r) => r.status !== 'completed').length;
     if (active < 2 || (active < 6 && random.chance(0.12))) return this.newRun();
     if (random.chance(0.04) && this.flipRunner()) return [];
