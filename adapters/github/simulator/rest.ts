@@ -253,6 +253,8 @@ function route(ctx: RestContext, pathname: string, q: Query): Reply | null {
   if (parts.length === 3) return { status: 200, body: P.repositoryRest(base, world, repo) };
   if (d === 'contents') return routeActionsGet({ world, base, emit: ctx.emit }, repo.name, parts.slice(3), q);
   if (d !== 'actions') return null;
+  const actionsReply = routeActionsGet({ world, base, emit: ctx.emit }, repo.name, parts.slice(3), q);
+  if (actionsReply) return actionsReply;
 
   if (e === 'runs') {
     if (parts.length === 5) return listRuns(ctx, pathname, q, world.runsOf(repo.name));
@@ -276,8 +278,6 @@ function route(ctx: RestContext, pathname: string, q: Query): Reply | null {
     }
     return null;
   }
-  const actionsReply = routeActionsGet({ world, base, emit: ctx.emit }, repo.name, parts.slice(3), q);
-  if (actionsReply) return actionsReply;
   if (e === 'jobs' && parts.length === 6) {
     const job = /^\d+$/.test(f ?? '') ? world.jobs.get(Number(f)) : undefined;
     return job && job.repo === repo.name ? { status: 200, body: P.job(base, world, job) } : null;
