@@ -5,7 +5,7 @@
  */
 import type { ActionCall, ActionInputDeclaration, ActionOutcome, ActionRequest, BackendActions } from '../../src/adapter-contract.ts';
 import { ActionRefusal, ActionRefusedError, isUpstreamError } from '../../src/errors.ts';
-import { ActionSender } from './actions-http.ts';
+import type { ActionSender } from './actions-http.ts';
 import { encodeDispatchInput, parseDispatchInputs } from './actions-inputs.ts';
 import { jobRefOf, paths, planCalls, runRefOf, workflowOf } from './actions-plan.ts';
 import type { GithubClient } from './client.ts';
