@@ -64,10 +64,10 @@ async function refusal(p: Promise<unknown>): Promise<ActionRefusedError> {
   return error as ActionRefusedError;
 }
 
-async function expectRefused(p: Promise<unknown>, reason: ActionRefusal): Promise<ActionRefusedError> {
+async function expectRefused(p: Promise<unknown>, reason: ActionRefusal, backend = 'gh'): Promise<ActionRefusedError> {
   const e = await refusal(p);
   expect(e.reason, e.message).toBe(reason);
-  expect(e.backend).toBe('gh');
+  expect(e.backend).toBe(backend);
   return e;
 }
 
@@ -389,5 +389,30 @@ describe('GitHub actions: credentials and plans', () => {
     const out = await actions.perform({ kind: 'triggerPipeline', projectNativeId: REPO, ref: 'main', workflow: 'deploy.yml', inputs: { environment: 'production', version: '1' } }, signal);
     await check({ kind: 'approve', target: { type: 'Pipeline', nativeId: out.pipelineNativeId! }, comment: 'ok', inputs: {} });
     await sim.runUntilIdle();
+  });
+});
+
+describe('GitHub actions: demo mode', () => {
+  it('the demo configures a write token its simulator accepts for actions (and refuses the read token for)', async () => {
+    const { createGithubDemo } = await import('../../adapters/github/demo.ts');
+    const demo = await createGithubDemo({ seed: 3 });
+    const demoAdapter = githubAdapterFactory.create(githubAdapterFactory.configSchema.parse(demo.options), contractContext('demo'));
+    try {
+      expect(demo.options.writeToken).not.toEqual(demo.options.token);
+      const [run] = await demoAdapter.listPipelines({ limit: 1 });
+      const out = await demoAdapter.actions!.perform({ kind: 'retryPipeline', pipelineNativeId: run!.nativeId, failedOnly: false }, signal);
+      expect(out.calls.at(-1)?.status).toBe(201);
+      const readOnly = githubAdapterFactory.create(
+        githubAdapterFactory.configSchema.parse({ ...demo.options, writeToken: demo.options.token }), contractContext('demo-ro'),
+      );
+      try {
+        await expectRefused(readOnly.actions!.perform({ kind: 'cancelPipeline', pipelineNativeId: run!.nativeId, force: false }, signal), 'UPSTREAM_FORBIDDEN', 'demo-ro');
+      } finally {
+        await readOnly.dispose();
+      }
+    } finally {
+      await demoAdapter.dispose();
+      await demo.stop();
+    }
   });
 });
