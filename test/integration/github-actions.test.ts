@@ -288,7 +288,8 @@ describe('GitHub actions: trigger (workflow_dispatch)', () => {
       { name: 'replicas', type: 'number', required: false, defaultValue: 2, description: 'How many instances' },
     ]);
     expect(sim.requests.map((r) => r.path)).toEqual([`/repos/${REPO}/contents/.github/workflows/deploy.yml?ref=main`]);
-    const wfId = sim.world.runs().length >= 0 ? (await (await fetch(`${sim.url}/repos/${REPO}/actions/workflows/deploy.yml`, { headers: { authorization: `Bearer ${READ}` } })).json() as { id: number }).id : 0;
+    const workflowResource = await fetch(`${sim.url}/repos/${REPO}/actions/workflows/deploy.yml`, { headers: { authorization: `Bearer ${READ}` } });
+    const wfId = ((await workflowResource.json()) as { id: number }).id;
     expect(await actions.declaredInputs!({ projectNativeId: REPO, ref: 'main', workflow: String(wfId) }, signal)).toEqual(declared);
     expect(await actions.declaredInputs!({ projectNativeId: REPO, ref: 'main', workflow: 'nightly.yml' }, signal)).toEqual([]);
     expect(await actions.declaredInputs!({ projectNativeId: REPO, ref: 'main', workflow: 'missing.yml' }, signal)).toBeNull();
@@ -363,6 +364,20 @@ describe('GitHub actions: credentials and plans', () => {
     } finally {
       await misconfigured.dispose();
     }
+  });
+
+  it('5xx and rate limits stay UpstreamError (not refusals)', async () => {
+    const { runId } = await sim.triggerRun({ repo: 'api', jobs: [{ name: 'a', labels: ['self-hosted'] }] });
+    const cancel = () => actions.perform({ kind: 'cancelPipeline', pipelineNativeId: pipelineId(runId), force: false }, signal).then(() => null, (e: unknown) => e);
+    try {
+      sim.setFault({ status: 503, match: /\/cancel$/ });
+      expect(await cancel()).toMatchObject({ name: 'UpstreamError', code: 'UPSTREAM_UNAVAILABLE', details: { status: 503 } });
+      sim.setFault({ status: 403, match: /\/cancel$/, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(nowMs / 1000) + 60) } });
+      expect(await cancel()).toMatchObject({ name: 'UpstreamError', code: 'UPSTREAM_RATE_LIMITED' });
+    } finally {
+      sim.setFault(null);
+    }
+    await sim.runUntilIdle();
   });
 
   it('plan() lists the calls perform() sends on the happy path (the job\'s run id as {run_id})', async () => {

@@ -22,6 +22,10 @@ export interface ActionRouteContext {
   readonly emit: (events: readonly WorldEvent[]) => Promise<void>;
 }
 
+function sendHooks(ctx: ActionRouteContext, events: readonly WorldEvent[]): void {
+  ctx.emit(events).catch((err: unknown) => process.emitWarning(`github simulator webhooks: ${String(err)}`));
+}
+
 /** Path parts below /repos/{org}/{repo}/ (already decoded). */
 type Parts = readonly string[];
 
@@ -87,7 +91,7 @@ export function routeActionsGet(ctx: ActionRouteContext, repo: string, parts: Pa
 }
 
 /** POST routes; null when the path is not one of them. */
-export async function routeActionsPost(ctx: ActionRouteContext, repo: string, parts: Parts, body: Record<string, unknown>): Promise<ActionReply | null> {
+export function routeActionsPost(ctx: ActionRouteContext, repo: string, parts: Parts, body: Record<string, unknown>): ActionReply | null {
   const { world, base } = ctx;
   const [a, b, c, d, e] = parts;
   if (a !== 'actions') return null;
@@ -109,7 +113,7 @@ export async function routeActionsPost(ctx: ActionRouteContext, repo: string, pa
         if (state !== 'approved' && state !== 'rejected') throw new SimRefusal(422, `Invalid request.\n\nFor 'properties/state', ${JSON.stringify(state)} is not a member of ["approved", "rejected"].`);
         if (typeof body.comment !== 'string') throw new SimRefusal(422, `Invalid request.\n\n"comment" wasn't supplied.`);
         const { events, reviewed } = world.review(run, ids as number[], state);
-        await ctx.emit(events);
+        sendHooks(ctx, events);
         return { status: 200, body: reviewed.map((p) => ({ environment: p.environment.name, state, comment: body.comment })) };
       }
       default:
@@ -124,7 +128,7 @@ export async function routeActionsPost(ctx: ActionRouteContext, repo: string, pa
   }
   if (b === 'workflows' && d === 'dispatches' && parts.length === 4 && c !== undefined && e === undefined) {
     const { run, events } = world.dispatch(repo, c, body.ref, body.inputs);
-    await ctx.emit(events);
+    sendHooks(ctx, events);
     if (body.return_run_details !== true) return { status: 204, body: undefined };
     const r = `${base.api}/repos/${world.org}/${repo}`;
     return { status: 200, body: { workflow_run_id: run.id, run_url: `${r}/actions/runs/${run.id}`, html_url: `${base.html}/${world.org}/${repo}/actions/runs/${run.id}` } };

@@ -131,10 +131,10 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
         return;
       }
       readJson(req).then(
-        async (body) => {
+        (body) => {
           const r = body === null
             ? { status: 400, body: { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' } }
-            : await answerPost(ctx, url.pathname, body);
+            : answerPost(ctx, url.pathname, body);
           send(r.status, r.body, rateHeaders());
         },
       ).catch((err: unknown) => {
@@ -418,12 +418,12 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown> | null>
   });
 }
 
-async function answerPost(ctx: RestContext, pathname: string, body: Record<string, unknown>): Promise<Reply> {
+function answerPost(ctx: RestContext, pathname: string, body: Record<string, unknown>): Reply {
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const [a, b, c] = parts;
   const repo = a === 'repos' && b === ctx.world.org && c ? ctx.world.repo(c) : undefined;
   try {
-    const reply = repo ? await routeActionsPost({ world: ctx.world, base: ctx.base(), emit: ctx.emit }, repo.name, parts.slice(3), body) : null;
+    const reply = repo ? routeActionsPost({ world: ctx.world, base: ctx.base(), emit: ctx.emit }, repo.name, parts.slice(3), body) : null;
     return reply ?? { status: 404, body: P.notFound() };
   } catch (err) {
     if (!(err instanceof SimRefusal)) throw err;
