@@ -256,6 +256,14 @@ describe('GitHub actions: trigger (workflow_dispatch)', () => {
     // The model has no title; the run's display_title (run-name) is where GitHub shows the inputs.
     const raw = await fetch(`${sim.url}/repos/${REPO}/actions/runs/${runId}`, { headers: { authorization: `Bearer ${READ}` } });
     expect(((await raw.json()) as { display_title: string }).display_title).toBe('Deploy 1.2.3 to staging');
+    // return_run_details absent: GitHub answers 204 and names no run.
+    const plain = await fetch(`${sim.url}/repos/${REPO}/actions/workflows/nightly.yml/dispatches`, {
+      method: 'POST', headers: { authorization: `Bearer ${WRITE}` }, body: JSON.stringify({ ref: 'main' }),
+    });
+    expect(plain.status).toBe(204);
+    const nightly = sim.world.runs('api')[0]!;
+    const title = await fetch(`${sim.url}/repos/${REPO}/actions/runs/${nightly.id}`, { headers: { authorization: `Bearer ${READ}` } });
+    expect(((await title.json()) as { display_title: string; event: string })).toMatchObject({ display_title: 'Nightly', event: 'workflow_dispatch' });
   });
 
   it('refusals: unknown ref → UNKNOWN_REF, undeclared or invalid input → INVALID_INPUT naming it, no dispatch trigger → NOT_SUPPORTED', async () => {

@@ -214,7 +214,8 @@ export function workflowRun(base: UrlBase, world: World, run: SimRun): Json {
     head_branch: run.branch,
     head_sha: run.sha,
     path: wf.path,
-    display_title: run.displayTitle ?? (run.event === 'schedule' ? wf.name : pr ? pr.title : run.message),
+    // Without a `run-name`, scheduled and dispatched runs are titled by the workflow's name.
+    display_title: run.displayTitle ?? (run.event === 'schedule' || run.event === 'workflow_dispatch' ? wf.name : pr ? pr.title : run.message),
     run_number: run.runNumber,
     event: run.event,
     status: run.status,
