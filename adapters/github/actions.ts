@@ -86,8 +86,16 @@ export function createGithubActions(deps: GithubActionsDeps): BackendActions {
           if (encoded === null) throw new ActionRefusedError(backend, ActionRefusal.InvalidInput, `input ${name}: ${String(value)} has no string form`, { input: name });
           inputs[name] = encoded;
         }
-        const { data } = await send('POST', paths.dispatch(p, workflow), { ref: request.ref, inputs, return_run_details: true });
-        // 200 with the run's id where GitHub supports return_run_details (github.com since 2026-02); 204 without.
+        const path = paths.dispatch(p, workflow);
+        let data: unknown;
+        try {
+          // 200 with the run's id where GitHub supports return_run_details (github.com since 2026-02).
+          ({ data } = await send('POST', path, { ref: request.ref, inputs, return_run_details: true }));
+        } catch (error) {
+          // Older GHES refuses the key (422): ask again without it; 204 names no run.
+          if (!(error instanceof ActionRefusedError && error.details.status === 422 && error.message.includes('return_run_details'))) throw error;
+          ({ data } = await send('POST', path, { ref: request.ref, inputs }));
+        }
         const runId = idString(asRecord(data)?.workflow_run_id);
         return { calls, pipelineNativeId: runId ? formatPipelineId(projectIdOf(p), runId) : null };
       }

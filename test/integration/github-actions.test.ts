@@ -266,6 +266,23 @@ describe('GitHub actions: trigger (workflow_dispatch)', () => {
     expect(((await title.json()) as { display_title: string; event: string })).toMatchObject({ display_title: 'Nightly', event: 'workflow_dispatch' });
   });
 
+  it('a GitHub without return_run_details (older GHES): asked again without it, the new run is not named (the core looks for it)', async () => {
+    const legacy = createGithubSimulator({ token: READ, writeToken: WRITE, seed: 16, repositories: ['api'], history: 0, now, legacyDispatch: true });
+    await legacy.start();
+    const ghes = githubAdapterFactory.create(
+      githubAdapterFactory.configSchema.parse({ url: legacy.url, token: { value: READ }, writeToken: { value: WRITE }, repositories: [REPO] }), contractContext('gh', now),
+    );
+    try {
+      const out = await ghes.actions!.perform({ kind: 'triggerPipeline', projectNativeId: REPO, ref: 'main', workflow: 'nightly.yml', inputs: {} }, signal);
+      const path = `/repos/${REPO}/actions/workflows/nightly.yml/dispatches`;
+      expect(out).toEqual({ calls: [{ method: 'POST', path, status: 422 }, { method: 'POST', path, status: 204 }], pipelineNativeId: null });
+      expect(legacy.world.runs('api').map((r) => r.event)).toEqual(['workflow_dispatch']);
+    } finally {
+      await ghes.dispose();
+      await legacy.stop();
+    }
+  });
+
   it('refusals: unknown ref → UNKNOWN_REF, undeclared or invalid input → INVALID_INPUT naming it, no dispatch trigger → NOT_SUPPORTED', async () => {
     const base = { kind: 'triggerPipeline' as const, projectNativeId: REPO, workflow: 'deploy.yml' };
     const ok = { environment: 'staging', version: '1' };

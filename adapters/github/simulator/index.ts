@@ -32,6 +32,8 @@ export interface GithubSimulatorOptions {
    * read token 403 "Resource not accessible by integration"; reads accept either token.
    */
   writeToken?: string;
+  /** Refuse `return_run_details` on dispatch (422), as GitHub Enterprise Server before that feature does. */
+  legacyDispatch?: boolean;
   /** Where to POST signed webhooks; none are sent without it. */
   webhook?: { url: string; secret: string };
   /** Seed for the deterministic RNG (ids, shas, autoplay choices). */
@@ -159,6 +161,7 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
     base,
     token: options.token,
     writeToken: options.writeToken,
+    legacyDispatch: options.legacyDispatch === true,
     now,
     emit,
     noteCredential: (r) => credentials.push(r),

@@ -20,6 +20,8 @@ export interface ActionRouteContext {
   readonly base: UrlBase;
   /** Sends the webhooks a transition causes (re-runs cause none). */
   readonly emit: (events: readonly WorldEvent[]) => Promise<void>;
+  /** Answer like a GitHub Enterprise Server without `return_run_details` (before 2026-02): 422 for the key. */
+  readonly legacyDispatch?: boolean;
 }
 
 function sendHooks(ctx: ActionRouteContext, events: readonly WorldEvent[]): void {
@@ -127,6 +129,7 @@ export function routeActionsPost(ctx: ActionRouteContext, repo: string, parts: P
     return { status: 201, body: {} };
   }
   if (b === 'workflows' && d === 'dispatches' && parts.length === 4 && c !== undefined && e === undefined) {
+    if (ctx.legacyDispatch && 'return_run_details' in body) throw new SimRefusal(422, `Invalid request.\n\n"return_run_details" is not a permitted key.`);
     const { run, events } = world.dispatch(repo, c, body.ref, body.inputs);
     sendHooks(ctx, events);
     if (body.return_run_details !== true) return { status: 204, body: undefined };

@@ -36,6 +36,8 @@ export interface RestContext extends FaultScope {
   readonly emit: (events: readonly WorldEvent[]) => Promise<void>;
   /** Which credential each request carried. */
   readonly noteCredential: (r: CredentialRecord) => void;
+  /** Dispatch without `return_run_details`, as older GitHub Enterprise Server. */
+  readonly legacyDispatch?: boolean;
 }
 
 const DOCS = 'https://docs.github.com/rest';
@@ -423,7 +425,7 @@ function answerPost(ctx: RestContext, pathname: string, body: Record<string, unk
   const [a, b, c] = parts;
   const repo = a === 'repos' && b === ctx.world.org && c ? ctx.world.repo(c) : undefined;
   try {
-    const reply = repo ? routeActionsPost({ world: ctx.world, base: ctx.base(), emit: ctx.emit }, repo.name, parts.slice(3), body) : null;
+    const reply = repo ? routeActionsPost({ world: ctx.world, base: ctx.base(), emit: ctx.emit, legacyDispatch: ctx.legacyDispatch === true }, repo.name, parts.slice(3), body) : null;
     return reply ?? { status: 404, body: P.notFound() };
   } catch (err) {
     if (!(err instanceof SimRefusal)) throw err;
