@@ -271,6 +271,7 @@ describe('GitLab actions: approve and reject', () => {
     const outcome = await actions.perform({ kind: 'approve', target: { type: 'Job', nativeId: jobNid(jobIds[0]!) }, comment: 'ship it', inputs: {} }, signal());
     expect(outcome.calls.at(-1)).toEqual({ method: 'POST', path: `/projects/${projectId}/deployments/${deployment.id}/approval`, status: 201 });
     expect(deployment.approvals).toEqual([expect.objectContaining({ status: 'approved', comment: 'ship it' })]);
+    expect(outcome.jobNativeId).toBe(jobNid(jobIds[0]!));
     expect((await readJob(jobIds[0]!)).status).toBe('QUEUED');
   });
 
