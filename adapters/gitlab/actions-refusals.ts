@@ -44,7 +44,8 @@ export function inputNamedIn(message: string): string | null {
 export function refusalOf(status: number, message: string): Refusal {
   if (status === 404) return { reason: ActionRefusal.NotFound };
   if (/job is not retryable/i.test(message)) return { reason: ActionRefusal.NotRetryable };
-  if (status === 401 || status === 403) return { reason: ActionRefusal.Forbidden };
+  // A 400 too when the role may not set pipeline variables (restrict_user_defined_variables).
+  if (status === 401 || status === 403 || /insufficient permissions/i.test(message)) return { reason: ActionRefusal.Forbidden };
   if (/reference not found/i.test(message)) return { reason: ActionRefusal.UnknownRef };
   if (/unplayable job|not waiting for approval/i.test(message)) return { reason: ActionRefusal.NotWaiting };
   if (/same user can not approve|permission to approve/i.test(message)) return { reason: ActionRefusal.SubmitterNotAllowed };
