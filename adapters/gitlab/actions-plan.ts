@@ -46,17 +46,13 @@ export function invalidVariableKey(inputs: Readonly<Record<string, ActionInputVa
 /** Variables carry strings only (GitLab stores `value` as text); spec inputs keep their type. */
 export function encodeInputs(inputs: Readonly<Record<string, ActionInputValue>>): EncodedInputs {
   const variables: { key: string; value: string }[] = [];
-  const spec: Record<string, ActionInputValue> = {};
-  let hasSpec = false;
+  const spec: [string, ActionInputValue][] = [];
   for (const [name, value] of Object.entries(inputs)) {
-    if (name.startsWith(SPEC_INPUT_PREFIX)) {
-      spec[name.slice(SPEC_INPUT_PREFIX.length)] = value;
-      hasSpec = true;
-    } else {
-      variables.push({ key: name, value: String(value) });
-    }
+    if (name.startsWith(SPEC_INPUT_PREFIX)) spec.push([name.slice(SPEC_INPUT_PREFIX.length), value]);
+    else variables.push({ key: name, value: String(value) });
   }
-  return hasSpec ? { variables, inputs: spec } : { variables };
+  // fromEntries defines own properties: an input named `__proto__` stays an input, never a prototype.
+  return spec.length > 0 ? { variables, inputs: Object.fromEntries(spec) } : { variables };
 }
 
 /** Job variables of a play: `job_variables_attributes` takes key/value strings (no spec inputs). */

@@ -165,7 +165,7 @@ export function createGitlabActions(opts: ActionSenderOptions): BackendActions {
 function callerNamed(error: unknown, inputs: Readonly<Record<string, unknown>>): unknown {
   if (!(error instanceof ActionRefusedError) || error.details.input === undefined) return error;
   const named = `${SPEC_INPUT_PREFIX}${error.details.input}`;
-  if (!(named in inputs) || error.details.input in inputs) return error;
+  if (!Object.hasOwn(inputs, named) || Object.hasOwn(inputs, error.details.input)) return error;
   const message = error.message.replace(/^\[[^\]]*\]\s*/, '');
   return new ActionRefusedError(error.backend, error.reason, message, { ...error.details, input: named }, { cause: error });
 }

@@ -79,7 +79,7 @@ export function actionWrites(ctx: ActionContext, project: SimProject, parts: rea
     const variables = parseVariables(body.variables);
     const inputs = body.inputs && typeof body.inputs === 'object' ? (body.inputs as Record<string, unknown>) : undefined;
     if (inputs) {
-      const unknown = Object.keys(inputs).filter((k) => !(k in SIM_SPEC_INPUTS));
+      const unknown = Object.keys(inputs).filter((k) => !Object.hasOwn(SIM_SPEC_INPUTS, k));
       if (unknown.length > 0) return fail(400, { message: { base: [`unknown input arguments: ${unknown.join(', ')}`] } });
       for (const [k, v] of Object.entries(inputs)) {
         const options = SIM_SPEC_INPUTS[k]?.options;
