@@ -5,6 +5,8 @@ import type { ActionCall, ActionRequest, BackendAdapter, BackendActions } from '
 import { ActionRefusedError } from '../../src/errors.ts';
 import type { JobModel, PipelineModel } from '../../src/model.ts';
 import { contractContext } from '../contract/adapter-context.ts';
+import { waitFor } from '../helpers/stack.ts';
+import { startReceiver } from '../helpers/webhook-receiver.ts';
 
 /**
  * GitLab actions at adapter level against the simulator on loopback: each action's effect as the
@@ -112,6 +114,27 @@ describe('GitLab actions: cancel', () => {
     expect((await readJob(jobIds[1]!)).status).toBe('CANCELED');
     await sim.runUntilIdle();
     expect((await readPipeline(pipelineId)).status).toBe('CANCELED');
+  });
+
+  it('should send the Job and Pipeline Hooks of a cancel as for any other transition', async () => {
+    const receiver = await startReceiver();
+    try {
+      const { pipelineId, jobIds } = await pipelineWith([{ name: 'hooked', stage: 'test' }]);
+      await stepUntil(() => job(jobIds[0]!).status === 'running');
+      sim.setWebhook({ url: receiver.url, token: 'hook-token' });
+      await actions.perform({ kind: 'cancelPipeline', pipelineNativeId: pipelineNid(pipelineId), force: false }, signal());
+      const hooks = () => receiver.received.map((r) => JSON.parse(r.body) as Record<string, unknown>);
+      const canceling = (h: Record<string, unknown>) =>
+        h.object_kind === 'pipeline' && (h.object_attributes as { id: number; status: string }).id === pipelineId &&
+        (h.object_attributes as { status: string }).status === 'canceling';
+      await waitFor(() => hooks().some(canceling), 5000, 'pipeline hook: canceling');
+      expect(hooks().filter((h) => h.object_kind === 'build').map((h) => [h.build_id, h.build_status])).toEqual([[jobIds[0], 'canceling']]);
+      await sim.runUntilIdle();
+      await waitFor(() => hooks().some((h) => h.object_kind === 'build' && h.build_status === 'canceled'), 5000, 'job hook: canceled');
+    } finally {
+      sim.setWebhook(null);
+      await receiver.close();
+    }
   });
 
   it('should refuse to cancel a finished pipeline as ALREADY_FINISHED without sending the cancel', async () => {
