@@ -96,9 +96,12 @@ describe('GitLab actions: configuration', () => {
     const error = await refusal(misconfigured.actions!.perform({ kind: 'triggerPipeline', projectNativeId: String(projectId), ref: 'main', workflow: null, inputs: {} }, signal()));
     expect(error.reason).toBe('UPSTREAM_FORBIDDEN');
     expect(error.details.status).toBe(403);
+    expect(error.message).toContain('403 Forbidden');
     expect(error.message).not.toContain(READ);
     expect(sim.requests.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([403]);
     expect(sim.world.pipelines('backend')[0]!.id).toBe(pipelineId);
+    const anonymous = await fetch(`${sim.url}/projects/${projectId}/pipeline`, { method: 'POST', body: '{"ref":"main"}', headers: { 'content-type': 'application/json' } });
+    expect(anonymous.status).toBe(401);
     await misconfigured.dispose();
   });
 });

@@ -109,7 +109,8 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
       credential: presented === undefined ? 'none' : presented === ctx.token ? 'read' : presented === ctx.writeToken ? 'write' : 'other',
     });
     if (ctx.token !== undefined || ctx.writeToken !== undefined) {
-      if (presented !== ctx.token && presented !== ctx.writeToken) {
+      const known = presented !== undefined && (presented === ctx.token || presented === ctx.writeToken);
+      if (!known) {
         req.resume();
         send(401, { message: '401 Unauthorized' });
         return;
