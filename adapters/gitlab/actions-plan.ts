@@ -67,6 +67,7 @@ export const paths = {
   pipelineCancel: (p: string, id: string) => `${project(p)}/pipelines/${id}/cancel`,
   pipelineRetry: (p: string, id: string) => `${project(p)}/pipelines/${id}/retry`,
   pipelineJobs: (p: string, id: string, scope: readonly string[]) => `${project(p)}/pipelines/${id}/jobs${buildQuery({ 'scope[]': scope })}`,
+  pipelineBridges: (p: string, id: string, scope: readonly string[]) => `${project(p)}/pipelines/${id}/bridges${buildQuery({ 'scope[]': scope })}`,
   pipelineCreate: (p: string) => `${project(p)}/pipeline`,
   job: (p: string, id: string) => `${project(p)}/jobs/${id}`,
   jobCancel: (p: string, id: string, force = false) => `${project(p)}/jobs/${id}/cancel${force ? '?force=true' : ''}`,

@@ -75,8 +75,10 @@ export function createGitlabActions(opts: ActionSenderOptions): BackendActions {
       case 'retryPipeline': {
         const { projectId, pipelineId } = parsePipelineId(request.pipelineNativeId)!;
         // GitLab retries only failed and canceled jobs, whatever failedOnly says; with none it answers 201 and does nothing.
-        const retryable = await http.get(paths.pipelineJobs(projectId, pipelineId, ['failed', 'canceled']));
-        if (!Array.isArray(retryable.data) || retryable.data.length === 0) {
+        const scope = ['failed', 'canceled'];
+        const some = (res: { data: unknown }) => Array.isArray(res.data) && res.data.length > 0;
+        // Trigger jobs are retried too, and the jobs listing leaves them out: ask for them only when no build failed.
+        if (!some(await http.get(paths.pipelineJobs(projectId, pipelineId, scope))) && !some(await http.get(paths.pipelineBridges(projectId, pipelineId, scope)))) {
           throw refuse(ActionRefusal.NotRetryable, `pipeline ${pipelineId} has no failed or canceled job to retry`);
         }
         const res = await http.post(paths.pipelineRetry(projectId, pipelineId));
