@@ -290,6 +290,14 @@ describe('GitLab actions: approve and reject', () => {
     expect(sim.requests.filter((r) => r.method === 'POST')).toEqual([]);
   });
 
+  it('should refuse an approval aimed at a pipeline as NOT_SUPPORTED without a request (GitLab waits on jobs)', async () => {
+    const { pipelineId } = await pipelineWith([{ name: 'gate', stage: 'deploy', when: 'manual' }]);
+    sim.resetRequests();
+    const error = await refusal(actions.perform({ kind: 'approve', target: { type: 'Pipeline', nativeId: pipelineNid(pipelineId) }, comment: null, inputs: {} }, signal()));
+    expect(error.reason).toBe('NOT_SUPPORTED');
+    expect(sim.requests).toEqual([]);
+  });
+
   it('should approve a deployment blocked on approval: the job leaves manual and runs', async () => {
     const { jobIds } = await pipelineWith([{ name: 'prod', stage: 'deploy', environment: 'production', approval: true }]);
     await stepUntil(() => job(jobIds[0]!).status === 'manual');
