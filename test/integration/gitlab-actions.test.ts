@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import gitlabAdapter from '../../adapters/gitlab/index.ts';
 import { createGitlabSimulator, type GitlabSimulator, type JobSpec, type SimJob } from '../../adapters/gitlab/simulator/index.ts';
 import type { ActionCall, ActionRequest, BackendAdapter, BackendActions } from '../../src/adapter-contract.ts';
-import { ActionRefusedError } from '../../src/errors.ts';
+import { ActionRefusedError, UpstreamError } from '../../src/errors.ts';
 import type { JobModel, PipelineModel } from '../../src/model.ts';
 import { contractContext } from '../contract/adapter-context.ts';
 import { waitFor } from '../helpers/stack.ts';
@@ -326,6 +326,41 @@ describe('GitLab actions: approve and reject', () => {
     expect((await readPipeline(pipelineId)).status).toBe('FAILURE');
     const again = await refusal(actions.perform(request, signal()));
     expect(again.reason).toBe('NOT_WAITING');
+  });
+});
+
+describe('GitLab actions: upstream failures', () => {
+  const trigger: ActionRequest = { kind: 'triggerPipeline', projectNativeId: '0', ref: 'main', workflow: null, inputs: {} };
+  const triggerHere = () => ({ ...trigger, projectNativeId: String(projectId) });
+
+  it('should quote GitLab\'s reason for another 4xx as REFUSED, never echoing the write token', async () => {
+    // A token of no recognisable shape: only the adapter's own redaction can hide it (the fault answers before auth).
+    const plain = 'opensesame';
+    const other = create({ url: sim.url, token: { value: READ }, writeToken: { value: plain }, groups: [sim.world.group] });
+    sim.setFault({ status: 400, body: { message: { base: [`Pipeline will not run for the selected trigger (${plain})`] } }, match: /\/pipeline$/ });
+    try {
+      const error = await refusal(other.actions!.perform(triggerHere(), signal()));
+      expect(error.reason).toBe('REFUSED');
+      expect(error.message).toContain('Pipeline will not run for the selected trigger');
+      expect(error.message).not.toContain(plain);
+    } finally {
+      sim.setFault(null);
+      await other.dispose();
+    }
+  });
+
+  it.each([
+    [502, 'UPSTREAM_UNAVAILABLE'],
+    [429, 'UPSTREAM_RATE_LIMITED'],
+  ])('should leave a %i an UpstreamError (%s): the action may or may not have happened', async (status, code) => {
+    sim.setFault({ status, match: /\/pipeline$/, retryAfterSeconds: 1 });
+    try {
+      const error = await actions.perform(triggerHere(), signal()).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(UpstreamError);
+      expect((error as UpstreamError).code).toBe(code);
+    } finally {
+      sim.setFault(null);
+    }
   });
 });
 

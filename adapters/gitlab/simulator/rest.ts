@@ -97,6 +97,8 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
       res.end(method === 'HEAD' ? undefined : text);
     };
     const fault = injectFault(ctx, method, path, res);
+    // A request body is read only for a POST that gets routed; any other answer drains it.
+    if (fault) req.resume();
     if (fault === 'held') return;
     if (fault) {
       send(fault.status, fault.body ?? defaultFaultBody(fault.status), faultHeaders(fault, rateHeaders()));
