@@ -206,6 +206,22 @@ describe('GitLab actions: retry', () => {
     ]);
   });
 
+  it('should retry a pipeline whose only failure is a trigger job: a new bridge and a new downstream pipeline', async () => {
+    const { pipelineId } = await sim.triggerPipeline({
+      project: 'backend', jobs: [{ name: 'build', stage: 'build' }], downstream: { name: 'child', jobs: [{ name: 'child-unit', stage: 'test', outcome: 'failed' }] },
+    });
+    const bridges = () => sim.world.jobs(pipelineId).filter((j) => j.kind === 'bridge');
+    await stepUntil(() => bridges()[0]?.status === 'failed');
+    const outcome = await actions.perform({ kind: 'retryPipeline', pipelineNativeId: pipelineNid(pipelineId), failedOnly: true }, signal());
+    expect(outcome.calls.map((c) => `${c.method} ${c.path.split('?')[0]} ${c.status}`)).toEqual([
+      `GET /projects/${projectId}/pipelines/${pipelineId}/jobs 200`,
+      `GET /projects/${projectId}/pipelines/${pipelineId}/bridges 200`,
+      `POST /projects/${projectId}/pipelines/${pipelineId}/retry 201`,
+    ]);
+    expect(bridges().map((b) => [b.retried, b.retriesCount])).toEqual([[true, 0], [false, 1]]);
+    expect((await readPipeline(pipelineId)).status).toBe('RUNNING');
+  });
+
   it('should retry a job under a new id and name it in the outcome', async () => {
     const { pipelineId, jobIds } = await pipelineWith([{ name: 'flaky', stage: 'test', outcome: 'failed' }]);
     await stepUntil(() => job(jobIds[0]!).status === 'failed');

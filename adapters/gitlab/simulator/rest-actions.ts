@@ -124,7 +124,8 @@ export function actionWrites(ctx: ActionContext, project: SimProject, parts: rea
       return { status: 201, body: P.job(base, world, job) };
     }
     if (e === 'retry') {
-      if (job.kind !== 'build' || job.retried || !COMPLETED.has(job.status) || job.status === 'skipped') {
+      // Builds and trigger jobs alike (lib/api/ci/jobs.rb: "retrying both builds and bridges").
+      if (job.retried || !COMPLETED.has(job.status) || job.status === 'skipped') {
         return fail(403, { message: '403 Forbidden - Job is not retryable' });
       }
       const { job: clone, events } = world.retryJob(job);

@@ -59,7 +59,7 @@ export class World extends WorldLifecycle {
    * stages that were skipped are reset to `created` (Ci::ResetSkippedJobsService).
    */
   retryJob(job: SimJob, outcome: JobOutcome = 'success'): { job: SimJob; events: WorldEvent[] } {
-    if (!COMPLETED.has(job.status) || job.retried || job.kind !== 'build') throw new Error(`job ${job.id} cannot be retried (${job.status})`);
+    if (!COMPLETED.has(job.status) || job.retried || (job.kind === 'bridge' && job.downstream === null)) throw new Error(`job ${job.id} cannot be retried (${job.status})`);
     const p = this.pipelineOf(job);
     const events: WorldEvent[] = [];
     job.retried = true;
@@ -73,7 +73,8 @@ export class World extends WorldLifecycle {
       },
       this.nowIso(),
       job.retriesCount + 1,
-      null,
+      // A retried trigger job is a new bridge that creates a new downstream pipeline.
+      job.kind === 'bridge' ? job.downstream : null,
     );
     events.push({ kind: 'job', jobId: clone.id });
     this.enqueue(clone, events, true);
@@ -86,13 +87,13 @@ export class World extends WorldLifecycle {
 
   /**
    * Retries a pipeline (POST /pipelines/:id/retry, Ci::RetryPipelineService): every latest
-   * failed or canceled build gets a new job, skipped ones are reset; nothing to retry changes nothing.
+   * failed or canceled job (builds and trigger jobs) gets a new job, skipped ones are reset; nothing to retry changes nothing.
    */
   retryPipeline(p: SimPipeline): { jobIds: number[]; events: WorldEvent[] } {
     const events: WorldEvent[] = [];
     const jobIds: number[] = [];
     for (const j of this.latestJobsOf(p.id)) {
-      if (j.kind !== 'build' || (j.status !== 'failed' && j.status !== 'canceled')) continue;
+      if (j.status !== 'failed' && j.status !== 'canceled') continue;
       const { job, events: more } = this.retryJob(j);
       jobIds.push(job.id);
       events.push(...more);
