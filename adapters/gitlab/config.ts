@@ -11,6 +11,7 @@ import { isGroupPath, isNumericId, isProjectPath } from './native-ids.ts';
  *   provider: gitlab
  *   url: https://gitlab.example.com/api/v4   # default https://gitlab.com/api/v4
  *   token: { env: GITLAB_TOKEN }             # read_api scope
+ *   writeToken: { env: GITLAB_WRITE_TOKEN }  # optional: `api` scope, Developer+; enables actions
  *   webhookToken: { env: GITLAB_WEBHOOK_TOKEN }
  *   webhookSigningToken: { env: GITLAB_WEBHOOK_SIGNING_TOKEN }  # optional whsec_...
  *   projects: [platform/backend, 1234]
@@ -41,6 +42,12 @@ export const gitlabConfigSchema = z
       .default('https://gitlab.com/api/v4'),
     /** Personal, group or project access token with `read_api`; sent as PRIVATE-TOKEN. */
     token: secretRefSchema.optional(),
+    /**
+     * Token for actions only (cancel, retry, trigger, play, deployment approval): `api` scope, a
+     * Developer (Maintainer for force-cancel) on the projects. Never sent with reads; without it
+     * the backend is read-only (`adapter.actions` absent).
+     */
+    writeToken: secretRefSchema.optional(),
     /** The hook's "Secret token"; enables webhooks (X-Gitlab-Token, compared timing-safe). */
     webhookToken: secretRefSchema.optional(),
     /** The hook's signing token (`whsec_...`): Standard Webhooks signature checked when set. */

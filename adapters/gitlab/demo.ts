@@ -9,14 +9,16 @@ import { createGitlabSimulator } from './simulator/index.ts';
  */
 export async function createGitlabDemo(settings: { readonly seed?: number }): Promise<DemoBackend> {
   const token = `glpat-demo${randomBytes(10).toString('hex')}`;
+  const writeToken = `glpat-demowrite${randomBytes(10).toString('hex')}`;
   const webhookToken = randomBytes(24).toString('base64url');
   const signingToken = `whsec_${randomBytes(32).toString('base64')}`;
-  const sim = createGitlabSimulator({ token, history: 6, pastDays: 7, ...(settings.seed === undefined ? {} : { seed: settings.seed }) });
+  const sim = createGitlabSimulator({ token, writeToken, history: 6, pastDays: 7, ...(settings.seed === undefined ? {} : { seed: settings.seed }) });
   await sim.start();
   return {
     options: {
       url: sim.url,
       token: { value: token },
+      writeToken: { value: writeToken },
       webhookToken: { value: webhookToken },
       webhookSigningToken: { value: signingToken },
       groups: [sim.world.group],

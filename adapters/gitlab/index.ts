@@ -1,5 +1,6 @@
 import { requireSecret } from '../../src/adapter-kit/require-secret.ts';
 import type { AdapterContext, AdapterFactory, BackendAdapter } from '../../src/adapter-contract.ts';
+import { createGitlabActions } from './actions.ts';
 import { GitlabClient } from './client.ts';
 import { CommitTitles } from './commit-titles.ts';
 import { gitlabConfigSchema, runnerScopeOf, type GitlabConfig } from './config.ts';
@@ -24,6 +25,7 @@ function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
   const token = config.token ? requireSecret(ctx, config.token, 'GitLab token') : undefined;
   if (!token) ctx.log.warn('no GitLab token configured: only public projects are visible');
   const webhookToken = config.webhookToken ? requireSecret(ctx, config.webhookToken, 'GitLab webhook token') : undefined;
+  const writeToken = config.writeToken ? requireSecret(ctx, config.writeToken, 'GitLab write token') : undefined;
   const signingToken = config.webhookSigningToken ? requireSecret(ctx, config.webhookSigningToken, 'GitLab webhook signing token') : undefined;
 
   const client = new GitlabClient({
@@ -66,6 +68,10 @@ function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
             onForeignProject: (info) => ctx.log.info(info, 'GitLab webhook for a project outside this backend ignored'),
           }),
         }
+      : {}),
+    // Actions only with their own token: a read-only deployment holds no write power.
+    ...(writeToken !== undefined
+      ? { actions: createGitlabActions({ backend: ctx.name, baseUrl: config.url, writeToken, timeoutMs: config.requestTimeoutMs, now: ctx.now }) }
       : {}),
     poll: (signal) => poller.poll(signal),
     pollIntervalMs: config.pollIntervalSeconds * 1000,

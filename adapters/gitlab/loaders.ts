@@ -8,6 +8,7 @@ import { isNotFound } from './errors.ts';
 import { asRecord, idString, loose, parseTimeMs, str } from './fields.ts';
 import { parseJobId, parsePipelineId } from './native-ids.ts';
 import { toJob, toPipeline } from './normalize.ts';
+import { loadPipelineInputs } from './pipeline-inputs.ts';
 import type { ProjectDirectory } from './projects.ts';
 import type { RunnerSet } from './runners.ts';
 
@@ -71,6 +72,8 @@ export function createBatchFunctions(deps: LoaderDeps): BatchFunctions {
     jobAttemptsOfPipelines: (ids, signal) => loadJobAttemptsOfPipelines({ ...deps, signal }, ids),
 
     runners: (ids, signal) => deps.runners.byIds(ids, signal),
+
+    pipelineInputs: (ids, signal) => loadPipelineInputs(deps, ids, signal),
   };
 }
 

@@ -10,20 +10,20 @@ import { LoopbackServer } from '../../../sim-kit/loopback-server.ts';
 import { runUntilIdle } from '../../../sim-kit/sim-autoplay.ts';
 import { redeliverOrThrow } from '../../../sim-kit/webhook-delivery.ts';
 import { createRandom } from '../../../sim-kit/seeded-random.ts';
-import { createRestHandler, type Fault, type RequestRecord } from './rest.ts';
+import { createRestHandler, type CredentialRecord, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomPipelineSpec } from './scenario.ts';
 import { WebhookSender, type Delivery, type WebhookTarget } from './webhook-sender.ts';
 import { World } from './world.ts';
 import { seedPast } from './world-past.ts';
 import type {
-  JobOutcome, PipelineSpec, RunnerSpec, SimJob, SimPipeline, SimProject, SimRunner, WorldEvent,
+  JobOutcome, PipelineSpec, RunnerSpec, SimDeployment, SimJob, SimPipeline, SimProject, SimRunner, WorldEvent,
 } from './world-entities.ts';
 import { DEFAULT_RUNNERS } from './world-seed.ts';
 
 export type { Delivery, WebhookTarget } from './webhook-sender.ts';
-export type { Fault, RequestRecord } from './rest.ts';
+export type { CredentialRecord, Fault, RequestRecord } from './rest.ts';
 export type {
-  JobOutcome, JobSpec, JobWhen, PipelineSpec, RunnerSpec, RunnerType, SimJob, SimPipeline, SimProject, SimRunner, Status,
+  JobOutcome, JobSpec, JobWhen, PipelineSpec, RunnerSpec, RunnerType, SimDeployment, SimJob, SimPipeline, SimProject, SimRunner, Status,
 } from './world-entities.ts';
 export { STATUSES } from './world-entities.ts';
 export { compositeStatus } from './world-lifecycle.ts';
@@ -34,6 +34,8 @@ export interface GitlabSimulatorOptions {
   port?: number;
   /** When set, requests need `PRIVATE-TOKEN: X` or `Authorization: Bearer X`, else 401 {"message":"401 Unauthorized"}. */
   token?: string;
+  /** When set, writes (POST) need exactly this token; the read `token` gets 403 {"message":"403 Forbidden"} on them. */
+  writeToken?: string;
   /** Where to POST webhooks; none are sent without it. */
   webhook?: WebhookTarget;
   /** Seed for the deterministic RNG (ids, shas, autoplay choices, delivery UUIDs). */
@@ -66,6 +68,8 @@ export interface GitlabSimulatorWorldView {
   jobs(pipelineId?: number): readonly SimJob[];
   runners(): readonly SimRunner[];
   projects(): readonly SimProject[];
+  /** Approval-blocked deployments and their answers. */
+  deployments(): readonly SimDeployment[];
   readonly group: string;
   readonly groupId: number;
 }
@@ -105,6 +109,8 @@ export interface GitlabSimulator {
   /** Every REST request (path with query); hung ones recorded with status 0. */
   readonly requests: ReadonlyArray<RequestRecord>;
   resetRequests(): void;
+  /** Which credential (read, write, other, none) every REST request carried, in order; cleared by resetRequests(). */
+  readonly credentials: ReadonlyArray<CredentialRecord>;
   setFault(fault: Fault | null): void;
   readonly world: GitlabSimulatorWorldView;
 }
@@ -127,6 +133,7 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
   if (options.pastDays !== undefined && options.pastDays > 0) seedPast(world, { days: options.pastDays, seed, nowMs: now().getTime() });
   world.seedHistory(options.history ?? 5, (project) => randomPipelineSpec(random, project, { history: true }));
 
+  const credentials: CredentialRecord[] = [];
   const loop = new LoopbackServer({
     port: options.port,
     handler: (req, res) => handler(req, res),
@@ -143,7 +150,10 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
   if (options.webhook) setWebhook(options.webhook);
 
   const handler = createRestHandler({
-    world, base, token: options.token, now, fault: loop.fault, record: loop.record, hung: loop.hung,
+    world, base, token: options.token, writeToken: options.writeToken, now, fault: loop.fault, record: loop.record, hung: loop.hung,
+    // Webhooks of an action's transitions go out like those of the simulator's own steps.
+    emit: (events) => void emit(events),
+    credential: (r) => credentials.push(r),
   });
 
   /** Builds every body now (a snapshot of this transition), then delivers them in order. */
@@ -241,7 +251,13 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
     get requests() {
       return loop.requests;
     },
-    resetRequests: () => loop.resetRequests(),
+    resetRequests: () => {
+      loop.resetRequests();
+      credentials.length = 0;
+    },
+    get credentials() {
+      return credentials;
+    },
     setFault: (f) => loop.setFault(f),
     world: {
       pipelines: (project) => {
@@ -252,6 +268,7 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
       jobs: (pipelineId) => (pipelineId === undefined ? [...world.jobs.values()].sort((a, b) => a.id - b.id) : world.jobsOf(pipelineId)),
       runners: () => world.runners,
       projects: () => world.projects,
+      deployments: () => [...world.deployments.values()],
       get group() {
         return world.group;
       },

@@ -11,16 +11,29 @@ import {
 } from '../../../sim-kit/sim-faults.ts';
 import * as P from './payloads.ts';
 import type { UrlBase } from './payloads.ts';
-import { COMPLETED, STATUSES, type SimJob, type SimPipeline, type SimProject, type SimRunner, type Status } from './world-entities.ts';
+import { COMPLETED, STATUSES, type SimJob, type SimPipeline, type SimProject, type SimRunner, type Status, type WorldEvent } from './world-entities.ts';
 import type { World } from './world.ts';
+import { actionReads, actionWrites, SimHttpError, type ActionContext } from './rest-actions.ts';
 
 export type { Fault, RequestRecord };
+
+export interface CredentialRecord {
+  readonly method: string;
+  readonly path: string;
+  readonly credential: 'read' | 'write' | 'other' | 'none';
+}
 
 export interface RestContext extends FaultScope {
   readonly world: World;
   readonly base: () => UrlBase;
   readonly token: string | undefined;
+  /** When set, only this token may write (POST): the read token gets 403, as a token without the `api` scope or role would. */
+  readonly writeToken?: string | undefined;
   readonly now: () => Date;
+  /** Which credential each request carried (never the token itself): tests prove reads never use the write token. */
+  readonly credential?: (record: CredentialRecord) => void;
+  /** Delivers the webhooks an action's transition causes. */
+  readonly emit?: (events: readonly WorldEvent[]) => void;
 }
 
 /** gitlab.com: authenticated API traffic, 2,000 requests per minute per user. */
@@ -83,25 +96,67 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
       });
       res.end(method === 'HEAD' ? undefined : text);
     };
-    req.resume();
-
     const fault = injectFault(ctx, method, path, res);
+    // A request body is read only for a POST that gets routed; any other answer drains it.
+    if (fault) req.resume();
     if (fault === 'held') return;
     if (fault) {
       send(fault.status, fault.body ?? defaultFaultBody(fault.status), faultHeaders(fault, rateHeaders()));
       return;
     }
 
-    if (ctx.token !== undefined) {
-      const privateToken = req.headers['private-token'];
-      const bearer = /^bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-      if (privateToken !== ctx.token && bearer !== ctx.token) {
+    const presented = req.headers['private-token'] ?? /^bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    ctx.credential?.({
+      method, path,
+      credential: presented === undefined ? 'none' : presented === ctx.token ? 'read' : presented === ctx.writeToken ? 'write' : 'other',
+    });
+    if (ctx.token !== undefined || ctx.writeToken !== undefined) {
+      const known = presented !== undefined && (presented === ctx.token || presented === ctx.writeToken);
+      if (!known) {
+        req.resume();
         send(401, { message: '401 Unauthorized' });
         return;
       }
     }
 
     const url = new URL(path, 'http://sim.invalid');
+    const answer = (compute: () => Reply | null): void => {
+      let reply: Reply;
+      try {
+        reply = compute() ?? { status: 404, body: { error: '404 Not Found' } };
+      } catch (err) {
+        if (err instanceof HttpError || err instanceof SimHttpError) reply = { status: err.status, body: err.body };
+        else throw err;
+      }
+      rateHeaders();
+      observed++;
+      send(reply.status, reply.body, { ...rateHeaders(), ...reply.headers });
+    };
+    if (method === 'POST' && url.pathname.startsWith(`${PREFIX}/`)) {
+      if (ctx.writeToken !== undefined && presented !== ctx.writeToken) {
+        req.resume();
+        send(403, { message: '403 Forbidden' }, rateHeaders());
+        return;
+      }
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        let body: Record<string, unknown> = {};
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (text.trim() !== '') {
+          try {
+            const parsed = JSON.parse(text) as unknown;
+            if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
+          } catch {
+            send(400, { error: 'The provided content-type \'application/json\' is not supported.' }, rateHeaders());
+            return;
+          }
+        }
+        answer(() => routeWrite(ctx, url.pathname, url.searchParams, body));
+      });
+      return;
+    }
+    req.resume();
     if (method !== 'GET' && method !== 'HEAD') {
       send(404, { error: '404 Not Found' }, rateHeaders());
       return;
@@ -110,17 +165,7 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
       send(404, { error: '404 Not Found' });
       return;
     }
-
-    let reply: Reply;
-    try {
-      reply = route(ctx, url.pathname, url.searchParams) ?? { status: 404, body: { error: '404 Not Found' } };
-    } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
-      reply = { status: err.status, body: err.body };
-    }
-    rateHeaders();
-    observed++;
-    send(reply.status, reply.body, { ...rateHeaders(), ...reply.headers });
+    answer(() => route(ctx, url.pathname, url.searchParams));
   };
 }
 
@@ -151,6 +196,8 @@ function route(ctx: RestContext, pathname: string, q: Query): Reply | null {
     }
     const project = findProject(world, b ?? '');
     if (parts.length === 2) return { status: 200, body: P.project(base, world, project) };
+    const actionRead = actionReads(actionContext(ctx), project, parts, q);
+    if (actionRead) return actionRead;
     if (c === 'pipelines') {
       if (parts.length === 3) return page(listPipelines(world, project, q).map((p) => P.pipelineListItem(base, world, p)));
       if (d === 'latest' && parts.length === 4) {
@@ -237,6 +284,17 @@ function route(ctx: RestContext, pathname: string, q: Query): Reply | null {
     return null;
   }
   return null;
+}
+
+function actionContext(ctx: RestContext): ActionContext {
+  return { world: ctx.world, base: ctx.base(), emit: (events) => ctx.emit?.(events) };
+}
+
+/** POST /api/v4/projects/:id/...: the actions (rest-actions.ts). */
+function routeWrite(ctx: RestContext, pathname: string, q: Query, body: Record<string, unknown>): Reply | null {
+  const parts = pathname.slice(PREFIX.length).split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] !== 'projects' || parts.length < 3) return null;
+  return actionWrites(actionContext(ctx), findProject(ctx.world, parts[1] ?? ''), parts, q, body);
 }
 
 function findProject(world: World, id: string): SimProject {

@@ -74,6 +74,10 @@ export interface SimPipeline {
   /** For child pipelines: the bridge that created it. */
   readonly parent: { readonly pipelineId: number; readonly jobId: number; readonly projectId: number } | null;
   status: Status;
+  /** Variables it was created with (POST /projects/:id/pipeline `variables`), served by GET .../variables. */
+  variables?: SimVariable[];
+  /** spec:inputs it was created with (not exposed by the REST API, as on GitLab). */
+  inputs?: Record<string, unknown>;
   /** True when it succeeded while an allowed-to-fail job failed. */
   warnings: boolean;
   processed: boolean;
@@ -112,6 +116,29 @@ export interface SimJob {
   retried: boolean;
   downstreamPipelineId: number | null;
   lastTouched: number;
+  /** Extension: deploys to a protected environment that requires an approval (Premium deployment approvals). */
+  approval?: boolean;
+  /** Variables given when the manual job was played (`job_variables_attributes`). */
+  jobVariables?: SimVariable[];
+}
+
+export interface SimVariable {
+  readonly key: string;
+  readonly value: string;
+  readonly variable_type: 'env_var' | 'file';
+}
+
+/** A deployment of a job to its environment; only approval-blocked ones are modelled (status `blocked` until answered). */
+export interface SimDeployment {
+  readonly id: number;
+  readonly iid: number;
+  readonly projectId: number;
+  readonly jobId: number;
+  readonly environment: string;
+  readonly createdAt: string;
+  status: 'blocked' | 'created' | 'failed';
+  updatedAt: string;
+  readonly approvals: { readonly status: 'approved' | 'rejected'; readonly comment: string | null; readonly createdAt: string }[];
 }
 
 export interface RunnerSpec {
@@ -146,6 +173,8 @@ export interface JobSpec {
   /** Extension: after the script the job waits for an external callback (`waiting_for_callback`). */
   callback?: boolean;
   environment?: string;
+  /** Extension: the job's environment requires a deployment approval (blocked `manual` until approved). */
+  approval?: boolean;
 }
 
 export interface PipelineSpec {
@@ -154,6 +183,8 @@ export interface PipelineSpec {
   source?: string;
   name?: string;
   jobs: JobSpec[];
+  variables?: SimVariable[];
+  inputs?: Record<string, unknown>;
   /**
    * Adds a trigger job (bridge) in a last `downstream` stage that creates a
    * child pipeline (`source: parent_pipeline`, `strategy: depend`). `true`

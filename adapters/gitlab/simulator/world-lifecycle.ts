@@ -8,7 +8,7 @@
  */
 import {
   COMPLETED, isoMs,
-  type JobSpec, type PipelineSpec, type SimJob, type SimPipeline, type SimRunner, type Status, type Transition, type WorldEvent,
+  type JobSpec, type PipelineSpec, type SimDeployment, type SimJob, type SimPipeline, type SimRunner, type Status, type Transition, type WorldEvent,
 } from './world-entities.ts';
 import { DEFAULT_CHILD_JOBS, MESSAGES, USERS } from './world-seed.ts';
 import { WorldState } from './world-state.ts';
@@ -93,6 +93,8 @@ export class WorldLifecycle extends WorldState {
       jobIds: [],
       parent: parent ? { pipelineId: parent.pipeline.id, jobId: parent.job.id, projectId: parent.pipeline.projectId } : null,
       status: 'created',
+      ...(spec.variables ? { variables: [...spec.variables] } : {}),
+      ...(spec.inputs ? { inputs: { ...spec.inputs } } : {}),
       warnings: false,
       processed: false,
       updatedAt: ts,
@@ -143,6 +145,7 @@ export class WorldLifecycle extends WorldState {
       retried: false,
       downstreamPipelineId: null,
       lastTouched: 0,
+      ...(js.approval ? { approval: true } : {}),
     };
     this.jobs.set(job.id, job);
     pipeline.jobIds.push(job.id);
@@ -183,9 +186,34 @@ export class WorldLifecycle extends WorldState {
     if (!fromBlocked && job.outcome === 'skipped') return this.setJob(job, 'skipped', events);
     if (!fromBlocked && job.when === 'manual') return this.setJob(job, 'manual', events);
     if (!fromBlocked && job.when === 'delayed') return this.setJob(job, 'scheduled', events);
+    // A deployment to an environment that needs approval: blocked (`manual`) until every approval is given.
+    if (job.approval && !this.deploymentApproved(job)) return this.blockForApproval(job, events);
     if (job.resourceGroup !== null) return this.setJob(job, 'waiting_for_resource', events);
     if (job.preparing) return this.setJob(job, 'preparing', events);
     this.setJob(job, 'pending', events);
+  }
+
+  private nextDeploymentId = 7_000_000;
+
+  deploymentOf(job: SimJob): SimDeployment | undefined {
+    return [...this.deployments.values()].find((d) => d.jobId === job.id);
+  }
+
+  private deploymentApproved(job: SimJob): boolean {
+    return this.deploymentOf(job)?.status === 'created';
+  }
+
+  private blockForApproval(job: SimJob, events: WorldEvent[]): void {
+    if (!this.deploymentOf(job)) {
+      const ts = this.nowIso();
+      const iid = [...this.deployments.values()].filter((d) => d.projectId === job.projectId).length + 1;
+      const id = (this.nextDeploymentId += this.random.int(1, 50));
+      this.deployments.set(id, {
+        id, iid, projectId: job.projectId, jobId: job.id, environment: job.environment ?? 'production',
+        createdAt: ts, updatedAt: ts, status: 'blocked', approvals: [],
+      });
+    }
+    this.setJob(job, 'manual', events);
   }
 
   /** Runs GitLab's pipeline processing: enqueue or skip stages whose predecessors are done, then update the status. */

@@ -5,7 +5,7 @@
  * do in world.ts.
  */
 import type { Random } from '../../../sim-kit/seeded-random.ts';
-import { isoMs, type RunnerSpec, type SimJob, type SimPipeline, type SimProject, type SimRunner } from './world-entities.ts';
+import { isoMs, type RunnerSpec, type SimDeployment, type SimJob, type SimPipeline, type SimProject, type SimRunner } from './world-entities.ts';
 import { seedProjects, seedRunners } from './world-seed.ts';
 
 export interface WorldOptions {
@@ -23,6 +23,7 @@ export class WorldState {
   readonly pipelines = new Map<number, SimPipeline>();
   readonly jobs = new Map<number, SimJob>();
   readonly runners: SimRunner[] = [];
+  readonly deployments = new Map<number, SimDeployment>();
   /** Bumped on every change. */
   version = 0;
 

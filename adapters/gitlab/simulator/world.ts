@@ -19,7 +19,7 @@
  * its own, pipeline creation included); this file holds what users do (play,
  * retry, cancel, runner status) and the housekeeping (history, pruning).
  */
-import { COMPLETED, type JobOutcome, type PipelineSpec, type SimJob, type SimPipeline, type SimRunner, type WorldEvent } from './world-entities.ts';
+import { COMPLETED, type JobOutcome, type PipelineSpec, type SimDeployment, type SimJob, type SimVariable, type SimPipeline, type SimRunner, type WorldEvent } from './world-entities.ts';
 import { WorldLifecycle } from './world-lifecycle.ts';
 
 export type { WorldOptions } from './world-state.ts';
@@ -36,9 +36,17 @@ export class World extends WorldLifecycle {
     return (this.nextJobId += this.random.int(1, 60));
   }
 
-  /** Plays a manual job (POST /jobs/:id/play). */
-  playJob(job: SimJob): WorldEvent[] {
-    if (job.status !== 'manual') throw new Error(`job ${job.id} is not manual (${job.status})`);
+  /** Whether GitLab's `playable?` holds: a manual or delayed build not blocked by a deployment approval. */
+  playable(job: SimJob): boolean {
+    if (job.kind !== 'build' || job.retried) return false;
+    if (job.status === 'scheduled') return true;
+    return job.status === 'manual' && this.deploymentOf(job)?.status !== 'blocked';
+  }
+
+  /** Plays a manual (or delayed) job (POST /jobs/:id/play), with its job variables. */
+  playJob(job: SimJob, variables: readonly SimVariable[] = []): WorldEvent[] {
+    if (!this.playable(job)) throw new Error(`job ${job.id} is not playable (${job.status})`);
+    if (variables.length > 0) job.jobVariables = [...variables];
     const events: WorldEvent[] = [];
     this.enqueue(job, events, true);
     this.processPipeline(this.pipelineOf(job), events);
@@ -51,7 +59,7 @@ export class World extends WorldLifecycle {
    * stages that were skipped are reset to `created` (Ci::ResetSkippedJobsService).
    */
   retryJob(job: SimJob, outcome: JobOutcome = 'success'): { job: SimJob; events: WorldEvent[] } {
-    if (!COMPLETED.has(job.status) || job.retried || job.kind !== 'build') throw new Error(`job ${job.id} cannot be retried (${job.status})`);
+    if (!COMPLETED.has(job.status) || job.retried || (job.kind === 'bridge' && job.downstream === null)) throw new Error(`job ${job.id} cannot be retried (${job.status})`);
     const p = this.pipelineOf(job);
     const events: WorldEvent[] = [];
     job.retried = true;
@@ -61,10 +69,12 @@ export class World extends WorldLifecycle {
         name: job.name, stage: job.stage, tags: [...job.tags], outcome, when: 'on_success', allowFailure: job.allowFailure,
         failureReason: job.failureReason, resourceGroup: job.resourceGroup ?? false, preparing: job.preparing,
         callback: job.callback, ...(job.environment ? { environment: job.environment } : {}),
+        ...(job.approval ? { approval: true } : {}),
       },
       this.nowIso(),
       job.retriesCount + 1,
-      null,
+      // A retried trigger job is a new bridge that creates a new downstream pipeline.
+      job.kind === 'bridge' ? job.downstream : null,
     );
     events.push({ kind: 'job', jobId: clone.id });
     this.enqueue(clone, events, true);
@@ -75,10 +85,55 @@ export class World extends WorldLifecycle {
     return { job: clone, events };
   }
 
+  /**
+   * Retries a pipeline (POST /pipelines/:id/retry, Ci::RetryPipelineService): every latest
+   * failed or canceled job (builds and trigger jobs) gets a new job, skipped ones are reset; nothing to retry changes nothing.
+   */
+  retryPipeline(p: SimPipeline): { jobIds: number[]; events: WorldEvent[] } {
+    const events: WorldEvent[] = [];
+    const jobIds: number[] = [];
+    for (const j of this.latestJobsOf(p.id)) {
+      if (j.status !== 'failed' && j.status !== 'canceled') continue;
+      const { job, events: more } = this.retryJob(j);
+      jobIds.push(job.id);
+      events.push(...more);
+    }
+    return { jobIds, events };
+  }
+
+  /** Answers a blocked deployment (POST /deployments/:id/approval): approval enqueues the job, rejection fails it. */
+  answerDeployment(d: SimDeployment, status: 'approved' | 'rejected', comment: string | null): WorldEvent[] {
+    const job = this.jobs.get(d.jobId);
+    const ts = this.nowIso();
+    d.approvals.push({ status, comment, createdAt: ts });
+    d.updatedAt = ts;
+    const events: WorldEvent[] = [];
+    if (!job) return events;
+    if (status === 'rejected') {
+      d.status = 'failed';
+      (job as { failureReason: string }).failureReason = 'deployment_rejected';
+      this.setJob(job, 'failed', events);
+    } else {
+      d.status = 'created';
+      this.enqueue(job, events, true);
+    }
+    this.processPipeline(this.pipelineOf(job), events);
+    return events;
+  }
+
   /** Cancels a job: a running one goes `canceling` (graceful), anything not finished goes `canceled`. */
   cancelJob(job: SimJob): WorldEvent[] {
     const events: WorldEvent[] = [];
     this.cancelOne(job, events);
+    this.processPipeline(this.pipelineOf(job), events);
+    return events;
+  }
+
+  /** Force-cancel (POST /jobs/:id/cancel?force=true): a job in `canceling` goes `canceled` without waiting for the runner. */
+  forceCancelJob(job: SimJob): WorldEvent[] {
+    const events: WorldEvent[] = [];
+    if (job.status !== 'canceling') return events;
+    this.setJob(job, 'canceled', events);
     this.processPipeline(this.pipelineOf(job), events);
     return events;
   }
