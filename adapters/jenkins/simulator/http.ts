@@ -136,86 +136,86 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     req.on('error', () => res.destroy());
 
     const handle = (form: URLSearchParams): void => {
-    const fault = injectFault(ctx, method, path, res);
-    if (fault === 'held') return;
-    if (fault) {
-      const headers = faultHeaders(fault);
-      const body = fault.body === undefined ? errorPage(fault.status, path, defaultMessage(fault.status))
-        : typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
-      send({ status: fault.status, body, type: typeof fault.body === 'object' ? JSON_TYPE : HTML_TYPE, headers });
-      return;
-    }
-
-    const url = new URL(path, 'http://sim.invalid');
-    try {
-      // ---- authentication (HTTP Basic with an API token) ----
-      let tokenAuth = false;
-      let caller: Caller = { name: null, permissions: ['admin'] };
-      if (ctx.apiToken !== undefined || (ctx.users?.length ?? 0) > 0) {
-        const auth = req.headers.authorization ?? '';
-        const m = /^Basic\s+(\S+)$/i.exec(auth);
-        if (!m) {
-          // Anonymous lacks Overall/Read: Jenkins answers 403, not 401.
-          throw new HttpError(403, 'Forbidden', {
-            'x-you-are-authenticated-as': 'anonymous',
-            'x-you-are-in-group-disabled': 'JENKINS-39402: use -Dhudson.security.AccessDeniedException2.REPORT_GROUP_HEADERS=true or use /whoAmI to diagnose',
-            'x-required-permission': 'hudson.model.Hudson.Read',
-            'x-permission-implied-by': 'hudson.model.Hudson.Administer',
-          });
-        }
-        const decoded = Buffer.from(m[1] ?? '', 'base64').toString('utf8');
-        const colon = decoded.indexOf(':');
-        const user = colon >= 0 ? decoded.slice(0, colon) : decoded;
-        const token = colon >= 0 ? decoded.slice(colon + 1) : '';
-        const account = [
-          ...(ctx.apiToken !== undefined ? [{ name: ctx.user ?? user, apiToken: ctx.apiToken, permissions: ['admin'] as const }] : []),
-          ...(ctx.users ?? []),
-        ].find((u) => safeEqual(user, u.name) && safeEqual(token, u.apiToken));
-        if (!account) {
-          throw new HttpError(401, `Invalid password/token for user: ${user}`, { 'www-authenticate': 'Basic realm="Jenkins"' });
-        }
-        tokenAuth = true;
-        caller = { name: account.name, permissions: account.permissions };
-      }
-
-      // ---- CSRF crumb (session-bound, like DefaultCrumbIssuer) ----
-      const cookies = parseCookies(req.headers.cookie);
-      let session = cookies[cookieName];
-      const setCookie: Record<string, string> = {};
-      const ensureSession = (): string => {
-        if (!session) {
-          session = `node0${createHash('sha1').update(`${ctx.sessionId}:${++sessions}`).digest('hex').slice(0, 24)}${sessions}`;
-          setCookie['set-cookie'] = `${cookieName}=${session}; Path=/; HttpOnly`;
-        }
-        return session;
-      };
-      const sentCrumb = headerValue(req.headers['jenkins-crumb']) ?? url.searchParams.get('.crumb') ?? '';
-      ctx.recordAuth?.({ method, path, user: caller.name, crumb: sentCrumb !== '' });
-      if (method === 'POST' && ctx.requireCrumb && (!tokenAuth || ctx.requireCrumb === 'always')) {
-        const known = session !== undefined && !(ctx.forgetSessions?.() ?? false);
-        if (!known || !safeEqual(sentCrumb, crumbFor(ctx.sessionId, session!))) {
-          throw new HttpError(403, 'No valid crumb was included in the request');
-        }
-      }
-
-      const reply = route(ctx, method, url, ensureSession, caller, form);
-      send({ ...reply, headers: { ...(reply.headers ?? {}), ...setCookie } });
-    } catch (err) {
-      if (err instanceof HttpError) {
-        send({ status: err.status, body: errorPage(err.status, url.pathname, err.message), type: HTML_TYPE, headers: err.headers });
+      const fault = injectFault(ctx, method, path, res);
+      if (fault === 'held') return;
+      if (fault) {
+        const headers = faultHeaders(fault);
+        const body = fault.body === undefined ? errorPage(fault.status, path, defaultMessage(fault.status))
+          : typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
+        send({ status: fault.status, body, type: typeof fault.body === 'object' ? JSON_TYPE : HTML_TYPE, headers });
         return;
       }
-      if (err instanceof TreeSyntaxError) {
-        send({ status: 400, body: errorPage(400, url.pathname, err.message), type: HTML_TYPE });
-        return;
+
+      const url = new URL(path, 'http://sim.invalid');
+      try {
+        // ---- authentication (HTTP Basic with an API token) ----
+        let tokenAuth = false;
+        let caller: Caller = { name: null, permissions: ['admin'] };
+        if (ctx.apiToken !== undefined || (ctx.users?.length ?? 0) > 0) {
+          const auth = req.headers.authorization ?? '';
+          const m = /^Basic\s+(\S+)$/i.exec(auth);
+          if (!m) {
+            // Anonymous lacks Overall/Read: Jenkins answers 403, not 401.
+            throw new HttpError(403, 'Forbidden', {
+              'x-you-are-authenticated-as': 'anonymous',
+              'x-you-are-in-group-disabled': 'JENKINS-39402: use -Dhudson.security.AccessDeniedException2.REPORT_GROUP_HEADERS=true or use /whoAmI to diagnose',
+              'x-required-permission': 'hudson.model.Hudson.Read',
+              'x-permission-implied-by': 'hudson.model.Hudson.Administer',
+            });
+          }
+          const decoded = Buffer.from(m[1] ?? '', 'base64').toString('utf8');
+          const colon = decoded.indexOf(':');
+          const user = colon >= 0 ? decoded.slice(0, colon) : decoded;
+          const token = colon >= 0 ? decoded.slice(colon + 1) : '';
+          const account = [
+            ...(ctx.apiToken !== undefined ? [{ name: ctx.user ?? user, apiToken: ctx.apiToken, permissions: ['admin'] as const }] : []),
+            ...(ctx.users ?? []),
+          ].find((u) => safeEqual(user, u.name) && safeEqual(token, u.apiToken));
+          if (!account) {
+            throw new HttpError(401, `Invalid password/token for user: ${user}`, { 'www-authenticate': 'Basic realm="Jenkins"' });
+          }
+          tokenAuth = true;
+          caller = { name: account.name, permissions: account.permissions };
+        }
+
+        // ---- CSRF crumb (session-bound, like DefaultCrumbIssuer) ----
+        const cookies = parseCookies(req.headers.cookie);
+        let session = cookies[cookieName];
+        const setCookie: Record<string, string> = {};
+        const ensureSession = (): string => {
+          if (!session) {
+            session = `node0${createHash('sha1').update(`${ctx.sessionId}:${++sessions}`).digest('hex').slice(0, 24)}${sessions}`;
+            setCookie['set-cookie'] = `${cookieName}=${session}; Path=/; HttpOnly`;
+          }
+          return session;
+        };
+        const sentCrumb = headerValue(req.headers['jenkins-crumb']) ?? url.searchParams.get('.crumb') ?? '';
+        ctx.recordAuth?.({ method, path, user: caller.name, crumb: sentCrumb !== '' });
+        if (method === 'POST' && ctx.requireCrumb && (!tokenAuth || ctx.requireCrumb === 'always')) {
+          const known = session !== undefined && !(ctx.forgetSessions?.() ?? false);
+          if (!known || !safeEqual(sentCrumb, crumbFor(ctx.sessionId, session!))) {
+            throw new HttpError(403, 'No valid crumb was included in the request');
+          }
+        }
+
+        const reply = route(ctx, method, url, ensureSession, caller, form);
+        send({ ...reply, headers: { ...(reply.headers ?? {}), ...setCookie } });
+      } catch (err) {
+        if (err instanceof HttpError) {
+          send({ status: err.status, body: errorPage(err.status, url.pathname, err.message), type: HTML_TYPE, headers: err.headers });
+          return;
+        }
+        if (err instanceof TreeSyntaxError) {
+          send({ status: 400, body: errorPage(400, url.pathname, err.message), type: HTML_TYPE });
+          return;
+        }
+        if (err instanceof FailureError) {
+          // hudson.model.Failure: AbstractModelObject/error.jelly, 400 with the message in X-Error.
+          send({ status: 400, body: failurePage(err.message), type: HTML_TYPE, headers: { 'x-error': err.message } });
+          return;
+        }
+        send({ status: 500, body: errorPage(500, url.pathname, 'Server Error'), type: HTML_TYPE });
       }
-      if (err instanceof FailureError) {
-        // hudson.model.Failure: AbstractModelObject/error.jelly, 400 with the message in X-Error.
-        send({ status: 400, body: failurePage(err.message), type: HTML_TYPE, headers: { 'x-error': err.message } });
-        return;
-      }
-      send({ status: 500, body: errorPage(500, url.pathname, 'Server Error'), type: HTML_TYPE });
-    }
     };
   };
 }
