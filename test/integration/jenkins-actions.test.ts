@@ -154,6 +154,9 @@ describe('jenkins actions: trigger and retry', () => {
     expect(outcome.calls.map((c) => c.status)).toEqual([200, 201, 200]);
     // Inputs travel in the body, never in a path.
     expect(outcome.calls.some((c) => c.path.includes('1.4.2'))).toBe(false);
+    // While queued, the stand-in's inputs come from its queue item's ParametersAction.
+    const [queuedInputs] = await adapter.batch.pipelineInputs!([outcome.pipelineNativeId!]);
+    expect(queuedInputs).toContainEqual({ name: 'VERSION', value: '1.4.2' });
     await s.step();
     const started = await pipeline(adapter, outcome.pipelineNativeId!);
     expect(started.aliasOf).toMatch(/^team-a\/service#\d+$/);
