@@ -21,6 +21,16 @@ export const jenkinsConfigSchema = z
     user: z.string().min(1),
     /** An API token of `user` (User → Security → API Token), not the password. */
     apiToken: secretRefSchema,
+    /**
+     * An API token used ONLY for actions (cancel, retry, trigger, approve): present, it enables
+     * `actions`; reads never send it, and actions never send `apiToken`. Needs Job/Build, Job/Cancel,
+     * and membership of the `submitter` lists of the inputs it should answer.
+     */
+    writeToken: secretRefSchema.optional(),
+    /** The Jenkins user `writeToken` belongs to (default: `user`). */
+    writeUser: z.string().min(1).optional(),
+    /** How long a trigger or retry follows its queue item to the build number it gets (then it names the queued build). */
+    actionFollowMs: z.number().int().min(0).max(30_000).default(2_000),
     /** Enables `POST /webhooks/<name>` for Notification-plugin pushes (header X-Switchyard-Token or ?token=). */
     notifySecret: secretRefSchema.optional(),
     /** Job or folder full names to include (`team-a`, `team-a/service`); default: every job. */
@@ -37,6 +47,9 @@ export const jenkinsConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.writeUser !== undefined && c.writeToken === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['writeUser'], message: 'expected writeToken too (writeUser names the user of the write token)' });
+    }
     if (c.idlePollIntervalSeconds !== undefined && c.idlePollIntervalSeconds < c.pollIntervalSeconds) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,

@@ -12,14 +12,27 @@ import { createJenkinsSimulator } from './simulator/index.ts';
 export async function createJenkinsDemo(settings: { readonly seed?: number }): Promise<DemoBackend> {
   const user = 'switchyard';
   const apiToken = randomBytes(16).toString('hex');
+  // Actions use their own account: Job/Build and Job/Cancel; the read account holds no write permission.
+  const writeUser = 'switchyard-actions';
+  const writeToken = randomBytes(16).toString('hex');
   const secret = randomBytes(24).toString('base64url');
-  const sim = createJenkinsSimulator({ user, apiToken, seed: settings.seed ?? Date.now() % 100_000, history: 4, pastDays: 7 });
+  const sim = createJenkinsSimulator({
+    users: [
+      { name: user, apiToken, permissions: [] },
+      { name: writeUser, apiToken: writeToken, permissions: ['build', 'cancel'] },
+    ],
+    seed: settings.seed ?? Date.now() % 100_000,
+    history: 4,
+    pastDays: 7,
+  });
   await sim.start();
   return {
     options: {
       url: sim.url,
       user,
       apiToken: { value: apiToken },
+      writeUser,
+      writeToken: { value: writeToken },
       notifySecret: { value: secret },
       pollIntervalSeconds: 2,
       idlePollIntervalSeconds: 10,

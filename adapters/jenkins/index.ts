@@ -11,6 +11,8 @@ import { createBatchFunctions, loadBuild } from './loaders.ts';
 import { Poller } from './poller.ts';
 import { JobDirectory } from './projects.ts';
 import { createWebhookHandler } from './webhooks.ts';
+import { JenkinsActionClient } from './action-client.ts';
+import { createActions } from './actions.ts';
 
 export type { JenkinsConfig } from './config.ts';
 
@@ -36,6 +38,15 @@ function create(config: JenkinsConfig, ctx: AdapterContext): JenkinsAdapter {
     log: ctx.log,
   });
   const jobs = new JobDirectory(client, ctx.name, config.jobs, config.folderDepth, ctx.now);
+  // Write credentials: a client of their own, used by actions only (reads never hold them).
+  const writeToken = config.writeToken ? requireSecret(ctx, config.writeToken, 'Jenkins write token') : undefined;
+  const actions = writeToken === undefined ? undefined : createActions({
+    backend: ctx.name,
+    client: new JenkinsActionClient({ backend: ctx.name, baseUrl: config.url, user: config.writeUser ?? config.user, token: writeToken, timeoutMs: config.requestTimeoutMs }),
+    jobs,
+    followMs: config.actionFollowMs,
+    followIntervalMs: 250,
+  }, client);
   const reader = new BuildReader(client, ctx.name);
   const deps = { backend: ctx.name, client, jobs, reader, now: ctx.now };
   const pollIntervalMs = config.pollIntervalSeconds * 1000;
@@ -62,6 +73,7 @@ function create(config: JenkinsConfig, ctx: AdapterContext): JenkinsAdapter {
     listPipelines: (query, signal) => listPipelines({ ...deps, depth: config.folderDepth, roots: config.jobs, hints }, query, signal),
     listRunners: (signal) => listComputers(client, ctx.name, jobs, ctx.now().getTime(), signal),
     owns: (entity) => jobs.owns(entity),
+    ...(actions ? { actions } : {}),
     ...(notifySecret !== undefined
       ? {
           webhook: createWebhookHandler({

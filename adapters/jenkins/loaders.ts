@@ -1,15 +1,20 @@
 import { asError } from '../../src/adapter-kit/per-distinct-key.ts';
-import type { BatchFunctions } from '../../src/adapter-contract.ts';
+import type { BatchFunctions, PipelineInputModel } from '../../src/adapter-contract.ts';
+import { buildParameters } from './action-params.ts';
 import type { JobModel, PipelineModel, RunnerModel } from '../../src/model.ts';
 import type { BuildReader, BuildState, StageNeed } from './builds.ts';
 import { nullOn404, type JenkinsClient } from './client.ts';
 import { listComputers } from './computers.ts';
 import { asRecord, int, loose } from './fields.ts';
-import { formatPipelineId, formatQueueId, parseJobId, parsePipelineId, parseRunnerId } from './native-ids.ts';
+import { formatPipelineId, formatQueueId, jobPath, parseJobId, parsePipelineId, parseRunnerId } from './native-ids.ts';
 import { linkQueuedToBuild, toQueuedPipeline } from './normalize.ts';
 import { cancelledAlias } from './poller.ts';
 import type { JobDirectory } from './projects.ts';
 import { QUEUE_ITEM_TREE } from './queries.ts';
+import { branch, tree } from './tree.ts';
+
+/** A build's (or queue item's) ParametersAction values. */
+const PARAMETERS_TREE = tree(branch('actions', ['_class', branch('parameters', ['_class', 'name', 'value'])]));
 
 /**
  * DataLoader batch functions: every slot gets a model, null (unknown id or
@@ -147,6 +152,19 @@ export function createBatchFunctions(shared: LoaderDeps): BatchFunctions {
         return b instanceof Error ? b : (b?.jobs ?? []);
       }));
     },
+
+    // Each build's ParametersAction (a queued build's: its queue item's), one read each; [] for a build without parameters.
+    pipelineInputs: async (ids, signal) => Promise.all(ids.map(async (id): Promise<readonly PipelineInputModel[] | null | Error> => {
+      const ref = parsePipelineId(id);
+      if (!ref || !shared.jobs.covers(ref.fullName)) return null;
+      const path = ref.kind === 'build' ? `${jobPath(ref.fullName)}/${ref.number}/api/json` : `/queue/item/${ref.queueId}/api/json`;
+      try {
+        const answer = await nullOn404(shared.client.getJson(path, PARAMETERS_TREE, undefined, signal));
+        return answer === null ? null : (buildParameters(answer) ?? []);
+      } catch (error) {
+        return asError(error);
+      }
+    })),
 
     runners: async (ids, signal) => {
       const deps = shared;

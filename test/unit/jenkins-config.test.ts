@@ -18,6 +18,7 @@ describe('jenkins config', () => {
       idlePollIntervalSeconds: 60,
       requestsPerMinute: 120,
       requestTimeoutMs: 10_000,
+      actionFollowMs: 2_000,
     });
     expect(jenkinsConfigSchema.parse({ ...base, pollIntervalSeconds: 120 }).idlePollIntervalSeconds).toBe(120);
   });

@@ -8,8 +8,9 @@ import { ExportNode, type JValue } from './tree.ts';
 import {
   buildUrl, fullDisplayName, fullName, isJob, isOffline, itemUrl, jobColor, labelsOf, sortedChildren,
   type SimBuild, type SimCause, type SimComputer, type SimFolder, type SimItem, type SimJob,
-  type SimQueueItem, type SimStage,
+  type SimParamDef, type SimParamValue, type SimQueueItem, type SimStage,
 } from './world-entities.ts';
+import { defaultParams } from './world-lifecycle.ts';
 import type { World } from './world.ts';
 
 export const JENKINS_VERSION = '2.479.3';
@@ -167,10 +168,54 @@ function jobActions(j: SimJob): JValue {
 }
 
 function jobProperties(j: SimJob): JValue {
+  const out: JValue[] = [];
   if (j.parent.kind === 'multibranch') {
-    return [new ExportNode('org.jenkinsci.plugins.workflow.multibranch.BranchJobProperty').set('branch', new ExportNode(null).set('head', new ExportNode('jenkins.plugins.git.GitBranchSCMHead')))];
+    out.push(new ExportNode('org.jenkinsci.plugins.workflow.multibranch.BranchJobProperty').set('branch', new ExportNode(null).set('head', new ExportNode('jenkins.plugins.git.GitBranchSCMHead'))));
   }
-  return [];
+  if (j.params.length > 0) {
+    out.push(new ExportNode('hudson.model.ParametersDefinitionProperty').set('parameterDefinitions', j.params.map(paramDefinition), 2));
+  }
+  return out;
+}
+
+const PARAM_DEF_CLASS: Record<SimParamDef['type'], string> = {
+  string: 'StringParameterDefinition',
+  text: 'TextParameterDefinition',
+  boolean: 'BooleanParameterDefinition',
+  choice: 'ChoiceParameterDefinition',
+  password: 'PasswordParameterDefinition',
+};
+const PARAM_VALUE_CLASS: Record<SimParamDef['type'], string> = {
+  string: 'hudson.model.StringParameterValue',
+  text: 'hudson.model.TextParameterValue',
+  boolean: 'hudson.model.BooleanParameterValue',
+  // ChoiceParameterDefinition.createValue makes a StringParameterValue.
+  choice: 'hudson.model.StringParameterValue',
+  password: 'hudson.model.PasswordParameterValue',
+};
+
+/** A ParameterValue bean; a password's value is a Secret and is not exported. */
+export function paramValue(v: SimParamValue): ExportNode {
+  const node = new ExportNode(PARAM_VALUE_CLASS[v.type]).set('name', v.name, 3);
+  if (v.type !== 'password') node.set('value', v.value, 3);
+  return node;
+}
+
+/** A ParameterDefinition bean (`type` is the class's simple name, as ParameterDefinition.getType()). */
+function paramDefinition(d: SimParamDef): ExportNode {
+  const cls = PARAM_DEF_CLASS[d.type];
+  const dflt = defaultParams([d])[0]!;
+  const node = new ExportNode(`hudson.model.${cls}`)
+    .set('defaultParameterValue', paramValue(dflt), 3)
+    .set('description', d.description ?? null, 3)
+    .set('name', d.name, 3)
+    .set('type', cls, 3);
+  if (d.type === 'choice') node.set('choices', [...(d.choices ?? [])], 3);
+  return node;
+}
+
+function parametersAction(values: readonly SimParamValue[]): ExportNode {
+  return new ExportNode('hudson.model.ParametersAction').set('parameters', values.map(paramValue), 2);
 }
 
 function queued(ctx: Ctx, j: SimJob): SimQueueItem[] {
@@ -211,7 +256,9 @@ function checkedOut(b: SimBuild): boolean {
 }
 
 function buildActions(ctx: Ctx, b: SimBuild): JValue {
-  const actions: JValue[] = [causeAction(b.causes)];
+  const actions: JValue[] = [];
+  if (b.params) actions.push(parametersAction(b.params));
+  actions.push(causeAction(b.causes));
   if (checkedOut(b)) actions.push(gitBuildData(ctx, b));
   if (b.job.kind === 'pipeline') {
     actions.push(new ExportNode('org.jenkinsci.plugins.workflow.libs.LibrariesAction'));
@@ -315,12 +362,13 @@ function task(ctx: Ctx, j: SimJob): ExportNode {
 export function queueItem(ctx: Ctx, q: SimQueueItem): ExportNode {
   const V = 999;
   const node = new ExportNode(QUEUE_CLS[q.state])
-    .set('actions', [causeAction(q.causes)], V)
+    .set('actions', q.spec.params ? [parametersAction(q.spec.params), causeAction(q.causes)] : [causeAction(q.causes)], V)
     .set('blocked', q.state === 'blocked', V)
     .set('buildable', q.state === 'buildable', V)
     .set('id', q.id, V)
     .set('inQueueSince', q.inQueueSince, V)
-    .set('params', '', V)
+    // Queue.Item.getParams(): each parameter on its own line, each line led by a newline.
+    .set('params', (q.spec.params ?? []).map((p) => `\n${p.type === 'password' ? `(PasswordParameterValue) ${p.name}='****'` : `${p.name}=${String(p.value)}`}`).join(''), V)
     .set('stuck', ctx.world.isStuck(q), V)
     .set('task', task(ctx, q.job), V)
     .set('url', `queue/item/${q.id}/`, V)
@@ -524,9 +572,15 @@ export function pendingInputs(b: SimBuild): Record<string, unknown>[] {
     .filter((s) => s.status === 'PAUSED_PENDING_INPUT' && s.inputId)
     .map((s) => ({
       id: s.inputId,
-      proceedText: 'Proceed',
-      message: `Continue with ${s.name}?`,
-      inputs: [],
+      proceedText: s.inputSpec?.ok ?? 'Proceed',
+      message: s.inputSpec?.message ?? `Continue with ${s.name}?`,
+      // InputActionExt's inputs: each parameter definition as the stage view renders it.
+      inputs: (s.inputSpec?.parameters ?? []).map((d) => ({
+        type: PARAM_DEF_CLASS[d.type],
+        name: d.name,
+        description: d.description ?? '',
+        definition: { defaultParameterValue: { name: d.name, value: defaultParams([d])[0]!.value }, ...(d.choices ? { choices: [...d.choices] } : {}) },
+      })),
       proceedUrl: `${base}wfapi/inputSubmit?inputId=${s.inputId}`,
       abortUrl: `${base}input/${s.inputId}/abort`,
       redirectApprovalUrl: `${base}input/`,

@@ -12,8 +12,10 @@ import {
 import * as X from './exports.ts';
 import { byDepth, byTree, ExportNode, parseTree, serialize, TreeSyntaxError, type Pruner } from './tree.ts';
 import {
-  buildUrl, isJob, type PhaseEvent, type SimBuild, type SimContainer, type SimItem, type SimJob,
+  buildUrl, fullName as fullNameOf, isJob,
+  type InputSpec, type PhaseEvent, type SimBuild, type SimContainer, type SimItem, type SimJob, type SimParamValue, type SimQueueItem,
 } from './world-entities.ts';
+import { defaultParams } from './world-lifecycle.ts';
 import type { World } from './world.ts';
 
 export type { Fault, RequestRecord };
@@ -24,6 +26,15 @@ export interface HttpContext extends FaultScope {
   readonly root: () => string;
   readonly user: string | undefined;
   readonly apiToken: string | undefined;
+  /** More accounts (each with its API token and what the authorization strategy grants it). */
+  readonly users?: readonly SimUser[];
+  /** Records who each request authenticated as (null: anonymous). */
+  readonly recordAuth?: (r: AuthRecord) => void;
+  /**
+   * The controller keeps no HTTP session between requests (e.g. a load balancer without
+   * stickiness): a crumb is bound to a session the next request does not find, so it never validates.
+   */
+  readonly forgetSessions?: () => boolean;
   /** true: POSTs without API-token auth need a crumb; 'always': even token-authenticated ones (Jenkins < 2.96). */
   readonly requireCrumb: boolean | 'always';
   readonly sessionId: string;
@@ -31,6 +42,33 @@ export interface HttpContext extends FaultScope {
   readonly emit: (events: readonly PhaseEvent[]) => void;
   /** The stage view's `JobExt.maxRunsPerJob` system property (default 10). */
   readonly maxRunsPerJob?: number;
+}
+
+/** A Jenkins account: its API token and the permissions the authorization strategy grants it. */
+export interface SimUser {
+  readonly name: string;
+  readonly apiToken: string;
+  /** Overall/Read and Job/Read are implied. 'admin' is Overall/Administer (everything, any input). */
+  readonly permissions: readonly ('build' | 'cancel' | 'admin')[];
+}
+
+export interface AuthRecord {
+  readonly method: string;
+  readonly path: string;
+  readonly user: string | null;
+  readonly crumb: boolean;
+}
+
+type Permission = 'build' | 'cancel';
+const PERMISSION = {
+  build: { title: 'Job/Build', id: 'hudson.model.Item.Build' },
+  cancel: { title: 'Job/Cancel', id: 'hudson.model.Item.Cancel' },
+} as const;
+
+/** Who a request is, for the endpoints that check permissions. */
+interface Caller {
+  readonly name: string | null;
+  readonly permissions: readonly ('build' | 'cancel' | 'admin')[];
 }
 
 interface Reply {
@@ -92,76 +130,163 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       });
       res.end(method === 'HEAD' ? undefined : r.body);
     };
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handle(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
+    req.on('error', () => res.destroy());
 
-    const fault = injectFault(ctx, method, path, res);
-    if (fault === 'held') return;
-    if (fault) {
-      const headers = faultHeaders(fault);
-      const body = fault.body === undefined ? errorPage(fault.status, path, defaultMessage(fault.status))
-        : typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
-      send({ status: fault.status, body, type: typeof fault.body === 'object' ? JSON_TYPE : HTML_TYPE, headers });
-      return;
-    }
-
-    const url = new URL(path, 'http://sim.invalid');
-    try {
-      // ---- authentication (HTTP Basic with an API token) ----
-      let tokenAuth = false;
-      if (ctx.apiToken !== undefined) {
-        const auth = req.headers.authorization ?? '';
-        const m = /^Basic\s+(\S+)$/i.exec(auth);
-        if (!m) {
-          // Anonymous lacks Overall/Read: Jenkins answers 403, not 401.
-          throw new HttpError(403, 'Forbidden', {
-            'x-you-are-authenticated-as': 'anonymous',
-            'x-you-are-in-group-disabled': 'JENKINS-39402: use -Dhudson.security.AccessDeniedException2.REPORT_GROUP_HEADERS=true or use /whoAmI to diagnose',
-            'x-required-permission': 'hudson.model.Hudson.Read',
-            'x-permission-implied-by': 'hudson.model.Hudson.Administer',
-          });
-        }
-        const decoded = Buffer.from(m[1] ?? '', 'base64').toString('utf8');
-        const colon = decoded.indexOf(':');
-        const user = colon >= 0 ? decoded.slice(0, colon) : decoded;
-        const token = colon >= 0 ? decoded.slice(colon + 1) : '';
-        if (!safeEqual(user, ctx.user ?? user) || !safeEqual(token, ctx.apiToken)) {
-          throw new HttpError(401, `Invalid password/token for user: ${user}`, { 'www-authenticate': 'Basic realm="Jenkins"' });
-        }
-        tokenAuth = true;
-      }
-
-      // ---- CSRF crumb (session-bound, like DefaultCrumbIssuer) ----
-      const cookies = parseCookies(req.headers.cookie);
-      let session = cookies[cookieName];
-      const setCookie: Record<string, string> = {};
-      const ensureSession = (): string => {
-        if (!session) {
-          session = `node0${createHash('sha1').update(`${ctx.sessionId}:${++sessions}`).digest('hex').slice(0, 24)}${sessions}`;
-          setCookie['set-cookie'] = `${cookieName}=${session}; Path=/; HttpOnly`;
-        }
-        return session;
-      };
-      if (method === 'POST' && ctx.requireCrumb && (!tokenAuth || ctx.requireCrumb === 'always')) {
-        const sent = headerValue(req.headers['jenkins-crumb']) ?? url.searchParams.get('.crumb') ?? '';
-        if (!session || !safeEqual(sent, crumbFor(ctx.sessionId, session))) {
-          throw new HttpError(403, 'No valid crumb was included in the request');
-        }
-      }
-
-      const reply = route(ctx, method, url, ensureSession);
-      send({ ...reply, headers: { ...(reply.headers ?? {}), ...setCookie } });
-    } catch (err) {
-      if (err instanceof HttpError) {
-        send({ status: err.status, body: errorPage(err.status, url.pathname, err.message), type: HTML_TYPE, headers: err.headers });
+    const handle = (form: URLSearchParams): void => {
+      const fault = injectFault(ctx, method, path, res);
+      if (fault === 'held') return;
+      if (fault) {
+        const headers = faultHeaders(fault);
+        const body = fault.body === undefined ? errorPage(fault.status, path, defaultMessage(fault.status))
+          : typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
+        send({ status: fault.status, body, type: typeof fault.body === 'object' ? JSON_TYPE : HTML_TYPE, headers });
         return;
       }
-      if (err instanceof TreeSyntaxError) {
-        send({ status: 400, body: errorPage(400, url.pathname, err.message), type: HTML_TYPE });
-        return;
+
+      const url = new URL(path, 'http://sim.invalid');
+      try {
+        // ---- authentication (HTTP Basic with an API token) ----
+        let tokenAuth = false;
+        let caller: Caller = { name: null, permissions: ['admin'] };
+        if (ctx.apiToken !== undefined || (ctx.users?.length ?? 0) > 0) {
+          const auth = req.headers.authorization ?? '';
+          const m = /^Basic\s+(\S+)$/i.exec(auth);
+          if (!m) {
+            // Anonymous lacks Overall/Read: Jenkins answers 403, not 401.
+            throw new HttpError(403, 'Forbidden', {
+              'x-you-are-authenticated-as': 'anonymous',
+              'x-you-are-in-group-disabled': 'JENKINS-39402: use -Dhudson.security.AccessDeniedException2.REPORT_GROUP_HEADERS=true or use /whoAmI to diagnose',
+              'x-required-permission': 'hudson.model.Hudson.Read',
+              'x-permission-implied-by': 'hudson.model.Hudson.Administer',
+            });
+          }
+          const decoded = Buffer.from(m[1] ?? '', 'base64').toString('utf8');
+          const colon = decoded.indexOf(':');
+          const user = colon >= 0 ? decoded.slice(0, colon) : decoded;
+          const token = colon >= 0 ? decoded.slice(colon + 1) : '';
+          const account = [
+            ...(ctx.apiToken !== undefined ? [{ name: ctx.user ?? user, apiToken: ctx.apiToken, permissions: ['admin'] as const }] : []),
+            ...(ctx.users ?? []),
+          ].find((u) => safeEqual(user, u.name) && safeEqual(token, u.apiToken));
+          if (!account) {
+            throw new HttpError(401, `Invalid password/token for user: ${user}`, { 'www-authenticate': 'Basic realm="Jenkins"' });
+          }
+          tokenAuth = true;
+          caller = { name: account.name, permissions: account.permissions };
+        }
+
+        // ---- CSRF crumb (session-bound, like DefaultCrumbIssuer) ----
+        const cookies = parseCookies(req.headers.cookie);
+        let session = cookies[cookieName];
+        const setCookie: Record<string, string> = {};
+        const ensureSession = (): string => {
+          if (!session) {
+            session = `node0${createHash('sha1').update(`${ctx.sessionId}:${++sessions}`).digest('hex').slice(0, 24)}${sessions}`;
+            setCookie['set-cookie'] = `${cookieName}=${session}; Path=/; HttpOnly`;
+          }
+          return session;
+        };
+        const sentCrumb = headerValue(req.headers['jenkins-crumb']) ?? url.searchParams.get('.crumb') ?? '';
+        ctx.recordAuth?.({ method, path, user: caller.name, crumb: sentCrumb !== '' });
+        if (method === 'POST' && ctx.requireCrumb && (!tokenAuth || ctx.requireCrumb === 'always')) {
+          const known = session !== undefined && !(ctx.forgetSessions?.() ?? false);
+          if (!known || !safeEqual(sentCrumb, crumbFor(ctx.sessionId, session!))) {
+            throw new HttpError(403, 'No valid crumb was included in the request');
+          }
+        }
+
+        const reply = route(ctx, method, url, ensureSession, caller, form);
+        send({ ...reply, headers: { ...(reply.headers ?? {}), ...setCookie } });
+      } catch (err) {
+        if (err instanceof HttpError) {
+          send({ status: err.status, body: errorPage(err.status, url.pathname, err.message), type: HTML_TYPE, headers: err.headers });
+          return;
+        }
+        if (err instanceof TreeSyntaxError) {
+          send({ status: 400, body: errorPage(400, url.pathname, err.message), type: HTML_TYPE });
+          return;
+        }
+        if (err instanceof FailureError) {
+          // hudson.model.Failure: AbstractModelObject/error.jelly, 400 with the message in X-Error.
+          send({ status: 400, body: failurePage(err.message), type: HTML_TYPE, headers: { 'x-error': err.message } });
+          return;
+        }
+        send({ status: 500, body: errorPage(500, url.pathname, 'Server Error'), type: HTML_TYPE });
       }
-      throw err;
-    }
+    };
   };
+}
+
+/** A user error Jenkins renders as its error page (hudson.model.Failure). */
+class FailureError extends Error {}
+
+function failurePage(message: string): string {
+  const esc = message.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return `<!DOCTYPE html><html><head><title>Jenkins</title></head><body><div id="main-panel"><h1>Error</h1><p>${esc}</p></div></body></html>`;
+}
+
+/** AccessDeniedException3 as Jenkins renders it: 403 with the user and the missing permission. */
+function requirePermission(caller: Caller, permission: Permission): void {
+  if (caller.permissions.includes('admin') || caller.permissions.includes(permission)) return;
+  const p = PERMISSION[permission];
+  throw new HttpError(403, `${caller.name ?? 'anonymous'} is missing the ${p.title} permission`, {
+    'x-you-are-authenticated-as': caller.name ?? 'anonymous',
+    'x-required-permission': p.id,
+    'x-permission-implied-by': 'hudson.model.Hudson.Administer',
+  });
+}
+
+function hasPermission(caller: Caller, permission: Permission): boolean {
+  return caller.permissions.includes('admin') || caller.permissions.includes(permission);
+}
+
+/** InputStepExecution.canSettle: the submitter list (user ids, case-insensitive), or Job/Build when none; admins always. */
+function canSettle(caller: Caller, submitter: string | undefined): boolean {
+  if (submitter === undefined) return hasPermission(caller, 'build');
+  if (caller.permissions.includes('admin')) return true;
+  const me = (caller.name ?? '').toLowerCase();
+  return submitter.split(',').some((s) => s.trim().toLowerCase() === me);
+}
+
+/**
+ * Parameter values of buildWithParameters: each defined parameter from the query or the form
+ * (the definition's default when absent); undefined names are dropped, as Jenkins does since SECURITY-170.
+ */
+function requestParams(job: SimJob, q: URLSearchParams, form: URLSearchParams): SimParamValue[] {
+  return job.params.map((d) => {
+    const raw = form.get(d.name) ?? q.get(d.name);
+    if (raw === null) return defaultParams([d])[0]!;
+    if (d.type === 'boolean') return { name: d.name, type: d.type, value: raw.toLowerCase() === 'true' || raw === 'on' };
+    if (d.type === 'choice' && !(d.choices ?? []).includes(raw)) {
+      throw new HttpError(400, `Illegal choice for parameter ${d.name}: ${raw}`);
+    }
+    return { name: d.name, type: d.type, value: raw };
+  });
+}
+
+/** The `json` form field of an input submission: `{"parameter":[{"name":…,"value":…}]}`. */
+function inputParams(spec: InputSpec | null, form: URLSearchParams): SimParamValue[] {
+  const defs = spec?.parameters ?? [];
+  const raw = form.get('json');
+  let submitted: { name?: unknown; value?: unknown }[] = [];
+  if (raw !== null) {
+    try {
+      const parsed = JSON.parse(raw) as { parameter?: unknown };
+      const p = parsed.parameter;
+      submitted = (Array.isArray(p) ? p : p === undefined ? [] : [p]) as { name?: unknown; value?: unknown }[];
+    } catch {
+      throw new HttpError(400, 'Failed to parse JSON:' + raw.slice(0, 40));
+    }
+  }
+  return submitted.map((entry) => {
+    const def = defs.find((d) => d.name === entry.name);
+    if (!def) throw new HttpError(500, `No such parameter definition: ${String(entry.name)}`);
+    const value = def.type === 'boolean' ? entry.value === true || entry.value === 'true' : String(entry.value ?? '');
+    return { name: def.name, type: def.type, value };
+  });
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {
@@ -213,7 +338,7 @@ function html(title: string): Reply {
   return { status: 200, type: HTML_TYPE, body: `<!DOCTYPE html><html><head><title>${title} [Jenkins]</title></head><body></body></html>` };
 }
 
-function route(ctx: HttpContext, method: string, url: URL, ensureSession: () => string): Reply {
+function route(ctx: HttpContext, method: string, url: URL, ensureSession: () => string, caller: Caller, form: URLSearchParams): Reply {
   const { world } = ctx;
   const xctx: X.Ctx = { root: ctx.root(), world };
   const q = url.searchParams;
@@ -248,8 +373,12 @@ function route(ctx: HttpContext, method: string, url: URL, ensureSession: () => 
     return item ? api(X.queueItem(xctx, item), q) : notFound();
   }
   if (is('queue', 'cancelItem') && post) {
+    // Queue.doCancelItem: only items still waiting are found (a LeftItem is not); Job/Cancel needed.
     const id = Number(q.get('id'));
-    if (!world.cancel(id)) notFound();
+    const item = world.queue.get(id);
+    if (!item || item.state === 'left') return notFound();
+    requirePermission(caller, 'cancel');
+    world.cancel(id);
     return { status: 204, body: '', type: HTML_TYPE };
   }
   if (is('computer', 'api', 'json') && get) return api(X.computerSet(xctx), q);
@@ -281,12 +410,19 @@ function route(ctx: HttpContext, method: string, url: URL, ensureSession: () => 
 
   if ((restIs('build') || restIs('buildWithParameters'))) {
     if (!post) throw new HttpError(405, 'Method Not Allowed');
-    // An identical item already waiting absorbs the request (Queue.schedule2 deduplication).
-    const existing = world.waiting().find((w) => w.job === job);
-    const cause = ctx.user !== undefined
-      ? { cls: 'hudson.model.Cause$UserIdCause', shortDescription: `Started by user ${ctx.user}`, userId: ctx.user, userName: ctx.user }
+    requirePermission(caller, 'build');
+    if (restIs('buildWithParameters') && job.params.length === 0) {
+      throw new HttpError(400, `${fullNameOf(job)} is not parameterized`);
+    }
+    const params = job.params.length > 0 ? requestParams(job, q, form) : undefined;
+    // An identical item already waiting absorbs the request (Queue.schedule2: same task, same parameters).
+    const same = (w: SimQueueItem): boolean => w.job === job && JSON.stringify(w.spec.params ?? null) === JSON.stringify(params ?? null);
+    const existing = world.waiting().find(same);
+    const who = caller.name ?? ctx.user;
+    const cause = who !== undefined && who !== null
+      ? { cls: 'hudson.model.Cause$UserIdCause', shortDescription: `Started by user ${who}`, userId: who, userName: who }
       : { cls: 'hudson.model.Cause$UserIdCause', shortDescription: 'Started by anonymous user', userName: 'anonymous' };
-    const item = existing ?? world.enqueue(job, { causes: [cause] });
+    const item = existing ?? world.enqueue(job, { causes: [cause], ...(params ? { params } : {}) });
     return { status: 201, body: '', type: HTML_TYPE, headers: { location: `${ctx.root()}queue/item/${item.id}/` } };
   }
   if (pipeline && (restIs('wfapi') || restIs('wfapi', 'describe')) && get) return json(X.jobWfapi(job), q);
@@ -301,25 +437,72 @@ function route(ctx: HttpContext, method: string, url: URL, ensureSession: () => 
   if (tailIs('api', 'json') && get) return api(X.build(xctx, build), q);
   if (tailIs('consoleText') && get) return { status: 200, type: 'text/plain;charset=utf-8', body: consoleText(build) };
   if (tailIs('stop') && post) {
+    // Executor.doStop / WorkflowRun.doStop: Job/Cancel; a finished build is left alone, and the answer is the same redirect.
+    requirePermission(caller, 'cancel');
     ctx.emit(world.stop(build));
     return { status: 302, body: '', type: HTML_TYPE, headers: { location: `${ctx.root()}${buildUrl(build)}` } };
   }
   if (!pipeline) return notFound();
+  if ((tailIs('term') || tailIs('kill')) && post) {
+    // WorkflowRun.doTerm / doKill: void methods (200, empty), nothing done once the build finished.
+    requirePermission(caller, 'cancel');
+    ctx.emit(tail[0] === 'term' ? world.term(build) : world.kill(build));
+    return { status: 200, body: '', type: HTML_TYPE };
+  }
   if ((tailIs('wfapi') || tailIs('wfapi', 'describe')) && get) return json(X.runJson(xctx, build, fullStages(q)), q);
   if (tailIs('wfapi', 'pendingInputActions') && get) return json(X.pendingInputs(build), q);
   if (tailIs('wfapi', 'nextPendingInputAction') && get) return json(X.pendingInputs(build)[0] ?? null, q);
-  const inputId = (): string | null => build.stages.find((s) => s.status === 'PAUSED_PENDING_INPUT')?.inputId ?? null;
+  const paused = build.stages.find((s) => s.status === 'PAUSED_PENDING_INPUT' && s.inputId !== null);
+  const inputId = (): string | null => paused?.inputId ?? null;
+  const submitter = paused?.inputSpec?.submitter;
+  // InputStepExecution.preSubmissionCheck / preAbortCheck.
+  const checkSubmit = (): void => {
+    if (canSettle(caller, submitter)) return;
+    throw new FailureError(submitter !== undefined ? `You need to be ${submitter} to submit this.` : 'You need to have Job/Build permissions to submit this.');
+  };
+  const checkAbort = (): void => {
+    if (hasPermission(caller, 'cancel') || canSettle(caller, submitter)) return;
+    throw new FailureError(submitter !== undefined ? `You need to be '${submitter}' (or have Job/Cancel permissions) to cancel this.` : 'You need to have Job/Cancel permissions to cancel this.');
+  };
+  const proceed = (params: SimParamValue[]): void => {
+    world.approve(build, { approver: caller.name, params });
+  };
   if (tailIs('wfapi', 'inputSubmit') && post) {
     if (!inputId() || q.get('inputId') !== inputId()) return notFound();
-    world.approve(build);
+    checkSubmit();
+    proceed(inputParams(paused?.inputSpec ?? null, form));
     return { status: 200, body: '', type: HTML_TYPE };
   }
   if (tail[0] === 'input' && tail.length === 3 && post) {
+    // InputAction.getDynamic(id): a settled input is gone, so its URLs answer 404.
     if (!inputId() || tail[1] !== inputId()) return notFound();
-    if (tail[2] === 'proceedEmpty') world.approve(build);
-    else if (tail[2] === 'abort') ctx.emit(world.abortInput(build));
-    else return notFound();
-    return { status: 302, body: '', type: HTML_TYPE, headers: { location: `${ctx.root()}${buildUrl(build)}` } };
+    const ok = { status: 200, body: '', type: HTML_TYPE };
+    switch (tail[2]) {
+      case 'proceedEmpty':
+        checkSubmit();
+        proceed([]);
+        return ok;
+      case 'proceed':
+        checkSubmit();
+        proceed(inputParams(paused?.inputSpec ?? null, form));
+        return ok;
+      case 'abort':
+        checkAbort();
+        ctx.emit(world.abortInput(build));
+        return ok;
+      case 'submit':
+        // The form's buttons: `proceed` present → proceed with `json`; otherwise abort; then back to the console.
+        if (form.get('proceed') !== null) {
+          checkSubmit();
+          proceed(inputParams(paused?.inputSpec ?? null, form));
+        } else {
+          checkAbort();
+          ctx.emit(world.abortInput(build));
+        }
+        return { status: 302, body: '', type: HTML_TYPE, headers: { location: `${ctx.root()}${buildUrl(build)}console` } };
+      default:
+        return notFound();
+    }
   }
   if (tail[0] === 'execution' && tail[1] === 'node' && tail.length === 5 && tail[3] === 'wfapi' && tail[4] === 'describe' && get) {
     const id = tail[2];

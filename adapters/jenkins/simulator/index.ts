@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { LoopbackServer } from '../../../sim-kit/loopback-server.ts';
 import { runUntilIdle } from '../../../sim-kit/sim-autoplay.ts';
-import { createHttpHandler, type Fault, type RequestRecord } from './http.ts';
+import { createHttpHandler, type AuthRecord, type Fault, type RequestRecord, type SimUser } from './http.ts';
 import { Notifier, type NotifyTarget, type Push } from './notify.ts';
 import { createRandom } from '../../../sim-kit/seeded-random.ts';
 import { Autoplay } from './scenario.ts';
@@ -16,15 +16,16 @@ import { World } from './world.ts';
 import { seedPast } from './world-past.ts';
 import {
   fullName,
-  type AgentSpec, type BuildResult, type PhaseEvent, type SimBuild, type SimComputer, type SimJob, type SimQueueItem,
+  type AgentSpec, type BuildResult, type InputSpec, type PhaseEvent, type SimParamDef, type SimBuild, type SimComputer, type SimJob, type SimQueueItem,
   type StageOutcome,
 } from './world-entities.ts';
 import { DEFAULT_AGENTS } from './world-seed.ts';
 
-export type { Fault, RequestRecord } from './http.ts';
+export type { AuthRecord, Fault, RequestRecord, SimUser } from './http.ts';
 export type { NotifyTarget, Push } from './notify.ts';
 export type {
-  AgentSpec, BuildResult, Phase, SimBuild, SimComputer, SimJob, SimQueueItem, SimStage, StageOutcome, WfStatus,
+  AgentSpec, BuildResult, InputSpec, Phase, SimBuild, SimComputer, SimJob, SimParamDef, SimParamValue, SimQueueItem, SimStage,
+  StageOutcome, WfStatus,
 } from './world-entities.ts';
 export { parseTree, type TreeSpec } from './tree.ts';
 export { JENKINS_VERSION } from './exports.ts';
@@ -36,6 +37,8 @@ export interface JenkinsSimulatorOptions {
   user?: string;
   /** When set, requests need HTTP Basic user:apiToken: none → 403 (anonymous), wrong → 401. */
   apiToken?: string;
+  /** More accounts with their own tokens and permissions (e.g. a read-only user and a write user). */
+  users?: SimUser[];
   /**
    * POSTs need a `Jenkins-Crumb` from /crumbIssuer/api/json (bound to its session cookie).
    * As in Jenkins ≥ 2.96, API-token requests are exempt; 'always' also demands it of them.
@@ -67,8 +70,8 @@ export interface JenkinsSimulatorOptions {
 export interface TriggerStage {
   name: string;
   outcome?: StageOutcome;
-  /** Pauses at an `input` step (PAUSED_PENDING_INPUT) until approveInput. */
-  input?: boolean;
+  /** Pauses at an `input` step (PAUSED_PENDING_INPUT) until approveInput; an object sets its message, submitter, parameters. */
+  input?: boolean | InputSpec;
   steps?: string[];
   /** `when` condition result; false skips the stage (NOT_EXECUTED). Default true. */
   when?: boolean;
@@ -83,6 +86,8 @@ export interface TriggerBuildInput {
   result?: BuildResult;
   /** Label expression overriding the job's. */
   label?: string;
+  /** A step that ignores interrupts: `stop` ('stop'), or `stop` and `term` ('stop+term') do nothing; `kill` works. */
+  ignoresInterrupts?: 'stop' | 'stop+term';
 }
 
 export interface JenkinsWorldView {
@@ -117,6 +122,12 @@ export interface JenkinsSimulator {
   setAgent(name: string, s: { offline?: boolean; temporarilyOffline?: boolean }): void;
   /** Sets a build's custom display name (`currentBuild.displayName = ...`); null restores `#N`. */
   setBuildDisplayName(job: string, buildNumber: number, name: string | null): void;
+  /** Defines a job's parameters (ParametersDefinitionProperty); [] makes it unparameterized. */
+  setJobParameters(job: string, params: SimParamDef[]): void;
+  /** Sessions are forgotten between requests (no sticky load balancer): every crumb is refused. */
+  setForgetSessions(on: boolean): void;
+  /** Who every request authenticated as, and whether it carried a crumb (in arrival order). */
+  readonly authLog: ReadonlyArray<AuthRecord>;
   /** Every HTTP request (path includes the query); hung requests are recorded with status 0. */
   readonly requests: ReadonlyArray<RequestRecord>;
   resetRequests(): void;
@@ -148,11 +159,16 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
   const emit = (events: readonly PhaseEvent[]): Promise<void> =>
     notifier.send(root(), (ev) => fullName(ev.build.job), events);
 
+  const authLog: AuthRecord[] = [];
+  let forgetSessions = false;
   const handler = createHttpHandler({
     world,
     root,
     user: options.apiToken !== undefined ? (options.user ?? 'admin') : options.user,
     apiToken: options.apiToken,
+    users: options.users ?? [],
+    recordAuth: (r) => authLog.push(r),
+    forgetSessions: () => forgetSessions,
     requireCrumb: options.requireCrumb ?? false,
     sessionId,
     fault: loop.fault,
@@ -210,6 +226,7 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
         ...(input.stages && job.kind === 'pipeline' ? { stages: input.stages.map((s) => ({ ...s })) } : {}),
         ...(input.result ? { result: input.result } : {}),
         ...(input.label ? { label: input.label } : {}),
+        ...(input.ignoresInterrupts ? { ignoresInterrupts: input.ignoresInterrupts } : {}),
       });
       return { queueId: item.id };
     },
@@ -230,10 +247,23 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
       build.displayName = name;
       world.version++;
     },
+    setJobParameters(jobName, params) {
+      world.findJob(jobName).params = params.map((p) => ({ ...p }));
+      world.version++;
+    },
+    setForgetSessions(on) {
+      forgetSessions = on;
+    },
+    get authLog() {
+      return authLog;
+    },
     get requests() {
       return loop.requests;
     },
-    resetRequests: () => loop.resetRequests(),
+    resetRequests: () => {
+      loop.resetRequests();
+      authLog.length = 0;
+    },
     setFault: (f) => loop.setFault(f),
     get pushes() {
       return notifier.pushes;

@@ -12,11 +12,38 @@ export type WfStatus =
   | 'SUCCESS' | 'FAILED' | 'UNSTABLE' | 'ABORTED' | 'IN_PROGRESS' | 'PAUSED_PENDING_INPUT' | 'NOT_EXECUTED';
 export type Phase = 'QUEUED' | 'STARTED' | 'COMPLETED' | 'FINALIZED';
 
+/** A build parameter definition (core ParameterDefinition subclasses the simulator knows). */
+export interface SimParamDef {
+  readonly name: string;
+  readonly type: 'string' | 'text' | 'boolean' | 'choice' | 'password';
+  readonly description?: string;
+  /** Default value; a choice defaults to its first option. */
+  readonly default?: string | boolean;
+  readonly choices?: readonly string[];
+}
+
+/** A parameter value a build (or an approved input) carries. */
+export interface SimParamValue {
+  readonly name: string;
+  readonly type: SimParamDef['type'];
+  readonly value: string | boolean;
+}
+
+/** An `input` step's options (pipeline-input-step `InputStep`). */
+export interface InputSpec {
+  readonly message?: string;
+  /** `submitter`: comma-separated user ids (or groups) allowed to answer; absent = anyone with Job/Build. */
+  readonly submitter?: string;
+  /** The `ok` button text (proceedText). */
+  readonly ok?: string;
+  readonly parameters?: readonly SimParamDef[];
+}
+
 export interface StageSpec {
   name: string;
   outcome?: StageOutcome;
   /** An `input` step: the stage sits PAUSED_PENDING_INPUT until approved. */
-  input?: boolean;
+  input?: boolean | InputSpec;
   steps?: string[];
   /** `when` evaluated to false: the stage is skipped (NOT_EXECUTED). Default true. */
   when?: boolean;
@@ -34,6 +61,10 @@ export interface BuildSpec {
   result?: BuildResult;
   label?: string;
   causes?: SimCause[];
+  /** Values of the job's parameters (ParametersAction); absent for a job without parameters. */
+  params?: readonly SimParamValue[];
+  /** A step that ignores interrupts: `stop` does nothing ('stop'), or `stop` and `term` do nothing ('stop+term'); `kill` always works. */
+  ignoresInterrupts?: 'stop' | 'stop+term';
 }
 
 export interface SimRoot {
@@ -63,6 +94,8 @@ export interface SimJob {
   readonly gitBranch: string;
   readonly stages: readonly StageSpec[];
   readonly freestyleSteps: readonly string[];
+  /** ParametersDefinitionProperty; empty when the job is not parameterized. */
+  params: readonly SimParamDef[];
   /** Oldest first. */
   readonly builds: SimBuild[];
   nextBuildNumber: number;
@@ -120,7 +153,11 @@ export interface SimStage {
   readonly plannedSteps: readonly string[];
   readonly outcome: StageOutcome;
   readonly input: boolean;
+  /** The input step's options while it waits. */
+  readonly inputSpec: InputSpec | null;
   inputId: string | null;
+  /** What the input was answered with (InputSubmittedAction): who and the parameters. */
+  inputAnswer: { readonly approver: string | null; readonly params: readonly SimParamValue[] } | null;
   readonly steps: SimStepNode[];
   error: { message: string | null; type: string } | null;
 }
@@ -136,6 +173,9 @@ export interface SimBuild {
   readonly estimatedDuration: number;
   readonly plan: readonly StageSpec[];
   readonly explicitResult: BuildResult | null;
+  /** ParametersAction values, or null for a build of a job without parameters. */
+  readonly params: readonly SimParamValue[] | null;
+  readonly ignoresInterrupts?: 'stop' | 'stop+term';
   readonly computer: SimComputer;
   readonly executorIndex: number;
   building: boolean;

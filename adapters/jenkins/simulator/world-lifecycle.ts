@@ -7,7 +7,7 @@
 import type { Random } from '../../../sim-kit/seeded-random.ts';
 import {
   isOffline, labelMatches,
-  type BuildResult, type PhaseEvent, type SimBuild, type SimComputer, type SimJob, type SimQueueItem, type SimStage, type SimStepNode, type WfStatus,
+  type BuildResult, type PhaseEvent, type SimParamDef, type SimParamValue, type SimBuild, type SimComputer, type SimJob, type SimQueueItem, type SimStage, type SimStepNode, type WfStatus,
 } from './world-entities.ts';
 import { WorldState } from './world-state.ts';
 
@@ -94,6 +94,9 @@ export class WorldLifecycle extends WorldState {
       estimatedDuration: estimate(job),
       plan,
       explicitResult: item.spec.result ?? null,
+      // Every build of a parameterized job carries a ParametersAction (defaults when the trigger gave none).
+      params: item.spec.params ?? (job.params.length > 0 ? defaultParams(job.params) : null),
+      ...(item.spec.ignoresInterrupts ? { ignoresInterrupts: item.spec.ignoresInterrupts } : {}),
       computer,
       executorIndex: slot,
       building: true,
@@ -172,6 +175,7 @@ export class WorldLifecycle extends WorldState {
     const id = String(++build.nodeSeq);
     build.nodeSeq++; // the stage's block body node
     const skipped = build.broken !== null || spec.when === false;
+    const inputSpec = spec.input === undefined || spec.input === false ? null : spec.input === true ? {} : spec.input;
     const stage: SimStage = {
       id,
       name: spec.name,
@@ -183,8 +187,10 @@ export class WorldLifecycle extends WorldState {
       pauseStart: spec.input && !skipped ? now : null,
       plannedSteps: spec.input ? ['Wait for interactive input'] : spec.steps?.length ? spec.steps : ['Shell Script'],
       outcome: spec.outcome ?? 'SUCCESS',
-      input: spec.input ?? false,
+      input: inputSpec !== null,
+      inputSpec,
       inputId: spec.input && !skipped ? inputIdFor(this.random) : null,
+      inputAnswer: null,
       steps: [],
       error: null,
     };
@@ -245,6 +251,15 @@ export class WorldLifecycle extends WorldState {
       { phase: 'FINALIZED', build, at: now },
     ];
   }
+}
+
+/** The values a build gets for parameters it was not given: each definition's default. */
+export function defaultParams(defs: readonly SimParamDef[]): SimParamValue[] {
+  return defs.map((d) => ({
+    name: d.name,
+    type: d.type,
+    value: d.default ?? (d.type === 'boolean' ? false : d.type === 'choice' ? (d.choices?.[0] ?? '') : ''),
+  }));
 }
 
 function labelOf(q: SimQueueItem): string | null {

@@ -148,7 +148,7 @@ function addBuild(world: World, { job, pipeline, attempt }: Planned, random: Ran
         const at = pj?.startedAt ?? (stages.some((x) => x.status !== 'NOT_EXECUTED') ? end : timestamp);
         stages.push({
           id, name: spec.name, execNode: agent, status: 'NOT_EXECUTED', startMs: at, durationMs: 0, pauseMs: 0, pauseStart: null,
-          plannedSteps: spec.steps ?? [], outcome: 'SUCCESS', input: false, inputId: null, steps: [], error: null,
+          plannedSteps: spec.steps ?? [], outcome: 'SUCCESS', input: false, inputSpec: null, inputId: null, inputAnswer: null, steps: [], error: null,
         });
         continue;
       }
@@ -165,7 +165,7 @@ function addBuild(world: World, { job, pipeline, attempt }: Planned, random: Ran
       stages.push({
         id, name: spec.name, execNode: agent, status, startMs: pj.startedAt, durationMs: span, pauseMs: 0, pauseStart: null,
         plannedSteps: names, outcome: status === 'FAILED' ? 'FAILED' : status === 'ABORTED' ? 'ABORTED' : 'SUCCESS',
-        input: false, inputId: null, steps, error,
+        input: false, inputSpec: null, inputId: null, inputAnswer: null, steps, error,
       });
     }
   }
@@ -188,6 +188,7 @@ function addBuild(world: World, { job, pipeline, attempt }: Planned, random: Ran
     estimatedDuration: done.length > 0 ? Math.round(done.reduce((n, b) => n + b.duration, 0) / done.length) : -1,
     plan: job.stages,
     explicitResult: pipelineJob ? null : result,
+    params: null,
     computer,
     executorIndex: 0,
     building: false,

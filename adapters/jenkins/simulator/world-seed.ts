@@ -6,7 +6,7 @@
 import type { Random } from '../../../sim-kit/seeded-random.ts';
 import {
   SCM_CAUSE, userCause,
-  type AgentSpec, type BuildSpec, type JobKind, type SimComputer, type SimContainer, type SimFolder, type SimJob, type StageSpec,
+  type AgentSpec, type BuildSpec, type JobKind, type SimComputer, type SimContainer, type SimFolder, type SimJob, type SimParamDef, type StageSpec,
 } from './world-entities.ts';
 
 export const DEFAULT_AGENTS: readonly AgentSpec[] = [
@@ -42,7 +42,7 @@ function addFolder(parent: SimContainer, name: string, kind: 'folder' | 'multibr
 }
 
 function addJob(parent: SimContainer, name: string, kind: JobKind, opts: {
-  label?: string | null; stages?: StageSpec[]; steps?: string[]; displayName?: string; repo?: string; branch?: string;
+  label?: string | null; stages?: StageSpec[]; steps?: string[]; displayName?: string; repo?: string; branch?: string; params?: SimParamDef[];
 } = {}): SimJob {
   const repo = opts.repo ?? name;
   const j: SimJob = {
@@ -56,6 +56,7 @@ function addJob(parent: SimContainer, name: string, kind: JobKind, opts: {
     gitBranch: opts.branch ?? 'origin/main',
     stages: opts.stages ?? [],
     freestyleSteps: opts.steps ?? ['Execute shell'],
+    params: opts.params ?? [],
     builds: [],
     nextBuildNumber: 1,
   };
@@ -68,7 +69,15 @@ export function seedDefaultTree(root: SimContainer): void {
   const std = (...names: string[]): StageSpec[] => names.map((name) => ({ name, steps: stepsFor(name) }));
   const teamA = addFolder(root, 'team-a', 'folder', 'Team A services');
   addJob(teamA, 'lint', 'freestyle', { label: 'linux', steps: ['Git', 'Execute shell'], repo: 'service' });
-  addJob(teamA, 'service', 'pipeline', { label: 'linux', stages: std('Checkout', 'Build', 'Test', 'Package') });
+  addJob(teamA, 'service', 'pipeline', {
+    label: 'linux',
+    stages: std('Checkout', 'Build', 'Test', 'Package'),
+    params: [
+      { name: 'DEPLOY_ENV', type: 'choice', choices: ['staging', 'production'], description: 'Where to deploy' },
+      { name: 'RUN_E2E', type: 'boolean', default: false, description: 'Run the end-to-end suite' },
+      { name: 'VERSION', type: 'string', default: '', description: 'Version to build (empty: next)' },
+    ],
+  });
   const platform = addFolder(root, 'platform');
   const infra = addFolder(platform, 'infra');
   addJob(infra, 'terraform', 'pipeline', {

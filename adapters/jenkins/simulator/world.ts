@@ -12,7 +12,7 @@
  */
 import {
   labelMatches, userCause,
-  type BuildSpec, type PhaseEvent, type SimBuild, type SimJob, type SimQueueItem, type StageOutcome,
+  type BuildSpec, type PhaseEvent, type SimBuild, type SimParamValue, type SimJob, type SimQueueItem, type StageOutcome,
 } from './world-entities.ts';
 import { ACTORS, historySpec } from './world-seed.ts';
 import { WorldLifecycle } from './world-lifecycle.ts';
@@ -60,10 +60,11 @@ export class World extends WorldLifecycle {
     this.version++;
     return true;
   }
-  /** Proceeds the pending input of a build; false if it has none. */
-  approve(build: SimBuild): boolean {
+  /** Proceeds the pending input of a build (recording who answered and with what); false if it has none. */
+  approve(build: SimBuild, answer: { approver: string | null; params: readonly SimParamValue[] } = { approver: null, params: [] }): boolean {
     const stage = build.stages.find((s) => s.status === 'PAUSED_PENDING_INPUT');
     if (!stage) return false;
+    stage.inputAnswer = answer;
     const now = this.time();
     stage.status = 'IN_PROGRESS';
     if (stage.pauseStart !== null) stage.pauseMs += now - stage.pauseStart;
@@ -91,9 +92,28 @@ export class World extends WorldLifecycle {
     return [];
   }
 
-  /** Aborts a running build at once (POST .../stop). */
+  /**
+   * POST .../stop (Executor interrupt): aborts a running build at once, unless a step ignores
+   * interrupts. A finished build is left alone (Jenkins redirects and does nothing).
+   */
   stop(build: SimBuild): PhaseEvent[] {
+    if (!build.building || build.ignoresInterrupts) return [];
+    return this.abortBuild(build);
+  }
+
+  /** POST .../term (WorkflowRun.doTerm): fails every running step with FlowInterruptedException. */
+  term(build: SimBuild): PhaseEvent[] {
+    if (!build.building || build.ignoresInterrupts === 'stop+term') return [];
+    return this.abortBuild(build);
+  }
+
+  /** POST .../kill (WorkflowRun.doKill): the hard kill; always ends a running build ABORTED. */
+  kill(build: SimBuild): PhaseEvent[] {
     if (!build.building) return [];
+    return this.abortBuild(build);
+  }
+
+  private abortBuild(build: SimBuild): PhaseEvent[] {
     const now = this.time();
     for (const s of build.stages) {
       if (s.status === 'IN_PROGRESS' || s.status === 'PAUSED_PENDING_INPUT') {
