@@ -1,4 +1,7 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAuditLog } from '../../src/audit/verify.ts';
 import { PAYLOAD, gid, startActionsStack, type ActionsStack } from '../helpers/actions-stack.ts';
 
 /**
@@ -100,6 +103,19 @@ describe('actions: permissions and typed refusals (testci)', () => {
     stack.upstream.failNext('/api/builds/101/retry', 403, 'no');
     const forbidden = await stack.gql<{ retryPipeline: Payload }>(stack.keys.admin!, RETRY, { id: gid('Pipeline', 'tci', 'acme-api/builds/101') });
     expect(forbidden.data!.retryPipeline.errors).toEqual([expect.objectContaining({ code: 'UPSTREAM_FORBIDDEN', upstreamStatus: 403 })]);
+  });
+
+  it('should keep a log with action records verifiable (`switchyard audit verify`), and catch an edited one', async () => {
+    const records = await stack.auditRecords();
+    const outcomes = new Set(records.filter((r) => r.kind === 'action').map((r) => r.outcome));
+    expect([...outcomes].sort()).toEqual(['denied', 'error', 'ok', 'refused']);
+    expect(await verifyAuditLog(stack.auditFile)).toMatchObject({ ok: true, records: records.length });
+    // Tampering with an action record (who did it) is caught.
+    const lines = readFileSync(stack.auditFile, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes('"kind":"action"') && l.includes('"outcome":"ok"'));
+    const edited = join(dirname(stack.auditFile), 'edited.jsonl');
+    writeFileSync(edited, lines.map((l, i) => (i === at ? l.replace('key:operator', 'key:someone') : l)).join('\n'));
+    expect(await verifyAuditLog(edited)).toMatchObject({ ok: false, firstBadLine: at + 1 });
   });
 
   it('should refuse a mutation from an unauthenticated caller top-level, as for reads', async () => {
