@@ -43,6 +43,7 @@ export async function startActionsStack(options: { keys?: KeyGrants; config?: Re
     backends: [
       { name: 'tci', provider: 'testci', url: upstream.url, token: { value: READ_TOKEN }, writeToken: { value: WRITE_TOKEN }, projects: ['acme-api', 'acme-web'] },
       { name: 'tci-ro', provider: 'testci', url: upstream.url, token: { value: READ_TOKEN }, projects: ['acme-api'] },
+      { name: 'tci-limited', provider: 'testci', url: upstream.url, token: { value: READ_TOKEN }, writeToken: { value: WRITE_TOKEN }, projects: ['acme-api'], unsupportedActions: ['cancelPipeline'] },
     ],
     ...options.config,
   }, { factories: providers, onClose: options.upstream ? undefined : () => upstream.close() });

@@ -72,6 +72,12 @@ describe('actions: permissions and typed refusals (testci)', () => {
     expect(stack.writes()).toEqual([]);
   });
 
+  it('should refuse an action the provider cannot do (NOT_SUPPORTED), sending nothing', async () => {
+    const res = await stack.gql<{ cancelPipeline: Payload }>(stack.keys.admin!, CANCEL, { id: gid('Pipeline', 'tci-limited', 'acme-api/builds/102') });
+    expect(res.data!.cancelPipeline.errors).toEqual([expect.objectContaining({ code: 'NOT_SUPPORTED', backend: 'tci-limited' })]);
+    expect(stack.writes()).toEqual([]);
+  });
+
   it('should cancel within the grant through the action API with the write token only, and return the pipeline as now seen', async () => {
     const before = stack.upstream.log.length;
     const res = await stack.gql<{ cancelPipeline: Payload }>(stack.keys.operator!, CANCEL, { id: gid('Pipeline', 'tci', 'acme-api/builds/102') });
