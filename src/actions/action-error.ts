@@ -1,5 +1,20 @@
 import type { ActionErrorCode } from '../__generated__/resolvers-types.ts';
-import { ErrorCode, isActionRefusedError, isUpstreamError } from '../errors.ts';
+import { ActionRefusal, ErrorCode, isActionRefusedError, isUpstreamError } from '../errors.ts';
+
+/**
+ * The payload's ActionErrorCode by name: the backend's refusals (ActionRefusal, the same strings)
+ * plus the core's own; codes shared with the gateway's table come from it.
+ */
+export const ActionCode = {
+  ...ActionRefusal,
+  NotFound: ErrorCode.NotFound,
+  Forbidden: 'FORBIDDEN',
+  NotConfigured: 'NOT_CONFIGURED',
+  IdempotencyConflict: 'IDEMPOTENCY_CONFLICT',
+  UpstreamUnavailable: ErrorCode.UpstreamUnavailable,
+  UpstreamRateLimited: ErrorCode.UpstreamRateLimited,
+  UpstreamForbidden: ActionRefusal.Forbidden,
+} as const satisfies Record<string, ActionErrorCode>;
 
 /** One typed failure of an action, as the payload's `errors` carries it. */
 export interface ActionErrorModel {
@@ -37,11 +52,11 @@ export function toActionError(error: unknown, backend: string | null): ActionErr
   }
   if (isUpstreamError(error)) {
     const status = error.details.status;
-    const code: ActionErrorCode = error.code === ErrorCode.UpstreamRateLimited ? 'UPSTREAM_RATE_LIMITED'
-      : error.code === ErrorCode.UpstreamUnauthorized || status === 401 || status === 403 ? 'UPSTREAM_FORBIDDEN'
-        : 'UPSTREAM_UNAVAILABLE';
+    const code: ActionErrorCode = error.code === ErrorCode.UpstreamRateLimited ? ActionCode.UpstreamRateLimited
+      : error.code === ErrorCode.UpstreamUnauthorized || status === 401 || status === 403 ? ActionCode.UpstreamForbidden
+        : ActionCode.UpstreamUnavailable;
     return { code, message: error.message, backend: error.backend, ...(status !== undefined ? { upstreamStatus: status } : {}) };
   }
   // Anything else is ours or a transport fault: the action may or may not have happened.
-  return { code: 'UPSTREAM_UNAVAILABLE', message: backend ? `[${backend}] the action failed; it may or may not have reached the backend` : 'the action failed', backend };
+  return { code: ActionCode.UpstreamUnavailable, message: backend ? `[${backend}] the action failed; it may or may not have reached the backend` : 'the action failed', backend };
 }

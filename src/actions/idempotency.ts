@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ActionKind } from '../adapter-contract.ts';
 import { canonicalJson } from '../audit/audit-record.ts';
-import { fail, type ActionErrorModel } from './action-error.ts';
+import { ActionCode, fail, type ActionErrorModel } from './action-error.ts';
 import type { ActionServices } from './action-services.ts';
 import type { IdempotencyClaim } from './idempotency-store.ts';
 
@@ -36,9 +36,9 @@ export async function claimIdempotencyKey(services: ActionServices, key: string,
   const until = Date.now() + services.idempotencyHoldMs + 5000;
   for (;;) {
     const claim = await services.idempotency.claim(key, fingerprint, services.idempotencyHoldMs);
-    if (claim.status !== 'claimed' && claim.fingerprint !== fingerprint) fail('IDEMPOTENCY_CONFLICT', 'idempotencyKey was already used with a different input (within 24 hours)');
+    if (claim.status !== 'claimed' && claim.fingerprint !== fingerprint) fail(ActionCode.IdempotencyConflict, 'idempotencyKey was already used with a different input (within 24 hours)');
     if (claim.status !== 'pending') return claim;
-    if (Date.now() >= until) fail('REFUSED', 'an action with this idempotencyKey is still under way; try again later');
+    if (Date.now() >= until) fail(ActionCode.Refused, 'an action with this idempotencyKey is still under way; try again later');
     await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
   }
 }

@@ -8,7 +8,7 @@ import { ErrorCode, gatewayError } from '../errors.ts';
 import { fromGlobalId, type GlobalIdParts } from '../ids.ts';
 import type { EntityModel, JobModel, PipelineModel, ProjectModel } from '../model.ts';
 import { listProjects, visibleToCaller } from '../resolvers/backend-calls.ts';
-import { ActionFailure, fail, toActionError, type ActionErrorModel } from './action-error.ts';
+import { ActionCode, ActionFailure, fail, toActionError, type ActionErrorModel } from './action-error.ts';
 import { actionScope, PERMISSION_OF, TARGET_TYPES } from './action-permissions.ts';
 import type { ActionServices } from './action-services.ts';
 import type { FollowTarget } from './follow-up.ts';
@@ -78,9 +78,9 @@ export async function runAction(ctx: GatewayContext, args: ActionArgs): Promise<
     throw gatewayError(ErrorCode.BadRequest, `${args.kind}: mutations are not accepted over SSE (text/event-stream); send them as a POST answered with JSON, or over WebSocket`, { extensions: { http: { status: 405 } } });
   }
   try {
-    if (!services) fail('NOT_CONFIGURED', 'actions are not available in this gateway');
+    if (!services) fail(ActionCode.NotConfigured, 'actions are not available in this gateway');
     if (args.idempotencyKey !== null && (args.idempotencyKey.length === 0 || args.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
-      fail('INVALID_INPUT', `idempotencyKey: expected 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters, received ${args.idempotencyKey.length}`, { input: 'idempotencyKey' });
+      fail(ActionCode.InvalidInput, `idempotencyKey: expected 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters, received ${args.idempotencyKey.length}`, { input: 'idempotencyKey' });
     }
     const target = await resolveTarget(ctx, args, (b, id) => {
       backend = b;
@@ -89,9 +89,9 @@ export async function runAction(ctx: GatewayContext, args: ActionArgs): Promise<
     const actions = target.backend.adapter.actions;
     const b = target.backend;
     if (!actions) {
-      fail('NOT_CONFIGURED', `backend "${b.name}" has no write credentials: set backends[${services.backendIndex(b.name)}].writeToken (read credentials are never used for actions)`, { backend: b.name });
+      fail(ActionCode.NotConfigured, `backend "${b.name}" has no write credentials: set backends[${services.backendIndex(b.name)}].writeToken (read credentials are never used for actions)`, { backend: b.name });
     }
-    if (!actions.supported[args.kind]) fail('NOT_SUPPORTED', `backend "${b.name}" (${b.adapter.provider}) cannot ${args.kind}`, { backend: b.name });
+    if (!actions.supported[args.kind]) fail(ActionCode.NotSupported, `backend "${b.name}" (${b.adapter.provider}) cannot ${args.kind}`, { backend: b.name });
     const request = args.build(target);
     if (request.kind === 'triggerPipeline' && actions.declaredInputs) {
       const declared = await b.policy.execute(
@@ -99,14 +99,14 @@ export async function runAction(ctx: GatewayContext, args: ActionArgs): Promise<
         { deadlineMs: services.actionTimeoutMs, what: 'reading declared inputs' },
       );
       const problem = declared ? validateInputs(declared, request.inputs) : null;
-      if (problem) fail('INVALID_INPUT', `[${b.name}] ${problem.message}`, { backend: b.name, input: problem.input });
+      if (problem) fail(ActionCode.InvalidInput, `[${b.name}] ${problem.message}`, { backend: b.name, input: problem.input });
     }
 
     const key = args.idempotencyKey === null ? null : idempotencyScope(ctx.identity.id, args.kind, args.idempotencyKey);
     const fingerprint = inputFingerprint(args);
     if (args.dryRun) {
       const held = key ? await services.idempotency.peek(key) : null;
-      if (held && held.fingerprint !== fingerprint) fail('IDEMPOTENCY_CONFLICT', 'idempotencyKey was already used with a different input');
+      if (held && held.fingerprint !== fingerprint) fail(ActionCode.IdempotencyConflict, 'idempotencyKey was already used with a different input');
       calls = actions.plan(request).map(({ method, path }) => ({ method, path }));
       audit('dry-run', null);
       return payload({ dryRun: true, upstream: { backend: b, calls }, ...entitiesOf(target) });
@@ -130,7 +130,7 @@ export async function runAction(ctx: GatewayContext, args: ActionArgs): Promise<
       const detail = error as { details?: { method?: string; path?: string; status?: number } };
       calls = detail.details?.path && detail.details.method ? [{ method: detail.details.method as ActionCall['method'], path: detail.details.path, ...(detail.details.status !== undefined ? { status: detail.details.status } : {}) }] : [];
       if (key && claim?.status === 'claimed') await services.idempotency.complete(key, claim.token, fingerprint, JSON.stringify({ errors: [typed], calls, pipeline: null, job: null } satisfies StoredOutcome), ttl(services));
-      audit(typed.code === 'UPSTREAM_UNAVAILABLE' || typed.code === 'UPSTREAM_RATE_LIMITED' ? 'error' : 'refused', typed.code);
+      audit(typed.code === ActionCode.UpstreamUnavailable || typed.code === ActionCode.UpstreamRateLimited ? 'error' : 'refused', typed.code);
       return payload({ upstream: { backend: b, calls }, errors: [typed], ...before });
     }
     calls = outcome.calls;
@@ -157,9 +157,9 @@ function isUpstreamRead(error: unknown): boolean {
 }
 
 function outcomeOfRefusal(code: string): Outcome {
-  if (code === 'FORBIDDEN' || code === 'NOT_FOUND') return 'denied';
-  if (code === 'IDEMPOTENCY_CONFLICT') return 'conflict';
-  if (code === 'UPSTREAM_UNAVAILABLE' || code === 'UPSTREAM_RATE_LIMITED') return 'error';
+  if (code === ActionCode.Forbidden || code === ActionCode.NotFound) return 'denied';
+  if (code === ActionCode.IdempotencyConflict) return 'conflict';
+  if (code === ActionCode.UpstreamUnavailable || code === ActionCode.UpstreamRateLimited) return 'error';
   return 'refused';
 }
 
@@ -173,26 +173,26 @@ async function resolveTarget(ctx: GatewayContext, args: ActionArgs, found: (back
   const parts = fromGlobalId(args.id);
   const types = TARGET_TYPES[args.kind];
   const what = types.join(' or ');
-  if (!parts || !types.includes(parts.type)) fail('NOT_FOUND', `${args.kind}: expected a ${what} id, received ${parts ? `a ${parts.type} id` : 'an id that is not one'}`);
+  if (!parts || !types.includes(parts.type)) fail(ActionCode.NotFound, `${args.kind}: expected a ${what} id, received ${parts ? `a ${parts.type} id` : 'an id that is not one'}`);
   // Backends outside the caller's scope are not in its registry: they do not exist for it.
   const backend = ctx.registry.get(parts.backend);
-  if (!backend) fail('NOT_FOUND', `${args.kind}: no ${what} with this id`);
+  if (!backend) fail(ActionCode.NotFound, `${args.kind}: no ${what} with this id`);
   found(backend, parts.nativeId);
   const permission = PERMISSION_OF[args.kind];
   const scope = actionScope(ctx);
   const reach = scope ? scope.actionReach(permission, backend.name) : 'none';
-  if (reach === 'none') fail('FORBIDDEN', `${args.kind} needs the "${permission}" action on backend "${backend.name}", which no grant of this caller allows`, { backend: backend.name });
+  if (reach === 'none') fail(ActionCode.Forbidden, `${args.kind} needs the "${permission}" action on backend "${backend.name}", which no grant of this caller allows`, { backend: backend.name });
   const loaders = ctx.loaders(backend);
   const loaded: EntityModel | null = parts.type === 'Project' ? await loaders.project.load(parts.nativeId)
     : parts.type === 'Pipeline' ? await loaders.pipeline.load(parts.nativeId)
       : await loaders.job.load(parts.nativeId);
   const visible = loaded && backend.adapter.owns(loaded) ? (await visibleToCaller(ctx, [loaded]))[0] : null;
-  if (!visible || (visible.type !== 'Project' && visible.type !== 'Pipeline' && visible.type !== 'Job')) fail('NOT_FOUND', `${args.kind}: no ${what} with this id`, { backend: backend.name });
+  if (!visible || (visible.type !== 'Project' && visible.type !== 'Pipeline' && visible.type !== 'Job')) fail(ActionCode.NotFound, `${args.kind}: no ${what} with this id`, { backend: backend.name });
   const projectNativeId = visible.type === 'Project' ? visible.nativeId : visible.projectNativeId;
   let fullName = visible.type === 'Project' ? visible.fullName : ctx.state.get('Project', backend.name, projectNativeId)?.fullName;
   if (reach === 'some' && !fullName) fullName = (await listProjects(ctx, backend).catch(() => [])).find((p) => p.nativeId === projectNativeId)?.fullName;
   if (!scope!.allowsAction(permission, backend.name, [projectNativeId, fullName])) {
-    fail('FORBIDDEN', `${args.kind} needs the "${permission}" action on project "${fullName ?? projectNativeId}" of backend "${backend.name}", which no grant of this caller allows`, { backend: backend.name });
+    fail(ActionCode.Forbidden, `${args.kind} needs the "${permission}" action on project "${fullName ?? projectNativeId}" of backend "${backend.name}", which no grant of this caller allows`, { backend: backend.name });
   }
   return { parts, backend, entity: visible };
 }
