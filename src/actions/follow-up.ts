@@ -98,12 +98,15 @@ export class FollowUps {
     if (Array.isArray(jobs)) this.state.setPipelineJobs(backend.name, id, (jobs as readonly JobModel[]).filter((j) => adapter.owns(j)), Date.now());
     const now = (this.state.get('Pipeline', backend.name, id) as PipelineModel | undefined) ?? (pipeline && !(pipeline instanceof Error) ? pipeline : null);
     const job = target.job ? ((this.state.get('Job', backend.name, target.job.nativeId) as JobModel | undefined) ?? null) : null;
-    const changed = differs(target.before, now) || (target.job !== undefined && differs(target.job.before, job));
+    // Without a pipeline as it was, its appearance is the change only when no job says more (a new pipeline).
+    const pipelineChanged = target.before ? differs(target.before, now) : target.job === undefined && now !== null;
+    const changed = pipelineChanged || (target.job !== undefined && differs(target.job.before, job));
     return { pipeline: now, changed };
   }
 
   /** Follows `target` in the background until the change shows, the schedule ends, or stop(). */
   start(target: FollowTarget): boolean {
+    if (target.pipelineNativeId === null && !target.trigger) return false;
     if (this.stopped || this.running.size >= this.maxInFlight) {
       this.log.debug({ backend: target.backend.name, inFlight: this.running.size }, 'action follow-up not started (bound reached)');
       return false;

@@ -135,7 +135,7 @@ export async function runAction(ctx: GatewayContext, args: ActionArgs): Promise<
     }
     calls = outcome.calls;
     if (outcome.entities && outcome.entities.length > 0) ctx.ingestor.ingest(outcome.entities.filter((e) => b.adapter.owns(e)), { source: 'POLL', publishNew: true });
-    const follow = followTarget(b, request, outcome, before, startedAction);
+    const follow = followTarget(b, request, outcome, before, startedAction, ctx.state);
     const after = await reread(ctx, follow, before);
     if (key && claim?.status === 'claimed') {
       await services.idempotency.complete(key, claim.token, fingerprint, JSON.stringify({ errors: [], calls, pipeline: after.pipeline?.nativeId ?? follow.pipelineNativeId, job: after.job?.nativeId ?? null } satisfies StoredOutcome), ttl(services));
@@ -197,16 +197,19 @@ async function resolveTarget(ctx: GatewayContext, args: ActionArgs, found: (back
   return { parts, backend, entity: visible };
 }
 
-function followTarget(backend: BackendEntry, request: ActionRequest, outcome: ActionOutcome, before: { pipeline: PipelineModel | null; job: JobModel | null }, startedAt: Date): FollowTarget {
-  const samePipeline = outcome.pipelineNativeId !== null && outcome.pipelineNativeId === (before.pipeline?.nativeId ?? before.job?.pipelineNativeId);
-  const beforePipeline = samePipeline ? (before.pipeline ?? null) : null;
+function followTarget(backend: BackendEntry, request: ActionRequest, outcome: ActionOutcome, before: { pipeline: PipelineModel | null; job: JobModel | null }, startedAt: Date, state: GatewayContext['state']): FollowTarget {
+  // A job action the upstream answers without a pipeline is followed through the job's own pipeline.
+  const targetPipeline = before.pipeline?.nativeId ?? before.job?.pipelineNativeId ?? null;
+  const pipelineNativeId = outcome.pipelineNativeId ?? (request.kind === 'triggerPipeline' ? null : targetPipeline);
+  const samePipeline = pipelineNativeId !== null && pipelineNativeId === targetPipeline;
+  const beforePipeline = samePipeline ? (before.pipeline ?? (state.get('Pipeline', backend.name, pipelineNativeId) as PipelineModel | undefined) ?? null) : null;
   const jobId = outcome.jobNativeId ?? before.job?.nativeId ?? null;
   return {
     backend,
-    pipelineNativeId: outcome.pipelineNativeId,
+    pipelineNativeId,
     before: beforePipeline,
     ...(jobId ? { job: { nativeId: jobId, before: jobId === before.job?.nativeId ? before.job : null } } : {}),
-    ...(request.kind === 'triggerPipeline' && outcome.pipelineNativeId === null
+    ...(request.kind === 'triggerPipeline' && pipelineNativeId === null
       // A second's slack: the upstream's clock stamps the new pipeline, not ours.
       ? { trigger: { projectNativeId: request.projectNativeId, ref: request.ref, after: new Date(startedAt.getTime() - 1000) } } : {}),
   };

@@ -49,4 +49,21 @@ describe('actions: feedback through the live path (testci, no webhook, no pollin
     expect(seen).toMatchObject({ source: 'POLL', pipeline: { number: 9, status: 'QUEUED', branch: 'feature/x', inputs: [{ name: 'target', value: 'staging' }, { name: 'dry', value: 'true' }] } });
     await client.dispose();
   });
+
+  it('should show a cancelled job to a jobUpdated subscriber, and answer a retried job with the new one', async () => {
+    const client = ws();
+    const events = collect<{ jobUpdated: { source: string; job: { id: string; status: string } } }>(client,
+      'subscription { jobUpdated(filter: { backends: ["tci"] }) { source job { id status } } }', undefined,
+      (items) => items.some((e) => e.jobUpdated.job.status === 'CANCELED'));
+    await waitFor(() => stack.gateway.subscriptionCount === 1, 5000, 'the subscription');
+    const id = gid('Job', 'tci', 'acme-api/jobs/1003');
+    stack.upstream.lagNextWrite(800);
+    const cancel = await stack.gql<{ cancelJob: { errors: unknown[]; job: { id: string; status: string } } }>(stack.keys.admin!, `mutation($id: ID!) { cancelJob(input: { id: $id }) { ${PAYLOAD} job { id status } } }`, { id });
+    expect(cancel.data!.cancelJob.errors).toEqual([]);
+    expect((await events.done).at(-1)!.jobUpdated).toEqual({ source: 'POLL', job: { id, status: 'CANCELED' } });
+    await client.dispose();
+    const retry = await stack.gql<{ retryJob: { errors: unknown[]; job: { id: string; status: string } } }>(stack.keys.admin!, `mutation($id: ID!) { retryJob(input: { id: $id }) { ${PAYLOAD} job { id status } } }`, { id });
+    expect(retry.data!.retryJob.errors).toEqual([]);
+    expect(retry.data!.retryJob.job).toEqual({ id: gid('Job', 'tci', 'acme-api/jobs/3002'), status: 'QUEUED' });
+  });
 });
