@@ -143,7 +143,11 @@ export async function runAction(ctx: GatewayContext, args: ActionArgs): Promise<
     audit('ok', null);
     return payload({ upstream: { backend: b, calls }, ...after });
   } catch (error) {
-    if (!(error instanceof ActionFailure) && !isUpstreamRead(error)) throw error;
+    if (!(error instanceof ActionFailure) && !isUpstreamRead(error)) {
+      // A fault of ours: still one audit record, then the usual (masked) top-level error.
+      audit('error', null);
+      throw error;
+    }
     const typed = toActionError(error, (backend as BackendEntry | null)?.name ?? null);
     audit(outcomeOfRefusal(typed.code), typed.code);
     return payload({ errors: [typed] });
