@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryIdempotencyStore, type IdempotencyStore } from '../../src/actions/idempotency-store.ts';
 import { RedisIdempotencyStore } from '../../src/actions/redis-idempotency-store.ts';
+import type { ActionServices } from '../../src/actions/action-services.ts';
+import { claimIdempotencyKey } from '../../src/actions/idempotency.ts';
 
 /** One contract over both idempotency stores (issue 15 item 4): memory per process, Redis shared. */
 const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
@@ -47,5 +49,28 @@ describe.each(stores)('idempotency store (%s)', (_name, make) => {
     expect((await store.claim('x', 'fp', 150)).status).toBe('claimed');
     expect(await store.peek('nothing')).toBeNull();
     await store.close();
+  });
+});
+
+describe('claimIdempotencyKey', () => {
+  const services = (store: IdempotencyStore, holdMs: number) => ({ idempotency: store, idempotencyHoldMs: holdMs }) as unknown as ActionServices;
+
+  it("should wait for a dead claimant's claim to expire and take it over, and refuse another input at once", async () => {
+    const store = new MemoryIdempotencyStore(() => Date.now());
+    // A claimant that never completes (its instance died).
+    expect((await store.claim('k', 'fp', 200)).status).toBe('claimed');
+    await expect(claimIdempotencyKey(services(store, 200), 'k', 'other')).rejects.toMatchObject({ error: { code: 'IDEMPOTENCY_CONFLICT' } });
+    const started = Date.now();
+    const taken = await claimIdempotencyKey(services(store, 200), 'k', 'fp');
+    expect(taken.status).toBe('claimed');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+  });
+
+  it('should hand a waiting duplicate the outcome the first one stores', async () => {
+    const store = new MemoryIdempotencyStore(() => Date.now());
+    const first = await store.claim('d', 'fp', 5000);
+    const waiting = claimIdempotencyKey(services(store, 5000), 'd', 'fp');
+    setTimeout(() => void store.complete('d', (first as { token: string }).token, 'fp', '{"n":1}', 60_000), 100);
+    expect(await waiting).toEqual({ status: 'done', fingerprint: 'fp', outcome: '{"n":1}' });
   });
 });
