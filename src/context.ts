@@ -10,6 +10,8 @@ import { createBackendLoaders, type BackendLoaders, type LoaderSettings } from '
 import type { ListCache } from './loaders/list-cache.ts';
 import type { LiveState } from './state/live-state.ts';
 import type { HistoryReads } from './history/history-reads.ts';
+import type { ActionServices } from './actions/action-services.ts';
+import type { AuditTransport } from './audit/audit-record.ts';
 
 /** Gateway-wide services shared by every request. */
 export interface GatewayServices {
@@ -26,6 +28,8 @@ export interface GatewayServices {
   readonly load?: () => { readonly overloaded: boolean; readonly eventLoopLagMs: number; readonly boundMs: number };
   /** Reads of the durable history (analytics, pages older than live state); absent in contexts built without one. */
   readonly history?: HistoryReads;
+  /** Actions (issue 15): idempotency, follow-ups, audit; absent in contexts built without them (actions then refuse). */
+  readonly actions?: ActionServices;
 }
 
 /** What an identity may see; every resolver and subscription filters through it. */
@@ -61,6 +65,8 @@ function scopedRegistry(registry: BackendRegistry, scope: AccessScope): BackendR
 /** Per-request context: services, lazily built per-backend loaders, and partial-result errors. */
 export interface GatewayContext extends GatewayServices {
   readonly identity: Identity;
+  /** How the request came: HTTP, SSE (text/event-stream) or graphql-ws; absent when built directly. */
+  readonly transport?: AuditTransport;
   loaders(backend: BackendEntry): BackendLoaders;
   /** Drops cached loaders; subscriptions call it per event so each event reads current state. */
   resetLoaders(): void;
@@ -72,10 +78,11 @@ export interface GatewayContext extends GatewayServices {
   observeEvent?: (event: unknown) => void;
 }
 
-export function createRequestContext(services: GatewayServices, identity: Identity = ANONYMOUS): GatewayContext {
+export function createRequestContext(services: GatewayServices, identity: Identity = ANONYMOUS, transport?: AuditTransport): GatewayContext {
   const perBackend = new Map<string, BackendLoaders>();
   return {
     ...services,
+    ...(transport ? { transport } : {}),
     registry: scopedRegistry(services.registry, identity.scope),
     identity,
     partialErrors: [],

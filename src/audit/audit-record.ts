@@ -110,6 +110,27 @@ export interface AuditIntegrityAuditEntry {
   readonly headSeq: number | null;
 }
 
+/** One action (issue 15), whatever its outcome: who asked what of which target, and what the backend answered. */
+export interface ActionAuditEntry {
+  readonly kind: 'action';
+  readonly identity: AuditIdentity;
+  /** The mutation: cancelPipeline, cancelJob, retryPipeline, retryJob, triggerPipeline, approve, reject. */
+  readonly action: string;
+  /** The target's global id as given, and its native id once decoded (null when it did not decode). */
+  readonly target: { readonly id: string; readonly nativeId: string | null };
+  readonly backend: string | null;
+  /** Trigger or approval inputs after `redactSecrets`, and the action's options (force, failedOnly, ref, workflow, comment). */
+  readonly inputs: unknown;
+  readonly idempotencyKey: string | null;
+  /** The upstream requests sent (a dry run: planned, without status). */
+  readonly calls: readonly { readonly method: string; readonly path: string; readonly status?: number }[];
+  readonly outcome: 'ok' | 'denied' | 'refused' | 'error' | 'dry-run' | 'replayed' | 'conflict';
+  /** The payload's ActionErrorCode; null on success. */
+  readonly errorCode: string | null;
+  readonly transport: AuditTransport;
+  readonly durationMs: number;
+}
+
 /** What callers pass to `AuditLog.append`: a record without `seq`, `at`, `prevHash`, `hash`. */
 export type AuditEntry =
   | GraphqlAuditEntry
@@ -118,11 +139,12 @@ export type AuditEntry =
   | AuthFailureAuditEntry
   | ConfigLoadAuditEntry
   | SubscriptionEndAuditEntry
-  | AuditIntegrityAuditEntry;
+  | AuditIntegrityAuditEntry
+  | ActionAuditEntry;
 
 export type AuditKind = AuditEntry['kind'];
 
-export const AUDIT_KINDS: readonly AuditKind[] = ['graphql', 'webhook', 'webhook-rejections', 'auth-failure', 'config-load', 'subscription-end', 'audit-integrity'];
+export const AUDIT_KINDS: readonly AuditKind[] = ['graphql', 'webhook', 'webhook-rejections', 'auth-failure', 'config-load', 'subscription-end', 'audit-integrity', 'action'];
 
 export interface AuditChainFields {
   /** 1, 2, 3, ... without gaps. */

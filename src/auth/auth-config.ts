@@ -38,6 +38,9 @@ export const projectPatternSchema = z
   })
   .describe('Project pattern: "octo-org/api", "octo-org/*" (one level), "team-a/**" (any depth), "**" (all). Matched case-insensitively against the full name or native id.');
 
+/** `scopes[].actions` and `auth.anonymousActions`: permissions, or '*' for all of them. */
+export const actionGrantsSchema = z.array(z.enum(['cancel', 'retry', 'trigger', 'approve', '*']));
+
 export const scopeGrantSchema = z
   .object({
     backends: z
@@ -53,6 +56,9 @@ export const scopeGrantSchema = z
       .boolean()
       .optional()
       .describe('Whether runners (shared infrastructure) of those backends are visible. Default: true without `projects`, false with.'),
+    actions: actionGrantsSchema
+      .optional()
+      .describe('Actions this grant allows on its backends and projects (ACTIONS.md): cancel, retry, trigger, approve, or "*". Absent = none (read-only).'),
   })
   .strict()
   .describe('One grant: backends and, optionally, project patterns.');
@@ -143,6 +149,9 @@ export const authConfigSchema = z
       .default('required')
       .describe('`required` (default): every request needs a valid API key or JWT. `open`: explicit opt-out, anonymous callers see everything (demo/dev only; logged loudly at start-up).'),
     apiKeys: z.array(apiKeyEntrySchema).default([]).describe('API keys, stored only as hashes.'),
+    anonymousActions: actionGrantsSchema
+      .default([])
+      .describe('`mode: open` only: the actions anonymous callers may take on every backend (ACTIONS.md). Default none; demo mode allows all on its simulators.'),
     jwt: jwtConfigSchema.optional().describe('JWT bearer tokens from an OIDC provider.'),
     failureLimit: z
       .object({
@@ -164,6 +173,9 @@ export const authConfigSchema = z
   })
   .strict()
   .superRefine((v, ctx) => {
+    if (v.mode !== 'open' && v.anonymousActions.length > 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['anonymousActions'], message: `an empty list unless \`mode: open\` (received ${JSON.stringify(v.anonymousActions)} with mode ${v.mode}): grant actions to keys with scopes[].actions` });
+    }
     const seen = new Set<string>();
     v.apiKeys.forEach((k, i) => {
       if (seen.has(k.id)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['apiKeys', i, 'id'], message: `a unique id ("${k.id}" is used twice)` });

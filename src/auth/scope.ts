@@ -1,3 +1,4 @@
+import type { ActionPermission } from '../adapter-contract.ts';
 import type { EntityType } from '../model.ts';
 import type { Identity } from './types.ts';
 
@@ -35,7 +36,16 @@ export interface ScopeGrant {
   readonly backends: readonly string[];
   readonly projects?: readonly string[] | undefined;
   readonly runners?: boolean | undefined;
+  /**
+   * Actions (issue 15) this grant allows on its backends and projects: `cancel`, `retry`,
+   * `trigger`, `approve`, or `'*'` for all. None by default: a grant is read-only.
+   */
+  readonly actions?: readonly ActionGrant[] | undefined;
 }
+
+/** What `ScopeGrant.actions` lists: a permission, or `'*'` for every one. */
+export type ActionGrant = ActionPermission | '*';
+export const ACTION_PERMISSIONS: readonly ActionPermission[] = ['cancel', 'retry', 'trigger', 'approve'];
 
 /** The fields of a model entity (src/model.ts) that authorization looks at. */
 export interface ScopeEntity {
@@ -65,6 +75,16 @@ export interface CompiledScope {
    * backend, [] = none (backend not granted), else the patterns (any may match).
    */
   projectPatterns(backend: string): readonly string[] | null;
+  /**
+   * Whether a grant allows `permission` on `backend` for the project named by any of `projectNames`
+   * (its native id and full name). The same backend and project matching as reads.
+   */
+  allowsAction(permission: ActionPermission, backend: string, projectNames: readonly (string | null | undefined)[]): boolean;
+  /**
+   * Whether any grant allows `permission` on `backend` at all, and whether one allows it on every
+   * project there (`all`), so a refusal needs no read of the target.
+   */
+  actionReach(permission: ActionPermission, backend: string): 'none' | 'some' | 'all';
   /** One-line summary, e.g. `github-main:[octo-org/*] jenkins:*`. */
   describe(): string;
   /** Canonical form of the grants and options: scopes with equal keys allow exactly the same entities. */
@@ -180,6 +200,7 @@ interface CompiledGrant {
   /** null = every project. */
   readonly projects: readonly CompiledPattern[] | null;
   readonly runners: boolean;
+  readonly actions: ReadonlySet<ActionPermission>;
 }
 
 function compileGrant(grant: ScopeGrant, caseSensitive: boolean): CompiledGrant {
@@ -189,6 +210,7 @@ function compileGrant(grant: ScopeGrant, caseSensitive: boolean): CompiledGrant 
     backends: new Set(grant.backends),
     projects,
     runners: grant.runners ?? projects === null,
+    actions: new Set((grant.actions ?? []).flatMap((a) => (a === '*' ? ACTION_PERMISSIONS : [a]))),
   };
 }
 
@@ -251,14 +273,26 @@ export function compileScope(grants: ScopeGrant | readonly ScopeGrant[], options
     return patterns;
   };
 
+  const allowsAction = (permission: ActionPermission, backend: string, projectNames: readonly (string | null | undefined)[]): boolean => {
+    if (typeof backend !== 'string') return false;
+    const names = projectNames.filter((n): n is string => typeof n === 'string' && n.length > 0 && n.length <= MAX_PROJECT_NAME_LENGTH).map(norm);
+    return compiled.some((g) => g.actions.has(permission) && grantCoversBackend(g, backend)
+      && (g.projects === null || names.some((n) => g.projects!.some((p) => matchCompiled(p, n)))));
+  };
+
+  const actionReach = (permission: ActionPermission, backend: string): 'none' | 'some' | 'all' => {
+    const granting = compiled.filter((g) => g.actions.has(permission) && grantCoversBackend(g, backend));
+    return granting.length === 0 ? 'none' : granting.some((g) => g.projects === null) ? 'all' : 'some';
+  };
+
   const describe = (): string =>
     list
-      .map((g) => `${g.backends.join(',')}:${g.projects && g.projects.length > 0 ? `[${g.projects.join(',')}]` : '*'}${g.runners === undefined ? '' : g.runners ? '+runners' : '-runners'}`)
+      .map((g) => `${g.backends.join(',')}:${g.projects && g.projects.length > 0 ? `[${g.projects.join(',')}]` : '*'}${g.runners === undefined ? '' : g.runners ? '+runners' : '-runners'}${g.actions && g.actions.length > 0 ? `+actions(${g.actions.join(',')})` : ''}`)
       .join(' ') || '(nothing)';
 
-  const key = JSON.stringify({ caseSensitive, grants: list.map((g) => [g.backends, g.projects ?? null, g.runners ?? null]) });
+  const key = JSON.stringify({ caseSensitive, grants: list.map((g) => [g.backends, g.projects ?? null, g.runners ?? null, ...(g.actions && g.actions.length > 0 ? [g.actions] : [])]) });
 
-  return Object.freeze({ unrestricted, grants: list, allowsBackend, allowsProject, allowsRunners, allowsEntity, projectPatterns, describe, key });
+  return Object.freeze({ unrestricted, grants: list, allowsBackend, allowsProject, allowsRunners, allowsEntity, allowsAction, actionReach, projectPatterns, describe, key });
 }
 
 /** Everything: open mode's anonymous identity. */

@@ -43,7 +43,8 @@ export async function startDemo(options: {
       logLevel: options.logLevel ?? 'info',
       server: { port: options.port, host: options.host ?? '0.0.0.0' },
       // Demo mode runs open (and says so loudly at start-up): it serves only simulated data.
-      auth: options.auth ?? { mode: 'open' },
+      // Its simulators may be acted on by anyone (ACTIONS.md): nothing real is cancelled or started.
+      auth: options.auth ?? { mode: 'open', anonymousActions: ['*'] },
       audit: { file: null },
       ...(options.metrics ? { metrics: options.metrics } : {}),
       // The simulators' past is imported at start: they are local, so no budget needs to hold it back.

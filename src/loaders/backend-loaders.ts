@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { PipelineInputModel } from '../adapter-contract.ts';
 import type { BackendEntry } from '../backend-registry.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import { isTerminal, type EntityByType, type EntityModel, type JobModel } from '../model.ts';
@@ -26,6 +27,8 @@ export interface BackendLoaders {
   readonly job: DataLoader<string, EntityByType['Job'] | null>;
   readonly jobsOfPipeline: DataLoader<string, readonly JobModel[]>;
   readonly runner: DataLoader<string, EntityByType['Runner'] | null>;
+  /** The inputs each pipeline was started with (`batch.pipelineInputs`); null when the adapter has none or tells nothing. */
+  readonly pipelineInputs: DataLoader<string, readonly PipelineInputModel[] | null>;
 }
 
 type SingleType = 'Project' | 'Pipeline' | 'Job' | 'Runner';
@@ -149,7 +152,21 @@ export function createBackendLoaders(backend: BackendEntry, s: LoaderSettings, i
     return out;
   });
 
+  // Inputs never change once a pipeline started: read per request, under the policy like every read.
+  const pipelineInputs = new DataLoader<string, readonly PipelineInputModel[] | null>(async (pipelineIds) => {
+    const read = adapter.batch.pipelineInputs;
+    if (!read) return pipelineIds.map(() => null);
+    try {
+      charge(pipelineIds.length);
+      const fetched = await backend.policy.executeBatch((signal) => read.call(adapter.batch, pipelineIds, signal), deadline('loading pipeline inputs'));
+      return pipelineIds.map((_, i) => fetched[i] ?? null);
+    } catch (error) {
+      return pipelineIds.map(() => (error instanceof Error ? error : new Error(String(error))));
+    }
+  });
+
   return {
+    pipelineInputs,
     project: single('Project'),
     pipeline: single('Pipeline'),
     job: single('Job'),

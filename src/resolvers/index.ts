@@ -1,6 +1,7 @@
 import type { Resolvers } from '../__generated__/resolvers-types.ts';
 import { badInput } from '../errors.ts';
 import { fromGlobalId } from '../ids.ts';
+import { actionResolvers } from '../actions/action-resolvers.ts';
 import { analyticsQueries } from './analytics.ts';
 import { loadNodes } from './load-nodes.ts';
 import { resolveJobs } from './query-jobs.ts';
@@ -17,6 +18,8 @@ const MAX_NODES = 100;
 
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
+  ActionInputValue: actionResolvers.ActionInputValue!,
+  Mutation: actionResolvers.Mutation!,
   Query: {
     backends: (_, __, ctx) => [...ctx.registry.all()],
     gatewayLoad: (_, __, ctx) => ctx.load?.() ?? { overloaded: false, eventLoopLagMs: 0, boundMs: 0 },
@@ -43,7 +46,7 @@ export const resolvers: Resolvers = {
   },
   Subscription: { ...subscriptionResolvers, runnerPoolUpdated: runnerPoolSubscription },
   ...typeResolvers,
-  Pipeline: { ...typeResolvers.Pipeline, estimate: (p, _, ctx) => estimateOf(p, ctx) },
+  Pipeline: { ...typeResolvers.Pipeline, ...actionResolvers.Pipeline, estimate: (p, _, ctx) => estimateOf(p, ctx) },
   Job: { ...typeResolvers.Job, estimate: (j, _, ctx) => estimateOf(j, ctx) },
   RunnerPool: runnerPoolResolvers.RunnerPool,
 };

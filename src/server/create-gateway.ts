@@ -238,8 +238,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       // The backfill reads through the adapters: it stops (its progress saved) before they go.
       await history.stopTasks();
-      // Webhook confirmations still reading upstream stop before the adapters they read through.
+      // Webhook confirmations and action follow-ups still reading upstream stop before the adapters they read through.
       webhooks.close();
+      await services.actions?.close();
       await registry.dispose();
       engine.close();
       await bus.close();

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { auditKeyOption, createFileAuditLog, createNullAuditLog, type AuditLog } from '../audit/audit-log.ts';
+import { createActionServices } from '../actions/action-services.ts';
 import { CredentialWatcher } from '../auth/credential-watcher.ts';
 import { createBackendRegistry, type BackendRegistry } from '../backend-registry.ts';
 import type { AdapterFactories, GatewayConfig } from '../config/load-config.ts';
@@ -118,5 +119,7 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
         },
       })
       : createNullAuditLog());
-  return { services, registry, bus, scheduler, shedder, credentials, audit, history, auditIntact: () => auditIntact };
+  // Actions write to the same audit log, and re-read through the same ingestor.
+  const actions = createActionServices({ config, audit, state, ingestor, log, now });
+  return { services: { ...services, actions }, registry, bus, scheduler, shedder, credentials, audit, history, auditIntact: () => auditIntact };
 }

@@ -3,6 +3,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { AuditTransport } from '../audit/audit-record.ts';
 import type { Identity } from '../auth/types.ts';
 import type { GatewayConfig } from '../config/load-config.ts';
 import { ANONYMOUS, createRequestContext, type GatewayContext, type GatewayServices } from '../context.ts';
@@ -17,6 +18,13 @@ import { createGraphiQLRenderer } from './graphiql.ts';
 import { useJsonCompression } from '../plugins/use-json-compression.ts';
 import type { GraphiQLAssets } from './graphiql-assets.ts';
 import { createSchema } from './load-schema.ts';
+
+/** Which transport carries an operation: graphql-ws passes its socket; SSE asks for text/event-stream. */
+function transportOf(initial: object): AuditTransport {
+  if ('socket' in initial && (initial as { socket?: unknown }).socket) return 'ws';
+  const request = (initial as { request?: Request }).request;
+  return (request?.headers.get('accept') ?? '').includes('text/event-stream') ? 'sse' : 'http';
+}
 
 export type GatewayYoga = YogaServerInstance<Record<string, unknown>, GatewayContext>;
 
@@ -48,7 +56,7 @@ export function createGatewayYoga(deps: {
   const yoga: GatewayYoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: deps.path,
-    context: (initial) => createRequestContext(deps.services, (initial as { identity?: Identity }).identity ?? ANONYMOUS),
+    context: (initial) => createRequestContext(deps.services, (initial as { identity?: Identity }).identity ?? ANONYMOUS, transportOf(initial)),
     graphiql: config.server.graphiql,
     renderGraphiQL: createGraphiQLRenderer(deps.graphiqlAssets),
     landingPage: false,
