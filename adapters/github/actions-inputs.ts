@@ -47,7 +47,8 @@ function defaultOf(type: ActionInputDeclaration['type'], raw: unknown): ActionIn
 export function parseDispatchInputs(text: string): ActionInputDeclaration[] | null {
   let doc: unknown;
   try {
-    doc = parse(text);
+    // Silent: a workflow file is the repository's input, not ours to warn about on the gateway's stderr.
+    doc = parse(text, { logLevel: 'silent' });
   } catch {
     return null;
   }
