@@ -48,6 +48,7 @@ describe('config reload (SIGHUP)', () => {
     let seen = lines().length;
     writeFileSync(file, base(`logLevel: debug
 server: { bodyLimitBytes: 2097152 }
+limits: { maxDepth: 3, introspection: false }
 `).replace('backends:\n', `backends:
   - name: gl
     provider: gitlab
@@ -57,9 +58,12 @@ server: { bodyLimitBytes: 2097152 }
 `));
     child.kill('SIGHUP');
     const reloaded = await next(/^config reloaded/, seen);
-    expect(reloaded.applied).toEqual(['logLevel']);
-    expect(reloaded.restart).toEqual(['backends.gl (added)', 'server.bodyLimitBytes']);
-    expect(reloaded.msg).toBe('config reloaded: applied logLevel; needs a restart: backends.gl (added), server.bodyLimitBytes');
+    expect(reloaded.applied).toEqual(['limits.maxDepth', 'logLevel']);
+    expect(reloaded.restart).toEqual(['backends.gl (added)', 'limits.introspection', 'server.bodyLimitBytes']);
+    expect(reloaded.msg).toBe('config reloaded: applied limits.maxDepth, logLevel; needs a restart: backends.gl (added), limits.introspection, server.bodyLimitBytes');
+    // The new depth limit is live: a query of depth 4 is refused.
+    const deep = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ pipelines { nodes { jobs { nodes { name } } } } }"}' });
+    expect(JSON.stringify(await deep.json())).toMatch(/depth/i);
     // The new level is live: the same request now logs yoga's debug lines.
     const before = lines().length;
     expect((await query()).status).toBe(200);
