@@ -13,7 +13,7 @@ export const LIVE_LIMIT_KEYS = [
 ] as const satisfies readonly (keyof GatewayConfig['limits'])[];
 
 /**
- * Keys whose new value the running gateway takes on SIGHUP; every other change waits for a restart.
+ * Keys whose new value the running gateway takes on SIGHUP (besides `backends`, always applied); every other change waits for a restart.
  * `runningAfterReload` must take exactly these from the new config.
  */
 const APPLIED_ON_RELOAD: readonly string[] = ['auth.apiKeys', 'logLevel', ...LIVE_LIMIT_KEYS.map((k) => `limits.${k}`), 'rateLimit.fields'];
@@ -35,24 +35,25 @@ export const appliedLive = (path: string) => APPLIED_ON_RELOAD.some((p) => path 
 /**
  * What a reload changes, by key path (never by value: a path may hold a secret's reference),
  * split into what is applied now and what needs a restart. Backends show as added, removed or
- * changed by name.
+ * changed by name (all applied live).
  */
 export function diffConfigs(current: GatewayConfig, next: GatewayConfig): { applied: string[]; restart: string[] } {
   const before = flatten(current, '', new Map());
   const after = flatten(next, '', new Map());
   const changed = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k)).sort();
-  const applied = changed.filter(appliedLive);
+  const applied = new Set<string>();
   const restart = new Set<string>();
-  for (const path of changed.filter((k) => !appliedLive(k))) {
+  for (const path of changed) {
     const backend = /^backends\.([^.]+)/.exec(path)?.[1];
-    if (!backend) restart.add(path);
+    if (!backend) (appliedLive(path) ? applied : restart).add(path);
     else {
+      // Backends are applied live, by name: a changed one is replaced as a whole.
       const had = current.backends.some((b) => b.name === backend);
       const has = next.backends.some((b) => b.name === backend);
-      restart.add(`backends.${backend} (${!had ? 'added' : !has ? 'removed' : 'changed'})`);
+      applied.add(`backends.${backend} (${!had ? 'added' : !has ? 'removed' : 'changed'})`);
     }
   }
-  return { applied, restart: [...restart] };
+  return { applied: [...applied], restart: [...restart] };
 }
 
 /**
@@ -69,5 +70,6 @@ export function runningAfterReload(current: GatewayConfig, next: GatewayConfig):
     auth: { ...current.auth, apiKeys: next.auth.apiKeys },
     limits,
     rateLimit: { ...current.rateLimit, fields: next.rateLimit.fields },
+    backends: next.backends,
   };
 }

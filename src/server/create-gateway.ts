@@ -105,7 +105,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     : null;
   // Off unless configured: then no exporter exists and nothing is sent.
   const tracing = startTracing(config.tracing, createSecretResolver(env));
-  const { services, registry, bus, scheduler, shedder, credentials, audit, history, auditIntact } = assembleServices({
+  const { services, registry, bus, scheduler, shedder, credentials, audit, history, backfill, auditIntact } = assembleServices({
     config, factories: options.factories, env, log, now, ...(options.audit ? { audit: options.audit } : {}), ...(options.lagSource ? { lagSource: options.lagSource } : {}), metrics, tracing,
   });
   const authentication = createGatewayAuthentication({ config: config.auth, env, now, audit, log, credentials });
@@ -193,6 +193,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     reloadApiKeys: authentication.reloadApiKeys,
     prepareReload: (current, next) => prepareReload({
       log, engine, budget: services.loaderSettings.budget, identitySlots, subscriptionLimit, reloadApiKeys: authentication.reloadApiKeys,
+      backends: {
+        registry, scheduler, backfill, state: services.state, listCache: services.listCache, notFound: services.loaderSettings.notFound,
+        factories: options.factories, deps: { log, env, now, metrics, tracer: tracing?.tracer ?? null }, log,
+      },
     }, current, next),
     async listen(port = config.server.port, host = config.server.host) {
       await authentication.ready;

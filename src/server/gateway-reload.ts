@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../config/load-config.ts';
 import type { UpstreamBudget } from '../loaders/upstream-budget.ts';
 import type { GatewayYogaEngine } from './gateway-yoga.ts';
 import type { IdentitySlots } from './identity-slots.ts';
+import { prepareBackendSwap, type BackendTargets } from './backend-swap.ts';
 
 /** The running parts a reload changes. */
 export interface ReloadTargets {
@@ -14,6 +15,7 @@ export interface ReloadTargets {
   /** Holds `limits.maxSubscriptionsPerConnection` for the WebSocket transport. */
   readonly subscriptionLimit: { value: number };
   reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']): Promise<void>;
+  readonly backends: BackendTargets;
 }
 
 export interface PreparedReload {
@@ -36,6 +38,8 @@ const touches = (applied: readonly string[], prefix: string) => applied.some((p)
 export function prepareReload(targets: ReloadTargets, current: GatewayConfig, next: GatewayConfig): PreparedReload {
   const { applied, restart } = diffConfigs(current, next);
   const rateLimits = touches(applied, 'rateLimit.fields') ? targets.engine.rateLimits.prepare(next.rateLimit.fields) : null;
+  // Last: what it builds (adapters) is disposed again if it throws.
+  const backends = prepareBackendSwap(targets.backends, current, next);
   return {
     applied,
     restart,
@@ -50,6 +54,7 @@ export function prepareReload(targets: ReloadTargets, current: GatewayConfig, ne
       targets.subscriptionLimit.value = next.limits.maxSubscriptionsPerConnection;
       rateLimits?.();
       if (touches(applied, 'auth.apiKeys')) await targets.reloadApiKeys(next.auth.apiKeys);
+      await backends();
     },
   };
 }
