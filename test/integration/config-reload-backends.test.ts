@@ -3,7 +3,7 @@ import { createGithubSimulator, type GithubSimulator } from '../../adapters/gith
 import { adapterFactories } from '../../src/adapters.ts';
 import { validateConfig, type BackendConfig, type GatewayConfig } from '../../src/config/load-config.ts';
 import { toGlobalId } from '../../src/ids.ts';
-import { GITHUB_TOKEN, startStack, WEBHOOK_SECRET, type Stack } from '../helpers/stack.ts';
+import { GITHUB_TOKEN, startStack, waitFor, WEBHOOK_SECRET, type Stack } from '../helpers/stack.ts';
 
 /**
  * Issue 14 item 5: a reload (what SIGHUP runs) adds, removes and changes backends on a
@@ -107,4 +107,41 @@ describe('config reload: backends added, removed and changed', () => {
     expect([...await projectsOf('gh')]).toEqual(['gh:web']);
     expect(await projects()).toEqual(['web']);
   });
+});
+
+describe('config reload: a removed backend stops polling', () => {
+  it('polls an added backend at once and never again once removed (barrier: three poll cycles of the backend kept)', async () => {
+    const stack = await startStack({ polling: true, webhooks: false, sim: { repositories: ['api'], history: 1 }, backend: { pollIntervalSeconds: 5 } });
+    const other = createGithubSimulator({ token: GITHUB_TOKEN, seed: 12, org: 'other-org', repositories: ['svc'], history: 1 });
+    await other.start();
+    try {
+      const added = backendConfig({ name: 'gh2', provider: 'github', url: other.url, token: { value: GITHUB_TOKEN }, organizations: ['other-org'], pollIntervalSeconds: 5 });
+      const withBoth = stack.gateway.prepareReload(stack.config, { ...stack.config, backends: [...stack.config.backends, added] });
+      await withBoth.apply();
+      await waitFor(() => other.requests.length > 0, 10_000, 'the added backend polled');
+
+      // Counts the poll cycles the scheduler starts per backend (it reads `adapter.poll` per cycle).
+      const cycles = { gh: 0, gh2: 0 };
+      for (const name of ['gh', 'gh2'] as const) {
+        const adapter = stack.gateway.registry.get(name)!.adapter;
+        const poll = adapter.poll!.bind(adapter);
+        adapter.poll = (signal) => (cycles[name]++, poll(signal));
+      }
+
+      const removal = stack.gateway.prepareReload(withBoth.running, { ...withBoth.running, backends: withBoth.running.backends.filter((b) => b.name !== 'gh2') });
+      const keptBefore = cycles.gh;
+      await removal.apply();
+      const removedCycles = cycles.gh2;
+      // A request of the cycle the removal aborted may still be answered: counted from gh's next cycle on.
+      await waitFor(() => cycles.gh > keptBefore, 10_000, 'a poll cycle of gh');
+      other.resetRequests();
+      // gh2 polled every 4-6 s (5 s ± 20%); three more cycles of gh take at least 8 s.
+      await waitFor(() => cycles.gh >= keptBefore + 4, 30_000, 'three more poll cycles of gh');
+      expect(cycles.gh2).toBe(removedCycles);
+      expect(other.requests, JSON.stringify(other.requests)).toEqual([]);
+    } finally {
+      await stack.close();
+      await other.stop();
+    }
+  }, 60_000);
 });
