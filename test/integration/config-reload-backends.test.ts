@@ -107,6 +107,16 @@ describe('config reload: backends added, removed and changed', () => {
     expect([...await projectsOf('gh')]).toEqual(['gh:web']);
     expect(await projects()).toEqual(['web']);
   });
+
+  it('refuses a reload whole when one new backend cannot be built: nothing is added, no limit changes', async () => {
+    const unbuildable = { name: 'gh4', provider: 'nope', options: {} } as unknown as BackendConfig;
+    const next = { ...running, limits: { ...running.limits, maxDepth: 2 }, backends: [...running.backends, gh2(), unbuildable] };
+    expect(() => stack.gateway.prepareReload(running, next)).toThrow(/No adapter for provider "nope"/);
+    expect(stack.gateway.registry.all().map((b) => b.name)).toEqual(['gh']);
+    expect((await stack.query('{ pipelines { nodes { jobs { nodes { name } } } } }')).errors).toBeUndefined();
+    const webhook = await fetch(`${stack.base}/webhooks/gh2`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(webhook.status).toBe(404);
+  });
 });
 
 describe('config reload: a removed backend stops polling', () => {
