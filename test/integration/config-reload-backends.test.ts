@@ -155,3 +155,31 @@ describe('config reload: a removed backend stops polling', () => {
     }
   }, 60_000);
 });
+
+describe('config reload: backfill of an added backend (history on)', () => {
+  it('backfills a backend added by a reload into the history', async () => {
+    const stack = await startStack({ webhooks: false, sim: { repositories: ['api'], history: 1 }, config: { history: { enabled: true, backfill: { days: 1, requestsPerMinute: 100_000 } } } });
+    const other = createGithubSimulator({ token: GITHUB_TOKEN, seed: 13, org: 'other-org', repositories: ['svc'], history: 3 });
+    await other.start();
+    try {
+      await stack.gateway.history.ready;
+      const added = backendConfig({ name: 'gh2', provider: 'github', url: other.url, token: { value: GITHUB_TOKEN }, organizations: ['other-org'] });
+      const prepared = stack.gateway.prepareReload(stack.config, { ...stack.config, backends: [...stack.config.backends, added] });
+      await prepared.apply();
+      const SYNC = '{ backends { name sync { state imported } } }';
+      type Sync = { backends: { name: string; sync: { state: string; imported: number } | null }[] };
+      let sync: { state: string; imported: number } | null = null;
+      await waitFor(async () => {
+        sync = (await stack.query<Sync>(SYNC)).data?.backends.find((b) => b.name === 'gh2')?.sync ?? null;
+        return sync?.state === 'DONE';
+      }, 30_000, 'the backfill of gh2 to finish');
+      const [{ count }] = await stack.gateway.history.store().query<{ count: number }>(`SELECT count(*)::int AS count FROM pipelines WHERE backend = 'gh2'`) as [{ count: number }];
+      expect(count).toBeGreaterThan(0);
+      expect(count).toBe(other.world.runs().length);
+      expect(sync).toMatchObject({ state: 'DONE', imported: count });
+    } finally {
+      await stack.close();
+      await other.stop();
+    }
+  }, 90_000);
+});
