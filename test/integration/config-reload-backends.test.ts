@@ -65,6 +65,7 @@ describe('config reload: backends added, removed and changed', () => {
     return new Set(res.data!.pipelines.nodes.map((n) => `${n.backend.name}:${n.project.name}`));
   };
 
+  const readyBackends = async () => ((await (await fetch(`${stack.base}/readyz`)).json()) as { backends: Record<string, string> }).backends;
   let deliveryId = '';
   let pipelineId = '';
 
@@ -72,6 +73,8 @@ describe('config reload: backends added, removed and changed', () => {
     expect(await reload({ ...running, backends: [...running.backends, gh2()] })).toEqual(['backends.gh2 (added)']);
     expect((await stack.query<{ backends: { name: string }[] }>('{ backends { name } }')).data?.backends.map((b) => b.name)).toEqual(['gh', 'gh2']);
     expect([...await projectsOf('gh2')]).toEqual(['gh2:svc']);
+    expect(Object.keys(await readyBackends())).toEqual(['gh', 'gh2']);
+    expect(await fetch(`${stack.base}/metrics`).then((r) => r.text())).toMatch(/switchyard_upstream_requests_total\{backend="gh2"\} [1-9]/);
 
     other.setWebhook({ url: `${stack.base}/webhooks/gh2`, secret: WEBHOOK_SECRET });
     const { runId } = await other.triggerRun({ repo: 'svc', jobs: [{ name: 'build' }] });
@@ -93,6 +96,7 @@ describe('config reload: backends added, removed and changed', () => {
     expect([...await projectsOf('gh2')]).toEqual([]);
     expect([...stack.gateway.services.state.all('Pipeline', 'gh2')]).toEqual([]);
     expect(stack.gateway.registry.get('gh2')).toBeUndefined();
+    expect(Object.keys(await readyBackends())).toEqual(['gh']);
   });
 
   it('serves the new repositories of a changed backend', async () => {
