@@ -1,7 +1,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { AdapterFactory, BackendAdapter, WebhookRequest } from './adapter-contract.ts';
-import type { AdapterFactories, GatewayConfig } from './config/load-config.ts';
+import type { AdapterFactories, BackendConfig, GatewayConfig } from './config/load-config.ts';
 import { createSecretResolver } from './config/secret.ts';
 import { useProviderSecrets } from './providers.ts';
 import { BackendHealth } from './health.ts';
@@ -44,6 +44,19 @@ export class BackendRegistry {
     return this.all().filter((b) => wanted.has(b.name));
   }
 
+  /**
+   * Adds a backend, or replaces the one of the same name in one step (a reload): a request
+   * takes its view of the registry when it starts, so none sees the name missing mid-swap.
+   */
+  set(entry: BackendEntry): void {
+    this.byName.set(entry.name, entry);
+  }
+
+  /** Forgets a backend (a reload removed it); the caller stops its polling and disposes its adapter. */
+  delete(name: string): void {
+    this.byName.delete(name);
+  }
+
   async dispose(): Promise<void> {
     await Promise.allSettled(this.all().map((b) => b.adapter.dispose()));
   }
@@ -63,33 +76,38 @@ export function withConfirmUnderPolicy(adapter: BackendAdapter, policy: BackendP
   });
 }
 
-export function createBackendRegistry(
-  config: GatewayConfig,
-  factories: AdapterFactories,
-  deps: { log: Logger; env: NodeJS.ProcessEnv; now: () => Date; metrics?: GatewayMetrics | null; tracer?: Tracer | null },
-): BackendRegistry {
+export interface BackendEntryDeps {
+  readonly log: Logger;
+  readonly env: NodeJS.ProcessEnv;
+  readonly now: () => Date;
+  readonly metrics?: GatewayMetrics | null;
+  readonly tracer?: Tracer | null;
+}
+
+/** One backend's adapter, health and policy, built from its config entry (at start, or by a reload). */
+export function createBackendEntry(b: BackendConfig, factories: AdapterFactories, deps: BackendEntryDeps): BackendEntry {
   // Before any adapter exists: its errors and logs already redact its provider's tokens.
   useProviderSecrets(factories);
-  const secret = createSecretResolver(deps.env);
-  const entries = config.backends.map((b): BackendEntry => {
-    const factory = Object.hasOwn(factories, b.provider) ? factories[b.provider] : undefined;
-    if (!factory) throw new Error(`No adapter for provider "${b.provider}"`);
-    const health = new BackendHealth(deps.now);
-    health.onChange(logHealthChanges(deps.log, b.name, deps.now));
-    const adapter = factory.create(b.options, {
-      name: b.name,
-      log: deps.log.child({ backend: b.name }),
-      health,
-      now: deps.now,
-      secret,
-    });
-    // Entities carry the adapter's provider; it must be the key it was registered under.
-    if (adapter.provider !== factory.provider) throw new Error(`adapter "${b.name}" reports provider "${adapter.provider}", registered as "${factory.provider}"`);
-    // The policy, not the adapter, counts each operation's outcome in health.
-    deps.metrics?.declareBackend(b.name);
-    const observer = deps.metrics?.upstream(b.name);
-    const policy = createBackendPolicy(b.name, { now: () => deps.now().getTime(), health, ...(observer ? { observer } : {}), ...(deps.tracer ? { tracer: deps.tracer } : {}) });
-    return { id: toGlobalId('Backend', b.name, b.name), name: b.name, adapter: withConfirmUnderPolicy(adapter, policy), factory, health, policy };
+  const factory = Object.hasOwn(factories, b.provider) ? factories[b.provider] : undefined;
+  if (!factory) throw new Error(`No adapter for provider "${b.provider}"`);
+  const health = new BackendHealth(deps.now);
+  health.onChange(logHealthChanges(deps.log, b.name, deps.now));
+  const adapter = factory.create(b.options, {
+    name: b.name,
+    log: deps.log.child({ backend: b.name }),
+    health,
+    now: deps.now,
+    secret: createSecretResolver(deps.env),
   });
-  return new BackendRegistry(entries);
+  // Entities carry the adapter's provider; it must be the key it was registered under.
+  if (adapter.provider !== factory.provider) throw new Error(`adapter "${b.name}" reports provider "${adapter.provider}", registered as "${factory.provider}"`);
+  // The policy, not the adapter, counts each operation's outcome in health.
+  deps.metrics?.declareBackend(b.name);
+  const observer = deps.metrics?.upstream(b.name);
+  const policy = createBackendPolicy(b.name, { now: () => deps.now().getTime(), health, ...(observer ? { observer } : {}), ...(deps.tracer ? { tracer: deps.tracer } : {}) });
+  return { id: toGlobalId('Backend', b.name, b.name), name: b.name, adapter: withConfirmUnderPolicy(adapter, policy), factory, health, policy };
+}
+
+export function createBackendRegistry(config: GatewayConfig, factories: AdapterFactories, deps: BackendEntryDeps): BackendRegistry {
+  return new BackendRegistry(config.backends.map((b) => createBackendEntry(b, factories, deps)));
 }

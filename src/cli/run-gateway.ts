@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { adapterFactories } from '../adapters.ts';
-import { diffConfigs } from '../config/config-reload.ts';
-import { configPathFrom, loadConfigFile, type GatewayConfig } from '../config/load-config.ts';
+import { configPathFrom, loadConfigFile } from '../config/load-config.ts';
 import { startDemo } from '../demo/start-demo.ts';
 import { ConfigError, StartupError } from '../errors.ts';
 import type { Logger } from 'pino';
 import { createGateway } from '../server/create-gateway.ts';
+import type { PreparedReload } from '../server/gateway-reload.ts';
 
 /** Reads PORT; a bad value is a config error, not a silent default. */
 function portFromEnv(fallback: number): number {
@@ -36,23 +36,26 @@ async function startConfigured(configPath: string): Promise<Running> {
   });
   // SIGHUP: the config is read and checked again; what can change live does, the rest is named.
   let current = config;
+  let reloading = Promise.resolve();
   process.on('SIGHUP', () => {
-    let next: GatewayConfig;
-    try {
-      next = loadConfigFile(configPath, adapterFactories);
-    } catch (error) {
-      const lines = error instanceof ConfigError ? error.issues : [error instanceof Error ? error.message : String(error)];
-      gateway.log.error({ problems: lines }, `config reload refused, nothing changed: ${lines.join('; ')}`);
-      return;
-    }
-    const { applied, restart } = diffConfigs(current, next);
-    if (applied.some((p) => p.startsWith('auth.apiKeys'))) void gateway.reloadApiKeys(next.auth.apiKeys);
-    if (applied.includes('logLevel')) gateway.log.level = next.logLevel;
-    // What still runs as before stays in `current`, so the next reload reports it again until a restart.
-    current = { ...current, logLevel: next.logLevel, auth: { ...current.auth, apiKeys: next.auth.apiKeys } };
-    gateway.log.info({ applied, restart }, applied.length + restart.length === 0
-      ? 'config reloaded: no change'
-      : `config reloaded: ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'nothing applied'}${restart.length > 0 ? `; needs a restart: ${restart.join(', ')}` : ''}`);
+    // One reload at a time: each diffs against what the one before it left running.
+    reloading = reloading.then(async () => {
+      let prepared: PreparedReload;
+      try {
+        prepared = gateway.prepareReload(current, loadConfigFile(configPath, adapterFactories));
+      } catch (error) {
+        const lines = error instanceof ConfigError ? error.issues : [error instanceof Error ? error.message : String(error)];
+        gateway.log.error({ problems: lines }, `config reload refused, nothing changed: ${lines.join('; ')}`);
+        return;
+      }
+      const { applied, restart } = prepared;
+      await prepared.apply();
+      // What still runs as before stays in `current`, so the next reload reports it again until a restart.
+      current = prepared.running;
+      gateway.log.info({ applied, restart }, applied.length + restart.length === 0
+        ? 'config reloaded: no change'
+        : `config reloaded: ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'nothing applied'}${restart.length > 0 ? `; needs a restart: ${restart.join(', ')}` : ''}`);
+    }).catch((error: unknown) => gateway.log.error({ err: error instanceof Error ? error.message : String(error) }, 'config reload failed'));
   });
   const { url } = await gateway.listen(portFromEnv(config.server.port));
   gateway.log.info({ url, backends: config.backends.map((b) => b.name) }, `Switchyard ready: ${url}`);

@@ -25,30 +25,62 @@ export class PollScheduler {
   private stopped = false;
   private readonly stopping = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
+  /** The current backends by name: a reload adds and removes them (the constructor's list is the start). */
+  private readonly backends = new Map<string, BackendEntry>();
+  /** Per backend: aborts its cycle when a reload removes it, and its cycle running now. */
+  private readonly removing = new Map<string, AbortController>();
+  private readonly cycles = new Map<string, Promise<unknown>>();
+  private started = false;
   /** Backends not yet synced once, with when their first cycle began (for the start-up line). */
   private readonly firstSync = new Map<string, number>();
 
   constructor(
-    private readonly backends: readonly BackendEntry[],
+    backends: readonly BackendEntry[],
     private readonly ingestor: Ingestor,
     private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
     /** Where each cycle's outcome and duration is counted (/metrics). */
     private readonly observer?: PollObserver,
-  ) {}
+  ) {
+    for (const b of backends) this.backends.set(b.name, b);
+  }
 
   start(): void {
-    for (const backend of this.backends) {
-      if (!backend.adapter.poll) continue;
-      this.firstSync.set(backend.name, this.now().getTime());
-      this.schedule(backend, 0);
-    }
+    this.started = true;
+    for (const backend of this.backends.values()) this.begin(backend);
+  }
+
+  /** A reload added a backend: it is polled from now on (at once, when the scheduler runs). */
+  add(backend: BackendEntry): void {
+    this.backends.set(backend.name, backend);
+    if (this.started) this.begin(backend);
+  }
+
+  /**
+   * A reload removed a backend: its timer is cleared, a cycle running now is aborted, and
+   * nothing it read is ingested after this resolves (its adapter can then be disposed).
+   */
+  async remove(name: string): Promise<void> {
+    this.backends.delete(name);
+    this.firstSync.delete(name);
+    this.failures.delete(name);
+    clearTimeout(this.timers.get(name));
+    this.timers.delete(name);
+    this.removing.get(name)?.abort(new Error(`backend ${name} removed by a config reload`));
+    this.removing.delete(name);
+    await this.cycles.get(name)?.catch(() => undefined);
   }
 
   /** Runs one cycle for a backend now; resolves, once its result is ingested, with the wait the timer would take before the next. */
   async pollNow(name: string): Promise<number | undefined> {
-    const backend = this.backends.find((b) => b.name === name);
+    const backend = this.backends.get(name);
     return backend ? this.cycle(backend) : undefined;
+  }
+
+  private begin(backend: BackendEntry): void {
+    if (!backend.adapter.poll) return;
+    this.firstSync.set(backend.name, this.now().getTime());
+    this.schedule(backend, 0);
   }
 
   async stop(): Promise<void> {
@@ -60,7 +92,8 @@ export class PollScheduler {
   }
 
   private schedule(backend: BackendEntry, delayMs: number): void {
-    if (this.stopped) return;
+    // Stopped, or removed (or replaced) by a reload while its cycle ran.
+    if (this.stopped || this.backends.get(backend.name) !== backend) return;
     const timer = setTimeout(() => {
       this.timers.delete(backend.name);
       const run = this.cycle(backend).then((nextMs) => this.schedule(backend, nextMs));
@@ -72,6 +105,19 @@ export class PollScheduler {
   }
 
   private async cycle(backend: BackendEntry): Promise<number> {
+    const removed = new AbortController();
+    this.removing.set(backend.name, removed);
+    const run = this.cycleUnder(backend, AbortSignal.any([this.stopping.signal, removed.signal]));
+    this.cycles.set(backend.name, run);
+    try {
+      return await run;
+    } finally {
+      if (this.cycles.get(backend.name) === run) this.cycles.delete(backend.name);
+      if (this.removing.get(backend.name) === removed) this.removing.delete(backend.name);
+    }
+  }
+
+  private async cycleUnder(backend: BackendEntry, signal: AbortSignal): Promise<number> {
     const interval = backend.adapter.pollIntervalMs ?? DEFAULT_INTERVAL_MS;
     const startedAt = performance.now();
     const observe = (ok: boolean) => this.observer?.cycle(backend.name, ok, (performance.now() - startedAt) / 1000);
@@ -83,7 +129,9 @@ export class PollScheduler {
         // until it settles: not a leak, so Node's 10-listener warning does not apply to it.
         setMaxListeners(0, signal);
         return poll(signal);
-      }, { signal: this.stopping.signal });
+      }, { signal });
+      // Removed by a reload while the read was finishing: its entities are not ingested.
+      if (this.backends.get(backend.name) !== backend) return 0;
       backend.health.polled();
       this.failures.set(backend.name, 0);
       const published = this.ingestor.ingest(result.entities, { source: 'POLL', publishNew: true });
@@ -100,7 +148,7 @@ export class PollScheduler {
       const stretch = deliveriesCurrent(backend, this.now().getTime()) ? RECONCILE_STRETCH : 1;
       return result.nextPollAfterMs ?? jitter(interval * stretch);
     } catch (error) {
-      if (this.stopping.signal.aborted) return 0; // ended by stop(): not a failed poll
+      if (signal.aborted) return 0; // ended by stop() or a reload's removal: not a failed poll
       observe(false);
       const n = (this.failures.get(backend.name) ?? 0) + 1;
       this.failures.set(backend.name, n);

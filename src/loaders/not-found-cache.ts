@@ -38,6 +38,11 @@ export class NotFoundCache {
     }
   }
 
+  /** Forgets every answer (a reload changed the backends: an id may exist now). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -12,7 +12,8 @@ export class UpstreamBudget {
   private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
 
   constructor(
-    readonly perMinute: number,
+    /** A reload sets it: buckets refill at the new rate and hold at most the new size from their next use. */
+    public perMinute: number,
     private readonly now: () => number,
     private readonly maxIdentities = 100_000,
   ) {}

@@ -1,6 +1,8 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { LIVE_OPERATION_LIMITS } from '../config/config-reload.ts';
+import { useSwitchablePlugins } from './switchable-plugins.ts';
 import { useMaxDirectives } from './max-directives.ts';
 import { ErrorCode, gatewayError } from '../errors.ts';
 
@@ -63,4 +65,26 @@ export function operationLimitPlugins(limits: OperationLimits): Plugin[] {
     useMaxDirectives(limits.maxDirectives),
     ...(limits.introspection ? [] : [useNoIntrospection()]),
   ];
+}
+
+/**
+ * The operation limits as one plugin whose limits a reload replaces: each
+ * request's parse and validate use the limits current when it starts.
+ * `onChange` runs after a replacement (the gateway clears yoga's parse and
+ * validation caches there, so no verdict reached under the old limits is reused).
+ */
+export function liveOperationLimits(initial: OperationLimits, onChange: () => void) {
+  let current = initial;
+  const switchable = useSwitchablePlugins(operationLimitPlugins(initial));
+  return {
+    plugin: switchable.plugin,
+    get current(): OperationLimits {
+      return current;
+    },
+    set(limits: Pick<OperationLimits, (typeof LIVE_OPERATION_LIMITS)[number]>): void {
+      current = { ...current, ...limits, introspection: current.introspection };
+      switchable.set(operationLimitPlugins(current));
+      onChange();
+    },
+  };
 }

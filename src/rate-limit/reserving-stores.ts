@@ -43,7 +43,8 @@ export class ReservingMemoryStore extends Store {
   private readonly calls = new Map<string, number[]>();
 
   constructor(
-    private readonly maxWindowMs: number,
+    /** How long call times are kept: the longest window; a reload that lengthens a window raises it. */
+    public maxWindowMs: number,
     private readonly perItemFields: ReadonlySet<string> = new Set(),
     private readonly maxIdentities = 100_000,
   ) {
@@ -110,7 +111,8 @@ export class ReservingRedisStore extends Store {
 
   constructor(
     private readonly redis: Redis,
-    private readonly maxWindowMs: number,
+    /** How long call times are kept: the longest window; a reload that lengthens a window raises it. */
+    public maxWindowMs: number,
     private readonly prefix = 'switchyard:ratelimit:',
     private readonly perItemFields: ReadonlySet<string> = new Set(),
   ) {

@@ -26,6 +26,7 @@ import { answerClientError, guardRequestListener } from './listener-guards.ts';
 import type { EventLoopLagSource } from './load-shedding.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { createSseStreams } from './sse-streams.ts';
+import { prepareReload, type PreparedReload } from './gateway-reload.ts';
 import { createWebhookIngress } from './webhook-ingress.ts';
 import { attachWebSockets } from './websocket-transport.ts';
 import { createSecretResolver } from '../config/secret.ts';
@@ -73,6 +74,11 @@ export interface Gateway {
   readonly metricsPort: number | null;
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   reloadApiKeys(apiKeys: GatewayConfig['auth']['apiKeys']): Promise<void>;
+  /**
+   * SIGHUP: diffs `next` against the config running now and prepares what applies live;
+   * throws (nothing changed) when a part cannot be applied. See config/config-reload.ts.
+   */
+  prepareReload(current: GatewayConfig, next: GatewayConfig): PreparedReload;
   close(graceMs?: number): Promise<void>;
 }
 
@@ -99,7 +105,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     : null;
   // Off unless configured: then no exporter exists and nothing is sent.
   const tracing = startTracing(config.tracing, createSecretResolver(env));
-  const { services, registry, bus, scheduler, shedder, credentials, audit, history, auditIntact } = assembleServices({
+  const { services, registry, bus, scheduler, shedder, credentials, audit, history, backfill, auditIntact } = assembleServices({
     config, factories: options.factories, env, log, now, ...(options.audit ? { audit: options.audit } : {}), ...(options.lagSource ? { lagSource: options.lagSource } : {}), metrics, tracing,
   });
   const authentication = createGatewayAuthentication({ config: config.auth, env, now, audit, log, credentials });
@@ -114,6 +120,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const bodySlots = new BodySlots(config.server.maxConcurrentBodies);
   /** One pool for WebSockets and SSE streams: the per-identity connection limit holds on every transport. */
   const identitySlots = new IdentitySlots(config.limits.maxConnectionsPerIdentity);
+  const subscriptionLimit = { value: config.limits.maxSubscriptionsPerConnection };
   let ready = false;
   /** Set by listen(): the connection cap and the file-descriptor watch. */
   let capacity: ConnectionCapacity | null = null;
@@ -154,6 +161,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const graphqlWs = attachWebSockets(server, {
     path: GRAPHQL_PATH, config, yoga, resolveDocument: engine.resolveDocument, authentication, credentials, identitySlots, cors, shedder, audit, log, now, metrics,
+    maxSubscriptionsPerConnection: () => subscriptionLimit.value,
   });
   const subscriptionCount = (): number => {
     const { groups, members } = graphqlWs.multiplexed;
@@ -183,6 +191,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     /** Applies a reloaded `auth.apiKeys`: revoked or removed keys are refused; live streams of a key whose grant changed end. */
     reloadApiKeys: authentication.reloadApiKeys,
+    prepareReload: (current, next) => prepareReload({
+      log, engine, budget: services.loaderSettings.budget, identitySlots, subscriptionLimit, reloadApiKeys: authentication.reloadApiKeys,
+      backends: {
+        registry, scheduler, backfill, state: services.state, listCache: services.listCache, notFound: services.loaderSettings.notFound,
+        factories: options.factories, deps: { log, env, now, metrics, tracer: tracing?.tracer ?? null }, log,
+      },
+    }, current, next),
     async listen(port = config.server.port, host = config.server.host) {
       await authentication.ready;
       // The audit log's integrity check at open: its alarm is raised before the first request.

@@ -58,6 +58,8 @@ export interface AssembledServices {
   readonly audit: AuditLog;
   /** The durable history (opened by the gateway's listen, closed by its close). */
   readonly history: HistoryService;
+  /** The history's backfill: a reload adds and removes backends in it. */
+  readonly backfill: BackfillService;
   /** False once the audit log raised an integrity alarm (reported by /readyz). */
   readonly auditIntact: () => boolean;
 }
@@ -83,7 +85,8 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
   // Embedded PGlite: fewer, larger batches (a statement's fixed cost is most of a small batch's, on the gateway's CPU).
   const writer = config.history.url ? {} : { flushMs: EMBEDDED_FLUSH_MS };
   const history = new HistoryService(config.history, createSecretResolver(options.env), log, now, { streams, projectName: projectNames, writer, ...(metrics ? { onWritten: (lagMs: number) => metrics.written(lagMs) } : {}) });
-  history.addTask(new BackfillService(registry.all(), config.history.backfill, log, now));
+  const backfill = new BackfillService(registry.all(), config.history.backfill, log, now);
+  history.addTask(backfill);
   history.addTask(new RollupRefresher(log, config.history.rollupIntervalSeconds * 1000));
   // CI metrics follow the same published changes as the history (runs seen finishing).
   const cicd = metrics ? new CicdMetrics(metrics.registry, { state, backends: registry, projectLabels: config.metrics.projectLabels, now }) : null;
@@ -121,5 +124,5 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
       : createNullAuditLog());
   // Actions write to the same audit log, and re-read through the same ingestor.
   const actions = createActionServices({ config, audit, state, ingestor, log, now });
-  return { services: { ...services, actions }, registry, bus, scheduler, shedder, credentials, audit, history, auditIntact: () => auditIntact };
+  return { services: { ...services, actions }, registry, bus, scheduler, shedder, credentials, audit, history, backfill, auditIntact: () => auditIntact };
 }

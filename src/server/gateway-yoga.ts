@@ -1,5 +1,6 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { DocumentNode } from 'graphql';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -10,10 +11,12 @@ import { ANONYMOUS, createRequestContext, type GatewayContext, type GatewayServi
 import { loadPersistedOperations } from '../plugins/persisted-operations.ts';
 import { useAudit } from '../plugins/use-audit.ts';
 import { useNoSuggestions } from '../plugins/use-no-suggestions.ts';
-import { operationLimitPlugins } from '../plugins/use-operation-limits.ts';
+import { liveOperationLimits } from '../plugins/use-operation-limits.ts';
 import { usePartialResults } from '../plugins/use-partial-results.ts';
 import { ReservingMemoryStore, ReservingRedisStore } from '../rate-limit/reserving-stores.ts';
+import { liveRateLimitSchema } from '../rate-limit/live-rate-limits.ts';
 import { applyRateLimitOverrides, longestWindowMs, perItemCostFields, useRateLimits } from '../rate-limit/use-rate-limits.ts';
+import { ClearableCache } from './document-cache.ts';
 import { createGraphiQLRenderer } from './graphiql.ts';
 import { useJsonCompression } from '../plugins/use-json-compression.ts';
 import type { GraphiQLAssets } from './graphiql-assets.ts';
@@ -27,6 +30,7 @@ function transportOf(initial: object): AuditTransport {
 }
 
 export type GatewayYoga = YogaServerInstance<Record<string, unknown>, GatewayContext>;
+export type GatewayYogaEngine = ReturnType<typeof createGatewayYoga>;
 
 /**
  * The GraphQL engine: schema and yoga's plugin stack (audit, trusted
@@ -45,17 +49,27 @@ export function createGatewayYoga(deps: {
   readonly graphiqlAssets: GraphiQLAssets;
 }) {
   const { config, log } = deps;
-  const schema = applyRateLimitOverrides(createSchema(), config.rateLimit.fields);
+  const baseSchema = createSchema();
+  const schema = applyRateLimitOverrides(baseSchema, config.rateLimit.fields);
   const windowMs = longestWindowMs(schema, config.rateLimit.fields);
   const redis = config.rateLimit.store === 'redis' ? new Redis(config.rateLimit.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
   redis?.on('error', (error: Error) => log.warn({ err: error.message }, 'rate-limit Redis error'));
   const perItem = perItemCostFields(schema);
   const rateLimitStore = redis ? new ReservingRedisStore(redis, windowMs, config.rateLimit.redisKeyPrefix, perItem) : new ReservingMemoryStore(windowMs, perItem);
+  const rateLimits = liveRateLimitSchema(baseSchema, rateLimitStore);
+  // Parse cache that a reload of the limits can empty (the token limit runs in the parser).
+  const documentCache = new ClearableCache<DocumentNode>();
+  const errorCache = new ClearableCache<unknown>();
+  const limits = liveOperationLimits(config.limits, () => {
+    documentCache.clear();
+    errorCache.clear();
+  });
   const persisted = config.limits.persistedOperationsFile ? loadPersistedOperations(config.limits.persistedOperationsFile) : null;
 
   const yoga: GatewayYoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: deps.path,
+    parserAndValidationCache: { documentCache, errorCache },
     context: (initial) => createRequestContext(deps.services, (initial as { identity?: Identity }).identity ?? ANONYMOUS, transportOf(initial)),
     graphiql: config.server.graphiql,
     renderGraphiQL: createGraphiQLRenderer(deps.graphiqlAssets),
@@ -66,8 +80,9 @@ export function createGatewayYoga(deps: {
       useJsonCompression(),
       useAudit(deps.audit),
       ...(persisted ? [persisted.plugin] : []),
-      ...operationLimitPlugins(config.limits),
+      limits.plugin,
       ...(config.limits.csrfPrevention ? [useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-switchyard-client'] })] : []),
+      rateLimits.plugin,
       useRateLimits({ store: rateLimitStore, identify: (ctx) => (ctx as GatewayContext).identity.id }),
       usePartialResults(),
       ...(config.limits.introspection ? [] : [useNoSuggestions()]),
@@ -84,6 +99,10 @@ export function createGatewayYoga(deps: {
     yoga,
     /** Trusted-documents mode: the WebSocket binding resolves documents the same way. */
     resolveDocument: persisted?.resolve,
+    /** SIGHUP: the operation limits new requests meet (see LIVE_OPERATION_LIMITS). */
+    limits,
+    /** SIGHUP: `prepare(fields)` builds the new rate-limit schema (throws on an unknown field); its result applies it. */
+    rateLimits: { prepare: rateLimits.prepare },
     close: () => redis?.disconnect(),
   };
 }

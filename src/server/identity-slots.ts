@@ -16,7 +16,8 @@ export class IdentitySlots {
   readonly #held = new Map<string, number>();
   #total = 0;
 
-  constructor(readonly max: number) {}
+  /** A reload sets it: new streams meet it; streams already open above it stay until they close. */
+  constructor(public max: number) {}
 
   /**
    * Takes a slot of `key` for `owner` until it closes; false when the

@@ -25,6 +25,8 @@ export function attachWebSockets(server: Server, deps: {
   readonly authentication: GatewayAuthentication;
   readonly credentials: CredentialWatcher;
   readonly identitySlots: IdentitySlots;
+  /** Read per subscribe: a reload's `limits.maxSubscriptionsPerConnection` applies to open connections' next operation. */
+  readonly maxSubscriptionsPerConnection: () => number;
   readonly cors: CorsPolicy;
   readonly shedder: LoadShedder;
   readonly audit: AuditLog;
@@ -36,7 +38,9 @@ export function attachWebSockets(server: Server, deps: {
   return attachGraphQLWs(server, deps.yoga, {
     path: deps.path,
     maxPayloadBytes: 64 * 1024,
-    maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
+    get maxSubscriptionsPerConnection() {
+      return deps.maxSubscriptionsPerConnection();
+    },
     maxConnectionsPerIdentity: config.limits.maxConnectionsPerIdentity,
     identitySlots: deps.identitySlots,
     onInternalError: (error) => log.error({ err: error }, 'WebSocket handler failed'),

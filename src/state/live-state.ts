@@ -133,6 +133,18 @@ export class LiveState {
     return this.entries.size;
   }
 
+  /** Forgets every entity of a backend (a reload removed or replaced it); returns how many. */
+  dropBackend(backend: string): number {
+    let dropped = 0;
+    for (const [k, entry] of this.entries) {
+      if (entry.entity.backend !== backend) continue;
+      this.entries.delete(k);
+      if (entry.entity.type === 'Pipeline') this.jobsByPipeline.delete(k);
+      dropped++;
+    }
+    return dropped;
+  }
+
   private jobsOf(backend: string, ids: Iterable<string>): JobModel[] {
     const jobs: JobModel[] = [];
     for (const id of ids) {

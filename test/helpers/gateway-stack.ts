@@ -2,7 +2,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { pino } from 'pino';
 import { adapterFactories } from '../../src/adapters.ts';
-import { validateConfig, type AdapterFactories } from '../../src/config/load-config.ts';
+import { validateConfig, type AdapterFactories, type GatewayConfig } from '../../src/config/load-config.ts';
 import { createGateway, type Gateway } from '../../src/server/create-gateway.ts';
 
 export interface GraphqlResponse<T> {
@@ -13,6 +13,8 @@ export interface GraphqlResponse<T> {
 /** The parts every test stack shares: a real gateway on an ephemeral loopback port. */
 export interface GatewayStack {
   readonly gateway: Gateway;
+  /** The validated config the gateway started with (the base of a reload). */
+  readonly config: GatewayConfig;
   /** http://127.0.0.1:PORT */
   readonly base: string;
   readonly graphqlUrl: string;
@@ -80,6 +82,7 @@ export async function startGatewayStack(config: Record<string, unknown>, options
   const clients: Client[] = [];
   return {
     gateway,
+    config: validated,
     base,
     graphqlUrl: `${base}/graphql`,
     async query(query, variables) {

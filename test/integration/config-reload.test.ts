@@ -21,7 +21,7 @@ describe('config reload (SIGHUP)', () => {
   let child: ChildProcess | undefined;
   afterAll(() => child?.kill('SIGKILL'));
 
-  it('applies the API keys and log level, names what needs a restart, and refuses a broken file without changing anything', async () => {
+  it('applies the log level, limits and backends, names what needs a restart, and refuses a broken file without changing anything', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'switchyard-reload-')), 'config.yaml');
     writeFileSync(file, base('logLevel: info\n'));
     child = spawn(process.execPath, ['bin/switchyard.mjs', 'serve', '--config', file], {
@@ -48,6 +48,7 @@ describe('config reload (SIGHUP)', () => {
     let seen = lines().length;
     writeFileSync(file, base(`logLevel: debug
 server: { bodyLimitBytes: 2097152 }
+limits: { maxDepth: 3, introspection: false }
 `).replace('backends:\n', `backends:
   - name: gl
     provider: gitlab
@@ -57,9 +58,14 @@ server: { bodyLimitBytes: 2097152 }
 `));
     child.kill('SIGHUP');
     const reloaded = await next(/^config reloaded/, seen);
-    expect(reloaded.applied).toEqual(['logLevel']);
-    expect(reloaded.restart).toEqual(['backends.gl (added)', 'server.bodyLimitBytes']);
-    expect(reloaded.msg).toBe('config reloaded: applied logLevel; needs a restart: backends.gl (added), server.bodyLimitBytes');
+    expect(reloaded.applied).toEqual(['backends.gl (added)', 'limits.maxDepth', 'logLevel']);
+    expect(reloaded.restart).toEqual(['limits.introspection', 'server.bodyLimitBytes']);
+    expect(reloaded.msg).toBe('config reloaded: applied backends.gl (added), limits.maxDepth, logLevel; needs a restart: limits.introspection, server.bodyLimitBytes');
+    // The new depth limit is live: a query of depth 4 is refused.
+    const deep = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ pipelines { nodes { jobs { nodes { name } } } } }"}' });
+    expect(JSON.stringify(await deep.json())).toMatch(/depth/i);
+    const listed = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ backends { name } }"}' });
+    expect(((await listed.json()) as { data: { backends: { name: string }[] } }).data.backends.map((b) => b.name)).toEqual(['gh', 'gl']);
     // The new level is live: the same request now logs yoga's debug lines.
     const before = lines().length;
     expect((await query()).status).toBe(200);

@@ -19,17 +19,21 @@ export interface BackfillServiceOptions {
 /**
  * Imports the last `days` of every configured backend's projects into the
  * history once its store is open (HistoryService runs it as a task), resuming
- * where a previous run stopped. Backends are fixed at start (a config reload
- * changes API keys only), so a backend added to the config is backfilled at
- * the next start, the first time the progress table has no row for it.
+ * where a previous run stopped. A backend a config reload adds is backfilled
+ * from then on (or at the first start of the store); one it removes stops
+ * (its progress saved), before its adapter is disposed.
  * Instances sharing the history take turns per backend (a lease, migration 7):
  * one imports, the others answer `Backend.sync` from the shared progress.
  */
 export class BackfillService {
-  private readonly backends: readonly BackendBackfill[];
+  private backends: BackendBackfill[];
   private readonly abort = new AbortController();
   private runs: Promise<void> | null = null;
   private ticker: NodeJS.Timeout | null = null;
+  private store: HistoryStore | null = null;
+  private readonly holder: string;
+  /** Per backend: its run and what stops it alone (a reload's removal). */
+  private readonly running = new Map<string, { run: Promise<void>; stop: AbortController }>();
 
   constructor(
     entries: readonly BackendEntry[],
@@ -38,20 +42,32 @@ export class BackfillService {
     now: () => Date,
     private readonly options: BackfillServiceOptions = {},
   ) {
-    const holder = options.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-    this.backends = entries.map((entry) => new BackendBackfill(entry, config, log, now, holder));
+    this.holder = options.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    this.backends = entries.map((entry) => new BackendBackfill(entry, config, log, now, this.holder));
   }
 
   /** The store is open: every backend's backfill starts (in the background). */
   start(store: HistoryStore): void {
     if (!this.config.enabled || this.runs || this.abort.signal.aborted) return;
-    const signal = this.abort.signal;
-    this.runs = Promise.all(this.backends.map((b) => b.run(store, signal).catch((error: unknown) => {
-      if (signal.aborted) return;
-      this.log.error({ backend: b.name, err: error instanceof Error ? error.message : String(error) }, 'backfill stopped by an error; it resumes at the next start');
-    }))).then(() => this.stopTicker());
+    this.store = store;
+    this.runs = Promise.all(this.backends.map((b) => this.launch(b))).then(() => this.stopTicker());
     this.ticker = setInterval(() => this.logProgress(), this.options.progressLogMs ?? 10_000);
     this.ticker.unref();
+  }
+
+  /** A reload added a backend: its backfill starts now if the others have started (else with them). */
+  add(entry: BackendEntry, now: () => Date): void {
+    const backfill = new BackendBackfill(entry, this.config, this.log, now, this.holder);
+    this.backends = [...this.backends.filter((b) => b.name !== entry.name), backfill];
+    if (this.store && !this.abort.signal.aborted) void this.launch(backfill);
+  }
+
+  /** A reload removed a backend: its backfill stops (requests aborted, progress saved) before this resolves. */
+  async remove(name: string): Promise<void> {
+    this.backends = this.backends.filter((b) => b.name !== name);
+    const running = this.running.get(name);
+    running?.stop.abort(new Error(`backend ${name} removed by a config reload`));
+    await running?.run;
   }
 
   /** Stops every backfill (their requests abort); progress saved so far is where the next start resumes. */
@@ -59,6 +75,20 @@ export class BackfillService {
     this.abort.abort(new Error('the gateway is shutting down'));
     this.stopTicker();
     await this.runs;
+    await Promise.allSettled([...this.running.values()].map((r) => r.run));
+  }
+
+  private launch(b: BackendBackfill): Promise<void> {
+    const stop = new AbortController();
+    const signal = AbortSignal.any([this.abort.signal, stop.signal]);
+    const run = b.run(this.store!, signal).catch((error: unknown) => {
+      if (signal.aborted) return;
+      this.log.error({ backend: b.name, err: error instanceof Error ? error.message : String(error) }, 'backfill stopped by an error; it resumes at the next start');
+    }).finally(() => {
+      if (this.running.get(b.name)?.run === run) this.running.delete(b.name);
+    });
+    this.running.set(b.name, { run, stop });
+    return run;
   }
 
   /** The backend's backfill for `Backend.sync`; null when the backfill is turned off. */
