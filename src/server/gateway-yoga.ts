@@ -16,7 +16,7 @@ import { usePartialResults } from '../plugins/use-partial-results.ts';
 import { ReservingMemoryStore, ReservingRedisStore } from '../rate-limit/reserving-stores.ts';
 import { liveRateLimitSchema } from '../rate-limit/live-rate-limits.ts';
 import { applyRateLimitOverrides, longestWindowMs, perItemCostFields, useRateLimits } from '../rate-limit/use-rate-limits.ts';
-import { ClearableCache } from './document-cache.ts';
+import { Lru } from '../auth/lru.ts';
 import { createGraphiQLRenderer } from './graphiql.ts';
 import { useJsonCompression } from '../plugins/use-json-compression.ts';
 import type { GraphiQLAssets } from './graphiql-assets.ts';
@@ -57,9 +57,11 @@ export function createGatewayYoga(deps: {
   const perItem = perItemCostFields(schema);
   const rateLimitStore = redis ? new ReservingRedisStore(redis, windowMs, config.rateLimit.redisKeyPrefix, perItem) : new ReservingMemoryStore(windowMs, perItem);
   const rateLimits = liveRateLimitSchema(baseSchema, rateLimitStore);
-  // Parse cache that a reload of the limits can empty (the token limit runs in the parser).
-  const documentCache = new ClearableCache<DocumentNode>();
-  const errorCache = new ClearableCache<unknown>();
+  // yoga's parse cache (text → AST or parse error, LRU like its own), made clearable: a reload of the
+  // limits empties it, since the token limit runs in the parser and a cached document is never parsed
+  // again. (The validation cache is keyed by the AST, so new ASTs are validated anew.)
+  const documentCache = new Lru<DocumentNode>(1024);
+  const errorCache = new Lru<unknown>(1024);
   const limits = liveOperationLimits(config.limits, () => {
     documentCache.clear();
     errorCache.clear();
