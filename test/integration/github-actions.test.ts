@@ -252,10 +252,8 @@ describe('GitHub actions: trigger (workflow_dispatch)', () => {
     expect(out.calls).toEqual([{ method: 'POST', path: `/repos/${REPO}/actions/workflows/deploy.yml/dispatches`, status: 200 }]);
     expect(out.pipelineNativeId).toMatch(/^octo-org\/api\/runs\/\d+$/);
     const runId = Number(out.pipelineNativeId!.split('/').pop());
-    expect(await pipeline(runId)).toMatchObject({ event: 'workflow_dispatch', branch: 'main', ref: 'refs/heads/main', name: 'Deploy', attempt: 1 });
-    // The model has no title; the run's display_title (run-name) is where GitHub shows the inputs.
-    const raw = await fetch(`${sim.url}/repos/${REPO}/actions/runs/${runId}`, { headers: { authorization: `Bearer ${READ}` } });
-    expect(((await raw.json()) as { display_title: string }).display_title).toBe('Deploy 1.2.3 to staging');
+    // The run's display_title (run-name) is where GitHub shows the inputs: the model's title.
+    expect(await pipeline(runId)).toMatchObject({ event: 'workflow_dispatch', branch: 'main', ref: 'refs/heads/main', name: 'Deploy', title: 'Deploy 1.2.3 to staging', attempt: 1 });
     // return_run_details absent: GitHub answers 204 and names no run.
     const plain = await fetch(`${sim.url}/repos/${REPO}/actions/workflows/nightly.yml/dispatches`, {
       method: 'POST', headers: { authorization: `Bearer ${WRITE}` }, body: JSON.stringify({ ref: 'main' }),
