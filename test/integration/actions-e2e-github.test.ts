@@ -104,6 +104,36 @@ describe('GitHub actions end to end: gateway, simulator with webhooks, graphql-w
     await waitForSubscribers(stack, 0);
   });
 
+  it('retryPipeline: when the re-read right after the re-run fails, the follow-up keeps re-reading until the subscriber sees attempt 2', async () => {
+    const { runId } = await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'lint', labels: ['self-hosted'], outcome: 'failure' }] });
+    await stack.sim.runUntilIdle();
+    const id = pipelineId(runId);
+    expect((await pipelineNow(id)).status).toBe('FAILURE');
+    const events = collect<PipelineEvent>(stack.ws(), PIPELINE_SUB, { f: { ids: [id] } }, (items) => items.some((e) => e.pipelineUpdated.pipeline.attempt === 2));
+    await waitForSubscribers(stack, 1);
+
+    // GitHub answers 502 to reads of the run from the moment it accepted the re-run.
+    const runPath = `${RUNS}/${runId}`;
+    const accepted = () => stack.sim.requests.some((r) => r.path === `${runPath}/rerun` && r.status === 201);
+    stack.sim.setFault({ status: 502, body: { message: 'Server Error' }, match: Object.assign(/run/, { test: (p: string) => p === runPath && accepted() }) });
+    let out: Payload<PipelineView>;
+    try {
+      out = await act('retryPipeline', id);
+    } finally {
+      stack.sim.setFault(null);
+    }
+    expect(out.errors).toEqual([]);
+    expect(out.upstream!.calls.map((c) => c.status)).toEqual([200, 201]);
+    // The gateway's view is still the one from before: the immediate re-read failed.
+    expect(out.pipeline).toMatchObject({ id, status: 'FAILURE', attempt: 1 });
+    expect(stack.sim.requests.filter((r) => r.path === runPath && r.status === 502).length).toBeGreaterThan(0);
+
+    const attempt2 = (await events.done).find((e) => e.pipelineUpdated.pipeline.attempt === 2)!.pipelineUpdated;
+    expect(attempt2).toMatchObject({ source: 'POLL', pipeline: { status: 'QUEUED' } });
+    await stack.sim.runUntilIdle();
+    await waitForSubscribers(stack, 0);
+  });
+
   it('triggerPipeline with inputs: the new run appears to the subscriber, its title carrying the inputs (GitHub never exposes a run\'s inputs: Pipeline.inputs is null)', async () => {
     const events = collect<PipelineEvent>(stack.ws(), PIPELINE_SUB, { f: { backends: ['gh'] } }, (items) => items.some((e) => e.pipelineUpdated.pipeline.title === 'Deploy 4.5.6 to staging'));
     await waitForSubscribers(stack, 1);
