@@ -134,6 +134,24 @@ describe('GitHub actions end to end: gateway, simulator with webhooks, graphql-w
     await waitForSubscribers(stack, 0);
   });
 
+  it('retryPipeline of a run off the poll\'s first page: the silent re-run is reconciled until it finishes', async () => {
+    const { runId } = await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'e2e', labels: ['self-hosted'], outcome: 'failure' }] });
+    await stack.sim.runUntilIdle();
+    // 20 newer runs: the reconcile's first page (per_page=20) no longer lists this one.
+    for (let i = 0; i < 20; i++) await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: `n${i}`, labels: ['self-hosted'] }] });
+    await stack.sim.runUntilIdle();
+    await stack.gateway.scheduler.pollNow('gh');
+    const id = pipelineId(runId);
+    const events = collect<PipelineEvent>(stack.ws(), PIPELINE_SUB, { f: { ids: [id] } }, (items) => items.some((e) => e.pipelineUpdated.pipeline.status === 'SUCCESS'));
+    await waitForSubscribers(stack, 1);
+
+    expect((await act('retryPipeline', id, ', failedOnly: true')).pipeline).toMatchObject({ attempt: 2, status: 'QUEUED' });
+    await stack.sim.runUntilIdle(); // no delivery: GitHub is silent about re-runs
+    await stack.gateway.scheduler.pollNow('gh');
+    expect((await events.done).at(-1)!.pipelineUpdated).toMatchObject({ source: 'POLL', pipeline: { attempt: 2, status: 'SUCCESS' } });
+    await waitForSubscribers(stack, 0);
+  });
+
   it('triggerPipeline with inputs: the new run appears to the subscriber, its title carrying the inputs (GitHub never exposes a run\'s inputs: Pipeline.inputs is null)', async () => {
     const events = collect<PipelineEvent>(stack.ws(), PIPELINE_SUB, { f: { backends: ['gh'] } }, (items) => items.some((e) => e.pipelineUpdated.pipeline.title === 'Deploy 4.5.6 to staging'));
     await waitForSubscribers(stack, 1);
