@@ -81,6 +81,8 @@ export interface PipelineModel extends EntityBase {
   readonly projectNativeId: string;
   readonly number: number | null;
   readonly name: string | null;
+  /** What the provider shows as the run's title (GitHub display_title, which run-name may build from inputs); absent or null where it has none. */
+  readonly title?: string | null;
   readonly status: CiStatus;
   readonly waitReason: WaitReason | null;
   readonly native: NativeStatus;

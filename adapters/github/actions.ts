@@ -18,6 +18,8 @@ export interface GithubActionsDeps {
   /** The read client (read token): for declaredInputs only. */
   readonly readClient: GithubClient;
   readonly now: () => Date;
+  /** A run was re-run: GitHub sends no webhook for it, so the poller follows it until it finishes. */
+  readonly onRerun?: (pipelineNativeId: string) => void;
 }
 
 const DAY_MS = 86_400_000;
@@ -66,6 +68,7 @@ export function createGithubActions(deps: GithubActionsDeps): BackendActions {
         const r = runRefOf(backend, request.pipelineNativeId);
         checkRerunLimits((await send('GET', paths.run(r, r.runId))).data);
         await send('POST', paths.rerun(r, r.runId, request.failedOnly));
+        deps.onRerun?.(formatPipelineId(projectIdOf(r), r.runId));
         return { calls, pipelineNativeId: request.pipelineNativeId };
       }
       case 'retryJob': {
@@ -74,6 +77,7 @@ export function createGithubActions(deps: GithubActionsDeps): BackendActions {
         if (!runId) throw new ActionRefusedError(backend, ActionRefusal.NotFound, `GitHub job ${j.jobId} names no run`);
         checkRerunLimits((await send('GET', paths.run(j, runId))).data);
         await send('POST', paths.rerunJob(j, j.jobId));
+        deps.onRerun?.(formatPipelineId(projectIdOf(j), runId));
         // The re-run job is a new job (GitHub job ids are per attempt); the core finds it in the new attempt.
         return { calls, pipelineNativeId: formatPipelineId(projectIdOf(j), runId), jobNativeId: null };
       }

@@ -66,6 +66,7 @@ function create(config: GithubConfig, ctx: AdapterContext): GithubAdapter {
           backend: ctx.name,
           readClient: client,
           now: ctx.now,
+          onRerun: (id) => poller.follow(id),
           sender: new ActionSender({ backend: ctx.name, baseUrl: config.url, writeToken, timeoutMs: config.requestTimeoutMs, health: ctx.health, now: ctx.now }),
         }),
       }

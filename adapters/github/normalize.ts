@@ -111,6 +111,8 @@ export function toPipeline(backend: string, run: RunPayload, repoFullName?: stri
     projectNativeId: project,
     number: int(r.run_number),
     name: nonEmpty(r.name) ?? nonEmpty(r.display_title),
+    // A run's inputs are never exposed; a run-name built from them shows them here.
+    title: nonEmpty(r.display_title),
     status,
     waitReason,
     native: native(r.status, r.conclusion),

@@ -157,6 +157,16 @@ export class Poller {
     this.seen.set(p.nativeId, { state, terminal, jobsFingerprint });
   }
 
+  /**
+   * Reads this run directly at every poll until it is finished, even off the first page: a
+   * re-run sends no webhook, and a busy repository's newer runs would hide the new attempt.
+   */
+  follow(pipelineId: string): void {
+    const before = this.seen.get(pipelineId);
+    this.seen.delete(pipelineId);
+    this.seen.set(pipelineId, { state: '', terminal: false, jobsFingerprint: before?.jobsFingerprint ?? null });
+  }
+
   private prune(): void {
     while (this.seen.size > MAX_TRACKED_RUNS) {
       const oldest = this.seen.keys().next();

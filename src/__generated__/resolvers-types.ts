@@ -726,6 +726,8 @@ export type Pipeline = Node & {
   readonly ref?: Maybe<Scalars['String']['output']>;
   readonly startedAt?: Maybe<Scalars['DateTime']['output']>;
   readonly status: CiStatus;
+  /** What the provider shows as the run's title: GitHub display_title, which a workflow's run-name may build from its inputs; null where the provider has none. */
+  readonly title?: Maybe<Scalars['String']['output']>;
   readonly updatedAt?: Maybe<Scalars['DateTime']['output']>;
   readonly url?: Maybe<Scalars['String']['output']>;
   /** Set only when status is WAITING. */
@@ -2055,6 +2057,7 @@ export type PipelineResolvers<ContextType = GatewayContext, ParentType extends R
   ref?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['CiStatus'], ParentType, ContextType>;
+  title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   url?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   waitReason?: Resolver<Maybe<ResolversTypes['WaitReason']>, ParentType, ContextType>;

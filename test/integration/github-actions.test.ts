@@ -202,6 +202,24 @@ describe('GitHub actions: re-run', () => {
     }
   });
 
+  it('the poll follows a re-run run off its first page until it finishes (no webhook will tell): retryPipeline and retryJob', async () => {
+    const viaRun = await finishedRun();
+    const viaJob = await finishedRun();
+    for (let i = 0; i < 20; i++) await sim.triggerRun({ repo: 'api', jobs: [{ name: `n${i}`, labels: ['self-hosted'] }] });
+    await sim.runUntilIdle();
+    await adapter.poll!(signal); // the first page no longer lists either run
+    await actions.perform({ kind: 'retryPipeline', pipelineNativeId: pipelineId(viaRun), failedOnly: true }, signal);
+    const flaky = sim.world.jobs(viaJob).find((j) => j.name === 'flaky')!;
+    await actions.perform({ kind: 'retryJob', jobNativeId: formatJobId(REPO, flaky.id) }, signal);
+    await sim.runUntilIdle();
+    const polled = (await adapter.poll!(signal)).entities.filter((e): e is PipelineModel => e.type === 'Pipeline');
+    for (const runId of [viaRun, viaJob]) expect(polled.find((p) => p.nativeId === pipelineId(runId))).toMatchObject({ attempt: 2, status: 'SUCCESS' });
+    // Finished: no longer read directly.
+    sim.resetRequests();
+    await adapter.poll!(signal);
+    expect(sim.requests.filter((r) => r.path.startsWith(`/repos/${REPO}/actions/runs/${viaRun}`) || r.path.startsWith(`/repos/${REPO}/actions/runs/${viaJob}`))).toEqual([]);
+  });
+
   it('re-run of a running run: 403 "already running" → NOT_RETRYABLE', async () => {
     const { runId } = await sim.triggerRun({ repo: 'api', jobs: [{ name: 'a', labels: ['self-hosted'] }] });
     const e = await expectRefused(actions.perform({ kind: 'retryPipeline', pipelineNativeId: pipelineId(runId), failedOnly: false }, signal), 'NOT_RETRYABLE');
@@ -252,10 +270,8 @@ describe('GitHub actions: trigger (workflow_dispatch)', () => {
     expect(out.calls).toEqual([{ method: 'POST', path: `/repos/${REPO}/actions/workflows/deploy.yml/dispatches`, status: 200 }]);
     expect(out.pipelineNativeId).toMatch(/^octo-org\/api\/runs\/\d+$/);
     const runId = Number(out.pipelineNativeId!.split('/').pop());
-    expect(await pipeline(runId)).toMatchObject({ event: 'workflow_dispatch', branch: 'main', ref: 'refs/heads/main', name: 'Deploy', attempt: 1 });
-    // The model has no title; the run's display_title (run-name) is where GitHub shows the inputs.
-    const raw = await fetch(`${sim.url}/repos/${REPO}/actions/runs/${runId}`, { headers: { authorization: `Bearer ${READ}` } });
-    expect(((await raw.json()) as { display_title: string }).display_title).toBe('Deploy 1.2.3 to staging');
+    // The run's display_title (run-name) is where GitHub shows the inputs: the model's title.
+    expect(await pipeline(runId)).toMatchObject({ event: 'workflow_dispatch', branch: 'main', ref: 'refs/heads/main', name: 'Deploy', title: 'Deploy 1.2.3 to staging', attempt: 1 });
     // return_run_details absent: GitHub answers 204 and names no run.
     const plain = await fetch(`${sim.url}/repos/${REPO}/actions/workflows/nightly.yml/dispatches`, {
       method: 'POST', headers: { authorization: `Bearer ${WRITE}` }, body: JSON.stringify({ ref: 'main' }),

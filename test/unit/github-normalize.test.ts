@@ -53,6 +53,7 @@ describe('webhook examples (@octokit/webhooks-examples)', () => {
     expect(p.status).toBe(mapRunStatus(run.status, run.conclusion).status);
     expect(p.native.status).toBe(run.status);
     expect(p.number).toBe(run.run_number);
+    expect(p.title).toBe(run.display_title ?? null);
     expect(p.commitSha).toBe(run.head_sha);
     expect(p.branch).toBe(run.head_branch);
     expect(p.ref).toBe(`refs/heads/${String(run.head_branch)}`);
