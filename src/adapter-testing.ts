@@ -83,6 +83,43 @@ export interface ContractUpstream {
   stop(): Promise<void>;
 }
 
+/** Which of the backend's credentials one request to the simulator carried (never the secret itself). */
+export interface CredentialRecord {
+  readonly method: string;
+  /** Path and query as the simulator received them. */
+  readonly path: string;
+  /** `other`: a credential the simulator does not know; `none`: no credential at all. */
+  readonly credential: 'read' | 'write' | 'other' | 'none';
+}
+
+/**
+ * A simulator world for the actions contract (ADAPTERS.md §13), configured to accept the
+ * read credentials for reads and the write credentials for writes.
+ */
+export interface ActionWorld {
+  /** The backends[] entry (without `name` and `provider`) with the read credentials only. */
+  readonly backend: Record<string, unknown>;
+  /** backends[] keys that add the write credentials (e.g. `{ writeToken: { value } }`). */
+  readonly writeCredentials: Record<string, unknown>;
+  /** Native id of a pipeline that runs (with at least one job) and finishes only on later steps. */
+  readonly runningPipeline: string;
+  /** Native id of a finished pipeline (with at least one job). */
+  readonly finishedPipeline: string;
+  /** A well-formed native id of a pipeline inside the backend's scope that does not exist upstream. */
+  readonly unknownPipeline: string;
+  /** One transition of the simulator's world (no wall-clock wait); false when nothing can move. */
+  step(): Promise<boolean>;
+  /** Every request that reached the simulator since the world started, refused ones included, in arrival order. */
+  credentialLog(): readonly CredentialRecord[];
+  stop(): Promise<void>;
+}
+
+export interface ActionsKit {
+  readonly startWorld: () => Promise<ActionWorld>;
+  /** Whether cancelPipeline of a finished pipeline is refused `ALREADY_FINISHED`, or why the provider cannot tell. */
+  readonly refusesCancelOfFinished: true | Unsupported;
+}
+
 export interface AdapterTestingKit {
   /** The registry key the kit belongs to. */
   readonly provider: string;
@@ -98,4 +135,6 @@ export interface AdapterTestingKit {
   readonly startUpstream: () => Promise<ContractUpstream>;
   /** Native ids a batch function must answer `null` for without failing (malformed or out of scope). */
   readonly unknownIds: Readonly<Record<'pipelines' | 'jobs' | 'projects', readonly string[]>>;
+  /** The actions contract (`BackendActions`), or why the provider offers no actions. */
+  readonly actions: ActionsKit | Unsupported;
 }

@@ -1,5 +1,6 @@
-import type { AdapterTestingKit, ContractUpstream, Lifecycle, StatusSample } from '../../src/adapter-testing.ts';
+import type { ActionWorld, AdapterTestingKit, ContractUpstream, Lifecycle, StatusSample } from '../../src/adapter-testing.ts';
 import type { CiStatus, StatusMapping, WaitReason } from '../../src/model.ts';
+import { formatPipelineId } from './native-ids.ts';
 import { toJob, toPipeline } from './normalize.ts';
 import { createGithubSimulator } from './simulator/index.ts';
 import { GITHUB_RUN_CONCLUSIONS, GITHUB_RUN_STATUSES } from './status-map.ts';
@@ -106,6 +107,28 @@ async function startUpstream(): Promise<ContractUpstream> {
   };
 }
 
+const WRITE_TOKEN = 'ghp_contract_write_token';
+
+/** The simulator accepts the write token for writes and answers the read one 403 there. */
+async function startActionWorld(): Promise<ActionWorld> {
+  const sim = createGithubSimulator({ token: TOKEN, writeToken: WRITE_TOKEN, seed: 15, repositories: ['api'], history: 0 });
+  await sim.start();
+  const finished = await sim.triggerRun({ repo: 'api', jobs: [{ name: 'unit', labels: ['self-hosted'], outcome: 'failure' }] });
+  await sim.runUntilIdle();
+  const running = await sim.triggerRun({ repo: 'api', jobs: [{ name: 'build', labels: ['self-hosted'], steps: ['a', 'b', 'c'] }] });
+  await sim.step(); // the job starts on the idle runner
+  return {
+    backend: { url: sim.url, token: { value: TOKEN }, organizations: ['octo-org'] },
+    writeCredentials: { writeToken: { value: WRITE_TOKEN } },
+    runningPipeline: formatPipelineId(REPO, running.runId),
+    finishedPipeline: formatPipelineId(REPO, finished.runId),
+    unknownPipeline: formatPipelineId(REPO, 999_999_999),
+    step: () => sim.step(),
+    credentialLog: () => sim.credentials,
+    stop: () => sim.stop(),
+  };
+}
+
 const kit: AdapterTestingKit = {
   provider: 'github',
   statuses: {
@@ -133,6 +156,8 @@ const kit: AdapterTestingKit = {
   },
   startUpstream,
   unknownIds: { pipelines: [`${REPO}/runs/999999999`, 'other-org/x/runs/1'], jobs: [`${REPO}/jobs/999999999`, 'other-org/x/jobs/1'], projects: ['other-org/x'] },
+  // A completed run's cancel answers 409 "Cannot cancel a workflow run that is completed."
+  actions: { startWorld: startActionWorld, refusesCancelOfFinished: true },
 };
 
 export default kit;

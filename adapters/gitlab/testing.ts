@@ -1,5 +1,6 @@
-import type { AdapterTestingKit, ContractUpstream, Lifecycle, StatusSample } from '../../src/adapter-testing.ts';
+import type { ActionWorld, AdapterTestingKit, ContractUpstream, Lifecycle, StatusSample } from '../../src/adapter-testing.ts';
 import type { CiStatus, StatusMapping, WaitReason } from '../../src/model.ts';
+import { formatPipelineId } from './native-ids.ts';
 import { toJob, toPipeline } from './normalize.ts';
 import { createGitlabSimulator } from './simulator/index.ts';
 import { GITLAB_FAILURE_REASONS, GITLAB_STATUSES } from './status-map.ts';
@@ -135,6 +136,31 @@ async function startUpstream(): Promise<ContractUpstream> {
   };
 }
 
+const WRITE_TOKEN = 'glpat-contract-write-token-0123';
+
+/** The simulator accepts the write token on POSTs and answers the read one 403 {"message":"403 Forbidden"}. */
+async function startActionWorld(): Promise<ActionWorld> {
+  const sim = createGitlabSimulator({ token: TOKEN, writeToken: WRITE_TOKEN, seed: 15, history: 0 });
+  await sim.start();
+  const project = sim.world.projects().find((p) => p.path === 'backend')!.id;
+  const status = (id: number) => sim.world.pipelines().find((p) => p.id === id)?.status;
+  const finished = await sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'unit', stage: 'test', outcome: 'failed' }] });
+  await sim.runUntilIdle();
+  const running = await sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'build', stage: 'build' }, { name: 'deploy', stage: 'deploy' }] });
+  for (let i = 0; i < 20 && status(running.pipelineId) !== 'running'; i++) await sim.step();
+  if (status(finished.pipelineId) !== 'failed' || status(running.pipelineId) !== 'running') throw new Error('gitlab action world: pipelines not as expected');
+  return {
+    backend: { url: sim.url, token: { value: TOKEN }, groups: [sim.world.group], runners: { scope: 'none' } },
+    writeCredentials: { writeToken: { value: WRITE_TOKEN } },
+    runningPipeline: formatPipelineId(project, running.pipelineId),
+    finishedPipeline: formatPipelineId(project, finished.pipelineId),
+    unknownPipeline: formatPipelineId(project, 999_999),
+    step: () => sim.step(),
+    credentialLog: () => sim.credentials,
+    stop: () => sim.stop(),
+  };
+}
+
 const kit: AdapterTestingKit = {
   provider: 'gitlab',
   statuses: {
@@ -172,6 +198,8 @@ const kit: AdapterTestingKit = {
   },
   startUpstream,
   unknownIds: { pipelines: ['42/pipelines/999999', 'not-an-id'], jobs: ['42/jobs/999999', 'not-an-id'], projects: ['no-such-group/nothing'] },
+  // GitLab answers cancel of a finished pipeline 200 unchanged; the adapter reads it first and refuses.
+  actions: { startWorld: startActionWorld, refusesCancelOfFinished: true },
 };
 
 export default kit;

@@ -40,10 +40,15 @@ function create(config: JenkinsConfig, ctx: AdapterContext): JenkinsAdapter {
   const jobs = new JobDirectory(client, ctx.name, config.jobs, config.folderDepth, ctx.now);
   // Write credentials: a client of their own, used by actions only (reads never hold them).
   const writeToken = config.writeToken ? requireSecret(ctx, config.writeToken, 'Jenkins write token') : undefined;
+  const writeUser = config.writeUser ?? config.user;
   const actions = writeToken === undefined ? undefined : createActions({
     backend: ctx.name,
-    client: new JenkinsActionClient({ backend: ctx.name, baseUrl: config.url, user: config.writeUser ?? config.user, token: writeToken, timeoutMs: config.requestTimeoutMs }),
-    jobs,
+    client: new JenkinsActionClient({ backend: ctx.name, baseUrl: config.url, user: writeUser, token: writeToken, timeoutMs: config.requestTimeoutMs }),
+    // The job listing an action consults (a trigger's job and multibranch sibling) is read with the write account too.
+    jobs: new JobDirectory(
+      new JenkinsClient({ backend: ctx.name, baseUrl: config.url, user: writeUser, apiToken: writeToken, timeoutMs: config.requestTimeoutMs, requestsPerMinute: config.requestsPerMinute, now: ctx.now, log: ctx.log }),
+      ctx.name, config.jobs, config.folderDepth, ctx.now,
+    ),
     followMs: config.actionFollowMs,
     followIntervalMs: 250,
   }, client);

@@ -1,7 +1,8 @@
-import type { AdapterTestingKit, ContractUpstream, Lifecycle, StatusSample } from '../../src/adapter-testing.ts';
+import type { ActionWorld, AdapterTestingKit, ContractUpstream, CredentialRecord, Lifecycle, StatusSample } from '../../src/adapter-testing.ts';
 import type { CiStatus, StatusMapping, WaitReason } from '../../src/model.ts';
+import { formatPipelineId } from './native-ids.ts';
 import { agentRemovedBy, toPipeline, toStageJob } from './normalize.ts';
-import { createJenkinsSimulator } from './simulator/index.ts';
+import { createJenkinsSimulator, type AuthRecord, type SimUser } from './simulator/index.ts';
 import { AGENT_LOSS_ERROR_TYPES, AGENT_REMOVED_CAUSES, JENKINS_RESULTS, WFAPI_STATUSES } from './status-map.ts';
 import { TOKEN_HEADER } from './webhooks.ts';
 
@@ -99,6 +100,44 @@ async function startUpstream(): Promise<ContractUpstream> {
   };
 }
 
+const READER: SimUser = { name: 'contract-reader', apiToken: 'jenkins-contract-read-token', permissions: [] };
+const WRITER: SimUser = { name: 'contract-deployer', apiToken: 'jenkins-contract-write-token', permissions: ['build', 'cancel'] };
+
+/** Jenkins knows accounts, not tokens: the read account is the read credential, the write account the write one. */
+function credentialOf(r: AuthRecord): CredentialRecord['credential'] {
+  if (r.refused === 'anonymous') return 'none';
+  if (r.refused !== undefined) return 'other';
+  return r.user === READER.name ? 'read' : r.user === WRITER.name ? 'write' : 'other';
+}
+
+/** A reader with Overall/Read and Job/Read only, and a deployer with Job/Build and Job/Cancel. */
+async function startActionWorld(): Promise<ActionWorld> {
+  const sim = createJenkinsSimulator({ users: [READER, WRITER], seed: 15, history: 0 });
+  await sim.start();
+  const stages = [{ name: 'Compile', steps: ['Shell Script', 'Shell Script'] }, { name: 'Test', steps: ['Shell Script'] }];
+  const latest = () => sim.world.builds(JOB)[0];
+  await sim.triggerBuild({ job: JOB, stages, result: 'FAILURE' });
+  await sim.runUntilIdle();
+  const finished = latest()!;
+  await sim.triggerBuild({ job: JOB, stages });
+  // Out of the queue onto an executor, then into its first stage (a Pipeline has no jobs before one starts).
+  const started = () => latest() !== finished && latest()!.stages.length > 0;
+  for (let i = 0; i < 10 && !started(); i++) await sim.step();
+  const running = latest()!;
+  if (finished.building || !running.building || running === finished || running.stages.length === 0) throw new Error('jenkins action world: builds not as expected');
+  return {
+    // actionFollowMs 0: a trigger does not wait for its queue item to become a build.
+    backend: { url: sim.url, user: READER.name, apiToken: { value: READER.apiToken }, requestsPerMinute: 10_000, actionFollowMs: 0 },
+    writeCredentials: { writeUser: WRITER.name, writeToken: { value: WRITER.apiToken } },
+    runningPipeline: formatPipelineId(JOB, running.number),
+    finishedPipeline: formatPipelineId(JOB, finished.number),
+    unknownPipeline: formatPipelineId(JOB, 999_999),
+    step: () => sim.step(),
+    credentialLog: () => sim.authLog.map((r) => ({ method: r.method, path: r.path, credential: credentialOf(r) })),
+    stop: () => sim.stop(),
+  };
+}
+
 const kit: AdapterTestingKit = {
   provider: 'jenkins',
   // The documented values come from status-map.ts, so a value added there without a pinned sample fails the suite.
@@ -121,6 +160,8 @@ const kit: AdapterTestingKit = {
   },
   startUpstream,
   unknownIds: { pipelines: ['team-a/service#999999', 'outside/job#1'], jobs: ['team-a/service#999999/stage/1'], projects: ['no-such-folder/job'] },
+  // `POST …/stop` on a finished build answers like on a running one; the adapter reads the build first and refuses.
+  actions: { startWorld: startActionWorld, refusesCancelOfFinished: true },
 };
 
 export default kit;

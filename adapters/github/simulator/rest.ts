@@ -17,7 +17,8 @@ import type { World } from './world.ts';
 export type { Fault, RequestRecord };
 
 /** Which configured credential a request carried (never the credential itself). */
-export type Credential = 'read' | 'write' | 'none';
+/** `other`: a token the simulator was not configured with (answered 401). */
+export type Credential = 'read' | 'write' | 'other' | 'none';
 
 export interface CredentialRecord {
   readonly method: string;
@@ -104,10 +105,10 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     }
 
     const auth = /^(?:token|bearer)\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const credential: Credential | null = auth === undefined ? 'none'
-      : auth === ctx.token ? 'read' : auth === ctx.writeToken ? 'write' : null;
-    ctx.noteCredential({ method, path, credential: credential ?? 'none' });
-    if (credential === null || (credential === 'none' && ctx.token !== undefined)) {
+    const credential: Credential = auth === undefined ? 'none'
+      : auth === ctx.token ? 'read' : auth === ctx.writeToken ? 'write' : 'other';
+    ctx.noteCredential({ method, path, credential });
+    if (credential === 'other' || (credential === 'none' && ctx.token !== undefined)) {
       send(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
       return;
     }

@@ -57,6 +57,8 @@ export interface AuthRecord {
   readonly path: string;
   readonly user: string | null;
   readonly crumb: boolean;
+  /** Set when authentication failed (`user` is then the claimed name, or null for anonymous). */
+  readonly refused?: 'anonymous' | 'invalid-token';
 }
 
 type Permission = 'build' | 'cancel';
@@ -155,6 +157,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
           const auth = req.headers.authorization ?? '';
           const m = /^Basic\s+(\S+)$/i.exec(auth);
           if (!m) {
+            ctx.recordAuth?.({ method, path, user: null, crumb: false, refused: 'anonymous' });
             // Anonymous lacks Overall/Read: Jenkins answers 403, not 401.
             throw new HttpError(403, 'Forbidden', {
               'x-you-are-authenticated-as': 'anonymous',
@@ -172,6 +175,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
             ...(ctx.users ?? []),
           ].find((u) => safeEqual(user, u.name) && safeEqual(token, u.apiToken));
           if (!account) {
+            ctx.recordAuth?.({ method, path, user, crumb: false, refused: 'invalid-token' });
             throw new HttpError(401, `Invalid password/token for user: ${user}`, { 'www-authenticate': 'Basic realm="Jenkins"' });
           }
           tokenAuth = true;
