@@ -52,12 +52,14 @@ describe('jenkins refusals through the gateway: input submitter list', () => {
     const p = await mutate(stack, APPROVE, pipelineId(nativeId), 'approve');
     expect(p.errors).toEqual([{ code: 'SUBMITTER_NOT_ALLOWED', backend: 'jk', upstreamStatus: 400, input: null, message: expect.stringContaining('You need to be alice,release-managers to submit this.') }]);
     const submit = { method: 'POST', path: expect.stringMatching(new RegExp(`^/job/platform/job/infra/job/terraform/${b.number}/input/[^/]+/proceedEmpty$`)), status: 400 };
-    expect(p.upstream).toEqual({ backend: { name: 'jk' }, calls: [submit] });
+    // Every request the action sent, the refused one last, in the payload and in the audit record.
+    const calls = [{ method: 'GET', path: `/job/platform/job/infra/job/terraform/${b.number}/wfapi/pendingInputActions`, status: 200 }, submit];
+    expect(p.upstream).toEqual({ backend: { name: 'jk' }, calls });
     expect(p.pipeline).toMatchObject({ id: pipelineId(nativeId), status: 'WAITING' });
     expect(b.stages.find((s) => s.name === 'Approve')).toMatchObject({ status: 'PAUSED_PENDING_INPUT', inputAnswer: null });
     expect((await stack.actionAudit()).at(-1)).toMatchObject({
       action: 'approve', outcome: 'refused', errorCode: 'SUBMITTER_NOT_ALLOWED', backend: 'jk', identity: { id: 'key:ops' },
-      target: { id: pipelineId(nativeId), nativeId }, calls: [submit],
+      target: { id: pipelineId(nativeId), nativeId }, calls,
     });
   });
 });
@@ -99,14 +101,19 @@ describe('jenkins refusals through the gateway: CSRF crumbs (Jenkins demands one
     const crumbFetches = stack.sim.requests.filter((r) => r.path.startsWith('/crumbIssuer')).length;
     const p = await mutate(stack, CANCEL, id, 'cancelPipeline');
     const stop = { method: 'POST', path: `/job/team-a/job/service/${n}/stop`, status: 403 };
+    // The cached crumb refused, a fresh one fetched, refused again: all four requests are shown and audited.
+    const calls = [
+      { method: 'GET', path: expect.stringMatching(new RegExp(`^/job/team-a/job/service/${n}/api/json\\?`)), status: 200 }, stop,
+      { method: 'GET', path: '/crumbIssuer/api/json', status: 200 }, stop,
+    ];
     expect(p.errors).toEqual([{ code: 'CRUMB_REJECTED', backend: 'jk', upstreamStatus: 403, input: null, message: expect.stringContaining('No valid crumb was included in the request') }]);
-    expect(p.upstream!.calls).toEqual([stop]);
+    expect(p.upstream!.calls).toEqual(calls);
     expect(p.pipeline).toMatchObject({ id, status: 'RUNNING' });
     // One fresh crumb was tried: the cached one, a new fetch, one retry, then the refusal.
     expect(stack.sim.requests.filter((r) => r.path.startsWith('/crumbIssuer')).length).toBe(crumbFetches + 1);
     expect(stack.sim.world.builds('team-a/service')[0]).toMatchObject({ number: n, building: true });
     const records = await stack.actionAudit();
-    expect(records.at(-1)).toMatchObject({ action: 'cancelPipeline', outcome: 'refused', errorCode: 'CRUMB_REJECTED', backend: 'jk', target: { nativeId: `team-a/service#${n}` }, calls: [stop] });
+    expect(records.at(-1)).toMatchObject({ action: 'cancelPipeline', outcome: 'refused', errorCode: 'CRUMB_REJECTED', backend: 'jk', target: { nativeId: `team-a/service#${n}` }, calls });
     stack.sim.setForgetSessions(false);
     expect((await verifyAuditLog(stack.auditFile)).ok).toBe(true);
   });
