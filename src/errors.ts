@@ -1,4 +1,5 @@
 import { GraphQLError, type GraphQLErrorOptions } from 'graphql';
+import type { ActionCall } from './adapter-contract.ts';
 import { sanitizeUpstreamText } from './upstream-text.ts';
 
 /**
@@ -210,7 +211,11 @@ export class ActionRefusedError extends Error {
     readonly backend: string,
     readonly reason: ActionRefusal,
     message: string,
-    readonly details: { readonly status?: number; readonly method?: string; readonly path?: string; readonly input?: string } = {},
+    /**
+     * `calls`: every request the action sent, the refused one last, when the adapter knows them
+     * (payload and audit then show them all); otherwise the core shows the one `method`/`path` names.
+     */
+    readonly details: { readonly status?: number; readonly method?: string; readonly path?: string; readonly input?: string; readonly calls?: readonly ActionCall[] } = {},
     options?: { cause?: unknown },
   ) {
     super(`[${backend}] ${sanitizeUpstreamText(message)}`, options);

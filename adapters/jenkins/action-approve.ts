@@ -24,13 +24,12 @@ type Decide = Extract<ActionRequest, { kind: 'approve' | 'reject' }>;
  * this." → SUBMITTER_NOT_ALLOWED. An input answered meanwhile is gone (404) → NOT_WAITING.
  * Jenkins inputs have no comment field: `comment` is not sent.
  */
-export async function decideInput(deps: ActionDeps, request: Decide, signal: AbortSignal): Promise<ActionOutcome> {
+export async function decideInput(deps: ActionDeps, request: Decide, signal: AbortSignal, calls: ActionCall[] = []): Promise<ActionOutcome> {
   const build = buildOfTarget(request.target);
   if (!build) {
     throw refuse(deps, /#queue-/.test(request.target.nativeId) ? ActionRefusal.NotWaiting : ActionRefusal.NotFound, `${request.target.nativeId} is not a started Jenkins build`);
   }
   requireCovered(deps, build.fullName);
-  const calls: ActionCall[] = [];
   const pending = records(await deps.client.getJson(calls, P.pendingInputs(build.fullName, build.number), signal));
   const input = pending.find((p) => str(p.id) !== null);
   if (!input) throw refuse(deps, ActionRefusal.NotWaiting, `${build.fullName} #${build.number} is not waiting for input`);

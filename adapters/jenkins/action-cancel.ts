@@ -20,11 +20,10 @@ type CancelJob = Extract<ActionRequest, { kind: 'cancelJob' }>;
  * - a queued build (the `<job>#queue-<id>` stand-in): `POST /queue/cancelItem?id=` while it
  *   waits; once it left the queue for a build, that build is stopped instead.
  */
-export async function cancelPipeline(deps: ActionDeps, request: Cancel, signal: AbortSignal): Promise<ActionOutcome> {
+export async function cancelPipeline(deps: ActionDeps, request: Cancel, signal: AbortSignal, calls: ActionCall[] = []): Promise<ActionOutcome> {
   const ref = parsePipelineId(request.pipelineNativeId);
   if (!ref) throw refuse(deps, ActionRefusal.NotFound, `not a Jenkins build id: ${request.pipelineNativeId}`);
   requireCovered(deps, ref.fullName);
-  const calls: ActionCall[] = [];
   if (ref.kind === 'build') {
     await cancelBuild(deps, calls, ref.fullName, ref.number, request.force, signal);
     return { calls, pipelineNativeId: request.pipelineNativeId };
@@ -42,14 +41,13 @@ export async function cancelPipeline(deps: ActionDeps, request: Cancel, signal: 
 }
 
 /** cancelJob: a freestyle build's single Job is the build; a Pipeline stage cannot be cancelled alone. */
-export async function cancelJob(deps: ActionDeps, request: CancelJob, signal: AbortSignal): Promise<ActionOutcome> {
+export async function cancelJob(deps: ActionDeps, request: CancelJob, signal: AbortSignal, calls: ActionCall[] = []): Promise<ActionOutcome> {
   const ref = parseJobId(request.jobNativeId);
   if (!ref) throw refuse(deps, ActionRefusal.NotFound, `not a Jenkins job id: ${request.jobNativeId}`);
   if (ref.kind === 'stage') {
     throw refuse(deps, ActionRefusal.NotSupported, 'Jenkins cannot cancel one stage of a Pipeline build; cancel the build (cancelPipeline)');
   }
   requireCovered(deps, ref.fullName);
-  const calls: ActionCall[] = [];
   await cancelBuild(deps, calls, ref.fullName, ref.number, request.force, signal);
   return { calls, pipelineNativeId: formatPipelineId(ref.fullName, ref.number), jobNativeId: request.jobNativeId };
 }

@@ -20,10 +20,9 @@ type Retry = Extract<ActionRequest, { kind: 'retryPipeline' }>;
  * triggers the sibling job of that branch (`<multibranch>/<encoded branch>`), and a branch with
  * no job is UNKNOWN_REF, refused before any write.
  */
-export async function triggerPipeline(deps: ActionDeps, request: Trigger, signal: AbortSignal): Promise<ActionOutcome> {
+export async function triggerPipeline(deps: ActionDeps, request: Trigger, signal: AbortSignal, calls: ActionCall[] = []): Promise<ActionOutcome> {
   requireCovered(deps, request.projectNativeId);
   const fullName = await jobForRef(deps, request.projectNativeId, request.ref);
-  const calls: ActionCall[] = [];
   const declared = toDeclarations(await deps.client.getJson(calls, P.jobParameters(fullName), signal));
   const names = Object.keys(request.inputs);
   if (declared.length === 0 && names.length > 0) {
@@ -46,7 +45,7 @@ export async function triggerPipeline(deps: ActionDeps, request: Trigger, signal
  * "Restart from Stage" re-runs a chosen stage and everything after it, not the failed jobs only,
  * and no REST endpoint re-runs just the failed stages.
  */
-export async function retryPipeline(deps: ActionDeps, request: Retry, signal: AbortSignal): Promise<ActionOutcome> {
+export async function retryPipeline(deps: ActionDeps, request: Retry, signal: AbortSignal, calls: ActionCall[] = []): Promise<ActionOutcome> {
   const ref = parsePipelineId(request.pipelineNativeId);
   if (!ref) throw refuse(deps, ActionRefusal.NotFound, `not a Jenkins build id: ${request.pipelineNativeId}`);
   if (request.failedOnly) {
@@ -54,7 +53,6 @@ export async function retryPipeline(deps: ActionDeps, request: Retry, signal: Ab
   }
   if (ref.kind === 'queue') throw refuse(deps, ActionRefusal.NotRetryable, `${request.pipelineNativeId} is still queued; it has not run yet`);
   requireCovered(deps, ref.fullName);
-  const calls: ActionCall[] = [];
   const params = buildParameters(await deps.client.getJson(calls, P.buildParameters(ref.fullName, ref.number), signal));
   const path = P.trigger(ref.fullName, params !== null);
   const form = params === null ? undefined : parametersForm(Object.fromEntries(params.map((p) => [p.name, p.value])));

@@ -1,5 +1,5 @@
-import type { ActionKind, ActionRequest, BackendActions } from '../../src/adapter-contract.ts';
-import { ActionRefusal } from '../../src/errors.ts';
+import type { ActionCall, ActionKind, ActionOutcome, ActionRequest, BackendActions } from '../../src/adapter-contract.ts';
+import { ActionRefusal, ActionRefusedError, isActionRefusedError } from '../../src/errors.ts';
 import { decideInput } from './action-approve.ts';
 import { cancelJob, cancelPipeline } from './action-cancel.ts';
 import { refuse, type ActionDeps } from './action-deps.ts';
@@ -40,15 +40,31 @@ export function createActions(deps: ActionDeps, readClient: JenkinsClient): Back
   };
 }
 
-function perform(deps: ActionDeps, request: ActionRequest, signal: AbortSignal) {
+/** Every request an action sent, success or not: a refusal carries them too, so the payload and the audit show them all. */
+async function perform(deps: ActionDeps, request: ActionRequest, signal: AbortSignal): Promise<ActionOutcome> {
+  const calls: ActionCall[] = [];
+  try {
+    return await dispatch(deps, request, signal, calls);
+  } catch (error) {
+    throw withCalls(error, calls);
+  }
+}
+
+function dispatch(deps: ActionDeps, request: ActionRequest, signal: AbortSignal, calls: ActionCall[]): Promise<ActionOutcome> {
   switch (request.kind) {
-    case 'cancelPipeline': return cancelPipeline(deps, request, signal);
-    case 'cancelJob': return cancelJob(deps, request, signal);
-    case 'retryPipeline': return retryPipeline(deps, request, signal);
+    case 'cancelPipeline': return cancelPipeline(deps, request, signal, calls);
+    case 'cancelJob': return cancelJob(deps, request, signal, calls);
+    case 'retryPipeline': return retryPipeline(deps, request, signal, calls);
     case 'retryJob':
       return Promise.reject(refuse(deps, ActionRefusal.NotSupported, 'Jenkins cannot re-run one stage or job of a build; retry the pipeline (a new build with the same parameters)'));
-    case 'triggerPipeline': return triggerPipeline(deps, request, signal);
+    case 'triggerPipeline': return triggerPipeline(deps, request, signal, calls);
     case 'approve':
-    case 'reject': return decideInput(deps, request, signal);
+    case 'reject': return decideInput(deps, request, signal, calls);
   }
+}
+
+function withCalls(error: unknown, calls: readonly ActionCall[]): unknown {
+  if (!isActionRefusedError(error) || error.details.calls || calls.length === 0) return error;
+  const message = error.message.slice(`[${error.backend}] `.length);
+  return new ActionRefusedError(error.backend, error.reason, message, { ...error.details, calls: [...calls] }, { cause: error.cause });
 }

@@ -127,8 +127,8 @@ export async function runAction(ctx: GatewayContext, args: ActionArgs): Promise<
       outcome = await actions.perform(request, AbortSignal.timeout(services.actionTimeoutMs));
     } catch (error) {
       const typed = toActionError(error, b.name);
-      const detail = error as { details?: { method?: string; path?: string; status?: number } };
-      calls = detail.details?.path && detail.details.method ? [{ method: detail.details.method as ActionCall['method'], path: detail.details.path, ...(detail.details.status !== undefined ? { status: detail.details.status } : {}) }] : [];
+      const detail = error as { details?: { method?: string; path?: string; status?: number; calls?: readonly ActionCall[] } };
+      calls = detail.details?.calls ?? (detail.details?.path && detail.details.method ? [{ method: detail.details.method as ActionCall['method'], path: detail.details.path, ...(detail.details.status !== undefined ? { status: detail.details.status } : {}) }] : []);
       if (key && claim?.status === 'claimed') await services.idempotency.complete(key, claim.token, fingerprint, JSON.stringify({ errors: [typed], calls, pipeline: null, job: null } satisfies StoredOutcome), ttl(services));
       audit(typed.code === ActionCode.UpstreamUnavailable || typed.code === ActionCode.UpstreamRateLimited ? 'error' : 'refused', typed.code);
       return payload({ upstream: { backend: b, calls }, errors: [typed], ...before });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createJenkinsSimulator, type JenkinsSimulator, type JenkinsSimulatorOptions,
 } from '../../adapters/jenkins/simulator/index.ts';
+import { INPUT_WAIT_MS } from '../../adapters/jenkins/simulator/scenario.ts';
 import { startPushReceiver, type PushReceiver } from '../fixtures/jenkins/receiver.ts';
 import { simHarness } from '../helpers/sim-harness.ts';
 import { waitFor } from '../helpers/stack.ts';
@@ -201,5 +202,24 @@ describe('determinism and autoplay', () => {
     // Everything it produced still reads back.
     const root = (await (await fetch(`${sim.url}api/json?tree=jobs[name,jobs[name,lastBuild[number,result]]]`)).json()) as { jobs: unknown[] };
     expect(root.jobs.length).toBe(5);
+  });
+  it('autoplay leaves a build paused at an input step for INPUT_WAIT_MS, so a demo user can approve it', async () => {
+    let offset = 0;
+    const sim = await boot({ seed: 5, now: () => new Date(Date.now() + offset), history: 1 });
+    const job = 'platform/infra/terraform';
+    await sim.triggerBuild({ job, stages: [{ name: 'Plan' }, { name: 'Approve', input: true }, { name: 'Apply' }] });
+    await sim.runUntilIdle();
+    const paused = sim.world.builds(job)[0]!;
+    const gate = () => paused.stages.find((st) => st.name === 'Approve')!;
+    expect(gate().status).toBe('PAUSED_PENDING_INPUT');
+    sim.autoplay({ intervalMs: 1 });
+    // Barrier: autoplay has run many builds through (each a chance to answer the input), not a fixed sleep.
+    const before = sim.world.builds().filter((b) => !b.building).length;
+    await waitFor(() => sim.world.builds().filter((b) => !b.building).length >= before + 15, 10_000, 'autoplay to finish 15 builds');
+    expect(gate().status).toBe('PAUSED_PENDING_INPUT');
+    offset = INPUT_WAIT_MS;
+    await waitFor(() => gate().status !== 'PAUSED_PENDING_INPUT', 10_000, 'autoplay to answer the input');
+    sim.stopAutoplay();
+    expect(gate().inputAnswer).not.toBeNull();
   });
 });

@@ -17,7 +17,15 @@ export interface AutoplayHost extends AutoplaySink<PhaseEvent> {
   readonly random: Random;
   /** Log rotation: builds kept per job (default 30). */
   readonly keepBuilds?: number;
+  /** How long a build waits at an `input` step before autoplay answers it (default INPUT_WAIT_MS). */
+  readonly inputWaitMs?: number;
 }
+
+/**
+ * A paused build stays paused this long in demo mode: long enough for a GraphiQL user to find
+ * it and try `approve` / `reject` (answered within a few seconds, it was gone before they could).
+ */
+export const INPUT_WAIT_MS = 90_000;
 
 export function randomBuildSpec(random: Random, job: SimJob): BuildSpec {
   const spec = historySpec(random, job);
@@ -42,7 +50,8 @@ export class Autoplay extends SimAutoplay<PhaseEvent> {
     const active = world.running().length + world.waiting().length;
     if (active < 2 || (active < 7 && random.chance(0.12))) return this.trigger();
     if (random.chance(0.03) && this.flipAgent()) return [];
-    const paused = world.running().filter((b) => b.stages.some((s) => s.status === 'PAUSED_PENDING_INPUT'));
+    const waitMs = this.host.inputWaitMs ?? INPUT_WAIT_MS;
+    const paused = world.running().filter((b) => b.stages.some((s) => s.status === 'PAUSED_PENDING_INPUT' && (s.pauseStart === null || world.time() - s.pauseStart >= waitMs)));
     const first = paused[0];
     if (first && random.chance(0.25)) {
       world.approve(first);
