@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { BackendEntry } from '../backend-registry.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
-import type { EntityModel, JobModel, PipelineModel } from '../model.ts';
+import { isTerminal, type EntityModel, type JobModel, type PipelineModel } from '../model.ts';
 import type { LiveState } from '../state/live-state.ts';
 
 /** What an action changed, to re-read until the change shows. */
@@ -15,6 +15,11 @@ export interface FollowTarget {
   readonly job?: { readonly nativeId: string; readonly before: JobModel | null } | undefined;
   /** A trigger without a pipeline id: a pipeline of this project on this ref created after `after`. */
   readonly trigger?: { readonly projectNativeId: string; readonly ref: string; readonly after: Date } | undefined;
+  /**
+   * Follow until the target finishes, not only until it changes: a cancel or a reject whose first
+   * visible change is a step on the way (Jenkins: still RUNNING while an aborted build winds down).
+   */
+  readonly untilFinished?: boolean;
 }
 
 export interface FollowUpOptions {
@@ -66,7 +71,7 @@ export class FollowUps {
    * One re-read now, ingested: the pipeline (found for a trigger) as the gateway sees it after,
    * and whether the change shows.
    */
-  async readNow(target: FollowTarget, signal?: AbortSignal): Promise<{ pipeline: PipelineModel | null; changed: boolean }> {
+  async readNow(target: FollowTarget, signal?: AbortSignal): Promise<{ pipeline: PipelineModel | null; changed: boolean; done: boolean }> {
     const { backend } = target;
     const { adapter, policy } = backend;
     const options = { deadlineMs: this.readTimeoutMs, what: 'following an action', ...(signal ? { signal } : {}) };
@@ -76,10 +81,10 @@ export class FollowUps {
       const { projectNativeId, ref, after } = target.trigger;
       const found = await policy.execute((s) => adapter.listPipelines({ projectNativeIds: [projectNativeId], branch: ref, createdAfter: after, limit: 5 }, s), options);
       const newest = found.filter((p) => adapter.owns(p) && Date.parse(p.createdAt) >= after.getTime())[0];
-      if (!newest) return { pipeline: null, changed: false };
+      if (!newest) return { pipeline: null, changed: false, done: false };
       pipelineId = newest.nativeId;
     }
-    if (pipelineId === null) return { pipeline: null, changed: false };
+    if (pipelineId === null) return { pipeline: null, changed: false, done: false };
     const id = pipelineId;
     const [pipelines, jobLists] = await Promise.all([
       policy.executeBatch((s) => adapter.batch.pipelines([id], s), options),
@@ -101,10 +106,11 @@ export class FollowUps {
     // Without a pipeline as it was, its appearance is the change only when no job says more (a new pipeline).
     const pipelineChanged = target.before ? differs(target.before, now) : target.job === undefined && now !== null;
     const changed = pipelineChanged || (target.job !== undefined && differs(target.job.before, job));
-    return { pipeline: now, changed };
+    const finished = target.job !== undefined ? job !== null && isTerminal(job.status) : now !== null && isTerminal(now.status);
+    return { pipeline: now, changed, done: target.untilFinished ? changed && finished : changed };
   }
 
-  /** Follows `target` in the background until the change shows, the schedule ends, or stop(). */
+  /** Follows `target` in the background until the change shows (or it finishes, `untilFinished`), the schedule ends, or stop(). */
   start(target: FollowTarget): boolean {
     if (target.pipelineNativeId === null && !target.trigger) return false;
     if (this.stopped || this.running.size >= this.maxInFlight) {
@@ -122,8 +128,8 @@ export class FollowUps {
     for (const delay of this.scheduleMs) {
       if (!(await sleep(delay, signal))) return;
       try {
-        const { pipeline, changed } = await this.readNow(current, signal);
-        if (changed) return;
+        const { pipeline, done } = await this.readNow(current, signal);
+        if (done) return;
         // A trigger's pipeline, once found, is followed by id.
         if (pipeline && current.pipelineNativeId === null) current = { ...current, pipelineNativeId: pipeline.nativeId, before: null, trigger: undefined };
       } catch (error) {

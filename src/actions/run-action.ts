@@ -213,6 +213,8 @@ function followTarget(backend: BackendEntry, request: ActionRequest, outcome: Ac
     pipelineNativeId,
     before: beforePipeline,
     ...(jobId ? { job: { nativeId: jobId, before: jobId === before.job?.nativeId ? before.job : null } } : {}),
+    // A cancel or a reject ends its target: followed until it has, not only until it moves.
+    ...(request.kind === 'cancelPipeline' || request.kind === 'cancelJob' || request.kind === 'reject' ? { untilFinished: true } : {}),
     ...(request.kind === 'triggerPipeline' && pipelineNativeId === null
       // A second's slack: the upstream's clock stamps the new pipeline, not ours.
       ? { trigger: { projectNativeId: request.projectNativeId, ref: request.ref, after: new Date(startedAt.getTime() - 1000) } } : {}),
@@ -223,13 +225,13 @@ function followTarget(backend: BackendEntry, request: ActionRequest, outcome: Ac
 async function reread(ctx: GatewayContext, follow: FollowTarget, before: { pipeline: PipelineModel | null; job: JobModel | null }): Promise<{ pipeline: PipelineModel | null; job: JobModel | null }> {
   const followUps = ctx.actions!.followUps;
   let pipeline: PipelineModel | null = null;
-  let changed = false;
+  let done = false;
   try {
-    ({ pipeline, changed } = await followUps.readNow(follow));
+    ({ pipeline, done } = await followUps.readNow(follow));
   } catch {
     // The action happened; the follow-up (and webhooks, polls) still bring the state.
   }
-  if (!changed) followUps.start(follow);
+  if (!done) followUps.start(follow);
   const jobId = follow.job?.nativeId;
   const job = jobId ? ((ctx.state.get('Job', follow.backend.name, jobId) as JobModel | undefined) ?? before.job) : null;
   return { pipeline: pipeline ?? (follow.pipelineNativeId === null ? null : before.pipeline), job };

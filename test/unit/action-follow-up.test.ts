@@ -42,6 +42,24 @@ describe('action follow-ups', () => {
     expect(ingested).toHaveLength(3);
   });
 
+  it('should follow a cancel or reject past a first change that is not its end (untilFinished), and stop at the end', async () => {
+    // A Jenkins reject: WAITING at the input, RUNNING while the aborted build winds down, then CANCELED.
+    const reads = { n: 0 };
+    const { backend, ingestor } = setup(reads, () => (reads.n >= 3 ? pipeline('CANCELED') : pipeline('RUNNING')));
+    const followUps = new FollowUps(new LiveState(), ingestor, pino({ level: 'silent' }), { scheduleMs: [5, 5, 5, 5, 5, 5, 5, 5] });
+    followUps.start({ backend, pipelineNativeId: 'p1', before: pipeline('WAITING'), untilFinished: true });
+    await expect.poll(() => followUps.inFlight).toBe(0);
+    expect(reads.n).toBe(3);
+
+    // Without it, the first change (RUNNING) ends the follow-up.
+    const plain = { n: 0 };
+    const second = setup(plain, () => (plain.n >= 3 ? pipeline('CANCELED') : pipeline('RUNNING')));
+    const changeOnly = new FollowUps(new LiveState(), second.ingestor, pino({ level: 'silent' }), { scheduleMs: [5, 5, 5, 5, 5, 5, 5, 5] });
+    changeOnly.start({ backend: second.backend, pipelineNativeId: 'p1', before: pipeline('WAITING') });
+    await expect.poll(() => changeOnly.inFlight).toBe(0);
+    expect(plain.n).toBe(1);
+  });
+
   it('should give up when the schedule ends, cap those in flight, and end them all at stop()', async () => {
     const reads = { n: 0 };
     const { backend, ingestor } = setup(reads, () => pipeline('RUNNING'));
