@@ -88,11 +88,9 @@ export function createGitlabActions(opts: ActionSenderOptions): BackendActions {
         const { projectId, jobId } = parseJobId(request.jobNativeId)!;
         const res = await http.post(paths.jobRetry(projectId, jobId));
         const newId = idString(asRecord(res.data)?.id);
-        return {
-          pipelineNativeId: pipelineIdOfJob(res.data, projectId),
-          jobNativeId: newId === null ? null : formatJobId(projectId, newId),
-          entities: jobEntity(res.data, projectId),
-        };
+        // No entity: a REST job carries no attempt, so the new job would first show as attempt 1;
+        // the core's re-read of the pipeline's jobs numbers it.
+        return { pipelineNativeId: pipelineIdOfJob(res.data, projectId), jobNativeId: newId === null ? null : formatJobId(projectId, newId) };
       }
       case 'triggerPipeline': {
         const projectId = request.projectNativeId;
