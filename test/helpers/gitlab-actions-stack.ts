@@ -32,6 +32,12 @@ export interface GitlabActionsStack extends GitlabStack {
   actionAudit(): Promise<Record<string, unknown>[]>;
   /** Steps the simulated world until `done` holds (each step is one transition of any pipeline). */
   stepUntil(done: () => boolean, max?: number): Promise<void>;
+  /**
+   * Moves the simulator's clock into the next second. GitLab's hooks stamp changes in whole
+   * seconds, so a pipeline that fails and is retried within one second cannot be ordered (see
+   * the GitLab adapter's revisions); a person retrying does so seconds later.
+   */
+  nextSecond(): void;
   job(id: number): SimJob;
   pipelineGid(id: number): string;
   jobGid(id: number): string;
@@ -41,8 +47,9 @@ export interface GitlabActionsStack extends GitlabStack {
 export async function startGitlabActionsStack(): Promise<GitlabActionsStack> {
   const operator = await createApiKey('operator');
   const auditFile = join(mkdtempSync(join(tmpdir(), 'sy-gl-actions-')), 'audit.jsonl');
+  let clockOffsetMs = 0;
   const stack = await startGitlabStack({
-    sim: { history: 1, writeToken: GITLAB_WRITE_TOKEN },
+    sim: { history: 1, writeToken: GITLAB_WRITE_TOKEN, now: () => new Date(Date.now() + clockOffsetMs) },
     backend: { writeToken: { value: GITLAB_WRITE_TOKEN } },
     config: {
       audit: { file: auditFile },
@@ -88,6 +95,9 @@ export async function startGitlabActionsStack(): Promise<GitlabActionsStack> {
     async stepUntil(done, max = 300) {
       for (let i = 0; i < max && !done(); i++) if (!(await stack.sim.step())) break;
       expect(done()).toBe(true);
+    },
+    nextSecond() {
+      clockOffsetMs += 1000;
     },
     job,
     pipelineGid: (id) => toGlobalId('Pipeline', 'gl', `${projectId}/pipelines/${id}`),

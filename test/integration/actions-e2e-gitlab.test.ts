@@ -90,6 +90,7 @@ describe('GitLab actions through the gateway: retry', () => {
     const jobs = collect<JobEvent>(stack.ws(), JOB_SUB, { f: { pipelines: [id] } }, (items) => newSucceeded(items, 'unit') && newSucceeded(items, 'e2e'));
     const pipelines = collect<PipelineEvent>(stack.ws(), PIPELINE_SUB, { f: { ids: [id] } }, (items) => items.some((e) => e.pipelineUpdated.pipeline.status === 'SUCCESS'));
     await subscribers(stack, 2);
+    stack.nextSecond();
 
     const res = await stack.gql<{ retryPipeline: ActionPayloadView & { pipeline: PipelineView & { jobs: { nodes: JobView[] } } } }>(
       `mutation($id: ID!) { retryPipeline(input: { id: $id, failedOnly: true }) { ${PAYLOAD} pipeline { id status jobs { nodes { id name status attempt } } } } }`, { id });
@@ -134,7 +135,6 @@ describe('GitLab actions through the gateway: retry', () => {
     });
     await stack.stepUntil(() => stack.job(clone.id).status === 'running');
     const seen = (await events.done).filter(fresh);
-    console.log(JSON.stringify(seen), stack.jobGid(clone.id));
     expect(seen.every((e) => e.jobUpdated.job.id === stack.jobGid(clone.id) && e.jobUpdated.job.attempt === 2)).toBe(true);
     expect(jobStatuses(seen, stack.jobGid(clone.id)).at(-1)).toBe('RUNNING');
   });
