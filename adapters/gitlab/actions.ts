@@ -16,6 +16,8 @@ import { toJob, toPipeline } from './normalize.ts';
  * so the action reads the target first with the same token and refuses before any write.
  */
 const FINISHED = new Set(['success', 'failed', 'canceled', 'skipped']);
+/** Statuses in which no job is playable (GitLab's `playable?` needs manual, scheduled, or a finished action job). */
+const NOT_PLAYABLE = new Set(['created', 'waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running', 'canceling']);
 
 export function createGitlabActions(opts: ActionSenderOptions): BackendActions {
   const refuse = (reason: ActionRefusal, message: string, extra: { input?: string } = {}) =>
@@ -88,11 +90,9 @@ export function createGitlabActions(opts: ActionSenderOptions): BackendActions {
         const { projectId, jobId } = parseJobId(request.jobNativeId)!;
         const res = await http.post(paths.jobRetry(projectId, jobId));
         const newId = idString(asRecord(res.data)?.id);
-        return {
-          pipelineNativeId: pipelineIdOfJob(res.data, projectId),
-          jobNativeId: newId === null ? null : formatJobId(projectId, newId),
-          entities: jobEntity(res.data, projectId),
-        };
+        // No entity: a REST job carries no attempt, so the new job would first show as attempt 1;
+        // the core's re-read of the pipeline's jobs numbers it.
+        return { pipelineNativeId: pipelineIdOfJob(res.data, projectId), jobNativeId: newId === null ? null : formatJobId(projectId, newId) };
       }
       case 'triggerPipeline': {
         const projectId = request.projectNativeId;
@@ -145,7 +145,10 @@ export function createGitlabActions(opts: ActionSenderOptions): BackendActions {
       if (status !== 'manual') throw refuse(ActionRefusal.NotWaiting, `job ${jobId} is not waiting (${status ?? 'unknown'})`);
       throw refuse(ActionRefusal.NotSupported, `GitLab cannot reject manual job ${jobId}: only a deployment awaiting approval can be rejected`);
     }
-    // Not manual: GitLab decides (a delayed job is playable too); it answers 400 "Unplayable Job" otherwise.
+    if (status !== null && NOT_PLAYABLE.has(status)) {
+      throw refuse(ActionRefusal.NotWaiting, `job ${jobId} is not waiting (${status}); GitLab would answer 400 "Unplayable Job"`);
+    }
+    // Finished or delayed: GitLab decides (a delayed job is playable, and so is a finished manual job: a replay); it answers 400 "Unplayable Job" otherwise.
     const variables = encodeJobVariables(request.inputs);
     const res = await http.post(paths.jobPlay(projectId, jobId), variables.length > 0 ? { job_variables_attributes: variables } : undefined);
     return { pipelineNativeId: pipelineIdOfJob(res.data, projectId) ?? pipelineNativeId, jobNativeId, entities: jobEntity(res.data, projectId) };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DemoBackend } from '../../src/adapter-contract.ts';
-import { createGitlabSimulator } from './simulator/index.ts';
+import { createGitlabSimulator, type GitlabSimulator } from './simulator/index.ts';
 
 /**
  * Demo mode for GitLab: a simulated group with a few projects and runners on
@@ -14,6 +14,7 @@ export async function createGitlabDemo(settings: { readonly seed?: number }): Pr
   const signingToken = `whsec_${randomBytes(32).toString('base64')}`;
   const sim = createGitlabSimulator({ token, writeToken, history: 6, pastDays: 7, ...(settings.seed === undefined ? {} : { seed: settings.seed }) });
   await sim.start();
+  await seedWaitingWork(sim);
   return {
     options: {
       url: sim.url,
@@ -32,4 +33,21 @@ export async function createGitlabDemo(settings: { readonly seed?: number }): Pr
     },
     stop: () => sim.stop(),
   };
+}
+
+/**
+ * Work that waits for a person from the first second, so GraphiQL users can try `approve` and
+ * `reject`: an optional manual job (play it, with variables) and a deployment awaiting approval.
+ * Autoplay leaves both alone (it plays only blocking manual jobs).
+ */
+async function seedWaitingWork(sim: GitlabSimulator): Promise<void> {
+  await sim.triggerPipeline({
+    project: 'deploy', ref: 'main', source: 'web', name: 'Release (waits for you)',
+    jobs: [
+      { name: 'package', stage: 'build', tags: ['docker'] },
+      { name: 'deploy:review', stage: 'deploy', when: 'manual' },
+      { name: 'deploy:production', stage: 'deploy', environment: 'production', approval: true },
+    ],
+  });
+  await sim.runUntilIdle();
 }

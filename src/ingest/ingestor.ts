@@ -85,7 +85,7 @@ export class Ingestor {
             (jobId) => this.state.get('Job', observed.backend, jobId)?.status === 'RUNNING',
             this.runnerJobs.running(observed.backend, observed.nativeId, this.isRunningOn(observed.backend, observed.nativeId)),
           )
-        : observed;
+        : observed.type === 'Job' ? keepKnownAttempt(observed, this.state.get('Job', observed.backend, observed.nativeId)) : observed;
     const result = this.state.apply(entity, at.getTime());
     if (result.kind === 'stale' || result.kind === 'unchanged') return 0;
     if (entity.type === 'Job') this.runnerJobs.observe(entity);
@@ -190,4 +190,12 @@ export class Ingestor {
       if (!oldest.done) this.unknownRunners.delete(oldest.value);
     }
   }
+}
+
+/**
+ * A job id is one attempt (a retry is a new id or a new run attempt): an observation that cannot
+ * see it (a GitLab REST job or Pipeline Hook build says 1) keeps the attempt already known.
+ */
+export function keepKnownAttempt(job: JobModel, known: JobModel | undefined): JobModel {
+  return known && known.attempt > job.attempt ? { ...job, attempt: known.attempt } : job;
 }

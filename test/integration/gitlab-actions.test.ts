@@ -297,6 +297,16 @@ describe('GitLab actions: approve and reject', () => {
     expect(error.details.status).toBe(400);
   });
 
+  it('should refuse to play a running job as NOT_WAITING after reading it, sending no play', async () => {
+    const { jobIds } = await pipelineWith([{ name: 'busy-play', stage: 'test' }]);
+    await stepUntil(() => job(jobIds[0]!).status === 'running');
+    sim.resetRequests();
+    const error = await refusal(actions.perform({ kind: 'approve', target: { type: 'Job', nativeId: jobNid(jobIds[0]!) }, comment: null, inputs: {} }, signal()));
+    expect(error.reason).toBe('NOT_WAITING');
+    expect(error.message).toContain('running');
+    expect(sim.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /api/v4/projects/${projectId}/jobs/${jobIds[0]}`]);
+  });
+
   it('should refuse to reject a plain manual job as NOT_SUPPORTED, sending no write', async () => {
     const { jobIds } = await pipelineWith([{ name: 'optional', stage: 'deploy', when: 'manual' }]);
     await stepUntil(() => job(jobIds[0]!).status === 'manual');

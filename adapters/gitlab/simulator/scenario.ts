@@ -59,7 +59,8 @@ export class Autoplay extends SimAutoplay<WorldEvent> {
     if (active < 2 || (active < 6 && random.chance(0.1))) return this.newPipeline();
     if (random.chance(0.04) && this.flipRunner()) return [];
     const jobs = [...world.jobs.values()].filter((j) => !j.retried);
-    const manual = jobs.filter((j) => j.status === 'manual');
+    // Blocking manual jobs get played; optional ones and deployments awaiting approval wait for a person.
+    const manual = jobs.filter((j) => j.status === 'manual' && !j.allowFailure && world.playable(j));
     if (manual.length > 0 && random.chance(0.15)) return world.playJob(random.pick(manual));
     const failed = jobs.filter((j) => j.status === 'failed' && j.kind === 'build' && !j.allowFailure && j.retriesCount === 0);
     if (failed.length > 0 && random.chance(0.01)) return world.retryJob(random.pick(failed), 'success').events;
