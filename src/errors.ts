@@ -225,3 +225,14 @@ export class ActionRefusedError extends Error {
 export function isActionRefusedError(error: unknown): error is ActionRefusedError {
   return error instanceof ActionRefusedError;
 }
+
+/**
+ * A refusal carrying every request its action sent before it (`details.calls`), so the payload and
+ * the audit show the reads that came first too. Adapters wrap `perform` with it; any other error,
+ * or a refusal that already names its calls, passes through unchanged.
+ */
+export function withActionCalls(error: unknown, calls: readonly ActionCall[]): unknown {
+  if (!isActionRefusedError(error) || error.details.calls || calls.length === 0) return error;
+  const message = error.message.slice(`[${error.backend}] `.length);
+  return new ActionRefusedError(error.backend, error.reason, message, { ...error.details, calls: [...calls] }, { cause: error.cause });
+}

@@ -4,7 +4,7 @@
  * `declaredInputs` reads the workflow file with the read client. ADAPTERS.md §Actions has the table.
  */
 import type { ActionCall, ActionInputDeclaration, ActionOutcome, ActionRequest, BackendActions } from '../../src/adapter-contract.ts';
-import { ActionRefusal, ActionRefusedError, isUpstreamError } from '../../src/errors.ts';
+import { ActionRefusal, ActionRefusedError, isUpstreamError, withActionCalls } from '../../src/errors.ts';
 import type { ActionSender } from './actions-http.ts';
 import { encodeDispatchInput, parseDispatchInputs } from './actions-inputs.ts';
 import { jobRefOf, paths, planCalls, runRefOf, workflowOf } from './actions-plan.ts';
@@ -46,9 +46,18 @@ export function createGithubActions(deps: GithubActionsDeps): BackendActions {
     }
   };
 
+  /** Every request the action sent, success or not: a refusal carries them too (payload and audit show them all). */
   async function perform(request: ActionRequest, signal: AbortSignal): Promise<ActionOutcome> {
     planCalls(backend, request); // refuses what GitHub need not be asked about
     const calls: ActionCall[] = [];
+    try {
+      return await run(request, signal, calls);
+    } catch (error) {
+      throw withActionCalls(error, calls);
+    }
+  }
+
+  async function run(request: ActionRequest, signal: AbortSignal, calls: ActionCall[]): Promise<ActionOutcome> {
     const send = (method: ActionCall['method'], path: string, body?: unknown) => sender.send(request.kind, method, path, body, calls, signal);
     switch (request.kind) {
       case 'cancelPipeline': {

@@ -1,6 +1,6 @@
 import type { ActionOutcome, ActionRequest, BackendActions } from '../../src/adapter-contract.ts';
 import type { EntityModel } from '../../src/model.ts';
-import { ActionRefusal, ActionRefusedError } from '../../src/errors.ts';
+import { ActionRefusal, ActionRefusedError, withActionCalls } from '../../src/errors.ts';
 import { ActionSender, type ActionSenderOptions } from './actions-http.ts';
 import {
   encodeInputs, encodeJobVariables, GITLAB_ACTIONS_SUPPORTED, invalidVariableKey, paths, planGitlabAction, SPEC_INPUT_PREFIX,
@@ -160,8 +160,12 @@ export function createGitlabActions(opts: ActionSenderOptions): BackendActions {
     async perform(request, signal) {
       planGitlabAction(request); // throws for ids this adapter cannot address, before any request
       const http = new ActionSender(opts, signal);
-      const outcome = await run(request, http);
-      return { calls: http.calls, ...outcome };
+      try {
+        return { ...(await run(request, http)), calls: http.calls };
+      } catch (error) {
+        // A refusal carries every request sent before it, so the payload and the audit show them all.
+        throw withActionCalls(error, http.calls);
+      }
     },
   };
 }

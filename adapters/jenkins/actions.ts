@@ -1,5 +1,5 @@
 import type { ActionCall, ActionKind, ActionOutcome, ActionRequest, BackendActions } from '../../src/adapter-contract.ts';
-import { ActionRefusal, ActionRefusedError, isActionRefusedError } from '../../src/errors.ts';
+import { ActionRefusal, withActionCalls } from '../../src/errors.ts';
 import { decideInput } from './action-approve.ts';
 import { cancelJob, cancelPipeline } from './action-cancel.ts';
 import { refuse, type ActionDeps } from './action-deps.ts';
@@ -46,7 +46,7 @@ async function perform(deps: ActionDeps, request: ActionRequest, signal: AbortSi
   try {
     return await dispatch(deps, request, signal, calls);
   } catch (error) {
-    throw withCalls(error, calls);
+    throw withActionCalls(error, calls);
   }
 }
 
@@ -61,10 +61,4 @@ function dispatch(deps: ActionDeps, request: ActionRequest, signal: AbortSignal,
     case 'approve':
     case 'reject': return decideInput(deps, request, signal, calls);
   }
-}
-
-function withCalls(error: unknown, calls: readonly ActionCall[]): unknown {
-  if (!isActionRefusedError(error) || error.details.calls || calls.length === 0) return error;
-  const message = error.message.slice(`[${error.backend}] `.length);
-  return new ActionRefusedError(error.backend, error.reason, message, { ...error.details, calls: [...calls] }, { cause: error.cause });
 }

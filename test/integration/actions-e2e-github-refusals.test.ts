@@ -62,7 +62,10 @@ describe('GitHub refusals through the gateway: typed payload errors, audited', (
     const out = await act('retryPipeline', runId);
     expect(out.errors).toEqual([{ code: 'RETRY_LIMIT', backend: 'gh', input: null, upstreamStatus: null, message: expect.stringContaining('30 days') }]);
     expect(rerunPosts(runId)).toEqual([]);
-    expect(await lastAudited(runId)).toMatchObject({ action: 'retryPipeline', outcome: 'refused', errorCode: 'RETRY_LIMIT', backend: 'gh', identity: { id: 'key:operator' } });
+    // The read that showed the limit is in the payload and the audit record: the only request sent.
+    const readRun = { method: 'GET', path: `/repos/${REPO}/actions/runs/${runId}`, status: 200 };
+    expect(out.upstream?.calls).toEqual([readRun]);
+    expect(await lastAudited(runId)).toMatchObject({ action: 'retryPipeline', outcome: 'refused', errorCode: 'RETRY_LIMIT', backend: 'gh', identity: { id: 'key:operator' }, calls: [readRun] });
   });
 
   it('re-run of a run re-run 50 times → RETRY_LIMIT, without asking (GitHub would accept it and fail the attempt)', async () => {
@@ -76,6 +79,9 @@ describe('GitHub refusals through the gateway: typed payload errors, audited', (
     const out = await act('retryPipeline', runId);
     expect(out.errors).toEqual([{ code: 'RETRY_LIMIT', backend: 'gh', input: null, upstreamStatus: null, message: expect.stringContaining('at most 50 re-runs') }]);
     expect(rerunPosts(runId)).toHaveLength(posted);
-    expect(await lastAudited(runId)).toMatchObject({ action: 'retryPipeline', outcome: 'refused', errorCode: 'RETRY_LIMIT', backend: 'gh', identity: { id: 'key:operator' } });
+    // The read that showed the limit is in the payload and the audit record: the only request sent.
+    const readRun = { method: 'GET', path: `/repos/${REPO}/actions/runs/${runId}`, status: 200 };
+    expect(out.upstream?.calls).toEqual([readRun]);
+    expect(await lastAudited(runId)).toMatchObject({ action: 'retryPipeline', outcome: 'refused', errorCode: 'RETRY_LIMIT', backend: 'gh', identity: { id: 'key:operator' }, calls: [readRun] });
   }, 30_000);
 });

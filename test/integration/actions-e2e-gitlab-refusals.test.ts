@@ -59,7 +59,11 @@ describe('GitLab refusals through the gateway', () => {
     expect(stack.sim.requests.map((r) => `${r.method} ${r.path}`)).toContain(`GET ${apiPath(`/jobs/${jobIds[0]}`)}`);
     expect(posts()).toEqual([]);
     expect(stack.job(jobIds[0]!).jobVariables ?? []).toEqual([]);
-    expect(await auditedFor(id)).toEqual([expect.objectContaining({ action: 'approve', outcome: 'refused', errorCode: 'NOT_WAITING' })]);
+    // Refused after a read: the read shows in the audit record.
+    expect(await auditedFor(id)).toEqual([expect.objectContaining({
+      action: 'approve', outcome: 'refused', errorCode: 'NOT_WAITING',
+      calls: [{ method: 'GET', path: `/projects/${stack.projectId}/jobs/${jobIds[0]}`, status: 200 }],
+    })]);
   });
 
   it('should pass GitLab\'s 400 "Unplayable Job" for a finished job that is not manual as NOT_WAITING, audited with the refused call', async () => {
@@ -70,15 +74,17 @@ describe('GitLab refusals through the gateway', () => {
 
     const res = await stack.gql<{ approve: Payload }>(`mutation($id: ID!) { approve(input: { id: $id }) { ${PAYLOAD} job { id status } } }`, { id });
     const play = { method: 'POST', path: `/projects/${stack.projectId}/jobs/${jobIds[0]}/play`, status: 400 };
+    // Every request the action sent, the read before the refused play included.
+    const readJob = { method: 'GET', path: `/projects/${stack.projectId}/jobs/${jobIds[0]}`, status: 200 };
     expect(res.data!.approve).toMatchObject({
       errors: [{ code: 'NOT_WAITING', backend: 'gl', upstreamStatus: 400, message: expect.stringContaining('Unplayable Job') }],
-      upstream: { backend: { name: 'gl' }, calls: [play] },
+      upstream: { backend: { name: 'gl' }, calls: [readJob, play] },
       job: { id, status: 'SUCCESS' },
     });
     // A success may have been a manual job, which GitLab would re-run: only GitLab can tell, and it refused.
     expect(posts()).toEqual([{ method: 'POST', path: apiPath(`/jobs/${jobIds[0]}/play`), status: 400 }]);
     expect(stack.job(jobIds[0]!).status).toBe('success');
-    expect(await auditedFor(id)).toEqual([expect.objectContaining({ action: 'approve', outcome: 'refused', errorCode: 'NOT_WAITING', calls: [play] })]);
+    expect(await auditedFor(id)).toEqual([expect.objectContaining({ action: 'approve', outcome: 'refused', errorCode: 'NOT_WAITING', calls: [readJob, play] })]);
   });
 
   it('should pass GitLab\'s "Reference not found" for a trigger on an unknown ref as UNKNOWN_REF, audited, creating nothing', async () => {
