@@ -1,6 +1,6 @@
 import { ActionRefusal, ActionRefusedError, ErrorCode, UpstreamError } from '../../src/errors.ts';
 import type { ActionCall } from '../../src/adapter-contract.ts';
-import { toUpstreamError } from './client.ts';
+import { toUpstreamError, transportReason } from './client.ts';
 import { asRecord, str } from './fields.ts';
 
 /**
@@ -169,11 +169,4 @@ function reasonOf(xError: string | null, text: string, status: number): string {
   const plain = raw.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
   if (!plain) return `HTTP ${status}`;
   return plain.length > 200 ? `${plain.slice(0, 197)}...` : plain;
-}
-
-function transportReason(error: unknown): string {
-  const e = error instanceof Error ? error : null;
-  const inner = e?.cause instanceof Error ? e.cause : null;
-  const code = (inner as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : (inner ?? e)?.message ?? 'request failed';
 }

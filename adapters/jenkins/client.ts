@@ -185,7 +185,8 @@ function firstLine(text: string): string {
   return plain.length > 160 ? `${plain.slice(0, 157)}...` : plain;
 }
 
-function transportReason(error: unknown): string {
+/** The network cause of a failed fetch (ECONNREFUSED, …), for messages that name it. */
+export function transportReason(error: unknown): string {
   const e = error instanceof Error ? error : null;
   const inner = e?.cause instanceof Error ? e.cause : null;
   const code = (inner as { code?: unknown } | null)?.code;
