@@ -436,11 +436,14 @@ export type FailingJob = {
   readonly project: Scalars['String']['output'];
 };
 
+/** Who a failure is for: the code's authors, or the people who run the CI. */
 export type FailureCategory =
   /** FAILURE: the code or its tests. */
   | 'CODE'
   /** ERROR: the CI system, a runner or the network. */
   | 'INFRASTRUCTURE'
+  /** Not a failure (fixed, finished green, pools, backends). */
+  | 'NONE'
   | 'TIMED_OUT';
 
 export type FailureCauses = {
@@ -526,6 +529,11 @@ export type FlakyJobsOrder =
   | 'FLAKE_RATE'
   /** Run time of the failed attempts on flaky commits, then rate. */
   | 'TIME_COST';
+
+export type FlakyPolicy =
+  | 'MARK'
+  | 'NOTIFY'
+  | 'SUPPRESS';
 
 /** This gateway instance's load: whether it sheds new subscriptions (see also /readyz). */
 export type GatewayLoad = {
@@ -620,6 +628,11 @@ export type Mutation = {
   readonly cancelJob: CancelJobPayload;
   /** Cancel a pipeline and its unfinished jobs. `force` asks GitHub and GitLab to force-cancel. */
   readonly cancelPipeline: CancelPipelinePayload;
+  /**
+   * Send dead (or pending) messages again from their first attempt, keeping their id (and so their
+   * `webhook-id`). Needs the `retry` action permission on each message's backend and project.
+   */
+  readonly redriveNotifications: RedriveNotificationsPayload;
   /** Reject waiting work: GitHub pending deployments, Jenkins input steps (abort). */
   readonly reject: ApprovalPayload;
   /** Re-run one job. */
@@ -628,6 +641,11 @@ export type Mutation = {
   readonly retryPipeline: RetryPipelinePayload;
   /** Start a pipeline on a ref with typed inputs (GitHub workflow_dispatch, GitLab pipeline creation, Jenkins buildWithParameters). */
   readonly triggerPipeline: TriggerPipelinePayload;
+  /**
+   * Notify `sink` once when the pipeline finishes, then forget the watch. The sink must be
+   * `watchable`; the caller must see the pipeline. A finished pipeline notifies at once.
+   */
+  readonly watchPipeline: WatchPipelinePayload;
 };
 
 
@@ -643,6 +661,11 @@ export type MutationCancelJobArgs = {
 
 export type MutationCancelPipelineArgs = {
   input: CancelPipelineInput;
+};
+
+
+export type MutationRedriveNotificationsArgs = {
+  input: RedriveNotificationsInput;
 };
 
 
@@ -665,6 +688,11 @@ export type MutationTriggerPipelineArgs = {
   input: TriggerPipelineInput;
 };
 
+
+export type MutationWatchPipelineArgs = {
+  input: WatchPipelineInput;
+};
+
 /** The provider's own status values, unchanged. */
 export type NativeStatus = {
   readonly __typename?: 'NativeStatus';
@@ -684,6 +712,132 @@ export type NativeStatus = {
 export type Node = {
   readonly id: Scalars['ID']['output'];
 };
+
+export type NotificationDelivery = {
+  readonly __typename?: 'NotificationDelivery';
+  readonly attempts: Scalars['Int']['output'];
+  readonly backend: Scalars['String']['output'];
+  readonly category: FailureCategory;
+  readonly createdAt: Scalars['DateTime']['output'];
+  readonly deliveredAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Stable across retries and instances: the `webhook-id` and the CloudEvents `id`. */
+  readonly id: Scalars['ID']['output'];
+  readonly job?: Maybe<Job>;
+  readonly lastError?: Maybe<Scalars['String']['output']>;
+  /** The HTTP status of the last attempt, when there was one. */
+  readonly lastStatus?: Maybe<Scalars['Int']['output']>;
+  /** From the transition's detection to the sink's acceptance, ms. */
+  readonly latencyMs?: Maybe<Scalars['Float']['output']>;
+  readonly nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  readonly pipeline?: Maybe<Pipeline>;
+  readonly rule: Scalars['String']['output'];
+  readonly sink: Scalars['String']['output'];
+  readonly state: NotificationDeliveryState;
+  readonly summary: Scalars['String']['output'];
+  readonly trigger: NotificationTrigger;
+};
+
+export type NotificationDeliveryConnection = {
+  readonly __typename?: 'NotificationDeliveryConnection';
+  readonly edges: ReadonlyArray<NotificationDeliveryEdge>;
+  readonly pageInfo: PageInfo;
+};
+
+export type NotificationDeliveryEdge = {
+  readonly __typename?: 'NotificationDeliveryEdge';
+  readonly cursor: Scalars['String']['output'];
+  readonly node: NotificationDelivery;
+};
+
+export type NotificationDeliveryState =
+  | 'DEAD'
+  | 'DELIVERED'
+  | 'PENDING'
+  | 'SENDING';
+
+export type NotificationError = {
+  readonly __typename?: 'NotificationError';
+  readonly code: NotificationErrorCode;
+  readonly message: Scalars['String']['output'];
+};
+
+export type NotificationErrorCode =
+  | 'FORBIDDEN'
+  /** The sink is unknown or not `watchable`. */
+  | 'INVALID_SINK'
+  /** Notifications are not configured, or the history (holding the outbox) is off or down. */
+  | 'NOT_CONFIGURED'
+  | 'NOT_FOUND';
+
+export type NotificationRoute = {
+  readonly __typename?: 'NotificationRoute';
+  readonly category: FailureCategory;
+  readonly sinks: ReadonlyArray<Scalars['String']['output']>;
+};
+
+export type NotificationRule = {
+  readonly __typename?: 'NotificationRule';
+  readonly flaky: FlakyPolicy;
+  readonly match: NotificationRuleMatch;
+  /** True when the rule matches every backend, project, branch and pipeline (warned about at start). */
+  readonly matchesEverything: Scalars['Boolean']['output'];
+  readonly name: Scalars['String']['output'];
+  readonly poolOldestWaitAboveSeconds: Scalars['Float']['output'];
+  readonly poolQueueAbove: Scalars['Int']['output'];
+  readonly queuedLongerThanSeconds: Scalars['Float']['output'];
+  /** Sinks per category, after `route` overrides `sinks`. */
+  readonly routes: ReadonlyArray<NotificationRoute>;
+  /** A duration in seconds, or null when the bound is the historical p95. */
+  readonly runningLongerThanSeconds?: Maybe<Scalars['Float']['output']>;
+  readonly stillFailingEveryMinutes: Scalars['Float']['output'];
+  readonly triggers: ReadonlyArray<NotificationTrigger>;
+  readonly webhooksSilentSeconds: Scalars['Float']['output'];
+};
+
+export type NotificationRuleMatch = {
+  readonly __typename?: 'NotificationRuleMatch';
+  readonly backends: ReadonlyArray<Scalars['String']['output']>;
+  /** `$default` stands for each project's default branch; `*` for every branch. */
+  readonly branches: ReadonlyArray<Scalars['String']['output']>;
+  readonly jobs: ReadonlyArray<Scalars['String']['output']>;
+  readonly labels: ReadonlyArray<Scalars['String']['output']>;
+  readonly pipelines: ReadonlyArray<Scalars['String']['output']>;
+  readonly projects: ReadonlyArray<Scalars['String']['output']>;
+};
+
+export type NotificationSinkInfo = {
+  readonly __typename?: 'NotificationSinkInfo';
+  readonly concurrency: Scalars['Int']['output'];
+  readonly dead: Scalars['Int']['output'];
+  readonly name: Scalars['String']['output'];
+  /** Messages waiting for this sink, and dead letters. */
+  readonly pending: Scalars['Int']['output'];
+  readonly ratePerMinute: Scalars['Int']['output'];
+  /** Scheme, host and path; never the query or a token. */
+  readonly target: Scalars['String']['output'];
+  readonly type: NotificationSinkType;
+  readonly watchable: Scalars['Boolean']['output'];
+};
+
+export type NotificationSinkType =
+  | 'CDEVENTS'
+  | 'LOG'
+  | 'SLACK'
+  | 'TEAMS'
+  | 'WEBHOOK';
+
+export type NotificationTrigger =
+  | 'BACKEND_DOWN'
+  | 'CANCELED'
+  | 'FAILED'
+  | 'FINISHED'
+  | 'FIXED'
+  | 'QUEUED_LONGER_THAN'
+  | 'RUNNER_POOL_EMPTY'
+  | 'RUNNER_POOL_STARVED'
+  | 'RUNNING_LONGER_THAN'
+  | 'STILL_FAILING'
+  | 'WEBHOOKS_SILENT';
 
 /** Relay cursor pagination information. */
 export type PageInfo = {
@@ -865,6 +1019,15 @@ export type Query = {
   readonly node?: Maybe<Node>;
   /** Fetch many entities at once; each position is null when its ID is unknown. */
   readonly nodes: ReadonlyArray<Maybe<Node>>;
+  /**
+   * Messages in the outbox, newest first: pending, being sent, delivered or dead (after
+   * `notifications.delivery.maxAttempts`). Only messages about what the caller can see.
+   */
+  readonly notificationDeliveries: NotificationDeliveryConnection;
+  /** The notification rules in force (from the config), in config order. */
+  readonly notificationRules: ReadonlyArray<NotificationRule>;
+  /** The configured sinks, without their secrets. */
+  readonly notificationSinks: ReadonlyArray<NotificationSinkInfo>;
   /** Windowed statistics over finished pipelines. */
   readonly pipelineStats?: Maybe<AnalyticsStats>;
   /**
@@ -934,6 +1097,14 @@ export type QueryNodesArgs = {
 };
 
 
+export type QueryNotificationDeliveriesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  sink?: InputMaybe<Scalars['String']['input']>;
+  state?: InputMaybe<NotificationDeliveryState>;
+};
+
+
 export type QueryPipelineStatsArgs = {
   filter?: InputMaybe<AnalyticsFilter>;
   groupBy?: ReadonlyArray<AnalyticsGroupBy>;
@@ -994,6 +1165,21 @@ export type RedPeriod = {
   readonly startedAt: Scalars['DateTime']['output'];
   /** True when the branch was already red when the window opened: startedAt is before it (not clipped). */
   readonly startedBeforeWindow: Scalars['Boolean']['output'];
+};
+
+export type RedriveNotificationsInput = {
+  readonly clientMutationId?: InputMaybe<Scalars['String']['input']>;
+  /** These deliveries; or, without ids, every dead delivery of `sink` (or of every sink). */
+  readonly ids?: InputMaybe<ReadonlyArray<Scalars['ID']['input']>>;
+  readonly sink?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type RedriveNotificationsPayload = {
+  readonly __typename?: 'RedriveNotificationsPayload';
+  readonly clientMutationId?: Maybe<Scalars['String']['output']>;
+  readonly errors: ReadonlyArray<NotificationError>;
+  /** How many messages were put back in the queue. */
+  readonly redriven: Scalars['Int']['output'];
 };
 
 export type RetryJobInput = {
@@ -1445,6 +1631,23 @@ export type WaitReason =
   /** Scheduled to start later. */
   | 'SCHEDULED';
 
+export type WatchPipelineInput = {
+  readonly clientMutationId?: InputMaybe<Scalars['String']['input']>;
+  readonly pipelineId: Scalars['ID']['input'];
+  readonly sink: Scalars['String']['input'];
+};
+
+export type WatchPipelinePayload = {
+  readonly __typename?: 'WatchPipelinePayload';
+  /** True when the pipeline had already finished, so the message was queued at once. */
+  readonly alreadyFinished: Scalars['Boolean']['output'];
+  readonly clientMutationId?: Maybe<Scalars['String']['output']>;
+  readonly errors: ReadonlyArray<NotificationError>;
+  /** When the watch lapses if the pipeline never finishes. */
+  readonly expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  readonly pipeline?: Maybe<Pipeline>;
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -1563,6 +1766,7 @@ export type ResolversTypes = {
   FlakyJob: ResolverTypeWrapper<FlakyJob>;
   FlakyJobs: ResolverTypeWrapper<FlakyJobs>;
   FlakyJobsOrder: FlakyJobsOrder;
+  FlakyPolicy: FlakyPolicy;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   GatewayLoad: ResolverTypeWrapper<GatewayLoad>;
   HealthState: HealthState;
@@ -1576,6 +1780,18 @@ export type ResolversTypes = {
   Mutation: ResolverTypeWrapper<{}>;
   NativeStatus: ResolverTypeWrapper<NativeStatusModel>;
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
+  NotificationDelivery: ResolverTypeWrapper<Omit<NotificationDelivery, 'job' | 'pipeline'> & { job?: Maybe<ResolversTypes['Job']>, pipeline?: Maybe<ResolversTypes['Pipeline']> }>;
+  NotificationDeliveryConnection: ResolverTypeWrapper<Omit<NotificationDeliveryConnection, 'edges'> & { edges: ReadonlyArray<ResolversTypes['NotificationDeliveryEdge']> }>;
+  NotificationDeliveryEdge: ResolverTypeWrapper<Omit<NotificationDeliveryEdge, 'node'> & { node: ResolversTypes['NotificationDelivery'] }>;
+  NotificationDeliveryState: NotificationDeliveryState;
+  NotificationError: ResolverTypeWrapper<NotificationError>;
+  NotificationErrorCode: NotificationErrorCode;
+  NotificationRoute: ResolverTypeWrapper<NotificationRoute>;
+  NotificationRule: ResolverTypeWrapper<NotificationRule>;
+  NotificationRuleMatch: ResolverTypeWrapper<NotificationRuleMatch>;
+  NotificationSinkInfo: ResolverTypeWrapper<NotificationSinkInfo>;
+  NotificationSinkType: NotificationSinkType;
+  NotificationTrigger: NotificationTrigger;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Pipeline: ResolverTypeWrapper<PipelineModelModel>;
   PipelineConnection: ResolverTypeWrapper<Omit<PipelineConnection, 'edges' | 'nodes'> & { edges: ReadonlyArray<ResolversTypes['PipelineEdge']>, nodes: ReadonlyArray<ResolversTypes['Pipeline']> }>;
@@ -1591,6 +1807,8 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<{}>;
   QueuePercentiles: ResolverTypeWrapper<QueuePercentiles>;
   RedPeriod: ResolverTypeWrapper<RedPeriod>;
+  RedriveNotificationsInput: RedriveNotificationsInput;
+  RedriveNotificationsPayload: ResolverTypeWrapper<RedriveNotificationsPayload>;
   RetryJobInput: RetryJobInput;
   RetryJobPayload: ResolverTypeWrapper<Omit<RetryJobPayload, 'job' | 'upstream'> & { job?: Maybe<ResolversTypes['Job']>, upstream?: Maybe<ResolversTypes['ActionUpstreamResult']> }>;
   RetryPipelineInput: RetryPipelineInput;
@@ -1621,6 +1839,8 @@ export type ResolversTypes = {
   TriggerPipelinePayload: ResolverTypeWrapper<Omit<TriggerPipelinePayload, 'pipeline' | 'upstream'> & { pipeline?: Maybe<ResolversTypes['Pipeline']>, upstream?: Maybe<ResolversTypes['ActionUpstreamResult']> }>;
   WaitPercentiles: ResolverTypeWrapper<WaitPercentiles>;
   WaitReason: WaitReason;
+  WatchPipelineInput: WatchPipelineInput;
+  WatchPipelinePayload: ResolverTypeWrapper<Omit<WatchPipelinePayload, 'pipeline'> & { pipeline?: Maybe<ResolversTypes['Pipeline']> }>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1669,6 +1889,14 @@ export type ResolversParentTypes = {
   Mutation: {};
   NativeStatus: NativeStatusModel;
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
+  NotificationDelivery: Omit<NotificationDelivery, 'job' | 'pipeline'> & { job?: Maybe<ResolversParentTypes['Job']>, pipeline?: Maybe<ResolversParentTypes['Pipeline']> };
+  NotificationDeliveryConnection: Omit<NotificationDeliveryConnection, 'edges'> & { edges: ReadonlyArray<ResolversParentTypes['NotificationDeliveryEdge']> };
+  NotificationDeliveryEdge: Omit<NotificationDeliveryEdge, 'node'> & { node: ResolversParentTypes['NotificationDelivery'] };
+  NotificationError: NotificationError;
+  NotificationRoute: NotificationRoute;
+  NotificationRule: NotificationRule;
+  NotificationRuleMatch: NotificationRuleMatch;
+  NotificationSinkInfo: NotificationSinkInfo;
   PageInfo: PageInfo;
   Pipeline: PipelineModelModel;
   PipelineConnection: Omit<PipelineConnection, 'edges' | 'nodes'> & { edges: ReadonlyArray<ResolversParentTypes['PipelineEdge']>, nodes: ReadonlyArray<ResolversParentTypes['Pipeline']> };
@@ -1684,6 +1912,8 @@ export type ResolversParentTypes = {
   Query: {};
   QueuePercentiles: QueuePercentiles;
   RedPeriod: RedPeriod;
+  RedriveNotificationsInput: RedriveNotificationsInput;
+  RedriveNotificationsPayload: RedriveNotificationsPayload;
   RetryJobInput: RetryJobInput;
   RetryJobPayload: Omit<RetryJobPayload, 'job' | 'upstream'> & { job?: Maybe<ResolversParentTypes['Job']>, upstream?: Maybe<ResolversParentTypes['ActionUpstreamResult']> };
   RetryPipelineInput: RetryPipelineInput;
@@ -1710,6 +1940,8 @@ export type ResolversParentTypes = {
   TriggerPipelineInput: TriggerPipelineInput;
   TriggerPipelinePayload: Omit<TriggerPipelinePayload, 'pipeline' | 'upstream'> & { pipeline?: Maybe<ResolversParentTypes['Pipeline']>, upstream?: Maybe<ResolversParentTypes['ActionUpstreamResult']> };
   WaitPercentiles: WaitPercentiles;
+  WatchPipelineInput: WatchPipelineInput;
+  WatchPipelinePayload: Omit<WatchPipelinePayload, 'pipeline'> & { pipeline?: Maybe<ResolversParentTypes['Pipeline']> };
 };
 
 export type RateLimitDirectiveArgs = {
@@ -2008,10 +2240,12 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   approve?: Resolver<ResolversTypes['ApprovalPayload'], ParentType, ContextType, RequireFields<MutationApproveArgs, 'input'>>;
   cancelJob?: Resolver<ResolversTypes['CancelJobPayload'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'input'>>;
   cancelPipeline?: Resolver<ResolversTypes['CancelPipelinePayload'], ParentType, ContextType, RequireFields<MutationCancelPipelineArgs, 'input'>>;
+  redriveNotifications?: Resolver<ResolversTypes['RedriveNotificationsPayload'], ParentType, ContextType, RequireFields<MutationRedriveNotificationsArgs, 'input'>>;
   reject?: Resolver<ResolversTypes['ApprovalPayload'], ParentType, ContextType, RequireFields<MutationRejectArgs, 'input'>>;
   retryJob?: Resolver<ResolversTypes['RetryJobPayload'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'input'>>;
   retryPipeline?: Resolver<ResolversTypes['RetryPipelinePayload'], ParentType, ContextType, RequireFields<MutationRetryPipelineArgs, 'input'>>;
   triggerPipeline?: Resolver<ResolversTypes['TriggerPipelinePayload'], ParentType, ContextType, RequireFields<MutationTriggerPipelineArgs, 'input'>>;
+  watchPipeline?: Resolver<ResolversTypes['WatchPipelinePayload'], ParentType, ContextType, RequireFields<MutationWatchPipelineArgs, 'input'>>;
 };
 
 export type NativeStatusResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['NativeStatus'] = ResolversParentTypes['NativeStatus']> = {
@@ -2025,6 +2259,89 @@ export type NativeStatusResolvers<ContextType = GatewayContext, ParentType exten
 export type NodeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
   __resolveType: TypeResolveFn<'Backend' | 'Job' | 'Pipeline' | 'Project' | 'Runner', ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type NotificationDeliveryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['NotificationDelivery'] = ResolversParentTypes['NotificationDelivery']> = {
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  backend?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  category?: Resolver<ResolversTypes['FailureCategory'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deliveredAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastStatus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  latencyMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  pipeline?: Resolver<Maybe<ResolversTypes['Pipeline']>, ParentType, ContextType>;
+  rule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sink?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['NotificationDeliveryState'], ParentType, ContextType>;
+  summary?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  trigger?: Resolver<ResolversTypes['NotificationTrigger'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type NotificationDeliveryConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['NotificationDeliveryConnection'] = ResolversParentTypes['NotificationDeliveryConnection']> = {
+  edges?: Resolver<ReadonlyArray<ResolversTypes['NotificationDeliveryEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type NotificationDeliveryEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['NotificationDeliveryEdge'] = ResolversParentTypes['NotificationDeliveryEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['NotificationDelivery'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type NotificationErrorResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['NotificationError'] = ResolversParentTypes['NotificationError']> = {
+  code?: Resolver<ResolversTypes['NotificationErrorCode'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type NotificationRouteResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['NotificationRoute'] = ResolversParentTypes['NotificationRoute']> = {
+  category?: Resolver<ResolversTypes['FailureCategory'], ParentType, ContextType>;
+  sinks?: Resolver<ReadonlyArray<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type NotificationRuleResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['NotificationRule'] = ResolversParentTypes['NotificationRule']> = {
+  flaky?: Resolver<ResolversTypes['FlakyPolicy'], ParentType, ContextType>;
+  match?: Resolver<ResolversTypes['NotificationRuleMatch'], ParentType, ContextType>;
+  matchesEverything?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  poolOldestWaitAboveSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  poolQueueAbove?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  queuedLongerThanSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  routes?: Resolver<ReadonlyArray<ResolversTypes['NotificationRoute']>, ParentType, ContextType>;
+  runningLongerThanSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  stillFailingEveryMinutes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  triggers?: Resolver<ReadonlyArray<ResolversTypes['NotificationTrigger']>, ParentType, ContextType>;
+  webhooksSilentSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type NotificationRuleMatchResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['NotificationRuleMatch'] = ResolversParentTypes['NotificationRuleMatch']> = {
+  backends?: Resolver<ReadonlyArray<ResolversTypes['String']>, ParentType, ContextType>;
+  branches?: Resolver<ReadonlyArray<ResolversTypes['String']>, ParentType, ContextType>;
+  jobs?: Resolver<ReadonlyArray<ResolversTypes['String']>, ParentType, ContextType>;
+  labels?: Resolver<ReadonlyArray<ResolversTypes['String']>, ParentType, ContextType>;
+  pipelines?: Resolver<ReadonlyArray<ResolversTypes['String']>, ParentType, ContextType>;
+  projects?: Resolver<ReadonlyArray<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type NotificationSinkInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['NotificationSinkInfo'] = ResolversParentTypes['NotificationSinkInfo']> = {
+  concurrency?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  dead?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  ratePerMinute?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  target?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['NotificationSinkType'], ParentType, ContextType>;
+  watchable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -2136,6 +2453,9 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<QueryJobsArgs, 'first'>>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   nodes?: Resolver<ReadonlyArray<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids'>>;
+  notificationDeliveries?: Resolver<ResolversTypes['NotificationDeliveryConnection'], ParentType, ContextType, RequireFields<QueryNotificationDeliveriesArgs, 'first'>>;
+  notificationRules?: Resolver<ReadonlyArray<ResolversTypes['NotificationRule']>, ParentType, ContextType>;
+  notificationSinks?: Resolver<ReadonlyArray<ResolversTypes['NotificationSinkInfo']>, ParentType, ContextType>;
   pipelineStats?: Resolver<Maybe<ResolversTypes['AnalyticsStats']>, ParentType, ContextType, RequireFields<QueryPipelineStatsArgs, 'groupBy'>>;
   pipelines?: Resolver<ResolversTypes['PipelineConnection'], ParentType, ContextType, RequireFields<QueryPipelinesArgs, 'first'>>;
   projects?: Resolver<ResolversTypes['ProjectConnection'], ParentType, ContextType, RequireFields<QueryProjectsArgs, 'first'>>;
@@ -2159,6 +2479,13 @@ export type RedPeriodResolvers<ContextType = GatewayContext, ParentType extends 
   redCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   startedBeforeWindow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type RedriveNotificationsPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RedriveNotificationsPayload'] = ResolversParentTypes['RedriveNotificationsPayload']> = {
+  clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  errors?: Resolver<ReadonlyArray<ResolversTypes['NotificationError']>, ParentType, ContextType>;
+  redriven?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -2364,6 +2691,15 @@ export type WaitPercentilesResolvers<ContextType = GatewayContext, ParentType ex
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type WatchPipelinePayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['WatchPipelinePayload'] = ResolversParentTypes['WatchPipelinePayload']> = {
+  alreadyFinished?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  errors?: Resolver<ReadonlyArray<ResolversTypes['NotificationError']>, ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  pipeline?: Resolver<Maybe<ResolversTypes['Pipeline']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GatewayContext> = {
   ActionCall?: ActionCallResolvers<ContextType>;
   ActionError?: ActionErrorResolvers<ContextType>;
@@ -2398,6 +2734,14 @@ export type Resolvers<ContextType = GatewayContext> = {
   Mutation?: MutationResolvers<ContextType>;
   NativeStatus?: NativeStatusResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
+  NotificationDelivery?: NotificationDeliveryResolvers<ContextType>;
+  NotificationDeliveryConnection?: NotificationDeliveryConnectionResolvers<ContextType>;
+  NotificationDeliveryEdge?: NotificationDeliveryEdgeResolvers<ContextType>;
+  NotificationError?: NotificationErrorResolvers<ContextType>;
+  NotificationRoute?: NotificationRouteResolvers<ContextType>;
+  NotificationRule?: NotificationRuleResolvers<ContextType>;
+  NotificationRuleMatch?: NotificationRuleMatchResolvers<ContextType>;
+  NotificationSinkInfo?: NotificationSinkInfoResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Pipeline?: PipelineResolvers<ContextType>;
   PipelineConnection?: PipelineConnectionResolvers<ContextType>;
@@ -2411,6 +2755,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   Query?: QueryResolvers<ContextType>;
   QueuePercentiles?: QueuePercentilesResolvers<ContextType>;
   RedPeriod?: RedPeriodResolvers<ContextType>;
+  RedriveNotificationsPayload?: RedriveNotificationsPayloadResolvers<ContextType>;
   RetryJobPayload?: RetryJobPayloadResolvers<ContextType>;
   RetryPipelinePayload?: RetryPipelinePayloadResolvers<ContextType>;
   Runner?: RunnerResolvers<ContextType>;
@@ -2431,6 +2776,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   TimeToGreenSeries?: TimeToGreenSeriesResolvers<ContextType>;
   TriggerPipelinePayload?: TriggerPipelinePayloadResolvers<ContextType>;
   WaitPercentiles?: WaitPercentilesResolvers<ContextType>;
+  WatchPipelinePayload?: WatchPipelinePayloadResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = GatewayContext> = {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { secretRefSchema } from '../adapter-contract.ts';
 import { authConfigSchema } from '../auth/auth-config.ts';
 import { metricsConfigSchema } from '../metrics/metrics-config.ts';
+import { notificationsConfigSchema } from '../notify/notify-config.ts';
 import { tracingConfigSchema } from '../tracing/tracing-config.ts';
 
 /** Whether `value` is a serialized origin, as browsers send it in the Origin header. */
@@ -181,6 +182,8 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .default({}),
+    /** Notification rules, sinks and exports (src/notify, NOTIFICATIONS.md): off until a sink is configured. */
+    notifications: notificationsConfigSchema,
     /** Prometheus `/metrics` (src/metrics): on by default; see README "Metrics" for who may scrape it. */
     metrics: metricsConfigSchema,
     /** OpenTelemetry traces over OTLP/HTTP (src/tracing): off unless `enabled`; see README "Traces". */
