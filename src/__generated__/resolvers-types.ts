@@ -837,6 +837,8 @@ export type NotificationTrigger =
   | 'RUNNER_POOL_STARVED'
   | 'RUNNING_LONGER_THAN'
   | 'STILL_FAILING'
+  /** Exports only: every pipeline and job lifecycle change (queued, started, finished). */
+  | 'TRANSITION'
   | 'WEBHOOKS_SILENT';
 
 /** Relay cursor pagination information. */

@@ -16,6 +16,7 @@ export const TRIGGER_KINDS = [
   'runner-pool-empty', // every runner of a pool offline while jobs wait for it
   'backend-down',
   'webhooks-silent', // no webhook from a backend for longer than a duration while it is polled
+  'transition', // exports only (notifications.exports.cdevents): every pipeline and job lifecycle change
 ] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
@@ -111,6 +112,12 @@ export interface Notification {
   readonly pool: NotifiedPool | null;
   /** For backend-down and webhooks-silent. */
   readonly backendHealth: { readonly state: string; readonly cause: string | null; readonly since: string | null } | null;
+  /**
+   * What happened to the subject (the pipeline, or `job` when set): CDEvents' pipelinerun/taskrun
+   * queued, started or finished. Rules about a finished pipeline say `finished`; pool and backend
+   * triggers say null.
+   */
+  readonly lifecycle: 'queued' | 'started' | 'finished' | null;
   /** One line for people: "acme/api main: CI failed (2 jobs) after 4m 12s". */
   readonly summary: string;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { secretRefSchema } from '../adapter-contract.ts';
 import { validateProjectPattern } from '../auth/scope.ts';
-import { TRIGGER_KINDS } from './notification.ts';
+import { TRIGGER_KINDS, type TriggerKind } from './notification.ts';
 import { SINK_TYPES } from './sink.ts';
 
 /**
@@ -75,11 +75,14 @@ export const ruleMatchSchema = z
   .strict()
   .default({});
 
+/** What a rule may fire on: every trigger but `transition`, which belongs to exports. */
+const RULE_TRIGGERS = TRIGGER_KINDS.filter((t): t is Exclude<TriggerKind, 'transition'> => t !== 'transition') as [Exclude<TriggerKind, 'transition'>, ...Exclude<TriggerKind, 'transition'>[]];
+
 export const ruleConfigSchema = z
   .object({
     name,
     match: ruleMatchSchema,
-    on: z.array(z.enum(TRIGGER_KINDS)).min(1),
+    on: z.array(z.enum(RULE_TRIGGERS)).min(1),
     /** still-failing: at most one message per branch this often. */
     stillFailingEveryMinutes: z.number().positive().max(10_080).default(60),
     /** queued-longer-than: the wait bound. */
