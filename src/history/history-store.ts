@@ -44,6 +44,8 @@ export interface HistoryStore {
   query<T extends object>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** A read-only statement that reads much (a dashboard figure), with settings for it alone (no JIT). */
   queryLarge<T extends object>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Writes of the history's other users (the notification outbox and rule state): one transaction. */
+  transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -128,6 +130,10 @@ export class SqlHistoryStore implements HistoryStore {
   }
 
   /** In a read-only transaction whose settings (LARGE_READ_SETTINGS) hold for it alone (SET LOCAL). */
+  transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.driver.transaction(work);
+  }
+
   queryLarge<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     return this.driver.transaction(async (tx) => {
       for (const setting of LARGE_READ_SETTINGS) await tx.query(setting);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CiStatus, NativeStatus } from '../model.ts';
 
 /**
@@ -120,4 +121,17 @@ export interface Notification {
   readonly lifecycle: 'queued' | 'started' | 'finished' | null;
   /** One line for people: "acme/api main: CI failed (2 jobs) after 4m 12s". */
   readonly summary: string;
+}
+
+/** `Notification.id`: the same key gives the same id on every instance. */
+export function notificationId(dedupeKey: string): string {
+  return `ntf_${createHash('sha256').update(dedupeKey).digest('base64url').slice(0, 22)}`;
+}
+
+/**
+ * An outbox row's id, one per (message, sink): the `webhook-id` of Standard Webhooks (whose
+ * examples use `msg_` ids) and the CloudEvents `id`, stable across retries and instances.
+ */
+export function deliveryId(dedupeKey: string, sink: string): string {
+  return `msg_${createHash('sha256').update(`${dedupeKey}\n${sink}`).digest('base64url').slice(0, 22)}`;
 }
