@@ -12,6 +12,7 @@ import type { LiveState } from './state/live-state.ts';
 import type { HistoryReads } from './history/history-reads.ts';
 import type { ActionServices } from './actions/action-services.ts';
 import type { AuditTransport } from './audit/audit-record.ts';
+import type { NotificationContext } from './notify/notify-context.ts';
 
 /** Gateway-wide services shared by every request. */
 export interface GatewayServices {
@@ -30,6 +31,8 @@ export interface GatewayServices {
   readonly history?: HistoryReads;
   /** Actions (issue 15): idempotency, follow-ups, audit; absent in contexts built without them (actions then refuse). */
   readonly actions?: ActionServices;
+  /** Notifications (issue 16): the outbox and watches for resolvers; absent when not built. */
+  readonly notifications?: NotificationContext;
 }
 
 /** What an identity may see; every resolver and subscription filters through it. */
