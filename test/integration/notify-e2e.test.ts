@@ -1,0 +1,206 @@
+/**
+ * Issue 16 end to end: real gateway processes, the GitHub simulator, the history on the real
+ * PostgreSQL, and a loopback receiver that verifies Standard Webhooks signatures with the
+ * reference library. Two instances see the same transitions, one by webhook and one by polling,
+ * and the receiver still gets exactly one `failed` and one `fixed`; a gateway killed while the
+ * sink is down delivers everything once it is back.
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatPipelineId } from '../../adapters/github/native-ids.ts';
+import { createGithubSimulator, type GithubSimulator } from '../../adapters/github/simulator/index.ts';
+import { toGlobalId } from '../../src/ids.ts';
+import { spawnGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
+import { GITHUB_TOKEN, WEBHOOK_SECRET, waitFor } from '../helpers/stack.ts';
+
+const POSTGRES = 'postgres://postgres@127.0.0.1:5432/test';
+const SIGNING_SECRET = `whsec_${randomBytes(24).toString('base64')}`;
+const WORKFLOW = 'notify-e2e';
+
+interface Message {
+  readonly webhookId: string;
+  readonly trigger: string;
+  /** The pipeline's global id. */
+  readonly pipelineId: string | null;
+  readonly status: number;
+}
+
+/** A Standard Webhooks receiver: verifies every delivery, answers `status`, records what it accepted and refused. */
+async function startVerifyingReceiver() {
+  const verifier = new Webhook(SIGNING_SECRET);
+  const attempts: Message[] = [];
+  const forged: string[] = [];
+  const state = { status: 200 };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+      let payload: { data?: { trigger?: string; pipeline?: { id?: string } | null } };
+      try {
+        payload = verifier.verify(body, headers) as typeof payload;
+      } catch (error) {
+        forged.push(error instanceof Error ? error.message : String(error));
+        res.writeHead(400).end();
+        return;
+      }
+      attempts.push({ webhookId: headers['webhook-id']!, trigger: payload.data?.trigger ?? '?', pipelineId: payload.data?.pipeline?.id ?? null, status: state.status });
+      res.writeHead(state.status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    attempts, forged, state,
+    accepted: () => attempts.filter((a) => a.status < 300),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function createSchema(admin: pg.Client): Promise<{ name: string; url: string }> {
+  const name = `notify_e2e_${randomBytes(4).toString('hex')}`;
+  await admin.query(`CREATE SCHEMA ${name}`);
+  return { name, url: `${POSTGRES}?options=${encodeURIComponent(`-c search_path=${name}`)}` };
+}
+
+function gatewayConfig(simUrl: string, historyUrl: string, receiverUrl: string): Record<string, unknown> {
+  return {
+    logLevel: 'silent',
+    server: { port: 0, host: '127.0.0.1' },
+    auth: { mode: 'open' },
+    audit: { file: null },
+    events: { store: 'memory' },
+    history: { url: { value: historyUrl }, backfill: { enabled: false } },
+    backends: [
+      {
+        name: 'gh', provider: 'github', url: simUrl, token: { value: GITHUB_TOKEN }, webhookSecret: { value: WEBHOOK_SECRET },
+        organizations: ['octo-org'], pollIntervalSeconds: 5,
+      },
+    ],
+    notifications: {
+      sinks: [{ name: 'hook', type: 'webhook', url: receiverUrl, secret: { value: SIGNING_SECRET }, ratePerMinute: 6000 }],
+      rules: [{ name: 'ci', match: { pipelines: [WORKFLOW] }, on: ['failed', 'fixed'], sinks: ['hook'] }],
+      delivery: { initialBackoffSeconds: 0.05, maxBackoffSeconds: 0.5 },
+    },
+  };
+}
+
+async function graphql<T>(gateway: GatewayProcess, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await fetch(`${gateway.base}/graphql`, {
+    method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' }, body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data!;
+}
+
+const RUN_STATUS = 'query($id: ID!) { node(id: $id) { ... on Pipeline { status } } }';
+const runId = (run: number) => toGlobalId('Pipeline', 'gh', formatPipelineId('octo-org/api', run));
+
+/** Whether `gateway`'s live state shows `runId` of the e2e workflow with `status`. */
+async function shows(gateway: GatewayProcess, run: number, status: string): Promise<boolean> {
+  const data = await graphql<{ node: { status: string } | null }>(gateway, RUN_STATUS, { id: runId(run) });
+  return data.node?.status === status;
+}
+
+describe('notifications end to end', () => {
+  const admin = new pg.Client({ connectionString: POSTGRES });
+  const schemas: string[] = [];
+  const gateways: GatewayProcess[] = [];
+  let sim: GithubSimulator;
+
+  beforeAll(async () => {
+    await admin.connect();
+    sim = createGithubSimulator({ token: GITHUB_TOKEN, seed: 31, repositories: ['api'], history: 0 });
+    await sim.start();
+  }, 30_000);
+
+  afterAll(async () => {
+    await Promise.all(gateways.map((g) => g.stop('SIGKILL')));
+    await sim?.stop();
+    for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+    await admin.end();
+  });
+
+  async function run(outcome: 'success' | 'failure'): Promise<number> {
+    const { runId } = await sim.triggerRun({ repo: 'api', workflow: WORKFLOW, jobs: [{ name: 'test', outcome }] });
+    await sim.runUntilIdle();
+    return runId;
+  }
+
+  it('should send one failed and one fixed from two instances that learn by webhook and by polling', async () => {
+    const receiver = await startVerifyingReceiver();
+    try {
+      const schema = await createSchema(admin);
+      schemas.push(schema.name);
+      const config = gatewayConfig(sim.url, schema.url, receiver.url);
+      const [a, b] = await Promise.all([spawnGatewayProcess(config), spawnGatewayProcess(config)]);
+      gateways.push(a!, b!);
+      // Webhooks reach A only; B learns the same transitions from its polls.
+      sim.setWebhook({ url: `${a!.base}/webhooks/gh`, secret: WEBHOOK_SECRET });
+
+      const green = await run('success');
+      await waitFor(async () => (await shows(a!, green, 'SUCCESS')) && (await shows(b!, green, 'SUCCESS')), 20_000, 'both instances see the first green run');
+      const red = await run('failure');
+      await waitFor(() => receiver.accepted().some((m) => m.trigger === 'failed'), 20_000, 'the failed message');
+      const fixed = await run('success');
+      await waitFor(() => receiver.accepted().some((m) => m.trigger === 'fixed'), 20_000, 'the fixed message');
+      // Sentinel: a second failure, seen by both instances after everything above.
+      const sentinel = await run('failure');
+      await waitFor(() => receiver.accepted().filter((m) => m.trigger === 'failed').length >= 2, 20_000, 'the sentinel failed message');
+      await waitFor(async () => (await shows(b!, sentinel, 'FAILURE')) && (await shows(b!, fixed, 'SUCCESS')), 20_000, 'B has polled every run');
+      const pending = await graphql<{ notificationDeliveries: { edges: unknown[] } }>(b!, '{ notificationDeliveries(state: PENDING) { edges { cursor } } }');
+      expect(pending.notificationDeliveries.edges).toEqual([]);
+
+      const about = (run: number) => receiver.accepted().filter((m) => m.pipelineId === runId(run));
+      expect(receiver.forged).toEqual([]);
+      expect(about(green)).toEqual([]);
+      expect(about(red).map((m) => m.trigger)).toEqual(['failed']);
+      expect(about(fixed).map((m) => m.trigger)).toEqual(['fixed']);
+      expect(about(sentinel).map((m) => m.trigger)).toEqual(['failed']);
+      expect(new Set(receiver.accepted().map((m) => m.webhookId)).size).toBe(receiver.accepted().length);
+    } finally {
+      await receiver.close();
+    }
+  }, 120_000);
+
+  it('should deliver what a killed gateway could not send, once the sink is back', async () => {
+    const receiver = await startVerifyingReceiver();
+    try {
+      const schema = await createSchema(admin);
+      schemas.push(schema.name);
+      const config = gatewayConfig(sim.url, schema.url, receiver.url);
+      const first = await spawnGatewayProcess(config);
+      gateways.push(first);
+      sim.setWebhook({ url: `${first.base}/webhooks/gh`, secret: WEBHOOK_SECRET });
+      const green = await run('success');
+      await waitFor(() => shows(first, green, 'SUCCESS'), 20_000, 'the green run');
+
+      receiver.state.status = 503; // the sink is down
+      const red = await run('failure');
+      await waitFor(() => receiver.attempts.filter((m) => m.trigger === 'failed').length >= 2, 20_000, 'attempts against the down sink');
+      await first.stop('SIGKILL');
+      const refusedIds = new Set(receiver.attempts.map((m) => m.webhookId));
+
+      receiver.state.status = 200; // back
+      const second = await spawnGatewayProcess(config);
+      gateways.push(second);
+      await waitFor(() => receiver.accepted().length > 0, 30_000, 'delivery after the restart');
+      expect(receiver.accepted().map((m) => [m.trigger, m.pipelineId])).toEqual([['failed', runId(red)]]);
+      // At least once, and recognisably the same message: the webhook-id of the refused attempts.
+      expect(refusedIds.has(receiver.accepted()[0]!.webhookId)).toBe(true);
+      const delivered = await graphql<{ notificationDeliveries: { edges: { node: { state: string; attempts: number } }[] } }>(
+        second, '{ notificationDeliveries(state: DELIVERED) { edges { node { state attempts } } } }');
+      expect(delivered.notificationDeliveries.edges).toHaveLength(1);
+      expect(delivered.notificationDeliveries.edges[0]!.node.attempts).toBeGreaterThanOrEqual(3);
+    } finally {
+      await receiver.close();
+    }
+  }, 120_000);
+});
