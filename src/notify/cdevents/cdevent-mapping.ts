@@ -44,14 +44,20 @@ export function cdeventType(notification: Notification): CdeventType | { readonl
   return lifecycle === 'queued' ? CDEVENT_TYPES.pipelineRunQueued : lifecycle === 'started' ? CDEVENT_TYPES.pipelineRunStarted : CDEVENT_TYPES.pipelineRunFinished;
 }
 
-/** The schemas want an absolute URI for `uri`: a URL that does not parse is left out, not sent broken. */
-function absoluteUri(url: string | null): string | undefined {
-  if (!url) return undefined;
-  try {
-    return new URL(url).href;
-  } catch {
-    return undefined;
+/**
+ * `uri`: the run's page. The schemas want an absolute URI, and pipelinerun.started requires one:
+ * a run without a URL that parses gets a URN naming it (`urn:switchyard:pipeline:<global id>`),
+ * never a broken value.
+ */
+function runUri(url: string | null, kind: 'pipeline' | 'job', id: string): string {
+  if (url) {
+    try {
+      return new URL(url).href;
+    } catch {
+      // fall through to the URN
+    }
   }
+  return `urn:switchyard:${kind}:${encodeURIComponent(id)}`;
 }
 
 const nativeText = (n: { readonly status: string | null; readonly conclusion: string | null }) => [n.status, n.conclusion].filter((v) => v !== null).join('/');
@@ -126,21 +132,19 @@ export function toCdevent(delivery: SinkDelivery, source: string): CdEvent | { r
   if (n.job) {
     const j = n.job;
     const pipelineId = j.pipelineId ?? n.pipeline?.id;
-    const uri = absoluteUri(j.url);
     const content: TaskRunContent = {
       taskName: j.name,
-      ...(uri ? { uri } : {}),
+      uri: runUri(j.url, 'job', j.id),
       ...(pipelineId ? { pipelineRun: { id: pipelineId, source } } : {}),
       ...(isFinished ? finished(j.status, jobErrors(j)) : {}),
     };
     subject = { id: j.id, source, content };
   } else {
     const p = n.pipeline!;
-    const name = p.name ?? p.title ?? n.project?.fullName ?? null;
-    const uri = absoluteUri(p.url);
+    // pipelinerun.started requires a name: the run's, its title, else its project's, else its native id.
     const content: PipelineRunContent = {
-      ...(name !== null ? { pipelineName: name } : {}),
-      ...(uri ? { uri } : {}),
+      pipelineName: p.name ?? p.title ?? n.project?.fullName ?? n.project?.nativeId ?? p.nativeId,
+      uri: runUri(p.url, 'pipeline', p.id),
       ...(isFinished ? finished(p.status, pipelineErrors(p)) : {}),
     };
     subject = { id: p.id, source, content };
