@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { CI_STATUSES, type CiStatus } from '../../src/model.ts';
 import { cdeventOutcome, toCdevent } from '../../src/notify/cdevents/cdevent-mapping.ts';
 import { CDEVENT_TYPES, CDEVENTS_SPEC_VERSION, type CdEvent, type TaskRunContent } from '../../src/notify/cdevents/cdevent-types.ts';
+import { retryAfterMs } from '../../src/notify/cdevents/http-outcome.ts';
+import { enteredLifecycle } from '../../src/notify/cdevents/transition-notifications.ts';
 import { deliveryId, type Notification, type NotifiedJob, type NotifiedPipeline } from '../../src/notify/notification.ts';
 import { cdeventsValidator, conformanceExamples } from '../helpers/cdevents-schemas.ts';
 
@@ -133,5 +135,31 @@ describe('every generated event validates against the vendored v0.5.1 schemas', 
       { numRuns: 500 },
     );
     expect(checked).toBeGreaterThan(200);
+  });
+});
+
+describe('which change enters which lifecycle (the export)', () => {
+  it.each([
+    ['QUEUED', null, 'POLL', 'queued'],
+    ['WAITING', 'QUEUED', 'WEBHOOK', null],
+    ['PENDING', 'SUCCESS', 'WEBHOOK', 'queued'], // a re-run
+    ['RUNNING', 'QUEUED', 'POLL', 'started'],
+    ['RUNNING', null, 'POLL', 'started'],
+    ['CANCELING', 'RUNNING', 'WEBHOOK', null],
+    ['CANCELED', 'CANCELING', 'WEBHOOK', 'finished'],
+    ['FAILURE', 'RUNNING', 'POLL', 'finished'],
+    ['SUCCESS', null, 'WEBHOOK', 'finished'],
+    ['SUCCESS', null, 'POLL', null], // an old run found at start
+    ['SUCCESS', 'FAILURE', 'WEBHOOK', null],
+    ['UNKNOWN', 'RUNNING', 'POLL', null],
+  ] as const)('%s after %s (%s) -> %s', (status, previous, source, expected) => {
+    expect(enteredLifecycle(status, previous, source)).toBe(expected);
+  });
+
+  it('Retry-After in seconds or as a date', () => {
+    expect(retryAfterMs('12')).toBe(12_000);
+    expect(retryAfterMs(new Date(1_000_000 + 30_000).toUTCString(), 1_000_000)).toBe(30_000);
+    expect(retryAfterMs('soon')).toBeUndefined();
+    expect(retryAfterMs(null)).toBeUndefined();
   });
 });
