@@ -31,6 +31,8 @@ export type FailureCategory = 'code' | 'infrastructure' | 'none';
 export interface NotifiedJob {
   readonly id: string; // global GraphQL id
   readonly nativeId: string;
+  /** Global id of the job's pipeline (a CDEvents taskrun names its pipelinerun); absent when the builder did not set it. */
+  readonly pipelineId?: string;
   readonly name: string;
   readonly status: CiStatus;
   readonly native: NativeStatus;
