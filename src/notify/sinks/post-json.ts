@@ -1,0 +1,28 @@
+import type { SendOutcome } from '../sink.ts';
+import { outcomeFromError, outcomeFromStatus } from './http-outcome.ts';
+
+/**
+ * POSTs one JSON body and maps the answer (http-outcome.ts). Never throws; `signal` cuts a hung
+ * receiver off, body included. Redirects are not followed: a webhook that moved is a config to fix,
+ * and following one would send the message (and its signature) somewhere nobody configured.
+ */
+export async function postJson(url: URL, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<SendOutcome> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'switchyard-notify', ...headers },
+      body,
+      redirect: 'manual',
+      signal,
+    });
+    const text = await response.text();
+    return outcomeFromStatus(response.status, response.headers.get('retry-after'), text);
+  } catch (error) {
+    return outcomeFromError(error, signal);
+  }
+}
+
+/** The worker's signal, and this sink's own `timeoutSeconds` too: whichever fires first (a worker that forgets a timeout still never waits forever). */
+export function attemptSignal(signal: AbortSignal, timeoutSeconds: number): AbortSignal {
+  return AbortSignal.any([signal, AbortSignal.timeout(Math.round(timeoutSeconds * 1000))]);
+}
