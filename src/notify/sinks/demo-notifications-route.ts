@@ -49,11 +49,12 @@ export function demoView(m: LoggedNotification): DemoNotificationView {
 }
 
 function newestFirst(sinks: readonly LogSink[]): DemoNotificationView[] {
+  // Two messages in the same millisecond keep their order in the ring (the later one first).
   return sinks
-    .flatMap((s) => s.recent())
-    .sort((a, b) => b.receivedAt.localeCompare(a.receivedAt))
+    .flatMap((s) => s.recent().map((message, position) => ({ message, position })))
+    .sort((a, b) => b.message.receivedAt.localeCompare(a.message.receivedAt) || b.position - a.position)
     .slice(0, SHOWN)
-    .map(demoView);
+    .map(({ message }) => demoView(message));
 }
 
 export function escapeHtml(text: string): string {
