@@ -81,6 +81,8 @@ describe('Slack sink (@slack/webhook)', () => {
     expect(await sink.send(delivery(), withinSeconds(10))).toEqual({ ok: false, kind: 'permanent', status: 400, error: 'HTTP 400: invalid_blocks' });
     receiver.behaviour = { kind: 'answer', status: 404, body: 'no_service' };
     expect(await sink.send(delivery(), withinSeconds(10))).toMatchObject({ ok: false, kind: 'permanent', status: 404 });
+    receiver.behaviour = { kind: 'answer', status: 302, headers: { location: 'https://elsewhere.example/' } };
+    expect(await sink.send(delivery(), withinSeconds(10))).toMatchObject({ ok: false, kind: 'permanent', status: 302 });
   });
 
   it("honours the worker's signal on a receiver that hangs, and retries a reset connection", async () => {

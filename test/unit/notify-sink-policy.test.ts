@@ -49,8 +49,8 @@ describe('the sink URL policy', () => {
   });
 
   it('knows loopback hosts', () => {
-    expect(['127.0.0.1', '127.255.0.9', 'localhost', 'LOCALHOST', 'api.localhost', '[::1]', '::1'].every(isLoopbackHost)).toBe(true);
-    expect(['128.0.0.1', '0.0.0.0', '::', 'example.com', '127.0.0.1.example.com', '[::2]'].some(isLoopbackHost)).toBe(false);
+    expect(['127.0.0.1', '127.255.0.9', 'localhost', 'LOCALHOST', '[::1]', '::1'].every(isLoopbackHost)).toBe(true);
+    expect(['128.0.0.1', '0.0.0.0', '::', 'example.com', '127.0.0.1.example.com', 'api.localhost', '[::2]'].some(isLoopbackHost)).toBe(false);
   });
 });
 

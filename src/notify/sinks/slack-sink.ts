@@ -21,7 +21,8 @@ export function createSlackSink(options: { readonly name: string; readonly url: 
       let retryAfter: string | null = null;
       let status: number | null = null;
       const fetchWithSignal: FetchFunction = async (url, init) => {
-        const response = await fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, bounded]) : bounded });
+        // redirect: 'manual' (the client asks for 'error'): a moved webhook is a 3xx, permanent, not a network error retried for hours.
+        const response = await fetch(url, { ...init, redirect: 'manual', signal: init?.signal ? AbortSignal.any([init.signal, bounded]) : bounded });
         retryAfter = response.headers.get('retry-after');
         status = response.status;
         return response;
