@@ -14,6 +14,8 @@ export interface ReceivedRequest {
 export type Behaviour =
   | { readonly kind: 'answer'; readonly status: number; readonly headers?: Record<string, string>; readonly body?: string }
   | { readonly kind: 'hang' }
+  /** Answers `status`, then a body that never ends (until the client goes away). */
+  | { readonly kind: 'endless'; readonly status: number }
   | { readonly kind: 'reset' };
 
 export interface SinkReceiver {
@@ -41,6 +43,16 @@ export async function startSinkReceiver(): Promise<SinkReceiver> {
       const b = state.behaviour;
       if (b.kind === 'hang') hung.add(res);
       else if (b.kind === 'reset') req.socket.resetAndDestroy();
+      else if (b.kind === 'endless') {
+        hung.add(res);
+        res.writeHead(b.status, { 'content-type': 'text/plain' });
+        const chunk = 'x'.repeat(16_384);
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        pump();
+      }
       else res.writeHead(b.status, b.headers).end(b.body ?? '');
     });
   });

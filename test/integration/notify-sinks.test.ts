@@ -83,6 +83,8 @@ describe('Slack sink (@slack/webhook)', () => {
     expect(await sink.send(delivery(), withinSeconds(10))).toMatchObject({ ok: false, kind: 'permanent', status: 404 });
     receiver.behaviour = { kind: 'answer', status: 302, headers: { location: 'https://elsewhere.example/' } };
     expect(await sink.send(delivery(), withinSeconds(10))).toMatchObject({ ok: false, kind: 'permanent', status: 302 });
+    receiver.behaviour = { kind: 'endless', status: 503 };
+    expect(await sink.send(delivery(), withinSeconds(5))).toMatchObject({ ok: false, kind: 'retry', status: 503 });
   });
 
   it("honours the worker's signal on a receiver that hangs, and retries a reset connection", async () => {
@@ -188,6 +190,13 @@ describe('Standard Webhooks sink (standardwebhooks)', () => {
     const requests = receiver.received.length;
     // Every attempt reached the receiver: none was skipped or short-circuited.
     expect(requests).toBe(7);
+  });
+
+  it('reads only the start of an error answer that never ends', async () => {
+    receiver.behaviour = { kind: 'endless', status: 502 };
+    const outcome = await webhook().send(delivery(), withinSeconds(5));
+    expect(outcome).toMatchObject({ ok: false, kind: 'retry', status: 502 });
+    expect(!outcome.ok && outcome.error.length).toBeLessThan(260);
   });
 
   it("cuts a hung receiver off at the sink's own timeoutSeconds when the worker's signal never fires", async () => {

@@ -30,7 +30,8 @@ export function slackMessage(n: Notification): IncomingWebhookSendArguments & { 
   }
   const jobs = listedJobs(n);
   if (jobs.length > 0) {
-    const lines = jobs.slice(0, MAX_JOBS).map((job) => `• ${job.flaky ? ':repeat: ' : ''}${escapeMrkdwn(jobLine(job))}`);
+    // Each line bounded, so ten of them and the "…and N more" fit in the section's 3000.
+    const lines = jobs.slice(0, MAX_JOBS).map((job) => cut(`• ${job.flaky ? ':repeat: ' : ''}${escapeMrkdwn(jobLine(job))}`, 280));
     if (jobs.length > MAX_JOBS) lines.push(`…and ${jobs.length - MAX_JOBS} more`);
     const title = n.pipeline && n.pipeline.failingJobs.length > 0 ? 'Failing jobs' : 'Job';
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: cut(`*${title}*\n${lines.join('\n')}`, 3000) } });

@@ -1,7 +1,7 @@
 import { IncomingWebhook, IncomingWebhookHTTPError, type FetchFunction } from '@slack/webhook';
 import type { NotificationSink, SendOutcome, SinkDelivery } from '../sink.ts';
 import { outcomeFromError, outcomeFromStatus } from './http-outcome.ts';
-import { attemptSignal } from './post-json.ts';
+import { attemptSignal, ERROR_BODY_BYTES, readSome } from './post-json.ts';
 import { slackMessage } from './slack-message.ts';
 import type { SinkUrl } from './url-policy.ts';
 
@@ -25,7 +25,9 @@ export function createSlackSink(options: { readonly name: string; readonly url: 
         const response = await fetch(url, { ...init, redirect: 'manual', signal: init?.signal ? AbortSignal.any([init.signal, bounded]) : bounded });
         retryAfter = response.headers.get('retry-after');
         status = response.status;
-        return response;
+        if (response.ok) return response;
+        // The client reads a refusal's whole body; hand it the start only (a proxy may answer with megabytes).
+        return new Response(await readSome(response, ERROR_BODY_BYTES), { status: response.status, statusText: response.statusText, headers: response.headers });
       };
       const webhook = new IncomingWebhook(options.url.url.href, { fetch: fetchWithSignal, retryConfig: { retries: 0 } });
       try {

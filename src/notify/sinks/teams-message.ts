@@ -28,7 +28,7 @@ export function teamsMessage(n: Notification): TeamsMessage {
   const head = headline(n);
   const body: Record<string, unknown>[] = [
     // Emoji and word carry the status; the colour only repeats it.
-    { type: 'TextBlock', text: head.text, size: 'Large', weight: 'Bolder', wrap: true, style: 'heading', color: n.category === 'none' ? 'Default' : 'Attention' },
+    { type: 'TextBlock', text: head.text, size: 'Large', weight: 'Bolder', wrap: true, style: 'heading', color: titleColour(n) },
     { type: 'TextBlock', text: n.summary, wrap: true },
   ];
   const shown = facts(n);
@@ -59,4 +59,9 @@ export function teamsMessage(n: Notification): TeamsMessage {
       },
     ],
   };
+}
+
+function titleColour(n: Notification): 'Good' | 'Attention' | 'Default' {
+  if (n.trigger === 'fixed' || (n.trigger === 'finished' && n.pipeline?.status === 'SUCCESS')) return 'Good';
+  return n.category === 'none' && n.trigger !== 'backend-down' && n.trigger !== 'runner-pool-empty' ? 'Default' : 'Attention';
 }
