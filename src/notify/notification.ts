@@ -83,7 +83,7 @@ export interface NotifiedPool {
 
 /**
  * One message, whatever the sink: the Standard Webhooks payload is this object (its JSON Schema is
- * docs/notification.schema.json); Slack, Teams and CDEvents format it. Pure data, JSON-serializable:
+ * docs/notification-webhook.schema.json, the envelope `{type, timestamp, data}`); Slack, Teams and CDEvents format it. Pure data, JSON-serializable:
  * it is stored in the outbox as it is and re-sent unchanged on every retry.
  */
 export interface Notification {
