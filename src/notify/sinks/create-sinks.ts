@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { createSecretResolver } from '../../config/secret.ts';
+import { createCdeventsSink } from '../cdevents/cdevents-sink.ts';
 import { ConfigError } from '../../errors.ts';
 import type { SinkConfig } from '../notify-config.ts';
 import type { NotificationSink, SinkType } from '../sink.ts';
@@ -37,20 +38,27 @@ const BUILT_IN: SinkBuilders = {
     return createWebhookSink({ name: c.name, timeoutSeconds: c.timeoutSeconds, url, secret, secretKey: `${key}.secret` });
   },
   log: (c, { log }) => createLogSink({ name: c.name, keep: c.keep, log }),
-  // cdevents: built by src/notify/cdevents; the integrator passes it in `extraBuilders`.
 };
 
 /**
  * The configured sinks by name, built once at start (and on reload): secrets are resolved and
  * URLs checked here, so a missing variable or a plain-http URL stops the start with every problem
  * listed, one line per key, rather than failing on the first message.
- * `extraBuilders` adds (or overrides) types built elsewhere: `{ cdevents: createCdeventsSinkBuilder() }`.
+ * `extraBuilders` adds or overrides builders (tests).
  */
 export function createSinks(
   configs: readonly SinkConfig[],
   options: { readonly env: NodeJS.ProcessEnv; readonly log: Logger; readonly extraBuilders?: SinkBuilders; readonly source?: string },
 ): Map<string, NotificationSink> {
-  const builders: SinkBuilders = { ...BUILT_IN, ...options.extraBuilders };
+  // The CDEvents sink checks its own URL and source; its refusals join the others, one line each.
+  const cdevents: SinkBuilder<'cdevents'> = (c, { key, log }) => {
+    try {
+      return createCdeventsSink(c, { env: options.env, log });
+    } catch (error) {
+      throw new SinkConfigProblem(`${key}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  const builders: SinkBuilders = { ...BUILT_IN, cdevents, ...options.extraBuilders };
   const resolveSecret = createSecretResolver(options.env);
   const sinks = new Map<string, NotificationSink>();
   const problems: string[] = [];
