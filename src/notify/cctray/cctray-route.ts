@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { isAuthError, type AuthError, type Identity } from '../../auth/types.ts';
+import type { BackendRegistry } from '../../backend-registry.ts';
+import type { HistoryReads } from '../../history/history-reads.ts';
+import type { GatewayAuthentication } from '../../server/authentication.ts';
+import type { GatewayRoute } from '../../server/gateway-plugin.ts';
+import type { LiveState } from '../../state/live-state.ts';
+import { credentialOf } from './cctray-credential.ts';
+import { buildCctrayEntries, type FeedRun } from './cctray-entries.ts';
+import { historyFinishedRuns } from './cctray-history.ts';
+import { createProjectResolver } from './cctray-projects.ts';
+import { CctrayQueryError, parseCctrayQuery } from './cctray-query.ts';
+import { renderCctrayXml } from './cctray-xml.ts';
+
+export const CCTRAY_PATHS: readonly string[] = ['/cc.xml', '/cctray.xml'];
+
+export interface CctrayRouteDeps {
+  readonly state: LiveState;
+  readonly registry: BackendRegistry;
+  /** The durable history: verdicts the live state no longer holds; null or disabled = live state only. */
+  readonly history: HistoryReads | null;
+  readonly authentication: GatewayAuthentication;
+  readonly log: Logger;
+  readonly now: () => Date;
+}
+
+/** Build monitors prompt for a user and password on Basic; API clients read the Bearer challenge. */
+const CHALLENGES = ['Basic realm="switchyard", charset="UTF-8"', 'Bearer realm="switchyard"'];
+
+function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string | string[]> = {}): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+  res.end(text);
+}
+
+function sendAuthRefusal(res: ServerResponse, error: AuthError): void {
+  sendText(res, error.status, `${error.message}\n`, {
+    ...(error.status === 401 ? { 'www-authenticate': CHALLENGES } : {}),
+    ...(error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
+  });
+}
+
+/** Whether `If-None-Match` names this entity tag (weak comparison, RFC 9110 §13.1.2). */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  const bare = etag.replace(/^W\//, '');
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === bare);
+}
+
+/**
+ * `GET /cc.xml` (and `/cctray.xml`): every pipeline the caller may see as a CCTray feed
+ * (cctray.org/v1), for build monitors. Authenticated like /graphql (Bearer, X-Api-Key) and
+ * with HTTP Basic (password = API key); scoped by the caller's grants; filtered by query
+ * parameters (cctray-query.ts). The body is built from the live state (and the history for
+ * verdicts it no longer holds); its ETag lets a monitor polling every few seconds get 304.
+ */
+export function createCctrayRoute(deps: CctrayRouteDeps): GatewayRoute {
+  const nowMs = () => deps.now().getTime();
+  const finishedRuns = historyFinishedRuns(deps.history, deps.log, nowMs);
+  const projects = createProjectResolver(deps.state, deps.registry, deps.log, nowMs);
+
+  async function feedFor(identity: Identity, url: URL): Promise<string> {
+    const visible = (name: string) => deps.registry.get(name) !== undefined && identity.scope.allowsBackend(name);
+    const filter = parseCctrayQuery(url.searchParams, visible);
+    const backends = deps.registry.all().map((b) => b.name).filter(visible);
+    const wanted = new Set(filter.backends ?? backends);
+    const fromHistory = (await finishedRuns.latest(deps.registry.all().map((b) => b.name))).filter((r) => wanted.has(r.backend));
+    const runs = new Map<string, FeedRun>();
+    for (const run of fromHistory) runs.set(`${run.backend}\u0000${run.nativeId}`, run);
+    for (const backend of wanted) {
+      // The live state wins over the history: it is the newer observation of the same pipeline.
+      for (const run of deps.state.all('Pipeline', backend)) runs.set(`${run.backend}\u0000${run.nativeId}`, run);
+    }
+    await projects.ensure([...runs.values()]);
+    const entries = buildCctrayEntries({
+      runs: runs.values(),
+      projectOf: (backend, id) => deps.state.get('Project', backend, id) ?? null,
+      allowed: (backend, id, fullName) => identity.scope.allowsProject(backend, [fullName, id]),
+      filter,
+    });
+    return renderCctrayXml(entries);
+  }
+
+  return {
+    handles: (pathname) => CCTRAY_PATHS.includes(pathname),
+    async handle(req: IncomingMessage, res: ServerResponse, url: URL) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'cc.xml answers GET and HEAD\n', { allow: 'GET, HEAD' });
+      const identity = await deps.authentication.credential(credentialOf(req), { transport: 'http', remoteAddress: req.socket.remoteAddress ?? null });
+      if (isAuthError(identity)) return sendAuthRefusal(res, identity);
+      let xml: string;
+      try {
+        xml = await feedFor(identity, url);
+      } catch (error) {
+        if (error instanceof CctrayQueryError) return sendText(res, 400, `${error.message}\n`);
+        throw error;
+      }
+      // The tag is the body's: it changes when anything shown changes. `private`: the body depends on the caller's scope.
+      const etag = `"${createHash('sha256').update(xml).digest('base64url').slice(0, 27)}"`;
+      const headers = { etag, 'cache-control': 'private, no-cache', vary: 'Authorization, X-Api-Key' };
+      if (matchesEtag(req.headers['if-none-match'], etag)) {
+        res.writeHead(304, headers);
+        return void res.end();
+      }
+      res.writeHead(200, { ...headers, 'content-type': 'application/xml; charset=utf-8', 'content-length': Buffer.byteLength(xml) });
+      res.end(req.method === 'HEAD' ? undefined : xml);
+    },
+  };
+}
