@@ -1,0 +1,159 @@
+/**
+ * Issue 16 item 4: the CCTray feed at /cc.xml against a real gateway and the GitHub simulator
+ * (webhooks on loopback). Every body is parsed by two XML parsers and validated against the
+ * cctray.org/v1 schema (test/fixtures/cctray).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/auth/api-keys.ts';
+import { parseFeed, type FeedProject } from '../helpers/cctray-feed.ts';
+import { startStack, waitFor, type Stack } from '../helpers/stack.ts';
+
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+async function feed(stack: Stack, query = '', headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: string }> {
+  const res = await fetch(`${stack.base}/cc.xml${query}`, { headers });
+  return { status: res.status, headers: res.headers, body: await res.text() };
+}
+
+const byName = (projects: FeedProject[]) => Object.fromEntries(projects.map((p) => [p.name, p]));
+
+describe('cc.xml in required mode', () => {
+  let stack: Stack;
+  let everything: string;
+  let webOnly: string;
+  const read = async (query = '', key = everything) => {
+    const res = await feed(stack, query, { authorization: basic('monitor', key) });
+    expect(res.status, res.body).toBe(200);
+    return parseFeed(res.body);
+  };
+
+  beforeAll(async () => {
+    const a = await createApiKey('everything');
+    const b = await createApiKey('web-only');
+    everything = a.key;
+    webOnly = b.key;
+    stack = await startStack({
+      sim: { repositories: ['api', 'web'], history: 0 },
+      config: {
+        auth: {
+          mode: 'required',
+          apiKeys: [
+            { id: 'everything', hash: a.hash, scopes: [{ backends: ['*'] }] },
+            { id: 'web-only', hash: b.hash, scopes: [{ backends: ['gh'], projects: ['octo-org/web'] }] },
+          ],
+        },
+      },
+    });
+    await stack.sim.triggerRun({ repo: 'api', workflow: 'CI', jobs: [{ name: 'test', outcome: 'failure' }] });
+    await stack.sim.triggerRun({ repo: 'web', workflow: 'CI', jobs: [{ name: 'test', outcome: 'success' }] });
+    await stack.sim.runUntilIdle();
+    await waitFor(async () => (await read()).filter((p) => p.lastBuildStatus !== 'Unknown').length === 2, 10_000, 'both runs finished in the feed');
+  });
+  afterAll(() => stack?.close());
+
+  it('should show a failed and a passed project with every cctray attribute (Basic auth)', async () => {
+    const res = await feed(stack, '', { authorization: basic('monitor', everything) });
+    expect(res.headers.get('content-type')).toBe('application/xml; charset=utf-8');
+    const projects = byName(parseFeed(res.body));
+    expect(Object.keys(projects)).toEqual(['gh/octo-org/api', 'gh/octo-org/web']);
+    const api = projects['gh/octo-org/api']!;
+    expect(api).toMatchObject({ activity: 'Sleeping', lastBuildStatus: 'Failure', lastBuildLabel: '1' });
+    expect(api.webUrl).toMatch(/\/octo-org\/api\/actions\/runs\/\d+$/);
+    const run = stack.sim.world.runs('api')[0]!;
+    expect(new Date(api.lastBuildTime).getTime()).toBe(new Date(run.updatedAt).getTime());
+    expect(projects['gh/octo-org/web']).toMatchObject({ activity: 'Sleeping', lastBuildStatus: 'Success' });
+  });
+
+  it('should give the same feed to the X-Api-Key header and to a Bearer token', async () => {
+    const viaBasic = (await feed(stack, '', { authorization: basic('monitor', everything) })).body;
+    expect((await feed(stack, '', { 'x-api-key': everything })).body).toBe(viaBasic);
+    expect((await feed(stack, '', { authorization: `Bearer ${everything}` })).body).toBe(viaBasic);
+    expect((await feed(stack, '', { authorization: basic(everything, '') })).body).toBe(viaBasic);
+  });
+
+  it('should answer 401 with a Basic challenge without credentials or with a wrong password', async () => {
+    for (const headers of [{} as Record<string, string>, { authorization: basic('monitor', 'sy_nope_AAAA') }, { authorization: basic('', '') }]) {
+      const res = await feed(stack, '', headers);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toContain('Basic realm="switchyard"');
+      expect(res.body).not.toContain('<Project');
+    }
+  });
+
+  it('should show a key restricted to octo-org/web that project only, whatever it asks for', async () => {
+    expect((await read('', webOnly)).map((p) => p.name)).toEqual(['gh/octo-org/web']);
+    expect(await read('?project=octo-org/api', webOnly)).toEqual([]);
+  });
+
+  it('should filter by backend, project, branch, pipeline and status', async () => {
+    expect((await read('?backend=gh')).length).toBe(2);
+    expect((await read('?project=octo-org/w*')).map((p) => p.name)).toEqual(['gh/octo-org/web']);
+    expect((await read('?status=failure')).map((p) => p.name)).toEqual(['gh/octo-org/api']);
+    expect((await read('?status=Failure&status=Exception&project=octo-org/web'))).toEqual([]);
+    expect((await read('?pipeline=CI')).length).toBe(2);
+    expect((await read('?pipeline=Nightly'))).toEqual([]);
+    expect((await read('?branch=*')).map((p) => p.name)).toEqual(['gh/octo-org/api @ main', 'gh/octo-org/web @ main']);
+    expect((await read('?branch=feature/x'))).toEqual([]);
+  });
+
+  it('should answer 400 naming the parameter at fault', async () => {
+    const cases: [string, RegExp][] = [
+      ['?backend=nope', /parameter "backend": no backend named "nope"/],
+      ['?status=red', /parameter "status": expected one of Success, Failure, Exception, Unknown/],
+      ['?project=a//b', /parameter "project"/],
+      ['?branch=*&branch=main', /parameter "branch"/],
+      ['?colour=green', /unknown parameter "colour"/],
+    ];
+    for (const [query, message] of cases) {
+      const res = await feed(stack, query, { authorization: basic('monitor', everything) });
+      expect(res.status, query).toBe(400);
+      expect(res.body).toMatch(message);
+    }
+    // A backend outside the caller's scope looks exactly like one that does not exist.
+    expect((await feed(stack, '?backend=gh', { authorization: basic('m', webOnly) })).status).toBe(200);
+  });
+
+  it('should answer 304 to If-None-Match with the current ETag, and HEAD without a body', async () => {
+    const first = await feed(stack, '', { authorization: basic('monitor', everything) });
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const again = await feed(stack, '', { authorization: basic('monitor', everything), 'if-none-match': etag });
+    expect(again.status).toBe(304);
+    expect(again.body).toBe('');
+    const other = await feed(stack, '', { authorization: basic('monitor', webOnly), 'if-none-match': etag });
+    expect(other.status).toBe(200);
+    const head = await fetch(`${stack.base}/cctray.xml`, { method: 'HEAD', headers: { authorization: basic('monitor', everything) } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('etag')).toBe(etag);
+    expect(await head.text()).toBe('');
+  });
+
+  it('should keep the failure while the fix builds, then show it fixed (and a new ETag)', async () => {
+    const before = (await feed(stack, '', { authorization: basic('monitor', everything) })).headers.get('etag');
+    await stack.sim.triggerRun({ repo: 'api', workflow: 'CI', jobs: [{ name: 'test', outcome: 'success', steps: ['a', 'b', 'c'] }] });
+    await stack.sim.step();
+    await waitFor(async () => byName(await read())['gh/octo-org/api']?.activity === 'Building', 10_000, 'api building');
+    expect(byName(await read())['gh/octo-org/api']).toMatchObject({ activity: 'Building', lastBuildStatus: 'Failure', lastBuildLabel: '1' });
+    await stack.sim.runUntilIdle();
+    await waitFor(async () => byName(await read())['gh/octo-org/api']?.lastBuildStatus === 'Success', 10_000, 'api fixed');
+    expect(byName(await read())['gh/octo-org/api']).toMatchObject({ activity: 'Sleeping', lastBuildStatus: 'Success', lastBuildLabel: '2' });
+    const res = await feed(stack, '', { authorization: basic('monitor', everything), 'if-none-match': before! });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('cc.xml in open mode', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ sim: { repositories: ['api'], history: 0 } });
+    await stack.sim.triggerRun({ repo: 'api', workflow: 'CI', jobs: [{ name: 'test', outcome: 'timed_out' }] });
+    await stack.sim.runUntilIdle();
+  });
+  afterAll(() => stack?.close());
+
+  it('should serve anonymous callers everything, and still refuse a bad credential', async () => {
+    await waitFor(async () => parseFeed((await feed(stack)).body).some((p) => p.lastBuildStatus === 'Failure'), 10_000, 'timed-out run in the feed');
+    expect(parseFeed((await feed(stack)).body)).toMatchObject([{ name: 'gh/octo-org/api', lastBuildStatus: 'Failure', activity: 'Sleeping' }]);
+    expect((await feed(stack, '', { authorization: basic('m', 'sy_nope_AAAA') })).status).toBe(401);
+  });
+});
