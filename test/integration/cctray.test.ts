@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { parseFeed, type FeedProject } from '../helpers/cctray-feed.ts';
+import { postgresSchemaEnv } from '../helpers/history-stores.ts';
 import { startStack, waitFor, type Stack } from '../helpers/stack.ts';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -155,5 +156,40 @@ describe('cc.xml in open mode', () => {
     await waitFor(async () => parseFeed((await feed(stack)).body).some((p) => p.lastBuildStatus === 'Failure'), 10_000, 'timed-out run in the feed');
     expect(parseFeed((await feed(stack)).body)).toMatchObject([{ name: 'gh/octo-org/api', lastBuildStatus: 'Failure', activity: 'Sleeping' }]);
     expect((await feed(stack, '', { authorization: basic('m', 'sy_nope_AAAA') })).status).toBe(401);
+  });
+});
+
+describe('cc.xml after a restart (history on PostgreSQL)', () => {
+  let drop = async () => {};
+  let env: NodeJS.ProcessEnv;
+  const stacks: Stack[] = [];
+  const start = async () => {
+    const stack = await startStack({ sim: { repositories: ['api'], history: 0 }, config: { history: { url: { env: 'SWITCHYARD_TEST_HISTORY_URL' } } }, env });
+    stacks.push(stack);
+    await stack.gateway.history.ready;
+    return stack;
+  };
+  beforeAll(async () => {
+    ({ env, drop } = await postgresSchemaEnv('cctray_it'));
+  });
+  afterAll(async () => {
+    for (const s of stacks) await s.close();
+    await drop();
+  });
+
+  it('should still show the last verdict, from the history, when the live state holds none', async () => {
+    const first = await start();
+    await first.sim.triggerRun({ repo: 'api', workflow: 'CI', jobs: [{ name: 'test', outcome: 'failure' }] });
+    await first.sim.runUntilIdle();
+    await waitFor(async () => (await first.gateway.history.store().query<{ status: string }>(`SELECT status FROM pipelines`))[0]?.status === 'FAILURE', 15_000, 'the failed run in the history');
+    const before = parseFeed((await feed(first)).body);
+    expect(before).toMatchObject([{ name: 'gh/octo-org/api', lastBuildStatus: 'Failure', lastBuildLabel: '1' }]);
+    await first.close();
+    stacks.length = 0;
+
+    // A new gateway over the same database: its live state is empty, the upstream has forgotten the run.
+    const second = await start();
+    expect([...second.gateway.services.state.all('Pipeline')]).toEqual([]);
+    expect(parseFeed((await feed(second)).body)).toEqual(before);
   });
 });
