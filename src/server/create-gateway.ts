@@ -137,7 +137,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     createHealthRoutes({ registry, shedder, bodySlots, ready: () => ready, capacity: () => capacity, auditIntact, history: () => history.status(),
       requirements: { backend: config.server.readiness.requireBackend, history: config.server.readiness.requireHistory } }),
     webhooks,
-    createCctrayRoute({ state: services.state, registry, history, authentication, log, now }),
+    createCctrayRoute({ state: services.state, registry, history, authentication, audit, log, now }),
     createGraphQLHttpRoute({ path: GRAPHQL_PATH, yoga, authentication, cors, shedder, bodySlots, bodyLimitBytes: config.server.bodyLimitBytes, identitySlots }),
     ...(config.server.graphiql ? [graphiqlAssets.route()] : []),
     rootRedirect,

@@ -3,7 +3,11 @@
  * (webhooks on loopback). Every body is parsed by two XML parsers and validated against the
  * cctray.org/v1 schema (test/fixtures/cctray).
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditRecord } from '../../src/audit/audit-record.ts';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { parseFeed, type FeedProject } from '../helpers/cctray-feed.ts';
 import { postgresSchemaEnv } from '../helpers/history-stores.ts';
@@ -22,6 +26,7 @@ describe('cc.xml in required mode', () => {
   let stack: Stack;
   let everything: string;
   let webOnly: string;
+  const auditFile = join(mkdtempSync(join(tmpdir(), 'switchyard-cctray-')), 'audit.jsonl');
   const read = async (query = '', key = everything) => {
     const res = await feed(stack, query, { authorization: basic('monitor', key) });
     expect(res.status, res.body).toBe(200);
@@ -36,6 +41,7 @@ describe('cc.xml in required mode', () => {
     stack = await startStack({
       sim: { repositories: ['api', 'web'], history: 0 },
       config: {
+        audit: { file: auditFile },
         auth: {
           mode: 'required',
           apiKeys: [
@@ -127,6 +133,19 @@ describe('cc.xml in required mode', () => {
     expect(head.status).toBe(200);
     expect(head.headers.get('etag')).toBe(etag);
     expect(await head.text()).toBe('');
+  });
+
+  it('should audit every read, as GraphQL reads are: who, what, the answer', async () => {
+    await feed(stack, '?project=octo-org/web&status=Success', { authorization: basic('monitor', webOnly) });
+    await feed(stack, '?status=red', { authorization: basic('monitor', webOnly) });
+    await stack.gateway.audit.flush();
+    const records = readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditRecord).filter((r) => r.kind === 'feed');
+    expect(records.slice(-2)).toMatchObject([
+      { kind: 'feed', identity: { id: 'key:web-only', kind: 'api-key' }, path: '/cc.xml', query: '?project=octo-org/web&status=Success', status: 200, projects: 1 },
+      { kind: 'feed', identity: { id: 'key:web-only' }, query: '?status=red', status: 400, projects: null },
+    ]);
+    expect(records.some((r) => r.kind === 'feed' && r.status === 304)).toBe(true);
+    expect(readFileSync(auditFile, 'utf8')).not.toContain(webOnly);
   });
 
   it('should keep the failure while the fix builds, then show it fixed (and a new ETag)', async () => {

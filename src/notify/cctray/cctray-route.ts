@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../../audit/audit-log.ts';
 import { isAuthError, type AuthError, type Identity } from '../../auth/types.ts';
 import type { BackendRegistry } from '../../backend-registry.ts';
 import type { HistoryReads } from '../../history/history-reads.ts';
 import type { GatewayAuthentication } from '../../server/authentication.ts';
 import type { GatewayRoute } from '../../server/gateway-plugin.ts';
+import { auditIdentity } from '../../plugins/use-audit.ts';
 import type { LiveState } from '../../state/live-state.ts';
 import { credentialOf } from './cctray-credential.ts';
 import { buildCctrayEntries, type FeedRun } from './cctray-entries.ts';
@@ -22,6 +24,8 @@ export interface CctrayRouteDeps {
   /** The durable history: verdicts the live state no longer holds; null or disabled = live state only. */
   readonly history: HistoryReads | null;
   readonly authentication: GatewayAuthentication;
+  /** Every read is audited, as GraphQL reads are (failed authentications are, by the authenticator). */
+  readonly audit: AuditLog;
   readonly log: Logger;
   readonly now: () => Date;
 }
@@ -61,7 +65,7 @@ export function createCctrayRoute(deps: CctrayRouteDeps): GatewayRoute {
   const finishedRuns = historyFinishedRuns(deps.history, deps.log, nowMs);
   const projects = createProjectResolver(deps.state, deps.registry, deps.log, nowMs);
 
-  async function feedFor(identity: Identity, url: URL): Promise<string> {
+  async function feedFor(identity: Identity, url: URL): Promise<{ xml: string; projects: number }> {
     const visible = (name: string) => deps.registry.get(name) !== undefined && identity.scope.allowsBackend(name);
     const filter = parseCctrayQuery(url.searchParams, visible);
     const backends = deps.registry.all().map((b) => b.name).filter(visible);
@@ -80,26 +84,39 @@ export function createCctrayRoute(deps: CctrayRouteDeps): GatewayRoute {
       allowed: (backend, id, fullName) => identity.scope.allowsProject(backend, [fullName, id]),
       filter,
     });
-    return renderCctrayXml(entries);
+    return { xml: renderCctrayXml(entries), projects: entries.length };
+  }
+
+  function audit(identity: Identity, url: URL, status: number, projects: number | null, startedAt: number): void {
+    try {
+      deps.audit.append({ kind: 'feed', identity: auditIdentity(identity), path: url.pathname, query: url.search.slice(0, 500), status, projects, durationMs: Date.now() - startedAt });
+    } catch (error) {
+      deps.log.error({ err: error }, 'audit append failed');
+    }
   }
 
   return {
     handles: (pathname) => CCTRAY_PATHS.includes(pathname),
     async handle(req: IncomingMessage, res: ServerResponse, url: URL) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'cc.xml answers GET and HEAD\n', { allow: 'GET, HEAD' });
+      const startedAt = Date.now();
       const identity = await deps.authentication.credential(credentialOf(req), { transport: 'http', remoteAddress: req.socket.remoteAddress ?? null });
       if (isAuthError(identity)) return sendAuthRefusal(res, identity);
-      let xml: string;
+      let feed: { xml: string; projects: number };
       try {
-        xml = await feedFor(identity, url);
+        feed = await feedFor(identity, url);
       } catch (error) {
-        if (error instanceof CctrayQueryError) return sendText(res, 400, `${error.message}\n`);
-        throw error;
+        if (!(error instanceof CctrayQueryError)) throw error;
+        audit(identity, url, 400, null, startedAt);
+        return sendText(res, 400, `${error.message}\n`);
       }
+      const { xml } = feed;
       // The tag is the body's: it changes when anything shown changes. `private`: the body depends on the caller's scope.
       const etag = `"${createHash('sha256').update(xml).digest('base64url').slice(0, 27)}"`;
       const headers = { etag, 'cache-control': 'private, no-cache', vary: 'Authorization, X-Api-Key' };
-      if (matchesEtag(req.headers['if-none-match'], etag)) {
+      const unchanged = matchesEtag(req.headers['if-none-match'], etag);
+      audit(identity, url, unchanged ? 304 : 200, feed.projects, startedAt);
+      if (unchanged) {
         res.writeHead(304, headers);
         return void res.end();
       }
