@@ -133,6 +133,8 @@ describe('cc.xml in required mode', () => {
     expect(head.status).toBe(200);
     expect(head.headers.get('etag')).toBe(etag);
     expect(await head.text()).toBe('');
+    const post = await fetch(`${stack.base}/cc.xml`, { method: 'POST', headers: { authorization: basic('monitor', everything) } });
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
   });
 
   it('should audit every read, as GraphQL reads are: who, what, the answer', async () => {
