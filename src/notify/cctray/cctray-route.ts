@@ -17,6 +17,9 @@ import { CctrayQueryError, parseCctrayQuery } from './cctray-query.ts';
 import { renderCctrayXml } from './cctray-xml.ts';
 
 export const CCTRAY_PATHS: readonly string[] = ['/cc.xml', '/cctray.xml'];
+/** How long a built feed is served again to the same scope and query. */
+const FEED_TTL_MS = 2000;
+const MAX_CACHED_FEEDS = 200;
 
 export interface CctrayRouteDeps {
   readonly state: LiveState;
@@ -73,9 +76,9 @@ export function createCctrayRoute(deps: CctrayRouteDeps): GatewayRoute {
     const fromHistory = (await finishedRuns.latest(deps.registry.all().map((b) => b.name))).filter((r) => wanted.has(r.backend));
     const runs = new Map<string, FeedRun>();
     for (const run of fromHistory) runs.set(`${run.backend}\u0000${run.nativeId}`, run);
-    for (const backend of wanted) {
-      // The live state wins over the history: it is the newer observation of the same pipeline.
-      for (const run of deps.state.all('Pipeline', backend)) runs.set(`${run.backend}\u0000${run.nativeId}`, run);
+    // The live state wins over the history: it is the newer observation of the same pipeline. One pass over the state.
+    for (const run of deps.state.all('Pipeline')) {
+      if (wanted.has(run.backend)) runs.set(`${run.backend}\u0000${run.nativeId}`, run);
     }
     await projects.ensure([...runs.values()]);
     const entries = buildCctrayEntries({
@@ -85,6 +88,24 @@ export function createCctrayRoute(deps: CctrayRouteDeps): GatewayRoute {
       filter,
     });
     return { xml: renderCctrayXml(entries), projects: entries.length };
+  }
+
+  /**
+   * Many monitors poll the same feed every few seconds and a large live state takes a while to
+   * walk: a feed built for a scope and query serves the same again for `FEED_TTL_MS` (concurrent
+   * requests share one build). Keyed by the scope's canonical key: equal keys see the same.
+   */
+  const built = new Map<string, { at: number; feed: Promise<{ xml: string; projects: number }> }>();
+  function cachedFeed(identity: Identity, url: URL): Promise<{ xml: string; projects: number }> {
+    const key = `${identity.scope.key}\u0000${url.search}`;
+    const now = nowMs();
+    const hit = built.get(key);
+    if (hit && now - hit.at < FEED_TTL_MS) return hit.feed;
+    for (const [k, v] of built) if (now - v.at >= FEED_TTL_MS || built.size >= MAX_CACHED_FEEDS) built.delete(k);
+    const feed = feedFor(identity, url);
+    built.set(key, { at: now, feed });
+    feed.catch(() => built.delete(key));
+    return feed;
   }
 
   function audit(identity: Identity, url: URL, status: number, projects: number | null, startedAt: number): void {
@@ -104,7 +125,7 @@ export function createCctrayRoute(deps: CctrayRouteDeps): GatewayRoute {
       if (isAuthError(identity)) return sendAuthRefusal(res, identity);
       let feed: { xml: string; projects: number };
       try {
-        feed = await feedFor(identity, url);
+        feed = await cachedFeed(identity, url);
       } catch (error) {
         if (!(error instanceof CctrayQueryError)) throw error;
         audit(identity, url, 400, null, startedAt);
