@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { parseFeed, type FeedProject } from '../helpers/cctray-feed.ts';
+import { startGitlabStack, type GitlabStack } from '../helpers/gitlab-stack.ts';
 import { postgresSchemaEnv } from '../helpers/history-stores.ts';
 import { startStack, waitFor, type Stack } from '../helpers/stack.ts';
 
@@ -212,5 +213,40 @@ describe('cc.xml after a restart (history on PostgreSQL)', () => {
     const second = await start();
     expect([...second.gateway.services.state.all('Pipeline')]).toEqual([]);
     expect(parseFeed((await feed(second)).body)).toEqual(before);
+  });
+});
+
+describe('cc.xml over GitLab and GitHub side by side', () => {
+  let stack: GitlabStack;
+  let backendOnly: string;
+  beforeAll(async () => {
+    const key = await createApiKey('gl-backend');
+    backendOnly = key.key;
+    stack = await startGitlabStack({
+      sim: { projects: ['backend', 'frontend'], history: 0 },
+      github: { repositories: ['api'], history: 0 },
+      config: { auth: { mode: 'open', apiKeys: [{ id: 'gl-backend', hash: key.hash, scopes: [{ backends: ['gl'], projects: ['platform/backend'] }] }] } },
+    });
+    await stack.sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'build', stage: 'build', outcome: 'failed' }] });
+    await stack.sim.triggerPipeline({ project: 'frontend', jobs: [{ name: 'test', stage: 'test', outcome: 'canceled' }] });
+    await stack.sim.runUntilIdle();
+    await stack.github!.triggerRun({ repo: 'api', workflow: 'CI', jobs: [{ name: 'test', outcome: 'success' }] });
+    await stack.github!.runUntilIdle();
+  });
+  afterAll(() => stack?.close());
+
+  it('should list both backends in one feed, GitLab projects by full name, a canceled pipeline as Unknown', async () => {
+    let projects: FeedProject[] = [];
+    await waitFor(async () => {
+      projects = parseFeed(await (await fetch(`${stack.base}/cc.xml`)).text());
+      return projects.filter((p) => p.lastBuildLabel !== undefined).length === 3;
+    }, 10_000, 'three finished pipelines');
+    expect(projects.map((p) => `${p.name}=${p.lastBuildStatus}`)).toEqual(['gh/octo-org/api=Success', 'gl/platform/backend=Failure', 'gl/platform/frontend=Unknown']);
+    expect(byName(projects)['gl/platform/backend']!.webUrl).toMatch(/\/platform\/backend\/-\/pipelines\/\d+$/);
+  });
+
+  it('should scope a key by GitLab full name although its native ids are numbers', async () => {
+    const res = await fetch(`${stack.base}/cc.xml`, { headers: { authorization: basic('monitor', backendOnly) } });
+    expect(parseFeed(await res.text()).map((p) => p.name)).toEqual(['gl/platform/backend']);
   });
 });
