@@ -69,6 +69,14 @@ describe('CCTray entries', () => {
     expect(entries(runs, { ...ALL, branches: ['feature/x'] })[0]!.lastBuildLabel).toBe(`${runs[1]!.number}.2`);
   });
 
+  it('should list a project without a default branch (a plain Jenkins job) whatever its builds record', () => {
+    const job: FeedProject = { fullName: 'folder/deploy', url: null, defaultBranch: null };
+    const runs = [run('SUCCESS', 1, { branch: null }), run('FAILURE', 2, { branch: 'origin-main' })];
+    expect(entries(runs, ALL, job).map((e) => `${e.name}=${e.lastBuildStatus}`)).toEqual(['gh/folder/deploy=Failure']);
+    expect(entries(runs, { ...ALL, branches: 'all' }, job).map((e) => e.name)).toEqual(['gh/folder/deploy', 'gh/folder/deploy @ origin-main']);
+    expect(entries(runs, { ...ALL, branches: ['main'] }, job)).toEqual([]);
+  });
+
   it('should leave out projects it cannot name, the caller may not see, or the filters exclude', () => {
     expect(entries([run('SUCCESS', 1)], ALL, null)).toEqual([]);
     expect(buildCctrayEntries({ runs: [run('SUCCESS', 1)], projectOf: () => PROJECT, allowed: () => false, filter: ALL })).toEqual([]);

@@ -67,10 +67,15 @@ function labelOf(run: FeedRun): string {
   return tail.slice(0, 12);
 }
 
-function branchWanted(filter: CctrayFilter, project: FeedProject, branch: string): boolean {
-  if (filter.branches === 'all') return true;
-  if (filter.branches === 'default') return project.defaultBranch !== null && branch === project.defaultBranch;
-  return filter.branches.includes(branch);
+/**
+ * The branch a run is listed under, or null when the filter leaves it out. A project without a
+ * default branch (a plain Jenkins job: the job is the branch) is one entry whatever its builds
+ * record; '' = no branch to show.
+ */
+function listedBranch(filter: CctrayFilter, project: FeedProject, branch: string | null): string | null {
+  if (filter.branches === 'all') return branch ?? '';
+  if (filter.branches === 'default') return project.defaultBranch === null ? '' : branch === project.defaultBranch ? branch : null;
+  return branch !== null && filter.branches.includes(branch) ? branch : null;
 }
 
 function projectWanted(filter: CctrayFilter, projectNativeId: string, fullName: string): boolean {
@@ -89,7 +94,7 @@ export function buildCctrayEntries(input: EntryInput): CctrayEntry[] {
   /** Pipeline names per project, whatever the filters: an entry's name must not change with the query. */
   const namesPerProject = new Map<string, Set<string | null>>();
   for (const run of input.runs) {
-    if (run.aliasOf !== undefined || run.branch === null) continue;
+    if (run.aliasOf !== undefined) continue;
     if (filter.backends !== null && !filter.backends.includes(run.backend)) continue;
     const project = input.projectOf(run.backend, run.projectNativeId);
     if (!project || !input.allowed(run.backend, run.projectNativeId, project.fullName)) continue;
@@ -97,13 +102,14 @@ export function buildCctrayEntries(input: EntryInput): CctrayEntry[] {
     let names = namesPerProject.get(projectKey);
     if (!names) namesPerProject.set(projectKey, (names = new Set()));
     names.add(run.name);
-    if (!projectWanted(filter, run.projectNativeId, project.fullName) || !branchWanted(filter, project, run.branch)) continue;
+    const branch = listedBranch(filter, project, run.branch);
+    if (branch === null || !projectWanted(filter, run.projectNativeId, project.fullName)) continue;
     if (filter.pipelines !== null && (run.name === null || !filter.pipelines.includes(run.name))) continue;
-    const key = `${projectKey}\u0000${run.branch}\u0000${run.name ?? ''}`;
+    const key = `${projectKey}\u0000${branch}\u0000${run.name ?? ''}`;
     const finished = CCTRAY_BUILD_STATUS[run.status] !== null ? run : null;
     const group = groups.get(key);
     if (!group) {
-      groups.set(key, { backend: run.backend, project, projectNativeId: run.projectNativeId, branch: run.branch, pipeline: run.name, latest: run, finished });
+      groups.set(key, { backend: run.backend, project, projectNativeId: run.projectNativeId, branch, pipeline: run.name, latest: run, finished });
       continue;
     }
     if (newer(run, group.latest)) group.latest = run;
@@ -112,7 +118,7 @@ export function buildCctrayEntries(input: EntryInput): CctrayEntry[] {
   const entries: CctrayEntry[] = [];
   for (const g of groups.values()) {
     const several = (namesPerProject.get(`${g.backend}\u0000${g.projectNativeId}`)?.size ?? 0) > 1;
-    const name = `${g.backend}/${g.project.fullName}${several ? ` :: ${g.pipeline ?? '(unnamed)'}` : ''}${filter.branches === 'default' ? '' : ` @ ${g.branch}`}`;
+    const name = `${g.backend}/${g.project.fullName}${several ? ` :: ${g.pipeline ?? '(unnamed)'}` : ''}${filter.branches === 'default' || g.branch === '' ? '' : ` @ ${g.branch}`}`;
     const verdict = g.finished ? CCTRAY_BUILD_STATUS[g.finished.status]! : 'Unknown';
     if (filter.statuses !== null && !filter.statuses.includes(verdict)) continue;
     entries.push({
