@@ -12,6 +12,7 @@ import { createApiKey } from '../../src/auth/api-keys.ts';
 import { parseFeed, type FeedProject } from '../helpers/cctray-feed.ts';
 import { startGitlabStack, type GitlabStack } from '../helpers/gitlab-stack.ts';
 import { postgresSchemaEnv } from '../helpers/history-stores.ts';
+import { startJenkinsStack, type JenkinsStack } from '../helpers/jenkins-stack.ts';
 import { startStack, waitFor, type Stack } from '../helpers/stack.ts';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -248,5 +249,28 @@ describe('cc.xml over GitLab and GitHub side by side', () => {
   it('should scope a key by GitLab full name although its native ids are numbers', async () => {
     const res = await fetch(`${stack.base}/cc.xml`, { headers: { authorization: basic('monitor', backendOnly) } });
     expect(parseFeed(await res.text()).map((p) => p.name)).toEqual(['gl/platform/backend']);
+  });
+});
+
+describe('cc.xml over Jenkins', () => {
+  let stack: JenkinsStack;
+  beforeAll(async () => {
+    stack = await startJenkinsStack({ sim: { history: 0 } });
+    // The simulator does not push to this gateway: polls bring the build (the first takes the baseline).
+    await stack.gateway.scheduler.pollNow('jk');
+    await stack.sim.triggerBuild({ job: 'team-a/service', result: 'FAILURE' });
+    await stack.sim.runUntilIdle();
+  });
+  afterAll(() => stack?.close());
+
+  it('should list a plain Jenkins job (no default branch; its builds record "main") with its last build', async () => {
+    let projects: FeedProject[] = [];
+    await waitFor(async () => {
+      await stack.gateway.scheduler.pollNow('jk');
+      projects = parseFeed(await (await fetch(`${stack.base}/cc.xml?project=team-a/service`)).text());
+      return projects[0]?.lastBuildStatus === 'Failure';
+    }, 10_000, 'the failed build in the feed');
+    expect(projects).toMatchObject([{ name: 'jk/team-a/service', activity: 'Sleeping', lastBuildStatus: 'Failure', lastBuildLabel: '1' }]);
+    expect(projects[0]!.webUrl).toMatch(/\/job\/team-a\/job\/service\/1\/?$/);
   });
 });
