@@ -131,6 +131,21 @@ export interface ActionAuditEntry {
   readonly durationMs: number;
 }
 
+/** One read of the CCTray feed (`/cc.xml`): who read which projects, as a GraphQL read is audited. */
+export interface FeedAuditEntry {
+  readonly kind: 'feed';
+  readonly identity: AuditIdentity;
+  /** `/cc.xml` or `/cctray.xml`. */
+  readonly path: string;
+  /** The query string as received (filters only: credentials never travel in it), cut to 500 characters. */
+  readonly query: string;
+  /** 200, 304 (unchanged, by ETag) or 400 (a parameter refused). */
+  readonly status: number;
+  /** Projects in the feed; null when none was built (400). */
+  readonly projects: number | null;
+  readonly durationMs: number;
+}
+
 /** What callers pass to `AuditLog.append`: a record without `seq`, `at`, `prevHash`, `hash`. */
 export type AuditEntry =
   | GraphqlAuditEntry
@@ -140,11 +155,12 @@ export type AuditEntry =
   | ConfigLoadAuditEntry
   | SubscriptionEndAuditEntry
   | AuditIntegrityAuditEntry
-  | ActionAuditEntry;
+  | ActionAuditEntry
+  | FeedAuditEntry;
 
 export type AuditKind = AuditEntry['kind'];
 
-export const AUDIT_KINDS: readonly AuditKind[] = ['graphql', 'webhook', 'webhook-rejections', 'auth-failure', 'config-load', 'subscription-end', 'audit-integrity', 'action'];
+export const AUDIT_KINDS: readonly AuditKind[] = ['graphql', 'webhook', 'webhook-rejections', 'auth-failure', 'config-load', 'subscription-end', 'audit-integrity', 'action', 'feed'];
 
 export interface AuditChainFields {
   /** 1, 2, 3, ... without gaps. */

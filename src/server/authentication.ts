@@ -1,14 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { createAuthenticator, type Authenticator } from '../auth/authenticate.ts';
+import { createAuthenticator, type Authenticator, type Credential } from '../auth/authenticate.ts';
 import type { CredentialWatcher } from '../auth/credential-watcher.ts';
 import { AuthFailureLimiter } from '../auth/failure-limiter.ts';
 import { isAuthError, type AuthError, type Identity } from '../auth/types.ts';
 import { createSecretResolver } from '../config/secret.ts';
 import type { GatewayConfig } from '../config/load-config.ts';
 import type { WsRefusal } from './graphql-ws.ts';
-import { createCallerIdentifier, wsRefusalOf } from './identify-caller.ts';
+import { createCallerIdentifier, wsRefusalOf, type CallerAddress } from './identify-caller.ts';
 
 const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
@@ -17,6 +17,11 @@ export interface GatewayAuthentication {
   readonly ready: Promise<Authenticator>;
   /** An HTTP request or SSE stream: credentials from its headers. */
   http(req: IncomingMessage, transport: 'http' | 'sse'): Promise<Identity | AuthError>;
+  /**
+   * A credential a route read itself (the cc.xml feed takes HTTP Basic, which build monitors
+   * send): the same verification, failure limit and audit as every other transport.
+   */
+  credential(credential: Credential, where: CallerAddress): Promise<Identity | AuthError>;
   /** A graphql-ws `connection_init`: credentials from its payload, else the upgrade request's headers. */
   ws(input: {
     connectionParams: Readonly<Record<string, unknown>> | undefined;
@@ -48,6 +53,7 @@ export function createGatewayAuthentication(deps: {
     ready,
     http: (req, transport) =>
       identify({ authorization: req.headers.authorization, apiKeyHeader: header(req.headers['x-api-key']) }, { transport, remoteAddress: req.socket.remoteAddress ?? null }),
+    credential: (credential, where) => identify(credential, where),
     async ws({ connectionParams, headers, remoteAddress }) {
       const param = (k: string) => (typeof connectionParams?.[k] === 'string' ? (connectionParams[k] as string) : undefined);
       const result = await identify({

@@ -28,6 +28,7 @@ import { parseRequestTarget } from './request-target.ts';
 import { createSseStreams } from './sse-streams.ts';
 import { prepareReload, type PreparedReload } from './gateway-reload.ts';
 import { createWebhookIngress } from './webhook-ingress.ts';
+import { createCctrayRoute } from '../notify/cctray/cctray-route.ts';
 import { attachWebSockets } from './websocket-transport.ts';
 import { createSecretResolver } from '../config/secret.ts';
 import { registerGatewayGauges } from '../metrics/gateway-gauges.ts';
@@ -136,6 +137,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     createHealthRoutes({ registry, shedder, bodySlots, ready: () => ready, capacity: () => capacity, auditIntact, history: () => history.status(),
       requirements: { backend: config.server.readiness.requireBackend, history: config.server.readiness.requireHistory } }),
     webhooks,
+    createCctrayRoute({ state: services.state, registry, history, authentication, audit, log, now }),
     createGraphQLHttpRoute({ path: GRAPHQL_PATH, yoga, authentication, cors, shedder, bodySlots, bodyLimitBytes: config.server.bodyLimitBytes, identitySlots }),
     ...(config.server.graphiql ? [graphiqlAssets.route()] : []),
     rootRedirect,
