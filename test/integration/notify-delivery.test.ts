@@ -33,10 +33,10 @@ describe('notification delivery from the outbox to loopback receivers', () => {
   };
 
   /** A delivery (outbox and worker) over `over` (default: the test's store), sending to these receivers by sink name. */
-  function start(config: NotificationsConfig, sinks: Record<string, Receiver>, options: { over?: HistoryStore; metrics?: Registry } = {}): NotificationDelivery {
+  function start(config: NotificationsConfig, sinks: Record<string, Receiver>, options: { over?: HistoryStore; metrics?: Registry; pollMs?: number } = {}): NotificationDelivery {
     const over = options.over ?? store;
     const delivery = createNotificationDelivery({
-      history: { store: () => over }, config, log: silent, now: () => new Date(), pollMs: 50,
+      history: { store: () => over }, config, log: silent, now: () => new Date(), pollMs: options.pollMs ?? 50,
       sinks: new Map(Object.entries(sinks).map(([name, r]) => [name, httpTestSink(name, r.url)])),
       ...(options.metrics ? { metrics: options.metrics } : {}),
     });
@@ -66,6 +66,19 @@ describe('notification delivery from the outbox to loopback receivers', () => {
     expect(text).toContain('switchyard_notifications_retried_total{sink="hook"} 2');
     expect(text).toContain('switchyard_notifications_outbox_pending{sink="hook"} 0');
     expect(text).toMatch(/switchyard_notification_delivery_latency_seconds_count\{sink="hook"\} 1/);
+  });
+
+  it('sends at once after an enqueue on this instance, not at the next poll', async () => {
+    const hook = await receiver();
+    // A poll far beyond the test's timeout: only the wake-up on enqueue can deliver in time.
+    const delivery = start(testNotificationsConfig({ hook: {} }), { hook }, { pollMs: 3_600_000 });
+    // The first message starts the worker's passes; once it is delivered, the worker waits for the poll or a wake-up.
+    await delivery.outbox.enqueue(testNotification('first'), ['hook']);
+    await waitForState(delivery, deliveryId('first', 'hook'), 'delivered');
+    await delivery.outbox.enqueue(testNotification('k', { detectedAt: new Date().toISOString() }), ['hook']);
+    await hook.until((r) => r.length === 2);
+    await waitForState(delivery, deliveryId('k', 'hook'), 'delivered');
+    expect((await stateOf(delivery, deliveryId('k', 'hook')))?.latencyMs).toBeLessThan(1000);
   });
 
   it('cuts off a receiver that hangs at the attempt timeout, while another sink keeps delivering', async () => {
