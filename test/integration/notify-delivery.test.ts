@@ -7,6 +7,7 @@ import { deliveryId } from '../../src/notify/notification.ts';
 import type { DeliveryState } from '../../src/notify/notify-context.ts';
 import type { NotificationsConfig } from '../../src/notify/notify-config.ts';
 import { createNotificationDelivery, type NotificationDelivery } from '../../src/notify/delivery/create-delivery.ts';
+import { OutboxStore } from '../../src/notify/delivery/outbox-store.ts';
 import { migratedStore, postgresDatabase, type TestDatabase } from '../helpers/history-stores.ts';
 import { httpTestSink, startReceiver, testNotification, testNotificationsConfig, type Receiver } from '../helpers/notify-delivery-kit.ts';
 
@@ -139,7 +140,7 @@ describe('notification delivery from the outbox to loopback receivers', () => {
     expect(hook.received.map((r) => [r.deliveryId, r.attempt]).at(-1)).toEqual([id, 1]);
   });
 
-  it('after a gateway stopped during a sink outage, a new one delivers every message once the sink recovers', async () => {
+  it('after a gateway stopped (or killed mid-send) during a sink outage, a new one delivers every message once the sink recovers', async () => {
     const hook = await receiver();
     let up = false;
     hook.answer = () => ({ status: up ? 200 : 503 });
@@ -149,6 +150,9 @@ describe('notification delivery from the outbox to loopback receivers', () => {
     for (const k of keys) await first.outbox.enqueue(testNotification(k), ['hook']);
     await hook.until((r) => new Set(r.map((x) => x.deliveryId)).size === keys.length);
     await first.task.close();
+    // A gateway killed mid-send leaves its rows claimed ('sending'): here two, with a lease of a second.
+    const killed = await new OutboxStore(() => store, () => new Date()).claim('hook', 2, 'killed-instance', new Date(Date.now() + 1000));
+    expect(killed).toHaveLength(2);
     const refusedBeforeStop = hook.received.length;
     up = true;
     const second = start(config, { hook }, { over: await db.open() });
