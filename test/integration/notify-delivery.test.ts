@@ -100,6 +100,17 @@ describe('notification delivery from the outbox to loopback receivers', () => {
     for (const k of keys) await waitForState(delivery, deliveryId(k, 'slow'), 'delivered');
   });
 
+  it('keeps to a sink\'s ratePerMinute: a second\'s worth at once, then one per token', async () => {
+    const hook = await receiver();
+    // 120 a minute: 2 at once, then one every 500 ms.
+    const delivery = start(testNotificationsConfig({ hook: { concurrency: 8, ratePerMinute: 120 } }), { hook });
+    for (const k of ['a', 'b', 'c', 'd']) await delivery.outbox.enqueue(testNotification(k), ['hook']);
+    await hook.until((r) => r.length === 4);
+    const at = hook.received.map((r) => r.at);
+    expect(at[2]! - at[0]!).toBeGreaterThanOrEqual(400);
+    expect(at[3]! - at[0]!).toBeGreaterThanOrEqual(900);
+  });
+
   it('honours Retry-After: the next attempt comes no sooner than the receiver asked', async () => {
     const hook = await receiver();
     hook.answer = (r) => (r.attempt === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 });
