@@ -66,6 +66,8 @@ export class DeliveryWorker implements HistoryTask {
   private readonly observer: DeliveryObserver;
   private readonly random: () => number;
   private readonly inFlight = new Set<Promise<void>>();
+  /** The attempts under way, cut short when the worker closes. */
+  private readonly attempts = new Set<AbortController>();
   /** Outcomes the history refused to record (an outage): recorded at the next pass, before the lease runs out. */
   private unrecorded: { readonly id: string; readonly completion: Completion }[] = [];
   private readonly stopping = new AbortController();
@@ -120,6 +122,7 @@ export class DeliveryWorker implements HistoryTask {
     this.pruneTimer = null;
     // Sends in flight are cut short and their rows released, so the next sender starts at once, not after the lease.
     this.stopping.abort(new Error('the gateway is shutting down'));
+    for (const attempt of this.attempts) attempt.abort(this.stopping.signal.reason);
     await this.running;
     await Promise.allSettled([...this.inFlight]);
     await this.recordUnrecorded().catch(() => {});
@@ -158,6 +161,7 @@ export class DeliveryWorker implements HistoryTask {
     const outbox = this.outbox;
     if (!outbox) return;
     let next = this.pollMs;
+    let sent = 0;
     try {
       await this.recordUnrecorded();
       for (const [name, lane] of this.lanes) {
@@ -171,8 +175,10 @@ export class DeliveryWorker implements HistoryTask {
         }
         const claimed = await outbox.claim(name, free, this.sender, new Date(this.options.now().getTime() + lane.leaseMs));
         for (const record of claimed) this.track(this.deliver(outbox, lane, record));
+        sent += claimed.length;
       }
-      const due = await outbox.nextDue([...this.lanes.keys()]);
+      // Sends under way wake the worker when they finish; an idle worker sleeps until the next retry falls due.
+      const due = sent === 0 ? await outbox.nextDue([...this.lanes.keys()]) : null;
       if (due) next = Math.min(next, Math.max(0, due.getTime() - this.options.now().getTime()));
     } catch (error) {
       this.lastError = message(error);
@@ -192,8 +198,7 @@ export class DeliveryWorker implements HistoryTask {
     limiter.acquire();
     const attempt = new AbortController();
     const timeout = setTimeout(() => attempt.abort(new Error(`${sink.describe()} did not answer within ${timeoutMs / 1000}s`)), timeoutMs);
-    const onStop = () => attempt.abort(this.stopping.signal.reason);
-    this.stopping.signal.addEventListener('abort', onStop, { once: true });
+    this.attempts.add(attempt);
     let outcome: SendOutcome;
     try {
       outcome = await raceAbort(sink.send({ notification: record.notification, deliveryId: record.id, attempt: record.attempts }, attempt.signal), attempt.signal);
@@ -202,7 +207,7 @@ export class DeliveryWorker implements HistoryTask {
       outcome = { ok: false, kind: 'retry', status: null, error: attempt.signal.aborted ? message(attempt.signal.reason) : `${sink.describe()}: ${message(error)}` };
     } finally {
       clearTimeout(timeout);
-      this.stopping.signal.removeEventListener('abort', onStop);
+      this.attempts.delete(attempt);
     }
     const completion = this.completionOf(lane, record, outcome);
     try {
