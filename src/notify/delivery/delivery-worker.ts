@@ -68,8 +68,13 @@ export class DeliveryWorker implements HistoryTask {
   private readonly inFlight = new Set<Promise<void>>();
   /** The attempts under way, cut short when the worker closes. */
   private readonly attempts = new Set<AbortController>();
-  /** Outcomes the history refused to record (an outage): recorded at the next pass, before the lease runs out. */
-  private unrecorded: { readonly id: string; readonly completion: Completion }[] = [];
+  /**
+   * Outcomes not yet recorded: written in batches (one transaction for all that finished meanwhile, so a
+   * busy sink costs one write per batch, not per message); kept through a history outage and written
+   * at the next pass, before the lease runs out.
+   */
+  private readonly unrecorded: { readonly id: string; readonly completion: Completion; readonly at: Date }[] = [];
+  private recording: Promise<void> | null = null;
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
@@ -125,7 +130,8 @@ export class DeliveryWorker implements HistoryTask {
     for (const attempt of this.attempts) attempt.abort(this.stopping.signal.reason);
     await this.running;
     await Promise.allSettled([...this.inFlight]);
-    await this.recordUnrecorded().catch(() => {});
+    await this.recording;
+    await this.recordOutcomes();
   }
 
   private schedule(delayMs: number): void {
@@ -163,7 +169,7 @@ export class DeliveryWorker implements HistoryTask {
     let next = this.pollMs;
     let sent = 0;
     try {
-      await this.recordUnrecorded();
+      void this.recordOutcomes();
       for (const [name, lane] of this.lanes) {
         if (this.closed) return;
         const free = lane.limiter.available();
@@ -209,18 +215,11 @@ export class DeliveryWorker implements HistoryTask {
       clearTimeout(timeout);
       this.attempts.delete(attempt);
     }
-    const completion = this.completionOf(lane, record, outcome);
-    try {
-      const held = await outbox.complete(record.id, this.sender, completion);
-      if (!held) this.options.log.debug({ deliveryId: record.id, sink: sink.name }, 'notifications: the claim was lost before the outcome was recorded (lease ran out or re-driven)');
-    } catch (error) {
-      this.lastError = message(error);
-      this.failure();
-      this.unrecorded.push({ id: record.id, completion });
-    } finally {
-      limiter.release();
-      this.wake();
-    }
+    this.unrecorded.push({ id: record.id, completion: this.completionOf(lane, record, outcome), at: this.options.now() });
+    limiter.release();
+    // The row stays claimed (ours) until its outcome is written: no other pass or instance takes it meanwhile.
+    await this.recordOutcomes();
+    this.wake();
   }
 
   private completionOf(lane: SinkLane, record: DeliveryRecord, outcome: SendOutcome): Completion {
@@ -246,13 +245,27 @@ export class DeliveryWorker implements HistoryTask {
     }
   }
 
-  private async recordUnrecorded(): Promise<void> {
+  /** Writes the outcomes waiting, one batch at a time; resolves when none waits or the history failed. */
+  private recordOutcomes(): Promise<void> {
     const outbox = this.outbox;
-    while (outbox && this.unrecorded.length > 0) {
-      const { id, completion } = this.unrecorded[0]!;
-      await outbox.complete(id, this.sender, completion);
-      this.unrecorded.shift();
-    }
+    if (this.recording || !outbox) return this.recording ?? Promise.resolve();
+    this.recording = (async () => {
+      while (this.unrecorded.length > 0) {
+        const batch = this.unrecorded.splice(0);
+        try {
+          const held = await outbox.completeMany(this.sender, batch);
+          if (held < batch.length) this.options.log.debug({ lost: batch.length - held }, 'notifications: claims lost before their outcome was recorded (lease ran out or re-driven)');
+        } catch (error) {
+          this.unrecorded.unshift(...batch);
+          this.lastError = message(error);
+          this.failure();
+          return;
+        }
+      }
+    })().finally(() => {
+      this.recording = null;
+    });
+    return this.recording;
   }
 
   private async prune(): Promise<void> {

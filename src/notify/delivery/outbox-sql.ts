@@ -32,6 +32,13 @@ UPDATE notification_outbox SET state = 'delivered', delivered_at = $3, updated_a
   claimed_by = NULL, claimed_until = NULL
 WHERE id = $1 AND claimed_by = $2 AND state = 'sending'`;
 
+/** Many at once ($1 ids, $2 statuses, $3 acceptance times; $4 sender): one statement for a busy sink's deliveries. */
+export const MARK_DELIVERED_MANY = `
+UPDATE notification_outbox o SET state = 'delivered', delivered_at = u.at, updated_at = u.at, last_status = u.status, last_error = NULL,
+  claimed_by = NULL, claimed_until = NULL
+FROM unnest($1::text[], $2::int[], $3::timestamptz[]) AS u(id, status, at)
+WHERE o.id = u.id AND o.claimed_by = $4 AND o.state = 'sending'`;
+
 /** $1 id, $2 sender, $3 now, $4 status, $5 error, $6 next attempt. */
 export const MARK_RETRY = `
 UPDATE notification_outbox SET state = 'pending', next_attempt_at = $6, updated_at = $3, last_status = $4, last_error = $5,

@@ -4,7 +4,7 @@ import type { DeliveryPage, DeliveryRecord, OutboxApi } from '../notify-context.
 import { deliveryId, type Notification } from '../notification.ts';
 import { cursorOf, parseCursor, recordOf, type OutboxRow } from './outbox-rows.ts';
 import {
-  CLAIM_DUE, COUNTS, INSERT_DELIVERY, LIST_PAGE, MARK_DEAD, MARK_DELIVERED, MARK_RETRY, NEXT_DUE, PRUNE_FINISHED, REDRIVE,
+  CLAIM_DUE, COUNTS, INSERT_DELIVERY, LIST_PAGE, MARK_DEAD, MARK_DELIVERED, MARK_DELIVERED_MANY, MARK_RETRY, NEXT_DUE, PRUNE_FINISHED, REDRIVE,
   REDRIVE_CANDIDATES, RELEASE_CLAIM,
 } from './outbox-sql.ts';
 
@@ -25,6 +25,19 @@ export function scopeAllows(scope: CompiledScope, record: DeliveryRecord): boole
   if (n.project) return scope.allowsProject(n.backend, [n.project.nativeId, n.project.fullName]);
   if (n.pool) return scope.allowsRunners(n.backend);
   return scope.allowsBackend(n.backend);
+}
+
+function statementOf(id: string, sender: string, completion: Completion, at: string): [string, unknown[]] {
+  switch (completion.kind) {
+    case 'delivered':
+      return [MARK_DELIVERED, [id, sender, at, completion.status]];
+    case 'retry':
+      return [MARK_RETRY, [id, sender, at, completion.status, completion.error, completion.nextAttemptAt.toISOString()]];
+    case 'dead':
+      return [MARK_DEAD, [id, sender, at, completion.status, completion.error]];
+    case 'release':
+      return [RELEASE_CLAIM, [id, sender, at]];
+  }
 }
 
 /**
@@ -60,20 +73,26 @@ export class OutboxStore implements OutboxApi {
 
   /** Records a claimed row's outcome; false when `sender` no longer holds the claim (its lease ran out and another took it, or it was re-driven). */
   async complete(id: string, sender: string, completion: Completion): Promise<boolean> {
-    const at = this.now().toISOString();
-    const [sql, params] = ((): [string, unknown[]] => {
-      switch (completion.kind) {
-        case 'delivered':
-          return [MARK_DELIVERED, [id, sender, at, completion.status]];
-        case 'retry':
-          return [MARK_RETRY, [id, sender, at, completion.status, completion.error, completion.nextAttemptAt.toISOString()]];
-        case 'dead':
-          return [MARK_DEAD, [id, sender, at, completion.status, completion.error]];
-        case 'release':
-          return [RELEASE_CLAIM, [id, sender, at]];
-      }
-    })();
+    const [sql, params] = statementOf(id, sender, completion, this.now().toISOString());
     return this.store().transaction(async (session) => (await session.query(sql, params)).affected === 1);
+  }
+
+  /** Records several outcomes in one transaction (deliveries in one statement); `at` is when each attempt ended. Returns the rows still held. */
+  async completeMany(sender: string, outcomes: readonly { readonly id: string; readonly completion: Completion; readonly at: Date }[]): Promise<number> {
+    const delivered = outcomes.filter((o) => o.completion.kind === 'delivered');
+    const others = outcomes.filter((o) => o.completion.kind !== 'delivered');
+    return this.store().transaction(async (session) => {
+      let held = 0;
+      if (delivered.length > 0) {
+        const statuses = delivered.map((o) => (o.completion.kind === 'delivered' ? o.completion.status : null));
+        held += (await session.query(MARK_DELIVERED_MANY, [delivered.map((o) => o.id), statuses, delivered.map((o) => o.at.toISOString()), sender])).affected;
+      }
+      for (const o of others) {
+        const [sql, params] = statementOf(o.id, sender, o.completion, o.at.toISOString());
+        held += (await session.query(sql, params)).affected;
+      }
+      return held;
+    });
   }
 
   async list(filter: { readonly state?: DeliveryRecord['state']; readonly sink?: string; readonly first: number; readonly after?: string }, scope: CompiledScope): Promise<DeliveryPage> {
