@@ -25,7 +25,9 @@ describe('notification deliveries through GraphQL', () => {
   let outbox: OutboxStore;
   beforeEach(async () => {
     ({ db, store } = await migratedStore(postgresDatabase));
-    outbox = new OutboxStore(() => store, () => new Date());
+    // A clock a second further at each reading: the rows' order (newest first) does not depend on timing.
+    let clock = Date.now();
+    outbox = new OutboxStore(() => store, () => new Date((clock += 1000)));
     await outbox.enqueue(testNotification('acme-failed'), ['hook', 'team']);
     await outbox.enqueue(testNotification('other-failed', { trigger: 'still-failing', project: { id: 'p', nativeId: 'other/app', fullName: null, url: null } }), ['hook']);
     for (const r of await outbox.claim('hook', 10, 'me', new Date(Date.now() + 60_000))) await outbox.complete(r.id, 'me', { kind: 'dead', status: 410, error: 'gone' });
@@ -51,6 +53,12 @@ describe('notification deliveries through GraphQL', () => {
     });
     const all = await run('{ notificationDeliveries(sink: "hook") { edges { node { trigger } } } }', { backends: ['*'] });
     expect(all).toEqual({ notificationDeliveries: { edges: [{ node: { trigger: 'STILL_FAILING' } }, { node: { trigger: 'FAILED' } }] } });
+    // Each edge's cursor resumes after it.
+    type Page = { notificationDeliveries: { edges: { cursor: string; node: { trigger: string } }[] } };
+    const firstPage = (await run('{ notificationDeliveries(first: 1) { edges { cursor node { trigger } } } }', { backends: ['*'] })) as unknown as Page;
+    const cursor = firstPage.notificationDeliveries.edges[0]!.cursor;
+    const rest = (await run(`{ notificationDeliveries(after: ${JSON.stringify(cursor)}) { edges { node { trigger } } } }`, { backends: ['*'] })) as unknown as Page;
+    expect(rest.notificationDeliveries.edges.map((e) => e.node.trigger)).toEqual(['FAILED', 'FAILED']);
   });
 
   it('shows the sinks without their secrets, with pending and dead counts', async () => {

@@ -10,6 +10,7 @@ import type { EntityModel } from '../../model.ts';
 import { loadNodes } from '../../resolvers/load-nodes.ts';
 import type { DeliveryRecord, DeliveryState } from '../notify-context.ts';
 import type { FailureCategory, Notification, TriggerKind } from '../notification.ts';
+import { deliveryCursor } from './outbox-rows.ts';
 import { sinkTarget } from './sink-target.ts';
 
 const MAX_FIRST = 200;
@@ -65,9 +66,7 @@ export const deliveryResolvers = {
         { first, ...(args.state ? { state: stateFromGraphql(args.state) } : {}), ...(args.sink ? { sink: args.sink } : {}), ...(args.after ? { after: args.after } : {}) },
         ctx.identity.scope,
       );
-      // Per-edge cursors are not kept by the outbox: every edge carries the page's end cursor (resume after the page).
-      const endCursor = page.endCursor ?? '';
-      return { edges: page.records.map((r) => ({ cursor: endCursor, node: nodeOf(r) })), pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
+      return { edges: page.records.map((r) => ({ cursor: deliveryCursor(r), node: nodeOf(r) })), pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
     },
     notificationSinks: async (_: unknown, __: unknown, ctx: GatewayContext) => {
       const notifications = ctx.notifications;

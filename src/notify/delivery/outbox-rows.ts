@@ -48,7 +48,12 @@ export function recordOf(row: OutboxRow): DeliveryRecord {
 
 /** The cursor of a row: opaque to callers (base64url of its sort key). */
 export function cursorOf(row: OutboxRow): string {
-  return Buffer.from(JSON.stringify([isoOf(row.created_at), row.id])).toString('base64url');
+  return deliveryCursor({ createdAt: isoOf(row.created_at), id: row.id });
+}
+
+/** The same cursor from a record (GraphQL gives one per edge). */
+export function deliveryCursor(record: Pick<DeliveryRecord, 'createdAt' | 'id'>): string {
+  return Buffer.from(JSON.stringify([record.createdAt, record.id])).toString('base64url');
 }
 
 /** The sort key in `after`, or an error naming it. */
