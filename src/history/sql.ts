@@ -6,6 +6,8 @@
  * progress, 4 analytics indexes, 5 runner pools, 6 daily rollups, 7 backfill lease,
  * 8 covering index for pool windows.
  */
+import { OUTBOX_MIGRATION } from '../notify/delivery/outbox-migration.ts';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -353,6 +355,7 @@ CREATE INDEX pipelines_green_next ON pipelines (backend, project_native_id, bran
   WHERE status = 'SUCCESS';
 `,
   },
+  OUTBOX_MIGRATION,
 ];
 
 /** Projects seen in a batch ($1 backends, $2 native ids, $3 full names or null): scope rules need the full name. */
