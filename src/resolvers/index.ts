@@ -2,6 +2,7 @@ import type { Resolvers } from '../__generated__/resolvers-types.ts';
 import { badInput } from '../errors.ts';
 import { fromGlobalId } from '../ids.ts';
 import { actionResolvers } from '../actions/action-resolvers.ts';
+import { rulesResolvers } from '../notify/rules/rules-resolvers.ts';
 import { analyticsQueries } from './analytics.ts';
 import { loadNodes } from './load-nodes.ts';
 import { resolveJobs } from './query-jobs.ts';
@@ -19,7 +20,7 @@ const MAX_NODES = 100;
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   ActionInputValue: actionResolvers.ActionInputValue!,
-  Mutation: actionResolvers.Mutation!,
+  Mutation: { ...actionResolvers.Mutation!, ...rulesResolvers.Mutation },
   Query: {
     backends: (_, __, ctx) => [...ctx.registry.all()],
     gatewayLoad: (_, __, ctx) => ctx.load?.() ?? { overloaded: false, eventLoopLagMs: 0, boundMs: 0 },
@@ -43,6 +44,7 @@ export const resolvers: Resolvers = {
     projects: (_, args, ctx, info) => resolveProjects(ctx, args, info),
     ...analyticsQueries,
     ...runnerPoolResolvers.Query,
+    ...rulesResolvers.Query,
   },
   Subscription: { ...subscriptionResolvers, runnerPoolUpdated: runnerPoolSubscription },
   ...typeResolvers,
