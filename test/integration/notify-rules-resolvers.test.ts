@@ -56,6 +56,7 @@ describe('notification rules in GraphQL', () => {
   const run = async (query: string, variables: Record<string, unknown> = {}, identity: Identity = anonymousIdentity, withServices = services) => {
     const result = await execute({ schema, document: parse(query), variableValues: variables, contextValue: createRequestContext(withServices, identity) });
     expect(result.errors).toBeUndefined();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the shape is asserted by the test itself
     return result.data as Record<string, any>;
   };
   const WATCH = `mutation($id: ID!, $sink: String!) { watchPipeline(input: { pipelineId: $id, sink: $sink, clientMutationId: "c1" }) {
