@@ -110,6 +110,42 @@ describe.each(HISTORY_DATABASES)('notification rules on %s', (_name, createDatab
     expect(await triggers()).toEqual(['failed@p1->team', 'fixed@p3->team', 'still-failing@p2->team']);
   });
 
+  // Two instances must step a branch one after the other: the second waits for the first's row lock.
+  it.runIf(_name === 'PostgreSQL')('a finish waits for the branch row another instance holds (SELECT ... FOR UPDATE)', async () => {
+    const a = engine([DEFAULT_RULE]);
+    a.observer.observe(finished(red('p1', 1)));
+    await a.idle();
+    const other = await db.open();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = other.transaction(async (tx) => {
+      await tx.query(`SELECT 1 FROM notify_branch_state WHERE backend = 'gh' AND branch = 'main' FOR UPDATE`);
+      locked();
+      await held;
+      // Meanwhile the other instance steps a newer green pipeline (p3), then commits.
+      await tx.query(`UPDATE notify_branch_state SET last_native_id = 'p3', last_attempt = 1, last_created_at = '2026-01-01T10:03:00Z', last_status = 'SUCCESS',
+        color = 'green', red_since = NULL, red_count = 0 WHERE backend = 'gh' AND branch = 'main'`);
+    });
+    await isLocked;
+    a.observer.observe(finished(green('p2', 2)));
+    let done = false;
+    const handled = a.idle().then(() => (done = true));
+    // The sentinel: the engine's statement shows up waiting on a lock (never a fixed sleep).
+    for (;;) {
+      const [row] = await store.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%notify_branch_state%'`);
+      if (row!.n > 0 || done) break;
+    }
+    expect(done).toBe(false);
+    release();
+    await holder;
+    await handled;
+    // Read after the other's commit: p2 is older than p3, so not a transition, and p3 stays recorded.
+    expect(await triggers()).toEqual(['failed@p1->team']);
+    expect(await store.query(`SELECT last_native_id FROM notify_branch_state`)).toEqual([{ last_native_id: 'p3' }]);
+  });
+
   it('an older pipeline finishing late is not a transition', async () => {
     const e = engine([DEFAULT_RULE]);
     e.observer.observe(finished(red('p2', 2)));
