@@ -234,6 +234,10 @@ describe.each(HISTORY_DATABASES)('notification rules on %s', (_name, createDatab
     const again = await e.watches.watch(toGlobalId('Pipeline', 'gh', 'w1'), 'team', 'user-2');
     expect(again).toEqual({ alreadyFinished: true, expiresAt: null });
     expect(await outbox()).toHaveLength(2);
+    // Finished long ago, only in the history: sent at once too.
+    await store.record([{ entity: green('h9', 0), observedAt: '2026-01-01T10:00:40.000Z' }]);
+    expect(await e.watches.watch(toGlobalId('Pipeline', 'gh', 'h9'), 'team', 'user-1')).toEqual({ alreadyFinished: true, expiresAt: null });
+    expect((await outbox()).filter((r) => r.message.pipeline?.nativeId === 'h9').map((r) => r.trigger)).toEqual(['finished']);
     await expect(e.watches.watch(toGlobalId('Pipeline', 'gh', 'w1'), 'platform', 'user-1')).rejects.toMatchObject({ code: 'INVALID_SINK' });
     await expect(e.watches.watch(toGlobalId('Pipeline', 'gh', 'w1'), 'nope', 'user-1')).rejects.toBeInstanceOf(NotificationError);
     await expect(e.watches.watch(toGlobalId('Job', 'gh', 'w1'), 'team', 'user-1')).rejects.toMatchObject({ code: 'NOT_FOUND' });

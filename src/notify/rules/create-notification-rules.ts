@@ -85,8 +85,10 @@ export function createNotificationRules(options: NotificationRulesOptions): Noti
       if (event.previousStatus === event.pipeline.status) return;
       const pipeline = event.pipeline;
       const detectedAt = now().toISOString();
-      // One finish at a time, in arrival order: a branch's finishes are stepped in the order seen.
-      pending = pending.then(settle).then(() => handle(pipeline, detectedAt));
+      // The settling starts now (finishes in a burst wait together, not one after the other);
+      // then one finish at a time, in arrival order: a branch's finishes are stepped in the order seen.
+      const settled = settle();
+      pending = pending.then(() => settled).then(() => handle(pipeline, detectedAt));
     },
   };
 

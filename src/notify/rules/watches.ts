@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { BackendRegistry } from '../../backend-registry.ts';
+import { historyPipelinesByIds } from '../../history/history-lists.ts';
 import type { HistoryReads } from '../../history/history-reads.ts';
 import { fromGlobalId } from '../../ids.ts';
 import { isTerminal, type PipelineModel } from '../../model.ts';
@@ -36,6 +38,7 @@ export interface WatchDeps {
   readonly config: NotificationsConfig;
   readonly enqueuer: NotificationEnqueuer;
   readonly state: LiveState;
+  readonly registry: BackendRegistry;
   readonly history: HistoryReads;
   readonly log: Logger;
   readonly now: () => Date;
@@ -83,12 +86,19 @@ export class PipelineWatches implements WatchApi {
     const id = `wch_${randomUUID()}`;
     await history.read((store) => store.query(INSERT_WATCH, [id, parts.backend, parts.nativeId, sink, watcher, created.toISOString(), expiresAt]));
     // Registered first, then looked at: a finish between the two is sent by whoever sees it, once.
-    const pipeline = state.get('Pipeline', parts.backend, parts.nativeId);
+    const pipeline = state.get('Pipeline', parts.backend, parts.nativeId) ?? (await this.recorded(parts.backend, parts.nativeId));
     if (pipeline && isTerminal(pipeline.status)) {
       await this.finished(pipeline, created.toISOString());
       return { expiresAt: null, alreadyFinished: true };
     }
     return { expiresAt, alreadyFinished: false };
+  }
+
+  /** Finished before the live window: as the history recorded it (null when not recorded). */
+  private async recorded(backend: string, nativeId: string): Promise<PipelineModel | null> {
+    const providerOf = (name: string) => this.deps.registry.get(name)?.adapter.provider ?? 'unknown';
+    const [found] = await this.deps.history.read((store) => historyPipelinesByIds(store, [{ backend, nativeId }], providerOf));
+    return found?.entity ?? null;
   }
 
   /** A pipeline finished: one message per live watch of it, then the watches go. */
