@@ -70,11 +70,11 @@ describe.each(HISTORY_DATABASES)('notification rules on %s', (_name, createDatab
     await db.drop();
   });
 
-  function engine(rules: unknown[], over: { store?: HistoryStore; state?: LiveState } = {}): NotificationRules {
+  function engine(rules: unknown[], over: { store?: HistoryStore; state?: LiveState; settleMs?: number } = {}): NotificationRules {
     const s = over.store ?? store;
     const e = createNotificationRules({
       config: config(rules), enqueuer: tinyOutbox(s), state: over.state ?? state, registry: new BackendRegistry([]), history: reads(s),
-      log: pino({ level: 'silent' }), now: () => clock, settleMs: 0,
+      log: pino({ level: 'silent' }), now: () => clock, settleMs: over.settleMs ?? 0,
     });
     engines.push(e);
     return e;
@@ -214,6 +214,16 @@ describe.each(HISTORY_DATABASES)('notification rules on %s', (_name, createDatab
     expect(rows.map((r) => `${r.rule}:${r.sink}`)).toEqual(['marks:team']);
     expect(rows[0]!.message.pipeline?.failingJobs.map((j) => [j.name, j.flaky])).toEqual([['test', true]]);
     expect(rows[0]!.message.summary).toBe('acme/web main: ci failed (1 job: test (flaky)) after 30s');
+  });
+
+  it('waits for the jobs of a finished pipeline to settle, so a job event just after the pipeline is named', async () => {
+    const e = engine([DEFAULT_RULE], { settleMs: 1000 });
+    e.observer.observe(finished(red('p1', 1)));
+    // The job's own event arrives a little after the pipeline's (well within the settling time).
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    state.apply(job('j1', { pipelineNativeId: 'p1', name: 'lint', status: 'FAILURE' }), 0);
+    await e.idle();
+    expect((await outbox())[0]!.message.summary).toBe('acme/web main: ci failed (1 job: lint) after 30s');
   });
 
   it('a watch sends one finished message, then is gone; a finished pipeline is sent at once', async () => {
