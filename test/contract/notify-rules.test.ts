@@ -146,6 +146,14 @@ describe.each(HISTORY_DATABASES)('notification rules on %s', (_name, createDatab
     expect(await store.query(`SELECT last_native_id FROM notify_branch_state`)).toEqual([{ last_native_id: 'p3' }]);
   });
 
+  it('a finish first seen more than an hour after it happened steps the branch but sends nothing', async () => {
+    const e = engine([DEFAULT_RULE]);
+    e.observer.observe(finished(red('p0', 0, { finishedAt: '2026-01-01T09:59:00.000Z' }))); // an hour and a minute before the clock
+    e.observer.observe(finished(green('p1', 1)));
+    await e.idle();
+    expect(await triggers()).toEqual(['fixed@p1->team']);
+  });
+
   it('an older pipeline finishing late is not a transition', async () => {
     const e = engine([DEFAULT_RULE]);
     e.observer.observe(finished(red('p2', 2)));
@@ -163,10 +171,10 @@ describe.each(HISTORY_DATABASES)('notification rules on %s', (_name, createDatab
     e.observer.observe(finished(red('p2', 2)));
     await e.idle();
     clock = new Date(clock.getTime() + 10 * 60_000);
-    e.observer.observe(finished(red('p3', 3)));
+    e.observer.observe(finished(red('p3', 3, { finishedAt: clock.toISOString() })));
     await e.idle();
     clock = new Date(clock.getTime() + 51 * 60_000);
-    e.observer.observe(finished(red('p4', 4)));
+    e.observer.observe(finished(red('p4', 4, { finishedAt: clock.toISOString() })));
     await e.idle();
     expect(await triggers()).toEqual(['failed@p1->team', 'still-failing@p2->team', 'still-failing@p4->team']);
     const last = (await outbox()).find((r) => r.message.pipeline?.nativeId === 'p4')!.message;

@@ -18,6 +18,11 @@ import { pipelineSummary } from './summary.ts';
 /** Triggers decided when a pipeline finishes. */
 const FINISH_TRIGGERS: ReadonlySet<TriggerKind> = new Set(['failed', 'fixed', 'still-failing', 'finished', 'canceled']);
 const BRANCH_TRIGGERS: ReadonlySet<TriggerKind> = new Set(['failed', 'fixed', 'still-failing']);
+/**
+ * A finish first seen this long after it happened (the first poll after a start, a backend back
+ * from an outage) updates the branch's state but sends nothing: old news is noise.
+ */
+export const OLD_NEWS_MS = 3_600_000;
 
 export interface PipelineRulesDeps {
   readonly config: NotificationsConfig;
@@ -78,6 +83,8 @@ export class PipelineRules {
       step = await history.read((store) =>
         advanceBranch(store, { backend: pipeline.backend, projectNativeId: pipeline.projectNativeId, branch: pipeline.branch!, pipelineName: pipeline.name }, finished, stillFailingEvery, detectedAt));
     }
+    const finishedMs = pipeline.finishedAt ? Date.parse(pipeline.finishedAt) : NaN;
+    if (now().getTime() - finishedMs > OLD_NEWS_MS) return 0;
     const { fired, previous } = stepFiring(step);
     const firings = firingsFor(rules, pipeline, fired);
     if (firings.length === 0) return 0;

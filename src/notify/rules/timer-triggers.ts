@@ -41,8 +41,6 @@ interface Episode {
   readonly build: (dedupeKey: string, detectedAt: string) => Notification;
 }
 
-export const usesTimers = (config: NotificationsConfig): boolean => config.rules.some((r) => r.on.some((t) => TIMER_TRIGGERS.has(t)));
-
 /**
  * The triggers a timer finds by scanning the live state (every few seconds): jobs queued or
  * running too long, starved or empty pools, backends down or silent. Each fires once per
