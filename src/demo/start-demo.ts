@@ -14,6 +14,22 @@ export interface Demo {
 }
 
 /**
+ * What the demo tells (NOTIFICATIONS.md "The demo"): every backend's default branch breaking,
+ * fixed, still failing and canceled, to a log sink the receiver page shows; infrastructure
+ * failures of any branch to the same sink under a `platform` rule, as a platform team would route them.
+ */
+export function demoNotifications(backends: readonly string[]) {
+  return {
+    sinks: [{ type: 'log', name: 'demo-log', watchable: true }],
+    rules: [
+      { name: 'default-branch', match: { branches: ['$default'] }, on: ['failed', 'fixed', 'still-failing', 'canceled'], stillFailingEveryMinutes: 10, sinks: ['demo-log'] },
+      // Named backends: not a match-everything rule, so no warning at the demo's start.
+      { name: 'platform', match: { backends: [...backends], branches: ['*'] }, on: ['failed', 'still-failing'], route: { infrastructure: ['demo-log'] } },
+    ],
+  };
+}
+
+/**
  * Demo mode, the embedded default: every provider that ships a simulator gets
  * one on loopback, the gateway is configured to read from them, and the
  * simulators start a steady flow of signed webhooks into it.
@@ -50,6 +66,7 @@ export async function startDemo(options: {
       // The simulators' past is imported at start: they are local, so no budget needs to hold it back.
       history: { backfill: { requestsPerMinute: 60_000 } },
       backends: demos.map((d) => ({ name: d.name, provider: d.provider, ...d.demo.options })),
+      notifications: demoNotifications(demos.map((d) => d.name)),
     },
     options.factories,
     'demo mode',

@@ -1,3 +1,4 @@
+import { RULES_MIGRATION } from '../notify/rules/rules-migration.ts';
 /**
  * Every statement the history runs, in one place, for both stores (PGlite and
  * PostgreSQL): the same migrations and the same SQL, so nothing is written twice.
@@ -356,6 +357,7 @@ CREATE INDEX pipelines_green_next ON pipelines (backend, project_native_id, bran
 `,
   },
   OUTBOX_MIGRATION,
+  RULES_MIGRATION,
 ];
 
 /** Projects seen in a batch ($1 backends, $2 native ids, $3 full names or null): scope rules need the full name. */

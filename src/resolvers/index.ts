@@ -3,6 +3,7 @@ import { badInput } from '../errors.ts';
 import { fromGlobalId } from '../ids.ts';
 import { actionResolvers } from '../actions/action-resolvers.ts';
 import { deliveryResolvers } from '../notify/delivery/delivery-resolvers.ts';
+import { rulesResolvers } from '../notify/rules/rules-resolvers.ts';
 import { analyticsQueries } from './analytics.ts';
 import { loadNodes } from './load-nodes.ts';
 import { resolveJobs } from './query-jobs.ts';
@@ -20,7 +21,7 @@ const MAX_NODES = 100;
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   ActionInputValue: actionResolvers.ActionInputValue!,
-  Mutation: { ...actionResolvers.Mutation!, ...deliveryResolvers.Mutation },
+  Mutation: { ...actionResolvers.Mutation!, ...deliveryResolvers.Mutation, ...rulesResolvers.Mutation },
   Query: {
     backends: (_, __, ctx) => [...ctx.registry.all()],
     gatewayLoad: (_, __, ctx) => ctx.load?.() ?? { overloaded: false, eventLoopLagMs: 0, boundMs: 0 },
@@ -45,6 +46,7 @@ export const resolvers: Resolvers = {
     ...analyticsQueries,
     ...runnerPoolResolvers.Query,
     ...deliveryResolvers.Query,
+    ...rulesResolvers.Query,
   },
   Subscription: { ...subscriptionResolvers, runnerPoolUpdated: runnerPoolSubscription },
   ...typeResolvers,
