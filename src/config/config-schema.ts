@@ -206,6 +206,13 @@ export const gatewayConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.notifications.sinks.length > 0 && !c.history.enabled) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['notifications'],
+        message: 'the history (history.enabled: true, the default): the notification outbox lives in its database; received history.enabled: false',
+      });
+    }
     if (c.auth.mode === 'required' && c.auth.apiKeys.every((k) => k.revoked) && !c.auth.jwt) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,

@@ -71,7 +71,7 @@ export async function startDemo(options: {
     options.factories,
     'demo mode',
   );
-  const gateway = createGateway({ config, factories: options.factories, ...(options.log ? { log: options.log } : {}) });
+  const gateway = createGateway({ config, factories: options.factories, demo: true, ...(options.log ? { log: options.log } : {}) });
   const { port, url } = await gateway.listen();
   for (const d of demos) d.demo.start(`http://127.0.0.1:${port}/webhooks/${d.name}`);
   return {

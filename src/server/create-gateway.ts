@@ -29,6 +29,7 @@ import { createSseStreams } from './sse-streams.ts';
 import { prepareReload, type PreparedReload } from './gateway-reload.ts';
 import { createWebhookIngress } from './webhook-ingress.ts';
 import { createCctrayRoute } from '../notify/cctray/cctray-route.ts';
+import { createDemoNotificationsRoute } from '../notify/sinks/index.ts';
 import { attachWebSockets } from './websocket-transport.ts';
 import { createSecretResolver } from '../config/secret.ts';
 import { registerGatewayGauges } from '../metrics/gateway-gauges.ts';
@@ -53,6 +54,8 @@ export interface GatewayOptions {
   readonly audit?: AuditLog;
   /** Where load shedding reads the event-loop lag; default: this process's (perf_hooks). */
   readonly lagSource?: EventLoopLagSource;
+  /** Demo mode: serves the notification receiver page (/demo/notifications), which shows every message to anyone. */
+  readonly demo?: boolean;
 }
 
 export interface Gateway {
@@ -106,7 +109,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     : null;
   // Off unless configured: then no exporter exists and nothing is sent.
   const tracing = startTracing(config.tracing, createSecretResolver(env));
-  const { services, registry, bus, scheduler, shedder, credentials, audit, history, backfill, auditIntact } = assembleServices({
+  const { services, registry, bus, scheduler, shedder, credentials, audit, history, backfill, auditIntact, logSinks } = assembleServices({
     config, factories: options.factories, env, log, now, ...(options.audit ? { audit: options.audit } : {}), ...(options.lagSource ? { lagSource: options.lagSource } : {}), metrics, tracing,
   });
   const authentication = createGatewayAuthentication({ config: config.auth, env, now, audit, log, credentials });
@@ -140,6 +143,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     createCctrayRoute({ state: services.state, registry, history, authentication, audit, log, now }),
     createGraphQLHttpRoute({ path: GRAPHQL_PATH, yoga, authentication, cors, shedder, bodySlots, bodyLimitBytes: config.server.bodyLimitBytes, identitySlots }),
     ...(config.server.graphiql ? [graphiqlAssets.route()] : []),
+    ...(options.demo && logSinks.length > 0 ? [createDemoNotificationsRoute(logSinks)] : []),
     rootRedirect,
   ];
 

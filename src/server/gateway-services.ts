@@ -14,6 +14,8 @@ import { HistoryService } from '../history/history-service.ts';
 import { liveProjectNames } from '../history/project-names.ts';
 import type { ChangeEvent } from '../events/event-types.ts';
 import { Ingestor } from '../ingest/ingestor.ts';
+import { assembleNotifications } from '../notify/assemble-notifications.ts';
+import type { LogSink } from '../notify/sinks/index.ts';
 import { PollScheduler } from '../ingest/poll-scheduler.ts';
 import { PublishConfirmations } from '../ingest/publish-confirmations.ts';
 import { ListCache } from '../loaders/list-cache.ts';
@@ -62,6 +64,8 @@ export interface AssembledServices {
   readonly backfill: BackfillService;
   /** False once the audit log raised an integrity alarm (reported by /readyz). */
   readonly auditIntact: () => boolean;
+  /** Notification `log` sinks (demo mode's receiver page lists their messages). */
+  readonly logSinks: readonly LogSink[];
 }
 
 export function assembleServices(options: ServiceOptions): AssembledServices {
@@ -91,7 +95,12 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
   // CI metrics follow the same published changes as the history (runs seen finishing).
   const cicd = metrics ? new CicdMetrics(metrics.registry, { state, backends: registry, projectLabels: config.metrics.projectLabels, now }) : null;
   const pipelineTraces = tracing && config.tracing.exportPipelines ? new PipelineTraces(tracing.tracer, state) : null;
-  const observers = [history, ...(cicd ? [cicd] : []), ...(pipelineTraces ? [pipelineTraces] : [])];
+  // Notifications (issue 16): sinks are built (and their secrets checked) now; the outbox and the rule timers run with the history.
+  const notifications = assembleNotifications({
+    config: config.notifications, env: options.env, log, now, state, registry, history, ...(metrics ? { metrics: metrics.registry } : {}),
+  });
+  for (const task of notifications.tasks) history.addTask(task);
+  const observers = [history, ...(cicd ? [cicd] : []), ...(pipelineTraces ? [pipelineTraces] : []), ...notifications.observers];
   const ingestor = new Ingestor(state, bus, registry, log, now, confirmations, observers.length === 1 ? (event) => history.observe(event) : (event) => {
     for (const o of observers) o.observe(event);
   });
@@ -124,5 +133,8 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
       : createNullAuditLog());
   // Actions write to the same audit log, and re-read through the same ingestor.
   const actions = createActionServices({ config, audit, state, ingestor, log, now });
-  return { services: { ...services, actions }, registry, bus, scheduler, shedder, credentials, audit, history, backfill, auditIntact: () => auditIntact };
+  return {
+    services: { ...services, actions, notifications: notifications.context }, registry, bus, scheduler, shedder, credentials, audit, history, backfill,
+    auditIntact: () => auditIntact, logSinks: notifications.logSinks,
+  };
 }
