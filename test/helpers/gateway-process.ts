@@ -40,11 +40,13 @@ export interface GatewayProcess {
 export interface SpawnOptions {
   /** Receives each log line (JSON, at the config's logLevel) the child writes to stderr; without it logs are off. */
   readonly onLog?: (line: string) => void;
+  /** Poll the backends (off by default). */
+  readonly polling?: boolean;
 }
 
 export function spawnGatewayProcess(config: unknown, startTimeoutMs = 30_000, options: SpawnOptions = {}): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/gateway-child.ts'], {
-    env: { ...process.env, SWITCHYARD_TEST_CONFIG: JSON.stringify(config), ...(options.onLog ? { SWITCHYARD_TEST_LOGS: 'stderr' } : {}) },
+    env: { ...process.env, SWITCHYARD_TEST_CONFIG: JSON.stringify(config), ...(options.onLog ? { SWITCHYARD_TEST_LOGS: 'stderr' } : {}), ...(options.polling ? { SWITCHYARD_TEST_POLLING: '1' } : {}) },
     stdio: ['pipe', 'pipe', options.onLog ? 'pipe' : 'inherit'],
   });
   if (options.onLog) {

@@ -19,7 +19,8 @@ import { GITHUB_TOKEN, WEBHOOK_SECRET, waitFor } from '../helpers/stack.ts';
 
 const POSTGRES = 'postgres://postgres@127.0.0.1:5432/test';
 const SIGNING_SECRET = `whsec_${randomBytes(24).toString('base64')}`;
-const WORKFLOW = 'notify-e2e';
+// The simulator's repositories have one workflow, named CI.
+const WORKFLOW = 'CI';
 
 interface Message {
   readonly webhookId: string;
@@ -140,23 +141,41 @@ describe('notifications end to end', () => {
       const schema = await createSchema(admin);
       schemas.push(schema.name);
       const config = gatewayConfig(sim.url, schema.url, receiver.url);
-      const [a, b] = await Promise.all([spawnGatewayProcess(config), spawnGatewayProcess(config)]);
+      // B alone also has a probe: a rule of its own to a log sink, whose message about a pipeline
+      // says B's engine has handled that finish (and, as it handles finishes in order, every one before).
+      const notifications = config.notifications as { sinks: unknown[]; rules: unknown[] };
+      const probed = {
+        ...config,
+        notifications: { ...notifications, sinks: [...notifications.sinks, { name: 'probe', type: 'log' }], rules: [...notifications.rules, { name: 'probe', match: { pipelines: [WORKFLOW] }, on: ['failed', 'fixed'], sinks: ['probe'] }] },
+      };
+      const [a, b] = await Promise.all([spawnGatewayProcess(config), spawnGatewayProcess(probed, 30_000, { polling: true })]);
       gateways.push(a!, b!);
-      // Webhooks reach A only; B learns the same transitions from its polls.
+      // Webhooks reach A only; B learns the same transitions from its polls (every 5 s). B is never
+      // queried for a pipeline before the end: a read would put it in B's state unannounced.
       sim.setWebhook({ url: `${a!.base}/webhooks/gh`, secret: WEBHOOK_SECRET });
+      const probedBy = async (gateway: GatewayProcess, run: number, trigger: string) => {
+        await new Promise((r) => setTimeout(r, 250)); // polled: the field allows 120 calls a minute
+        const data = await graphql<{ notificationDeliveries: { edges: { node: { trigger: string; pipeline: { id: string } | null } }[] } }>(
+          gateway, '{ notificationDeliveries(sink: "probe", first: 50) { edges { node { trigger pipeline { id } } } } }');
+        return data.notificationDeliveries.edges.some((e) => e.node.trigger === trigger && e.node.pipeline?.id === runId(run));
+      };
 
       const green = await run('success');
-      await waitFor(async () => (await shows(a!, green, 'SUCCESS')) && (await shows(b!, green, 'SUCCESS')), 20_000, 'both instances see the first green run');
+      await waitFor(() => shows(a!, green, 'SUCCESS'), 20_000, 'A sees the first green run');
       const red = await run('failure');
       await waitFor(() => receiver.accepted().some((m) => m.trigger === 'failed'), 20_000, 'the failed message');
+      await waitFor(() => probedBy(b!, red, 'FAILED'), 30_000, 'B handles the red run');
       const fixed = await run('success');
       await waitFor(() => receiver.accepted().some((m) => m.trigger === 'fixed'), 20_000, 'the fixed message');
-      // Sentinel: a second failure, seen by both instances after everything above.
+      await waitFor(() => probedBy(b!, fixed, 'FIXED'), 30_000, 'B handles the fixing run');
+      // Sentinel: a second failure; once B has handled it, B has sent (or not) everything above.
       const sentinel = await run('failure');
+      await waitFor(() => probedBy(b!, sentinel, 'FAILED'), 30_000, 'B handles the sentinel run');
       await waitFor(() => receiver.accepted().filter((m) => m.trigger === 'failed').length >= 2, 20_000, 'the sentinel failed message');
-      await waitFor(async () => (await shows(b!, sentinel, 'FAILURE')) && (await shows(b!, fixed, 'SUCCESS')), 20_000, 'B has polled every run');
-      const pending = await graphql<{ notificationDeliveries: { edges: unknown[] } }>(b!, '{ notificationDeliveries(state: PENDING) { edges { cursor } } }');
-      expect(pending.notificationDeliveries.edges).toEqual([]);
+      for (const gateway of [a!, b!]) {
+        const pending = await graphql<{ notificationDeliveries: { edges: unknown[] } }>(gateway, '{ notificationDeliveries(state: PENDING) { edges { cursor } } }');
+        expect(pending.notificationDeliveries.edges).toEqual([]);
+      }
 
       const about = (run: number) => receiver.accepted().filter((m) => m.pipelineId === runId(run));
       expect(receiver.forged).toEqual([]);
@@ -168,7 +187,7 @@ describe('notifications end to end', () => {
     } finally {
       await receiver.close();
     }
-  }, 120_000);
+  }, 180_000);
 
   it('should deliver what a killed gateway could not send, once the sink is back', async () => {
     const receiver = await startVerifyingReceiver();
@@ -195,10 +214,16 @@ describe('notifications end to end', () => {
       expect(receiver.accepted().map((m) => [m.trigger, m.pipelineId])).toEqual([['failed', runId(red)]]);
       // At least once, and recognisably the same message: the webhook-id of the refused attempts.
       expect(refusedIds.has(receiver.accepted()[0]!.webhookId)).toBe(true);
-      const delivered = await graphql<{ notificationDeliveries: { edges: { node: { state: string; attempts: number } }[] } }>(
-        second, '{ notificationDeliveries(state: DELIVERED) { edges { node { state attempts } } } }');
-      expect(delivered.notificationDeliveries.edges).toHaveLength(1);
-      expect(delivered.notificationDeliveries.edges[0]!.node.attempts).toBeGreaterThanOrEqual(3);
+      // The receiver has it; the outcome is written just after.
+      type Delivered = { notificationDeliveries: { edges: { node: { state: string; attempts: number } }[] } };
+      let delivered: Delivered | null = null;
+      await waitFor(async () => {
+        await new Promise((r) => setTimeout(r, 250)); // polled: the field allows 120 calls a minute
+        delivered = await graphql<Delivered>(second, '{ notificationDeliveries(state: DELIVERED) { edges { node { state attempts } } } }');
+        return delivered.notificationDeliveries.edges.length > 0;
+      }, 20_000, 'the delivery recorded');
+      expect(delivered!.notificationDeliveries.edges).toHaveLength(1);
+      expect(delivered!.notificationDeliveries.edges[0]!.node.attempts).toBeGreaterThanOrEqual(3);
     } finally {
       await receiver.close();
     }

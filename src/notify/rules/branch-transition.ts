@@ -53,12 +53,13 @@ export type BranchStep =
   | { readonly kind: 'repeat'; readonly fired: BranchFiring; readonly previous: FinishedPipeline | null }
   | { readonly kind: 'advance'; readonly fired: BranchFiring; readonly previous: FinishedPipeline | null; readonly next: BranchState };
 
-/** Orders two pipelines of a branch: creation time, then native id, then attempt (a re-run finishes after the first). */
+/** Orders two pipelines of a branch: creation time, then native id (numerically), then attempt (a re-run finishes after the first). */
 export function comparePipelines(a: FinishedPipeline, b: FinishedPipeline): number {
   if (a.nativeId === b.nativeId) return a.attempt - b.attempt;
   const byTime = Date.parse(a.createdAt) - Date.parse(b.createdAt);
   if (byTime !== 0 && Number.isFinite(byTime)) return byTime;
-  return a.nativeId < b.nativeId ? -1 : a.nativeId > b.nativeId ? 1 : 0;
+  // Same second: the id, digits compared as numbers (a Jenkins `job/9` before `job/10`).
+  return a.nativeId.localeCompare(b.nativeId, 'en', { numeric: true });
 }
 
 /**
