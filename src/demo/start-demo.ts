@@ -14,15 +14,17 @@ export interface Demo {
 }
 
 /**
- * What the demo tells (NOTIFICATIONS.md "The demo"): every backend's default branch breaking,
- * fixed, still failing and canceled, to a log sink the receiver page shows; infrastructure
+ * What the demo tells (NOTIFICATIONS.md "The demo"): every branch breaking, fixed, still failing
+ * and canceled, to a log sink the receiver page shows; infrastructure
  * failures of any branch to the same sink under a `platform` rule, as a platform team would route them.
  */
 export function demoNotifications(backends: readonly string[]) {
   return {
     sinks: [{ type: 'log', name: 'demo-log', watchable: true }],
     rules: [
-      { name: 'default-branch', match: { branches: ['$default'] }, on: ['failed', 'fixed', 'still-failing', 'canceled'], stillFailingEveryMinutes: 10, sinks: ['demo-log'] },
+      // Every branch, not only the default one (a rule's default): the simulators spread their runs over
+      // many branches, and a newcomer should see a failed and a fixed within a minute.
+      { name: 'branches', match: { backends: [...backends], branches: ['*'] }, on: ['failed', 'fixed', 'still-failing', 'canceled'], stillFailingEveryMinutes: 10, sinks: ['demo-log'] },
       // Named backends: not a match-everything rule, so no warning at the demo's start.
       { name: 'platform', match: { backends: [...backends], branches: ['*'] }, on: ['failed', 'still-failing'], route: { infrastructure: ['demo-log'] } },
     ],

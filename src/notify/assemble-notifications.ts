@@ -8,6 +8,7 @@ import { CdeventsExport, liveStateLookup } from './cdevents/cdevents-export.ts';
 import { createNotificationDelivery } from './delivery/create-delivery.ts';
 import type { NotificationContext } from './notify-context.ts';
 import type { NotificationsConfig } from './notify-config.ts';
+import type { NotificationEnqueuer } from './outbox-port.ts';
 import { createNotificationRules } from './rules/create-notification-rules.ts';
 import { createSinks, isLogSink, type LogSink } from './sinks/index.ts';
 
@@ -43,9 +44,18 @@ export function assembleNotifications(options: NotificationsOptions): Notificati
   if (config.sinks.length === 0) return { context: { config, outbox: null, watches: null }, observers: [], tasks: [], logSinks: [] };
   const sinks = createSinks(config.sinks, { env: options.env, log });
   const delivery = createNotificationDelivery({ history: options.history, sinks, config, log, now, ...(options.metrics ? { metrics: options.metrics } : {}) });
-  const rules = createNotificationRules({ config, enqueuer: delivery.outbox, state: options.state, registry: options.registry, history: options.history, log, now });
+  const rules = createNotificationRules({
+    config, enqueuer: delivery.outbox, state: options.state, registry: options.registry, history: options.history, historyReady: () => options.history.ready, log, now,
+  });
+  // Changes seen while an embedded PGlite still opens wait for it, rather than failing to queue.
+  const whenOpen: NotificationEnqueuer = {
+    async enqueue(notification, sinks) {
+      await options.history.ready.catch(() => undefined);
+      return delivery.outbox.enqueue(notification, sinks);
+    },
+  };
   const exportConfig = config.exports.cdevents;
-  const cdevents = exportConfig ? new CdeventsExport(exportConfig, { enqueuer: delivery.outbox, log, lookup: liveStateLookup(options.state) }) : null;
+  const cdevents = exportConfig ? new CdeventsExport(exportConfig, { enqueuer: whenOpen, log, lookup: liveStateLookup(options.state) }) : null;
   return {
     context: { config, outbox: delivery.outbox, watches: rules.watches },
     observers: [rules.observer, ...(cdevents ? [cdevents] : [])],

@@ -191,7 +191,7 @@ describe('demo defaults', () => {
   it('parse, and no rule of them matches everything', async () => {
     const { demoNotifications } = await import('../../src/demo/start-demo.ts');
     const parsed = notificationsConfigSchema.parse(demoNotifications(['github-demo', 'gitlab-demo']));
-    expect(parsed.rules.map((r) => [r.name, matchesEverything(r)])).toEqual([['default-branch', false], ['platform', false]]);
+    expect(parsed.rules.map((r) => [r.name, matchesEverything(r)])).toEqual([['branches', false], ['platform', false]]);
     expect(parsed.rules[1]!.route).toEqual({ infrastructure: ['demo-log'] });
   });
 });

@@ -29,6 +29,11 @@ export interface NotificationRulesOptions {
    * events, which often come just after the pipeline's, then name the failing jobs.
    */
   readonly settleMs?: number;
+  /**
+   * Resolves once the history is open (HistoryService.ready): finishes seen while an embedded
+   * PGlite still compiles wait for it instead of failing, as the history's own rows do.
+   */
+  readonly historyReady?: () => Promise<void>;
 }
 
 export interface NotificationRules {
@@ -65,6 +70,8 @@ export function createNotificationRules(options: NotificationRulesOptions): Noti
 
   let pending: Promise<void> = Promise.resolve();
   const handle = async (pipeline: PipelineModel, detectedAt: string) => {
+    // A history that fails to open is reported by the history itself; each finish then fails below, logged.
+    await options.historyReady?.().catch(() => undefined);
     try {
       await rules.finished(pipeline, detectedAt);
     } catch (error) {
