@@ -58,7 +58,13 @@ interface Group {
   finished: FeedRun | null;
 }
 
-const newer = (a: FeedRun, b: FeedRun): boolean => a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.attempt > b.attempt);
+/** Newer: created later; in the same second (timestamps have seconds), the higher number, then the later attempt. */
+function newer(a: FeedRun, b: FeedRun): boolean {
+  const byTime = Date.parse(a.createdAt) - Date.parse(b.createdAt);
+  if (byTime !== 0) return byTime > 0;
+  if (a.number !== null && b.number !== null && a.number !== b.number) return a.number > b.number;
+  return a.attempt > b.attempt;
+}
 
 /** `42`, or the run's short id where the backend numbers nothing. */
 function labelOf(run: FeedRun): string {
