@@ -1,6 +1,6 @@
 import { toGlobalId } from '../../ids.ts';
 import type { JobModel, PipelineModel } from '../../model.ts';
-import { notificationId, type FailureCategory, type Notification, type NotifiedJob, type NotifiedPipeline, type TriggerKind } from '../notification.ts';
+import { notificationId, type Notification, type NotifiedJob, type NotifiedPipeline } from '../notification.ts';
 import { RED_STATUSES } from './branch-transition.ts';
 import { failureCategory } from './failure-category.ts';
 
@@ -50,17 +50,7 @@ export function notifiedProject(backend: string, project: ProjectInfo | null): N
 }
 
 /** The fields every message has; the rest default to null. `id` comes from the key. */
-export interface NotificationParts {
-  readonly dedupeKey: string;
-  readonly trigger: TriggerKind;
-  readonly rule: string;
-  readonly category: FailureCategory;
-  readonly occurredAt: string;
-  readonly detectedAt: string;
-  readonly backend: string;
-  readonly provider: string;
-  readonly summary: string;
-}
+export type NotificationParts = Pick<Notification, 'dedupeKey' | 'trigger' | 'rule' | 'category' | 'occurredAt' | 'detectedAt' | 'backend' | 'provider' | 'summary'>;
 
 export function buildNotification(parts: NotificationParts, rest: Partial<Omit<Notification, keyof NotificationParts | 'id'>>): Notification {
   return {

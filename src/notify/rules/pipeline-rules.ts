@@ -1,11 +1,7 @@
-import type { Logger } from 'pino';
-import type { HistoryReads } from '../../history/history-reads.ts';
 import { toGlobalId } from '../../ids.ts';
 import type { PipelineModel } from '../../model.ts';
-import type { LiveState } from '../../state/live-state.ts';
 import type { NotifiedJob, TriggerKind } from '../notification.ts';
-import type { NotificationsConfig, RuleConfig } from '../notify-config.ts';
-import type { NotificationEnqueuer } from '../outbox-port.ts';
+import type { RuleConfig } from '../notify-config.ts';
 import { RED_STATUSES, type BranchFiring, type BranchStep, type FinishedPipeline } from './branch-transition.ts';
 import { advanceBranch } from './branch-state-store.ts';
 import { buildNotification, failingJobs, notifiedJob, notifiedPipeline, notifiedProject, type ProjectInfo } from './build-notification.ts';
@@ -14,6 +10,7 @@ import { failureCategory, pipelineCategory } from './failure-category.ts';
 import { flakyJobNames } from './flaky-lookup.ts';
 import { matchesJobName, matchesPipeline } from './rule-match.ts';
 import { pipelineSummary } from './summary.ts';
+import type { EngineDeps } from './engine-deps.ts';
 
 /** Triggers decided when a pipeline finishes. */
 const FINISH_TRIGGERS: ReadonlySet<TriggerKind> = new Set(['failed', 'fixed', 'still-failing', 'finished', 'canceled']);
@@ -24,15 +21,7 @@ const BRANCH_TRIGGERS: ReadonlySet<TriggerKind> = new Set(['failed', 'fixed', 's
  */
 export const OLD_NEWS_MS = 3_600_000;
 
-export interface PipelineRulesDeps {
-  readonly config: NotificationsConfig;
-  readonly enqueuer: NotificationEnqueuer;
-  readonly state: LiveState;
-  readonly history: HistoryReads;
-  readonly log: Logger;
-  readonly now: () => Date;
-  readonly project: (backend: string, nativeId: string) => Promise<ProjectInfo | null>;
-}
+export type PipelineRulesDeps = EngineDeps;
 
 /** What one rule fires for one finish, before the messages are built. */
 export interface RuleFiring {

@@ -1,31 +1,19 @@
-import type { Logger } from 'pino';
-import type { BackendRegistry } from '../../backend-registry.ts';
-import type { HistoryReads } from '../../history/history-reads.ts';
 import type { JobModel } from '../../model.ts';
 import { discoverPools, livePools, type LivePool } from '../../pools/live-pools.ts';
-import type { LiveState } from '../../state/live-state.ts';
 import type { FailureCategory, Notification, NotifiedPool, TriggerKind } from '../notification.ts';
-import type { NotificationsConfig, RuleConfig } from '../notify-config.ts';
-import type { NotificationEnqueuer } from '../outbox-port.ts';
-import { buildNotification, notifiedJob, notifiedPipeline, notifiedProject, type ProjectInfo } from './build-notification.ts';
+import type { RuleConfig } from '../notify-config.ts';
+import { buildNotification, notifiedJob, notifiedPipeline, notifiedProject } from './build-notification.ts';
 import { episodeKey } from './dedupe-key.ts';
 import { matchesBackend, matchesJobName, matchesLabels, matchesPipeline } from './rule-match.ts';
 import { p95DurationMs, type P95Key } from './running-bound.ts';
 import { formatDuration } from './summary.ts';
+import type { EngineDeps } from './engine-deps.ts';
 
 const TIMER_TRIGGERS: ReadonlySet<TriggerKind> = new Set(['queued-longer-than', 'running-longer-than', 'runner-pool-starved', 'runner-pool-empty', 'backend-down', 'webhooks-silent']);
 const P95_TTL_MS = 600_000;
 const FULL_POOL_SCOPE = { allowsEntity: () => true, allowsRunners: () => true };
 
-export interface TimerDeps {
-  readonly config: NotificationsConfig;
-  readonly enqueuer: NotificationEnqueuer;
-  readonly state: LiveState;
-  readonly registry: BackendRegistry;
-  readonly history: HistoryReads;
-  readonly log: Logger;
-  readonly now: () => Date;
-  readonly project: (backend: string, nativeId: string) => Promise<ProjectInfo | null>;
+export interface TimerDeps extends EngineDeps {
   /** When this engine started: webhooks silent since then at the latest. */
   readonly startedAt: Date;
 }

@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
-import type { BackendRegistry } from '../../backend-registry.ts';
 import { historyPipelinesByIds } from '../../history/history-lists.ts';
-import type { HistoryReads } from '../../history/history-reads.ts';
 import { fromGlobalId } from '../../ids.ts';
 import { isTerminal, type PipelineModel } from '../../model.ts';
-import type { LiveState } from '../../state/live-state.ts';
 import type { Notification, NotifiedJob } from '../notification.ts';
-import type { NotificationsConfig } from '../notify-config.ts';
 import type { WatchApi, WatchResult } from '../notify-context.ts';
-import type { NotificationEnqueuer } from '../outbox-port.ts';
 import type { ProjectInfo } from './build-notification.ts';
 import { buildNotification, failingJobs, notifiedJob, notifiedPipeline, notifiedProject } from './build-notification.ts';
 import { pipelineKey } from './dedupe-key.ts';
 import { failureCategory, pipelineCategory } from './failure-category.ts';
 import { pipelineSummary } from './summary.ts';
+import type { EngineDeps } from './engine-deps.ts';
 
 export type NotificationErrorCode = 'NOT_FOUND' | 'FORBIDDEN' | 'NOT_CONFIGURED' | 'INVALID_SINK';
 
@@ -34,16 +29,7 @@ const WATCHES_OF = `SELECT id, sink FROM notify_watches WHERE backend = $1 AND p
 const DELETE_WATCHES = `DELETE FROM notify_watches WHERE id = ANY($1::text[])`;
 const DELETE_EXPIRED = `DELETE FROM notify_watches WHERE expires_at <= $1::timestamptz`;
 
-export interface WatchDeps {
-  readonly config: NotificationsConfig;
-  readonly enqueuer: NotificationEnqueuer;
-  readonly state: LiveState;
-  readonly registry: BackendRegistry;
-  readonly history: HistoryReads;
-  readonly log: Logger;
-  readonly now: () => Date;
-  readonly project: (backend: string, nativeId: string) => Promise<ProjectInfo | null>;
-}
+export type WatchDeps = EngineDeps;
 
 /** The one `finished` message of a watch (rule `watch:<id>`): its key names the watch, so one per watch whoever sends it. */
 export function watchNotification(watchId: string, pipeline: PipelineModel, project: ProjectInfo | null, failing: readonly NotifiedJob[], detectedAt: string): Notification {
