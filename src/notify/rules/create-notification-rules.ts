@@ -25,8 +25,9 @@ export interface NotificationRulesOptions {
   /** How often the timer triggers scan the live state (default 5 s). */
   readonly scanMs?: number;
   /**
-   * How long after a pipeline's finish its messages are built (default 2 s): the jobs' own
-   * events, which often come just after the pipeline's, then name the failing jobs.
+   * How long after a pipeline's finish its messages are built when some of its jobs are not
+   * known finished yet (default 2 s): the jobs' own events, which may come just after the
+   * pipeline's, then name the failing jobs. No wait when every known job has finished.
    */
   readonly settleMs?: number;
   /**
@@ -83,7 +84,14 @@ export function createNotificationRules(options: NotificationRulesOptions): Noti
       log.warn({ backend: pipeline.backend, pipeline: pipeline.nativeId, err: error instanceof Error ? error.message : String(error) }, 'notification watches: finish not handled');
     }
   };
-  const settle = () => (settleMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, settleMs).unref()) : Promise.resolve());
+  // No wait when every job the gateway knows of the pipeline has already finished (GitHub sends
+  // each workflow_job before its workflow_run): the message can name the failing jobs now.
+  const jobsFinished = (pipeline: PipelineModel) => {
+    const jobs = options.state.knownPipelineJobs(pipeline.backend, pipeline.nativeId);
+    return jobs.length > 0 && jobs.every((job) => isTerminal(job.status));
+  };
+  const settle = (pipeline: PipelineModel) =>
+    settleMs > 0 && !jobsFinished(pipeline) ? new Promise<void>((resolve) => setTimeout(resolve, settleMs).unref()) : Promise.resolve();
 
   const observer = {
     observe(event: ChangeEvent): void {
@@ -94,7 +102,7 @@ export function createNotificationRules(options: NotificationRulesOptions): Noti
       const detectedAt = now().toISOString();
       // The settling starts now (finishes in a burst wait together, not one after the other);
       // then one finish at a time, in arrival order: a branch's finishes are stepped in the order seen.
-      const settled = settle();
+      const settled = settle(pipeline);
       pending = pending.then(() => settled).then(() => handle(pipeline, detectedAt));
     },
   };
