@@ -209,8 +209,8 @@ export const gatewayConfigSchema = z
     if (c.notifications.sinks.length > 0 && !c.history.enabled) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
-        path: ['notifications'],
-        message: 'the history (history.enabled: true, the default): the notification outbox lives in its database; received history.enabled: false',
+        path: ['history', 'enabled'],
+        message: 'true while notifications.sinks is set (the notification outbox lives in the history database)',
       });
     }
     if (c.auth.mode === 'required' && c.auth.apiKeys.every((k) => k.revoked) && !c.auth.jwt) {

@@ -52,7 +52,9 @@ export function formatZodIssues(error: z.ZodError, root: unknown, prefix: readon
       return unknownKeys(key, issue.keys, schema ? keysAt(schema, issue.path) : []);
     }
     if (issue.code === 'invalid_union') {
-      return `${key}: expected { env: NAME } or { value: "..." }, received ${describeReceived(lookup(root, path), path)}`;
+      // Unions are secret references unless the schema says otherwise (a sink URL: a string or a reference).
+      const expected = issue.message && issue.message !== 'Invalid input' ? issue.message : '{ env: NAME } or { value: "..." }';
+      return `${key}: expected ${expected}, received ${describeReceived(lookup(root, path), path)}`;
     }
     const received = describeReceived(lookup(root, path), path);
     return `${key}: expected ${expectation(issue)}, received ${received}`;
@@ -64,6 +66,7 @@ function expectation(issue: z.ZodIssue): string {
     case 'invalid_type':
       return issue.expected;
     case 'invalid_enum_value':
+    case 'invalid_union_discriminator':
       return `one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`;
     case 'too_small':
       return `${issue.type === 'array' ? 'at least' : issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}${issue.type === 'array' ? ' item(s)' : ''}`;

@@ -16,7 +16,8 @@ const projectPattern = z.string().min(1).superRefine((p, ctx) => {
   if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
 });
 /** A sink URL: plain (not a secret: a CDEvents broker, a signed webhook) or a secret reference (Slack and Teams URLs carry their token). */
-const sinkUrl = z.union([z.string().url(), secretRefSchema]);
+const URL_EXPECTED = 'a URL, or { env: NAME } when it carries a token';
+const sinkUrl = z.union([z.string().url(URL_EXPECTED), secretRefSchema], { errorMap: () => ({ message: URL_EXPECTED }) });
 
 const sinkCommon = {
   name,
@@ -136,16 +137,16 @@ export const notificationsConfigSchema = z
   .superRefine((c, ctx) => {
     const sinks = new Set<string>();
     c.sinks.forEach((s, i) => {
-      if (sinks.has(s.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sinks', i, 'name'], message: `a second sink named "${s.name}": names must be unique` });
+      if (sinks.has(s.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sinks', i, 'name'], message: 'a name no other sink has' });
       sinks.add(s.name);
     });
     const known = (list: readonly string[], path: (string | number)[]) =>
       list.forEach((s, j) => {
-        if (!sinks.has(s)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [...path, j], message: `no sink named "${s}" (configured: ${[...sinks].join(', ') || 'none'})` });
+        if (!sinks.has(s)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [...path, j], message: `the name of a configured sink (${[...sinks].join(', ') || 'none configured'})` });
       });
     const rules = new Set<string>();
     c.rules.forEach((r, i) => {
-      if (rules.has(r.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['rules', i, 'name'], message: `a second rule named "${r.name}": names must be unique` });
+      if (rules.has(r.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['rules', i, 'name'], message: 'a name no other rule has' });
       rules.add(r.name);
       known(r.sinks, ['rules', i, 'sinks']);
       for (const category of ['code', 'infrastructure', 'none'] as const) known(r.route[category] ?? [], ['rules', i, 'route', category]);
@@ -155,7 +156,7 @@ export const notificationsConfigSchema = z
     if (c.exports.cdevents) {
       known([c.exports.cdevents.sink], ['exports', 'cdevents', 'sink']);
       const sink = c.sinks.find((s) => s.name === c.exports.cdevents?.sink);
-      if (sink && sink.type !== 'cdevents') ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['exports', 'cdevents', 'sink'], message: `a sink of type cdevents (received "${sink.name}" of type ${sink.type})` });
+      if (sink && sink.type !== 'cdevents') ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['exports', 'cdevents', 'sink'], message: `a sink of type cdevents ("${sink.name}" is a ${sink.type} sink)` });
     }
   })
   .default({});
