@@ -21,6 +21,7 @@ const ALLOWED_LABELS = new Set([
   'operationType', 'operationName', 'phase', 'method', 'statusCode',
   'cicd_pipeline_name', 'cicd_pipeline_run_state', 'cicd_pipeline_result', 'error_type', 'cicd_worker_state',
   'switchyard_backend', 'switchyard_runner_pool',
+  'sink', // notification sinks: configured names, bounded
 ]);
 
 interface Captured {
