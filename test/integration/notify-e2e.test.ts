@@ -35,7 +35,9 @@ async function startVerifyingReceiver() {
   const verifier = new Webhook(SIGNING_SECRET);
   const attempts: Message[] = [];
   const forged: string[] = [];
-  const state = { status: 200 };
+  /** `status`: what to answer; `hang`: answer nothing (the request stays open until close). */
+  const state = { status: 200, hang: false };
+  const hanging: http.ServerResponse[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -50,8 +52,9 @@ async function startVerifyingReceiver() {
         res.writeHead(400).end();
         return;
       }
-      attempts.push({ webhookId: headers['webhook-id']!, trigger: payload.data?.trigger ?? '?', pipelineId: payload.data?.pipeline?.id ?? null, status: state.status });
-      res.writeHead(state.status).end();
+      attempts.push({ webhookId: headers['webhook-id']!, trigger: payload.data?.trigger ?? '?', pipelineId: payload.data?.pipeline?.id ?? null, status: state.hang ? 0 : state.status });
+      if (state.hang) hanging.push(res);
+      else res.writeHead(state.status).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -59,8 +62,11 @@ async function startVerifyingReceiver() {
   return {
     url: `http://127.0.0.1:${port}/hooks`,
     attempts, forged, state,
-    accepted: () => attempts.filter((a) => a.status < 300),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    accepted: () => attempts.filter((a) => a.status > 0 && a.status < 300),
+    close: () => {
+      for (const res of hanging) res.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
@@ -87,7 +93,8 @@ function gatewayConfig(simUrl: string, historyUrl: string, receiverUrl: string):
     notifications: {
       sinks: [{ name: 'hook', type: 'webhook', url: receiverUrl, secret: { value: SIGNING_SECRET }, ratePerMinute: 6000 }],
       rules: [{ name: 'ci', match: { pipelines: [WORKFLOW] }, on: ['failed', 'fixed'], sinks: ['hook'] }],
-      delivery: { initialBackoffSeconds: 0.05, maxBackoffSeconds: 0.5 },
+      // A killed sender's claim lapses after claimSeconds: short here, so the restarted gateway takes the message over at once.
+      delivery: { initialBackoffSeconds: 0.05, maxBackoffSeconds: 0.5, claimSeconds: 2 },
     },
   };
 }
@@ -204,7 +211,12 @@ describe('notifications end to end', () => {
       receiver.state.status = 503; // the sink is down
       const red = await run('failure');
       await waitFor(() => receiver.attempts.filter((m) => m.trigger === 'failed').length >= 2, 20_000, 'attempts against the down sink');
+      // Then it hangs: the gateway is killed while it holds the message (state sending, its claim
+      // live), so the next one must take the claim over when it lapses (claimSeconds).
+      receiver.state.hang = true;
+      await waitFor(() => receiver.attempts.some((m) => m.status === 0), 20_000, 'an attempt in flight');
       await first.stop('SIGKILL');
+      receiver.state.hang = false;
       const refusedIds = new Set(receiver.attempts.map((m) => m.webhookId));
 
       receiver.state.status = 200; // back
