@@ -12,6 +12,7 @@ import type { DeliveryRecord, DeliveryState } from '../notify-context.ts';
 import type { FailureCategory, Notification, TriggerKind } from '../notification.ts';
 import { deliveryCursor } from './outbox-rows.ts';
 import { sinkTarget } from './sink-target.ts';
+import { NotifyCode } from '../notification-error-code.ts';
 
 const MAX_FIRST = 200;
 
@@ -52,7 +53,7 @@ export function mayRedrive(ctx: GatewayContext, record: DeliveryRecord): boolean
   return ctx.identity.scope.allowsAction('retry', backend, project ? [project.nativeId, project.fullName] : []);
 }
 
-const notConfigured = (): NotificationError => ({ code: 'NOT_CONFIGURED', message: 'notifications are not configured, or the history (which holds the outbox) is off' });
+const notConfigured = (): NotificationError => ({ code: NotifyCode.NotConfigured, message: 'notifications are not configured, or the history (which holds the outbox) is off' });
 
 /** Query.notificationDeliveries, Query.notificationSinks, Mutation.redriveNotifications (schema/notifications.graphql). */
 export const deliveryResolvers = {
@@ -84,7 +85,7 @@ export const deliveryResolvers = {
       const outbox = ctx.notifications?.outbox;
       if (!outbox) return { clientMutationId, redriven: 0, errors: [notConfigured()] };
       if (input.sink && !ctx.notifications?.config.sinks.some((s) => s.name === input.sink))
-        return { clientMutationId, redriven: 0, errors: [{ code: 'INVALID_SINK' as const, message: `no sink named "${input.sink}"` }] };
+        return { clientMutationId, redriven: 0, errors: [{ code: NotifyCode.InvalidSink, message: `no sink named "${input.sink}"` }] };
       let refused = 0;
       const redriven = await outbox.redrive({ ...(input.ids ? { ids: input.ids } : {}), ...(input.sink ? { sink: input.sink } : {}) }, (record) => {
         const allowed = mayRedrive(ctx, record);
@@ -92,9 +93,9 @@ export const deliveryResolvers = {
         return allowed;
       });
       const errors: NotificationError[] = [];
-      if (refused > 0) errors.push({ code: 'FORBIDDEN', message: `${refused} message(s) not re-driven: re-driving needs the retry action permission on the message's backend and project` });
+      if (refused > 0) errors.push({ code: NotifyCode.Forbidden, message: `${refused} message(s) not re-driven: re-driving needs the retry action permission on the message's backend and project` });
       if (input.ids && redriven + refused < new Set(input.ids).size)
-        errors.push({ code: 'NOT_FOUND', message: `${new Set(input.ids).size - redriven - refused} of the ids name no dead or pending message (delivered, being sent, pruned or unknown)` });
+        errors.push({ code: NotifyCode.NotFound, message: `${new Set(input.ids).size - redriven - refused} of the ids name no dead or pending message (delivered, being sent, pruned or unknown)` });
       return { clientMutationId, redriven, errors };
     },
   },

@@ -5,7 +5,9 @@ import { loadNodes } from '../../resolvers/load-nodes.ts';
 import type { FailureCategory } from '../notification.ts';
 import type { RuleConfig } from '../notify-config.ts';
 import { matchesEverything } from './rule-match.ts';
-import { NotificationError, type NotificationErrorCode } from './watches.ts';
+import { NotificationError } from './watches.ts';
+import type { NotificationErrorCode } from '../notification-error-code.ts';
+import { NotifyCode } from '../notification-error-code.ts';
 
 const CATEGORIES: readonly FailureCategory[] = ['code', 'infrastructure', 'none'];
 const enumOf = (value: string) => value.toUpperCase().replace(/-/g, '_');
@@ -40,21 +42,21 @@ export const rulesResolvers: { Query: Pick<QueryResolvers, 'notificationRules'>;
     watchPipeline: async (_, { input }, ctx, info) => {
       const { clientMutationId, pipelineId, sink } = input;
       const notifications = ctx.notifications;
-      if (!notifications?.watches) return refused(clientMutationId, 'NOT_CONFIGURED', 'notifications are not configured on this gateway');
+      if (!notifications?.watches) return refused(clientMutationId, NotifyCode.NotConfigured, 'notifications are not configured on this gateway');
       const sinkConfig = notifications.config.sinks.find((s) => s.name === sink);
-      if (!sinkConfig) return refused(clientMutationId, 'INVALID_SINK', `no sink named "${sink}"`);
-      if (!sinkConfig.watchable) return refused(clientMutationId, 'INVALID_SINK', `the sink "${sink}" is not watchable`);
+      if (!sinkConfig) return refused(clientMutationId, NotifyCode.InvalidSink, `no sink named "${sink}"`);
+      if (!sinkConfig.watchable) return refused(clientMutationId, NotifyCode.InvalidSink, `the sink "${sink}" is not watchable`);
       const parts = fromGlobalId(pipelineId);
-      if (!parts || parts.type !== 'Pipeline') return refused(clientMutationId, 'NOT_FOUND', `no pipeline with id "${pipelineId}"`);
+      if (!parts || parts.type !== 'Pipeline') return refused(clientMutationId, NotifyCode.NotFound, `no pipeline with id "${pipelineId}"`);
       // Loaded as the caller: a pipeline outside the caller's scope does not exist for them.
       const [node] = await loadNodes(ctx, [parts], info);
-      if (!node || !('type' in node) || node.type !== 'Pipeline') return refused(clientMutationId, 'NOT_FOUND', `no pipeline with id "${pipelineId}"`);
+      if (!node || !('type' in node) || node.type !== 'Pipeline') return refused(clientMutationId, NotifyCode.NotFound, `no pipeline with id "${pipelineId}"`);
       try {
         const result = await notifications.watches.watch(pipelineId, sink, ctx.identity.id);
         return { clientMutationId: clientMutationId ?? null, pipeline: node satisfies PipelineModel, expiresAt: result.expiresAt, alreadyFinished: result.alreadyFinished, errors: [] };
       } catch (error) {
         if (error instanceof NotificationError) return refused(clientMutationId, error.code, error.message);
-        return refused(clientMutationId, 'NOT_CONFIGURED', `the watch could not be stored: ${error instanceof Error ? error.message : String(error)}`);
+        return refused(clientMutationId, NotifyCode.NotConfigured, `the watch could not be stored: ${error instanceof Error ? error.message : String(error)}`);
       }
     },
   },

@@ -10,8 +10,8 @@ import { pipelineKey } from './dedupe-key.ts';
 import { failureCategory, pipelineCategory } from './failure-category.ts';
 import { pipelineSummary } from './summary.ts';
 import type { EngineDeps } from './engine-deps.ts';
+import { NotifyCode, type NotificationErrorCode } from '../notification-error-code.ts';
 
-export type NotificationErrorCode = 'NOT_FOUND' | 'FORBIDDEN' | 'NOT_CONFIGURED' | 'INVALID_SINK';
 
 /** A refusal `watchPipeline` reports in its payload's `errors`. */
 export class NotificationError extends Error {
@@ -62,11 +62,11 @@ export class PipelineWatches implements WatchApi {
   async watch(pipelineId: string, sink: string, watcher: string): Promise<WatchResult> {
     const { config, history, state, now } = this.deps;
     const parts = fromGlobalId(pipelineId);
-    if (!parts || parts.type !== 'Pipeline') throw new NotificationError('NOT_FOUND', `no pipeline with id "${pipelineId}"`);
+    if (!parts || parts.type !== 'Pipeline') throw new NotificationError(NotifyCode.NotFound, `no pipeline with id "${pipelineId}"`);
     const sinkConfig = config.sinks.find((s) => s.name === sink);
-    if (!sinkConfig) throw new NotificationError('INVALID_SINK', `no sink named "${sink}"`);
-    if (!sinkConfig.watchable) throw new NotificationError('INVALID_SINK', `the sink "${sink}" is not watchable`);
-    if (!history.enabled) throw new NotificationError('NOT_CONFIGURED', 'watches live in the history database, which is off');
+    if (!sinkConfig) throw new NotificationError(NotifyCode.InvalidSink, `no sink named "${sink}"`);
+    if (!sinkConfig.watchable) throw new NotificationError(NotifyCode.InvalidSink, `the sink "${sink}" is not watchable`);
+    if (!history.enabled) throw new NotificationError(NotifyCode.NotConfigured, 'watches live in the history database, which is off');
     const created = now();
     const expiresAt = new Date(created.getTime() + config.watchTtlHours * 3_600_000).toISOString();
     const id = `wch_${randomUUID()}`;
