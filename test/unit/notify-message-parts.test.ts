@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, headline } from '../../src/notify/sinks/message-parts.ts';
+import { formatDuration, headline, primaryLink } from '../../src/notify/sinks/message-parts.ts';
 import { slackMessage } from '../../src/notify/sinks/slack-message.ts';
 import { teamsMessage } from '../../src/notify/sinks/teams-message.ts';
 import { failedPipelineNotification, notifiedJob } from '../helpers/notification-fixture.ts';
@@ -35,5 +35,13 @@ describe('what people read', () => {
     const title = (n: typeof base) => teamsMessage(n).attachments[0].content.body[0];
     expect(title(base)).toMatchObject({ color: 'Attention', text: '❌ Failed · acme/api main' });
     expect(title({ ...base, trigger: 'fixed', category: 'none' })).toMatchObject({ color: 'Good', text: '✅ Fixed · acme/api main' });
+  });
+
+  it('links only web pages: a button with another scheme would make Slack refuse the whole message', () => {
+    const n = failedPipelineNotification();
+    expect(primaryLink(n)?.url).toBe(n.pipeline!.url);
+    const odd = { ...n, pipeline: { ...n.pipeline!, url: 'a:' }, job: null, project: n.project && { ...n.project, url: 'javascript:alert(1)' } };
+    expect(primaryLink(odd)).toBeNull();
+    expect(slackMessage(odd).blocks!.some((b) => b.type === 'actions')).toBe(false);
   });
 });

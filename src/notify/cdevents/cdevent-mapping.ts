@@ -46,13 +46,15 @@ export function cdeventType(notification: Notification): CdeventType | { readonl
 
 /**
  * `uri`: the run's page. The schemas want an absolute URI, and pipelinerun.started requires one:
- * a run without a URL that parses gets a URN naming it (`urn:switchyard:pipeline:<global id>`),
+ * a run without an http(s) URL that parses gets a URN naming it (`urn:switchyard:pipeline:<global id>`),
  * never a broken value.
  */
 function runUri(url: string | null, kind: 'pipeline' | 'job', id: string): string {
   if (url) {
     try {
-      return new URL(url).href;
+      // A page is http(s); anything else WHATWG parses (`a:`) is no URI the schemas' format accepts.
+      const parsed = new URL(url);
+      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return parsed.href;
     } catch {
       // fall through to the URN
     }

@@ -77,11 +77,22 @@ export function listedJobs(n: Notification): readonly NotifiedJob[] {
   return n.job ? [n.job] : [];
 }
 
-/** The link a button opens: the pipeline, else the job, else the project. */
+/** Whether a button may open it: Slack refuses a whole message whose button URL is not http(s). */
+function isWebUrl(url: string | null | undefined): url is string {
+  if (!url) return false;
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** The link a button opens: the pipeline, else the job, else the project; only web (http/https) URLs. */
 export function primaryLink(n: Notification): { readonly label: string; readonly url: string } | null {
-  if (n.pipeline?.url) return { label: 'Open pipeline', url: n.pipeline.url };
-  if (n.job?.url) return { label: 'Open job', url: n.job.url };
-  if (n.project?.url) return { label: 'Open project', url: n.project.url };
+  if (isWebUrl(n.pipeline?.url)) return { label: 'Open pipeline', url: n.pipeline.url };
+  if (isWebUrl(n.job?.url)) return { label: 'Open job', url: n.job.url };
+  if (isWebUrl(n.project?.url)) return { label: 'Open project', url: n.project.url };
   return null;
 }
 
