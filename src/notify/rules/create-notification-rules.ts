@@ -1,27 +1,16 @@
-import type { Logger } from 'pino';
-import type { BackendRegistry } from '../../backend-registry.ts';
 import type { ChangeEvent } from '../../events/event-types.ts';
-import type { HistoryReads } from '../../history/history-reads.ts';
 import type { HistoryTask } from '../../history/history-service.ts';
 import { isTerminal, type PipelineModel } from '../../model.ts';
-import type { LiveState } from '../../state/live-state.ts';
-import type { NotificationsConfig } from '../notify-config.ts';
 import type { WatchApi } from '../notify-context.ts';
-import type { NotificationEnqueuer } from '../outbox-port.ts';
 import { PipelineRules } from './pipeline-rules.ts';
 import { projectInfoSource } from './project-info.ts';
 import { matchesEverything } from './rule-match.ts';
 import { TimerTriggers } from './timer-triggers.ts';
 import { PipelineWatches } from './watches.ts';
+import type { EngineDeps } from './engine-deps.ts';
 
-export interface NotificationRulesOptions {
-  readonly config: NotificationsConfig;
-  readonly enqueuer: NotificationEnqueuer;
-  readonly state: LiveState;
-  readonly registry: BackendRegistry;
-  readonly history: HistoryReads;
-  readonly log: Logger;
-  readonly now: () => Date;
+/** The engine's dependencies (EngineDeps) but `project`, which the engine builds from the state and registry. */
+export interface NotificationRulesOptions extends Omit<EngineDeps, 'project'> {
   /** How often the timer triggers scan the live state (default 5 s). */
   readonly scanMs?: number;
   /**
