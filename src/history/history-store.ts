@@ -62,9 +62,10 @@ export interface SqlDriver extends SqlSession {
 }
 
 async function migrate(driver: SqlDriver, migrations: readonly Migration[]): Promise<void> {
-  await driver.exec(SCHEMA_MIGRATIONS_TABLE);
   await driver.transaction(async (tx) => {
+    // The lock first: instances starting together race even on CREATE TABLE IF NOT EXISTS (duplicate pg_type key).
     await tx.query(MIGRATION_LOCK);
+    await tx.exec(SCHEMA_MIGRATIONS_TABLE);
     const applied = new Set((await tx.query<{ version: number }>(APPLIED_VERSIONS)).rows.map((r) => r.version));
     for (const migration of migrations) {
       if (applied.has(migration.version)) continue;

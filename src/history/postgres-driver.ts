@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { SqlDriver, SqlSession } from './history-store.ts';
+import { MIGRATION_LOCK } from './sql.ts';
 
 function session(client: pg.Pool | pg.PoolClient): SqlSession {
   return {
@@ -34,7 +35,9 @@ export async function openPostgresDriver(options: PostgresOptions): Promise<SqlD
   // An idle client losing its server must not crash the process: the next query reports it.
   pool.on('error', () => {});
   try {
-    if (options.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+    // One simple-protocol message is one implicit transaction: the lock (the migrations' own) holds until
+    // the schema exists, so instances starting together do not race on IF NOT EXISTS (duplicate pg_namespace key).
+    if (options.schema) await pool.query(`${MIGRATION_LOCK}; CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
     else await pool.query('SELECT 1');
   } catch (error) {
     await pool.end().catch(() => {});

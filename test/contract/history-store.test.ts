@@ -54,6 +54,19 @@ describe.each(HISTORY_DATABASES)('HistoryStore on %s', (_name, createDatabase: (
     expect(await count(store, 'transitions')).toBe(0);
   });
 
+  it('migrates once when several instances start on an empty database at the same moment', async () => {
+    // Its own empty database: the beforeEach one is already migrated.
+    const fresh = await createDatabase();
+    try {
+      const stores = await Promise.all(Array.from({ length: 6 }, () => fresh.open()));
+      await Promise.all(stores.map((s) => s.migrate()));
+      const versions = await stores[0]!.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
+    } finally {
+      await fresh.drop();
+    }
+  });
+
   it('records one transition per entity revision: the same revision twice and a replayed batch count once', async () => {
     const batch = [now(pipeline('p1', [1, 1])), now(job('j1', [1, 1])), now(job('j1', [1, 2], { status: 'SUCCESS' }))];
     expect((await store.record(batch)).inserted).toBe(3);
