@@ -251,6 +251,50 @@ export interface BackendActions {
   declaredInputs?(project: { readonly projectNativeId: string; readonly ref: string; readonly workflow: string | null }, signal: AbortSignal): Promise<readonly ActionInputDeclaration[] | null>;
 }
 
+/**
+ * Live logs (issue 17, ADAPTERS.md §Logs): how a provider serves one job's log. The core owns
+ * tails, watchers, rings, redaction and budgets; the adapter only says what the upstream offers
+ * and reads bytes from an offset.
+ */
+export type LogAvailabilityKind = 'LIVE' | 'AFTER_COMPLETION' | 'NONE';
+
+export interface LogAvailability {
+  readonly kind: LogAvailabilityKind;
+  /** One sentence a user reads: why live, why only after completion, why none. */
+  readonly reason: string;
+}
+
+export interface LogRead {
+  /**
+   * The log's raw bytes from the requested offset on (empty when nothing new): ANSI codes and
+   * section markers kept, never decoded or cut at a character boundary by the adapter.
+   */
+  readonly bytes: Uint8Array;
+  /**
+   * True only when the upstream says no more will be appended (Jenkins: no `X-More-Data: true`;
+   * GitHub: always, it serves only finished logs). False when it cannot tell (GitLab's trace):
+   * the core then ends the tail from the job's status, after one last read.
+   */
+  readonly complete: boolean;
+}
+
+export interface BackendLogs {
+  /** Pure: whether `job`'s log can be read now, live or only once it completes, or not at all. */
+  availability(job: JobModel): LogAvailability;
+  /**
+   * The log of a job this backend owns from byte `offset` (0: the start). An offset at or past
+   * the current end gives empty bytes. Null when the upstream has no log for the job (not
+   * started, erased, expired). Upstream failures are `UpstreamError`s naming the backend; the
+   * signal (the core's deadline) goes to every request, a followed redirect included.
+   */
+  read(jobNativeId: string, offset: number, signal: AbortSignal): Promise<LogRead | null>;
+  /**
+   * The shortest sensible interval between two reads of one running job's log, in ms (GitLab:
+   * the runner uploads the trace about every 3 s, so reading faster only costs requests).
+   */
+  readonly minPollIntervalMs: number;
+}
+
 /** An input a pipeline was started with (GitLab variables, Jenkins parameters). */
 export interface PipelineInputModel {
   readonly name: string;
@@ -285,6 +329,8 @@ export interface BackendAdapter {
   runnerFromJob?(job: JobModel): RunnerModel | null;
   /** Present when webhooks are configured for this backend. */
   readonly webhook?: WebhookHandler;
+  /** Present when the provider serves job logs (`BackendLogs`); absent: every `Job.logAvailability` is NONE. */
+  readonly logs?: BackendLogs;
   /** Present when write credentials are configured (see `BackendActions`). */
   readonly actions?: BackendActions;
   /**

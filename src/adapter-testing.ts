@@ -8,7 +8,7 @@
  * lacks is `{ unsupported: 'why' }`, and the suite asserts that declaration
  * rather than skipping silently.
  */
-import type { WebhookRequest } from './adapter-contract.ts';
+import type { LogAvailabilityKind, WebhookRequest } from './adapter-contract.ts';
 import type { EntityModel, StatusMapping } from './model.ts';
 
 /** A capability the kit declares it does not have, and why. */
@@ -120,6 +120,32 @@ export interface ActionsKit {
   readonly refusesCancelOfFinished: true | Unsupported;
 }
 
+/**
+ * A simulator world for the logs contract (ADAPTERS.md §14): jobs whose log the test writes
+ * exactly, as a runner would upload it.
+ */
+export interface LogWorld {
+  /** The backends[] entry (without `name` and `provider`) pointing at the simulator. */
+  readonly backend: Record<string, unknown>;
+  /** Starts a job that runs (with an empty log) until `finish`; its native id. */
+  startJob(): Promise<string>;
+  /** Appends text to a running job's log. */
+  append(jobNativeId: string, text: string): Promise<void>;
+  /** Ends the job successfully: its log is complete and the job finished upstream. */
+  finish(jobNativeId: string): Promise<void>;
+  /** How many requests for this job's log reached the simulator (a followed redirect counts its API request only). */
+  logRequests(jobNativeId: string): number;
+  /** A well-formed native id of a job inside the backend's scope that does not exist upstream. */
+  readonly unknownJob: string;
+  stop(): Promise<void>;
+}
+
+export interface LogsKit {
+  /** What `availability` says of a running job: LIVE where the upstream serves a growing log. */
+  readonly whileRunning: Exclude<LogAvailabilityKind, 'NONE'>;
+  readonly startWorld: () => Promise<LogWorld>;
+}
+
 export interface AdapterTestingKit {
   /** The registry key the kit belongs to. */
   readonly provider: string;
@@ -137,4 +163,6 @@ export interface AdapterTestingKit {
   readonly unknownIds: Readonly<Record<'pipelines' | 'jobs' | 'projects', readonly string[]>>;
   /** The actions contract (`BackendActions`), or why the provider offers no actions. */
   readonly actions: ActionsKit | Unsupported;
+  /** The logs contract (`BackendLogs`), or why the provider serves no logs. */
+  readonly logs: LogsKit | Unsupported;
 }

@@ -565,6 +565,13 @@ export type Job = Node & {
   readonly id: Scalars['ID']['output'];
   /** Labels the job asked for (GitHub runs-on, GitLab tags, Jenkins agent label). */
   readonly labels: ReadonlyArray<Scalars['String']['output']>;
+  /**
+   * The log as it is now: all of it, only the last `tail` lines, or only what follows the cursor
+   * `after`. Null (with the availability's reason as an error) when it cannot be read yet or at all.
+   */
+  readonly log?: Maybe<JobLog>;
+  /** Whether and how this job's log can be read now. */
+  readonly logAvailability: LogAvailability;
   readonly name: Scalars['String']['output'];
   readonly native: NativeStatus;
   /** Null (with an error at this path) only when the pipeline cannot be read and the gateway does not know it; the job itself is still served. */
@@ -579,6 +586,14 @@ export type Job = Node & {
   readonly steps: ReadonlyArray<Step>;
   readonly url?: Maybe<Scalars['String']['output']>;
   readonly waitReason?: Maybe<WaitReason>;
+};
+
+
+/** A GitHub job, GitLab job or Jenkins stage. */
+export type JobLogArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  stripAnsi?: InputMaybe<Scalars['Boolean']['input']>;
+  tail?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type JobConnection = {
@@ -619,6 +634,74 @@ export type JobFilter = {
   readonly projects?: InputMaybe<ReadonlyArray<Scalars['ID']['input']>>;
   readonly status?: InputMaybe<ReadonlyArray<CiStatus>>;
 };
+
+/** What a job's log holds now. */
+export type JobLog = {
+  readonly __typename?: 'JobLog';
+  /** Whether this is the end of a completed log. */
+  readonly complete: Scalars['Boolean']['output'];
+  /** Pass as `after` to `jobLog` to stream what follows, live. */
+  readonly cursor: Scalars['String']['output'];
+  readonly nextOffset: Scalars['Float']['output'];
+  readonly offset: Scalars['Float']['output'];
+  readonly sections: ReadonlyArray<LogSection>;
+  /** The text read: all of it, the last `tail` lines, or what follows `after` (redacted; ANSI kept unless stripped). */
+  readonly text: Scalars['String']['output'];
+  /** True when `tail` or the size limit cut off earlier text. */
+  readonly truncated: Scalars['Boolean']['output'];
+};
+
+export type LogAvailability = {
+  readonly __typename?: 'LogAvailability';
+  readonly kind: LogAvailabilityKind;
+  /** Why, in one sentence a user can act on. */
+  readonly reason: Scalars['String']['output'];
+};
+
+/** How a job's log can be read. */
+export type LogAvailabilityKind =
+  /** The upstream serves the log only once the job has completed (GitHub Actions); while it runs, follow `Job.steps` through `jobUpdated`. */
+  | 'AFTER_COMPLETION'
+  /** The upstream serves the log while the job runs; `jobLog` streams it as it grows (GitLab trace, Jenkins progressiveText). */
+  | 'LIVE'
+  /** No log can be read: the provider serves none, the job has not started, or its log was erased. */
+  | 'NONE';
+
+/**
+ * A piece of a job's log, in order. It holds whole lines; only the last chunk of a
+ * completed log may end without a newline. Text is redacted before it reaches you.
+ */
+export type LogChunk = {
+  readonly __typename?: 'LogChunk';
+  /** True on the last chunk: the job finished and its whole log was sent. */
+  readonly complete: Scalars['Boolean']['output'];
+  /** Pass as `after` to a new subscription to continue right after this chunk, with no gap and no duplicate. */
+  readonly cursor: Scalars['String']['output'];
+  /** Byte offset just after its last byte: the next chunk starts here. */
+  readonly nextOffset: Scalars['Float']['output'];
+  /** Byte offset of this chunk's first byte in the upstream log. */
+  readonly offset: Scalars['Float']['output'];
+  /** Section markers inside this chunk. */
+  readonly sections: ReadonlyArray<LogSection>;
+  /** The text, with ANSI colour codes unless the subscription asked to strip them. */
+  readonly text: Scalars['String']['output'];
+};
+
+/** A section boundary from the provider's own markers (GitLab section_start/section_end, GitHub ##[group]/##[endgroup]). */
+export type LogSection = {
+  readonly __typename?: 'LogSection';
+  /** When the marker says the section opened or closed (GitLab writes it); null when it does not. */
+  readonly at?: Maybe<Scalars['DateTime']['output']>;
+  readonly marker: LogSectionMarker;
+  /** The section's name (GitLab) or title (GitHub). */
+  readonly name: Scalars['String']['output'];
+  /** Byte offset in the upstream log of the line holding the marker. */
+  readonly offset: Scalars['Float']['output'];
+};
+
+export type LogSectionMarker =
+  | 'END'
+  | 'START';
 
 export type Mutation = {
   readonly __typename?: 'Mutation';
@@ -1516,6 +1599,12 @@ export type Step = {
 
 export type Subscription = {
   readonly __typename?: 'Subscription';
+  /**
+   * Streams a job's log as it grows: from the start, or right after the cursor `after`, with no
+   * gap and no duplicate; ends after the chunk marked `complete`. Every watcher of a job shares
+   * one upstream tail. A job whose log comes only after completion (GitHub) streams it then.
+   */
+  readonly jobLog: LogChunk;
   readonly jobUpdated: JobEvent;
   readonly pipelineUpdated: PipelineEvent;
   /**
@@ -1527,6 +1616,13 @@ export type Subscription = {
    */
   readonly runnerPoolUpdated: RunnerPoolEvent;
   readonly runnerUpdated: RunnerEvent;
+};
+
+
+export type SubscriptionJobLogArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  id: Scalars['ID']['input'];
+  stripAnsi?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -1779,6 +1875,12 @@ export type ResolversTypes = {
   JobEdge: ResolverTypeWrapper<Omit<JobEdge, 'node'> & { node: ResolversTypes['Job'] }>;
   JobEvent: ResolverTypeWrapper<JobEventModel>;
   JobFilter: JobFilter;
+  JobLog: ResolverTypeWrapper<JobLog>;
+  LogAvailability: ResolverTypeWrapper<LogAvailability>;
+  LogAvailabilityKind: LogAvailabilityKind;
+  LogChunk: ResolverTypeWrapper<LogChunk>;
+  LogSection: ResolverTypeWrapper<LogSection>;
+  LogSectionMarker: LogSectionMarker;
   Mutation: ResolverTypeWrapper<{}>;
   NativeStatus: ResolverTypeWrapper<NativeStatusModel>;
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
@@ -1888,6 +1990,10 @@ export type ResolversParentTypes = {
   JobEdge: Omit<JobEdge, 'node'> & { node: ResolversParentTypes['Job'] };
   JobEvent: JobEventModel;
   JobFilter: JobFilter;
+  JobLog: JobLog;
+  LogAvailability: LogAvailability;
+  LogChunk: LogChunk;
+  LogSection: LogSection;
   Mutation: {};
   NativeStatus: NativeStatusModel;
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
@@ -2200,6 +2306,8 @@ export type JobResolvers<ContextType = GatewayContext, ParentType extends Resolv
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   labels?: Resolver<ReadonlyArray<ResolversTypes['String']>, ParentType, ContextType>;
+  log?: Resolver<Maybe<ResolversTypes['JobLog']>, ParentType, ContextType, RequireFields<JobLogArgs, 'stripAnsi'>>;
+  logAvailability?: Resolver<ResolversTypes['LogAvailability'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   native?: Resolver<ResolversTypes['NativeStatus'], ParentType, ContextType>;
   pipeline?: Resolver<Maybe<ResolversTypes['Pipeline']>, ParentType, ContextType>;
@@ -2235,6 +2343,41 @@ export type JobEventResolvers<ContextType = GatewayContext, ParentType extends R
   previousStatus?: Resolver<Maybe<ResolversTypes['CiStatus']>, ParentType, ContextType>;
   receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['EventSource'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type JobLogResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobLog'] = ResolversParentTypes['JobLog']> = {
+  complete?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nextOffset?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  offset?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  sections?: Resolver<ReadonlyArray<ResolversTypes['LogSection']>, ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  truncated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type LogAvailabilityResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['LogAvailability'] = ResolversParentTypes['LogAvailability']> = {
+  kind?: Resolver<ResolversTypes['LogAvailabilityKind'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type LogChunkResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['LogChunk'] = ResolversParentTypes['LogChunk']> = {
+  complete?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nextOffset?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  offset?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  sections?: Resolver<ReadonlyArray<ResolversTypes['LogSection']>, ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type LogSectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['LogSection'] = ResolversParentTypes['LogSection']> = {
+  at?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  marker?: Resolver<ResolversTypes['LogSectionMarker'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  offset?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -2652,6 +2795,7 @@ export type StepResolvers<ContextType = GatewayContext, ParentType extends Resol
 };
 
 export type SubscriptionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  jobLog?: SubscriptionResolver<ResolversTypes['LogChunk'], "jobLog", ParentType, ContextType, RequireFields<SubscriptionJobLogArgs, 'id' | 'stripAnsi'>>;
   jobUpdated?: SubscriptionResolver<ResolversTypes['JobEvent'], "jobUpdated", ParentType, ContextType, Partial<SubscriptionJobUpdatedArgs>>;
   pipelineUpdated?: SubscriptionResolver<ResolversTypes['PipelineEvent'], "pipelineUpdated", ParentType, ContextType, Partial<SubscriptionPipelineUpdatedArgs>>;
   runnerPoolUpdated?: SubscriptionResolver<ResolversTypes['RunnerPoolEvent'], "runnerPoolUpdated", ParentType, ContextType, Partial<SubscriptionRunnerPoolUpdatedArgs>>;
@@ -2733,6 +2877,10 @@ export type Resolvers<ContextType = GatewayContext> = {
   JobConnection?: JobConnectionResolvers<ContextType>;
   JobEdge?: JobEdgeResolvers<ContextType>;
   JobEvent?: JobEventResolvers<ContextType>;
+  JobLog?: JobLogResolvers<ContextType>;
+  LogAvailability?: LogAvailabilityResolvers<ContextType>;
+  LogChunk?: LogChunkResolvers<ContextType>;
+  LogSection?: LogSectionResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   NativeStatus?: NativeStatusResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
