@@ -293,6 +293,12 @@ export interface BackendLogs {
    * the runner uploads the trace about every 3 s, so reading faster only costs requests).
    */
   readonly minPollIntervalMs: number;
+  /**
+   * The upstream log a job's log is read from, when several jobs share one (Jenkins: every stage
+   * of a build is in the build's console log); the core keeps one tail per source. Absent: each
+   * job is its own source.
+   */
+  logSource?(jobNativeId: string): string;
 }
 
 /** An input a pipeline was started with (GitLab variables, Jenkins parameters). */
