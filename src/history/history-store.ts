@@ -1,5 +1,6 @@
 import type { JobModel, PipelineModel, RunnerModel } from '../model.ts';
-import { batchRows } from './record-batch.ts';
+import { batchRows, namesOutside, rowKey } from './record-batch.ts';
+import { KnownProjects } from './known-projects.ts';
 import {
   APPLIED_VERSIONS, INSERT_TRANSITIONS, LINK_JOBS_TO_PIPELINES, MARK_APPLIED, MIGRATION_LOCK, RECORD_LOCK, MIGRATIONS, PRUNE,
   SCHEMA_MIGRATIONS_TABLE, SET_JOB_PROJECT_NAMES, SET_PIPELINE_PROJECT_NAMES, UPSERT_HISTORY_PROJECTS, UPSERT_JOBS,
@@ -75,38 +76,76 @@ async function migrate(driver: SqlDriver, migrations: readonly Migration[]): Pro
   });
 }
 
+function keysOf(result: { rows: { backend: string; native_id: string }[] } | null): Set<string> {
+  return new Set(result?.rows.map((r) => rowKey(r.backend, r.native_id)));
+}
+
+/** LINK_JOBS_TO_PIPELINES' columns: the pipelines written (keys) and those only named. */
+function linkColumns(written: ReadonlySet<string>, named: readonly [string[], string[], string[]] | null): [string[], string[]] | null {
+  const link = new Map<string, [string, string]>();
+  for (const key of written) {
+    const [backend, nativeId] = key.split('\u0000') as [string, string];
+    link.set(key, [backend, nativeId]);
+  }
+  named?.[0].forEach((backend, i) => link.set(rowKey(backend, named[1][i]!), [backend, named[1][i]!]));
+  if (link.size === 0) return null;
+  const columns: [string[], string[]] = [[], []];
+  for (const [backend, nativeId] of link.values()) {
+    columns[0].push(backend);
+    columns[1].push(nativeId);
+  }
+  return columns;
+}
+
 /** The one HistoryStore: PGlite and PostgreSQL differ only in their SqlDriver. */
 export class SqlHistoryStore implements HistoryStore {
+  private readonly knownProjects = new KnownProjects();
+
   constructor(private readonly driver: SqlDriver, private readonly migrations: readonly Migration[] = MIGRATIONS) {}
 
   migrate(): Promise<void> {
     return migrate(this.driver, this.migrations);
   }
 
-  /** A fixed number of statements per batch, whatever its size (src/history/record-batch.ts). */
-  record(batch: readonly Observation[]): Promise<RecordResult> {
-    if (batch.length === 0) return Promise.resolve({ inserted: 0 });
+  /**
+   * A fixed number of statements per batch, whatever its size (src/history/record-batch.ts);
+   * fewer when the upserts wrote every row: names and links only for the rows they left alone.
+   */
+  async record(batch: readonly Observation[]): Promise<RecordResult> {
+    if (batch.length === 0) return { inserted: 0 };
     const rows = batchRows(batch);
-    return this.driver.transaction(async (tx) => {
+    const projects = this.knownProjects.unknown(rows.projects);
+    const result = await this.driver.transaction(async (tx) => {
       await tx.query(RECORD_LOCK);
       const { affected: inserted } = await tx.query(INSERT_TRANSITIONS, [rows.transitions]);
-      if (rows.pipelines) await tx.query(UPSERT_PIPELINES, [rows.pipelines]);
-      if (rows.jobs) await tx.query(UPSERT_JOBS, [rows.jobs]);
-      if (rows.pipelineNames) await tx.query(SET_PIPELINE_PROJECT_NAMES, rows.pipelineNames);
-      if (rows.jobNames) await tx.query(SET_JOB_PROJECT_NAMES, rows.jobNames);
-      // The projects seen (with full names), then the jobs' pipeline context: a job may be recorded before or after its pipeline.
-      if (rows.projects) await tx.query(UPSERT_HISTORY_PROJECTS, rows.projects);
-      if (rows.pipelinesToLink) await tx.query(LINK_JOBS_TO_PIPELINES, rows.pipelinesToLink);
+      const written = (statement: string, json: string | null) => (json ? tx.query<{ backend: string; native_id: string }>(statement, [json]) : null);
+      const pipelines = keysOf(await written(UPSERT_PIPELINES, rows.pipelines));
+      const jobs = keysOf(await written(UPSERT_JOBS, rows.jobs));
+      const pipelineNames = namesOutside(rows.pipelineNames, pipelines);
+      const jobNames = namesOutside(rows.jobNames, jobs);
+      if (pipelineNames) await tx.query(SET_PIPELINE_PROJECT_NAMES, pipelineNames);
+      if (jobNames) await tx.query(SET_JOB_PROJECT_NAMES, jobNames);
+      if (projects) await tx.query(UPSERT_HISTORY_PROJECTS, projects);
+      // Jobs recorded before their pipeline: the pipelines this batch wrote or named pass their context on.
+      const link = linkColumns(pipelines, pipelineNames);
+      if (link) await tx.query(LINK_JOBS_TO_PIPELINES, link);
       return { inserted };
     });
+    this.knownProjects.remember(projects);
+    return result;
   }
 
-  prune(cutoff: Date): Promise<number> {
-    return this.driver.transaction(async (tx) => {
-      let deleted = 0;
-      for (const statement of PRUNE) deleted += (await tx.query(statement, [cutoff.toISOString()])).affected;
-      return deleted;
+  async prune(cutoff: Date): Promise<number> {
+    // Pruning deletes projects nothing refers to any more: the next batch naming one upserts it again
+    // (forgotten after the pass as well, for a batch that skipped one while the pass ran).
+    this.knownProjects.clear();
+    const deleted = await this.driver.transaction(async (tx) => {
+      let rows = 0;
+      for (const statement of PRUNE) rows += (await tx.query(statement, [cutoff.toISOString()])).affected;
+      return rows;
     });
+    this.knownProjects.clear();
+    return deleted;
   }
 
   /** One transaction per day: a long rebuild never holds many days' marks, and several instances share the work. */

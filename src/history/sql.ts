@@ -368,8 +368,9 @@ ON CONFLICT (backend, project_native_id) DO UPDATE SET project_full_name = EXCLU
 WHERE EXCLUDED.project_full_name IS NOT NULL AND history_projects.project_full_name IS DISTINCT FROM EXCLUDED.project_full_name`;
 
 /**
- * After a batch, copies each touched pipeline's commit, name and project full name onto its
- * jobs ($1 backends, $2 pipeline native ids): a job may be recorded before or after its pipeline.
+ * After a batch, copies the commit, name and project full name of each pipeline the batch
+ * inserted or changed onto its jobs recorded earlier ($1 backends, $2 pipeline native ids): a
+ * job may be recorded before its pipeline. Jobs recorded after it take them in UPSERT_JOBS.
  */
 export const LINK_JOBS_TO_PIPELINES = `
 UPDATE jobs j SET commit_sha = p.commit_sha, pipeline_name = p.name,
@@ -393,6 +394,7 @@ const PIPELINE_COLUMNS = [
   ['commit_sha', 'text'], ['event', 'text'], ['actor', 'text'], ['url', 'text'], ['created_at', 'timestamptz'],
   ['queued_at', 'timestamptz'], ['started_at', 'timestamptz'], ['finished_at', 'timestamptz'], ['updated_at', 'timestamptz'],
   ['queue_ms', 'double precision'], ['duration_ms', 'double precision'], ['recorded_at', 'timestamptz'],
+  ['project_full_name', 'text'],
 ] as const;
 
 const JOB_COLUMNS = [
@@ -402,28 +404,49 @@ const JOB_COLUMNS = [
   ['runner_native_id', 'text'], ['runner_name', 'text'], ['url', 'text'], ['created_at', 'timestamptz'],
   ['queued_at', 'timestamptz'], ['started_at', 'timestamptz'], ['finished_at', 'timestamptz'],
   ['queue_ms', 'double precision'], ['duration_ms', 'double precision'], ['recorded_at', 'timestamptz'],
+  ['project_full_name', 'text'],
 ] as const;
 
 export type PipelineColumn = (typeof PIPELINE_COLUMNS)[number][0];
 export type JobColumn = (typeof JOB_COLUMNS)[number][0];
 
+/** Columns a row takes from another table as it is written (a job from its pipeline), as SQL over `t` and the join. */
+interface RowContext {
+  readonly join: string;
+  readonly columns: Readonly<Record<string, string>>;
+}
+
+
 /**
  * The final shape moves forward only: an older or equal revision (compared as compareRevisions
  * does, migration 2) changes nothing. One row per (backend, native_id) in $1 (the batch's newest:
- * ON CONFLICT DO UPDATE may not touch a row twice in one statement).
+ * ON CONFLICT DO UPDATE may not touch a row twice in one statement). Returns the rows written,
+ * so the store sets names and links only for the others.
  */
-function upsertFinalShape(table: string, columns: readonly (readonly [string, string])[]): string {
-  const names = columns.map(([name]) => name).join(', ');
-  const updated = columns.filter(([name]) => name !== 'backend' && name !== 'native_id').map(([name]) => `${name} = EXCLUDED.${name}`);
+function upsertFinalShape(table: string, columns: readonly (readonly [string, string])[], context?: RowContext): string {
+  const own = columns.map(([name]) => name);
+  const taken = context?.columns ?? {};
+  const extra = Object.keys(taken).filter((name) => !own.includes(name));
+  const names = [...own, ...extra];
+  const values = names.map((name) => taken[name] ?? `t.${name}`);
+  // A project name or a pipeline's context an observation does not know (null) is kept, never unlearned.
+  const kept = new Set(['project_full_name', ...Object.keys(taken)]);
+  const updated = names.filter((name) => name !== 'backend' && name !== 'native_id')
+    .map((name) => (kept.has(name) ? `${name} = COALESCE(EXCLUDED.${name}, ${table}.${name})` : `${name} = EXCLUDED.${name}`));
   return `
-INSERT INTO ${table} (${names})
-SELECT ${names} FROM json_to_recordset($1::json) AS t(${columns.map(([name, type]) => `${name} ${type}`).join(', ')})
+INSERT INTO ${table} (${names.join(', ')})
+SELECT ${values.join(', ')} FROM json_to_recordset($1::json) AS t(${columns.map(([name, type]) => `${name} ${type}`).join(', ')})${context ? `\n${context.join}` : ''}
 ON CONFLICT (backend, native_id) DO UPDATE SET ${updated.join(', ')}
-WHERE revision_newer(EXCLUDED.revision, ${table}.revision)`;
+WHERE revision_newer(EXCLUDED.revision, ${table}.revision)
+RETURNING backend, native_id`;
 }
 
 export const UPSERT_PIPELINES = upsertFinalShape('pipelines', PIPELINE_COLUMNS);
-export const UPSERT_JOBS = upsertFinalShape('jobs', JOB_COLUMNS);
+/** A job takes its pipeline's commit and name (and project name, when it has none) if the pipeline is recorded already. */
+export const UPSERT_JOBS = upsertFinalShape('jobs', JOB_COLUMNS, {
+  join: 'LEFT JOIN pipelines p ON p.backend = t.backend AND p.native_id = t.pipeline_native_id',
+  columns: { project_full_name: 'COALESCE(t.project_full_name, p.project_full_name)', commit_sha: 'p.commit_sha', pipeline_name: 'p.name' },
+});
 
 /**
  * One row per accepted observation, in the batch's order; a redelivered or replayed revision is
