@@ -74,21 +74,20 @@ function contentLine(random: Random, section: string, index: number): string {
 function script(random: Random, options: ScriptOptions): ScriptLine[] {
   const seconds = Math.max(1, options.plannedDurationMs / 1000);
   const targetBytes = seconds * (options.bytesPerSecond ?? 2_000);
-  // About 90 bytes per line, at least a few per section.
-  const total = Math.max(SECTIONS.length * 3, Math.round(targetBytes / 90));
+  // Each section writes its share of the bytes (at least 3 lines), then the lines are spread over the duration.
   const weights = [0.05, 0.05, 0.15, 0.7, 0.05];
-  const lines: ScriptLine[] = [];
-  let emitted = 0;
-  const at = () => options.startedAtMs + Math.floor((emitted / (total + SECTIONS.length * 2)) * options.plannedDurationMs);
+  const lines: Omit<ScriptLine, 'atMs'>[] = [];
   SECTIONS.forEach((section, s) => {
-    lines.push({ atMs: at(), open: section });
-    emitted++;
-    const count = Math.max(3, Math.round(total * weights[s]!));
-    for (let i = 0; i < count; i++, emitted++) lines.push({ atMs: at(), text: contentLine(random, section.name, i) });
-    lines.push({ atMs: at(), close: section.name });
-    emitted++;
+    lines.push({ open: section });
+    let bytes = 0;
+    for (let i = 0; i < 3 || bytes < targetBytes * weights[s]!; i++) {
+      const text = contentLine(random, section.name, i);
+      bytes += Buffer.byteLength(text) + 1;
+      lines.push({ text });
+    }
+    lines.push({ close: section.name });
   });
-  return lines;
+  return lines.map((line, i) => ({ ...line, atMs: options.startedAtMs + Math.floor((i / lines.length) * options.plannedDurationMs) }));
 }
 
 /** One job's log as its upstream would serve it now. */
