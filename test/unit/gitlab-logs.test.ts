@@ -123,18 +123,18 @@ describe('gitlabLogAvailability', () => {
     startedAt: '2026-01-01T00:00:00Z', finishedAt: null, steps: [], ...over,
   });
 
-  it.each([
-    ['running', { status: 'RUNNING' }, 'LIVE'],
-    ['canceling (the runner still uploads)', { status: 'CANCELING' }, 'LIVE'],
-    ['finished after running', { status: 'FAILURE', finishedAt: '2026-01-01T00:05:00Z' }, 'LIVE'],
-    ['waiting for a callback after its script', { status: 'WAITING', waitReason: 'CALLBACK' }, 'LIVE'],
-    ['pending', { status: 'QUEUED', startedAt: null }, 'NONE'],
-    ['manual', { status: 'WAITING', waitReason: 'MANUAL', startedAt: null }, 'NONE'],
-    ['skipped', { status: 'SKIPPED', startedAt: null }, 'NONE'],
-    ['canceled before it started', { status: 'CANCELED', startedAt: null }, 'NONE'],
-    ['a trigger job', { status: 'RUNNING', labels: [BRIDGE_LABEL] }, 'NONE'],
-  ] as const)('%s → %s', (_label, over, kind) => {
-    const availability = gitlabLogAvailability(job(over as Partial<JobModel>));
+  it.each<{ label: string; over: Partial<JobModel>; kind: string }>([
+    { label: 'running', over: { status: 'RUNNING' }, kind: 'LIVE' },
+    { label: 'canceling (the runner still uploads)', over: { status: 'CANCELING' }, kind: 'LIVE' },
+    { label: 'finished after running', over: { status: 'FAILURE', finishedAt: '2026-01-01T00:05:00Z' }, kind: 'LIVE' },
+    { label: 'waiting for a callback after its script', over: { status: 'WAITING', waitReason: 'CALLBACK' }, kind: 'LIVE' },
+    { label: 'pending', over: { status: 'QUEUED', startedAt: null }, kind: 'NONE' },
+    { label: 'manual', over: { status: 'WAITING', waitReason: 'MANUAL', startedAt: null }, kind: 'NONE' },
+    { label: 'skipped', over: { status: 'SKIPPED', startedAt: null }, kind: 'NONE' },
+    { label: 'canceled before it started', over: { status: 'CANCELED', startedAt: null }, kind: 'NONE' },
+    { label: 'a trigger job', over: { status: 'RUNNING', labels: [BRIDGE_LABEL] }, kind: 'NONE' },
+  ])('$label → $kind', ({ over, kind }) => {
+    const availability = gitlabLogAvailability(job(over));
     expect(availability.kind).toBe(kind);
     expect(availability.reason).toMatch(/^[A-Z].+\.$/);
   });
