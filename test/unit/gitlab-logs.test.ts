@@ -51,7 +51,10 @@ describe('GitLab adapter logs over the simulator', () => {
     });
     await sim.start();
     project = sim.world.projects().find((p) => p.path === 'backend')!.id;
-    const config = gitlabAdapter.configSchema.parse({ url: sim.url, token: { value: TOKEN }, groups: [sim.world.group], runners: { scope: 'none' } });
+    // A request timeout far beyond the abort test's own timeout: only the signal can end a held request in time.
+    const config = gitlabAdapter.configSchema.parse({
+      url: sim.url, token: { value: TOKEN }, groups: [sim.world.group], runners: { scope: 'none' }, requestTimeoutMs: 120_000,
+    });
     adapter = gitlabAdapter.create(config, contractContext('gl-logs')) as GitlabAdapter;
   });
   afterAll(async () => {
@@ -99,7 +102,7 @@ describe('GitLab adapter logs over the simulator', () => {
     expect(manual!.bytes.length).toBe(0);
   });
 
-  it('aborts a request in flight when the signal fires', async () => {
+  it('aborts a request in flight when the signal fires', { timeout: 8_000 }, async () => {
     const id = await runningJob();
     sim.setFault({ hang: true, match: /\/trace$/ });
     try {
