@@ -67,7 +67,7 @@ describe('gitlab simulator: job traces', () => {
     await sim.finishJob(id!);
     const done = (await trace(id!)).bytes.toString('utf8');
     expect(done.startsWith(running)).toBe(true);
-    expect(done).toMatch(/section_end:\d{10}:upload_artifacts\r\u001b\[0K\n/);
+    expect(done).toMatch(new RegExp(`section_end:\\d{10}:upload_artifacts\\r${ESC}\\[0K\\n`));
     expect(done.endsWith(`${ESC}[32mJob succeeded${ESC}[0m\n`)).toBe(true);
     // Section times are the job's clock, in Unix seconds.
     const first = Number(/section_start:(\d+):/.exec(done)![1]);
