@@ -122,7 +122,8 @@ export class GitlabClient {
    * bytes, and one tail per job is the core's job). Counts the bytes in `stats.bytesRead`.
    */
   async getBytes(path: string, signal: AbortSignal): Promise<Buffer> {
-    const { body } = await this.limit.run(() => this.exchange(path, path, signal, 'text/plain'), signal);
+    // Any type: the route sets its own text/plain, and a narrower Accept only risks a 406 from content negotiation.
+    const { body } = await this.limit.run(() => this.exchange(path, path, signal, '*/*'), signal);
     this.stats.bytesRead += body.length;
     return body;
   }
