@@ -35,6 +35,8 @@ export interface GitlabResponse<T> {
 export interface ClientStats {
   requests: number;
   errors: number;
+  /** Bytes of raw bodies read by `getBytes` (job traces): what re-reading whole traces costs. */
+  bytesRead: number;
 }
 
 export interface GitlabClientOptions {
@@ -71,7 +73,7 @@ export function nextLinkOf(link: string | null): string | null {
 }
 
 export class GitlabClient {
-  readonly stats: ClientStats = { requests: 0, errors: 0 };
+  readonly stats: ClientStats = { requests: 0, errors: 0, bytesRead: 0 };
   rateLimit: { remaining: number | null; resetAt: Date | null } = { remaining: null, resetAt: null };
   /** The wait a 429 asked for: no request until it ends. */
   private readonly rateLimitWait: RateLimitWait;
@@ -114,6 +116,18 @@ export class GitlabClient {
     return this.limit.run(() => this.send(link, displayPath, read), read) as Promise<GitlabResponse<T>>;
   }
 
+  /**
+   * GET `path` as raw bytes (the text/plain job trace): the same token, limits, rate-limit
+   * handling and errors as `get`, never shared with another read (each tail wants its own
+   * bytes, and one tail per job is the core's job). Counts the bytes in `stats.bytesRead`.
+   */
+  async getBytes(path: string, signal: AbortSignal): Promise<Buffer> {
+    // Any type: the route sets its own text/plain, and a narrower Accept only risks a 406 from content negotiation.
+    const { body } = await this.limit.run(() => this.exchange(path, path, signal, '*/*'), signal);
+    this.stats.bytesRead += body.length;
+    return body;
+  }
+
   /** Offset pagination: all pages (per_page=100) following X-Next-Page, at most `maxPages`. */
   async getAllPages<Item>(path: string, params: Params = {}, maxPages = 20, signal?: AbortSignal): Promise<Item[]> {
     const items: Item[] = [];
@@ -133,6 +147,23 @@ export class GitlabClient {
   }
 
   private async send(rel: string, displayPath: string, signal: AbortSignal): Promise<GitlabResponse<unknown>> {
+    const { res, body, nowMs } = await this.exchange(rel, displayPath, signal, 'application/json');
+    let data: unknown;
+    try {
+      data = body.length === 0 ? null : JSON.parse(body.toString('utf8'));
+    } catch {
+      throw this.fail({ status: res.status, headers: res.headers, reason: 'response is not JSON', timedOut: false, displayPath, nowMs, badBody: true });
+    }
+    const next = res.headers.get('x-next-page');
+    const nextPage = next !== null && /^\d+$/.test(next.trim()) ? Number(next.trim()) : null;
+    return { data, headers: res.headers, nextPage, nextLink: this.relative(nextLinkOf(res.headers.get('link'))) };
+  }
+
+  /**
+   * One GET with every rule of the class doc, answering the successful response and its body as
+   * raw bytes (never decoded here: a job trace is served as is). Failures are UpstreamErrors.
+   */
+  private async exchange(rel: string, displayPath: string, signal: AbortSignal, accept: string): Promise<{ res: Response; body: Buffer; nowMs: number }> {
     const method = 'GET';
     const nowMs = this.opts.now().getTime();
     this.rateLimitWait.check(method, displayPath, this.resetWaitMs());
@@ -143,7 +174,7 @@ export class GitlabClient {
     try {
       res = await (this.opts.fetch ?? fetch)(url, {
         method,
-        headers: { accept: 'application/json', 'user-agent': 'switchyard', ...(this.opts.token ? { 'private-token': this.opts.token } : {}) },
+        headers: { accept, 'user-agent': 'switchyard', ...(this.opts.token ? { 'private-token': this.opts.token } : {}) },
         signal: AbortSignal.any([timeout, this.disposed.signal, signal]),
         redirect: 'error',
       });
@@ -153,9 +184,9 @@ export class GitlabClient {
       throw this.fail({ status: undefined, headers: undefined, reason: reasonOf(raw), timedOut: timeout.aborted, displayPath, nowMs });
     }
     this.observeRateLimit(res.headers);
-    let text: string;
+    let body: Buffer;
     try {
-      text = await res.text();
+      body = Buffer.from(await res.arrayBuffer());
     } catch (raw) {
       signal.throwIfAborted();
       throw this.fail({ status: undefined, headers: res.headers, reason: reasonOf(raw), timedOut: timeout.aborted, displayPath, nowMs });
@@ -164,17 +195,9 @@ export class GitlabClient {
       if (res.status === 429) {
         this.rateLimitWait.extend(waitFromHeaders(res.headers, this.opts.now().getTime()) ?? 60_000);
       }
-      throw this.fail({ status: res.status, headers: res.headers, reason: messageOf(text) ?? `HTTP ${res.status}`, timedOut: false, displayPath, nowMs });
+      throw this.fail({ status: res.status, headers: res.headers, reason: messageOf(body.toString('utf8')) ?? `HTTP ${res.status}`, timedOut: false, displayPath, nowMs });
     }
-    let data: unknown;
-    try {
-      data = text.length === 0 ? null : JSON.parse(text);
-    } catch {
-      throw this.fail({ status: res.status, headers: res.headers, reason: 'response is not JSON', timedOut: false, displayPath, nowMs, badBody: true });
-    }
-    const next = res.headers.get('x-next-page');
-    const nextPage = next !== null && /^\d+$/.test(next.trim()) ? Number(next.trim()) : null;
-    return { data, headers: res.headers, nextPage, nextLink: this.relative(nextLinkOf(res.headers.get('link'))) };
+    return { res, body, nowMs };
   }
 
   private fail(f: { status: number | undefined; headers: Headers | undefined; reason: string; timedOut: boolean; displayPath: string; nowMs: number; badBody?: boolean }): UpstreamError {

@@ -6,6 +6,7 @@ import { CommitTitles } from './commit-titles.ts';
 import { gitlabConfigSchema, runnerScopeOf, type GitlabConfig } from './config.ts';
 import { createGitlabDemo } from './demo.ts';
 import { listPipelines } from './list.ts';
+import { createGitlabLogs } from './logs.ts';
 import { createBatchFunctions, type LoaderDeps } from './loaders.ts';
 import { Poller } from './poller.ts';
 import { ProjectDirectory } from './projects.ts';
@@ -18,8 +19,6 @@ export type { GitlabConfig } from './config.ts';
 export interface GitlabAdapter extends BackendAdapter {
   readonly stats: GitlabClient['stats'];
 }
-
-
 
 function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
   const token = config.token ? requireSecret(ctx, config.token, 'GitLab token') : undefined;
@@ -56,6 +55,8 @@ function create(config: GitlabConfig, ctx: AdapterContext): GitlabAdapter {
     listPipelines: (query, signal) => listPipelines({ backend: ctx.name, client, projects, titles, log: ctx.log }, query, signal),
     listRunners: (signal) => runners.list({ signal }),
     owns: (entity) => projects.owns(entity),
+    // The trace is read with the read token, like every other read.
+    logs: createGitlabLogs({ client, projects }),
     ...(webhooks
       ? {
           webhook: createWebhookHandler({

@@ -1,6 +1,6 @@
-import type { ActionWorld, AdapterTestingKit, ContractUpstream, Lifecycle, StatusSample } from '../../src/adapter-testing.ts';
+import type { ActionWorld, AdapterTestingKit, ContractUpstream, Lifecycle, LogWorld, StatusSample } from '../../src/adapter-testing.ts';
 import type { CiStatus, StatusMapping, WaitReason } from '../../src/model.ts';
-import { formatPipelineId } from './native-ids.ts';
+import { formatJobId, formatPipelineId, parseJobId } from './native-ids.ts';
 import { toJob, toPipeline } from './normalize.ts';
 import { createGitlabSimulator } from './simulator/index.ts';
 import { GITLAB_FAILURE_REASONS, GITLAB_STATUSES } from './status-map.ts';
@@ -161,6 +161,41 @@ async function startActionWorld(): Promise<ActionWorld> {
   };
 }
 
+/**
+ * The logs world: each `startJob` triggers a one-job pipeline and steps the simulator until the
+ * job runs (a runner with room for every job, so a step never finishes an earlier one), then
+ * takes its trace over with an empty log the test writes; `finish` ends it successfully.
+ */
+async function startLogWorld(): Promise<LogWorld> {
+  const sim = createGitlabSimulator({
+    token: TOKEN, seed: 17, history: 0,
+    runners: [{ description: 'logs', tags: [], type: 'instance_type', concurrent: 100 }],
+  });
+  await sim.start();
+  const project = sim.world.projects().find((p) => p.path === 'backend')!.id;
+  const statusOf = (jobId: number) => sim.world.jobs().find((j) => j.id === jobId)?.status;
+  const jobIdOf = (nativeId: string): number => {
+    const ref = parseJobId(nativeId);
+    if (!ref) throw new Error(`gitlab log world: not a job id: ${nativeId}`);
+    return Number(ref.jobId);
+  };
+  return {
+    backend: { url: sim.url, token: { value: TOKEN }, groups: [sim.world.group], runners: { scope: 'none' } },
+    async startJob() {
+      const { jobIds: [jobId] } = await sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'logged', stage: 'test' }] });
+      for (let i = 0; i < 10 && statusOf(jobId!) !== 'running'; i++) await sim.step();
+      if (statusOf(jobId!) !== 'running') throw new Error(`gitlab log world: job ${jobId} did not start (${statusOf(jobId!)})`);
+      sim.logs.startEmpty(jobId!);
+      return formatJobId(project, jobId!);
+    },
+    append: async (nativeId, text) => sim.logs.append(jobIdOf(nativeId), text),
+    finish: (nativeId) => sim.finishJob(jobIdOf(nativeId)),
+    logRequests: (nativeId) => sim.logs.requests(jobIdOf(nativeId)),
+    unknownJob: formatJobId(project, 999_999),
+    stop: () => sim.stop(),
+  };
+}
+
 const kit: AdapterTestingKit = {
   provider: 'gitlab',
   statuses: {
@@ -200,7 +235,8 @@ const kit: AdapterTestingKit = {
   unknownIds: { pipelines: ['42/pipelines/999999', 'not-an-id'], jobs: ['42/jobs/999999', 'not-an-id'], projects: ['no-such-group/nothing'] },
   // GitLab answers cancel of a finished pipeline 200 unchanged; the adapter reads it first and refuses.
   actions: { startWorld: startActionWorld, refusesCancelOfFinished: true },
-  logs: { unsupported: 'issue 17: logs not built yet for this provider' },
+  // The trace is served while the job runs (and after): LIVE.
+  logs: { whileRunning: 'LIVE', startWorld: startLogWorld },
 };
 
 export default kit;

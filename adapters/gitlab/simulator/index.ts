@@ -10,6 +10,7 @@ import { LoopbackServer } from '../../../sim-kit/loopback-server.ts';
 import { runUntilIdle } from '../../../sim-kit/sim-autoplay.ts';
 import { redeliverOrThrow } from '../../../sim-kit/webhook-delivery.ts';
 import { createRandom } from '../../../sim-kit/seeded-random.ts';
+import { SimJobLogs } from './job-logs.ts';
 import { createRestHandler, type CredentialRecord, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomPipelineSpec } from './scenario.ts';
 import { WebhookSender, type Delivery, type WebhookTarget } from './webhook-sender.ts';
@@ -74,6 +75,18 @@ export interface GitlabSimulatorWorldView {
   readonly groupId: number;
 }
 
+/** The job traces of the simulated world (job-logs.ts). */
+export interface GitlabSimulatorLogs {
+  /** Takes a job's log over before anyone reads it: empty, then only what `append` writes, and the footer once the job finished. */
+  startEmpty(jobId: number): void;
+  /** Exact text, as the runner would upload it. */
+  append(jobId: number, text: string): void;
+  /** Trace requests that reached the simulator for the job. */
+  requests(jobId: number): number;
+  /** Erases the trace (`POST /jobs/:id/erase`, or expiry): GitLab then serves an empty body. */
+  erase(jobId: number): void;
+}
+
 export interface GitlabSimulator {
   /** API base, e.g. http://127.0.0.1:PORT/api/v4. Valid after start(). */
   readonly url: string;
@@ -112,6 +125,7 @@ export interface GitlabSimulator {
   /** Which credential (read, write, other, none) every REST request carried, in order; cleared by resetRequests(). */
   readonly credentials: ReadonlyArray<CredentialRecord>;
   setFault(fault: Fault | null): void;
+  readonly logs: GitlabSimulatorLogs;
   readonly world: GitlabSimulatorWorldView;
 }
 
@@ -134,6 +148,8 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
   world.seedHistory(options.history ?? 5, (project) => randomPipelineSpec(random, project, { history: true }));
 
   const credentials: CredentialRecord[] = [];
+  // Its own seed stream: reading a log never changes the world's ids or choices.
+  const logs = new SimJobLogs(seed ^ 0x6c6f6773);
   const loop = new LoopbackServer({
     port: options.port,
     handler: (req, res) => handler(req, res),
@@ -154,6 +170,7 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
     // Webhooks of an action's transitions go out like those of the simulator's own steps.
     emit: (events) => void emit(events),
     credential: (r) => credentials.push(r),
+    logs,
   });
 
   /** Builds every body now (a snapshot of this transition), then delivers them in order. */
@@ -259,6 +276,12 @@ export function createGitlabSimulator(options: GitlabSimulatorOptions = {}): Git
       return credentials;
     },
     setFault: (f) => loop.setFault(f),
+    logs: {
+      startEmpty: (jobId) => logs.startEmpty(job(jobId).id),
+      append: (jobId, text) => logs.append(job(jobId).id, text, now().getTime()),
+      requests: (jobId) => logs.requestsFor(jobId),
+      erase: (jobId) => logs.erase(job(jobId).id),
+    },
     world: {
       pipelines: (project) => {
         if (project === undefined) return [...world.pipelines.values()].sort((a, b) => b.id - a.id);

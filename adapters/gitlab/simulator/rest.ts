@@ -14,6 +14,7 @@ import type { UrlBase } from './payloads.ts';
 import { COMPLETED, STATUSES, type SimJob, type SimPipeline, type SimProject, type SimRunner, type Status, type WorldEvent } from './world-entities.ts';
 import type { World } from './world.ts';
 import { actionReads, actionWrites, SimHttpError, type ActionContext } from './rest-actions.ts';
+import type { SimJobLogs } from './job-logs.ts';
 
 export type { Fault, RequestRecord };
 
@@ -34,6 +35,8 @@ export interface RestContext extends FaultScope {
   readonly credential?: (record: CredentialRecord) => void;
   /** Delivers the webhooks an action's transition causes. */
   readonly emit?: (events: readonly WorldEvent[]) => void;
+  /** The job traces; without it every build's trace is empty. */
+  readonly logs?: SimJobLogs;
 }
 
 /** gitlab.com: authenticated API traffic, 2,000 requests per minute per user. */
@@ -85,9 +88,10 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     const path = req.url ?? '/';
     const send = (status: number, body: unknown, extra: Record<string, string> = {}): void => {
       ctx.record({ method, path, status });
-      const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+      // A Buffer (a job trace) goes out byte for byte, never through a string.
+      const text = body === undefined ? '' : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
       res.writeHead(status, {
-        'content-type': typeof body === 'string' ? 'text/plain' : 'application/json',
+        'content-type': typeof body === 'string' || Buffer.isBuffer(body) ? 'text/plain' : 'application/json',
         'cache-control': 'max-age=0, private, must-revalidate',
         'x-request-id': `01${Math.random().toString(36).slice(2, 14).toUpperCase()}`,
         'x-gitlab-meta': '{"correlation_id":"sim","version":"1"}',
@@ -226,9 +230,11 @@ function route(ctx: RestContext, pathname: string, q: Query): Reply | null {
         if (q.get('pagination') === 'keyset') return keysetPage(origin, pathname, q, sorted, (j) => P.job(base, world, j));
         return page(sorted.map((j) => P.job(base, world, j)));
       }
-      if (parts.length === 4) {
+      if (parts.length === 4 || (parts.length === 5 && e === 'trace')) {
+        // `find_build!`: builds of this project only, so a trigger job's trace is 404 too.
         const job = /^\d+$/.test(d ?? '') ? world.jobs.get(Number(d)) : undefined;
         if (!job || job.projectId !== project.id || job.kind !== 'build') return notFound('Not found');
+        if (parts.length === 5) return traceReply(ctx, job);
         return { status: 200, body: P.job(base, world, job) };
       }
       return null;
@@ -284,6 +290,17 @@ function route(ctx: RestContext, pathname: string, q: Query): Reply | null {
     return null;
   }
   return null;
+}
+
+/**
+ * `GET /projects/:id/jobs/:job_id/trace` (lib/api/ci/jobs.rb): the whole trace as text/plain, no
+ * ranges; a build without a trace (not started, erased) answers 200 with an empty body
+ * (`build.trace.raw || ''`), only an unknown job 404.
+ */
+function traceReply(ctx: RestContext, job: SimJob): Reply {
+  ctx.logs?.forgetExcept((id) => ctx.world.jobs.has(id));
+  const bytes = ctx.logs?.trace(job, ctx.now().getTime()) ?? Buffer.alloc(0);
+  return { status: 200, body: bytes, headers: { 'content-disposition': `infile; filename="${job.id}.log"` } };
 }
 
 function actionContext(ctx: RestContext): ActionContext {
