@@ -67,6 +67,8 @@ export class SimJobLogs {
   private readonly book: SimLogBook;
   private readonly signingKey: Buffer;
   private expireNext = 0;
+  /** Jobs holding a log, so the logs of pruned jobs are dropped with them (a demo runs for days). */
+  private readonly logged = new Set<number>();
 
   constructor(private readonly opts: JobLogsOptions) {
     this.book = new SimLogBook(GITHUB_LOG_STYLE, opts.seed);
@@ -81,6 +83,11 @@ export class SimJobLogs {
       if (!job) continue;
       if (ev.action === 'in_progress') this.start(job);
       else if (ev.action === 'completed') this.finish(job);
+    }
+    for (const id of this.logged) {
+      if (this.opts.world.jobs.has(id)) continue;
+      this.book.erase(String(id));
+      this.logged.delete(id);
     }
   }
 
@@ -137,6 +144,7 @@ export class SimJobLogs {
 
   private start(job: SimJob): void {
     const key = String(job.id);
+    this.logged.add(job.id);
     if (this.opts.mode === 'exact') return this.book.startEmpty(key);
     this.book.start(key, { name: job.name, startedAtMs: Date.parse(job.startedAt), plannedDurationMs: job.plannedSteps.length * PLANNED_MS_PER_STEP });
   }
@@ -151,6 +159,7 @@ export class SimJobLogs {
     if (job.runnerId === null || this.book.read(String(job.id), this.opts.now().getTime())) return;
     const startedAtMs = Date.parse(job.startedAt);
     const completedAtMs = Date.parse(job.completedAt ?? job.startedAt);
+    this.logged.add(job.id);
     this.book.start(String(job.id), { name: job.name, startedAtMs, plannedDurationMs: Math.max(1_000, completedAtMs - startedAtMs) });
     this.finish(job);
   }
