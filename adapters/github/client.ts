@@ -128,47 +128,81 @@ export class GithubClient {
     this.cache.clear();
   }
 
+  /**
+   * GET `route` without following its redirect: the `Location` GitHub answers, resolved against
+   * the API URL (job logs: a signed URL on another host, valid about a minute). Never cached or
+   * shared, since every answer is a fresh URL. The token goes to GitHub only: following the
+   * URL is the caller's, without it.
+   */
+  redirectOf(route: string, params: Params, signal: AbortSignal): Promise<URL> {
+    return this.limit.run(async () => {
+      const [method = 'GET', template = route] = route.split(' ', 2);
+      const path = expandPath(template, params);
+      const res = await this.exchange(route, params, {}, 'manual', signal);
+      const location = res?.headers.location;
+      if (res && res.status >= 300 && res.status < 400 && typeof location === 'string' && location) return new URL(location, `${this.opts.baseUrl}/`);
+      // A 200 (the log itself, or an HTML page) or a redirect without a target: not what GitHub documents.
+      this.stats.errors++;
+      const status = res?.status;
+      throw new UpstreamError(this.opts.backend, ErrorCode.UpstreamBadResponse, `${method} ${path} answered ${String(status)} without a redirect`, { ...(status === undefined ? {} : { status }), method, path });
+    }, signal);
+  }
+
   private async send(route: string, params: Params, key: string, signal: AbortSignal): Promise<GithubResponse<unknown>> {
+    const cached = this.cache.get(key);
+    const res = await this.exchange(route, params, cached ? { 'if-none-match': cached.etag } : {}, undefined, signal);
+    if (!res) {
+      this.stats.notModified++;
+      this.touch(key, cached!);
+      return { data: cached!.data, notModified: true, hasNextPage: cached!.hasNextPage };
+    }
+    const headers = res.headers as Record<string, string | number | undefined>;
+    const hasNextPage = /rel="next"/.test(String(headers.link ?? ''));
+    const etag = headers.etag;
+    if (typeof etag === 'string' && etag) this.remember(key, { etag, data: res.data, hasNextPage });
+    else this.cache.delete(key);
+    return { data: res.data, notModified: false, hasNextPage };
+  }
+
+  /**
+   * One request through Octokit: version pinned, timed out, cancelled by `signal`, rate limits
+   * observed. Null for a 304 to a conditional request; any other failure is an UpstreamError.
+   */
+  private async exchange(
+    route: string,
+    params: Params,
+    headers: Readonly<Record<string, string>>,
+    redirect: RequestRedirect | undefined,
+    signal: AbortSignal,
+  ): Promise<{ status: number; data: unknown; headers: Record<string, string | number | undefined> } | null> {
     const [method = 'GET', template = route] = route.split(' ', 2);
     const path = expandPath(template, params);
-    const cached = this.cache.get(key);
     this.rateLimitWait.check(method, path);
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     this.stats.requests++;
     try {
       const res = await this.octokit.request(route, {
         ...params,
-        headers: {
-          'x-github-api-version': GITHUB_API_VERSION,
-          ...(cached ? { 'if-none-match': cached.etag } : {}),
-        },
-        request: { signal: AbortSignal.any([timeout, this.disposed.signal, signal]) },
+        headers: { 'x-github-api-version': GITHUB_API_VERSION, ...headers },
+        request: { signal: AbortSignal.any([timeout, this.disposed.signal, signal]), ...(redirect ? { redirect } : {}) },
       });
-      const headers = res.headers as Record<string, string | number | undefined>;
-      this.observeRateLimit(headers);
-      const hasNextPage = /rel="next"/.test(String(headers.link ?? ''));
-      const etag = headers.etag;
-      if (typeof etag === 'string' && etag) this.remember(key, { etag, data: res.data, hasNextPage });
-      else this.cache.delete(key);
-      return { data: res.data, notModified: false, hasNextPage };
+      const resHeaders = res.headers as Record<string, string | number | undefined>;
+      this.observeRateLimit(resHeaders);
+      return { status: res.status, data: res.data, headers: resHeaders };
     } catch (raw) {
       // Cancelled by the read (its deadline, shutdown): that is the read's answer, not the upstream's.
       signal.throwIfAborted();
       const e = raw as OctokitLikeError;
       const status = e.response?.status;
-      const headers = e.response?.headers ?? {};
-      this.observeRateLimit(headers);
-      if (status === 304 && cached) {
-        this.stats.notModified++;
-        this.touch(key, cached);
-        return { data: cached.data, notModified: true, hasNextPage: cached.hasNextPage };
-      }
+      const resHeaders = e.response?.headers ?? {};
+      this.observeRateLimit(resHeaders);
+      if (status === 304 && headers['if-none-match'] !== undefined) return null;
       const error = toUpstreamError({
         backend: this.opts.backend,
         method,
         path,
         status,
-        headers,
+        headers: resHeaders,
         reason: reasonOf(e),
         timedOut: timeout.aborted,
         nowMs: this.opts.now().getTime(),

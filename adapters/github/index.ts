@@ -5,6 +5,7 @@ import { createGithubActions } from './actions.ts';
 import { GithubClient } from './client.ts';
 import { githubConfigSchema, runnerScopesOf, type GithubConfig } from './config.ts';
 import { listAllRunners, listPipelines } from './list.ts';
+import { createGithubLogs } from './logs.ts';
 import { createGithubDemo } from './demo.ts';
 import { createBatchFunctions } from './loaders.ts';
 import { Poller } from './poller.ts';
@@ -19,8 +20,6 @@ export type { GithubConfig } from './config.ts';
 export interface GithubAdapter extends BackendAdapter {
   readonly stats: GithubClient['stats'];
 }
-
-
 
 function create(config: GithubConfig, ctx: AdapterContext): GithubAdapter {
   const token = config.token ? requireSecret(ctx, config.token, 'GitHub token') : undefined;
@@ -56,6 +55,8 @@ function create(config: GithubConfig, ctx: AdapterContext): GithubAdapter {
     listRunners: (signal) => listAllRunners(runners, signal),
     runnerFromJob: hostedRunnerOf,
     owns: (entity) => projects.owns(entity),
+    // Read with the read token; the signed log URL GitHub redirects to is fetched without it.
+    logs: createGithubLogs({ backend: ctx.name, client, covers: (id) => projects.covers(id), timeoutMs: config.requestTimeoutMs }),
     ...(webhookSecrets.length > 0
       ? { webhook: createWebhookHandler({ backend: ctx.name, secrets: webhookSecrets, covers: (id) => projects.covers(id) }) }
       : {}),

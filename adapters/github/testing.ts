@@ -1,6 +1,6 @@
-import type { ActionWorld, AdapterTestingKit, ContractUpstream, Lifecycle, StatusSample } from '../../src/adapter-testing.ts';
+import type { ActionWorld, AdapterTestingKit, ContractUpstream, Lifecycle, LogWorld, StatusSample } from '../../src/adapter-testing.ts';
 import type { CiStatus, StatusMapping, WaitReason } from '../../src/model.ts';
-import { formatPipelineId } from './native-ids.ts';
+import { formatJobId, formatPipelineId, parseJobId } from './native-ids.ts';
 import { toJob, toPipeline } from './normalize.ts';
 import { createGithubSimulator } from './simulator/index.ts';
 import { GITHUB_RUN_CONCLUSIONS, GITHUB_RUN_STATUSES } from './status-map.ts';
@@ -129,6 +129,36 @@ async function startActionWorld(): Promise<ActionWorld> {
   };
 }
 
+/**
+ * Jobs whose log the test writes exactly (`jobLogs: 'exact'`): each runs on a GitHub-hosted VM (no
+ * runner capacity to wait for) and stays in_progress, its log empty, until `finish`.
+ */
+async function startLogWorld(): Promise<LogWorld> {
+  const sim = createGithubSimulator({ token: TOKEN, seed: 17, repositories: ['api'], history: 0, jobLogs: 'exact' });
+  await sim.start();
+  const jobIdOf = (nativeId: string): number => {
+    const ref = parseJobId(nativeId);
+    if (!ref) throw new Error(`not a GitHub job id: ${nativeId}`);
+    return Number(ref.jobId);
+  };
+  return {
+    backend: { url: sim.url, token: { value: TOKEN }, organizations: ['octo-org'] },
+    async startJob() {
+      const { jobIds } = await sim.triggerRun({ repo: 'api', jobs: [{ name: 'logs', labels: ['ubuntu-latest'], steps: ['a', 'b'] }] });
+      const jobId = jobIds[0]!;
+      // One transition starts the oldest queued job: the one just created, since every earlier one was finished.
+      for (let i = 0; i < 5 && sim.world.jobs().find((j) => j.id === jobId)?.status === 'queued'; i++) await sim.step();
+      if (sim.world.jobs().find((j) => j.id === jobId)?.status !== 'in_progress') throw new Error(`job ${jobId} did not start`);
+      return formatJobId(REPO, jobId);
+    },
+    append: async (nativeId, text) => sim.logs.append(jobIdOf(nativeId), text),
+    finish: (nativeId) => sim.finishJob(jobIdOf(nativeId)),
+    logRequests: (nativeId) => sim.logs.apiRequests(jobIdOf(nativeId)),
+    unknownJob: formatJobId(REPO, 999_999_999),
+    stop: () => sim.stop(),
+  };
+}
+
 const kit: AdapterTestingKit = {
   provider: 'github',
   statuses: {
@@ -158,7 +188,8 @@ const kit: AdapterTestingKit = {
   unknownIds: { pipelines: [`${REPO}/runs/999999999`, 'other-org/x/runs/1'], jobs: [`${REPO}/jobs/999999999`, 'other-org/x/jobs/1'], projects: ['other-org/x'] },
   // A completed run's cancel answers 409 "Cannot cancel a workflow run that is completed."
   actions: { startWorld: startActionWorld, refusesCancelOfFinished: true },
-  logs: { unsupported: 'issue 17: logs not built yet for this provider' },
+  // GitHub has no live log: the job log is served once the job has completed.
+  logs: { whileRunning: 'AFTER_COMPLETION', startWorld: startLogWorld },
 };
 
 export default kit;

@@ -9,6 +9,7 @@ import { LoopbackServer } from '../../../sim-kit/loopback-server.ts';
 import { runUntilIdle } from '../../../sim-kit/sim-autoplay.ts';
 import { redeliverOrThrow } from '../../../sim-kit/webhook-delivery.ts';
 import { createRandom } from '../../../sim-kit/seeded-random.ts';
+import { SimJobLogs, type BlobRequestRecord } from './job-logs.ts';
 import { createRestHandler, type CredentialRecord, type Fault, type RequestRecord } from './rest.ts';
 import { Autoplay, randomRunSpec } from './scenario.ts';
 import { WebhookSender, type Delivery } from './webhook-sender.ts';
@@ -19,6 +20,7 @@ import { DEFAULT_RUNNERS } from './world-seed.ts';
 
 export type { Delivery } from './webhook-sender.ts';
 export type { CredentialRecord, Fault, RequestRecord } from './rest.ts';
+export type { BlobRequestRecord } from './job-logs.ts';
 export type { JobOutcome, SimJob, SimRun, SimRunner } from './world-entities.ts';
 export { signature } from './webhook-sender.ts';
 
@@ -55,6 +57,24 @@ export interface GithubSimulatorOptions {
   now?: () => Date;
   /** Base for html_url fields; default https://github.com. */
   htmlUrl?: string;
+  /** Job logs: `scripted` (default) realistic content as jobs run; `exact` only what `logs.append` writes, then the footer. */
+  jobLogs?: 'scripted' | 'exact';
+  /** How long a signed log URL stays valid, ms (GitHub: about a minute). Default 60,000. */
+  logUrlTtlMs?: number;
+}
+
+/** Job logs (issue 17): the blob host the API redirects to, and what reached it. */
+export interface SimLogControls {
+  /** The blob host's origin: another port, so another origin than `url`. Valid after start(). */
+  readonly blobUrl: string;
+  /** Exact text appended to a running job's log, as the runner uploads it. */
+  append(jobId: number, text: string): void;
+  /** Requests for this job's log that reached the API (the blob host's are in `blobRequests`). */
+  apiRequests(jobId: number): number;
+  /** Every request that reached the blob host, with whether it carried an Authorization header. */
+  readonly blobRequests: ReadonlyArray<BlobRequestRecord>;
+  /** The next `count` signed URLs the API hands out are already expired. */
+  expireNextUrls(count: number): void;
 }
 
 export interface TriggerRunInput {
@@ -88,6 +108,9 @@ export interface GithubSimulator {
   /** One transition (start a job, or advance one job by a step); false if nothing can move. */
   step(): Promise<boolean>;
   runUntilIdle(maxSteps?: number): Promise<void>;
+  /** Advances one running job step by step until it completes with its planned outcome. */
+  finishJob(jobId: number): Promise<void>;
+  readonly logs: SimLogControls;
   /** Takes a runner online/offline (an offline runner takes no jobs; only idle runners can go offline). */
   setRunnerStatus(name: string, status: 'online' | 'offline'): void;
   readonly deliveries: ReadonlyArray<Delivery>;
@@ -130,6 +153,13 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
     }),
   });
   const base = (): P.UrlBase => ({ api: loop.origin, html: htmlBase });
+  const blobHost: LoopbackServer = new LoopbackServer({
+    handler: (req, res) => jobLogs.handleBlob(req, res),
+    crashReply: (err) => ({ contentType: 'application/xml', body: `<?xml version="1.0" encoding="utf-8"?><Error><Code>InternalError</Code><Message>${String(err)}</Message></Error>` }),
+  });
+  const jobLogs = new SimJobLogs({
+    world, now, seed, mode: options.jobLogs ?? 'scripted', urlTtlMs: options.logUrlTtlMs ?? 60_000, blobOrigin: () => blobHost.origin,
+  });
 
   // The hook id derives from the seed, not the world's RNG, so when (or whether)
   // a webhook is configured never changes the simulated world.
@@ -143,6 +173,8 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
   const credentials: CredentialRecord[] = [];
   /** Builds every body now (a snapshot of this transition), then delivers in order. Re-run attempts send none (issue 15). */
   const emit = async (events: readonly WorldEvent[]): Promise<void> => {
+    // Every transition passes here, webhooks or not: logs start and end with their jobs.
+    jobLogs.observe(events);
     const target = sender;
     if (!target) return;
     const sends = events.filter((ev) => !isSilent(ev)).map((ev) => {
@@ -165,6 +197,7 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
     now,
     emit,
     noteCredential: (r) => credentials.push(r),
+    jobLogs: (repo, jobId) => jobLogs.answerApi(repo, jobId),
     fault: loop.fault,
     record: loop.record,
     hung: loop.hung,
@@ -197,15 +230,25 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
     return false;
   };
 
+  const finishJob = async (jobId: number): Promise<void> => {
+    for (let job = world.jobs.get(jobId); job?.status === 'in_progress'; job = world.jobs.get(jobId)) await emit(world.advanceJob(job));
+    if (world.jobs.get(jobId)?.status !== 'completed') throw new Error(`job ${jobId} is not running`);
+  };
+  const logPath = (jobId: number) => new RegExp(`^/repos/[^/]+/[^/]+/actions/jobs/${jobId}/logs(?:\\?|$)`);
+
   return {
     get url() {
       return loop.origin;
     },
-    start: () => loop.start(),
+    start: async () => {
+      await loop.start();
+      await blobHost.start();
+    },
     async stop() {
       autoplay.stop();
       await sender?.drain();
       await loop.stop();
+      await blobHost.stop();
     },
     autoplay(opts) {
       autoplay.start(opts?.intervalMs ?? 1000);
@@ -220,6 +263,18 @@ export function createGithubSimulator(options: GithubSimulatorOptions = {}): Git
     },
     step,
     runUntilIdle: (maxSteps) => runUntilIdle(step, maxSteps),
+    finishJob,
+    logs: {
+      get blobUrl() {
+        return blobHost.origin;
+      },
+      append: (jobId, text) => jobLogs.append(jobId, text),
+      apiRequests: (jobId) => loop.requests.filter((r) => logPath(jobId).test(r.path)).length,
+      get blobRequests() {
+        return jobLogs.blobRequests;
+      },
+      expireNextUrls: (count) => jobLogs.expireNextUrls(count),
+    },
     setWebhook,
     setRunnerStatus(name, status) {
       const r = world.runners.find((x) => x.name === name);

@@ -39,6 +39,8 @@ export interface RestContext extends FaultScope {
   readonly noteCredential: (r: CredentialRecord) => void;
   /** Dispatch without `return_run_details`, as older GitHub Enterprise Server. */
   readonly legacyDispatch?: boolean;
+  /** `GET .../actions/jobs/{job_id}/logs` (job-logs.ts): a 302 to the blob host, or 404; null: the generic 404. */
+  readonly jobLogs?: (repo: string, jobId: string) => Reply | null;
 }
 
 const DOCS = 'https://docs.github.com/rest';
@@ -47,7 +49,7 @@ const RATE_LIMIT = 5000;
 const RUN_STATUSES = new Set(['queued', 'in_progress', 'completed', 'requested', 'waiting', 'pending', 'action_required']);
 
 type Query = URLSearchParams;
-interface Reply {
+export interface Reply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
@@ -281,6 +283,7 @@ function route(ctx: RestContext, pathname: string, q: Query): Reply | null {
     }
     return null;
   }
+  if (e === 'jobs' && parts.length === 7 && g === 'logs') return ctx.jobLogs?.(repo.name, f ?? '') ?? null;
   if (e === 'jobs' && parts.length === 6) {
     const job = /^\d+$/.test(f ?? '') ? world.jobs.get(Number(f)) : undefined;
     return job && job.repo === repo.name ? { status: 200, body: P.job(base, world, job) } : null;
