@@ -276,6 +276,13 @@ export interface LogRead {
    * the core then ends the tail from the job's status, after one last read.
    */
   readonly complete: boolean;
+  /**
+   * Where the next read starts, when that is not `offset + bytes.length`: Jenkins' `X-Text-Size`
+   * counts the console file, whose hidden annotations the body leaves out (and whose LF it sends
+   * as CRLF). The core then keeps each read whole (it holds whole lines) and resumes only at read
+   * boundaries. Absent: `offset + bytes.length`.
+   */
+  readonly nextOffset?: number;
 }
 
 export interface BackendLogs {
