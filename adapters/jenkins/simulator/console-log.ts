@@ -47,29 +47,37 @@ const OUTCOME: Record<BuildResult, LogOutcome> = {
   SUCCESS: 'success', UNSTABLE: 'success', FAILURE: 'failure', ABORTED: 'canceled', NOT_BUILT: 'canceled',
 };
 
+/** Finished consoles kept whole, in bytes: re-made (identically) from their seed once evicted. */
+const FINISHED_CACHE_BYTES = 64 * 1024 * 1024;
+/** Script length cap: a build that ran for hours still writes the content of one hour (about 7 MB). */
+const MAX_SCRIPTED_MS = 60 * 60_000;
+
 export class BuildConsoles {
-  private readonly books: Record<'pipeline' | 'freestyle', SimLogBook>;
-  /** Builds whose console is open, by key (to forget rotated builds). */
-  private readonly open = new Map<string, SimBuild>();
-  /** Whole consoles of finished builds: they never change again. */
+  /** Consoles of running builds, one book each, seeded by the build (so a console is the same whenever it is made). */
+  private readonly running = new Map<string, { readonly build: SimBuild; readonly book: SimLogBook }>();
+  /** Whole consoles of finished builds (they never change), least recently read first. */
   private readonly finished = new Map<string, Buffer>();
+  private finishedBytes = 0;
   private readonly requests = new Map<string, number>();
 
-  constructor(private readonly mode: ConsoleMode, seed: number) {
-    this.books = { pipeline: new SimLogBook(PIPELINE_LOG_STYLE, seed), freestyle: new SimLogBook(FREESTYLE_LOG_STYLE, seed + 1) };
-  }
+  constructor(private readonly mode: ConsoleMode, private readonly seed: number) {}
 
   /** The console as Jenkins has it at `nowMs`. */
   text(build: SimBuild, nowMs: number): Buffer {
     const key = keyOf(build);
     const done = this.finished.get(key);
-    if (done) return done;
-    const book = this.bookOf(build);
-    if (!this.open.has(key)) this.openConsole(build, key);
+    if (done) {
+      // Most recently read goes last.
+      this.finished.delete(key);
+      this.finished.set(key, done);
+      return done;
+    }
+    const { book } = this.running.get(key) ?? this.openConsole(build, key);
     if (build.building) return book.read(key, nowMs)!.bytes;
     book.finish(key, OUTCOME[build.result ?? 'NOT_BUILT'], build.timestamp + build.duration);
     const whole = Buffer.concat([book.read(key, nowMs)!.bytes, Buffer.from(trailer(build), 'utf8')]);
-    this.finished.set(key, whole);
+    this.running.delete(key);
+    this.keepFinished(key, whole);
     return whole;
   }
 
@@ -88,8 +96,8 @@ export class BuildConsoles {
   append(build: SimBuild, text: string, nowMs: number): void {
     if (!build.building) throw new Error(`${keyOf(build)} has finished: its console is closed`);
     const key = keyOf(build);
-    if (!this.open.has(key)) this.openConsole(build, key);
-    this.bookOf(build).append(key, text, nowMs);
+    const { book } = this.running.get(key) ?? this.openConsole(build, key);
+    book.append(key, text, nowMs);
   }
 
   /** progressiveText (and consoleText) requests that reached this build's console. */
@@ -101,34 +109,48 @@ export class BuildConsoles {
     this.requests.set(keyOf(build), this.logRequests(build) + 1);
   }
 
-  private bookOf(build: SimBuild): SimLogBook {
-    return this.books[build.job.kind === 'pipeline' ? 'pipeline' : 'freestyle'];
-  }
-
-  private openConsole(build: SimBuild, key: string): void {
+  private openConsole(build: SimBuild, key: string) {
     this.forgetRotated();
-    const book = this.bookOf(build);
-    this.open.set(key, build);
+    const style = build.job.kind === 'pipeline' ? PIPELINE_LOG_STYLE : FREESTYLE_LOG_STYLE;
+    const book = new SimLogBook(style, seedOf(this.seed, key));
+    const entry = { build, book };
+    this.running.set(key, entry);
     if (this.mode === 'exact') {
       book.startEmpty(key);
-      return;
+      return entry;
     }
     const planned = build.building ? plannedMs(build) : Math.max(build.duration, 1_000);
-    book.start(key, { name: build.job.name, startedAtMs: build.timestamp, plannedDurationMs: planned });
+    book.start(key, { name: build.job.name, startedAtMs: build.timestamp, plannedDurationMs: Math.min(planned, MAX_SCRIPTED_MS) });
     // Before the first scripted line (due at the start): the cause and the workspace.
     book.append(key, header(build), build.timestamp - 1);
+    return entry;
   }
 
-  /** Log rotation dropped the build: its console goes too. */
-  private forgetRotated(): void {
-    for (const [key, build] of this.open) {
-      if (build.job.builds.includes(build)) continue;
-      this.bookOf(build).erase(key);
-      this.open.delete(key);
-      this.finished.delete(key);
-      this.requests.delete(key);
+  private keepFinished(key: string, whole: Buffer): void {
+    this.finished.set(key, whole);
+    this.finishedBytes += whole.length;
+    // Exact consoles hold what a test wrote: they cannot be re-made, so they are never evicted.
+    if (this.mode === 'exact') return;
+    for (const [oldKey, old] of this.finished) {
+      if (this.finishedBytes <= FINISHED_CACHE_BYTES || oldKey === key) break;
+      this.finished.delete(oldKey);
+      this.finishedBytes -= old.length;
     }
   }
+
+  /** Log rotation dropped a running console's build (a pruned build is finished: its cache entry just ages out). */
+  private forgetRotated(): void {
+    for (const [key, { build }] of this.running) {
+      if (!build.job.builds.includes(build)) this.running.delete(key);
+    }
+  }
+}
+
+/** A build's own seed: its console does not depend on which others were read first. */
+function seedOf(seed: number, key: string): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }
 
 function keyOf(build: SimBuild): string {
