@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import jenkinsAdapter from '../../adapters/jenkins/index.ts';
 import { jobPath } from '../../adapters/jenkins/native-ids.ts';
 import { createJenkinsSimulator, type JenkinsSimulator } from '../../adapters/jenkins/simulator/index.ts';
+import { fullName } from '../../adapters/jenkins/simulator/world-entities.ts';
 import { contractContext } from '../contract/adapter-context.ts';
 
 /** The simulated controller's build consoles: realistic, growing with the clock, served as LargeText does. */
@@ -96,6 +97,27 @@ describe('jenkins simulator: build consoles', () => {
     const rest = await progressive(number, second.size);
     expect(rest.more).toBe(false);
     expect(rest.body.toString('utf8')).toMatch(/^partial/);
+  });
+  it('makes the same console for a build whichever builds were read before it', async () => {
+    const consoles = async (order: 'forward' | 'backward') => {
+      const one = createJenkinsSimulator({ seed: 23, jobs: 2, history: 3, now: () => new Date(T0) });
+      await one.start();
+      try {
+        const builds = one.world.builds().map((b) => ({ job: jobPath(fullName(b.job)), number: b.number }));
+        const out = new Map<string, string>();
+        for (const b of order === 'forward' ? builds : [...builds].reverse()) {
+          out.set(`${b.job}#${b.number}`, await (await fetch(`${one.url}${b.job.slice(1)}/${b.number}/consoleText`)).text());
+        }
+        return out;
+      } finally {
+        await one.stop();
+      }
+    };
+    const forward = await consoles('forward');
+    const backward = await consoles('backward');
+    expect(forward.size).toBe(6);
+    // Compared as a boolean: a failure would otherwise print megabytes of console.
+    for (const [key, text] of forward) expect(backward.get(key) === text, key).toBe(true);
   });
 });
 
