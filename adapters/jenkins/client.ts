@@ -44,6 +44,12 @@ export interface JenkinsClientOptions {
   readonly fetch?: typeof fetch;
 }
 
+/** A raw answer: its body bytes and headers. */
+export interface RawAnswer {
+  readonly bytes: Buffer;
+  readonly headers: Headers;
+}
+
 interface Crumb {
   readonly field: string;
   readonly value: string;
@@ -93,15 +99,46 @@ export class JenkinsClient {
     return this.limit.run(() => this.send('POST', path, '', read), read) as Promise<T>;
   }
 
+  /**
+   * GET `<root><path>` as raw bytes with the answer's headers (console logs: never decoded,
+   * never shared between reads, since each tail reads its own offset). Errors as for getJson.
+   */
+  getBytes(path: string, params: Readonly<Record<string, string>>, signal: AbortSignal): Promise<RawAnswer> {
+    const query = new URLSearchParams(params).toString();
+    return this.limit.run(async () => {
+      const res = await this.exchange('GET', path, query, signal, 'text/plain');
+      const body = await res.arrayBuffer().catch(() => null);
+      if (body === null) {
+        signal.throwIfAborted();
+        throw this.fail('GET', path, res.status, 'body could not be read');
+      }
+      return { bytes: Buffer.from(body), headers: res.headers };
+    }, signal);
+  }
+
   dispose(): void {
     this.disposed.abort();
     this.crumb = null;
   }
 
-  private async send(method: 'GET' | 'POST', path: string, query: string, signal: AbortSignal, retried = false): Promise<unknown> {
+  private async send(method: 'GET' | 'POST', path: string, query: string, signal: AbortSignal): Promise<unknown> {
+    const res = await this.exchange(method, path, query, signal, 'application/json');
+    const text = await res.text().catch(() => null);
+    if (text === null) throw this.fail(method, path, res.status, 'body could not be read');
+    if (text.length === 0) return null;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      this.stats.errors++;
+      throw new UpstreamError(this.opts.backend, ErrorCode.UpstreamBadResponse, `${method} ${path} answered non-JSON`, { status: res.status, method, path });
+    }
+  }
+
+  /** One request, a crumb fetched and the request retried once if Jenkins asks; a successful answer, body unread. */
+  private async exchange(method: 'GET' | 'POST', path: string, query: string, signal: AbortSignal, accept: string, retried = false): Promise<Response> {
     const url = `${this.opts.baseUrl}${path}${query ? `?${query}` : ''}`;
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
-    const headers: Record<string, string> = { authorization: this.authorization, accept: 'application/json' };
+    const headers: Record<string, string> = { authorization: this.authorization, accept };
     if (this.crumb) {
       headers[this.crumb.field.toLowerCase()] = this.crumb.value;
       if (this.crumb.cookie) headers.cookie = this.crumb.cookie;
@@ -121,7 +158,7 @@ export class JenkinsClient {
       const body = await res.text().catch(() => '');
       if (CRUMB_COMPLAINT.test(body)) {
         await this.fetchCrumb(signal);
-        return this.send(method, path, query, signal, true);
+        return this.exchange(method, path, query, signal, accept, true);
       }
       throw this.fail(method, path, 403, firstLine(body));
     }
@@ -132,15 +169,7 @@ export class JenkinsClient {
       if (error.code === ErrorCode.UpstreamRateLimited && error.details.retryAfterMs !== undefined) this.rateLimitWait.extend(error.details.retryAfterMs);
       throw error;
     }
-    const text = await res.text().catch(() => null);
-    if (text === null) throw this.fail(method, path, res.status, 'body could not be read');
-    if (text.length === 0) return null;
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      this.stats.errors++;
-      throw new UpstreamError(this.opts.backend, ErrorCode.UpstreamBadResponse, `${method} ${path} answered non-JSON`, { status: res.status, method, path });
-    }
+    return res;
   }
 
   private async fetchCrumb(signal: AbortSignal): Promise<void> {

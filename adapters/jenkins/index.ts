@@ -13,6 +13,7 @@ import { JobDirectory } from './projects.ts';
 import { createWebhookHandler } from './webhooks.ts';
 import { JenkinsActionClient } from './action-client.ts';
 import { createActions } from './actions.ts';
+import { createJenkinsLogs } from './logs.ts';
 
 export type { JenkinsConfig } from './config.ts';
 
@@ -78,6 +79,8 @@ function create(config: JenkinsConfig, ctx: AdapterContext): JenkinsAdapter {
     listPipelines: (query, signal) => listPipelines({ ...deps, depth: config.folderDepth, roots: config.jobs, hints }, query, signal),
     listRunners: (signal) => listComputers(client, ctx.name, jobs, ctx.now().getTime(), signal),
     owns: (entity) => jobs.owns(entity),
+    // Read with the read credentials: a stage's log is its build's console (logs.ts).
+    logs: createJenkinsLogs({ backend: ctx.name, client, covers: (fullName) => jobs.covers(fullName) }),
     ...(actions ? { actions } : {}),
     ...(notifySecret !== undefined
       ? {

@@ -1,6 +1,6 @@
-import type { ActionWorld, AdapterTestingKit, ContractUpstream, CredentialRecord, Lifecycle, StatusSample } from '../../src/adapter-testing.ts';
+import type { ActionWorld, AdapterTestingKit, LogWorld, ContractUpstream, CredentialRecord, Lifecycle, StatusSample } from '../../src/adapter-testing.ts';
 import type { CiStatus, StatusMapping, WaitReason } from '../../src/model.ts';
-import { formatPipelineId } from './native-ids.ts';
+import { formatPipelineId, formatStageJobId, parseJobId } from './native-ids.ts';
 import { agentRemovedBy, toPipeline, toStageJob } from './normalize.ts';
 import { createJenkinsSimulator, type AuthRecord, type SimUser } from './simulator/index.ts';
 import { AGENT_LOSS_ERROR_TYPES, AGENT_REMOVED_CAUSES, JENKINS_RESULTS, WFAPI_STATUSES } from './status-map.ts';
@@ -138,6 +138,46 @@ async function startActionWorld(): Promise<ActionWorld> {
   };
 }
 
+/**
+ * The logs contract's world: consoles hold only what the test appends ('exact'). A job is the
+ * one stage of a Pipeline build, left running (never stepped) until `finish` steps that build
+ * to its end; its log is the build's console, as for every stage.
+ */
+async function startLogWorld(): Promise<LogWorld> {
+  const sim = createJenkinsSimulator({ users: [READER], seed: 17, history: 0, logs: 'exact' });
+  await sim.start();
+  const buildOf = (jobNativeId: string) => {
+    const ref = parseJobId(jobNativeId);
+    if (!ref || ref.fullName !== JOB) throw new Error(`jenkins log world: not one of its jobs: ${jobNativeId}`);
+    return ref.number;
+  };
+  return {
+    backend: { url: sim.url, user: READER.name, apiToken: { value: READER.apiToken }, requestsPerMinute: 10_000 },
+    async startJob() {
+      const before = sim.world.builds(JOB)[0];
+      await sim.triggerBuild({ job: JOB, stages: [{ name: 'Build', steps: ['Shell Script'] }] });
+      const latest = () => sim.world.builds(JOB)[0];
+      // Onto an executor, then into its stage: nothing else runs in this world, so each step is this build's.
+      const inStage = () => latest() !== before && latest()!.stages[0]?.status === 'IN_PROGRESS';
+      for (let i = 0; i < 10 && !inStage(); i++) await sim.step();
+      const build = latest()!;
+      if (!inStage()) throw new Error('jenkins log world: the build did not reach its stage');
+      return formatStageJobId(JOB, build.number, build.stages[0]!.id);
+    },
+    async append(jobNativeId, text) {
+      sim.appendLog(JOB, buildOf(jobNativeId), text);
+    },
+    async finish(jobNativeId) {
+      const number = buildOf(jobNativeId);
+      for (let i = 0; i < 20 && (await sim.advanceBuild(JOB, number)); i++);
+      if (sim.world.builds(JOB).find((b) => b.number === number)?.building !== false) throw new Error(`jenkins log world: ${jobNativeId} did not finish`);
+    },
+    logRequests: (jobNativeId) => sim.logRequests(JOB, buildOf(jobNativeId)),
+    unknownJob: formatStageJobId(JOB, 999_999, '6'),
+    stop: () => sim.stop(),
+  };
+}
+
 const kit: AdapterTestingKit = {
   provider: 'jenkins',
   // The documented values come from status-map.ts, so a value added there without a pinned sample fails the suite.
@@ -162,7 +202,8 @@ const kit: AdapterTestingKit = {
   unknownIds: { pipelines: ['team-a/service#999999', 'outside/job#1'], jobs: ['team-a/service#999999/stage/1'], projects: ['no-such-folder/job'] },
   // `POST …/stop` on a finished build answers like on a running one; the adapter reads the build first and refuses.
   actions: { startWorld: startActionWorld, refusesCancelOfFinished: true },
-  logs: { unsupported: 'issue 17: logs not built yet for this provider' },
+  // progressiveText serves the console while the build runs.
+  logs: { whileRunning: 'LIVE', startWorld: startLogWorld },
 };
 
 export default kit;

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   faultHeaders, injectFault, type FaultScope, type SimFault as Fault, type SimRequestRecord as RequestRecord,
 } from '../../../sim-kit/sim-faults.ts';
+import type { BuildConsoles } from './console-log.ts';
 import * as X from './exports.ts';
 import { byDepth, byTree, ExportNode, parseTree, serialize, TreeSyntaxError, type Pruner } from './tree.ts';
 import {
@@ -42,6 +43,8 @@ export interface HttpContext extends FaultScope {
   readonly emit: (events: readonly PhaseEvent[]) => void;
   /** The stage view's `JobExt.maxRunsPerJob` system property (default 10). */
   readonly maxRunsPerJob?: number;
+  /** Build consoles (progressiveText, consoleText). */
+  readonly consoles: BuildConsoles;
 }
 
 /** A Jenkins account: its API token and the permissions the authorization strategy grants it. */
@@ -75,7 +78,7 @@ interface Caller {
 
 interface Reply {
   status: number;
-  body: string;
+  body: string | Buffer;
   type?: string;
   headers?: Record<string, string>;
 }
@@ -439,7 +442,11 @@ function route(ctx: HttpContext, method: string, url: URL, ensureSession: () => 
   const tailIs = (...want: string[]): boolean => tail.length === want.length && want.every((w, k) => w === tail[k]);
   if (tail.length === 0 && get) return html(`${job.displayName} #${build.number}`);
   if (tailIs('api', 'json') && get) return api(X.build(xctx, build), q);
-  if (tailIs('consoleText') && get) return { status: 200, type: 'text/plain;charset=utf-8', body: consoleText(build) };
+  if (tailIs('consoleText') && get) {
+    ctx.consoles.countRequest(build);
+    return { status: 200, type: 'text/plain;charset=utf-8', body: ctx.consoles.text(build, world.time()) };
+  }
+  if (tailIs('logText', 'progressiveText') && get) return progressiveText(ctx, build, q);
   if (tailIs('stop') && post) {
     // Executor.doStop / WorkflowRun.doStop: Job/Cancel; a finished build is left alone, and the answer is the same redirect.
     requirePermission(caller, 'cancel');
@@ -566,22 +573,16 @@ function fullStages(q: URLSearchParams): boolean {
   return (q.get('fullStages') ?? '').toLowerCase() === 'true';
 }
 
-function consoleText(b: SimBuild): string {
-  const lines = [b.causes[0]?.shortDescription ?? 'Started', `Running on ${b.computer.builtIn ? 'Jenkins' : b.computer.name} in /var/jenkins/workspace/${b.job.name}`];
-  for (const s of b.stages) {
-    lines.push(`[Pipeline] stage`, `[Pipeline] { (${s.name})`);
-    if (s.status === 'NOT_EXECUTED') lines.push(`Stage "${s.name}" skipped due to when conditional`);
-    for (const n of s.steps) lines.push(`[Pipeline] ${n.name}`);
-    lines.push('[Pipeline] }');
-  }
-  if (b.interruption === 'timeout') lines.push('Timeout has been exceeded', 'Cancelling nested steps due to timeout', 'Sending interrupt signal to process');
-  if (b.interruption === 'agent-lost') {
-    lines.push(
-      `Cannot contact ${b.computer.name}: java.lang.InterruptedException`,
-      `ERROR: Issue with creating launcher for agent ${b.computer.name}. The agent is being disconnected`,
-      `hudson.remoting.ChannelClosedException: Channel "hudson.remoting.Channel@${b.sha.slice(0, 8)}:${b.computer.name}": Remote call on ${b.computer.name} failed. The channel is closing down or has closed down`,
-    );
-  }
-  if (!b.building) lines.push(`Finished: ${b.result ?? 'NOT_BUILT'}`);
-  return `${lines.join('\n')}\n`;
+/** AnnotatedLargeText.doProgressiveText: `start` as Long.parseLong reads it (anything else fails with 500). */
+function progressiveText(ctx: HttpContext, build: SimBuild, q: URLSearchParams): Reply {
+  const raw = q.get('start') ?? '0';
+  if (!/^[+-]?[0-9]{1,18}$/.test(raw)) throw new HttpError(500, 'Server Error');
+  ctx.consoles.countRequest(build);
+  const answer = ctx.consoles.progressive(build, Math.max(0, Number(raw)), ctx.world.time());
+  return {
+    status: 200,
+    type: 'text/plain;charset=utf-8',
+    body: answer.body,
+    headers: { 'x-text-size': String(answer.textSize), ...(answer.moreData ? { 'x-more-data': 'true' } : {}) },
+  };
 }

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { LoopbackServer } from '../../../sim-kit/loopback-server.ts';
 import { runUntilIdle } from '../../../sim-kit/sim-autoplay.ts';
+import { BuildConsoles, type ConsoleMode } from './console-log.ts';
 import { createHttpHandler, type AuthRecord, type Fault, type RequestRecord, type SimUser } from './http.ts';
 import { Notifier, type NotifyTarget, type Push } from './notify.ts';
 import { createRandom } from '../../../sim-kit/seeded-random.ts';
@@ -29,6 +30,7 @@ export type {
 } from './world-entities.ts';
 export { parseTree, type TreeSpec } from './tree.ts';
 export { JENKINS_VERSION } from './exports.ts';
+export type { ConsoleMode } from './console-log.ts';
 
 export interface JenkinsSimulatorOptions {
   /** Default 0 (ephemeral). */
@@ -65,6 +67,8 @@ export interface JenkinsSimulatorOptions {
   now?: () => Date;
   /** The stage view's `-Dcom.cloudbees.workflow.rest.external.JobExt.maxRunsPerJob` (default 10): runs per `wfapi/runs` answer. */
   maxRunsPerJob?: number;
+  /** Build consoles: 'scripted' (default) realistic and growing with the clock; 'exact' empty until appendLog writes. */
+  logs?: ConsoleMode;
 }
 
 export interface TriggerStage {
@@ -116,6 +120,12 @@ export interface JenkinsSimulator {
   triggerBuild(input: TriggerBuildInput): Promise<{ queueId: number }>;
   /** Proceeds the pending input of a build (as POST …/input/<id>/proceedEmpty). */
   approveInput(job: string, buildNumber: number): Promise<void>;
+  /** One transition of that build only (a stage or step, or its end); false when it is not running or waits for input. */
+  advanceBuild(job: string, buildNumber: number): Promise<boolean>;
+  /** Appends exact text to a running build's console (as its steps print it). */
+  appendLog(job: string, buildNumber: number, text: string): void;
+  /** progressiveText and consoleText requests that reached a build's console. */
+  logRequests(job: string, buildNumber: number): number;
   /** One transition (start a queued build, or advance one build by a stage/step); false if nothing can move. */
   step(): Promise<boolean>;
   runUntilIdle(maxSteps?: number): Promise<void>;
@@ -159,6 +169,12 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
   const emit = (events: readonly PhaseEvent[]): Promise<void> =>
     notifier.send(root(), (ev) => fullName(ev.build.job), events);
 
+  const consoles = new BuildConsoles(options.logs ?? 'scripted', seed);
+  const buildOf = (jobName: string, buildNumber: number) => {
+    const build = world.findJob(jobName).builds.find((b) => b.number === buildNumber);
+    if (!build) throw new Error(`no build ${jobName} #${buildNumber}`);
+    return build;
+  };
   const authLog: AuthRecord[] = [];
   let forgetSessions = false;
   const handler = createHttpHandler({
@@ -176,6 +192,7 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
     hung: loop.hung,
     emit: (events) => void emit(events),
     maxRunsPerJob: options.maxRunsPerJob,
+    consoles,
   });
 
   const autoplay = new Autoplay({
@@ -236,6 +253,16 @@ export function createJenkinsSimulator(options: JenkinsSimulatorOptions = {}): J
       if (!build) throw new Error(`no build ${jobName} #${buildNumber}`);
       if (!world.approve(build)) throw new Error(`${jobName} #${buildNumber} is not waiting for input`);
     },
+    async advanceBuild(jobName, buildNumber) {
+      const build = buildOf(jobName, buildNumber);
+      if (!world.advanceable().includes(build)) return false;
+      await emit(world.advance(build));
+      return true;
+    },
+    appendLog(jobName, buildNumber, text) {
+      consoles.append(buildOf(jobName, buildNumber), text, world.time());
+    },
+    logRequests: (jobName, buildNumber) => consoles.logRequests(buildOf(jobName, buildNumber)),
     step,
     runUntilIdle: (maxSteps) => runUntilIdle(step, maxSteps),
     setAgent(name, s) {
