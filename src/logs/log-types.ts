@@ -49,7 +49,11 @@ export interface LogChunkBus {
   /**
    * The retained chunks with `nextOffset > fromOffset`, oldest first, then each new one as it is
    * published, until `signal` aborts or a `complete` chunk was yielded. The first chunk may start
-   * after `fromOffset` when older ones are no longer retained: the caller reads that gap upstream.
+   * after `fromOffset` when older ones are no longer retained (and so may a later one, when chunks
+   * were trimmed while this follower lagged): the caller reads any such gap upstream. A chunk that
+   * overlaps `fromOffset` is yielded whole (the caller cuts it). A complete chunk ending at
+   * `fromOffset` is yielded as an empty complete chunk there, so a follow from the end of a finished
+   * log ends at once.
    */
   follow(jobKey: string, fromOffset: number, signal: AbortSignal): AsyncIterable<LogChunkModel>;
   /** This instance has watchers of `jobKey` for the next `ttlMs` (renewed while they stay). */
