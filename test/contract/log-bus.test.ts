@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LogBusUnavailableError } from '../../src/logs/bus/log-bus-error.ts';
 import { MemoryLogChunkBus } from '../../src/logs/bus/memory-log-bus.ts';
 import { RedisLogChunkBus, type RedisLogBusOptions } from '../../src/logs/bus/redis-log-bus.ts';
+import { compareStreamIds } from '../../src/logs/bus/stream-waiter.ts';
 import type { LogChunkBus, LogChunkModel, LogSectionModel } from '../../src/logs/log-types.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.ts';
@@ -391,6 +392,39 @@ describe('log chunk bus on Redis: keys, and a Redis that goes away', () => {
     expect(await ttl(`${prefix}interest:job-1`)).toBeGreaterThan(19_000);
     expect(await ttl(`${prefix}interest:job-1`)).toBeLessThanOrEqual(20_000);
     for (const key of keys) expect(await ttl(key), key).toBeGreaterThan(0);
+  });
+
+  it('one blocking reader per instance: a follow of a second job is woken at once while the reader blocks on the first', async () => {
+    const prefix = newPrefix();
+    const connectionName = `switchyard-logs-test-${randomUUID()}`;
+    // A block far longer than the test: only the doorbell can make the reader take the second job in.
+    const a = bus(redisOptions(LIMITS, prefix));
+    const b = bus(redisOptions(LIMITS, prefix, { connectionName, blockMs: 120_000 }));
+    const [first, second] = chunksOf(['one\n', 'two\n']);
+    const followFirst = b.follow('job-1', 0, never())[Symbol.asyncIterator]();
+    const firstWaiting = followFirst.next();
+    await a.publish('job-1', first!);
+    expect((await firstWaiting).value).toEqual(first);
+    const blocked = followFirst.next();
+    const followSecond = b.follow('job-2', 0, never())[Symbol.asyncIterator]();
+    const secondWaiting = followSecond.next();
+    await a.publish('job-2', second!);
+    const late = new Promise((_, reject) => setTimeout(() => reject(new Error('the second follow was not woken within 5 s')), 5000).unref());
+    expect(await Promise.race([secondWaiting, late])).toEqual({ done: false, value: second });
+    const clients = (await adminRedis().client('LIST')) as string;
+    expect(clients.split('\n').filter((line) => line.includes(` name=${connectionName}`))).toHaveLength(2);
+    await a.publish('job-1', { ...second!, offset: first!.nextOffset, nextOffset: first!.nextOffset + 4 });
+    expect((await blocked).done).toBe(false);
+  });
+
+  it('orders stream ids as (ms, seq) numbers', () => {
+    const id = fc.tuple(fc.nat({ max: 2 ** 45 }), fc.nat({ max: 10_000 }));
+    fc.assert(
+      fc.property(id, id, ([am, as], [bm, bs]) => {
+        const expected = am === bm ? Math.sign(as - bs) : Math.sign(am - bm);
+        expect(Math.sign(compareStreamIds(`${am}-${as}`, `${bm}-${bs}`))).toBe(expected);
+      }),
+    );
   });
 
   it('a Redis that is not there: every call rejects with a LogBusUnavailableError naming what and where, and nothing crashes', async () => {

@@ -45,6 +45,12 @@ interface Scripts {
   logCountInterest(key: string): Promise<number>;
 }
 
+/**
+ * Reconnect delays capped at 500 ms (ioredis grows them to 2 s): a call made while Redis is down
+ * fails after two attempts, so within about a second rather than four.
+ */
+const retryStrategy = (attempt: number) => Math.min(attempt * 50, 500);
+
 /** host:port of the URL, never its credentials. */
 function redisAddress(url: string): string {
   try {
@@ -70,14 +76,14 @@ export class RedisLogChunkBus implements LogChunkBus {
     const connectionName = options.connectionName ?? 'switchyard-logs';
     // Calls fail after a few reconnect attempts rather than wait: the tail engine decides what
     // to do without the bus (tail itself, retry later), and a watcher is not held silently.
-    this.commands = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, connectionName }) as Redis & Scripts;
+    this.commands = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, retryStrategy, connectionName }) as Redis & Scripts;
     this.commands.defineCommand('logClaim', { numberOfKeys: 1, lua: CLAIM });
     this.commands.defineCommand('logRelease', { numberOfKeys: 1, lua: RELEASE });
     this.commands.defineCommand('logPublish', { numberOfKeys: 1, lua: PUBLISH });
     this.commands.defineCommand('logMarkInterest', { numberOfKeys: 1, lua: MARK_INTEREST });
     this.commands.defineCommand('logCountInterest', { numberOfKeys: 1, lua: COUNT_INTEREST });
     // Connected on the first follow only; blocking reads need a connection of their own.
-    const reader = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, connectionName: `${connectionName}-follow`, lazyConnect: true });
+    const reader = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, retryStrategy, connectionName: `${connectionName}-follow`, lazyConnect: true });
     this.watchConnection(this.commands);
     this.watchConnection(reader);
     this.waiter = new StreamWaiter(reader, this.commands, {
@@ -151,7 +157,8 @@ export class RedisLogChunkBus implements LogChunkBus {
     this.closed = true;
     for (const ended of this.follows) ended.abort();
     await this.waiter.close();
-    await this.commands.quit().catch(() => this.commands.disconnect());
+    if (this.commands.status === 'ready') await this.commands.quit().catch(() => this.commands.disconnect());
+    else this.commands.disconnect();
   }
 
   private key(kind: 'claim' | 'chunks' | 'interest', jobKey: string): string {

@@ -81,7 +81,8 @@ export class StreamWaiter {
     this.wakeIdle?.();
     this.reader.disconnect();
     await this.loop;
-    await this.commands.del(this.options.doorbellKey).catch(() => undefined);
+    // Not worth waiting for a Redis that is down: the doorbell expires by itself.
+    if (this.commands.status === 'ready') await this.commands.del(this.options.doorbellKey).catch(() => undefined);
   }
 
   private start(): void {
