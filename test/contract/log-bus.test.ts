@@ -31,6 +31,8 @@ interface BusPair {
   readonly b: LogChunkBus;
   /** Lets `ms` pass for leases, interest marks and expiry (a fake clock, or real time for Redis). */
   elapse(ms: number): Promise<void>;
+  /** Resolves once b's follow is waiting for a new chunk (a barrier, so a test acts on a waiting follow). */
+  followWaiting(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,8 @@ const memory: BusSubject = {
       elapse: async (ms) => {
         now += ms;
       },
+      // A follow that finds nothing waits within the same turn of the event loop.
+      followWaiting: () => new Promise((resolve) => setImmediate(resolve)),
       close: () => bus.close(),
     };
   },
@@ -69,9 +73,14 @@ const redis: BusSubject = {
   async open(limits) {
     const prefix = `switchyard:test:logbus:${randomUUID()}:`;
     prefixes.push(prefix);
+    const connectionName = `switchyard-logs-test-${randomUUID()}`;
     const a = new RedisLogChunkBus(redisOptions(limits, prefix));
-    const b = new RedisLogChunkBus(redisOptions(limits, prefix));
-    return { a, b, elapse: sleep, close: async () => void (await Promise.all([a.close(), b.close()])) };
+    const b = new RedisLogChunkBus(redisOptions(limits, prefix, { connectionName }));
+    return {
+      a, b, elapse: sleep,
+      followWaiting: () => readerBlocked(connectionName),
+      close: async () => void (await Promise.all([a.close(), b.close()])),
+    };
   },
 };
 
@@ -97,6 +106,17 @@ afterEach(async () => {
 afterAll(async () => {
   await admin?.quit();
 });
+
+/** Until the follow reader of the bus named `connectionName` is blocked in XREAD (CLIENT LIST flags=b). */
+async function readerBlocked(connectionName: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const clients = (await adminRedis().client('LIST')) as string;
+    const reader = clients.split('\n').find((line) => line.includes(` name=${connectionName}-follow `));
+    if (reader && / flags=b /.test(reader) && / cmd=xread /.test(reader)) return;
+    expect(attempt, 'the follow never blocked').toBeLessThan(500);
+    await sleep(10);
+  }
+}
 
 /** Contiguous chunks of `texts` from byte `start`; the last one complete when asked. */
 function chunksOf(texts: readonly string[], options: { start?: number; complete?: boolean; sections?: (i: number, offset: number) => LogSectionModel[] } = {}): LogChunkModel[] {
@@ -241,6 +261,7 @@ describe.each([memory, redis])('log chunk bus: $name', (subject) => {
     const [first, second] = chunksOf(['one\n', 'two\n'], { complete: true });
     const iterator = b.follow(key, 0, never())[Symbol.asyncIterator]();
     const next = iterator.next();
+    await pair!.followWaiting();
     await a.publish(key, first!);
     // The published chunk is the barrier: nothing (invented or stale) arrived before it.
     expect(await next).toEqual({ done: false, value: first });
@@ -278,6 +299,7 @@ describe.each([memory, redis])('log chunk bus: $name', (subject) => {
     const iterator = b.follow(key, 0, controller.signal)[Symbol.asyncIterator]();
     expect((await iterator.next()).value).toEqual(first);
     const waiting = iterator.next();
+    await pair!.followWaiting();
     const abortedAt = Date.now();
     controller.abort();
     expect(await waiting).toEqual({ done: true, value: undefined });
@@ -290,6 +312,7 @@ describe.each([memory, redis])('log chunk bus: $name', (subject) => {
     const { b } = await open();
     const iterator = b.follow(job(), 0, never())[Symbol.asyncIterator]();
     const waiting = iterator.next();
+    await pair!.followWaiting();
     await b.close();
     expect(await waiting).toEqual({ done: true, value: undefined });
     expect(await collect(b.follow(job(), 0, never()))).toEqual([]);
@@ -406,6 +429,7 @@ describe('log chunk bus on Redis: keys, and a Redis that goes away', () => {
     await a.publish('job-1', first!);
     expect((await firstWaiting).value).toEqual(first);
     const blocked = followFirst.next();
+    await readerBlocked(connectionName);
     const followSecond = b.follow('job-2', 0, never())[Symbol.asyncIterator]();
     const secondWaiting = followSecond.next();
     await a.publish('job-2', second!);
@@ -451,17 +475,11 @@ describe('log chunk bus on Redis: keys, and a Redis that goes away', () => {
     expect((await iterator.next()).value).toEqual(first);
     const waiting = iterator.next();
     // Both of b's connections (commands and the blocking reader), once the reader is blocked.
-    let killed = 0;
-    for (let attempt = 0; killed < 2; attempt++) {
-      expect(attempt).toBeLessThan(100);
-      const clients = (await adminRedis().client('LIST')) as string;
-      const mine = clients.split('\n').filter((line) => line.includes(` name=${connectionName}`));
-      if (!mine.some((line) => line.includes('cmd=xread'))) {
-        await sleep(20);
-        continue;
-      }
-      for (const line of mine) killed += Number(await adminRedis().client('KILL', 'ID', /\bid=(\d+)/.exec(line)![1]!));
-    }
+    await readerBlocked(connectionName);
+    const clients = (await adminRedis().client('LIST')) as string;
+    const mine = clients.split('\n').filter((line) => line.includes(` name=${connectionName}`));
+    expect(mine).toHaveLength(2);
+    for (const line of mine) expect(await adminRedis().client('KILL', 'ID', /\bid=(\d+)/.exec(line)![1]!)).toBe(1);
     await a.publish('job-1', second!);
     expect(await waiting).toEqual({ done: false, value: second });
     expect(await b.claim('job-2', 1000)).toBe(true);
