@@ -110,11 +110,14 @@ export class RedisLogChunkBus implements LogChunkBus {
   }
 
   async *follow(jobKey: string, fromOffset: number, signal: AbortSignal): AsyncIterable<LogChunkModel> {
-    if (this.closed) return;
-    // close() ends every follow through this controller.
-    const ended = new AbortController();
-    const stop = AbortSignal.any([signal, ended.signal]);
-    this.follows.add(ended);
+    if (this.closed || signal.aborted) return;
+    // Aborted by the caller's signal or by close(). Not AbortSignal.any: a long-lived caller
+    // signal would keep every composite alive (nodejs/node#55351).
+    const stopping = new AbortController();
+    const stop = stopping.signal;
+    const onAbort = () => stopping.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.follows.add(stopping);
     const key = this.key('chunks', jobKey);
     let position = fromOffset;
     let lastId = '0-0';
@@ -138,9 +141,10 @@ export class RedisLogChunkBus implements LogChunkBus {
       }
     } catch (error) {
       // A call cut short by close() is the end of the follow, not a failure.
-      if (!ended.signal.aborted) throw error;
+      if (!this.closed) throw error;
     } finally {
-      this.follows.delete(ended);
+      signal.removeEventListener('abort', onAbort);
+      this.follows.delete(stopping);
     }
   }
 
@@ -155,7 +159,7 @@ export class RedisLogChunkBus implements LogChunkBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const ended of this.follows) ended.abort();
+    for (const stopping of this.follows) stopping.abort();
     await this.waiter.close();
     if (this.commands.status === 'ready') await this.commands.quit().catch(() => this.commands.disconnect());
     else this.commands.disconnect();
