@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createLogChunkBus } from '../../src/logs/bus/create-log-bus.ts';
 import { LogBusUnavailableError } from '../../src/logs/bus/log-bus-error.ts';
 import { MemoryLogChunkBus } from '../../src/logs/bus/memory-log-bus.ts';
 import { RedisLogChunkBus, type RedisLogBusOptions } from '../../src/logs/bus/redis-log-bus.ts';
@@ -415,6 +416,21 @@ describe('log chunk bus on Redis: keys, and a Redis that goes away', () => {
     expect(await ttl(`${prefix}interest:job-1`)).toBeGreaterThan(19_000);
     expect(await ttl(`${prefix}interest:job-1`)).toBeLessThanOrEqual(20_000);
     for (const key of keys) expect(await ttl(key), key).toBeGreaterThan(0);
+  });
+
+  it('the factory gives the Redis bus under events.streamPrefix + "logs:" when events are on Redis, else the memory bus', async () => {
+    const streamPrefix = newPrefix();
+    const events = { store: 'redis' as const, redisUrl: REDIS_URL, streamPrefix, historyMaxEvents: 100, historyMaxAgeSeconds: 60 };
+    const shared = createLogChunkBus({ events, retainBytes: 1024, log: silent });
+    const local = createLogChunkBus({ events: { ...events, store: 'memory' }, retainBytes: 1024, log: silent });
+    try {
+      expect(shared).toBeInstanceOf(RedisLogChunkBus);
+      expect(local).toBeInstanceOf(MemoryLogChunkBus);
+      await shared.publish('job-1', chunksOf(['one\n'])[0]!);
+      expect(await keysUnder(streamPrefix)).toEqual([`${streamPrefix}logs:chunks:job-1`]);
+    } finally {
+      await Promise.all([shared.close(), local.close()]);
+    }
   });
 
   it('one blocking reader per instance: a follow of a second job is woken at once while the reader blocks on the first', async () => {
