@@ -1,0 +1,11 @@
+/**
+ * Removes ANSI escape sequences (SGR colours, cursor moves, erase-line, OSC titles and links),
+ * per watcher at the edge. A tested regex rather than a dependency: the grammar is small.
+ */
+// CSI (ESC [ or the 8-bit CSI) with parameters and a final byte; OSC (ESC ]) up to BEL or ESC \;
+// other two-byte escapes (ESC followed by one of @-Z\-_ or a charset designator).
+const ANSI = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[()#][0-9A-Za-z]|\u001b[@-Z\\^_]/g;
+
+export function stripAnsi(text: string): string {
+  return text.includes('\u001b') || text.includes('\u009b') ? text.replace(ANSI, '') : text;
+}
