@@ -29,6 +29,16 @@ export function cutPoint(buf: Uint8Array, start: number, max: number): number {
   return end > start ? end : limit;
 }
 
+/** `buf.length`, or where the last character starts when `buf` ends inside it (the rest is still upstream). */
+export function wholeCharactersEnd(buf: Uint8Array): number {
+  let lead = buf.length - 1;
+  while (lead >= 0 && buf.length - lead < 4 && (buf[lead]! & 0xc0) === 0x80) lead--;
+  if (lead < 0) return buf.length;
+  const byte = buf[lead]!;
+  const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+  return lead + size > buf.length ? lead : buf.length;
+}
+
 export class LogChunker {
   private pending: Buffer = EMPTY;
   private pendingOffset: number;
@@ -57,7 +67,8 @@ export class LogChunker {
     // A partial line as long as a chunk goes out cut (on a character boundary): memory stays bounded whatever the log.
     if (buf.length - lineEnd >= this.options.maxChunkBytes) {
       whole = buf.length - ((buf.length - lineEnd) % this.options.maxChunkBytes);
-      while (whole > lineEnd && whole < buf.length && (buf[whole]! & 0xc0) === 0x80) whole--;
+      whole = whole === buf.length ? wholeCharactersEnd(buf) : whole;
+      while (whole > lineEnd && (buf[whole]! & 0xc0) === 0x80) whole--;
     }
     const chunks = this.cut(buf.subarray(0, whole), false);
     this.pending = whole === 0 ? buf : Buffer.from(buf.subarray(whole));

@@ -7,5 +7,12 @@
 const ANSI = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[()#][0-9A-Za-z]|\u001b[@-Z\\^_]/g;
 
 export function stripAnsi(text: string): string {
-  return text.includes('\u001b') || text.includes('\u009b') ? text.replace(ANSI, '') : text;
+  let out = text;
+  // Again until stable: removing one code can join a stray ESC to what followed it into a new one.
+  while (out.includes('\u001b') || out.includes('\u009b')) {
+    const next = out.replace(ANSI, '');
+    if (next === out) break;
+    out = next;
+  }
+  return out;
 }
