@@ -65,6 +65,12 @@ export class LogTails implements LogTailService {
     return this.tails.size;
   }
 
+  /** Resolves once the tail of `key` (`<backend>:<source>`) has stopped (at once when none runs). */
+  async tailStopped(key: string): Promise<void> {
+    const tail = this.tails.get(key);
+    while (tail && !tail.isStopped) await tail.changed.wait();
+  }
+
   availability(job: JobModel): LogAvailability {
     if (!this.deps.config.enabled) return { kind: 'NONE', reason: 'Job logs are turned off on this gateway (config logs.enabled).' };
     const backend = this.deps.backend(job.backend);
