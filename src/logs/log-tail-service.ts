@@ -119,7 +119,7 @@ export class LogTails implements LogTailService {
 
   private async *stream(backend: BackendEntry, job: JobModel, from: number, options: WatchOptions, release: () => void): AsyncGenerator<LogChunkModel> {
     this.metrics.watcherJoined(backend.name);
-    const tail = this.attach(backend, job, from, options.identity);
+    const tail = this.attach(backend, job, from);
     const read = this.reader(backend, job.nativeId);
     const readGap = async (gapFrom: number, to: number, completes: boolean) => {
       const got = await read(gapFrom, options.identity, options.signal);
@@ -140,13 +140,14 @@ export class LogTails implements LogTailService {
   }
 
   /** The running tail of the job's source, or a new one starting at `from`. */
-  private attach(backend: BackendEntry, job: JobModel, from: number, identity: string): LogTail {
+  private attach(backend: BackendEntry, job: JobModel, from: number): LogTail {
     const source = this.sourceOf(backend, job.nativeId);
     const key = `${backend.name}:${source}`;
     const running = this.tails.get(key);
     if (running?.attach()) return running;
     const tail: LogTail = new LogTail({
-      key, backend: backend.name, bus: this.deps.bus, identity, settings: this.settings(backend),
+      // Shared polls are charged to the backend's log budget, not to whoever came first; gap reads and Job.log to their caller.
+      key, backend: backend.name, bus: this.deps.bus, identity: `logs:${backend.name}`, settings: this.settings(backend),
       read: this.reader(backend, job.nativeId),
       jobState: () => {
         const current = this.deps.jobs.current(job);

@@ -43,7 +43,7 @@ export interface TailDeps {
   readonly backend: string;
   readonly bus: LogChunkBus;
   readonly read: SourceRead;
-  /** Whose upstream budget the polls are charged to (the watcher that started the tail). */
+  /** Whose upstream budget the polls are charged to (one per backend for every tail of it). */
   readonly identity: string;
   readonly jobState: () => TailJobState;
   /** Resolves when the job changes (or after `timeoutMs`, or on abort). */
