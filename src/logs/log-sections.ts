@@ -8,6 +8,7 @@ import type { LogSectionModel } from './log-types.ts';
 
 export type ParsedSection = Omit<LogSectionModel, 'offset'>;
 
+// eslint-disable-next-line no-control-regex -- ESC is what GitLab writes around its markers
 const GITLAB = /^(?:\u001b\[0K)?section_(start|end):(\d{1,12}):([A-Za-z0-9_.-]+)(?:\[[^\]\r\n]*\])?(?:\r|\u001b\[0K|$)/;
 const GITHUB = /^(?:(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z) )?##\[(group|endgroup)\](.*?)\r?$/;
 

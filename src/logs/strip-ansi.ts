@@ -4,6 +4,7 @@
  */
 // CSI (ESC [ or the 8-bit CSI) with parameters and a final byte; OSC (ESC ]) up to BEL or ESC \;
 // other two-byte escapes (ESC followed by one of @-Z\-_ or a charset designator).
+// eslint-disable-next-line no-control-regex -- ANSI sequences start with ESC (or the 8-bit CSI)
 const ANSI = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[()#][0-9A-Za-z]|\u001b[@-Z\\^_]/g;
 
 export function stripAnsi(text: string): string {
