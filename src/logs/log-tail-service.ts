@@ -41,6 +41,8 @@ export interface LogServiceDeps {
   readonly jobs: JobTracker;
   readonly metrics?: LogMetrics;
   readonly log: Logger;
+  /** Told each wait of a tail between two polls (tests, debugging). */
+  readonly onPollWait?: (key: string, ms: number) => void;
 }
 
 export interface WatchOptions {
@@ -157,6 +159,7 @@ export class LogTails implements LogTailService {
       },
       jobChanged: (timeoutMs, signal) => this.deps.jobs.changed(job, timeoutMs, signal),
       metrics: this.metrics, log: this.deps.log,
+      ...(this.deps.onPollWait ? { onPollWait: (ms: number) => this.deps.onPollWait!(key, ms) } : {}),
       onStop: () => {
         if (this.tails.get(key) === tail) this.tails.delete(key);
       },

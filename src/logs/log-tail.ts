@@ -52,6 +52,8 @@ export interface TailDeps {
   readonly metrics: LogMetrics;
   readonly log: Logger;
   readonly onStop: () => void;
+  /** Told each wait between two polls, in ms (tests, debugging). */
+  readonly onPollWait?: (ms: number) => void;
 }
 
 export class LogTail {
@@ -169,6 +171,7 @@ export class LogTail {
     for (const chunk of chunks) await this.append(chunk, true);
     if (this.complete) return;
     this.poll.record(read.bytes.length);
+    this.deps.onPollWait?.(this.poll.ms);
     await this.pause(this.poll.ms);
   }
 

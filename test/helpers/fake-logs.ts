@@ -8,6 +8,7 @@ import type { BackendAdapter, BackendLogs, LogAvailability, LogRead } from '../.
 import type { BackendEntry } from '../../src/backend-registry.ts';
 import { UpstreamBudget } from '../../src/loaders/upstream-budget.ts';
 import type { LogsConfig } from '../../src/logs/log-config.ts';
+import type { LogMetrics } from '../../src/logs/log-metrics.ts';
 import { LogTails, type JobTracker } from '../../src/logs/log-tail-service.ts';
 import type { LogChunkBus, LogChunkModel } from '../../src/logs/log-types.ts';
 import { MemoryLogChunkBus } from '../../src/logs/bus/memory-log-bus.ts';
@@ -99,7 +100,7 @@ export function logBackend(logs: BackendLogs | undefined, name = 'b1'): BackendE
   return { id: name, name, adapter, factory: {} as BackendEntry['factory'], health: {} as BackendEntry['health'], policy: createBackendPolicy(name, { attempts: 1 }) };
 }
 
-export function logService(logs: FakeLogs, options: { config?: Partial<LogsConfig>; jobs?: FakeJobs; bus?: LogChunkBus; timeoutMs?: number } = {}): LogTails {
+export function logService(logs: FakeLogs, options: { config?: Partial<LogsConfig>; jobs?: FakeJobs; bus?: LogChunkBus; timeoutMs?: number; metrics?: LogMetrics; onPollWait?: (key: string, ms: number) => void } = {}): LogTails {
   const backend = logBackend(logs);
   return new LogTails({
     backend: (name) => (name === backend.name ? backend : undefined),
@@ -109,6 +110,8 @@ export function logService(logs: FakeLogs, options: { config?: Partial<LogsConfi
     timeoutMs: options.timeoutMs ?? 5_000,
     jobs: options.jobs ?? new FakeJobs(),
     log: pino({ level: 'silent' }),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.onPollWait ? { onPollWait: options.onPollWait } : {}),
   });
 }
 

@@ -1,4 +1,6 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { LogMetrics } from '../../src/logs/log-metrics.ts';
 import { Collector, contiguousFrom, FakeJobs, FakeLogs, logService, runningJob } from '../helpers/fake-logs.ts';
 
 const LINES = ['\u001b[32mstep one\u001b[0m\n', 'step two: größe ✓\n', 'partial ', 'line done\n', 'more\nand more\n'];
@@ -192,5 +194,43 @@ describe('LogTails: one tail per job', () => {
     logs.kind = 'AFTER_COMPLETION';
     jobs.set('RUNNING');
     expect(await service.read(runningJob(), { tail: null, after: null, signal })).toBeNull();
+  });
+
+  it('counts tails, watchers, upstream reads, bytes and chunks for /metrics', async () => {
+    const logs = new FakeLogs();
+    const registry = new Registry();
+    const service = logService(logs, { metrics: new LogMetrics(registry) });
+    logs.append('one\ntwo\n');
+    logs.complete = true;
+    const watchers = [1, 2].map((i) => new Collector(service.watch(runningJob(), null, { identity: `u${i}`, signal: new AbortController().signal })));
+    await Promise.all(watchers.map((w) => w.done));
+    await service.tailStopped('b1:j1');
+    const value = async (name: string) => (await registry.getSingleMetric(name)!.get()).values.find((v) => v.labels.backend === 'b1')?.value;
+    expect(await value('switchyard_log_upstream_reads_total')).toBe(1);
+    expect(await value('switchyard_log_bytes_read_total')).toBe(8);
+    expect(await value('switchyard_log_chunks_delivered_total')).toBe(watchers.reduce((n, w) => n + w.chunks.length, 0));
+    expect(await value('switchyard_log_tails_active')).toBe(0);
+    expect(await value('switchyard_log_watchers')).toBe(0);
+    await service.close();
+  });
+
+  it('polls at the provider\'s minimum while output flows and backs off to the maximum while quiet', async () => {
+    const logs = new FakeLogs(4);
+    logs.gated = true;
+    const waits: number[] = [];
+    const service = logService(logs, { config: { maxPollIntervalSeconds: 0.04 }, onPollWait: (_key, ms) => waits.push(ms) });
+    const watcher = new Collector(service.watch(runningJob(), null, { identity: 'a', signal: new AbortController().signal }));
+    // Quiet: every wait longer than the one before, up to the maximum.
+    for (let i = 0; i < 8; i++) await logs.step();
+    await logs.readWaiting();
+    expect(waits.slice(0, 8)).toEqual([6, 9, 14, 21, 32, 40, 40, 40]);
+    // Output flows: the wait halves each read, never below the minimum.
+    for (let i = 0; i < 5; i++) await logs.step(() => logs.append(`line ${i}\n`));
+    await logs.readWaiting();
+    expect(waits.slice(8, 13)).toEqual([20, 10, 5, 4, 4]);
+    logs.complete = true;
+    logs.release();
+    await watcher.done;
+    await service.close();
   });
 });
