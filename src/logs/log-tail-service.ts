@@ -89,7 +89,17 @@ export class LogTails implements LogTailService {
     const backend = this.readableBackend(job);
     const release = this.slots.acquire(options.identity);
     if (!release) throw tailLimitReached(this.slots.max);
-    return this.stream(backend, job, after ?? 0, options, release);
+    const stream = this.stream(backend, job, after ?? 0, options, release);
+    // Ended before its first chunk (a generator not yet started runs no `finally`): the slot is still given back.
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: () => stream.next(),
+        return: (value?: unknown) => {
+          release();
+          return stream.return(value as undefined);
+        },
+      }),
+    };
   }
 
   async read(job: JobModel, options: { readonly tail: number | null; readonly after: number | null; readonly signal: AbortSignal; readonly identity?: string }): Promise<JobLogModel | null> {
