@@ -13,6 +13,7 @@ import type { HistoryReads } from './history/history-reads.ts';
 import type { ActionServices } from './actions/action-services.ts';
 import type { AuditTransport } from './audit/audit-record.ts';
 import type { NotificationContext } from './notify/notify-context.ts';
+import type { LogServices } from './logs/log-services.ts';
 
 /** Gateway-wide services shared by every request. */
 export interface GatewayServices {
@@ -33,6 +34,8 @@ export interface GatewayServices {
   readonly actions?: ActionServices;
   /** Notifications (issue 16): the outbox and watches for resolvers; absent when not built. */
   readonly notifications?: NotificationContext;
+  /** Live job logs (issue 17): tails and their audit; absent in contexts built without them (every log then reads NONE). */
+  readonly logs?: LogServices;
 }
 
 /** What an identity may see; every resolver and subscription filters through it. */

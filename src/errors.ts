@@ -52,6 +52,11 @@ export const ErrorCode = {
   AnalyticsUnavailable: 'ANALYTICS_UNAVAILABLE',
   /** A window, group-by or page beyond the documented analytics limits. */
   AnalyticsLimit: 'ANALYTICS_LIMIT',
+  // Live job logs (src/logs).
+  /** The job's log cannot be read (not yet, not at all, or no longer); the message says why. */
+  LogUnavailable: 'LOG_UNAVAILABLE',
+  /** The identity follows as many job logs at once as logs.maxTailsPerIdentity allows. */
+  LogTailLimit: 'LOG_TAIL_LIMIT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -146,6 +146,22 @@ export interface FeedAuditEntry {
   readonly durationMs: number;
 }
 
+/** One read of a job's log (issue 17): who read which job's log and from where; never its content. */
+export interface LogReadAuditEntry {
+  readonly kind: 'log-read';
+  readonly identity: AuditIdentity;
+  readonly backend: string;
+  /** The job's global id and native id. */
+  readonly job: { readonly id: string; readonly nativeId: string };
+  /** `Job.log` (query) or `jobLog` (subscription). */
+  readonly operation: 'query' | 'subscription';
+  /** Upstream byte offset the read starts at; null for a `tail` read (the last lines). */
+  readonly startOffset: number | null;
+  /** Lines asked for with `tail`, or null. */
+  readonly tail: number | null;
+  readonly transport: AuditTransport | null;
+}
+
 /** What callers pass to `AuditLog.append`: a record without `seq`, `at`, `prevHash`, `hash`. */
 export type AuditEntry =
   | GraphqlAuditEntry
@@ -156,11 +172,12 @@ export type AuditEntry =
   | SubscriptionEndAuditEntry
   | AuditIntegrityAuditEntry
   | ActionAuditEntry
-  | FeedAuditEntry;
+  | FeedAuditEntry
+  | LogReadAuditEntry;
 
 export type AuditKind = AuditEntry['kind'];
 
-export const AUDIT_KINDS: readonly AuditKind[] = ['graphql', 'webhook', 'webhook-rejections', 'auth-failure', 'config-load', 'subscription-end', 'audit-integrity', 'action', 'feed'];
+export const AUDIT_KINDS: readonly AuditKind[] = ['graphql', 'webhook', 'webhook-rejections', 'auth-failure', 'config-load', 'subscription-end', 'audit-integrity', 'action', 'feed', 'log-read'];
 
 export interface AuditChainFields {
   /** 1, 2, 3, ... without gaps. */

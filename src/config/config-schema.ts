@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { secretRefSchema } from '../adapter-contract.ts';
 import { authConfigSchema } from '../auth/auth-config.ts';
+import { logsConfigSchema } from '../logs/log-config.ts';
 import { metricsConfigSchema } from '../metrics/metrics-config.ts';
 import { notificationsConfigSchema } from '../notify/notify-config.ts';
 import { tracingConfigSchema } from '../tracing/tracing-config.ts';
@@ -184,6 +185,8 @@ export const gatewayConfigSchema = z
       .default({}),
     /** Notification rules, sinks and exports (src/notify, NOTIFICATIONS.md): off until a sink is configured. */
     notifications: notificationsConfigSchema,
+    /** Live job logs (src/logs, README "Live logs"): redaction, limits, chunk and ring sizes. */
+    logs: logsConfigSchema,
     /** Prometheus `/metrics` (src/metrics): on by default; see README "Metrics" for who may scrape it. */
     metrics: metricsConfigSchema,
     /** OpenTelemetry traces over OTLP/HTTP (src/tracing): off unless `enabled`; see README "Traces". */

@@ -6,6 +6,7 @@ import { deliveryResolvers } from '../notify/delivery/delivery-resolvers.ts';
 import { rulesResolvers } from '../notify/rules/rules-resolvers.ts';
 import { analyticsQueries } from './analytics.ts';
 import { loadNodes } from './load-nodes.ts';
+import { logResolvers } from './log-resolvers.ts';
 import { resolveJobs } from './query-jobs.ts';
 import { resolveProjects, resolveRunners } from './query-lists.ts';
 import { resolvePipelines } from './query-pipelines.ts';
@@ -48,10 +49,10 @@ export const resolvers: Resolvers = {
     ...deliveryResolvers.Query,
     ...rulesResolvers.Query,
   },
-  Subscription: { ...subscriptionResolvers, runnerPoolUpdated: runnerPoolSubscription },
+  Subscription: { ...subscriptionResolvers, runnerPoolUpdated: runnerPoolSubscription, ...logResolvers.Subscription },
   ...typeResolvers,
   Pipeline: { ...typeResolvers.Pipeline, ...actionResolvers.Pipeline, estimate: (p, _, ctx) => estimateOf(p, ctx) },
-  Job: { ...typeResolvers.Job, estimate: (j, _, ctx) => estimateOf(j, ctx) },
+  Job: { ...typeResolvers.Job, ...logResolvers.Job, estimate: (j, _, ctx) => estimateOf(j, ctx) },
   RunnerPool: runnerPoolResolvers.RunnerPool,
   NotificationDelivery: deliveryResolvers.NotificationDelivery,
 };

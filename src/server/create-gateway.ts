@@ -262,6 +262,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       // Webhook confirmations and action follow-ups still reading upstream stop before the adapters they read through.
       webhooks.close();
       await services.actions?.close();
+      await services.logs?.tails.close();
       await registry.dispose();
       engine.close();
       await bus.close();

@@ -14,6 +14,7 @@ import { HistoryService } from '../history/history-service.ts';
 import { liveProjectNames } from '../history/project-names.ts';
 import type { ChangeEvent } from '../events/event-types.ts';
 import { Ingestor } from '../ingest/ingestor.ts';
+import { createLogServices } from '../logs/log-services.ts';
 import { assembleNotifications } from '../notify/assemble-notifications.ts';
 import type { LogSink } from '../notify/sinks/index.ts';
 import { PollScheduler } from '../ingest/poll-scheduler.ts';
@@ -133,8 +134,13 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
       : createNullAuditLog());
   // Actions write to the same audit log, and re-read through the same ingestor.
   const actions = createActionServices({ config, audit, state, ingestor, log, now });
+  // Live logs (issue 17): tails shared through the chunk bus (Redis when events are), reads under each backend's policy and the callers' budgets.
+  const logs = createLogServices({
+    config: config.logs, events: config.events, registry, state, bus, budget: services.loaderSettings.budget,
+    timeoutMs: config.backendTimeoutMs, audit, metrics: metrics?.registry ?? null, log,
+  });
   return {
-    services: { ...services, actions, notifications: notifications.context }, registry, bus, scheduler, shedder, credentials, audit, history, backfill,
+    services: { ...services, actions, notifications: notifications.context, logs }, registry, bus, scheduler, shedder, credentials, audit, history, backfill,
     auditIntact: () => auditIntact, logSinks: notifications.logSinks,
   };
 }

@@ -79,8 +79,9 @@ function givesValue(value: ValueNode, variables: MultiplexInput['variables'], de
 /**
  * Subscriptions that open with a snapshot of their own (runnerPoolUpdated sends
  * each pool's current figures first): a member joining a running group would miss it.
+ * jobLog streams a log from its start (or a cursor), and counts and audits each watcher.
  */
-const RUNS_ALONE: ReadonlySet<string> = new Set(['runnerPoolUpdated']);
+const RUNS_ALONE: ReadonlySet<string> = new Set(['runnerPoolUpdated', 'jobLog']);
 
 const scopeIds = new WeakMap<AccessScope, string>();
 let nextScopeId = 0;
