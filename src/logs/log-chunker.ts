@@ -5,6 +5,7 @@
  * Each line is redacted and scanned for section markers before it leaves. Offsets are upstream
  * byte offsets, counted before redaction.
  */
+import type { LogRead } from '../adapter-contract.ts';
 import type { LogChunkModel, LogSectionModel } from './log-types.ts';
 import type { LineRedactor } from './log-redaction.ts';
 import { parseSectionLine, SectionStack } from './log-sections.ts';
@@ -74,6 +75,20 @@ export class LogChunker {
     this.pending = whole === 0 ? buf : Buffer.from(buf.subarray(whole));
     this.pendingOffset += whole;
     return chunks;
+  }
+
+  /**
+   * The chunks `read` (at `end`) completes. A read whose upstream offsets do not count its bytes
+   * (`LogRead.nextOffset`: Jenkins) is never cut: one chunk ending at its `nextOffset`, so every
+   * cursor is an offset the upstream knows. Such an upstream sends whole lines while it runs.
+   */
+  pushRead(read: Pick<LogRead, 'bytes' | 'nextOffset'>): LogChunkModel[] {
+    if (read.nextOffset === undefined || read.nextOffset === this.end + read.bytes.length) return this.push(read.bytes);
+    const buf = this.pending.length === 0 ? Buffer.from(read.bytes) : Buffer.concat([this.pending, read.bytes]);
+    const start = this.pendingOffset;
+    this.pending = EMPTY;
+    this.pendingOffset = read.nextOffset;
+    return buf.length === 0 ? [] : [{ ...this.chunk(buf, start, false), nextOffset: read.nextOffset }];
   }
 
   /** The end of the log: the held partial line (if any) and the `complete` mark, as the last chunk(s). */

@@ -51,7 +51,8 @@ export function jobLogOf(read: LogRead, request: LogReadRequest, options: Chunke
   const chunks = [...chunker.push(bytes.subarray(start, end)), ...(complete ? chunker.finish() : chunker.flush())];
   return {
     offset: request.from + start,
-    nextOffset: request.from + end,
+    // Offsets that do not count bytes (Jenkins X-Text-Size): only a read used to its end has a known next offset.
+    nextOffset: read.nextOffset !== undefined && end === bytes.length ? read.nextOffset : request.from + end,
     text: chunks.map((c) => c.text).join(''),
     sections: chunks.flatMap((c) => c.sections),
     complete,

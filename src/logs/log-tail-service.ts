@@ -137,7 +137,9 @@ export class LogTails implements LogTailService {
       const got = await read(gapFrom, options.identity, options.signal);
       if (!got) return [];
       const chunker = new LogChunker(gapFrom, this.chunking);
-      return [...chunker.push(got.bytes.subarray(0, to - gapFrom)), ...(completes ? chunker.finish() : chunker.flush())];
+      // Offsets that do not count bytes (Jenkins): the whole read; the watcher realigns with the ring at the next read boundary both share.
+      const chunks = got.nextOffset === undefined ? chunker.push(got.bytes.subarray(0, to - gapFrom)) : chunker.pushRead(got);
+      return [...chunks, ...(completes ? chunker.finish() : chunker.flush())];
     };
     try {
       for await (const chunk of watchTail(tail, backend.name, from, readGap, options.signal)) {

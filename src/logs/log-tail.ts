@@ -166,7 +166,7 @@ export class LogTail {
       await this.pause(this.poll.ms);
       return;
     }
-    const chunks = this.chunker.push(read.bytes);
+    const chunks = this.chunker.pushRead(read);
     if (read.complete || last) chunks.push(...this.chunker.finish());
     for (const chunk of chunks) await this.append(chunk, true);
     if (this.complete) return;
@@ -223,7 +223,8 @@ export class LogTail {
       const read = await this.deps.read(from, this.deps.identity, this.closing.signal);
       if (!read) return;
       const chunker = new LogChunker(from, this.deps.settings);
-      const chunks = chunker.push(read.bytes.subarray(0, to - from));
+      // An upstream whose offsets do not count its bytes cannot be cut at `to`: the whole read, up to its nextOffset.
+      const chunks = read.nextOffset === undefined ? chunker.push(read.bytes.subarray(0, to - from)) : chunker.pushRead(read);
       chunks.push(...(completes ? chunker.finish() : chunker.flush()));
       for (const chunk of chunks) await this.append(chunk, false);
     } catch (error) {

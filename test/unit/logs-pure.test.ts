@@ -78,6 +78,24 @@ describe('LogChunker', () => {
   });
 });
 
+describe('LogChunker.pushRead (offsets that do not count bytes: Jenkins X-Text-Size)', () => {
+  it('keeps each read whole and ends it at the upstream next offset, so reads resume where the upstream says', () => {
+    const chunker = new LogChunker(0, { maxChunkBytes: 4, redact: identity });
+    // The console file holds hidden annotations: 40 file bytes for these 12 bytes of text.
+    const first = chunker.pushRead({ bytes: Buffer.from('[Pipeline] {\n'), nextOffset: 40 });
+    expect(first).toEqual([{ offset: 0, nextOffset: 40, text: '[Pipeline] {\n', sections: [], complete: false }]);
+    expect(chunker.end).toBe(40);
+    const second = chunker.pushRead({ bytes: Buffer.from('make\n'), nextOffset: 71 });
+    expect(second.map((c) => [c.offset, c.nextOffset, c.text])).toEqual([[40, 71, 'make\n']]);
+    expect(chunker.finish()).toEqual([{ offset: 71, nextOffset: 71, text: '', sections: [], complete: true }]);
+  });
+
+  it('cuts as usual when the next offset is the byte count', () => {
+    const chunker = new LogChunker(0, { maxChunkBytes: 6, redact: identity });
+    expect(chunker.pushRead({ bytes: Buffer.from('aaaa\nbbbb\n'), nextOffset: 10 }).map((c) => c.text)).toEqual(['aaaa\n', 'bbbb\n']);
+  });
+});
+
 describe('section markers', () => {
   const name = fc.stringMatching(/^[A-Za-z0-9_.-]{1,20}$/);
   const seconds = fc.integer({ min: 0, max: 4_000_000_000 });
