@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { BackendRegistry } from '../backend-registry.ts';
 import type { EventsConfig } from '../events/create-event-store.ts';
 import type { EventBus } from '../events/event-bus.ts';
+import type { Ingestor } from '../ingest/ingestor.ts';
 import type { UpstreamBudget } from '../loaders/upstream-budget.ts';
 import type { LiveState } from '../state/live-state.ts';
 import type { Registry } from 'prom-client';
@@ -24,6 +25,7 @@ export function createLogServices(deps: {
   readonly registry: BackendRegistry;
   readonly state: LiveState;
   readonly bus: EventBus;
+  readonly ingestor: Ingestor;
   readonly budget: UpstreamBudget;
   readonly timeoutMs: number;
   readonly audit: AuditLog;
@@ -37,7 +39,7 @@ export function createLogServices(deps: {
     config: deps.config,
     budget: deps.budget,
     timeoutMs: deps.timeoutMs,
-    jobs: liveJobTracker(deps.state, deps.bus),
+    jobs: liveJobTracker({ state: deps.state, bus: deps.bus, registry: deps.registry, ingestor: deps.ingestor, timeoutMs: deps.timeoutMs }),
     metrics: new LogMetrics(deps.metrics ?? undefined),
     log: deps.log,
   });

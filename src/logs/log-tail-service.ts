@@ -26,8 +26,10 @@ export const MAX_TAIL_LINES = 10_000;
 export interface JobTracker {
   /** The newest known version of the job (the live state), else the given one. */
   current(job: JobModel): JobModel;
-  /** Resolves at the job's next change, after `timeoutMs`, or on abort. */
-  changed(job: JobModel, timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** Resolves true at the job's next change, false after `timeoutMs` or on abort. */
+  changed(job: JobModel, timeoutMs: number, signal: AbortSignal): Promise<boolean>;
+  /** Reads the job again upstream and ingests it (its change then reaches `changed` and every subscriber). */
+  refresh(job: JobModel, signal: AbortSignal): Promise<void>;
 }
 
 export interface LogServiceDeps {
@@ -170,6 +172,7 @@ export class LogTails implements LogTailService {
         return { finished, readable: kind !== 'AFTER_COMPLETION' || finished, completesByStatus: source === job.nativeId };
       },
       jobChanged: (timeoutMs, signal) => this.deps.jobs.changed(job, timeoutMs, signal),
+      refreshJob: (signal) => this.deps.jobs.refresh(job, signal),
       metrics: this.metrics, log: this.deps.log,
       ...(this.deps.onPollWait ? { onPollWait: (ms: number) => this.deps.onPollWait!(key, ms) } : {}),
       onStop: () => {

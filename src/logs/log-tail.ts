@@ -46,8 +46,13 @@ export interface TailDeps {
   /** Whose upstream budget the polls are charged to (one per backend for every tail of it). */
   readonly identity: string;
   readonly jobState: () => TailJobState;
-  /** Resolves when the job changes (or after `timeoutMs`, or on abort). */
-  readonly jobChanged: (timeoutMs: number, signal: AbortSignal) => Promise<void>;
+  /** Resolves true when the job changes, false after `timeoutMs` or on abort. */
+  readonly jobChanged: (timeoutMs: number, signal: AbortSignal) => Promise<boolean>;
+  /**
+   * Reads the job again upstream into the live state: where no webhook or poll reports it, its
+   * finish (which ends a trace tail, or opens a log served after completion) would never show.
+   */
+  readonly refreshJob: (signal: AbortSignal) => Promise<void>;
   readonly settings: TailSettings;
   readonly metrics: LogMetrics;
   readonly log: Logger;
@@ -73,6 +78,8 @@ export class LogTail {
   /** Wakes the loop early: the last watcher left, or the service closes. */
   private readonly idle = new WakeUp();
   private followStop: AbortController | null = null;
+  /** When the job's status was last read upstream (refreshJob) or seen to change. */
+  private statusCheckedAt = Date.now();
 
   constructor(private readonly deps: TailDeps, startOffset: number) {
     this.ring = new ChunkRing(deps.settings.ringBytes, startOffset);
@@ -147,7 +154,11 @@ export class LogTail {
     const state = this.deps.jobState();
     if (!state.readable) {
       // AFTER_COMPLETION: nothing to read before the job ends; wake on its change (or renew the claim).
-      await this.pauseUntil((signal) => this.deps.jobChanged(Math.min(this.deps.settings.maxPollMs, this.deps.settings.leaseMs / 3), signal));
+      let changed = false;
+      await this.pauseUntil(async (signal) => {
+        changed = await this.deps.jobChanged(Math.min(this.deps.settings.maxPollMs, this.deps.settings.leaseMs / 3), signal);
+      });
+      if (!changed) await this.checkStatus(0);
       return;
     }
     const last = state.finished && state.completesByStatus;
@@ -170,9 +181,20 @@ export class LogTail {
     if (read.complete || last) chunks.push(...this.chunker.finish());
     for (const chunk of chunks) await this.append(chunk, true);
     if (this.complete) return;
+    // Quiet and not known to be finished: read the job's status now and then (at most once per longest poll wait).
+    if (read.bytes.length === 0 && !state.finished && state.completesByStatus) await this.checkStatus(this.deps.settings.maxPollMs);
     this.poll.record(read.bytes.length);
     this.deps.onPollWait?.(this.poll.ms);
     await this.pause(this.poll.ms);
+  }
+
+  /** refreshJob, when the status was last checked at least `everyMs` ago; a failure only waits for the next check. */
+  private async checkStatus(everyMs: number): Promise<void> {
+    if (this.closing.signal.aborted || Date.now() - this.statusCheckedAt < everyMs) return;
+    this.statusCheckedAt = Date.now();
+    await this.deps.refreshJob(this.closing.signal).catch((error: unknown) => {
+      if (!this.closing.signal.aborted) this.deps.log.warn({ err: String(error), key: this.deps.key }, 'log tail: reading the job status failed');
+    });
   }
 
   private async afterFailure(error: unknown): Promise<void> {

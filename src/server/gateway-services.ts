@@ -136,7 +136,7 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
   const actions = createActionServices({ config, audit, state, ingestor, log, now });
   // Live logs (issue 17): tails shared through the chunk bus (Redis when events are), reads under each backend's policy and the callers' budgets.
   const logs = createLogServices({
-    config: config.logs, events: config.events, registry, state, bus, budget: services.loaderSettings.budget,
+    config: config.logs, events: config.events, registry, state, bus, ingestor, budget: services.loaderSettings.budget,
     timeoutMs: config.backendTimeoutMs, audit, metrics: metrics?.registry ?? null, log,
   });
   return {

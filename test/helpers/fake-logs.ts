@@ -81,14 +81,28 @@ export class FakeJobs implements JobTracker {
     return { ...j, status: this.status };
   }
 
-  changed(_job: JobModel, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  /** Upstream re-reads the tails asked for (refresh): the status they would find is `upstreamStatus`. */
+  refreshes = 0;
+  upstreamStatus: CiStatus | null = null;
+  private version = 0;
+
+  async changed(_job: JobModel, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    const before = this.version;
     this.waits.push(timeoutMs);
     this.waitedOn.notify();
-    return this.wake.wait(signal, timeoutMs);
+    await this.wake.wait(signal, timeoutMs);
+    return this.version !== before;
+  }
+
+  refresh(): Promise<void> {
+    this.refreshes++;
+    if (this.upstreamStatus && this.upstreamStatus !== this.status) this.set(this.upstreamStatus);
+    return Promise.resolve();
   }
 
   set(status: CiStatus): void {
     this.status = status;
+    this.version++;
     this.wake.notify();
   }
 }

@@ -182,6 +182,35 @@ describe('LogTails: one tail per job', () => {
     await service.close();
   });
 
+  it('reads the job again upstream when nothing reports its finish: a quiet trace tail ends, an AFTER_COMPLETION log opens', async () => {
+    // A trace (GitLab): the job finished upstream, no webhook or poll says so.
+    const logs = new FakeLogs(4);
+    const jobs = new FakeJobs();
+    const service = logService(logs, { jobs, config: { maxPollIntervalSeconds: 0.02 } });
+    const watcher = new Collector(service.watch(runningJob(), null, { identity: 'a', signal: new AbortController().signal }));
+    logs.append('last line\n');
+    jobs.upstreamStatus = 'SUCCESS';
+    await watcher.done;
+    expect(watcher.text).toBe('last line\n');
+    expect(watcher.chunks.at(-1)!.complete).toBe(true);
+    expect(jobs.refreshes).toBeGreaterThan(0);
+    await service.close();
+
+    // A log served after completion (GitHub): the tail re-reads the job between waits on its change.
+    const after = new FakeLogs();
+    after.kind = 'AFTER_COMPLETION';
+    const afterJobs = new FakeJobs();
+    const afterService = logService(after, { jobs: afterJobs, config: { maxPollIntervalSeconds: 0.02 } });
+    const early = new Collector(afterService.watch(runningJob(), null, { identity: 'a', signal: new AbortController().signal }));
+    after.append('built\n');
+    after.complete = true;
+    afterJobs.upstreamStatus = 'SUCCESS';
+    await early.done;
+    expect(early.text).toBe('built\n');
+    expect(after.reads).toHaveLength(1);
+    await afterService.close();
+  });
+
   it('reads Job.log: the last N lines, what follows an offset, null before an AFTER_COMPLETION job ends', async () => {
     const logs = new FakeLogs();
     const jobs = new FakeJobs();
