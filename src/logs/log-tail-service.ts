@@ -8,6 +8,7 @@ import type { LogAvailability } from '../adapter-contract.ts';
 import type { BackendEntry } from '../backend-registry.ts';
 import type { UpstreamBudget } from '../loaders/upstream-budget.ts';
 import { isTerminal, type JobModel } from '../model.ts';
+import { CompletedLogs, jobLogFromTail } from './completed-logs.ts';
 import { IdentityTailSlots } from './identity-tail-slots.ts';
 import type { LogsConfig } from './log-config.ts';
 import { LogChunker, type ChunkerOptions } from './log-chunker.ts';
@@ -22,6 +23,9 @@ import { watchTail } from './log-watch.ts';
 
 /** The most lines `Job.log(tail:)` returns. */
 export const MAX_TAIL_LINES = 10_000;
+/** Completed logs kept in memory after their tail stopped (each at most `ringBytes`), and for how long. */
+const COMPLETED_LOGS = 32;
+const COMPLETED_KEEP_MS = 10 * 60_000;
 
 export interface JobTracker {
   /** The newest known version of the job (the live state), else the given one. */
@@ -54,6 +58,7 @@ export interface WatchOptions {
 
 export class LogTails implements LogTailService {
   private readonly tails = new Map<string, LogTail>();
+  private readonly completed = new CompletedLogs(COMPLETED_LOGS, COMPLETED_KEEP_MS);
   private readonly slots: IdentityTailSlots;
   private readonly chunking: ChunkerOptions;
   private readonly metrics: LogMetrics;
@@ -110,17 +115,21 @@ export class LogTails implements LogTailService {
     const finished = isTerminal(current.status);
     if (availability.kind === 'NONE' || (availability.kind === 'AFTER_COMPLETION' && !finished)) return null;
     const backend = this.deps.backend(job.backend)!;
+    const tail = options.tail === null ? null : Math.min(Math.max(options.tail, 0), MAX_TAIL_LINES);
+    const held = this.completed.get(`${backend.name}:${this.sourceOf(backend, job.nativeId)}`);
+    const fromMemory = held && jobLogFromTail(held, { tail, after: options.after, maxBytes: this.deps.config.ringBytes });
+    if (fromMemory) return fromMemory;
     const from = options.tail === null ? options.after ?? 0 : 0;
     const read = await this.reader(backend, job.nativeId)(from, options.identity ?? 'logs', options.signal);
     if (!read) return null;
     const sharesLog = this.sourceOf(backend, job.nativeId) !== job.nativeId;
-    const tail = options.tail === null ? null : Math.min(Math.max(options.tail, 0), MAX_TAIL_LINES);
     return jobLogOf(read, { from, tail, maxBytes: this.deps.config.ringBytes, finished: finished && !sharesLog }, this.chunking);
   }
 
   async close(): Promise<void> {
     for (const tail of this.tails.values()) tail.close();
     this.tails.clear();
+    this.completed.clear();
     await this.deps.bus.close();
   }
 
@@ -161,6 +170,9 @@ export class LogTails implements LogTailService {
     const key = `${backend.name}:${source}`;
     const running = this.tails.get(key);
     if (running?.attach()) return running;
+    // Completed and held whole: served from memory, no new tail, no upstream read.
+    const held = this.completed.get(key);
+    if (held) return held;
     const tail: LogTail = new LogTail({
       // Shared polls are charged to the backend's log budget, not to whoever came first; gap reads and Job.log to their caller.
       key, backend: backend.name, bus: this.deps.bus, identity: `logs:${backend.name}`, settings: this.settings(backend),
@@ -177,6 +189,7 @@ export class LogTails implements LogTailService {
       ...(this.deps.onPollWait ? { onPollWait: (ms: number) => this.deps.onPollWait!(key, ms) } : {}),
       onStop: () => {
         if (this.tails.get(key) === tail) this.tails.delete(key);
+        this.completed.keep(key, tail);
       },
     }, from);
     this.tails.set(key, tail);
