@@ -14,7 +14,7 @@ export const logsConfigSchema = z
       }))
       .default([]),
     /** jobLog subscriptions one identity may hold at once (LOG_TAIL_LIMIT beyond). */
-    maxTailsPerIdentity: z.number().int().min(1).max(1000).default(10),
+    maxTailsPerIdentity: z.number().int().min(1).max(100_000).default(10),
     /** Largest chunk sent to a watcher, in bytes (cut at a line boundary where possible). */
     maxChunkBytes: z.number().int().min(1024).max(4_194_304).default(65_536),
     /** Recent chunks kept in memory per tailed log, in bytes; also the most one Job.log read returns. */
