@@ -21,9 +21,12 @@ export function liveJobTracker({ state, bus, registry, ingestor, timeoutMs }: Jo
     current: (job) => state.get('Job', job.backend, job.nativeId) ?? job,
     async changed(job: JobModel, waitMs: number, signal: AbortSignal): Promise<boolean> {
       const events = bus.subscribe('Job', (e) => e.job.backend === job.backend && e.job.nativeId === job.nativeId);
+      // Ends the timed wait as soon as the change comes, so no timer outlives the race.
+      const done = new AbortController();
       try {
-        return await Promise.race([events.next().then(() => true), new WakeUp().wait(signal, waitMs).then(() => false)]);
+        return await Promise.race([events.next().then(() => true), new WakeUp().wait(AbortSignal.any([signal, done.signal]), waitMs).then(() => false)]);
       } finally {
+        done.abort();
         void events.return();
       }
     },
