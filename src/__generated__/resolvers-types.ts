@@ -631,8 +631,20 @@ export type JobFilter = {
   readonly createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
   readonly ids?: InputMaybe<ReadonlyArray<Scalars['ID']['input']>>;
   readonly pipelines?: InputMaybe<ReadonlyArray<Scalars['ID']['input']>>;
+  /**
+   * Project full names or patterns, in the syntax of API key scopes: `acme/api`, `acme/*` (one
+   * level), `acme/**` (any depth), `**` (all); case-insensitive. Combined with `projects` by AND.
+   */
+  readonly projectNames?: InputMaybe<ReadonlyArray<Scalars['String']['input']>>;
+  /** Project global IDs. */
   readonly projects?: InputMaybe<ReadonlyArray<Scalars['ID']['input']>>;
   readonly status?: InputMaybe<ReadonlyArray<CiStatus>>;
+  /**
+   * Subscriptions only: deliver an event only when the job's status differs from its previous
+   * one (`previousStatus`), so the same FAILURE seen by webhook and again by the next poll
+   * reaches the subscriber once. A query given it answers BAD_USER_INPUT.
+   */
+  readonly statusChanged?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** What a job's log holds now. */
@@ -1014,9 +1026,20 @@ export type PipelineFilter = {
   readonly createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
   /** Watch or fetch exactly these pipelines (global IDs). */
   readonly ids?: InputMaybe<ReadonlyArray<Scalars['ID']['input']>>;
+  /**
+   * Project full names or patterns, in the syntax of API key scopes: `acme/api`, `acme/*` (one
+   * level), `acme/**` (any depth), `**` (all); case-insensitive. Combined with `projects` by AND.
+   */
+  readonly projectNames?: InputMaybe<ReadonlyArray<Scalars['String']['input']>>;
   /** Project global IDs. */
   readonly projects?: InputMaybe<ReadonlyArray<Scalars['ID']['input']>>;
   readonly status?: InputMaybe<ReadonlyArray<CiStatus>>;
+  /**
+   * Subscriptions only: deliver an event only when the pipeline's status differs from its
+   * previous one (`previousStatus`), so the same FAILURE seen by webhook and again by the next
+   * poll reaches the subscriber once. A query given it answers BAD_USER_INPUT.
+   */
+  readonly statusChanged?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** An input a pipeline was started with. */
@@ -1365,6 +1388,11 @@ export type RunnerFilter = {
   readonly labels?: InputMaybe<ReadonlyArray<Scalars['String']['input']>>;
   readonly paused?: InputMaybe<Scalars['Boolean']['input']>;
   readonly state?: InputMaybe<ReadonlyArray<RunnerState>>;
+  /**
+   * Subscriptions only: deliver an event only when the runner's state differs from its previous
+   * one (`previousState`). A query given it answers BAD_USER_INPUT.
+   */
+  readonly stateChanged?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /**
