@@ -15,6 +15,8 @@ export interface HistoryListQuery {
   readonly createdBefore: Date;
   readonly limit: number;
   readonly scope: ProjectScope;
+  /** The filter's `projectNames`, resolved like a scope (projectScope) against the projects the history holds. */
+  readonly named?: ProjectScope | null;
 }
 
 const iso = (v: unknown): string | null => (v === null || v === undefined ? null : new Date(v as string).toISOString());
@@ -72,6 +74,7 @@ function pairs(list: readonly { backend: string; nativeId: string }[], params: u
 function conditions(q: HistoryListQuery, params: unknown[]): string[] {
   params.push([...q.backends]);
   const where = [`x.backend = ANY($${params.length}::text[])`, scopeCondition(q.scope, params, 'x')];
+  if (q.named) where.push(scopeCondition(q.named, params, 'x'));
   if (q.projects) where.push(pairs(q.projects, params, 'project_native_id'));
   if (q.pipelines) where.push(pairs(q.pipelines, params, 'pipeline_native_id'));
   if (q.statuses) {

@@ -1,6 +1,6 @@
 import type { GatewayContext } from '../context.ts';
 import { backendsCoveredBefore, historyJobs, historyJobsOfPipelines, historyPipelines, type HistoryListQuery } from '../history/history-lists.ts';
-import { projectScope, type ProjectScope } from '../history/project-scope.ts';
+import { projectScope, type ProjectScope, type ScopeForHistory } from '../history/project-scope.ts';
 import type { JobModel, PipelineModel } from '../model.ts';
 
 /**
@@ -34,7 +34,13 @@ function visible<T extends PipelineModel | JobModel>(ctx: GatewayContext, items:
   });
 }
 
-export type HistoryPageQuery = Omit<HistoryListQuery, 'backends' | 'scope' | 'createdBefore'>;
+export type HistoryPageQuery = Omit<HistoryListQuery, 'backends' | 'scope' | 'createdBefore' | 'named'> & {
+  /**
+   * The filter's `projectNames` as a scope: matched against the history's projects by native
+   * id and recorded full name, the way the caller's own scope is (projectScope), then in SQL.
+   */
+  readonly projectNames?: ScopeForHistory | null;
+};
 
 /**
  * One history page for the backends that can serve it: the entities, and which
@@ -54,7 +60,9 @@ async function fromHistory<T extends PipelineModel | JobModel>(
       const covered = await backendsCoveredBefore(store, backends, createdBefore);
       if (covered.size === 0) return null;
       const scope = await projectScope(store, ctx.identity.scope, [...covered]);
-      const items = await read(store, { ...query, backends: [...covered], scope, createdBefore });
+      const { projectNames, ...rest } = query;
+      const named = projectNames ? await projectScope(store, projectNames, [...covered]) : null;
+      const items = await read(store, { ...rest, backends: [...covered], scope, named, createdBefore });
       return { backends: covered, items: visible(ctx, items, scope) };
     });
   } catch {

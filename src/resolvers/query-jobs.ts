@@ -8,6 +8,7 @@ import { compileJobFilter, newestFirstPosition } from './filters.ts';
 import { historyJobsByPipeline, jobsFromHistory } from './history-lists.ts';
 import { loadNodes, ofType } from './load-nodes.ts';
 import { MAX_PAGE, resolvePipelines } from './query-pipelines.ts';
+import { learnNamesForFilter, liveProjectName } from './project-name-filter-live.ts';
 
 /**
  * Jobs of the given pipelines (ones this caller was shown), through the per-request
@@ -48,8 +49,10 @@ export async function resolveJobs(
 ): Promise<Connection<JobModel>> {
   const first = pageSize(args.first, 50, MAX_PAGE);
   const after = decodeCursor(args.after);
-  const filter = compileJobFilter(args.filter);
+  const filter = compileJobFilter(args.filter, { purpose: 'query', projectName: liveProjectName(ctx) });
   const position = (j: JobModel) => newestFirstPosition(j);
+  // The live state must name the projects first (GitLab's ids are numeric); the pipelines' read below does it too.
+  if (filter.ids || filter.pipelines) await learnNamesForFilter(ctx, args.filter);
   if (filter.ids) {
     const found = ofType(await loadNodes(ctx, filter.ids, info), 'Job');
     return paginate(found.filter(filter.matches), position, { first, after, ascending: false });
@@ -64,6 +67,7 @@ export async function resolveJobs(
     historical = await jobsFromHistory(ctx, ctx.registry.select(args.filter?.backends).map((b) => b.name), createdBefore, {
       limit: first + 1,
       projects: filter.projects,
+      projectNames: filter.projectNames?.scope ?? null,
       statuses: args.filter?.status ?? null,
       branch: args.filter?.branch ?? null,
       createdAfter: args.filter?.createdAfter ? new Date(args.filter.createdAfter) : null,
@@ -71,8 +75,10 @@ export async function resolveJobs(
   }
   const served = historical?.backends;
   const upstreamBackends = served ? ctx.registry.select(args.filter?.backends).map((b) => b.name).filter((b) => !served.has(b)) : null;
+  // The history matched `projectNames` itself, on the names it recorded (a project gone since included).
+  const recorded = historical?.items.filter(filter.matchesRecorded) ?? [];
   if (upstreamBackends?.length === 0) {
-    return paginate(historical!.items.filter(filter.matches), position, { first, after, ascending: false });
+    return paginate(recorded, position, { first, after, ascending: false });
   }
   if (filter.pipelines) {
     pipelines = ofType(await loadNodes(ctx, filter.pipelines, info), 'Pipeline');
@@ -81,6 +87,7 @@ export async function resolveJobs(
     const pipelineFilter = {
       backends: upstreamBackends ?? args.filter?.backends ?? null,
       projects: args.filter?.projects ?? null,
+      projectNames: args.filter?.projectNames ?? null,
       branch: args.filter?.branch ?? null,
       createdAfter: args.filter?.createdAfter ?? null,
       createdBefore: args.filter?.createdBefore ?? null,
@@ -88,6 +95,6 @@ export async function resolveJobs(
     const page = await resolvePipelines(ctx, { first: Math.min(MAX_PAGE, Math.max(5, Math.ceil(first / 2))), filter: pipelineFilter }, info);
     pipelines = [...page.nodes];
   }
-  const jobs = [...await jobsOfPipelines(ctx, pipelines, info), ...(historical?.items ?? [])];
-  return paginate(jobs.filter(filter.matches), position, { first, after, ascending: false });
+  const jobs = [...(await jobsOfPipelines(ctx, pipelines, info)).filter(filter.matches), ...recorded];
+  return paginate(jobs, position, { first, after, ascending: false });
 }

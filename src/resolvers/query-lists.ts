@@ -14,7 +14,7 @@ export async function resolveRunners(
 ): Promise<Connection<RunnerModel>> {
   const first = pageSize(args.first, 100, 500);
   const after = decodeCursor(args.after);
-  const filter = compileRunnerFilter(args.filter);
+  const filter = compileRunnerFilter(args.filter, { purpose: 'query' });
   const runners = await fromEachBackend(ctx, ctx.registry.select(args.filter?.backends), info, (b) => listRunners(ctx, b));
   return paginate(runners.filter(filter.matches), (r) => ({ key: `${r.backend}/${r.name}`, id: entityGlobalId(r) }), {
     first, after, ascending: true,

@@ -7,6 +7,7 @@ import { decodeCursor, pageSize, paginate, type Connection } from './connection.
 import { compilePipelineFilter, newestFirstPosition } from './filters.ts';
 import { pipelinesFromHistory } from './history-lists.ts';
 import { loadNodes, ofType } from './load-nodes.ts';
+import { learnNamesForFilter, liveProjectName, projectIdsNamed } from './project-name-filter-live.ts';
 
 export const MAX_PAGE = 100;
 
@@ -18,9 +19,10 @@ export async function resolvePipelines(
 ): Promise<Connection<PipelineModel>> {
   const first = pageSize(args.first, 20, MAX_PAGE);
   const after = decodeCursor(args.after);
-  const filter = compilePipelineFilter(args.filter);
+  const filter = compilePipelineFilter(args.filter, { purpose: 'query', projectName: liveProjectName(ctx) });
   const position = newestFirstPosition;
   if (filter.ids) {
+    await learnNamesForFilter(ctx, args.filter);
     const found = ofType(await loadNodes(ctx, filter.ids, info), 'Pipeline');
     return paginate(found.filter(filter.matches), position, { first, after, ascending: false });
   }
@@ -38,21 +40,28 @@ export async function resolvePipelines(
   const historical = await pipelinesFromHistory(ctx, backends.map((b) => b.name), createdBefore, {
     limit: first + 1,
     projects: filter.projects,
+    projectNames: filter.projectNames?.scope ?? null,
     statuses: args.filter?.status ?? null,
     branch: args.filter?.branch ?? null,
     createdAfter: args.filter?.createdAfter ? new Date(args.filter.createdAfter) : null,
   });
   if (historical) backends = backends.filter((b) => !historical.backends.has(b.name));
-  const items = await fromEachBackend(ctx, backends, info, (backend) =>
-    listPipelines(ctx, backend, {
+  const items = await fromEachBackend(ctx, backends, info, async (backend) => {
+    // Names are resolved to this backend's project ids first, so upstream reads only those projects.
+    const projectNativeIds = filter.projectNames
+      ? await projectIdsNamed(ctx, backend, filter.projectNames, projectsByBackend.get(backend.name))
+      : projectsByBackend.get(backend.name);
+    if (projectNativeIds?.length === 0) return [];
+    return listPipelines(ctx, backend, {
       limit: first + 1,
-      ...(projectsByBackend.get(backend.name) ? { projectNativeIds: projectsByBackend.get(backend.name)! } : {}),
+      ...(projectNativeIds ? { projectNativeIds } : {}),
       ...(args.filter?.branch ? { branch: args.filter.branch } : {}),
       ...(args.filter?.status ? { status: args.filter.status } : {}),
       ...(args.filter?.createdAfter ? { createdAfter: new Date(args.filter.createdAfter) } : {}),
       ...(createdBefore ? { createdBefore } : {}),
-    }, filter.matches),
-  );
-  if (historical) items.push(...historical.items.filter(filter.matches));
+    }, filter.matches);
+  });
+  // The history matched `projectNames` itself, on the names it recorded (a project gone since included).
+  if (historical) items.push(...historical.items.filter(filter.matchesRecorded));
   return paginate(items, position, { first, after, ascending: false });
 }

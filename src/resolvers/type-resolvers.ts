@@ -6,6 +6,7 @@ import { backendOf, loadRelated, secondsBetween } from './field-helpers.ts';
 import { jobsOfPipelines } from './query-jobs.ts';
 import { resolvePipelines } from './query-pipelines.ts';
 import { compileJobFilter } from './filters.ts';
+import { learnNamesForFilter, liveProjectName } from './project-name-filter-live.ts';
 import { paginate } from './connection.ts';
 import { scopedErrorMessage } from './scoped-errors.ts';
 import { pipelineOfJob, projectOfEntity } from './related-entities.ts';
@@ -60,7 +61,8 @@ export const typeResolvers: Resolvers = {
     duration: (p, _, ctx) => secondsBetween(p.startedAt, p.finishedAt, ctx.now(), !isTerminal(p.status)),
     queueTime: (p, _, ctx) => secondsBetween(p.queuedAt, p.startedAt, ctx.now(), p.status === 'QUEUED' || p.status === 'PENDING'),
     jobs: async (p, args, ctx, info) => {
-      const filter = compileJobFilter(args.filter);
+      const filter = compileJobFilter(args.filter, { purpose: 'query', projectName: liveProjectName(ctx) });
+      await learnNamesForFilter(ctx, args.filter);
       const jobs = (await jobsOfPipelines(ctx, [p], info)).filter(filter.matches);
       const first = Math.min(Math.max(args.first ?? 100, 1), 500);
       // Jobs in the order the pipeline runs them.

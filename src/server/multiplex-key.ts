@@ -55,6 +55,8 @@ function filterVariableOnly(
   if (definitions.length !== 1 || definitions[0]!.defaultValue !== undefined) return null;
   if (field.kind !== Kind.FIELD || !input.filterableFields?.has(field.name.value)) return null;
   const variable = definitions[0]!.variable.name.value;
+  // Project names are matched with the live state's names, which a member filter does not have: such a filter runs in its group's execution.
+  if ((input.variables?.[variable] as { projectNames?: unknown } | null | undefined)?.projectNames != null) return null;
   const filter = field.arguments?.find((a) => a.name.value === 'filter');
   if (filter?.value.kind !== Kind.VARIABLE || filter.value.name.value !== variable) return null;
   let uses = 0;
