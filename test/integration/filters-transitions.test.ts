@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, waitFor } from '../helpers/stack.ts';
 import { startGitlabStack, type GitlabStack } from '../helpers/gitlab-stack.ts';
@@ -102,5 +104,43 @@ describe('transitions only: statusChanged against the webhook-then-poll duplicat
       const res = await stack.query(query);
       expect(res.errors?.[0], query).toMatchObject({ message: expect.stringContaining(field), extensions: { code: 'BAD_USER_INPUT' } });
     }
+  });
+});
+
+describe('statusChanged on events shared through Redis Streams (each carries its previous status)', () => {
+  const prefix = `switchyard:test:filters:${randomUUID()}:`;
+  const redis = new Redis('redis://127.0.0.1:6379');
+  let stack: GitlabStack;
+
+  beforeAll(async () => {
+    stack = await startGitlabStack({ config: { events: { store: 'redis', streamPrefix: prefix } } });
+    await stack.gateway.scheduler.pollNow('gl');
+  });
+  afterAll(async () => {
+    await stack.close();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('the webhook-then-poll duplicate is in the stream; a statusChanged subscriber reading it gets the failure once', async () => {
+    const client = stack.wsClient();
+    const all = collect<JobEvent>(client, JOBS_BY_VARIABLE, { f: null }, sentinelSeen);
+    const changed = collect<JobEvent>(client, JOBS_BY_VARIABLE, { f: { statusChanged: true } }, sentinelSeen);
+    await waitFor(() => stack.gateway.subscriptionCount === 2, 5000, 'the subscribers');
+    await stack.sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'flaky', stage: 'test', outcome: 'failed' }] });
+    await stack.sim.runUntilIdle();
+    await stack.gateway.scheduler.pollNow('gl');
+    await stack.sim.triggerPipeline({ project: 'backend', jobs: [{ name: 'sentinel', stage: 'test' }] });
+    await stack.sim.step();
+
+    const failures = named(await all.done, 'flaky').filter((e) => e.job.status === 'FAILURE');
+    expect(failures.map((e) => [e.previousStatus, e.source])).toEqual([['RUNNING', 'WEBHOOK'], ['FAILURE', 'POLL']]);
+    const stored = (await redis.xrange(`${prefix}Job`, '-', '+')).map(([, fields]) => JSON.parse(fields[1]!) as { previousStatus: string | null; job: { name: string; status: string } });
+    expect(stored.filter((e) => e.job.name === 'flaky' && e.job.status === 'FAILURE').map((e) => e.previousStatus)).toEqual(['RUNNING', 'FAILURE']);
+    const got = await changed.done;
+    expect(named(got, 'flaky').map((e) => e.job.status)).toEqual(['PENDING', 'QUEUED', 'RUNNING', 'FAILURE']);
+    expect(got.at(-1)!.jobUpdated.job.name).toBe('sentinel');
+    await stack.sim.runUntilIdle();
   });
 });
