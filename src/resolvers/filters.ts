@@ -24,7 +24,8 @@ function subscriptionOnly(use: FilterUse, field: string, value: boolean | null |
 }
 
 function projectNamed(names: ProjectNameMatcher | null, use: FilterUse, e: PipelineModel | JobModel): boolean {
-  return !names || names.matches(e.backend, e.projectNativeId, use.projectName?.(e.backend, e.projectNativeId));
+  // The native id first (GitHub's is the full name): the name is looked up only when that does not match.
+  return !names || names.matches(e.backend, e.projectNativeId, null) || names.matches(e.backend, e.projectNativeId, use.projectName?.(e.backend, e.projectNativeId));
 }
 
 /** Decodes global IDs of one type; a malformed or wrong-type ID is a user error. */

@@ -337,6 +337,22 @@ describe('multiplexKey', () => {
       .not.toBe(plan('subscription ($b: String) { jobUpdated(filter: { branch: $b }) { job { id } } }', { b: 'y' })?.key);
   });
 
+  it('groups a filter with projectNames (matched with the live state\'s names) only with equal variables', () => {
+    const OP = 'subscription ($f: JobFilter) { jobUpdated(filter: $f) { job { id } } }';
+    const plan = (variables: Record<string, unknown>) => multiplexKey({
+      document: parse(OP), source: OP, operationName: null, variables, scope: FULL_ACCESS, filterableFields: new Set(['jobUpdated']),
+    });
+    const named = plan({ f: { projectNames: ['acme/*'] } });
+    expect(named?.memberFilter).toBeNull();
+    expect(named?.key).toBe(plan({ f: { projectNames: ['acme/*'] } })?.key);
+    expect(named?.key).not.toBe(plan({ f: { projectNames: ['acme/**'] } })?.key);
+    expect(named?.key).not.toBe(plan({ f: { projectNames: ['acme/*'], statusChanged: true } })?.key);
+    expect(named?.key).not.toBe(plan({ f: null })?.key);
+    // statusChanged alone is decided on the event: a member filter as any other.
+    expect(plan({ f: { statusChanged: true } })?.memberFilter).toEqual({ field: 'jobUpdated', variable: 'f' });
+    expect(plan({ f: { projectNames: null } })?.memberFilter).toEqual({ field: 'jobUpdated', variable: 'f' });
+  });
+
   it('runs resumes (`after`), queries and root fragments on their own', () => {
     expect(key('subscription { jobUpdated(after: "c1") { cursor } }')).toBeNull();
     expect(key('subscription ($a: String) { jobUpdated(after: $a) { cursor } }', { a: 'c1' })).toBeNull();
