@@ -75,7 +75,7 @@ export async function resolveJobs(
   }
   const served = historical?.backends;
   const upstreamBackends = served ? ctx.registry.select(args.filter?.backends).map((b) => b.name).filter((b) => !served.has(b)) : null;
-  // The history matched `projectNames` itself, on the names it recorded (a project gone since included).
+  // The history matched `projectNames` itself, on the names it recorded: no live name is needed for these.
   const recorded = historical?.items.filter(filter.matchesRecorded) ?? [];
   if (upstreamBackends?.length === 0) {
     return paginate(recorded, position, { first, after, ascending: false });

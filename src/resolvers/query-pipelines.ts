@@ -61,7 +61,7 @@ export async function resolvePipelines(
       ...(createdBefore ? { createdBefore } : {}),
     }, filter.matches);
   });
-  // The history matched `projectNames` itself, on the names it recorded (a project gone since included).
+  // The history matched `projectNames` itself, on the names it recorded: no live name is needed for these.
   if (historical) items.push(...historical.items.filter(filter.matchesRecorded));
   return paginate(items, position, { first, after, ascending: false });
 }
