@@ -82,29 +82,43 @@ function finish(p: PipelineView): number {
   return p.status === 'SUCCESS' ? 0 : 1;
 }
 
+/**
+ * graphql-ws does not acknowledge a subscription, so the first read may run just before the
+ * gateway starts listening: re-reading now and then closes that window (and costs one query).
+ */
+const RECHECK_MS = 30_000;
+
 run(USAGE, async () => {
   const wanted = target();
   const connection = connectionFromEnv();
   const id = 'id' in wanted ? wanted.id : await latestPipelineId(connection, wanted.project, wanted.branch);
   const client = subscriptionClient(connection);
+  const changes = subscribe(client, PipelineChanges, { id });
   try {
     // Subscribe first, then read the current state: a pipeline that finished before the
     // subscription is seen by the query, one that finishes after it by the subscription.
-    const changes = subscribe(client, PipelineChanges, { id });
-    const first = changes.next();
+    let next = changes.next();
     const { node } = await query(connection, PipelineNow, { id });
     if (!node || !('status' in node)) throw new UsageError(`no pipeline with id ${id}`);
-    if (FINISHED.has(node.status)) {
-      void changes.return(undefined);
-      return finish(node);
-    }
+    if (FINISHED.has(node.status)) return finish(node);
     console.error(`waiting for ${describe(node)} (${node.status})`);
-    for (let next = await first; !next.done; next = await changes.next()) {
-      const { pipeline } = next.value.pipelineUpdated;
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const recheck = new Promise<'recheck'>((resolve) => (timer = setTimeout(() => resolve('recheck'), RECHECK_MS)));
+      const event = await Promise.race([next, recheck]);
+      clearTimeout(timer);
+      if (event === 'recheck') {
+        const { node: now } = await query(connection, PipelineNow, { id });
+        if (now && 'status' in now && FINISHED.has(now.status)) return finish(now);
+        continue;
+      }
+      if (event.done) throw new Error('the subscription ended before the pipeline finished');
+      const { pipeline } = event.value.pipelineUpdated;
       if (FINISHED.has(pipeline.status)) return finish(pipeline);
+      next = changes.next();
     }
-    throw new Error('the subscription ended before the pipeline finished');
   } finally {
+    void changes.return(undefined);
     await client.dispose();
   }
 });

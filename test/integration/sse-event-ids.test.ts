@@ -38,12 +38,19 @@ describe('SSE event ids and Last-Event-ID', () => {
   it('puts the event cursor on every `id:` line, selected or not, and leaves the data as selected', async () => {
     const bare = openSseStream(stack.graphqlUrl, { query: 'subscription { jobUpdated { job { name status } } }' });
     const withCursor = openSseStream(stack.graphqlUrl, { query: 'subscription { jobUpdated { cursor job { name status } } }' });
-    await streamsOpen(2);
+    const pipelines = openSseStream(stack.graphqlUrl, { query: 'subscription { changes: pipelineUpdated { cursor pipeline { status } } }' });
+    const runners = openSseStream(stack.graphqlUrl, { query: 'subscription { runnerUpdated { cursor runner { state } } }' });
+    await streamsOpen(4);
     const before = published.at(-1)?.cursor;
     await run('ids');
     await Promise.all([bare.until(finished('ids')), withCursor.until(finished('ids'))]);
-    bare.close();
-    withCursor.close();
+    await pipelines.until((events) => events.some((e) => (e.data.data as { changes: { pipeline: { status: string } } }).changes.pipeline.status === 'SUCCESS'));
+    await runners.until((events) => events.length > 0);
+    for (const stream of [bare, withCursor, pipelines, runners]) stream.close();
+
+    // Every field with a cursor, under an alias too.
+    for (const e of pipelines.events) expect(e.id).toBe((e.data.data as { changes: { cursor: string } }).changes.cursor);
+    for (const e of runners.events) expect(e.id).toBe((e.data.data as { runnerUpdated: { cursor: string } }).runnerUpdated.cursor);
 
     expect(withCursor.events.length).toBeGreaterThan(0);
     for (const e of withCursor.events) expect(e.id).toBe((e.data.data as JobData).jobUpdated.cursor);
