@@ -21,29 +21,6 @@ export type Scalars = {
   DateTime: { input: string; output: string; }
 };
 
-/** One request sent upstream (or, on a dry run, that would be sent). */
-export type ActionCall = {
-  __typename?: 'ActionCall';
-  method: Scalars['String']['output'];
-  /** Path below the backend's URL; never carries credentials. */
-  path: Scalars['String']['output'];
-  /** The HTTP status answered; null on a dry run. */
-  status?: Maybe<Scalars['Int']['output']>;
-};
-
-/** A typed failure of an action. */
-export type ActionError = {
-  __typename?: 'ActionError';
-  /** The backend that refused or failed, when one did. */
-  backend?: Maybe<Scalars['String']['output']>;
-  code: ActionErrorCode;
-  /** The input at fault (INVALID_INPUT). */
-  input?: Maybe<Scalars['String']['output']>;
-  message: Scalars['String']['output'];
-  /** The HTTP status the backend answered. */
-  upstreamStatus?: Maybe<Scalars['Int']['output']>;
-};
-
 export type ActionErrorCode =
   /** The target already finished (e.g. cancel of a completed run). */
   | 'ALREADY_FINISHED'
@@ -87,33 +64,6 @@ export type ActionInputEntry = {
   value: Scalars['ActionInputValue']['input'];
 };
 
-/** What every action payload carries. */
-export type ActionPayload = {
-  clientMutationId?: Maybe<Scalars['String']['output']>;
-  /** True when nothing was sent upstream because the input asked for a dry run. */
-  dryRun: Scalars['Boolean']['output'];
-  /** Empty on success. */
-  errors: Array<ActionError>;
-  /** True when this outcome is the stored one of an earlier request with the same idempotency key. */
-  replayed: Scalars['Boolean']['output'];
-  upstream?: Maybe<ActionUpstreamResult>;
-};
-
-/** What the backend was asked and what it answered. */
-export type ActionUpstreamResult = {
-  __typename?: 'ActionUpstreamResult';
-  backend: Backend;
-  calls: Array<ActionCall>;
-};
-
-/** Who triggered a pipeline. */
-export type Actor = {
-  __typename?: 'Actor';
-  avatarUrl?: Maybe<Scalars['String']['output']>;
-  login: Scalars['String']['output'];
-  url?: Maybe<Scalars['String']['output']>;
-};
-
 /** Narrows what is counted; every list is OR'ed within itself, AND'ed with the others. */
 export type AnalyticsFilter = {
   backends?: InputMaybe<Array<Scalars['String']['input']>>;
@@ -146,21 +96,6 @@ export type AnalyticsGroupBy =
   /** UTC ISO week (starting Monday) of finishedAt. */
   | 'WEEK';
 
-export type AnalyticsStats = {
-  __typename?: 'AnalyticsStats';
-  groupBy: Array<AnalyticsGroupBy>;
-  /** Groups ordered by their keys; at most 1000 (ANALYTICS_LIMIT beyond). */
-  groups: Array<StatsGroup>;
-  window: AnalyticsWindow;
-};
-
-/** The window an answer covers, as resolved. */
-export type AnalyticsWindow = {
-  __typename?: 'AnalyticsWindow';
-  from: Scalars['DateTime']['output'];
-  to: Scalars['DateTime']['output'];
-};
-
 /**
  * The time span: `lastDays` before `to`, or [from, to). Default: the last 7 days.
  * `to` defaults to now; at most 400 days.
@@ -180,101 +115,6 @@ export type ApprovalInput = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   /** Approval parameters: GitLab job variables, Jenkins input parameters. */
   inputs?: InputMaybe<Array<ActionInputEntry>>;
-};
-
-export type ApprovalPayload = ActionPayload & {
-  __typename?: 'ApprovalPayload';
-  clientMutationId?: Maybe<Scalars['String']['output']>;
-  dryRun: Scalars['Boolean']['output'];
-  errors: Array<ActionError>;
-  job?: Maybe<Job>;
-  pipeline?: Maybe<Pipeline>;
-  replayed: Scalars['Boolean']['output'];
-  upstream?: Maybe<ActionUpstreamResult>;
-};
-
-/** A configured CI system instance, e.g. GitHub.com for one org, or one GitHub Enterprise Server. */
-export type Backend = Node & {
-  __typename?: 'Backend';
-  capabilities: BackendCapabilities;
-  health: BackendHealth;
-  id: Scalars['ID']['output'];
-  /** The name given in the config; used in filters and webhook URLs (/webhooks/<name>). */
-  name: Scalars['String']['output'];
-  /**
-   * The backend's provider: its registry key in upper case, dashes as underscores
-   * (GITHUB, GITLAB, JENKINS in the standard build; a build may register more).
-   * A String, not an enum, so a new provider changes no schema and breaks no client
-   * that switches over the values it knows.
-   */
-  provider: Scalars['String']['output'];
-  /** The import of this backend's recent past into the history; null when history or backfill is off. */
-  sync?: Maybe<BackendSync>;
-  /** Base URL of the backend's API. */
-  url: Scalars['String']['output'];
-};
-
-export type BackendCapabilities = {
-  __typename?: 'BackendCapabilities';
-  /** State is kept fresh by polling (always true where webhooks are not configured). */
-  polling: Scalars['Boolean']['output'];
-  runners: Scalars['Boolean']['output'];
-  steps: Scalars['Boolean']['output'];
-  /** State changes are pushed by signed webhooks. */
-  webhooks: Scalars['Boolean']['output'];
-};
-
-export type BackendHealth = {
-  __typename?: 'BackendHealth';
-  /** The circuit breaker in front of this backend. */
-  circuit: CircuitState;
-  lastErrorAt?: Maybe<Scalars['DateTime']['output']>;
-  /** A short error code, e.g. UPSTREAM_TIMEOUT or UPSTREAM_UNAVAILABLE. */
-  lastErrorCode?: Maybe<Scalars['String']['output']>;
-  lastErrorMessage?: Maybe<Scalars['String']['output']>;
-  lastPollAt?: Maybe<Scalars['DateTime']['output']>;
-  lastSuccessAt?: Maybe<Scalars['DateTime']['output']>;
-  lastWebhookAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Requests left in the current upstream rate-limit window, when the backend reports it. */
-  rateLimitRemaining?: Maybe<Scalars['Int']['output']>;
-  rateLimitResetAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Set while the gateway waits out an upstream rate limit; no request is sent before. */
-  rateLimitedUntil?: Maybe<Scalars['DateTime']['output']>;
-  state: HealthState;
-};
-
-/**
- * The backfill of one backend: pipelines (with their jobs) created in the last
- * history.backfill.days days, imported from its REST API newest first, resumed
- * from the progress table after a restart. Instances sharing one history take turns:
- * the one holding the backend's lease (history.backfill.leaseSeconds) imports; on the
- * others every field comes from the shared progress (refreshed every 2 s at most):
- * the same state, counts and times, with requests counting the progress pages' requests
- * only, until that pass is DONE or FAILED. A killed holder's pass is taken over by
- * another instance after the lease's TTL.
- */
-export type BackendSync = {
-  __typename?: 'BackendSync';
-  /** Pipelines the pass is expected to import in all, extrapolated from what it has seen; exact once DONE. */
-  estimatedTotal?: Maybe<Scalars['Int']['output']>;
-  finishedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Pipelines imported in the current pass (a resumed pass keeps its count). */
-  imported: Scalars['Int']['output'];
-  /** Jobs imported with them. */
-  importedJobs: Scalars['Int']['output'];
-  lastError?: Maybe<Scalars['String']['output']>;
-  /** Every pipeline created after this is imported (the oldest point the pass has reached). */
-  oldestImportedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Set while PAUSED_RATE_LIMITED: when the backfill sends again. */
-  pausedUntil?: Maybe<Scalars['DateTime']['output']>;
-  projects: Scalars['Int']['output'];
-  projectsDone: Scalars['Int']['output'];
-  /** Upstream requests the backfill has sent for this backend (one per list page and one per pipeline's jobs). */
-  requests: Scalars['Int']['output'];
-  /** Start of the window being imported. */
-  since?: Maybe<Scalars['DateTime']['output']>;
-  startedAt?: Maybe<Scalars['DateTime']['output']>;
-  state: BackendSyncState;
 };
 
 /** Where the import of a backend's recent past (history.backfill) stands. */
@@ -299,16 +139,6 @@ export type CancelJobInput = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
-export type CancelJobPayload = ActionPayload & {
-  __typename?: 'CancelJobPayload';
-  clientMutationId?: Maybe<Scalars['String']['output']>;
-  dryRun: Scalars['Boolean']['output'];
-  errors: Array<ActionError>;
-  job?: Maybe<Job>;
-  replayed: Scalars['Boolean']['output'];
-  upstream?: Maybe<ActionUpstreamResult>;
-};
-
 /** What every action input accepts besides its target. */
 export type CancelPipelineInput = {
   clientMutationId?: InputMaybe<Scalars['String']['input']>;
@@ -319,17 +149,6 @@ export type CancelPipelineInput = {
   id: Scalars['ID']['input'];
   /** The same key and the same input within 24 hours is one effect: the first outcome is answered again. The same key with another input is refused. */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
-};
-
-export type CancelPipelinePayload = ActionPayload & {
-  __typename?: 'CancelPipelinePayload';
-  clientMutationId?: Maybe<Scalars['String']['output']>;
-  dryRun: Scalars['Boolean']['output'];
-  errors: Array<ActionError>;
-  /** The pipeline as the gateway sees it after the action. */
-  pipeline?: Maybe<Pipeline>;
-  replayed: Scalars['Boolean']['output'];
-  upstream?: Maybe<ActionUpstreamResult>;
 };
 
 /**
@@ -366,40 +185,6 @@ export type CircuitState =
   /** Repeated failures: calls are refused without contacting the backend. */
   | 'OPEN';
 
-export type DurationPercentiles = {
-  __typename?: 'DurationPercentiles';
-  p50?: Maybe<Scalars['Float']['output']>;
-  p90?: Maybe<Scalars['Float']['output']>;
-  p95?: Maybe<Scalars['Float']['output']>;
-  p99?: Maybe<Scalars['Float']['output']>;
-};
-
-/**
- * An estimate for a queued or running pipeline or job, from the history: the median of
- * the last 20 successful runs of the same job name (pipelines: the same pipeline name)
- * on the same project and branch, or on any branch of the project when the branch has
- * fewer than 3 such runs and the project more; for a pipeline whose name no recorded
- * pipeline has, any pipeline of the project on the branch (`basis` says which).
- */
-export type Estimate = {
-  __typename?: 'Estimate';
-  basis?: Maybe<EstimateBasis>;
-  /** Seconds from start to finish (the median above); null with `unavailableReason` when there is no sample. */
-  estimatedDuration?: Maybe<Scalars['Float']['output']>;
-  /**
-   * Running: startedAt + estimatedDuration. Queued or pending: now + the median queue time
-   * of the same sample (less the time it has already queued) + estimatedDuration. It may lie in the past for a run that takes
-   * longer than usual.
-   */
-  estimatedFinishAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Seconds left until estimatedFinishAt, 0 when it has passed. */
-  remainingSeconds?: Maybe<Scalars['Float']['output']>;
-  /** Runs the median was taken over (at most 20). */
-  sampleSize: Scalars['Int']['output'];
-  /** Why there is no estimate: history turned off or unavailable, no successful run recorded, a WAITING run with no start to count from. */
-  unavailableReason?: Maybe<Scalars['String']['output']>;
-};
-
 export type EstimateBasis =
   /** The same name on any branch of the project. */
   | 'ANY_BRANCH'
@@ -417,18 +202,6 @@ export type EventSource =
   | 'POLL'
   | 'WEBHOOK';
 
-export type FailingJob = {
-  __typename?: 'FailingJob';
-  backend: Scalars['String']['output'];
-  count: Scalars['Int']['output'];
-  failedCount: Scalars['Int']['output'];
-  failureRate: Scalars['Float']['output'];
-  failures: FailureSplit;
-  jobName: Scalars['String']['output'];
-  pipelineName?: Maybe<Scalars['String']['output']>;
-  project: Scalars['String']['output'];
-};
-
 /** Who a failure is for: the code's authors, or the people who run the CI. */
 export type FailureCategory =
   /** FAILURE: the code or its tests. */
@@ -439,83 +212,11 @@ export type FailureCategory =
   | 'NONE'
   | 'TIMED_OUT';
 
-export type FailureCauses = {
-  __typename?: 'FailureCauses';
-  /** Red jobs in the window, for the shares below. */
-  failedJobs: Scalars['Int']['output'];
-  /** Infrastructure (ERROR) share of all finished jobs on visible runners. */
-  infrastructureShare: Scalars['Float']['output'];
-  /** Requested labels by infrastructure failures. */
-  labels: Array<FailureCluster>;
-  /** Runners by infrastructure failures (only backends whose runners the caller may see). */
-  runners: Array<FailureCluster>;
-  topJobs: Array<FailingJob>;
-  topReasons: Array<FailureReason>;
-  window: AnalyticsWindow;
-};
-
-/**
- * Infrastructure failures on one runner or label. `concentrated` flags a cluster: at least 3
- * infrastructure failures and a share at least twice the overall infrastructure share.
- */
-export type FailureCluster = {
-  __typename?: 'FailureCluster';
-  backend: Scalars['String']['output'];
-  concentrated: Scalars['Boolean']['output'];
-  failedCount: Scalars['Int']['output'];
-  infrastructureCount: Scalars['Int']['output'];
-  infrastructureShare: Scalars['Float']['output'];
-  jobs: Scalars['Int']['output'];
-  /** Runner name, or label. */
-  name: Scalars['String']['output'];
-};
-
-/** A native failure reason (the provider's failure reason, else its conclusion or status) and how often. */
-export type FailureReason = {
-  __typename?: 'FailureReason';
-  category: FailureCategory;
-  count: Scalars['Int']['output'];
-  reason: Scalars['String']['output'];
-};
-
-export type FailureSplit = {
-  __typename?: 'FailureSplit';
-  code: Scalars['Int']['output'];
-  infrastructure: Scalars['Int']['output'];
-  timedOut: Scalars['Int']['output'];
-};
-
 export type FigureSource =
   /** The durable history (src/history). */
   | 'HISTORY'
   /** The live state only (history off or unavailable): jobs the gateway still holds. */
   | 'LIVE_STATE';
-
-/**
- * A job name in a project that failed and passed on the same commit. flakeRate = commits
- * where it both failed and succeeded / commits where it finished SUCCESS or red.
- */
-export type FlakyJob = {
-  __typename?: 'FlakyJob';
-  backend: Scalars['String']['output'];
-  /** Commits it finished SUCCESS or red on, counted once per UTC day it ran on them. */
-  commits: Scalars['Int']['output'];
-  /** Red attempts on flaky commits. */
-  failedAttempts: Scalars['Int']['output'];
-  flakeRate: Scalars['Float']['output'];
-  flakyCommits: Scalars['Int']['output'];
-  jobName: Scalars['String']['output'];
-  lastFlakeAt: Scalars['DateTime']['output'];
-  project: Scalars['String']['output'];
-  /** Summed run time of those attempts (ms). */
-  timeCostMs: Scalars['Float']['output'];
-};
-
-export type FlakyJobs = {
-  __typename?: 'FlakyJobs';
-  jobs: Array<FlakyJob>;
-  window: AnalyticsWindow;
-};
 
 export type FlakyJobsOrder =
   /** flakyCommits / commits, then cost. */
@@ -528,94 +229,11 @@ export type FlakyPolicy =
   | 'NOTIFY'
   | 'SUPPRESS';
 
-/** This gateway instance's load: whether it sheds new subscriptions (see also /readyz). */
-export type GatewayLoad = {
-  __typename?: 'GatewayLoad';
-  /** The configured bound, `server.shedding.eventLoopLagMs`. */
-  boundMs: Scalars['Int']['output'];
-  /** Event-loop lag of the last sample period (p99), in milliseconds. */
-  eventLoopLagMs: Scalars['Float']['output'];
-  /** True while new subscriptions are refused with OVERLOADED because the event loop lags past the bound. */
-  overloaded: Scalars['Boolean']['output'];
-};
-
 export type HealthState =
   | 'DEGRADED'
   | 'DOWN'
   | 'OK'
   | 'UNKNOWN';
-
-/** A GitHub job, GitLab job or Jenkins stage. */
-export type Job = Node & {
-  __typename?: 'Job';
-  attempt: Scalars['Int']['output'];
-  backend: Backend;
-  createdAt?: Maybe<Scalars['DateTime']['output']>;
-  duration?: Maybe<Scalars['Float']['output']>;
-  /** How long this job should take and when it should finish, from the history of the same job; null once it has finished. */
-  estimate?: Maybe<Estimate>;
-  finishedAt?: Maybe<Scalars['DateTime']['output']>;
-  id: Scalars['ID']['output'];
-  /** Labels the job asked for (GitHub runs-on, GitLab tags, Jenkins agent label). */
-  labels: Array<Scalars['String']['output']>;
-  /**
-   * The log as it is now: all of it, only the last `tail` lines, or only what follows the cursor
-   * `after`. Null (with the availability's reason as an error) when it cannot be read yet or at all.
-   */
-  log?: Maybe<JobLog>;
-  /** Whether and how this job's log can be read now. */
-  logAvailability: LogAvailability;
-  name: Scalars['String']['output'];
-  native: NativeStatus;
-  /** Null (with an error at this path) only when the pipeline cannot be read and the gateway does not know it; the job itself is still served. */
-  pipeline?: Maybe<Pipeline>;
-  project: Project;
-  queueTime?: Maybe<Scalars['Float']['output']>;
-  queuedAt?: Maybe<Scalars['DateTime']['output']>;
-  runner?: Maybe<Runner>;
-  runnerName?: Maybe<Scalars['String']['output']>;
-  startedAt?: Maybe<Scalars['DateTime']['output']>;
-  status: CiStatus;
-  steps: Array<Step>;
-  url?: Maybe<Scalars['String']['output']>;
-  waitReason?: Maybe<WaitReason>;
-};
-
-
-/** A GitHub job, GitLab job or Jenkins stage. */
-export type JobLogArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  stripAnsi?: InputMaybe<Scalars['Boolean']['input']>;
-  tail?: InputMaybe<Scalars['Int']['input']>;
-};
-
-export type JobConnection = {
-  __typename?: 'JobConnection';
-  edges: Array<JobEdge>;
-  nodes: Array<Job>;
-  pageInfo: PageInfo;
-};
-
-export type JobEdge = {
-  __typename?: 'JobEdge';
-  cursor: Scalars['String']['output'];
-  node: Job;
-};
-
-export type JobEvent = {
-  __typename?: 'JobEvent';
-  /**
-   * Opaque resume position: pass it as `after` to a new subscription to receive
-   * what was missed since this event, then live events.
-   */
-  cursor: Scalars['String']['output'];
-  /** The whole job as it is now; select nested fields freely. */
-  job: Job;
-  previousStatus?: Maybe<CiStatus>;
-  /** When the gateway received the change. */
-  receivedAt: Scalars['DateTime']['output'];
-  source: EventSource;
-};
 
 export type JobFilter = {
   backends?: InputMaybe<Array<Scalars['String']['input']>>;
@@ -640,29 +258,6 @@ export type JobFilter = {
   statusChanged?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
-/** What a job's log holds now. */
-export type JobLog = {
-  __typename?: 'JobLog';
-  /** Whether this is the end of a completed log. */
-  complete: Scalars['Boolean']['output'];
-  /** Pass as `after` to `jobLog` to stream what follows, live. */
-  cursor: Scalars['String']['output'];
-  nextOffset: Scalars['Float']['output'];
-  offset: Scalars['Float']['output'];
-  sections: Array<LogSection>;
-  /** The text read: all of it, the last `tail` lines, or what follows `after` (redacted; ANSI kept unless stripped). */
-  text: Scalars['String']['output'];
-  /** True when `tail` or the size limit cut off earlier text. */
-  truncated: Scalars['Boolean']['output'];
-};
-
-export type LogAvailability = {
-  __typename?: 'LogAvailability';
-  kind: LogAvailabilityKind;
-  /** Why, in one sentence a user can act on. */
-  reason: Scalars['String']['output'];
-};
-
 /** How a job's log can be read. */
 export type LogAvailabilityKind =
   /** The upstream serves the log only once the job has completed (GitHub Actions); while it runs, follow `Job.steps` through `jobUpdated`. */
@@ -672,182 +267,15 @@ export type LogAvailabilityKind =
   /** No log can be read: the provider serves none, the job has not started, or its log was erased. */
   | 'NONE';
 
-/**
- * A piece of a job's log, in order. It holds whole lines; only the last chunk of a
- * completed log may end without a newline. Text is redacted before it reaches you.
- */
-export type LogChunk = {
-  __typename?: 'LogChunk';
-  /** True on the last chunk: the job finished and its whole log was sent. */
-  complete: Scalars['Boolean']['output'];
-  /** Pass as `after` to a new subscription to continue right after this chunk, with no gap and no duplicate. */
-  cursor: Scalars['String']['output'];
-  /** Byte offset just after its last byte: the next chunk starts here. */
-  nextOffset: Scalars['Float']['output'];
-  /** Byte offset of this chunk's first byte in the upstream log. */
-  offset: Scalars['Float']['output'];
-  /** Section markers inside this chunk. */
-  sections: Array<LogSection>;
-  /** The text, with ANSI colour codes unless the subscription asked to strip them. */
-  text: Scalars['String']['output'];
-};
-
-/** A section boundary from the provider's own markers (GitLab section_start/section_end, GitHub ##[group]/##[endgroup]). */
-export type LogSection = {
-  __typename?: 'LogSection';
-  /** When the marker says the section opened or closed (GitLab writes it); null when it does not. */
-  at?: Maybe<Scalars['DateTime']['output']>;
-  marker: LogSectionMarker;
-  /** The section's name (GitLab) or title (GitHub). */
-  name: Scalars['String']['output'];
-  /** Byte offset in the upstream log of the line holding the marker. */
-  offset: Scalars['Float']['output'];
-};
-
 export type LogSectionMarker =
   | 'END'
   | 'START';
-
-export type Mutation = {
-  __typename?: 'Mutation';
-  /** Approve waiting work: GitHub pending deployments, GitLab manual jobs (play), Jenkins input steps (proceed). */
-  approve: ApprovalPayload;
-  /** Cancel one job (GitLab: the job; GitHub and Jenkins cancel the job's run or build, as they have no per-job cancel). */
-  cancelJob: CancelJobPayload;
-  /** Cancel a pipeline and its unfinished jobs. `force` asks GitHub and GitLab to force-cancel. */
-  cancelPipeline: CancelPipelinePayload;
-  /**
-   * Send dead (or pending) messages again from their first attempt, keeping their id (and so their
-   * `webhook-id`). Needs the `retry` action permission on each message's backend and project.
-   */
-  redriveNotifications: RedriveNotificationsPayload;
-  /** Reject waiting work: GitHub pending deployments, Jenkins input steps (abort). */
-  reject: ApprovalPayload;
-  /** Re-run one job. */
-  retryJob: RetryJobPayload;
-  /** Re-run a pipeline: every job, or only those that failed (GitHub rerun-failed-jobs, GitLab retry, Jenkins rebuild). */
-  retryPipeline: RetryPipelinePayload;
-  /** Start a pipeline on a ref with typed inputs (GitHub workflow_dispatch, GitLab pipeline creation, Jenkins buildWithParameters). */
-  triggerPipeline: TriggerPipelinePayload;
-  /**
-   * Notify `sink` once when the pipeline finishes, then forget the watch. The sink must be
-   * `watchable`; the caller must see the pipeline. A finished pipeline notifies at once.
-   */
-  watchPipeline: WatchPipelinePayload;
-};
-
-
-export type MutationApproveArgs = {
-  input: ApprovalInput;
-};
-
-
-export type MutationCancelJobArgs = {
-  input: CancelJobInput;
-};
-
-
-export type MutationCancelPipelineArgs = {
-  input: CancelPipelineInput;
-};
-
-
-export type MutationRedriveNotificationsArgs = {
-  input: RedriveNotificationsInput;
-};
-
-
-export type MutationRejectArgs = {
-  input: ApprovalInput;
-};
-
-
-export type MutationRetryJobArgs = {
-  input: RetryJobInput;
-};
-
-
-export type MutationRetryPipelineArgs = {
-  input: RetryPipelineInput;
-};
-
-
-export type MutationTriggerPipelineArgs = {
-  input: TriggerPipelineInput;
-};
-
-
-export type MutationWatchPipelineArgs = {
-  input: WatchPipelineInput;
-};
-
-/** The provider's own status values, unchanged. */
-export type NativeStatus = {
-  __typename?: 'NativeStatus';
-  /** GitHub conclusion, Jenkins result. */
-  conclusion?: Maybe<Scalars['String']['output']>;
-  /** GitLab failure_reason, Jenkins offline cause. */
-  failureReason?: Maybe<Scalars['String']['output']>;
-  /** The provider, as in Backend.provider. */
-  provider: Scalars['String']['output'];
-  status?: Maybe<Scalars['String']['output']>;
-};
-
-/**
- * Anything with a global ID. IDs are opaque: they encode the backend instance,
- * the type and the native id, and are stable across gateway restarts.
- */
-export type Node = {
-  id: Scalars['ID']['output'];
-};
-
-export type NotificationDelivery = {
-  __typename?: 'NotificationDelivery';
-  attempts: Scalars['Int']['output'];
-  backend: Scalars['String']['output'];
-  category: FailureCategory;
-  createdAt: Scalars['DateTime']['output'];
-  deliveredAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Stable across retries and instances: the `webhook-id` and the CloudEvents `id`. */
-  id: Scalars['ID']['output'];
-  job?: Maybe<Job>;
-  lastError?: Maybe<Scalars['String']['output']>;
-  /** The HTTP status of the last attempt, when there was one. */
-  lastStatus?: Maybe<Scalars['Int']['output']>;
-  /** From the transition's detection to the sink's acceptance, ms. */
-  latencyMs?: Maybe<Scalars['Float']['output']>;
-  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
-  pipeline?: Maybe<Pipeline>;
-  rule: Scalars['String']['output'];
-  sink: Scalars['String']['output'];
-  state: NotificationDeliveryState;
-  summary: Scalars['String']['output'];
-  trigger: NotificationTrigger;
-};
-
-export type NotificationDeliveryConnection = {
-  __typename?: 'NotificationDeliveryConnection';
-  edges: Array<NotificationDeliveryEdge>;
-  pageInfo: PageInfo;
-};
-
-export type NotificationDeliveryEdge = {
-  __typename?: 'NotificationDeliveryEdge';
-  cursor: Scalars['String']['output'];
-  node: NotificationDelivery;
-};
 
 export type NotificationDeliveryState =
   | 'DEAD'
   | 'DELIVERED'
   | 'PENDING'
   | 'SENDING';
-
-export type NotificationError = {
-  __typename?: 'NotificationError';
-  code: NotificationErrorCode;
-  message: Scalars['String']['output'];
-};
 
 export type NotificationErrorCode =
   | 'FORBIDDEN'
@@ -856,56 +284,6 @@ export type NotificationErrorCode =
   /** Notifications are not configured, or the history (holding the outbox) is off or down. */
   | 'NOT_CONFIGURED'
   | 'NOT_FOUND';
-
-export type NotificationRoute = {
-  __typename?: 'NotificationRoute';
-  category: FailureCategory;
-  sinks: Array<Scalars['String']['output']>;
-};
-
-export type NotificationRule = {
-  __typename?: 'NotificationRule';
-  flaky: FlakyPolicy;
-  match: NotificationRuleMatch;
-  /** True when the rule matches every backend, project, branch and pipeline (warned about at start). */
-  matchesEverything: Scalars['Boolean']['output'];
-  name: Scalars['String']['output'];
-  poolOldestWaitAboveSeconds: Scalars['Float']['output'];
-  poolQueueAbove: Scalars['Int']['output'];
-  queuedLongerThanSeconds: Scalars['Float']['output'];
-  /** Sinks per category, after `route` overrides `sinks`. */
-  routes: Array<NotificationRoute>;
-  /** A duration in seconds, or null when the bound is the historical p95. */
-  runningLongerThanSeconds?: Maybe<Scalars['Float']['output']>;
-  stillFailingEveryMinutes: Scalars['Float']['output'];
-  triggers: Array<NotificationTrigger>;
-  webhooksSilentSeconds: Scalars['Float']['output'];
-};
-
-export type NotificationRuleMatch = {
-  __typename?: 'NotificationRuleMatch';
-  backends: Array<Scalars['String']['output']>;
-  /** `$default` stands for each project's default branch; `*` for every branch. */
-  branches: Array<Scalars['String']['output']>;
-  jobs: Array<Scalars['String']['output']>;
-  labels: Array<Scalars['String']['output']>;
-  pipelines: Array<Scalars['String']['output']>;
-  projects: Array<Scalars['String']['output']>;
-};
-
-export type NotificationSinkInfo = {
-  __typename?: 'NotificationSinkInfo';
-  concurrency: Scalars['Int']['output'];
-  dead: Scalars['Int']['output'];
-  name: Scalars['String']['output'];
-  /** Messages waiting for this sink, and dead letters. */
-  pending: Scalars['Int']['output'];
-  ratePerMinute: Scalars['Int']['output'];
-  /** Scheme, host and path; never the query or a token. */
-  target: Scalars['String']['output'];
-  type: NotificationSinkType;
-  watchable: Scalars['Boolean']['output'];
-};
 
 export type NotificationSinkType =
   | 'CDEVENTS'
@@ -928,88 +306,6 @@ export type NotificationTrigger =
   /** Exports only: every pipeline and job lifecycle change (queued, started, finished). */
   | 'TRANSITION'
   | 'WEBHOOKS_SILENT';
-
-/** Relay cursor pagination information. */
-export type PageInfo = {
-  __typename?: 'PageInfo';
-  endCursor?: Maybe<Scalars['String']['output']>;
-  hasNextPage: Scalars['Boolean']['output'];
-};
-
-/** A GitHub workflow run, GitLab pipeline or Jenkins build. */
-export type Pipeline = Node & {
-  __typename?: 'Pipeline';
-  actor?: Maybe<Actor>;
-  /** Attempt number (GitHub run_attempt), 1 for the first. */
-  attempt: Scalars['Int']['output'];
-  backend: Backend;
-  branch?: Maybe<Scalars['String']['output']>;
-  commitSha?: Maybe<Scalars['String']['output']>;
-  createdAt: Scalars['DateTime']['output'];
-  /** Seconds from start to finish (or to now while running). */
-  duration?: Maybe<Scalars['Float']['output']>;
-  /** How long this pipeline should take and when it should finish, from the history of the same pipeline name (see Estimate); null once it has finished. */
-  estimate?: Maybe<Estimate>;
-  /** What triggered it: push, pull_request, schedule, workflow_dispatch, ... */
-  event?: Maybe<Scalars['String']['output']>;
-  finishedAt?: Maybe<Scalars['DateTime']['output']>;
-  id: Scalars['ID']['output'];
-  /** The inputs or variables it was started with (GitLab pipeline variables, Jenkins parameters); null where the provider does not expose them (GitHub). */
-  inputs?: Maybe<Array<PipelineInput>>;
-  jobs: JobConnection;
-  /** Why jobs is empty, when the backend can tell: e.g. a Jenkins Pipeline whose first stage has not started yet, or that defines no stages. Null otherwise. */
-  jobsNote?: Maybe<Scalars['String']['output']>;
-  name?: Maybe<Scalars['String']['output']>;
-  native: NativeStatus;
-  /** Run number / pipeline iid / build number. */
-  number?: Maybe<Scalars['Int']['output']>;
-  project: Project;
-  /** Seconds from queued to started (or to now while queued). */
-  queueTime?: Maybe<Scalars['Float']['output']>;
-  queuedAt?: Maybe<Scalars['DateTime']['output']>;
-  ref?: Maybe<Scalars['String']['output']>;
-  startedAt?: Maybe<Scalars['DateTime']['output']>;
-  status: CiStatus;
-  /** What the provider shows as the run's title: GitHub display_title, which a workflow's run-name may build from its inputs; null where the provider has none. */
-  title?: Maybe<Scalars['String']['output']>;
-  updatedAt?: Maybe<Scalars['DateTime']['output']>;
-  url?: Maybe<Scalars['String']['output']>;
-  /** Set only when status is WAITING. */
-  waitReason?: Maybe<WaitReason>;
-};
-
-
-/** A GitHub workflow run, GitLab pipeline or Jenkins build. */
-export type PipelineJobsArgs = {
-  filter?: InputMaybe<JobFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-export type PipelineConnection = {
-  __typename?: 'PipelineConnection';
-  edges: Array<PipelineEdge>;
-  nodes: Array<Pipeline>;
-  pageInfo: PageInfo;
-};
-
-export type PipelineEdge = {
-  __typename?: 'PipelineEdge';
-  cursor: Scalars['String']['output'];
-  node: Pipeline;
-};
-
-export type PipelineEvent = {
-  __typename?: 'PipelineEvent';
-  /**
-   * Opaque resume position: pass it as `after` to a new subscription to receive
-   * what was missed since this event, then live events.
-   */
-  cursor: Scalars['String']['output'];
-  pipeline: Pipeline;
-  previousStatus?: Maybe<CiStatus>;
-  receivedAt: Scalars['DateTime']['output'];
-  source: EventSource;
-};
 
 export type PipelineFilter = {
   /** Backend names. */
@@ -1035,60 +331,6 @@ export type PipelineFilter = {
   statusChanged?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
-/** An input a pipeline was started with. */
-export type PipelineInput = {
-  __typename?: 'PipelineInput';
-  name: Scalars['String']['output'];
-  value: Scalars['String']['output'];
-};
-
-/** A recorded pipeline (may be older than live state). */
-export type PipelineRef = {
-  __typename?: 'PipelineRef';
-  commitSha?: Maybe<Scalars['String']['output']>;
-  finishedAt?: Maybe<Scalars['DateTime']['output']>;
-  name?: Maybe<Scalars['String']['output']>;
-  nativeId: Scalars['String']['output'];
-  number?: Maybe<Scalars['Int']['output']>;
-  status: CiStatus;
-  url?: Maybe<Scalars['String']['output']>;
-};
-
-/** A GitHub repository, GitLab project or Jenkins job. */
-export type Project = Node & {
-  __typename?: 'Project';
-  backend: Backend;
-  defaultBranch?: Maybe<Scalars['String']['output']>;
-  /** Full path, e.g. octo-org/api. */
-  fullName: Scalars['String']['output'];
-  id: Scalars['ID']['output'];
-  name: Scalars['String']['output'];
-  /** This project's pipelines, newest first. */
-  pipelines: PipelineConnection;
-  url?: Maybe<Scalars['String']['output']>;
-};
-
-
-/** A GitHub repository, GitLab project or Jenkins job. */
-export type ProjectPipelinesArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<PipelineFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-export type ProjectConnection = {
-  __typename?: 'ProjectConnection';
-  edges: Array<ProjectEdge>;
-  nodes: Array<Project>;
-  pageInfo: PageInfo;
-};
-
-export type ProjectEdge = {
-  __typename?: 'ProjectEdge';
-  cursor: Scalars['String']['output'];
-  node: Project;
-};
-
 export type ProjectFilter = {
   /** Backend names. */
   backends?: InputMaybe<Array<Scalars['String']['input']>>;
@@ -1096,191 +338,11 @@ export type ProjectFilter = {
   search?: InputMaybe<Scalars['String']['input']>;
 };
 
-export type Query = {
-  __typename?: 'Query';
-  backends: Array<Backend>;
-  /** Why jobs fail: top failing jobs, native failure reasons, runners and labels. */
-  failureCauses?: Maybe<FailureCauses>;
-  /**
-   * Jobs that both failed (FAILURE, TIMED_OUT or ERROR) and succeeded on the same commit of the
-   * same project, across attempts or re-runs.
-   */
-  flakyJobs?: Maybe<FlakyJobs>;
-  /** The load of the instance that answers, and whether it is shedding. */
-  gatewayLoad: GatewayLoad;
-  /** Windowed statistics over finished jobs (every attempt counts). */
-  jobStats?: Maybe<AnalyticsStats>;
-  /**
-   * Jobs of recent pipelines across all backends, newest first. Pages older than the live
-   * window (see Query.pipelines) are read from the history's jobs, with no upstream request,
-   * and so are the jobs of pipelines older than it.
-   */
-  jobs: JobConnection;
-  /** Fetch any entity by its global ID. Unknown or malformed IDs read as null. */
-  node?: Maybe<Node>;
-  /** Fetch many entities at once; each position is null when its ID is unknown. */
-  nodes: Array<Maybe<Node>>;
-  /**
-   * Messages in the outbox, newest first: pending, being sent, delivered or dead (after
-   * `notifications.delivery.maxAttempts`). Only messages about what the caller can see.
-   */
-  notificationDeliveries: NotificationDeliveryConnection;
-  /** The notification rules in force (from the config), in config order. */
-  notificationRules: Array<NotificationRule>;
-  /** The configured sinks, without their secrets. */
-  notificationSinks: Array<NotificationSinkInfo>;
-  /** Windowed statistics over finished pipelines. */
-  pipelineStats?: Maybe<AnalyticsStats>;
-  /**
-   * Pipelines across all backends, newest first. A page whose upper bound (filter.createdBefore,
-   * or the cursor's time when paging on) is older than now minus `history.liveWindowHours`
-   * (default 24) is read from the history with no upstream request, for each backend whose
-   * history reaches back that far (it holds a pipeline created at or before the bound); other
-   * backends, and every page while the history is off or unreadable, are asked upstream.
-   * Cursors are the same on both sides.
-   */
-  pipelines: PipelineConnection;
-  projects: ProjectConnection;
-  /**
-   * Runner pools of the selected backends: one per label set that jobs the gateway holds
-   * ask for (plus `filter.labels`), with live runner and queue figures. Restricted callers
-   * see only jobs of their projects counted, and runner figures only where their scope
-   * shows runners.
-   */
-  runnerPools: Array<RunnerPool>;
-  runners: RunnerConnection;
-  /**
-   * Time to green (MTTR) per project and branch. `branch` defaults to `filter.branches`, else to
-   * the project's default branch when the gateway knows it (from live state), else every
-   * branch is a series of its own. Red = FAILURE, TIMED_OUT, ERROR; green = SUCCESS;
-   * UNSTABLE, CANCELED and SKIPPED neither open nor close a red period.
-   */
-  timeToGreen?: Maybe<TimeToGreen>;
-};
-
-
-export type QueryFailureCausesArgs = {
-  filter?: InputMaybe<AnalyticsFilter>;
-  top?: Scalars['Int']['input'];
-  window?: InputMaybe<AnalyticsWindowInput>;
-};
-
-
-export type QueryFlakyJobsArgs = {
-  filter?: InputMaybe<AnalyticsFilter>;
-  orderBy?: FlakyJobsOrder;
-  top?: Scalars['Int']['input'];
-  window?: InputMaybe<AnalyticsWindowInput>;
-};
-
-
-export type QueryJobStatsArgs = {
-  filter?: InputMaybe<AnalyticsFilter>;
-  groupBy?: Array<AnalyticsGroupBy>;
-  window?: InputMaybe<AnalyticsWindowInput>;
-};
-
-
-export type QueryJobsArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<JobFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-
-export type QueryNodeArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type QueryNodesArgs = {
-  ids: Array<Scalars['ID']['input']>;
-};
-
-
-export type QueryNotificationDeliveriesArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-  sink?: InputMaybe<Scalars['String']['input']>;
-  state?: InputMaybe<NotificationDeliveryState>;
-};
-
-
-export type QueryPipelineStatsArgs = {
-  filter?: InputMaybe<AnalyticsFilter>;
-  groupBy?: Array<AnalyticsGroupBy>;
-  window?: InputMaybe<AnalyticsWindowInput>;
-};
-
-
-export type QueryPipelinesArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<PipelineFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-
-export type QueryProjectsArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<ProjectFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-
-export type QueryRunnerPoolsArgs = {
-  filter?: InputMaybe<RunnerPoolFilter>;
-};
-
-
-export type QueryRunnersArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<RunnerFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-
-export type QueryTimeToGreenArgs = {
-  branch?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<AnalyticsFilter>;
-  window?: InputMaybe<AnalyticsWindowInput>;
-};
-
-export type QueuePercentiles = {
-  __typename?: 'QueuePercentiles';
-  p50?: Maybe<Scalars['Float']['output']>;
-  p95?: Maybe<Scalars['Float']['output']>;
-};
-
-export type RedPeriod = {
-  __typename?: 'RedPeriod';
-  breaking: PipelineRef;
-  /** endedAt - startedAt (not clipped to the window); while ongoing: window end - startedAt. */
-  durationMs: Scalars['Float']['output'];
-  /** finishedAt of the first green pipeline after it; null while ongoing. */
-  endedAt?: Maybe<Scalars['DateTime']['output']>;
-  fixing?: Maybe<PipelineRef>;
-  ongoing: Scalars['Boolean']['output'];
-  /** Red pipelines in the period, those before the window included. */
-  redCount: Scalars['Int']['output'];
-  /** finishedAt of the first red pipeline (`breaking`), before the window when the branch was already red then. */
-  startedAt: Scalars['DateTime']['output'];
-  /** True when the branch was already red when the window opened: startedAt is before it (not clipped). */
-  startedBeforeWindow: Scalars['Boolean']['output'];
-};
-
 export type RedriveNotificationsInput = {
   clientMutationId?: InputMaybe<Scalars['String']['input']>;
   /** These deliveries; or, without ids, every dead delivery of `sink` (or of every sink). */
   ids?: InputMaybe<Array<Scalars['ID']['input']>>;
   sink?: InputMaybe<Scalars['String']['input']>;
-};
-
-export type RedriveNotificationsPayload = {
-  __typename?: 'RedriveNotificationsPayload';
-  clientMutationId?: Maybe<Scalars['String']['output']>;
-  errors: Array<NotificationError>;
-  /** How many messages were put back in the queue. */
-  redriven: Scalars['Int']['output'];
 };
 
 export type RetryJobInput = {
@@ -1291,17 +353,6 @@ export type RetryJobInput = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
-export type RetryJobPayload = ActionPayload & {
-  __typename?: 'RetryJobPayload';
-  clientMutationId?: Maybe<Scalars['String']['output']>;
-  dryRun: Scalars['Boolean']['output'];
-  errors: Array<ActionError>;
-  /** The job (GitLab: the new job) as the gateway sees it. */
-  job?: Maybe<Job>;
-  replayed: Scalars['Boolean']['output'];
-  upstream?: Maybe<ActionUpstreamResult>;
-};
-
 export type RetryPipelineInput = {
   clientMutationId?: InputMaybe<Scalars['String']['input']>;
   dryRun?: InputMaybe<Scalars['Boolean']['input']>;
@@ -1310,68 +361,6 @@ export type RetryPipelineInput = {
   /** A Pipeline global ID. */
   id: Scalars['ID']['input'];
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
-};
-
-export type RetryPipelinePayload = ActionPayload & {
-  __typename?: 'RetryPipelinePayload';
-  clientMutationId?: Maybe<Scalars['String']['output']>;
-  dryRun: Scalars['Boolean']['output'];
-  errors: Array<ActionError>;
-  /** The pipeline being re-run (a new attempt, or for Jenkins the new build), as the gateway sees it. */
-  pipeline?: Maybe<Pipeline>;
-  replayed: Scalars['Boolean']['output'];
-  upstream?: Maybe<ActionUpstreamResult>;
-};
-
-/** A GitHub self-hosted or GitHub-hosted runner, GitLab runner or Jenkins agent. */
-export type Runner = Node & {
-  __typename?: 'Runner';
-  backend: Backend;
-  /** The job it is running, when BUSY and known. */
-  currentJob?: Maybe<Job>;
-  ephemeral?: Maybe<Scalars['Boolean']['output']>;
-  /**
-   * Provisioned by the provider for one job and discarded after it (GitHub-hosted).
-   * Such a runner is built from its job: it is a job's runner and loads by id, but
-   * no runner list or runnerUpdated event shows it. False for self-hosted runners.
-   */
-  hosted: Scalars['Boolean']['output'];
-  id: Scalars['ID']['output'];
-  labels: Array<Scalars['String']['output']>;
-  name: Scalars['String']['output'];
-  native: NativeStatus;
-  os?: Maybe<Scalars['String']['output']>;
-  /** Not accepting new jobs (GitLab paused, Jenkins temporarily offline). */
-  paused: Scalars['Boolean']['output'];
-  scope: RunnerScope;
-  state: RunnerState;
-  version?: Maybe<Scalars['String']['output']>;
-};
-
-export type RunnerConnection = {
-  __typename?: 'RunnerConnection';
-  edges: Array<RunnerEdge>;
-  nodes: Array<Runner>;
-  pageInfo: PageInfo;
-};
-
-export type RunnerEdge = {
-  __typename?: 'RunnerEdge';
-  cursor: Scalars['String']['output'];
-  node: Runner;
-};
-
-export type RunnerEvent = {
-  __typename?: 'RunnerEvent';
-  /**
-   * Opaque resume position: pass it as `after` to a new subscription to receive
-   * what was missed since this event, then live events.
-   */
-  cursor: Scalars['String']['output'];
-  previousState?: Maybe<RunnerState>;
-  receivedAt: Scalars['DateTime']['output'];
-  runner: Runner;
-  source: EventSource;
 };
 
 export type RunnerFilter = {
@@ -1386,99 +375,6 @@ export type RunnerFilter = {
    * one (`previousState`). A query given it answers BAD_USER_INPUT.
    */
   stateChanged?: InputMaybe<Scalars['Boolean']['input']>;
-};
-
-/**
- * A runner pool: one set of labels that jobs ask for, on one backend, and the runners
- * of that backend that can take such jobs.
- *
- * Matching (case-insensitive, labels trimmed, duplicates ignored):
- * - a JOB is in the pool when the labels it asks for are exactly the pool's labels
- *   (GitHub `runs-on`, GitLab `tags`; Jenkins stages carry no labels, so Jenkins jobs
- *   are in the pool with no labels);
- * - a RUNNER satisfies the pool when its labels include all of the pool's labels, which is
- *   GitHub's and GitLab's own rule. GitHub gives every self-hosted runner the implicit
- *   labels `self-hosted`, its OS (`Linux`, `Windows`, `macOS`) and its architecture
- *   (`X64`, `ARM64`...), and lists them with the runner, so `[self-hosted, linux]` matches
- *   them. A pool with no labels is satisfied by every runner of its backend.
- * - GitHub-hosted runners (`ubuntu-latest`...) are made for one job and listed nowhere:
- *   they are counted only as `runners.hostedBusy` (jobs of the pool running on one), and
- *   `hosted` is true for such a pool.
- */
-export type RunnerPool = {
-  __typename?: 'RunnerPool';
-  backend: Backend;
-  /** When these figures were computed. */
-  computedAt: Scalars['DateTime']['output'];
-  /** True when jobs of this pool ran on provider-hosted runners (GitHub-hosted images). */
-  hosted: Scalars['Boolean']['output'];
-  /** Stable key of the pool: backend and labels, e.g. `gh:linux,self-hosted`. */
-  key: Scalars['String']['output'];
-  /** The labels jobs of this pool ask for: lower case, sorted, without duplicates. */
-  labels: Array<Scalars['String']['output']>;
-  /** Jobs of the pool waiting for a runner now (status QUEUED). */
-  queue: RunnerPoolQueue;
-  /**
-   * Runners whose labels satisfy the pool, as the gateway knows them now (polls list
-   * them; job events mark them busy or idle). Null when the caller's scope does not
-   * show this backend's runners.
-   */
-  runners?: Maybe<RunnerPoolRunners>;
-  /**
-   * Queue time of the pool's jobs that left the queue (started) in the last hour:
-   * from the history when it is enabled, else from the live state.
-   */
-  waitLastHour: WaitPercentiles;
-  /**
-   * Utilization and queue pressure over a window, from the history (ANALYTICS_UNAVAILABLE
-   * when it is off). `from` defaults to 24 hours before `to`, `to` to now; at most 31 days
-   * and 500 buckets (ANALYTICS_LIMIT beyond). `bucketMinutes` defaults to 1/24 of the window.
-   */
-  window: RunnerPoolWindow;
-};
-
-
-/**
- * A runner pool: one set of labels that jobs ask for, on one backend, and the runners
- * of that backend that can take such jobs.
- *
- * Matching (case-insensitive, labels trimmed, duplicates ignored):
- * - a JOB is in the pool when the labels it asks for are exactly the pool's labels
- *   (GitHub `runs-on`, GitLab `tags`; Jenkins stages carry no labels, so Jenkins jobs
- *   are in the pool with no labels);
- * - a RUNNER satisfies the pool when its labels include all of the pool's labels, which is
- *   GitHub's and GitLab's own rule. GitHub gives every self-hosted runner the implicit
- *   labels `self-hosted`, its OS (`Linux`, `Windows`, `macOS`) and its architecture
- *   (`X64`, `ARM64`...), and lists them with the runner, so `[self-hosted, linux]` matches
- *   them. A pool with no labels is satisfied by every runner of its backend.
- * - GitHub-hosted runners (`ubuntu-latest`...) are made for one job and listed nowhere:
- *   they are counted only as `runners.hostedBusy` (jobs of the pool running on one), and
- *   `hosted` is true for such a pool.
- */
-export type RunnerPoolWindowArgs = {
-  bucketMinutes?: InputMaybe<Scalars['Int']['input']>;
-  from?: InputMaybe<Scalars['DateTime']['input']>;
-  to?: InputMaybe<Scalars['DateTime']['input']>;
-};
-
-export type RunnerPoolBucket = {
-  __typename?: 'RunnerPoolBucket';
-  from: Scalars['DateTime']['output'];
-  /** Longest queue time, in seconds, of the jobs that started inside the bucket. */
-  maxWaitSeconds?: Maybe<Scalars['Float']['output']>;
-  /** Jobs of the pool that waited for a runner at some time inside the bucket. */
-  queued: Scalars['Int']['output'];
-  /** Jobs of the pool that started (left the queue) inside the bucket. */
-  started: Scalars['Int']['output'];
-  to: Scalars['DateTime']['output'];
-};
-
-export type RunnerPoolEvent = {
-  __typename?: 'RunnerPoolEvent';
-  emittedAt: Scalars['DateTime']['output'];
-  pool: RunnerPool;
-  /** Why this update was sent: SNAPSHOT (the current figures at subscription start) or CHANGE. */
-  reason: RunnerPoolEventReason;
 };
 
 export type RunnerPoolEventReason =
@@ -1497,59 +393,6 @@ export type RunnerPoolFilter = {
   queued?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
-export type RunnerPoolQueue = {
-  __typename?: 'RunnerPoolQueue';
-  /** Jobs of this pool with status QUEUED (waiting for a runner). PENDING and WAITING jobs do not wait for a runner yet. */
-  depth: Scalars['Int']['output'];
-  /** When the longest-waiting of them was queued. */
-  oldestQueuedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Seconds the longest-waiting of them has waited so far. */
-  oldestWaitSeconds?: Maybe<Scalars['Float']['output']>;
-};
-
-export type RunnerPoolRunners = {
-  __typename?: 'RunnerPoolRunners';
-  busy: Scalars['Int']['output'];
-  /** Jobs of this pool running now on provider-hosted runners (one runner per job). */
-  hostedBusy: Scalars['Int']['output'];
-  /** Online, not busy and not paused: ready to take a job. */
-  idle: Scalars['Int']['output'];
-  /** OFFLINE, STALE or NEVER_CONTACTED. */
-  offline: Scalars['Int']['output'];
-  /** Satisfying runners that are online (IDLE or BUSY). */
-  online: Scalars['Int']['output'];
-  /** Online but paused (GitLab paused, Jenkins temporarily offline): takes no new job. */
-  paused: Scalars['Int']['output'];
-  /** Every satisfying runner the gateway knows (UNKNOWN state included). */
-  total: Scalars['Int']['output'];
-};
-
-export type RunnerPoolWindow = {
-  __typename?: 'RunnerPoolWindow';
-  /** Queue pressure: the window cut into equal buckets, oldest first. */
-  buckets: Array<RunnerPoolBucket>;
-  /** Seconds of job run time on those runners inside the window. */
-  busySeconds: Scalars['Float']['output'];
-  from: Scalars['DateTime']['output'];
-  /**
-   * Runners counted: self-hosted runners whose latest recorded labels satisfy the pool and
-   * that the history saw online (IDLE or BUSY) during the window, or whose last state
-   * before it was online, or that ran a job in it.
-   */
-  runnerCount: Scalars['Int']['output'];
-  to: Scalars['DateTime']['output'];
-  /**
-   * Fraction of runner time busy: the run time of every job on the pool's runners inside
-   * the window (any pool's job: a runner serves every pool it satisfies), divided by
-   * runnerCount x window length. Null when runnerCount is 0 (e.g. GitHub-hosted pools)
-   * or the caller does not see the backend's runners. A runner that runs several jobs at
-   * once (GitLab `concurrent`, Jenkins executors) can take it above 1.
-   */
-  utilization?: Maybe<Scalars['Float']['output']>;
-  /** Queue time of the pool's jobs that started inside the window. */
-  wait: WaitPercentiles;
-};
-
 export type RunnerScope =
   | 'GROUP'
   | 'INSTANCE'
@@ -1565,136 +408,6 @@ export type RunnerState =
   | 'STALE'
   | 'UNKNOWN';
 
-export type StatsGroup = {
-  __typename?: 'StatsGroup';
-  canceledCount: Scalars['Int']['output'];
-  canceledRate: Scalars['Float']['output'];
-  /** Finished pipelines or jobs. */
-  count: Scalars['Int']['output'];
-  /** Run time (startedAt to finishedAt) percentiles; null without samples. */
-  duration: DurationPercentiles;
-  /** Red: FAILURE + TIMED_OUT + ERROR. */
-  failedCount: Scalars['Int']['output'];
-  failureRate: Scalars['Float']['output'];
-  failures: FailureSplit;
-  key: StatsGroupKey;
-  /** Queue time (queued/created to startedAt) percentiles; null without samples. */
-  queueTime: QueuePercentiles;
-  skippedCount: Scalars['Int']['output'];
-  skippedRate: Scalars['Float']['output'];
-  successCount: Scalars['Int']['output'];
-  /** Of `count`, 0..1. */
-  successRate: Scalars['Float']['output'];
-  /** Up to 3 most frequent native failure reasons among the group's red entries. */
-  topFailureReasons: Array<FailureReason>;
-  unstableCount: Scalars['Int']['output'];
-};
-
-/** The keys of a group: the fields named in `groupBy` are set, the others null. */
-export type StatsGroupKey = {
-  __typename?: 'StatsGroupKey';
-  backend?: Maybe<Scalars['String']['output']>;
-  branch?: Maybe<Scalars['String']['output']>;
-  /** Start of the DAY or WEEK bucket. */
-  bucket?: Maybe<Scalars['DateTime']['output']>;
-  jobName?: Maybe<Scalars['String']['output']>;
-  pipelineName?: Maybe<Scalars['String']['output']>;
-  /** The project's full name when recorded, else its native id. */
-  project?: Maybe<Scalars['String']['output']>;
-  provider?: Maybe<Scalars['String']['output']>;
-  runner?: Maybe<Scalars['String']['output']>;
-  runnerLabel?: Maybe<Scalars['String']['output']>;
-};
-
-/** A step of a job (GitHub step, Jenkins step node). */
-export type Step = {
-  __typename?: 'Step';
-  duration?: Maybe<Scalars['Float']['output']>;
-  finishedAt?: Maybe<Scalars['DateTime']['output']>;
-  name: Scalars['String']['output'];
-  native: NativeStatus;
-  number: Scalars['Int']['output'];
-  startedAt?: Maybe<Scalars['DateTime']['output']>;
-  status: CiStatus;
-};
-
-export type Subscription = {
-  __typename?: 'Subscription';
-  /**
-   * Streams a job's log as it grows: from the start, or right after the cursor `after`, with no
-   * gap and no duplicate; ends after the chunk marked `complete`. Every watcher of a job shares
-   * one upstream tail. A job whose log comes only after completion (GitHub) streams it then.
-   */
-  jobLog: LogChunk;
-  jobUpdated: JobEvent;
-  pipelineUpdated: PipelineEvent;
-  /**
-   * The autoscaler signal: queue depth and runner counts per label set. First one SNAPSHOT
-   * event per matching pool, then a CHANGE event whenever a job or runner change alters a
-   * pool's runner or queue figures, at most one per pool per second (changes in between are
-   * coalesced into the next update). It takes no `after`: pool figures are state, not a log,
-   * and a new subscription's snapshot is the current state a resume would have to rebuild.
-   */
-  runnerPoolUpdated: RunnerPoolEvent;
-  runnerUpdated: RunnerEvent;
-};
-
-
-export type SubscriptionJobLogArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  id: Scalars['ID']['input'];
-  stripAnsi?: InputMaybe<Scalars['Boolean']['input']>;
-};
-
-
-export type SubscriptionJobUpdatedArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<JobFilter>;
-};
-
-
-export type SubscriptionPipelineUpdatedArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<PipelineFilter>;
-};
-
-
-export type SubscriptionRunnerPoolUpdatedArgs = {
-  filter?: InputMaybe<RunnerPoolFilter>;
-};
-
-
-export type SubscriptionRunnerUpdatedArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<RunnerFilter>;
-};
-
-export type TimeToGreen = {
-  __typename?: 'TimeToGreen';
-  series: Array<TimeToGreenSeries>;
-  window: AnalyticsWindow;
-};
-
-/**
- * One project and branch with a red or green pipeline finished in the window. A branch already
- * red when the window opens (its last red or green pipeline before the window is red) has a
- * first period that starts before the window, at the pipeline that broke it: durations are not
- * clipped to the window (`startedBeforeWindow` tells such a period).
- */
-export type TimeToGreenSeries = {
-  __typename?: 'TimeToGreenSeries';
-  backend: Scalars['String']['output'];
-  branch?: Maybe<Scalars['String']['output']>;
-  /** Closed periods only; null when none. */
-  meanMs?: Maybe<Scalars['Float']['output']>;
-  /** The open period, when the last decisive pipeline is red. */
-  ongoing?: Maybe<RedPeriod>;
-  p50Ms?: Maybe<Scalars['Float']['output']>;
-  /** Red periods, oldest first. */
-  periods: Array<RedPeriod>;
-  project: Scalars['String']['output'];
-};
-
 export type TriggerPipelineInput = {
   clientMutationId?: InputMaybe<Scalars['String']['input']>;
   dryRun?: InputMaybe<Scalars['Boolean']['input']>;
@@ -1706,30 +419,6 @@ export type TriggerPipelineInput = {
   ref: Scalars['String']['input'];
   /** The workflow to dispatch where a project has several (GitHub: file name such as deploy.yml, or its id). Ignored elsewhere. */
   workflow?: InputMaybe<Scalars['String']['input']>;
-};
-
-export type TriggerPipelinePayload = ActionPayload & {
-  __typename?: 'TriggerPipelinePayload';
-  clientMutationId?: Maybe<Scalars['String']['output']>;
-  dryRun: Scalars['Boolean']['output'];
-  errors: Array<ActionError>;
-  /** The new pipeline once the gateway sees it; null when the upstream does not name it at once (it then appears in pipelineUpdated). */
-  pipeline?: Maybe<Pipeline>;
-  replayed: Scalars['Boolean']['output'];
-  upstream?: Maybe<ActionUpstreamResult>;
-};
-
-/**
- * Percentiles of queue time (queued or created to started), in seconds, by linear
- * interpolation between the closest ranks (PostgreSQL percentile_cont). Null without a sample.
- */
-export type WaitPercentiles = {
-  __typename?: 'WaitPercentiles';
-  p50?: Maybe<Scalars['Float']['output']>;
-  p95?: Maybe<Scalars['Float']['output']>;
-  /** Jobs in the sample. */
-  sampleSize: Scalars['Int']['output'];
-  source: FigureSource;
 };
 
 /** Why a pipeline or job is WAITING. */
@@ -1754,17 +443,6 @@ export type WatchPipelineInput = {
   clientMutationId?: InputMaybe<Scalars['String']['input']>;
   pipelineId: Scalars['ID']['input'];
   sink: Scalars['String']['input'];
-};
-
-export type WatchPipelinePayload = {
-  __typename?: 'WatchPipelinePayload';
-  /** True when the pipeline had already finished, so the message was queued at once. */
-  alreadyFinished: Scalars['Boolean']['output'];
-  clientMutationId?: Maybe<Scalars['String']['output']>;
-  errors: Array<NotificationError>;
-  /** When the watch lapses if the pipeline never finishes. */
-  expiresAt?: Maybe<Scalars['DateTime']['output']>;
-  pipeline?: Maybe<Pipeline>;
 };
 
 export type DashboardQueryVariables = Exact<{ [key: string]: never; }>;
