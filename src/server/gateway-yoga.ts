@@ -21,6 +21,7 @@ import { createGraphiQLRenderer } from './graphiql.ts';
 import { useJsonCompression } from '../plugins/use-json-compression.ts';
 import type { GraphiQLAssets } from './graphiql-assets.ts';
 import { createSchema } from './load-schema.ts';
+import { useSseEventIds } from './sse-event-ids.ts';
 
 /** Which transport carries an operation: graphql-ws passes its socket; SSE asks for text/event-stream. */
 function transportOf(initial: object): AuditTransport {
@@ -89,6 +90,8 @@ export function createGatewayYoga(deps: {
       usePartialResults(),
       ...(config.limits.introspection ? [] : [useNoSuggestions()]),
       ...(deps.plugins ?? []),
+      // Last: it sees each SSE event's final result to put its cursor on the `id:` line.
+      useSseEventIds(),
     ],
     logging: {
       debug: (...a: unknown[]) => log.debug(a.map(String).join(' ')),

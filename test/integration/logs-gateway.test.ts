@@ -12,6 +12,7 @@ import { registerProviders } from '../../src/providers.ts';
 import { testProvider } from '../fixtures/test-provider/index.ts';
 import { startLogWorld } from '../fixtures/test-provider/testing.ts';
 import { startGatewayStack, type GatewayStack } from '../helpers/gateway-stack.ts';
+import { openSseStream, type SseEvent } from '../helpers/sse.ts';
 import { collect, waitFor } from '../helpers/stack.ts';
 
 /**
@@ -141,5 +142,29 @@ describe('live job logs through the gateway (testci)', () => {
     const reads = records.filter((r) => r.kind === 'log-read' && r.job.nativeId === nativeId);
     expect(reads).toEqual([expect.objectContaining({ kind: 'log-read', backend: 'tci', operation: 'subscription', startOffset: 0, identity: expect.objectContaining({ id: 'key:all' }) })]);
     expect(readFileSync(auditFile, 'utf8')).not.toContain('hidden');
+  });
+
+  it('over SSE, puts each chunk\'s cursor on its `id:` line and resumes after Last-Event-ID with no gap and no duplicate', async () => {
+    const nativeId = await world.startJob();
+    const id = toGlobalId('Job', 'tci', nativeId);
+    const auth = { authorization: `Bearer ${keys.all!}` };
+    type SseChunk = { jobLog: { text: string; complete: boolean; cursor?: string } };
+    const chunks = (events: SseEvent[]) => events.map((e) => (e.data.data as SseChunk).jobLog);
+    await world.append(nativeId, 'one\n');
+    // No cursor selected: the id line carries it anyway.
+    const first = openSseStream(stack.graphqlUrl, { query: 'subscription ($id: ID!) { jobLog(id: $id) { text complete } }', variables: { id }, headers: auth });
+    await first.until((events) => chunks(events).map((c) => c.text).join('').includes('one'));
+    first.close();
+    const lastSeen = first.events.at(-1)!.id;
+    expect(lastSeen).toEqual(expect.any(String));
+
+    await world.append(nativeId, 'two\n');
+    const resumed = openSseStream(stack.graphqlUrl, { query: 'subscription ($id: ID!) { jobLog(id: $id) { text complete cursor } }', variables: { id }, headers: auth, lastEventId: lastSeen! });
+    await resumed.until((events) => chunks(events).map((c) => c.text).join('').includes('two'));
+    await world.append(nativeId, 'three\n');
+    await world.finish(nativeId);
+    await resumed.until((events) => chunks(events).at(-1)?.complete === true);
+    expect(chunks(resumed.events).map((c) => c.text).join('')).toBe('two\nthree\n');
+    for (const e of resumed.events) expect(e.id).toBe((e.data.data as SseChunk).jobLog.cursor);
   });
 });
