@@ -182,7 +182,7 @@ export const statsCommand: Command = {
     );
     const rows = data.pipelineStats.groups.map((g) => {
       const series = data.timeToGreen.series.filter((s) => s.backend === g.key.backend && s.project === g.key.project);
-      const main = series.find((s) => s.meanMs !== null) ?? series[0];
+      const main = series.find((s) => s.meanMs !== null);
       return {
         backend: g.key.backend, project: g.key.project, pipelines: g.count, successRate: g.successRate, failed: g.failedCount,
         p50DurationMs: g.duration.p50, p95DurationMs: g.duration.p95,

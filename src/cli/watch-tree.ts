@@ -63,13 +63,19 @@ export class PipelineTree {
       lines.push(line());
     };
     const p = this.pipeline;
-    note(`p:${p.id}`, p.status, () => `pipeline ${this.title()}: ${statusText(p.status)}${timing(p, TERMINAL.has(p.status))}`);
+    const now = Date.now();
+    const pipelineLine = () => note(`p:${p.id}`, p.status, () => `pipeline ${this.title()}: ${statusText(p.status)}${timing(p, now)}`);
+    // Parents first while they run, last once finished: a job's SUCCESS follows its steps'.
+    if (!TERMINAL.has(p.status)) pipelineLine();
     for (const job of this.sortedJobs()) {
-      note(`j:${job.id}`, job.status, () => `job ${job.name}: ${statusText(job.status)}${timing(job, TERMINAL.has(job.status))}`);
+      const jobLine = () => note(`j:${job.id}`, job.status, () => `job ${job.name}: ${statusText(job.status)}${timing(job, now)}`);
+      if (!TERMINAL.has(job.status)) jobLine();
       for (const step of job.steps) {
         note(`s:${job.id}:${step.number}`, step.status, () => `step ${job.name} › ${step.name}: ${statusText(step.status)}${TERMINAL.has(step.status) && step.duration !== null ? ` ${duration(step.duration)}` : ''}`);
       }
+      if (TERMINAL.has(job.status)) jobLine();
     }
+    if (TERMINAL.has(p.status)) pipelineLine();
     return lines;
   }
 
@@ -94,8 +100,11 @@ export class PipelineTree {
   }
 }
 
-function timing(entity: { duration: number | null }, finished: boolean): string {
-  return finished && entity.duration !== null ? ` ${duration(entity.duration)}` : '';
+/** For a transition line: the duration once finished, the ETA when it starts running. */
+function timing(entity: { status: string; duration: number | null; estimate: EstimateView | null }, now: number): string {
+  if (TERMINAL.has(entity.status)) return entity.duration !== null ? ` ${duration(entity.duration)}` : '';
+  const finishAt = entity.estimate?.estimatedFinishAt;
+  return finishAt ? ` ETA ${duration(Math.max(0, Date.parse(finishAt) - now) / 1000)}` : '';
 }
 
 function liveSeconds(startedAt: string | null, now: number): string {

@@ -14,7 +14,7 @@ import { JOB_FIELDS, PIPELINE_FIELDS, PipelineTree, type JobView, type PipelineV
  * reconnects and resubscribes) the snapshot is read again.
  */
 
-const SNAPSHOT = `query($id: ID!) { node(id: $id) { __typename ... on Pipeline { ${PIPELINE_FIELDS} jobs(first: 100) { nodes { ${JOB_FIELDS} } } } } }`;
+const SNAPSHOT = `query($id: ID!) { node(id: $id) { __typename ... on Pipeline { ${PIPELINE_FIELDS} jobs(first: 50) { nodes { ${JOB_FIELDS} } } } } }`;
 type Snapshot = { node: (PipelineView & { __typename: string; jobs: { nodes: JobView[] } }) | null };
 
 async function latestPipeline(client: GatewayClient, inv: Invocation): Promise<string> {
