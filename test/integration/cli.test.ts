@@ -4,6 +4,9 @@
  * key given as SWITCHYARD_API_KEY). Every child is bounded in time and killed after the test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { leafCommands } from '../../src/cli/command.ts';
@@ -160,6 +163,22 @@ describe('switchyard CLI against a live gateway', () => {
     const refused = await start(['cancel', pipelineId(done.id)], env).exit;
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^switchyard: cancelPipeline refused: ALREADY_FINISHED: .+\n$/);
+  }, 60_000);
+
+  it('a profile file gives the URL and the key (apiKeyEnv); an unknown profile is a usage error', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'switchyard-profiles-')), 'profiles.yaml');
+    writeFileSync(file, `default: local\nprofiles:\n  local: { url: "http://127.0.0.1:1" }\n  ci: { url: "${stack.base}", apiKeyEnv: CI_SWITCHYARD_KEY }\n`);
+    const profileEnv = { SWITCHYARD_PROFILES: file, CI_SWITCHYARD_KEY: env.SWITCHYARD_API_KEY };
+    const ok = await start(['runners', '--json', '--profile', 'ci'], profileEnv).exit;
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout.split('\n')[0]!)).toMatchObject({ backend: { name: 'gh' }, state: expect.any(String) });
+    // SWITCHYARD_URL wins over the file's default profile, not over one named with --profile.
+    const byEnv = await start(['runners', '--json'], { ...profileEnv, SWITCHYARD_URL: stack.base, SWITCHYARD_API_KEY: env.SWITCHYARD_API_KEY }).exit;
+    expect(byEnv.code).toBe(0);
+    const unknown = await start(['runners', '--profile', 'nope'], profileEnv).exit;
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^switchyard runners: no profile "nope" in .+ \(profiles: local, ci\)\n/);
   }, 60_000);
 
   it('gateway errors are one line and exit 1: a GraphQL error with its code, a 401, a refused connection', async () => {
