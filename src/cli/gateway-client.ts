@@ -45,7 +45,8 @@ export interface Subscription {
 /** A thin client of the public GraphQL API: queries over HTTP POST, subscriptions over graphql-ws. */
 export class GatewayClient {
   private ws: Client | undefined;
-  private readonly connectedListeners: (() => void)[] = [];
+  private readonly reconnectListeners: (() => void)[] = [];
+  private connections = 0;
 
   constructor(private readonly connection: Connection) {}
 
@@ -81,9 +82,9 @@ export class GatewayClient {
     return body.data;
   }
 
-  /** Called on every (re)connection of the WebSocket: a watcher refreshes its snapshot after a drop. */
-  onConnected(listener: () => void): void {
-    this.connectedListeners.push(listener);
+  /** Called when the WebSocket connects again after a drop: a watcher reads its snapshot again. */
+  onReconnected(listener: () => void): void {
+    this.reconnectListeners.push(listener);
   }
 
   private socket(): Client {
@@ -93,7 +94,7 @@ export class GatewayClient {
       connectionParams: this.connection.apiKey ? { authorization: `Bearer ${this.connection.apiKey}` } : {},
       // A dropped connection is retried a few times (with graphql-ws's backoff); subscriptions are resumed.
       retryAttempts: 5,
-      on: { connected: () => this.connectedListeners.forEach((l) => l()) },
+      on: { connected: () => (++this.connections > 1 ? this.reconnectListeners.forEach((l) => l()) : undefined) },
     });
     return this.ws;
   }

@@ -96,10 +96,7 @@ async function watchPipeline(client: GatewayClient, inv: Invocation, id: string)
       (d) => apply(() => tree!.setJob(d.jobUpdated.job)),
     ),
   ];
-  let connections = 0;
-  client.onConnected(() => {
-    if (++connections > 1) void snapshot((q, v) => client.query<Snapshot>(q, v)).then(() => apply(() => undefined), () => undefined);
-  });
+  client.onReconnected(() => void snapshot((q, v) => client.query<Snapshot>(q, v)).then(() => apply(() => undefined), () => undefined));
   const ended = Promise.all(subs.map((s) => s.done)).then((): never => { throw new CliError('the gateway ended the subscriptions before the pipeline finished'); });
   const ticker = tty ? setInterval(show, 1000) : undefined;
   try {

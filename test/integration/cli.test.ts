@@ -14,6 +14,7 @@ import { rootCommand } from '../../src/cli/commands.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { ghId } from '../helpers/github-actions-stack.ts';
 import { startStack, waitFor, type Stack } from '../helpers/stack.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 interface Run { code: number | null; stdout: string; stderr: string }
 interface Started { child: ChildProcess; stdout: () => string; exit: Promise<Run> }
@@ -112,6 +113,26 @@ describe('switchyard CLI against a live gateway', () => {
     const again = await start(['watch', '--pipeline', pipelineId(failed.id)], env).exit;
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/\npipeline octo-org\/api #\d+.*: ✗ FAILURE[^\n]*\n$/); // a finished parent comes after its children
+  }, 90_000);
+
+  it('watch: a connection dropped while the pipeline finishes is reconnected, read again, and ends with the right status', async () => {
+    const proxy = await startTcpProxy(Number(new URL(stack.base).port));
+    try {
+      const { runId } = await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'deploy', labels: ['self-hosted'], steps: ['push'], outcome: 'failure' }] });
+      const before = stack.gateway.subscriptionCount;
+      const watch = start(['watch', '--pipeline', pipelineId(runId), '--exit-status'], { ...env, SWITCHYARD_URL: `http://127.0.0.1:${proxy.port}` }, 40_000);
+      await waitFor(() => stack.gateway.subscriptionCount >= before + 2, 30_000, 'the watcher\'s subscriptions');
+      await waitFor(() => /pipeline .*: \S+ (QUEUED|PENDING|RUNNING)/.test(watch.stdout()), 30_000, 'the first tree');
+      await proxy.cut();
+      await waitFor(() => stack.gateway.subscriptionCount === before, 10_000, 'the dropped subscriptions to end');
+      await stack.sim.runUntilIdle(); // every transition happens while the watcher is away
+      await proxy.restore();
+      const run = await watch.exit;
+      expect(run.code).toBe(1);
+      expect(transitions(run.stdout).filter(([e]) => e.startsWith('pipeline ')).at(-1)![1]).toBe('FAILURE');
+    } finally {
+      await proxy.close();
+    }
   }, 90_000);
 
   it('pipelines --json and jobs --json print NDJSON with the API\'s fields; without --json an aligned table', async () => {
