@@ -17,7 +17,7 @@ import { startStack, waitFor, type Stack } from '../helpers/stack.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 interface Run { code: number | null; stdout: string; stderr: string }
-interface Started { child: ChildProcess; stdout: () => string; exit: Promise<Run> }
+interface Started { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<Run> }
 
 const children = new Set<ChildProcess>();
 afterEach(() => {
@@ -41,7 +41,7 @@ function start(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 60_0
     children.delete(child);
     resolve({ code, stdout, stderr });
   }));
-  return { child, stdout: () => stdout, exit };
+  return { child, stdout: () => stdout, stderr: () => stderr, exit };
 }
 
 /** At most `limit` children at once: the machine is shared. */
@@ -133,6 +133,20 @@ describe('switchyard CLI against a live gateway', () => {
     } finally {
       await proxy.close();
     }
+  }, 90_000);
+
+  it('watch --project --branch: waits for the first pipeline on a branch that has none yet, then follows it to its end', async () => {
+    const before = stack.gateway.subscriptionCount;
+    const watch = start(['watch', '--project', 'octo-org/api', '--branch', 'feature/cli', '--exit-status'], env);
+    await waitFor(() => stack.gateway.subscriptionCount >= before + 1, 30_000, 'the waiting subscription');
+    await waitFor(() => /waiting for one/.test(watch.stderr()), 30_000, 'the waiting notice');
+    await stack.sim.triggerRun({ repo: 'api', branch: 'feature/cli', jobs: [{ name: 'lint', labels: ['self-hosted'] }] });
+    await waitFor(() => stack.gateway.subscriptionCount >= before + 2, 30_000, 'the watcher\'s subscriptions');
+    await stack.sim.runUntilIdle();
+    const run = await watch.exit;
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('no pipeline matches yet in octo-org/api on feature/cli: waiting for one\n');
+    expect(transitions(run.stdout).at(-1)).toEqual([expect.stringMatching(/^pipeline octo-org\/api #\d+ .*\(feature\/cli @ [0-9a-f]{7}\)$/), 'SUCCESS']);
   }, 90_000);
 
   it('pipelines --json and jobs --json print NDJSON with the API\'s fields; without --json an aligned table', async () => {
