@@ -150,6 +150,8 @@ describe('switchyard CLI against a live gateway', () => {
   }, 90_000);
 
   it('pipelines --json and jobs --json print NDJSON with the API\'s fields; without --json an aligned table', async () => {
+    for (const outcome of ['success', 'failure'] as const) await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'unit', labels: ['self-hosted'], outcome }] });
+    await stack.sim.runUntilIdle();
     const pipelines = await start(['pipelines', '--json', '--project', 'octo-org/api', '--limit', '5'], env).exit;
     expect(pipelines.stderr).toBe('');
     expect(pipelines.code).toBe(0);
@@ -162,7 +164,10 @@ describe('switchyard CLI against a live gateway', () => {
     const jobs = await start(['jobs', '--json', '--pipeline', String(passed.id)], env).exit;
     expect(jobs.code).toBe(0);
     const jobRows = jobs.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(jobRows).toEqual([expect.objectContaining({ name: 'build', status: 'SUCCESS', pipeline: expect.objectContaining({ id: passed.id }), project: { fullName: 'octo-org/api' } })]);
+    expect(jobRows.length).toBeGreaterThan(0);
+    for (const job of jobRows) {
+      expect(job).toMatchObject({ id: expect.any(String), name: expect.any(String), status: 'SUCCESS', pipeline: { id: passed.id }, project: { fullName: 'octo-org/api' } });
+    }
 
     const table = await start(['pipelines', '--status', 'failure'], env).exit;
     expect(table.code).toBe(0);
@@ -173,6 +178,8 @@ describe('switchyard CLI against a live gateway', () => {
   }, 90_000);
 
   it('logs <job> prints the job\'s log; -f on a finished job prints it and ends', async () => {
+    await stack.sim.triggerRun({ repo: 'api', jobs: [{ name: 'logged', labels: ['self-hosted'] }] });
+    await stack.sim.runUntilIdle();
     const jobs = await start(['jobs', '--json', '--status', 'SUCCESS', '--limit', '1'], env).exit;
     const job = JSON.parse(jobs.stdout.split('\n')[0]!) as { id: string };
     const log = await start(['logs', job.id], env).exit;
@@ -194,8 +201,7 @@ describe('switchyard CLI against a live gateway', () => {
     expect(ok.stdout).toContain(`cancelPipeline: ok\n  gh: POST /repos/octo-org/api/actions/runs/${runId}/cancel → 202\n`);
     await stack.sim.runUntilIdle();
 
-    const done = stack.sim.world.runs('api').find((r) => r.conclusion === 'success')!;
-    const refused = await start(['cancel', pipelineId(done.id)], env).exit;
+    const refused = await start(['cancel', pipelineId(runId)], env).exit; // now CANCELED
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^switchyard: cancelPipeline refused: ALREADY_FINISHED: .+\n$/);
   }, 60_000);
