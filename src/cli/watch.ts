@@ -56,8 +56,11 @@ async function watchPipeline(client: GatewayClient, inv: Invocation, id: string)
   const show = () => {
     if (!tree) return;
     if (tty) {
+      // Redrawing moves the cursor up over the last tree: it must fit the screen, in width and height.
       const width = process.stdout.columns || 120;
-      const lines = tree.render(Date.now()).map((l) => (l.length > width ? l.slice(0, width - 1) + '…' : l));
+      const height = Math.max(3, (process.stdout.rows || 50) - 1);
+      let lines = tree.render(Date.now()).map((l) => (l.length > width ? l.slice(0, width - 1) + '…' : l));
+      if (lines.length > height) lines = [...lines.slice(0, height - 1), `… ${lines.length - height + 1} more lines (a taller terminal shows them; piped, one line per change)`.slice(0, width)];
       inv.io.stdout(`${drawn > 0 ? `\x1b[${drawn}F\x1b[J` : ''}${lines.join('\n')}\n`);
       drawn = lines.length;
     } else {
