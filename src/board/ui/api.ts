@@ -94,6 +94,7 @@ export class GatewayApi {
   }
 
   close(): void {
-    void this.ws.dispose();
+    // dispose() awaits the last connection attempt, which rejects when the gateway refused it.
+    Promise.resolve(this.ws.dispose()).catch(() => undefined);
   }
 }
