@@ -34,6 +34,8 @@ export async function startBoardDemo(auth: boolean): Promise<BoardDemo> {
     url: `ws://127.0.0.1:${demo.port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 5,
     connectionParams: key ? { authorization: `Bearer ${key}` } : {},
   });
+  const events = new PipelineEvents(ws);
+  await events.started;
   return {
     demo, origin, key,
     async gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
@@ -46,28 +48,60 @@ export async function startBoardDemo(auth: boolean): Promise<BoardDemo> {
       if (!body.data || body.errors) throw new Error(`query failed: ${JSON.stringify(body.errors)}`);
       return body.data;
     },
-    nextPipelineEvent(match) {
-      return new Promise((resolve, reject) => {
-        const stop = ws.subscribe<{ pipelineUpdated: { pipeline: { id: string; status: string } } }>(
-          { query: 'subscription { pipelineUpdated { pipeline { id status } } }' },
-          {
-            next: ({ data }) => {
-              if (data && match(data.pipelineUpdated)) {
-                stop();
-                resolve();
-              }
-            },
-            error: reject,
-            complete: () => undefined,
-          },
-        );
-      });
-    },
+    nextPipelineEvent: (match) => events.next(match),
     async close() {
+      events.stop();
       await ws.dispose();
       await demo.close();
     },
   };
+}
+
+type Seen = { pipeline: { id: string; status: string } };
+
+/**
+ * The test's own watch on the gateway's pipeline events: one subscription for the whole run,
+ * resubscribed when the gateway sheds it under load (the machine is shared), so an event is
+ * never missed between an action and the wait for its outcome.
+ */
+class PipelineEvents {
+  private waiters: { match: (e: Seen) => boolean; resolve: () => void }[] = [];
+  private stopSubscription: (() => void) | null = null;
+  private stopped = false;
+  readonly started: Promise<void>;
+
+  constructor(private readonly ws: Client) {
+    this.started = new Promise((resolve) => this.subscribe(resolve));
+  }
+
+  private subscribe(onFirst: () => void): void {
+    if (this.stopped) return;
+    this.stopSubscription = this.ws.subscribe<{ pipelineUpdated: Seen }>(
+      { query: 'subscription { pipelineUpdated { pipeline { id status } } }' },
+      {
+        next: ({ data }) => {
+          onFirst();
+          if (!data) return;
+          const ready = this.waiters.filter((w) => w.match(data.pipelineUpdated));
+          this.waiters = this.waiters.filter((w) => !ready.includes(w));
+          for (const w of ready) w.resolve();
+        },
+        // Refused while the gateway sheds load: subscribe again shortly (the demo's events keep coming).
+        error: () => void setTimeout(() => this.subscribe(onFirst), 500),
+        complete: () => undefined,
+      },
+    );
+  }
+
+  /** Registered before the action that causes it, so it cannot be missed. */
+  next(match: (e: Seen) => boolean): Promise<void> {
+    return new Promise((resolve) => this.waiters.push({ match, resolve }));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stopSubscription?.();
+  }
 }
 
 /** Every request and WebSocket of the page, what left loopback, and the page's sockets to drop. */
@@ -118,4 +152,28 @@ export class PageNetwork {
   restore(): void {
     this.held = false;
   }
+}
+
+/** Bytes on the wire for one URL with one Accept-Encoding (the body as sent, not decoded). */
+async function wireBytes(url: string, encoding: string): Promise<{ bytes: number; headers: Headers }> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    request(url, { headers: { 'accept-encoding': encoding, accept: 'text/html' } }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => void (bytes += chunk.length));
+      res.on('end', () => resolve({ bytes, headers: new Headers(res.headers as Record<string, string>) }));
+      res.on('error', reject);
+    }).on('error', reject).end();
+  });
+}
+
+export interface PageWeight { raw: number; gzip: number; br: number; assets: string[] }
+
+/** A page and the same-origin scripts, style sheets and icon it links, as this gateway serves them. */
+export async function pageWeight(origin: string, path: string): Promise<PageWeight> {
+  const html = await (await fetch(`${origin}${path}`, { headers: { accept: 'text/html' } })).text();
+  const assets = [...html.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1]!);
+  const urls = [`${origin}${path}`, ...assets.map((a) => `${origin}${a}`)];
+  const total = async (encoding: string) => (await Promise.all(urls.map((u) => wireBytes(u, encoding)))).reduce((sum, r) => sum + r.bytes, 0);
+  return { raw: await total('identity'), gzip: await total('gzip'), br: await total('br'), assets };
 }

@@ -35,7 +35,7 @@ function Cell({ project, p, model, now }: { project: Project; p: Pipeline | unde
   const s = p ? STATUS[p.status] : { icon: '·', text: 'no pipeline yet', tone: 'grey' };
   const link = safeUrl(p?.url ?? project.url);
   return (
-    <article class={`cell tone-${s.tone}`} data-project={project.fullName} data-provider={project.backend.provider} data-status={p?.status ?? 'NONE'} data-pipeline-id={p?.id ?? ''}>
+    <article class={`cell tone-${s.tone}`} data-project={project.fullName} data-provider={project.backend.provider} data-status={p?.status ?? 'NONE'} data-pipeline-id={p?.id ?? ''} data-branch={p?.branch ?? ''} data-wall-branch={model.wallBranch(project) ?? ''}>
       <header>
         <span class="status"><span aria-hidden="true">{s.icon}</span> {s.text}</span>
         <span class="provider">{providerName(project.backend.provider)}</span>
