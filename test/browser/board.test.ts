@@ -147,6 +147,8 @@ describe.each([{ auth: false }, { auth: true }])('the board in a browser (demo m
     await page.locator('nav a', { hasText: 'Analytics' }).click();
     expect(new URL(page.url()).searchParams.get('view')).toBe('analytics');
     await expect.poll(() => page.locator('.chart canvas').count(), { timeout: 20_000 }).toBe(3);
+    // Lines, not empty axes: the demo's history holds the simulators' past (imported at start).
+    await expect.poll(() => page.locator('.chart').first().locator('.u-legend .u-series').count(), { timeout: 60_000 }).toBeGreaterThan(3);
     await page.screenshot({ path: join(SHOTS, 'board-analytics.png') });
     await page.locator('nav a', { hasText: 'Wall' }).click();
   }, 60_000);

@@ -27,10 +27,19 @@ const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 export function Analytics({ api, filters }: { api: GatewayApi; filters: BoardFilters }) {
   const [data, setData] = useState<AnalyticsData | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [round, setRound] = useState(0);
   useEffect(() => {
     const filter = { ...(filters.backend ? { backends: [filters.backend] } : {}), ...(filters.branch ? { branches: [filters.branch] } : {}) };
-    api.query<AnalyticsData>(ANALYTICS_QUERY, { filter }).then(setData, (e: Error) => setError(e.message));
-  }, [api, filters]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    api.query<AnalyticsData>(ANALYTICS_QUERY, { filter }).then((d) => {
+      setData(d);
+      setError(null);
+      // While the history opens (or imports the backends' past) ask again soon; then once a minute.
+      const ready = d.pipelineStats !== null && d.pipelineStats.groups.length > 0;
+      timer = setTimeout(() => setRound((r) => r + 1), ready ? 60_000 : 5000);
+    }, (e: Error) => setError(e.message));
+    return () => clearTimeout(timer);
+  }, [api, filters, round]);
   const charts = useMemo(() => {
     if (!data) return null;
     const start = Math.floor(Date.now() / DAY) * DAY - (DAYS - 1) * DAY;
@@ -46,6 +55,7 @@ export function Analytics({ api, filters }: { api: GatewayApi; filters: BoardFil
   }, [data, filters]);
   if (error) return <p class="error" role="alert">Analytics unavailable: {error}</p>;
   if (!charts) return <p>Loading analytics…</p>;
+  if (data?.pipelineStats === null) return <p class="empty">The history is not available yet (it opens at start, or is off); asking again in a few seconds.</p>;
   return (
     <section class="analytics" aria-label="analytics">
       <Chart title="Success rate per day (%)" unit="%" days={charts.days} series={charts.rate} />
