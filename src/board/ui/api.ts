@@ -45,7 +45,8 @@ export class GatewayApi {
 
   /**
    * A subscription that survives network drops: it resubscribes with `after` = the last event's
-   * cursor, so the gateway replays what was missed. HISTORY_LOST calls `lost` and starts afresh.
+   * cursor, so the gateway replays what was missed. HISTORY_LOST, or a retry before any event
+   * gave a cursor, calls `lost` (read the current state again) and starts afresh.
    */
   resume<T>(spec: {
     query: string;
@@ -61,7 +62,11 @@ export class GatewayApi {
     let delay = 250;
     const retry = () => {
       if (stopped) return;
-      setTimeout(start, delay);
+      // No event yet, so no cursor to resume from: what happened meanwhile is read afresh.
+      setTimeout(() => {
+        if (after === null) spec.lost?.();
+        start();
+      }, delay);
       delay = Math.min(delay * 2, 2000);
     };
     const start = () => {
@@ -74,10 +79,9 @@ export class GatewayApi {
           spec.next(data);
         },
         error: (error) => {
-          // The gateway no longer holds events after the cursor: start afresh from current state.
+          // The gateway no longer holds events after the cursor: the retry starts afresh (lost, below).
           if (Array.isArray(error) && error.some((e: GraphQLError) => e.extensions?.code === 'HISTORY_LOST')) {
             after = null;
-            spec.lost?.();
           }
           const code = (error as { code?: number }).code;
           if (code === 4401 || code === 4403) return spec.refused((error as { reason?: string }).reason || 'the gateway refused the API key');

@@ -81,6 +81,9 @@ export function useBoard(active: boolean, key: string | null, filters: BoardFilt
           model.apply(d.pipelineUpdated);
           bump();
         },
+        lost: () => {
+          if (loaded) load().catch(() => undefined);
+        },
         refused,
       }),
       api.resume<{ runnerPoolUpdated: { pool: Pool } }>({
