@@ -30,6 +30,7 @@ import { prepareReload, type PreparedReload } from './gateway-reload.ts';
 import { createWebhookIngress } from './webhook-ingress.ts';
 import { createCctrayRoute } from '../notify/cctray/cctray-route.ts';
 import { createDemoNotificationsRoute } from '../notify/sinks/index.ts';
+import { createBoardRoute } from '../board/board-route.ts';
 import { attachWebSockets } from './websocket-transport.ts';
 import { createSecretResolver } from '../config/secret.ts';
 import { registerGatewayGauges } from '../metrics/gateway-gauges.ts';
@@ -144,6 +145,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     createGraphQLHttpRoute({ path: GRAPHQL_PATH, yoga, authentication, cors, shedder, bodySlots, bodyLimitBytes: config.server.bodyLimitBytes, identitySlots }),
     ...(config.server.graphiql ? [graphiqlAssets.route()] : []),
     ...(options.demo && logSinks.length > 0 ? [createDemoNotificationsRoute(logSinks)] : []),
+    createBoardRoute(log),
     rootRedirect,
   ];
 
