@@ -35,7 +35,7 @@ export interface PgliteScheduling {
 }
 
 export interface PgliteOptions {
-  /** Told once, when the database is open, how its thread was scheduled (for a debug line). */
+  /** Told once, when the database is open, how its process was scheduled (for a debug line). */
   readonly onScheduled?: (scheduling: PgliteScheduling) => void;
   /**
    * Abandons the database: its process is killed at once (opening or not) and every
