@@ -140,7 +140,8 @@ describe('PGlite in a child process', () => {
     expect((await d.transaction(async (tx) => (await tx.query<{ one: number }>('SELECT 1 AS one')).rows))).toEqual([{ one: 1 }]);
   });
 
-  it('keeps the rows of a dataDir across close and reopen; a dataDir that is a file fails to open', async () => {
+  // Opens PGlite twice and flushes a dataDir at nice +10: slow on a loaded machine, not a measure of anything.
+  it('keeps the rows of a dataDir across close and reopen; a dataDir that is a file fails to open', { timeout: 90_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pglite-process-'));
     try {
       let told: PgliteScheduling | null = null;
