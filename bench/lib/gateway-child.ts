@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { GatewayStats } from './gateway-stats.ts';
@@ -14,9 +14,9 @@ export interface GatewayChild {
   readonly port: number;
   readonly pid: number;
   readonly base: string;
-  /** Resident set size of the gateway process, in bytes (VmRSS of /proc/<pid>/status). */
+  /** Resident set size of the gateway process and its children (embedded PGlite), in bytes (VmRSS of /proc/<pid>/status). */
   rssBytes(): number | null;
-  /** User + system CPU time of the gateway process so far, in ms (/proc/<pid>/stat). */
+  /** User + system CPU time of the gateway process and its children (embedded PGlite) so far, in ms (/proc/<pid>/stat). */
   cpuMs(): number | null;
   /** Null while running; how it ended (and the tail of its stderr) once it exited. */
   exited(): { code: number | null; signal: string | null; stderr: string } | null;
@@ -41,6 +41,30 @@ export function killAllChildren(): void {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
   live.clear();
+}
+
+/** `pid` and every process below it (embedded PGlite runs in a child of the gateway). */
+export function processTree(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) for (const [child, parent] of parentOf) if (parent === tree[i]) tree.push(child);
+  return tree;
+}
+
+/** Summed over the process tree; null when the root cannot be read. */
+function overTree(pid: number, read: (pid: number) => number | null): number | null {
+  const root = read(pid);
+  if (root === null) return null;
+  return processTree(pid).slice(1).reduce((sum, child) => sum + (read(child) ?? 0), root);
 }
 
 export function readRssBytes(pid: number): number | null {
@@ -151,8 +175,8 @@ export async function startGatewayChild(input: {
     port: ready.port,
     pid: ready.pid,
     base: `http://127.0.0.1:${ready.port}`,
-    rssBytes: () => readRssBytes(ready.pid),
-    cpuMs: () => readCpuMs(ready.pid),
+    rssBytes: () => overTree(ready.pid, readRssBytes),
+    cpuMs: () => overTree(ready.pid, readCpuMs),
     exited: () => (exitInfo && !stopping ? { ...exitInfo, stderr } : null),
     stats,
     resetStats: () => void child.kill('SIGUSR2'),

@@ -71,6 +71,8 @@ export interface LatencyCellResult {
   /** Set when the gateway process died during the cell (exit status and stderr tail). */
   gatewayExited: string | null;
   latencyMs: Summary;
+  /** Every delivered event's latency (ms), for pooling cells (bench/history-live-path.ts). */
+  latencySamples: Float64Array;
   /** Webhook POST answered 2xx (response end) minus scheduled send time; failed POSTs are left out. */
   webhookAckMs: Summary;
   /** Late start of sends versus schedule (actual − intended), ms. */
@@ -450,6 +452,7 @@ export async function runLatencyCell(o: LatencyCellOptions): Promise<LatencyCell
       subscriberErrorSamples,
       gatewayExited: gatewayExit ? `code ${gatewayExit.code} signal ${gatewayExit.signal}: ${gatewayExit.stderr.slice(-2000)}` : null,
       latencyMs: roundSummary(summarize(latencies.subarray(0, delivered))),
+      latencySamples: latencies.slice(0, delivered),
       webhookAckMs: roundSummary(summarize(ack.filter((x) => !Number.isNaN(x)))),
       sendLagMs: roundSummary(summarize(sendLag)),
       eventsPerSec: windowMs > 0 ? round((delivered / windowMs) * 1000, 0) : null,

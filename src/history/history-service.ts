@@ -288,7 +288,7 @@ export class HistoryService implements HistoryReads {
     } else {
       try {
         // Once, at debug: whether the SQL runs at SCHED_IDLE or only niced (bench/README.md section 9).
-        const onScheduled = (scheduling: PgliteScheduling) => this.log.debug({ pgliteThread: scheduling }, 'history: PGlite thread scheduled below the event loop');
+        const onScheduled = (scheduling: PgliteScheduling) => this.log.debug({ pgliteProcess: scheduling }, 'history: PGlite process scheduled below the gateway');
         store = new SqlHistoryStore(await openPgliteDriver(dataDir, dataDir ? { onScheduled } : { onScheduled, signal: this.abandonOpening.signal }));
       } catch (error) {
         throw new StartupError(`history.dataDir: cannot open PGlite in ${dataDir ?? 'memory'}: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import type { SqlDriver, SqlSession } from './history-store.ts';
 
 type Op = 'query' | 'exec' | 'close';
@@ -22,28 +24,28 @@ interface Pending {
   reject(error: Error): void;
 }
 
-/** How the worker's thread was put below the event loop once open (src/history/pglite-worker.mjs). */
+/** How the PGlite process was put below the gateway once open (src/history/pglite-process.mjs). */
 export interface PgliteScheduling {
   /** `idle`: SCHED_IDLE (Linux, via chrt, in memory only); `nice`: 10 nice levels only (a dataDir, or no chrt); `unchanged`: not Linux. */
   readonly policy: 'idle' | 'nice' | 'unchanged';
-  /** The thread's id (Linux). */
-  readonly tid?: string;
+  /** The process id (Linux). */
+  readonly pid?: string;
   /** Why SCHED_IDLE was not set. */
   readonly reason?: string;
 }
 
 export interface PgliteOptions {
-  /** Told once, when the database is open, how its thread was scheduled (for a debug line). */
+  /** Told once, when the database is open, how its process was scheduled (for a debug line). */
   readonly onScheduled?: (scheduling: PgliteScheduling) => void;
   /**
-   * Abandons the database: the worker is terminated at once (opening or not) and every
+   * Abandons the database: its process is killed at once (opening or not) and every
    * pending or later query rejects. For in-memory PGlite at shutdown, where nothing is
    * lost and waiting for the WASM to finish compiling would only delay the exit.
    */
   readonly signal?: AbortSignal;
 }
 
-/** A PostgreSQL error from the worker, with its fields (code, detail, …) as PGlite gave them. */
+/** A PostgreSQL error from the PGlite process, with its fields (code, detail, …) as PGlite gave them. */
 function databaseError(fields: WorkerError): Error {
   const { message, ...rest } = fields;
   return Object.assign(new Error(message), rest);
@@ -66,35 +68,45 @@ class Mutex {
   }
 }
 
-/** The main thread's side of src/history/pglite-worker.mjs: requests by id, one connection. */
-class PgliteWorker {
-  readonly thread: Worker;
+const PROCESS_SCRIPT = fileURLToPath(new URL('./pglite-process.mjs', import.meta.url));
+
+/** The gateway's side of src/history/pglite-process.mjs: requests by id, one connection. */
+class PgliteProcess {
+  readonly child: ChildProcess;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  /** Set once the worker is gone: every later request rejects with it. */
+  /** Set once the process is gone: every later request rejects with it. */
   private dead: Error | null = null;
   private closing = false;
   readonly opened: Promise<void>;
   scheduling: PgliteScheduling = { policy: 'unchanged' };
 
   constructor(dataDir: string | undefined) {
-    this.thread = new Worker(new URL('./pglite-worker.mjs', import.meta.url), { workerData: { dataDir } });
+    this.child = fork(PROCESS_SCRIPT, dataDir ? [dataDir] : [], {
+      // Plain JavaScript: no loader, and none of the gateway's flags (--cpu-prof, --inspect, heap limits).
+      execArgv: [],
+      // Structured clone, as between threads: Dates and typed arrays arrive as themselves.
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.opened = new Promise<void>((resolve, reject) => {
       const onOpen = (message: { opened?: true; scheduling?: PgliteScheduling; openError?: WorkerError }) => {
         if (message.openError) return reject(databaseError(message.openError));
         if (message.scheduling) this.scheduling = message.scheduling;
         resolve();
       };
-      this.thread.once('message', onOpen);
+      this.child.once('message', onOpen);
       // Before the first message, a crash rejects the opening.
       this.openFailed = reject;
     }).then(() => {
       this.openFailed = null;
-      this.thread.on('message', (reply: Reply) => this.answer(reply));
+      this.child.on('message', (reply: Reply) => this.answer(reply));
       this.refCount();
     });
-    this.thread.on('error', (error) => this.lost(new Error(`PGlite worker crashed: ${error.message}`)));
-    this.thread.on('exit', (code) => this.lost(new Error(`PGlite worker exited (code ${code})${this.closing ? ' while the history was closing' : ''}`)));
+    this.child.on('error', (error) => this.lost(new Error(`PGlite process failed: ${error.message}`)));
+    this.child.on('exit', (code, signal) =>
+      this.lost(new Error(`PGlite process exited (${signal ?? `code ${code}`})${this.closing ? ' while the history was closing' : ''}`)),
+    );
   }
 
   private openFailed: ((error: Error) => void) | null = null;
@@ -105,11 +117,13 @@ class PgliteWorker {
     return new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.refCount();
-      this.thread.postMessage({ id, op, sql, params });
+      this.child.send({ id, op, sql, params }, (error) => {
+        if (error) this.lost(new Error(`PGlite process unreachable: ${error.message}`));
+      });
     });
   }
 
-  /** Closes PGlite (flushing a dataDir), then ends the thread. */
+  /** Closes PGlite (flushing a dataDir), then ends the process. */
   async close(): Promise<void> {
     if (this.dead) return;
     this.closing = true;
@@ -121,11 +135,19 @@ class PgliteWorker {
     }
   }
 
-  /** Ends the thread now (nothing is flushed): for an abandoned in-memory database. */
+  /** Ends the process now (nothing is flushed): for an abandoned in-memory database. */
   async terminate(): Promise<void> {
     this.closing = true;
-    this.lost(new Error('PGlite worker terminated: the history database was abandoned (the gateway is closing)'));
-    await this.thread.terminate();
+    this.lost(new Error('PGlite process terminated: the history database was abandoned (the gateway is closing)'));
+    await this.kill();
+  }
+
+  /** SIGKILL, and wait for the exit: what the driver then sees is what a crash looks like. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGKILL');
+    await exited;
   }
 
   private answer(reply: Reply): void {
@@ -137,7 +159,7 @@ class PgliteWorker {
     else waiting.resolve(reply);
   }
 
-  /** The worker is gone: everything waiting on it fails with an error naming PGlite. */
+  /** The process is gone: everything waiting on it fails with an error naming PGlite. */
   private lost(error: Error): void {
     if (this.dead) return;
     this.dead = error;
@@ -146,30 +168,43 @@ class PgliteWorker {
     this.pending.clear();
   }
 
-  /** Referenced only while it opens or answers: an idle database never keeps the process alive. */
+  /** Referenced only while it opens or answers: an idle database never keeps the gateway alive. */
   private refCount(): void {
-    if (this.pending.size > 0 || this.openFailed) this.thread.ref();
-    else this.thread.unref();
+    const channel = this.child.channel;
+    if (this.pending.size > 0 || this.openFailed) {
+      this.child.ref();
+      channel?.ref();
+    } else {
+      this.child.unref();
+      channel?.unref();
+    }
   }
 }
 
-/** Each driver's thread, for fault injection in tests (terminating it is a crash as the driver sees it). */
-const workers = new WeakMap<SqlDriver, Worker>();
+/** What tests and benches may reach of a driver's PGlite process: its id, and a crash. */
+export interface PgliteProcessHandle {
+  readonly pid: number | undefined;
+  /** Kills the process at once (SIGKILL), as a crash would look to the driver. */
+  kill(): Promise<void>;
+}
 
-export function pgliteWorkerOf(driver: SqlDriver): Worker | undefined {
-  return workers.get(driver);
+/** Each driver's process, for fault injection in tests and CPU accounting in benches. */
+const processes = new WeakMap<SqlDriver, PgliteProcessHandle>();
+
+export function pgliteProcessOf(driver: SqlDriver): PgliteProcessHandle | undefined {
+  return processes.get(driver);
 }
 
 /**
  * Embedded PostgreSQL (WASM): stored in `dataDir`, or in memory when none is given. It runs
- * in a worker thread (src/history/pglite-worker.mjs), so compiling it and running its SQL
- * never block the event loop. One connection: a transaction holds it from BEGIN to COMMIT,
+ * in a child process (src/history/pglite-process.mjs), so compiling it, running its SQL and
+ * collecting its garbage never block the event loop, and run below the gateway's priority. One connection: a transaction holds it from BEGIN to COMMIT,
  * and queries outside wait their turn. Inside `transaction(work)`, use the session given to
  * `work`: a query through the driver itself there would wait for the transaction to end
  * and fails at once instead.
  */
 export async function openPgliteDriver(dataDir?: string, options: PgliteOptions = {}): Promise<SqlDriver> {
-  const worker = new PgliteWorker(dataDir);
+  const worker = new PgliteProcess(dataDir);
   const abandon = () => void worker.terminate();
   if (options.signal?.aborted) abandon();
   options.signal?.addEventListener('abort', abandon, { once: true });
@@ -222,6 +257,6 @@ export async function openPgliteDriver(dataDir?: string, options: PgliteOptions 
       await worker.close();
     },
   };
-  workers.set(driver, worker.thread);
+  processes.set(driver, { pid: worker.child.pid, kill: () => worker.kill() });
   return driver;
 }

@@ -109,7 +109,7 @@ function columnsOf(names: Map<string, [string, string, string]>): NameColumns | 
   return columns;
 }
 
-/** Serialized once on this thread: a string crosses to the PGlite worker (or the socket) as one copy. */
+/** Serialized once on this thread: a string crosses to the PGlite process (or the socket) as one copy. */
 export function batchRows(batch: readonly Observation[]): BatchRows {
   const transitions = batch.map(({ entity, observedAt }) => ({
     entity_type: entity.type, backend: entity.backend, native_id: entity.nativeId, revision: entity.revision,

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryService } from '../../src/history/history-service.ts';
 import type { SqlDriver } from '../../src/history/history-store.ts';
-import { openPgliteDriver, pgliteWorkerOf, type PgliteScheduling } from '../../src/history/pglite-driver.ts';
+import { openPgliteDriver, pgliteProcessOf, type PgliteScheduling } from '../../src/history/pglite-driver.ts';
 
 const HEAVY = 'SELECT count(*)::int AS n FROM generate_series(1, 3000000)';
 
@@ -29,12 +29,12 @@ async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; sta
   }
 }
 
-/** Each thread of this process: its nice value and scheduling policy (Linux: /proc/self/task/<tid>/stat, fields 19 and 41). */
-function threadScheduling(): Map<string, { nice: number; policy: number }> {
+/** Each thread of a process (this one by default): its nice value and scheduling policy (Linux: /proc/<pid>/task/<tid>/stat, fields 19 and 41). */
+function threadScheduling(pid: number | 'self' = 'self'): Map<string, { nice: number; policy: number }> {
   const threads = new Map<string, { nice: number; policy: number }>();
-  for (const tid of readdirSync('/proc/self/task')) {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       threads.set(tid, { nice: Number(fields[16]), policy: Number(fields[38]) });
     } catch {
@@ -48,7 +48,7 @@ const SCHED_OTHER = 0;
 const SCHED_IDLE = 5;
 const HAS_CHRT = process.env.PATH?.split(':').some((dir) => existsSync(join(dir, 'chrt'))) ?? false;
 
-describe('PGlite in a worker thread', () => {
+describe('PGlite in a child process', () => {
   let driver: SqlDriver | null = null;
   afterEach(async () => {
     await driver?.close();
@@ -67,26 +67,29 @@ describe('PGlite in a worker thread', () => {
     expect(heavy.stallMs).toBeLessThan(heavy.durationMs / 2);
   });
 
-  // The live path first: on a shared core the scheduler runs the event loop before the history's SQL.
-  it.runIf(process.platform === 'linux' && HAS_CHRT)('runs its SQL at SCHED_IDLE: its thread alone, told by id once open', async () => {
+  // The live path first: on a shared core the scheduler runs the event loop before the history's
+  // SQL, and before its garbage collection: every thread of the PGlite process, V8's helpers too.
+  it.runIf(process.platform === 'linux' && HAS_CHRT)('runs at SCHED_IDLE once open, every thread of its process, told by pid; the gateway keeps its own', async () => {
     const before = threadScheduling();
     let told: PgliteScheduling | null = null;
     driver = await openPgliteDriver(undefined, { onScheduled: (scheduling) => (told = scheduling) });
     await driver.query('SELECT 1');
+    const pid = pgliteProcessOf(driver)!.pid!;
+    expect(told).toMatchObject({ policy: 'idle', pid: String(pid) });
+    const child = threadScheduling(pid);
+    expect(child.size).toBeGreaterThan(1);
+    for (const [tid, { policy }] of child) expect({ tid, policy }).toEqual({ tid, policy: SCHED_IDLE });
+    // The gateway's threads (the event loop's among them) keep their policy and priority.
     const after = threadScheduling();
-    expect(told).toMatchObject({ policy: 'idle' });
-    expect(after.get(told!.tid!)?.policy).toBe(SCHED_IDLE);
-    expect([...after].filter(([tid]) => !before.has(tid) && after.get(tid)!.policy === SCHED_IDLE).map(([tid]) => tid)).toEqual([told!.tid]);
-    // The threads already there (the event loop's among them) keep their policy and priority.
     for (const [tid, was] of before) if (after.has(tid)) expect(after.get(tid)).toEqual(was);
   });
 
-  it.runIf(process.platform === 'linux')('without chrt, its thread alone is niced (10 above the process) and says why it is not SCHED_IDLE', async () => {
+  it.runIf(process.platform === 'linux')('without chrt, every thread of its process is niced (10 above the gateway) and it says why it is not SCHED_IDLE', async () => {
     const before = threadScheduling();
     const processNice = before.get(String(process.pid))!.nice;
     let told: PgliteScheduling | null = null;
     const path = process.env.PATH;
-    // A PATH without chrt, for the worker only: it copies the environment when it starts (synchronously).
+    // A PATH without chrt, for the child only: it copies the environment when it is forked (synchronously).
     const empty = mkdtempSync(join(tmpdir(), 'no-chrt-'));
     process.env.PATH = empty;
     let opening: Promise<SqlDriver>;
@@ -98,19 +101,20 @@ describe('PGlite in a worker thread', () => {
     }
     driver = await opening;
     await driver.query('SELECT 1');
+    const pid = pgliteProcessOf(driver)!.pid!;
+    expect(told).toMatchObject({ policy: 'nice', pid: String(pid), reason: expect.stringMatching(/chrt --idle failed/) });
+    for (const [tid, scheduling] of threadScheduling(pid)) expect({ tid, ...scheduling }).toEqual({ tid, nice: Math.min(19, processNice + 10), policy: SCHED_OTHER });
     const after = threadScheduling();
-    expect(told).toMatchObject({ policy: 'nice', reason: expect.stringMatching(/chrt --idle failed/) });
-    expect(after.get(told!.tid!)).toEqual({ nice: Math.min(19, processNice + 10), policy: SCHED_OTHER });
     for (const [tid, was] of before) if (after.has(tid)) expect(after.get(tid)).toEqual(was);
   });
 
-  it('rejects in-flight and later queries with an error naming PGlite when its worker dies', async () => {
+  it('rejects in-flight and later queries with an error naming PGlite when its process dies', async () => {
     driver = await openPgliteDriver();
     const inFlight = driver.query(HEAVY);
-    const thread = pgliteWorkerOf(driver)!;
-    await thread.terminate();
-    await expect(inFlight).rejects.toThrow(/PGlite worker exited/);
-    await expect(driver.query('SELECT 1')).rejects.toThrow(/PGlite worker exited/);
+    // Killed from outside, as the OOM killer would: the driver learns it from the exit.
+    process.kill(pgliteProcessOf(driver)!.pid!, 'SIGKILL');
+    await expect(inFlight).rejects.toThrow(/PGlite process exited \(SIGKILL\)/);
+    await expect(driver.query('SELECT 1')).rejects.toThrow(/PGlite process exited/);
   });
 
   it('keeps PostgreSQL error fields, and one transaction at a time on the one connection', async () => {
@@ -136,8 +140,9 @@ describe('PGlite in a worker thread', () => {
     expect((await d.transaction(async (tx) => (await tx.query<{ one: number }>('SELECT 1 AS one')).rows))).toEqual([{ one: 1 }]);
   });
 
-  it('keeps the rows of a dataDir across close and reopen; a dataDir that is a file fails to open', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pglite-worker-'));
+  // Opens PGlite twice and flushes a dataDir at nice +10: slow on a loaded machine, not a measure of anything.
+  it('keeps the rows of a dataDir across close and reopen; a dataDir that is a file fails to open', { timeout: 90_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pglite-process-'));
     try {
       let told: PgliteScheduling | null = null;
       driver = await openPgliteDriver(join(dir, 'db'), { onScheduled: (scheduling) => (told = scheduling) });
@@ -161,24 +166,24 @@ describe('PGlite in a worker thread', () => {
     const abandon = new AbortController();
     const opening = openPgliteDriver(undefined, { signal: abandon.signal });
     abandon.abort();
-    await expect(opening).rejects.toThrow(/PGlite worker terminated/);
+    await expect(opening).rejects.toThrow(/PGlite process terminated/);
   });
 });
 
-describe('HistoryService over in-memory PGlite in a worker', () => {
-  it('reports the history degraded naming PGlite when the worker dies, and reads answer ANALYTICS_UNAVAILABLE', async () => {
+describe('HistoryService over in-memory PGlite in a child process', () => {
+  it('reports the history degraded naming PGlite when its process dies, and reads answer ANALYTICS_UNAVAILABLE', async () => {
     const service = new HistoryService({ enabled: true, retentionDays: 90 }, () => undefined, pino({ level: 'silent' }), () => new Date(), { probeMs: 60_000 });
     try {
       await service.start();
       await service.ready;
-      // The store's driver is private to it: reached here only to kill its thread, as a crash would.
+      // The store's driver is private to it: reached here only to kill its process, as a crash would.
       const driver = (service.store() as unknown as { driver: SqlDriver }).driver;
-      await pgliteWorkerOf(driver)!.terminate();
+      await pgliteProcessOf(driver)!.kill();
       await expect(service.read((store) => store.query('SELECT 1'))).rejects.toMatchObject({
         extensions: { code: 'ANALYTICS_UNAVAILABLE' },
-        message: expect.stringMatching(/PGlite worker exited/),
+        message: expect.stringMatching(/PGlite process exited \(SIGKILL\)/),
       });
-      expect(await service.status()).toMatchObject({ state: 'degraded', cause: expect.stringMatching(/PGlite worker exited/) });
+      expect(await service.status()).toMatchObject({ state: 'degraded', cause: expect.stringMatching(/PGlite process exited/) });
     } finally {
       await service.close();
     }
@@ -188,7 +193,7 @@ describe('HistoryService over in-memory PGlite in a worker', () => {
     const service = new HistoryService({ enabled: true, retentionDays: 90 }, () => undefined, pino({ level: 'silent' }), () => new Date());
     await service.start();
     await service.close();
-    await expect(service.ready).rejects.toThrow(/PGlite worker terminated/);
+    await expect(service.ready).rejects.toThrow(/PGlite process terminated/);
     expect((await service.status()).state).toBe('closed');
   });
 });
