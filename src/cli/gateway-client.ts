@@ -23,14 +23,17 @@ export function describeErrors(errors: readonly GraphqlError[], status?: number)
 
 function describeFetchFailure(url: string, error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code === 'ECONNREFUSED') return `cannot reach the gateway at ${url}: connection refused (is it running? set SWITCHYARD_URL)`;
+  if (cause?.code === CONNECTION_REFUSED) return `cannot reach the gateway at ${url}: connection refused (is it running? set SWITCHYARD_URL)`;
   if ((error as Error).name === 'TimeoutError') return `the gateway at ${url} did not answer in time`;
   return `cannot reach the gateway at ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`;
 }
 
+/** Node's network error code (errno), not one of the gateway's error codes. */
+const CONNECTION_REFUSED = 'ECONNREFUSED';
+
 function describeClose(url: string, event: unknown): string {
   if (Array.isArray(event)) return describeErrors(event as GraphqlError[]);
-  if (event instanceof Error) return describeFetchFailure(url, event.message.includes('ECONNREFUSED') ? { cause: { code: 'ECONNREFUSED' } } : event);
+  if (event instanceof Error) return describeFetchFailure(url, event.message.includes(CONNECTION_REFUSED) ? { cause: { code: CONNECTION_REFUSED } } : event);
   const close = event as { code?: number; reason?: string };
   if (typeof close.code === 'number') return `the gateway closed the subscription: ${close.code}${close.reason ? ` ${close.reason}` : ''}`;
   return `subscription failed: ${JSON.stringify(event)}`;

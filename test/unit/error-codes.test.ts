@@ -14,9 +14,9 @@ const ROOT = join(import.meta.dirname, '..', '..');
 /** Production sources: simulators answer as the providers do, with the providers' own codes. */
 function sources(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .filter((e) => e.isFile() && /\.tsx?$/.test(e.name))
     .map((e) => relative(ROOT, join(e.parentPath, e.name)))
-    .filter((p) => !p.includes('/simulator/') && !p.includes('__generated__') && p !== join('src', 'errors.ts'));
+    .filter((p) => !p.includes('/simulator/') && !p.includes('__generated__') && p !== join('src', 'errors.ts') && p !== join('src', 'error-codes.ts'));
 }
 
 const SPELLED_OUT = [

@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { adapterFactories } from '../../src/adapters.ts';
+import { resolveConnection } from '../../src/cli/connection.ts';
 import { scopeSchema } from '../../src/auth/auth-config.ts';
 import { gatewayConfigSchema } from '../../src/config/config-schema.ts';
 import { validateConfig } from '../../src/config/load-config.ts';
@@ -45,6 +48,21 @@ function documentedKeys(markdown: string): string[] {
 }
 
 describe('README', () => {
+  it('should show a CLI profile file that the CLI reads as documented', () => {
+    const block = /```yaml profiles\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'profiles-'));
+    try {
+      writeFileSync(join(dir, 'profiles.yaml'), block!);
+      const env = { SWITCHYARD_PROFILES: join(dir, 'profiles.yaml'), PROD_SWITCHYARD_KEY: 'k-prod' };
+      expect(resolveConnection({}, env)).toEqual({ graphqlUrl: 'http://127.0.0.1:4000/graphql', apiKey: undefined });
+      expect(resolveConnection({ profile: 'prod' }, env)).toEqual({ graphqlUrl: 'https://ci-gateway.example.com/graphql', apiKey: 'k-prod' });
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  // Gateway configs are fenced `yaml`; other YAML files say what they are (`yaml profiles`: the CLI's, below).
   it('should show a config example that validates', () => {
     const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
     expect(blocks.length).toBeGreaterThan(0);

@@ -1,4 +1,5 @@
-import { createClient, type Client } from 'graphql-ws';
+import { CloseCode, createClient, type Client } from 'graphql-ws';
+import { ErrorCode, WsCloseCode } from '../../error-codes.ts';
 
 const GRAPHQL = '/graphql';
 const KEY_ITEM = 'switchyard.apiKey';
@@ -80,11 +81,11 @@ export class GatewayApi {
         },
         error: (error) => {
           // The gateway no longer holds events after the cursor: the retry starts afresh (lost, below).
-          if (Array.isArray(error) && error.some((e: GraphQLError) => e.extensions?.code === 'HISTORY_LOST')) {
+          if (Array.isArray(error) && error.some((e: GraphQLError) => e.extensions?.code === ErrorCode.HistoryLost)) {
             after = null;
           }
           const code = (error as { code?: number }).code;
-          if (code === 4401 || code === 4403) return spec.refused((error as { reason?: string }).reason || 'the gateway refused the API key');
+          if (code === CloseCode.Unauthorized || code === WsCloseCode.Forbidden) return spec.refused((error as { reason?: string }).reason || 'the gateway refused the API key');
           retry();
         },
         complete: retry,
