@@ -99,7 +99,7 @@ class WsFrameSocket implements FrameSocket {
     return this.flow.awaitingPeer;
   }
   send(data: string): void {
-    this.ws.send(data);
+    this.flow.send(data);
   }
   cork(): void {
     this.tcp?.cork();
@@ -139,6 +139,13 @@ const UNAUTHENTICATED: Identity = { id: 'unauthenticated', kind: 'anonymous', ex
 const limitError = (message: string, code: ErrorCode) => [gatewayError(code, message)];
 
 /**
+ * A member's credential check. Built out here so the closure holds only the
+ * identity, not the `subscribe` hook's scope (its execution arguments) for
+ * the subscription's life.
+ */
+const validWhile = (identity: Identity) => (at: number) => !isRevokedOrExpired(identity, new Date(at));
+
+/**
  * graphql-ws (subprotocol graphql-transport-ws) on the same path as HTTP.
  * Operations run through yoga's envelop so plugins (limits, rate limits) apply
  * on both transports. A rejected operation (parse, validation, limits) gets an
@@ -170,8 +177,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
           const { key, start, id, socket, identity, accepts } = root.multiplexed;
           // graphql-ws keeps the execution arguments for the subscription's life: let go of what only joining needed.
           (root as { multiplexed?: unknown }).multiplexed = undefined;
-          const stillValid = (at: number) => !isRevokedOrExpired(identity, new Date(at));
-          return multiplexer.join(key, start, { id, socket: new WsFrameSocket(socket, SocketFlow.of(socket, window)), stillValid, accepts }) as never;
+          return multiplexer.join(key, start, { id, socket: new WsFrameSocket(socket, SocketFlow.of(socket, window)), stillValid: validWhile(identity), accepts }) as never;
         }
         const flow = SocketFlow.of(root.socket!, window);
         return asResult(async () => {
@@ -270,6 +276,8 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
     },
     wss,
     options.onInternalError ?? (() => undefined),
+    // graphql-ws's own frames (acks, errors, solo subscriptions' results) count towards the peer's window.
+    (socket, bytes) => SocketFlow.of(socket, window).sent(bytes),
   );
   const heartbeat = startHeartbeat(wss, options.keepAliveMs);
 

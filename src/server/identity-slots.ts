@@ -1,8 +1,8 @@
 import type { Identity } from '../context.ts';
 
-/** Something that ends once: a WebSocket or an SSE response. */
+/** Something that ends once, emitting 'close' once: a WebSocket or an SSE response. */
 export interface Closable {
-  once(event: 'close', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
 }
 
 /**
@@ -29,7 +29,8 @@ export class IdentitySlots {
     if (count >= this.max) return false;
     this.#held.set(key, count + 1);
     this.#total++;
-    owner.once('close', () => this.#release(key));
+    // 'close' is emitted once: `on` spares the wrapper `once` allocates per connection.
+    owner.on('close', () => this.#release(key));
     return true;
   }
 

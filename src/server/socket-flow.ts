@@ -16,6 +16,14 @@ const MARK_PREFIX = 'sy:';
 const flows = new WeakMap<WebSocket, SocketFlow>();
 
 /**
+ * One pong listener for every socket (not a closure per socket: an idle
+ * subscriber's memory is mostly what is allocated per connection).
+ */
+function onPong(this: WebSocket, data: Buffer): void {
+  flows.get(this)?.answered(data);
+}
+
+/**
  * What a WebSocket's peer has not read yet, kernel buffers included.
  *
  * Node cannot see (or shrink) the kernel's send and receive buffers, which on
@@ -26,6 +34,9 @@ const flows = new WeakMap<WebSocket, SocketFlow>();
  * ping (RFC 6455; browsers and `ws` do it unasked) only once it has read
  * everything sent before it, so the pong of a mark proves those frames were
  * read. Frames written since the last answered mark are unread.
+ *
+ * Every frame must be counted: the gateway's writers send through `send`, or
+ * report what they wrote with `sent` (graphql-ws's own messages).
  */
 export class SocketFlow {
   private sentFrames = 0;
@@ -35,9 +46,10 @@ export class SocketFlow {
   private markedFrames = 0;
   private markedBytes = 0;
   private nextMark = 0;
-  /** Marks sent and not yet answered, oldest first. */
-  private readonly marks: Mark[] = [];
-  private waiters: (() => void)[] = [];
+  /** Marks sent and not yet answered, oldest first (allocated with the first mark). */
+  private marks: Mark[] | null = null;
+  /** Callers of whenOpen; null while nobody waits (most sockets never do). */
+  private waiters: (() => void)[] | null = null;
   private readonly markEveryFrames: number;
   private readonly markEveryBytes: number;
 
@@ -47,14 +59,7 @@ export class SocketFlow {
   ) {
     this.markEveryFrames = Math.max(1, Math.floor(window.frames / 8));
     this.markEveryBytes = Math.max(1, Math.floor(window.bytes / 8));
-    const send = ws.send.bind(ws);
-    // Every frame counts, whoever sends it (the multiplexer, graphql-ws).
-    ws.send = ((data: string | Buffer, ...rest: unknown[]) => {
-      (send as (...args: unknown[]) => void)(data, ...rest);
-      this.sent(typeof data === 'string' ? data.length : (data as Buffer).byteLength);
-    }) as WebSocket['send'];
-    ws.on('pong', (data: Buffer) => this.answered(data));
-    ws.once('close', () => this.wake());
+    ws.on('pong', onPong);
   }
 
   /** The socket's flow, created on first use. */
@@ -77,7 +82,7 @@ export class SocketFlow {
 
   /** True while a mark is unanswered: the peer has not confirmed everything it was asked about. */
   get awaitingPeer(): boolean {
-    return this.marks.length > 0;
+    return this.marks !== null && this.marks.length > 0;
   }
 
   /** True while the peer's unread frames and bytes are within the window. */
@@ -88,10 +93,23 @@ export class SocketFlow {
   /** Resolves once the window is open again, or the socket closed. */
   whenOpen(): Promise<void> {
     if (this.open || this.ws.readyState > 1) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    if (!this.waiters) {
+      this.waiters = [];
+      // Only a socket someone waits on needs to hear of its close.
+      this.ws.once('close', () => this.wake());
+    }
+    const waiters = this.waiters;
+    return new Promise((resolve) => waiters.push(resolve));
   }
 
-  private sent(bytes: number): void {
+  /** Writes one frame to the socket and counts it. */
+  send(data: string): void {
+    this.ws.send(data);
+    this.sent(data.length);
+  }
+
+  /** Counts a frame written to the socket by someone else. */
+  sent(bytes: number): void {
     this.sentFrames++;
     this.sentBytes += bytes;
     if (this.sentFrames - this.markedFrames >= this.markEveryFrames || this.sentBytes - this.markedBytes >= this.markEveryBytes) this.mark();
@@ -102,11 +120,13 @@ export class SocketFlow {
     const mark = { payload: `${MARK_PREFIX}${this.nextMark++}`, frames: this.sentFrames, bytes: this.sentBytes };
     this.markedFrames = mark.frames;
     this.markedBytes = mark.bytes;
-    this.marks.push(mark);
+    (this.marks ??= []).push(mark);
     this.ws.ping(mark.payload);
   }
 
-  private answered(data: Buffer): void {
+  /** A pong arrived (onPong). */
+  answered(data: Buffer): void {
+    if (!this.marks) return;
     const payload = data.toString();
     if (!payload.startsWith(MARK_PREFIX)) return;
     const at = this.marks.findIndex((m) => m.payload === payload);
@@ -121,6 +141,7 @@ export class SocketFlow {
 
   private wake(): void {
     const waiters = this.waiters;
+    if (!waiters || waiters.length === 0) return;
     this.waiters = [];
     for (const resolve of waiters) resolve();
   }

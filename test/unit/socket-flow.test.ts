@@ -32,7 +32,7 @@ describe('SocketFlow', () => {
     const p = await pair();
     open.push(p);
     p.tcp.pause();
-    for (let i = 0; i < 20; i++) p.server.send(`frame-${i}`);
+    for (let i = 0; i < 20; i++) p.flow.send(`frame-${i}`);
     expect(p.flow.unreadFrames).toBe(20);
     expect(p.flow.awaitingPeer).toBe(true);
     expect(p.flow.open).toBe(false);
@@ -62,7 +62,7 @@ describe('SocketFlow', () => {
       for (;;) {
         const next = await paced.next();
         if (next.done || p.server.readyState !== 1) return;
-        p.server.send(`n-${next.value}`);
+        p.flow.send(`n-${next.value}`);
       }
     })();
     // Barrier: the pump is parked once the window is full, and stays parked while the peer does not read.
