@@ -172,8 +172,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxSubscriptionsPerConnection: () => subscriptionLimit.value,
   });
   const subscriptionCount = (): number => {
-    const { groups, members } = graphqlWs.multiplexed;
-    return bus.subscriberCount - groups + members;
+    // Multiplexed members share their sources' bus listeners.
+    const { sources, members } = graphqlWs.multiplexed;
+    return bus.subscriberCount - sources + members;
   };
   if (metrics) {
     registerGatewayGauges(metrics.registry, {
@@ -186,7 +187,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     server, yoga, services, registry, scheduler, log, audit, history,
-    /** Live subscriptions on every transport: each multiplexed group holds one bus listener for all its members. */
+    /** Live subscriptions on every transport: multiplexed members share their sources' bus listeners. */
     get subscriptionCount(): number {
       return subscriptionCount();
     },
