@@ -71,6 +71,8 @@ export interface Gateway {
   readonly history: HistoryService;
   /** Live subscriptions on every transport (a multiplexed group of identical ones counts each member). */
   readonly subscriptionCount: number;
+  /** Multiplexed WebSocket subscriptions: groups (one per distinct operation), members, and the event sources they share. */
+  readonly multiplexed: { readonly groups: number; readonly members: number; readonly sources: number };
   /** Per-identity connection slots held by WebSocket connections and SSE streams (0 when none is open). */
   readonly connectionSlots: number;
   /** The Prometheus registry behind /metrics (null when `metrics.enabled` is false). */
@@ -194,6 +196,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     metrics,
     get metricsPort(): number | null {
       return metricsPort;
+    },
+    /** Multiplexed WebSocket subscriptions: groups, members, and the event sources they share. */
+    get multiplexed(): { groups: number; members: number; sources: number } {
+      return graphqlWs.multiplexed;
     },
     get connectionSlots(): number {
       return identitySlots.total;
