@@ -21,6 +21,7 @@ import { runQueryLoad, type QueryLoadResult } from './scenarios/query-load.ts';
 import { runUpstreamEconomy, type EconomyResult } from './scenarios/upstream-economy.ts';
 import { jenkinsReadsTable, runJenkinsReads, type JenkinsReadsRow } from './scenarios/jenkins-reads.ts';
 import { DASHBOARD_QUERY } from './lib/ci-sims.ts';
+import { ceilingTable, compareWithCeiling } from './lib/ceiling-ratios.ts';
 import { FANOUT_DISTINCT, FANOUT_IDENTICAL, FANOUT_UNIQUE, lastCpuProfile, runFanoutCell, summarizeCpuProfile, type FanoutCellResult, type ProfileSummary, type ServerKind, type Variant } from './scenarios/fanout.ts';
 
 const TOKEN = 'ghp_bench_token';
@@ -41,11 +42,11 @@ const profiledVariant = (process.argv.find((a) => a.startsWith('--profile='))?.s
 const fanoutClient: ClientKind = process.argv.includes('--client=graphql-ws') ? 'graphql-ws' : 'lean';
 const plan = quick
   ? { subscribers: [100], rates: [200], durationSec: 2, warmupSec: 1, drainMs: 4000, nestedReps: 2, budgetMs: 120_000,
-    fanout: { subscribers: [500], distinctAt: [500], uniqueAt: [] as number[], clientProcesses: 2, ratePerSec: 25, durationSec: 1.5, warmupEvents: 5, drainMs: 3000 },
+    fanout: { subscribers: [500], distinctAt: [500], uniqueAt: [500], baselineUniqueAt: [] as number[], clientProcesses: 2, ratePerSec: 25, durationSec: 1.5, warmupEvents: 5, drainMs: 3000 },
     queries: { connections: 10, durationSec: 1.5, coldReps: 1 },
     economy: { dashboards: 50, periodSec: 10, warmupSec: 1, windowSec: 4 } }
   : { subscribers: [1, 100, 1000], rates: [50, 200], durationSec: 15, warmupSec: 2, drainMs: 15_000, nestedReps: 5, budgetMs: 600_000,
-    fanout: { subscribers: [1000, 5000, 10_000], distinctAt: [1000, 5000, 10_000], uniqueAt: [1000], clientProcesses: 4, ratePerSec: 25, durationSec: 6, warmupEvents: 10, drainMs: 8000 },
+    fanout: { subscribers: [1000, 5000, 10_000], distinctAt: [1000, 5000, 10_000], uniqueAt: [1000, 5000, 10_000], baselineUniqueAt: [1000], clientProcesses: 4, ratePerSec: 25, durationSec: 6, warmupEvents: 10, drainMs: 8000 },
     queries: { connections: 10, durationSec: 10, coldReps: 3 },
     economy: { dashboards: 50, periodSec: 10, warmupSec: 4, windowSec: 60 } };
 // `--fanout-subs=1000,5000` replaces the fan-out sizes (for development and profiling).
@@ -233,7 +234,10 @@ async function main(): Promise<void> {
     if (fp.distinctAt.includes(subscribers)) variants.push('distinct');
     if (fp.uniqueAt.includes(subscribers)) variants.push('unique');
     for (const variant of variants) {
-      for (const server of ['gateway', 'baseline'] as ServerKind[]) {
+      // The ceiling runs right after the two servers of the same cell, so all three see the same machine.
+      // The baseline's unique cells beyond `baselineUniqueAt` would only repeat its distinct ones, slower.
+      const servers: ServerKind[] = variant === 'unique' && !fp.baselineUniqueAt.includes(subscribers) ? ['gateway', 'ceiling'] : ['gateway', 'baseline', 'ceiling'];
+      for (const server of servers) {
         const label = `${server} ${variant} ${subscribers} subscribers`;
         const left = plan.budgetMs - (performance.now() - began);
         if (left < FANOUT_RESERVE_MS) {
@@ -260,6 +264,7 @@ async function main(): Promise<void> {
     }
   }
   const ratios = fanoutRatios(fanout);
+  const ceiling = compareWithCeiling(fanout);
 
   // ---- scenario 2 --------------------------------------------------------------
   // 3 repositories × 8 finished runs = 24 completed runs, so a page of 20 spans every repository.
@@ -328,9 +333,9 @@ async function main(): Promise<void> {
     if (notes.length) console.log(`- ${r.subscribers} subs @ ${r.ratePerSec}/s: ${notes.join('; ')}`);
   }
   if (fanout.length) {
-    console.log('\n## Subscription fan-out: gateway vs stock yoga baseline\n');
+    console.log('\n## Subscription fan-out: gateway vs stock yoga baseline and the raw ws ceiling\n');
     console.log(`Identical: every subscriber runs \`${FANOUT_IDENTICAL}\`. Distinct: \`${FANOUT_DISTINCT}\` with its own \`$f = { backends: ["gh", "x<i>"] }\`. Unique: \`${FANOUT_UNIQUE.replace('__I__', '<i>')}\`, every selection different. ` +
-      `${fp.ratePerSec} events/s for ${fp.durationSec} s per row (gateway: signed workflow_job webhooks; baseline: POST /publish); latency from each event's intended send time to receipt.\n`);
+      `${fp.ratePerSec} events/s for ${fp.durationSec} s per row (gateway and ceiling: signed workflow_job webhooks; baseline: POST /publish); latency from each event's intended send time to receipt.\n`);
     console.log(fanoutTable(fanout));
     for (const r of fanout) {
       const notes = [
@@ -344,6 +349,12 @@ async function main(): Promise<void> {
     if (fanoutSkipped.length) console.log(`- skipped (time budget): ${fanoutSkipped.join(', ')}`);
     console.log('\nRatios gateway ÷ baseline (deliveries/s: higher is better; the rest: lower is better):\n');
     console.log(fanoutRatioTable(ratios));
+    // ---- issue 19: Switchyard against the raw ws ceiling (section 3, "The ceiling") ----
+    if (ceiling.length) {
+      console.log('\nSwitchyard against the raw `ws` ceiling (same clients, same webhooks, same frames; goal for identical and distinct: throughput ≥ 0.8 of the ceiling, p99 ≤ 1.5× the ceiling\'s):\n');
+      console.log(ceilingTable(ceiling));
+    }
+    // ---- end issue 19 ceiling ----
     if (profileTop) {
       console.log(`\nGateway CPU profile (${profiledVariant}, ${biggest} subscribers, ${profileTop.samples} samples in the measured window; ${profileFile}). Self time by package, then by function:\n`);
       console.log(['| self % | package / area |', '|---|---|', ...profileTop.groups.map((p) => `| ${p.selfPct} | ${p.group} |`)].join('\n'));
@@ -430,7 +441,7 @@ async function main(): Promise<void> {
     authFlood,
     jenkinsReads,
     budgetSkipped,
-    fanout: { identical: FANOUT_IDENTICAL, distinct: FANOUT_DISTINCT, unique: FANOUT_UNIQUE, cells: fanout, skipped: fanoutSkipped, ratios, profile: profileTop ? { file: profileFile, top: profileTop } : null },
+    fanout: { identical: FANOUT_IDENTICAL, distinct: FANOUT_DISTINCT, unique: FANOUT_UNIQUE, cells: fanout, skipped: fanoutSkipped, ratios, ceiling, profile: profileTop ? { file: profileFile, top: profileTop } : null },
   };
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });

@@ -1,13 +1,15 @@
 /**
- * Scenario 3: subscription fan-out, gateway against a stock yoga baseline.
+ * Scenario 3: subscription fan-out, gateway against a stock yoga baseline and
+ * against the raw `ws` ceiling.
  *
- * One cell = one server (gateway or baseline, fresh child process, pinned like
+ * One cell = one server (gateway, baseline or ceiling, fresh child process, pinned like
  * the gateway) × S subscribers × one operation variant (identical, distinct or unique).
  * The subscribers live in P client child processes (bench/lib/fanout-client.ts,
  * pinned to the load CPU). Events go out open-loop at a fixed rate: into the
  * gateway as signed `workflow_job` webhooks, into the baseline as
  * `POST /publish` of the JobEvent. Latency is receipt minus the *intended*
- * send time (epoch ms, same clock in every process).
+ * send time (epoch ms, same clock in every process). The ceiling takes the
+ * gateway's webhooks unchanged.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -29,8 +31,12 @@ export const FANOUT_DISTINCT = 'subscription ($f: JobFilter) { jobUpdated(filter
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLIENT_ENTRY = fileURLToPath(new URL('../lib/fanout-client.ts', import.meta.url));
 const BASELINE_ENTRY = fileURLToPath(new URL('../baseline/server.ts', import.meta.url));
+const CEILING_ENTRY = fileURLToPath(new URL('../baseline/ceiling-server.ts', import.meta.url));
 
-export type ServerKind = 'gateway' | 'baseline';
+/** `ceiling`: a raw `ws` broadcaster fed the gateway's own webhooks (bench/baseline/ceiling-server.ts). */
+export type ServerKind = 'gateway' | 'baseline' | 'ceiling';
+/** Servers that take the signed `workflow_job` webhook; the baseline takes `POST /publish`. */
+const takesWebhooks = (server: ServerKind) => server !== 'baseline';
 /** Each subscriber aliases the root field with its own name (`s<i>`), so every selection, and every result, differs. */
 export const FANOUT_UNIQUE = 'subscription { s__I__: jobUpdated { previousStatus job { id name status } } }';
 
@@ -154,7 +160,7 @@ function eventBodies(o: FanoutCellOptions, tag: string, count: number, firstJobI
   const now = Date.now();
   for (let seq = 0; seq < count; seq++) {
     const name = `bench-${tag}-${seq}`;
-    if (o.server === 'gateway') {
+    if (takesWebhooks(o.server)) {
       out.push(sign(o.secret, jobBody(o.templates, 'queued', firstJobId + seq, name, { created: now, started: now, completed: now })));
     } else {
       out.push({
@@ -197,7 +203,7 @@ export async function runFanoutCell(o: FanoutCellOptions): Promise<FanoutCellRes
   try {
     gw = await startGatewayChild({
       simUrl: o.sim.url, token: o.token, webhookSecret: o.secret, cpu: o.serverCpu,
-      entry: o.server === 'baseline' ? BASELINE_ENTRY : undefined,
+      entry: o.server === 'baseline' ? BASELINE_ENTRY : o.server === 'ceiling' ? CEILING_ENTRY : undefined,
       nodeFlags: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : undefined,
       // All bench subscribers are one anonymous identity; lift the per-identity connection cap.
       config: { limits: { maxConnectionsPerIdentity: 1_000_000 } },
@@ -208,7 +214,7 @@ export async function runFanoutCell(o: FanoutCellOptions): Promise<FanoutCellRes
     const rssBefore = server.rssBytes();
     lap('start');
 
-    const path = o.server === 'gateway' ? '/webhooks/gh' : '/publish';
+    const path = takesWebhooks(o.server) ? '/webhooks/gh' : '/publish';
     const idBase = 700_000_000_000;
     const bodiesFor = (tag: string, count: number, firstJobId: number): Signed[] => eventBodies(o, tag, count, firstJobId);
     const sendOne = (body: Signed, intended?: number): Promise<JsonResponse> => post(agent, server.base, body, randomUUID(), intended, path);
