@@ -57,6 +57,14 @@ export class SharedSources {
   }
 }
 
+/**
+ * Results a feed may hold unread (executions still resolving, for resolvers
+ * that wait on loaders) before the source stops reading events for it: the
+ * bus's own bounded queue then fills and ends the source as it ended a group
+ * that fell behind, instead of memory growing.
+ */
+const MAX_UNREAD = 64;
+
 class SharedSource {
   private readonly feeds = new Set<SelectionFeed>();
   private pumping = false;
@@ -96,6 +104,7 @@ class SharedSource {
         const next = await this.events.next();
         if (next.done || this.closed) break;
         for (const feed of this.feeds) feed.push(next.value);
+        for (const feed of this.feeds) if (feed.unread >= MAX_UNREAD) await feed.readBelow(MAX_UNREAD);
       }
     } catch (error) {
       end = { error };
@@ -118,6 +127,7 @@ class SelectionFeed implements AsyncIterableIterator<ExecutionResult> {
   private readonly ready: Promise<IteratorResult<ExecutionResult>>[] = [];
   private waiting: ((step: Promise<IteratorResult<ExecutionResult>>) => void) | null = null;
   private ended: Promise<IteratorResult<ExecutionResult>> | null = null;
+  private onRead: (() => void) | null = null;
 
   constructor(
     private readonly execute: ExecuteEvent,
@@ -138,8 +148,24 @@ class SelectionFeed implements AsyncIterableIterator<ExecutionResult> {
     this.deliver(this.ended);
   }
 
+  get unread(): number {
+    return this.ready.length;
+  }
+
+  /** Resolves once fewer than `count` results are unread, or the feed ended. */
+  readBelow(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.onRead = () => {
+        if (this.ready.length >= count && !this.ended) return;
+        this.onRead = null;
+        resolve();
+      };
+    });
+  }
+
   next(): Promise<IteratorResult<ExecutionResult>> {
     const step = this.ready.shift();
+    this.onRead?.();
     if (step) return step;
     if (this.ended) return this.ended;
     return new Promise((resolve) => {
@@ -150,6 +176,7 @@ class SelectionFeed implements AsyncIterableIterator<ExecutionResult> {
   return(): Promise<IteratorResult<ExecutionResult>> {
     this.ended ??= Promise.resolve({ value: undefined, done: true });
     this.ready.length = 0;
+    this.onRead?.();
     this.detach(this);
     this.deliver(this.ended);
     return Promise.resolve({ value: undefined, done: true });
