@@ -65,7 +65,7 @@ describe('selections sharing one event source', () => {
 
   async function subscribe(query: string, variables?: Record<string, unknown>, token?: string): Promise<Subscriber> {
     const client = createClient({
-      url: `${stack.base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false,
+      url: `${stack.base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0,
       connectionParams: { authorization: `Bearer ${token ?? await jwt()}` },
     });
     clients.push(client);
@@ -153,6 +153,7 @@ describe('selections sharing one event source', () => {
     publish(job(4));
     await waitFor(() => expiring.results.length === 1 && lasting.results.length === 1, 10_000, 'the event before expiry');
     await waitFor(() => expiring.ended !== undefined, 10_000, 'the expired member to end');
+    expect((expiring.ended as { code?: number }).code).toBe(4403);
     await waitFor(() => multiplexed().members === 1, 10_000, 'the expired member to leave');
     expect(multiplexed().sources).toBe(1);
 
