@@ -80,8 +80,6 @@ export interface GatewayContext extends GatewayServices {
   readonly partialErrors: GraphQLError[];
   /** Backends already reported in `partialErrors` for this request. */
   readonly failedBackends: Set<string>;
-  /** Set by a shared subscription execution: told each event as it is executed, to filter per member. */
-  observeEvent?: (event: unknown) => void;
 }
 
 export function createRequestContext(services: GatewayServices, identity: Identity = ANONYMOUS, transport?: AuditTransport): GatewayContext {

@@ -15,7 +15,6 @@ import { learnNamesForFilter, liveProjectName } from './project-name-filter-live
  */
 function resolveEvent<T extends ChangeEvent>(event: T, _args: unknown, ctx: GatewayContext): T {
   ctx.resetLoaders();
-  ctx.observeEvent?.(event);
   return event;
 }
 

@@ -71,6 +71,8 @@ export interface Gateway {
   readonly history: HistoryService;
   /** Live subscriptions on every transport (a multiplexed group of identical ones counts each member). */
   readonly subscriptionCount: number;
+  /** Multiplexed WebSocket subscriptions: groups (one per distinct operation), members, and the event sources they share. */
+  readonly multiplexed: { readonly groups: number; readonly members: number; readonly sources: number };
   /** Per-identity connection slots held by WebSocket connections and SSE streams (0 when none is open). */
   readonly connectionSlots: number;
   /** The Prometheus registry behind /metrics (null when `metrics.enabled` is false). */
@@ -172,8 +174,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxSubscriptionsPerConnection: () => subscriptionLimit.value,
   });
   const subscriptionCount = (): number => {
-    const { groups, members } = graphqlWs.multiplexed;
-    return bus.subscriberCount - groups + members;
+    // Multiplexed members share their sources' bus listeners.
+    const { sources, members } = graphqlWs.multiplexed;
+    return bus.subscriberCount - sources + members;
   };
   if (metrics) {
     registerGatewayGauges(metrics.registry, {
@@ -186,13 +189,17 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     server, yoga, services, registry, scheduler, log, audit, history,
-    /** Live subscriptions on every transport: each multiplexed group holds one bus listener for all its members. */
+    /** Live subscriptions on every transport: multiplexed members share their sources' bus listeners. */
     get subscriptionCount(): number {
       return subscriptionCount();
     },
     metrics,
     get metricsPort(): number | null {
       return metricsPort;
+    },
+    /** Multiplexed WebSocket subscriptions: groups, members, and the event sources they share. */
+    get multiplexed(): { groups: number; members: number; sources: number } {
+      return graphqlWs.multiplexed;
     },
     get connectionSlots(): number {
       return identitySlots.total;

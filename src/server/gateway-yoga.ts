@@ -22,6 +22,7 @@ import { useJsonCompression } from '../plugins/use-json-compression.ts';
 import type { GraphiQLAssets } from './graphiql-assets.ts';
 import { createSchema } from './load-schema.ts';
 import { useSseEventIds } from './sse-event-ids.ts';
+import { useSharedSources } from './multiplexed-subscribe.ts';
 
 /** Which transport carries an operation: graphql-ws passes its socket; SSE asks for text/event-stream. */
 function transportOf(initial: object): AuditTransport {
@@ -80,6 +81,8 @@ export function createGatewayYoga(deps: {
     // yoga's CORS reflects any origin with credentials; ours (server.cors) is an allow-list.
     cors: false,
     plugins: [
+      // First: it replaces the engine's subscribe for multiplexed groups, which the plugins after it wrap.
+      useSharedSources(),
       useJsonCompression(),
       useAudit(deps.audit),
       ...(persisted ? [persisted.plugin] : []),

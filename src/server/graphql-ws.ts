@@ -10,6 +10,7 @@ import { startHeartbeat } from './heartbeat.ts';
 import { IdentitySlots, slotKeyOf } from './identity-slots.ts';
 import { prepareMultiplexed, type MultiplexedRoot } from './multiplexed-subscribe.ts';
 import { pacedByPeer, SocketFlow } from './socket-flow.ts';
+import { SharedSources } from './shared-sources.ts';
 import { SubscriptionMultiplexer, type FrameSocket } from './subscription-multiplexer.ts';
 import { upgradeGate } from './upgrade-gate.ts';
 import { serveGraphQLWs } from './ws-protocol-server.ts';
@@ -162,6 +163,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
   const slots = options.identitySlots ?? new IdentitySlots(options.maxConnectionsPerIdentity);
   const now = options.now ?? Date.now;
   const multiplexer = new SubscriptionMultiplexer({ queueLimit: options.queueLimit, queueBytes: options.queueBytes, now, ...(options.onSubscriberOverflow ? { onOverflow: options.onSubscriberOverflow } : {}) });
+  const sources = new SharedSources();
   const window = { frames: options.queueLimit, bytes: options.queueBytes };
   // From the first frame on, so everything the peer has unread is counted.
   wss.on('connection', (ws: WebSocket) => SocketFlow.of(ws, window));
@@ -239,7 +241,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
           const refused = getOperationAST(document, payload.operationName)?.operation === 'subscription' ? options.refuseSubscription?.() : null;
           if (refused) return denied([refused]);
           connection.active.add(id);
-          const multiplexed = prepareMultiplexed({ yoga, schema, document, source, payload, identity: connection.identity, id, socket: ctx.extra.socket, eventFilters, filterableFields });
+          const multiplexed = prepareMultiplexed({ yoga, schema, document, source, payload, identity: connection.identity, id, socket: ctx.extra.socket, eventFilters, filterableFields, sources });
           if (multiplexed && !('schema' in multiplexed)) {
             connection.active.delete(id);
             return denied(multiplexed);
@@ -285,9 +287,9 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
     wss,
     /** Per-identity slots held by WebSocket connections (and SSE streams, when shared). */
     slots,
-    /** Multiplexed subscriptions: groups (one bus listener each) and their members. */
-    get multiplexed(): { groups: number; members: number } {
-      return multiplexer.size;
+    /** Multiplexed subscriptions: groups (one per distinct operation), their members, and the sources (one bus listener each) they share. */
+    get multiplexed(): { groups: number; members: number; sources: number } {
+      return { ...multiplexer.size, sources: sources.size };
     },
     /** Closes every socket with 1001 (going away) so clients reconnect elsewhere. */
     async dispose(): Promise<void> {

@@ -1,4 +1,4 @@
-import { getOperationAST, Kind, visit, type DocumentNode, type ValueNode } from 'graphql';
+import { getArgumentValues, getOperationAST, getVariableValues, GraphQLError, Kind, visit, type DocumentNode, type FieldNode, type GraphQLSchema, type ValueNode } from 'graphql';
 import type { AccessScope } from '../context.ts';
 import { FULL_ACCESS } from '../context.ts';
 
@@ -101,4 +101,35 @@ function scopeKey(scope: AccessScope): string {
     scopeIds.set(scope, id);
   }
   return id;
+}
+
+/**
+ * The key of the event source a multiplexed subscription listens to: its scope,
+ * root field and root arguments as execution coerces them (so literals,
+ * variables and defaults that mean the same thing share). Selections differ
+ * freely under one source. Null when the arguments do not coerce (execution
+ * reports that) or the root field carries directives: such an operation keeps
+ * a source of its own.
+ */
+export function sourceKey(input: {
+  readonly schema: GraphQLSchema;
+  readonly document: DocumentNode;
+  readonly operationName: string | null | undefined;
+  readonly variables: Readonly<Record<string, unknown>> | null | undefined;
+  readonly scope: AccessScope;
+}): string | null {
+  const operation = getOperationAST(input.document, input.operationName);
+  const root = operation?.selectionSet.selections[0] as FieldNode | undefined;
+  if (!operation || root?.kind !== Kind.FIELD || (root.directives?.length ?? 0) > 0) return null;
+  const field = input.schema.getSubscriptionType()?.getFields()[root.name.value];
+  if (!field) return null;
+  const coerced = getVariableValues(input.schema, operation.variableDefinitions ?? [], input.variables ?? {});
+  if (coerced.errors) return null;
+  try {
+    const args = getArgumentValues(field, root, coerced.coerced);
+    return [scopeKey(input.scope), root.name.value, JSON.stringify(args)].join('\u0000');
+  } catch (error) {
+    if (error instanceof GraphQLError) return null;
+    throw error;
+  }
 }
