@@ -6,7 +6,9 @@ import { ErrorCode, gatewayError } from '../errors.ts';
  * are identical form a group that holds ONE subscription on the event bus:
  * each event is executed once and serialized once for the whole group, and the
  * same payload is written to every member's socket inside a graphql-ws `next`
- * frame that differs only by the member's operation id.
+ * frame that differs only by the member's operation id. Groups that differ
+ * only in their selection share one event source in turn (shared-sources.ts):
+ * one bus listener, each group's selection executed once per event.
  *
  * Writes are batched per turn of the event loop: events that were executed
  * back to back (because they arrived together, or because the gateway is
