@@ -10,7 +10,7 @@ import { startHeartbeat } from './heartbeat.ts';
 import { IdentitySlots, slotKeyOf } from './identity-slots.ts';
 import { prepareMultiplexed, type MultiplexedRoot } from './multiplexed-subscribe.ts';
 import { pacedByPeer, SocketFlow } from './socket-flow.ts';
-import { SubscriptionMultiplexer, type FrameSocket } from './subscription-multiplexer.ts';
+import { graphqlWsNextFrame, SubscriptionMultiplexer, type FrameSocket } from './subscription-multiplexer.ts';
 import { upgradeGate } from './upgrade-gate.ts';
 import { serveGraphQLWs } from './ws-protocol-server.ts';
 import { ErrorCode, gatewayError, WsCloseCode } from '../errors.ts';
@@ -46,6 +46,8 @@ export interface GraphQLWsOptions {
   readonly queueBytes: number;
   /** Told when a multiplexed subscriber is ended for falling behind (/metrics). */
   readonly onSubscriberOverflow?: () => void;
+  /** The multiplexer shared with SSE (sse-multiplex.ts), so identical subscriptions on both transports share a group; default: one of its own. */
+  readonly multiplexer?: SubscriptionMultiplexer;
   /** The gateway's clock, epoch ms. */
   readonly now?: () => number;
   /** Load shedding: the error that refuses a new subscription now, or null. */
@@ -154,7 +156,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
   const connections = new WeakMap<WebSocket, ConnectionState>();
   const slots = options.identitySlots ?? new IdentitySlots(options.maxConnectionsPerIdentity);
   const now = options.now ?? Date.now;
-  const multiplexer = new SubscriptionMultiplexer({ queueLimit: options.queueLimit, queueBytes: options.queueBytes, now, ...(options.onSubscriberOverflow ? { onOverflow: options.onSubscriberOverflow } : {}) });
+  const multiplexer = options.multiplexer ?? new SubscriptionMultiplexer({ queueLimit: options.queueLimit, queueBytes: options.queueBytes, now, ...(options.onSubscriberOverflow ? { onOverflow: options.onSubscriberOverflow } : {}) });
   const window = { frames: options.queueLimit, bytes: options.queueBytes };
   // From the first frame on, so everything the peer has unread is counted.
   wss.on('connection', (ws: WebSocket) => SocketFlow.of(ws, window));
@@ -171,7 +173,10 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
           // graphql-ws keeps the execution arguments for the subscription's life: let go of what only joining needed.
           (root as { multiplexed?: unknown }).multiplexed = undefined;
           const stillValid = (at: number) => !isRevokedOrExpired(identity, new Date(at));
-          return multiplexer.join(key, start, { id, socket: new WsFrameSocket(socket, SocketFlow.of(socket, window)), stillValid, accepts }) as never;
+          return multiplexer.join(key, start, {
+            frame: graphqlWsNextFrame(id), socket: new WsFrameSocket(socket, SocketFlow.of(socket, window)), stillValid, accepts,
+            ...(options.onSubscriberOverflow ? { onOverflow: options.onSubscriberOverflow } : {}),
+          }) as never;
         }
         const flow = SocketFlow.of(root.socket!, window);
         return asResult(async () => {
@@ -277,7 +282,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
     wss,
     /** Per-identity slots held by WebSocket connections (and SSE streams, when shared). */
     slots,
-    /** Multiplexed subscriptions: groups (one bus listener each) and their members. */
+    /** Multiplexed subscriptions: groups (one bus listener each) and their members (SSE members too when the multiplexer is shared). */
     get multiplexed(): { groups: number; members: number } {
       return multiplexer.size;
     },
