@@ -26,6 +26,9 @@ import { answerClientError, guardRequestListener } from './listener-guards.ts';
 import type { EventLoopLagSource } from './load-shedding.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { createSseStreams } from './sse-streams.ts';
+import { useSseMultiplexing } from './sse-multiplex.ts';
+import { SubscriptionMultiplexer } from './subscription-multiplexer.ts';
+import { subscriptionEventFilters } from '../resolvers/subscription-resolvers.ts';
 import { prepareReload, type PreparedReload } from './gateway-reload.ts';
 import { createWebhookIngress } from './webhook-ingress.ts';
 import { createCctrayRoute } from '../notify/cctray/cctray-route.ts';
@@ -71,6 +74,8 @@ export interface Gateway {
   readonly history: HistoryService;
   /** Live subscriptions on every transport (a multiplexed group of identical ones counts each member). */
   readonly subscriptionCount: number;
+  /** Multiplexed subscriptions (graphql-ws and SSE): groups, each one execution on the bus, and their members. */
+  readonly multiplexed: { readonly groups: number; readonly members: number };
   /** Per-identity connection slots held by WebSocket connections and SSE streams (0 when none is open). */
   readonly connectionSlots: number;
   /** The Prometheus registry behind /metrics (null when `metrics.enabled` is false). */
@@ -116,9 +121,16 @@ export function createGateway(options: GatewayOptions): Gateway {
   const authentication = createGatewayAuthentication({ config: config.auth, env, now, audit, log, credentials });
   const sseStreams = createSseStreams();
   const graphiqlAssets = new GraphiQLAssets();
+  // One multiplexer for graphql-ws and SSE: identical subscriptions on both transports share a group.
+  const multiplexer = new SubscriptionMultiplexer({ queueLimit: config.subscriptionQueueLimit, queueBytes: config.subscriptionQueueBytes, now: () => now().getTime() });
+  const sseMultiplexing = useSseMultiplexing({
+    multiplexer, eventFilters: subscriptionEventFilters, enabled: () => config.server.sseMultiplexing,
+    ...(metrics ? { onOverflow: () => metrics.overflow('sse') } : {}),
+  });
   const engine = createGatewayYoga({
     config, services, audit, log, path: GRAPHQL_PATH, graphiqlAssets,
-    plugins: [sseStreams.plugin, ...(metrics ? [operationMetricsPlugin(metrics.registry)] : []), ...(tracing ? [operationTracingPlugin(tracing)] : [])],
+    // First: the later plugins' subscribe wrappers (tracing, SSE event ids) wrap the multiplexed join.
+    plugins: [sseMultiplexing, sseStreams.plugin, ...(metrics ? [operationMetricsPlugin(metrics.registry)] : []), ...(tracing ? [operationTracingPlugin(tracing)] : [])],
   });
   const { yoga } = engine;
   const cors = createCorsPolicy(config.server.cors);
@@ -169,7 +181,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const graphqlWs = attachWebSockets(server, {
     path: GRAPHQL_PATH, config, yoga, resolveDocument: engine.resolveDocument, authentication, credentials, identitySlots, cors, shedder, audit, log, now, metrics,
-    maxSubscriptionsPerConnection: () => subscriptionLimit.value,
+    maxSubscriptionsPerConnection: () => subscriptionLimit.value, multiplexer,
   });
   const subscriptionCount = (): number => {
     const { groups, members } = graphqlWs.multiplexed;
@@ -189,6 +201,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     /** Live subscriptions on every transport: each multiplexed group holds one bus listener for all its members. */
     get subscriptionCount(): number {
       return subscriptionCount();
+    },
+    get multiplexed() {
+      return multiplexer.size;
     },
     metrics,
     get metricsPort(): number | null {
