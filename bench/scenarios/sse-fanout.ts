@@ -132,7 +132,7 @@ export async function runSseFanoutCell(o: SseFanoutCellOptions): Promise<SseFano
   try {
     server = await startGatewayChild({
       simUrl: o.sim.url, token: o.token, webhookSecret: o.secret, cpu: o.serverCpu,
-      entry: o.server === 'ceiling' ? CEILING_ENTRY : undefined,
+      entry: o.server === 'ceiling' ? CEILING_ENTRY : undefined, startTimeoutMs: 90_000,
       // One anonymous identity for every subscriber; shedding off, so connecting thousands is never refused.
       config: { limits: { maxConnectionsPerIdentity: 1_000_000 }, server: { sseMultiplexing: o.server === 'gateway', shedding: { eventLoopLagMs: 60_000 } } },
     });
