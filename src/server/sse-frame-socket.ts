@@ -70,6 +70,11 @@ export class SseFrameSocket implements FrameSocket {
   }
 
   private write(frame: string): void {
+    // Nothing buffered: every earlier frame has left (and a client that keeps up never grows this list).
+    if (this.res.writableLength === 0) {
+      this.frameEnds.length = 0;
+      this.head = 0;
+    }
     this.res.write(frame);
     // String length, as graphql-ws frames are counted: bytes for the ASCII JSON we send.
     this.written += frame.length;
