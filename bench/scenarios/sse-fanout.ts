@@ -145,7 +145,8 @@ export async function runSseFanoutCell(o: SseFanoutCellOptions): Promise<SseFano
     const per = Math.ceil(S / P);
     const ready = await Promise.all(clients.map((c, k) => {
       c.send({ cmd: 'start', url: `${gw.base}/graphql`, count: Math.max(0, Math.min(per, S - k * per)), query: SSE_FANOUT_QUERY });
-      return c.next('ready', 120_000);
+      // Opening an SSE stream through the gateway's whole HTTP envelope costs milliseconds each: thousands take minutes on a loaded machine.
+      return c.next('ready', 300_000);
     }));
     const failedOpens = ready.reduce((a, r) => a + r.failed, 0);
     if (failedOpens > 0) throw new Error(`${failedOpens} of ${S} SSE streams could not open`);
