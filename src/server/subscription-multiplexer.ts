@@ -241,11 +241,20 @@ class Group {
         continue;
       }
       // The member builds its frames (a few bytes around the shared payload); their length is what the bound counts.
-      const frames: string[] = [];
+      // One event per flush is the common case when idle: no array for it.
+      let single: string | null = null;
+      let frames: string[] | null = null;
       let bytes = 0;
-      if (wanted) for (const i of wanted) frames.push(member.frame(batch[i]!, events[i]));
-      else for (let i = from; i < batch.length; i++) frames.push(member.frame(batch[i]!, events[i]));
-      for (const frame of frames) bytes += frame.length;
+      if (count === 1) {
+        const i = wanted ? wanted[0]! : from;
+        single = member.frame(batch[i]!, events[i]);
+        bytes = single.length;
+      } else {
+        frames = [];
+        if (wanted) for (const i of wanted) frames.push(member.frame(batch[i]!, events[i]));
+        else for (let i = from; i < batch.length; i++) frames.push(member.frame(batch[i]!, events[i]));
+        for (const frame of frames) bytes += frame.length;
+      }
       // Past the bound the client is ended rather than written to, so it never has more
       // than the bound unread; only a client that had confirmed everything may take a
       // burst beyond it (a batch is at most the group's own queue, so that stays bounded).
@@ -255,9 +264,13 @@ class Group {
         else this.options.onOverflow?.();
         continue;
       }
-      if (count > 1) socket.cork?.();
-      for (const frame of frames) socket.send(frame);
-      if (count > 1) socket.uncork?.();
+      if (single !== null) {
+        socket.send(single);
+        continue;
+      }
+      socket.cork?.();
+      for (const frame of frames!) socket.send(frame);
+      socket.uncork?.();
     }
   }
 
