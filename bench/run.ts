@@ -275,12 +275,13 @@ async function main(): Promise<void> {
       }
       process.stderr.write(`fan-out: ${label}, ${fp.ratePerSec}/s for ${sp.durationSec} s ... `);
       const t = performance.now();
-      sse.push(await runSseFanoutCell({
+      const cellResult = await runSseFanoutCell({
         server, sim: latencySim, token: TOKEN, secret: SECRET, templates, subscribers, clientProcesses: subscribers >= 5000 ? 4 : 2,
         ratePerSec: fp.ratePerSec, durationSec: sp.durationSec, warmupEvents: sp.warmupEvents, drainMs: sp.drainMs,
         serverCpu: gatewayCpu, loadCpu: pinned ? LOAD_CPU : undefined,
-      }));
-      process.stderr.write(`done in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+      });
+      sse.push(cellResult);
+      process.stderr.write(`done in ${((performance.now() - t) / 1000).toFixed(1)} s: ${JSON.stringify({ ...cellResult, subscriberErrorSamples: undefined })}\n`);
     }
   }
 
@@ -428,7 +429,7 @@ async function main(): Promise<void> {
     console.log('\n## SSE fan-out: multiplexed vs per-subscriber vs the raw ceiling\n');
     console.log(`Every subscriber runs \`${SSE_FANOUT_QUERY}\` over SSE (distinct connections). gateway: multiplexed; gateway-solo: \`server.sseMultiplexing: false\` (one execution per subscriber, as before); ceiling: bench/baseline/sse-ceiling-server.ts (one pre-serialized frame written to every response). ${fp.ratePerSec} events/s for ${sp.durationSec} s per row.\n`);
     console.log(sseFanoutTable(sse));
-    for (const r of sse) if (r.subscriberErrors || r.failedSends || r.duplicates) console.log(`- ${r.server} ${r.subscribers}: ${r.subscriberErrors} subscriber errors ${JSON.stringify(r.subscriberErrorSamples[0] ?? '')}, ${r.failedSends} failed sends, ${r.duplicates} duplicates`);
+    for (const r of sse) if (r.subscriberErrors || r.failedSends || r.duplicates || r.failedOpens) console.log(`- ${r.server} ${r.subscribers}: ${r.failedOpens} streams could not open, ${r.subscriberErrors} subscriber errors ${JSON.stringify(r.subscriberErrorSamples[0] ?? '')}, ${r.failedSends} failed sends, ${r.duplicates} duplicates`);
     if (sseSkipped.length) console.log(`- skipped (time budget): ${sseSkipped.join(', ')}`);
   }
 

@@ -54,6 +54,8 @@ export interface SseFanoutCellResult {
   server: SseServerKind;
   subscribers: number;
   events: number;
+  /** Streams that could not open (refused or timed out); expected counts the others only. */
+  failedOpens: number;
   expected: number;
   delivered: number;
   lost: number;
@@ -148,8 +150,10 @@ export async function runSseFanoutCell(o: SseFanoutCellOptions): Promise<SseFano
       // Opening an SSE stream through the gateway's whole HTTP envelope costs milliseconds each: thousands take minutes on a loaded machine.
       return c.next('ready', 300_000);
     }));
+    // A stream refused or timed out while thousands connect on a loaded machine is reported, not fatal: the rest are measured.
     const failedOpens = ready.reduce((a, r) => a + r.failed, 0);
-    if (failedOpens > 0) throw new Error(`${failedOpens} of ${S} SSE streams could not open`);
+    const live = S - failedOpens;
+    if (live === 0) throw new Error(`none of ${S} SSE streams could open`);
 
     const statuses = async () => {
       const replies = clients.map((c) => c.next('status', 10_000));
@@ -161,7 +165,7 @@ export async function runSseFanoutCell(o: SseFanoutCellOptions): Promise<SseFano
     // Probes until every stream has seen one: then every subscription is live.
     const probeDeadline = performance.now() + 60_000;
     for (let probe = 0; ; probe++) {
-      if (sum(await statuses(), 'probeSubscribers') >= S) break;
+      if (sum(await statuses(), 'probeSubscribers') >= live) break;
       if (performance.now() > probeDeadline) throw new Error(`SSE subscriptions not all live after 60 s`);
       await sendOne(eventBodies(o, `p${probe}`, 1, idBase + 9_000_000 + probe)[0]!);
       await sleep(probe === 0 ? 100 : 300);
@@ -175,7 +179,7 @@ export async function runSseFanoutCell(o: SseFanoutCellOptions): Promise<SseFano
     await sendOnSchedule(warm, o.ratePerSec, warmT0, (_k, body) => warmSends.push(sendOne(body)), warmT0 + 30_000);
     await Promise.all(warmSends);
     const warmUntil = performance.now() + 10_000;
-    while (performance.now() < warmUntil && sum(await statuses(), 'warmDelivered') < o.warmupEvents * S) await sleep(50);
+    while (performance.now() < warmUntil && sum(await statuses(), 'warmDelivered') < o.warmupEvents * live) await sleep(50);
 
     const bodies = eventBodies(o, 'm', N, idBase);
     const t0 = performance.now() + 200;
@@ -195,7 +199,7 @@ export async function runSseFanoutCell(o: SseFanoutCellOptions): Promise<SseFano
     }, t0 + o.durationSec * 1000 + 30_000);
     const lastIntended = t0 + (N - 1) * gap;
     while (performance.now() < lastIntended + o.drainMs) {
-      if (sum(await statuses(), 'delivered') >= S * N) break;
+      if (sum(await statuses(), 'delivered') >= live * N) break;
       await sleep(25);
     }
     const cpu1 = gw.cpuMs();
@@ -220,9 +224,10 @@ export async function runSseFanoutCell(o: SseFanoutCellOptions): Promise<SseFano
       server: o.server,
       subscribers: S,
       events: N,
-      expected: S * N,
+      failedOpens,
+      expected: live * N,
       delivered,
-      lost: S * N - delivered,
+      lost: live * N - delivered,
       duplicates: reports.reduce((a, r) => a + r.duplicates, 0),
       subscriberErrors: reports.reduce((a, r) => a + r.errors, 0),
       subscriberErrorSamples: reports.flatMap((r) => r.errorSamples).slice(0, 3),
