@@ -22,6 +22,7 @@ import { runUpstreamEconomy, type EconomyResult } from './scenarios/upstream-eco
 import { jenkinsReadsTable, runJenkinsReads, type JenkinsReadsRow } from './scenarios/jenkins-reads.ts';
 import { DASHBOARD_QUERY } from './lib/ci-sims.ts';
 import { ceilingTable, compareWithCeiling } from './lib/ceiling-ratios.ts';
+import { runSseFanoutCell, SSE_FANOUT_QUERY, sseFanoutTable, type SseFanoutCellResult, type SseServerKind } from './scenarios/sse-fanout.ts';
 import { FANOUT_DISTINCT, FANOUT_IDENTICAL, FANOUT_UNIQUE, lastCpuProfile, runFanoutCell, summarizeCpuProfile, type FanoutCellResult, type ProfileSummary, type ServerKind, type Variant } from './scenarios/fanout.ts';
 
 const TOKEN = 'ghp_bench_token';
@@ -266,6 +267,30 @@ async function main(): Promise<void> {
   const ratios = fanoutRatios(fanout);
   const ceiling = compareWithCeiling(fanout);
 
+  // ---- scenario 3b: SSE fan-out, multiplexed vs per-subscriber vs the raw ceiling ----
+  const sse: SseFanoutCellResult[] = [];
+  const sseSkipped: string[] = [];
+  const sp = quick ? { subscribers: [300], durationSec: 1.5, warmupEvents: 3, drainMs: 3000 } : { subscribers: [1000, 5000], durationSec: 4, warmupEvents: 5, drainMs: 6000 };
+  // --quick stays under a minute: there SSE runs only when asked for (--only=sse).
+  for (const subscribers of (quick ? only?.has('sse') : runs('sse')) ? sp.subscribers : []) {
+    for (const server of ['ceiling', 'gateway', 'gateway-solo'] as SseServerKind[]) {
+      const label = `SSE ${server} ${subscribers} subscribers`;
+      if (plan.budgetMs - (performance.now() - began) < FANOUT_RESERVE_MS) {
+        sseSkipped.push(label);
+        continue;
+      }
+      process.stderr.write(`fan-out: ${label}, ${fp.ratePerSec}/s for ${sp.durationSec} s ... `);
+      const t = performance.now();
+      const cellResult = await runSseFanoutCell({
+        server, sim: latencySim, token: TOKEN, secret: SECRET, templates, subscribers, clientProcesses: subscribers >= 5000 ? 4 : 2,
+        ratePerSec: fp.ratePerSec, durationSec: sp.durationSec, warmupEvents: sp.warmupEvents, drainMs: sp.drainMs,
+        serverCpu: gatewayCpu, loadCpu: pinned ? LOAD_CPU : undefined,
+      });
+      sse.push(cellResult);
+      process.stderr.write(`done in ${((performance.now() - t) / 1000).toFixed(1)} s: ${JSON.stringify({ ...cellResult, subscriberErrorSamples: undefined })}\n`);
+    }
+  }
+
   // ---- scenario 2 --------------------------------------------------------------
   // 3 repositories × 8 finished runs = 24 completed runs, so a page of 20 spans every repository.
   const nestedSim = createGithubSimulator({ token: TOKEN, seed: 7, history: 8 });
@@ -412,6 +437,13 @@ async function main(): Promise<void> {
     console.log(`\nrequests by route (N = 15): ${JSON.stringify(jenkinsReads.find((r) => r.builds === 15)?.byRoute ?? {})}`);
   }
   if (budgetSkipped.length) console.log(`\nskipped (time budget): ${budgetSkipped.join(', ')}`);
+  if (sse.length || sseSkipped.length) {
+    console.log('\n## SSE fan-out: multiplexed vs per-subscriber vs the raw ceiling\n');
+    console.log(`Every subscriber runs \`${SSE_FANOUT_QUERY}\` over SSE (distinct connections). gateway: multiplexed; gateway-solo: \`server.sseMultiplexing: false\` (one execution per subscriber, as before); ceiling: bench/baseline/sse-ceiling-server.ts (one pre-serialized frame written to every response). ${fp.ratePerSec} events/s for ${sp.durationSec} s per row.\n`);
+    console.log(sseFanoutTable(sse));
+    for (const r of sse) if (r.subscriberErrors || r.failedSends || r.duplicates || r.failedOpens) console.log(`- ${r.server} ${r.subscribers}: ${r.failedOpens} streams could not open, ${r.subscriberErrors} subscriber errors ${JSON.stringify(r.subscriberErrorSamples[0] ?? '')}, ${r.failedSends} failed sends, ${r.duplicates} duplicates`);
+    if (sseSkipped.length) console.log(`- skipped (time budget): ${sseSkipped.join(', ')}`);
+  }
 
   if (authFlood) {
     console.log('\n## Authentication flood\n');
@@ -441,6 +473,7 @@ async function main(): Promise<void> {
     authFlood,
     jenkinsReads,
     budgetSkipped,
+    sseFanout: { query: SSE_FANOUT_QUERY, cells: sse, skipped: sseSkipped },
     fanout: { identical: FANOUT_IDENTICAL, distinct: FANOUT_DISTINCT, unique: FANOUT_UNIQUE, cells: fanout, skipped: fanoutSkipped, ratios, ceiling, profile: profileTop ? { file: profileFile, top: profileTop } : null },
   };
   const dir = fileURLToPath(new URL('./results/', import.meta.url));

@@ -28,6 +28,11 @@ export const gatewayConfigSchema = z
         graphiql: z.boolean().default(true),
         /** WebSocket keep-alive: every socket is pinged this often, and terminated if the previous ping went unanswered. */
         keepAliveSeconds: z.number().min(0.05).max(300).default(12),
+        /**
+         * Identical SSE subscriptions share one execution and serialization (and a group with
+         * identical WebSocket ones); false runs each on its own, as before (A/B benches, diagnosis).
+         */
+        sseMultiplexing: z.boolean().default(true),
         /** Open connections (HTTP, SSE, WebSocket) at once; more are closed on accept. Lowered at start to fit the file-descriptor limit. */
         maxConnections: z.number().int().min(1).max(1_000_000).default(20_000),
         /** Request bodies (GraphQL POSTs, webhooks) being read at once; more get 503 with Retry-After. */

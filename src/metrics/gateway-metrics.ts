@@ -27,7 +27,7 @@ export interface PollObserver {
 }
 
 /** Where a subscriber's events wait: its event-bus queue, or (multiplexed WebSocket subscriptions) its socket's unread frames. */
-export type SubscriberQueue = 'event-bus' | 'websocket';
+export type SubscriberQueue = 'event-bus' | 'websocket' | 'sse';
 
 export interface BusObserver {
   /** An event reached the bus's subscribers `lagMs` after the gateway received it. */

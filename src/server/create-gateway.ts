@@ -26,6 +26,10 @@ import { answerClientError, guardRequestListener } from './listener-guards.ts';
 import type { EventLoopLagSource } from './load-shedding.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { createSseStreams } from './sse-streams.ts';
+import { SharedSources } from './shared-sources.ts';
+import { useSseMultiplexing } from './sse-multiplex.ts';
+import { SubscriptionMultiplexer } from './subscription-multiplexer.ts';
+import { subscriptionEventFilters } from '../resolvers/subscription-resolvers.ts';
 import { prepareReload, type PreparedReload } from './gateway-reload.ts';
 import { createWebhookIngress } from './webhook-ingress.ts';
 import { createCctrayRoute } from '../notify/cctray/cctray-route.ts';
@@ -71,7 +75,7 @@ export interface Gateway {
   readonly history: HistoryService;
   /** Live subscriptions on every transport (a multiplexed group of identical ones counts each member). */
   readonly subscriptionCount: number;
-  /** Multiplexed WebSocket subscriptions: groups (one per distinct operation), members, and the event sources they share. */
+  /** Multiplexed subscriptions (graphql-ws and SSE): groups (one per distinct operation), members, and the event sources (one bus listener each) they share. */
   readonly multiplexed: { readonly groups: number; readonly members: number; readonly sources: number };
   /** Per-identity connection slots held by WebSocket connections and SSE streams (0 when none is open). */
   readonly connectionSlots: number;
@@ -118,9 +122,18 @@ export function createGateway(options: GatewayOptions): Gateway {
   const authentication = createGatewayAuthentication({ config: config.auth, env, now, audit, log, credentials });
   const sseStreams = createSseStreams();
   const graphiqlAssets = new GraphiQLAssets();
+  // One multiplexer for graphql-ws and SSE: identical subscriptions on both transports share a group.
+  const multiplexer = new SubscriptionMultiplexer({ queueLimit: config.subscriptionQueueLimit, queueBytes: config.subscriptionQueueBytes, now: () => now().getTime() });
+  // And one set of shared sources: groups on either transport that differ only in their selection listen once.
+  const sources = new SharedSources();
+  const sseMultiplexing = useSseMultiplexing({
+    multiplexer, sources, eventFilters: subscriptionEventFilters, enabled: () => config.server.sseMultiplexing,
+    ...(metrics ? { onOverflow: () => metrics.overflow('sse') } : {}),
+  });
   const engine = createGatewayYoga({
     config, services, audit, log, path: GRAPHQL_PATH, graphiqlAssets,
-    plugins: [sseStreams.plugin, ...(metrics ? [operationMetricsPlugin(metrics.registry)] : []), ...(tracing ? [operationTracingPlugin(tracing)] : [])],
+    // First: the later plugins' subscribe wrappers (tracing, SSE event ids) wrap the multiplexed join.
+    plugins: [sseMultiplexing, sseStreams.plugin, ...(metrics ? [operationMetricsPlugin(metrics.registry)] : []), ...(tracing ? [operationTracingPlugin(tracing)] : [])],
   });
   const { yoga } = engine;
   const cors = createCorsPolicy(config.server.cors);
@@ -171,7 +184,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const graphqlWs = attachWebSockets(server, {
     path: GRAPHQL_PATH, config, yoga, resolveDocument: engine.resolveDocument, authentication, credentials, identitySlots, cors, shedder, audit, log, now, metrics,
-    maxSubscriptionsPerConnection: () => subscriptionLimit.value,
+    maxSubscriptionsPerConnection: () => subscriptionLimit.value, multiplexer, sources,
   });
   const subscriptionCount = (): number => {
     // Multiplexed members share their sources' bus listeners.
@@ -197,7 +210,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     get metricsPort(): number | null {
       return metricsPort;
     },
-    /** Multiplexed WebSocket subscriptions: groups, members, and the event sources they share. */
+    /** Multiplexed subscriptions (graphql-ws and SSE): groups, members, and the event sources they share. */
     get multiplexed(): { groups: number; members: number; sources: number } {
       return graphqlWs.multiplexed;
     },

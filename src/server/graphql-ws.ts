@@ -11,7 +11,7 @@ import { IdentitySlots, slotKeyOf } from './identity-slots.ts';
 import { prepareMultiplexed, type MultiplexedRoot } from './multiplexed-subscribe.ts';
 import { pacedByPeer, SocketFlow } from './socket-flow.ts';
 import { SharedSources } from './shared-sources.ts';
-import { SubscriptionMultiplexer, type FrameSocket } from './subscription-multiplexer.ts';
+import { graphqlWsNextFrame, SubscriptionMultiplexer, type FrameSocket } from './subscription-multiplexer.ts';
 import { upgradeGate } from './upgrade-gate.ts';
 import { serveGraphQLWs } from './ws-protocol-server.ts';
 import { ErrorCode, gatewayError, WsCloseCode } from '../errors.ts';
@@ -47,6 +47,10 @@ export interface GraphQLWsOptions {
   readonly queueBytes: number;
   /** Told when a multiplexed subscriber is ended for falling behind (/metrics). */
   readonly onSubscriberOverflow?: () => void;
+  /** The multiplexer shared with SSE (sse-multiplex.ts), so identical subscriptions on both transports share a group; default: one of its own. */
+  readonly multiplexer?: SubscriptionMultiplexer;
+  /** The event sources shared with SSE groups (shared-sources.ts); default: its own. */
+  readonly sources?: SharedSources;
   /** The gateway's clock, epoch ms. */
   readonly now?: () => number;
   /** Load shedding: the error that refuses a new subscription now, or null. */
@@ -162,8 +166,8 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
   const connections = new WeakMap<WebSocket, ConnectionState>();
   const slots = options.identitySlots ?? new IdentitySlots(options.maxConnectionsPerIdentity);
   const now = options.now ?? Date.now;
-  const multiplexer = new SubscriptionMultiplexer({ queueLimit: options.queueLimit, queueBytes: options.queueBytes, now, ...(options.onSubscriberOverflow ? { onOverflow: options.onSubscriberOverflow } : {}) });
-  const sources = new SharedSources();
+  const multiplexer = options.multiplexer ?? new SubscriptionMultiplexer({ queueLimit: options.queueLimit, queueBytes: options.queueBytes, now, ...(options.onSubscriberOverflow ? { onOverflow: options.onSubscriberOverflow } : {}) });
+  const sources = options.sources ?? new SharedSources();
   const window = { frames: options.queueLimit, bytes: options.queueBytes };
   // From the first frame on, so everything the peer has unread is counted.
   wss.on('connection', (ws: WebSocket) => SocketFlow.of(ws, window));
@@ -179,7 +183,10 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
           const { key, start, id, socket, identity, accepts } = root.multiplexed;
           // graphql-ws keeps the execution arguments for the subscription's life: let go of what only joining needed.
           (root as { multiplexed?: unknown }).multiplexed = undefined;
-          return multiplexer.join(key, start, { id, socket: new WsFrameSocket(socket, SocketFlow.of(socket, window)), stillValid: validWhile(identity), accepts }) as never;
+          return multiplexer.join(key, start, {
+            frame: graphqlWsNextFrame(id), socket: new WsFrameSocket(socket, SocketFlow.of(socket, window)), stillValid: validWhile(identity), accepts,
+            ...(options.onSubscriberOverflow ? { onOverflow: options.onSubscriberOverflow } : {}),
+          }) as never;
         }
         const flow = SocketFlow.of(root.socket!, window);
         return asResult(async () => {
@@ -287,7 +294,7 @@ export function attachGraphQLWs(server: Server, yoga: YogaServerInstance<Record<
     wss,
     /** Per-identity slots held by WebSocket connections (and SSE streams, when shared). */
     slots,
-    /** Multiplexed subscriptions: groups (one per distinct operation), their members, and the sources (one bus listener each) they share. */
+    /** Multiplexed subscriptions: groups (one per distinct operation), their members (SSE members too when the multiplexer is shared), and the sources (one bus listener each) they share. */
     get multiplexed(): { groups: number; members: number; sources: number } {
       return { ...multiplexer.size, sources: sources.size };
     },

@@ -22,14 +22,9 @@ interface Rewrite {
  * selected through a fragment (left as it is, without ids).
  */
 function rewrite(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, lastEventId: string | null): Rewrite | null {
-  const operation = getOperationAST(document, operationName);
-  if (operation?.operation !== 'subscription') return null;
-  const root = operation.selectionSet.selections.find((s): s is FieldNode => s.kind === Kind.FIELD);
-  if (!root || operation.selectionSet.selections.length !== 1) return null;
-  const field = schema.getSubscriptionType()?.getFields()[root.name.value];
-  const type = field && getNamedType(field.type);
-  if (!field || !isObjectType(type) || !type.getFields()['cursor']) return null;
-
+  const found = cursorRoot(schema, document, operationName);
+  if (!found) return null;
+  const { operation, root, field } = found;
   const resumes = lastEventId !== null && field.args.some((a) => a.name === 'after');
   const args = resumes
     ? [...(root.arguments ?? []).filter((a) => a.name.value !== 'after'), { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'after' }, value: { kind: Kind.STRING, value: lastEventId } } as const]
@@ -43,8 +38,30 @@ function rewrite(schema: GraphQLSchema, document: DocumentNode, operationName: s
   };
 }
 
+/** The subscription's one root field, when its events carry a `cursor` (what ids need). */
+function cursorRoot(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined) {
+  const operation = getOperationAST(document, operationName);
+  if (operation?.operation !== 'subscription') return null;
+  const root = operation.selectionSet.selections.find((s): s is FieldNode => s.kind === Kind.FIELD);
+  if (!root || operation.selectionSet.selections.length !== 1) return null;
+  const field = schema.getSubscriptionType()?.getFields()[root.name.value];
+  const type = field && getNamedType(field.type);
+  if (!field || !isObjectType(type) || !type.getFields()['cursor']) return null;
+  return { operation, root, field };
+}
+
+/**
+ * For a multiplexed SSE subscription (sse-multiplex.ts), which writes the ids
+ * itself from each event's cursor: whether its events carry ids, and whether
+ * `Last-Event-ID` makes it a resume (which runs on its own, rewritten here).
+ */
+export function sseEventIdsOf(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, lastEventId: string | null): { readonly ids: boolean; readonly resumes: boolean } {
+  const found = cursorRoot(schema, document, operationName);
+  return { ids: found !== null, resumes: found !== null && lastEventId !== null && found.field.args.some((a) => a.name === 'after') };
+}
+
 /** An SSE `id:` must be one line (and a NUL makes browsers ignore it). */
-const usableId = (value: unknown): value is string => typeof value === 'string' && !/[\r\n\0]/.test(value);
+export const usableId = (value: unknown): value is string => typeof value === 'string' && !/[\r\n\0]/.test(value);
 
 /**
  * The cursor of the event, moved out of the data into the result's serializer:
@@ -66,8 +83,10 @@ function withEventId(result: ExecutionResult, responseKey: string): ExecutionRes
  * event, whether or not the client selected `cursor`; a reconnect with
  * `Last-Event-ID` (what a browser EventSource sends by itself) resumes after
  * that cursor exactly as `after: <cursor>` would, and wins over an `after` in
- * the operation (it is newer). SSE subscriptions run one execution per
- * subscriber (graphql-ws groups are not involved), so each stream's ids are its own.
+ * the operation (it is newer). This plugin serves subscriptions that run on
+ * their own (resumes, operations that cannot be shared); a multiplexed SSE
+ * member (sse-multiplex.ts) gets the same `id:` lines from its frame writer,
+ * and its subscribe function, wrapped here too, ignores the rewritten document.
  */
 export function useSseEventIds(): Plugin {
   return {

@@ -5,10 +5,12 @@ import { ErrorCode, gatewayError } from '../errors.ts';
  * Subscription multiplexing. Subscribers whose operation, variables and scope
  * are identical form a group that holds ONE subscription on the event bus:
  * each event is executed once and serialized once for the whole group, and the
- * same payload is written to every member's socket inside a graphql-ws `next`
- * frame that differs only by the member's operation id. Groups that differ
- * only in their selection share one event source in turn (shared-sources.ts):
- * one bus listener, each group's selection executed once per event.
+ * same payload is written to every member's socket inside the member's own
+ * frame: a graphql-ws `next` message with its operation id, or an SSE `next`
+ * event with the event's `id:` line (sse-multiplex.ts). Only the few bytes
+ * around the shared payload are built per member. Groups that differ only in
+ * their selection share one event source in turn (shared-sources.ts): one bus
+ * listener, each group's selection executed once per event.
  *
  * Writes are batched per turn of the event loop: events that were executed
  * back to back (because they arrived together, or because the gateway is
@@ -24,10 +26,11 @@ import { ErrorCode, gatewayError } from '../errors.ts';
  * revoked receives nothing more.
  */
 
-/** The part of a `ws` WebSocket a member writes to. */
+/** What a member writes to: a `ws` WebSocket (graphql-ws.ts) or an SSE response (sse-frame-socket.ts). */
 export interface FrameSocket {
+  /** 1 while frames may be written (WebSocket.OPEN). */
   readonly readyState: number;
-  /** Frames and bytes written that the peer has not confirmed reading (socket-flow.ts). */
+  /** Frames and bytes written that the peer has not read (as far as the transport can tell: socket-flow.ts, sse-frame-socket.ts). */
   readonly unreadFrames: number;
   readonly unreadBytes: number;
   /** True while the peer owes an answer: a client that caught up may take one burst beyond the bound. */
@@ -38,13 +41,30 @@ export interface FrameSocket {
   uncork?(): void;
 }
 
+/** Wraps the group's serialized result of `event` in this member's frame (the payload is shared, never re-serialized). */
+export type FrameWriter = (payload: string, event: unknown) => string;
+
+/** A graphql-ws `next` message for operation `id`: only the prefix is the member's own. */
+export function graphqlWsNextFrame(id: string): FrameWriter {
+  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  return (payload) => prefix + payload + '}';
+}
+
 export interface MemberOptions {
-  readonly id: string;
+  readonly frame: FrameWriter;
   readonly socket: FrameSocket;
   /** False once the member's credentials stopped being valid. */
   readonly stillValid: (now: number) => boolean;
   /** The member's own filter, for groups that share one execution across filters; absent = every event. */
   readonly accepts?: ((event: unknown) => boolean) | undefined;
+  /** Told when this member is ended for falling behind, instead of the multiplexer's `onOverflow` (per-transport metrics). */
+  readonly onOverflow?: (() => void) | undefined;
+}
+
+/** A member's stream, as join() returns it; `end` lets its transport end it too (a credential watcher's push). */
+export interface MemberStream extends AsyncIterableIterator<ExecutionResult> {
+  /** Ends the member: `error` is its last result (null completes it). */
+  end(error: GraphQLError | null): void;
 }
 
 export interface MultiplexerOptions {
@@ -80,7 +100,7 @@ export class SubscriptionMultiplexer {
    * (for graphql-ws to track; it yields only a final error) or, when the
    * subscription could not start, the result to send instead.
    */
-  async join(key: string, start: GroupStart, member: MemberOptions): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  async join(key: string, start: GroupStart, member: MemberOptions): Promise<MemberStream | ExecutionResult> {
     let pending = this.groups.get(key);
     if (!pending) {
       pending = this.startGroup(key, start);
@@ -186,7 +206,7 @@ class Group {
     }
   }
 
-  /** One serialization per event; per member only the frame prefix differs. */
+  /** One serialization per event; per member only the frame around it differs. */
   private broadcast(result: ExecutionResult, event: unknown): void {
     if (this.members.size === 0) return;
     this.batch.push(JSON.stringify(result));
@@ -222,21 +242,37 @@ class Group {
         member.end(gatewayError(ErrorCode.Unauthenticated, 'Credentials expired or revoked'));
         continue;
       }
+      // The member builds its frames (a few bytes around the shared payload); their length is what the bound counts.
+      // One event per flush is the common case when idle: no array for it.
+      let single: string | null = null;
+      let frames: string[] | null = null;
       let bytes = 0;
-      if (wanted) for (const i of wanted) bytes += member.prefix.length + batch[i]!.length + 1;
-      else for (let i = from; i < batch.length; i++) bytes += member.prefix.length + batch[i]!.length + 1;
+      if (count === 1) {
+        const i = wanted ? wanted[0]! : from;
+        single = member.frame(batch[i]!, events[i]);
+        bytes = single.length;
+      } else {
+        frames = [];
+        if (wanted) for (const i of wanted) frames.push(member.frame(batch[i]!, events[i]));
+        else for (let i = from; i < batch.length; i++) frames.push(member.frame(batch[i]!, events[i]));
+        for (const frame of frames) bytes += frame.length;
+      }
       // Past the bound the client is ended rather than written to, so it never has more
       // than the bound unread; only a client that had confirmed everything may take a
       // burst beyond it (a batch is at most the group's own queue, so that stays bounded).
       if (socket.awaitingPeer && (socket.unreadFrames + count > queueLimit || socket.unreadBytes + bytes > queueBytes)) {
         member.end(overflowError(queueLimit, queueBytes));
-        this.options.onOverflow?.();
+        if (member.onOverflow) member.onOverflow();
+        else this.options.onOverflow?.();
         continue;
       }
-      if (count > 1) socket.cork?.();
-      if (wanted) for (const i of wanted) socket.send(member.prefix + batch[i] + '}');
-      else for (let i = from; i < batch.length; i++) socket.send(member.prefix + batch[i] + '}');
-      if (count > 1) socket.uncork?.();
+      if (single !== null) {
+        socket.send(single);
+        continue;
+      }
+      socket.cork?.();
+      for (const frame of frames!) socket.send(frame);
+      socket.uncork?.();
     }
   }
 
@@ -255,16 +291,18 @@ function overflowError(limit: number, bytes: number): GraphQLError {
 }
 
 /**
- * One subscriber in a group, as graphql-ws sees it: an async iterator that
+ * One subscriber in a group, as its transport sees it: an async iterator that
  * yields nothing (frames are written directly) and ends when the client
  * completes, the socket closes, or the group ends it (with an error, which
- * graphql-ws sends as this operation's `error` message).
+ * graphql-ws sends as this operation's `error` message and SSE as a last
+ * `next` event with errors, then `complete`).
  */
-class Member implements AsyncIterableIterator<ExecutionResult> {
+class Member implements MemberStream {
   readonly socket: FrameSocket;
-  readonly prefix: string;
+  readonly frame: FrameWriter;
   readonly stillValid: (now: number) => boolean;
   readonly accepts: ((event: unknown) => boolean) | undefined;
+  readonly onOverflow: (() => void) | undefined;
   /** Index in the group's pending batch from which this member receives. */
   from = 0;
   private settle: ((result: IteratorResult<ExecutionResult>) => void) | null = null;
@@ -275,7 +313,8 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
     this.socket = options.socket;
     this.stillValid = options.stillValid;
     this.accepts = options.accepts;
-    this.prefix = `{"id":${JSON.stringify(options.id)},"type":"next","payload":`;
+    this.onOverflow = options.onOverflow;
+    this.frame = options.frame;
   }
 
   /** Ends this member: `error` is sent as the operation's `error` message, null completes it. */

@@ -15,6 +15,8 @@ import { attachGraphQLWs } from './graphql-ws.ts';
 import type { IdentitySlots } from './identity-slots.ts';
 import type { LoadShedder } from './load-shedding.ts';
 import type { BusObserver } from '../metrics/gateway-metrics.ts';
+import type { SharedSources } from './shared-sources.ts';
+import type { SubscriptionMultiplexer } from './subscription-multiplexer.ts';
 
 /** graphql-ws on the GraphQL path, with the same authentication, slots, shedding and credential watch as HTTP/SSE. */
 export function attachWebSockets(server: Server, deps: {
@@ -33,6 +35,9 @@ export function attachWebSockets(server: Server, deps: {
   readonly log: Logger;
   readonly now: () => Date;
   readonly metrics?: BusObserver | null;
+  /** Shared with SSE (sse-multiplex.ts). */
+  readonly multiplexer?: SubscriptionMultiplexer;
+  readonly sources?: SharedSources;
 }) {
   const { config, log } = deps;
   return attachGraphQLWs(server, deps.yoga, {
@@ -47,6 +52,8 @@ export function attachWebSockets(server: Server, deps: {
     subscriptionEventFilters,
     queueLimit: config.subscriptionQueueLimit,
     queueBytes: config.subscriptionQueueBytes,
+    ...(deps.multiplexer ? { multiplexer: deps.multiplexer } : {}),
+    ...(deps.sources ? { sources: deps.sources } : {}),
     ...(deps.metrics ? { onSubscriberOverflow: () => deps.metrics?.overflow('websocket') } : {}),
     keepAliveMs: config.server.keepAliveSeconds * 1000,
     allowUpgrade: deps.cors.allowsUpgrade,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FULL_ACCESS } from '../../src/context.ts';
 import { compileScope } from '../../src/auth/scope.ts';
 import { multiplexKey } from '../../src/server/multiplex-key.ts';
-import { SubscriptionMultiplexer, type FrameSocket } from '../../src/server/subscription-multiplexer.ts';
+import { graphqlWsNextFrame, SubscriptionMultiplexer, type FrameSocket } from '../../src/server/subscription-multiplexer.ts';
 
 /** A socket that records frames; a `stalled` peer leaves them unread and owes an answer. */
 class FakeSocket implements FrameSocket {
@@ -84,7 +84,7 @@ describe('SubscriptionMultiplexer', () => {
       return s.iterator;
     };
     const sockets = Array.from({ length: 5 }, () => new FakeSocket());
-    await Promise.all(sockets.map((socket, i) => mux.join('k', start, { id: `op-${i}`, socket, stillValid: always })));
+    await Promise.all(sockets.map((socket, i) => mux.join('k', start, { frame: graphqlWsNextFrame(`op-${i}`), socket, stillValid: always })));
     expect(starts).toBe(1);
     expect(mux.size).toEqual({ groups: 1, members: 5 });
 
@@ -109,8 +109,8 @@ describe('SubscriptionMultiplexer', () => {
     const slow = new FakeSocket();
     const fast = new FakeSocket();
     slow.stalled = true;
-    const slowStream = (await mux.join('k', async () => s.iterator, { id: 'slow', socket: slow, stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
-    await mux.join('k', async () => s.iterator, { id: 'fast', socket: fast, stillValid: always });
+    const slowStream = (await mux.join('k', async () => s.iterator, { frame: graphqlWsNextFrame('slow'), socket: slow, stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
+    await mux.join('k', async () => s.iterator, { frame: graphqlWsNextFrame('fast'), socket: fast, stillValid: always });
     const told = slowStream.next().catch((e: unknown) => e);
     for (let i = 0; i < 10; i++) {
       s.push({ data: { n: i } });
@@ -126,7 +126,7 @@ describe('SubscriptionMultiplexer', () => {
     const t = source();
     const big = new FakeSocket();
     big.stalled = true;
-    const bigStream = (await bytes.join('k', async () => t.iterator, { id: 'big', socket: big, stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
+    const bigStream = (await bytes.join('k', async () => t.iterator, { frame: graphqlWsNextFrame('big'), socket: big, stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
     const bigTold = bigStream.next().catch((e: unknown) => e);
     t.push({ data: { text: 'x'.repeat(150) } });
     await tick();
@@ -140,7 +140,7 @@ describe('SubscriptionMultiplexer', () => {
     const mux = new SubscriptionMultiplexer({ queueLimit: 2, queueBytes: 1 << 20 });
     const s = source();
     const socket = new FakeSocket();
-    await mux.join('k', async () => s.iterator, { id: 'a', socket, stillValid: always });
+    await mux.join('k', async () => s.iterator, { frame: graphqlWsNextFrame('a'), socket, stillValid: always });
     for (let i = 0; i < 50; i++) {
       s.push({ data: { n: i } });
       if (i % 5 === 0) await tick();
@@ -154,7 +154,7 @@ describe('SubscriptionMultiplexer', () => {
     const s = source();
     const socket = new FakeSocket();
     socket.stalled = true;
-    const stream = (await mux.join('k', async () => s.iterator, { id: 'a', socket, stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
+    const stream = (await mux.join('k', async () => s.iterator, { frame: graphqlWsNextFrame('a'), socket, stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
     const told = stream.next().catch((e: unknown) => e);
     // Five events executed back to back: one batch, written although it exceeds 3.
     for (let i = 0; i < 5; i++) s.push({ data: { n: i } });
@@ -179,7 +179,7 @@ describe('SubscriptionMultiplexer', () => {
       calls.push('send');
       send(data);
     };
-    await mux.join('k', async () => s.iterator, { id: 'a', socket, stillValid: always });
+    await mux.join('k', async () => s.iterator, { frame: graphqlWsNextFrame('a'), socket, stillValid: always });
     for (let i = 0; i < 3; i++) s.push({ data: { n: i } });
     await tick();
     s.push({ data: { n: 3 } });
@@ -192,12 +192,12 @@ describe('SubscriptionMultiplexer', () => {
     const mux = new SubscriptionMultiplexer({ queueLimit: 100, queueBytes: 1 << 20 });
     const s = source();
     const early = new FakeSocket();
-    await mux.join('k', async () => s.iterator, { id: 'early', socket: early, stillValid: always });
+    await mux.join('k', async () => s.iterator, { frame: graphqlWsNextFrame('early'), socket: early, stillValid: always });
     s.push({ data: { n: 0 } });
     await Promise.resolve();
     await Promise.resolve();
     const late = new FakeSocket();
-    await mux.join('k', async () => s.iterator, { id: 'late', socket: late, stillValid: always });
+    await mux.join('k', async () => s.iterator, { frame: graphqlWsNextFrame('late'), socket: late, stillValid: always });
     s.push({ data: { n: 1 } });
     await tick();
     expect(early.payloads()).toEqual([{ data: { n: 0 } }, { data: { n: 1 } }]);
@@ -210,8 +210,8 @@ describe('SubscriptionMultiplexer', () => {
     const s = source();
     const expiring = new FakeSocket();
     const other = new FakeSocket();
-    const stream = (await mux.join('k', async () => s.iterator, { id: 'e', socket: expiring, stillValid: (now) => now < 100 })) as AsyncIterableIterator<ExecutionResult>;
-    await mux.join('k', async () => s.iterator, { id: 'o', socket: other, stillValid: always });
+    const stream = (await mux.join('k', async () => s.iterator, { frame: graphqlWsNextFrame('e'), socket: expiring, stillValid: (now) => now < 100 })) as AsyncIterableIterator<ExecutionResult>;
+    await mux.join('k', async () => s.iterator, { frame: graphqlWsNextFrame('o'), socket: other, stillValid: always });
     const ended = stream.next().catch((e: unknown) => e);
     s.push({ data: { n: 1 } });
     await tick();
@@ -226,8 +226,8 @@ describe('SubscriptionMultiplexer', () => {
   it('releases the group when its last member leaves, and starts a fresh one for the next', async () => {
     const mux = new SubscriptionMultiplexer({ queueLimit: 10, queueBytes: 1 << 20 });
     const first = source();
-    const a = (await mux.join('k', async () => first.iterator, { id: 'a', socket: new FakeSocket(), stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
-    const b = (await mux.join('k', async () => first.iterator, { id: 'b', socket: new FakeSocket(), stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
+    const a = (await mux.join('k', async () => first.iterator, { frame: graphqlWsNextFrame('a'), socket: new FakeSocket(), stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
+    const b = (await mux.join('k', async () => first.iterator, { frame: graphqlWsNextFrame('b'), socket: new FakeSocket(), stillValid: always })) as AsyncIterableIterator<ExecutionResult>;
     await a.return!();
     expect(first.returned).toBe(0);
     await b.return!();
@@ -238,7 +238,7 @@ describe('SubscriptionMultiplexer', () => {
     await mux.join('k', async () => {
       started = true;
       return second.iterator;
-    }, { id: 'c', socket: new FakeSocket(), stillValid: always });
+    }, { frame: graphqlWsNextFrame('c'), socket: new FakeSocket(), stillValid: always });
     expect(started).toBe(true);
   });
 
@@ -249,7 +249,7 @@ describe('SubscriptionMultiplexer', () => {
     ] as const) {
       const mux = new SubscriptionMultiplexer({ queueLimit: 10, queueBytes: 1 << 20 });
       const s = source();
-      const streams = await Promise.all(['a', 'b'].map((id) => mux.join('k', async () => s.iterator, { id, socket: new FakeSocket(), stillValid: always }))) as AsyncIterableIterator<ExecutionResult>[];
+      const streams = await Promise.all(['a', 'b'].map((id) => mux.join('k', async () => s.iterator, { frame: graphqlWsNextFrame(id), socket: new FakeSocket(), stillValid: always }))) as AsyncIterableIterator<ExecutionResult>[];
       const outcomes = streams.map((st) => st.next().then(() => 'completed', (e: GraphQLError) => ({ message: e.message, ...(e.extensions && Object.keys(e.extensions).length ? { extensions: e.extensions } : {}) })));
       s.fail(error);
       expect(await Promise.all(outcomes)).toEqual([expected, expected]);
@@ -267,8 +267,8 @@ describe('SubscriptionMultiplexer', () => {
     };
     const even = new FakeSocket();
     const all = new FakeSocket();
-    await mux.join('k', start, { id: 'even', socket: even, stillValid: always, accepts: (e) => (e as { n: number }).n % 2 === 0 });
-    await mux.join('k', start, { id: 'all', socket: all, stillValid: always });
+    await mux.join('k', start, { frame: graphqlWsNextFrame('even'), socket: even, stillValid: always, accepts: (e) => (e as { n: number }).n % 2 === 0 });
+    await mux.join('k', start, { frame: graphqlWsNextFrame('all'), socket: all, stillValid: always });
     // As graphql-js does: the root resolver sees the event, then the result is yielded.
     const emit = (n: number) => {
       const push = s.push;
@@ -286,7 +286,7 @@ describe('SubscriptionMultiplexer', () => {
   it('gives every joiner the start result when the subscription cannot start', async () => {
     const mux = new SubscriptionMultiplexer({ queueLimit: 10, queueBytes: 1 << 20 });
     const failure: ExecutionResult = { errors: [new GraphQLError('bad filter')] };
-    const results = await Promise.all([1, 2].map((i) => mux.join('k', async () => failure, { id: String(i), socket: new FakeSocket(), stillValid: always })));
+    const results = await Promise.all([1, 2].map((i) => mux.join('k', async () => failure, { frame: graphqlWsNextFrame(String(i)), socket: new FakeSocket(), stillValid: always })));
     expect(results).toEqual([failure, failure]);
     expect(mux.size).toEqual({ groups: 0, members: 0 });
   });
@@ -295,11 +295,11 @@ describe('SubscriptionMultiplexer', () => {
     const mux = new SubscriptionMultiplexer({ queueLimit: 10, queueBytes: 1 << 20 });
     const thrown = await mux.join('k', async () => {
       throw new Error('internal detail');
-    }, { id: 'a', socket: new FakeSocket(), stillValid: always });
+    }, { frame: graphqlWsNextFrame('a'), socket: new FakeSocket(), stillValid: always });
     expect(thrown).toEqual({ errors: [new GraphQLError('Unexpected error.')] });
     const limited = await mux.join('k', async () => {
       throw new GraphQLError('Too many', { extensions: { code: 'RATE_LIMITED' } });
-    }, { id: 'b', socket: new FakeSocket(), stillValid: always });
+    }, { frame: graphqlWsNextFrame('b'), socket: new FakeSocket(), stillValid: always });
     expect((limited as ExecutionResult).errors?.[0]).toMatchObject({ message: 'Too many', extensions: { code: 'RATE_LIMITED' } });
     expect(mux.size).toEqual({ groups: 0, members: 0 });
   });
