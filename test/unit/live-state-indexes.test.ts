@@ -114,7 +114,7 @@ describe('LiveState indexes', () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 80 }), fc.integer({ min: 3, max: 30 }), queryArb, (ops, maxEntries, q) => {
         const state = run(ops, maxEntries);
-        const matches = (p: PipelineModel) => (!q.statuses || q.statuses.includes(p.status)) && (!q.projects || q.projects.includes(p.projectNativeId));
+        const matches = (p: PipelineModel) => (!q.statuses || q.statuses.includes(p.status)) && (!q.projects || (q.projects as readonly string[]).includes(p.projectNativeId));
         const skip = (id: string) => q.skipped.includes(id);
         const naive = [...state.scan('Pipeline', q.backend)].filter((p) => matches(p) && !skip(p.nativeId) && createdTime(p.createdAt) >= (q.notBefore ?? -Infinity));
         const indexed = state.newestPipelines(q.backend, {
