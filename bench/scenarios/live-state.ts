@@ -22,6 +22,8 @@ export interface LiveStateRow {
   requestsPerSec: number;
   p50: number;
   p99: number;
+  /** Gateway CPU (user + system) over the run ÷ queries answered: steadier than req/s when other work shares the core. */
+  cpuMsPerQuery: number | null;
   non2xx: number;
   errors: number;
 }
@@ -32,8 +34,8 @@ export interface LiveStateResult {
   rssBytes: { entities: number; rss: number }[];
   /** (RSS at the largest size − RSS at the smallest) ÷ their difference in entities. */
   rssPerEntity: number | null;
-  /** Largest ÷ smallest size, per path: requests/s and p99. */
-  flatness: { path: LiveStatePath; rps: number | null; p99: number | null }[];
+  /** Largest ÷ smallest size, per path: requests/s, p99 and CPU per query. */
+  flatness: { path: LiveStatePath; rps: number | null; p99: number | null; cpuPerQuery: number | null }[];
   /** First query's GraphQL errors (there should be none). */
   firstErrors: string[];
 }
@@ -82,8 +84,11 @@ export async function runLiveState(o: { sizes: number[]; connections: number; du
           const order: LiveStatePath[] = rep % 2 ? ['scan', 'index'] : ['index', 'scan'];
           for (const path of order) {
             log(`livestate: ${entities} ${path} rep ${rep + 1}/${o.reps}`);
+            const cpu0 = child.cpuMs();
             const r = await oneRun(child.base, path, o.connections, o.durationSec);
-            rows.push({ entities, path, requestsPerSec: round(r['2xx'] / r.duration, 1)!, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors });
+            const cpu1 = child.cpuMs();
+            const cpuMsPerQuery = cpu0 !== null && cpu1 !== null && r['2xx'] ? round((cpu1 - cpu0) / r['2xx'], 2)! : null;
+            rows.push({ entities, path, requestsPerSec: round(r['2xx'] / r.duration, 1)!, p50: r.latency.p50, p99: r.latency.p99, cpuMsPerQuery, non2xx: r.non2xx, errors: r.errors });
           }
         }
       } finally {
@@ -97,13 +102,15 @@ export async function runLiveState(o: { sizes: number[]; connections: number; du
     const s = [...xs].sort((a, b) => a - b);
     return s.length ? s[Math.floor((s.length - 1) / 2)]! : null;
   };
-  const at = (entities: number, path: LiveStatePath, pick: (r: LiveStateRow) => number) => median(rows.filter((r) => r.entities === entities && r.path === path).map(pick));
+  const at = (entities: number, path: LiveStatePath, pick: (r: LiveStateRow) => number | null) =>
+    median(rows.filter((r) => r.entities === entities && r.path === path).map(pick).filter((x): x is number => x !== null));
   const small = o.sizes[0]!, large = o.sizes.at(-1)!;
   const ratio = (a: number | null, b: number | null) => (a !== null && b ? round(a / b, 2) : null);
   const flatness = (['index', 'scan'] as const).map((path) => ({
     path,
     rps: ratio(at(large, path, (r) => r.requestsPerSec), at(small, path, (r) => r.requestsPerSec)),
     p99: ratio(at(large, path, (r) => r.p99), at(small, path, (r) => r.p99)),
+    cpuPerQuery: ratio(at(large, path, (r) => r.cpuMsPerQuery), at(small, path, (r) => r.cpuMsPerQuery)),
   }));
   const rSmall = rssBytes.find((r) => r.entities === small)?.rss, rLarge = rssBytes.find((r) => r.entities === large)?.rss;
   const rssPerEntity = rSmall && rLarge && large > small ? round((rLarge - rSmall) / (large - small), 0) : null;
@@ -113,18 +120,22 @@ export async function runLiveState(o: { sizes: number[]; connections: number; du
 /** The scenario's markdown: medians per size and path, then the flatness ratios. */
 export function liveStateTable(r: LiveStateResult): string {
   const sizes = [...new Set(r.rows.map((x) => x.entities))];
-  const lines = ['| entities | path | runs | req/s (median) | p50 ms | p99 ms | RSS MB |', '|---:|---|---:|---:|---:|---:|---:|'];
+  const lines = ['| entities | path | runs | req/s | p50 ms | p99 ms | gateway CPU ms/query | RSS MB |', '|---:|---|---:|---:|---:|---:|---:|---:|'];
   for (const entities of sizes) {
     for (const path of ['index', 'scan'] as const) {
       const rows = r.rows.filter((x) => x.entities === entities && x.path === path);
-      const med = (pick: (x: LiveStateRow) => number) => [...rows.map(pick)].sort((a, b) => a - b)[Math.floor((rows.length - 1) / 2)];
+      const med = (pick: (x: LiveStateRow) => number | null) => {
+        const xs = rows.map(pick).filter((x): x is number => x !== null).sort((a, b) => a - b);
+        return xs.length ? xs[Math.floor((xs.length - 1) / 2)] : '–';
+      };
       const rss = r.rssBytes.find((x) => x.entities === entities)?.rss ?? 0;
-      lines.push(`| ${entities.toLocaleString('en')} | ${path} | ${rows.length} | ${med((x) => x.requestsPerSec)} | ${med((x) => x.p50)} | ${med((x) => x.p99)} | ${round(rss / 1048576, 0)} |`);
+      lines.push(`| ${entities.toLocaleString('en')} | ${path} | ${rows.length} | ${med((x) => x.requestsPerSec)} | ${med((x) => x.p50)} | ${med((x) => x.p99)} | ${med((x) => x.cpuMsPerQuery)} | ${round(rss / 1048576, 0)} |`);
     }
   }
   const bad = r.rows.filter((x) => x.non2xx || x.errors);
   const notes = [
-    ...r.flatness.map((f) => `- ${f.path}: largest ÷ smallest size: req/s ${f.rps}, p99 ${f.p99}`),
+    ...r.flatness.map((f) => `- ${f.path}: largest ÷ smallest size (medians): req/s ${f.rps}, p99 ${f.p99}, gateway CPU per query ${f.cpuPerQuery}`),
+    '- medians over the runs (lower median for an even count)',
     `- RSS per entity (largest − smallest size): ${r.rssPerEntity ?? 'n/a'} bytes`,
     ...(bad.length ? [`- non-2xx or transport errors in ${bad.length} runs`] : []),
     ...(r.firstErrors.length ? [`- GraphQL errors on the first query: ${r.firstErrors.slice(0, 3).join('; ')}`] : []),
