@@ -52,6 +52,15 @@ async function oneRun(base: string, path: LiveStatePath, connections: number, du
   });
 }
 
+/** One dashboard query on the index path; its GraphQL error messages. */
+async function dashboard(base: string): Promise<string[]> {
+  const res = await fetch(`${base}/graphql`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: DASHBOARD_QUERY }), signal: AbortSignal.timeout(120_000),
+  });
+  const body = (await res.json()) as { errors?: { message: string }[] };
+  return (body.errors ?? []).map((e) => e.message);
+}
+
 export async function runLiveState(o: { sizes: number[]; connections: number; durationSec: number; reps: number; serverCpu?: number; log?: (l: string) => void }): Promise<LiveStateResult> {
   const log = o.log ?? (() => undefined);
   const pair = createSimPair({ history: 8 });
@@ -74,16 +83,15 @@ export async function runLiveState(o: { sizes: number[]; connections: number; du
       try {
         rssBytes.push({ entities, rss: child.rssBytes() ?? 0 });
         // Warm-up: the first query fills the list cache from the simulators.
-        const first = await fetch(`${child.base}/graphql`, {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: DASHBOARD_QUERY }),
-        });
-        const body = (await first.json()) as { errors?: { message: string }[] };
-        for (const e of body.errors ?? []) firstErrors.push(`${entities}: ${e.message}`);
+        for (const e of await dashboard(child.base)) firstErrors.push(`${entities}: ${e}`);
         for (let rep = 0; rep < o.reps; rep++) {
           // Alternate the order, so drift in the machine's load hits both paths alike.
           const order: LiveStatePath[] = rep % 2 ? ['scan', 'index'] : ['index', 'scan'];
           for (const path of order) {
             log(`livestate: ${entities} ${path} rep ${rep + 1}/${o.reps}`);
+            // Queries of the previous run still in flight when autocannon stopped would eat into this one (a scan at
+            // 500k takes long): wait until the gateway answers a single query, twice, before starting.
+            for (let i = 0; i < 2; i++) await dashboard(child.base);
             const cpu0 = child.cpuMs();
             const r = await oneRun(child.base, path, o.connections, o.durationSec);
             const cpu1 = child.cpuMs();
