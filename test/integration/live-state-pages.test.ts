@@ -33,7 +33,7 @@ describe('pipeline pages served from a large live state', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 100; page++) {
-      const res = await stack.query<Page>(`query($after: String) { pipelines(first: ${first}, after: $after${filter}) { nodes { id createdAt } pageInfo { hasNextPage endCursor } } }`, { after });
+      const res: { data?: Page; errors?: unknown } = await stack.query<Page>(`query($after: String) { pipelines(first: ${first}, after: $after${filter}) { nodes { id createdAt } pageInfo { hasNextPage endCursor } } }`, { after });
       expect(res.errors).toBeUndefined();
       seen.push(...res.data!.pipelines.nodes.map((n) => n.id));
       if (!res.data!.pipelines.pageInfo.hasNextPage) break;
