@@ -13,6 +13,7 @@ import type { ClientKind } from './lib/fanout-client.ts';
 import { HAS_TASKSET, killAllChildren } from './lib/gateway-child.ts';
 import { runIdleMemory, type IdleMemoryRow } from './scenarios/idle-memory.ts';
 import { authFloodTable, runAuthFlood, type AuthFloodRow } from './scenarios/auth-flood.ts';
+import { liveStateTable, runLiveState, type LiveStateResult } from './scenarios/live-state.ts';
 import { round } from './lib/stats.ts';
 import { captureJobTemplates } from './lib/webhook-templates.ts';
 import { NESTED_QUERY, runNestedQueryRep, type NestedRepResult } from './scenarios/nested-query.ts';
@@ -344,6 +345,15 @@ async function main(): Promise<void> {
     authFlood = await runAuthFlood({ phaseSec: quick ? 4 : 10, validPerSec: 100, floodPerSec: 200, floodInFlight: 64, serverCpu: gatewayCpu, log: (l) => process.stderr.write(`${l}\n`) });
   }
 
+  // ---- scenario 10: the dashboard query over a large live state (opt-in: --only=livestate) ----
+  let liveState: LiveStateResult | null = null;
+  if (only?.has('livestate')) {
+    liveState = await runLiveState({
+      sizes: quick ? [10_000, 100_000] : [10_000, 100_000, 500_000], connections: 10, durationSec: quick ? 2 : 5, reps: quick ? 1 : 2,
+      serverCpu: gatewayCpu, log: (l) => process.stderr.write(`${l}\n`),
+    });
+  }
+
   await Promise.allSettled(sims.map((s) => s.stop()));
 
   console.log('## Webhook → subscriber latency\n');
@@ -450,6 +460,11 @@ async function main(): Promise<void> {
     console.log('A valid API-key user (`{ __typename }`) at 100 requests/s from 127.0.0.1, idle and while 127.0.0.2 sends 200 new bogus `sy_` keys/s (each would cost one scrypt). Goal: flood p99 within 2× of idle.\n');
     console.log(authFloodTable(authFlood));
   }
+  if (liveState) {
+    console.log('\n## Dashboard query over a large live state\n');
+    console.log(`\`${DASHBOARD_QUERY}\` through the gateway, its live state filled in-process; per size, runs of the indexed path and of the pre-index scan path alternate on the same state (bench/README.md, "Large live state").\n`);
+    console.log(liveStateTable(liveState));
+  }
   const results = {
     meta: {
       mode: quick ? 'quick' : 'full',
@@ -471,6 +486,7 @@ async function main(): Promise<void> {
     economy,
     idleMemory,
     authFlood,
+    liveState,
     jenkinsReads,
     budgetSkipped,
     sseFanout: { query: SSE_FANOUT_QUERY, cells: sse, skipped: sseSkipped },

@@ -74,6 +74,8 @@ export const gatewayConfigSchema = z
       .default({}),
     /** How long webhook/poll-delivered state and list results are served without an upstream call. */
     freshnessSeconds: z.number().min(0).max(3600).default(15),
+    /** Entities the live state holds before it evicts the least recently updated (about 1.5 KB of RSS each). */
+    liveStateMaxEntries: z.number().int().min(1000).max(10_000_000).default(200_000),
     /** Deadline for one backend's part of a query; past it the backend is reported as timed out. */
     backendTimeoutMs: z.number().int().min(100).max(120_000).default(8000),
     /** Events a subscriber may have unread (WebSocket: sent and not yet read by the client; otherwise queued) before it is told it is too slow. */

@@ -142,13 +142,16 @@ function cacheKey(backend: string, what: string, args: unknown): string {
 /**
  * Pipelines of one backend: the (cached) upstream list, plus any pipelines the
  * live state knows that match and are at least as new as the list's oldest
- * entry (so a run announced by webhook shows up before the cache expires).
+ * entry (so a run announced by webhook shows up before the cache expires), as
+ * many of those as a page of `query.limit` can use.
  */
 export async function listPipelines(
   ctx: GatewayContext,
   backend: BackendEntry,
   query: PipelineQuery,
   matches: (p: PipelineModel) => boolean,
+  /** The projects `matches` is limited to, when it is limited by project id (then only their indexes are read). */
+  indexProjects?: readonly string[],
 ): Promise<PipelineModel[]> {
   const key = cacheKey(backend.name, 'pipelines', { ...query, createdAfter: query.createdAfter?.toISOString(), createdBefore: query.createdBefore?.toISOString() });
   // While deliveries keep the state current, new and changed pipelines come from it (below), so
@@ -156,11 +159,17 @@ export async function listPipelines(
   const ttlMs = deliveriesCurrent(backend, ctx.now().getTime()) ? ctx.loaderSettings.freshnessMs * TERMINAL_FRESHNESS_FACTOR : undefined;
   const listed = overlay(ctx, await ctx.listCache.get(key, () => listRead(ctx, backend, 'pipelines', (signal) => backend.adapter.listPipelines(query, signal)), ttlMs));
   const oldest = listed.length >= query.limit ? Math.min(...listed.map((p) => Date.parse(p.createdAt))) : -Infinity;
-  const byId = new Map(listed.filter(matches).map((p) => [p.nativeId, p]));
-  for (const p of ctx.state.all('Pipeline', backend.name)) {
-    if (!byId.has(p.nativeId) && matches(p) && Date.parse(p.createdAt) >= oldest) byId.set(p.nativeId, p);
-  }
-  return [...byId.values()];
+  const listedIds = new Set(listed.map((p) => p.nativeId));
+  // Only what the page can use, from the state's creation-time index: not a walk of the whole state.
+  const known = ctx.state.newestPipelines(backend.name, {
+    limit: query.limit,
+    matches,
+    notBefore: oldest,
+    skip: (id) => listedIds.has(id),
+    ...(query.createdBefore ? { atOrBefore: query.createdBefore.getTime() } : {}),
+    ...(indexProjects ? { projectNativeIds: indexProjects } : {}),
+  });
+  return [...new Map(listed.filter(matches).map((p) => [p.nativeId, p])).values(), ...known];
 }
 
 export async function listRunners(ctx: GatewayContext, backend: BackendEntry): Promise<RunnerModel[]> {

@@ -59,7 +59,7 @@ export async function resolvePipelines(
       ...(args.filter?.status ? { status: args.filter.status } : {}),
       ...(args.filter?.createdAfter ? { createdAfter: new Date(args.filter.createdAfter) } : {}),
       ...(createdBefore ? { createdBefore } : {}),
-    }, filter.matches);
+    }, filter.matches, filter.projectNames ? undefined : projectNativeIds);
   });
   // The history matched `projectNames` itself, on the names it recorded: no live name is needed for these.
   if (historical) items.push(...historical.items.filter(filter.matchesRecorded));

@@ -74,7 +74,7 @@ export function assembleServices(options: ServiceOptions): AssembledServices {
   const metrics = options.metrics ?? null;
   const tracing = options.tracing ?? null;
   const registry = createBackendRegistry(config, options.factories, { log, env: options.env, now, metrics, tracer: tracing?.tracer ?? null });
-  const state = new LiveState();
+  const state = new LiveState(config.liveStateMaxEntries);
   // With a shared (Redis) store, events published by other instances update this instance's state too.
   // The store's append reports let the webhook route acknowledge only what was stored.
   const confirmations = new PublishConfirmations();

@@ -1,13 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
-import { compareRevisions, type EntityByType, type EntityModel, type JobModel } from '../model.ts';
+import { compareRevisions, type EntityByType, type EntityModel, type JobModel, type PipelineModel } from '../model.ts';
+import { newestMatches, type NewestPipelinesOptions } from './newest-pipelines.ts';
+import { StateIndexes, type Entry } from './state-indexes.ts';
 
 type EntityTypeName = keyof EntityByType;
-
-interface Entry<T extends EntityModel> {
-  entity: T;
-  /** When the gateway last confirmed this state (ms since epoch). */
-  seenAt: number;
-}
 
 export type ApplyResult<T extends EntityModel> =
   | { readonly kind: 'created'; readonly entity: T }
@@ -27,11 +23,13 @@ function withoutRevision(e: EntityModel): Omit<EntityModel, 'revision'> {
  * polls and query results. An observation with an older revision never
  * replaces a newer one, so out-of-order webhooks cannot move state backwards.
  * Bounded: the least recently updated entries are evicted past `maxEntries`.
+ * List reads go through `StateIndexes`, never a walk of every entry.
  */
 export class LiveState {
   private readonly entries = new Map<string, Entry<EntityModel>>();
   /** pipeline key -> job native ids, and when that list was last complete. */
   private readonly jobsByPipeline = new Map<string, { ids: Set<string>; completeAt: number | null }>();
+  private readonly indexes = new StateIndexes();
 
   constructor(private readonly maxEntries = 200_000) {}
 
@@ -62,10 +60,13 @@ export class LiveState {
       // Re-insert so Map order tracks recency for eviction.
       this.entries.delete(k);
       this.entries.set(k, existing);
+      this.indexes.replaced(existing, previous, true);
       this.indexJob(entity, previous);
       return { kind: 'changed', entity, previous };
     }
-    this.entries.set(k, { entity, seenAt: now });
+    const entry: Entry<EntityModel> = { entity, seenAt: now };
+    this.entries.set(k, entry);
+    this.indexes.add(entry);
     this.indexJob(entity, null);
     this.evict();
     return { kind: 'created', entity };
@@ -80,8 +81,13 @@ export class LiveState {
     const k = key(entity.type, entity.backend, entity.nativeId);
     const entry = this.entries.get(k);
     if (!entry || entry.entity !== entity) return;
-    if (previous) entry.entity = previous;
-    else this.entries.delete(k);
+    if (previous) {
+      entry.entity = previous;
+      this.indexes.replaced(entry, entity, false);
+    } else {
+      this.entries.delete(k);
+      this.indexes.remove(entity);
+    }
   }
 
   /**
@@ -121,12 +127,34 @@ export class LiveState {
     return this.jobsOf(backend, this.jobsByPipeline.get(key('Pipeline', backend, pipelineNativeId))?.ids ?? []);
   }
 
-  /** All entities of a type, optionally of one backend; for list queries served from state. */
+  /** All entities of a type, optionally of one backend; for list queries served from state (from the index: no walk of other types or backends). */
   *all<K extends EntityTypeName>(type: K, backend?: string): IterableIterator<EntityByType[K]> {
+    for (const entry of this.indexes.entries(type, backend)) yield entry.entity as EntityByType[K];
+  }
+
+  /**
+   * What `all` did before the indexes: a walk of every entry. The reference the
+   * index tests compare against and the "before" of the live-state bench.
+   */
+  *scan<K extends EntityTypeName>(type: K, backend?: string): IterableIterator<EntityByType[K]> {
     for (const entry of this.entries.values()) {
       const e = entry.entity;
       if (e.type === type && (backend === undefined || e.backend === backend)) yield e as EntityByType[K];
     }
+  }
+
+  /**
+   * The pipelines of a backend, or of some of its projects, that a newest-first
+   * page can need (see `newestMatches`): read from creation-time indexes, so the
+   * cost follows the page, not the state's size.
+   */
+  newestPipelines(backend: string, options: NewestPipelinesOptions & { readonly projectNativeIds?: readonly string[] }): PipelineModel[] {
+    const lookup = (id: string) => this.indexes.get('Pipeline', backend, id)?.entity as PipelineModel | undefined;
+    const sources = options.projectNativeIds ? [...new Set(options.projectNativeIds)] : [undefined];
+    return sources.flatMap((project) => {
+      const index = this.indexes.pipelinesByCreation(backend, project);
+      return index ? newestMatches(index, lookup, options) : [];
+    });
   }
 
   get size(): number {
@@ -139,6 +167,7 @@ export class LiveState {
     for (const [k, entry] of this.entries) {
       if (entry.entity.backend !== backend) continue;
       this.entries.delete(k);
+      this.indexes.remove(entry.entity);
       if (entry.entity.type === 'Pipeline') this.jobsByPipeline.delete(k);
       dropped++;
     }
@@ -186,6 +215,7 @@ export class LiveState {
       if (oldest.done) return;
       const entry = this.entries.get(oldest.value);
       this.entries.delete(oldest.value);
+      if (entry) this.indexes.remove(entry.entity);
       if (entry?.entity.type === 'Pipeline') {
         this.jobsByPipeline.delete(key('Pipeline', entry.entity.backend, entry.entity.nativeId));
       }
