@@ -8,7 +8,9 @@
 import { SimLogBook, type LogOutcome, type LogStyle } from '../../../sim-kit/job-log.ts';
 import type { SimJob } from './world-entities.ts';
 
-const stamp = (ms: number) => `\u001b_bk;t=${ms}\u0007`;
+const ESC = '\u001b';
+const BEL = '\u0007';
+const stamp = (ms: number) => `${ESC}_bk;t=${ms}${BEL}`;
 
 const STYLE: LogStyle = {
   sectionStart: (_name, title, atMs) => `${stamp(atMs)}--- ${title}\n`,
@@ -60,6 +62,8 @@ function outcome(job: SimJob): LogOutcome {
 /** `header_times`: the timestamps of the section headers, as the JSON log endpoint lists them. */
 export function headerTimes(text: string): number[] {
   const out: number[] = [];
-  for (const m of text.matchAll(/\u001b_bk;t=(\d+)\u0007(?:---|\+\+\+|~~~) /g)) out.push(Number(m[1]));
+  // Built from strings: the agent's markers are control characters, which regex literals may not hold here.
+  const marker = new RegExp(`${ESC}_bk;t=(\\d+)${BEL}(?:---|\\+\\+\\+|~~~) `, 'g');
+  for (const m of text.matchAll(marker)) out.push(Number(m[1]));
   return out;
 }

@@ -130,9 +130,11 @@ export class World extends WorldLifecycle {
     return [...events, { event: 'build.finished', build }];
   }
 
-  /** PUT …/rebuild: a new build of the same commit, branch, message, env and meta-data. */
+  /**
+   * PUT …/rebuild: a new build of the same commit, branch, message, env and meta-data. The
+   * reference documents no refusal by state, so a running build may be rebuilt too.
+   */
   rebuild(build: SimBuild, by: SimCreator | null): { build: SimBuild; events: WorldEvent[] } {
-    if (!FINISHED_BUILD.has(build.state)) throw new SimRefusal(422, "Build can't be rebuilt because it hasn't finished yet");
     return this.createBuild(build.pipeline, {
       branch: build.branch, commit: build.commit, message: build.message, env: build.env, metaData: build.metaData,
       source: 'ui', creator: by, rebuiltFrom: build, pullRequest: build.pullRequest,
