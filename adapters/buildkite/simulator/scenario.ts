@@ -3,7 +3,7 @@
  * (mostly green, the odd hard failure, timeout or lost agent), block steps a
  * person answers after a while, failed jobs retried now and then, a lost
  * agent that comes back, and an idle agent that disconnects and reconnects.
- * One transition per tick so a viewer can follow along.
+ * Every tick moves each live build one step, so a viewer can follow along.
  */
 import type { Random } from '../../../sim-kit/seeded-random.ts';
 import { SimAutoplay, type AutoplaySink } from '../../../sim-kit/sim-autoplay.ts';
@@ -25,31 +25,32 @@ function outcome(random: Random): JobOutcome {
 }
 
 export class Autoplay extends SimAutoplay<WorldEvent> {
+  /** Builds autoplay created: it answers only their block steps, so work seeded for a person keeps waiting. */
+  private readonly own = new Set<string>();
+
   constructor(private readonly host: AutoplayHost) {
     super(host);
   }
 
+  /** Now and then a person or the fleet acts; then every live build moves one step (a build takes half a minute). */
   protected choose(): WorldEvent[] {
     const { world, random } = this.host;
+    const events: WorldEvent[] = [];
     const live = world.liveBuilds();
-    if (live.length < 2 || (live.length < 6 && random.chance(0.15))) return this.newBuild();
-    if (random.chance(0.05)) {
-      const agentEvents = this.agents();
-      if (agentEvents.length > 0) return agentEvents;
-    }
-    const blocked = world.allBuilds().find((b) => b.blocked);
-    if (blocked && random.chance(0.2)) {
+    if (live.length < 2 || (live.length < 6 && random.chance(0.12))) events.push(...this.newBuild());
+    if (random.chance(0.03)) events.push(...this.agents());
+    const blocked = world.allBuilds().find((b) => b.blocked && this.own.has(b.id));
+    if (blocked && random.chance(0.1)) {
       const job = currentJobs(blocked).find((j) => j.state === 'blocked');
-      if (job) return world.unblock(blocked, job, random.pick(ACTORS), { notes: 'Ship it' });
+      if (job) events.push(...world.unblock(blocked, job, random.pick(ACTORS), { notes: 'Ship it' }));
     }
-    const failed = world.allBuilds().slice(0, 10).find((b) => b.state === 'failed');
-    if (failed && random.chance(0.05)) {
+    const failed = world.allBuilds().slice(0, 10).find((b) => b.state === 'failed' && this.own.has(b.id));
+    if (failed && random.chance(0.04)) {
       const job = currentJobs(failed).find((j) => j.state === 'failed' && j.type === 'script' && !j.softFailed);
-      if (job) return world.retry(failed, job, random.pick(ACTORS), 'passed').events;
+      if (job) events.push(...world.retry(failed, job, random.pick(ACTORS), 'passed').events);
     }
-    const build = random.pick(live);
-    const events = world.advance(build);
-    return events.length > 0 ? events : this.newBuild();
+    events.push(...world.stepAll());
+    return events;
   }
 
   private newBuild(): WorldEvent[] {
@@ -59,11 +60,13 @@ export class Autoplay extends SimAutoplay<WorldEvent> {
     const feature = random.chance(0.4);
     const outcomes: Record<string, JobOutcome> = {};
     for (const s of pipeline.steps) if (s.type === 'command' && !s.softFail) outcomes[s.key] = outcome(random);
-    return world.createBuild(pipeline, {
+    const made = world.createBuild(pipeline, {
       branch: feature ? random.pick(FEATURE_BRANCHES) : pipeline.defaultBranch,
       source: feature ? 'webhook' : random.pick(['webhook', 'webhook', 'ui', 'schedule'] as const),
       outcomes,
-    }).events;
+    });
+    this.own.add(made.build.id);
+    return made.events;
   }
 
   /** A lost or disconnected agent comes back; now and then an idle one disconnects. */
