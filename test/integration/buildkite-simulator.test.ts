@@ -327,6 +327,8 @@ describe('Buildkite simulator: logs', () => {
     const tail = await api(sim, `${base}/log.txt`, { headers: { range: 'bytes=-5' } });
     expect(tail.status).toBe(206);
     expect(tail.text).toBe(json.body.content.slice(-5));
+    const head = await fetch(`${sim.url}/v2${base}/log.txt`, { method: 'HEAD', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(head.headers.get('content-length')).toBe(String(json.body.size));
     expect((await api(sim, `${base}/log`, { token: 'no-logs' })).status).toBe(403);
     await sim.runUntilIdle();
     expect((await api(sim, `${base}/log.txt`)).text).toContain('Job succeeded');
@@ -411,5 +413,72 @@ describe('Buildkite simulator: rate limit', () => {
     expect(over.status).toBe(429);
     expect(over.body).toMatchObject({ scope: 'rest', limit: 3, current: 4 });
     expect(over.headers.get('ratelimit-remaining')).toBe('0');
+  });
+});
+
+describe('Buildkite simulator: seeded past and demo', () => {
+  it('seeds a week of finished builds: retried flaky jobs, an incident agent, a starved Mac queue', async () => {
+    const sim = await start({ pastDays: 7, history: 0, seed: 11 });
+    const builds = sim.builds();
+    expect(builds.length).toBeGreaterThan(100);
+    expect(builds.every((b) => ['passed', 'failed', 'canceled', 'not_run'].includes(b.state))).toBe(true);
+    // Build numbers grow with time in each pipeline.
+    for (const slug of ['web', 'api', 'ios']) {
+      const own = [...sim.builds(slug)].reverse();
+      expect(own.map((b) => b.number)).toEqual(own.map((_, i) => i + 1));
+    }
+    const jobs = builds.flatMap((b) => b.jobs);
+    const retried = jobs.filter((j) => j.retried);
+    expect(retried.length).toBeGreaterThan(0);
+    for (const j of retried) expect(sim.job(j.retriedInJobId!)).toMatchObject({ retriesCount: 1, retrySource: { job_id: j.id } });
+    const lost = jobs.filter((j) => j.state === 'failed' && j.exitStatus === -1);
+    expect(lost.length).toBeGreaterThan(2);
+    expect(new Set(lost.map((j) => j.agentId)).size).toBe(1);
+    const wait = (queue: string) => {
+      const w = jobs.filter((j) => j.step.type === 'command' && j.step.queue === queue && j.startedAt !== null && j.runnableAt !== null)
+        .map((j) => j.startedAt! - j.runnableAt!);
+      return w.reduce((a, b) => a + b, 0) / w.length;
+    };
+    expect(wait('macos')).toBeGreaterThan(3 * wait('default'));
+    // Served by the ordinary endpoints, retried jobs only on request.
+    const one = retried[0]!;
+    const owner = builds.find((b) => b.jobs.includes(one))!;
+    const path = org(`/pipelines/${owner.pipeline.slug}/builds/${owner.number}`);
+    expect((await api(sim, path)).body.jobs.map((j: { id: string }) => j.id)).not.toContain(one.id);
+    expect((await api(sim, `${path}?include_retried_jobs=true`)).body.jobs.map((j: { id: string }) => j.id)).toContain(one.id);
+  });
+
+  it('createBuildkiteDemo returns the backend options and delivers signed webhooks once started', async () => {
+    const { createBuildkiteDemo } = await import('../../adapters/buildkite/demo.ts');
+    const demo = await createBuildkiteDemo({ seed: 5 });
+    open.push({ close: () => demo.stop() });
+    const o = demo.options as { url: string; organization: string; token: { value: string }; writeToken: { value: string }; webhookSecret: { value: string } };
+    expect(Object.keys(o).sort()).toEqual(['organization', 'pollIntervalSeconds', 'token', 'url', 'webhookSecret', 'writeToken']);
+    const read = await fetch(`${o.url}/v2/organizations/${o.organization}/builds?state=blocked`, { headers: { authorization: `Bearer ${o.token.value}` } });
+    expect(read.status).toBe(200);
+    const blocked = (await read.json()) as { number: number; pipeline: { slug: string }; jobs: { id: string; type: string; state: string }[] }[];
+    expect(blocked.length).toBeGreaterThan(0);
+    const gate = blocked[0]!.jobs.find((j) => j.type === 'manual' && j.state === 'blocked')!;
+    const unblockPath = `${o.url}/v2/organizations/${o.organization}/pipelines/${blocked[0]!.pipeline.slug}/builds/${blocked[0]!.number}/jobs/${gate.id}/unblock`;
+    // The read token cannot act; the write token can.
+    expect((await fetch(unblockPath, { method: 'PUT', headers: { authorization: `Bearer ${o.token.value}` } })).status).toBe(403);
+    expect((await fetch(unblockPath, { method: 'PUT', headers: { authorization: `Bearer ${o.writeToken.value}` } })).status).toBe(200);
+
+    let resolveFirst!: (ok: boolean) => void;
+    const first = new Promise<boolean>((r) => (resolveFirst = r));
+    const receiver = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const [ts, sig] = String(req.headers['x-buildkite-signature']).split(',').map((kv) => kv.split('=')[1]);
+        resolveFirst(createHmac('sha256', o.webhookSecret.value).update(`${ts}.${body}`).digest('hex') === sig);
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    open.push({ close: () => new Promise<void>((r) => receiver.close(() => r())) });
+    demo.start(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/buildkite-demo`);
+    expect(await first).toBe(true);
   });
 });
