@@ -390,8 +390,11 @@ describe('Buildkite simulator: webhooks', () => {
     sim.triggerBuild({ pipeline: 'docs', branch: 'main' });
     await sim.runUntilIdle();
     await sim.loseAgent('ci-linux-1');
+    await sim.ping();
     await sim.drain();
-    expect(got).toEqual([{ event: 'build.finished', token: 'tok' }, { event: 'agent.lost', token: 'tok' }]);
+    // ping goes to every webhook, whatever it subscribed to.
+    expect(got).toEqual([{ event: 'build.finished', token: 'tok' }, { event: 'agent.lost', token: 'tok' }, { event: 'ping', token: 'tok' }]);
+    expect(JSON.parse(sim.deliveries.at(-1)!.body)).toMatchObject({ event: 'ping', service: { settings: { url: sim.deliveries[0]!.url } }, organization: { slug: 'acme' } });
     expect(sim.deliveries[0]!.headers['X-Buildkite-Signature']).toBeUndefined();
   });
 });
