@@ -48,6 +48,8 @@ export interface BuildkiteSimulatorOptions {
   pastDays?: number;
   /** Organization REST limit (default 200 per 60 s, Buildkite's default). */
   rateLimit?: { limit: number; windowSeconds: number };
+  /** Per-user (per-token) limit with RateLimit-User-* headers; default none (Buildkite's is 50 per 60 s). */
+  userRateLimit?: { limit: number; windowSeconds: number };
   now?: () => Date;
   /** Web UI host for web_url fields (default https://buildkite.com). */
   webUrl?: string;
@@ -148,6 +150,7 @@ export async function createBuildkiteSimulator(options: BuildkiteSimulatorOption
   const handler = createHttpHandler({
     world, base, tokens, now, logs,
     rateLimit: options.rateLimit ?? { limit: 200, windowSeconds: 60 },
+    userRateLimit: options.userRateLimit,
     emit: (events) => void emit(events),
     noteToken: (r) => tokenLog.push(r),
     fault: loop.fault, record: loop.record, hung: loop.hung,
