@@ -197,6 +197,19 @@ describe('Buildkite simulator: lifecycle', () => {
     expect(done.body.jobs.map((j: { state: string }) => j.state)).toEqual(['passed', 'failed', 'waiting_failed', 'waiting_failed']);
   });
 
+  it('returns a failing build to running when its only failure is retried, and passes it', async () => {
+    const sim = await start();
+    const build = sim.triggerBuild({ pipeline: 'api', branch: 'main', outcomes: { lint: 'failed' } });
+    await stepUntil(sim, () => build.state === 'failing');
+    const lint = build.jobs.find((j) => j.step.key === 'lint')!;
+    await sim.retryJob(lint.id, 'passed');
+    await sim.step();
+    expect(build.state).toBe('running');
+    expect(build.failingAt).not.toBeNull();
+    await sim.runUntilIdle();
+    expect(build.state).toBe('passed');
+  });
+
   it('stops at a block step as passed + blocked, and runs on once unblocked with fields', async () => {
     const sim = await start();
     const build = sim.triggerBuild({ pipeline: 'ios', branch: 'main' });
