@@ -87,8 +87,11 @@ export interface BuildContext {
   readonly slug?: string | null;
   /** The payload's `pipeline` object (webhooks), for the slug and the name. */
   readonly pipeline?: unknown;
-  /** Jobs seen with this observation (REST builds carry `jobs[]`; a job webhook carries its job). */
-  readonly jobs?: readonly unknown[];
+  /**
+   * Jobs seen with this observation besides the build's own `jobs[]` (a job
+   * webhook carries one job): their times count, but the list is not complete.
+   */
+  readonly someJobs?: readonly unknown[];
 }
 
 /** A REST build, or a webhook's `build` (which has no `jobs`). */
@@ -98,9 +101,9 @@ export function toPipeline(backend: string, build: unknown, ctx: BuildContext = 
   if (number === null || number < 1) throw new BuildkitePayloadError('build', 'number');
   const slug = ctx.slug ?? slugOfBuild(b, ctx.pipeline);
   if (!slug) throw new BuildkitePayloadError('build', 'pipeline slug');
-  const jobs = ctx.jobs ?? (Array.isArray(b.jobs) ? b.jobs : null);
+  const jobs = Array.isArray(b.jobs) ? b.jobs : null;
   const { status, waitReason } = mapBuildStatus(b.state, b.blocked);
-  const lastChangeMs = latestMs(b.created_at, b.scheduled_at, b.started_at, b.failing_at, b.finished_at, ...(jobs ?? []).flatMap(jobTimes));
+  const lastChangeMs = latestMs(b.created_at, b.scheduled_at, b.started_at, b.failing_at, b.finished_at, ...[...(jobs ?? []), ...(ctx.someJobs ?? [])].flatMap(jobTimes));
   const createdAt = isoTime(b.created_at) ?? new Date(lastChangeMs).toISOString();
   const pipeline = asRecord(ctx.pipeline) ?? asRecord(b.pipeline);
   const branch = nonEmpty(b.branch);
