@@ -164,7 +164,19 @@ function jobPhase(state: unknown): number {
 /** Jobs without a queue rule run on the `default` queue, so they are in that pool. */
 const DEFAULT_QUEUE = 'queue=default';
 
+/**
+ * The job's name. Parallel jobs of one step share its label; each gets
+ * ` (i/N)` as the Buildkite UI shows, so a name is one job (flaky-job
+ * analytics and attempts group by name).
+ */
 function jobName(j: Loose): string {
+  const base = stepName(j);
+  const index = int(j.parallel_group_index);
+  const total = int(j.parallel_group_total);
+  return index !== null && total !== null && total > 1 ? `${base} (${index + 1}/${total})` : base;
+}
+
+function stepName(j: Loose): string {
   switch (j.type) {
     case 'waiter':
       return 'wait';
