@@ -249,7 +249,7 @@ export function jobsOfBuild(backend: string, build: unknown, ctx: { slug?: strin
   const out: JobModel[] = [];
   for (const raw of jobs) {
     const j = asRecord(raw);
-    if (!j || j.type === 'waiter') continue;
+    if (!j || j.type === 'waiter' || typeof j.id !== 'string' || j.id === '') continue;
     if (!ctx.attempts && j.retried === true) continue;
     out.push(toJob(backend, j, b, { slug: ctx.slug ?? null }));
   }

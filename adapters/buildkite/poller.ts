@@ -3,6 +3,7 @@ import type { EntityModel, RunnerModel } from '../../src/model.ts';
 import { seg, type BuildkiteClient, type Params } from './client.ts';
 import { latestMs, loose, slugOfBuild } from './fields.ts';
 import { jobsOfBuild, toPipeline } from './normalize.ts';
+import type { PipelineModel } from '../../src/model.ts';
 import type { ProjectDirectory } from './projects.ts';
 import type { RunnerSet } from './runners.ts';
 import { ACTIVE_BUILD_STATES } from './status-map.ts';
@@ -82,7 +83,8 @@ export class Poller {
     const seen = new Set<string>();
     for (const { build, slug } of [...active, ...finished]) {
       const b = loose(build);
-      const model = toPipeline(this.deps.backend, build, { slug });
+      const model = tryPipeline(this.deps.backend, build, slug);
+      if (!model) continue;
       if (seen.has(model.nativeId)) continue;
       seen.add(model.nativeId);
       const finishedMs = latestMs(b.finished_at);
@@ -118,5 +120,14 @@ export class Poller {
       }
     }
     return out;
+  }
+}
+
+/** A build the listing holds without a number is skipped, not the whole cycle. */
+function tryPipeline(backend: string, build: unknown, slug: string): PipelineModel | null {
+  try {
+    return toPipeline(backend, build, { slug });
+  } catch {
+    return null;
   }
 }

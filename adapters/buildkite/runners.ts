@@ -11,6 +11,7 @@ const LISTING_TTL_MS = 5_000;
 const DETAIL_TTL_MS = 5 * 60_000;
 /** An id that is neither listed nor found is not asked for again within this (a new agent is listed anyway). */
 const MISS_TTL_MS = 60_000;
+const MAX_DETAILS = 1000;
 /** Agents outside the listing that jobs named or the listing lost, kept to report their state. */
 const MAX_REMEMBERED = 200;
 
@@ -86,6 +87,8 @@ export class RunnerSet {
     const data = await nullOn404(this.deps.client.getJson(`/organizations/${seg(this.deps.organization)}/agents/${seg(id)}`, signal));
     const runner = data === null ? null : tryRunner(this.deps.backend, data, nowMs);
     this.details.set(id, { atMs: nowMs, runner });
+    // Bounded: ids asked for by forged job events must not grow it without end.
+    if (this.details.size > MAX_DETAILS) this.details.delete(this.details.keys().next().value!);
     return runner;
   }
 }

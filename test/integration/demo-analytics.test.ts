@@ -96,10 +96,10 @@ describe('demo mode analytics', () => {
     const waits = answer!.jobStats!.groups.filter((g) => g.count >= 20).map((g) => g.queueTime.p95 ?? 0).sort((x, y) => x - y);
     expect(waits.at(-1)!).toBeGreaterThan(5 * waits[0]!);
 
-    // The incident: in GitLab and Jenkins a runner/agent stands out with lost jobs (ERROR),
+    // The incident: in GitLab, Jenkins and Buildkite a runner/agent stands out with lost jobs (ERROR),
     // across all backends and within its own (GitHub reports a lost runner as plain failure).
     const flagged = (clusters: readonly Cluster[], backend: string) => clusters.filter((c) => c.backend === backend && c.concentrated);
-    for (const provider of ['GITLAB', 'JENKINS']) {
+    for (const provider of ['GITLAB', 'JENKINS', 'BUILDKITE']) {
       const backend = answer!.backends.find((b) => b.provider === provider)!.name;
       expect(flagged(answer!.failureCauses!.runners, backend), `${provider} among all backends`).toHaveLength(1);
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: BACKEND_CLUSTERS, variables: { backend } }) });
