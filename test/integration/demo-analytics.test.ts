@@ -36,11 +36,11 @@ interface Answer {
   backends: { name: string; provider: string; sync: { state: string } | null }[];
 }
 
-/** Non-trivial: all three providers counted, and each kind of figure the past was built to show. */
+/** Non-trivial: all four providers counted, and each kind of figure the past was built to show. */
 function meaningful(a: Answer | undefined): boolean {
   if (!a?.byProvider || !a.flakyJobs || !a.failureCauses || !a.timeToGreen || !a.jobStats) return false;
   const providers = new Set(a.byProvider.groups.filter((g) => g.count > 0).map((g) => g.key.provider));
-  return providers.size === 3
+  return providers.size === 4
     && a.byProvider.groups.some((g) => g.failedCount > 0)
     && a.flakyJobs.jobs.length > 0
     && a.failureCauses.topJobs.some((j) => j.failedCount > 0)
@@ -50,7 +50,7 @@ function meaningful(a: Answer | undefined): boolean {
 
 /** Every backend's backfill has imported its window: the barrier before requiring what the whole past shows. */
 function backfilled(a: Answer | undefined): boolean {
-  return !!a && a.backends.length === 3 && a.backends.every((b) => b.sync?.state === 'DONE');
+  return !!a && a.backends.length === 4 && a.backends.every((b) => b.sync?.state === 'DONE');
 }
 
 describe('demo mode analytics', () => {
