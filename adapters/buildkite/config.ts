@@ -23,13 +23,13 @@ export const buildkiteConfigSchema = z
     url: z
       .string()
       .url()
-      .refine((u) => /^https?:\/\//.test(u), { message: 'expected an http(s) URL' })
-      .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), { message: 'credentials do not belong in the URL; use `token`' })
-      .refine((u) => !/[?#]/.test(u), { message: 'expected a base URL without query or fragment' })
+      .refine((u) => /^https?:\/\//.test(u), { message: 'an http(s) URL' })
+      .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), { message: 'a URL without credentials (use `token`)' })
+      .refine((u) => !/[?#]/.test(u), { message: 'a base URL without query or fragment' })
       .transform((u) => u.replace(/\/+$/, '').replace(/\/v2$/, ''))
       .default('https://api.buildkite.com'),
     /** The organization slug (`acme` in https://buildkite.com/acme). */
-    organization: z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'expected an organization slug such as "acme"'),
+    organization: z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'an organization slug such as "acme"'),
     /** API access token, sent as `Authorization: Bearer`. */
     token: secretRefSchema,
     /** A token used ONLY for actions (`write_builds`); reads never send it. Without it the backend is read-only. */
@@ -39,7 +39,7 @@ export const buildkiteConfigSchema = z
     /** The webhook's token in token mode: `X-Buildkite-Token`, compared timing-safe (no replay window). */
     webhookToken: secretRefSchema.optional(),
     /** Pipeline slugs to include; default: every pipeline of the organization. */
-    pipelines: z.array(z.string().refine(isSlug, { message: 'expected a pipeline slug such as "web"' })).min(1).optional(),
+    pipelines: z.array(z.string().refine(isSlug, { message: 'a pipeline slug such as "web"' })).min(1).optional(),
     /** Interval while builds run. */
     pollIntervalSeconds: z.number().min(1).max(3600).default(30),
     /** Interval while nothing runs (default: the larger of 60 and pollIntervalSeconds). */
@@ -54,10 +54,10 @@ export const buildkiteConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.webhookSecret && c.webhookToken) {
       // A Buildkite webhook sends one or the other; accepting a plain token next to a signature would bypass the replay window.
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['webhookToken'], message: 'expected only one of webhookSecret (signature mode) or webhookToken (token mode)' });
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['webhookToken'], message: 'only one of webhookSecret (signature mode) or webhookToken (token mode)' });
     }
     if (c.idlePollIntervalSeconds !== undefined && c.idlePollIntervalSeconds < c.pollIntervalSeconds) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['idlePollIntervalSeconds'], message: `must be at least pollIntervalSeconds (${c.pollIntervalSeconds})` });
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['idlePollIntervalSeconds'], message: `at least pollIntervalSeconds (${c.pollIntervalSeconds})` });
     }
   })
   .transform((c) => ({ ...c, idlePollIntervalSeconds: c.idlePollIntervalSeconds ?? Math.max(60, c.pollIntervalSeconds) }));
