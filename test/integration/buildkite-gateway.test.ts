@@ -64,5 +64,24 @@ describe('gateway over the Buildkite simulator', () => {
     const mine = items.filter((e) => e.pipelineUpdated.pipeline.id === globalId('Pipeline', `ios/${build.number}`)).map((e) => e.pipelineUpdated.pipeline);
     expect(mine.map((p) => p.status)).toContain('RUNNING');
     expect(mine.at(-1)).toMatchObject({ status: 'WAITING', waitReason: 'APPROVAL', native: { status: 'passed' } });
+
+    // Unblocked, the build runs again although its own times say nothing new (finished_at is the
+    // blocked time): the block job's unblocked_at in the job webhook is what moves it on.
+    const id = globalId('Pipeline', `ios/${build.number}`);
+    const before2 = stack.gateway.subscriptionCount;
+    const after = collect<PipelineEv>(
+      stack.wsClient(),
+      'subscription { pipelineUpdated { pipeline { id status waitReason native { status } } } }',
+      undefined,
+      (got) => got.some((e) => e.pipelineUpdated.pipeline.id === id && ['SUCCESS', 'FAILURE', 'UNSTABLE'].includes(e.pipelineUpdated.pipeline.status)),
+      20_000,
+    );
+    after.done.catch(() => undefined);
+    await waitFor(() => stack.gateway.subscriptionCount === before2 + 1, 5_000, 'the second subscription');
+    await sim.unblock('ios', build.number);
+    await sim.runUntilIdle();
+    const statuses = (await after.done).filter((e) => e.pipelineUpdated.pipeline.id === id).map((e) => e.pipelineUpdated.pipeline.status);
+    expect(statuses[0]).toBe('RUNNING');
+    expect(['SUCCESS', 'FAILURE', 'UNSTABLE']).toContain(statuses.at(-1));
   });
 });
