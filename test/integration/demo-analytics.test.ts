@@ -36,11 +36,11 @@ interface Answer {
   backends: { name: string; provider: string; sync: { state: string } | null }[];
 }
 
-/** Non-trivial: all three providers counted, and each kind of figure the past was built to show. */
+/** Non-trivial: all four providers counted, and each kind of figure the past was built to show. */
 function meaningful(a: Answer | undefined): boolean {
   if (!a?.byProvider || !a.flakyJobs || !a.failureCauses || !a.timeToGreen || !a.jobStats) return false;
   const providers = new Set(a.byProvider.groups.filter((g) => g.count > 0).map((g) => g.key.provider));
-  return providers.size === 3
+  return providers.size === 4
     && a.byProvider.groups.some((g) => g.failedCount > 0)
     && a.flakyJobs.jobs.length > 0
     && a.failureCauses.topJobs.some((j) => j.failedCount > 0)
@@ -50,7 +50,7 @@ function meaningful(a: Answer | undefined): boolean {
 
 /** Every backend's backfill has imported its window: the barrier before requiring what the whole past shows. */
 function backfilled(a: Answer | undefined): boolean {
-  return !!a && a.backends.length === 3 && a.backends.every((b) => b.sync?.state === 'DONE');
+  return !!a && a.backends.length === 4 && a.backends.every((b) => b.sync?.state === 'DONE');
 }
 
 describe('demo mode analytics', () => {
@@ -96,10 +96,10 @@ describe('demo mode analytics', () => {
     const waits = answer!.jobStats!.groups.filter((g) => g.count >= 20).map((g) => g.queueTime.p95 ?? 0).sort((x, y) => x - y);
     expect(waits.at(-1)!).toBeGreaterThan(5 * waits[0]!);
 
-    // The incident: in GitLab and Jenkins a runner/agent stands out with lost jobs (ERROR),
+    // The incident: in GitLab, Jenkins and Buildkite a runner/agent stands out with lost jobs (ERROR),
     // across all backends and within its own (GitHub reports a lost runner as plain failure).
     const flagged = (clusters: readonly Cluster[], backend: string) => clusters.filter((c) => c.backend === backend && c.concentrated);
-    for (const provider of ['GITLAB', 'JENKINS']) {
+    for (const provider of ['GITLAB', 'JENKINS', 'BUILDKITE']) {
       const backend = answer!.backends.find((b) => b.provider === provider)!.name;
       expect(flagged(answer!.failureCauses!.runners, backend), `${provider} among all backends`).toHaveLength(1);
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: BACKEND_CLUSTERS, variables: { backend } }) });

@@ -53,17 +53,17 @@ describe('examples/ against a running gateway', () => {
     await Promise.allSettled([demo?.close(), stack?.close()]);
   });
 
-  it('dashboard: prints the projects of all three providers, as a table and as JSON', async () => {
+  it('dashboard: prints the projects of every provider, as a table and as JSON', async () => {
     const table = runExample('dashboard.ts', [], `http://127.0.0.1:${demo.port}`);
     expect(await table.exit, table.stderr()).toBe(0);
     expect(table.stdout()).toMatch(/^PROJECTS \(\d+\)/m);
-    for (const provider of ['GITHUB', 'GITLAB', 'JENKINS']) expect(table.stdout()).toMatch(new RegExp(`^${provider}\\s+\\S+`, 'm'));
+    for (const provider of ['GITHUB', 'GITLAB', 'JENKINS', 'BUILDKITE']) expect(table.stdout()).toMatch(new RegExp(`^${provider}\\s+\\S+`, 'm'));
     expect(table.stdout()).toContain('RUNNER POOLS');
 
     const json = runExample('dashboard.ts', ['--json'], `http://127.0.0.1:${demo.port}/graphql`);
     expect(await json.exit, json.stderr()).toBe(0);
     const data = JSON.parse(json.stdout()) as { projects: { nodes: { backend: { provider: string } }[] }; runnerPools: unknown[] };
-    expect(new Set(data.projects.nodes.map((p) => p.backend.provider))).toEqual(new Set(['GITHUB', 'GITLAB', 'JENKINS']));
+    expect(new Set(data.projects.nodes.map((p) => p.backend.provider))).toEqual(new Set(['GITHUB', 'GITLAB', 'JENKINS', 'BUILDKITE']));
   }, 60_000);
 
   it('failed-jobs watcher: prints the failed job (and not the passing one before it), then stops at --max', async () => {

@@ -47,7 +47,7 @@ describe('a provider defined only under test/ (testci)', () => {
 
   it('should be refused by a build that does not register it, and accepted once registered', () => {
     const config = { auth: { mode: 'open' }, backends: backendsOf('http://127.0.0.1:1') };
-    expect(() => validateConfig(config, adapterFactories)).toThrow(/backends\[0\]\.provider: expected one of "github", "gitlab", "jenkins" \(available in this build\), received "testci"/);
+    expect(() => validateConfig(config, adapterFactories)).toThrow(/backends\[0\]\.provider: expected one of "github", "gitlab", "jenkins", "buildkite" \(available in this build\), received "testci"/);
     expect(validateConfig(config, providers).backends.map((b) => b.provider)).toEqual(['testci', 'testci']);
   });
 

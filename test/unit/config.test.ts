@@ -31,7 +31,7 @@ describe('config validation', () => {
     expect(issues({ backends: [gh] }, { withAuth: false })).toMatch(/auth: expected API keys \(create one with `npx switchyard keys create <id>`\) or a jwt section; or `mode: open`/);
     expect(issues({ backends: [{ ...gh, name: 'Bad Name' }] })).toMatch(/backends\[0\]\.name: expected lower-case letters.*received string "Bad Name"/);
     expect(issues({ backends: [] })).toMatch(/backends: expected at least 1 item\(s\), received an array of 0/);
-    expect(issues({ backends: [{ ...gh, provider: 'circleci' }] })).toMatch(/backends\[0\]\.provider: expected one of "github", "gitlab", "jenkins" \(available in this build\), received "circleci"/);
+    expect(issues({ backends: [{ ...gh, provider: 'circleci' }] })).toMatch(/backends\[0\]\.provider: expected one of "github", "gitlab", "jenkins", "buildkite" \(available in this build\), received "circleci"/);
     expect(issues({ server: { port: 'eighty' }, backends: [gh] })).toMatch(/server\.port: expected number, received string "eighty"/);
     expect(issues({ backends: [gh], extra: 1 })).toMatch(/switchyard\.yaml: extra: unknown key; expected one of "server", .*"backends"/);
     expect(issues({ backends: [gh], histroy: {} })).toMatch(/switchyard\.yaml: histroy: unknown key; did you mean "history"\?/);

@@ -10,7 +10,7 @@ const testci = { name: 'tci', provider: 'testci', url: 'http://127.0.0.1:1', tok
 
 describe('the provider set (src/providers.ts)', () => {
   it('should key factories by their own provider and refuse a malformed or twice-registered key', () => {
-    expect(Object.keys(registerProviders(...Object.values(adapterFactories), testProvider))).toEqual(['github', 'gitlab', 'jenkins', 'testci']);
+    expect(Object.keys(registerProviders(...Object.values(adapterFactories), testProvider))).toEqual(['github', 'gitlab', 'jenkins', 'buildkite', 'testci']);
     expect(() => registerProviders({ ...testProvider, provider: 'Test CI' })).toThrow('provider "Test CI": expected lower-case letters, digits and inner dashes');
     expect(() => registerProviders(testProvider, { ...testProvider })).toThrow('provider "testci" is registered twice');
   });
@@ -29,6 +29,6 @@ describe('the provider set (src/providers.ts)', () => {
 
   it('should not take a provider from the prototype chain', () => {
     expect(() => validateConfig({ auth: { mode: 'open' }, backends: [{ ...testci, provider: 'constructor' }] }, adapterFactories))
-      .toThrow(/backends\[0\]\.provider: expected one of "github", "gitlab", "jenkins" \(available in this build\), received "constructor"/);
+      .toThrow(/backends\[0\]\.provider: expected one of "github", "gitlab", "jenkins", "buildkite" \(available in this build\), received "constructor"/);
   });
 });
