@@ -39,7 +39,8 @@ export async function retryJob(ctx: ActionContext, request: RetryJob, signal: Ab
   const state = str(job.state) ?? 'unknown';
   const newer = str(job.retried_in_job_id);
   if (job.retried === true) {
-    throw refuse(ctx, ActionRefusal.NotRetryable, `Buildkite retries a job once; this one was retried already${newer ? `: retry its newer attempt ${formatJobId(ref.slug, ref.number, newer)}` : ''}`);
+    // The newer attempt's id cannot be named here: error texts redact UUID-long runs as opaque.
+    throw refuse(ctx, ActionRefusal.NotRetryable, `Buildkite retries a job once; this one was retried already${newer ? ': retry its newest attempt (the job of this step with the highest attempt)' : ''}`);
   }
   if (!RETRYABLE_JOB_TYPES.has(type)) throw refuse(ctx, ActionRefusal.NotRetryable, `a ${type === 'manual' ? 'block' : type} step never runs on an agent, so it cannot be retried`);
   if (buildState(build) === 'canceled' || buildState(build) === 'canceling') {

@@ -1,0 +1,149 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UpstreamError } from '../../src/errors.ts';
+import type { JobModel } from '../../src/model.ts';
+import { buildkiteLogAvailability, createBuildkiteLogs } from '../../adapters/buildkite/logs.ts';
+
+/**
+ * The Buildkite log reader against a small HTTP server on 127.0.0.1 that serves `log.txt` as
+ * Buildkite does (Range → 206 with Content-Range, past the end → 416), and variants: a server that
+ * ignores Range, a 403 for a token without read_build_logs, redirects on and off the origin.
+ */
+const READ = 'bkua_read_token_0123456789abcdef';
+const JOB = '0190f3b4-5d1e-4c2a-9a8e-0f1d2c3b4a59';
+const PATH = `/v2/organizations/acme/pipelines/web/builds/42/jobs/${JOB}/log.txt`;
+// Buildkite's line timestamps (APC), a group header, colours and a multi-byte character.
+const LOG = Buffer.from('\u001b_bk;t=1764964800000\u0007--- :hammer: build\n\u001b_bk;t=1764964800123\u0007\u001b[32mgrün ✓\u001b[0m\n', 'utf8');
+
+interface Seen { path: string; auth: string | undefined; range: string | undefined }
+let mode: 'ranges' | 'ignore-range' | 'forbidden' | 'redirect-same' | 'redirect-other' = 'ranges';
+const seen: Seen[] = [];
+let server: Server;
+let other: Server;
+let base: string;
+let otherBase: string;
+
+function serveLog(req: IncomingMessage, res: ServerResponse, honourRange: boolean): void {
+  const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  if (!m || !honourRange) {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(LOG);
+    return;
+  }
+  const start = Number(m[1]);
+  if (start >= LOG.length) {
+    res.writeHead(416, { 'content-range': `bytes */${LOG.length}` }).end();
+    return;
+  }
+  res.writeHead(206, { 'content-range': `bytes ${start}-${LOG.length - 1}/${LOG.length}` }).end(LOG.subarray(start));
+}
+
+beforeAll(async () => {
+  other = createServer((req, res) => {
+    seen.push({ path: `other:${req.url}`, auth: req.headers.authorization, range: req.headers.range });
+    serveLog(req, res, true);
+  });
+  server = createServer((req, res) => {
+    seen.push({ path: req.url ?? '', auth: req.headers.authorization, range: req.headers.range });
+    if (req.url === '/stored/log') return serveLog(req, res, true);
+    if (req.url !== PATH) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"No job found"}');
+    if (mode === 'forbidden') return void res.writeHead(403, { 'content-type': 'application/json' }).end('{"message":"Forbidden"}');
+    if (mode === 'redirect-same') return void res.writeHead(302, { location: '/stored/log' }).end();
+    if (mode === 'redirect-other') return void res.writeHead(302, { location: `${otherBase}/signed/log?sig=1` }).end();
+    serveLog(req, res, mode === 'ranges');
+  });
+  await Promise.all([server, other].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  otherBase = `http://127.0.0.1:${(other.address() as AddressInfo).port}`.replace('127.0.0.1', 'localhost');
+});
+afterAll(async () => {
+  await Promise.all([server, other].map((s) => new Promise((r) => s.close(r))));
+});
+
+const logs = (covers: (slug: string) => boolean = () => true) =>
+  createBuildkiteLogs({ backend: 'bk', organization: 'acme', url: base, token: READ, timeoutMs: 2_000, now: () => new Date(), covers });
+const signal = () => AbortSignal.timeout(5_000);
+const id = `web/42/${JOB}`;
+
+describe('buildkite logs: read', () => {
+  it('reads the raw bytes from any offset with Range; APC timestamps, headers, ANSI and split characters kept', async () => {
+    mode = 'ranges';
+    seen.length = 0;
+    const whole = (await logs().read(id, 0, signal()))!;
+    expect(Buffer.from(whole.bytes).equals(LOG)).toBe(true);
+    expect(whole.complete).toBe(false);
+    // Inside "ü": the second byte onwards, never decoded.
+    const inside = LOG.indexOf(Buffer.from('ü')) + 1;
+    const tail = (await logs().read(id, inside, signal()))!;
+    expect(Buffer.from(tail.bytes).equals(LOG.subarray(inside))).toBe(true);
+    expect(seen.map((s) => [s.range, s.auth])).toEqual([[undefined, `Bearer ${READ}`], [`bytes=${inside}-`, `Bearer ${READ}`]]);
+  });
+
+  it('at or past the end: empty bytes (416), not an error', async () => {
+    mode = 'ranges';
+    expect((await logs().read(id, LOG.length, signal()))!.bytes.length).toBe(0);
+    expect((await logs().read(id, LOG.length + 50, signal()))!.bytes.length).toBe(0);
+  });
+
+  it('a server that ignores Range: the whole answer is cut at the offset', async () => {
+    mode = 'ignore-range';
+    const tail = (await logs().read(id, 10, signal()))!;
+    expect(Buffer.from(tail.bytes).equals(LOG.subarray(10))).toBe(true);
+    expect((await logs().read(id, LOG.length + 1, signal()))!.bytes.length).toBe(0);
+  });
+
+  it('null for an unknown job (404), and for ids outside the pipelines or malformed, without a request', async () => {
+    mode = 'ranges';
+    expect(await logs().read(`web/43/${JOB}`, 0, signal())).toBeNull();
+    seen.length = 0;
+    expect(await logs((slug) => slug !== 'web').read(id, 0, signal())).toBeNull();
+    expect(await logs().read('web/42/not-a-uuid', 0, signal())).toBeNull();
+    expect(await logs().read(id, -1, signal())).toBeNull();
+    expect(seen).toEqual([]);
+  });
+
+  it('a 403 says the read token needs read_build_logs, and carries no token', async () => {
+    mode = 'forbidden';
+    const error = await logs().read(id, 0, signal()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({ backend: 'bk', code: 'UPSTREAM_UNAUTHORIZED', details: { status: 403 } });
+    expect((error as Error).message).toContain('read_build_logs');
+    expect((error as Error).message).not.toContain(READ);
+  });
+
+  it('follows a redirect with the token on the backend\'s origin only', async () => {
+    mode = 'redirect-same';
+    seen.length = 0;
+    expect(Buffer.from((await logs().read(id, 0, signal()))!.bytes).equals(LOG)).toBe(true);
+    expect(seen.map((s) => s.auth)).toEqual([`Bearer ${READ}`, `Bearer ${READ}`]);
+    mode = 'redirect-other';
+    seen.length = 0;
+    const tail = (await logs().read(id, 5, signal()))!;
+    expect(Buffer.from(tail.bytes).equals(LOG.subarray(5))).toBe(true);
+    expect(seen.map((s) => [s.path.startsWith('other:'), s.auth, s.range])).toEqual([[false, `Bearer ${READ}`, 'bytes=5-'], [true, undefined, 'bytes=5-']]);
+  });
+
+  it('passes the signal to the request', async () => {
+    mode = 'ranges';
+    await expect(logs().read(id, 0, AbortSignal.abort(new Error('deadline')))).rejects.toThrow('deadline');
+  });
+});
+
+describe('buildkite logs: availability', () => {
+  const job = (status: JobModel['status'], native: string, startedAt: string | null): JobModel => ({
+    type: 'Job', backend: 'bk', nativeId: id, revision: [1], projectNativeId: 'web', pipelineNativeId: 'web/42', name: 'build',
+    status, waitReason: status === 'WAITING' ? 'APPROVAL' : null, native: { provider: 'buildkite', status: native, conclusion: null, failureReason: null },
+    attempt: 1, url: null, labels: [], runnerNativeId: null, runnerName: null, branch: 'main', createdAt: null, queuedAt: null, startedAt, finishedAt: null, steps: [],
+  } as unknown as JobModel);
+  const at = '2026-12-05T20:00:00Z';
+
+  it('LIVE while running and once finished; NONE before it starts, when it never ran, and for block steps', () => {
+    expect(buildkiteLogAvailability(job('RUNNING', 'running', at)).kind).toBe('LIVE');
+    expect(buildkiteLogAvailability(job('CANCELING', 'canceling', at)).kind).toBe('LIVE');
+    expect(buildkiteLogAvailability(job('FAILURE', 'failed', at)).kind).toBe('LIVE');
+    expect(buildkiteLogAvailability(job('QUEUED', 'scheduled', null)).kind).toBe('NONE');
+    expect(buildkiteLogAvailability(job('SKIPPED', 'broken', null)).reason).toMatch(/never|before an agent/);
+    expect(buildkiteLogAvailability(job('WAITING', 'blocked', null)).reason).toMatch(/block step/);
+    expect(buildkiteLogAvailability(job('SUCCESS', 'unblocked', null)).kind).toBe('NONE');
+  });
+});
