@@ -17,7 +17,7 @@ const PATH = `/v2/organizations/acme/pipelines/web/builds/42/jobs/${JOB}/log.txt
 const LOG = Buffer.from('\u001b_bk;t=1764964800000\u0007--- :hammer: build\n\u001b_bk;t=1764964800123\u0007\u001b[32mgrün ✓\u001b[0m\n', 'utf8');
 
 interface Seen { path: string; auth: string | undefined; range: string | undefined }
-let mode: 'ranges' | 'ignore-range' | 'forbidden' | 'redirect-same' | 'redirect-other' = 'ranges';
+let mode: 'ranges' | 'aligned' | 'ignore-range' | 'forbidden' | 'redirect-same' | 'redirect-other' = 'ranges';
 const seen: Seen[] = [];
 let server: Server;
 let other: Server;
@@ -30,7 +30,8 @@ function serveLog(req: IncomingMessage, res: ServerResponse, honourRange: boolea
     res.writeHead(200, { 'content-type': 'text/plain' }).end(LOG);
     return;
   }
-  const start = Number(m[1]);
+  // 'aligned': a server (or cache) that answers from the 8-byte block the offset falls in.
+  const start = mode === 'aligned' ? Number(m[1]) - (Number(m[1]) % 8) : Number(m[1]);
   if (start >= LOG.length) {
     res.writeHead(416, { 'content-range': `bytes */${LOG.length}` }).end();
     return;
@@ -50,7 +51,7 @@ beforeAll(async () => {
     if (mode === 'forbidden') return void res.writeHead(403, { 'content-type': 'application/json' }).end('{"message":"Forbidden"}');
     if (mode === 'redirect-same') return void res.writeHead(302, { location: '/stored/log' }).end();
     if (mode === 'redirect-other') return void res.writeHead(302, { location: `${otherBase}/signed/log?sig=1` }).end();
-    serveLog(req, res, mode === 'ranges');
+    serveLog(req, res, mode !== 'ignore-range');
   });
   await Promise.all([server, other].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -83,6 +84,12 @@ describe('buildkite logs: read', () => {
     mode = 'ranges';
     expect((await logs().read(id, LOG.length, signal()))!.bytes.length).toBe(0);
     expect((await logs().read(id, LOG.length + 50, signal()))!.bytes.length).toBe(0);
+  });
+
+  it('a 206 that starts before the offset: cut at the offset', async () => {
+    mode = 'aligned';
+    const tail = (await logs().read(id, 13, signal()))!;
+    expect(Buffer.from(tail.bytes).equals(LOG.subarray(13))).toBe(true);
   });
 
   it('a server that ignores Range: the whole answer is cut at the offset', async () => {
