@@ -5,11 +5,13 @@ import { messageOf, rateLimitWaitMs } from './action-client.ts';
 
 /**
  * Reads one job log's raw bytes from a byte offset, with the READ token (a read: never the write
- * token). `GET …/jobs/{id}/log.txt` is the raw log (reference §1.3); from an offset above 0 it asks
- * `Range: bytes=<offset>-`, so a live tail costs the new bytes only:
- * - 206 with `Content-Range: bytes <start>-<end>/<size>`: the bytes from `start` (= offset);
+ * token). `GET …/jobs/{id}/log.txt` is the raw log (reference §1.3). From an offset above 0 it
+ * first asks `Range: bytes=<offset>-`, so a live tail costs the new bytes only:
+ * - 206 with `Content-Range: bytes <start>-<end>/<size>`: the bytes from `start` (cut at the offset);
  * - 416: nothing at or past the offset (the log is not longer yet);
- * - 200: the server ignored the range (or offset 0): the whole log, cut at the offset here;
+ * - 200: the range was ignored (or offset 0): the whole log, cut at the offset here. The client then
+ *   remembers it and reads later tails the documented way: `HEAD` for the size, and only when the
+ *   log grew past the offset, `Range: bytes=-<n>` for the suffix (viaSuffix);
  * - 404: no such job or no log → null.
  * A redirect (a log stored elsewhere) is followed by hand: with the token only to the backend's own
  * origin, without it anywhere else (ADAPTERS.md §14: a credential never leaves for another host).
@@ -31,36 +33,64 @@ const MAX_REDIRECTS = 3;
 
 export class BuildkiteLogClient {
   readonly stats = { requests: 0 };
+  /** Learned from a 200 to `bytes=<offset>-`: this upstream serves only suffix ranges (`bytes=-N`, reference §1.3). */
+  private openRangesIgnored = false;
 
   constructor(private readonly opts: LogClientOptions) {}
 
   async bytesFrom(path: string, offset: number, signal: AbortSignal): Promise<Uint8Array | null> {
     this.opts.rateLimit.check('GET', path);
-    const origin = new URL(this.opts.baseUrl).origin;
-    let url = `${this.opts.baseUrl.replace(/\/+$/, '')}${path}`;
-    for (let hop = 0; ; hop++) {
-      const withToken = new URL(url).origin === origin;
-      const res = await this.fetch(url, path, offset, withToken, signal);
-      const location = res.headers.get('location');
-      if (res.status >= 300 && res.status < 400 && location && hop < MAX_REDIRECTS) {
-        await res.body?.cancel();
-        url = new URL(location, url).toString();
-        continue;
-      }
-      return this.answer(res, path, offset);
+    if (offset > 0 && this.openRangesIgnored) return this.viaSuffix(path, offset, signal);
+    const res = await this.request('GET', path, offset > 0 ? `bytes=${offset}-` : null, signal);
+    if (offset > 0 && res.status === 200) this.openRangesIgnored = true;
+    return this.answer(res, path, offset);
+  }
+
+  /**
+   * The documented way to read a growing log's tail: `HEAD` for its size ("useful for monitoring
+   * log growth"), nothing more when it has not grown past `offset`, else `Range: bytes=-<size -
+   * offset>`. Content-Range says where the answer starts; a log that grew between the two requests
+   * starts after `offset`, so the suffix is asked once more from the size it reports.
+   */
+  private async viaSuffix(path: string, offset: number, signal: AbortSignal): Promise<Uint8Array | null> {
+    const head = await this.request('HEAD', path, null, signal);
+    const size = Number(head.headers.get('content-length'));
+    if (head.status !== 200 || !Number.isSafeInteger(size)) return head.status === 200 ? this.answer(await this.request('GET', path, null, signal), path, offset) : this.answer(head, path, offset);
+    if (size <= offset) return new Uint8Array(0);
+    let want = size - offset;
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.request('GET', path, `bytes=-${want}`, signal);
+      const range = /^bytes (\d+)-\d+\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
+      if (res.status !== 206 || !range || Number(range[1]) <= offset || attempt >= 1) return this.answer(res, path, offset);
+      await res.body?.cancel();
+      want = Number(range[2]) - offset;
     }
   }
 
-  private async fetch(url: string, path: string, offset: number, withToken: boolean, signal: AbortSignal): Promise<Response> {
+  /** One request, following redirects by hand (the token only to the backend's own origin). */
+  private async request(method: 'GET' | 'HEAD', path: string, range: string | null, signal: AbortSignal): Promise<Response> {
+    const origin = new URL(this.opts.baseUrl).origin;
+    let url = `${this.opts.baseUrl.replace(/\/+$/, '')}${path}`;
+    for (let hop = 0; ; hop++) {
+      const res = await this.fetch(method, url, path, range, new URL(url).origin === origin, signal);
+      const location = res.headers.get('location');
+      if (res.status < 300 || res.status >= 400 || !location || hop >= MAX_REDIRECTS) return res;
+      await res.body?.cancel();
+      url = new URL(location, url).toString();
+    }
+  }
+
+  private async fetch(method: 'GET' | 'HEAD', url: string, path: string, range: string | null, withToken: boolean, signal: AbortSignal): Promise<Response> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     this.stats.requests++;
     try {
       return await (this.opts.fetch ?? fetch)(url, {
+        method,
         headers: {
           accept: 'text/plain',
           'user-agent': 'switchyard',
           ...(withToken ? { authorization: `Bearer ${this.opts.token}` } : {}),
-          ...(offset > 0 ? { range: `bytes=${offset}-` } : {}),
+          ...(range ? { range } : {}),
         },
         redirect: 'manual',
         signal: AbortSignal.any([timeout, signal]),

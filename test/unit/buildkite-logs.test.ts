@@ -17,26 +17,41 @@ const PATH = `/v2/organizations/acme/pipelines/web/builds/42/jobs/${JOB}/log.txt
 const LOG = Buffer.from('\u001b_bk;t=1764964800000\u0007--- :hammer: build\n\u001b_bk;t=1764964800123\u0007\u001b[32mgrün ✓\u001b[0m\n', 'utf8');
 
 interface Seen { path: string; auth: string | undefined; range: string | undefined }
-let mode: 'ranges' | 'aligned' | 'ignore-range' | 'forbidden' | 'redirect-same' | 'redirect-other' = 'ranges';
+let mode: 'ranges' | 'aligned' | 'ignore-range' | 'grow' | 'forbidden' | 'redirect-same' | 'redirect-other' = 'ranges';
 const seen: Seen[] = [];
 let server: Server;
 let other: Server;
 let base: string;
 let otherBase: string;
 
-function serveLog(req: IncomingMessage, res: ServerResponse, honourRange: boolean): void {
+/** What the log holds now; 'grow' appends to it after each HEAD (the agent uploading meanwhile). */
+let current = LOG;
+const GROWTH = Buffer.from('more output\n');
+
+function serveLog(req: IncomingMessage, res: ServerResponse, honourOpenRange: boolean): void {
+  if (req.method === 'HEAD') {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(current.length) }).end();
+    if (mode === 'grow') current = Buffer.concat([current, GROWTH]);
+    return;
+  }
+  const suffix = /^bytes=-(\d+)$/.exec(req.headers.range ?? '');
+  if (suffix) {
+    const n = Math.min(current.length, Number(suffix[1]));
+    res.writeHead(206, { 'content-range': `bytes ${current.length - n}-${current.length - 1}/${current.length}` }).end(current.subarray(current.length - n));
+    return;
+  }
   const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-  if (!m || !honourRange) {
-    res.writeHead(200, { 'content-type': 'text/plain' }).end(LOG);
+  if (!m || !honourOpenRange) {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(current);
     return;
   }
   // 'aligned': a server (or cache) that answers from the 8-byte block the offset falls in.
   const start = mode === 'aligned' ? Number(m[1]) - (Number(m[1]) % 8) : Number(m[1]);
-  if (start >= LOG.length) {
-    res.writeHead(416, { 'content-range': `bytes */${LOG.length}` }).end();
+  if (start >= current.length) {
+    res.writeHead(416, { 'content-range': `bytes */${current.length}` }).end();
     return;
   }
-  res.writeHead(206, { 'content-range': `bytes ${start}-${LOG.length - 1}/${LOG.length}` }).end(LOG.subarray(start));
+  res.writeHead(206, { 'content-range': `bytes ${start}-${current.length - 1}/${current.length}` }).end(current.subarray(start));
 }
 
 beforeAll(async () => {
@@ -45,13 +60,13 @@ beforeAll(async () => {
     serveLog(req, res, true);
   });
   server = createServer((req, res) => {
-    seen.push({ path: req.url ?? '', auth: req.headers.authorization, range: req.headers.range });
+    seen.push({ path: `${req.method} ${req.url ?? ''}`, auth: req.headers.authorization, range: req.headers.range });
     if (req.url === '/stored/log') return serveLog(req, res, true);
     if (req.url !== PATH) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"No job found"}');
     if (mode === 'forbidden') return void res.writeHead(403, { 'content-type': 'application/json' }).end('{"message":"Forbidden"}');
     if (mode === 'redirect-same') return void res.writeHead(302, { location: '/stored/log' }).end();
     if (mode === 'redirect-other') return void res.writeHead(302, { location: `${otherBase}/signed/log?sig=1` }).end();
-    serveLog(req, res, mode !== 'ignore-range');
+    serveLog(req, res, mode !== 'ignore-range' && mode !== 'grow');
   });
   await Promise.all([server, other].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -92,11 +107,32 @@ describe('buildkite logs: read', () => {
     expect(Buffer.from(tail.bytes).equals(LOG.subarray(13))).toBe(true);
   });
 
-  it('a server that ignores Range: the whole answer is cut at the offset', async () => {
+  it('a server that ignores open ranges: cut at the offset, then HEAD for the size and a suffix range', async () => {
     mode = 'ignore-range';
-    const tail = (await logs().read(id, 10, signal()))!;
+    current = LOG;
+    const reader = logs();
+    seen.length = 0;
+    const tail = (await reader.read(id, 10, signal()))!;
     expect(Buffer.from(tail.bytes).equals(LOG.subarray(10))).toBe(true);
-    expect((await logs().read(id, LOG.length + 1, signal()))!.bytes.length).toBe(0);
+    // Learned: nothing new past the end costs one HEAD; a grown log a HEAD and the suffix it lacks.
+    expect((await reader.read(id, LOG.length, signal()))!.bytes.length).toBe(0);
+    current = Buffer.concat([LOG, GROWTH]);
+    const grown = (await reader.read(id, LOG.length, signal()))!;
+    expect(Buffer.from(grown.bytes).equals(GROWTH)).toBe(true);
+    expect(seen.map((s) => `${s.path.split(' ')[0]} ${s.range ?? ''}`)).toEqual(['GET bytes=10-', 'HEAD ', 'HEAD ', `GET bytes=-${GROWTH.length}`]);
+  });
+
+  it('a log that grows between HEAD and the suffix read: asked again, no byte lost', async () => {
+    mode = 'ignore-range';
+    current = LOG;
+    const reader = logs();
+    await reader.read(id, 1, signal());
+    mode = 'grow';
+    const tail = (await reader.read(id, 5, signal()))!;
+    expect(Buffer.from(tail.bytes).equals(current.subarray(5))).toBe(true);
+    expect(current.length).toBe(LOG.length + GROWTH.length);
+    mode = 'ranges';
+    current = LOG;
   });
 
   it('null for an unknown job (404), and for ids outside the pipelines or malformed, without a request', async () => {
@@ -127,7 +163,7 @@ describe('buildkite logs: read', () => {
     seen.length = 0;
     const tail = (await logs().read(id, 5, signal()))!;
     expect(Buffer.from(tail.bytes).equals(LOG.subarray(5))).toBe(true);
-    expect(seen.map((s) => [s.path.startsWith('other:'), s.auth, s.range])).toEqual([[false, `Bearer ${READ}`, 'bytes=5-'], [true, undefined, 'bytes=5-']]);
+    expect(seen.map((s) => [s.path.includes('other:'), s.auth, s.range])).toEqual([[false, `Bearer ${READ}`, 'bytes=5-'], [true, undefined, 'bytes=5-']]);
   });
 
   it('passes the signal to the request', async () => {
