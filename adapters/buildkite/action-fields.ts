@@ -4,9 +4,11 @@
  *
  * A block step declares `fields` of two kinds (Buildkite "Block step" docs): `text` and `select`
  * (`options: [{label, value}]`, `multiple`), each with a `key`, `required` (default **true**) and
- * an optional `default`. The REST job of a block step (`type: manual`) carries them where the API
- * includes them (`fields`); a job without `fields` declares none we can see, so its inputs pass
- * unchecked and Buildkite judges them (a 422 naming a field → INVALID_INPUT).
+ * an optional `default`. They are looked for where REST may show the step's definition: a `fields`
+ * list on the job (`type: manual`), else the step of the same `key` in the build's embedded
+ * `pipeline.steps` (steps defined in the pipeline's settings). Pipelines that upload their steps
+ * (`buildkite-agent pipeline upload`) show them nowhere in REST: their inputs pass unchecked and
+ * Buildkite judges them (a 422 naming a field → INVALID_INPUT).
  */
 import type { ActionInputValue } from '../../src/adapter-contract.ts';
 import { asRecord, str } from '../../src/adapter-kit/fields.ts';
@@ -20,9 +22,14 @@ export interface BlockField {
   readonly hasDefault: boolean;
 }
 
-/** The fields a block job declares; null when the job object does not say. */
-export function blockFields(job: unknown): BlockField[] | null {
-  const raw = asRecord(job)?.fields;
+/** The fields a block job declares; null when neither the job nor its build's pipeline says. */
+export function blockFields(job: unknown, build?: unknown): BlockField[] | null {
+  const j = asRecord(job);
+  const key = str(j?.step_key) ?? str(j?.key);
+  const steps = asRecord(asRecord(build)?.pipeline)?.steps;
+  const step = key !== null && Array.isArray(steps) ? steps.map(asRecord).find((s) => s !== null && (str(s.key) ?? str(s.block_key)) === key) : undefined;
+  // A job's `fields` that is not a list is what was submitted (the values), not the definitions.
+  const raw = Array.isArray(j?.fields) ? j.fields : step?.fields;
   if (!Array.isArray(raw)) return null;
   return raw.flatMap((f): BlockField[] => {
     const r = asRecord(f);

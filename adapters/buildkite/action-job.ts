@@ -81,7 +81,7 @@ export async function decide(ctx: ActionContext, request: Decide, signal: AbortS
     if (!job) throw refuse(ctx, ActionRefusal.NotWaiting, `${where} waits at no block step (state ${buildState(build) ?? 'unknown'})`);
   }
   const jobId = String(job.id);
-  const fields = blockFields(job);
+  const fields = blockFields(job, build);
   if (fields) {
     const bad = checkFields(fields, request.inputs);
     if (bad) throw refuse(ctx, ActionRefusal.InvalidInput, bad.why, { input: bad.input });

@@ -254,5 +254,9 @@ describe('buildkite actions: pure parts', () => {
     expect(checkFields(fields, { a: '1', c: 'p,q' })).toBeNull();
     expect(checkFields(fields, { a: '1', c: 'p,r' })).toMatchObject({ input: 'c' });
     expect(blockFields({ type: 'manual' })).toBeNull();
+    // Submitted values (a record) are not definitions; the pipeline's step of the same key is.
+    expect(blockFields({ type: 'manual', step_key: 'ship', fields: { notes: 'x' } })).toBeNull();
+    const build = { pipeline: { steps: [{ type: 'manual', key: 'ship', fields: [{ text: 'Notes', key: 'notes' }] }] } };
+    expect(blockFields({ type: 'manual', step_key: 'ship', fields: { notes: 'x' } }, build)?.map((f) => f.key)).toEqual(['notes']);
   });
 });
