@@ -25,6 +25,7 @@ export async function createBuildkiteDemo(settings: { readonly seed?: number }):
     pastDays: 7,
     // The gateway imports the past at start; a local simulator need not hold it to 200 a minute.
     rateLimit: { limit: 6_000, windowSeconds: 60 },
+    userRateLimit: { limit: 3_000, windowSeconds: 60 },
     ...(settings.seed === undefined ? {} : { seed: settings.seed }),
   });
   // Work that waits for a person from the first second, so `approve` can be tried at once.
@@ -39,6 +40,8 @@ export async function createBuildkiteDemo(settings: { readonly seed?: number }):
       webhookSecret: { value: secret },
       // Webhooks carry builds and jobs; polling keeps agents' connection state current.
       pollIntervalSeconds: 10,
+      // Within the simulator's per-user limit above (Buildkite's own default is 50 a minute).
+      requestsPerMinute: 1_200,
     },
     start(webhookUrl) {
       sim.addWebhook({ url: webhookUrl, mode: 'signature', secret });

@@ -390,8 +390,11 @@ describe('Buildkite simulator: webhooks', () => {
     sim.triggerBuild({ pipeline: 'docs', branch: 'main' });
     await sim.runUntilIdle();
     await sim.loseAgent('ci-linux-1');
+    await sim.ping();
     await sim.drain();
-    expect(got).toEqual([{ event: 'build.finished', token: 'tok' }, { event: 'agent.lost', token: 'tok' }]);
+    // ping goes to every webhook, whatever it subscribed to.
+    expect(got).toEqual([{ event: 'build.finished', token: 'tok' }, { event: 'agent.lost', token: 'tok' }, { event: 'ping', token: 'tok' }]);
+    expect(JSON.parse(sim.deliveries.at(-1)!.body)).toMatchObject({ event: 'ping', service: { settings: { url: sim.deliveries[0]!.url } }, organization: { slug: 'acme' } });
     expect(sim.deliveries[0]!.headers['X-Buildkite-Signature']).toBeUndefined();
   });
 });
@@ -413,6 +416,23 @@ describe('Buildkite simulator: rate limit', () => {
     expect(over.status).toBe(429);
     expect(over.body).toMatchObject({ scope: 'rest', limit: 3, current: 4 });
     expect(over.headers.get('ratelimit-remaining')).toBe('0');
+    expect(over.headers.get('ratelimit-warning')).toBeTruthy();
+    expect(over.headers.get('ratelimit-user-limit')).toBeNull();
+  });
+
+  it('limits each token on its own with RateLimit-User-* when a user limit is set', async () => {
+    const now = new Date('2026-03-02T10:00:00Z');
+    const sim = await start({ rateLimit: { limit: 100, windowSeconds: 60 }, userRateLimit: { limit: 2, windowSeconds: 30 }, tokens: [{ token: 'other', scopes: ['read_pipelines'] }], now: () => now });
+    const a = [await api(sim, org('/pipelines')), await api(sim, org('/pipelines'))];
+    expect(a.map((r) => r.headers.get('ratelimit-user-remaining'))).toEqual(['1', '0']);
+    expect(a[0]!.headers.get('ratelimit-user-reset')).toBe('30');
+    const over = await api(sim, org('/pipelines'));
+    expect(over.status).toBe(429);
+    expect(over.body).toMatchObject({ scope: 'rest_user', limit: 2, current: 3 });
+    expect(over.headers.get('ratelimit-remaining')).toBe('97');
+    const other = await api(sim, org('/pipelines'), { token: 'other' });
+    expect(other.status).toBe(200);
+    expect(other.headers.get('ratelimit-user-remaining')).toBe('1');
   });
 });
 
@@ -453,7 +473,7 @@ describe('Buildkite simulator: seeded past and demo', () => {
     const demo = await createBuildkiteDemo({ seed: 5 });
     open.push({ close: () => demo.stop() });
     const o = demo.options as { url: string; organization: string; token: { value: string }; writeToken: { value: string }; webhookSecret: { value: string } };
-    expect(Object.keys(o).sort()).toEqual(['organization', 'pollIntervalSeconds', 'token', 'url', 'webhookSecret', 'writeToken']);
+    expect(Object.keys(o).sort()).toEqual(['organization', 'pollIntervalSeconds', 'requestsPerMinute', 'token', 'url', 'webhookSecret', 'writeToken']);
     const read = await fetch(`${o.url}/v2/organizations/${o.organization}/builds?state=blocked`, { headers: { authorization: `Bearer ${o.token.value}` } });
     expect(read.status).toBe(200);
     const blocked = (await read.json()) as { number: number; pipeline: { slug: string }; jobs: { id: string; type: string; state: string }[] }[];

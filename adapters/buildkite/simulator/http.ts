@@ -1,6 +1,6 @@
 /**
- * The REST v2 surface: Bearer auth with token scopes, the organization rate
- * limit (RateLimit-* headers on every answer, 429 past it), Link-header
+ * The REST v2 surface: Bearer auth with token scopes, the rate limits
+ * (rate-limit.ts: RateLimit-* headers on every authenticated answer, 429 past them), Link-header
  * pagination without totals, build list filters, and fault injection,
  * answering the way api.buildkite.com does. Routes live in http-routes.ts.
  */
@@ -11,6 +11,7 @@ import {
 import type { JobLogs } from './job-logs.ts';
 import type { UrlBase } from './payloads.ts';
 import { routeRequest, type Reply } from './http-routes.ts';
+import { RateLimits, type RateLimitSpec } from './rate-limit.ts';
 import type { WorldEvent } from './world-entities.ts';
 import { SimRefusal, type World } from './world.ts';
 
@@ -28,7 +29,9 @@ export interface HttpContext extends FaultScope {
   readonly world: World;
   readonly base: () => UrlBase;
   readonly tokens: readonly SimToken[];
-  readonly rateLimit: { readonly limit: number; readonly windowSeconds: number };
+  readonly rateLimit: RateLimitSpec;
+  /** Per token (Buildkite's per-user limit); none: no RateLimit-User-* headers. */
+  readonly userRateLimit?: RateLimitSpec | undefined;
   readonly now: () => Date;
   readonly logs: JobLogs;
   /** Sends the webhooks an action causes. */
@@ -40,25 +43,7 @@ export interface HttpContext extends FaultScope {
 const AUTH_REQUIRED = 'Authentication required. Please supply a valid API Access Token: https://buildkite.com/docs/apis/rest-api#authentication';
 
 export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
-  let windowStart = 0;
-  let used = 0;
-  const rateHeaders = (count: boolean): { headers: Record<string, string>; over: boolean } => {
-    const nowSec = Math.floor(ctx.now().getTime() / 1000);
-    if (nowSec >= windowStart + ctx.rateLimit.windowSeconds) {
-      windowStart = nowSec;
-      used = 0;
-    }
-    if (count) used++;
-    const over = used > ctx.rateLimit.limit;
-    const headers: Record<string, string> = {
-      'RateLimit-Scope': 'rest',
-      'RateLimit-Limit': String(ctx.rateLimit.limit),
-      'RateLimit-Remaining': String(Math.max(0, ctx.rateLimit.limit - used)),
-      'RateLimit-Reset': String(windowStart + ctx.rateLimit.windowSeconds - nowSec),
-    };
-    if (used >= ctx.rateLimit.limit) headers['RateLimit-Warning'] = 'You have exceeded your rate limit for this organization.';
-    return { headers, over };
-  };
+  const limits = new RateLimits(ctx.rateLimit, ctx.userRateLimit);
 
   return (req, res) => {
     const method = req.method ?? 'GET';
@@ -85,7 +70,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       if (fault === 'held') return;
       if (fault) {
         send({ status: fault.status, body: fault.body ?? { message: fault.status === 429 ? 'You have exceeded your rate limit' : 'Internal Server Error' } },
-          faultHeaders(fault, rateHeaders(false).headers));
+          faultHeaders(fault));
         return;
       }
 
@@ -102,12 +87,9 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
         send({ status: 401, body: { message: AUTH_REQUIRED } });
         return;
       }
-      const rate = rateHeaders(true);
-      if (rate.over) {
-        send({
-          status: 429,
-          body: { message: 'You have exceeded your rate limit. Please wait a while before trying again.', scope: 'rest', limit: ctx.rateLimit.limit, current: used, reset: Number(rate.headers['RateLimit-Reset']) },
-        }, rate.headers);
+      const rate = limits.take(token.token, Math.floor(ctx.now().getTime() / 1000));
+      if (rate.refusal) {
+        send({ status: 429, body: rate.refusal }, rate.headers);
         return;
       }
       let body: unknown = null;

@@ -11,7 +11,7 @@ import { runUntilIdle } from '../../../sim-kit/sim-autoplay.ts';
 import type { SimFault } from '../../../sim-kit/sim-faults.ts';
 import { ALL_SCOPES, createHttpHandler, type RequestRecord, type SimToken } from './http.ts';
 import { JobLogs, type LogMode } from './job-logs.ts';
-import { webhookBody, type UrlBase } from './payloads.ts';
+import { pingBody, webhookBody, type UrlBase } from './payloads.ts';
 import { Autoplay } from './scenario.ts';
 import { WebhookSender, type Delivery, type WebhookTarget } from './webhook-sender.ts';
 import { FINISHED_BUILD, type AgentSpec, type JobOutcome, type SimAgent, type SimBuild, type SimJob, type WorldEvent } from './world-entities.ts';
@@ -48,6 +48,8 @@ export interface BuildkiteSimulatorOptions {
   pastDays?: number;
   /** Organization REST limit (default 200 per 60 s, Buildkite's default). */
   rateLimit?: { limit: number; windowSeconds: number };
+  /** Per-user (per-token) limit with RateLimit-User-* headers; default none (Buildkite's is 50 per 60 s). */
+  userRateLimit?: { limit: number; windowSeconds: number };
   now?: () => Date;
   /** Web UI host for web_url fields (default https://buildkite.com). */
   webUrl?: string;
@@ -79,6 +81,8 @@ export interface BuildkiteSimulator {
   /** Webhook deliveries sent, in order. */
   readonly deliveries: readonly Delivery[];
   addWebhook(target: WebhookTarget): void;
+  /** Sends `ping` (Buildkite sends it when a webhook's settings change) to every webhook; resolves once sent. */
+  ping(): Promise<void>;
   clearWebhooks(): void;
   /** Creates a build (as the API would, `source: api` unless said), scheduled; jobs move on step(). */
   triggerBuild(p: TriggerBuildInput): SimBuild;
@@ -146,6 +150,7 @@ export async function createBuildkiteSimulator(options: BuildkiteSimulatorOption
   const handler = createHttpHandler({
     world, base, tokens, now, logs,
     rateLimit: options.rateLimit ?? { limit: 200, windowSeconds: 60 },
+    userRateLimit: options.userRateLimit,
     emit: (events) => void emit(events),
     noteToken: (r) => tokenLog.push(r),
     fault: loop.fault, record: loop.record, hung: loop.hung,
@@ -186,6 +191,7 @@ export async function createBuildkiteSimulator(options: BuildkiteSimulatorOption
       return sender.deliveries;
     },
     addWebhook: (target) => sender.add(target),
+    ping: () => sender.send('ping', (target) => JSON.stringify(pingBody(world, target.url))),
     clearWebhooks: () => sender.clear(),
     triggerBuild(p) {
       const made = world.createBuild(world.findPipeline(p.pipeline), {

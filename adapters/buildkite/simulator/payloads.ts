@@ -223,3 +223,13 @@ export function webhookBody(b: UrlBase, ev: WorldEvent, world: World): Record<st
   if ('job' in ev) return { event: ev.event, job: jobJson(b, ev.build, ev.job, world), build, pipeline, sender: SENDER };
   return { event: ev.event, build, pipeline, sender: SENDER };
 }
+
+/** `ping`: `{event, service{id,provider,settings{url}}, organization, sender}` (§3.2). */
+export function pingBody(world: World, targetUrl: string): Record<string, unknown> {
+  return {
+    event: 'ping',
+    service: { id: '5d1d9b6a-3e0f-4f5e-9a57-1c2f3b4a5d6e', provider: 'webhook', settings: { url: targetUrl } },
+    organization: { id: '2f9b8d46-1f69-4d4e-8e53-5d0f0e0d1a01', slug: world.organization, name: world.organization.toUpperCase() },
+    sender: SENDER,
+  };
+}

@@ -49,11 +49,12 @@ export class WebhookSender {
     return this.targets.length;
   }
 
-  /** Queues `body` for every target subscribed to `event`; resolves once each was sent. */
-  send(event: string, body: string): Promise<void> {
+  /** Queues `body` (or the target's own, e.g. ping's settings.url) for every target subscribed to `event`; resolves once each was sent. */
+  send(event: string, bodyOf: string | ((target: WebhookTarget) => string)): Promise<void> {
     const sends = this.targets
-      .filter(({ target }) => !target.events || target.events.includes(event))
+      .filter(({ target }) => !target.events || event === 'ping' || target.events.includes(event))
       .map(({ target, queue }) => queue.run(async () => {
+        const body = typeof bodyOf === 'string' ? bodyOf : bodyOf(target);
         // The timestamp is the dispatch time, not the event time.
         const timestamp = Math.floor(this.now().getTime() / 1000);
         const headers: Record<string, string> = {

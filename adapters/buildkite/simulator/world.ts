@@ -146,7 +146,7 @@ export class World extends WorldLifecycle {
     if (job.type !== 'script') throw new SimRefusal(422, 'Only command jobs can be retried');
     if (build.state === 'canceled' || build.state === 'canceling') throw new SimRefusal(422, "Jobs in a canceled build can't be retried");
     if (job.retried) throw new SimRefusal(422, 'This job has already been retried');
-    if (!['failed', 'timed_out', 'canceled', 'expired'].includes(job.state)) {
+    if (!['failed', 'timed_out', 'canceled'].includes(job.state)) {
       throw new SimRefusal(422, 'Only failed, timed out or canceled jobs can be retried');
     }
     const fresh = this.newJob(build, job.step, job.stepIndex,
