@@ -197,6 +197,19 @@ describe('Buildkite simulator: lifecycle', () => {
     expect(done.body.jobs.map((j: { state: string }) => j.state)).toEqual(['passed', 'failed', 'waiting_failed', 'waiting_failed']);
   });
 
+  it('returns a failing build to running when its only failure is retried, and passes it', async () => {
+    const sim = await start();
+    const build = sim.triggerBuild({ pipeline: 'api', branch: 'main', outcomes: { lint: 'failed' } });
+    await stepUntil(sim, () => build.state === 'failing');
+    const lint = build.jobs.find((j) => j.step.key === 'lint')!;
+    await sim.retryJob(lint.id, 'passed');
+    await sim.step();
+    expect(build.state).toBe('running');
+    expect(build.failingAt).not.toBeNull();
+    await sim.runUntilIdle();
+    expect(build.state).toBe('passed');
+  });
+
   it('stops at a block step as passed + blocked, and runs on once unblocked with fields', async () => {
     const sim = await start();
     const build = sim.triggerBuild({ pipeline: 'ios', branch: 'main' });
@@ -208,9 +221,18 @@ describe('Buildkite simulator: lifecycle', () => {
     const block = blocked.body.jobs.find((j: { type: string }) => j.type === 'manual');
     expect(block).toMatchObject({ state: 'blocked', label: ':testflight: Ship to TestFlight?', unblockable: true });
     expect((await api(sim, org(`/builds?state=blocked`))).body.map((b: { id: string }) => b.id)).toContain(build.id);
-    const unblocked = await api(sim, org(`/pipelines/ios/builds/${build.number}/jobs/${block.id}/unblock`), { method: 'PUT', body: { fields: { notes: 'v1.2' } } });
+    const unblockPath = org(`/pipelines/ios/builds/${build.number}/jobs/${block.id}/unblock`);
+    // The step's fields are in the embedded pipeline's steps; a required one missing or a select outside its options is refused.
+    const step = blocked.body.pipeline.steps.find((s: { key?: string }) => s.key === 'ship');
+    expect(step.fields.map((f: { key: string; required: boolean }) => [f.key, f.required])).toEqual([['notes', true], ['track', true]]);
+    const missing = await api(sim, unblockPath, { method: 'PUT', body: {} });
+    expect(missing.status).toBe(422);
+    expect(missing.body.message).toMatch(/notes field/);
+    expect((await api(sim, unblockPath, { method: 'PUT', body: { fields: { notes: 'x', track: 'beta' } } })).status).toBe(422);
+    const unblocked = await api(sim, unblockPath, { method: 'PUT', body: { fields: { notes: 'v1.2' } } });
     expect(unblocked.status).toBe(200);
-    expect(unblocked.body).toMatchObject({ state: 'unblocked', fields: { notes: 'v1.2' } });
+    expect(unblocked.body).toMatchObject({ state: 'unblocked', fields: { notes: 'v1.2', track: 'internal' } });
+    expect((await api(sim, unblockPath, { method: 'PUT', body: { fields: { notes: 'again' } } })).status).toBe(422);
     expect(unblocked.body.unblocked_by.name).toBeTruthy();
     await sim.runUntilIdle();
     const done = await api(sim, org(`/pipelines/ios/builds/${build.number}`));
@@ -482,7 +504,8 @@ describe('Buildkite simulator: seeded past and demo', () => {
     const unblockPath = `${o.url}/v2/organizations/${o.organization}/pipelines/${blocked[0]!.pipeline.slug}/builds/${blocked[0]!.number}/jobs/${gate.id}/unblock`;
     // The read token cannot act; the write token can.
     expect((await fetch(unblockPath, { method: 'PUT', headers: { authorization: `Bearer ${o.token.value}` } })).status).toBe(403);
-    expect((await fetch(unblockPath, { method: 'PUT', headers: { authorization: `Bearer ${o.writeToken.value}` } })).status).toBe(200);
+    const unblock = { method: 'PUT', body: JSON.stringify({ fields: { notes: 'Demo release' } }), headers: { 'content-type': 'application/json', authorization: `Bearer ${o.writeToken.value}` } };
+    expect((await fetch(unblockPath, unblock)).status).toBe(200);
 
     let resolveFirst!: (ok: boolean) => void;
     const first = new Promise<boolean>((r) => (resolveFirst = r));

@@ -191,7 +191,9 @@ function jobRoute(r: RouteInput, build: SimBuild, id: string, action: string | u
     const body = (r.body ?? {}) as { unblocker?: unknown; fields?: unknown };
     const fields = body.fields && typeof body.fields === 'object' ? Object.fromEntries(Object.entries(body.fields).map(([k, v]) => [k, String(v)])) : null;
     const who = typeof body.unblocker === 'string' ? ACTORS.find((a) => a.id === body.unblocker || a.email === body.unblocker) ?? actor(r) : actor(r);
-    ctx.emit(ctx.world.unblock(build, job, who, fields));
+    // The job's type and state are judged first (world.unblock), the fields of a blocked block step after.
+    const checked = job.type === 'manual' && job.state === 'blocked' ? ctx.world.checkFields(job, fields) : fields;
+    ctx.emit(ctx.world.unblock(build, job, who, checked));
     return { status: 200, body: P.jobJson(ctx.base(), build, job, ctx.world) };
   }
   return notFound();

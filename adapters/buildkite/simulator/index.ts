@@ -14,7 +14,7 @@ import { JobLogs, type LogMode } from './job-logs.ts';
 import { pingBody, webhookBody, type UrlBase } from './payloads.ts';
 import { Autoplay } from './scenario.ts';
 import { WebhookSender, type Delivery, type WebhookTarget } from './webhook-sender.ts';
-import { FINISHED_BUILD, type AgentSpec, type JobOutcome, type SimAgent, type SimBuild, type SimJob, type WorldEvent } from './world-entities.ts';
+import { type AgentSpec, type JobOutcome, type SimAgent, type SimBuild, type SimJob, type WorldEvent } from './world-entities.ts';
 import { seedPast } from './world-past.ts';
 import { ACTORS, DEFAULT_AGENTS } from './world-seed.ts';
 import { World } from './world.ts';
@@ -258,4 +258,3 @@ export async function createBuildkiteSimulator(options: BuildkiteSimulatorOption
   };
 }
 
-export { FINISHED_BUILD };

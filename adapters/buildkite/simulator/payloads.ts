@@ -68,7 +68,7 @@ export function pipelineJson(b: UrlBase, p: SimPipeline, world: World, embedded 
     configuration: 'steps: …',
     steps: p.steps.map((s) => s.type === 'command'
       ? { type: 'script', name: s.label, command: s.command, key: s.key, agent_query_rules: queryRules(s) }
-      : s.type === 'wait' ? { type: 'waiter' } : s.type === 'block' ? { type: 'manual', label: s.label, key: s.key } : { type: 'trigger', label: s.label, trigger_project_slug: s.trigger }),
+      : s.type === 'wait' ? { type: 'waiter' } : s.type === 'block' ? { type: 'manual', label: s.label, key: s.key, ...(s.fields ? { fields: s.fields.map((f) => ({ ...f, required: f.required ?? true })) } : {}) } : { type: 'trigger', label: s.label, trigger_project_slug: s.trigger }),
   };
 }
 

@@ -34,6 +34,17 @@ export const TERMINAL_JOB: ReadonlySet<JobState> = new Set([
 /** Job states that hold (or are about to hold) an agent. */
 export const ON_AGENT: ReadonlySet<JobState> = new Set(['assigned', 'accepted', 'running', 'canceling', 'timing_out']);
 
+/** A block step's input field (Buildkite: `text` or `select`, `required` by default). */
+export interface BlockField {
+  readonly key: string;
+  readonly text?: string;
+  readonly select?: string;
+  readonly hint?: string;
+  readonly required?: boolean;
+  readonly default?: string;
+  readonly options?: readonly { readonly label: string; readonly value: string }[];
+}
+
 /** A step of a pipeline's definition (what `pipeline.yml` would say). */
 export type StepDef =
   | {
@@ -54,7 +65,7 @@ export type StepDef =
     readonly parallelism?: number;
   }
   | { readonly type: 'wait'; readonly key?: string; readonly continueOnFailure?: boolean }
-  | { readonly type: 'block'; readonly key: string; readonly label: string; readonly fields?: readonly { key: string; text: string }[] }
+  | { readonly type: 'block'; readonly key: string; readonly label: string; readonly fields?: readonly BlockField[] }
   | { readonly type: 'trigger'; readonly key: string; readonly label: string; readonly trigger: string; readonly async?: boolean };
 
 export interface SimPipeline {

@@ -363,6 +363,12 @@ export class WorldLifecycle extends WorldState {
       if (jobs.some((j) => j.state === 'blocked')) return build.blocked ? [] : finish('passed', true);
       return finish('passed');
     }
+    // A retry replaced the only hard failure: the build runs on as before.
+    if (!failed && build.state === 'failing') {
+      build.state = 'running';
+      this.version++;
+      return [{ event: 'build.running', build }];
+    }
     if (failed && build.state !== 'failing') {
       build.failingAt ??= now;
       build.state = 'failing';

@@ -48,7 +48,13 @@ export const DEFAULT_PIPELINES: readonly PipelineSpec[] = [
       cmd('build', ':xcode: Build', 'fastlane build', { queue: 'macos', runSteps: 3 }),
       cmd('ui-tests', ':iphone: UI tests', 'fastlane scan', { queue: 'macos', runSteps: 2 }),
       WAIT,
-      { type: 'block', key: 'ship', label: ':testflight: Ship to TestFlight?', fields: [{ key: 'notes', text: 'Release notes' }] },
+      {
+        type: 'block', key: 'ship', label: ':testflight: Ship to TestFlight?',
+        fields: [
+          { key: 'notes', text: 'Release notes', hint: 'What testers should look at' },
+          { key: 'track', select: 'Track', default: 'internal', options: [{ label: 'Internal testers', value: 'internal' }, { label: 'External testers', value: 'external' }] },
+        ],
+      },
       cmd('upload', ':testflight: Upload', 'fastlane pilot upload', { queue: 'macos', runSteps: 1 }),
     ],
   },

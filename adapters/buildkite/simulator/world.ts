@@ -171,6 +171,28 @@ export class World extends WorldLifecycle {
     return { job: fresh, events };
   }
 
+  /**
+   * The values an unblock through the API stores: every required field without a default must
+   * be given, a select only one of its options (422 otherwise); defaults fill the rest.
+   */
+  checkFields(job: SimJob, given: Record<string, string> | null): Record<string, string> | null {
+    const defs = job.step.type === 'block' ? job.step.fields ?? [] : [];
+    if (defs.length === 0) return given;
+    const out: Record<string, string> = {};
+    for (const f of defs) {
+      const value = given?.[f.key] ?? f.default;
+      if (value === undefined || value === '') {
+        if (f.required !== false) throw new SimRefusal(422, `The ${f.key} field is required`);
+        continue;
+      }
+      if (f.options && !f.options.some((o) => o.value === value)) {
+        throw new SimRefusal(422, `The ${f.key} field must be one of: ${f.options.map((o) => o.value).join(', ')}`);
+      }
+      out[f.key] = value;
+    }
+    return out;
+  }
+
   /** PUT …/jobs/{id}/unblock: releases a block step; the build runs on. */
   unblock(build: SimBuild, job: SimJob, by: SimCreator | null, fields: Record<string, string> | null): WorldEvent[] {
     if (job.type !== 'manual') throw new SimRefusal(400, 'This job type cannot be unblocked');
