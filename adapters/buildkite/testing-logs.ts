@@ -5,8 +5,9 @@ import { createBuildkiteSimulator } from './simulator/index.ts';
 /**
  * The logs part of the Buildkite testing kit (ADAPTERS.md §12, §14), for testing.ts:
  * `logs: buildkiteLogsKit`. Logs are 'exact' (only what the test appends, then Buildkite's footer
- * once the job ends); a job is the single command step of the `docs` pipeline, left running (the
- * world is not stepped) until `finish`. The read token has `read_build_logs`.
+ * once the job ends); a job is the single command step of a `docs` build, moved only by its own
+ * build's steps (`world.advance`), so starting a second job never ends the first: it runs until
+ * `finish`. The read token has `read_build_logs`.
  */
 const READ = 'bk-contract-logs-token';
 const SLUG = 'docs';
@@ -26,7 +27,7 @@ async function startLogWorld(): Promise<LogWorld> {
     async startJob() {
       const build = sim.triggerBuild({ pipeline: SLUG, branch: 'main' });
       const running = () => build.jobs.find((j) => j.type === 'script' && j.state === 'running');
-      for (let i = 0; i < 10 && !running(); i++) await sim.step();
+      for (let i = 0; i < 10 && !running(); i++) sim.world.advance(build);
       const job = running();
       if (!job) throw new Error('buildkite log world: the job did not start');
       return formatJobId(SLUG, build.number, job.id);
@@ -36,7 +37,8 @@ async function startLogWorld(): Promise<LogWorld> {
     },
     async finish(jobNativeId) {
       const job = jobOf(jobNativeId);
-      for (let i = 0; i < 20 && job.finishedAt === null && (await sim.step()); i++);
+      const build = sim.build(SLUG, parseJobId(jobNativeId)!.number);
+      for (let i = 0; i < 20 && job.finishedAt === null; i++) sim.world.advance(build);
       if (job.finishedAt === null) throw new Error(`buildkite log world: ${jobNativeId} did not finish`);
     },
     logRequests: (jobNativeId) => {
