@@ -57,7 +57,8 @@ export async function retryJob(ctx: ActionContext, request: RetryJob, signal: Ab
  * `{fields}`. The build is read first to find the step (a Pipeline target: its first blocked step;
  * a Job target: that job, which must be a blocked block step, else NOT_WAITING) and to check the
  * inputs against the step's fields (action-fields.ts). `comment` is not sent: an unblock has none.
- * The unblocking user is the write token's; `unblocker` is not sent.
+ * The unblocking user is the write token's; `unblocker` is not sent. Buildkite answers the job; if
+ * it still shows `blocked`, the build is followed (at most `actionFollowMs`) until it is released.
  *
  * reject: NOT_SUPPORTED. Buildkite has no reject for a block step: unblocking is the only answer
  * (a block step waits until someone unblocks it), and stopping the build is cancelPipeline.
@@ -88,9 +89,11 @@ export async function decide(ctx: ActionContext, request: Decide, signal: AbortS
   }
   const values = Object.fromEntries(Object.entries(request.inputs).map(([k, v]) => [k, fieldValue(v)]));
   const path = ctx.paths.unblock(ref.slug, ref.number, jobId);
-  await ctx.client.send(request.kind, calls, 'PUT', path, signal, Object.keys(values).length > 0 ? { fields: values } : {});
-  // The build goes on (or finishes) once its block step is released: follow it that far.
-  const after = await followBuild(ctx, request.kind, calls, ref.slug, ref.number, null, (b) => !jobsOf(b).some((j) => j.id === jobId && blocked(j)), signal);
+  const answer = await ctx.client.send(request.kind, calls, 'PUT', path, signal, Object.keys(values).length > 0 ? { fields: values } : {});
+  // Buildkite answers the job: released already, nothing to follow (the core re-reads the build);
+  // still `blocked`, the build is followed until the step is released.
+  const released = str(asRecord(answer.data)?.state) !== 'blocked';
+  const after = released ? null : await followBuild(ctx, request.kind, calls, ref.slug, ref.number, null, (b) => !jobsOf(b).some((j) => j.id === jobId && blocked(j)), signal);
   return { calls, pipelineNativeId: formatPipelineId(ref.slug, ref.number), jobNativeId: formatJobId(ref.slug, ref.number, jobId), ...entitiesOf(ctx, after) };
 }
 

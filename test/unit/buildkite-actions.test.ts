@@ -188,6 +188,26 @@ describe('buildkite actions: perform', () => {
     expect(sent.filter((s) => s.method === 'PUT')).toHaveLength(1);
   });
 
+  it('approve follows the build only while the answer still shows the step blocked', async () => {
+    const block = { id: JOB_B, type: 'manual', state: 'blocked' };
+    let puts = 0;
+    const run = (answerState: string) => world((method) => {
+      if (method === 'PUT') {
+        puts++;
+        return { status: 200, body: { ...block, state: answerState } };
+      }
+      return { status: 200, body: { number: 42, state: puts > 0 ? 'running' : 'passed', blocked: puts === 0, jobs: [{ ...block, state: puts > 0 ? 'unblocked' : 'blocked' }] } };
+    }, { followMs: 5_000 });
+    const released = run('unblocked');
+    await released.actions.perform({ kind: 'approve', target: { type: 'Pipeline', nativeId: 'web/42' }, comment: null, inputs: {} }, signal);
+    expect(released.sent.map((s) => s.method)).toEqual(['GET', 'PUT']);
+    puts = 0;
+    const slow = run('blocked');
+    const out = await slow.actions.perform({ kind: 'approve', target: { type: 'Pipeline', nativeId: 'web/42' }, comment: null, inputs: {} }, signal);
+    expect(slow.sent.map((s) => s.method)).toEqual(['GET', 'PUT', 'GET']);
+    expect(out.entities).toEqual([{ type: 'Pipeline', nativeId: 'web/42' }]);
+  });
+
   it('approve of a build at no block step, or of a job that is not one, is NOT_WAITING without a write', async () => {
     const { actions, sent } = world(() => ({ status: 200, body: { number: 42, state: 'running', jobs: [job(JOB_A, { state: 'running' }), { id: JOB_B, type: 'manual', state: 'unblocked' }] } }));
     expect((await refusal(actions.perform({ kind: 'approve', target: { type: 'Pipeline', nativeId: 'web/42' }, comment: null, inputs: {} }, signal))).reason).toBe('NOT_WAITING');
