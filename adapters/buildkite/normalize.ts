@@ -4,7 +4,7 @@ import {
   asRecord, BuildkitePayloadError, buildRefOfJobUrls, int, isoTime, latestMs, loose, nonEmpty, slugOfBuild, str, tagList, type Loose,
 } from './fields.ts';
 import { formatJobId, formatPipelineId, formatProjectId, formatRunnerId } from './native-ids.ts';
-import { agentPaused, jobFailureReason, mapAgentState, mapBuildStatus, mapJobStatus } from './status-map.ts';
+import { agentPaused, jobFailureReason, mapAgentState, mapBuildStatus, mapJobStatus, type JobState } from './status-map.ts';
 
 /**
  * Pure Buildkite → unified model functions, for REST objects and webhook
@@ -143,24 +143,40 @@ export function toPipeline(backend: string, build: unknown, ctx: BuildContext = 
 
 // ---------------------------------------------------------------- jobs
 
-/** Ranks within one job id (see the file comment). */
-const JOB_PHASE: Readonly<Record<string, number>> = { waiting_failed: 1, blocked_failed: 3 };
+/**
+ * Ranks within one job id, in the order Buildkite moves a job (pending →
+ * waiting → limiting/limited → scheduled → reserved → assigned → accepted →
+ * running → canceling/timing_out → ended). Several native states share one
+ * unified status (four are QUEUED), so the native state is what ranks.
+ */
+const JOB_PHASE = {
+  pending: 0, waiting: 0, waiting_failed: 1, blocked: 2, blocked_failed: 3,
+  limiting: 4, platform_limiting: 4, limited: 5, platform_limited: 5,
+  scheduled: 6, reserved: 7, assigned: 8, accepted: 9, running: 10, canceling: 11, timing_out: 11,
+  finished: 12, passed: 12, failed: 12, canceled: 12, expired: 12, timed_out: 12, skipped: 12, broken: 12,
+  unblocked: 12, unblocked_failed: 12,
+} as const satisfies Record<JobState, number>;
 
-function jobPhase(state: unknown, status: CiStatus): number {
-  const special = typeof state === 'string' ? JOB_PHASE[state] : undefined;
-  if (special !== undefined) return special;
-  if (status === 'PENDING' || status === 'UNKNOWN') return 0;
-  if (status === 'WAITING') return 2;
-  if (status === 'QUEUED') return 4;
-  if (status === 'RUNNING') return 5;
-  if (status === 'CANCELING') return 6;
-  return 7;
+function jobPhase(state: unknown): number {
+  return typeof state === 'string' && Object.hasOwn(JOB_PHASE, state) ? JOB_PHASE[state as JobState] : 0;
 }
 
 /** Jobs without a queue rule run on the `default` queue, so they are in that pool. */
 const DEFAULT_QUEUE = 'queue=default';
 
+/**
+ * The job's name. Parallel jobs of one step share its label; each gets
+ * ` (i/N)` as the Buildkite UI shows, so a name is one job (flaky-job
+ * analytics and attempts group by name).
+ */
 function jobName(j: Loose): string {
+  const base = stepName(j);
+  const index = int(j.parallel_group_index);
+  const total = int(j.parallel_group_total);
+  return index !== null && total !== null && total > 1 ? `${base} (${index + 1}/${total})` : base;
+}
+
+function stepName(j: Loose): string {
   switch (j.type) {
     case 'waiter':
       return 'wait';
@@ -195,7 +211,7 @@ export function toJob(backend: string, job: unknown, build: unknown, ctx: { slug
     type: 'Job',
     backend,
     nativeId: formatJobId(slug, number, id),
-    revision: [jobPhase(j.state, status), latestMs(...jobTimes(j))],
+    revision: [jobPhase(j.state), latestMs(...jobTimes(j))],
     projectNativeId: formatProjectId(slug),
     pipelineNativeId: formatPipelineId(slug, number),
     name: jobName(j),

@@ -196,6 +196,8 @@ async function startUpstream(): Promise<ContractUpstream> {
     agents: [{ name: 'solo', tags: ['queue=default', 'os=linux'] }],
     rateLimit: { limit: 10_000, windowSeconds: 60 },
   });
+  // The seeded history's last round loses an agent mid-job: the one agent must be back for the contract's job.
+  if (sim.agent('solo').connectionState !== 'connected') await sim.connectAgent('solo');
   return {
     backend: {
       url: sim.url, organization: sim.organization, token: { value: TOKEN }, webhookSecret: { value: SECRET },
@@ -203,6 +205,8 @@ async function startUpstream(): Promise<ContractUpstream> {
     },
     connect: (url) => sim.addWebhook({ url, mode: 'signature', secret: SECRET }),
     async runJobOnRunner(sync) {
+      // The agent's reconnection above reached no webhook: the gateway learns the agent from a poll first.
+      await sync();
       sim.triggerBuild({ pipeline: 'docs', branch: 'main', message: 'contract' });
       await sim.runUntilIdle();
       await sync();
