@@ -9,6 +9,9 @@ import { Poller } from './poller.ts';
 import { ProjectDirectory } from './projects.ts';
 import { RunnerSet } from './runners.ts';
 import { createWebhookHandler } from './webhooks.ts';
+import { createBuildkiteActions } from './actions.ts';
+import { createBuildkiteLogs } from './logs.ts';
+import { jobsOfBuild, toPipeline } from './normalize.ts';
 
 export type { BuildkiteConfig } from './config.ts';
 
@@ -36,6 +39,13 @@ function create(config: BuildkiteConfig, ctx: AdapterContext): BuildkiteAdapter 
     requestsPerMinute: config.requestsPerMinute,
   });
   const webhooks = webhookSecret !== undefined || webhookToken !== undefined;
+  // Write token: held by the actions' own client only (reads never send it).
+  const writeToken = config.writeToken ? requireSecret(ctx, config.writeToken, 'Buildkite write token') : undefined;
+  const actions = writeToken === undefined ? undefined : createBuildkiteActions({
+    backend: ctx.name, organization: org, url: config.url, writeToken, timeoutMs: config.requestTimeoutMs, now: ctx.now,
+    covers: (slug) => projects.inScope(slug), followMs: config.actionFollowMs,
+    toEntities: (build) => [toPipeline(ctx.name, build), ...jobsOfBuild(ctx.name, build, { attempts: false })],
+  });
 
   return {
     name: ctx.name,
@@ -49,6 +59,8 @@ function create(config: BuildkiteConfig, ctx: AdapterContext): BuildkiteAdapter 
     listPipelines: (query, signal) => listPipelines({ backend: ctx.name, client, organization: org, projects, pipelines: config.pipelines }, query, signal),
     listRunners: (signal) => runners.list(signal),
     owns: (entity) => projects.owns(entity),
+    logs: createBuildkiteLogs({ backend: ctx.name, organization: org, url: config.url, token, timeoutMs: config.requestTimeoutMs, now: ctx.now, covers: (slug) => projects.inScope(slug) }),
+    ...(actions ? { actions } : {}),
     ...(webhooks
       ? {
           webhook: createWebhookHandler({

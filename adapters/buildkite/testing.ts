@@ -4,6 +4,8 @@ import { toJob, toPipeline } from './normalize.ts';
 import { createBuildkiteSimulator } from './simulator/index.ts';
 import { BUILD_STATES, JOB_STATES, SIGNAL_REASONS } from './status-map.ts';
 import { signatureHeader } from './webhooks.ts';
+import { buildkiteActionsKit } from './testing-actions.ts';
+import { buildkiteLogsKit } from './testing-logs.ts';
 
 /**
  * The Buildkite testing kit (src/adapter-testing.ts): recorded REST samples
@@ -253,8 +255,8 @@ const kit: AdapterTestingKit = {
     jobs: [`web/999999/${JOB_ID}`, 'web/1/not-a-uuid', 'not-an-id'],
     projects: ['no-such-pipeline', 'Not A Slug'],
   },
-  actions: { unsupported: 'wired at merge' },
-  logs: { unsupported: 'wired at merge' },
+  actions: buildkiteActionsKit,
+  logs: buildkiteLogsKit,
 };
 
 export default kit;
