@@ -400,7 +400,7 @@ async function main(): Promise<void> {
   }
   if (idleMemory) {
     console.log('\n## Memory per idle subscriber\n');
-    console.log('S idle graphql-ws subscribers (one socket and one identical `jobUpdated` subscription each) held by a client process; measured inside the gateway process after the connections settled and two full garbage collections, against the same measurement with none. Goal: at most 10 KB RSS per idle subscriber at 10,000.\n');
+    console.log('S idle graphql-ws subscribers (one socket and one identical `jobUpdated` subscription each) held by a client process; measured inside the gateway process after the connections settled and two full garbage collections, against the same measurement with none. Goal: at most 8 KB RSS per idle subscriber at 10,000 (issue 19).\n');
     console.log('| subscribers | heap KB/sub | RSS KB/sub | external KB/sub | connect s |');
     console.log('|---|---|---|---|---|');
     for (const r of idleMemory) console.log(`| ${r.subscribers} | ${r.heapKbPerSub} | ${r.rssKbPerSub} | ${r.externalKbPerSub} | ${r.connectSec} |`);
