@@ -72,7 +72,7 @@ const ECONOMY_RESERVE_MS = runs('economy') ? (quick ? 9000 : 45_000) : 0;
 /** Idle-subscriber memory: sizes and the wall time they need. */
 const MEMORY_SIZES = quick ? [500] : [1000, 10_000];
 // 10,000 sockets connect in ~8 s on a quiet machine, then two forced GCs: 20 s was cut short once the ceiling rows were added.
-const MEMORY_RESERVE_MS = runs('memory') ? (quick ? 8000 : 45_000) : 0;
+const MEMORY_RESERVE_MS = runs('memory') ? (quick ? 20_000 : 45_000) : 0;
 /** Fan-out cells start only while this much of the budget (ms) is left, so the run ends inside it. */
 const FANOUT_RESERVE_MS = (quick ? 20_000 : 45_000) + QUERIES_RESERVE_MS + ECONOMY_RESERVE_MS + MEMORY_RESERVE_MS;
 
